@@ -1,0 +1,85 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny")
+]
+
+let package = Package(
+    name: "Cutover",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "cutover", targets: ["cutover"]),
+        .library(name: "CutoverEngine", targets: ["CutoverEngine"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+    ],
+    targets: [
+        // libpq: the C library psql uses; binary COPY both ways at psql's speed.
+        .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
+        // SQLite's C API directly: bulk reads must not pay a per-row async hop.
+        .systemLibrary(name: "CSQLite3", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+        .target(
+            name: "CutoverCore",
+            dependencies: [
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(name: "CutoverSQLite", dependencies: ["CutoverCore", "CSQLite3"], swiftSettings: swiftSettings),
+        .target(name: "CutoverPostgres", dependencies: ["CutoverCore", "CLibPQ"], swiftSettings: swiftSettings),
+        .target(name: "CutoverSnowflake", dependencies: ["CutoverCore"], swiftSettings: swiftSettings),
+        .target(
+            name: "CutoverStore",
+            dependencies: ["CutoverCore", "CutoverSQLite", "CutoverPostgres"],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "CutoverEngine",
+            dependencies: [
+                "CutoverCore", "CutoverSQLite", "CutoverPostgres", "CutoverSnowflake", "CutoverStore",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Yams", package: "Yams"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "cutover",
+            dependencies: [
+                "CutoverEngine",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "CutoverTesting",
+            dependencies: ["CutoverCore", "CutoverEngine"],
+            path: "Tests/CutoverTesting",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(name: "CutoverCoreTests", dependencies: ["CutoverCore", "CutoverTesting"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "CutoverSQLiteTests",
+            dependencies: ["CutoverSQLite", "CutoverTesting"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "CutoverPostgresTests",
+            dependencies: ["CutoverPostgres", "CutoverTesting"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(name: "CutoverStoreTests", dependencies: ["CutoverStore", "CutoverTesting"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "CutoverEngineTests",
+            dependencies: ["CutoverEngine", "CutoverTesting"],
+            resources: [.copy("Fixtures")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(name: "CutoverCLITests", dependencies: ["CutoverTesting"], swiftSettings: swiftSettings),
+    ]
+)

@@ -1,0 +1,215 @@
+import Foundation
+import Yams
+
+/// The contents of `cutover.yml`. Every field is optional: flags alone are enough to run any command.
+public struct CutoverConfig: Codable, Sendable {
+    /// Named connections: `source: postgres://app:${PGPASSWORD}@db:5432/shop`.
+    public var connections: [String: String]
+    /// Metadata store URL; default `sqlite:.cutover/cutover.db`.
+    public var store: String?
+    /// DEV/TEST/UAT/PROD names for templated SQL (`{{database}}`, `{{schema}}`).
+    public var environments: [String: EnvironmentConfig]
+    /// The environment used when a command does not name one.
+    public var defaultEnvironment: String?
+    public var tables: TableSelection
+    public var overrides: TypeOverrides
+
+    public init(connections: [String: String] = [:], store: String? = nil, environments: [String: EnvironmentConfig] = [:],
+                defaultEnvironment: String? = nil, tables: TableSelection = .init(), overrides: TypeOverrides = .init()) {
+        self.connections = connections
+        self.store = store
+        self.environments = environments
+        self.defaultEnvironment = defaultEnvironment
+        self.tables = tables
+        self.overrides = overrides
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case connections, store, environments, tables, overrides
+        case defaultEnvironment = "default_environment"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        connections = try c.decodeIfPresent([String: String].self, forKey: .connections) ?? [:]
+        store = try c.decodeIfPresent(String.self, forKey: .store)
+        environments = try c.decodeIfPresent([String: EnvironmentConfig].self, forKey: .environments) ?? [:]
+        defaultEnvironment = try c.decodeIfPresent(String.self, forKey: .defaultEnvironment)
+        tables = try c.decodeIfPresent(TableSelection.self, forKey: .tables) ?? .init()
+        overrides = try c.decodeIfPresent(TypeOverrides.self, forKey: .overrides) ?? .init()
+    }
+
+    /// Reads and parses a config file. A missing file at the default path is an empty config; a
+    /// named file that is missing or malformed is an error that says where.
+    public static func load(path: String, required: Bool) throws -> CutoverConfig {
+        guard FileManager.default.fileExists(atPath: path) else {
+            if required {
+                throw CutoverError(.config, "config file \(path) does not exist", hint: "run `cutover init` to write one, or pass URLs as flags")
+            }
+            return CutoverConfig()
+        }
+        let text: String
+        do {
+            text = try String(contentsOfFile: path, encoding: .utf8)
+        } catch {
+            throw CutoverError(.config, "cannot read config file \(path): \(error.localizedDescription)",
+                               hint: "check the file's permissions")
+        }
+        return try parse(text, source: path)
+    }
+
+    public static func parse(_ text: String, source: String = "cutover.yml") throws -> CutoverConfig {
+        if text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty { return CutoverConfig() }
+        do {
+            return try YAMLDecoder().decode(CutoverConfig.self, from: text)
+        } catch let error as DecodingError {
+            throw CutoverError(.config, "config file \(source) is not valid: \(Self.describe(error))",
+                               hint: "compare it with the file `cutover init` writes")
+        } catch {
+            throw CutoverError(.config, "config file \(source) is not valid YAML: \(error)",
+                               hint: "check indentation and quoting near the position given")
+        }
+    }
+
+    private static func describe(_ error: DecodingError) -> String {
+        func path(_ context: DecodingError.Context) -> String {
+            context.codingPath.map(\.stringValue).joined(separator: ".")
+        }
+        switch error {
+        case .typeMismatch(_, let c), .valueNotFound(_, let c), .dataCorrupted(let c):
+            return "at `\(path(c))`: \(c.debugDescription)"
+        case .keyNotFound(let key, let c):
+            return "missing key `\(key.stringValue)` at `\(path(c))`"
+        @unknown default:
+            return String(describing: error)
+        }
+    }
+
+    /// Resolves a flag value that is either a URL or the name of a configured connection,
+    /// expanding `${ENV}` references.
+    public func resolveConnection(_ nameOrURL: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> ConnectionURL {
+        let raw = connections[nameOrURL] ?? nameOrURL
+        if connections[nameOrURL] == nil, !nameOrURL.contains(":") {
+            let known = connections.keys.sorted()
+            throw CutoverError(.usage, "'\(nameOrURL)' is neither a connection URL nor a connection named in the config",
+                               hint: known.isEmpty ? "pass a URL such as postgres://user@host/db or sqlite:file.db"
+                                                   : "configured connections: " + known.joined(separator: ", "))
+        }
+        return try ConnectionURL(parsing: Self.interpolate(raw, environment: environment))
+    }
+
+    /// Replaces `${NAME}` and `${NAME:-default}` with environment values; an unset variable with no
+    /// default is an error naming it.
+    public static func interpolate(_ text: String, environment: [String: String]) throws -> String {
+        var output = ""
+        var rest = Substring(text)
+        while let start = rest.range(of: "${") {
+            output += rest[..<start.lowerBound]
+            guard let end = rest[start.upperBound...].firstIndex(of: "}") else {
+                throw CutoverError(.config, "unterminated ${ in \(Redaction.redact(text))", hint: "write ${NAME}")
+            }
+            let expression = rest[start.upperBound..<end]
+            let parts = expression.components(separatedBy: ":-")
+            let name = parts[0]
+            if let value = environment[name] {
+                output += value
+            } else if parts.count > 1 {
+                output += parts.dropFirst().joined(separator: ":-")
+            } else {
+                throw CutoverError(.config, "environment variable \(name) is not set (used in the config)",
+                                   hint: "export \(name)=... or write ${\(name):-default}")
+            }
+            rest = rest[rest.index(after: end)...]
+        }
+        output += rest
+        return output
+    }
+}
+
+public struct EnvironmentConfig: Codable, Sendable, Hashable {
+    public var database: String?
+    public var schema: String?
+    public var connection: String?
+    public init(database: String? = nil, schema: String? = nil, connection: String? = nil) {
+        self.database = database
+        self.schema = schema
+        self.connection = connection
+    }
+}
+
+/// Which tables a command works on: glob patterns on `schema.table` (or `table`).
+public struct TableSelection: Codable, Sendable, Hashable {
+    public var include: [String]
+    public var exclude: [String]
+    public init(include: [String] = [], exclude: [String] = []) {
+        self.include = include
+        self.exclude = exclude
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        include = try c.decodeIfPresent([String].self, forKey: .include) ?? []
+        exclude = try c.decodeIfPresent([String].self, forKey: .exclude) ?? []
+    }
+
+    public func includes(_ table: TableRef) -> Bool {
+        let names = [table.description, table.name]
+        let included = include.isEmpty || include.contains { pattern in names.contains { Glob.matches(pattern, $0) } }
+        let excluded = exclude.contains { pattern in names.contains { Glob.matches(pattern, $0) } }
+        return included && !excluded
+    }
+}
+
+/// User decisions that win over the built-in type rules.
+public struct TypeOverrides: Codable, Sendable, Hashable {
+    /// Source native type name (lower-case, without length) → target type, e.g. `numeric: NUMBER(38,10)`.
+    public var types: [String: String]
+    /// `schema.table.column` or `table.column` → target type.
+    public var columns: [String: String]
+    public init(types: [String: String] = [:], columns: [String: String] = [:]) {
+        self.types = types
+        self.columns = columns
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        types = try c.decodeIfPresent([String: String].self, forKey: .types) ?? [:]
+        columns = try c.decodeIfPresent([String: String].self, forKey: .columns) ?? [:]
+    }
+
+    /// The override for a column, if any, and where it came from.
+    public func override(table: TableRef, column: Column) -> (type: String, source: String)? {
+        for key in ["\(table.description).\(column.name)", "\(table.name).\(column.name)"] {
+            if let type = columns[key] { return (type, "column override `\(key)` in cutover.yml") }
+        }
+        let native = column.nativeType.lowercased()
+        let base = native.split(separator: "(").first.map { String($0).trimmingCharacters(in: .whitespaces) } ?? native
+        for key in [native, base] {
+            if let type = types[key] ?? types.first(where: { $0.key.lowercased() == key })?.value {
+                return (type, "type override `\(key)` in cutover.yml")
+            }
+        }
+        return nil
+    }
+}
+
+/// Shell-style `*` and `?` matching, case-sensitive.
+public enum Glob {
+    public static func matches(_ pattern: String, _ text: String) -> Bool {
+        let p = Array(pattern), t = Array(text)
+        var pi = 0, ti = 0, star = -1, mark = 0
+        while ti < t.count {
+            if pi < p.count, p[pi] == "?" || p[pi] == t[ti] {
+                pi += 1; ti += 1
+            } else if pi < p.count, p[pi] == "*" {
+                star = pi; mark = ti; pi += 1
+            } else if star >= 0 {
+                pi = star + 1; mark += 1; ti = mark
+            } else {
+                return false
+            }
+        }
+        while pi < p.count, p[pi] == "*" { pi += 1 }
+        return pi == p.count
+    }
+}

@@ -1,0 +1,147 @@
+/// Which part of a database to look at.
+public struct Scope: Sendable, Hashable {
+    /// Schemas to include; empty means every user schema.
+    public var schemas: [String]
+    /// Tables to include (`name` or `schema.name`); empty means all.
+    public var tables: [String]
+    /// Count rows exactly (`count(*)`) instead of using the engine's statistics.
+    public var exactCounts: Bool
+
+    public init(schemas: [String] = [], tables: [String] = [], exactCounts: Bool = true) {
+        self.schemas = schemas
+        self.tables = tables
+        self.exactCounts = exactCounts
+    }
+
+    public func includes(_ ref: TableRef) -> Bool {
+        tables.isEmpty || tables.contains { $0 == ref.name || $0 == ref.description }
+    }
+}
+
+/// The rows of a query or rule: column names and values.
+public struct ResultSet: Sendable {
+    public var columns: [String]
+    public var rows: [[Value]]
+    public init(columns: [String], rows: [[Value]]) {
+        self.columns = columns
+        self.rows = rows
+    }
+}
+
+public struct WriteStats: Sendable {
+    public var rows: Int64
+    public var bytes: Int64
+    public init(rows: Int64 = 0, bytes: Int64 = 0) {
+        self.rows = rows
+        self.bytes = bytes
+    }
+}
+
+/// How a read is ordered so two engines can be merged row by row.
+public struct ReadRequest: Sendable {
+    public var table: TableRef
+    public var columns: [Column]
+    /// Columns to sort by (byte order for text), or empty for the engine's natural order.
+    public var orderBy: [Column]
+    /// Rows per batch.
+    public var batchSize: Int
+
+    public init(table: TableRef, columns: [Column], orderBy: [Column] = [], batchSize: Int = 10_000) {
+        self.table = table
+        self.columns = columns
+        self.orderBy = orderBy
+        self.batchSize = batchSize
+    }
+}
+
+/// One database engine, spoken through the canonical model.
+///
+/// Engine-specific SQL lives only behind this protocol and the engine's ``Dialect``. Each read or
+/// write opens its own session, so reads and writes can run side by side.
+public protocol Connector: Sendable {
+    var url: ConnectionURL { get }
+    var dialect: any Dialect { get }
+
+    /// Introspects tables, columns, keys, indexes, constraints, types and sizes.
+    func catalog(_ scope: Scope) async throws -> Catalog
+    /// Exact `count(*)`.
+    func rowCount(_ table: TableRef) async throws -> Int64
+    /// Streams the table's rows in batches; the stream pulls one batch at a time (back-pressure).
+    func read(_ request: ReadRequest) -> RowStream
+    /// Writes every batch of `rows` into `table` (which must exist) in the engine's bulk path.
+    func write(_ rows: RowStream, to table: TableRef, columns: [Column]) async throws -> WriteStats
+    /// Runs SQL (DDL or a query) and returns its rows, if any.
+    @discardableResult
+    func execute(_ sql: String) async throws -> ResultSet
+}
+
+extension Connector {
+    /// Runs several statements in order, stopping at the first failure.
+    public func executeScript(_ statements: [String]) async throws {
+        for statement in statements { try await execute(statement) }
+    }
+}
+
+/// Pull-based source of batches behind a ``RowStream``. Called from one task at a time.
+public protocol BatchSource: AnyObject {
+    /// The next batch, or nil at the end. Blocking; ``RowStream`` calls it off the cooperative pool.
+    func nextBatch() throws -> RowBatch?
+    /// Releases the session; called once, also when the consumer stops early.
+    func close()
+}
+
+/// An async sequence of ``RowBatch``es. Nothing is read until a consumer asks for the next batch,
+/// so memory stays at one batch per stream.
+public struct RowStream: AsyncSequence, Sendable {
+    public typealias Element = RowBatch
+    private let open: @Sendable () throws -> any BatchSource
+
+    public init(open: @escaping @Sendable () throws -> any BatchSource) { self.open = open }
+
+    public func makeAsyncIterator() -> Iterator { Iterator(open: open) }
+
+    public final class Iterator: AsyncIteratorProtocol {
+        private let open: @Sendable () throws -> any BatchSource
+        private var source: (any BatchSource)?
+        private var finished = false
+
+        init(open: @escaping @Sendable () throws -> any BatchSource) { self.open = open }
+
+        deinit { source?.close() }
+
+        public func next() async throws -> RowBatch? {
+            if finished { return nil }
+            let box = UncheckedBox(self)
+            do {
+                let batch = try await BlockingIO.run { () throws -> UncheckedBox<RowBatch?> in
+                    let iterator = box.value
+                    if iterator.source == nil { iterator.source = try iterator.open() }
+                    return UncheckedBox(try iterator.source!.nextBatch())
+                }.value
+                if batch == nil { finish() }
+                return batch
+            } catch {
+                finish()
+                throw error
+            }
+        }
+
+        private func finish() {
+            finished = true
+            source?.close()
+            source = nil
+        }
+    }
+
+    /// A stream over batches already in memory (tests, small generated data).
+    public static func batches(_ batches: [RowBatch]) -> RowStream {
+        RowStream { ArraySource(batches) }
+    }
+}
+
+private final class ArraySource: BatchSource {
+    var remaining: [RowBatch]
+    init(_ batches: [RowBatch]) { remaining = batches.reversed() }
+    func nextBatch() throws -> RowBatch? { remaining.popLast() }
+    func close() {}
+}

@@ -1,0 +1,75 @@
+/// A target type chosen for a canonical type, with the reason written down for the plan.
+public struct TypeChoice: Sendable, Hashable, Codable {
+    /// The target's SQL type, e.g. `NUMBER(12,2)`.
+    public var sqlType: String
+    public var rationale: String
+    /// Some source values cannot be represented exactly.
+    public var isLossy: Bool
+    /// A person should confirm the choice before data moves.
+    public var needsReview: Bool
+
+    public init(_ sqlType: String, _ rationale: String, lossy: Bool = false, review: Bool = false) {
+        self.sqlType = sqlType
+        self.rationale = rationale
+        self.isLossy = lossy
+        self.needsReview = review
+    }
+}
+
+/// What an engine's SQL looks like: quoting, names, types and DDL. One per engine, in that
+/// engine's module; the planner and mover never write engine-specific SQL themselves.
+public protocol Dialect: Sendable {
+    var engine: ConnectionURL.Engine { get }
+    /// Quotes an identifier exactly as given.
+    func quote(_ identifier: String) -> String
+    /// The name an object gets in this engine (e.g. Snowflake upper-cases plain lower-case names so
+    /// they stay usable unquoted).
+    func targetName(_ sourceName: String) -> String
+    /// The rule that maps a canonical type to this engine's type.
+    func typeChoice(for type: CanonicalType) -> TypeChoice
+    /// Column clause for an identity column of `type`, or nil when identity is expressed otherwise.
+    func identityClause(for kind: IdentityKind, type: CanonicalType) -> String?
+    /// Whether tables live in schemas (SQLite has one namespace per file).
+    var supportsSchemas: Bool { get }
+    /// Whether foreign keys can be added after the table exists.
+    var supportsAlterAddForeignKey: Bool { get }
+    /// Whether secondary indexes exist in this engine.
+    var supportsIndexes: Bool { get }
+    /// The schema to use when the source had none (SQLite) and this engine has schemas.
+    var defaultSchema: String? { get }
+    /// A SQL string literal.
+    func literal(_ text: String) -> String
+    /// ORDER BY expression that sorts text by its UTF-8 bytes, so two engines agree on row order.
+    func byteOrder(_ quotedColumn: String, type: CanonicalType) -> String
+    /// Drops a table (and what depends on it) for `--replace`.
+    func dropTable(_ table: TableRef) -> String
+    /// After loading explicit values into an identity column, moves the generator past the largest
+    /// value; nil where the engine does that itself.
+    func resetIdentity(_ table: TableRef, column: String) -> String?
+}
+
+extension Dialect {
+    public func qualified(_ table: TableRef) -> String {
+        if supportsSchemas, let schema = table.schema { return quote(schema) + "." + quote(table.name) }
+        return quote(table.name)
+    }
+
+    public func literal(_ text: String) -> String {
+        "'" + text.replacingOccurrences(of: "'", with: "''") + "'"
+    }
+
+    public func byteOrder(_ quotedColumn: String, type: CanonicalType) -> String { quotedColumn }
+
+    /// Standard SQL double-quote quoting.
+    public func quote(_ identifier: String) -> String {
+        "\"" + identifier.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+    }
+
+    public func targetName(_ sourceName: String) -> String { sourceName }
+    public func dropTable(_ table: TableRef) -> String { "DROP TABLE IF EXISTS \(qualified(table))" }
+    public func resetIdentity(_ table: TableRef, column: String) -> String? { nil }
+    public var supportsSchemas: Bool { true }
+    public var supportsAlterAddForeignKey: Bool { true }
+    public var supportsIndexes: Bool { true }
+    public var defaultSchema: String? { "public" }
+}

@@ -1,0 +1,61 @@
+/// One cell. Exact decimals, dates, times, timestamps, uuids, json and intervals travel as
+/// `.text` in their canonical text form (see ``CanonicalType/storage``), so no precision is lost
+/// between engines; the column's ``CanonicalType`` says how to read them.
+public enum Value: Sendable, Hashable {
+    case null
+    case bool(Bool)
+    case int(Int64)
+    case double(Double)
+    case text(String)
+    case bytes([UInt8])
+
+    public var isNull: Bool { if case .null = self { return true } else { return false } }
+
+    /// Plain rendering for reports and samples (not the canonical comparison form).
+    public var displayText: String {
+        switch self {
+        case .null: return "NULL"
+        case .bool(let b): return b ? "true" : "false"
+        case .int(let i): return String(i)
+        case .double(let d): return String(d)
+        case .text(let s): return s
+        case .bytes(let b): return "\\x" + b.map { byteHex($0) }.joined()
+        }
+    }
+}
+
+@inline(__always) func byteHex(_ byte: UInt8) -> String {
+    let digits: [Character] = Array("0123456789abcdef")
+    return String([digits[Int(byte >> 4)], digits[Int(byte & 0x0f)]])
+}
+
+/// A bounded slice of rows, row-major in one flat buffer (`rowCount × columnCount`).
+///
+/// Row-major keeps the reader and writer loops simple for v0; batches are small (default
+/// 10,000 rows) so memory stays O(batch × parallelism).
+public struct RowBatch: Sendable {
+    public let columnCount: Int
+    public private(set) var values: [Value]
+
+    public init(columnCount: Int, reservingRows rows: Int = 0) {
+        self.columnCount = columnCount
+        self.values = []
+        values.reserveCapacity(rows * columnCount)
+    }
+
+    public var rowCount: Int { columnCount == 0 ? 0 : values.count / columnCount }
+    public var isEmpty: Bool { values.isEmpty }
+
+    public mutating func append(row: some Collection<Value>) {
+        precondition(row.count == columnCount, "row has \(row.count) values, batch has \(columnCount) columns")
+        values.append(contentsOf: row)
+    }
+
+    public mutating func append(_ value: Value) { values.append(value) }
+
+    public func row(_ index: Int) -> ArraySlice<Value> {
+        values[(index * columnCount)..<((index + 1) * columnCount)]
+    }
+
+    public subscript(row: Int, column: Int) -> Value { values[row * columnCount + column] }
+}

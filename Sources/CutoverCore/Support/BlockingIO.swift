@@ -1,0 +1,20 @@
+import Dispatch
+
+/// Runs blocking C-library calls (libpq, sqlite3) on Dispatch's pool instead of the cooperative
+/// thread pool, so a slow query never starves other tasks. One hop per batch or statement, not per row.
+public enum BlockingIO {
+    public static func run<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global().async {
+                continuation.resume(with: Result { try work() })
+            }
+        }
+    }
+}
+
+/// Carries a non-Sendable value across an isolation boundary where the code guarantees only one
+/// task touches it at a time (a driver session used by one stream).
+public struct UncheckedBox<T>: @unchecked Sendable {
+    public var value: T
+    public init(_ value: T) { self.value = value }
+}

@@ -1,0 +1,44 @@
+import CutoverCore
+import CutoverPostgres
+import CutoverSnowflake
+import CutoverSQLite
+
+/// Whether a connection is read from or written to; a SQLite target file is created, a source never is.
+public enum ConnectionRole: Sendable { case source, target }
+
+/// Opens the connector for a URL and names the dialect of each engine.
+public enum Connectors {
+    public static func connect(_ url: ConnectionURL, role: ConnectionRole) async throws -> any Connector {
+        switch url.engine {
+        case .postgres: return try await PostgresConnector(url: url)
+        case .sqlite: return try SQLiteConnector(url: url, createIfMissing: role == .target)
+        case .snowflake:
+            throw CutoverError(.usage, "Snowflake connections are not available in this build yet (\(url))",
+                               hint: "plan for Snowflake with `cutover plan --target-dialect snowflake`; moving data to Snowflake comes with the Snowflake connector")
+        case .sqlserver:
+            throw CutoverError(.usage, "SQL Server connections are not available yet (\(url))",
+                               hint: "export the data to PostgreSQL or SQLite first")
+        }
+    }
+
+    public static func dialect(_ engine: ConnectionURL.Engine) throws -> any Dialect {
+        switch engine {
+        case .postgres: return PostgresDialect()
+        case .sqlite: return SQLiteDialect()
+        case .snowflake: return SnowflakeDialect()
+        case .sqlserver:
+            throw CutoverError(.usage, "planning for SQL Server is not available yet", hint: "use --target-dialect snowflake, postgres or sqlite")
+        }
+    }
+
+    /// `snowflake`, `postgres`/`postgresql`, `sqlite` → engine.
+    public static func engine(named name: String) throws -> ConnectionURL.Engine {
+        switch name.lowercased() {
+        case "postgres", "postgresql", "pg": return .postgres
+        case "sqlite", "sqlite3": return .sqlite
+        case "snowflake", "sf": return .snowflake
+        default:
+            throw CutoverError(.usage, "unknown target dialect '\(name)'", hint: "use snowflake, postgres or sqlite")
+        }
+    }
+}

@@ -1,0 +1,86 @@
+import CutoverCore
+
+/// Maps a source catalog onto a target engine: every column's type with its rationale, the target
+/// DDL, and what a person should look at before data moves.
+public struct Planner: Sendable {
+    public var targetEngine: ConnectionURL.Engine
+    public var overrides: TypeOverrides
+    /// Put every table in this target schema instead of the source's schema name.
+    public var targetSchema: String?
+
+    public init(targetEngine: ConnectionURL.Engine, overrides: TypeOverrides = .init(), targetSchema: String? = nil) {
+        self.targetEngine = targetEngine
+        self.overrides = overrides
+        self.targetSchema = targetSchema
+    }
+
+    public func plan(_ catalog: Catalog, source: ConnectionURL, tables selection: TableSelection = .init()) throws -> MigrationPlan {
+        let dialect = try Connectors.dialect(targetEngine)
+        let sameEngine = catalog.engine == targetEngine
+        var tablePlans: [TablePlan] = []
+        var recommendations: [String] = []
+        for table in catalog.dataTables where selection.includes(table.ref) {
+            tablePlans.append(planTable(table, catalog: catalog, dialect: dialect, sameEngine: sameEngine))
+        }
+        let builder = DDLBuilder(dialect: dialect, catalog: catalog, sameEngine: sameEngine, plans: tablePlans)
+        let ddl = builder.build()
+        for index in tablePlans.indices {
+            tablePlans[index].createDDL = ddl.create[tablePlans[index].source] ?? []
+            tablePlans[index].postDataDDL = ddl.postData[tablePlans[index].source] ?? []
+        }
+        recommendations += ddl.notes
+        recommendations += Recommendations.make(catalog: catalog, plans: tablePlans, dialect: dialect, sameEngine: sameEngine)
+        return MigrationPlan(source: source.description, sourceEngine: catalog.engine, targetEngine: targetEngine, generatedAt: ISOTime.now(),
+                             tables: tablePlans, setupDDL: ddl.setup, recommendations: recommendations)
+    }
+
+    func targetRef(_ ref: TableRef, dialect: any Dialect) -> TableRef {
+        let schema: String? = dialect.supportsSchemas ? (targetSchema ?? ref.schema.map(dialect.targetName) ?? dialect.defaultSchema) : nil
+        return TableRef(schema: schema, name: dialect.targetName(ref.name))
+    }
+
+    func planTable(_ table: Table, catalog: Catalog, dialect: any Dialect, sameEngine: Bool) -> TablePlan {
+        var notes: [String] = []
+        if table.kind == .partitioned {
+            let partitions = catalog.tables.filter { $0.partitionOf == table.ref }.map(\.ref.description)
+            notes.append("partitioned table: its \(partitions.count) partitions (\(partitions.joined(separator: ", "))) are read through it and land in one target table")
+        }
+        let columns = table.columns.map { decide($0, table: table, catalog: catalog, dialect: dialect, sameEngine: sameEngine) }
+        return TablePlan(source: table.ref, target: targetRef(table.ref, dialect: dialect), columns: columns, key: table.rowKey,
+                         estimatedRows: table.rowCount, notes: notes)
+    }
+
+    func decide(_ column: Column, table: Table, catalog: Catalog, dialect: any Dialect, sameEngine: Bool) -> MappingDecision {
+        var decision = MappingDecision(
+            column: column.name, targetColumn: dialect.targetName(column.name), sourceType: column.nativeType.isEmpty ? "(none)" : column.nativeType,
+            canonicalType: column.canonical.description, targetType: "", rationale: "", lossy: false, needsReview: false,
+            nullable: column.isNullable, identity: column.identity?.rawValue, override: nil, unmappable: false)
+        if let override = overrides.override(table: table.ref, column: column) {
+            decision.targetType = override.type
+            decision.override = override.source
+            decision.rationale = "chosen by \(override.source)"
+            return decision
+        }
+        if sameEngine, column.identity != .serial, !column.nativeType.isEmpty {
+            decision.targetType = column.nativeType
+            decision.rationale = "same engine: native type kept" + (column.domain.map { " (domain \($0))" } ?? "")
+            return decision
+        }
+        let choice = dialect.typeChoice(for: column.canonical)
+        decision.targetType = choice.sqlType
+        decision.lossy = choice.isLossy
+        decision.needsReview = choice.needsReview
+        var rationale = choice.rationale
+        if case .unknown = column.canonical {
+            decision.unmappable = true
+            rationale += "; add an override in cutover.yml (overrides.columns.\"\(table.ref.description).\(column.name)\": TYPE) before migrating"
+        }
+        if catalog.engine == .sqlite, case .text(let max?) = column.canonical {
+            rationale += "; SQLite never enforced the length \(max), so longer values fail the load with the row's key"
+        }
+        if column.identity == .serial { rationale += "; serial becomes an identity column" }
+        if let domain = column.domain { rationale += "; domain \(domain) flattened to its base type" }
+        decision.rationale = rationale
+        return decision
+    }
+}

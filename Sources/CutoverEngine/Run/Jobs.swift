@@ -1,0 +1,149 @@
+import CutoverCore
+import CutoverStore
+import Foundation
+
+/// The commands' work, shared by the CLI and (later) the server: each job connects, runs, records
+/// itself in the store and writes its artifacts. Output lines go to `say`.
+public struct Jobs: Sendable {
+    public var store: any MetadataStore
+    /// Where run directories are created.
+    public var artifactsRoot: String
+    public var say: @Sendable (String) -> Void
+
+    public init(store: any MetadataStore, artifactsRoot: String, say: @escaping @Sendable (String) -> Void) {
+        self.store = store
+        self.artifactsRoot = artifactsRoot
+        self.say = say
+    }
+
+    public struct AnalyzeOutcome: Sendable {
+        public var report: AnalysisReport
+        public var reportPath: String
+        public var runID: String
+    }
+
+    public func analyze(source url: ConnectionURL, scope: Scope) async throws -> AnalyzeOutcome {
+        let recorder = try await RunRecorder(store: store, kind: "analyze", source: url, target: nil, artifactsRoot: artifactsRoot)
+        do {
+            let connector = try await Connectors.connect(url, role: .source)
+            let report = try await Analyzer.analyze(connector, scope: scope)
+            let path = try recorder.writeArtifact("analysis_report.json", String(decoding: try JSONEncoder.pretty.encode(report), as: UTF8.self))
+            await recorder.event("analyze.done", "analyzed \(report.totals.tables) tables", fields: ["tables": String(report.totals.tables)])
+            try await recorder.finish(status: "succeeded", summary: "\(report.totals.tables) tables, \(report.totals.rows) rows")
+            return AnalyzeOutcome(report: report, reportPath: path, runID: recorder.runID)
+        } catch {
+            try? await recorder.finish(status: "failed", summary: nil, error: error.redactedDescription)
+            throw error
+        }
+    }
+
+    public struct PlanOutcome: Sendable {
+        public var plan: MigrationPlan
+        public var files: [String]
+        public var runID: String
+    }
+
+    public func plan(source url: ConnectionURL, targetEngine: ConnectionURL.Engine, scope: Scope, config: CutoverConfig,
+                     targetSchema: String? = nil) async throws -> PlanOutcome {
+        let recorder = try await RunRecorder(store: store, kind: "plan", source: url, target: nil, artifactsRoot: artifactsRoot)
+        do {
+            let connector = try await Connectors.connect(url, role: .source)
+            let catalog = try await connector.catalog(scope)
+            let plan = try Planner(targetEngine: targetEngine, overrides: config.overrides, targetSchema: targetSchema)
+                .plan(catalog, source: url, tables: config.tables)
+            let files = try PlanArtifacts.write(plan, to: recorder.artifactsDirectory)
+            try recorder.writeArtifact("analysis_report.json",
+                                       String(decoding: try JSONEncoder.pretty.encode(AnalysisReport(catalog: catalog, source: url, generatedAt: ISOTime.now())), as: UTF8.self))
+            try await recorder.finish(status: plan.unmappable.isEmpty ? "succeeded" : "needs_review",
+                                      summary: "\(plan.tables.count) tables planned for \(targetEngine.rawValue), \(plan.reviewCount) to review")
+            return PlanOutcome(plan: plan, files: files, runID: recorder.runID)
+        } catch {
+            try? await recorder.finish(status: "failed", summary: nil, error: error.redactedDescription)
+            throw error
+        }
+    }
+
+    public struct MigrateOutcome: Sendable {
+        public var runID: String
+        public var directory: String
+        public var results: [TableMoveResult]
+        public var validation: ValidationReport?
+        public var succeeded: Bool { results.allSatisfy(\.succeeded) && (validation?.allPassed ?? true) }
+    }
+
+    /// Plans, moves and (unless `validate` is false) validates, in one run.
+    public func migrate(source sourceURL: ConnectionURL, target targetURL: ConnectionURL, scope: Scope, config: CutoverConfig,
+                        options: MoveOptions, validate: Bool, targetSchema: String? = nil, kind: String = "migrate") async throws -> MigrateOutcome {
+        let recorder = try await RunRecorder(store: store, kind: kind, source: sourceURL, target: targetURL, artifactsRoot: artifactsRoot, echo: say)
+        do {
+            let source = try await Connectors.connect(sourceURL, role: .source)
+            let target = try await Connectors.connect(targetURL, role: .target)
+            let catalog = try await source.catalog(scope)
+            let plan = try Planner(targetEngine: targetURL.engine, overrides: config.overrides, targetSchema: targetSchema)
+                .plan(catalog, source: sourceURL, tables: config.tables)
+            try PlanArtifacts.write(plan, to: recorder.artifactsDirectory)
+            try recorder.writeArtifact("analysis_report.json",
+                                       String(decoding: try JSONEncoder.pretty.encode(AnalysisReport(catalog: catalog, source: sourceURL, generatedAt: ISOTime.now())), as: UTF8.self))
+            await recorder.event("run.started", "migrating \(plan.tables.count) tables from \(sourceURL) to \(targetURL)")
+            let results = try await Mover(source: source, target: target, plan: plan, options: options).run(recorder: recorder, catalog: catalog)
+            var validation: ValidationReport?
+            if validate {
+                let moved = Set(results.filter(\.succeeded).map(\.source))
+                var checked = plan
+                checked.tables = plan.tables.filter { moved.contains($0.source.description) }
+                validation = await Validator(source: source, target: target).run(plan: checked, catalog: catalog, recorder: recorder)
+                try recorder.writeArtifact("validation_results.json", String(decoding: try JSONEncoder.pretty.encode(validation), as: UTF8.self))
+            }
+            let outcome = MigrateOutcome(runID: recorder.runID, directory: recorder.artifactsDirectory, results: results, validation: validation)
+            try recorder.writeArtifact("summary.md", Summary.markdown(outcome, plan: plan, source: sourceURL, target: targetURL))
+            try await recorder.finish(status: outcome.succeeded ? "succeeded" : "failed", summary: Summary.line(outcome))
+            return outcome
+        } catch {
+            try? await recorder.finish(status: "failed", summary: nil, error: error.redactedDescription)
+            throw error
+        }
+    }
+
+    /// Compares every table of the source with the target without moving anything.
+    public func validate(source sourceURL: ConnectionURL, target targetURL: ConnectionURL, scope: Scope, config: CutoverConfig,
+                         targetSchema: String? = nil) async throws -> (ValidationReport, String) {
+        let recorder = try await RunRecorder(store: store, kind: "validate", source: sourceURL, target: targetURL, artifactsRoot: artifactsRoot, echo: say)
+        do {
+            let source = try await Connectors.connect(sourceURL, role: .source)
+            let target = try await Connectors.connect(targetURL, role: .source)
+            let catalog = try await source.catalog(scope)
+            let plan = try Planner(targetEngine: targetURL.engine, overrides: config.overrides, targetSchema: targetSchema)
+                .plan(catalog, source: sourceURL, tables: config.tables)
+            let report = await Validator(source: source, target: target).run(plan: plan, catalog: catalog, recorder: recorder)
+            let path = try recorder.writeArtifact("validation_results.json", String(decoding: try JSONEncoder.pretty.encode(report), as: UTF8.self))
+            try await recorder.finish(status: report.allPassed ? "succeeded" : "failed", summary: "\(report.passed) passed, \(report.failed) failed")
+            return (report, path)
+        } catch {
+            try? await recorder.finish(status: "failed", summary: nil, error: error.redactedDescription)
+            throw error
+        }
+    }
+}
+
+/// The run summary, for the terminal and for `summary.md`.
+public enum Summary {
+    public static func line(_ outcome: Jobs.MigrateOutcome) -> String {
+        let moved = outcome.results.filter(\.succeeded)
+        var text = "\(moved.count)/\(outcome.results.count) tables moved, \(Format.count(moved.reduce(0) { $0 + $1.rows })) rows"
+        if let validation = outcome.validation { text += "; validation: \(validation.passed) passed, \(validation.failed) failed" }
+        return text
+    }
+
+    public static func markdown(_ outcome: Jobs.MigrateOutcome, plan: MigrationPlan, source: ConnectionURL, target: ConnectionURL) -> String {
+        var text = "# Cutover run \(outcome.runID)\n\n- source: \(source)\n- target: \(target)\n- result: **\(outcome.succeeded ? "succeeded" : "failed")** — \(line(outcome))\n\n"
+        text += "| table | target | rows | time | load | validation |\n|---|---|---:|---:|---|---|\n"
+        for result in outcome.results {
+            let check = outcome.validation?.tables.first { $0.table == result.source }
+            text += "| \(result.source) | \(result.target) | \(Format.count(result.rows)) | \(Format.duration(result.seconds)) | "
+                + (result.succeeded ? "moved" : "FAILED: \(result.error ?? "")") + " | "
+                + (check.map { ($0.passed ? "passed: " : "FAILED: ") + $0.message } ?? "-") + " |\n"
+        }
+        if plan.reviewCount > 0 { text += "\n\(plan.reviewCount) column mapping(s) need review: see mapping_decisions.yml.\n" }
+        return text
+    }
+}

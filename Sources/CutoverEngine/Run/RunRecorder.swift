@@ -1,0 +1,76 @@
+import CutoverCore
+import CutoverStore
+import Foundation
+
+/// Records one run: its row in the store, its artifacts directory, and its events, written both
+/// to the store's log and to `run_log.ndjson`. Optionally echoes progress to the terminal.
+public actor RunRecorder {
+    public nonisolated let runID: String
+    public nonisolated let artifactsDirectory: String
+    public nonisolated let store: any MetadataStore
+    private let logFile: FileHandle?
+    private let echo: (@Sendable (String) -> Void)?
+
+    /// Creates the run's directory and its store row.
+    public init(store: any MetadataStore, kind: String, source: ConnectionURL?, target: ConnectionURL?, artifactsRoot: String,
+                runID: String = RunRecord.newID(), echo: (@Sendable (String) -> Void)? = nil) async throws {
+        self.runID = runID
+        self.store = store
+        self.echo = echo
+        let directory = (artifactsRoot as NSString).appendingPathComponent(runID)
+        self.artifactsDirectory = directory
+        do {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        } catch {
+            throw CutoverError(.io, "cannot create the artifacts directory \(directory): \(error.localizedDescription)",
+                               hint: "pass --out to a writable directory")
+        }
+        let logPath = (directory as NSString).appendingPathComponent("run_log.ndjson")
+        FileManager.default.createFile(atPath: logPath, contents: nil)
+        logFile = FileHandle(forWritingAtPath: logPath)
+        try await store.startRun(RunRecord(id: runID, kind: kind, source: source?.description, target: target?.description,
+                                           artifactsDir: directory))
+    }
+
+    /// One structured event. `echo` prints `message` when given a terminal callback.
+    public func event(_ event: String, table: String? = nil, level: String = "info", _ message: String, fields: [String: String] = [:]) async {
+        let entry = LogEntry(level: level, runID: runID, table: table, event: event, message: message, fields: fields)
+        if let data = try? JSONEncoder.sorted.encode(entry) {
+            logFile?.write(data)
+            logFile?.write(Data("\n".utf8))
+        }
+        try? await store.log(entry)
+        echo?(entry.message)
+    }
+
+    public func recordTable(_ record: RunTableRecord) async throws { try await store.recordTable(record) }
+
+    public func finish(status: String, summary: String?, error: String? = nil) async throws {
+        await event(status == "failed" ? "run.failed" : "run.completed", level: status == "failed" ? "error" : "info",
+                    "run \(runID) \(status)", fields: ["status": status])
+        try await store.finishRun(id: runID, status: status, summary: summary, error: error)
+        try? logFile?.close()
+    }
+
+    /// Writes an artifact file into the run directory (secrets redacted) and returns its path.
+    @discardableResult
+    public nonisolated func writeArtifact(_ name: String, _ content: String) throws -> String {
+        let path = (artifactsDirectory as NSString).appendingPathComponent(name)
+        try Redaction.redact(content).write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+}
+
+extension JSONEncoder {
+    static var sorted: JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return encoder
+    }
+
+    static var pretty: JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
+        return encoder
+    }
+}

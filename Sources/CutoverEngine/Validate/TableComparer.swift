@@ -1,0 +1,172 @@
+import CutoverCore
+import Foundation
+
+/// The result of comparing one table on both sides.
+public struct TableComparison: Sendable, Codable {
+    public struct ChangedRow: Sendable, Codable {
+        public var key: String
+        public var columns: [String]
+        public var source: [String: String]
+        public var target: [String: String]
+    }
+
+    public var table: String
+    public var target: String
+    public var status: String
+    public var method: String
+    public var sourceRows: Int64
+    public var targetRows: Int64
+    public var missing: Int64
+    public var extra: Int64
+    public var changed: Int64
+    /// Samples, at most ``TableComparer/sampleLimit`` of each.
+    public var missingKeys: [String]
+    public var extraKeys: [String]
+    public var changedRows: [ChangedRow]
+    public var sampleLimit: Int
+    public var sourceFingerprint: String
+    public var targetFingerprint: String
+    public var seconds: Double
+    public var message: String
+
+    public var passed: Bool { status == "passed" }
+}
+
+/// Compares a source table with its target row by row: both sides are read sorted by the key (in
+/// byte order for text, so engines agree), every row is canonicalised and hashed, and the two
+/// streams are merged. Memory is one batch per side, whatever the table size. Tables without a
+/// key are compared as multisets by fingerprint.
+public struct TableComparer: Sendable {
+    public static let sampleLimit = 20
+    public let source: any Connector
+    public let target: any Connector
+    public var batchSize = 10_000
+
+    public init(source: any Connector, target: any Connector) {
+        self.source = source
+        self.target = target
+    }
+
+    public func compare(_ tablePlan: TablePlan, _ table: Table) async throws -> TableComparison {
+        let started = Date()
+        let sourceColumns = tablePlan.columns.compactMap { table.column(named: $0.column) }
+        var targetColumns = sourceColumns
+        for index in targetColumns.indices { targetColumns[index].name = tablePlan.columns[index].targetColumn }
+        let types = sourceColumns.map(\.canonical)
+        let keyIndexes = (tablePlan.key ?? []).compactMap { key in sourceColumns.firstIndex { $0.name == key } }
+        let keyed = !keyIndexes.isEmpty
+        let sourceOrder = keyIndexes.map { sourceColumns[$0] }
+        let targetOrder = keyIndexes.map { targetColumns[$0] }
+
+        var result = TableComparison(
+            table: tablePlan.source.description, target: tablePlan.target.description, status: "passed",
+            method: keyed ? "row hash merge by key (\(tablePlan.key!.joined(separator: ", ")))" : "multiset fingerprint (no key)",
+            sourceRows: 0, targetRows: 0, missing: 0, extra: 0, changed: 0, missingKeys: [], extraKeys: [], changedRows: [],
+            sampleLimit: Self.sampleLimit, sourceFingerprint: "", targetFingerprint: "", seconds: 0, message: "")
+
+        var left = RowCursor(source.read(ReadRequest(table: tablePlan.source, columns: sourceColumns, orderBy: sourceOrder, batchSize: batchSize)), types: types)
+        var right = RowCursor(target.read(ReadRequest(table: tablePlan.target, columns: targetColumns, orderBy: targetOrder, batchSize: batchSize)), types: types)
+        var sourcePrint = MultisetFingerprint(), targetPrint = MultisetFingerprint()
+        var a = try await left.next(), b = try await right.next()
+        while a != nil || b != nil {
+            let order: Int
+            switch (a, b) {
+            case (let x?, let y?): order = keyed ? Self.compareKeys(x, y, keyIndexes, types) : 0
+            case (.some, nil): order = -1
+            default: order = 1
+            }
+            if order <= 0, let row = a { sourcePrint.add(row.digest) }
+            if order >= 0, let row = b { targetPrint.add(row.digest) }
+            if !keyed {
+                // Without a key only the fingerprints say anything; consume both sides in step.
+                if a != nil { a = try await left.next() }
+                if b != nil { b = try await right.next() }
+            } else if order < 0 {
+                result.missing += 1
+                if result.missingKeys.count < Self.sampleLimit { result.missingKeys.append(Self.keyText(a!, keyIndexes, sourceColumns)) }
+                a = try await left.next()
+            } else if order > 0 {
+                result.extra += 1
+                if result.extraKeys.count < Self.sampleLimit { result.extraKeys.append(Self.keyText(b!, keyIndexes, sourceColumns)) }
+                b = try await right.next()
+            } else {
+                if a!.digest != b!.digest {
+                    result.changed += 1
+                    if result.changedRows.count < Self.sampleLimit { result.changedRows.append(Self.difference(a!, b!, keyIndexes, sourceColumns)) }
+                }
+                a = try await left.next()
+                b = try await right.next()
+            }
+        }
+        result.sourceRows = sourcePrint.rows
+        result.targetRows = targetPrint.rows
+        result.sourceFingerprint = sourcePrint.description
+        result.targetFingerprint = targetPrint.description
+        let differs = keyed ? (result.missing + result.extra + result.changed) > 0 : sourcePrint != targetPrint
+        result.status = differs ? "failed" : "passed"
+        if keyed {
+            result.message = differs
+                ? "\(result.missing) missing, \(result.extra) extra, \(result.changed) changed of \(Format.count(result.sourceRows)) source rows"
+                : "\(Format.count(result.sourceRows)) rows identical"
+        } else {
+            result.message = differs
+                ? "contents differ (\(Format.count(result.sourceRows)) source rows, \(Format.count(result.targetRows)) target rows); without a key the differing rows cannot be listed"
+                : "\(Format.count(result.sourceRows)) rows identical as a multiset"
+        }
+        result.seconds = Date().timeIntervalSince(started)
+        return result
+    }
+
+    /// Orders keys as the engines sorted them: numbers by value, everything else by UTF-8 bytes.
+    static func compareKeys(_ a: CanonicalRow, _ b: CanonicalRow, _ keys: [Int], _ types: [CanonicalType]) -> Int {
+        for index in keys {
+            let x = a.values[index] ?? "", y = b.values[index] ?? ""
+            if x == y { continue }
+            switch types[index] {
+            case .integer, .decimal, .float:
+                if let dx = Decimal(string: x), let dy = Decimal(string: y) { return dx < dy ? -1 : 1 }
+            default: break
+            }
+            return x.utf8.lexicographicallyPrecedes(y.utf8) ? -1 : 1
+        }
+        return 0
+    }
+
+    static func keyText(_ row: CanonicalRow, _ keys: [Int], _ columns: [Column]) -> String {
+        keys.map { "\(columns[$0].name)=\(row.values[$0] ?? "NULL")" }.joined(separator: ",")
+    }
+
+    static func difference(_ a: CanonicalRow, _ b: CanonicalRow, _ keys: [Int], _ columns: [Column]) -> TableComparison.ChangedRow {
+        var changed = TableComparison.ChangedRow(key: keyText(a, keys, columns), columns: [], source: [:], target: [:])
+        for index in columns.indices where a.values[index] != b.values[index] {
+            let name = columns[index].name
+            changed.columns.append(name)
+            changed.source[name] = a.values[index] ?? "NULL"
+            changed.target[name] = b.values[index] ?? "NULL"
+        }
+        return changed
+    }
+}
+
+/// Walks a row stream one canonical row at a time.
+struct RowCursor {
+    private var iterator: RowStream.Iterator
+    private let types: [CanonicalType]
+    private var batch: RowBatch?
+    private var index = 0
+
+    init(_ stream: RowStream, types: [CanonicalType]) {
+        iterator = stream.makeAsyncIterator()
+        self.types = types
+    }
+
+    mutating func next() async throws -> CanonicalRow? {
+        while batch == nil || index >= batch!.rowCount {
+            guard let next = try await iterator.next() else { return nil }
+            batch = next
+            index = 0
+        }
+        defer { index += 1 }
+        return CanonicalRow(batch!, row: index, types: types)
+    }
+}

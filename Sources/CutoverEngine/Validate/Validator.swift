@@ -1,0 +1,59 @@
+import CutoverCore
+import CutoverStore
+import Foundation
+
+/// What `validation_results.json` holds.
+public struct ValidationReport: Sendable, Codable {
+    public var runID: String
+    public var source: String
+    public var target: String
+    public var generatedAt: String
+    public var passed: Int
+    public var failed: Int
+    public var tables: [TableComparison]
+
+    public var allPassed: Bool { failed == 0 }
+}
+
+/// Validates every planned table: row counts and a row-by-row hash compare.
+public struct Validator: Sendable {
+    public let source: any Connector
+    public let target: any Connector
+
+    public init(source: any Connector, target: any Connector) {
+        self.source = source
+        self.target = target
+    }
+
+    public func run(plan: MigrationPlan, catalog: Catalog, recorder: RunRecorder) async -> ValidationReport {
+        var comparisons: [TableComparison] = []
+        for tablePlan in plan.tables {
+            guard let table = catalog.table(tablePlan.source) else { continue }
+            let name = tablePlan.source.description
+            let comparison: TableComparison
+            do {
+                comparison = try await TableComparer(source: source, target: target).compare(tablePlan, table)
+            } catch {
+                var failed = TableComparison(table: name, target: tablePlan.target.description, status: "failed", method: "row hash merge",
+                                             sourceRows: 0, targetRows: 0, missing: 0, extra: 0, changed: 0, missingKeys: [], extraKeys: [],
+                                             changedRows: [], sampleLimit: TableComparer.sampleLimit, sourceFingerprint: "", targetFingerprint: "",
+                                             seconds: 0, message: error.redactedDescription)
+                if let cutoverError = error as? CutoverError, cutoverError.code == .tableNotFound {
+                    failed.message = "target table \(tablePlan.target) does not exist: \(cutoverError.message)"
+                }
+                comparison = failed
+            }
+            comparisons.append(comparison)
+            await recorder.event(comparison.passed ? "step.completed" : "step.failed", table: name, level: comparison.passed ? "info" : "error",
+                                 "\(name): \(comparison.passed ? "passed" : "FAILED") — \(comparison.message)",
+                                 fields: ["source_rows": String(comparison.sourceRows), "target_rows": String(comparison.targetRows)])
+            let details = (try? JSONEncoder.sorted.encode(comparison)).map { String(decoding: $0, as: UTF8.self) }
+            try? await recorder.recordTable(RunTableRecord(runID: recorder.runID, table: name, status: comparison.status,
+                                                           sourceRows: comparison.sourceRows, targetRows: comparison.targetRows,
+                                                           message: comparison.message, details: details))
+        }
+        return ValidationReport(runID: recorder.runID, source: source.url.description, target: target.url.description,
+                                generatedAt: ISOTime.now(), passed: comparisons.filter(\.passed).count,
+                                failed: comparisons.filter { !$0.passed }.count, tables: comparisons)
+    }
+}

@@ -1,0 +1,115 @@
+import CutoverCore
+
+/// PostgreSQL through libpq: catalogs for introspection, `COPY … TO STDOUT` for reads and
+/// `COPY … FROM STDIN` for writes, in the text format. Every read and write opens its own session.
+public struct PostgresConnector: Connector {
+    public let url: ConnectionURL
+    public var dialect: any Dialect { PostgresDialect() }
+
+    /// Connects once to check the URL, credentials and database, so errors surface before any work.
+    public init(url: ConnectionURL) async throws {
+        self.url = url
+        let url = url
+        _ = try await BlockingIO.run { _ = try PostgresSession(url: url) }
+    }
+
+    func withSession<T: Sendable>(_ body: @escaping @Sendable (PostgresSession) throws -> T) async throws -> T {
+        let url = url
+        return try await BlockingIO.run { try body(try PostgresSession(url: url)) }
+    }
+
+    public func catalog(_ scope: Scope) async throws -> Catalog {
+        try await withSession { try PostgresCatalogReader(session: $0).read(scope) }
+    }
+
+    public func rowCount(_ table: TableRef) async throws -> Int64 {
+        let sql = "SELECT count(*) FROM \(dialect.qualified(table))"
+        return try await withSession { Int64(try $0.execute(sql).firstValue ?? "0") ?? 0 }
+    }
+
+    public func read(_ request: ReadRequest) -> RowStream {
+        let url = url
+        let dialect = PostgresDialect()
+        let columnList = request.columns.map { dialect.quote($0.name) }.joined(separator: ", ")
+        var sql = "SELECT \(columnList) FROM \(dialect.qualified(request.table))"
+        if !request.orderBy.isEmpty {
+            sql += " ORDER BY " + request.orderBy.map { dialect.byteOrder(dialect.quote($0.name), type: $0.canonical) }.joined(separator: ", ")
+        }
+        let copy = "COPY (\(sql)) TO STDOUT"
+        let storage = request.columns.map(\.canonical.storage)
+        let batchSize = request.batchSize
+        return RowStream {
+            let session = try PostgresSession(url: url)
+            try session.beginCopyOut(copy)
+            return CopyOutSource(session: session, storage: storage, batchSize: batchSize)
+        }
+    }
+
+    public func write(_ rows: RowStream, to table: TableRef, columns: [Column]) async throws -> WriteStats {
+        let dialect = PostgresDialect()
+        let sql = "COPY \(dialect.qualified(table)) (\(columns.map { dialect.quote($0.name) }.joined(separator: ", "))) FROM STDIN"
+        let session = UncheckedBox(try await BlockingIO.run { UncheckedBox(try PostgresSession(url: self.url)) }.value)
+        try await BlockingIO.run {
+            try session.value.execute("SET synchronous_commit = off")
+            try session.value.beginCopyIn(sql)
+        }
+        let types = columns.map(\.canonical)
+        var bytes: Int64 = 0
+        do {
+            for try await batch in rows {
+                var buffer: [UInt8] = []
+                buffer.reserveCapacity(batch.rowCount * 64)
+                for row in 0..<batch.rowCount {
+                    for column in 0..<batch.columnCount {
+                        if column > 0 { buffer.append(CopyTextCodec.tab) }
+                        CopyTextCodec.encode(batch[row, column], type: types[column], into: &buffer)
+                    }
+                    buffer.append(CopyTextCodec.newline)
+                }
+                bytes += Int64(buffer.count)
+                let chunk = buffer
+                try await BlockingIO.run { try session.value.putCopyData(chunk) }
+            }
+        } catch {
+            _ = try? await BlockingIO.run { _ = try session.value.endCopyIn(abortMessage: "cutover: read failed") }
+            throw error
+        }
+        let written = try await BlockingIO.run { try session.value.endCopyIn() }
+        return WriteStats(rows: written, bytes: bytes)
+    }
+
+    public func execute(_ sql: String) async throws -> ResultSet {
+        try await withSession { session in
+            let result = try session.execute(sql)
+            return ResultSet(columns: result.columns, rows: result.rows.map { $0.map { $0.map(Value.text) ?? .null } })
+        }
+    }
+}
+
+/// Reads COPY rows into batches of `batchSize`.
+final class CopyOutSource: BatchSource {
+    let session: PostgresSession
+    let storage: [ValueStorage]
+    let batchSize: Int
+    var done = false
+
+    init(session: PostgresSession, storage: [ValueStorage], batchSize: Int) {
+        self.session = session
+        self.storage = storage
+        self.batchSize = batchSize
+    }
+
+    func nextBatch() throws -> RowBatch? {
+        if done { return nil }
+        var batch = RowBatch(columnCount: storage.count, reservingRows: batchSize)
+        while batch.rowCount < batchSize {
+            let more = try session.nextCopyRow { line in try CopyTextCodec.decodeRow(line, storage: storage, into: &batch) }
+            if !more { done = true; break }
+        }
+        return batch.isEmpty ? nil : batch
+    }
+
+    func close() {
+        // Dropping the session (PQfinish) cancels an unfinished COPY.
+    }
+}

@@ -1,0 +1,163 @@
+import CutoverCore
+
+/// A SQLite file through the C API: prepared statements, one transaction per write.
+public struct SQLiteConnector: Connector {
+    public let url: ConnectionURL
+    public var dialect: any Dialect { SQLiteDialect() }
+    let createIfMissing: Bool
+
+    /// Opens the file once to check it; `createIfMissing` is for targets.
+    public init(url: ConnectionURL, createIfMissing: Bool) throws {
+        self.url = url
+        self.createIfMissing = createIfMissing
+        _ = try SQLiteSession(path: url.database, create: createIfMissing)
+    }
+
+    func session() throws -> SQLiteSession { try SQLiteSession(path: url.database, create: createIfMissing) }
+
+    public func catalog(_ scope: Scope) async throws -> Catalog {
+        let connector = self
+        return try await BlockingIO.run { try SQLiteCatalogReader(session: try connector.session()).read(scope) }
+    }
+
+    public func rowCount(_ table: TableRef) async throws -> Int64 {
+        let connector = self
+        let sql = "SELECT count(*) FROM \(dialect.qualified(table))"
+        return try await BlockingIO.run {
+            if case .int(let n) = try connector.session().execute(sql).rows.first?.first ?? .null { return n }
+            return 0
+        }
+    }
+
+    public func read(_ request: ReadRequest) -> RowStream {
+        let dialect = SQLiteDialect()
+        var sql = "SELECT \(request.columns.map { dialect.quote($0.name) }.joined(separator: ", ")) FROM \(dialect.qualified(request.table))"
+        if !request.orderBy.isEmpty {
+            sql += " ORDER BY " + request.orderBy.map { dialect.quote($0.name) }.joined(separator: ", ")
+        }
+        let connector = self
+        let types = request.columns.map(\.canonical)
+        let batchSize = request.batchSize
+        let query = sql
+        return RowStream {
+            let session = try connector.session()
+            return SQLiteSource(statement: try session.prepare(query), session: session, types: types, batchSize: batchSize)
+        }
+    }
+
+    public func write(_ rows: RowStream, to table: TableRef, columns: [Column]) async throws -> WriteStats {
+        let dialect = SQLiteDialect()
+        let sql = "INSERT INTO \(dialect.qualified(table)) (\(columns.map { dialect.quote($0.name) }.joined(separator: ", "))) VALUES ("
+            + Array(repeating: "?", count: columns.count).joined(separator: ", ") + ")"
+        let connector = self
+        let writer = UncheckedBox(try await BlockingIO.run { UncheckedBox(try SQLiteBatchWriter(session: try connector.session(), sql: sql, table: table, columns: columns)) }.value)
+        do {
+            for try await batch in rows {
+                try await BlockingIO.run { try writer.value.write(batch) }
+            }
+            return try await BlockingIO.run { try writer.value.commit() }
+        } catch {
+            _ = try? await BlockingIO.run { writer.value.rollback() }
+            throw error
+        }
+    }
+
+    public func execute(_ sql: String) async throws -> ResultSet {
+        let connector = self
+        return try await BlockingIO.run {
+            let session = try connector.session()
+            let trimmed = sql.trimmingCharacters(in: .whitespacesAndNewlines)
+            let body = trimmed.hasSuffix(";") ? String(trimmed.dropLast()) : trimmed
+            if body.contains(";") {
+                try session.executeScript(sql)
+                return ResultSet(columns: [], rows: [])
+            }
+            return try session.execute(body)
+        }
+    }
+}
+
+/// Steps a SELECT, `batchSize` rows at a time.
+final class SQLiteSource: BatchSource {
+    let statement: SQLiteStatement
+    let session: SQLiteSession
+    let types: [CanonicalType]
+    let batchSize: Int
+    var done = false
+
+    init(statement: SQLiteStatement, session: SQLiteSession, types: [CanonicalType], batchSize: Int) {
+        self.statement = statement
+        self.session = session
+        self.types = types
+        self.batchSize = batchSize
+    }
+
+    func nextBatch() throws -> RowBatch? {
+        if done { return nil }
+        var batch = RowBatch(columnCount: types.count, reservingRows: batchSize)
+        while batch.rowCount < batchSize {
+            guard try statement.step() else { done = true; break }
+            for column in 0..<types.count {
+                batch.append(SQLiteTypes.normalize(statement.value(at: column), to: types[column]))
+            }
+        }
+        return batch.isEmpty ? nil : batch
+    }
+
+    func close() {}
+}
+
+/// Inserts batches with one prepared statement inside one transaction.
+final class SQLiteBatchWriter {
+    let session: SQLiteSession
+    let statement: SQLiteStatement
+    let table: TableRef
+    let columns: [Column]
+    var rows: Int64 = 0
+    var bytes: Int64 = 0
+
+    init(session: SQLiteSession, sql: String, table: TableRef, columns: [Column]) throws {
+        self.session = session
+        self.table = table
+        self.columns = columns
+        try session.executeScript("BEGIN IMMEDIATE")
+        self.statement = try session.prepare(sql)
+    }
+
+    func write(_ batch: RowBatch) throws {
+        for row in 0..<batch.rowCount {
+            for column in 0..<batch.columnCount {
+                let value = Self.storable(batch[row, column], as: columns[column].canonical)
+                if case .text(let s) = value { bytes += Int64(s.utf8.count) } else if case .bytes(let b) = value { bytes += Int64(b.count) } else { bytes += 8 }
+                try statement.bind(value, at: column + 1)
+            }
+            do {
+                _ = try statement.step()
+            } catch let error as CutoverError {
+                throw error.adding(["table": table.description, "row": String(rows + 1)])
+            }
+            statement.reset()
+            rows += 1
+        }
+    }
+
+    /// The value as SQLite should store it for the column's canonical type.
+    static func storable(_ value: Value, as type: CanonicalType) -> Value {
+        switch (value, type) {
+        case (.double(let d), .float) where d.isNaN: return .text("NaN")
+        case (.double(let d), .decimal): return .text(DecimalText.plain(d))
+        case (.text(let s), .boolean): return SQLBool.parse(s).map { .int($0 ? 1 : 0) } ?? value
+        case (.text(let s), .integer): return Int64(s).map(Value.int) ?? value
+        case (.text(let s), .float): return Double(parsingSQL: s).map { $0.isNaN ? .text("NaN") : .double($0) } ?? value
+        case (.text(let s), .binary): return .bytes(Array(s.utf8))
+        default: return value
+        }
+    }
+
+    func commit() throws -> WriteStats {
+        try session.executeScript("COMMIT")
+        return WriteStats(rows: rows, bytes: bytes)
+    }
+
+    func rollback() { try? session.executeScript("ROLLBACK") }
+}

@@ -1,0 +1,161 @@
+import CSQLite3
+import CutoverCore
+import Foundation
+
+let sqliteTransient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+
+/// One SQLite database handle, used by one task at a time.
+public final class SQLiteSession {
+    let handle: OpaquePointer
+    public let path: String
+
+    /// Opens `path`; `create` makes a missing file, otherwise a missing file is an error.
+    public init(path: String, create: Bool, readOnly: Bool = false) throws {
+        self.path = path
+        if !create, path != ":memory:", !FileManager.default.fileExists(atPath: path) {
+            throw CutoverError(.databaseNotFound, "SQLite file \(path) does not exist",
+                               hint: "check the path; sqlite:rel/path.db is relative to the current directory, sqlite:///abs/path.db is absolute")
+        }
+        if create, let directory = Optional((path as NSString).deletingLastPathComponent), !directory.isEmpty {
+            try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        }
+        var db: OpaquePointer?
+        let flags = readOnly ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0))
+        let status = sqlite3_open_v2(path, &db, flags | SQLITE_OPEN_NOMUTEX, nil)
+        guard status == SQLITE_OK, let db else {
+            let message = db.map { String(cString: sqlite3_errmsg($0)) } ?? "status \(status)"
+            sqlite3_close(db)
+            throw CutoverError(.connectionFailed, "cannot open SQLite file \(path): \(message)",
+                               hint: "check that the file is a SQLite database and that its directory is writable")
+        }
+        handle = db
+        sqlite3_busy_timeout(db, 30_000)
+        // A file that is not a database only fails on first read: find out now.
+        do {
+            try execute("SELECT count(*) FROM sqlite_master")
+        } catch {
+            sqlite3_close(db)
+            throw CutoverError(.connectionFailed, "\(path) is not a readable SQLite database: \(error.redactedDescription)",
+                               hint: "check the path points at a SQLite file")
+        }
+    }
+
+    deinit { sqlite3_close_v2(handle) }
+
+    var errorMessage: String { String(cString: sqlite3_errmsg(handle)) }
+
+    func failure(_ sql: String) -> CutoverError {
+        let message = errorMessage
+        let code: CutoverError.Code = message.hasPrefix("no such table") ? .tableNotFound
+            : sqlite3_errcode(handle) == SQLITE_CONSTRAINT ? .valueDoesNotFit : .query
+        return CutoverError(code, "SQLite: \(message)", context: ["query": String(sql.prefix(200)), "file": path])
+    }
+
+    /// Runs statements that return no rows (DDL, BEGIN/COMMIT, several separated by `;`).
+    public func executeScript(_ sql: String) throws {
+        var error: UnsafeMutablePointer<CChar>?
+        guard sqlite3_exec(handle, sql, nil, nil, &error) == SQLITE_OK else {
+            let message = error.map { String(cString: $0) } ?? errorMessage
+            sqlite3_free(error)
+            throw CutoverError(.query, "SQLite: \(message)", context: ["query": String(sql.prefix(200)), "file": path])
+        }
+    }
+
+    /// Runs one statement with `?` parameters and returns its rows.
+    @discardableResult
+    public func execute(_ sql: String, _ parameters: [Value] = []) throws -> ResultSet {
+        let statement = try prepare(sql)
+        try statement.bind(parameters)
+        var rows: [[Value]] = []
+        while try statement.step() {
+            rows.append((0..<statement.columnCount).map { statement.value(at: $0) })
+        }
+        return ResultSet(columns: statement.columnNames, rows: rows)
+    }
+
+    public func prepare(_ sql: String) throws -> SQLiteStatement {
+        var statement: OpaquePointer?
+        guard sqlite3_prepare_v2(handle, sql, -1, &statement, nil) == SQLITE_OK, let statement else { throw failure(sql) }
+        return SQLiteStatement(statement: statement, session: self, sql: sql)
+    }
+
+    public var changes: Int64 { Int64(sqlite3_changes64(handle)) }
+    public var lastInsertRowID: Int64 { sqlite3_last_insert_rowid(handle) }
+}
+
+/// A prepared statement; finalized when released.
+public final class SQLiteStatement {
+    let statement: OpaquePointer
+    unowned let session: SQLiteSession
+    let sql: String
+
+    init(statement: OpaquePointer, session: SQLiteSession, sql: String) {
+        self.statement = statement
+        self.session = session
+        self.sql = sql
+    }
+
+    deinit { sqlite3_finalize(statement) }
+
+    public var columnCount: Int { Int(sqlite3_column_count(statement)) }
+    public var columnNames: [String] { (0..<columnCount).map { String(cString: sqlite3_column_name(statement, Int32($0))) } }
+
+    public func bind(_ values: [Value]) throws {
+        for (index, value) in values.enumerated() { try bind(value, at: index + 1) }
+    }
+
+    public func bind(_ value: Value, at index: Int) throws {
+        let i = Int32(index)
+        let status: Int32
+        switch value {
+        case .null: status = sqlite3_bind_null(statement, i)
+        case .bool(let b): status = sqlite3_bind_int64(statement, i, b ? 1 : 0)
+        case .int(let v): status = sqlite3_bind_int64(statement, i, v)
+        case .double(let d): status = sqlite3_bind_double(statement, i, d)
+        case .text(var s):
+            status = s.withUTF8 { buffer in
+                buffer.withMemoryRebound(to: CChar.self) { chars in
+                    // an empty string still needs a non-NULL pointer, or SQLite binds NULL
+                    chars.isEmpty ? sqlite3_bind_text(statement, i, "", 0, sqliteTransient)
+                        : sqlite3_bind_text(statement, i, chars.baseAddress, Int32(chars.count), sqliteTransient)
+                }
+            }
+        case .bytes(let bytes):
+            status = bytes.isEmpty ? sqlite3_bind_zeroblob(statement, i, 0)
+                : bytes.withUnsafeBytes { sqlite3_bind_blob(statement, i, $0.baseAddress, Int32($0.count), sqliteTransient) }
+        }
+        guard status == SQLITE_OK else { throw session.failure(sql) }
+    }
+
+    /// Advances; true while there is a row.
+    public func step() throws -> Bool {
+        switch sqlite3_step(statement) {
+        case SQLITE_ROW: return true
+        case SQLITE_DONE: return false
+        default: throw session.failure(sql)
+        }
+    }
+
+    public func reset() {
+        sqlite3_reset(statement)
+        sqlite3_clear_bindings(statement)
+    }
+
+    /// The column's value in SQLite's own storage class.
+    public func value(at column: Int) -> Value {
+        let c = Int32(column)
+        switch sqlite3_column_type(statement, c) {
+        case SQLITE_NULL: return .null
+        case SQLITE_INTEGER: return .int(sqlite3_column_int64(statement, c))
+        case SQLITE_FLOAT: return .double(sqlite3_column_double(statement, c))
+        case SQLITE_BLOB:
+            let count = Int(sqlite3_column_bytes(statement, c))
+            guard count > 0, let pointer = sqlite3_column_blob(statement, c) else { return .bytes([]) }
+            return .bytes(Array(UnsafeRawBufferPointer(start: pointer, count: count)))
+        default:
+            let count = Int(sqlite3_column_bytes(statement, c))
+            guard let pointer = sqlite3_column_text(statement, c) else { return .text("") }
+            return .text(String(decoding: UnsafeBufferPointer(start: pointer, count: count), as: UTF8.self))
+        }
+    }
+}

@@ -1,0 +1,77 @@
+import CutoverCore
+
+/// Snowflake's types and SQL, used to plan Snowflake targets. (The REST client that runs this SQL
+/// against an account comes with the Snowflake connector.)
+public struct SnowflakeDialect: Dialect {
+    public init() {}
+    public var engine: ConnectionURL.Engine { .snowflake }
+    public var supportsIndexes: Bool { false }
+    public var defaultSchema: String? { "PUBLIC" }
+
+    /// Plain lower-case names become upper-case so they can be used unquoted, as Snowflake users
+    /// expect; names with other characters or mixed case keep their spelling (and need quotes).
+    public func targetName(_ sourceName: String) -> String {
+        let plain = sourceName.unicodeScalars.allSatisfy { ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "_" }
+        let startsWell = sourceName.first.map { $0.isLetter || $0 == "_" } ?? false
+        return plain && startsWell ? sourceName.uppercased() : sourceName
+    }
+
+    public func typeChoice(for type: CanonicalType) -> TypeChoice {
+        switch type {
+        case .boolean: return TypeChoice("BOOLEAN", "same type")
+        case .integer(let bits):
+            switch bits {
+            case ...16: return TypeChoice("NUMBER(5,0)", "SMALLINT range fits 5 digits")
+            case ...32: return TypeChoice("NUMBER(10,0)", "INTEGER range fits 10 digits")
+            default: return TypeChoice("NUMBER(19,0)", "BIGINT range fits 19 digits")
+            }
+        case .decimal(let p, let s):
+            guard let p else {
+                return TypeChoice("NUMBER(38,10)", "unconstrained numeric has no declared scale: NUMBER(38,10) holds 28 integer and 10 fractional digits; check the data's real range",
+                                  lossy: true, review: true)
+            }
+            if p > 38 {
+                return TypeChoice("NUMBER(38,\(min(s ?? 0, 37)))", "precision \(p) exceeds Snowflake's 38 digits", lossy: true, review: true)
+            }
+            return TypeChoice("NUMBER(\(p),\(s ?? 0))", "exact decimal with the same precision and scale")
+        case .float(let bits):
+            return TypeChoice("FLOAT", bits <= 32 ? "Snowflake FLOAT is 64-bit: every 32-bit value fits" : "64-bit IEEE float, NaN and ±Infinity included")
+        case .text(let max):
+            guard let max else { return TypeChoice("VARCHAR", "unbounded text (16 MB limit)") }
+            return TypeChoice("VARCHAR(\(max))", "same maximum length")
+        case .char(let n): return TypeChoice("CHAR(\(n))", "Snowflake CHAR is VARCHAR(n): values keep the padding they had when read", review: false)
+        case .binary: return TypeChoice("BINARY", "raw bytes (8 MB limit per value)")
+        case .date: return TypeChoice("DATE", "same type")
+        case .time(let tz):
+            return tz ? TypeChoice("TIME", "Snowflake TIME has no zone: the offset is dropped", lossy: true, review: true)
+                      : TypeChoice("TIME", "time of day")
+        case .timestamp(let tz, let p):
+            let precision = p.map { "(\(min($0, 9)))" } ?? ""
+            return tz ? TypeChoice("TIMESTAMP_TZ\(precision)", "instant with offset; values are written in UTC")
+                      : TypeChoice("TIMESTAMP_NTZ\(precision)", "wall-clock date-time without zone")
+        case .interval:
+            return TypeChoice("VARCHAR", "Snowflake has no INTERVAL column type: ISO-8601 duration text", review: true)
+        case .uuid: return TypeChoice("VARCHAR(36)", "Snowflake has no UUID type: canonical 36-character text")
+        case .json: return TypeChoice("VARIANT", "semi-structured JSON; key order is not kept")
+        case .array(let element):
+            return TypeChoice("ARRAY", "semi-structured ARRAY of \(element); element types are not enforced")
+        case .enumeration(let name, let values):
+            let longest = values.map(\.count).max() ?? 1
+            return TypeChoice("VARCHAR(\(max(longest, 1)))", "enum \(name) becomes text; allowed values: \(values.joined(separator: ", "))")
+        case .unknown(let native):
+            return TypeChoice("VARCHAR", "no rule for \(native): its text form is kept", lossy: true, review: true)
+        }
+    }
+
+    public func identityClause(for kind: IdentityKind, type: CanonicalType) -> String? {
+        guard case .integer = type else { return nil }
+        return "IDENTITY(1,1)"
+    }
+
+    public func byteOrder(_ quotedColumn: String, type: CanonicalType) -> String {
+        switch type {
+        case .text, .char, .enumeration, .unknown: return "COLLATE(\(quotedColumn), '')"
+        default: return quotedColumn
+        }
+    }
+}

@@ -1,0 +1,248 @@
+import ArgumentParser
+import CutoverCore
+import CutoverEngine
+import CutoverStore
+import Foundation
+
+struct DemoCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "demo",
+        abstract: "Run the whole job on built-in sample data: analyze, plan, migrate, validate.",
+        discussion: """
+            Generates four deterministic sample tables (a TPC-DS call_center, sample_data with awkward values, \
+            two years of daily_metrics, and metadata_config_table_elt) in an embedded SQLite file, migrates them \
+            into a second SQLite file and proves every row arrived intact. Nothing to install.
+
+            Example: cutover demo --dir /tmp/cutover-demo
+            """)
+
+    @OptionGroup var global: GlobalOptions
+    @Option(name: .long, help: "Directory for the demo's databases.") var dir = ".cutover/demo"
+    @Option(name: .long, help: "Directory for run artifacts.") var out: String?
+
+    func run() async throws {
+        let jobs = try await global.jobs(try global.loadConfig(), artifactsRoot: out)
+        let outcome = try await Demo(directory: dir, jobs: jobs).run()
+        Terminal.say("")
+        for result in outcome.migration.results {
+            let check = outcome.migration.validation?.tables.first { $0.table == result.source }
+            Terminal.say("  " + result.source.padding(toLength: 28, withPad: " ", startingAt: 0)
+                         + Format.leftPad(Format.count(result.rows), 8) + " rows  "
+                         + (check.map { $0.passed ? "✓ \($0.message)" : "✗ \($0.message)" } ?? (result.error ?? "")))
+        }
+        Terminal.say("")
+        Terminal.say((outcome.migration.succeeded ? "Demo succeeded" : "Demo FAILED") + " in \(Format.duration(outcome.seconds)): \(Summary.line(outcome.migration))")
+        Terminal.say("Artifacts: \(outcome.migration.directory)")
+        Terminal.say("  analysis_report.json  mapping_decisions.yml  target_objects.sql  improvement_recommendations.md")
+        Terminal.say("  validation_results.json  summary.md  run_log.ndjson")
+        Terminal.say("Databases: \(outcome.sourcePath) → \(outcome.targetPath)")
+        Terminal.say("Next: cutover analyze --source sqlite:\(outcome.sourcePath)   ·   cutover runs list")
+        if !outcome.migration.succeeded { throw ExitCode.failure }
+    }
+}
+
+struct InitCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "init",
+        abstract: "Write a commented cutover.yml to start from.",
+        discussion: "Example: cutover init && $EDITOR cutover.yml")
+
+    @Option(name: .shortAndLong, help: "Where to write the file.") var output = "cutover.yml"
+    @Flag(name: .long, help: "Overwrite an existing file.") var force = false
+
+    func run() throws {
+        if FileManager.default.fileExists(atPath: output), !force {
+            throw CutoverError(.usage, "\(output) already exists; nothing was written", hint: "pass --force to overwrite it, or -o other.yml")
+        }
+        do {
+            try ConfigTemplate.text.write(toFile: output, atomically: true, encoding: .utf8)
+        } catch {
+            throw CutoverError(.io, "cannot write \(output): \(error.localizedDescription)")
+        }
+        Terminal.say("wrote \(output): set your connections, then run `cutover analyze --source source`")
+    }
+}
+
+struct AnalyzeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "analyze",
+        abstract: "Inventory a source: tables, columns, types, keys, indexes, sizes, row counts.",
+        discussion: """
+            Writes analysis_report.json into the run directory and prints a summary.
+
+            Example: cutover analyze --source postgres://app@localhost:5432/shop --schema public
+            """)
+
+    @OptionGroup var global: GlobalOptions
+    @Option(name: .long, help: "Source URL or connection name.") var source: String
+    @OptionGroup var scope: ScopeOptions
+    @Option(name: .long, help: "Directory for run artifacts (a run folder is created inside).") var out: String?
+
+    func run() async throws {
+        let config = try global.loadConfig()
+        let url = try config.resolveConnection(source)
+        let outcome = try await global.jobs(config, artifactsRoot: out).analyze(source: url, scope: scope.scope)
+        Terminal.say(outcome.report.summary)
+        Terminal.say("\nreport: \(outcome.reportPath)")
+    }
+}
+
+struct PlanCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "plan",
+        abstract: "Map every column to a target engine and write the target DDL.",
+        discussion: """
+            Writes mapping_decisions.yml (each column: source type → target type, rationale, lossy, needs review), \
+            target_objects.sql and improvement_recommendations.md. Change a decision with `overrides` in cutover.yml. \
+            Exits 1 when a column has a type with no mapping and no override.
+
+            Example: cutover plan --source sqlite:chinook.db --target-dialect snowflake
+            """)
+
+    @OptionGroup var global: GlobalOptions
+    @Option(name: .long, help: "Source URL or connection name.") var source: String
+    @Option(name: .long, help: "snowflake, postgres or sqlite.") var targetDialect: String
+    @Option(name: .long, help: "Put every table into this target schema.") var targetSchema: String?
+    @OptionGroup var scope: ScopeOptions
+    @Option(name: .long, help: "Directory for run artifacts.") var out: String?
+
+    func run() async throws {
+        let config = try global.loadConfig()
+        let url = try config.resolveConnection(source)
+        let engine = try Connectors.engine(named: targetDialect)
+        let outcome = try await global.jobs(config, artifactsRoot: out).plan(source: url, targetEngine: engine, scope: scope.scope, config: config,
+                                                                             targetSchema: targetSchema)
+        let plan = outcome.plan
+        let columns = plan.tables.flatMap(\.columns)
+        Terminal.say("planned \(plan.tables.count) tables, \(columns.count) columns for \(engine.rawValue): "
+                     + "\(columns.filter(\.lossy).count) lossy, \(plan.reviewCount) to review")
+        for table in plan.tables {
+            for column in table.columns where column.needsReview {
+                Terminal.say("  review \(table.source).\(column.column): \(column.sourceType) → \(column.targetType) — \(column.rationale)")
+            }
+        }
+        for file in outcome.files { Terminal.say("wrote \(file)") }
+        if let (table, column) = plan.unmappable.first {
+            throw CutoverError(.typeNotMappable, "\(plan.unmappable.count) column(s) have no type mapping, e.g. \(table).\(column.column) (\(column.sourceType))",
+                               hint: "add overrides in cutover.yml, e.g. overrides: { columns: { \"\(table).\(column.column)\": <type> } }, then plan again")
+        }
+    }
+}
+
+struct MigrateCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "migrate",
+        abstract: "Copy tables from a source to a target, creating them from the plan, then validate.",
+        discussion: """
+            Each table loads in one transaction through the target's bulk path (COPY for PostgreSQL), so a failed \
+            table is left empty and a rerun loads it again; other tables go on. A target table that already has rows \
+            is left alone unless --replace is given. After loading, every table is compared row by row \
+            (skip with --no-validate).
+
+            Example: cutover migrate --source sqlite:chinook.db --target postgres://app@localhost/chinook
+            """)
+
+    @OptionGroup var global: GlobalOptions
+    @Option(name: .long, help: "Source URL or connection name.") var source: String
+    @Option(name: .long, help: "Target URL or connection name.") var target: String
+    @Option(name: .long, help: "Put every table into this target schema.") var targetSchema: String?
+    @OptionGroup var scope: ScopeOptions
+    @Flag(name: .long, help: "Drop and reload target tables that already hold rows.") var replace = false
+    @Flag(name: .customLong("validate"), inversion: .prefixedNo, help: "Compare every row after loading.") var validateAfterLoad = true
+    @Option(name: .long, help: "Rows per batch.") var batchSize = 10_000
+    @Option(name: .long, help: "Directory for run artifacts.") var out: String?
+
+    func validate() throws {
+        guard batchSize > 0 else { throw ValidationError("--batch-size must be positive") }
+    }
+
+    func run() async throws {
+        let config = try global.loadConfig()
+        let sourceURL = try config.resolveConnection(source)
+        let targetURL = try config.resolveConnection(target)
+        let outcome = try await global.jobs(config, artifactsRoot: out).migrate(
+            source: sourceURL, target: targetURL, scope: scope.scope, config: config,
+            options: MoveOptions(replace: replace, batchSize: batchSize), validate: validateAfterLoad, targetSchema: targetSchema)
+        Terminal.say((outcome.succeeded ? "succeeded: " : "FAILED: ") + Summary.line(outcome))
+        Terminal.say("artifacts: \(outcome.directory)")
+        if !outcome.succeeded { throw ExitCode.failure }
+    }
+}
+
+struct ValidateCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "validate",
+        abstract: "Compare a source with its target: row counts and every row by key.",
+        discussion: """
+            Rows are read from both engines sorted by key, normalised to one canonical form per type (so 1.50 = 1.5 \
+            and time zones agree) and compared by hash; differing rows are listed with their columns. Tables without \
+            a key are compared as multisets. Writes validation_results.json. Exits 1 when any table differs.
+
+            Example: cutover validate --source sqlite:chinook.db --target postgres://app@localhost/chinook
+            """)
+
+    @OptionGroup var global: GlobalOptions
+    @Option(name: .long, help: "Source URL or connection name.") var source: String
+    @Option(name: .long, help: "Target URL or connection name.") var target: String
+    @Option(name: .long, help: "The target schema the tables were migrated into.") var targetSchema: String?
+    @OptionGroup var scope: ScopeOptions
+    @Option(name: .long, help: "Directory for run artifacts.") var out: String?
+
+    func run() async throws {
+        let config = try global.loadConfig()
+        let (report, path) = try await global.jobs(config, artifactsRoot: out).validate(
+            source: try config.resolveConnection(source), target: try config.resolveConnection(target), scope: scope.scope, config: config,
+            targetSchema: targetSchema)
+        Terminal.say("\(report.passed) passed, \(report.failed) failed — results: \(path)")
+        for table in report.tables where !table.passed {
+            if !table.missingKeys.isEmpty { Terminal.say("  \(table.table) missing: " + table.missingKeys.joined(separator: "; ")) }
+            if !table.extraKeys.isEmpty { Terminal.say("  \(table.table) extra: " + table.extraKeys.joined(separator: "; ")) }
+            for row in table.changedRows { Terminal.say("  \(table.table) changed \(row.key): " + row.columns.map { "\($0) \(row.source[$0]!) → \(row.target[$0]!)" }.joined(separator: ", ")) }
+        }
+        if !report.allPassed { throw ExitCode.failure }
+    }
+}
+
+struct RunsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "runs",
+        abstract: "List and inspect runs recorded in the metadata store.",
+        subcommands: [List.self, Show.self], defaultSubcommand: List.self)
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Recent runs, newest first.", discussion: "Example: cutover runs list --limit 5")
+        @OptionGroup var global: GlobalOptions
+        @Option(name: .long, help: "How many runs.") var limit = 20
+
+        func run() async throws {
+            let store = try await global.openStore(try global.loadConfig())
+            for run in try await store.runs(limit: limit) {
+                Terminal.say("\(run.id)  \(run.kind.padding(toLength: 8, withPad: " ", startingAt: 0)) \(run.status.padding(toLength: 12, withPad: " ", startingAt: 0)) \(run.summary ?? run.error ?? "")")
+            }
+        }
+    }
+
+    struct Show: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "One run: its tables and log.", discussion: "Example: cutover runs show 20261123-091502-3fa9")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "Run id.") var id: String
+
+        func run() async throws {
+            let store = try await global.openStore(try global.loadConfig())
+            guard let run = try await store.run(id: id) else {
+                throw CutoverError(.usage, "no run with id \(id)", hint: "`cutover runs list` shows the ids")
+            }
+            Terminal.say("run \(run.id): \(run.kind), \(run.status)\n  started \(run.startedAt), finished \(run.finishedAt ?? "-")")
+            if let source = run.source { Terminal.say("  source \(source)") }
+            if let target = run.target { Terminal.say("  target \(target)") }
+            if let dir = run.artifactsDir { Terminal.say("  artifacts \(dir)") }
+            if let error = run.error { Terminal.say("  error \(error)") }
+            for table in try await store.tables(runID: id) {
+                Terminal.say("  \(table.table): \(table.status) \(table.message ?? "")")
+            }
+            for entry in try await store.logs(runID: id) {
+                Terminal.say("  \(entry.at) \(entry.level) \(entry.event) \(entry.message)")
+            }
+        }
+    }
+}

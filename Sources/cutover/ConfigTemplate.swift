@@ -1,0 +1,36 @@
+/// The file `cutover init` writes.
+enum ConfigTemplate {
+    static let text = """
+        # cutover.yml — every key is optional; command-line flags work without this file.
+        # Values may use ${ENV_VAR} or ${ENV_VAR:-default}; secrets are never printed or stored.
+
+        # Named connections: pass the name wherever a URL is accepted (--source source).
+        connections:
+          source: postgres://app:${PGPASSWORD}@localhost:5432/shop?sslmode=prefer
+          target: sqlite:.cutover/target.db
+          # warehouse: snowflake://loader@myorg-myaccount/ANALYTICS/RAW?warehouse=LOAD_WH&role=LOADER
+
+        # Where runs, results and logs are kept. Default: an embedded SQLite file.
+        # For a team: store: postgres://cutover:${CUTOVER_STORE_PASSWORD}@db:5432/cutover
+        store: sqlite:.cutover/cutover.db
+
+        # Names per environment, used by templated SQL ({{database}}, {{schema}}).
+        default_environment: DEV
+        environments:
+          DEV:  { database: ANALYTICS_DEV,  schema: RAW }
+          TEST: { database: ANALYTICS_TEST, schema: RAW }
+          UAT:  { database: ANALYTICS_UAT,  schema: RAW }
+          PROD: { database: ANALYTICS,      schema: RAW }
+
+        # Which tables to work on: glob patterns on schema.table or table.
+        tables:
+          include: []          # e.g. [public.*]
+          exclude: []          # e.g. [public.tmp_*, "*_backup"]
+
+        # Your decisions win over the built-in type rules.
+        overrides:
+          types: {}            # source type → target type, e.g. { numeric: "NUMBER(38,10)" }
+          columns: {}          # schema.table.column → target type, e.g. { "public.orders.note": "VARCHAR(2000)" }
+
+        """
+}

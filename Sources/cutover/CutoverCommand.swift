@@ -1,0 +1,60 @@
+import ArgumentParser
+import CutoverCore
+import CutoverEngine
+import Foundation
+
+@main
+struct CutoverMain {
+    static func main() async {
+        do {
+            var command = try Cutover.parseAsRoot()
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch let error as CutoverError {
+            Terminal.error("error: " + error.description)
+            exit(error.exitCode)
+        } catch let error as ExitCode {
+            exit(error.rawValue)
+        } catch {
+            let code = Cutover.exitCode(for: error)
+            if code == .success {
+                Cutover.exit(withError: error)  // --help, --version
+            }
+            Terminal.error(Redaction.redact(Cutover.fullMessage(for: error)))
+            // Usage errors exit 2 (as documented); anything else the parser raises is a failure.
+            exit(code == .validationFailure ? 2 : 1)
+        }
+    }
+}
+
+struct Cutover: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "cutover",
+        abstract: "Move a database to another engine and prove the move is correct.",
+        discussion: """
+            Start with `cutover demo`: it builds sample tables in an embedded SQLite file, then analyzes, \
+            plans, migrates and validates them with no server to install.
+
+            Connections are URLs (postgres://user:pass@host:5432/db, sqlite:path/file.db, sqlite:///abs/file.db) \
+            or names from cutover.yml (`cutover init` writes one). Passwords are never printed.
+
+            Exit codes: 0 success, 1 failure (including a validation that found differences), 2 usage error.
+            """,
+        version: "0.1.0",
+        subcommands: [DemoCommand.self, InitCommand.self, AnalyzeCommand.self, PlanCommand.self, MigrateCommand.self,
+                      ValidateCommand.self, RunsCommand.self]
+    )
+}
+
+enum Terminal {
+    static func say(_ line: String) {
+        FileHandle.standardOutput.write(Data((Redaction.redact(line) + "\n").utf8))
+    }
+
+    static func error(_ line: String) {
+        FileHandle.standardError.write(Data((line + "\n").utf8))
+    }
+}
