@@ -58,8 +58,9 @@ let package = Package(
         ),
         .target(
             name: "CutoverTesting",
-            dependencies: ["CutoverCore", "CutoverEngine"],
+            dependencies: ["CutoverCore", "CutoverEngine", "CutoverPostgres", "CutoverSQLite"],
             path: "Tests/CutoverTesting",
+            resources: [.copy("Fixtures")],
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "CutoverCoreTests", dependencies: ["CutoverCore", "CutoverTesting"], swiftSettings: swiftSettings),
@@ -77,7 +78,6 @@ let package = Package(
         .testTarget(
             name: "CutoverEngineTests",
             dependencies: ["CutoverEngine", "CutoverTesting"],
-            resources: [.copy("Fixtures")],
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "CutoverCLITests", dependencies: ["CutoverTesting"], swiftSettings: swiftSettings),

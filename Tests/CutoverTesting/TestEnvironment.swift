@@ -1,0 +1,100 @@
+import CutoverCore
+import CutoverPostgres
+import Foundation
+import Testing
+
+/// Where the engines started by `scripts/test.sh` are, and helpers that give each test its own
+/// database or directory so tests run in parallel.
+public enum TestEnvironment {
+    /// The PostgreSQL superuser URL exported by scripts/test.sh.
+    ///
+    /// When the script said servers are there (`CUTOVER_TEST_REQUIRE_SERVERS=1`), a missing URL is a
+    /// test failure, not a skip.
+    public static func postgresURL() throws -> ConnectionURL {
+        guard let raw = ProcessInfo.processInfo.environment["CUTOVER_TEST_PG_URL"] else {
+            throw CutoverError(.usage, "CUTOVER_TEST_PG_URL is not set", hint: "run the tests with scripts/test.sh")
+        }
+        return try ConnectionURL(parsing: raw)
+    }
+
+    /// True when PostgreSQL tests should run: always under scripts/test.sh.
+    public static var hasPostgres: Bool {
+        ProcessInfo.processInfo.environment["CUTOVER_TEST_PG_URL"] != nil
+            || ProcessInfo.processInfo.environment["CUTOVER_TEST_REQUIRE_SERVERS"] == "1"
+    }
+
+    /// Creates an empty database, runs `body` with its URL, drops it afterwards.
+    public static func withPostgresDatabase<T>(_ body: (ConnectionURL) async throws -> T) async throws -> T {
+        let admin = try postgresURL()
+        let name = "cutover_t_" + String(UInt64.random(in: 0...UInt64.max), radix: 36)
+        let session = try PostgresSession(url: admin)
+        try session.execute("CREATE DATABASE \(name)")
+        let url = ConnectionURL(engine: .postgres, user: admin.user, password: admin.password, host: admin.host, port: admin.port,
+                                database: name, parameters: admin.parameters)
+        do {
+            let result = try await body(url)
+            try session.execute("DROP DATABASE \(name) WITH (FORCE)")
+            return result
+        } catch {
+            _ = try? session.execute("DROP DATABASE \(name) WITH (FORCE)")
+            throw error
+        }
+    }
+
+    /// Runs SQL on a database as the test superuser.
+    public static func psql(_ url: ConnectionURL, _ sql: String) throws {
+        try PostgresSession(url: url).execute(sql)
+    }
+
+    /// A fresh directory under /tmp, removed after `body`.
+    public static func withTemporaryDirectory<T>(_ body: (String) async throws -> T) async throws -> T {
+        let path = NSTemporaryDirectory() + "cutover-test-" + UUID().uuidString.prefix(8).lowercased()
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        return try await body(path)
+    }
+
+    /// A writable copy of the Chinook sample (SQLite) in `directory`.
+    public static func chinookCopy(in directory: String) throws -> String {
+        guard let source = Bundle.module.path(forResource: "chinook", ofType: "sqlite", inDirectory: "Fixtures") else {
+            throw CutoverError(.io, "the Chinook fixture is missing from the test bundle")
+        }
+        let path = (directory as NSString).appendingPathComponent("chinook.sqlite")
+        try FileManager.default.copyItem(atPath: source, toPath: path)
+        return path
+    }
+}
+
+/// Runs the built `cutover` executable as a user would.
+public enum CLI {
+    public struct Result: Sendable {
+        public var status: Int32
+        public var stdout: String
+        public var stderr: String
+        public var output: String { stdout + stderr }
+    }
+
+    /// The executable: `CUTOVER_BIN` (set by scripts/test.sh) or the debug build next to the tests.
+    public static var executable: String {
+        if let path = ProcessInfo.processInfo.environment["CUTOVER_BIN"] { return path }
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        return root.appendingPathComponent(".build/debug/cutover").path
+    }
+
+    public static func run(_ arguments: [String], in directory: String, environment: [String: String] = [:]) throws -> Result {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        process.currentDirectoryURL = URL(fileURLWithPath: directory)
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        // Read before waiting so a full pipe never blocks the child.
+        let stdout = out.fileHandleForReading.readDataToEndOfFile()
+        let stderr = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Result(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self), stderr: String(decoding: stderr, as: UTF8.self))
+    }
+}
