@@ -19,7 +19,7 @@ public struct SQLiteDialect: Dialect {
             }
             let spelled = p.map { "DECIMAL_TEXT(\($0),\(s ?? 0))" } ?? "DECIMAL_TEXT"
             return TypeChoice(spelled, "more than 15 significant digits: kept as exact decimal text (TEXT affinity); arithmetic in SQLite would round", review: p == nil)
-        case .float: return TypeChoice("REAL", "8-byte IEEE float; NaN is written as the text 'NaN' because SQLite turns a NaN REAL into NULL")
+        case .float: return TypeChoice("REAL", "8-byte IEEE float; NaN is written as the text 'NaN' because SQLite turns a NaN REAL into NULL; SQLite's REAL affinity reads -0.0 back as 0.0")
         case .text(let max): return max.map { TypeChoice("VARCHAR(\($0))", "TEXT affinity; SQLite does not enforce the length") } ?? TypeChoice("TEXT", "TEXT affinity")
         case .char(let n): return TypeChoice("CHAR(\(n))", "TEXT affinity; padded values are kept as read")
         case .binary: return TypeChoice("BLOB", "raw bytes")

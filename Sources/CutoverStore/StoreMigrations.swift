@@ -60,7 +60,10 @@ enum StoreMigrations {
     /// Applies every migration newer than the store's version, each in its own transaction, under
     /// a lock so concurrent processes starting at once apply each exactly once.
     static func apply(to database: any StoreDatabase) throws {
-        try database.script("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)")
+        // IF NOT EXISTS is not safe against a concurrent creator on PostgreSQL: take the lock first.
+        try database.exclusively {
+            try database.script("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)")
+        }
         for migration in all {
             try database.exclusively {
                 let applied = try database.execute("SELECT 1 FROM schema_migrations WHERE version = ?", [String(migration.version)])

@@ -6,7 +6,7 @@ import Testing
 @Suite(.enabled(if: TestEnvironment.hasPostgres)) struct PostgresCatalogTests {
     @Test func introspectsEveryTypeKeyIndexAndObject() async throws {
         try await TestEnvironment.withPostgresDatabase { url in
-            try TestEnvironment.psql(url, Schemas.everyPostgresType)
+            try await TestEnvironment.psql(url, Schemas.everyPostgresType)
             let catalog = try await PostgresConnector(url: url).catalog(Scope(schemas: ["shop"]))
             let table = try #require(catalog.table(TableRef(schema: "shop", name: "all_types")))
             func type(_ name: String) -> CanonicalType? { table.column(named: name)?.canonical }
@@ -128,7 +128,7 @@ import Testing
     /// Values that break naive COPY/CSV handling survive a read → write round trip untouched.
     @Test func awkwardValuesRoundTripThroughCopy() async throws {
         try await TestEnvironment.withPostgresDatabase { url in
-            try TestEnvironment.psql(url, """
+            try await TestEnvironment.psql(url, """
                 CREATE TABLE src (id int PRIMARY KEY, t text, b bytea, f float8, n numeric(38,10), ts timestamptz, flag boolean, j jsonb, a text[]);
                 CREATE TABLE dst (LIKE src INCLUDING ALL);
                 INSERT INTO src VALUES

@@ -27,23 +27,27 @@ public enum TestEnvironment {
     public static func withPostgresDatabase<T>(_ body: (ConnectionURL) async throws -> T) async throws -> T {
         let admin = try postgresURL()
         let name = "cutover_t_" + String(UInt64.random(in: 0...UInt64.max), radix: 36)
-        let session = try PostgresSession(url: admin)
-        try session.execute("CREATE DATABASE \(name)")
+        try await adminSQL(admin, "CREATE DATABASE \(name)")
         let url = ConnectionURL(engine: .postgres, user: admin.user, password: admin.password, host: admin.host, port: admin.port,
                                 database: name, parameters: admin.parameters)
         do {
             let result = try await body(url)
-            try session.execute("DROP DATABASE \(name) WITH (FORCE)")
+            try await adminSQL(admin, "DROP DATABASE \(name) WITH (FORCE)")
             return result
         } catch {
-            _ = try? session.execute("DROP DATABASE \(name) WITH (FORCE)")
+            try? await adminSQL(admin, "DROP DATABASE \(name) WITH (FORCE)")
             throw error
         }
     }
 
+    /// Blocking libpq work runs off the cooperative pool, as in the product code.
+    private static func adminSQL(_ url: ConnectionURL, _ sql: String) async throws {
+        try await BlockingIO.run { _ = try PostgresSession(url: url).execute(sql) }
+    }
+
     /// Runs SQL on a database as the test superuser.
-    public static func psql(_ url: ConnectionURL, _ sql: String) throws {
-        try PostgresSession(url: url).execute(sql)
+    public static func psql(_ url: ConnectionURL, _ sql: String) async throws {
+        try await adminSQL(url, sql)
     }
 
     /// A fresh directory under /tmp, removed after `body`.
@@ -81,7 +85,12 @@ public enum CLI {
         return root.appendingPathComponent(".build/debug/cutover").path
     }
 
-    public static func run(_ arguments: [String], in directory: String, environment: [String: String] = [:]) throws -> Result {
+    /// Runs the CLI and waits for it without blocking the cooperative thread pool.
+    public static func run(_ arguments: [String], in directory: String, environment: [String: String] = [:]) async throws -> Result {
+        try await BlockingIO.run { try runBlocking(arguments, in: directory, environment: environment) }
+    }
+
+    static func runBlocking(_ arguments: [String], in directory: String, environment: [String: String]) throws -> Result {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
