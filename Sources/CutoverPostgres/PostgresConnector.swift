@@ -27,15 +27,21 @@ public struct PostgresConnector: Connector {
         return try await withSession { Int64(try $0.execute(sql).firstValue ?? "0") ?? 0 }
     }
 
-    public func read(_ request: ReadRequest) -> RowStream {
-        let url = url
+    /// `SELECT` for a read request, in this dialect.
+    static func selectSQL(_ request: ReadRequest) -> String {
         let dialect = PostgresDialect()
         let columnList = request.columns.map { dialect.quote($0.name) }.joined(separator: ", ")
         var sql = "SELECT \(columnList) FROM \(dialect.qualified(request.table))"
+        if let filter = request.filter { sql += " WHERE " + filter.sql(dialect) }
         if !request.orderBy.isEmpty {
             sql += " ORDER BY " + request.orderBy.map { dialect.byteOrder(dialect.quote($0.name), type: $0.canonical) }.joined(separator: ", ")
         }
-        let copy = "COPY (\(sql)) TO STDOUT"
+        return sql
+    }
+
+    public func read(_ request: ReadRequest) -> RowStream {
+        let url = url
+        let copy = "COPY (\(Self.selectSQL(request))) TO STDOUT"
         let storage = request.columns.map(\.canonical.storage)
         let batchSize = request.batchSize
         return RowStream {
@@ -45,14 +51,10 @@ public struct PostgresConnector: Connector {
         }
     }
 
-    public func write(_ rows: RowStream, to table: TableRef, columns: [Column]) async throws -> WriteStats {
-        let dialect = PostgresDialect()
-        let sql = "COPY \(dialect.qualified(table)) (\(columns.map { dialect.quote($0.name) }.joined(separator: ", "))) FROM STDIN"
-        let session = UncheckedBox(try await BlockingIO.run { UncheckedBox(try PostgresSession(url: self.url)) }.value)
-        try await BlockingIO.run {
-            try session.value.execute("SET synchronous_commit = off")
-            try session.value.beginCopyIn(sql)
-        }
+    public func write(_ rows: RowStream, to table: TableRef, columns: [Column], options: WriteOptions) async throws -> WriteStats {
+        let load = try LoadTransaction(url: url, table: table, columns: columns, options: options, format: .text)
+        let session = UncheckedBox(load)
+        try await BlockingIO.run { try session.value.begin() }
         let types = columns.map(\.canonical)
         var bytes: Int64 = 0
         do {
@@ -68,14 +70,45 @@ public struct PostgresConnector: Connector {
                 }
                 bytes += Int64(buffer.count)
                 let chunk = buffer
-                try await BlockingIO.run { try session.value.putCopyData(chunk) }
+                try await BlockingIO.run { try session.value.session.putCopyData(chunk) }
             }
         } catch {
-            _ = try? await BlockingIO.run { _ = try session.value.endCopyIn(abortMessage: "cutover: read failed") }
+            await BlockingIO.abandon { session.value.rollback() }
             throw error
         }
-        let written = try await BlockingIO.run { try session.value.endCopyIn() }
+        let written = try await BlockingIO.run { try session.value.commit() }
         return WriteStats(rows: written, bytes: bytes)
+    }
+
+    /// PostgreSQL → PostgreSQL with identical column types: binary COPY bytes go from one server
+    /// to the other untouched (no decoding, no per-row work in Swift), in one transaction.
+    public func transfer(_ request: ReadRequest, from source: PostgresConnector, to table: TableRef, columns: [Column],
+                         options: WriteOptions) async throws -> WriteStats {
+        let copyOut = "COPY (\(Self.selectSQL(request))) TO STDOUT (FORMAT binary)"
+        let sourceURL = source.url
+        let load = UncheckedBox(try LoadTransaction(url: url, table: table, columns: columns, options: options, format: .binary))
+        return try await BlockingIO.run {
+            let reader = try PostgresSession(url: sourceURL)
+            try load.value.begin()
+            do {
+                try reader.beginCopyOut(copyOut)
+                var buffer: [UInt8] = []
+                buffer.reserveCapacity(1 << 20)
+                var bytes: Int64 = 0
+                while try reader.nextCopyRow({ buffer.append(contentsOf: $0) }, keepNewline: true) {
+                    if buffer.count >= 1 << 20 {
+                        try load.value.session.putCopyData(buffer)
+                        bytes += Int64(buffer.count)
+                        buffer.removeAll(keepingCapacity: true)
+                    }
+                }
+                if !buffer.isEmpty { try load.value.session.putCopyData(buffer); bytes += Int64(buffer.count) }
+                return WriteStats(rows: try load.value.commit(), bytes: bytes)
+            } catch {
+                load.value.rollback()
+                throw error
+            }
+        }
     }
 
     public func execute(_ sql: String) async throws -> ResultSet {

@@ -137,14 +137,15 @@ public final class PostgresSession {
         guard PQresultStatus(result) == PGRES_COPY_OUT else { throw resultError(result, sql: sql) }
     }
 
-    /// Hands one COPY row (without its newline) to `body`; false at the end of the data.
-    func nextCopyRow(_ body: (UnsafeBufferPointer<UInt8>) throws -> Void) throws -> Bool {
+    /// Hands one COPY message (a text row without its newline, unless `keepNewline`) to `body`;
+    /// false at the end of the data.
+    func nextCopyRow(_ body: (UnsafeBufferPointer<UInt8>) throws -> Void, keepNewline: Bool = false) throws -> Bool {
         var buffer: UnsafeMutablePointer<CChar>?
         let length = PQgetCopyData(connection, &buffer, 0)
         if length > 0, let buffer {
             defer { PQfreemem(buffer) }
             var count = Int(length)
-            if count > 0, buffer[count - 1] == 0x0a { count -= 1 }
+            if !keepNewline, count > 0, buffer[count - 1] == 0x0a { count -= 1 }
             try buffer.withMemoryRebound(to: UInt8.self, capacity: count) { try body(UnsafeBufferPointer(start: $0, count: count)) }
             return true
         }

@@ -32,6 +32,7 @@ public struct SQLiteConnector: Connector {
     public func read(_ request: ReadRequest) -> RowStream {
         let dialect = SQLiteDialect()
         var sql = "SELECT \(request.columns.map { dialect.quote($0.name) }.joined(separator: ", ")) FROM \(dialect.qualified(request.table))"
+        if let filter = request.filter { sql += " WHERE " + filter.sql(dialect) }
         if !request.orderBy.isEmpty {
             sql += " ORDER BY " + request.orderBy.map { dialect.quote($0.name) }.joined(separator: ", ")
         }
@@ -45,12 +46,21 @@ public struct SQLiteConnector: Connector {
         }
     }
 
-    public func write(_ rows: RowStream, to table: TableRef, columns: [Column]) async throws -> WriteStats {
+    public func write(_ rows: RowStream, to table: TableRef, columns: [Column], options: WriteOptions) async throws -> WriteStats {
         let dialect = SQLiteDialect()
-        let sql = "INSERT INTO \(dialect.qualified(table)) (\(columns.map { dialect.quote($0.name) }.joined(separator: ", "))) VALUES ("
+        var sql = "INSERT INTO \(dialect.qualified(table)) (\(columns.map { dialect.quote($0.name) }.joined(separator: ", "))) VALUES ("
             + Array(repeating: "?", count: columns.count).joined(separator: ", ") + ")"
+        if case .upsert(let key) = options.mode {
+            let updates = columns.filter { !key.contains($0.name) }.map { "\(dialect.quote($0.name)) = excluded.\(dialect.quote($0.name))" }
+            sql += " ON CONFLICT (\(key.map { dialect.quote($0) }.joined(separator: ", "))) "
+                + (updates.isEmpty ? "DO NOTHING" : "DO UPDATE SET " + updates.joined(separator: ", "))
+        }
+        let delete = options.replacing.map { "DELETE FROM \(dialect.qualified(table))" + ($0.terms.isEmpty ? "" : " WHERE " + $0.sql(dialect)) }
         let connector = self
-        let writer = UncheckedBox(try await BlockingIO.run { UncheckedBox(try SQLiteBatchWriter(session: try connector.session(), sql: sql, table: table, columns: columns)) }.value)
+        let insert = sql
+        let writer = UncheckedBox(try await BlockingIO.run {
+            UncheckedBox(try SQLiteBatchWriter(session: try connector.session(), sql: insert, table: table, columns: columns, deleteFirst: delete))
+        }.value)
         do {
             for try await batch in rows {
                 try await BlockingIO.run { try writer.value.write(batch) }
@@ -116,12 +126,18 @@ final class SQLiteBatchWriter {
     var rows: Int64 = 0
     var bytes: Int64 = 0
 
-    init(session: SQLiteSession, sql: String, table: TableRef, columns: [Column]) throws {
+    init(session: SQLiteSession, sql: String, table: TableRef, columns: [Column], deleteFirst: String?) throws {
         self.session = session
         self.table = table
         self.columns = columns
         try session.executeScript("BEGIN IMMEDIATE")
-        self.statement = try session.prepare(sql)
+        do {
+            if let deleteFirst { try session.executeScript(deleteFirst) }
+            self.statement = try session.prepare(sql)
+        } catch {
+            try? session.executeScript("ROLLBACK")
+            throw error
+        }
     }
 
     func write(_ batch: RowBatch) throws {

@@ -13,9 +13,12 @@ public struct RunRecord: Sendable, Codable, Hashable {
     public var artifactsDir: String?
     public var summary: String?
     public var error: String?
+    /// Identifies the plan (tables, columns, modes, chunk bounds) so a rerun of the same plan resumes.
+    public var planHash: String?
 
     public init(id: String, kind: String, status: String = "running", source: String?, target: String?, startedAt: String = ISOTime.now(),
-                finishedAt: String? = nil, artifactsDir: String? = nil, summary: String? = nil, error: String? = nil) {
+                finishedAt: String? = nil, artifactsDir: String? = nil, summary: String? = nil, error: String? = nil, planHash: String? = nil) {
+        self.planHash = planHash
         self.id = id
         self.kind = kind
         self.status = status
@@ -91,8 +94,60 @@ public struct LogEntry: Sendable, Codable, Hashable {
     enum CodingKeys: String, CodingKey { case at, level, runID = "run", table, event, message, fields }
 }
 
+/// One chunk in the ledger: a key range of one table of one run.
+public struct ChunkRecord: Sendable, Codable, Hashable {
+    public enum State: String, Sendable, Codable { case pending, running, done, failed }
+    public var runID: String
+    public var table: String
+    public var number: Int
+    /// JSON of the chunk's bounds, as the mover wrote it.
+    public var bounds: String
+    public var state: State
+    public var rows: Int64?
+    public var bytes: Int64?
+    public var checksum: String?
+    public var attempts: Int
+    public var leaseOwner: String?
+    public var leaseUntil: String?
+    public var error: String?
+
+    public init(runID: String, table: String, number: Int, bounds: String, state: State = .pending, rows: Int64? = nil, bytes: Int64? = nil,
+                checksum: String? = nil, attempts: Int = 0, leaseOwner: String? = nil, leaseUntil: String? = nil, error: String? = nil) {
+        self.runID = runID
+        self.table = table
+        self.number = number
+        self.bounds = bounds
+        self.state = state
+        self.rows = rows
+        self.bytes = bytes
+        self.checksum = checksum
+        self.attempts = attempts
+        self.leaseOwner = leaseOwner
+        self.leaseUntil = leaseUntil
+        self.error = error
+    }
+}
+
 /// Where Cutover keeps its records: runs, per-table results and logs.
 public protocol MetadataStore: Sendable {
+    // MARK: Chunk ledger
+    /// Adds chunks that are not in the ledger yet (existing ones keep their state).
+    func addChunks(_ chunks: [ChunkRecord]) async throws
+    func chunks(runID: String) async throws -> [ChunkRecord]
+    /// Leases the next pending chunk (or one whose lease expired) to `owner`; nil when none is left.
+    /// Concurrent claimers — threads, processes, machines — never get the same chunk.
+    func claimChunk(runID: String, owner: String, leaseSeconds: Int) async throws -> ChunkRecord?
+    /// Records a chunk's outcome (`done` with rows, or `failed`/`pending` with the error).
+    func finishChunk(_ chunk: ChunkRecord) async throws
+    /// Puts a run's `running` chunks back to `pending` (`--resume` after a crash).
+    func releaseChunks(runID: String) async throws
+    /// The newest unfinished run of this plan, to resume.
+    func resumableRun(planHash: String) async throws -> RunRecord?
+    func setRunStatus(id: String, status: String) async throws
+    /// Watermark of the last incremental load of a table from a source into a target.
+    func watermark(source: String, target: String, table: String) async throws -> (column: String, value: String?)?
+    func setWatermark(source: String, target: String, table: String, column: String, value: String?, runID: String) async throws
+
     func startRun(_ run: RunRecord) async throws
     func finishRun(id: String, status: String, summary: String?, error: String?) async throws
     func recordTable(_ result: RunTableRecord) async throws

@@ -8,6 +8,8 @@ import Foundation
 public final class SQLMetadataStore: MetadataStore, @unchecked Sendable {
     private let database: any StoreDatabase
     private let lock = NSLock()
+    /// The schema version this build migrates stores to.
+    public static var latestSchemaVersion: Int { StoreMigrations.latestVersion }
     /// The store URL with secrets masked.
     public let location: String
 
@@ -45,8 +47,9 @@ public final class SQLMetadataStore: MetadataStore, @unchecked Sendable {
     public func startRun(_ run: RunRecord) async throws {
         try await self.run { db in
             _ = try db.execute("""
-                INSERT INTO runs (id, kind, status, source, target, started_at, artifacts_dir) VALUES (?, ?, ?, ?, ?, ?, ?)
-                """, [run.id, run.kind, run.status, run.source.map(Redaction.redact), run.target.map(Redaction.redact), run.startedAt, run.artifactsDir])
+                INSERT INTO runs (id, kind, status, source, target, started_at, artifacts_dir, plan_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                """, [run.id, run.kind, run.status, run.source.map(Redaction.redact), run.target.map(Redaction.redact), run.startedAt, run.artifactsDir,
+                      run.planHash])
         }
     }
 
@@ -77,11 +80,11 @@ public final class SQLMetadataStore: MetadataStore, @unchecked Sendable {
         }
     }
 
-    private static let runColumns = "id, kind, status, source, target, started_at, finished_at, artifacts_dir, summary, error"
+    private static let runColumns = "id, kind, status, source, target, started_at, finished_at, artifacts_dir, summary, error, plan_hash"
 
     private static func runRecord(_ row: [String?]) -> RunRecord {
         RunRecord(id: row[0] ?? "", kind: row[1] ?? "", status: row[2] ?? "", source: row[3], target: row[4], startedAt: row[5] ?? "",
-                  finishedAt: row[6], artifactsDir: row[7], summary: row[8], error: row[9])
+                  finishedAt: row[6], artifactsDir: row[7], summary: row[8], error: row[9], planHash: row[10])
     }
 
     public func runs(limit: Int) async throws -> [RunRecord] {
@@ -118,5 +121,109 @@ public final class SQLMetadataStore: MetadataStore, @unchecked Sendable {
 
     public func schemaVersion() async throws -> Int {
         try await run { db in Int(try db.execute("SELECT max(version) FROM schema_migrations", []).first?.first.flatMap { $0 } ?? "0") ?? 0 }
+    }
+
+    // MARK: Chunk ledger
+
+    private static let chunkColumns = "run_id, table_name, chunk_no, bounds, state, rows, bytes, checksum, attempts, lease_owner, lease_until, error"
+
+    private static func chunkRecord(_ row: [String?]) -> ChunkRecord {
+        ChunkRecord(runID: row[0] ?? "", table: row[1] ?? "", number: Int(row[2] ?? "0") ?? 0, bounds: row[3] ?? "{}",
+                    state: ChunkRecord.State(rawValue: row[4] ?? "") ?? .pending, rows: row[5].flatMap { Int64($0) }, bytes: row[6].flatMap { Int64($0) },
+                    checksum: row[7], attempts: Int(row[8] ?? "0") ?? 0, leaseOwner: row[9], leaseUntil: row[10], error: row[11])
+    }
+
+    public func addChunks(_ chunks: [ChunkRecord]) async throws {
+        try await run { db in
+            try db.exclusively {
+                for c in chunks {
+                    _ = try db.execute("""
+                        INSERT INTO chunks (run_id, table_name, chunk_no, bounds, state, attempts, updated_at) VALUES (?, ?, ?, ?, ?, 0, ?)
+                        ON CONFLICT (run_id, table_name, chunk_no) DO NOTHING
+                        """, [c.runID, c.table, String(c.number), c.bounds, c.state.rawValue, ISOTime.now()])
+                }
+            }
+        }
+    }
+
+    public func chunks(runID: String) async throws -> [ChunkRecord] {
+        try await run { db in
+            try db.execute("SELECT \(Self.chunkColumns) FROM chunks WHERE run_id = ? ORDER BY table_name, chunk_no", [runID]).map(Self.chunkRecord)
+        }
+    }
+
+    public func claimChunk(runID: String, owner: String, leaseSeconds: Int) async throws -> ChunkRecord? {
+        let now = ISOTime.now()
+        let until = ISOTime.string(Date().addingTimeInterval(TimeInterval(leaseSeconds)))
+        return try await run { db in
+            let claimable = "run_id = ? AND (state = 'pending' OR (state = 'running' AND lease_until < ?))"
+            if db.engine == .postgres {
+                // SKIP LOCKED: concurrent workers each take a different chunk without waiting.
+                return try db.execute("""
+                    UPDATE chunks SET state = 'running', lease_owner = ?, lease_until = ?, attempts = attempts + 1, updated_at = ?
+                    WHERE (run_id, table_name, chunk_no) = (
+                        SELECT run_id, table_name, chunk_no FROM chunks WHERE \(claimable)
+                        ORDER BY table_name, chunk_no LIMIT 1 FOR UPDATE SKIP LOCKED)
+                    RETURNING \(Self.chunkColumns)
+                    """, [owner, until, now, runID, now]).first.map(Self.chunkRecord)
+            }
+            return try db.exclusively {
+                guard let row = try db.execute("SELECT table_name, chunk_no FROM chunks WHERE \(claimable) ORDER BY table_name, chunk_no LIMIT 1",
+                                               [runID, now]).first else { return nil }
+                _ = try db.execute("""
+                    UPDATE chunks SET state = 'running', lease_owner = ?, lease_until = ?, attempts = attempts + 1, updated_at = ?
+                    WHERE run_id = ? AND table_name = ? AND chunk_no = ?
+                    """, [owner, until, now, runID, row[0], row[1]])
+                return try db.execute("SELECT \(Self.chunkColumns) FROM chunks WHERE run_id = ? AND table_name = ? AND chunk_no = ?",
+                                      [runID, row[0], row[1]]).first.map(Self.chunkRecord)
+            }
+        }
+    }
+
+    public func finishChunk(_ c: ChunkRecord) async throws {
+        try await run { db in
+            _ = try db.execute("""
+                UPDATE chunks SET state = ?, rows = ?, bytes = ?, checksum = ?, error = ?, lease_owner = NULL, lease_until = NULL, updated_at = ?
+                WHERE run_id = ? AND table_name = ? AND chunk_no = ?
+                """, [c.state.rawValue, c.rows.map(String.init), c.bytes.map(String.init), c.checksum, c.error.map(Redaction.redact), ISOTime.now(),
+                      c.runID, c.table, String(c.number)])
+        }
+    }
+
+    public func releaseChunks(runID: String) async throws {
+        try await run { db in
+            _ = try db.execute("UPDATE chunks SET state = 'pending', lease_owner = NULL, lease_until = NULL WHERE run_id = ? AND state IN ('running', 'failed')",
+                               [runID])
+        }
+    }
+
+    public func resumableRun(planHash: String) async throws -> RunRecord? {
+        try await run { db in
+            try db.execute("""
+                SELECT \(Self.runColumns) FROM runs WHERE plan_hash = ? AND status NOT IN ('succeeded')
+                ORDER BY started_at DESC LIMIT 1
+                """, [planHash]).first.map(Self.runRecord)
+        }
+    }
+
+    public func setRunStatus(id: String, status: String) async throws {
+        try await run { db in _ = try db.execute("UPDATE runs SET status = ?, finished_at = NULL WHERE id = ?", [status, id]) }
+    }
+
+    public func watermark(source: String, target: String, table: String) async throws -> (column: String, value: String?)? {
+        try await run { db in
+            try db.execute("SELECT column_name, value FROM watermarks WHERE source = ? AND target = ? AND table_name = ?",
+                           [Redaction.redact(source), Redaction.redact(target), table]).first.map { ($0[0] ?? "", $0[1]) }
+        }
+    }
+
+    public func setWatermark(source: String, target: String, table: String, column: String, value: String?, runID: String) async throws {
+        try await run { db in
+            _ = try db.execute("""
+                INSERT INTO watermarks (source, target, table_name, column_name, value, run_id, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT (source, target, table_name) DO UPDATE SET column_name = excluded.column_name, value = excluded.value,
+                    run_id = excluded.run_id, updated_at = excluded.updated_at
+                """, [Redaction.redact(source), Redaction.redact(target), table, column, value, runID, ISOTime.now()])
+        }
     }
 }

@@ -50,6 +50,38 @@ enum StoreMigrations {
             );
             CREATE INDEX logs_run ON logs (run_id, id);
             """),
+        Migration(version: 2, name: "chunk ledger, plan identity and watermarks", sql: """
+            ALTER TABLE runs ADD COLUMN plan_hash TEXT;
+            ALTER TABLE runs ADD COLUMN options TEXT;
+            CREATE INDEX runs_plan_hash ON runs (plan_hash);
+            CREATE TABLE chunks (
+                run_id TEXT NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+                table_name TEXT NOT NULL,
+                chunk_no INTEGER NOT NULL,
+                bounds TEXT NOT NULL,
+                state TEXT NOT NULL,
+                rows BIGINT,
+                bytes BIGINT,
+                checksum TEXT,
+                attempts INTEGER NOT NULL DEFAULT 0,
+                lease_owner TEXT,
+                lease_until TEXT,
+                error TEXT,
+                updated_at TEXT,
+                PRIMARY KEY (run_id, table_name, chunk_no)
+            );
+            CREATE INDEX chunks_claim ON chunks (run_id, state);
+            CREATE TABLE watermarks (
+                source TEXT NOT NULL,
+                target TEXT NOT NULL,
+                table_name TEXT NOT NULL,
+                column_name TEXT NOT NULL,
+                value TEXT,
+                run_id TEXT,
+                updated_at TEXT NOT NULL,
+                PRIMARY KEY (source, target, table_name)
+            );
+            """),
     ]
 
     static func sql(_ migration: Migration, for engine: ConnectionURL.Engine) -> String {

@@ -129,17 +129,30 @@ struct PlanCommand: AsyncParsableCommand {
     }
 }
 
+extension MoveOptions.Mode: ExpressibleByArgument {}
+
 struct MigrateCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "migrate",
         abstract: "Copy tables from a source to a target, creating them from the plan, then validate.",
         discussion: """
-            Each table loads in one transaction through the target's bulk path (COPY for PostgreSQL), so a failed \
-            table is left empty and a rerun loads it again; other tables go on. A target table that already has rows \
-            is left alone unless --replace is given. After loading, every table is compared row by row \
-            (skip with --no-validate).
+            Tables are split into chunks (ranges of an integer key; one chunk for other tables). Each chunk \
+            loads in one transaction that first clears its key range, through the target's bulk path (binary COPY \
+            pass-through for PostgreSQL → PostgreSQL), so a crash, a retry or a rerun never leaves partial or \
+            duplicate rows. Chunks are tracked in a ledger in the metadata store: rerun the same command after a \
+            crash (or pass --resume) and only unfinished chunks are loaded. Transient errors are retried with \
+            backoff; a table that fails for good is reported and the others go on. After loading, every table is \
+            compared row by row (skip with --no-validate).
 
-            Example: cutover migrate --source sqlite:chinook.db --target postgres://app@localhost/chinook
+            Modes: copy (default; refuses a target table that already has rows unless --replace or --truncate), \
+            append, upsert (insert or update by primary key). --watermark COL loads incrementally: the first run \
+            moves everything, later runs move rows whose COL is past the stored high watermark (and rows whose COL \
+            is NULL, which a watermark cannot order), upserting them.
+
+            Examples:
+              cutover migrate --source sqlite:chinook.db --target postgres://app@localhost/chinook
+              cutover migrate --source pg_prod --target pg_copy --parallel 4 --chunk-rows 100000
+              cutover migrate --source src --target dst --watermark updated_at
             """)
 
     @OptionGroup var global: GlobalOptions
@@ -147,24 +160,42 @@ struct MigrateCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Target URL or connection name.") var target: String
     @Option(name: .long, help: "Put every table into this target schema.") var targetSchema: String?
     @OptionGroup var scope: ScopeOptions
-    @Flag(name: .long, help: "Drop and reload target tables that already hold rows.") var replace = false
+    @Option(name: .long, help: "copy, append or upsert.") var mode: MoveOptions.Mode = .copy
+    @Flag(name: .long, help: "Drop and re-create target tables first (a fresh load).") var replace = false
+    @Flag(name: .long, help: "Empty target tables first, keeping their definition.") var truncate = false
+    @Option(name: .long, help: "Load incrementally by this watermark column (upserts; needs a primary key).") var watermark: String?
+    @Flag(name: .long, help: "Resume the last unfinished run of this plan (an error if there is none).") var resume = false
+    @Option(name: .long, help: "Chunks loaded at once (1-16). Default: the number of cores.") var parallel = ProcessInfo.processInfo.activeProcessorCount
+    @Option(name: .long, help: "Target rows per chunk.") var chunkRows: Int64 = 250_000
+    @Option(name: .long, help: "Rows per batch read from the source.") var batchSize = 10_000
+    @Option(name: .long, help: "Attempts per chunk for transient errors (lost connection, deadlock, too many connections).") var maxAttempts = 4
     @Flag(name: .customLong("validate"), inversion: .prefixedNo, help: "Compare every row after loading.") var validateAfterLoad = true
-    @Option(name: .long, help: "Rows per batch.") var batchSize = 10_000
     @Option(name: .long, help: "Directory for run artifacts.") var out: String?
 
     func validate() throws {
         guard batchSize > 0 else { throw ValidationError("--batch-size must be positive") }
+        guard chunkRows > 0 else { throw ValidationError("--chunk-rows must be positive") }
+        guard (1...16).contains(parallel) else { throw ValidationError("--parallel must be between 1 and 16") }
+        guard maxAttempts >= 1 else { throw ValidationError("--max-attempts must be at least 1") }
+        guard !(replace && truncate) else { throw ValidationError("--replace and --truncate exclude each other") }
+        guard !(replace && resume) else { throw ValidationError("--replace starts over, --resume continues: pick one") }
     }
 
     func run() async throws {
         let config = try global.loadConfig()
         let sourceURL = try config.resolveConnection(source)
         let targetURL = try config.resolveConnection(target)
+        let options = MoveOptions(mode: watermark != nil ? .upsert : mode, replace: replace, truncate: truncate, batchSize: batchSize,
+                                  rowsPerChunk: chunkRows, parallel: parallel, watermark: watermark, resume: resume,
+                                  retry: RetryPolicy(maxAttempts: maxAttempts))
         let outcome = try await global.jobs(config, artifactsRoot: out).migrate(
-            source: sourceURL, target: targetURL, scope: scope.scope, config: config,
-            options: MoveOptions(replace: replace, batchSize: batchSize), validate: validateAfterLoad, targetSchema: targetSchema)
+            source: sourceURL, target: targetURL, scope: scope.scope, config: config, options: options, validate: validateAfterLoad,
+            targetSchema: targetSchema)
         Terminal.say((outcome.succeeded ? "succeeded: " : "FAILED: ") + Summary.line(outcome))
-        Terminal.say("artifacts: \(outcome.directory)")
+        for result in outcome.results where !result.succeeded {
+            Terminal.say("  \(result.source): \(result.status): \(result.error ?? "")")
+        }
+        Terminal.say("run \(outcome.runID) · artifacts: \(outcome.directory)")
         if !outcome.succeeded { throw ExitCode.failure }
     }
 }
@@ -207,7 +238,27 @@ struct RunsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "runs",
         abstract: "List and inspect runs recorded in the metadata store.",
-        subcommands: [List.self, Show.self], defaultSubcommand: List.self)
+        subcommands: [List.self, Show.self, Cancel.self], defaultSubcommand: List.self)
+
+    struct Cancel: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Ask a running migration to stop after the chunks in flight.",
+            discussion: "Its workers finish the chunks they hold and take no more; rerun the same migrate command to resume.\n\nExample: cutover runs cancel 20261123-091502-3fa9")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "Run id.") var id: String
+
+        func run() async throws {
+            let store = try await global.openStore(try global.loadConfig())
+            guard let run = try await store.run(id: id) else {
+                throw CutoverError(.usage, "no run with id \(id)", hint: "`cutover runs list` shows the ids")
+            }
+            guard run.status == "running" else {
+                throw CutoverError(.usage, "run \(id) is \(run.status), not running; nothing to cancel")
+            }
+            try await store.setRunStatus(id: id, status: "cancelling")
+            Terminal.say("asked run \(id) to stop; it finishes the chunks in flight")
+        }
+    }
 
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Recent runs, newest first.", discussion: "Example: cutover runs list --limit 5")
@@ -239,6 +290,11 @@ struct RunsCommand: AsyncParsableCommand {
             if let error = run.error { Terminal.say("  error \(error)") }
             for table in try await store.tables(runID: id) {
                 Terminal.say("  \(table.table): \(table.status) \(table.message ?? "")")
+            }
+            let chunks = try await store.chunks(runID: id)
+            if !chunks.isEmpty {
+                let byState = Dictionary(grouping: chunks, by: \.state.rawValue).mapValues(\.count)
+                Terminal.say("  chunks: " + byState.keys.sorted().map { "\(byState[$0]!) \($0)" }.joined(separator: ", "))
             }
             for entry in try await store.logs(runID: id) {
                 Terminal.say("  \(entry.at) \(entry.level) \(entry.event) \(entry.message)")

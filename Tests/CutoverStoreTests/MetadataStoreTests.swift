@@ -19,7 +19,7 @@ import Testing
     func recordsRunsTablesAndLogs(backend: String) async throws {
         try await withStore(backend) { url in
             let store = try await SQLMetadataStore.open(url)
-            #expect(try await store.schemaVersion() == 1)
+            #expect(try await store.schemaVersion() == SQLMetadataStore.latestSchemaVersion)
             let id = RunRecord.newID()
             try await store.startRun(RunRecord(id: id, kind: "migrate", source: "postgres://u:***@h/db", target: "sqlite:t.db"))
             try await store.recordTable(RunTableRecord(runID: id, table: "public.orders", status: "moved", sourceRows: 10, targetRows: 10))
@@ -45,7 +45,7 @@ import Testing
         try await withStore(backend) { url in
             try await withThrowingTaskGroup(of: Int.self) { group in
                 for _ in 0..<6 { group.addTask { try await SQLMetadataStore.open(url).schemaVersion() } }
-                for try await version in group { #expect(version == 1) }
+                for try await version in group { #expect(version == SQLMetadataStore.latestSchemaVersion) }
             }
         }
     }

@@ -45,12 +45,71 @@ public struct ReadRequest: Sendable {
     public var orderBy: [Column]
     /// Rows per batch.
     public var batchSize: Int
+    /// Only rows matching this predicate (a key range, a watermark); nil for all rows.
+    public var filter: RowFilter?
 
-    public init(table: TableRef, columns: [Column], orderBy: [Column] = [], batchSize: Int = 10_000) {
+    public init(table: TableRef, columns: [Column], orderBy: [Column] = [], batchSize: Int = 10_000, filter: RowFilter? = nil) {
         self.table = table
         self.columns = columns
         self.orderBy = orderBy
         self.batchSize = batchSize
+        self.filter = filter
+    }
+}
+
+/// A row predicate every engine can evaluate: conjunction of column comparisons with literals.
+public struct RowFilter: Sendable, Hashable, Codable {
+    public enum Comparison: String, Sendable, Codable { case greaterOrEqual = ">=", less = "<", greater = ">" }
+    public struct Term: Sendable, Hashable, Codable {
+        public var column: String
+        public var comparison: Comparison
+        /// The literal as canonical text; integers are written bare, everything else quoted.
+        public var value: String
+        public var isNumeric: Bool
+        public init(column: String, _ comparison: Comparison, _ value: String, isNumeric: Bool) {
+            self.column = column
+            self.comparison = comparison
+            self.value = value
+            self.isNumeric = isNumeric
+        }
+    }
+    public var terms: [Term]
+    /// Also match rows where this column is NULL (a watermark column's NULLs must never be skipped).
+    public var orNullColumn: String?
+
+    public init(terms: [Term], orNullColumn: String? = nil) {
+        self.terms = terms
+        self.orNullColumn = orNullColumn
+    }
+
+    /// The predicate in `dialect`'s SQL.
+    public func sql(_ dialect: any Dialect) -> String {
+        var conditions = terms.map { term in
+            "\(dialect.quote(term.column)) \(term.comparison.rawValue) \(term.isNumeric ? term.value : dialect.literal(term.value))"
+        }
+        if conditions.isEmpty { conditions = ["1 = 1"] }
+        let all = conditions.joined(separator: " AND ")
+        guard let column = orNullColumn else { return all }
+        return "(\(all) OR \(dialect.quote(column)) IS NULL)"
+    }
+}
+
+/// How a write lands in the target.
+public struct WriteOptions: Sendable, Hashable {
+    public enum Mode: Sendable, Hashable {
+        /// Plain insert (COPY).
+        case insert
+        /// Insert, or update the row with the same key.
+        case upsert(key: [String])
+    }
+    public var mode: Mode
+    /// Delete the rows matching this filter first, in the same transaction, so reloading a chunk
+    /// is idempotent. `RowFilter(terms: [])` deletes every row.
+    public var replacing: RowFilter?
+
+    public init(mode: Mode = .insert, replacing: RowFilter? = nil) {
+        self.mode = mode
+        self.replacing = replacing
     }
 }
 
@@ -68,14 +127,19 @@ public protocol Connector: Sendable {
     func rowCount(_ table: TableRef) async throws -> Int64
     /// Streams the table's rows in batches; the stream pulls one batch at a time (back-pressure).
     func read(_ request: ReadRequest) -> RowStream
-    /// Writes every batch of `rows` into `table` (which must exist) in the engine's bulk path.
-    func write(_ rows: RowStream, to table: TableRef, columns: [Column]) async throws -> WriteStats
+    /// Writes every batch of `rows` into `table` (which must exist) through the engine's bulk path,
+    /// all in one transaction: either every row lands or none does.
+    func write(_ rows: RowStream, to table: TableRef, columns: [Column], options: WriteOptions) async throws -> WriteStats
     /// Runs SQL (DDL or a query) and returns its rows, if any.
     @discardableResult
     func execute(_ sql: String) async throws -> ResultSet
 }
 
 extension Connector {
+    public func write(_ rows: RowStream, to table: TableRef, columns: [Column]) async throws -> WriteStats {
+        try await write(rows, to: table, columns: columns, options: WriteOptions())
+    }
+
     /// Runs several statements in order, stopping at the first failure.
     public func executeScript(_ statements: [String]) async throws {
         for statement in statements { try await execute(statement) }

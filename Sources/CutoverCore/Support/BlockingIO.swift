@@ -17,6 +17,13 @@ public enum BlockingIO {
     }
 }
 
+extension BlockingIO {
+    /// Runs cleanup that cannot fail meaningfully (a rollback after an error).
+    public static func abandon(_ work: @escaping @Sendable () -> Void) async {
+        _ = try? await run { work() }
+    }
+}
+
 /// Carries a non-Sendable value across an isolation boundary where the code guarantees only one
 /// task touches it at a time (a driver session used by one stream).
 public struct UncheckedBox<T>: @unchecked Sendable {

@@ -1,17 +1,58 @@
 import CutoverCore
+import CutoverPostgres
 import CutoverStore
 import Foundation
 
 /// Options for `cutover migrate`.
-public struct MoveOptions: Sendable {
-    /// Drop and re-create target tables that already hold rows.
+public struct MoveOptions: Sendable, Hashable {
+    public enum Mode: String, Sendable, Hashable, CaseIterable {
+        /// Load into empty tables; a table that already has rows is refused unless `replace`.
+        case copy
+        /// Add rows to whatever is there.
+        case append
+        /// Insert new rows and update rows with the same key.
+        case upsert
+    }
+
+    public var mode: Mode
+    /// Drop and re-create target tables first (a fresh load).
     public var replace: Bool
+    /// Empty target tables first, keeping their definition.
+    public var truncate: Bool
     /// Rows per batch read from the source.
     public var batchSize: Int
+    /// Target rows per chunk.
+    public var rowsPerChunk: Int64
+    /// Chunks loaded at once.
+    public var parallel: Int
+    /// Incremental load by this watermark column (moves rows past the stored high watermark, upserting).
+    public var watermark: String?
+    /// Require an unfinished run of the same plan to resume.
+    public var resume: Bool
+    public var retry: RetryPolicy
 
-    public init(replace: Bool = false, batchSize: Int = 10_000) {
+    public init(mode: Mode = .copy, replace: Bool = false, truncate: Bool = false, batchSize: Int = 10_000, rowsPerChunk: Int64 = 250_000,
+                parallel: Int = ProcessInfo.processInfo.activeProcessorCount, watermark: String? = nil, resume: Bool = false,
+                retry: RetryPolicy = RetryPolicy()) {
+        self.mode = mode
         self.replace = replace
+        self.truncate = truncate
         self.batchSize = batchSize
+        self.rowsPerChunk = rowsPerChunk
+        self.parallel = min(16, max(1, parallel))
+        self.watermark = watermark
+        self.resume = resume
+        self.retry = retry
+    }
+
+    public static func == (a: MoveOptions, b: MoveOptions) -> Bool {
+        a.mode == b.mode && a.replace == b.replace && a.truncate == b.truncate && a.batchSize == b.batchSize && a.rowsPerChunk == b.rowsPerChunk
+            && a.parallel == b.parallel && a.watermark == b.watermark && a.resume == b.resume
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(mode)
+        hasher.combine(watermark)
     }
 }
 
@@ -23,17 +64,18 @@ public struct TableMoveResult: Sendable, Codable {
     public var rows: Int64
     public var bytes: Int64
     public var seconds: Double
+    public var chunks: Int
     public var error: String?
 
     public var succeeded: Bool { status == "moved" }
 }
 
-/// Copies tables from source to target as planned: creates each table, streams its rows in
-/// batches through the target's bulk path, then adds foreign keys and indexes.
+/// Copies tables as planned, chunk by chunk through the ledger in the metadata store.
 ///
-/// Each table loads in one transaction (one COPY on PostgreSQL, one transaction on SQLite), so a
-/// failure leaves that target table empty, never half-filled; a rerun loads it again. A failing
-/// table does not stop the others.
+/// Every chunk loads in one transaction that first deletes the chunk's key range in the target,
+/// so loading a chunk twice (after a crash, a retry, a resume) never duplicates rows. Chunks are
+/// leased from the ledger, so `--parallel` workers here and `cutover worker` processes elsewhere
+/// never load the same chunk. A table whose chunk fails for good is reported; the others go on.
 public struct Mover: Sendable {
     public let source: any Connector
     public let target: any Connector
@@ -47,20 +89,80 @@ public struct Mover: Sendable {
         self.options = options
     }
 
-    public func run(recorder: RunRecorder, catalog: Catalog) async throws -> [TableMoveResult] {
-        let dialect = target.dialect
+    /// Identifies what this run moves and how, so a rerun of the same plan resumes it.
+    public var planHash: String { MoverPlanHash.compute(plan: plan, source: source.url, target: target.url, options: options) }
+
+    public func run(recorder: RunRecorder, catalog: Catalog, resuming: Bool) async throws -> [TableMoveResult] {
+        let store = recorder.store
         do {
             try await target.executeScript(plan.setupDDL)
         } catch {
             throw CutoverError(.query, "could not prepare the target (schemas and types): \(error.redactedDescription)",
                                hint: "check the target user may create schemas, or create them and rerun")
         }
-        var results: [TableMoveResult] = []
+        var results: [String: TableMoveResult] = [:]
+        var work: [String: TableWork] = [:]
+        let existingChunks = resuming ? Dictionary(grouping: try await store.chunks(runID: recorder.runID), by: \.table) : [:]
         for tablePlan in plan.tables {
             guard let table = catalog.table(tablePlan.source) else { continue }
-            results.append(await moveTable(tablePlan, table, dialect: dialect, recorder: recorder))
+            let name = tablePlan.source.description
+            do {
+                let prepared = try await prepareTable(tablePlan, table, recorder: recorder, resumed: existingChunks[name])
+                work[name] = prepared
+                if existingChunks[name] == nil {
+                    try await store.addChunks(prepared.bounds.enumerated().map { ChunkRecord(runID: recorder.runID, table: name, number: $0, bounds: $1.json) })
+                }
+            } catch {
+                results[name] = TableMoveResult(source: name, target: tablePlan.target.description, status: "failed", rows: 0, bytes: 0, seconds: 0,
+                                                chunks: 0, error: error.redactedDescription)
+                await recorder.event("table.failed", table: name, level: "error", "\(name): \(error.redactedDescription)")
+            }
         }
-        let loaded = Set(results.filter(\.succeeded).map(\.source))
+        if resuming { try await store.releaseChunks(runID: recorder.runID) }
+
+        let progress = Progress(recorder: recorder, totals: work.mapValues { $0.estimatedRows })
+        let pool = ChunkPool(work: work, mover: self, recorder: recorder, progress: progress)
+        let started = Date()
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for worker in 0..<options.parallel {
+                group.addTask { try await pool.runWorker(owner: "\(ProcessInfo.processInfo.hostName):\(getpid()):\(worker)") }
+            }
+            try await group.waitForAll()
+        }
+        await progress.flush()
+
+        // Finish each table: its chunks from the ledger decide its status.
+        let ledger = Dictionary(grouping: try await store.chunks(runID: recorder.runID), by: \.table)
+        for tablePlan in plan.tables {
+            let name = tablePlan.source.description
+            guard results[name] == nil, let tableWork = work[name] else { continue }
+            let chunks = ledger[name] ?? []
+            let done = chunks.filter { $0.state == .done }
+            var result = TableMoveResult(source: name, target: tablePlan.target.description, status: "moved", rows: done.reduce(0) { $0 + ($1.rows ?? 0) },
+                                         bytes: done.reduce(0) { $0 + ($1.bytes ?? 0) }, seconds: Date().timeIntervalSince(started), chunks: chunks.count)
+            if done.count < chunks.count {
+                result.status = await pool.isCancelled ? "cancelled" : "failed"
+                result.error = chunks.first { $0.state == .failed && !($0.error ?? "").hasPrefix("skipped") }?.error
+                    ?? "\(chunks.count - done.count) of \(chunks.count) chunks not loaded"
+            } else {
+                do {
+                    try await finalizeTable(tablePlan, tableWork)
+                } catch {
+                    result.status = "failed"
+                    result.error = error.redactedDescription
+                }
+            }
+            results[name] = result
+            if result.succeeded {
+                await recorder.event("table.done", table: name, "\(name): \(Format.count(result.rows)) rows in \(chunks.count) chunk(s)",
+                                     fields: ["rows": String(result.rows), "bytes": String(result.bytes), "chunks": String(chunks.count)])
+            } else {
+                await recorder.event("table.failed", table: name, level: "error", "\(name): \(result.status): \(result.error ?? "")")
+            }
+            try? await recorder.recordTable(RunTableRecord(runID: recorder.runID, table: name, status: result.status, targetRows: result.rows,
+                                                           bytes: result.bytes, finishedAt: ISOTime.now(), message: result.error))
+        }
+        let loaded = Set(results.values.filter(\.succeeded).map(\.source))
         for tablePlan in plan.tables where loaded.contains(tablePlan.source.description) {
             for statement in tablePlan.postDataDDL {
                 do {
@@ -72,80 +174,166 @@ public struct Mover: Sendable {
                 }
             }
         }
-        return results
+        return plan.tables.compactMap { results[$0.source.description] }
     }
 
-    private func moveTable(_ tablePlan: TablePlan, _ table: Table, dialect: any Dialect, recorder: RunRecorder) async -> TableMoveResult {
-        let started = Date()
-        let startedAt = ISOTime.now()
+    // MARK: Tables
+
+    struct TableWork: Sendable {
+        var plan: TablePlan
+        var sourceColumns: [Column]
+        var targetColumns: [Column]
+        var keyColumns: [Column]
+        var bounds: [ChunkBounds]
+        var estimatedRows: Int64
+        /// Incremental: only rows past this watermark (and rows whose watermark is NULL).
+        var watermarkFilter: RowFilter?
+        var watermarkColumn: Column?
+        var watermarkTarget: String?
+        var writeMode: WriteOptions.Mode
+        /// Binary COPY pass-through: PostgreSQL → PostgreSQL with identical types.
+        var passThrough: Bool
+    }
+
+    private func prepareTable(_ tablePlan: TablePlan, _ table: Table, recorder: RunRecorder, resumed: [ChunkRecord]?) async throws -> TableWork {
         let name = tablePlan.source.description
-        var result = TableMoveResult(source: name, target: tablePlan.target.description, status: "failed", rows: 0, bytes: 0, seconds: 0)
-        await recorder.event("table.started", table: name, "\(name) → \(tablePlan.target): started")
-        do {
-            if let bad = tablePlan.unmappableColumns.first {
-                throw CutoverError(.typeNotMappable, "column \(name).\(bad.column) has type \(bad.sourceType), which Cutover cannot map to \(plan.targetEngine.rawValue)",
-                                   hint: "add to cutover.yml:  overrides: { columns: { \"\(name).\(bad.column)\": <target type> } }  and rerun",
-                                   context: ["table": name, "column": bad.column])
-            }
-            try await prepareTarget(tablePlan, dialect: dialect)
-            let sourceColumns = tablePlan.columns.compactMap { table.column(named: $0.column) }
-            var targetColumns = sourceColumns
-            for index in targetColumns.indices { targetColumns[index].name = tablePlan.columns[index].targetColumn }
-            let keyColumns = (tablePlan.key ?? []).compactMap { table.column(named: $0) }
-            let stream = source.read(ReadRequest(table: tablePlan.source, columns: sourceColumns, orderBy: keyColumns, batchSize: options.batchSize))
-            let stats: WriteStats
-            do {
-                stats = try await target.write(stream, to: tablePlan.target, columns: targetColumns)
-            } catch let error as CutoverError {
-                throw await explain(error, tablePlan: tablePlan, keyColumns: keyColumns)
-            }
-            for column in tablePlan.columns where column.identity != nil {
-                if let sql = dialect.resetIdentity(tablePlan.target, column: column.targetColumn) { try await target.execute(sql) }
-            }
-            result.rows = stats.rows
-            result.bytes = stats.bytes
-            result.status = "moved"
-        } catch {
-            result.error = error.redactedDescription
+        if let bad = tablePlan.unmappableColumns.first {
+            throw CutoverError(.typeNotMappable, "column \(name).\(bad.column) has type \(bad.sourceType), which Cutover cannot map to \(plan.targetEngine.rawValue)",
+                               hint: "add to cutover.yml:  overrides: { columns: { \"\(name).\(bad.column)\": <target type> } }  and rerun",
+                               context: ["table": name, "column": bad.column])
         }
-        result.seconds = Date().timeIntervalSince(started)
-        let rate = result.seconds > 0 ? Double(result.rows) / result.seconds : 0
-        if result.succeeded {
-            await recorder.event("table.done", table: name, "\(name): \(Format.count(result.rows)) rows, \(Format.bytes(result.bytes)) in \(Format.duration(result.seconds)) (\(Format.count(Int64(rate))) rows/s)",
-                                 fields: ["rows": String(result.rows), "bytes": String(result.bytes), "seconds": String(format: "%.3f", result.seconds)])
-        } else {
-            await recorder.event("table.failed", table: name, level: "error", "\(name): failed: \(result.error ?? "")")
+        let sourceColumns = tablePlan.columns.compactMap { table.column(named: $0.column) }
+        var targetColumns = sourceColumns
+        for index in targetColumns.indices { targetColumns[index].name = tablePlan.columns[index].targetColumn }
+        let keyColumns = (tablePlan.key ?? []).compactMap { table.column(named: $0) }
+        let targetKey = keyColumns.compactMap { key in tablePlan.columns.first { $0.column == key.name }?.targetColumn }
+
+        var writeMode: WriteOptions.Mode = .insert
+        var watermarkFilter: RowFilter?
+        var watermarkColumn: Column?
+        if options.mode == .upsert || options.watermark != nil {
+            guard !targetKey.isEmpty else {
+                throw CutoverError(.usage, "\(name) has no primary key, so rows cannot be upserted or loaded incrementally",
+                                   hint: "add a key to the table, or load it with --mode copy", context: ["table": name])
+            }
+            writeMode = .upsert(key: targetKey)
         }
-        try? await recorder.recordTable(RunTableRecord(runID: recorder.runID, table: name, status: result.status, targetRows: result.rows,
-                                                       bytes: result.bytes, startedAt: startedAt, finishedAt: ISOTime.now(), message: result.error))
-        return result
+        if let watermark = options.watermark {
+            guard let column = table.column(named: watermark) else {
+                throw CutoverError(.usage, "\(name) has no column \"\(watermark)\" to use as the watermark",
+                                   hint: "columns: " + table.columns.map(\.name).joined(separator: ", "), context: ["table": name])
+            }
+            watermarkColumn = column
+            if let stored = try await recorder.store.watermark(source: source.url.description, target: target.url.description, table: name),
+               stored.column == watermark, let value = stored.value {
+                watermarkFilter = RowFilter(terms: [.init(column: watermark, .greater, value, isNumeric: column.canonical.storage == .int)],
+                                            orNullColumn: watermark)
+            }
+        }
+
+        if resumed == nil {
+            try await prepareTarget(tablePlan, incremental: options.watermark != nil)
+        }
+        let passThrough = source is PostgresConnector && target is PostgresConnector && plan.sourceEngine == plan.targetEngine
+            && tablePlan.columns.allSatisfy { $0.override == nil && $0.targetType == $0.sourceType }
+        var bounds = resumed?.sorted { $0.number < $1.number }.map { ChunkBounds.parse($0.bounds) } ?? [.all]
+        var estimated = table.rowCount ?? 0
+        if resumed == nil, watermarkFilter == nil, keyColumns.count == 1, case .integer = keyColumns[0].canonical {
+            let key = source.dialect.quote(keyColumns[0].name)
+            let row = try await source.execute("SELECT min(\(key)), max(\(key)), count(*) FROM \(source.dialect.qualified(tablePlan.source))").rows.first
+            if let row, row.count == 3, let min = Int64(row[0].displayText), let max = Int64(row[1].displayText) {
+                estimated = Int64(row[2].displayText) ?? estimated
+                bounds = ChunkPlanner(rowsPerChunk: options.rowsPerChunk).integerRanges(column: keyColumns[0].name, min: min, max: max, rows: estimated)
+            }
+        } else if resumed == nil, keyColumns.isEmpty, (table.rowCount ?? 0) > options.rowsPerChunk {
+            await recorder.event("table.warning", table: name, level: "warn",
+                                 "\(name) has no key: it loads as one chunk (one transaction); add a key to split it")
+        }
+        return TableWork(plan: tablePlan, sourceColumns: sourceColumns, targetColumns: targetColumns, keyColumns: keyColumns, bounds: bounds,
+                         estimatedRows: estimated, watermarkFilter: watermarkFilter, watermarkColumn: watermarkColumn,
+                         watermarkTarget: watermarkColumn.flatMap { column in tablePlan.columns.first { $0.column == column.name }?.targetColumn },
+                         writeMode: writeMode, passThrough: passThrough)
     }
 
-    /// Creates the target table; a table that already holds rows is only replaced when asked.
-    private func prepareTarget(_ tablePlan: TablePlan, dialect: any Dialect) async throws {
+    /// Creates the target table; one that already holds rows is only touched when asked.
+    private func prepareTarget(_ tablePlan: TablePlan, incremental: Bool) async throws {
+        let dialect = target.dialect
         if let existing = try? await target.rowCount(tablePlan.target), existing > 0 {
-            guard options.replace else {
+            if options.replace {
+                try await target.execute(dialect.dropTable(tablePlan.target))
+            } else if options.truncate {
+                try await target.execute("DELETE FROM \(dialect.qualified(tablePlan.target))")
+                return
+            } else if options.mode == .copy && !incremental {
                 throw CutoverError(.targetNotEmpty, "target table \(tablePlan.target) already has \(Format.count(existing)) rows; nothing was written",
-                                   hint: "rerun with --replace to drop and reload it", context: ["table": tablePlan.source.description])
+                                   hint: "rerun with --replace (drop and reload), --truncate (empty it), --mode append or --mode upsert",
+                                   context: ["table": tablePlan.source.description])
+            } else {
+                return
             }
-            try await target.execute(dialect.dropTable(tablePlan.target))
         }
         try await target.executeScript(tablePlan.createDDL)
     }
 
+    private func finalizeTable(_ tablePlan: TablePlan, _ work: TableWork) async throws {
+        let dialect = target.dialect
+        for column in tablePlan.columns where column.identity != nil {
+            if let sql = dialect.resetIdentity(tablePlan.target, column: column.targetColumn) { try await target.execute(sql) }
+        }
+    }
+
+    // MARK: Chunks
+
+    /// Loads one chunk atomically; returns rows and bytes.
+    func load(_ chunk: ChunkRecord, _ work: TableWork) async throws -> WriteStats {
+        let bounds = ChunkBounds.parse(chunk.bounds)
+        var filter = bounds.filter()
+        if let watermark = work.watermarkFilter {
+            filter.terms += watermark.terms
+            filter.orNullColumn = watermark.orNullColumn
+        }
+        let targetKeyName = work.keyColumns.first.flatMap { key in work.plan.columns.first { $0.column == key.name }?.targetColumn }
+        // copy: the chunk's range is ours, delete it first so a reload is idempotent; upsert is
+        // idempotent by itself; append must not delete what was there.
+        let replacing: RowFilter? = (options.mode == .copy && work.watermarkFilter == nil && options.watermark == nil)
+            ? bounds.filter(column: targetKeyName) : nil
+        let writeOptions = WriteOptions(mode: work.writeMode, replacing: replacing)
+        let request = ReadRequest(table: work.plan.source, columns: work.sourceColumns, orderBy: work.keyColumns, batchSize: options.batchSize,
+                                  filter: filter.terms.isEmpty && filter.orNullColumn == nil ? nil : filter)
+        do {
+            if work.passThrough, let pgSource = source as? PostgresConnector, let pgTarget = target as? PostgresConnector {
+                return try await pgTarget.transfer(request, from: pgSource, to: work.plan.target, columns: work.targetColumns, options: writeOptions)
+            }
+            return try await target.write(source.read(request), to: work.plan.target, columns: work.targetColumns, options: writeOptions)
+        } catch let error as CutoverError {
+            throw await explain(error, work: work, filter: request.filter)
+        }
+    }
+
     /// Adds the failing row's key to a load error when the engine says which input line failed.
-    private func explain(_ error: CutoverError, tablePlan: TablePlan, keyColumns: [Column]) async -> CutoverError {
-        var error = error.adding(["table": tablePlan.source.description])
+    private func explain(_ error: CutoverError, work: TableWork, filter: RowFilter?) async -> CutoverError {
+        var error = error.adding(["table": work.plan.source.description])
         guard let where_ = error.context["where"], let range = where_.range(of: "line "),
-              let line = Int(where_[range.upperBound...].prefix { $0.isNumber }), !keyColumns.isEmpty else { return error }
+              let line = Int(where_[range.upperBound...].prefix { $0.isNumber }), !work.keyColumns.isEmpty else { return error }
         let dialect = source.dialect
-        let order = keyColumns.map { dialect.byteOrder(dialect.quote($0.name), type: $0.canonical) }.joined(separator: ", ")
-        let sql = "SELECT \(keyColumns.map { dialect.quote($0.name) }.joined(separator: ", ")) FROM \(dialect.qualified(tablePlan.source)) ORDER BY \(order) LIMIT 1 OFFSET \(line - 1)"
+        let order = work.keyColumns.map { dialect.byteOrder(dialect.quote($0.name), type: $0.canonical) }.joined(separator: ", ")
+        let sql = "SELECT \(work.keyColumns.map { dialect.quote($0.name) }.joined(separator: ", ")) FROM \(dialect.qualified(work.plan.source))"
+            + (filter.map { " WHERE " + $0.sql(dialect) } ?? "") + " ORDER BY \(order) LIMIT 1 OFFSET \(line - 1)"
         if let row = try? await source.execute(sql).rows.first {
-            error.context["key"] = zip(keyColumns, row).map { "\($0.name)=\($1.displayText)" }.joined(separator: ",")
+            error.context["key"] = zip(work.keyColumns, row).map { "\($0.name)=\($1.displayText)" }.joined(separator: ",")
         }
         error.context["row"] = String(line)
         error.hint = error.hint ?? "fix the value at the source, or widen the target column with an override in cutover.yml, then rerun"
         return error
+    }
+
+    /// After an incremental table finished: remember the highest watermark moved.
+    func advanceWatermark(_ work: TableWork, recorder: RunRecorder) async throws {
+        guard let column = work.watermarkColumn else { return }
+        let dialect = source.dialect
+        let value = try await source.execute("SELECT max(\(dialect.quote(column.name))) FROM \(dialect.qualified(work.plan.source))").rows.first?.first
+        let text = value.flatMap { $0.isNull ? nil : CanonicalForm.text($0, as: column.canonical) == nil ? nil : $0.displayText }
+        try await recorder.store.setWatermark(source: source.url.description, target: target.url.description, table: work.plan.source.description,
+                                              column: column.name, value: text, runID: recorder.runID)
     }
 }

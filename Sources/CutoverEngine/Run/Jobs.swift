@@ -71,23 +71,44 @@ public struct Jobs: Sendable {
         public var succeeded: Bool { results.allSatisfy(\.succeeded) && (validation?.allPassed ?? true) }
     }
 
-    /// Plans, moves and (unless `validate` is false) validates, in one run.
+    /// Plans, moves and (unless `validate` is false) validates, in one run. A rerun of the same plan
+    /// whose last run did not finish resumes it: finished chunks are skipped.
     public func migrate(source sourceURL: ConnectionURL, target targetURL: ConnectionURL, scope: Scope, config: CutoverConfig,
                         options: MoveOptions, validate: Bool, targetSchema: String? = nil, kind: String = "migrate") async throws -> MigrateOutcome {
-        let recorder = try await RunRecorder(store: store, kind: kind, source: sourceURL, target: targetURL, artifactsRoot: artifactsRoot, echo: say)
+        let source: any Connector, target: any Connector, catalog: Catalog, plan: MigrationPlan
         do {
-            let source = try await Connectors.connect(sourceURL, role: .source)
-            let target = try await Connectors.connect(targetURL, role: .target)
-            let catalog = try await source.catalog(scope)
-            let plan = try Planner(targetEngine: targetURL.engine, overrides: config.overrides, targetSchema: targetSchema)
+            source = try await Connectors.connect(sourceURL, role: .source)
+            target = try await Connectors.connect(targetURL, role: .target)
+            catalog = try await source.catalog(scope)
+            plan = try Planner(targetEngine: targetURL.engine, overrides: config.overrides, targetSchema: targetSchema)
                 .plan(catalog, source: sourceURL, tables: config.tables)
+        } catch {
+            try? await recordFailure(kind: kind, source: sourceURL, target: targetURL, error: error)
+            throw error
+        }
+        let mover = Mover(source: source, target: target, plan: plan, options: options)
+        let previous = options.replace ? nil : try await store.resumableRun(planHash: mover.planHash)
+        if options.resume, previous == nil {
+            throw CutoverError(.usage, "there is no unfinished run of this plan to resume",
+                               hint: "run without --resume to start a new one; `cutover runs list` shows earlier runs")
+        }
+        let recorder: RunRecorder
+        if let previous {
+            recorder = try await RunRecorder(store: store, resuming: previous, echo: say)
+            await recorder.event("run.resumed", "resuming run \(previous.id): finished chunks are kept")
+        } else {
+            recorder = try await RunRecorder(store: store, kind: kind, source: sourceURL, target: targetURL, artifactsRoot: artifactsRoot,
+                                             planHash: mover.planHash, echo: say)
+        }
+        do {
             try PlanArtifacts.write(plan, to: recorder.artifactsDirectory)
             try recorder.writeArtifact("analysis_report.json",
                                        String(decoding: try JSONEncoder.pretty.encode(AnalysisReport(catalog: catalog, source: sourceURL, generatedAt: ISOTime.now())), as: UTF8.self))
-            await recorder.event("run.started", "migrating \(plan.tables.count) tables from \(sourceURL) to \(targetURL)")
-            let results = try await Mover(source: source, target: target, plan: plan, options: options).run(recorder: recorder, catalog: catalog)
+            await recorder.event("run.started", "migrating \(plan.tables.count) tables from \(sourceURL) to \(targetURL) "
+                                 + "(mode \(options.mode.rawValue), \(options.parallel) in parallel)")
+            let results = try await mover.run(recorder: recorder, catalog: catalog, resuming: previous != nil)
             var validation: ValidationReport?
-            if validate {
+            if validate, !results.contains(where: { $0.status == "cancelled" }) {
                 let moved = Set(results.filter(\.succeeded).map(\.source))
                 var checked = plan
                 checked.tables = plan.tables.filter { moved.contains($0.source.description) }
@@ -96,12 +117,20 @@ public struct Jobs: Sendable {
             }
             let outcome = MigrateOutcome(runID: recorder.runID, directory: recorder.artifactsDirectory, results: results, validation: validation)
             try recorder.writeArtifact("summary.md", Summary.markdown(outcome, plan: plan, source: sourceURL, target: targetURL))
-            try await recorder.finish(status: outcome.succeeded ? "succeeded" : "failed", summary: Summary.line(outcome))
+            let status = results.contains { $0.status == "cancelled" } ? "cancelled" : outcome.succeeded ? "succeeded" : "failed"
+            try await recorder.finish(status: status, summary: Summary.line(outcome))
             return outcome
         } catch {
             try? await recorder.finish(status: "failed", summary: nil, error: error.redactedDescription)
             throw error
         }
+    }
+
+    /// A run that failed before it could start is still recorded, with its error.
+    private func recordFailure(kind: String, source: ConnectionURL?, target: ConnectionURL?, error: any Error) async throws {
+        let run = RunRecord(id: RunRecord.newID(), kind: kind, source: source?.description, target: target?.description)
+        try await store.startRun(run)
+        try await store.finishRun(id: run.id, status: "failed", summary: nil, error: error.redactedDescription)
     }
 
     /// Compares every table of the source with the target without moving anything.

@@ -13,7 +13,7 @@ public actor RunRecorder {
 
     /// Creates the run's directory and its store row.
     public init(store: any MetadataStore, kind: String, source: ConnectionURL?, target: ConnectionURL?, artifactsRoot: String,
-                runID: String = RunRecord.newID(), echo: (@Sendable (String) -> Void)? = nil) async throws {
+                runID: String = RunRecord.newID(), planHash: String? = nil, echo: (@Sendable (String) -> Void)? = nil) async throws {
         self.runID = runID
         self.store = store
         self.echo = echo
@@ -29,19 +29,38 @@ public actor RunRecorder {
         FileManager.default.createFile(atPath: logPath, contents: nil)
         logFile = FileHandle(forWritingAtPath: logPath)
         try await store.startRun(RunRecord(id: runID, kind: kind, source: source?.description, target: target?.description,
-                                           artifactsDir: directory))
+                                           artifactsDir: directory, planHash: planHash))
+    }
+
+    /// Continues a run after a crash or a stop: same id, same artifacts directory, log appended.
+    public init(store: any MetadataStore, resuming run: RunRecord, echo: (@Sendable (String) -> Void)? = nil) async throws {
+        self.runID = run.id
+        self.store = store
+        self.echo = echo
+        let directory = run.artifactsDir ?? ".cutover/runs/\(run.id)"
+        self.artifactsDirectory = directory
+        try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let logPath = (directory as NSString).appendingPathComponent("run_log.ndjson")
+        if !FileManager.default.fileExists(atPath: logPath) { FileManager.default.createFile(atPath: logPath, contents: nil) }
+        logFile = FileHandle(forWritingAtPath: logPath)
+        _ = try? logFile?.seekToEnd()
+        try await store.setRunStatus(id: run.id, status: "running")
     }
 
     /// One structured event. `echo` prints `message` when given a terminal callback.
-    public func event(_ event: String, table: String? = nil, level: String = "info", _ message: String, fields: [String: String] = [:]) async {
+    public func event(_ event: String, table: String? = nil, level: String = "info", _ message: String, fields: [String: String] = [:],
+                      echo shouldEcho: Bool = true) async {
         let entry = LogEntry(level: level, runID: runID, table: table, event: event, message: message, fields: fields)
         if let data = try? JSONEncoder.sorted.encode(entry) {
             logFile?.write(data)
             logFile?.write(Data("\n".utf8))
         }
         try? await store.log(entry)
-        echo?(entry.message)
+        if shouldEcho { echo?(entry.message) }
     }
+
+    /// A progress line for the terminal only (the events already carry the numbers).
+    public func progress(_ line: String) { echo?(line) }
 
     public func recordTable(_ record: RunTableRecord) async throws { try await store.recordTable(record) }
 

@@ -1,0 +1,75 @@
+import CutoverCore
+
+/// The rows one chunk covers. Written to the ledger as JSON, so resume and other workers read
+/// exactly the bounds the first run chose.
+public enum ChunkBounds: Sendable, Hashable, Codable, CustomStringConvertible {
+    /// The whole table (tables without a single integer key, small tables).
+    case all
+    /// `lower <= key < upper`; a nil end is open, so rows beyond the planned min/max are not lost.
+    case integerRange(column: String, lower: Int64?, upper: Int64?)
+
+    /// The predicate that selects this chunk's rows, with the key column named as on that side.
+    public func filter(column renamed: String? = nil) -> RowFilter {
+        switch self {
+        case .all: return RowFilter(terms: [])
+        case .integerRange(let column, let lower, let upper):
+            let name = renamed ?? column
+            var terms: [RowFilter.Term] = []
+            if let lower { terms.append(.init(column: name, .greaterOrEqual, String(lower), isNumeric: true)) }
+            if let upper { terms.append(.init(column: name, .less, String(upper), isNumeric: true)) }
+            return RowFilter(terms: terms)
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .all: return "all rows"
+        case .integerRange(let column, let lower, let upper):
+            return "\(lower.map { "\($0) ≤ " } ?? "")\(column)\(upper.map { " < \($0)" } ?? "")"
+        }
+    }
+
+    public var json: String {
+        String(decoding: (try? JSONEncoder.sorted.encode(self)) ?? Data(), as: UTF8.self)
+    }
+
+    public static func parse(_ json: String) -> ChunkBounds {
+        (try? JSONDecoder().decode(ChunkBounds.self, from: Data(json.utf8))) ?? .all
+    }
+}
+
+import Foundation
+
+/// Splits a table into chunks, deterministically from its key range and size.
+public struct ChunkPlanner: Sendable {
+    /// Target rows per chunk.
+    public var rowsPerChunk: Int64
+
+    public init(rowsPerChunk: Int64 = 250_000) {
+        self.rowsPerChunk = max(1, rowsPerChunk)
+    }
+
+    /// Chunks for a table whose single integer key spans `min...max` with about `rows` rows.
+    /// Ranges have equal widths; the first and last are open-ended.
+    public func integerRanges(column: String, min: Int64, max: Int64, rows: Int64) -> [ChunkBounds] {
+        let count = Int64(Swift.max(1, (rows + rowsPerChunk - 1) / rowsPerChunk))
+        guard count > 1, max > min else { return [.integerRange(column: column, lower: nil, upper: nil)] }
+        let span = max.subtractingReportingOverflow(min)
+        guard !span.overflow else { return [.integerRange(column: column, lower: nil, upper: nil)] }
+        let width = Swift.max(1, (span.partialValue / count) + 1)
+        var bounds: [ChunkBounds] = []
+        var lower: Int64? = nil
+        var edge = min
+        while true {
+            let (next, overflow) = edge.addingReportingOverflow(width)
+            if overflow || next > max {
+                bounds.append(.integerRange(column: column, lower: lower, upper: nil))
+                break
+            }
+            bounds.append(.integerRange(column: column, lower: lower, upper: next))
+            lower = next
+            edge = next
+        }
+        return bounds
+    }
+}

@@ -1,0 +1,123 @@
+import CutoverCore
+import CutoverStore
+import Foundation
+
+/// Workers that lease chunks from the ledger and load them, with retries for transient errors.
+actor ChunkPool {
+    let work: [String: Mover.TableWork]
+    let mover: Mover
+    let recorder: RunRecorder
+    let progress: Progress
+    private var failedTables: Set<String> = []
+    private(set) var isCancelled = false
+
+    init(work: [String: Mover.TableWork], mover: Mover, recorder: RunRecorder, progress: Progress) {
+        self.work = work
+        self.mover = mover
+        self.recorder = recorder
+        self.progress = progress
+    }
+
+    private func markFailed(_ table: String) { failedTables.insert(table) }
+    private func hasFailed(_ table: String) -> Bool { failedTables.contains(table) }
+
+    /// Claims and loads chunks until none is left, the run is cancelled, or the task is.
+    nonisolated func runWorker(owner: String) async throws {
+        let store = recorder.store
+        let runID = recorder.runID
+        while !Task.isCancelled {
+            if try await store.run(id: runID)?.status == "cancelling" {
+                await cancel()
+                return
+            }
+            guard var chunk = try await store.claimChunk(runID: runID, owner: owner, leaseSeconds: 600) else { return }
+            guard let tableWork = work[chunk.table] else {
+                chunk.state = .failed
+                chunk.error = "skipped: the table could not be prepared"
+                try await store.finishChunk(chunk)
+                continue
+            }
+            if await hasFailed(chunk.table) {
+                chunk.state = .failed
+                chunk.error = "skipped: another chunk of this table failed"
+                try await store.finishChunk(chunk)
+                continue
+            }
+            let started = Date()
+            var attempt = 1
+            while true {
+                do {
+                    let stats = try await mover.load(chunk, tableWork)
+                    chunk.state = .done
+                    chunk.rows = stats.rows
+                    chunk.bytes = stats.bytes
+                    chunk.error = nil
+                    try await store.finishChunk(chunk)
+                    await progress.chunkDone(table: chunk.table, number: chunk.number, rows: stats.rows, bytes: stats.bytes,
+                                             seconds: Date().timeIntervalSince(started))
+                    if await isLastChunkOfIncremental(chunk) { try await mover.advanceWatermark(tableWork, recorder: recorder) }
+                    break
+                } catch {
+                    if RetryPolicy.isTransient(error), attempt < mover.options.retry.maxAttempts {
+                        let delay = mover.options.retry.delay(afterAttempt: attempt)
+                        await recorder.event("chunk.retry", table: chunk.table, level: "warn",
+                                             "\(chunk.table) chunk \(chunk.number): attempt \(attempt) failed (\(error.redactedDescription)); retrying in \(String(format: "%.1f", delay)) s")
+                        try await Task.sleep(nanoseconds: UInt64(delay * 1e9))
+                        attempt += 1
+                        continue
+                    }
+                    await markFailed(chunk.table)
+                    chunk.state = .failed
+                    chunk.error = error.redactedDescription
+                    try await store.finishChunk(chunk)
+                    await recorder.event("chunk.failed", table: chunk.table, level: "error",
+                                         "\(chunk.table) chunk \(chunk.number) (\(ChunkBounds.parse(chunk.bounds))): \(error.redactedDescription)")
+                    break
+                }
+            }
+        }
+    }
+
+    private func cancel() { isCancelled = true }
+
+    /// Incremental tables are one chunk each; its success moves the watermark.
+    private func isLastChunkOfIncremental(_ chunk: ChunkRecord) -> Bool {
+        work[chunk.table]?.watermarkColumn != nil
+    }
+}
+
+/// Aggregates chunk completions into `chunk.done` events and a progress line per table at most
+/// once a second.
+actor Progress {
+    let recorder: RunRecorder
+    let totals: [String: Int64]
+    private var rows: [String: Int64] = [:]
+    private var bytes: [String: Int64] = [:]
+    private let started = Date()
+    private var lastLine = Date.distantPast
+
+    init(recorder: RunRecorder, totals: [String: Int64]) {
+        self.recorder = recorder
+        self.totals = totals
+    }
+
+    func chunkDone(table: String, number: Int, rows chunkRows: Int64, bytes chunkBytes: Int64, seconds: Double) async {
+        rows[table, default: 0] += chunkRows
+        bytes[table, default: 0] += chunkBytes
+        await recorder.event("chunk.done", table: table, "\(table) chunk \(number): \(Format.count(chunkRows)) rows in \(Format.duration(seconds))",
+                             fields: ["chunk": String(number), "rows": String(chunkRows), "bytes": String(chunkBytes)], echo: false)
+        if Date().timeIntervalSince(lastLine) >= 1 { await flush() }
+    }
+
+    func flush() async {
+        lastLine = Date()
+        let elapsed = max(0.001, Date().timeIntervalSince(started))
+        for table in rows.keys.sorted() {
+            let done = rows[table] ?? 0, total = totals[table] ?? 0
+            let rate = Double(done) / elapsed
+            let eta = rate > 0 && total > done ? String(format: ", ETA %.0f s", Double(total - done) / rate) : ""
+            await recorder.progress("\(table): \(Format.count(done))/\(Format.count(total)) rows, \(Format.count(Int64(rate))) rows/s, "
+                                    + String(format: "%.1f MB/s", Double(bytes[table] ?? 0) / elapsed / 1e6) + eta)
+        }
+    }
+}

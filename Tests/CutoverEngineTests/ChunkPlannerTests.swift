@@ -1,0 +1,67 @@
+import CutoverCore
+import CutoverEngine
+import Testing
+
+@Suite struct ChunkPlannerTests {
+    @Test func rangesCoverEveryKeyExactlyOnceWithOpenEnds() {
+        let bounds = ChunkPlanner(rowsPerChunk: 100).integerRanges(column: "id", min: 1, max: 1000, rows: 1000)
+        #expect(bounds.count == 10)
+        #expect(bounds.first == .integerRange(column: "id", lower: nil, upper: 101))
+        #expect(bounds.last == .integerRange(column: "id", lower: 901, upper: nil))
+        for key: Int64 in [-5, 1, 100, 101, 500, 1000, 5000] {
+            let owners = bounds.filter { bound in
+                guard case .integerRange(_, let lower, let upper) = bound else { return false }
+                return (lower.map { key >= $0 } ?? true) && (upper.map { key < $0 } ?? true)
+            }
+            #expect(owners.count == 1, "key \(key)")
+        }
+    }
+
+    @Test func sameInputsGiveTheSameChunks() {
+        let planner = ChunkPlanner(rowsPerChunk: 7)
+        #expect(planner.integerRanges(column: "k", min: -50, max: 93, rows: 100) == planner.integerRanges(column: "k", min: -50, max: 93, rows: 100))
+    }
+
+    @Test func smallTablesAndExtremeKeysAreOneOrFewChunks() {
+        #expect(ChunkPlanner(rowsPerChunk: 1000).integerRanges(column: "id", min: 1, max: 10, rows: 10).count == 1)
+        let extreme = ChunkPlanner(rowsPerChunk: 1).integerRanges(column: "id", min: Int64.min, max: Int64.max, rows: 4)
+        #expect(extreme.count == 1)  // the span overflows: one open chunk, never a wrong one
+        let sparse = ChunkPlanner(rowsPerChunk: 2).integerRanges(column: "id", min: 0, max: 9_000_000_000, rows: 6)
+        #expect(sparse.count == 3)
+    }
+
+    @Test func boundsRoundTripThroughTheLedgerJSON() {
+        for bound in [ChunkBounds.all, .integerRange(column: "Id", lower: 5, upper: nil), .integerRange(column: "x", lower: nil, upper: -3)] {
+            #expect(ChunkBounds.parse(bound.json) == bound)
+        }
+    }
+
+    @Test func filtersQuoteMixedCaseColumns() {
+        let filter = ChunkBounds.integerRange(column: "OrderId", lower: 10, upper: 20).filter()
+        #expect(filter.sql(TestDialect()) == "\"OrderId\" >= 10 AND \"OrderId\" < 20")
+        let watermark = RowFilter(terms: [.init(column: "Updated At", .greater, "2024-01-01 00:00:00", isNumeric: false)], orNullColumn: "Updated At")
+        #expect(watermark.sql(TestDialect()) == "(\"Updated At\" > '2024-01-01 00:00:00' OR \"Updated At\" IS NULL)")
+    }
+
+    @Test func backoffGrowsAndStaysWithinItsCeiling() {
+        let policy = RetryPolicy(maxAttempts: 5, baseDelay: 0.5, maxDelay: 4)
+        #expect(policy.delay(afterAttempt: 1, random: 1) == 0.5)
+        #expect(policy.delay(afterAttempt: 3, random: 1) == 2)
+        #expect(policy.delay(afterAttempt: 10, random: 1) == 4)
+        #expect(policy.delay(afterAttempt: 3, random: 0) == 0)
+    }
+
+    @Test func transientErrorsAreRetriedPermanentOnesAreNot() {
+        #expect(RetryPolicy.isTransient(CutoverError(.query, "x", context: ["sqlstate": "40P01"])))
+        #expect(RetryPolicy.isTransient(CutoverError(.connectionFailed, "refused")))
+        #expect(RetryPolicy.isTransient(CutoverError(.query, "PostgreSQL COPY write failed: server closed the connection unexpectedly")))
+        #expect(!RetryPolicy.isTransient(CutoverError(.valueDoesNotFit, "too long", context: ["sqlstate": "22001"])))
+        #expect(!RetryPolicy.isTransient(CutoverError(.authenticationFailed, "bad password")))
+    }
+}
+
+struct TestDialect: Dialect {
+    var engine: ConnectionURL.Engine { .postgres }
+    func typeChoice(for type: CanonicalType) -> TypeChoice { TypeChoice("text", "test") }
+    func identityClause(for kind: IdentityKind, type: CanonicalType) -> String? { nil }
+}
