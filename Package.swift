@@ -80,6 +80,10 @@ let package = Package(
             dependencies: ["CutoverEngine", "CutoverTesting"],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "CutoverCLITests", dependencies: ["CutoverTesting"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "CutoverCLITests",
+            dependencies: ["CutoverTesting", "CutoverSQLite", "CutoverPostgres"],
+            swiftSettings: swiftSettings
+        ),
     ]
 )

@@ -1,0 +1,69 @@
+import CutoverCore
+import CutoverSQLite
+import CutoverTesting
+import Foundation
+import Testing
+
+@Suite(.enabled(if: TestEnvironment.hasPostgres)) struct ResumeTests {
+    /// SIGKILL in the middle of a multi-chunk migrate; the rerun resumes and the target ends up equal
+    /// to the source with no duplicates.
+    @Test func killedMigrationResumesWithoutLosingOrDuplicatingRows() async throws {
+        try await TestEnvironment.withTemporaryDirectory { dir in
+            try await TestEnvironment.withPostgresDatabase { pg in
+                let source = dir + "/big.db"
+                let session = try SQLiteSession(path: source, create: true)
+                try session.executeScript("""
+                    CREATE TABLE events (id INTEGER PRIMARY KEY, kind TEXT NOT NULL, amount NUMERIC(12,2), at TIMESTAMP);
+                    WITH RECURSIVE g(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM g WHERE n < 300000)
+                    INSERT INTO events SELECT n, 'kind ' || (n % 17), (n % 100000) / 100.0, datetime(1700000000 + n, 'unixepoch') FROM g;
+                    """)
+                let target = "postgres://\(pg.user!):\(pg.password!)@\(pg.host!):\(pg.port!)/\(pg.database)"
+                let arguments = ["migrate", "--source", "sqlite:big.db", "--target", target, "--chunk-rows", "10000", "--parallel", "2", "--no-validate"]
+                let process = Process()
+                process.executableURL = URL(fileURLWithPath: CLI.executable)
+                process.arguments = arguments
+                process.currentDirectoryURL = URL(fileURLWithPath: dir)
+                process.standardOutput = FileHandle.nullDevice
+                process.standardError = FileHandle.nullDevice
+                try process.run()
+                // Wait until some chunks are committed, then kill without warning.
+                let deadline = Date().addingTimeInterval(60)
+                var loaded: Int64 = 0
+                while Date() < deadline {
+                    try await Task.sleep(nanoseconds: 100_000_000)
+                    loaded = (try? await CutoverPostgres.PostgresConnector(url: pg).rowCount(TableRef(schema: "public", name: "events"))) ?? 0
+                    if loaded >= 30_000 { break }
+                }
+                kill(process.processIdentifier, SIGKILL)
+                process.waitUntilExit()
+                #expect(loaded > 0 && loaded < 300_000, "killed after \(loaded) rows")
+
+                let rerun = try await CLI.run(["migrate", "--source", "sqlite:big.db", "--target", target, "--chunk-rows", "10000", "--resume"], in: dir)
+                #expect(rerun.status == 0, "\(rerun.output)")
+                #expect(rerun.stdout.contains("resuming run"))
+                #expect(rerun.stdout.contains("validation: 1 passed, 0 failed"))
+                let counts = try await CutoverPostgres.PostgresConnector(url: pg).execute("SELECT count(*), count(DISTINCT id) FROM events")
+                #expect(counts.rows.first == [.text("300000"), .text("300000")])
+                let show = try await CLI.run(["runs", "list"], in: dir)
+                #expect(show.stdout.contains("succeeded"))
+            }
+        }
+    }
+
+    @Test func resumeWithNothingToResumeIsAUsageError() async throws {
+        try await TestEnvironment.withTemporaryDirectory { dir in
+            try CLI.sqliteFile(dir + "/a.db", "CREATE TABLE t (id INTEGER PRIMARY KEY); INSERT INTO t VALUES (1);")
+            let result = try await CLI.run(["migrate", "--source", "sqlite:a.db", "--target", "sqlite:b.db", "--resume"], in: dir)
+            #expect(result.status == 2)
+            #expect(result.stderr.contains("no unfinished run"))
+        }
+    }
+}
+
+import CutoverPostgres
+
+extension CLI {
+    static func sqliteFile(_ path: String, _ sql: String) throws {
+        try SQLiteSession(path: path, create: true).executeScript(sql)
+    }
+}

@@ -1,0 +1,139 @@
+import CutoverCore
+import CutoverEngine
+import CutoverPostgres
+import CutoverSQLite
+import CutoverStore
+import CutoverTesting
+import Foundation
+import Testing
+
+@Suite(.enabled(if: TestEnvironment.hasPostgres)) struct MoverTests {
+    static let mixedTable = """
+        CREATE TABLE items (
+            id bigint PRIMARY KEY, n integer, amount numeric(38,10), label varchar(40), body text, stamp timestamp,
+            stamp_tz timestamptz, day date, flag boolean, uid uuid, doc jsonb, f float8, raw bytea, tags text[], span interval
+        );
+        INSERT INTO items
+        SELECT g, g % 1000, (g * 1234567.0123456789)::numeric(38,10), 'label ' || g,
+               CASE WHEN g % 7 = 0 THEN NULL WHEN g % 7 = 1 THEN '' WHEN g % 7 = 2 THEN E'tab\\there\\nnew "q" \\\\ é 🚀' ELSE md5(g::text) END,
+               timestamp '2024-01-01' + g * interval '37 seconds 123456 microseconds', timestamptz '2024-01-01 00:00:00+02' + g * interval '1 minute',
+               date '2000-01-01' + g, g % 3 = 0, md5(g::text)::uuid, jsonb_build_object('g', g, 'even', g % 2 = 0),
+               CASE g % 5 WHEN 0 THEN 'NaN'::float8 WHEN 1 THEN '-0'::float8 WHEN 2 THEN 1.7976931348623157e308 WHEN 3 THEN 1e-300 ELSE g / 3.0 END,
+               decode(md5(g::text), 'hex'), ARRAY['a' || g, NULL, 'x y'], g * interval '1 second'
+        FROM generate_series(1, 5000) g;
+        """
+
+    @Test func postgresToPostgresInParallelChunksIsExact() async throws {
+        try await TestEnvironment.withTemporaryDirectory { dir in
+            try await TestEnvironment.withPostgresDatabase { source in
+                try await TestEnvironment.withPostgresDatabase { target in
+                    try await TestEnvironment.psql(source, Self.mixedTable)
+                    let jobs = try await testJobs(dir)
+                    let options = MoveOptions(rowsPerChunk: 400, parallel: 4)
+                    let outcome = try await jobs.migrate(source: source, target: target, scope: Scope(), config: CutoverConfig(), options: options, validate: true)
+                    #expect(outcome.succeeded, "\(outcome.results)")
+                    #expect(outcome.results.first?.rows == 5000)
+                    #expect(outcome.results.first?.chunks ?? 0 >= 12)
+                    #expect(outcome.validation?.allPassed == true)
+                    // Bit-exact on the server side too: compare every column as text with EXCEPT across a dblink-free path.
+                    let left = try await PostgresConnector(url: source).execute("SELECT md5(string_agg(t::text, '|' ORDER BY id)) FROM items t")
+                    let right = try await PostgresConnector(url: target).execute("SELECT md5(string_agg(t::text, '|' ORDER BY id)) FROM items t")
+                    #expect(left.rows == right.rows)
+                    let chunks = try await jobs.store.chunks(runID: outcome.runID)
+                    #expect(chunks.allSatisfy { $0.state == .done })
+                    #expect(chunks.reduce(0) { $0 + ($1.rows ?? 0) } == 5000)
+                }
+            }
+        }
+    }
+
+    @Test func postgresToSQLiteAndBackKeepsTheValues() async throws {
+        try await TestEnvironment.withTemporaryDirectory { dir in
+            try await TestEnvironment.withPostgresDatabase { source in
+                try await TestEnvironment.withPostgresDatabase { back in
+                    try await TestEnvironment.psql(source, Self.mixedTable + "; UPDATE items SET f = 0 WHERE f = '-0'::float8 AND id % 5 = 1")
+                    let jobs = try await testJobs(dir)
+                    let sqlite = ConnectionURL(engine: .sqlite, database: dir + "/mid.db")
+                    let there = try await jobs.migrate(source: source, target: sqlite, scope: Scope(), config: CutoverConfig(),
+                                                       options: MoveOptions(rowsPerChunk: 1000), validate: true)
+                    #expect(there.succeeded, "\(there.results) \(String(describing: there.validation?.tables.first?.changedRows.prefix(2)))")
+                    let home = try await jobs.migrate(source: sqlite, target: back, scope: Scope(), config: CutoverConfig(),
+                                                      options: MoveOptions(rowsPerChunk: 1000), validate: true)
+                    #expect(home.succeeded, "\(home.results)")
+                    let (report, _) = try await jobs.validate(source: source, target: back, scope: Scope(), config: CutoverConfig())
+                    #expect(report.allPassed, "\(report.tables.first?.changedRows.prefix(3) ?? [])")
+                }
+            }
+        }
+    }
+
+    @Test func upsertAndIncrementalMoveOnlyNewAndChangedRowsIncludingNullWatermarks() async throws {
+        try await TestEnvironment.withTemporaryDirectory { dir in
+            try await TestEnvironment.withPostgresDatabase { source in
+                try await TestEnvironment.withPostgresDatabase { target in
+                    try await TestEnvironment.psql(source, """
+                        CREATE TABLE "Orders" ("OrderId" int PRIMARY KEY, status text, "Updated At" timestamp);
+                        INSERT INTO "Orders" SELECT g, 'new', timestamp '2024-01-01' + g * interval '1 hour' FROM generate_series(1, 100) g;
+                        INSERT INTO "Orders" VALUES (101, 'no watermark yet', NULL);
+                        """)
+                    let jobs = try await testJobs(dir)
+                    let options = MoveOptions(watermark: "Updated At")
+                    let first = try await jobs.migrate(source: source, target: target, scope: Scope(), config: CutoverConfig(), options: options, validate: true)
+                    #expect(first.succeeded, "\(first.results)")
+                    #expect(first.results.first?.rows == 101)
+                    try await TestEnvironment.psql(source, """
+                        UPDATE "Orders" SET status = 'shipped', "Updated At" = timestamp '2030-01-01' WHERE "OrderId" IN (5, 6);
+                        INSERT INTO "Orders" VALUES (102, 'later', timestamp '2030-01-02'), (103, 'still null', NULL);
+                        """)
+                    let second = try await jobs.migrate(source: source, target: target, scope: Scope(), config: CutoverConfig(), options: options, validate: true)
+                    #expect(second.succeeded, "\(second.results)")
+                    // 2 updated + 1 new past the watermark + the 2 rows whose watermark is NULL.
+                    #expect(second.results.first?.rows == 5)
+                    #expect(second.validation?.allPassed == true)
+                    let watermark = try await jobs.store.watermark(source: source.description, target: target.description, table: "public.Orders")
+                    #expect(watermark?.value?.hasPrefix("2030-01-02") == true)
+                }
+            }
+        }
+    }
+
+    @Test func chunksAreNeverClaimedTwiceByConcurrentWorkers() async throws {
+        try await TestEnvironment.withPostgresDatabase { storeURL in
+            let store = try await SQLMetadataStore.open(storeURL)
+            let run = RunRecord(id: RunRecord.newID(), kind: "migrate", source: nil, target: nil)
+            try await store.startRun(run)
+            try await store.addChunks((0..<60).map { ChunkRecord(runID: run.id, table: "t", number: $0, bounds: ChunkBounds.all.json) })
+            let claimed = try await withThrowingTaskGroup(of: [Int].self) { group in
+                for worker in 0..<5 {
+                    group.addTask {
+                        let own = try await SQLMetadataStore.open(storeURL)  // its own connection, like another process
+                        var mine: [Int] = []
+                        while let chunk = try await own.claimChunk(runID: run.id, owner: "w\(worker)", leaseSeconds: 60) {
+                            mine.append(chunk.number)
+                            var done = chunk
+                            done.state = .done
+                            try await own.finishChunk(done)
+                        }
+                        return mine
+                    }
+                }
+                return try await group.reduce(into: [Int]()) { $0 += $1 }
+            }
+            #expect(claimed.sorted() == Array(0..<60))
+        }
+    }
+
+    @Test func expiredLeasesAreTakenOver() async throws {
+        try await TestEnvironment.withTemporaryDirectory { dir in
+            let store = try await SQLMetadataStore.open(ConnectionURL(engine: .sqlite, database: dir + "/s.db"))
+            let run = RunRecord(id: RunRecord.newID(), kind: "migrate", source: nil, target: nil)
+            try await store.startRun(run)
+            try await store.addChunks([ChunkRecord(runID: run.id, table: "t", number: 0, bounds: ChunkBounds.all.json)])
+            #expect(try await store.claimChunk(runID: run.id, owner: "dead", leaseSeconds: -1)?.number == 0)
+            let taken = try await store.claimChunk(runID: run.id, owner: "alive", leaseSeconds: 60)
+            #expect(taken?.leaseOwner == "alive")
+            #expect(taken?.attempts == 2)
+            #expect(try await store.claimChunk(runID: run.id, owner: "third", leaseSeconds: 60) == nil)
+        }
+    }
+}
