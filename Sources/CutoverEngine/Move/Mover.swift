@@ -120,16 +120,14 @@ public struct Mover: Sendable {
         }
         if resuming { try await store.releaseChunks(runID: recorder.runID) }
 
-        let progress = Progress(recorder: recorder, totals: work.mapValues { $0.estimatedRows })
-        let pool = ChunkPool(work: work, mover: self, recorder: recorder, progress: progress)
         let started = Date()
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            for worker in 0..<options.parallel {
-                group.addTask { try await pool.runWorker(owner: "\(ProcessInfo.processInfo.hostName):\(getpid()):\(worker)") }
-            }
-            try await group.waitForAll()
+        let pool = try await runWorkers(work, recorder: recorder)
+        // Chunks leased by `cutover worker` processes elsewhere: wait until they are finished or their lease ran out.
+        while try await store.chunks(runID: recorder.runID).contains(where: { $0.state == .running || $0.state == .pending }),
+              !(await pool.isCancelled) {
+            try await Task.sleep(nanoseconds: 500_000_000)
+            _ = try await runWorkers(work, recorder: recorder)  // takes over expired leases
         }
-        await progress.flush()
 
         // Finish each table: its chunks from the ledger decide its status.
         let ledger = Dictionary(grouping: try await store.chunks(runID: recorder.runID), by: \.table)
@@ -175,6 +173,36 @@ public struct Mover: Sendable {
             }
         }
         return plan.tables.compactMap { results[$0.source.description] }
+    }
+
+    /// Runs `options.parallel` workers on this run's ledger until no chunk can be claimed.
+    @discardableResult
+    func runWorkers(_ work: [String: TableWork], recorder: RunRecorder) async throws -> ChunkPool {
+        let progress = Progress(recorder: recorder, totals: work.mapValues { $0.estimatedRows })
+        let pool = ChunkPool(work: work, mover: self, recorder: recorder, progress: progress)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for worker in 0..<options.parallel {
+                group.addTask { try await pool.runWorker(owner: "\(ProcessInfo.processInfo.hostName):\(getpid()):\(worker)") }
+            }
+            try await group.waitForAll()
+        }
+        await progress.flush()
+        return pool
+    }
+
+    /// `cutover worker`: helps load an existing run's chunks. Tables are prepared by the run's
+    /// coordinator (`cutover migrate`); this only loads chunks and leaves finishing to it.
+    public func join(recorder: RunRecorder, catalog: Catalog) async throws -> Int {
+        let chunks = Dictionary(grouping: try await recorder.store.chunks(runID: recorder.runID), by: \.table)
+        var work: [String: TableWork] = [:]
+        for tablePlan in plan.tables {
+            guard let table = catalog.table(tablePlan.source), let existing = chunks[tablePlan.source.description] else { continue }
+            work[tablePlan.source.description] = try await prepareTable(tablePlan, table, recorder: recorder, resumed: existing)
+        }
+        let before = try await recorder.store.chunks(runID: recorder.runID).filter { $0.state == .done }.count
+        try await runWorkers(work, recorder: recorder)
+        let after = try await recorder.store.chunks(runID: recorder.runID).filter { $0.state == .done }.count
+        return after - before
     }
 
     // MARK: Tables

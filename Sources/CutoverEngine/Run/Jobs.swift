@@ -126,6 +126,30 @@ public struct Jobs: Sendable {
         }
     }
 
+    /// `cutover worker`: joins the unfinished migrate run `runID` and loads chunks from its ledger.
+    /// The source and target must be the run's (checked through the plan hash).
+    public func work(runID: String, source sourceURL: ConnectionURL, target targetURL: ConnectionURL, scope: Scope, config: CutoverConfig,
+                     options: MoveOptions, targetSchema: String? = nil) async throws -> Int {
+        guard let run = try await store.run(id: runID) else {
+            throw CutoverError(.usage, "no run with id \(runID) in the store", hint: "pass the store the run lives in with --store")
+        }
+        guard run.status == "running" else {
+            throw CutoverError(.usage, "run \(runID) is \(run.status); workers join running runs only")
+        }
+        let source = try await Connectors.connect(sourceURL, role: .source)
+        let target = try await Connectors.connect(targetURL, role: .target)
+        let catalog = try await source.catalog(scope)
+        let plan = try Planner(targetEngine: targetURL.engine, overrides: config.overrides, targetSchema: targetSchema)
+            .plan(catalog, source: sourceURL, tables: config.tables)
+        let mover = Mover(source: source, target: target, plan: plan, options: options)
+        guard mover.planHash == run.planHash else {
+            throw CutoverError(.usage, "this worker's source, target, tables or mode differ from run \(runID)'s plan",
+                               hint: "start the worker with the same --source, --target, --schema/--tables, --mode and config as the migrate command")
+        }
+        let recorder = try await RunRecorder(store: store, joining: run, echo: say)
+        return try await mover.join(recorder: recorder, catalog: catalog)
+    }
+
     /// A run that failed before it could start is still recorded, with its error.
     private func recordFailure(kind: String, source: ConnectionURL?, target: ConnectionURL?, error: any Error) async throws {
         let run = RunRecord(id: RunRecord.newID(), kind: kind, source: source?.description, target: target?.description)

@@ -47,6 +47,15 @@ public actor RunRecorder {
         try await store.setRunStatus(id: run.id, status: "running")
     }
 
+    /// A worker's view of a run another process coordinates: events go to the store only.
+    public init(store: any MetadataStore, joining run: RunRecord, echo: (@Sendable (String) -> Void)? = nil) async throws {
+        self.runID = run.id
+        self.store = store
+        self.echo = echo
+        self.artifactsDirectory = run.artifactsDir ?? ""
+        self.logFile = nil
+    }
+
     /// One structured event. `echo` prints `message` when given a terminal callback.
     public func event(_ event: String, table: String? = nil, level: String = "info", _ message: String, fields: [String: String] = [:],
                       echo shouldEcho: Bool = true) async {

@@ -1,0 +1,75 @@
+import CutoverCore
+import CutoverPostgres
+import CutoverStore
+import CutoverTesting
+import Foundation
+import Testing
+
+@Suite(.enabled(if: TestEnvironment.hasPostgres)) struct WorkerTests {
+    /// `cutover migrate` and a `cutover worker` share one run through a PostgreSQL store: every chunk
+    /// is loaded once, by one of them, and the result validates.
+    @Test func twoProcessesFinishOneRunTogether() async throws {
+        try await TestEnvironment.withTemporaryDirectory { dir in
+            try await TestEnvironment.withPostgresDatabase { pg in
+                try CLI.sqliteFile(dir + "/src.db", """
+                    CREATE TABLE facts (id INTEGER PRIMARY KEY, v TEXT NOT NULL, n REAL);
+                    WITH RECURSIVE g(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM g WHERE n < 120000)
+                    INSERT INTO facts SELECT n, 'value ' || n, n / 3.0 FROM g;
+                    """)
+                let url = "postgres://\(pg.user!):\(pg.password!)@\(pg.host!):\(pg.port!)/\(pg.database)"
+                let common = ["--source", "sqlite:src.db", "--target", url, "--store", url, "--parallel", "1"]
+                let coordinator = Process()
+                coordinator.executableURL = URL(fileURLWithPath: CLI.executable)
+                coordinator.arguments = ["migrate", "--chunk-rows", "3000"] + common
+                coordinator.currentDirectoryURL = URL(fileURLWithPath: dir)
+                let output = Pipe()
+                coordinator.standardOutput = output
+                coordinator.standardError = output
+                try coordinator.run()
+
+                let store = try await SQLMetadataStore.open(pg)
+                var runID: String?
+                for _ in 0..<200 where runID == nil {
+                    try await Task.sleep(nanoseconds: 50_000_000)
+                    if let run = try await store.runs(limit: 1).first, run.status == "running", !(try await store.chunks(runID: run.id)).isEmpty {
+                        runID = run.id
+                    }
+                }
+                let id = try #require(runID)
+                let worker = try await CLI.run(["worker", "--run", id] + common, in: dir)
+                let coordinatorOutput = await BlockingIOTestHelper.readAll(output)
+                coordinator.waitUntilExit()
+                #expect(worker.status == 0, "\(worker.output)")
+                #expect(coordinator.terminationStatus == 0, "\(coordinatorOutput)")
+                #expect(coordinatorOutput.contains("validation: 1 passed, 0 failed"))
+
+                let chunks = try await store.chunks(runID: id)
+                #expect(chunks.count == 40)
+                #expect(chunks.allSatisfy { $0.state == .done && $0.attempts == 1 })
+                let logs = try await store.logs(runID: id).filter { $0.event == "chunk.done" }
+                #expect(logs.count == 40)
+                let counts = try await PostgresConnector(url: pg).execute("SELECT count(*), count(DISTINCT id) FROM facts")
+                #expect(counts.rows.first == [.text("120000"), .text("120000")])
+                #expect(worker.stdout.contains("worker done: loaded"))
+                #expect(!worker.stdout.contains("loaded 0 chunk"))
+            }
+        }
+    }
+
+    @Test func workerWithADifferentPlanIsTurnedAway() async throws {
+        try await TestEnvironment.withTemporaryDirectory { dir in
+            try CLI.sqliteFile(dir + "/src.db", "CREATE TABLE t (id INTEGER PRIMARY KEY); INSERT INTO t VALUES (1);")
+            let store = try await SQLMetadataStore.open(ConnectionURL(engine: .sqlite, database: dir + "/.cutover/cutover.db"))
+            try await store.startRun(RunRecord(id: "r1", kind: "migrate", source: nil, target: nil, planHash: "not-this-plan"))
+            let result = try await CLI.run(["worker", "--run", "r1", "--source", "sqlite:src.db", "--target", "sqlite:dst.db"], in: dir)
+            #expect(result.status == 2)
+            #expect(result.stderr.contains("differ from run r1"))
+        }
+    }
+}
+
+enum BlockingIOTestHelper {
+    static func readAll(_ pipe: Pipe) async -> String {
+        (try? await BlockingIO.run { String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self) }) ?? ""
+    }
+}

@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# Mover benchmark: one PostgreSQL cluster, one run, references measured next to cutover.
+#
+#   bench/run.sh            # 1,000,000 rows (ROWS=200000 bench/run.sh for a quick look)
+#
+# Prints each time, the ratio to its reference pipe, and cutover's peak RSS. Needs a release build
+# (it makes one). Record results in bench/RESULTS.md.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROWS=${ROWS:-1000000}
+say() { printf '== %s\n' "$*" >&2; }
+# shellcheck source=scripts/lib-postgres.sh
+source scripts/lib-postgres.sh
+WORK=$(mktemp -d /tmp/cutover-bench.XXXXXX)
+cleanup() { stop_postgres; rm -rf "$WORK"; }
+trap cleanup EXIT
+
+ensure_packages
+say "release build"
+swift build -c release --product cutover >/dev/null
+CUTOVER="$(swift build -c release --show-bin-path)/cutover"
+start_postgres -c shared_buffers=256MB -c max_wal_size=4GB -c checkpoint_timeout=30min
+export PGHOST=127.0.0.1 PGPORT=$PG_PORT PGUSER=cutover_test PGPASSWORD=$PG_PASSWORD
+BASE="postgres://cutover_test:$PG_PASSWORD@127.0.0.1:$PG_PORT"
+
+for db in src ref_pg cut_pg ref_lite cut_lite; do psql -qX -d postgres -c "CREATE DATABASE $db" ; done
+
+say "generating $ROWS rows × 12 columns"
+psql -qX -d src <<SQL
+CREATE TABLE items (
+  id bigint PRIMARY KEY, qty integer, price numeric(12,2), name varchar(40), note text,
+  created timestamp, created_tz timestamptz, day date, active boolean, uid uuid, doc jsonb, score float8);
+INSERT INTO items
+SELECT g, (g * 7919) % 100000, ((g * 104729) % 10000000) / 100.0, 'item ' || g,
+       CASE g % 6 WHEN 0 THEN NULL WHEN 1 THEN '' WHEN 2 THEN E'tab\there, "quoted" \\\\ back\nnewline' WHEN 3 THEN 'NULL' WHEN 4 THEN E'\\\\N é 🚀' ELSE md5(g::text) END,
+       timestamp '2020-01-01' + g * interval '1 second 1 microsecond', timestamptz '2020-01-01 00:00:00+00' + g * interval '17 seconds',
+       date '2000-01-01' + (g % 9000), g % 2 = 0, md5(g::text)::uuid, jsonb_build_object('id', g, 'tags', jsonb_build_array('a', g % 10)),
+       CASE g % 10 WHEN 0 THEN 'NaN'::float8 WHEN 1 THEN 'Infinity' WHEN 2 THEN '-0' WHEN 3 THEN 1.7976931348623157e308 WHEN 4 THEN 1e-300 ELSE g / 7.0 END
+FROM generate_series(1, $ROWS) g;
+ANALYZE items;
+SQL
+psql -qX -d src -c "SELECT pg_size_pretty(pg_total_relation_size('items')) AS size" -tA | sed 's/^/   table size: /' >&2
+DDL=$(PGDATABASE=src pg_dump --schema-only -t items | grep -v '^--' )
+
+say "making the SQLite copy (not timed)"
+"$CUTOVER" migrate --source "$BASE/src" --target "sqlite:$WORK/items.db" --no-validate --store "sqlite:$WORK/store.db" --out "$WORK/runs" >/dev/null
+
+# time_it NAME COMMAND...: prints seconds and peak RSS (kB) of the command tree's largest process.
+time_it() {
+  local name=$1; shift
+  /usr/bin/time -f "%e %M" -o "$WORK/$name.time" bash -c "$*" >/dev/null 2>"$WORK/$name.err" || { cat "$WORK/$name.err" >&2; exit 1; }
+  read -r secs rss <"$WORK/$name.time"
+  printf '%s %s %s\n' "$name" "$secs" "$rss" >>"$WORK/results"
+}
+
+say "reference: psql binary COPY pipe PG→PG"
+PGDATABASE=ref_pg psql -qX <<<"$DDL"
+time_it ref_pg "psql -qX -d src -c '\\copy (SELECT * FROM items) TO STDOUT (FORMAT binary)' | psql -qX -d ref_pg -c '\\copy items FROM STDIN (FORMAT binary)'"
+
+say "cutover migrate PG→PG"
+time_it cut_pg "'$CUTOVER' migrate --source '$BASE/src' --target '$BASE/cut_pg' --no-validate --store 'sqlite:$WORK/store.db' --out '$WORK/runs'"
+
+say "reference: sqlite3 -csv | psql COPY csv"
+PGDATABASE=ref_lite psql -qX <<<"$DDL"
+time_it ref_lite "sqlite3 -csv '$WORK/items.db' 'SELECT * FROM items' | psql -qX -d ref_lite -c '\\copy items FROM STDIN (FORMAT csv)'"
+
+say "cutover migrate SQLite→PG"
+time_it cut_lite "'$CUTOVER' migrate --source 'sqlite:$WORK/items.db' --target '$BASE/cut_lite' --no-validate --store 'sqlite:$WORK/store.db' --out '$WORK/runs'"
+
+say "checking the copies"
+for db in ref_pg cut_pg cut_lite; do
+  n=$(psql -qXtA -d "$db" -c "SELECT count(*) FROM items")
+  [[ "$n" == "$ROWS" ]] || { say "$db has $n rows, expected $ROWS"; exit 1; }
+done
+a=$(psql -qXtA -d src -c "SELECT md5(string_agg(t::text, '|' ORDER BY id)) FROM items t")
+b=$(psql -qXtA -d cut_pg -c "SELECT md5(string_agg(t::text, '|' ORDER BY id)) FROM items t")
+[[ "$a" == "$b" ]] || { say "PG→PG copy differs from the source"; exit 1; }
+
+echo
+printf '%-34s %9s %9s %10s\n' "run ($ROWS rows, $(nproc) cores)" "seconds" "ratio" "peak RSS"
+while read -r name secs rss; do
+  case $name in
+    ref_pg) label="psql binary pipe PG→PG"; ref=$secs ;;
+    cut_pg) label="cutover migrate PG→PG"; ref=$(awk '$1=="ref_pg"{print $2}' "$WORK/results") ;;
+    ref_lite) label="sqlite3 csv | psql PG (reference)"; ref=$secs ;;
+    cut_lite) label="cutover migrate SQLite→PG"; ref=$(awk '$1=="ref_lite"{print $2}' "$WORK/results") ;;
+  esac
+  printf '%-34s %9.2f %8.2fx %7d MB\n' "$label" "$secs" "$(awk -v a="$secs" -v b="$ref" 'BEGIN{print a/b}')" $((rss / 1024))
+done <"$WORK/results"
