@@ -26,7 +26,7 @@ BASE="postgres://cutover_test:$PG_PASSWORD@127.0.0.1:$PG_PORT"
 for db in src ref_pg cut_pg ref_lite cut_lite; do psql -qX -d postgres -c "CREATE DATABASE $db" ; done
 
 say "generating $ROWS rows × 12 columns"
-psql -qX -d src <<SQL
+psql -qX -v ON_ERROR_STOP=1 -d src <<SQL
 CREATE TABLE items (
   id bigint PRIMARY KEY, qty integer, price numeric(12,2), name varchar(40), note text,
   created timestamp, created_tz timestamptz, day date, active boolean, uid uuid, doc jsonb, score float8);
@@ -34,9 +34,9 @@ INSERT INTO items
 SELECT g, (g * 7919) % 100000, ((g * 104729) % 10000000) / 100.0, 'item ' || g,
        CASE g % 6 WHEN 0 THEN NULL WHEN 1 THEN '' WHEN 2 THEN E'tab\there, "quoted" \\\\ back\nnewline' WHEN 3 THEN 'NULL' WHEN 4 THEN E'\\\\N é 🚀' ELSE md5(g::text) END,
        timestamp '2020-01-01' + g * interval '1 second 1 microsecond', timestamptz '2020-01-01 00:00:00+00' + g * interval '17 seconds',
-       date '2000-01-01' + (g % 9000), g % 2 = 0, md5(g::text)::uuid, jsonb_build_object('id', g, 'tags', jsonb_build_array('a', g % 10)),
+       date '2000-01-01' + (g % 9000)::int, g % 2 = 0, md5(g::text)::uuid, jsonb_build_object('id', g, 'tags', jsonb_build_array('a', g % 10)),
        CASE g % 10 WHEN 0 THEN 'NaN'::float8 WHEN 1 THEN 'Infinity' WHEN 2 THEN '-0' WHEN 3 THEN 1.7976931348623157e308 WHEN 4 THEN 1e-300 ELSE g / 7.0 END
-FROM generate_series(1, $ROWS) g;
+FROM generate_series(1::bigint, $ROWS) g;
 ANALYZE items;
 SQL
 psql -qX -d src -c "SELECT pg_size_pretty(pg_total_relation_size('items')) AS size" -tA | sed 's/^/   table size: /' >&2
@@ -48,27 +48,29 @@ say "making the SQLite copy (not timed)"
 # time_it NAME COMMAND...: prints seconds and peak RSS (kB) of the command tree's largest process.
 time_it() {
   local name=$1; shift
-  /usr/bin/time -f "%e %M" -o "$WORK/$name.time" bash -c "$*" >/dev/null 2>"$WORK/$name.err" || { cat "$WORK/$name.err" >&2; exit 1; }
+  /usr/bin/time -f "%e %M" -o "$WORK/$name.time" bash -o pipefail -c "$*" >/dev/null 2>"$WORK/$name.err" || { cat "$WORK/$name.err" >&2; exit 1; }
   read -r secs rss <"$WORK/$name.time"
   printf '%s %s %s\n' "$name" "$secs" "$rss" >>"$WORK/results"
 }
 
 say "reference: psql binary COPY pipe PG→PG"
-PGDATABASE=ref_pg psql -qX <<<"$DDL"
+PGDATABASE=ref_pg psql -qX <<<"$DDL" >/dev/null
 time_it ref_pg "psql -qX -d src -c '\\copy (SELECT * FROM items) TO STDOUT (FORMAT binary)' | psql -qX -d ref_pg -c '\\copy items FROM STDIN (FORMAT binary)'"
 
 say "cutover migrate PG→PG"
 time_it cut_pg "'$CUTOVER' migrate --source '$BASE/src' --target '$BASE/cut_pg' --no-validate --store 'sqlite:$WORK/store.db' --out '$WORK/runs'"
 
 say "reference: sqlite3 -csv | psql COPY csv"
-PGDATABASE=ref_lite psql -qX <<<"$DDL"
-time_it ref_lite "sqlite3 -csv '$WORK/items.db' 'SELECT * FROM items' | psql -qX -d ref_lite -c '\\copy items FROM STDIN (FORMAT csv)'"
+PGDATABASE=ref_lite psql -qX <<<"$DDL" >/dev/null
+# sqlite3 prints REALs with 15 digits (1.7976931348623157e308 would overflow): ask for 17.
+LITE_SELECT="SELECT id, qty, price, name, note, created, created_tz, day, active, uid, doc, CASE WHEN typeof(score) = 'real' THEN printf('%.17g', score) ELSE score END FROM items"
+time_it ref_lite "sqlite3 -csv '$WORK/items.db' \"$LITE_SELECT\" | psql -qX -d ref_lite -c '\\copy items FROM STDIN (FORMAT csv)'"
 
 say "cutover migrate SQLite→PG"
 time_it cut_lite "'$CUTOVER' migrate --source 'sqlite:$WORK/items.db' --target '$BASE/cut_lite' --no-validate --store 'sqlite:$WORK/store.db' --out '$WORK/runs'"
 
 say "checking the copies"
-for db in ref_pg cut_pg cut_lite; do
+for db in ref_pg cut_pg ref_lite cut_lite; do
   n=$(psql -qXtA -d "$db" -c "SELECT count(*) FROM items")
   [[ "$n" == "$ROWS" ]] || { say "$db has $n rows, expected $ROWS"; exit 1; }
 done

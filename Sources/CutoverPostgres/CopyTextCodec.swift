@@ -100,40 +100,87 @@ enum CopyTextCodec {
         return bytes
     }
 
+    /// How a column's values are written, decided once per column instead of once per value.
+    enum Encoding {
+        case text, boolean, integer, decimal, binary
+
+        init(_ type: CanonicalType) {
+            switch type {
+            case .boolean: self = .boolean
+            case .integer: self = .integer
+            case .decimal: self = .decimal
+            case .binary: self = .binary
+            default: self = .text
+            }
+        }
+    }
+
     /// Appends one value in COPY text form (no separator).
-    static func encode(_ value: Value, type: CanonicalType, into out: inout [UInt8]) {
+    @inline(__always)
+    static func encode(_ value: Value, as encoding: Encoding, into out: inout [UInt8]) {
         switch value {
         case .null: out.append(backslash); out.append(UInt8(ascii: "N"))
         case .bool(let b):
-            if case .integer = type { out.append(b ? UInt8(ascii: "1") : UInt8(ascii: "0")) } else {
+            if encoding == .integer { out.append(b ? UInt8(ascii: "1") : UInt8(ascii: "0")) } else {
                 out.append(b ? UInt8(ascii: "t") : UInt8(ascii: "f"))
             }
         case .int(let i):
-            if case .boolean = type { out.append(i != 0 ? UInt8(ascii: "t") : UInt8(ascii: "f")) } else { out.append(contentsOf: String(i).utf8) }
+            if encoding == .boolean { out.append(i != 0 ? UInt8(ascii: "t") : UInt8(ascii: "f")) } else { appendInteger(i, into: &out) }
         case .double(let d):
-            switch type {
-            case .decimal, .integer: out.append(contentsOf: DecimalText.plain(d).utf8)
-            default: out.append(contentsOf: CanonicalForm.floatText(d, bits: 64).utf8)
+            if encoding == .decimal || encoding == .integer {
+                // numeric input reads exponents; only the spelling of non-finite values differs.
+                out.append(contentsOf: (d.isFinite ? d.description : DecimalText.plain(d)).utf8)
+            } else {
+                out.append(contentsOf: CanonicalForm.floatText(d, bits: 64).utf8)
             }
         case .bytes(let bytes):
             out.append(backslash); out.append(backslash); out.append(UInt8(ascii: "x"))
-            let digits = Array("0123456789abcdef".utf8)
-            for b in bytes { out.append(digits[Int(b >> 4)]); out.append(digits[Int(b & 0x0f)]) }
+            for b in bytes { out.append(hexDigits[Int(b >> 4)]); out.append(hexDigits[Int(b & 0x0f)]) }
         case .text(let s):
-            if case .binary = type {
+            if encoding == .binary {
                 // text in a binary column (SQLite is loosely typed): store its UTF-8 bytes
-                encode(.bytes(Array(s.utf8)), type: type, into: &out)
+                encode(.bytes(Array(s.utf8)), as: .binary, into: &out)
                 return
             }
-            for byte in s.utf8 {
-                switch byte {
-                case backslash: out.append(backslash); out.append(backslash)
-                case newline: out.append(backslash); out.append(UInt8(ascii: "n"))
-                case 0x0d: out.append(backslash); out.append(UInt8(ascii: "r"))
-                case tab: out.append(backslash); out.append(UInt8(ascii: "t"))
-                default: out.append(byte)
-                }
+            appendEscaped(s, into: &out)
+        }
+    }
+
+    static let hexDigits = Array("0123456789abcdef".utf8)
+
+    @inline(__always)
+    static func appendEscaped(_ s: String, into out: inout [UInt8]) {
+        let utf8 = s.utf8
+        if !utf8.contains(where: { $0 == backslash || $0 == newline || $0 == 0x0d || $0 == tab }) {
+            out.append(contentsOf: utf8)
+            return
+        }
+        for byte in utf8 {
+            switch byte {
+            case backslash: out.append(backslash); out.append(backslash)
+            case newline: out.append(backslash); out.append(UInt8(ascii: "n"))
+            case 0x0d: out.append(backslash); out.append(UInt8(ascii: "r"))
+            case tab: out.append(backslash); out.append(UInt8(ascii: "t"))
+            default: out.append(byte)
             }
+        }
+    }
+
+    @inline(__always)
+    static func appendInteger(_ value: Int64, into out: inout [UInt8]) {
+        if value == 0 { out.append(UInt8(ascii: "0")); return }
+        var magnitude = value.magnitude
+        var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
+                     UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        var count = 0
+        withUnsafeMutableBytes(of: &digits) { buffer in
+            while magnitude > 0 {
+                buffer[count] = UInt8(ascii: "0") + UInt8(magnitude % 10)
+                magnitude /= 10
+                count += 1
+            }
+            if value < 0 { out.append(UInt8(ascii: "-")) }
+            for index in stride(from: count - 1, through: 0, by: -1) { out.append(buffer[index]) }
         }
     }
 }

@@ -55,18 +55,22 @@ public struct PostgresConnector: Connector {
         let load = try LoadTransaction(url: url, table: table, columns: columns, options: options, format: .text)
         let session = UncheckedBox(load)
         try await BlockingIO.run { try session.value.begin() }
-        let types = columns.map(\.canonical)
+        let encodings = columns.map { CopyTextCodec.Encoding($0.canonical) }
         var bytes: Int64 = 0
         do {
             for try await batch in rows {
                 var buffer: [UInt8] = []
-                buffer.reserveCapacity(batch.rowCount * 64)
-                for row in 0..<batch.rowCount {
-                    for column in 0..<batch.columnCount {
-                        if column > 0 { buffer.append(CopyTextCodec.tab) }
-                        CopyTextCodec.encode(batch[row, column], type: types[column], into: &buffer)
+                buffer.reserveCapacity(batch.rowCount * 128)
+                batch.values.withUnsafeBufferPointer { values in
+                    var index = 0
+                    for _ in 0..<batch.rowCount {
+                        for column in 0..<batch.columnCount {
+                            if column > 0 { buffer.append(CopyTextCodec.tab) }
+                            CopyTextCodec.encode(values[index], as: encodings[column], into: &buffer)
+                            index += 1
+                        }
+                        buffer.append(CopyTextCodec.newline)
                     }
-                    buffer.append(CopyTextCodec.newline)
                 }
                 bytes += Int64(buffer.count)
                 let chunk = buffer

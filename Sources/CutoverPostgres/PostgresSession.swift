@@ -32,6 +32,8 @@ public final class PostgresSession {
             throw Self.connectError(message, url: url)
         }
         self.connection = conn
+        // Server NOTICEs ("schema … already exists, skipping") are not for the user's terminal.
+        PQsetNoticeProcessor(conn, { _, _ in }, nil)
         try execute("SET TimeZone = 'UTC'; SET DateStyle = 'ISO, YMD'; SET IntervalStyle = 'iso_8601'; SET extra_float_digits = 1; SET bytea_output = 'hex'")
     }
 

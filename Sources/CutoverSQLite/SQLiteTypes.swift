@@ -56,7 +56,8 @@ public enum SQLiteTypes {
         case (.double(let d), .text):
             switch type {
             case .timestamp(let tz, _): return .text(epochText(d, tz: tz))
-            case .decimal, .integer: return .text(DecimalText.plain(d))
+            // A decimal stored as REAL stays a double: writers and CanonicalForm know how to spell it.
+            case .decimal, .integer: return value
             default: return .text(d.description)
             }
         case (.text(let s), .bool): return SQLBool.parse(s).map(Value.bool) ?? value
