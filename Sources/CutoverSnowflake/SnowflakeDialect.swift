@@ -63,6 +63,9 @@ public struct SnowflakeDialect: Dialect {
         }
     }
 
+    /// Snowflake keeps its statistics itself.
+    public func analyze(_ table: TableRef) -> String? { nil }
+
     public func identityClause(for kind: IdentityKind, type: CanonicalType) -> String? {
         guard case .integer = type else { return nil }
         return "IDENTITY(1,1)"

@@ -128,8 +128,34 @@ public struct ChunkRecord: Sendable, Codable, Hashable {
     }
 }
 
+/// A source row the target refused (`--on-error reject`), with why.
+public struct RejectRecord: Sendable, Codable, Hashable {
+    public var runID: String
+    public var table: String
+    public var chunk: Int?
+    public var key: String?
+    public var reason: String
+    /// The row as JSON (column → canonical text).
+    public var values: String?
+
+    public init(runID: String, table: String, chunk: Int?, key: String?, reason: String, values: String?) {
+        self.runID = runID
+        self.table = table
+        self.chunk = chunk
+        self.key = key
+        self.reason = reason
+        self.values = values
+    }
+}
+
 /// Where Cutover keeps its records: runs, per-table results and logs.
 public protocol MetadataStore: Sendable {
+    // MARK: Rejected rows
+    func addRejects(_ rejects: [RejectRecord]) async throws
+    /// Removes a chunk's rejects before it is loaded again (resume), so none is counted twice.
+    func clearRejects(runID: String, table: String, chunk: Int) async throws
+    func rejects(runID: String) async throws -> [RejectRecord]
+
     // MARK: Chunk ledger
     /// Adds chunks that are not in the ledger yet (existing ones keep their state).
     func addChunks(_ chunks: [ChunkRecord]) async throws

@@ -226,4 +226,32 @@ public final class SQLMetadataStore: MetadataStore, @unchecked Sendable {
                 """, [Redaction.redact(source), Redaction.redact(target), table, column, value, runID, ISOTime.now()])
         }
     }
+
+    // MARK: Rejected rows
+
+    public func addRejects(_ rejects: [RejectRecord]) async throws {
+        try await run { db in
+            try db.exclusively {
+                for r in rejects {
+                    _ = try db.execute("""
+                        INSERT INTO rejects (run_id, table_name, chunk_no, row_key, reason, row_values, at) VALUES (?, ?, ?, ?, ?, ?, ?)
+                        """, [r.runID, r.table, r.chunk.map(String.init), r.key, Redaction.redact(r.reason), r.values, ISOTime.now()])
+                }
+            }
+        }
+    }
+
+    public func clearRejects(runID: String, table: String, chunk: Int) async throws {
+        try await run { db in
+            _ = try db.execute("DELETE FROM rejects WHERE run_id = ? AND table_name = ? AND chunk_no = ?", [runID, table, String(chunk)])
+        }
+    }
+
+    public func rejects(runID: String) async throws -> [RejectRecord] {
+        try await run { db in
+            try db.execute("SELECT run_id, table_name, chunk_no, row_key, reason, row_values FROM rejects WHERE run_id = ? ORDER BY id", [runID]).map {
+                RejectRecord(runID: $0[0] ?? "", table: $0[1] ?? "", chunk: $0[2].flatMap { Int($0) }, key: $0[3], reason: $0[4] ?? "", values: $0[5])
+            }
+        }
+    }
 }

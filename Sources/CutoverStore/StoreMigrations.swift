@@ -82,6 +82,19 @@ enum StoreMigrations {
                 PRIMARY KEY (source, target, table_name)
             );
             """),
+        Migration(version: 3, name: "rejected rows", sql: """
+            CREATE TABLE rejects (
+                id {{id}},
+                run_id TEXT NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+                table_name TEXT NOT NULL,
+                chunk_no INTEGER,
+                row_key TEXT,
+                reason TEXT NOT NULL,
+                row_values TEXT,
+                at TEXT NOT NULL
+            );
+            CREATE INDEX rejects_run ON rejects (run_id, table_name);
+            """),
     ]
 
     static func sql(_ migration: Migration, for engine: ConnectionURL.Engine) -> String {

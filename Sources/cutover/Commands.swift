@@ -130,6 +130,7 @@ struct PlanCommand: AsyncParsableCommand {
 }
 
 extension MoveOptions.Mode: ExpressibleByArgument {}
+extension MoveOptions.OnError: ExpressibleByArgument {}
 
 struct MigrateCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -169,6 +170,9 @@ struct MigrateCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Target rows per chunk.") var chunkRows: Int64 = 250_000
     @Option(name: .long, help: "Rows per batch read from the source.") var batchSize = 10_000
     @Option(name: .long, help: "Attempts per chunk for transient errors (lost connection, deadlock, too many connections).") var maxAttempts = 4
+    @Option(name: .long, help: "fail (stop the table, naming table, key and column) or reject (load the rest; refused rows go to the store's rejects table).")
+    var onError: MoveOptions.OnError = .fail
+    @Flag(name: .long, help: "After loading, delete target rows whose key no longer exists at the source.") var deleteMissing = false
     @Flag(name: .customLong("validate"), inversion: .prefixedNo, help: "Compare every row after loading.") var validateAfterLoad = true
     @Option(name: .long, help: "Directory for run artifacts.") var out: String?
 
@@ -187,13 +191,16 @@ struct MigrateCommand: AsyncParsableCommand {
         let targetURL = try config.resolveConnection(target)
         let options = MoveOptions(mode: watermark != nil ? .upsert : mode, replace: replace, truncate: truncate, batchSize: batchSize,
                                   rowsPerChunk: chunkRows, parallel: parallel, watermark: watermark, resume: resume,
-                                  retry: RetryPolicy(maxAttempts: maxAttempts))
+                                  retry: RetryPolicy(maxAttempts: maxAttempts), onError: onError, deleteMissing: deleteMissing)
         let outcome = try await global.jobs(config, artifactsRoot: out).migrate(
             source: sourceURL, target: targetURL, scope: scope.scope, config: config, options: options, validate: validateAfterLoad,
             targetSchema: targetSchema)
         Terminal.say((outcome.succeeded ? "succeeded: " : "FAILED: ") + Summary.line(outcome))
         for result in outcome.results where !result.succeeded {
             Terminal.say("  \(result.source): \(result.status): \(result.error ?? "")")
+        }
+        if outcome.results.contains(where: { $0.rejected > 0 }) {
+            Terminal.say("  rejected rows and reasons: cutover runs show \(outcome.runID)")
         }
         Terminal.say("run \(outcome.runID) · artifacts: \(outcome.directory)")
         if !outcome.succeeded { throw ExitCode.failure }
@@ -334,6 +341,14 @@ struct RunsCommand: AsyncParsableCommand {
             if !chunks.isEmpty {
                 let byState = Dictionary(grouping: chunks, by: \.state.rawValue).mapValues(\.count)
                 Terminal.say("  chunks: " + byState.keys.sorted().map { "\(byState[$0]!) \($0)" }.joined(separator: ", "))
+            }
+            let rejects = try await store.rejects(runID: id)
+            if !rejects.isEmpty {
+                Terminal.say("  rejected rows: \(rejects.count)")
+                for reject in rejects.prefix(50) {
+                    Terminal.say("    \(reject.table) \(reject.key ?? "(no key)"): \(reject.reason)")
+                }
+                if rejects.count > 50 { Terminal.say("    … \(rejects.count - 50) more in the store's rejects table") }
             }
             for entry in try await store.logs(runID: id) {
                 Terminal.say("  \(entry.at) \(entry.level) \(entry.event) \(entry.message)")

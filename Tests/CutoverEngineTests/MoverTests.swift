@@ -137,3 +137,72 @@ import Testing
         }
     }
 }
+
+@Suite(.enabled(if: TestEnvironment.hasPostgres)) struct MoverBadRowTests {
+    func source(_ dir: String) throws -> ConnectionURL {
+        let path = dir + "/people.db"
+        try SQLiteSession(path: path, create: true).executeScript("""
+            CREATE TABLE people (id INTEGER PRIMARY KEY, name VARCHAR(8) NOT NULL, age INTEGER);
+            WITH RECURSIVE g(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM g WHERE n < 1000)
+            INSERT INTO people SELECT n, 'p' || n, n % 90 FROM g;
+            UPDATE people SET name = 'much too long ' || id WHERE id IN (17, 500, 999);
+            UPDATE people SET age = 'old' WHERE id = 640;
+            """)
+        return ConnectionURL(engine: .sqlite, database: path)
+    }
+
+    @Test func rejectModeLoadsTheRestAndRecordsEachRefusedRowWithItsReason() async throws {
+        try await TestEnvironment.withTemporaryDirectory { dir in
+            try await TestEnvironment.withPostgresDatabase { pg in
+                let jobs = try await testJobs(dir)
+                let outcome = try await jobs.migrate(source: try source(dir), target: pg, scope: Scope(), config: CutoverConfig(),
+                                                     options: MoveOptions(rowsPerChunk: 300, onError: .reject), validate: true)
+                let result = try #require(outcome.results.first)
+                #expect(result.succeeded)
+                #expect(result.rows == 996)
+                #expect(result.rejected == 4)
+                #expect(Summary.line(outcome).contains("4 rejected"))
+                #expect(outcome.validation?.tables.first?.missing == 4)  // validation still tells the truth
+                let rejects = try await jobs.store.rejects(runID: outcome.runID)
+                #expect(Set(rejects.compactMap(\.key)) == ["id=17", "id=500", "id=999", "id=640"])
+                #expect(rejects.first { $0.key == "id=17" }?.reason.contains("too long") == true)
+                #expect(rejects.first { $0.key == "id=640" }?.reason.contains("invalid input syntax for type bigint") == true)
+                #expect(rejects.first { $0.key == "id=17" }?.values?.contains("much too long 17") == true)
+                #expect(try await PostgresConnector(url: pg).rowCount(TableRef(schema: "public", name: "people")) == 996)
+            }
+        }
+    }
+
+    @Test func failModeStopsTheTableWithTheKeyAndLoadsNothingOfIt() async throws {
+        try await TestEnvironment.withTemporaryDirectory { dir in
+            try await TestEnvironment.withPostgresDatabase { pg in
+                let outcome = try await testJobs(dir).migrate(source: try source(dir), target: pg, scope: Scope(), config: CutoverConfig(),
+                                                              options: MoveOptions(rowsPerChunk: 300, parallel: 1), validate: false)
+                let result = try #require(outcome.results.first)
+                #expect(!result.succeeded)
+                #expect(result.error?.contains("key=id=17") == true)
+            }
+        }
+    }
+
+    @Test func deleteMissingRemovesTargetRowsGoneAtTheSource() async throws {
+        try await TestEnvironment.withTemporaryDirectory { dir in
+            try await TestEnvironment.withPostgresDatabase { pg in
+                let path = dir + "/s.db"
+                try SQLiteSession(path: path, create: true).executeScript("""
+                    CREATE TABLE t (a INTEGER NOT NULL, b TEXT NOT NULL, v TEXT, PRIMARY KEY (a, b));
+                    INSERT INTO t VALUES (1, 'x', 'one'), (1, 'y', 'two'), (2, 'x', 'three'), (3, 'z', 'four');
+                    """)
+                let jobs = try await testJobs(dir)
+                let url = ConnectionURL(engine: .sqlite, database: path)
+                #expect(try await jobs.migrate(source: url, target: pg, scope: Scope(), config: CutoverConfig(), options: MoveOptions(), validate: true).succeeded)
+                try SQLiteSession(path: path, create: false).executeScript("DELETE FROM t WHERE (a, b) IN ((1, 'y'), (3, 'z')); UPDATE t SET v = 'changed' WHERE a = 2")
+                let second = try await jobs.migrate(source: url, target: pg, scope: Scope(), config: CutoverConfig(),
+                                                    options: MoveOptions(mode: .upsert, deleteMissing: true), validate: true)
+                #expect(second.succeeded, "\(second.results)")
+                #expect(second.results.first?.deleted == 2)
+                #expect(second.validation?.allPassed == true)
+            }
+        }
+    }
+}

@@ -46,6 +46,8 @@ public protocol Dialect: Sendable {
     /// After loading explicit values into an identity column, moves the generator past the largest
     /// value; nil where the engine does that itself.
     func resetIdentity(_ table: TableRef, column: String) -> String?
+    /// Refreshes the planner's statistics after a bulk load; nil where the engine has none to refresh.
+    func analyze(_ table: TableRef) -> String?
 }
 
 extension Dialect {
@@ -68,6 +70,7 @@ extension Dialect {
     public func targetName(_ sourceName: String) -> String { sourceName }
     public func dropTable(_ table: TableRef) -> String { "DROP TABLE IF EXISTS \(qualified(table))" }
     public func resetIdentity(_ table: TableRef, column: String) -> String? { nil }
+    public func analyze(_ table: TableRef) -> String? { "ANALYZE \(qualified(table))" }
     public var supportsSchemas: Bool { true }
     public var supportsAlterAddForeignKey: Bool { true }
     public var supportsIndexes: Bool { true }

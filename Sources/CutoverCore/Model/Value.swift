@@ -58,4 +58,11 @@ public struct RowBatch: Sendable {
     }
 
     public subscript(row: Int, column: Int) -> Value { values[row * columnCount + column] }
+
+    /// A new batch with the rows in `range`.
+    public func slice(_ range: Range<Int>) -> RowBatch {
+        var batch = RowBatch(columnCount: columnCount, reservingRows: range.count)
+        batch.values.append(contentsOf: values[(range.lowerBound * columnCount)..<(range.upperBound * columnCount)])
+        return batch
+    }
 }

@@ -58,6 +58,32 @@ actor ChunkPool {
                     if await isLastChunkOfIncremental(chunk) { try await mover.advanceWatermark(tableWork, recorder: recorder) }
                     break
                 } catch {
+                    if mover.options.onError == .reject, Mover.isDataError(error) {
+                        do {
+                            let (stats, rejected) = try await mover.loadRejecting(chunk, tableWork, recorder: recorder)
+                            chunk.state = .done
+                            chunk.rows = stats.rows
+                            chunk.bytes = stats.bytes
+                            chunk.error = rejected > 0 ? "\(rejected) row(s) rejected" : nil
+                            try await store.finishChunk(chunk)
+                            await recorder.event("chunk.rejected", table: chunk.table, level: "warn",
+                                                 "\(chunk.table) chunk \(chunk.number): \(rejected) row(s) rejected, \(Format.count(stats.rows)) loaded",
+                                                 fields: ["rejected": String(rejected)])
+                            await progress.chunkDone(table: chunk.table, number: chunk.number, rows: stats.rows, bytes: stats.bytes,
+                                                     seconds: Date().timeIntervalSince(started))
+                            break
+                        } catch let rejectError {
+                            if RetryPolicy.isTransient(rejectError), attempt < mover.options.retry.maxAttempts {
+                                attempt += 1
+                                continue
+                            }
+                            await markFailed(chunk.table)
+                            chunk.state = .failed
+                            chunk.error = rejectError.redactedDescription
+                            try await store.finishChunk(chunk)
+                            break
+                        }
+                    }
                     if RetryPolicy.isTransient(error), attempt < mover.options.retry.maxAttempts {
                         let delay = mover.options.retry.delay(afterAttempt: attempt)
                         await recorder.event("chunk.retry", table: chunk.table, level: "warn",

@@ -30,10 +30,23 @@ public struct MoveOptions: Sendable, Hashable {
     /// Require an unfinished run of the same plan to resume.
     public var resume: Bool
     public var retry: RetryPolicy
+    /// What a row the target refuses does: fail its table, or be set aside as a reject.
+    public var onError: OnError
+    /// After loading, delete target rows whose key no longer exists at the source.
+    public var deleteMissing: Bool
+
+    public enum OnError: String, Sendable, Hashable, CaseIterable {
+        /// Stop the table with a message naming table, key and column.
+        case fail
+        /// Load every other row; rejected rows and reasons go to the store's `rejects` table.
+        case reject
+    }
 
     public init(mode: Mode = .copy, replace: Bool = false, truncate: Bool = false, batchSize: Int = 10_000, rowsPerChunk: Int64 = 250_000,
                 parallel: Int = ProcessInfo.processInfo.activeProcessorCount, watermark: String? = nil, resume: Bool = false,
-                retry: RetryPolicy = RetryPolicy()) {
+                retry: RetryPolicy = RetryPolicy(), onError: OnError = .fail, deleteMissing: Bool = false) {
+        self.onError = onError
+        self.deleteMissing = deleteMissing
         self.mode = mode
         self.replace = replace
         self.truncate = truncate
@@ -47,7 +60,8 @@ public struct MoveOptions: Sendable, Hashable {
 
     public static func == (a: MoveOptions, b: MoveOptions) -> Bool {
         a.mode == b.mode && a.replace == b.replace && a.truncate == b.truncate && a.batchSize == b.batchSize && a.rowsPerChunk == b.rowsPerChunk
-            && a.parallel == b.parallel && a.watermark == b.watermark && a.resume == b.resume
+            && a.parallel == b.parallel && a.watermark == b.watermark && a.resume == b.resume && a.onError == b.onError
+            && a.deleteMissing == b.deleteMissing
     }
 
     public func hash(into hasher: inout Hasher) {
@@ -66,6 +80,10 @@ public struct TableMoveResult: Sendable, Codable {
     public var seconds: Double
     public var chunks: Int
     public var error: String?
+    /// Rows the target refused and `--on-error reject` set aside.
+    public var rejected: Int64 = 0
+    /// Target rows deleted by `--delete-missing`.
+    public var deleted: Int64 = 0
 
     public var succeeded: Bool { status == "moved" }
 }
@@ -145,11 +163,18 @@ public struct Mover: Sendable {
             } else {
                 do {
                     try await finalizeTable(tablePlan, tableWork)
+                    if options.deleteMissing {
+                        result.deleted = try await deleteMissing(tableWork)
+                        if result.deleted > 0 {
+                            await recorder.event("table.deleted_missing", table: name, "\(name): deleted \(result.deleted) target row(s) gone at the source")
+                        }
+                    }
                 } catch {
                     result.status = "failed"
                     result.error = error.redactedDescription
                 }
             }
+            result.rejected = Int64(try await store.rejects(runID: recorder.runID).filter { $0.table == name }.count)
             results[name] = result
             if result.succeeded {
                 await recorder.event("table.done", table: name, "\(name): \(Format.count(result.rows)) rows in \(chunks.count) chunk(s)",
@@ -308,12 +333,125 @@ public struct Mover: Sendable {
         for column in tablePlan.columns where column.identity != nil {
             if let sql = dialect.resetIdentity(tablePlan.target, column: column.targetColumn) { try await target.execute(sql) }
         }
+        if let sql = dialect.analyze(tablePlan.target) { try await target.execute(sql) }
+    }
+
+    /// Streams the key columns of both sides in key order and deletes target rows whose key is gone
+    /// at the source, 500 keys per statement. Memory: one batch per side plus one delete batch.
+    func deleteMissing(_ work: TableWork) async throws -> Int64 {
+        guard !work.keyColumns.isEmpty else {
+            throw CutoverError(.usage, "\(work.plan.source) has no key, so rows gone at the source cannot be found",
+                               hint: "drop --delete-missing for this table or add a key", context: ["table": work.plan.source.description])
+        }
+        let targetKeys = work.keyColumns.map { key in
+            var column = key
+            column.name = work.plan.columns.first { $0.column == key.name }?.targetColumn ?? key.name
+            return column
+        }
+        let types = work.keyColumns.map(\.canonical)
+        let indexes = Array(types.indices)
+        var left = RowCursor(source.read(ReadRequest(table: work.plan.source, columns: work.keyColumns, orderBy: work.keyColumns)), types: types)
+        var right = RowCursor(target.read(ReadRequest(table: work.plan.target, columns: targetKeys, orderBy: targetKeys)), types: types)
+        var doomed: [[String?]] = []
+        var deleted: Int64 = 0
+        var a = try await left.next(), b = try await right.next()
+        while let targetRow = b {
+            let order = a.map { TableComparer.compareKeys($0, targetRow, indexes, types) } ?? 1
+            if order < 0 {
+                a = try await left.next()
+            } else if order == 0 {
+                a = try await left.next()
+                b = try await right.next()
+            } else {
+                doomed.append(targetRow.values)
+                b = try await right.next()
+                if doomed.count == 500 { deleted += try await deleteKeys(doomed, work: work, columns: targetKeys); doomed.removeAll() }
+            }
+        }
+        if !doomed.isEmpty { deleted += try await deleteKeys(doomed, work: work, columns: targetKeys) }
+        return deleted
+    }
+
+    private func deleteKeys(_ keys: [[String?]], work: TableWork, columns: [Column]) async throws -> Int64 {
+        let dialect = target.dialect
+        func literal(_ value: String?, _ column: Column) -> String {
+            guard let value else { return "NULL" }
+            return column.canonical.storage == .int ? value : dialect.literal(value)
+        }
+        let tuples = keys.map { key in
+            columns.count == 1 ? literal(key[0], columns[0]) : "(" + zip(key, columns).map { literal($0, $1) }.joined(separator: ", ") + ")"
+        }
+        let keyList = columns.count == 1 ? dialect.quote(columns[0].name) : "(" + columns.map { dialect.quote($0.name) }.joined(separator: ", ") + ")"
+        try await target.execute("DELETE FROM \(dialect.qualified(work.plan.target)) WHERE \(keyList) IN (\(tuples.joined(separator: ", ")))")
+        return Int64(keys.count)
     }
 
     // MARK: Chunks
 
     /// Loads one chunk atomically; returns rows and bytes.
     func load(_ chunk: ChunkRecord, _ work: TableWork) async throws -> WriteStats {
+        let (request, writeOptions) = chunkRequest(chunk, work)
+        do {
+            if work.passThrough, let pgSource = source as? PostgresConnector, let pgTarget = target as? PostgresConnector {
+                return try await pgTarget.transfer(request, from: pgSource, to: work.plan.target, columns: work.targetColumns, options: writeOptions)
+            }
+            return try await target.write(source.read(request), to: work.plan.target, columns: work.targetColumns, options: writeOptions)
+        } catch let error as CutoverError {
+            throw await explain(error, work: work, filter: request.filter)
+        }
+    }
+
+    /// Whether an error is about the data (a value that does not fit), not the connection or SQL.
+    static func isDataError(_ error: any Error) -> Bool {
+        guard let error = error as? CutoverError else { return false }
+        let state = error.context["sqlstate"] ?? ""
+        return error.code == .valueDoesNotFit || state.hasPrefix("22") || state.hasPrefix("23")
+    }
+
+    /// `--on-error reject`: loads a chunk whose bulk load hit bad rows by bisecting each batch until
+    /// the refused rows are isolated; they go to the store's `rejects` table with the reason, the
+    /// rest lands. The chunk's range is cleared first, so a crash half way is redone cleanly.
+    func loadRejecting(_ chunk: ChunkRecord, _ work: TableWork, recorder: RunRecorder) async throws -> (WriteStats, Int) {
+        let (request, writeOptions) = chunkRequest(chunk, work)
+        try await recorder.store.clearRejects(runID: recorder.runID, table: chunk.table, chunk: chunk.number)
+        if writeOptions.replacing != nil {
+            _ = try await target.write(.batches([]), to: work.plan.target, columns: work.targetColumns, options: writeOptions)
+        }
+        let piece = WriteOptions(mode: writeOptions.mode)
+        var stats = WriteStats()
+        var rejects: [RejectRecord] = []
+        func insert(_ batch: RowBatch) async throws {
+            do {
+                let written = try await target.write(.batches([batch]), to: work.plan.target, columns: work.targetColumns, options: piece)
+                stats.rows += written.rows
+                stats.bytes += written.bytes
+            } catch where Self.isDataError(error) {
+                if batch.rowCount == 1 {
+                    rejects.append(reject(batch, chunk: chunk, work: work, reason: error.redactedDescription, runID: recorder.runID))
+                    return
+                }
+                let middle = batch.rowCount / 2
+                try await insert(batch.slice(0..<middle))
+                try await insert(batch.slice(middle..<batch.rowCount))
+            }
+        }
+        for try await batch in source.read(request) { try await insert(batch) }
+        try await recorder.store.addRejects(rejects)
+        return (stats, rejects.count)
+    }
+
+    private func reject(_ batch: RowBatch, chunk: ChunkRecord, work: TableWork, reason: String, runID: String) -> RejectRecord {
+        var values: [String: String] = [:]
+        for (index, column) in work.sourceColumns.enumerated() {
+            values[column.name] = CanonicalForm.text(batch[0, index], as: column.canonical) ?? "NULL"
+        }
+        let key = work.keyColumns.map { key in "\(key.name)=\(values[key.name] ?? "NULL")" }.joined(separator: ",")
+        let json = (try? JSONEncoder.sorted.encode(values)).map { String(decoding: $0, as: UTF8.self) }
+        return RejectRecord(runID: runID, table: chunk.table, chunk: chunk.number, key: key.isEmpty ? nil : key, reason: reason, values: json)
+    }
+
+    /// The read request and write options that load one chunk.
+    private func chunkRequest(_ chunk: ChunkRecord, _ work: TableWork) -> (ReadRequest, WriteOptions) {
         let bounds = ChunkBounds.parse(chunk.bounds)
         var filter = bounds.filter()
         if let watermark = work.watermarkFilter {
@@ -328,14 +466,7 @@ public struct Mover: Sendable {
         let writeOptions = WriteOptions(mode: work.writeMode, replacing: replacing)
         let request = ReadRequest(table: work.plan.source, columns: work.sourceColumns, orderBy: work.keyColumns, batchSize: options.batchSize,
                                   filter: filter.terms.isEmpty && filter.orNullColumn == nil ? nil : filter)
-        do {
-            if work.passThrough, let pgSource = source as? PostgresConnector, let pgTarget = target as? PostgresConnector {
-                return try await pgTarget.transfer(request, from: pgSource, to: work.plan.target, columns: work.targetColumns, options: writeOptions)
-            }
-            return try await target.write(source.read(request), to: work.plan.target, columns: work.targetColumns, options: writeOptions)
-        } catch let error as CutoverError {
-            throw await explain(error, work: work, filter: request.filter)
-        }
+        return (request, writeOptions)
     }
 
     /// Adds the failing row's key to a load error when the engine says which input line failed.

@@ -183,6 +183,10 @@ public enum Summary {
     public static func line(_ outcome: Jobs.MigrateOutcome) -> String {
         let moved = outcome.results.filter(\.succeeded)
         var text = "\(moved.count)/\(outcome.results.count) tables moved, \(Format.count(moved.reduce(0) { $0 + $1.rows })) rows"
+        let rejected = outcome.results.reduce(0) { $0 + $1.rejected }
+        if rejected > 0 { text += ", \(Format.count(rejected)) rejected" }
+        let deleted = outcome.results.reduce(0) { $0 + $1.deleted }
+        if deleted > 0 { text += ", \(Format.count(deleted)) deleted (gone at the source)" }
         if let validation = outcome.validation { text += "; validation: \(validation.passed) passed, \(validation.failed) failed" }
         return text
     }
