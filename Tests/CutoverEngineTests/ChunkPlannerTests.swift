@@ -65,3 +65,24 @@ struct TestDialect: Dialect {
     func typeChoice(for type: CanonicalType) -> TypeChoice { TypeChoice("text", "test") }
     func identityClause(for kind: IdentityKind, type: CanonicalType) -> String? { nil }
 }
+
+@Suite struct LiteralRangeTests {
+    @Test func uuidRangesAreContiguousAndOrdered() {
+        let bounds = ChunkPlanner(rowsPerChunk: 10).uuidRanges(column: "uid", rows: 40)
+        #expect(bounds.count == 4)
+        #expect(bounds.first == .literalRange(column: "uid", lower: nil, upper: "40000000-0000-0000-0000-000000000000"))
+        #expect(bounds.last == .literalRange(column: "uid", lower: "c0000000-0000-0000-0000-000000000000", upper: nil))
+        for (a, b) in zip(bounds, bounds.dropFirst()) {
+            guard case .literalRange(_, _, let upper) = a, case .literalRange(_, let lower, _) = b else { Issue.record("shape"); return }
+            #expect(upper == lower)
+        }
+    }
+
+    @Test func dateRangesSplitTheDaySpan() {
+        let first = Timestamp.daysFromCivil(2024, 1, 1), last = Timestamp.daysFromCivil(2024, 12, 31)
+        let bounds = ChunkPlanner(rowsPerChunk: 100).dateRanges(column: "day", first: first, last: last, rows: 366)
+        #expect(bounds.count == 4)
+        #expect(bounds[1] == .literalRange(column: "day", lower: "2024-04-02", upper: "2024-07-03"))
+        #expect(bounds.last?.filter().sql(TestDialect()) == "\"day\" >= '2024-10-03'")
+    }
+}

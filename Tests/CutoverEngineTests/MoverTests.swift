@@ -206,3 +206,27 @@ import Testing
         }
     }
 }
+
+@Suite(.enabled(if: TestEnvironment.hasPostgres)) struct MoverKeyRangeTests {
+    @Test(arguments: ["uuid", "date"])
+    func uuidAndDateKeysSplitIntoRangesAndLoadExactly(keyType: String) async throws {
+        try await TestEnvironment.withTemporaryDirectory { dir in
+            try await TestEnvironment.withPostgresDatabase { source in
+                try await TestEnvironment.withPostgresDatabase { target in
+                    let key = keyType == "uuid" ? "md5(g::text)::uuid" : "date '1990-01-01' + g"
+                    try await TestEnvironment.psql(source, """
+                        CREATE TABLE keyed (k \(keyType) PRIMARY KEY, v text);
+                        INSERT INTO keyed SELECT \(key), 'v' || g FROM generate_series(1, 3000) g;
+                        """)
+                    let jobs = try await testJobs(dir)
+                    let outcome = try await jobs.migrate(source: source, target: target, scope: Scope(), config: CutoverConfig(),
+                                                         options: MoveOptions(rowsPerChunk: 500, parallel: 3), validate: true)
+                    #expect(outcome.succeeded, "\(outcome.results)")
+                    #expect(outcome.results.first?.chunks ?? 0 >= 6)
+                    #expect(outcome.results.first?.rows == 3000)
+                    #expect(outcome.validation?.allPassed == true)
+                }
+            }
+        }
+    }
+}

@@ -7,6 +7,8 @@ public enum ChunkBounds: Sendable, Hashable, Codable, CustomStringConvertible {
     case all
     /// `lower <= key < upper`; a nil end is open, so rows beyond the planned min/max are not lost.
     case integerRange(column: String, lower: Int64?, upper: Int64?)
+    /// The same over values compared as quoted literals: uuids, ISO dates.
+    case literalRange(column: String, lower: String?, upper: String?)
 
     /// The predicate that selects this chunk's rows, with the key column named as on that side.
     public func filter(column renamed: String? = nil) -> RowFilter {
@@ -18,6 +20,12 @@ public enum ChunkBounds: Sendable, Hashable, Codable, CustomStringConvertible {
             if let lower { terms.append(.init(column: name, .greaterOrEqual, String(lower), isNumeric: true)) }
             if let upper { terms.append(.init(column: name, .less, String(upper), isNumeric: true)) }
             return RowFilter(terms: terms)
+        case .literalRange(let column, let lower, let upper):
+            let name = renamed ?? column
+            var terms: [RowFilter.Term] = []
+            if let lower { terms.append(.init(column: name, .greaterOrEqual, lower, isNumeric: false)) }
+            if let upper { terms.append(.init(column: name, .less, upper, isNumeric: false)) }
+            return RowFilter(terms: terms)
         }
     }
 
@@ -26,6 +34,8 @@ public enum ChunkBounds: Sendable, Hashable, Codable, CustomStringConvertible {
         case .all: return "all rows"
         case .integerRange(let column, let lower, let upper):
             return "\(lower.map { "\($0) ≤ " } ?? "")\(column)\(upper.map { " < \($0)" } ?? "")"
+        case .literalRange(let column, let lower, let upper):
+            return "\(lower.map { "'\($0)' ≤ " } ?? "")\(column)\(upper.map { " < '\($0)'" } ?? "")"
         }
     }
 
@@ -71,5 +81,31 @@ public struct ChunkPlanner: Sendable {
             edge = next
         }
         return bounds
+    }
+
+    private func chunkCount(_ rows: Int64) -> Int64 { Swift.max(1, (rows + rowsPerChunk - 1) / rowsPerChunk) }
+
+    /// UUID key ranges: the 128-bit space split evenly by its first 32 bits (random uuids spread evenly).
+    public func uuidRanges(column: String, rows: Int64) -> [ChunkBounds] {
+        let count = Swift.min(chunkCount(rows), 65_536)
+        guard count > 1 else { return [.literalRange(column: column, lower: nil, upper: nil)] }
+        let step = (UInt64(1) << 32) / UInt64(count)
+        let edges = (1..<count).map { String(format: "%08llx-0000-0000-0000-000000000000", UInt64($0) * step) }
+        return zip([nil] + edges, edges + [nil]).map { .literalRange(column: column, lower: $0, upper: $1) }
+    }
+
+    /// Date key ranges of equal day spans between `first` and `last` (days since 1970-01-01).
+    public func dateRanges(column: String, first: Int, last: Int, rows: Int64) -> [ChunkBounds] {
+        let count = Int(chunkCount(rows))
+        guard count > 1, last > first else { return [.literalRange(column: column, lower: nil, upper: nil)] }
+        let width = Swift.max(1, (last - first) / count + 1)
+        var edges: [String] = []
+        var day = first + width
+        while day <= last {
+            let (y, m, d) = Timestamp.civilFromDays(day)
+            edges.append(String(format: "%04d-%02d-%02d", y, m, d))
+            day += width
+        }
+        return zip([nil] + edges, edges + [nil]).map { .literalRange(column: column, lower: $0, upper: $1) }
     }
 }

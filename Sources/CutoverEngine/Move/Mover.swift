@@ -298,6 +298,10 @@ public struct Mover: Sendable {
                 estimated = Int64(row[2].displayText) ?? estimated
                 bounds = ChunkPlanner(rowsPerChunk: options.rowsPerChunk).integerRanges(column: keyColumns[0].name, min: min, max: max, rows: estimated)
             }
+        } else if resumed == nil, watermarkFilter == nil, keyColumns.count == 1, plan.sourceEngine == .postgres,
+                  (table.rowCount ?? 0) > options.rowsPerChunk {
+            // uuid and date keys compare by value in PostgreSQL; (SQLite text may not sort like the values it spells.)
+            bounds = try await literalRanges(keyColumns[0], tablePlan.source, rows: table.rowCount ?? 0) ?? bounds
         } else if resumed == nil, keyColumns.isEmpty, (table.rowCount ?? 0) > options.rowsPerChunk {
             await recorder.event("table.warning", table: name, level: "warn",
                                  "\(name) has no key: it loads as one chunk (one transaction); add a key to split it")
@@ -306,6 +310,26 @@ public struct Mover: Sendable {
                          estimatedRows: estimated, watermarkFilter: watermarkFilter, watermarkColumn: watermarkColumn,
                          watermarkTarget: watermarkColumn.flatMap { column in tablePlan.columns.first { $0.column == column.name }?.targetColumn },
                          writeMode: writeMode, passThrough: passThrough)
+    }
+
+    private func literalRanges(_ key: Column, _ table: TableRef, rows: Int64) async throws -> [ChunkBounds]? {
+        let planner = ChunkPlanner(rowsPerChunk: options.rowsPerChunk)
+        switch key.canonical {
+        case .uuid:
+            return planner.uuidRanges(column: key.name, rows: rows)
+        case .date:
+            let quoted = source.dialect.quote(key.name)
+            guard let row = try await source.execute("SELECT min(\(quoted)), max(\(quoted)) FROM \(source.dialect.qualified(table))").rows.first,
+                  case .text(let low) = row[0], case .text(let high) = row[1] else { return nil }
+            func days(_ text: String) -> Int? {
+                let parts = text.prefix(10).split(separator: "-").compactMap { Int($0) }
+                return parts.count == 3 ? Timestamp.daysFromCivil(parts[0], parts[1], parts[2]) : nil
+            }
+            guard let first = days(low), let last = days(high) else { return nil }
+            return planner.dateRanges(column: key.name, first: first, last: last, rows: rows)
+        default:
+            return nil
+        }
     }
 
     /// Creates the target table; one that already holds rows is only touched when asked.
