@@ -58,6 +58,11 @@ public enum TestEnvironment {
         return try await body(path)
     }
 
+    /// The path of a file in the shared fixtures.
+    public static func fixturePath(_ name: String) -> String? {
+        Bundle.module.path(forResource: (name as NSString).deletingPathExtension, ofType: (name as NSString).pathExtension, inDirectory: "Fixtures")
+    }
+
     /// A writable copy of the Chinook sample (SQLite) in `directory`.
     public static func chinookCopy(in directory: String) throws -> String {
         guard let source = Bundle.module.path(forResource: "chinook", ofType: "sqlite", inDirectory: "Fixtures") else {

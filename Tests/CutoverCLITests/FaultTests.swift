@@ -1,0 +1,97 @@
+import CutoverCore
+import CutoverPostgres
+import CutoverSQLite
+import CutoverTesting
+import Foundation
+import Testing
+
+@Suite(.enabled(if: TestEnvironment.hasPostgres)) struct FaultTests {
+    /// The target database goes away in the middle of a load (its TCP path is cut) and comes back:
+    /// the chunks in flight fail, are retried with backoff, and the run completes exactly.
+    @Test func targetThatVanishesAndReturnsIsRetriedToCompletion() async throws {
+        try await TestEnvironment.withTemporaryDirectory { dir in
+            try await TestEnvironment.withPostgresDatabase { pg in
+                try SQLiteSession(path: dir + "/src.db", create: true).executeScript("""
+                    CREATE TABLE facts (id INTEGER PRIMARY KEY, v TEXT NOT NULL);
+                    WITH RECURSIVE g(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM g WHERE n < 400000)
+                    INSERT INTO facts SELECT n, printf('value %d with some padding to make rows longer', n) FROM g;
+                    """)
+                let port = try FaultProxy.freePort()
+                var proxy = try FaultProxy.start(listen: port, target: pg.port!)
+                let target = "postgres://\(pg.user!):\(pg.password!)@127.0.0.1:\(port)/\(pg.database)"
+                let migrate = Process()
+                migrate.executableURL = URL(fileURLWithPath: CLI.executable)
+                migrate.arguments = ["migrate", "--source", "sqlite:src.db", "--target", target, "--chunk-rows", "20000", "--parallel", "1",
+                                     "--max-attempts", "12"]
+                migrate.currentDirectoryURL = URL(fileURLWithPath: dir)
+                let output = Pipe()
+                migrate.standardOutput = output
+                migrate.standardError = output
+                try migrate.run()
+
+                let direct = try await PostgresConnector(url: pg)
+                let deadline = Date().addingTimeInterval(60)
+                while Date() < deadline, ((try? await direct.rowCount(TableRef(schema: "public", name: "facts"))) ?? 0) < 40_000 {
+                    try await Task.sleep(nanoseconds: 50_000_000)
+                }
+                kill(proxy.processIdentifier, SIGKILL)
+                proxy.waitUntilExit()
+                try await Task.sleep(nanoseconds: 700_000_000)
+                proxy = try FaultProxy.start(listen: port, target: pg.port!)
+                defer { kill(proxy.processIdentifier, SIGKILL) }
+
+                let log = await BlockingIOTestHelper.readAll(output)
+                migrate.waitUntilExit()
+                #expect(migrate.terminationStatus == 0, "\(log)")
+                #expect(log.contains("retrying in"), "\(log)")
+                #expect(log.contains("validation: 1 passed, 0 failed"))
+                let counts = try await direct.execute("SELECT count(*), count(DISTINCT id) FROM facts")
+                #expect(counts.rows.first == [.text("400000"), .text("400000")])
+            }
+        }
+    }
+
+    /// When it does not come back, the table fails with a message that says what and where.
+    @Test func targetThatStaysAwayFailsClearly() async throws {
+        try await TestEnvironment.withTemporaryDirectory { dir in
+            try await TestEnvironment.withPostgresDatabase { pg in
+                try SQLiteSession(path: dir + "/src.db", create: true).executeScript("CREATE TABLE t (id INTEGER PRIMARY KEY); INSERT INTO t VALUES (1);")
+                let port = try FaultProxy.freePort()
+                let proxy = try FaultProxy.start(listen: port, target: pg.port!)
+                let target = "postgres://\(pg.user!):\(pg.password!)@127.0.0.1:\(port)/\(pg.database)"
+                // Connect once (so the target is known good), then cut it before any data moves.
+                kill(proxy.processIdentifier, SIGKILL)
+                proxy.waitUntilExit()
+                let result = try await CLI.run(["migrate", "--source", "sqlite:src.db", "--target", target, "--max-attempts", "2"], in: dir)
+                #expect(result.status == 1)
+                #expect(result.stderr.contains("cannot connect to PostgreSQL at postgres://\(pg.user!):***@127.0.0.1:\(port)"), "\(result.output)")
+                #expect(!result.output.contains(pg.password!))
+            }
+        }
+    }
+}
+
+enum FaultProxy {
+    static func start(listen: Int, target: Int) throws -> Process {
+        guard let script = TestEnvironment.fixturePath("tcp_proxy.py") else { throw CutoverError(.io, "tcp_proxy.py fixture missing") }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", script, String(listen), String(target)]
+        let ready = Pipe()
+        process.standardOutput = ready
+        try process.run()
+        _ = ready.fileHandleForReading.availableData  // "ready" once listening
+        return process
+    }
+
+    static func freePort() throws -> Int {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", "-c", "import socket; s=socket.socket(); s.bind(('127.0.0.1', 0)); print(s.getsockname()[1])"]
+        let out = Pipe()
+        process.standardOutput = out
+        try process.run()
+        process.waitUntilExit()
+        return Int(String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
+    }
+}
