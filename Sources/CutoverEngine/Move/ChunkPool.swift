@@ -10,6 +10,10 @@ actor ChunkPool {
     let progress: Progress
     private var failedTables: Set<String> = []
     private(set) var isCancelled = false
+    /// Chunks this pool's workers loaded.
+    private(set) var loaded = 0
+
+    private func countLoaded() { loaded += 1 }
 
     init(work: [String: Mover.TableWork], mover: Mover, recorder: RunRecorder, progress: Progress) {
         self.work = work
@@ -53,6 +57,7 @@ actor ChunkPool {
                     chunk.bytes = stats.bytes
                     chunk.error = nil
                     try await store.finishChunk(chunk)
+                    await countLoaded()
                     await progress.chunkDone(table: chunk.table, number: chunk.number, rows: stats.rows, bytes: stats.bytes,
                                              seconds: Date().timeIntervalSince(started))
                     if await isLastChunkOfIncremental(chunk) { try await mover.advanceWatermark(tableWork, recorder: recorder) }
@@ -66,6 +71,7 @@ actor ChunkPool {
                             chunk.bytes = stats.bytes
                             chunk.error = rejected > 0 ? "\(rejected) row(s) rejected" : nil
                             try await store.finishChunk(chunk)
+                            await countLoaded()
                             await recorder.event("chunk.rejected", table: chunk.table, level: "warn",
                                                  "\(chunk.table) chunk \(chunk.number): \(rejected) row(s) rejected, \(Format.count(stats.rows)) loaded",
                                                  fields: ["rejected": String(rejected)])

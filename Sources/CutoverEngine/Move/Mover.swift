@@ -217,6 +217,7 @@ public struct Mover: Sendable {
 
     /// `cutover worker`: helps load an existing run's chunks. Tables are prepared by the run's
     /// coordinator (`cutover migrate`); this only loads chunks and leaves finishing to it.
+    /// Returns the number of chunks this process loaded.
     public func join(recorder: RunRecorder, catalog: Catalog) async throws -> Int {
         let chunks = Dictionary(grouping: try await recorder.store.chunks(runID: recorder.runID), by: \.table)
         var work: [String: TableWork] = [:]
@@ -224,10 +225,7 @@ public struct Mover: Sendable {
             guard let table = catalog.table(tablePlan.source), let existing = chunks[tablePlan.source.description] else { continue }
             work[tablePlan.source.description] = try await prepareTable(tablePlan, table, recorder: recorder, resumed: existing)
         }
-        let before = try await recorder.store.chunks(runID: recorder.runID).filter { $0.state == .done }.count
-        try await runWorkers(work, recorder: recorder)
-        let after = try await recorder.store.chunks(runID: recorder.runID).filter { $0.state == .done }.count
-        return after - before
+        return try await runWorkers(work, recorder: recorder).loaded
     }
 
     // MARK: Tables
