@@ -51,45 +51,23 @@ actor ChunkPool {
             var attempt = 1
             while true {
                 do {
-                    let stats = try await mover.load(chunk, tableWork)
+                    let (stats, rejected) = try await loadOnce(chunk, tableWork)
                     chunk.state = .done
                     chunk.rows = stats.rows
                     chunk.bytes = stats.bytes
-                    chunk.error = nil
+                    chunk.error = rejected > 0 ? "\(rejected) row(s) rejected" : nil
                     try await store.finishChunk(chunk)
                     await countLoaded()
+                    if rejected > 0 {
+                        await recorder.event("chunk.rejected", table: chunk.table, level: "warn",
+                                             "\(chunk.table) chunk \(chunk.number): \(rejected) row(s) rejected, \(Format.count(stats.rows)) loaded",
+                                             fields: ["rejected": String(rejected)])
+                    }
                     await progress.chunkDone(table: chunk.table, number: chunk.number, rows: stats.rows, bytes: stats.bytes,
                                              seconds: Date().timeIntervalSince(started))
-                    if await isLastChunkOfIncremental(chunk) { try await mover.advanceWatermark(tableWork, recorder: recorder) }
+                    if tableWork.watermarkColumn != nil { try await mover.advanceWatermark(tableWork, recorder: recorder) }
                     break
                 } catch {
-                    if mover.options.onError == .reject, Mover.isDataError(error) {
-                        do {
-                            let (stats, rejected) = try await mover.loadRejecting(chunk, tableWork, recorder: recorder)
-                            chunk.state = .done
-                            chunk.rows = stats.rows
-                            chunk.bytes = stats.bytes
-                            chunk.error = rejected > 0 ? "\(rejected) row(s) rejected" : nil
-                            try await store.finishChunk(chunk)
-                            await countLoaded()
-                            await recorder.event("chunk.rejected", table: chunk.table, level: "warn",
-                                                 "\(chunk.table) chunk \(chunk.number): \(rejected) row(s) rejected, \(Format.count(stats.rows)) loaded",
-                                                 fields: ["rejected": String(rejected)])
-                            await progress.chunkDone(table: chunk.table, number: chunk.number, rows: stats.rows, bytes: stats.bytes,
-                                                     seconds: Date().timeIntervalSince(started))
-                            break
-                        } catch let rejectError {
-                            if RetryPolicy.isTransient(rejectError), attempt < mover.options.retry.maxAttempts {
-                                attempt += 1
-                                continue
-                            }
-                            await markFailed(chunk.table)
-                            chunk.state = .failed
-                            chunk.error = rejectError.redactedDescription
-                            try await store.finishChunk(chunk)
-                            break
-                        }
-                    }
                     if RetryPolicy.isTransient(error), attempt < mover.options.retry.maxAttempts {
                         let delay = mover.options.retry.delay(afterAttempt: attempt)
                         await recorder.event("chunk.retry", table: chunk.table, level: "warn",
@@ -110,12 +88,18 @@ actor ChunkPool {
         }
     }
 
+    /// One attempt at a chunk: the bulk load, or with `--on-error reject` and bad rows, the
+    /// bisecting load that sets them aside. Returns the stats and the number of rejected rows.
+    private nonisolated func loadOnce(_ chunk: ChunkRecord, _ work: Mover.TableWork) async throws -> (WriteStats, Int) {
+        do {
+            return (try await mover.load(chunk, work), 0)
+        } catch where mover.options.onError == .reject && Mover.isDataError(error) {
+            return try await mover.loadRejecting(chunk, work, recorder: recorder)
+        }
+    }
+
     private func cancel() { isCancelled = true }
 
-    /// Incremental tables are one chunk each; its success moves the watermark.
-    private func isLastChunkOfIncremental(_ chunk: ChunkRecord) -> Bool {
-        work[chunk.table]?.watermarkColumn != nil
-    }
 }
 
 /// Aggregates chunk completions into `chunk.done` events and a progress line per table at most
