@@ -99,7 +99,14 @@ public struct PostgresConnector: Connector {
                 var buffer: [UInt8] = []
                 buffer.reserveCapacity(1 << 20)
                 var bytes: Int64 = 0
-                while try reader.nextCopyRow({ buffer.append(contentsOf: $0) }, keepNewline: true) {
+                // One COPY message per row (the first also carries the header, the last is the trailer).
+                var checksum = RowChecksum(algorithm: "pg-binary")
+                while try reader.nextCopyRow({ row in
+                    buffer.append(contentsOf: row)
+                    var hasher = StableHasher()
+                    hasher.combine(bytes: UnsafeRawBufferPointer(row))
+                    checksum.add(rowHash: hasher.finalize())
+                }, keepNewline: true) {
                     if buffer.count >= 1 << 20 {
                         try load.value.session.putCopyData(buffer)
                         bytes += Int64(buffer.count)
@@ -107,7 +114,7 @@ public struct PostgresConnector: Connector {
                     }
                 }
                 if !buffer.isEmpty { try load.value.session.putCopyData(buffer); bytes += Int64(buffer.count) }
-                return WriteStats(rows: try load.value.commit(), bytes: bytes)
+                return WriteStats(rows: try load.value.commit(), bytes: bytes, checksum: checksum)
             } catch {
                 load.value.rollback()
                 throw error

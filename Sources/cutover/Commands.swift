@@ -132,6 +132,23 @@ struct PlanCommand: AsyncParsableCommand {
 extension MoveOptions.Mode: ExpressibleByArgument {}
 extension MoveOptions.OnError: ExpressibleByArgument {}
 
+/// `64MB`, `1GB`, `500kB` or plain bytes.
+struct ByteSize: ExpressibleByArgument {
+    let bytes: Int64
+
+    init?(argument: String) {
+        let text = argument.trimmingCharacters(in: .whitespaces).uppercased()
+        let units: [(String, Int64)] = [("GB", 1_000_000_000), ("MB", 1_000_000), ("KB", 1_000), ("B", 1)]
+        for (suffix, factor) in units where text.hasSuffix(suffix) {
+            guard let number = Int64(text.dropLast(suffix.count).trimmingCharacters(in: .whitespaces)), number > 0 else { return nil }
+            bytes = number * factor
+            return
+        }
+        guard let number = Int64(text), number > 0 else { return nil }
+        bytes = number
+    }
+}
+
 struct MigrateCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "migrate",
@@ -168,6 +185,9 @@ struct MigrateCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "Resume the last unfinished run of this plan (an error if there is none).") var resume = false
     @Option(name: .long, help: "Chunks loaded at once (1-16). Default: the number of cores.") var parallel = ProcessInfo.processInfo.activeProcessorCount
     @Option(name: .long, help: "Target rows per chunk.") var chunkRows: Int64 = 250_000
+    @Option(name: .long, help: ArgumentHelp("Target size per chunk instead, e.g. 64MB or 1GB.",
+                                            discussion: "Converted to rows with each table's average row size (table size / rows, from analyze)."))
+    var chunkBytes: ByteSize?
     @Option(name: .long, help: "Rows per batch read from the source.") var batchSize = 10_000
     @Option(name: .long, help: "Attempts per chunk for transient errors (lost connection, deadlock, too many connections).") var maxAttempts = 4
     @Option(name: .long, help: "fail (stop the table, naming table, key and column) or reject (load the rest; refused rows go to the store's rejects table).")
@@ -191,7 +211,8 @@ struct MigrateCommand: AsyncParsableCommand {
         let targetURL = try config.resolveConnection(target)
         let options = MoveOptions(mode: watermark != nil ? .upsert : mode, replace: replace, truncate: truncate, batchSize: batchSize,
                                   rowsPerChunk: chunkRows, parallel: parallel, watermark: watermark, resume: resume,
-                                  retry: RetryPolicy(maxAttempts: maxAttempts), onError: onError, deleteMissing: deleteMissing)
+                                  retry: RetryPolicy(maxAttempts: maxAttempts), onError: onError, deleteMissing: deleteMissing,
+                                  bytesPerChunk: chunkBytes?.bytes)
         let outcome = try await global.jobs(config, artifactsRoot: out).migrate(
             source: sourceURL, target: targetURL, scope: scope.scope, config: config, options: options, validate: validateAfterLoad,
             targetSchema: targetSchema)

@@ -86,3 +86,13 @@ struct TestDialect: Dialect {
         #expect(bounds.last?.filter().sql(TestDialect()) == "\"day\" >= '2024-10-03'")
     }
 }
+
+@Suite struct ChunkSizeTests {
+    @Test func chunkBytesUseTheTablesAverageRowSize() {
+        let table = Table(ref: TableRef(schema: nil, name: "t"), columns: [], rowCount: 1_000_000, sizeBytes: 200_000_000)
+        #expect(Mover.rowsPerChunk(MoveOptions(rowsPerChunk: 7, bytesPerChunk: 20_000_000), table) == 100_000)
+        #expect(Mover.rowsPerChunk(MoveOptions(rowsPerChunk: 7), table) == 7)
+        let unknownSize = Table(ref: TableRef(schema: nil, name: "t"), columns: [], rowCount: 10)
+        #expect(Mover.rowsPerChunk(MoveOptions(rowsPerChunk: 7, bytesPerChunk: 1_000), unknownSize) == 7)
+    }
+}

@@ -42,6 +42,18 @@ import Testing
                     let chunks = try await jobs.store.chunks(runID: outcome.runID)
                     #expect(chunks.allSatisfy { $0.state == .done })
                     #expect(chunks.reduce(0) { $0 + ($1.rows ?? 0) } == 5000)
+                    #expect(chunks.allSatisfy { $0.checksum?.hasPrefix("pg-binary:") == true })
+                    // The same source gives the same chunk checksums; a changed row changes only its chunk's.
+                    try await TestEnvironment.psql(source, "UPDATE items SET label = 'changed' WHERE id = 4321")
+                    try await TestEnvironment.withPostgresDatabase { again in
+                        let rerun = try await jobs.migrate(source: source, target: again, scope: Scope(), config: CutoverConfig(), options: options, validate: false)
+                        let after = try await jobs.store.chunks(runID: rerun.runID)
+                        let differing = zip(chunks, after).filter { $0.checksum != $1.checksum }.map { ChunkBounds.parse($0.0.bounds) }
+                        #expect(differing.count == 1)
+                        if case .integerRange(_, let lower, let upper) = differing.first {
+                            #expect((lower ?? .min) <= 4321 && 4321 < (upper ?? .max))
+                        }
+                    }
                 }
             }
         }
@@ -57,6 +69,7 @@ import Testing
                     let there = try await jobs.migrate(source: source, target: sqlite, scope: Scope(), config: CutoverConfig(),
                                                        options: MoveOptions(rowsPerChunk: 1000), validate: true)
                     #expect(there.succeeded, "\(there.results) \(String(describing: there.validation?.tables.first?.changedRows.prefix(2)))")
+                    #expect(try await jobs.store.chunks(runID: there.runID).allSatisfy { $0.checksum?.hasPrefix("values-postgres:1000:") == true })
                     let home = try await jobs.migrate(source: sqlite, target: back, scope: Scope(), config: CutoverConfig(),
                                                       options: MoveOptions(rowsPerChunk: 1000), validate: true)
                     #expect(home.succeeded, "\(home.results)")

@@ -31,9 +31,12 @@ public struct ResultSet: Sendable {
 public struct WriteStats: Sendable {
     public var rows: Int64
     public var bytes: Int64
-    public init(rows: Int64 = 0, bytes: Int64 = 0) {
+    /// Checksum of the rows as read from the source, when the path that moved them computed one.
+    public var checksum: RowChecksum?
+    public init(rows: Int64 = 0, bytes: Int64 = 0, checksum: RowChecksum? = nil) {
         self.rows = rows
         self.bytes = bytes
+        self.checksum = checksum
     }
 }
 
@@ -197,10 +200,41 @@ public struct RowStream: AsyncSequence, Sendable {
         }
     }
 
+    /// The same stream, adding each row's hash to `checksum` as batches pass (one task reads a stream).
+    public func checksummed(into checksum: ChecksumAccumulator) -> RowStream {
+        let open = self.open
+        return RowStream { ChecksumSource(inner: try open(), accumulator: checksum) }
+    }
+
     /// A stream over batches already in memory (tests, small generated data).
     public static func batches(_ batches: [RowBatch]) -> RowStream {
         RowStream { ArraySource(batches) }
     }
+}
+
+/// Collects a ``RowChecksum`` while a stream is read.
+/// `@unchecked Sendable`: only the one task reading the stream writes it, and it is read after.
+public final class ChecksumAccumulator: @unchecked Sendable {
+    public private(set) var checksum: RowChecksum
+    public init(algorithm: String) { checksum = RowChecksum(algorithm: algorithm) }
+    func add(_ batch: RowBatch) {
+        for row in 0..<batch.rowCount { checksum.add(rowHash: StableHasher.hash(batch.row(row))) }
+    }
+}
+
+private final class ChecksumSource: BatchSource {
+    let inner: any BatchSource
+    let accumulator: ChecksumAccumulator
+    init(inner: any BatchSource, accumulator: ChecksumAccumulator) {
+        self.inner = inner
+        self.accumulator = accumulator
+    }
+    func nextBatch() throws -> RowBatch? {
+        let batch = try inner.nextBatch()
+        if let batch { accumulator.add(batch) }
+        return batch
+    }
+    func close() { inner.close() }
 }
 
 private final class ArraySource: BatchSource {

@@ -55,6 +55,7 @@ actor ChunkPool {
                     chunk.state = .done
                     chunk.rows = stats.rows
                     chunk.bytes = stats.bytes
+                    chunk.checksum = stats.checksum?.description
                     chunk.error = rejected > 0 ? "\(rejected) row(s) rejected" : nil
                     try await store.finishChunk(chunk)
                     await countLoaded()

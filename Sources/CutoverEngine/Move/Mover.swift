@@ -23,6 +23,8 @@ public struct MoveOptions: Sendable, Hashable {
     public var batchSize: Int
     /// Target rows per chunk.
     public var rowsPerChunk: Int64
+    /// Target bytes per chunk; when set, it wins over `rowsPerChunk`, using each table's average row size.
+    public var bytesPerChunk: Int64?
     /// Chunks loaded at once.
     public var parallel: Int
     /// Incremental load by this watermark column (moves rows past the stored high watermark, upserting).
@@ -44,7 +46,8 @@ public struct MoveOptions: Sendable, Hashable {
 
     public init(mode: Mode = .copy, replace: Bool = false, truncate: Bool = false, batchSize: Int = 10_000, rowsPerChunk: Int64 = 250_000,
                 parallel: Int = ProcessInfo.processInfo.activeProcessorCount, watermark: String? = nil, resume: Bool = false,
-                retry: RetryPolicy = RetryPolicy(), onError: OnError = .fail, deleteMissing: Bool = false) {
+                retry: RetryPolicy = RetryPolicy(), onError: OnError = .fail, deleteMissing: Bool = false, bytesPerChunk: Int64? = nil) {
+        self.bytesPerChunk = bytesPerChunk
         self.onError = onError
         self.deleteMissing = deleteMissing
         self.mode = mode
@@ -60,7 +63,7 @@ public struct MoveOptions: Sendable, Hashable {
 
     public static func == (a: MoveOptions, b: MoveOptions) -> Bool {
         a.mode == b.mode && a.replace == b.replace && a.truncate == b.truncate && a.batchSize == b.batchSize && a.rowsPerChunk == b.rowsPerChunk
-            && a.parallel == b.parallel && a.watermark == b.watermark && a.resume == b.resume && a.onError == b.onError
+            && a.bytesPerChunk == b.bytesPerChunk && a.parallel == b.parallel && a.watermark == b.watermark && a.resume == b.resume && a.onError == b.onError
             && a.deleteMissing == b.deleteMissing
     }
 
@@ -289,18 +292,19 @@ public struct Mover: Sendable {
             && tablePlan.columns.allSatisfy { $0.override == nil && $0.targetType == $0.sourceType }
         var bounds = resumed?.sorted { $0.number < $1.number }.map { ChunkBounds.parse($0.bounds) } ?? [.all]
         var estimated = table.rowCount ?? 0
+        let rowsPerChunk = Self.rowsPerChunk(options, table)
         if resumed == nil, watermarkFilter == nil, keyColumns.count == 1, case .integer = keyColumns[0].canonical {
             let key = source.dialect.quote(keyColumns[0].name)
             let row = try await source.execute("SELECT min(\(key)), max(\(key)), count(*) FROM \(source.dialect.qualified(tablePlan.source))").rows.first
             if let row, row.count == 3, let min = Int64(row[0].displayText), let max = Int64(row[1].displayText) {
                 estimated = Int64(row[2].displayText) ?? estimated
-                bounds = ChunkPlanner(rowsPerChunk: options.rowsPerChunk).integerRanges(column: keyColumns[0].name, min: min, max: max, rows: estimated)
+                bounds = ChunkPlanner(rowsPerChunk: rowsPerChunk).integerRanges(column: keyColumns[0].name, min: min, max: max, rows: estimated)
             }
         } else if resumed == nil, watermarkFilter == nil, keyColumns.count == 1, plan.sourceEngine == .postgres,
-                  (table.rowCount ?? 0) > options.rowsPerChunk {
+                  (table.rowCount ?? 0) > rowsPerChunk {
             // uuid and date keys compare by value in PostgreSQL; (SQLite text may not sort like the values it spells.)
-            bounds = try await literalRanges(keyColumns[0], tablePlan.source, rows: table.rowCount ?? 0) ?? bounds
-        } else if resumed == nil, keyColumns.isEmpty, (table.rowCount ?? 0) > options.rowsPerChunk {
+            bounds = try await literalRanges(keyColumns[0], tablePlan.source, rows: table.rowCount ?? 0, rowsPerChunk: rowsPerChunk) ?? bounds
+        } else if resumed == nil, keyColumns.isEmpty, (table.rowCount ?? 0) > rowsPerChunk {
             await recorder.event("table.warning", table: name, level: "warn",
                                  "\(name) has no key: it loads as one chunk (one transaction); add a key to split it")
         }
@@ -310,8 +314,16 @@ public struct Mover: Sendable {
                          writeMode: writeMode, passThrough: passThrough)
     }
 
-    private func literalRanges(_ key: Column, _ table: TableRef, rows: Int64) async throws -> [ChunkBounds]? {
-        let planner = ChunkPlanner(rowsPerChunk: options.rowsPerChunk)
+    /// Rows per chunk for a table: `--chunk-rows`, or `--chunk-bytes` over the table's average row size.
+    public static func rowsPerChunk(_ options: MoveOptions, _ table: Table) -> Int64 {
+        guard let bytes = options.bytesPerChunk, let size = table.sizeBytes, let rows = table.rowCount, rows > 0, size > 0 else {
+            return options.rowsPerChunk
+        }
+        return max(1, bytes / max(1, size / rows))
+    }
+
+    private func literalRanges(_ key: Column, _ table: TableRef, rows: Int64, rowsPerChunk: Int64) async throws -> [ChunkBounds]? {
+        let planner = ChunkPlanner(rowsPerChunk: rowsPerChunk)
         switch key.canonical {
         case .uuid:
             return planner.uuidRanges(column: key.name, rows: rows)
@@ -417,7 +429,11 @@ public struct Mover: Sendable {
             if work.passThrough, let pgSource = source as? PostgresConnector, let pgTarget = target as? PostgresConnector {
                 return try await pgTarget.transfer(request, from: pgSource, to: work.plan.target, columns: work.targetColumns, options: writeOptions)
             }
-            return try await target.write(source.read(request), to: work.plan.target, columns: work.targetColumns, options: writeOptions)
+            let checksum = ChecksumAccumulator(algorithm: "values-\(source.url.engine.rawValue)")
+            var stats = try await target.write(source.read(request).checksummed(into: checksum), to: work.plan.target,
+                                               columns: work.targetColumns, options: writeOptions)
+            stats.checksum = checksum.checksum
+            return stats
         } catch let error as CutoverError {
             throw await explain(error, work: work, filter: request.filter)
         }
