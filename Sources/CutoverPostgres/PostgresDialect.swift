@@ -60,6 +60,13 @@ public struct PostgresDialect: Dialect {
         return "SELECT setval(pg_get_serial_sequence(\(literal(name)), \(literal(column))), COALESCE(max(\(quote(column))), 0) + 1, false) FROM \(name)"
     }
 
+    public func rowLocator(_ table: TableRef) -> RowLocator? {
+        // Pages of the table (of all its partitions for a partitioned table), read from the catalog.
+        let sql = "SELECT coalesce(max(pg_relation_size(c.oid) / current_setting('block_size')::int), 0) FROM pg_class c "
+            + "WHERE c.oid = \(literal(qualified(table)))::regclass OR c.oid IN (SELECT inhrelid FROM pg_inherits WHERE inhparent = \(literal(qualified(table)))::regclass)"
+        return RowLocator(column: "ctid", kind: .pageTuple, extentSQL: sql)
+    }
+
     public func byteOrder(_ quotedColumn: String, type: CanonicalType) -> String {
         switch type {
         case .text, .char, .enumeration, .unknown: return quotedColumn + " COLLATE \"C\""

@@ -39,4 +39,8 @@ public struct SQLiteDialect: Dialect {
     }
 
     public func identityClause(for kind: IdentityKind, type: CanonicalType) -> String? { nil }
+
+    public func rowLocator(_ table: TableRef) -> RowLocator? {
+        RowLocator(column: "rowid", kind: .integer, extentSQL: "SELECT min(rowid), max(rowid) FROM \(qualified(table))")
+    }
 }

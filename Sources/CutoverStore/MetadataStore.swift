@@ -165,6 +165,8 @@ public protocol MetadataStore: Sendable {
     func claimChunk(runID: String, owner: String, leaseSeconds: Int) async throws -> ChunkRecord?
     /// Records a chunk's outcome (`done` with rows, or `failed`/`pending` with the error).
     func finishChunk(_ chunk: ChunkRecord) async throws
+    /// Puts every chunk of one table back to `pending` (a keyless table reloaded from empty).
+    func resetChunks(runID: String, table: String) async throws
     /// Puts a run's `running` chunks back to `pending` (`--resume` after a crash).
     func releaseChunks(runID: String) async throws
     /// The newest unfinished run of this plan, to resume.

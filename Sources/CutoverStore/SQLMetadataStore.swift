@@ -190,6 +190,15 @@ public final class SQLMetadataStore: MetadataStore, @unchecked Sendable {
         }
     }
 
+    public func resetChunks(runID: String, table: String) async throws {
+        try await run { db in
+            _ = try db.execute("""
+                UPDATE chunks SET state = 'pending', rows = NULL, bytes = NULL, checksum = NULL, lease_owner = NULL, lease_until = NULL, error = NULL
+                WHERE run_id = ? AND table_name = ?
+                """, [runID, table])
+        }
+    }
+
     public func releaseChunks(runID: String) async throws {
         try await run { db in
             _ = try db.execute("UPDATE chunks SET state = 'pending', lease_owner = NULL, lease_until = NULL WHERE run_id = ? AND state IN ('running', 'failed')",

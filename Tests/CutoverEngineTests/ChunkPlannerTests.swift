@@ -96,3 +96,14 @@ struct TestDialect: Dialect {
         #expect(Mover.rowsPerChunk(MoveOptions(rowsPerChunk: 7, bytesPerChunk: 1_000), unknownSize) == 7)
     }
 }
+
+@Suite struct PageRangeTests {
+    @Test func ctidRangesCoverAllPagesWithOpenEnds() {
+        let bounds = ChunkPlanner(rowsPerChunk: 100).pageRanges(column: "ctid", pages: 10, rows: 400)
+        #expect(bounds == [
+            .literalRange(column: "ctid", lower: nil, upper: "(3,0)"), .literalRange(column: "ctid", lower: "(3,0)", upper: "(6,0)"),
+            .literalRange(column: "ctid", lower: "(6,0)", upper: "(9,0)"), .literalRange(column: "ctid", lower: "(9,0)", upper: nil),
+        ])
+        #expect(ChunkPlanner(rowsPerChunk: 100).pageRanges(column: "ctid", pages: 1, rows: 400).count == 1)
+    }
+}

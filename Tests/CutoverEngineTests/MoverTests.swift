@@ -243,3 +243,63 @@ import Testing
         }
     }
 }
+
+@Suite(.enabled(if: TestEnvironment.hasPostgres)) struct KeylessChunkTests {
+    @Test func keylessTablesSplitByRowLocatorBothWaysAndKeepDuplicates() async throws {
+        try await TestEnvironment.withTemporaryDirectory { dir in
+            try await TestEnvironment.withPostgresDatabase { pg in
+                let path = dir + "/bag.db"
+                try SQLiteSession(path: path, create: true).executeScript("""
+                    CREATE TABLE bag (label TEXT, n INTEGER);
+                    WITH RECURSIVE g(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM g WHERE n < 10000)
+                    INSERT INTO bag SELECT 'item ' || (n % 997), n % 13 FROM g;
+                    """)
+                let jobs = try await testJobs(dir)
+                let options = MoveOptions(rowsPerChunk: 1000, parallel: 3)
+                let toPostgres = try await jobs.migrate(source: ConnectionURL(engine: .sqlite, database: path), target: pg, scope: Scope(),
+                                                        config: CutoverConfig(), options: options, validate: true)
+                #expect(toPostgres.succeeded, "\(toPostgres.results)")
+                #expect(toPostgres.results.first?.chunks == 10)
+                #expect(toPostgres.validation?.allPassed == true)
+                let logs = try await jobs.store.logs(runID: toPostgres.runID)
+                #expect(logs.contains { $0.event == "table.warning" && $0.message.contains("no key") })
+
+                let back = ConnectionURL(engine: .sqlite, database: dir + "/back.db")
+                let toSQLite = try await jobs.migrate(source: pg, target: back, scope: Scope(schemas: ["public"]), config: CutoverConfig(),
+                                                      options: options, validate: true)
+                #expect(toSQLite.succeeded, "\(toSQLite.results)")
+                #expect((toSQLite.results.first?.chunks ?? 0) > 1)
+                #expect(try SQLiteSession(path: back.database, create: false).execute("SELECT count(*) FROM bag").rows.first?.first == .int(10000))
+            }
+        }
+    }
+
+    /// A chunk that committed but was never marked done cannot be cleared by range in a keyless
+    /// table: resuming empties the table and reloads it, so nothing is duplicated.
+    @Test func resumingAKeylessTableReloadsItFromEmpty() async throws {
+        try await TestEnvironment.withTemporaryDirectory { dir in
+            try await TestEnvironment.withPostgresDatabase { pg in
+                let path = dir + "/bag.db"
+                try SQLiteSession(path: path, create: true).executeScript("""
+                    CREATE TABLE bag (label TEXT);
+                    WITH RECURSIVE g(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM g WHERE n < 5000) INSERT INTO bag SELECT 'x' || (n % 7) FROM g;
+                    """)
+                let jobs = try await testJobs(dir)
+                let source = ConnectionURL(engine: .sqlite, database: path)
+                let first = try await jobs.migrate(source: source, target: pg, scope: Scope(), config: CutoverConfig(),
+                                                   options: MoveOptions(rowsPerChunk: 1000), validate: false)
+                #expect(first.succeeded)
+                // As if the process died after chunk 2 committed but before the ledger said so.
+                var chunk = try #require(try await jobs.store.chunks(runID: first.runID).first { $0.number == 2 })
+                chunk.state = .running
+                try await jobs.store.finishChunk(chunk)
+                try await jobs.store.setRunStatus(id: first.runID, status: "failed")
+                let resumed = try await jobs.migrate(source: source, target: pg, scope: Scope(), config: CutoverConfig(),
+                                                     options: MoveOptions(rowsPerChunk: 1000, resume: true), validate: true)
+                #expect(resumed.runID == first.runID)
+                #expect(resumed.succeeded, "\(resumed.results)")
+                #expect(try await PostgresConnector(url: pg).rowCount(TableRef(schema: "public", name: "bag")) == 5000)
+            }
+        }
+    }
+}

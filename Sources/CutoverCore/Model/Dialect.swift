@@ -48,6 +48,27 @@ public protocol Dialect: Sendable {
     func resetIdentity(_ table: TableRef, column: String) -> String?
     /// Refreshes the planner's statistics after a bulk load; nil where the engine has none to refresh.
     func analyze(_ table: TableRef) -> String?
+    /// How to split a table without a key: the engine's physical row locator (SQLite `rowid`,
+    /// PostgreSQL `ctid` block ranges), and the query that returns its extent; nil where there is none.
+    func rowLocator(_ table: TableRef) -> RowLocator?
+}
+
+/// A physical row address usable to split a keyless table into ranges.
+public struct RowLocator: Sendable, Hashable {
+    public enum Kind: Sendable, Hashable {
+        /// An integer (SQLite rowid): `extentSQL` returns min and max.
+        case integer
+        /// PostgreSQL ctid: `extentSQL` returns the number of pages; ranges are `'(page,0)'` literals.
+        case pageTuple
+    }
+    public var column: String
+    public var kind: Kind
+    public var extentSQL: String
+    public init(column: String, kind: Kind, extentSQL: String) {
+        self.column = column
+        self.kind = kind
+        self.extentSQL = extentSQL
+    }
 }
 
 extension Dialect {
@@ -71,6 +92,7 @@ extension Dialect {
     public func dropTable(_ table: TableRef) -> String { "DROP TABLE IF EXISTS \(qualified(table))" }
     public func resetIdentity(_ table: TableRef, column: String) -> String? { nil }
     public func analyze(_ table: TableRef) -> String? { "ANALYZE \(qualified(table))" }
+    public func rowLocator(_ table: TableRef) -> RowLocator? { nil }
     public var supportsSchemas: Bool { true }
     public var supportsAlterAddForeignKey: Bool { true }
     public var supportsIndexes: Bool { true }

@@ -108,4 +108,13 @@ public struct ChunkPlanner: Sendable {
         }
         return zip([nil] + edges, edges + [nil]).map { .literalRange(column: column, lower: $0, upper: $1) }
     }
+
+    /// PostgreSQL ctid ranges over `pages` pages: `'(first,0)' <= ctid < '(next,0)'`, open at both ends.
+    public func pageRanges(column: String, pages: Int64, rows: Int64) -> [ChunkBounds] {
+        let count = Swift.min(chunkCount(rows), Swift.max(1, pages))
+        guard count > 1 else { return [.literalRange(column: column, lower: nil, upper: nil)] }
+        let step = (pages + count - 1) / count
+        let edges = stride(from: step, to: pages, by: Int(step)).map { "(\($0),0)" }
+        return zip([nil] + edges, edges + [nil]).map { .literalRange(column: column, lower: $0, upper: $1) }
+    }
 }

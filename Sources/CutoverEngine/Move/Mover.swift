@@ -139,7 +139,19 @@ public struct Mover: Sendable {
                 await recorder.event("table.failed", table: name, level: "error", "\(name): \(error.redactedDescription)")
             }
         }
-        if resuming { try await store.releaseChunks(runID: recorder.runID) }
+        if resuming {
+            try await store.releaseChunks(runID: recorder.runID)
+            // Keyless tables split by row locator: a chunk that may have committed without its ledger
+            // update cannot be cleared by range, so an unfinished one is reloaded from empty.
+            for (name, tableWork) in work where tableWork.keyColumns.isEmpty && tableWork.bounds.count > 1 {
+                let chunks = existingChunks[name] ?? []
+                if chunks.contains(where: { $0.state != .done }) {
+                    try await target.execute("DELETE FROM \(target.dialect.qualified(tableWork.plan.target))")
+                    try await store.resetChunks(runID: recorder.runID, table: name)
+                    await recorder.event("table.reloading", table: name, level: "warn", "\(name) has no key: reloading it from empty")
+                }
+            }
+        }
 
         let started = Date()
         let pool = try await runWorkers(work, recorder: recorder)
@@ -304,14 +316,29 @@ public struct Mover: Sendable {
                   (table.rowCount ?? 0) > rowsPerChunk {
             // uuid and date keys compare by value in PostgreSQL; (SQLite text may not sort like the values it spells.)
             bounds = try await literalRanges(keyColumns[0], tablePlan.source, rows: table.rowCount ?? 0, rowsPerChunk: rowsPerChunk) ?? bounds
-        } else if resumed == nil, keyColumns.isEmpty, (table.rowCount ?? 0) > rowsPerChunk {
+        } else if resumed == nil, watermarkFilter == nil, keyColumns.isEmpty, (table.rowCount ?? 0) > rowsPerChunk,
+                  let locator = source.dialect.rowLocator(tablePlan.source) {
+            bounds = try await locatorRanges(locator, rows: table.rowCount ?? 0, rowsPerChunk: rowsPerChunk) ?? bounds
             await recorder.event("table.warning", table: name, level: "warn",
-                                 "\(name) has no key: it loads as one chunk (one transaction); add a key to split it")
+                                 "\(name) has no key: split into \(bounds.count) chunks by its physical row order (\(locator.column)); "
+                                 + "if the run is interrupted, resuming reloads the whole table. Add a key for per-chunk resume and row-level validation.")
         }
         return TableWork(plan: tablePlan, sourceColumns: sourceColumns, targetColumns: targetColumns, keyColumns: keyColumns, bounds: bounds,
                          estimatedRows: estimated, watermarkFilter: watermarkFilter, watermarkColumn: watermarkColumn,
                          watermarkTarget: watermarkColumn.flatMap { column in tablePlan.columns.first { $0.column == column.name }?.targetColumn },
                          writeMode: writeMode, passThrough: passThrough)
+    }
+
+    private func locatorRanges(_ locator: RowLocator, rows: Int64, rowsPerChunk: Int64) async throws -> [ChunkBounds]? {
+        guard let row = try await source.execute(locator.extentSQL).rows.first else { return nil }
+        switch locator.kind {
+        case .integer:
+            guard row.count == 2, let min = Int64(row[0].displayText), let max = Int64(row[1].displayText) else { return nil }
+            return ChunkPlanner(rowsPerChunk: rowsPerChunk).integerRanges(column: locator.column, min: min, max: max, rows: rows)
+        case .pageTuple:
+            guard let pages = Int64(row.first?.displayText ?? "") else { return nil }
+            return ChunkPlanner(rowsPerChunk: rowsPerChunk).pageRanges(column: locator.column, pages: pages, rows: rows)
+        }
     }
 
     /// Rows per chunk for a table: `--chunk-rows`, or `--chunk-bytes` over the table's average row size.
@@ -499,7 +526,9 @@ public struct Mover: Sendable {
         let targetKeyName = work.keyColumns.first.flatMap { key in work.plan.columns.first { $0.column == key.name }?.targetColumn }
         // copy: the chunk's range is ours, delete it first so a reload is idempotent; upsert is
         // idempotent by itself; append must not delete what was there.
-        let replacing: RowFilter? = (options.mode == .copy && work.watermarkFilter == nil && options.watermark == nil)
+        // A keyless table split by row locator has no range to clear in the target: resume empties the table instead.
+        let addressable = bounds == .all || !work.keyColumns.isEmpty
+        let replacing: RowFilter? = (options.mode == .copy && work.watermarkFilter == nil && options.watermark == nil && addressable)
             ? bounds.filter(column: targetKeyName) : nil
         let writeOptions = WriteOptions(mode: work.writeMode, replacing: replacing)
         let request = ReadRequest(table: work.plan.source, columns: work.sourceColumns, orderBy: work.keyColumns, batchSize: options.batchSize,
