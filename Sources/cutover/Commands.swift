@@ -193,6 +193,8 @@ struct MigrateCommand: AsyncParsableCommand {
     @Option(name: .long, help: "fail (stop the table, naming table, key and column) or reject (load the rest; refused rows go to the store's rejects table).")
     var onError: MoveOptions.OnError = .fail
     @Flag(name: .long, help: "After loading, delete target rows whose key no longer exists at the source.") var deleteMissing = false
+    @Flag(name: .long, help: "Drop an existing target table's secondary indexes for the load and rebuild them after (also after a failure).")
+    var rebuildIndexes = false
     @Flag(name: .customLong("validate"), inversion: .prefixedNo, help: "Compare every row after loading.") var validateAfterLoad = true
     @Option(name: .long, help: "Directory for run artifacts.") var out: String?
 
@@ -212,7 +214,7 @@ struct MigrateCommand: AsyncParsableCommand {
         let options = MoveOptions(mode: watermark != nil ? .upsert : mode, replace: replace, truncate: truncate, batchSize: batchSize,
                                   rowsPerChunk: chunkRows, parallel: parallel, watermark: watermark, resume: resume,
                                   retry: RetryPolicy(maxAttempts: maxAttempts), onError: onError, deleteMissing: deleteMissing,
-                                  bytesPerChunk: chunkBytes?.bytes)
+                                  bytesPerChunk: chunkBytes?.bytes, rebuildIndexes: rebuildIndexes)
         let outcome = try await global.jobs(config, artifactsRoot: out).migrate(
             source: sourceURL, target: targetURL, scope: scope.scope, config: config, options: options, validate: validateAfterLoad,
             targetSchema: targetSchema)

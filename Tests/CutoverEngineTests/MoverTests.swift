@@ -303,3 +303,34 @@ import Testing
         }
     }
 }
+
+@Suite(.enabled(if: TestEnvironment.hasPostgres)) struct RebuildIndexTests {
+    @Test(arguments: [false, true])
+    func secondaryIndexesAreDroppedForTheLoadAndRebuiltEvenWhenItFails(loadFails: Bool) async throws {
+        try await TestEnvironment.withTemporaryDirectory { dir in
+            try await TestEnvironment.withPostgresDatabase { pg in
+                try await TestEnvironment.psql(pg, """
+                    CREATE TABLE events (id bigint PRIMARY KEY, kind varchar(10), at text);
+                    CREATE INDEX events_kind ON events (kind);
+                    CREATE UNIQUE INDEX events_kind_at ON events (kind, at);
+                    INSERT INTO events VALUES (-1, 'old', 'before');
+                    """)
+                let path = dir + "/new.db"
+                try SQLiteSession(path: path, create: true).executeScript("""
+                    CREATE TABLE events (id INTEGER PRIMARY KEY, kind VARCHAR(10), at TEXT);
+                    WITH RECURSIVE g(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM g WHERE n < 2000) INSERT INTO events SELECT n, 'k' || (n % 5), 't' || n FROM g;
+                    \(loadFails ? "UPDATE events SET kind = 'far too long for ten' WHERE id = 1500;" : "")
+                    """)
+                let jobs = try await testJobs(dir)
+                let outcome = try await jobs.migrate(source: ConnectionURL(engine: .sqlite, database: path), target: pg, scope: Scope(),
+                                                     config: CutoverConfig(), options: MoveOptions(mode: .append, rowsPerChunk: 500, rebuildIndexes: true),
+                                                     validate: false)
+                #expect(outcome.succeeded == !loadFails, "\(outcome.results)")
+                let logs = try await jobs.store.logs(runID: outcome.runID)
+                #expect(logs.contains { $0.event == "table.indexes_dropped" && $0.message.contains("2 secondary index") })
+                let indexes = try await PostgresConnector(url: pg).execute("SELECT indexname FROM pg_indexes WHERE tablename = 'events' ORDER BY 1")
+                #expect(indexes.rows.map { $0.first?.displayText ?? "" } == ["events_kind", "events_kind_at", "events_pkey"])
+            }
+        }
+    }
+}

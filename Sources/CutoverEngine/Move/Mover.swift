@@ -36,6 +36,8 @@ public struct MoveOptions: Sendable, Hashable {
     public var onError: OnError
     /// After loading, delete target rows whose key no longer exists at the source.
     public var deleteMissing: Bool
+    /// Drop an existing target table's secondary indexes for the load and rebuild them after.
+    public var rebuildIndexes: Bool
 
     public enum OnError: String, Sendable, Hashable, CaseIterable {
         /// Stop the table with a message naming table, key and column.
@@ -46,7 +48,9 @@ public struct MoveOptions: Sendable, Hashable {
 
     public init(mode: Mode = .copy, replace: Bool = false, truncate: Bool = false, batchSize: Int = 10_000, rowsPerChunk: Int64 = 250_000,
                 parallel: Int = ProcessInfo.processInfo.activeProcessorCount, watermark: String? = nil, resume: Bool = false,
-                retry: RetryPolicy = RetryPolicy(), onError: OnError = .fail, deleteMissing: Bool = false, bytesPerChunk: Int64? = nil) {
+                retry: RetryPolicy = RetryPolicy(), onError: OnError = .fail, deleteMissing: Bool = false, bytesPerChunk: Int64? = nil,
+                rebuildIndexes: Bool = false) {
+        self.rebuildIndexes = rebuildIndexes
         self.bytesPerChunk = bytesPerChunk
         self.onError = onError
         self.deleteMissing = deleteMissing
@@ -64,7 +68,7 @@ public struct MoveOptions: Sendable, Hashable {
     public static func == (a: MoveOptions, b: MoveOptions) -> Bool {
         a.mode == b.mode && a.replace == b.replace && a.truncate == b.truncate && a.batchSize == b.batchSize && a.rowsPerChunk == b.rowsPerChunk
             && a.bytesPerChunk == b.bytesPerChunk && a.parallel == b.parallel && a.watermark == b.watermark && a.resume == b.resume && a.onError == b.onError
-            && a.deleteMissing == b.deleteMissing
+            && a.deleteMissing == b.deleteMissing && a.rebuildIndexes == b.rebuildIndexes
     }
 
     public func hash(into hasher: inout Hasher) {
@@ -168,6 +172,14 @@ public struct Mover: Sendable {
             let name = tablePlan.source.description
             guard results[name] == nil, let tableWork = work[name] else { continue }
             let chunks = ledger[name] ?? []
+            for statement in tableWork.restoreIndexes {
+                do {
+                    try await target.execute(statement)
+                } catch {
+                    await recorder.event("table.index_restore_failed", table: name, level: "error",
+                                         "\(name): could not rebuild an index: \(error.redactedDescription); run it by hand: \(statement)")
+                }
+            }
             let done = chunks.filter { $0.state == .done }
             var result = TableMoveResult(source: name, target: tablePlan.target.description, status: "moved", rows: done.reduce(0) { $0 + ($1.rows ?? 0) },
                                          bytes: done.reduce(0) { $0 + ($1.bytes ?? 0) }, seconds: Date().timeIntervalSince(started), chunks: chunks.count)
@@ -259,6 +271,8 @@ public struct Mover: Sendable {
         var writeMode: WriteOptions.Mode
         /// Binary COPY pass-through: PostgreSQL → PostgreSQL with identical types.
         var passThrough: Bool
+        /// Indexes dropped for the load (`--rebuild-indexes`), recreated afterwards whatever happened.
+        var restoreIndexes: [String]
     }
 
     private func prepareTable(_ tablePlan: TablePlan, _ table: Table, recorder: RunRecorder, resumed: [ChunkRecord]?) async throws -> TableWork {
@@ -297,8 +311,12 @@ public struct Mover: Sendable {
             }
         }
 
+        var restoreIndexes: [String] = []
         if resumed == nil {
-            try await prepareTarget(tablePlan, incremental: options.watermark != nil)
+            let existed = try await prepareTarget(tablePlan, incremental: options.watermark != nil)
+            if existed, options.rebuildIndexes { restoreIndexes = try await dropSecondaryIndexes(tablePlan, recorder: recorder) }
+        } else {
+            restoreIndexes = try await savedIndexRestore(tablePlan, recorder: recorder)
         }
         let passThrough = source is PostgresConnector && target is PostgresConnector && plan.sourceEngine == plan.targetEngine
             && tablePlan.columns.allSatisfy { $0.override == nil && $0.targetType == $0.sourceType }
@@ -326,7 +344,7 @@ public struct Mover: Sendable {
         return TableWork(plan: tablePlan, sourceColumns: sourceColumns, targetColumns: targetColumns, keyColumns: keyColumns, bounds: bounds,
                          estimatedRows: estimated, watermarkFilter: watermarkFilter, watermarkColumn: watermarkColumn,
                          watermarkTarget: watermarkColumn.flatMap { column in tablePlan.columns.first { $0.column == column.name }?.targetColumn },
-                         writeMode: writeMode, passThrough: passThrough)
+                         writeMode: writeMode, passThrough: passThrough, restoreIndexes: restoreIndexes)
     }
 
     private func locatorRanges(_ locator: RowLocator, rows: Int64, rowsPerChunk: Int64) async throws -> [ChunkBounds]? {
@@ -370,23 +388,56 @@ public struct Mover: Sendable {
     }
 
     /// Creates the target table; one that already holds rows is only touched when asked.
-    private func prepareTarget(_ tablePlan: TablePlan, incremental: Bool) async throws {
+    /// Creates the target table; one that already holds rows is only touched when asked.
+    /// Returns true when the load goes into a table that existed before (not created by this run).
+    private func prepareTarget(_ tablePlan: TablePlan, incremental: Bool) async throws -> Bool {
         let dialect = target.dialect
-        if let existing = try? await target.rowCount(tablePlan.target), existing > 0 {
+        guard let existing = try? await target.rowCount(tablePlan.target) else {
+            try await target.executeScript(tablePlan.createDDL)
+            return false
+        }
+        if existing > 0 {
             if options.replace {
                 try await target.execute(dialect.dropTable(tablePlan.target))
+                try await target.executeScript(tablePlan.createDDL)
+                return false
             } else if options.truncate {
                 try await target.execute("DELETE FROM \(dialect.qualified(tablePlan.target))")
-                return
             } else if options.mode == .copy && !incremental {
                 throw CutoverError(.targetNotEmpty, "target table \(tablePlan.target) already has \(Format.count(existing)) rows; nothing was written",
                                    hint: "rerun with --replace (drop and reload), --truncate (empty it), --mode append or --mode upsert",
                                    context: ["table": tablePlan.source.description])
-            } else {
-                return
             }
         }
-        try await target.executeScript(tablePlan.createDDL)
+        return true
+    }
+
+    /// `--rebuild-indexes`: drops an existing target table's secondary indexes before the load and
+    /// returns the statements that recreate them. They are saved in the store first, so a crash
+    /// before they are restored is repaired by the resumed run.
+    private func dropSecondaryIndexes(_ tablePlan: TablePlan, recorder: RunRecorder) async throws -> [String] {
+        let dialect = target.dialect
+        guard dialect.supportsIndexes, let table = try await target.catalog(
+            Scope(schemas: tablePlan.target.schema.map { [$0] } ?? [], tables: [tablePlan.target.name], exactCounts: false)).table(tablePlan.target)
+        else { return [] }
+        let restore = table.indexes.compactMap(\.definition)
+        guard !restore.isEmpty else { return [] }
+        let details = String(decoding: try JSONEncoder.sorted.encode(["restore_indexes": restore]), as: UTF8.self)
+        try await recorder.recordTable(RunTableRecord(runID: recorder.runID, table: tablePlan.source.description, status: "loading", details: details))
+        for index in table.indexes where index.definition != nil {
+            try await target.execute("DROP INDEX IF EXISTS \(dialect.qualified(TableRef(schema: tablePlan.target.schema, name: index.name)))")
+        }
+        await recorder.event("table.indexes_dropped", table: tablePlan.source.description,
+                             "\(tablePlan.target): dropped \(restore.count) secondary index(es) for the load; they are rebuilt after it")
+        return restore
+    }
+
+    /// The index statements a crashed run saved and did not get to run.
+    private func savedIndexRestore(_ tablePlan: TablePlan, recorder: RunRecorder) async throws -> [String] {
+        guard let record = try await recorder.store.tables(runID: recorder.runID).first(where: { $0.table == tablePlan.source.description }),
+              record.status == "loading", let details = record.details,
+              let saved = try? JSONDecoder().decode([String: [String]].self, from: Data(details.utf8)) else { return [] }
+        return saved["restore_indexes"] ?? []
     }
 
     private func finalizeTable(_ tablePlan: TablePlan, _ work: TableWork) async throws {
