@@ -103,15 +103,17 @@ actor ChunkPool {
 
 }
 
-/// Aggregates chunk completions into `chunk.done` events and a progress line per table at most
-/// once a second.
+/// Aggregates chunk completions into `chunk.done` events and, at most once a second, a progress
+/// line for each table whose count moved since the last line (rate and ETA per table).
 actor Progress {
     let recorder: RunRecorder
     let totals: [String: Int64]
     private var rows: [String: Int64] = [:]
     private var bytes: [String: Int64] = [:]
-    private let started = Date()
-    private var lastLine = Date.distantPast
+    private var started: [String: Date] = [:]
+    private var latest: [String: Date] = [:]
+    private var reported: [String: Int64] = [:]
+    private var lastLine = Date()
 
     init(recorder: RunRecorder, totals: [String: Int64]) {
         self.recorder = recorder
@@ -119,6 +121,8 @@ actor Progress {
     }
 
     func chunkDone(table: String, number: Int, rows chunkRows: Int64, bytes chunkBytes: Int64, seconds: Double) async {
+        if started[table] == nil { started[table] = Date().addingTimeInterval(-seconds) }
+        latest[table] = Date()
         rows[table, default: 0] += chunkRows
         bytes[table, default: 0] += chunkBytes
         await recorder.event("chunk.done", table: table, "\(table) chunk \(number): \(Format.count(chunkRows)) rows in \(Format.duration(seconds))",
@@ -128,9 +132,10 @@ actor Progress {
 
     func flush() async {
         lastLine = Date()
-        let elapsed = max(0.001, Date().timeIntervalSince(started))
-        for table in rows.keys.sorted() {
+        for table in rows.keys.sorted() where rows[table] != reported[table] {
             let done = rows[table] ?? 0, total = totals[table] ?? 0
+            reported[table] = done
+            let elapsed = max(0.001, (latest[table] ?? Date()).timeIntervalSince(started[table] ?? Date()))
             let rate = Double(done) / elapsed
             let eta = rate > 0 && total > done ? String(format: ", ETA %.0f s", Double(total - done) / rate) : ""
             await recorder.progress("\(table): \(Format.count(done))/\(Format.count(total)) rows, \(Format.count(Int64(rate))) rows/s, "
