@@ -317,10 +317,7 @@ struct RunsCommand: AsyncParsableCommand {
         @Argument(help: "Run id.") var id: String
 
         func run() async throws {
-            let store = try await global.openStore(try global.loadConfig())
-            guard let run = try await store.run(id: id) else {
-                throw CutoverError(.usage, "no run with id \(id)", hint: "`cutover runs list` shows the ids")
-            }
+            let (store, run) = try await global.openRun(id)
             guard run.status == "running" else {
                 throw CutoverError(.usage, "run \(id) is \(run.status), not running; nothing to cancel")
             }
@@ -348,10 +345,7 @@ struct RunsCommand: AsyncParsableCommand {
         @Argument(help: "Run id.") var id: String
 
         func run() async throws {
-            let store = try await global.openStore(try global.loadConfig())
-            guard let run = try await store.run(id: id) else {
-                throw CutoverError(.usage, "no run with id \(id)", hint: "`cutover runs list` shows the ids")
-            }
+            let (store, run) = try await global.openRun(id)
             Terminal.say("run \(run.id): \(run.kind), \(run.status)\n  started \(run.startedAt), finished \(run.finishedAt ?? "-")")
             if let source = run.source { Terminal.say("  source \(source)") }
             if let target = run.target { Terminal.say("  target \(target)") }

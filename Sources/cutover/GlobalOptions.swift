@@ -22,6 +22,15 @@ struct GlobalOptions: ParsableArguments {
         return try await SQLMetadataStore.open(url)
     }
 
+    /// The store and one of its runs; an unknown id is a usage error.
+    func openRun(_ id: String) async throws -> (any MetadataStore, RunRecord) {
+        let store = try await openStore(try loadConfig())
+        guard let run = try await store.run(id: id) else {
+            throw CutoverError(.usage, "no run with id \(id)", hint: "`cutover runs list` shows the ids")
+        }
+        return (store, run)
+    }
+
     func jobs(_ config: CutoverConfig, artifactsRoot: String?) async throws -> Jobs {
         Jobs(store: try await openStore(config), artifactsRoot: artifactsRoot ?? ".cutover/runs", say: { Terminal.say($0) })
     }

@@ -67,3 +67,49 @@ extension CLI {
         try SQLiteSession(path: path, create: true).executeScript(sql)
     }
 }
+
+@Suite(.enabled(if: TestEnvironment.hasPostgres)) struct CancelTests {
+    @Test func cancelledRunStopsAfterItsChunksInFlightAndResumes() async throws {
+        try await TestEnvironment.withTemporaryDirectory { dir in
+            try await TestEnvironment.withPostgresDatabase { pg in
+                try CLI.sqliteFile(dir + "/src.db", """
+                    CREATE TABLE facts (id INTEGER PRIMARY KEY, v TEXT);
+                    WITH RECURSIVE g(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM g WHERE n < 100000) INSERT INTO facts SELECT n, 'v' || n FROM g;
+                    """)
+                let target = "postgres://\(pg.user!):\(pg.password!)@\(pg.host!):\(pg.port!)/\(pg.database)"
+                let arguments = ["migrate", "--source", "sqlite:src.db", "--target", target, "--chunk-rows", "200", "--parallel", "1"]
+                let migrate = Process()
+                migrate.executableURL = URL(fileURLWithPath: CLI.executable)
+                migrate.arguments = arguments
+                migrate.currentDirectoryURL = URL(fileURLWithPath: dir)
+                let output = Pipe()
+                migrate.standardOutput = output
+                migrate.standardError = output
+                try migrate.run()
+                var runID: String?
+                for _ in 0..<400 where runID == nil {
+                    try await Task.sleep(nanoseconds: 50_000_000)
+                    let list = try await CLI.run(["runs", "list"], in: dir).stdout
+                    if let line = list.split(separator: "\n").first(where: { $0.contains("running") }) { runID = String(line.prefix { $0 != " " }) }
+                }
+                let id = try #require(runID)
+                let cancel = try await CLI.run(["runs", "cancel", id], in: dir)
+                #expect(cancel.status == 0, "\(cancel.output)")
+                let log = await BlockingIOTestHelper.readAll(output)
+                migrate.waitUntilExit()
+                #expect(migrate.terminationStatus == 1, "\(log)")
+                #expect(log.contains("cancelled"))
+                let show = try await CLI.run(["runs", "show", id], in: dir)
+                #expect(show.stdout.contains("\(id): migrate, cancelled"), "\(show.stdout)")
+                #expect(show.stdout.contains("pending"))
+                let again = try await CLI.run(["runs", "cancel", id], in: dir)
+                #expect(again.status == 2 && again.stderr.contains("not running"))
+
+                let resumed = try await CLI.run(arguments, in: dir)
+                #expect(resumed.status == 0, "\(resumed.output)")
+                #expect(resumed.stdout.contains("resuming run \(id)"))
+                #expect(resumed.stdout.contains("validation: 1 passed, 0 failed"))
+            }
+        }
+    }
+}
