@@ -150,6 +150,57 @@ public struct Jobs: Sendable {
         return try await mover.join(recorder: recorder, catalog: catalog)
     }
 
+    /// Options for `cutover diff`.
+    public struct DiffRequest: Sendable {
+        public var table: TableRef
+        /// The target table when its name differs from the planned one.
+        public var targetTable: TableRef?
+        /// Compare by these source columns instead of the table's key.
+        public var key: [String]?
+        /// Compare only these source columns (the key is always included).
+        public var columns: [String]?
+        public init(table: TableRef, targetTable: TableRef? = nil, key: [String]? = nil, columns: [String]? = nil) {
+            self.table = table
+            self.targetTable = targetTable
+            self.key = key
+            self.columns = columns
+        }
+    }
+
+    /// Row-level diff of one table across engines, recorded as a validate run.
+    public func diff(source sourceURL: ConnectionURL, target targetURL: ConnectionURL, _ request: DiffRequest, config: CutoverConfig) async throws -> TableComparison {
+        let recorder = try await RunRecorder(store: store, kind: "diff", source: sourceURL, target: targetURL, artifactsRoot: artifactsRoot)
+        do {
+            let source = try await Connectors.connect(sourceURL, role: .source)
+            let target = try await Connectors.connect(targetURL, role: .source)
+            let scope = Scope(schemas: request.table.schema.map { [$0] } ?? [], tables: [request.table.name])
+            let catalog = try await source.catalog(scope)
+            guard let table = catalog.table(request.table) else {
+                throw CutoverError(.tableNotFound, "table \(request.table) not found at the source")
+            }
+            var tablePlan = try Planner(targetEngine: targetURL.engine, overrides: config.overrides).plan(catalog, source: sourceURL).tables
+                .first { $0.source == table.ref }!
+            if let targetTable = request.targetTable { tablePlan.target = targetTable }
+            for name in (request.key ?? []) + (request.columns ?? []) where table.column(named: name) == nil {
+                throw CutoverError(.usage, "\(table.ref) has no column \(name)", hint: "columns: " + table.columns.map(\.name).joined(separator: ", "))
+            }
+            if let key = request.key { tablePlan.key = key }
+            if let columns = request.columns {
+                let keep = Set(columns + (tablePlan.key ?? []))
+                tablePlan.columns = tablePlan.columns.filter { keep.contains($0.column) }
+            }
+            let comparison = try await TableComparer(source: source, target: target).compare(tablePlan, table)
+            try recorder.writeArtifact("diff_\(table.ref.name).json", String(decoding: try JSONEncoder.pretty.encode(comparison), as: UTF8.self))
+            try await recorder.recordTable(RunTableRecord(runID: recorder.runID, table: table.ref.description, status: comparison.status,
+                                                          sourceRows: comparison.sourceRows, targetRows: comparison.targetRows, message: comparison.message))
+            try await recorder.finish(status: comparison.passed ? "succeeded" : "failed", summary: comparison.message)
+            return comparison
+        } catch {
+            try? await recorder.finish(status: "failed", summary: nil, error: error.redactedDescription)
+            throw error
+        }
+    }
+
     /// A run that failed before it could start is still recorded, with its error.
     private func recordFailure(kind: String, source: ConnectionURL?, target: ConnectionURL?, error: any Error) async throws {
         let run = RunRecord(id: RunRecord.newID(), kind: kind, source: source?.description, target: target?.description)

@@ -6,8 +6,12 @@ public struct TableComparison: Sendable, Codable {
     public struct ChangedRow: Sendable, Codable {
         public var key: String
         public var columns: [String]
+        /// Canonical forms of the differing values (what was compared).
         public var source: [String: String]
         public var target: [String: String]
+        /// SQL that fetches the row as stored, on each side.
+        public var sourceSQL: String?
+        public var targetSQL: String?
     }
 
     public var table: String
@@ -92,7 +96,12 @@ public struct TableComparer: Sendable {
             } else {
                 if a!.digest != b!.digest {
                     result.changed += 1
-                    if result.changedRows.count < Self.sampleLimit { result.changedRows.append(Self.difference(a!, b!, keyIndexes, sourceColumns)) }
+                    if result.changedRows.count < Self.sampleLimit {
+                        var changed = Self.difference(a!, b!, keyIndexes, sourceColumns)
+                        changed.sourceSQL = Self.fetchSQL(source.dialect, tablePlan.source, keyIndexes.map { (sourceColumns[$0], a!.values[$0]) })
+                        changed.targetSQL = Self.fetchSQL(target.dialect, tablePlan.target, keyIndexes.map { (targetColumns[$0], a!.values[$0]) })
+                        result.changedRows.append(changed)
+                    }
                 }
                 a = try await left.next()
                 b = try await right.next()
@@ -132,12 +141,22 @@ public struct TableComparer: Sendable {
         return 0
     }
 
+    /// `SELECT * … WHERE key = …` for one row, in a side's dialect.
+    static func fetchSQL(_ dialect: any Dialect, _ table: TableRef, _ key: [(Column, String?)]) -> String {
+        let conditions = key.map { column, value in
+            guard let value else { return "\(dialect.quote(column.name)) IS NULL" }
+            let literal = column.canonical.storage == .int ? value : dialect.literal(value)
+            return "\(dialect.quote(column.name)) = \(literal)"
+        }
+        return "SELECT * FROM \(dialect.qualified(table)) WHERE " + conditions.joined(separator: " AND ")
+    }
+
     static func keyText(_ row: CanonicalRow, _ keys: [Int], _ columns: [Column]) -> String {
         keys.map { "\(columns[$0].name)=\(row.values[$0] ?? "NULL")" }.joined(separator: ",")
     }
 
     static func difference(_ a: CanonicalRow, _ b: CanonicalRow, _ keys: [Int], _ columns: [Column]) -> TableComparison.ChangedRow {
-        var changed = TableComparison.ChangedRow(key: keyText(a, keys, columns), columns: [], source: [:], target: [:])
+        var changed = TableComparison.ChangedRow(key: keyText(a, keys, columns), columns: [], source: [:], target: [:], sourceSQL: nil, targetSQL: nil)
         for index in columns.indices where a.values[index] != b.values[index] {
             let name = columns[index].name
             changed.columns.append(name)

@@ -1,0 +1,55 @@
+import CutoverCore
+import CutoverSQLite
+import CutoverTesting
+import Foundation
+import Testing
+
+@Suite struct DiffTests {
+    func prepare(_ dir: String) throws {
+        let schema = "CREATE TABLE t (a INTEGER NOT NULL, b TEXT NOT NULL, amount NUMERIC(10,2), note TEXT, PRIMARY KEY (a, b));"
+        try CLI.sqliteFile(dir + "/left.db", schema + """
+            INSERT INTO t VALUES (1, '11', 1.50, NULL), (11, '1', 2, ''), (2, 'x', 3, 'same'), (3, 'gone', 4, NULL), (4, 'é', 5, 'a');
+            """)
+        try CLI.sqliteFile(dir + "/right.db", schema.replacingOccurrences(of: "TABLE t", with: "TABLE t_copy") + """
+            INSERT INTO t_copy VALUES (1, '11', 1.5, NULL), (11, '1', 2.00, NULL), (2, 'x', 3, 'same'), (4, 'é', 9, 'b'), (5, 'new', 6, NULL);
+            """)
+    }
+
+    @Test func jsonReportsCountsKeysColumnsAndFetchSQL() async throws {
+        try await TestEnvironment.withTemporaryDirectory { dir in
+            try prepare(dir)
+            let result = try await CLI.run(["diff", "--source", "sqlite:left.db", "--target", "sqlite:right.db", "--table", "t=t_copy", "--format", "json"], in: dir)
+            #expect(result.status == 1, "\(result.output)")
+            let json = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+            let counts = try #require(json["counts"] as? [String: Any])
+            #expect(counts["missing"] as? Int == 1 && counts["extra"] as? Int == 1 && counts["changed"] as? Int == 2)
+            #expect(json["missing"] as? [String] == ["a=3,b=gone"])
+            #expect(json["extra"] as? [String] == ["a=5,b=new"])
+            let changed = try #require(json["changed"] as? [[String: Any]])
+            let row = try #require(changed.first { ($0["key"] as? String) == "a=4,b=é" })
+            #expect(row["columns"] as? [String] == ["amount", "note"])
+            #expect((row["source"] as? [String: String])?["amount"] == "5")
+            #expect((row["target"] as? [String: String])?["amount"] == "9")
+            #expect(row["targetSQL"] as? String == "SELECT * FROM \"t_copy\" WHERE \"a\" = 4 AND \"b\" = 'é'")
+            #expect(json["sampleLimit"] as? Int == 20)
+        }
+    }
+
+    @Test func columnsAndKeyCanBeChosen() async throws {
+        try await TestEnvironment.withTemporaryDirectory { dir in
+            try prepare(dir)
+            // Only amount: the note differences disappear, 4/é still differs.
+            let some = try await CLI.run(["diff", "--source", "sqlite:left.db", "--target", "sqlite:right.db", "--table", "t=t_copy", "--columns", "amount"], in: dir)
+            #expect(some.status == 1)
+            #expect(some.stdout.contains("changed a=4,b=é: amount 5 → 9"))
+            #expect(!some.stdout.contains("note"))
+            #expect(some.stdout.contains("source: SELECT * FROM \"t\" WHERE"))
+            let unknown = try await CLI.run(["diff", "--source", "sqlite:left.db", "--target", "sqlite:right.db", "--table", "t=t_copy", "--key", "nope"], in: dir)
+            #expect(unknown.status == 2)
+            #expect(unknown.stderr.contains("no column nope"))
+            let same = try await CLI.run(["diff", "--source", "sqlite:left.db", "--target", "sqlite:left.db", "--table", "t"], in: dir)
+            #expect(same.status == 0)
+            #expect(same.stdout.contains("identical"))
+        }
+    }
+}
