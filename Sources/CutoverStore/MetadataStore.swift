@@ -148,8 +148,37 @@ public struct RejectRecord: Sendable, Codable, Hashable {
     }
 }
 
+/// A rule of the rulebook as stored: identified by the hash of its content, so the same rule is
+/// stored once however often it is loaded.
+public struct StoredRule: Sendable, Codable, Hashable {
+    public var contentHash: String
+    public var name: String
+    public var description: String?
+    public var severity: String
+    public var sql: String
+    public var warnIf: String?
+    public var errorIf: String?
+    public var side: String
+    public init(contentHash: String, name: String, description: String?, severity: String, sql: String, warnIf: String?, errorIf: String?, side: String) {
+        self.contentHash = contentHash
+        self.name = name
+        self.description = description
+        self.severity = severity
+        self.sql = sql
+        self.warnIf = warnIf
+        self.errorIf = errorIf
+        self.side = side
+    }
+}
+
 /// Where Cutover keeps its records: runs, per-table results and logs.
 public protocol MetadataStore: Sendable {
+    // MARK: Rulebook
+    /// Stores rules not stored yet (by content hash); returns how many were new.
+    @discardableResult
+    func saveRules(_ rules: [StoredRule]) async throws -> Int
+    func rules() async throws -> [StoredRule]
+
     // MARK: Rejected rows
     func addRejects(_ rejects: [RejectRecord]) async throws
     /// Removes a chunk's rejects before it is loaded again (resume), so none is counted twice.

@@ -263,4 +263,33 @@ public final class SQLMetadataStore: MetadataStore, @unchecked Sendable {
             }
         }
     }
+
+    // MARK: Rulebook
+
+    public func saveRules(_ rules: [StoredRule]) async throws -> Int {
+        try await run { db in
+            try db.exclusively {
+                var added = 0
+                for r in rules {
+                    let known = try db.execute("SELECT 1 FROM rules WHERE content_hash = ?", [r.contentHash])
+                    guard known.isEmpty else { continue }
+                    _ = try db.execute("""
+                        INSERT INTO rules (content_hash, name, description, severity, sql, warn_if, error_if, side, created_at)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        """, [r.contentHash, r.name, r.description, r.severity, r.sql, r.warnIf, r.errorIf, r.side, ISOTime.now()])
+                    added += 1
+                }
+                return added
+            }
+        }
+    }
+
+    public func rules() async throws -> [StoredRule] {
+        try await run { db in
+            try db.execute("SELECT content_hash, name, description, severity, sql, warn_if, error_if, side FROM rules ORDER BY name, created_at", []).map {
+                StoredRule(contentHash: $0[0] ?? "", name: $0[1] ?? "", description: $0[2], severity: $0[3] ?? "error", sql: $0[4] ?? "",
+                           warnIf: $0[5], errorIf: $0[6], side: $0[7] ?? "target")
+            }
+        }
+    }
 }

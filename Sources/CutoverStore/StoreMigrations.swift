@@ -95,6 +95,20 @@ enum StoreMigrations {
             );
             CREATE INDEX rejects_run ON rejects (run_id, table_name);
             """),
+        Migration(version: 4, name: "rulebook", sql: """
+            CREATE TABLE rules (
+                content_hash TEXT PRIMARY KEY,
+                name TEXT NOT NULL,
+                description TEXT,
+                severity TEXT NOT NULL,
+                sql TEXT NOT NULL,
+                warn_if TEXT,
+                error_if TEXT,
+                side TEXT NOT NULL,
+                created_at TEXT NOT NULL
+            );
+            CREATE INDEX rules_name ON rules (name);
+            """),
     ]
 
     static func sql(_ migration: Migration, for engine: ConnectionURL.Engine) -> String {

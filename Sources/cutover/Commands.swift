@@ -388,6 +388,74 @@ struct DiffDocument: Encodable {
     }
 }
 
+struct RulesCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "rules",
+        abstract: "Business rules (\"decisions\"): SQL that must return zero rows, on the source and/or target.",
+        subcommands: [Run.self, List.self], defaultSubcommand: Run.self)
+
+    struct Run: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Run a rule file and show the offending rows of each rule.",
+            discussion: """
+                A rule file lists rules: name, sql (may use {{database}}, {{schema}}, {{environment}} from the \
+                environments in cutover.yml), severity (error | warn), warn_if / error_if thresholds on the number of \
+                offending rows (default "!= 0") and side (source | target | both; default target). Rules are stored in \
+                the metadata store's rulebook by content hash, once. Exits 1 when an error-severity rule fails.
+
+                Example rule file:
+                  rules:
+                    - name: unique_customer_email
+                      sql: SELECT email, count(*) AS n FROM {{schema}}.customers GROUP BY email HAVING count(*) > 1
+                    - name: no_negative_totals
+                      severity: warn
+                      side: both
+                      sql: SELECT id, total FROM {{schema}}.invoices WHERE total < 0
+
+                Example: cutover rules run --file rules.yml --target warehouse --env PROD
+                """)
+        @OptionGroup var global: GlobalOptions
+        @Option(name: .long, help: "The rule file (YAML).") var file: String
+        @Option(name: .long, help: "Source URL or connection name.") var source: String?
+        @Option(name: .long, help: "Target URL or connection name.") var target: String?
+        @Option(name: .long, help: "Environment from cutover.yml for {{database}}/{{schema}} (default: default_environment).") var env: String?
+        @Option(name: .long, help: "Directory for run artifacts.") var out: String?
+
+        func validate() throws {
+            guard source != nil || target != nil else { throw ValidationError("pass --source and/or --target") }
+        }
+
+        func run() async throws {
+            let config = try global.loadConfig()
+            let rules = try Rulebook.load(path: file)
+            let outcome = try await global.jobs(config, artifactsRoot: out).runRules(
+                rules, source: try source.map { try config.resolveConnection($0) }, target: try target.map { try config.resolveConnection($0) },
+                config: config, environment: env)
+            for result in outcome.results {
+                let mark = switch result.status { case "passed": "✓"; case "warning": "!"; default: "✗" }
+                Terminal.say("\(mark) \(result.rule) [\(result.side), \(result.severity)]: \(result.status) — \(result.message)")
+                for row in result.sample {
+                    Terminal.say("    " + row.keys.sorted().map { "\($0)=\(row[$0]!)" }.joined(separator: " "))
+                }
+            }
+            let failed = outcome.results.filter { $0.status == "failed" }.count
+            Terminal.say("\(outcome.results.count - failed)/\(outcome.results.count) checks without errors; \(outcome.newRules) new rule(s) stored · run \(outcome.runID)")
+            if failed > 0 { throw ExitCode.failure }
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "The rules stored in the rulebook.", discussion: "Example: cutover rules list")
+        @OptionGroup var global: GlobalOptions
+
+        func run() async throws {
+            for rule in try await global.openStore(try global.loadConfig()).rules() {
+                Terminal.say("\(rule.name) [\(rule.severity), \(rule.side)] \(rule.contentHash.prefix(12)): \(rule.sql.replacingOccurrences(of: "\n", with: " "))")
+            }
+        }
+    }
+}
+
 struct RunsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "runs",

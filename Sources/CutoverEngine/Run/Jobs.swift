@@ -150,6 +150,47 @@ public struct Jobs: Sendable {
         return try await mover.join(recorder: recorder, catalog: catalog)
     }
 
+    /// Runs a rulebook on the source and/or target; rules are stored in the rulebook (by content hash).
+    public func runRules(_ rules: [Rule], source sourceURL: ConnectionURL?, target targetURL: ConnectionURL?, config: CutoverConfig,
+                         environment: String?) async throws -> (results: [RuleResult], newRules: Int, runID: String) {
+        let name = environment ?? config.defaultEnvironment
+        if let name, config.environments[name] == nil {
+            throw CutoverError(.usage, "environment \(name) is not in cutover.yml",
+                               hint: "environments there: " + config.environments.keys.sorted().joined(separator: ", "))
+        }
+        let newRules = try await store.saveRules(rules.map(\.stored))
+        let recorder = try await RunRecorder(store: store, kind: "rules", source: sourceURL, target: targetURL, artifactsRoot: artifactsRoot)
+        do {
+            let source = try await sourceURL.asyncMap { try await Connectors.connect($0, role: .source) }
+            let target = try await targetURL.asyncMap { try await Connectors.connect($0, role: .source) }
+            let runner = RuleRunner(environmentName: name, environment: name.flatMap { config.environments[$0] })
+            var results: [RuleResult] = []
+            for rule in rules {
+                var sides: [(String, any Connector)] = []
+                if rule.side != .target, let source { sides.append(("source", source)) }
+                if rule.side != .source, let target { sides.append(("target", target)) }
+                if sides.isEmpty {
+                    throw CutoverError(.usage, "rule \(rule.name) runs on the \(rule.side.rawValue), but no such connection was given",
+                                       hint: "pass --source and/or --target")
+                }
+                for (side, connector) in sides {
+                    let result = await runner.run(rule, on: connector, side: side)
+                    results.append(result)
+                    try await recorder.recordTable(RunTableRecord(runID: recorder.runID, table: "\(rule.name)@\(side)", status: result.status,
+                                                                  targetRows: result.offendingRows, message: result.message))
+                }
+            }
+            try recorder.writeArtifact("rule_results.json", String(decoding: try JSONEncoder.pretty.encode(results), as: UTF8.self))
+            let failed = results.filter { $0.status == "failed" }.count
+            try await recorder.finish(status: failed == 0 ? "succeeded" : "failed",
+                                      summary: "\(results.count - failed) of \(results.count) rule checks without errors")
+            return (results, newRules, recorder.runID)
+        } catch {
+            try? await recorder.finish(status: "failed", summary: nil, error: error.redactedDescription)
+            throw error
+        }
+    }
+
     /// Options for `cutover diff`.
     public struct DiffRequest: Sendable {
         public var table: TableRef
@@ -253,5 +294,12 @@ public enum Summary {
         }
         if plan.reviewCount > 0 { text += "\n\(plan.reviewCount) column mapping(s) need review: see mapping_decisions.yml.\n" }
         return text
+    }
+}
+
+extension Optional {
+    func asyncMap<T>(_ transform: (Wrapped) async throws -> T) async rethrows -> T? {
+        guard let self else { return nil }
+        return try await transform(self)
     }
 }

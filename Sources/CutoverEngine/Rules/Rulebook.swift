@@ -1,0 +1,191 @@
+import Crypto
+import CutoverCore
+import CutoverStore
+import Foundation
+import Yams
+
+/// A "decision": SQL that must return zero rows (duplicate keys, orphans, negative amounts …).
+public struct Rule: Codable, Sendable, Hashable {
+    public enum Severity: String, Codable, Sendable { case error, warn }
+    public enum Side: String, Codable, Sendable { case source, target, both }
+
+    public var name: String
+    public var description: String?
+    /// `error` (default) fails the run when `error_if` holds; `warn` only ever warns.
+    public var severity: Severity
+    /// May use `{{database}}`, `{{schema}}` and `{{environment}}`.
+    public var sql: String
+    /// dbt-style thresholds on the number of offending rows: `"!= 0"` (default), `"> 10"`, `">= 5"`.
+    public var warnIf: String?
+    public var errorIf: String?
+    public var side: Side
+
+    enum CodingKeys: String, CodingKey { case name, description, severity, sql, warnIf = "warn_if", errorIf = "error_if", side }
+
+    public init(name: String, description: String? = nil, severity: Severity = .error, sql: String, warnIf: String? = nil, errorIf: String? = nil,
+                side: Side = .target) {
+        self.name = name
+        self.description = description
+        self.severity = severity
+        self.sql = sql
+        self.warnIf = warnIf
+        self.errorIf = errorIf
+        self.side = side
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        name = try c.decode(String.self, forKey: .name)
+        description = try c.decodeIfPresent(String.self, forKey: .description)
+        severity = try c.decodeIfPresent(Severity.self, forKey: .severity) ?? .error
+        sql = try c.decode(String.self, forKey: .sql)
+        warnIf = try c.decodeIfPresent(String.self, forKey: .warnIf)
+        errorIf = try c.decodeIfPresent(String.self, forKey: .errorIf)
+        side = try c.decodeIfPresent(Side.self, forKey: .side) ?? .target
+    }
+
+    /// Identity of the rule's content: the same rule loaded twice is stored once.
+    public var contentHash: String {
+        let data = (try? JSONEncoder.sorted.encode(self)) ?? Data()
+        return SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
+    }
+
+    var stored: StoredRule {
+        StoredRule(contentHash: contentHash, name: name, description: description, severity: severity.rawValue, sql: sql, warnIf: warnIf,
+                   errorIf: errorIf, side: side.rawValue)
+    }
+}
+
+public enum Rulebook {
+    struct File: Decodable { var rules: [Rule] }
+
+    /// Reads `rules:` from a YAML file, checking every threshold before anything runs.
+    public static func load(path: String) throws -> [Rule] {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+            throw CutoverError(.config, "cannot read the rule file \(path)", hint: "check the path")
+        }
+        let rules: [Rule]
+        do {
+            rules = try YAMLDecoder().decode(File.self, from: text).rules
+        } catch {
+            throw CutoverError(.config, "rule file \(path) is not valid: \(error)",
+                               hint: "expected rules: [{name, sql, severity: error|warn, warn_if, error_if, side: source|target|both}]")
+        }
+        for rule in rules {
+            for threshold in [rule.warnIf, rule.errorIf].compactMap({ $0 }) where Threshold(threshold) == nil {
+                throw CutoverError(.config, "rule \(rule.name): threshold '\(threshold)' is not understood", hint: "write e.g. \"!= 0\", \"> 10\" or \">= 5\"")
+            }
+        }
+        let duplicates = Dictionary(grouping: rules, by: \.name).filter { $0.value.count > 1 }.keys
+        if let name = duplicates.first { throw CutoverError(.config, "rule file \(path) names two rules \(name)", hint: "give every rule its own name") }
+        return rules
+    }
+
+    /// Fills `{{database}}`, `{{schema}}` and `{{environment}}`; any other placeholder is an error.
+    public static func render(_ sql: String, environment name: String?, _ environment: EnvironmentConfig?) throws -> String {
+        var output = ""
+        var rest = Substring(sql)
+        while let open = rest.range(of: "{{") {
+            output += rest[..<open.lowerBound]
+            guard let close = rest[open.upperBound...].range(of: "}}") else {
+                throw CutoverError(.config, "unclosed {{ in rule SQL")
+            }
+            let key = rest[open.upperBound..<close.lowerBound].trimmingCharacters(in: .whitespaces)
+            let value: String? = switch key {
+            case "database": environment?.database
+            case "schema": environment?.schema
+            case "environment": name
+            default: nil
+            }
+            guard let value else {
+                throw CutoverError(.config, "rule SQL uses {{\(key)}}, which the environment \(name ?? "(none)") does not define",
+                                   hint: "pass --env with an environment from cutover.yml that sets \(key)")
+            }
+            output += value
+            rest = rest[close.upperBound...]
+        }
+        return output + rest
+    }
+}
+
+/// `!= 0`, `> 10`, `>= 5`, `< 3`, `<= 3`, `== 0`: a condition on the number of offending rows.
+public struct Threshold: Sendable, Hashable {
+    let comparison: String
+    let value: Int64
+
+    public init?(_ text: String) {
+        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        for op in ["!=", ">=", "<=", "==", ">", "<", "="] where trimmed.hasPrefix(op) {
+            guard let number = Int64(trimmed.dropFirst(op.count).trimmingCharacters(in: .whitespaces)) else { return nil }
+            comparison = op == "=" ? "==" : op
+            value = number
+            return
+        }
+        return nil
+    }
+
+    public func holds(_ count: Int64) -> Bool {
+        switch comparison {
+        case "!=": count != value
+        case ">=": count >= value
+        case "<=": count <= value
+        case "==": count == value
+        case ">": count > value
+        default: count < value
+        }
+    }
+}
+
+/// One rule evaluated on one side.
+public struct RuleResult: Sendable, Codable {
+    public var rule: String
+    public var side: String
+    public var status: String
+    public var severity: String
+    public var offendingRows: Int64
+    /// The first offending rows (at most ``RuleRunner/sampleSize``), as column → value.
+    public var sample: [[String: String]]
+    public var sql: String
+    public var message: String
+}
+
+public struct RuleRunner: Sendable {
+    public static let sampleSize = 10
+    public var environmentName: String?
+    public var environment: EnvironmentConfig?
+
+    public init(environmentName: String?, environment: EnvironmentConfig?) {
+        self.environmentName = environmentName
+        self.environment = environment
+    }
+
+    public func run(_ rule: Rule, on connector: any Connector, side: String) async -> RuleResult {
+        var result = RuleResult(rule: rule.name, side: side, status: "failed", severity: rule.severity.rawValue, offendingRows: 0, sample: [], sql: rule.sql, message: "")
+        do {
+            let sql = try Rulebook.render(rule.sql, environment: environmentName, environment)
+                .trimmingCharacters(in: .whitespacesAndNewlines).trimmingCharacters(in: CharacterSet(charactersIn: ";"))
+            result.sql = sql
+            let count = try await connector.execute("SELECT count(*) AS offending FROM (\(sql)) AS rule_rows").rows.first?.first
+            result.offendingRows = Int64(count?.displayText ?? "") ?? 0
+            if result.offendingRows > 0 {
+                let sample = try await connector.execute("SELECT * FROM (\(sql)) AS rule_rows LIMIT \(Self.sampleSize)")
+                result.sample = sample.rows.map { row in
+                    Dictionary(zip(sample.columns, row.map(\.displayText)), uniquingKeysWith: { a, _ in a })
+                }
+            }
+            let errorIf = Threshold(rule.errorIf ?? "!= 0")!, warnIf = Threshold(rule.warnIf ?? "!= 0")!
+            if rule.severity == .error, errorIf.holds(result.offendingRows) {
+                result.status = "failed"
+            } else if warnIf.holds(result.offendingRows) {
+                result.status = "warning"
+            } else {
+                result.status = "passed"
+            }
+            result.message = "\(Format.count(result.offendingRows)) offending row(s)"
+        } catch {
+            result.status = "failed"
+            result.message = "the rule's SQL failed: \(error.redactedDescription)"
+        }
+        return result
+    }
+}
