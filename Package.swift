@@ -31,7 +31,8 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        .target(name: "CutoverSQLite", dependencies: ["CutoverCore", "CSQLite3"], swiftSettings: swiftSettings),
+        .target(name: "CSQLiteShim", dependencies: ["CSQLite3"]),
+        .target(name: "CutoverSQLite", dependencies: ["CutoverCore", "CSQLite3", "CSQLiteShim"], swiftSettings: swiftSettings),
         .target(name: "CutoverPostgres", dependencies: ["CutoverCore", "CLibPQ"], swiftSettings: swiftSettings),
         .target(name: "CutoverSnowflake", dependencies: ["CutoverCore"], swiftSettings: swiftSettings),
         .target(

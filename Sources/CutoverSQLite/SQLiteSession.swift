@@ -1,4 +1,5 @@
 import CSQLite3
+import CSQLiteShim
 import CutoverCore
 import Foundation
 
@@ -30,6 +31,7 @@ public final class SQLiteSession {
         }
         handle = db
         sqlite3_busy_timeout(db, 30_000)
+        _ = cutover_sqlite_strict_identifiers(db)
         // A file that is not a database only fails on first read: find out now.
         do {
             try execute("SELECT count(*) FROM sqlite_master")

@@ -173,6 +173,9 @@ public struct StoredRule: Sendable, Codable, Hashable {
 
 /// Where Cutover keeps its records: runs, per-table results and logs.
 public protocol MetadataStore: Sendable {
+    /// The latest results for one table (or rule) across runs, newest first.
+    func tableHistory(table: String, limit: Int) async throws -> [RunTableRecord]
+
     // MARK: Rulebook
     /// Stores rules not stored yet (by content hash); returns how many were new.
     @discardableResult

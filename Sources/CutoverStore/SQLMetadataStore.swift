@@ -110,6 +110,19 @@ public final class SQLMetadataStore: MetadataStore, @unchecked Sendable {
         }
     }
 
+    public func tableHistory(table: String, limit: Int) async throws -> [RunTableRecord] {
+        try await run { db in
+            try db.execute("""
+                SELECT t.run_id, t.table_name, t.status, t.source_rows, t.target_rows, t.bytes, r.started_at, t.finished_at, t.message, NULL
+                FROM run_tables t JOIN runs r ON r.id = t.run_id WHERE t.table_name = ? ORDER BY r.started_at DESC LIMIT ?
+                """, [table, String(limit)]).map { row in
+                RunTableRecord(runID: row[0] ?? "", table: row[1] ?? "", status: row[2] ?? "", sourceRows: row[3].flatMap { Int64($0) },
+                               targetRows: row[4].flatMap { Int64($0) }, bytes: row[5].flatMap { Int64($0) }, startedAt: row[6],
+                               finishedAt: row[7], message: row[8], details: nil)
+            }
+        }
+    }
+
     public func logs(runID: String) async throws -> [LogEntry] {
         try await run { db in
             try db.execute("SELECT at, level, run_id, table_name, event, message, fields FROM logs WHERE run_id = ? ORDER BY id", [runID]).map { row in

@@ -456,6 +456,35 @@ struct RulesCommand: AsyncParsableCommand {
     }
 }
 
+struct ReportCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "report",
+        abstract: "Write a run's results as JSON, Markdown, JUnit XML and a self-contained HTML page.",
+        discussion: """
+            Works for any run in the metadata store (migrate, validate, diff, rules). Each table or rule shows its \
+            status, row counts, message and its results in earlier runs. Exits 1 when the run has failures, so a CI \
+            job can publish report.junit.xml and fail on the same command.
+
+            Example: cutover report 20261123-091502-3fa9 --out reports/
+            """)
+    @OptionGroup var global: GlobalOptions
+    @Argument(help: "Run id (see `cutover runs list`); default: the latest run.") var id: String?
+    @Option(name: .long, help: "Directory for the report files (default: the run's artifacts directory).") var out: String?
+
+    func run() async throws {
+        let store = try await global.openStore(try global.loadConfig())
+        let latest = id == nil ? try await store.runs(limit: 1).first?.id : nil
+        guard let runID = id ?? latest else {
+            throw CutoverError(.usage, "the store has no runs yet", hint: "run `cutover demo` first")
+        }
+        let report = try await RunReport.build(runID: runID, store: store)
+        let directory = out ?? report.run.artifactsDir ?? "."
+        for path in try report.write(to: directory) { Terminal.say("wrote \(path)") }
+        Terminal.say("\(report.entries.count - report.failed) of \(report.entries.count) passed")
+        if report.failed > 0 { throw ExitCode.failure }
+    }
+}
+
 struct RunsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "runs",

@@ -70,3 +70,15 @@ import Testing
         }
     }
 }
+
+@Suite struct SQLiteIdentifierTests {
+    /// SQLite would read `"missing"` as the string 'missing'; Cutover's sessions make it an error.
+    @Test func aQuotedNameThatIsNoColumnIsAnErrorNotAString() async throws {
+        try await TestEnvironment.withTemporaryDirectory { dir in
+            let session = try SQLiteSession(path: dir + "/t.db", create: true)
+            try session.executeScript("CREATE TABLE t (a INTEGER); INSERT INTO t VALUES (1);")
+            #expect(throws: CutoverError.self) { try session.execute("SELECT \"missing\" FROM t") }
+            #expect(try session.execute("SELECT \"a\" FROM t").rows == [[.int(1)]])
+        }
+    }
+}

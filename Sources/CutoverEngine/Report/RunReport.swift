@@ -1,0 +1,131 @@
+import CutoverCore
+import CutoverStore
+import Foundation
+
+/// A run's results as reports: JSON, Markdown, JUnit XML (for CI systems) and one self-contained
+/// HTML page with an SVG chart. Built from the metadata store, so any past run can be reported.
+public struct RunReport: Sendable, Codable {
+    public struct Entry: Sendable, Codable {
+        public var name: String
+        public var status: String
+        public var sourceRows: Int64?
+        public var targetRows: Int64?
+        public var message: String
+        /// Earlier results of the same table or rule, newest first (this run excluded).
+        public var history: [String]
+    }
+
+    public var run: RunRecord
+    public var generatedAt: String
+    public var entries: [Entry]
+
+    public var failed: Int { entries.filter { $0.status == "failed" }.count }
+
+    public static func build(runID: String, store: any MetadataStore, historyDepth: Int = 10) async throws -> RunReport {
+        guard let run = try await store.run(id: runID) else {
+            throw CutoverError(.usage, "no run with id \(runID)", hint: "`cutover runs list` shows the ids")
+        }
+        var entries: [Entry] = []
+        for table in try await store.tables(runID: runID) {
+            let history = try await store.tableHistory(table: table.table, limit: historyDepth + 1).filter { $0.runID != runID }
+            entries.append(Entry(name: table.table, status: table.status, sourceRows: table.sourceRows, targetRows: table.targetRows,
+                                 message: table.message ?? "", history: history.prefix(historyDepth).map(\.status)))
+        }
+        return RunReport(run: run, generatedAt: ISOTime.now(), entries: entries)
+    }
+
+    public var markdown: String {
+        var text = "# Cutover report — run \(run.id)\n\n- kind: \(run.kind)\n- status: **\(run.status)**\n"
+        if let source = run.source { text += "- source: \(source)\n" }
+        if let target = run.target { text += "- target: \(target)\n" }
+        text += "- started: \(run.startedAt)\n\n| | name | status | source rows | target rows | message | history (newest first) |\n|---|---|---|---:|---:|---|---|\n"
+        for e in entries {
+            text += "| \(Self.mark(e.status)) | \(e.name) | \(e.status) | \(e.sourceRows.map(Format.count) ?? "") | \(e.targetRows.map(Format.count) ?? "") | "
+                + e.message.replacingOccurrences(of: "|", with: "\\|") + " | " + e.history.map(Self.mark).joined() + " |\n"
+        }
+        return Redaction.redact(text)
+    }
+
+    public var junit: String {
+        var xml = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+        xml += "<testsuites name=\"cutover\" tests=\"\(entries.count)\" failures=\"\(failed)\">\n"
+        xml += "  <testsuite name=\"\(Self.xml(run.kind)) \(Self.xml(run.id))\" tests=\"\(entries.count)\" failures=\"\(failed)\" timestamp=\"\(Self.xml(run.startedAt))\">\n"
+        for e in entries {
+            xml += "    <testcase classname=\"cutover.\(Self.xml(run.kind))\" name=\"\(Self.xml(e.name))\">"
+            if e.status == "failed" {
+                xml += "<failure message=\"\(Self.xml(e.message))\">\(Self.xml(e.message))</failure>"
+            } else if e.status == "warning" {
+                xml += "<system-out>warning: \(Self.xml(e.message))</system-out>"
+            }
+            xml += "</testcase>\n"
+        }
+        return Redaction.redact(xml + "  </testsuite>\n</testsuites>\n")
+    }
+
+    /// One page, no external files or scripts: inline CSS and an SVG bar chart of rows per table.
+    public var html: String {
+        let maxRows = max(1, entries.map { max($0.sourceRows ?? 0, $0.targetRows ?? 0) }.max() ?? 1)
+        let barHeight = 22, labelWidth = 220, chartWidth = 520
+        var svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(labelWidth + chartWidth + 90)\" height=\"\(entries.count * barHeight * 2 + 30)\" role=\"img\" aria-label=\"rows per table\">"
+        for (i, e) in entries.enumerated() {
+            let y = i * barHeight * 2 + 10
+            svg += "<text x=\"0\" y=\"\(y + 15)\" font-size=\"13\">\(Self.xml(e.name))</text>"
+            for (j, value) in [e.sourceRows ?? 0, e.targetRows ?? 0].enumerated() {
+                let width = Int(Double(value) / Double(maxRows) * Double(chartWidth))
+                let color = j == 0 ? "#7aa6d8" : (e.status == "failed" ? "#d9534f" : "#5cb85c")
+                svg += "<rect x=\"\(labelWidth)\" y=\"\(y + j * (barHeight - 4))\" width=\"\(max(width, 1))\" height=\"\(barHeight - 6)\" fill=\"\(color)\"/>"
+                svg += "<text x=\"\(labelWidth + max(width, 1) + 6)\" y=\"\(y + j * (barHeight - 4) + 12)\" font-size=\"11\">\(Format.count(value))</text>"
+            }
+        }
+        svg += "</svg>"
+        var rows = ""
+        for e in entries {
+            rows += "<tr class=\"\(Self.xml(e.status))\"><td>\(Self.mark(e.status))</td><td>\(Self.xml(e.name))</td><td>\(Self.xml(e.status))</td>"
+                + "<td class=\"n\">\(e.sourceRows.map(Format.count) ?? "")</td><td class=\"n\">\(e.targetRows.map(Format.count) ?? "")</td>"
+                + "<td>\(Self.xml(e.message))</td><td>\(e.history.map(Self.mark).joined())</td></tr>"
+        }
+        let page = """
+            <!doctype html><html lang="en"><head><meta charset="utf-8"><title>Cutover report \(Self.xml(run.id))</title>
+            <style>body{font:14px system-ui,sans-serif;margin:2rem;color:#222}table{border-collapse:collapse;margin:1rem 0}
+            td,th{border-bottom:1px solid #ddd;padding:.35rem .6rem;text-align:left}td.n{text-align:right}
+            tr.failed td{background:#fbeaea}tr.warning td{background:#fff6e0}.status{font-weight:600}
+            .legend span{display:inline-block;width:12px;height:12px;margin:0 .3rem 0 1rem;vertical-align:middle}</style></head>
+            <body><h1>Cutover report — run \(Self.xml(run.id))</h1>
+            <p class="status">\(Self.xml(run.kind)): \(Self.xml(run.status)) · \(entries.count - failed) of \(entries.count) passed · started \(Self.xml(run.startedAt))</p>
+            <p>source: \(Self.xml(run.source ?? "-")) → target: \(Self.xml(run.target ?? "-"))</p>
+            <h2>Rows per table</h2><p class="legend"><span style="background:#7aa6d8"></span>source<span style="background:#5cb85c"></span>target
+            <span style="background:#d9534f"></span>target (failed)</p>\(svg)
+            <h2>Results</h2><table><tr><th></th><th>name</th><th>status</th><th>source rows</th><th>target rows</th><th>message</th><th>history</th></tr>\(rows)</table>
+            <p>Generated \(Self.xml(generatedAt)) by Cutover.</p></body></html>
+            """
+        return Redaction.redact(page)
+    }
+
+    /// Writes report.json, report.md, report.junit.xml and report.html; returns the paths.
+    public func write(to directory: String) throws -> [String] {
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        let files = [("report.json", Redaction.redact(String(decoding: try encoder.encode(self), as: UTF8.self))),
+                     ("report.md", markdown), ("report.junit.xml", junit), ("report.html", html)]
+        return try files.map { name, content in
+            let path = (directory as NSString).appendingPathComponent(name)
+            try content.write(toFile: path, atomically: true, encoding: .utf8)
+            return path
+        }
+    }
+
+    static func mark(_ status: String) -> String {
+        switch status {
+        case "passed", "moved", "succeeded": "✓"
+        case "warning": "!"
+        case "failed": "✗"
+        default: "·"
+        }
+    }
+
+    static func xml(_ text: String) -> String {
+        text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
+            .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
+    }
+}

@@ -1,0 +1,34 @@
+import CutoverCore
+import CutoverTesting
+import Foundation
+import Testing
+
+@Suite struct ReportTests {
+    @Test func reportWritesAllFormatsWithHistoryAndFailsOnFailures() async throws {
+        try await TestEnvironment.withTemporaryDirectory { dir in
+            #expect(try await CLI.run(["demo"], in: dir).status == 0)
+            #expect(try await CLI.run(["demo"], in: dir).status == 0)
+            let ok = try await CLI.run(["report", "--out", "rep"], in: dir)
+            #expect(ok.status == 0, "\(ok.output)")
+            for file in ["report.json", "report.md", "report.junit.xml", "report.html"] {
+                #expect(FileManager.default.fileExists(atPath: "\(dir)/rep/\(file)"))
+            }
+            let markdown = try String(contentsOfFile: dir + "/rep/report.md", encoding: .utf8)
+            #expect(markdown.contains("| ✓ | sample_data | passed | 500 | 500 | 500 rows identical | ✓ |"))
+            let html = try String(contentsOfFile: dir + "/rep/report.html", encoding: .utf8)
+            #expect(html.contains("<svg") && !html.contains("<script") && !html.contains("src=\"http"))
+
+            // A failing validation: JUnit carries the failure, the command exits 1.
+            try CLI.sqliteFile(dir + "/other.db", "CREATE TABLE sample_data (id INTEGER PRIMARY KEY, name VARCHAR(100) NOT NULL);")
+            let validate = try await CLI.run(["validate", "--source", "sqlite:.cutover/demo/source.db", "--target", "sqlite:other.db", "--tables", "sample_data"], in: dir)
+            #expect(validate.status == 1)
+            let failing = try await CLI.run(["report", "--out", "rep2"], in: dir)
+            #expect(failing.status == 1)
+            let junit = try String(contentsOfFile: dir + "/rep2/report.junit.xml", encoding: .utf8)
+            #expect(junit.contains("failures=\"1\""))
+            #expect(junit.contains("<testcase classname=\"cutover.validate\" name=\"sample_data\"><failure message=\"SQLite: no such column: category"))
+            let badID = try await CLI.run(["report", "nope"], in: dir)
+            #expect(badID.status == 2)
+        }
+    }
+}
