@@ -327,15 +327,26 @@ struct DiffCommand: AsyncParsableCommand {
     @Option(name: .long, help: "SCHEMA.TABLE at the source, optionally =SCHEMA.TABLE at the target.") var table: String
     @Option(name: .long, help: "Comma-separated key columns (default: the primary key).") var key: String?
     @Option(name: .long, help: "Comma-separated columns to compare (default: all).") var columns: String?
+    @Option(name: .long, help: ArgumentHelp(
+        "COLUMN=RULE: what may differ and still be equal (repeatable; COLUMN * for all).",
+        discussion: "RULE: a number (absolute epsilon), s / ms / us or digits=N (timestamp precision), empty-null, case; combine with +."))
+    var tolerance: [String] = []
+    @Flag(name: .long, help: "Count differences a tolerance hid as changed rows (they are reported either way).") var strict = false
     @Option(name: .long, help: "text or json.") var format: OutputFormat = .text
     @Option(name: .long, help: "Directory for run artifacts.") var out: String?
 
     func run() async throws {
         let config = try global.loadConfig()
+        var tolerances = Tolerances(strict: strict)
+        for item in tolerance {
+            let pieces = item.split(separator: "=", maxSplits: 1).map(String.init)
+            guard pieces.count == 2 else { throw CutoverError(.usage, "--tolerance \(item) is not COLUMN=RULE", hint: "e.g. --tolerance amount=0.01") }
+            tolerances.columns[pieces[0]] = try ColumnTolerance(parsing: pieces[1])
+        }
         let parts = table.split(separator: "=", maxSplits: 1).map(String.init)
         func list(_ text: String?) -> [String]? { text.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } } }
         let request = Jobs.DiffRequest(table: TableRef(parsing: parts[0]), targetTable: parts.count > 1 ? TableRef(parsing: parts[1]) : nil,
-                                       key: list(key), columns: list(columns))
+                                       key: list(key), columns: list(columns), tolerances: tolerances)
         let result = try await global.jobs(config, artifactsRoot: out).diff(
             source: try config.resolveConnection(source), target: try config.resolveConnection(target), request, config: config)
         switch format {
@@ -353,6 +364,9 @@ struct DiffCommand: AsyncParsableCommand {
                 if let sql = row.sourceSQL { Terminal.say("  source: \(sql)") }
                 if let sql = row.targetSQL { Terminal.say("  target: \(sql)") }
             }
+            for row in result.toleratedRows {
+                Terminal.say("tolerated \(row.key): " + row.hiddenBy.keys.sorted().map { "\($0) \(row.source[$0]!) ≈ \(row.target[$0]!) (\(row.hiddenBy[$0]!))" }.joined(separator: ", "))
+            }
             let shown = result.missingKeys.count + result.extraKeys.count + result.changedRows.count
             if shown < result.missing + result.extra + result.changed {
                 Terminal.say("(showing at most \(result.sampleLimit) of each kind)")
@@ -364,7 +378,7 @@ struct DiffCommand: AsyncParsableCommand {
 
 /// The JSON `cutover diff --format json` prints.
 struct DiffDocument: Encodable {
-    struct Counts: Encodable { var missing: Int64; var extra: Int64; var changed: Int64; var sourceRows: Int64; var targetRows: Int64 }
+    struct Counts: Encodable { var missing: Int64; var extra: Int64; var changed: Int64; var tolerated: Int64; var sourceRows: Int64; var targetRows: Int64 }
     var table: String
     var target: String
     var identical: Bool
@@ -374,13 +388,15 @@ struct DiffDocument: Encodable {
     var missing: [String]
     var extra: [String]
     var changed: [TableComparison.ChangedRow]
+    var tolerated: [TableComparison.ToleratedRow]
 
     init(_ c: TableComparison) {
+        tolerated = c.toleratedRows
         table = c.table
         target = c.target
         identical = c.passed
         method = c.method
-        counts = Counts(missing: c.missing, extra: c.extra, changed: c.changed, sourceRows: c.sourceRows, targetRows: c.targetRows)
+        counts = Counts(missing: c.missing, extra: c.extra, changed: c.changed, tolerated: c.tolerated, sourceRows: c.sourceRows, targetRows: c.targetRows)
         sampleLimit = c.sampleLimit
         missing = c.missingKeys
         extra = c.extraKeys

@@ -53,3 +53,29 @@ import Testing
         }
     }
 }
+
+@Suite struct DiffToleranceTests {
+    @Test func tolerancesHideWhatTheyNameAndStrictCountsIt() async throws {
+        try await TestEnvironment.withTemporaryDirectory { dir in
+            let schema = "CREATE TABLE m (id INTEGER PRIMARY KEY, v REAL, note TEXT, at TIMESTAMP);"
+            try CLI.sqliteFile(dir + "/a.db", schema + "INSERT INTO m VALUES (1, 1.000, '', '2024-01-01 00:00:00.123456'), (2, 5, 'x', NULL);")
+            try CLI.sqliteFile(dir + "/b.db", schema + "INSERT INTO m VALUES (1, 1.004, NULL, '2024-01-01 00:00:00.123999'), (2, 5, 'x', NULL);")
+            let base = ["diff", "--source", "sqlite:a.db", "--target", "sqlite:b.db", "--table", "m"]
+            let exact = try await CLI.run(base, in: dir)
+            #expect(exact.status == 1)
+            #expect(exact.stdout.contains("changed id=1"))
+            let tolerant = try await CLI.run(base + ["--tolerance", "v=0.01", "--tolerance", "note=empty-null", "--tolerance", "at=ms"], in: dir)
+            #expect(tolerant.status == 0, "\(tolerant.output)")
+            #expect(tolerant.stdout.contains("1 row(s) differ only within tolerances"))
+            #expect(tolerant.stdout.contains("tolerated id=1:"))
+            #expect(tolerant.stdout.contains("(epsilon 0.01)") && tolerant.stdout.contains("(empty-null)") && tolerant.stdout.contains("(3 fraction digits)"))
+            let strict = try await CLI.run(base + ["--tolerance", "v=0.01", "--tolerance", "note=empty-null", "--tolerance", "at=ms", "--strict"], in: dir)
+            #expect(strict.status == 1)
+            #expect(strict.stdout.contains("counted as changed: --strict"))
+            let partial = try await CLI.run(base + ["--tolerance", "v=0.01"], in: dir)
+            #expect(partial.status == 1)  // note and at still differ
+            let bad = try await CLI.run(base + ["--tolerance", "nope=0.1"], in: dir)
+            #expect(bad.status == 2 && bad.stderr.contains("nope"))
+        }
+    }
+}

@@ -200,7 +200,9 @@ public struct Jobs: Sendable {
         public var key: [String]?
         /// Compare only these source columns (the key is always included).
         public var columns: [String]?
-        public init(table: TableRef, targetTable: TableRef? = nil, key: [String]? = nil, columns: [String]? = nil) {
+        public var tolerances: Tolerances
+        public init(table: TableRef, targetTable: TableRef? = nil, key: [String]? = nil, columns: [String]? = nil, tolerances: Tolerances = Tolerances()) {
+            self.tolerances = tolerances
             self.table = table
             self.targetTable = targetTable
             self.key = key
@@ -230,7 +232,10 @@ public struct Jobs: Sendable {
                 let keep = Set(columns + (tablePlan.key ?? []))
                 tablePlan.columns = tablePlan.columns.filter { keep.contains($0.column) }
             }
-            let comparison = try await TableComparer(source: source, target: target).compare(tablePlan, table)
+            for column in request.tolerances.columns.keys where column != "*" && table.column(named: column) == nil {
+                throw CutoverError(.usage, "tolerance names column \(column), which \(table.ref) does not have")
+            }
+            let comparison = try await TableComparer(source: source, target: target, tolerances: request.tolerances).compare(tablePlan, table)
             try recorder.writeArtifact("diff_\(table.ref.name).json", String(decoding: try JSONEncoder.pretty.encode(comparison), as: UTF8.self))
             try await recorder.recordTable(RunTableRecord(runID: recorder.runID, table: table.ref.description, status: comparison.status,
                                                           sourceRows: comparison.sourceRows, targetRows: comparison.targetRows, message: comparison.message))

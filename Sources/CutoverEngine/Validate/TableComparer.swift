@@ -27,6 +27,9 @@ public struct TableComparison: Sendable, Codable {
     public var missingKeys: [String]
     public var extraKeys: [String]
     public var changedRows: [ChangedRow]
+    /// Rows that differ exactly but are equal under the tolerances, and which rule hid them.
+    public var tolerated: Int64 = 0
+    public var toleratedRows: [ToleratedRow] = []
     public var sampleLimit: Int
     public var sourceFingerprint: String
     public var targetFingerprint: String
@@ -34,6 +37,14 @@ public struct TableComparison: Sendable, Codable {
     public var message: String
 
     public var passed: Bool { status == "passed" }
+
+    public struct ToleratedRow: Sendable, Codable {
+        public var key: String
+        /// Column → the tolerance that hid its difference.
+        public var hiddenBy: [String: String]
+        public var source: [String: String]
+        public var target: [String: String]
+    }
 }
 
 /// Compares a source table with its target row by row: both sides are read sorted by the key (in
@@ -45,10 +56,12 @@ public struct TableComparer: Sendable {
     public let source: any Connector
     public let target: any Connector
     public var batchSize = 10_000
+    public var tolerances: Tolerances
 
-    public init(source: any Connector, target: any Connector) {
+    public init(source: any Connector, target: any Connector, tolerances: Tolerances = Tolerances()) {
         self.source = source
         self.target = target
+        self.tolerances = tolerances
     }
 
     public func compare(_ tablePlan: TablePlan, _ table: Table) async throws -> TableComparison {
@@ -95,12 +108,22 @@ public struct TableComparer: Sendable {
                 b = try await right.next()
             } else {
                 if a!.digest != b!.digest {
-                    result.changed += 1
-                    if result.changedRows.count < Self.sampleLimit {
-                        var changed = Self.difference(a!, b!, keyIndexes, sourceColumns)
-                        changed.sourceSQL = Self.fetchSQL(source.dialect, tablePlan.source, keyIndexes.map { (sourceColumns[$0], a!.values[$0]) })
-                        changed.targetSQL = Self.fetchSQL(target.dialect, tablePlan.target, keyIndexes.map { (targetColumns[$0], a!.values[$0]) })
-                        result.changedRows.append(changed)
+                    let hidden = toleratedDifferences(a!, b!, sourceColumns)
+                    if let hidden {
+                        result.tolerated += 1
+                        if result.toleratedRows.count < Self.sampleLimit {
+                            let diff = Self.difference(a!, b!, keyIndexes, sourceColumns)
+                            result.toleratedRows.append(.init(key: diff.key, hiddenBy: hidden, source: diff.source, target: diff.target))
+                        }
+                    }
+                    if hidden == nil || tolerances.strict {
+                        result.changed += 1
+                        if result.changedRows.count < Self.sampleLimit {
+                            var changed = Self.difference(a!, b!, keyIndexes, sourceColumns)
+                            changed.sourceSQL = Self.fetchSQL(source.dialect, tablePlan.source, keyIndexes.map { (sourceColumns[$0], a!.values[$0]) })
+                            changed.targetSQL = Self.fetchSQL(target.dialect, tablePlan.target, keyIndexes.map { (targetColumns[$0], a!.values[$0]) })
+                            result.changedRows.append(changed)
+                        }
                     }
                 }
                 a = try await left.next()
@@ -117,6 +140,9 @@ public struct TableComparer: Sendable {
             result.message = differs
                 ? "\(result.missing) missing, \(result.extra) extra, \(result.changed) changed of \(Format.count(result.sourceRows)) source rows"
                 : "\(Format.count(result.sourceRows)) rows identical"
+            if result.tolerated > 0 {
+                result.message += "; \(result.tolerated) row(s) differ only within tolerances" + (tolerances.strict ? " (counted as changed: --strict)" : "")
+            }
         } else {
             result.message = differs
                 ? "contents differ (\(Format.count(result.sourceRows)) source rows, \(Format.count(result.targetRows)) target rows); without a key the differing rows cannot be listed"
@@ -139,6 +165,20 @@ public struct TableComparer: Sendable {
             return x.utf8.lexicographicallyPrecedes(y.utf8) ? -1 : 1
         }
         return 0
+    }
+
+    /// When every differing column is equal under its tolerance: column → the rule that hid it.
+    /// nil when some difference is real.
+    func toleratedDifferences(_ a: CanonicalRow, _ b: CanonicalRow, _ columns: [Column]) -> [String: String]? {
+        guard !tolerances.columns.isEmpty else { return nil }
+        var hidden: [String: String] = [:]
+        for index in columns.indices where a.values[index] != b.values[index] {
+            guard let rule = tolerances.forColumn(columns[index].name)?.hides(a.values[index], b.values[index], type: columns[index].canonical) else {
+                return nil
+            }
+            hidden[columns[index].name] = rule
+        }
+        return hidden
     }
 
     /// `SELECT * … WHERE key = …` for one row, in a side's dialect.
