@@ -383,6 +383,7 @@ struct DiffDocument: Encodable {
     var target: String
     var identical: Bool
     var method: String
+    var consistency: String
     var counts: Counts
     var sampleLimit: Int
     var missing: [String]
@@ -396,6 +397,7 @@ struct DiffDocument: Encodable {
         target = c.target
         identical = c.passed
         method = c.method
+        consistency = c.consistency
         counts = Counts(missing: c.missing, extra: c.extra, changed: c.changed, tolerated: c.tolerated, sourceRows: c.sourceRows, targetRows: c.targetRows)
         sampleLimit = c.sampleLimit
         missing = c.missingKeys

@@ -32,6 +32,7 @@ import Testing
             #expect((row["target"] as? [String: String])?["amount"] == "9")
             #expect(row["targetSQL"] as? String == "SELECT * FROM \"t_copy\" WHERE \"a\" = 4 AND \"b\" = 'é'")
             #expect(json["sampleLimit"] as? Int == 20)
+            #expect((json["consistency"] as? String)?.contains("snapshot per side") == true)
         }
     }
 

@@ -35,6 +35,8 @@ public struct TableComparison: Sendable, Codable {
     public var targetFingerprint: String
     public var seconds: Double
     public var message: String
+    /// At what point each side was read.
+    public var consistency: String = TableComparer.consistency
 
     public var passed: Bool { status == "passed" }
 
@@ -53,6 +55,9 @@ public struct TableComparison: Sendable, Codable {
 /// key are compared as multisets by fingerprint.
 public struct TableComparer: Sendable {
     public static let sampleLimit = 20
+    /// Each side is read by one statement (PostgreSQL `COPY (SELECT …)`, one SQLite `SELECT`), which
+    /// sees one snapshot of that database; the two sides are not synchronised with each other.
+    public static let consistency = "each side read by a single statement: a consistent snapshot per side, taken when its read started"
     public let source: any Connector
     public let target: any Connector
     public var batchSize = 10_000
