@@ -286,13 +286,18 @@ struct ValidateCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Target URL or connection name.") var target: String
     @Option(name: .long, help: "The target schema the tables were migrated into.") var targetSchema: String?
     @OptionGroup var scope: ScopeOptions
+    @Option(name: .long, help: ArgumentHelp(
+        "[TABLE.]COLUMN=RULE: what may differ and still be equal (repeatable; * for every column).",
+        discussion: "RULE: a number (absolute epsilon), s / ms / us or digits=N (timestamp precision), empty-null, case; combine with +."))
+    var tolerance: [String] = []
+    @Flag(name: .long, help: "Count differences a tolerance hid as changed rows (they are reported either way).") var strict = false
     @Option(name: .long, help: "Directory for run artifacts.") var out: String?
 
     func run() async throws {
         let config = try global.loadConfig()
         let (report, path) = try await global.jobs(config, artifactsRoot: out).validate(
             source: try config.resolveConnection(source), target: try config.resolveConnection(target), scope: scope.scope, config: config,
-            targetSchema: targetSchema)
+            targetSchema: targetSchema, tolerances: try Tolerances.parse(tolerance, strict: strict))
         Terminal.say("\(report.passed) passed, \(report.failed) failed — results: \(path)")
         for table in report.tables where !table.passed {
             if !table.missingKeys.isEmpty { Terminal.say("  \(table.table) missing: " + table.missingKeys.joined(separator: "; ")) }
@@ -337,12 +342,7 @@ struct DiffCommand: AsyncParsableCommand {
 
     func run() async throws {
         let config = try global.loadConfig()
-        var tolerances = Tolerances(strict: strict)
-        for item in tolerance {
-            let pieces = item.split(separator: "=", maxSplits: 1).map(String.init)
-            guard pieces.count == 2 else { throw CutoverError(.usage, "--tolerance \(item) is not COLUMN=RULE", hint: "e.g. --tolerance amount=0.01") }
-            tolerances.columns[pieces[0]] = try ColumnTolerance(parsing: pieces[1])
-        }
+        let tolerances = try Tolerances.parse(tolerance, strict: strict)
         let parts = table.split(separator: "=", maxSplits: 1).map(String.init)
         func list(_ text: String?) -> [String]? { text.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } } }
         let request = Jobs.DiffRequest(table: TableRef(parsing: parts[0]), targetTable: parts.count > 1 ? TableRef(parsing: parts[1]) : nil,

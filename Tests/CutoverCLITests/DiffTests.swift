@@ -80,3 +80,19 @@ import Testing
         }
     }
 }
+
+@Suite struct ValidateToleranceTests {
+    @Test func validateAcceptsPerTableTolerances() async throws {
+        try await TestEnvironment.withTemporaryDirectory { dir in
+            let schema = "CREATE TABLE m (id INTEGER PRIMARY KEY, v REAL);"
+            try CLI.sqliteFile(dir + "/a.db", schema + "INSERT INTO m VALUES (1, 1.000), (2, 2);")
+            try CLI.sqliteFile(dir + "/b.db", schema + "INSERT INTO m VALUES (1, 1.004), (2, 2);")
+            let base = ["validate", "--source", "sqlite:a.db", "--target", "sqlite:b.db"]
+            #expect(try await CLI.run(base, in: dir).status == 1)
+            let tolerant = try await CLI.run(base + ["--tolerance", "m.v=0.01"], in: dir)
+            #expect(tolerant.status == 0, "\(tolerant.output)")
+            #expect(try await CLI.run(base + ["--tolerance", "m.v=0.01", "--strict"], in: dir).status == 1)
+            #expect(try await CLI.run(base + ["--tolerance", "other.v=0.01"], in: dir).status == 1)
+        }
+    }
+}

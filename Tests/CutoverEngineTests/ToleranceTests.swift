@@ -20,3 +20,17 @@ import Testing
         #expect(throws: CutoverError.self) { try ColumnTolerance(parsing: "roughly") }
     }
 }
+
+@Suite struct ToleranceScopeTests {
+    @Test func qualifiedKeysApplyToTheirTableOnlyAndWinOverPlainOnes() throws {
+        let all = try Tolerances.parse(["amount=0.5", "orders.amount=0.01", "public.items.note=case", "*=empty-null"], strict: false)
+        let orders = all.forTable(TableRef(schema: "public", name: "orders"))
+        #expect(orders.columns["amount"]?.epsilon == 0.01)
+        #expect(orders.columns["note"] == nil)
+        #expect(orders.columns["*"]?.emptyEqualsNull == true)
+        let items = all.forTable(TableRef(schema: "public", name: "items"))
+        #expect(items.columns["amount"]?.epsilon == 0.5)
+        #expect(items.columns["note"]?.ignoreCase == true)
+        #expect(throws: CutoverError.self) { try Tolerances.parse(["amount"], strict: false) }
+    }
+}

@@ -256,7 +256,7 @@ public struct Jobs: Sendable {
 
     /// Compares every table of the source with the target without moving anything.
     public func validate(source sourceURL: ConnectionURL, target targetURL: ConnectionURL, scope: Scope, config: CutoverConfig,
-                         targetSchema: String? = nil) async throws -> (ValidationReport, String) {
+                         targetSchema: String? = nil, tolerances: Tolerances = Tolerances()) async throws -> (ValidationReport, String) {
         let recorder = try await RunRecorder(store: store, kind: "validate", source: sourceURL, target: targetURL, artifactsRoot: artifactsRoot, echo: say)
         do {
             let source = try await Connectors.connect(sourceURL, role: .source)
@@ -264,7 +264,7 @@ public struct Jobs: Sendable {
             let catalog = try await source.catalog(scope)
             let plan = try Planner(targetEngine: targetURL.engine, overrides: config.overrides, targetSchema: targetSchema)
                 .plan(catalog, source: sourceURL, tables: config.tables)
-            let report = await Validator(source: source, target: target).run(plan: plan, catalog: catalog, recorder: recorder)
+            let report = await Validator(source: source, target: target, tolerances: tolerances).run(plan: plan, catalog: catalog, recorder: recorder)
             let path = try recorder.writeArtifact("validation_results.json", String(decoding: try JSONEncoder.pretty.encode(report), as: UTF8.self))
             try await recorder.finish(status: report.allPassed ? "succeeded" : "failed", summary: "\(report.passed) passed, \(report.failed) failed")
             return (report, path)

@@ -73,4 +73,28 @@ public struct Tolerances: Sendable, Hashable, Codable {
     }
 
     func forColumn(_ name: String) -> ColumnTolerance? { columns[name] ?? columns["*"] }
+
+    /// The tolerances that apply to one table, from keys `schema.table.column`, `table.column`,
+    /// `column` or `*` (a qualified key wins over a plain one).
+    public func forTable(_ table: TableRef) -> Tolerances {
+        var result = Tolerances(strict: strict)
+        for (key, tolerance) in columns where !key.contains(".") { result.columns[key] = tolerance }
+        for (key, tolerance) in columns {
+            guard let dot = key.lastIndex(of: ".") else { continue }
+            let owner = String(key[..<dot])
+            if owner == table.name || owner == table.description { result.columns[String(key[key.index(after: dot)...])] = tolerance }
+        }
+        return result
+    }
+
+    /// `COLUMN=RULE` items as given on the command line.
+    public static func parse(_ items: [String], strict: Bool) throws -> Tolerances {
+        var tolerances = Tolerances(strict: strict)
+        for item in items {
+            let pieces = item.split(separator: "=", maxSplits: 1).map(String.init)
+            guard pieces.count == 2 else { throw CutoverError(.usage, "--tolerance \(item) is not COLUMN=RULE", hint: "e.g. --tolerance amount=0.01") }
+            tolerances.columns[pieces[0]] = try ColumnTolerance(parsing: pieces[1])
+        }
+        return tolerances
+    }
 }

@@ -19,10 +19,12 @@ public struct ValidationReport: Sendable, Codable {
 public struct Validator: Sendable {
     public let source: any Connector
     public let target: any Connector
+    public var tolerances: Tolerances
 
-    public init(source: any Connector, target: any Connector) {
+    public init(source: any Connector, target: any Connector, tolerances: Tolerances = Tolerances()) {
         self.source = source
         self.target = target
+        self.tolerances = tolerances
     }
 
     public func run(plan: MigrationPlan, catalog: Catalog, recorder: RunRecorder) async -> ValidationReport {
@@ -32,7 +34,7 @@ public struct Validator: Sendable {
             let name = tablePlan.source.description
             let comparison: TableComparison
             do {
-                comparison = try await TableComparer(source: source, target: target).compare(tablePlan, table)
+                comparison = try await TableComparer(source: source, target: target, tolerances: tolerances.forTable(table.ref)).compare(tablePlan, table)
             } catch {
                 var failed = TableComparison(table: name, target: tablePlan.target.description, status: "failed", method: "row hash merge",
                                              sourceRows: 0, targetRows: 0, missing: 0, extra: 0, changed: 0, missingKeys: [], extraKeys: [],
