@@ -291,10 +291,22 @@ struct ValidateCommand: AsyncParsableCommand {
         discussion: "RULE: a number (absolute epsilon), s / ms / us or digits=N (timestamp precision), empty-null, case; combine with +."))
     var tolerance: [String] = []
     @Flag(name: .long, help: "Count differences a tolerance hid as changed rows (they are reported either way).") var strict = false
+    @Option(name: .long, help: ArgumentHelp("Run the checks of a pipeline file instead of the row compare.",
+                                            discussion: "Checks: " + CheckRegistry.names.joined(separator: ", ")))
+    var pipeline: String?
     @Option(name: .long, help: "Directory for run artifacts.") var out: String?
 
     func run() async throws {
         let config = try global.loadConfig()
+        if let pipeline {
+            let outcome = try await global.jobs(config, artifactsRoot: out).runPipeline(
+                try Pipeline.load(path: pipeline), source: try config.resolveConnection(source), target: try config.resolveConnection(target),
+                config: config, targetSchema: targetSchema)
+            let failed = outcome.results.filter { $0.status == "failed" }.count
+            Terminal.say("\(outcome.results.count - failed) of \(outcome.results.count) steps without errors — results: \(outcome.path)")
+            if failed > 0 { throw ExitCode.failure }
+            return
+        }
         let (report, path) = try await global.jobs(config, artifactsRoot: out).validate(
             source: try config.resolveConnection(source), target: try config.resolveConnection(target), scope: scope.scope, config: config,
             targetSchema: targetSchema, tolerances: try Tolerances.parse(tolerance, strict: strict))

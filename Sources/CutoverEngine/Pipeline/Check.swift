@@ -1,0 +1,108 @@
+import CutoverCore
+import Foundation
+
+/// One step of a pipeline file, as written in YAML.
+public struct StepSpec: Decodable, Sendable, Hashable {
+    public var check: String
+    public var table: String
+    /// The target table when its name differs from the planned one.
+    public var targetTable: String?
+    public var column: String?
+    public var columns: [String]?
+    /// `source`, `target` (default for single-side checks) or `both`.
+    public var side: String?
+    /// `error` (default) or `warn`.
+    public var severity: String?
+    public var min: Double?
+    public var max: Double?
+    public var values: [String]?
+    /// Relative tolerance in percent for comparative checks (default 0).
+    public var tolerancePercent: Double?
+    public var parentTable: String?
+    public var parentColumn: String?
+    /// For `custom_sql`: a query returning one number; `{{table}}` is the side's qualified table.
+    public var sql: String?
+
+    enum CodingKeys: String, CodingKey {
+        case check, table, column, columns, side, severity, min, max, values, sql
+        case targetTable = "target_table", tolerancePercent = "tolerance_percent", parentTable = "parent_table", parentColumn = "parent_column"
+    }
+}
+
+/// What a check sees: both connectors and the planned mapping of its table.
+public struct CheckContext: Sendable {
+    public var source: any Connector
+    public var target: any Connector
+    public var plan: TablePlan
+    public var table: Table
+    public var spec: StepSpec
+
+    func connector(_ side: String) -> any Connector { side == "source" ? source : target }
+    func ref(_ side: String) -> TableRef { side == "source" ? plan.source : plan.target }
+    /// A source column's name on `side`.
+    func column(_ name: String, _ side: String) -> String {
+        side == "source" ? name : plan.columns.first { $0.column == name }?.targetColumn ?? name
+    }
+    /// The sides a single-side check runs on.
+    var sides: [String] { spec.side == "both" ? ["source", "target"] : [spec.side ?? "target"] }
+
+    /// Runs a query returning one number on `side`.
+    func number(_ side: String, _ sql: (any Dialect, String) -> String) async throws -> Double {
+        let connector = connector(side)
+        let value = try await connector.execute(sql(connector.dialect, connector.dialect.qualified(ref(side)))).rows.first?.first
+        return Double(value?.displayText ?? "") ?? 0
+    }
+
+    func requireColumn() throws -> String {
+        guard let column = spec.column else { throw CutoverError(.config, "check \(spec.check) on \(spec.table) needs `column`") }
+        guard table.column(named: column) != nil else { throw CutoverError(.config, "\(spec.table) has no column \(column)") }
+        return column
+    }
+}
+
+/// The outcome of one check.
+public struct CheckOutcome: Sendable, Codable {
+    public var passed: Bool
+    public var message: String
+    public var details: [String: String]
+
+    public init(passed: Bool, message: String, details: [String: String] = [:]) {
+        self.passed = passed
+        self.message = message
+        self.details = details
+    }
+}
+
+/// A validation check. Adding one is one type conforming to this plus its line in ``CheckRegistry``.
+public protocol ValidationCheck: Sendable {
+    /// The name pipelines use (`row_count`).
+    static var name: String { get }
+    /// schema, quality, relationship, statistics, business, time_series or comparative.
+    static var category: String { get }
+    static var summary: String { get }
+    init()
+    func run(_ context: CheckContext) async throws -> CheckOutcome
+}
+
+public enum CheckRegistry {
+    public static let all: [any ValidationCheck.Type] = [
+        TableExistsCheck.self, ColumnSetCheck.self, NullabilityCheck.self,
+        NullRateCheck.self, UniquenessCheck.self, AllowedValuesCheck.self, ValueRangeCheck.self, StringLengthCheck.self,
+        ForeignKeyOrphansCheck.self,
+        DistinctCountCheck.self,
+        DateGapsCheck.self, DuplicatePeriodsCheck.self,
+        CustomSQLCheck.self,
+        RowCountCheck.self, ColumnAggregatesCheck.self, RowDiffCheck.self,
+    ]
+
+    public static var names: [String] {
+        var names: [String] = []
+        for type in all { names.append(type.name) }
+        return names
+    }
+
+    public static func check(named name: String) throws -> any ValidationCheck.Type {
+        for type in all where type.name == name { return type }
+        throw CutoverError(.config, "unknown check '\(name)'", hint: "checks: " + names.joined(separator: ", "))
+    }
+}

@@ -1,0 +1,259 @@
+import CutoverCore
+import Foundation
+
+// MARK: Schema
+
+struct TableExistsCheck: ValidationCheck {
+    static let name = "table_exists", category = "schema", summary = "the target table exists"
+    func run(_ c: CheckContext) async throws -> CheckOutcome {
+        do {
+            let rows = try await c.target.rowCount(c.plan.target)
+            return CheckOutcome(passed: true, message: "\(c.plan.target) exists (\(Format.count(rows)) rows)")
+        } catch let error as CutoverError where error.code == .tableNotFound {
+            return CheckOutcome(passed: false, message: "\(c.plan.target) does not exist")
+        }
+    }
+}
+
+struct ColumnSetCheck: ValidationCheck {
+    static let name = "column_set", category = "schema", summary = "every planned column exists at the target, and no other"
+    func run(_ c: CheckContext) async throws -> CheckOutcome {
+        let scope = Scope(schemas: c.plan.target.schema.map { [$0] } ?? [], tables: [c.plan.target.name], exactCounts: false)
+        let columns = Set(try await c.target.catalog(scope).table(c.plan.target)?.columns.map(\.name) ?? [])
+        let planned = Set(c.plan.columns.map(\.targetColumn))
+        let missing = planned.subtracting(columns).sorted(), extra = columns.subtracting(planned).sorted()
+        let passed = missing.isEmpty && extra.isEmpty
+        return CheckOutcome(passed: passed, message: passed ? "\(planned.count) columns match"
+            : "missing: \(missing.joined(separator: ", ")); unexpected: \(extra.joined(separator: ", "))")
+    }
+}
+
+struct NullabilityCheck: ValidationCheck {
+    static let name = "nullability", category = "schema", summary = "columns NOT NULL at the source are NOT NULL at the target"
+    func run(_ c: CheckContext) async throws -> CheckOutcome {
+        let scope = Scope(schemas: c.plan.target.schema.map { [$0] } ?? [], tables: [c.plan.target.name], exactCounts: false)
+        guard let target = try await c.target.catalog(scope).table(c.plan.target) else { return CheckOutcome(passed: false, message: "no target table") }
+        let loose = c.table.columns.filter { !$0.isNullable && target.column(named: c.column($0.name, "target"))?.isNullable == true }.map(\.name)
+        return CheckOutcome(passed: loose.isEmpty, message: loose.isEmpty ? "NOT NULL kept" : "nullable at the target: " + loose.joined(separator: ", "))
+    }
+}
+
+// MARK: Data quality
+
+struct NullRateCheck: ValidationCheck {
+    static let name = "null_rate", category = "quality", summary = "share of NULLs in `column` is at most `max` (0…1)"
+    func run(_ c: CheckContext) async throws -> CheckOutcome {
+        let column = try c.requireColumn()
+        var messages: [String] = [], passed = true
+        for side in c.sides {
+            let name = c.column(column, side)
+            let total = try await c.number(side) { _, t in "SELECT count(*) FROM \(t)" }
+            let nulls = try await c.number(side) { d, t in "SELECT count(*) FROM \(t) WHERE \(d.quote(name)) IS NULL" }
+            let rate = total == 0 ? 0 : nulls / total
+            passed = passed && rate <= (c.spec.max ?? 0)
+            messages.append("\(side): \(String(format: "%.2f", rate * 100))% NULL")
+        }
+        return CheckOutcome(passed: passed, message: messages.joined(separator: "; ") + " (max \(String(format: "%.2f", (c.spec.max ?? 0) * 100))%)")
+    }
+}
+
+struct UniquenessCheck: ValidationCheck {
+    static let name = "uniqueness", category = "quality", summary = "no two rows share `columns` (or `column`)"
+    func run(_ c: CheckContext) async throws -> CheckOutcome {
+        let columns = c.spec.columns ?? c.spec.column.map { [$0] } ?? []
+        guard !columns.isEmpty else { throw CutoverError(.config, "uniqueness on \(c.spec.table) needs `columns`") }
+        var messages: [String] = [], passed = true
+        for side in c.sides {
+            let duplicates = try await c.number(side) { d, t in
+                let list = columns.map { d.quote(c.column($0, side)) }.joined(separator: ", ")
+                return "SELECT count(*) FROM (SELECT \(list) FROM \(t) GROUP BY \(list) HAVING count(*) > 1) duplicates"
+            }
+            passed = passed && duplicates == 0
+            messages.append("\(side): \(Int(duplicates)) duplicated value(s)")
+        }
+        return CheckOutcome(passed: passed, message: messages.joined(separator: "; "))
+    }
+}
+
+struct AllowedValuesCheck: ValidationCheck {
+    static let name = "allowed_values", category = "quality", summary = "`column` holds only `values` (NULL allowed)"
+    func run(_ c: CheckContext) async throws -> CheckOutcome {
+        let column = try c.requireColumn()
+        guard let values = c.spec.values, !values.isEmpty else { throw CutoverError(.config, "allowed_values on \(c.spec.table) needs `values`") }
+        var messages: [String] = [], passed = true
+        for side in c.sides {
+            let bad = try await c.number(side) { d, t in
+                "SELECT count(*) FROM \(t) WHERE \(d.quote(c.column(column, side))) NOT IN (\(values.map { d.literal($0) }.joined(separator: ", ")))"
+            }
+            passed = passed && bad == 0
+            messages.append("\(side): \(Int(bad)) row(s) outside the allowed values")
+        }
+        return CheckOutcome(passed: passed, message: messages.joined(separator: "; "))
+    }
+}
+
+struct ValueRangeCheck: ValidationCheck {
+    static let name = "value_range", category = "quality", summary = "numbers in `column` lie within `min`…`max`"
+    func run(_ c: CheckContext) async throws -> CheckOutcome {
+        let column = try c.requireColumn()
+        var messages: [String] = [], passed = true
+        for side in c.sides {
+            let bad = try await c.number(side) { d, t in
+                let q = d.quote(c.column(column, side))
+                var conditions: [String] = []
+                if let min = c.spec.min { conditions.append("\(q) < \(min)") }
+                if let max = c.spec.max { conditions.append("\(q) > \(max)") }
+                return "SELECT count(*) FROM \(t) WHERE " + (conditions.isEmpty ? "1 = 0" : conditions.joined(separator: " OR "))
+            }
+            passed = passed && bad == 0
+            messages.append("\(side): \(Int(bad)) row(s) out of range")
+        }
+        return CheckOutcome(passed: passed, message: messages.joined(separator: "; "))
+    }
+}
+
+struct StringLengthCheck: ValidationCheck {
+    static let name = "string_length", category = "quality", summary = "text in `column` is at most `max` characters"
+    func run(_ c: CheckContext) async throws -> CheckOutcome {
+        let column = try c.requireColumn()
+        let limit = Int(c.spec.max ?? 0)
+        var messages: [String] = [], passed = true
+        for side in c.sides {
+            let longest = try await c.number(side) { d, t in "SELECT coalesce(max(length(\(d.quote(c.column(column, side))))), 0) FROM \(t)" }
+            passed = passed && Int(longest) <= limit
+            messages.append("\(side): longest \(Int(longest))")
+        }
+        return CheckOutcome(passed: passed, message: messages.joined(separator: "; ") + " (max \(limit))")
+    }
+}
+
+// MARK: Relationships
+
+struct ForeignKeyOrphansCheck: ValidationCheck {
+    static let name = "fk_orphans", category = "relationship", summary = "every `column` value exists in `parent_table`.`parent_column`"
+    func run(_ c: CheckContext) async throws -> CheckOutcome {
+        let column = try c.requireColumn()
+        guard let parentName = c.spec.parentTable, let parentColumn = c.spec.parentColumn else {
+            throw CutoverError(.config, "fk_orphans on \(c.spec.table) needs `parent_table` and `parent_column`")
+        }
+        var messages: [String] = [], passed = true
+        for side in c.sides {
+            let parent = side == "source" ? TableRef(parsing: parentName)
+                : TableRef(schema: c.plan.target.schema, name: c.connector(side).dialect.targetName(TableRef(parsing: parentName).name))
+            let orphans = try await c.number(side) { d, t in
+                let child = d.quote(c.column(column, side))
+                return "SELECT count(*) FROM \(t) child WHERE child.\(child) IS NOT NULL AND NOT EXISTS "
+                    + "(SELECT 1 FROM \(d.qualified(parent)) parent WHERE parent.\(d.quote(side == "source" ? parentColumn : d.targetName(parentColumn))) = child.\(child))"
+            }
+            passed = passed && orphans == 0
+            messages.append("\(side): \(Int(orphans)) orphan(s)")
+        }
+        return CheckOutcome(passed: passed, message: messages.joined(separator: "; "))
+    }
+}
+
+// MARK: Statistics and comparative
+
+/// Compares one number computed on both sides, within `tolerance_percent` — and never closer than a
+/// relative 1e-9: a SUM over floating-point values depends on the order the engine adds them, while
+/// every count below a billion stays exact.
+private func compareSides(_ c: CheckContext, label: String, _ sql: @escaping (any Dialect, String, String) -> String) async throws -> CheckOutcome {
+    let source = try await c.number("source") { d, t in sql(d, t, "source") }
+    let target = try await c.number("target") { d, t in sql(d, t, "target") }
+    let tolerance = max((c.spec.tolerancePercent ?? 0) / 100, 1e-9) * max(abs(source), abs(target))
+    let passed = abs(source - target) <= tolerance
+    return CheckOutcome(passed: passed, message: "\(label): source \(CanonicalForm.normalizeDecimal(String(source))), target \(CanonicalForm.normalizeDecimal(String(target)))",
+                        details: ["source": String(source), "target": String(target)])
+}
+
+struct RowCountCheck: ValidationCheck {
+    static let name = "row_count", category = "comparative", summary = "row counts agree (within `tolerance_percent`)"
+    func run(_ c: CheckContext) async throws -> CheckOutcome {
+        try await compareSides(c, label: "rows") { _, t, _ in "SELECT count(*) FROM \(t)" }
+    }
+}
+
+struct DistinctCountCheck: ValidationCheck {
+    static let name = "distinct_count", category = "statistics", summary = "distinct values of `column` agree"
+    func run(_ c: CheckContext) async throws -> CheckOutcome {
+        let column = try c.requireColumn()
+        return try await compareSides(c, label: "distinct \(column)") { d, t, side in "SELECT count(DISTINCT \(d.quote(c.column(column, side)))) FROM \(t)" }
+    }
+}
+
+struct ColumnAggregatesCheck: ValidationCheck {
+    static let name = "column_aggregates", category = "comparative", summary = "sum, min and max of numeric `columns` agree"
+    func run(_ c: CheckContext) async throws -> CheckOutcome {
+        let columns = c.spec.columns ?? c.spec.column.map { [$0] } ?? c.table.columns.filter {
+            switch $0.canonical { case .integer, .decimal, .float: true; default: false }
+        }.map(\.name)
+        var failures: [String] = [], details: [String: String] = [:]
+        for column in columns {
+            for aggregate in ["sum", "min", "max"] {
+                let outcome = try await compareSides(c, label: "\(aggregate)(\(column))") { d, t, side in
+                    "SELECT \(aggregate)(\(d.quote(c.column(column, side)))) FROM \(t)"
+                }
+                details["\(aggregate)(\(column))"] = outcome.message
+                if !outcome.passed { failures.append(outcome.message) }
+            }
+        }
+        return CheckOutcome(passed: failures.isEmpty, message: failures.isEmpty ? "\(columns.count) column(s) agree on sum, min and max"
+            : failures.joined(separator: "; "), details: details)
+    }
+}
+
+struct RowDiffCheck: ValidationCheck {
+    static let name = "row_diff", category = "comparative", summary = "every row is equal by key (canonical hash merge)"
+    func run(_ c: CheckContext) async throws -> CheckOutcome {
+        let result = try await TableComparer(source: c.source, target: c.target).compare(c.plan, c.table)
+        return CheckOutcome(passed: result.passed, message: result.message,
+                            details: ["missing": result.missingKeys.joined(separator: "; "), "extra": result.extraKeys.joined(separator: "; ")])
+    }
+}
+
+// MARK: Business rules
+
+struct CustomSQLCheck: ValidationCheck {
+    static let name = "custom_sql", category = "business", summary = "a query returning one number agrees on both sides (within `tolerance_percent`)"
+    func run(_ c: CheckContext) async throws -> CheckOutcome {
+        guard let sql = c.spec.sql else { throw CutoverError(.config, "custom_sql on \(c.spec.table) needs `sql`") }
+        return try await compareSides(c, label: "value") { _, t, _ in sql.replacingOccurrences(of: "{{table}}", with: t) }
+    }
+}
+
+// MARK: Time series
+
+struct DateGapsCheck: ValidationCheck {
+    static let name = "date_gaps", category = "time_series", summary = "no missing day between the first and last date in `column`"
+    func run(_ c: CheckContext) async throws -> CheckOutcome {
+        let column = try c.requireColumn()
+        var messages: [String] = [], passed = true
+        for side in c.sides {
+            let connector = c.connector(side), d = connector.dialect
+            let q = d.quote(c.column(column, side))
+            let rows = try await connector.execute("SELECT DISTINCT \(q) FROM \(d.qualified(c.ref(side))) WHERE \(q) IS NOT NULL ORDER BY \(q)").rows
+            var gaps: [String] = []
+            var previous: Int?
+            for row in rows {
+                let parts = row[0].displayText.prefix(10).split(separator: "-").compactMap { Int($0) }
+                guard parts.count == 3 else { continue }
+                let day = Timestamp.daysFromCivil(parts[0], parts[1], parts[2])
+                if let previous, day - previous > 1 { gaps.append("\(day - previous - 1) day(s) before \(row[0].displayText.prefix(10))") }
+                previous = day
+            }
+            passed = passed && gaps.isEmpty
+            messages.append("\(side): " + (gaps.isEmpty ? "no gaps in \(rows.count) days" : "\(gaps.count) gap(s): " + gaps.prefix(5).joined(separator: ", ")))
+        }
+        return CheckOutcome(passed: passed, message: messages.joined(separator: "; "))
+    }
+}
+
+struct DuplicatePeriodsCheck: ValidationCheck {
+    static let name = "duplicate_periods", category = "time_series", summary = "each period (`column` plus `columns`) appears once"
+    func run(_ c: CheckContext) async throws -> CheckOutcome {
+        let column = try c.requireColumn()
+        var uniqueness = c
+        uniqueness.spec.columns = [column] + (c.spec.columns ?? [])
+        return try await UniquenessCheck().run(uniqueness)
+    }
+}

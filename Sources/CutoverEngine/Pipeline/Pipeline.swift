@@ -1,0 +1,110 @@
+import CutoverCore
+import CutoverStore
+import Foundation
+import Yams
+
+/// A validation pipeline file: steps, each a registered check on a table.
+public struct Pipeline: Decodable, Sendable {
+    /// Steps run at once (default 4).
+    public var parallel: Int?
+    public var steps: [StepSpec]
+
+    public static func load(path: String) throws -> Pipeline {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+            throw CutoverError(.config, "cannot read the pipeline file \(path)", hint: "check the path")
+        }
+        let pipeline: Pipeline
+        do {
+            pipeline = try YAMLDecoder().decode(Pipeline.self, from: text)
+        } catch {
+            throw CutoverError(.config, "pipeline file \(path) is not valid: \(error)", hint: "expected steps: [{check, table, column, ...}]")
+        }
+        for step in pipeline.steps { _ = try CheckRegistry.check(named: step.check) }
+        return pipeline
+    }
+}
+
+/// One step's result.
+public struct StepResult: Sendable, Codable {
+    public var step: Int
+    public var check: String
+    public var category: String
+    public var table: String
+    public var status: String
+    public var severity: String
+    public var message: String
+    public var details: [String: String]
+    public var seconds: Double
+}
+
+extension Jobs {
+    /// Runs a pipeline's steps against source and target, `parallel` at a time; a failing step
+    /// does not stop the others. Returns the results in step order.
+    public func runPipeline(_ pipeline: Pipeline, source sourceURL: ConnectionURL, target targetURL: ConnectionURL, config: CutoverConfig,
+                            targetSchema: String? = nil) async throws -> (results: [StepResult], runID: String, path: String) {
+        let recorder = try await RunRecorder(store: store, kind: "pipeline", source: sourceURL, target: targetURL, artifactsRoot: artifactsRoot, echo: say)
+        do {
+            let source = try await Connectors.connect(sourceURL, role: .source)
+            let target = try await Connectors.connect(targetURL, role: .source)
+            let names = Array(Set(pipeline.steps.map(\.table)))
+            let catalog = try await source.catalog(Scope(tables: names, exactCounts: false))
+            let plan = try Planner(targetEngine: targetURL.engine, overrides: config.overrides, targetSchema: targetSchema).plan(catalog, source: sourceURL)
+            var contexts: [CheckContext] = []
+            for spec in pipeline.steps {
+                guard let table = catalog.table(TableRef(parsing: spec.table)), var tablePlan = plan.table(table.ref) else {
+                    throw CutoverError(.tableNotFound, "pipeline step \(spec.check) names table \(spec.table), which the source does not have")
+                }
+                if let targetTable = spec.targetTable { tablePlan.target = TableRef(parsing: targetTable) }
+                contexts.append(CheckContext(source: source, target: target, plan: tablePlan, table: table, spec: spec))
+            }
+            let limit = max(1, pipeline.parallel ?? 4)
+            var results: [StepResult?] = Array(repeating: nil, count: contexts.count)
+            try await withThrowingTaskGroup(of: StepResult.self) { group in
+                var next = 0
+                func start() {
+                    guard next < contexts.count else { return }
+                    let index = next, context = contexts[index]
+                    next += 1
+                    group.addTask { await Self.runStep(index, context) }
+                }
+                for _ in 0..<limit { start() }
+                while let result = try await group.next() {
+                    results[result.step - 1] = result
+                    await recorder.event(result.status == "failed" ? "step.failed" : "step.completed", table: result.table,
+                                         level: result.status == "failed" ? "error" : "info",
+                                         "step \(result.step) \(result.check) on \(result.table): \(result.status) — \(result.message)")
+                    try await recorder.recordTable(RunTableRecord(runID: recorder.runID, table: "\(result.step):\(result.check):\(result.table)",
+                                                                  status: result.status, message: result.message))
+                    start()
+                }
+            }
+            let final = results.compactMap { $0 }
+            let path = try recorder.writeArtifact("pipeline_results.json", String(decoding: try JSONEncoder.pretty.encode(final), as: UTF8.self))
+            let failed = final.filter { $0.status == "failed" }.count
+            try await recorder.finish(status: failed == 0 ? "succeeded" : "failed", summary: "\(final.count - failed) of \(final.count) steps without errors")
+            return (final, recorder.runID, path)
+        } catch {
+            try? await recorder.finish(status: "failed", summary: nil, error: error.redactedDescription)
+            throw error
+        }
+    }
+
+    private static func runStep(_ index: Int, _ context: CheckContext) async -> StepResult {
+        let started = Date()
+        let severity = context.spec.severity ?? "error"
+        var result = StepResult(step: index + 1, check: context.spec.check, category: "", table: context.spec.table, status: "failed",
+                                severity: severity, message: "", details: [:], seconds: 0)
+        do {
+            let type = try CheckRegistry.check(named: context.spec.check)
+            result.category = type.category
+            let outcome = try await type.init().run(context)
+            result.status = outcome.passed ? "passed" : (severity == "warn" ? "warning" : "failed")
+            result.message = outcome.message
+            result.details = outcome.details
+        } catch {
+            result.message = "the check could not run: \(error.redactedDescription)"
+        }
+        result.seconds = Date().timeIntervalSince(started)
+        return result
+    }
+}
