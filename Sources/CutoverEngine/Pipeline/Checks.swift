@@ -38,22 +38,30 @@ struct NullabilityCheck: ValidationCheck {
     }
 }
 
+/// Runs `evaluate` on each side the step names and joins the outcomes: passed only if every side passed.
+private func eachSide(_ c: CheckContext, suffix: String = "", _ evaluate: (String) async throws -> (passed: Bool, message: String)) async throws -> CheckOutcome {
+    var passed = true, messages: [String] = []
+    for side in c.sides {
+        let outcome = try await evaluate(side)
+        passed = passed && outcome.passed
+        messages.append("\(side): \(outcome.message)")
+    }
+    return CheckOutcome(passed: passed, message: messages.joined(separator: "; ") + suffix)
+}
+
 // MARK: Data quality
 
 struct NullRateCheck: ValidationCheck {
     static let name = "null_rate", category = "quality", summary = "share of NULLs in `column` is at most `max` (0…1)"
     func run(_ c: CheckContext) async throws -> CheckOutcome {
         let column = try c.requireColumn()
-        var messages: [String] = [], passed = true
-        for side in c.sides {
+        return try await eachSide(c, suffix: " (max \(String(format: "%.2f", (c.spec.max ?? 0) * 100))%)") { side in
             let name = c.column(column, side)
             let total = try await c.number(side) { _, t in "SELECT count(*) FROM \(t)" }
             let nulls = try await c.number(side) { d, t in "SELECT count(*) FROM \(t) WHERE \(d.quote(name)) IS NULL" }
             let rate = total == 0 ? 0 : nulls / total
-            passed = passed && rate <= (c.spec.max ?? 0)
-            messages.append("\(side): \(String(format: "%.2f", rate * 100))% NULL")
+            return (rate <= (c.spec.max ?? 0), "\(String(format: "%.2f", rate * 100))% NULL")
         }
-        return CheckOutcome(passed: passed, message: messages.joined(separator: "; ") + " (max \(String(format: "%.2f", (c.spec.max ?? 0) * 100))%)")
     }
 }
 
@@ -62,16 +70,13 @@ struct UniquenessCheck: ValidationCheck {
     func run(_ c: CheckContext) async throws -> CheckOutcome {
         let columns = c.spec.columns ?? c.spec.column.map { [$0] } ?? []
         guard !columns.isEmpty else { throw CutoverError(.config, "uniqueness on \(c.spec.table) needs `columns`") }
-        var messages: [String] = [], passed = true
-        for side in c.sides {
+        return try await eachSide(c) { side in
             let duplicates = try await c.number(side) { d, t in
                 let list = columns.map { d.quote(c.column($0, side)) }.joined(separator: ", ")
                 return "SELECT count(*) FROM (SELECT \(list) FROM \(t) GROUP BY \(list) HAVING count(*) > 1) duplicates"
             }
-            passed = passed && duplicates == 0
-            messages.append("\(side): \(Int(duplicates)) duplicated value(s)")
+            return (duplicates == 0, "\(Int(duplicates)) duplicated value(s)")
         }
-        return CheckOutcome(passed: passed, message: messages.joined(separator: "; "))
     }
 }
 
@@ -80,15 +85,12 @@ struct AllowedValuesCheck: ValidationCheck {
     func run(_ c: CheckContext) async throws -> CheckOutcome {
         let column = try c.requireColumn()
         guard let values = c.spec.values, !values.isEmpty else { throw CutoverError(.config, "allowed_values on \(c.spec.table) needs `values`") }
-        var messages: [String] = [], passed = true
-        for side in c.sides {
+        return try await eachSide(c) { side in
             let bad = try await c.number(side) { d, t in
                 "SELECT count(*) FROM \(t) WHERE \(d.quote(c.column(column, side))) NOT IN (\(values.map { d.literal($0) }.joined(separator: ", ")))"
             }
-            passed = passed && bad == 0
-            messages.append("\(side): \(Int(bad)) row(s) outside the allowed values")
+            return (bad == 0, "\(Int(bad)) row(s) outside the allowed values")
         }
-        return CheckOutcome(passed: passed, message: messages.joined(separator: "; "))
     }
 }
 
@@ -96,8 +98,7 @@ struct ValueRangeCheck: ValidationCheck {
     static let name = "value_range", category = "quality", summary = "numbers in `column` lie within `min`…`max`"
     func run(_ c: CheckContext) async throws -> CheckOutcome {
         let column = try c.requireColumn()
-        var messages: [String] = [], passed = true
-        for side in c.sides {
+        return try await eachSide(c) { side in
             let bad = try await c.number(side) { d, t in
                 let q = d.quote(c.column(column, side))
                 var conditions: [String] = []
@@ -105,10 +106,8 @@ struct ValueRangeCheck: ValidationCheck {
                 if let max = c.spec.max { conditions.append("\(q) > \(max)") }
                 return "SELECT count(*) FROM \(t) WHERE " + (conditions.isEmpty ? "1 = 0" : conditions.joined(separator: " OR "))
             }
-            passed = passed && bad == 0
-            messages.append("\(side): \(Int(bad)) row(s) out of range")
+            return (bad == 0, "\(Int(bad)) row(s) out of range")
         }
-        return CheckOutcome(passed: passed, message: messages.joined(separator: "; "))
     }
 }
 
@@ -117,13 +116,10 @@ struct StringLengthCheck: ValidationCheck {
     func run(_ c: CheckContext) async throws -> CheckOutcome {
         let column = try c.requireColumn()
         let limit = Int(c.spec.max ?? 0)
-        var messages: [String] = [], passed = true
-        for side in c.sides {
+        return try await eachSide(c, suffix: " (max \(limit))") { side in
             let longest = try await c.number(side) { d, t in "SELECT coalesce(max(length(\(d.quote(c.column(column, side))))), 0) FROM \(t)" }
-            passed = passed && Int(longest) <= limit
-            messages.append("\(side): longest \(Int(longest))")
+            return (Int(longest) <= limit, "longest \(Int(longest))")
         }
-        return CheckOutcome(passed: passed, message: messages.joined(separator: "; ") + " (max \(limit))")
     }
 }
 
@@ -136,8 +132,7 @@ struct ForeignKeyOrphansCheck: ValidationCheck {
         guard let parentName = c.spec.parentTable, let parentColumn = c.spec.parentColumn else {
             throw CutoverError(.config, "fk_orphans on \(c.spec.table) needs `parent_table` and `parent_column`")
         }
-        var messages: [String] = [], passed = true
-        for side in c.sides {
+        return try await eachSide(c) { side in
             let parent = side == "source" ? TableRef(parsing: parentName)
                 : TableRef(schema: c.plan.target.schema, name: c.connector(side).dialect.targetName(TableRef(parsing: parentName).name))
             let orphans = try await c.number(side) { d, t in
@@ -145,10 +140,8 @@ struct ForeignKeyOrphansCheck: ValidationCheck {
                 return "SELECT count(*) FROM \(t) child WHERE child.\(child) IS NOT NULL AND NOT EXISTS "
                     + "(SELECT 1 FROM \(d.qualified(parent)) parent WHERE parent.\(d.quote(side == "source" ? parentColumn : d.targetName(parentColumn))) = child.\(child))"
             }
-            passed = passed && orphans == 0
-            messages.append("\(side): \(Int(orphans)) orphan(s)")
+            return (orphans == 0, "\(Int(orphans)) orphan(s)")
         }
-        return CheckOutcome(passed: passed, message: messages.joined(separator: "; "))
     }
 }
 
@@ -227,8 +220,7 @@ struct DateGapsCheck: ValidationCheck {
     static let name = "date_gaps", category = "time_series", summary = "no missing day between the first and last date in `column`"
     func run(_ c: CheckContext) async throws -> CheckOutcome {
         let column = try c.requireColumn()
-        var messages: [String] = [], passed = true
-        for side in c.sides {
+        return try await eachSide(c) { side in
             let connector = c.connector(side), d = connector.dialect
             let q = d.quote(c.column(column, side))
             let rows = try await connector.execute("SELECT DISTINCT \(q) FROM \(d.qualified(c.ref(side))) WHERE \(q) IS NOT NULL ORDER BY \(q)").rows
@@ -241,10 +233,8 @@ struct DateGapsCheck: ValidationCheck {
                 if let previous, day - previous > 1 { gaps.append("\(day - previous - 1) day(s) before \(row[0].displayText.prefix(10))") }
                 previous = day
             }
-            passed = passed && gaps.isEmpty
-            messages.append("\(side): " + (gaps.isEmpty ? "no gaps in \(rows.count) days" : "\(gaps.count) gap(s): " + gaps.prefix(5).joined(separator: ", ")))
+            return (gaps.isEmpty, gaps.isEmpty ? "no gaps in \(rows.count) days" : "\(gaps.count) gap(s): " + gaps.prefix(5).joined(separator: ", "))
         }
-        return CheckOutcome(passed: passed, message: messages.joined(separator: "; "))
     }
 }
 
