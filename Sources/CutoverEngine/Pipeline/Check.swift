@@ -22,9 +22,13 @@ public struct StepSpec: Decodable, Sendable, Hashable {
     public var parentColumn: String?
     /// For `custom_sql`: a query returning one number; `{{table}}` is the side's qualified table.
     public var sql: String?
+    /// For `pattern`: a regular expression every non-NULL value must match (whole value).
+    public var pattern: String?
+    /// For `top_n`: how many of the most frequent values to compare (default 10).
+    public var n: Int?
 
     enum CodingKeys: String, CodingKey {
-        case check, table, column, columns, side, severity, min, max, values, sql
+        case check, table, column, columns, side, severity, min, max, values, sql, pattern, n
         case targetTable = "target_table", tolerancePercent = "tolerance_percent", parentTable = "parent_table", parentColumn = "parent_column"
     }
 }
@@ -86,12 +90,12 @@ public protocol ValidationCheck: Sendable {
 
 public enum CheckRegistry {
     public static let all: [any ValidationCheck.Type] = [
-        TableExistsCheck.self, ColumnSetCheck.self, NullabilityCheck.self,
-        NullRateCheck.self, UniquenessCheck.self, AllowedValuesCheck.self, ValueRangeCheck.self, StringLengthCheck.self,
+        TableExistsCheck.self, ColumnSetCheck.self, NullabilityCheck.self, PrimaryKeyCheck.self,
+        NullRateCheck.self, UniquenessCheck.self, AllowedValuesCheck.self, ValueRangeCheck.self, StringLengthCheck.self, PatternCheck.self,
         ForeignKeyOrphansCheck.self,
-        DistinctCountCheck.self,
+        DistinctCountCheck.self, OutliersCheck.self, DistributionCheck.self,
+        CustomSQLCheck.self, TopNCheck.self,
         DateGapsCheck.self, DuplicatePeriodsCheck.self,
-        CustomSQLCheck.self,
         RowCountCheck.self, ColumnAggregatesCheck.self, RowDiffCheck.self,
     ]
 

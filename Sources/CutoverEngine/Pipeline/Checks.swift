@@ -39,7 +39,7 @@ struct NullabilityCheck: ValidationCheck {
 }
 
 /// Runs `evaluate` on each side the step names and joins the outcomes: passed only if every side passed.
-private func eachSide(_ c: CheckContext, suffix: String = "", _ evaluate: (String) async throws -> (passed: Bool, message: String)) async throws -> CheckOutcome {
+func eachSide(_ c: CheckContext, suffix: String = "", _ evaluate: (String) async throws -> (passed: Bool, message: String)) async throws -> CheckOutcome {
     var passed = true, messages: [String] = []
     for side in c.sides {
         let outcome = try await evaluate(side)

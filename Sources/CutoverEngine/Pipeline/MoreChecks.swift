@@ -1,0 +1,110 @@
+import CutoverCore
+import Foundation
+
+struct PrimaryKeyCheck: ValidationCheck {
+    static let name = "primary_key", category = "schema", summary = "the target has the source's primary key columns"
+    func run(_ c: CheckContext) async throws -> CheckOutcome {
+        let scope = Scope(schemas: c.plan.target.schema.map { [$0] } ?? [], tables: [c.plan.target.name], exactCounts: false)
+        let expected = (c.table.primaryKey?.columns ?? []).map { c.column($0, "target") }
+        let actual = try await c.target.catalog(scope).table(c.plan.target)?.primaryKey?.columns ?? []
+        return CheckOutcome(passed: expected == actual,
+                            message: expected == actual ? "primary key (\(actual.joined(separator: ", ")))"
+                                : "expected (\(expected.joined(separator: ", "))), found (\(actual.joined(separator: ", ")))")
+    }
+}
+
+struct PatternCheck: ValidationCheck {
+    static let name = "pattern", category = "quality", summary = "every non-NULL `column` value matches the regular expression `pattern`"
+    func run(_ c: CheckContext) async throws -> CheckOutcome {
+        let column = try c.requireColumn()
+        guard let pattern = c.spec.pattern, let regex = try? NSRegularExpression(pattern: "^(?:" + pattern + ")$") else {
+            throw CutoverError(.config, "pattern on \(c.spec.table) needs a valid `pattern`")
+        }
+        // Engines disagree on regex dialects (SQLite has none built in): stream the values and match here.
+        return try await eachSide(c) { side in
+            guard let source = c.table.column(named: column) else { return (false, "no column") }
+            var target = source
+            target.name = c.column(column, side)
+            var bad: Int64 = 0, examples: [String] = []
+            for try await batch in c.connector(side).read(ReadRequest(table: c.ref(side), columns: [target])) {
+                for value in batch.values where !value.isNull {
+                    let text = value.displayText
+                    if regex.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)) == nil {
+                        bad += 1
+                        if examples.count < 5 { examples.append(text) }
+                    }
+                }
+            }
+            return (bad == 0, "\(bad) value(s) do not match" + (examples.isEmpty ? "" : " (e.g. \(examples.joined(separator: ", ")))"))
+        }
+    }
+}
+
+struct OutliersCheck: ValidationCheck {
+    static let name = "outliers", category = "statistics",
+        summary = "at most `tolerance_percent` % of `column` lies more than `max` (default 3) standard deviations from the mean"
+    func run(_ c: CheckContext) async throws -> CheckOutcome {
+        let column = try c.requireColumn()
+        let z = c.spec.max ?? 3
+        return try await eachSide(c) { side in
+            let name = c.column(column, side)
+            let mean = try await c.number(side) { d, t in "SELECT avg(\(d.quote(name))) FROM \(t)" }
+            let meanSquare = try await c.number(side) { d, t in "SELECT avg(\(d.quote(name)) * \(d.quote(name))) FROM \(t)" }
+            let deviation = (max(0, meanSquare - mean * mean)).squareRoot()
+            let total = try await c.number(side) { d, t in "SELECT count(\(d.quote(name))) FROM \(t)" }
+            guard deviation > 0, total > 0 else { return (true, "no spread") }
+            let outliers = try await c.number(side) { d, t in
+                "SELECT count(*) FROM \(t) WHERE \(d.quote(name)) < \(mean - z * deviation) OR \(d.quote(name)) > \(mean + z * deviation)"
+            }
+            let share = outliers / total * 100
+            return (share <= (c.spec.tolerancePercent ?? 0), "\(Int(outliers)) outlier(s) beyond \(z)σ (\(String(format: "%.2f", share))%)")
+        }
+    }
+}
+
+struct DistributionCheck: ValidationCheck {
+    static let name = "distribution", category = "statistics",
+        summary = "a 10-bucket histogram of numeric `column` matches on both sides (each bucket's share within `tolerance_percent`, default 1)"
+    func run(_ c: CheckContext) async throws -> CheckOutcome {
+        let column = try c.requireColumn()
+        let low = try await c.number("source") { d, t in "SELECT min(\(d.quote(column))) FROM \(t)" }
+        let high = try await c.number("source") { d, t in "SELECT max(\(d.quote(column))) FROM \(t)" }
+        let width = max((high - low) / 10, Double.leastNonzeroMagnitude)
+        func histogram(_ side: String) async throws -> [Double] {
+            let name = c.column(column, side)
+            let total = max(1, try await c.number(side) { d, t in "SELECT count(\(d.quote(name))) FROM \(t)" })
+            var shares: [Double] = []
+            for bucket in 0..<10 {
+                let lower = low + Double(bucket) * width, upper = bucket == 9 ? Double.greatestFiniteMagnitude : lower + width
+                let count = try await c.number(side) { d, t in
+                    "SELECT count(*) FROM \(t) WHERE \(d.quote(name)) >= \(bucket == 0 ? -Double.greatestFiniteMagnitude : lower) AND \(d.quote(name)) < \(upper)"
+                }
+                shares.append(count / total * 100)
+            }
+            return shares
+        }
+        let source = try await histogram("source"), target = try await histogram("target")
+        let worst = zip(source, target).map { abs($0 - $1) }.max() ?? 0
+        let tolerance = c.spec.tolerancePercent ?? 1
+        return CheckOutcome(passed: worst <= tolerance, message: "largest bucket difference \(String(format: "%.2f", worst)) percentage points (max \(tolerance))",
+                            details: ["source": source.map { String(format: "%.1f", $0) }.joined(separator: " "),
+                                      "target": target.map { String(format: "%.1f", $0) }.joined(separator: " ")])
+    }
+}
+
+struct TopNCheck: ValidationCheck {
+    static let name = "top_n", category = "business", summary = "the `n` most frequent values of `column` and their counts agree"
+    func run(_ c: CheckContext) async throws -> CheckOutcome {
+        let column = try c.requireColumn()
+        let n = c.spec.n ?? 10
+        func top(_ side: String) async throws -> [String] {
+            let connector = c.connector(side), d = connector.dialect, q = d.quote(c.column(column, side))
+            let type = c.table.column(named: column)!.canonical
+            let rows = try await connector.execute("SELECT \(q) AS value, count(*) AS n FROM \(d.qualified(c.ref(side))) GROUP BY \(q) ORDER BY count(*) DESC, \(d.byteOrder(q, type: type)) LIMIT \(n)").rows
+            return rows.map { "\(CanonicalForm.text($0[0], as: type) ?? "NULL")×\($0[1].displayText)" }
+        }
+        let source = try await top("source"), target = try await top("target")
+        return CheckOutcome(passed: source == target, message: source == target ? "top \(n) agree: " + source.prefix(3).joined(separator: ", ") + (source.count > 3 ? ", …" : "")
+            : "source: \(source.joined(separator: ", ")) · target: \(target.joined(separator: ", "))")
+    }
+}
