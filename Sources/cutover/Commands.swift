@@ -272,11 +272,14 @@ struct WorkerCommand: AsyncParsableCommand {
 struct ValidateCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "validate",
-        abstract: "Compare a source with its target: row counts and every row by key.",
+        abstract: "Compare a source with its target: every row by key, or a pipeline of checks.",
         discussion: """
             Rows are read from both engines sorted by key, normalised to one canonical form per type (so 1.50 = 1.5 \
             and time zones agree) and compared by hash; differing rows are listed with their columns. Tables without \
             a key are compared as multisets. Writes validation_results.json. Exits 1 when any table differs.
+
+            With --pipeline FILE, runs the steps of a pipeline file instead (see the README) and writes \
+            pipeline_results.json; exits 1 when an error-severity step fails.
 
             Example: cutover validate --source sqlite:chinook.db --target postgres://app@localhost/chinook
             """)
