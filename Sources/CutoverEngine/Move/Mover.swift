@@ -4,7 +4,7 @@ import CutoverStore
 import Foundation
 
 /// Options for `cutover migrate`.
-public struct MoveOptions: Sendable, Hashable {
+public struct MoveOptions: Sendable {
     public enum Mode: String, Sendable, Hashable, CaseIterable {
         /// Load into empty tables; a table that already has rows is refused unless `replace`.
         case copy
@@ -63,17 +63,6 @@ public struct MoveOptions: Sendable, Hashable {
         self.watermark = watermark
         self.resume = resume
         self.retry = retry
-    }
-
-    public static func == (a: MoveOptions, b: MoveOptions) -> Bool {
-        a.mode == b.mode && a.replace == b.replace && a.truncate == b.truncate && a.batchSize == b.batchSize && a.rowsPerChunk == b.rowsPerChunk
-            && a.bytesPerChunk == b.bytesPerChunk && a.parallel == b.parallel && a.watermark == b.watermark && a.resume == b.resume && a.onError == b.onError
-            && a.deleteMissing == b.deleteMissing && a.rebuildIndexes == b.rebuildIndexes
-    }
-
-    public func hash(into hasher: inout Hasher) {
-        hasher.combine(mode)
-        hasher.combine(watermark)
     }
 }
 

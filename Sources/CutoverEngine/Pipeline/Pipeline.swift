@@ -44,11 +44,11 @@ extension Jobs {
                             targetSchema: String? = nil) async throws -> (results: [StepResult], runID: String, path: String) {
         let recorder = try await RunRecorder(store: store, kind: "pipeline", source: sourceURL, target: targetURL, artifactsRoot: artifactsRoot, echo: say)
         do {
-            let source = try await Connectors.connect(sourceURL, role: .source)
-            let target = try await Connectors.connect(targetURL, role: .source)
             let names = Array(Set(pipeline.steps.map(\.table)))
-            let catalog = try await source.catalog(Scope(tables: names, exactCounts: false))
-            let plan = try Planner(targetEngine: targetURL.engine, overrides: config.overrides, targetSchema: targetSchema).plan(catalog, source: sourceURL)
+            // The steps name their tables: the config's include/exclude patterns do not apply here.
+            let prepared = try await prepare(source: sourceURL, target: targetURL, writingTarget: false, scope: Scope(tables: names, exactCounts: false),
+                                             config: config, targetSchema: targetSchema, selection: TableSelection())
+            let (source, target, catalog, plan) = (prepared.source, prepared.target, prepared.catalog, prepared.plan)
             var contexts: [CheckContext] = []
             for spec in pipeline.steps {
                 guard let table = catalog.table(TableRef(parsing: spec.table)), var tablePlan = plan.table(table.ref) else {
@@ -79,7 +79,7 @@ extension Jobs {
                 }
             }
             let final = results.compactMap { $0 }
-            let path = try recorder.writeArtifact("pipeline_results.json", String(decoding: try JSONEncoder.pretty.encode(final), as: UTF8.self))
+            let path = try recorder.writeJSONArtifact("pipeline_results.json", final)
             let failed = final.filter { $0.status == "failed" }.count
             try await recorder.finish(status: failed == 0 ? "succeeded" : "failed", summary: "\(final.count - failed) of \(final.count) steps without errors")
             return (final, recorder.runID, path)

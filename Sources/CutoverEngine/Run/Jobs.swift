@@ -27,7 +27,7 @@ public struct Jobs: Sendable {
         do {
             let connector = try await Connectors.connect(url, role: .source)
             let report = try await Analyzer.analyze(connector, scope: scope)
-            let path = try recorder.writeArtifact("analysis_report.json", String(decoding: try JSONEncoder.pretty.encode(report), as: UTF8.self))
+            let path = try recorder.writeJSONArtifact("analysis_report.json", report)
             await recorder.event("analyze.done", "analyzed \(report.totals.tables) tables", fields: ["tables": String(report.totals.tables)])
             try await recorder.finish(status: "succeeded", summary: "\(report.totals.tables) tables, \(report.totals.rows) rows")
             return AnalyzeOutcome(report: report, reportPath: path, runID: recorder.runID)
@@ -52,8 +52,7 @@ public struct Jobs: Sendable {
             let plan = try Planner(targetEngine: targetEngine, overrides: config.overrides, targetSchema: targetSchema)
                 .plan(catalog, source: url, tables: config.tables)
             let files = try PlanArtifacts.write(plan, to: recorder.artifactsDirectory)
-            try recorder.writeArtifact("analysis_report.json",
-                                       String(decoding: try JSONEncoder.pretty.encode(AnalysisReport(catalog: catalog, source: url, generatedAt: ISOTime.now())), as: UTF8.self))
+            try recorder.writeJSONArtifact("analysis_report.json", AnalysisReport(catalog: catalog, source: url, generatedAt: ISOTime.now()))
             try await recorder.finish(status: plan.unmappable.isEmpty ? "succeeded" : "needs_review",
                                       summary: "\(plan.tables.count) tables planned for \(targetEngine.rawValue), \(plan.reviewCount) to review")
             return PlanOutcome(plan: plan, files: files, runID: recorder.runID)
@@ -75,17 +74,14 @@ public struct Jobs: Sendable {
     /// whose last run did not finish resumes it: finished chunks are skipped.
     public func migrate(source sourceURL: ConnectionURL, target targetURL: ConnectionURL, scope: Scope, config: CutoverConfig,
                         options: MoveOptions, validate: Bool, targetSchema: String? = nil, kind: String = "migrate") async throws -> MigrateOutcome {
-        let source: any Connector, target: any Connector, catalog: Catalog, plan: MigrationPlan
+        let prepared: Prepared
         do {
-            source = try await Connectors.connect(sourceURL, role: .source)
-            target = try await Connectors.connect(targetURL, role: .target)
-            catalog = try await source.catalog(scope)
-            plan = try Planner(targetEngine: targetURL.engine, overrides: config.overrides, targetSchema: targetSchema)
-                .plan(catalog, source: sourceURL, tables: config.tables)
+            prepared = try await prepare(source: sourceURL, target: targetURL, writingTarget: true, scope: scope, config: config, targetSchema: targetSchema)
         } catch {
             try? await recordFailure(kind: kind, source: sourceURL, target: targetURL, error: error)
             throw error
         }
+        let (source, target, catalog, plan) = (prepared.source, prepared.target, prepared.catalog, prepared.plan)
         let mover = Mover(source: source, target: target, plan: plan, options: options)
         let previous = options.replace ? nil : try await store.resumableRun(planHash: mover.planHash)
         if options.resume, previous == nil {
@@ -102,8 +98,7 @@ public struct Jobs: Sendable {
         }
         do {
             try PlanArtifacts.write(plan, to: recorder.artifactsDirectory)
-            try recorder.writeArtifact("analysis_report.json",
-                                       String(decoding: try JSONEncoder.pretty.encode(AnalysisReport(catalog: catalog, source: sourceURL, generatedAt: ISOTime.now())), as: UTF8.self))
+            try recorder.writeJSONArtifact("analysis_report.json", AnalysisReport(catalog: catalog, source: sourceURL, generatedAt: ISOTime.now()))
             await recorder.event("run.started", "migrating \(plan.tables.count) tables from \(sourceURL) to \(targetURL) "
                                  + "(mode \(options.mode.rawValue), \(options.parallel) in parallel)")
             let results = try await mover.run(recorder: recorder, catalog: catalog, resuming: previous != nil)
@@ -113,7 +108,7 @@ public struct Jobs: Sendable {
                 var checked = plan
                 checked.tables = plan.tables.filter { moved.contains($0.source.description) }
                 validation = await Validator(source: source, target: target).run(plan: checked, catalog: catalog, recorder: recorder)
-                try recorder.writeArtifact("validation_results.json", String(decoding: try JSONEncoder.pretty.encode(validation), as: UTF8.self))
+                try recorder.writeJSONArtifact("validation_results.json", validation)
             }
             let outcome = MigrateOutcome(runID: recorder.runID, directory: recorder.artifactsDirectory, results: results, validation: validation)
             try recorder.writeArtifact("summary.md", Summary.markdown(outcome, plan: plan, source: sourceURL, target: targetURL))
@@ -136,18 +131,14 @@ public struct Jobs: Sendable {
         guard run.status == "running" else {
             throw CutoverError(.usage, "run \(runID) is \(run.status); workers join running runs only")
         }
-        let source = try await Connectors.connect(sourceURL, role: .source)
-        let target = try await Connectors.connect(targetURL, role: .target)
-        let catalog = try await source.catalog(scope)
-        let plan = try Planner(targetEngine: targetURL.engine, overrides: config.overrides, targetSchema: targetSchema)
-            .plan(catalog, source: sourceURL, tables: config.tables)
-        let mover = Mover(source: source, target: target, plan: plan, options: options)
+        let prepared = try await prepare(source: sourceURL, target: targetURL, writingTarget: true, scope: scope, config: config, targetSchema: targetSchema)
+        let mover = Mover(source: prepared.source, target: prepared.target, plan: prepared.plan, options: options)
         guard mover.planHash == run.planHash else {
             throw CutoverError(.usage, "this worker's source, target, tables or mode differ from run \(runID)'s plan",
                                hint: "start the worker with the same --source, --target, --schema/--tables, --mode and config as the migrate command")
         }
         let recorder = try await RunRecorder(store: store, joining: run, echo: say)
-        return try await mover.join(recorder: recorder, catalog: catalog)
+        return try await mover.join(recorder: recorder, catalog: prepared.catalog)
     }
 
     /// Runs a rulebook on the source and/or target; rules are stored in the rulebook (by content hash).
@@ -180,7 +171,7 @@ public struct Jobs: Sendable {
                                                                   targetRows: result.offendingRows, message: result.message))
                 }
             }
-            try recorder.writeArtifact("rule_results.json", String(decoding: try JSONEncoder.pretty.encode(results), as: UTF8.self))
+            try recorder.writeJSONArtifact("rule_results.json", results)
             let failed = results.filter { $0.status == "failed" }.count
             try await recorder.finish(status: failed == 0 ? "succeeded" : "failed",
                                       summary: "\(results.count - failed) of \(results.count) rule checks without errors")
@@ -236,7 +227,7 @@ public struct Jobs: Sendable {
                 throw CutoverError(.usage, "tolerance names column \(column), which \(table.ref) does not have")
             }
             let comparison = try await TableComparer(source: source, target: target, tolerances: request.tolerances).compare(tablePlan, table)
-            try recorder.writeArtifact("diff_\(table.ref.name).json", String(decoding: try JSONEncoder.pretty.encode(comparison), as: UTF8.self))
+            try recorder.writeJSONArtifact("diff_\(table.ref.name).json", comparison)
             try await recorder.recordTable(RunTableRecord(runID: recorder.runID, table: table.ref.description, status: comparison.status,
                                                           sourceRows: comparison.sourceRows, targetRows: comparison.targetRows, message: comparison.message))
             try await recorder.finish(status: comparison.passed ? "succeeded" : "failed", summary: comparison.message)
@@ -245,6 +236,26 @@ public struct Jobs: Sendable {
             try? await recorder.finish(status: "failed", summary: nil, error: error.redactedDescription)
             throw error
         }
+    }
+
+    /// Both connectors, the source catalog and the plan for the target's engine.
+    struct Prepared {
+        var source: any Connector
+        var target: any Connector
+        var catalog: Catalog
+        var plan: MigrationPlan
+    }
+
+    /// Connects both sides (a SQLite target file is only created when it will be written), reads the
+    /// source catalog for `scope` and plans it for the target, honouring the config's tables and overrides.
+    func prepare(source sourceURL: ConnectionURL, target targetURL: ConnectionURL, writingTarget: Bool, scope: Scope, config: CutoverConfig,
+                 targetSchema: String?, selection: TableSelection? = nil) async throws -> Prepared {
+        let source = try await Connectors.connect(sourceURL, role: .source)
+        let target = try await Connectors.connect(targetURL, role: writingTarget ? .target : .source)
+        let catalog = try await source.catalog(scope)
+        let plan = try Planner(targetEngine: targetURL.engine, overrides: config.overrides, targetSchema: targetSchema)
+            .plan(catalog, source: sourceURL, tables: selection ?? config.tables)
+        return Prepared(source: source, target: target, catalog: catalog, plan: plan)
     }
 
     /// A run that failed before it could start is still recorded, with its error.
@@ -259,13 +270,9 @@ public struct Jobs: Sendable {
                          targetSchema: String? = nil, tolerances: Tolerances = Tolerances()) async throws -> (ValidationReport, String) {
         let recorder = try await RunRecorder(store: store, kind: "validate", source: sourceURL, target: targetURL, artifactsRoot: artifactsRoot, echo: say)
         do {
-            let source = try await Connectors.connect(sourceURL, role: .source)
-            let target = try await Connectors.connect(targetURL, role: .source)
-            let catalog = try await source.catalog(scope)
-            let plan = try Planner(targetEngine: targetURL.engine, overrides: config.overrides, targetSchema: targetSchema)
-                .plan(catalog, source: sourceURL, tables: config.tables)
-            let report = await Validator(source: source, target: target, tolerances: tolerances).run(plan: plan, catalog: catalog, recorder: recorder)
-            let path = try recorder.writeArtifact("validation_results.json", String(decoding: try JSONEncoder.pretty.encode(report), as: UTF8.self))
+            let p = try await prepare(source: sourceURL, target: targetURL, writingTarget: false, scope: scope, config: config, targetSchema: targetSchema)
+            let report = await Validator(source: p.source, target: p.target, tolerances: tolerances).run(plan: p.plan, catalog: p.catalog, recorder: recorder)
+            let path = try recorder.writeJSONArtifact("validation_results.json", report)
             try await recorder.finish(status: report.allPassed ? "succeeded" : "failed", summary: "\(report.passed) passed, \(report.failed) failed")
             return (report, path)
         } catch {

@@ -25,9 +25,7 @@ public actor RunRecorder {
             throw CutoverError(.io, "cannot create the artifacts directory \(directory): \(error.localizedDescription)",
                                hint: "pass --out to a writable directory")
         }
-        let logPath = (directory as NSString).appendingPathComponent("run_log.ndjson")
-        FileManager.default.createFile(atPath: logPath, contents: nil)
-        logFile = FileHandle(forWritingAtPath: logPath)
+        logFile = Self.openLog(in: directory)
         try await store.startRun(RunRecord(id: runID, kind: kind, source: source?.description, target: target?.description,
                                            artifactsDir: directory, planHash: planHash))
     }
@@ -40,11 +38,17 @@ public actor RunRecorder {
         let directory = run.artifactsDir ?? ".cutover/runs/\(run.id)"
         self.artifactsDirectory = directory
         try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        let logPath = (directory as NSString).appendingPathComponent("run_log.ndjson")
-        if !FileManager.default.fileExists(atPath: logPath) { FileManager.default.createFile(atPath: logPath, contents: nil) }
-        logFile = FileHandle(forWritingAtPath: logPath)
-        _ = try? logFile?.seekToEnd()
+        logFile = Self.openLog(in: directory)
         try await store.setRunStatus(id: run.id, status: "running")
+    }
+
+    /// `run_log.ndjson` in `directory`, opened for appending (created when missing).
+    private static func openLog(in directory: String) -> FileHandle? {
+        let path = (directory as NSString).appendingPathComponent("run_log.ndjson")
+        if !FileManager.default.fileExists(atPath: path) { FileManager.default.createFile(atPath: path, contents: nil) }
+        let handle = FileHandle(forWritingAtPath: path)
+        _ = try? handle?.seekToEnd()
+        return handle
     }
 
     /// A worker's view of a run another process coordinates: events go to the store only.
@@ -78,6 +82,12 @@ public actor RunRecorder {
                     "run \(runID) \(status)", fields: ["status": status])
         try await store.finishRun(id: runID, status: status, summary: summary, error: error)
         try? logFile?.close()
+    }
+
+    /// Writes a value as pretty, key-sorted JSON into the run directory and returns its path.
+    @discardableResult
+    public nonisolated func writeJSONArtifact(_ name: String, _ value: some Encodable) throws -> String {
+        try writeArtifact(name, String(decoding: try JSONEncoder.pretty.encode(value), as: UTF8.self))
     }
 
     /// Writes an artifact file into the run directory (secrets redacted) and returns its path.
