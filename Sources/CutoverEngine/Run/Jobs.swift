@@ -212,8 +212,11 @@ public struct Jobs: Sendable {
             guard let table = catalog.table(request.table) else {
                 throw CutoverError(.tableNotFound, "table \(request.table) not found at the source")
             }
-            var tablePlan = try Planner(targetEngine: targetURL.engine, overrides: config.overrides).plan(catalog, source: sourceURL).tables
-                .first { $0.source == table.ref }!
+            guard var tablePlan = try Planner(targetEngine: targetURL.engine, overrides: config.overrides).plan(catalog, source: sourceURL).tables
+                .first(where: { $0.source == table.ref }) else {
+                throw CutoverError(.usage, "\(table.ref) is a \(table.kind.rawValue.replacingOccurrences(of: "_", with: " ")), not a table holding data: diff compares tables",
+                                   hint: "diff the tables the view reads, or a table the view was materialised into")
+            }
             if let targetTable = request.targetTable { tablePlan.target = targetTable }
             for name in (request.key ?? []) + (request.columns ?? []) where table.column(named: name) == nil {
                 throw CutoverError(.usage, "\(table.ref) has no column \(name)", hint: "columns: " + table.columns.map(\.name).joined(separator: ", "))
