@@ -17,6 +17,8 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
     ],
     targets: [
         // libpq: the C library psql uses; binary COPY both ways at psql's speed.
@@ -34,7 +36,19 @@ let package = Package(
         .target(name: "CSQLiteShim", dependencies: ["CSQLite3"]),
         .target(name: "CutoverSQLite", dependencies: ["CutoverCore", "CSQLite3", "CSQLiteShim"], swiftSettings: swiftSettings),
         .target(name: "CutoverPostgres", dependencies: ["CutoverCore", "CLibPQ"], swiftSettings: swiftSettings),
-        .target(name: "CutoverSnowflake", dependencies: ["CutoverCore"], swiftSettings: swiftSettings),
+        .target(
+            name: "CutoverSnowflake",
+            dependencies: [
+                "CutoverCore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                // RSA signing for key-pair (JWT) login.
+                .product(name: "CryptoExtras", package: "swift-crypto"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "CutoverStore",
             dependencies: ["CutoverCore", "CutoverSQLite", "CutoverPostgres"],
@@ -59,7 +73,7 @@ let package = Package(
         ),
         .target(
             name: "CutoverTesting",
-            dependencies: ["CutoverCore", "CutoverEngine", "CutoverPostgres", "CutoverSQLite"],
+            dependencies: ["CutoverCore", "CutoverEngine", "CutoverPostgres", "CutoverSQLite", "CutoverSnowflake"],
             path: "Tests/CutoverTesting",
             resources: [.copy("Fixtures")],
             swiftSettings: swiftSettings
@@ -75,6 +89,12 @@ let package = Package(
             dependencies: ["CutoverPostgres", "CutoverTesting"],
             swiftSettings: swiftSettings
         ),
+        .testTarget(
+            name: "CutoverSnowflakeTests",
+            dependencies: ["CutoverSnowflake", "CutoverTesting", .product(name: "CryptoExtras", package: "swift-crypto")],
+            resources: [.copy("Fixtures")],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(name: "CutoverStoreTests", dependencies: ["CutoverStore", "CutoverTesting"], swiftSettings: swiftSettings),
         .testTarget(
             name: "CutoverEngineTests",
@@ -83,7 +103,7 @@ let package = Package(
         ),
         .testTarget(
             name: "CutoverCLITests",
-            dependencies: ["CutoverTesting", "CutoverSQLite", "CutoverPostgres"],
+            dependencies: ["CutoverTesting", "CutoverSQLite", "CutoverPostgres", "CutoverSnowflake"],
             swiftSettings: swiftSettings
         ),
     ]

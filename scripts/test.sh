@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# The one test command: installs what is missing, starts a throwaway PostgreSQL on a free loopback
-# port, builds once, runs every test, and stops only what it started (also on failure).
+# The one test command: installs what is missing, starts a throwaway PostgreSQL and the Snowflake
+# emulator (fakesnow, from PyPI, in .venv-fakesnow) on free loopback ports, builds once, runs every
+# test, and stops only what it started (also on failure).
 #
 #   scripts/test.sh                 # everything
 #   scripts/test.sh --filter Chinook   # extra arguments go to `swift test`
 #
-# Env: CUTOVER_TEST_PG_URL  use this PostgreSQL (a superuser URL) instead of starting one.
+# Env: CUTOVER_TEST_PG_URL         use this PostgreSQL (a superuser URL) instead of starting one.
+#      CUTOVER_TEST_SNOWFLAKE_URL  use this Snowflake (emulator) URL instead of starting one.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -14,7 +16,9 @@ say() { printf '== %s\n' "$*" >&2; }
 
 # shellcheck source=scripts/lib-postgres.sh
 source scripts/lib-postgres.sh
-trap stop_postgres EXIT
+# shellcheck source=scripts/lib-fakesnow.sh
+source scripts/lib-fakesnow.sh
+trap 'stop_fakesnow; stop_postgres' EXIT
 
 ensure_packages
 if [[ -z "${CUTOVER_TEST_PG_URL:-}" ]]; then
@@ -22,6 +26,12 @@ if [[ -z "${CUTOVER_TEST_PG_URL:-}" ]]; then
   export CUTOVER_TEST_PG_URL="$CUTOVER_PG_URL"
 else
   say "using PostgreSQL from CUTOVER_TEST_PG_URL"
+fi
+if [[ -z "${CUTOVER_TEST_SNOWFLAKE_URL:-}" ]]; then
+  start_fakesnow
+  export CUTOVER_TEST_SNOWFLAKE_URL="$CUTOVER_SNOWFLAKE_URL"
+else
+  say "using Snowflake from CUTOVER_TEST_SNOWFLAKE_URL"
 fi
 # Tests that need a server fail (not skip) when this says it is there.
 export CUTOVER_TEST_REQUIRE_SERVERS=1

@@ -50,6 +50,39 @@ public enum TestEnvironment {
         try await adminSQL(url, sql)
     }
 
+    /// The Snowflake emulator's URL exported by scripts/test.sh; a test failure when the script said
+    /// servers are there but the URL is missing.
+    public static func snowflakeURL() throws -> ConnectionURL {
+        guard let raw = ProcessInfo.processInfo.environment["CUTOVER_TEST_SNOWFLAKE_URL"] else {
+            throw CutoverError(.usage, "CUTOVER_TEST_SNOWFLAKE_URL is not set", hint: "run the tests with scripts/test.sh")
+        }
+        return try ConnectionURL(parsing: raw)
+    }
+
+    public static var hasSnowflake: Bool {
+        ProcessInfo.processInfo.environment["CUTOVER_TEST_SNOWFLAKE_URL"] != nil
+            || ProcessInfo.processInfo.environment["CUTOVER_TEST_REQUIRE_SERVERS"] == "1"
+    }
+
+    /// The emulator URL pointed at a database of its own (the emulator creates it at login), so
+    /// tests sharing one emulator never see each other's tables. `extra` adds URL parameters.
+    public static func withSnowflakeDatabase<T>(_ extra: [String: String] = [:], _ body: (ConnectionURL) async throws -> T) async throws -> T {
+        let base = try snowflakeURL()
+        let name = "CUTOVER_T_" + String(UInt64.random(in: 0...UInt64.max), radix: 36).uppercased()
+        let url = ConnectionURL(engine: .snowflake, user: base.user, password: base.password, host: base.host, port: base.port,
+                                database: name, schema: "PUBLIC", parameters: base.parameters.merging(extra) { _, new in new })
+        return try await body(url)
+    }
+
+    /// The text form of a URL with its password, for passing to the CLI.
+    public static func cliText(_ url: ConnectionURL) -> String {
+        var text = "\(url.engine.rawValue)://"
+        if let user = url.user { text += user + (url.password.map { ":" + $0 } ?? "") + "@" }
+        text += (url.host ?? "") + (url.port.map { ":\($0)" } ?? "") + "/" + url.database + (url.schema.map { "/" + $0 } ?? "")
+        if !url.parameters.isEmpty { text += "?" + url.parameters.keys.sorted().map { "\($0)=\(url.parameters[$0]!)" }.joined(separator: "&") }
+        return text
+    }
+
     /// A fresh directory under /tmp, removed after `body`.
     public static func withTemporaryDirectory<T>(_ body: (String) async throws -> T) async throws -> T {
         let path = NSTemporaryDirectory() + "cutover-test-" + UUID().uuidString.prefix(8).lowercased()

@@ -12,9 +12,7 @@ public enum Connectors {
         switch url.engine {
         case .postgres: return try await PostgresConnector(url: url)
         case .sqlite: return try SQLiteConnector(url: url, createIfMissing: role == .target)
-        case .snowflake:
-            throw CutoverError(.usage, "Snowflake connections are not available in this build yet (\(url))",
-                               hint: "plan for Snowflake with `cutover plan --target-dialect snowflake`; moving data to Snowflake comes with the Snowflake connector")
+        case .snowflake: return try await SnowflakeConnector(url: url)
         case .sqlserver:
             throw CutoverError(.usage, "SQL Server connections are not available yet (\(url))",
                                hint: "export the data to PostgreSQL or SQLite first")

@@ -1,0 +1,189 @@
+import CutoverCore
+import Foundation
+
+/// Turns Snowflake result cells (Arrow or JSON row sets) into ``Value``s in Cutover's canonical
+/// text forms: decimals as plain text, dates `YYYY-MM-DD`, times `HH:MM:SS.fffffffff`, timestamps
+/// `YYYY-MM-DD HH:MM:SS.fffffffff` (with `+HH:MM` for TIMESTAMP_TZ/LTZ), VARIANT as JSON text.
+enum SnowflakeCells {
+    static func value(_ array: ArrowArray, _ row: Int, _ column: SnowflakeColumnType) -> Value {
+        let family = column.type.lowercased()
+        if family.hasPrefix("timestamp") { return timestamp(array, row, column) }
+        if array.isNull(row) { return .null }
+        let scale = Int(array.field.metadata["scale"] ?? "") ?? column.scale ?? 0
+        switch family {
+        case "fixed":
+            switch array.field.kind {
+            case .float: return .double(array.double(row))
+            case .decimal, .int: return number(unscaled: array.decimal(row), scale: scale)
+            default: return .text(array.string(row))
+            }
+        case "real": return .double(array.double(row))
+        case "boolean": return .bool(array.bool(row))
+        case "date": return .text(CivilTime.date(days: array.integer(row)))
+        case "time": return .text(CivilTime.time(units: array.integer(row), scale: scale))
+        case "binary":
+            return .bytes(Array(array.bytes(row)))
+        default:
+            switch array.field.kind {
+            case .int, .decimal: return number(unscaled: array.decimal(row), scale: scale)
+            case .float: return .double(array.double(row))
+            case .bool: return .bool(array.bool(row))
+            case .binary, .fixedSizeBinary: return .bytes(Array(array.bytes(row)))
+            default: return .text(array.string(row))
+            }
+        }
+    }
+
+    /// NTZ/LTZ/TZ in the shapes Snowflake uses: a scaled int64, or a struct of `epoch` (seconds, or
+    /// scaled when there is no `fraction`), `fraction` (ns) and `timezone` (offset minutes + 1440).
+    /// A NULL may arrive as a valid struct with null children, so the children decide.
+    private static func timestamp(_ array: ArrowArray, _ row: Int, _ column: SnowflakeColumnType) -> Value {
+        let family = column.type.lowercased()
+        let scale = Int(array.field.metadata["scale"] ?? "") ?? column.scale ?? 9
+        var seconds: Int64, nanos: Int64, offsetMinutes: Int?
+        if case .structure = array.field.kind {
+            guard !array.isNull(row), let epoch = array.child(named: "epoch"), !epoch.isNull(row) else { return .null }
+            if let fraction = array.child(named: "fraction") {
+                seconds = epoch.integer(row)
+                nanos = fraction.isNull(row) ? 0 : fraction.integer(row)
+            } else {
+                (seconds, nanos) = split(epoch.integer(row), scale: scale)
+            }
+            if let zone = array.child(named: "timezone"), !zone.isNull(row) { offsetMinutes = Int(zone.integer(row)) - 1440 }
+        } else {
+            guard !array.isNull(row) else { return .null }
+            (seconds, nanos) = split(array.integer(row), scale: scale)
+        }
+        if family == "timestamp_ntz" { return .text(CivilTime.timestamp(seconds: seconds, nanos: nanos, offsetMinutes: nil)) }
+        return .text(CivilTime.timestamp(seconds: seconds, nanos: nanos, offsetMinutes: offsetMinutes ?? 0))
+    }
+
+    /// A JSON row-set cell (always a string or null), as real Snowflake sends them.
+    static func value(_ text: String?, _ column: SnowflakeColumnType) -> Value {
+        guard let text else { return .null }
+        let scale = column.scale ?? 0
+        switch column.type.lowercased() {
+        case "fixed":
+            if scale == 0, let n = Int64(text) { return .int(n) }
+            return .text(text)
+        case "real": return .double(Double(parsingSQL: text) ?? .nan)
+        case "boolean": return .bool(text == "1" || text.lowercased() == "true")
+        case "date": return Int64(text).map { .text(CivilTime.date(days: $0)) } ?? .text(text)
+        case "time":
+            let (s, ns) = splitDecimal(text)
+            return .text(CivilTime.time(units: s * 1_000_000_000 + ns, scale: 9))
+        case "timestamp_ntz":
+            let (s, ns) = splitDecimal(text)
+            return .text(CivilTime.timestamp(seconds: s, nanos: ns, offsetMinutes: nil))
+        case "timestamp_ltz":
+            let (s, ns) = splitDecimal(text)
+            return .text(CivilTime.timestamp(seconds: s, nanos: ns, offsetMinutes: 0))
+        case "timestamp_tz":
+            let parts = text.split(separator: " ")
+            let (s, ns) = splitDecimal(String(parts.first ?? ""))
+            let zone = parts.count > 1 ? (Int(parts[1]) ?? 1440) - 1440 : 0
+            return .text(CivilTime.timestamp(seconds: s, nanos: ns, offsetMinutes: zone))
+        case "binary": return .bytes(hexBytes(text) ?? Array(text.utf8))
+        default: return .text(text)
+        }
+    }
+
+    static func number(unscaled: Int128, scale: Int) -> Value {
+        if scale == 0, let n = Int64(exactly: unscaled) { return .int(n) }
+        let negative = unscaled < 0
+        var digits = String(negative ? (0 - unscaled).magnitude : unscaled.magnitude)
+        guard scale > 0 else { return .text(digits) }
+        if digits.count <= scale { digits = String(repeating: "0", count: scale - digits.count + 1) + digits }
+        digits.insert(".", at: digits.index(digits.endIndex, offsetBy: -scale))
+        return .text((negative ? "-" : "") + digits)
+    }
+
+    private static func split(_ scaled: Int64, scale: Int) -> (Int64, Int64) {
+        let unit = Int64(pow(10, Double(scale)))
+        var seconds = scaled / unit, fraction = scaled % unit
+        if fraction < 0 { seconds -= 1; fraction += unit }
+        return (seconds, fraction * Int64(pow(10, Double(9 - scale))))
+    }
+
+    /// `"-12.5"` → (-13, 500_000_000): seconds floor and non-negative nanoseconds.
+    private static func splitDecimal(_ text: String) -> (Int64, Int64) {
+        let negative = text.hasPrefix("-")
+        let body = negative ? String(text.dropFirst()) : text
+        let parts = body.split(separator: ".", maxSplits: 1)
+        var seconds = Int64(parts.first ?? "0") ?? 0
+        var nanos: Int64 = 0
+        if parts.count > 1 { nanos = Int64(String(parts[1].prefix(9)).padding(toLength: 9, withPad: "0", startingAt: 0)) ?? 0 }
+        if negative {
+            seconds = -seconds
+            if nanos > 0 { seconds -= 1; nanos = 1_000_000_000 - nanos }
+        }
+        return (seconds, nanos)
+    }
+
+    static func hexBytes(_ text: String) -> [UInt8]? {
+        let chars = Array(text.utf8)
+        guard chars.count % 2 == 0 else { return nil }
+        var out: [UInt8] = []
+        out.reserveCapacity(chars.count / 2)
+        var i = 0
+        while i < chars.count {
+            guard let hi = hexDigit(chars[i]), let lo = hexDigit(chars[i + 1]) else { return nil }
+            out.append(hi << 4 | lo)
+            i += 2
+        }
+        return out
+    }
+
+    private static func hexDigit(_ c: UInt8) -> UInt8? {
+        switch c {
+        case 48...57: return c - 48
+        case 65...70: return c - 55
+        case 97...102: return c - 87
+        default: return nil
+        }
+    }
+}
+
+/// Formats epoch days and seconds (Snowflake sends UTC instants and explicit offsets, so no time
+/// zone database is involved).
+enum CivilTime {
+    static func date(days: Int64) -> String {
+        let (y, m, d) = Timestamp.civilFromDays(Int(days))
+        return "\(pad(y, 4))-\(pad(m, 2))-\(pad(d, 2))"
+    }
+
+    static func time(units: Int64, scale: Int) -> String {
+        let perSecond = Int64(pow(10, Double(scale)))
+        let seconds = units / perSecond
+        let nanos = (units % perSecond) * Int64(pow(10, Double(9 - scale)))
+        return clock(seconds: seconds) + fraction(nanos)
+    }
+
+    static func timestamp(seconds: Int64, nanos: Int64, offsetMinutes: Int?) -> String {
+        let local = seconds + Int64((offsetMinutes ?? 0) * 60)
+        var days = local / 86_400, secondOfDay = local % 86_400
+        if secondOfDay < 0 { days -= 1; secondOfDay += 86_400 }
+        var text = date(days: days) + " " + clock(seconds: secondOfDay) + fraction(nanos)
+        if let offset = offsetMinutes {
+            text += (offset < 0 ? "-" : "+") + pad(abs(offset) / 60, 2) + ":" + pad(abs(offset) % 60, 2)
+        }
+        return text
+    }
+
+    private static func clock(seconds: Int64) -> String {
+        "\(pad(Int(seconds / 3600), 2)):\(pad(Int(seconds / 60 % 60), 2)):\(pad(Int(seconds % 60), 2))"
+    }
+
+    /// `.123` for 123 ms; nothing for whole seconds.
+    private static func fraction(_ nanos: Int64) -> String {
+        guard nanos > 0 else { return "" }
+        var digits = pad(Int(nanos), 9)
+        while digits.hasSuffix("0") { digits.removeLast() }
+        return "." + digits
+    }
+
+    private static func pad(_ n: Int, _ width: Int) -> String {
+        let s = String(abs(n))
+        return (n < 0 ? "-" : "") + String(repeating: "0", count: max(0, width - s.count)) + s
+    }
+}

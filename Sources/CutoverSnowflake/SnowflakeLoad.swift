@@ -1,0 +1,176 @@
+import CutoverCore
+import Foundation
+
+/// One atomic write into a Snowflake table.
+///
+/// Rows are first staged as text in a temporary VARCHAR table — by PUT + COPY INTO when the stage
+/// hands out an upload URL, by array-bound INSERTs otherwise — then converted with Snowflake's own
+/// casts and inserted (or MERGEd on the key) in one transaction, after deleting the range being
+/// replaced. Staging as text keeps NULL and '' apart, reports bad values with Snowflake's message,
+/// and leaves the target untouched until the final transaction.
+struct SnowflakeLoad {
+    let client: SnowflakeClient
+    let settings: SnowflakeSettings
+    let table: TableRef
+    let columns: [Column]
+    private let dialect = SnowflakeDialect()
+    private let tag = String(UUID().uuidString.prefix(8)).uppercased()
+
+    /// Flush staged CSV once it reaches this size.
+    static let fileBytes = 16 * 1024 * 1024
+    /// Rows per array-bound INSERT.
+    static let bindRows = 5_000
+
+    init(client: SnowflakeClient, settings: SnowflakeSettings, table: TableRef, columns: [Column]) {
+        self.client = client
+        self.settings = settings
+        self.table = table
+        self.columns = columns
+    }
+
+    // Temporary objects live in the session's schema (the URL's), unqualified.
+    private var staging: String { "CUTOVER_LOAD_\(tag)" }
+    private var stage: String { "CUTOVER_STAGE_\(tag)" }
+
+    func run(_ rows: RowStream, options: WriteOptions) async throws -> WriteStats {
+        let stagingColumns = columns.indices.map { "\"C\($0 + 1)\" VARCHAR" }.joined(separator: ", ")
+        _ = try await client.run("CREATE TEMPORARY TABLE \(staging) (\(stagingColumns))")
+        let useStage = try await stageAcceptsUploads()
+        var stats = WriteStats()
+        var csv: [UInt8] = []
+        var files = 0
+        var stagedRows: Int64 = 0
+        for try await batch in rows {
+            if useStage {
+                appendCSV(batch, to: &csv)
+                if csv.count >= Self.fileBytes {
+                    try await upload(&csv, file: &files, stats: &stats)
+                }
+            } else {
+                try await insertBound(batch, stats: &stats)
+            }
+            stagedRows += Int64(batch.rowCount)
+        }
+        if useStage {
+            if !csv.isEmpty { try await upload(&csv, file: &files, stats: &stats) }
+            if files > 0 { try await copyStagedFiles(expecting: stagedRows) }
+        }
+        stats.rows = stagedRows
+        try await apply(options)
+        _ = try? await client.run("DROP TABLE IF EXISTS \(staging)")
+        return stats
+    }
+
+    // MARK: Staging
+
+    /// Whether a PUT to a temporary stage returns a URL this client can upload to (GCS-style
+    /// presigned URLs without client-side encryption). S3 and Azure stages hand out cloud
+    /// credentials instead; those loads use array binds.
+    private func stageAcceptsUploads() async throws -> Bool {
+        guard settings.preferStageLoads else { return false }
+        _ = try await client.run("CREATE TEMPORARY STAGE \(stage) ENCRYPTION = (TYPE = 'SNOWFLAKE_SSE')")
+        let probe = try await client.run("PUT file:///cutover_probe.csv @\(stage) AUTO_COMPRESS = FALSE")
+        return probe.stageInfo?.presignedUrl != nil && probe.encryptionMaterial?.queryStageMasterKey == nil
+    }
+
+    private func appendCSV(_ batch: RowBatch, to csv: inout [UInt8]) {
+        for row in 0..<batch.rowCount {
+            for column in 0..<batch.columnCount {
+                if column > 0 { csv.append(UInt8(ascii: ",")) }
+                SnowflakeCSV.append(batch[row, column], as: columns[column].canonical, to: &csv)
+            }
+            csv.append(UInt8(ascii: "\n"))
+        }
+    }
+
+    private func upload(_ csv: inout [UInt8], file: inout Int, stats: inout WriteStats) async throws {
+        file += 1
+        let name = "cutover_\(tag.lowercased())_\(file).csv"
+        let put = try await client.run("PUT file:///\(name) @\(stage) AUTO_COMPRESS = FALSE")
+        guard let url = put.stageInfo?.presignedUrl else {
+            throw CutoverError(.io, "Snowflake gave no upload URL for \(name) on stage \(stage)", context: ["table": table.description])
+        }
+        try await client.upload(csv, to: url)
+        stats.bytes += Int64(csv.count)
+        csv.removeAll(keepingCapacity: true)
+    }
+
+    private func copyStagedFiles(expecting rows: Int64) async throws {
+        let data = try await client.run("COPY INTO \(staging) FROM @\(stage) \(SnowflakeCSV.fileFormat) ON_ERROR = ABORT_STATEMENT PURGE = TRUE")
+        let result = try await SnowflakeResultPages(data, client: client).all()
+        let loadedIndex = data.rowtype?.firstIndex { $0.name.lowercased() == "rows_loaded" }
+        let loaded = result.reduce(Int64(0)) { sum, row in
+            guard let i = loadedIndex, case .int(let n) = row[i] else { return sum }
+            return sum + n
+        }
+        guard loadedIndex == nil || loaded == rows else {
+            throw CutoverError(.io, "COPY INTO loaded \(loaded) of \(rows) staged rows into \(table)",
+                               hint: "the stage lost files; rerun the migration (this chunk was not applied)", context: ["table": table.description])
+        }
+    }
+
+    private func insertBound(_ batch: RowBatch, stats: inout WriteStats) async throws {
+        let placeholders = columns.map { _ in "?" }.joined(separator: ", ")
+        var start = 0
+        while start < batch.rowCount {
+            let end = min(start + Self.bindRows, batch.rowCount)
+            var bindings: [String: Binding] = [:]
+            for (index, column) in columns.enumerated() {
+                let values = (start..<end).map { SnowflakeCSV.text(batch[$0, index], as: column.canonical) }
+                stats.bytes += Int64(values.reduce(0) { $0 + ($1?.utf8.count ?? 0) })
+                bindings[String(index + 1)] = Binding(type: "TEXT", value: .many(values))
+            }
+            _ = try await client.run("INSERT INTO \(staging) VALUES (\(placeholders))", bindings: bindings)
+            start = end
+        }
+    }
+
+    // MARK: Applying
+
+    private func apply(_ options: WriteOptions) async throws {
+        let target = dialect.qualified(table)
+        let names = columns.map { dialect.quote($0.name) }
+        let converted = columns.enumerated().map { index, column in
+            SnowflakeTypes.conversion("\"C\(index + 1)\"", to: column.canonical) + " AS " + dialect.quote(column.name)
+        }
+        var statements: [String] = []
+        var typed: String?
+        if case .upsert(let key) = options.mode {
+            // DDL commits an open transaction in Snowflake, so the typed copy is made before BEGIN.
+            let typedName = "CUTOVER_TYPED_\(tag)"
+            typed = typedName
+            try await run("CREATE TEMPORARY TABLE \(typedName) AS SELECT \(converted.joined(separator: ", ")) FROM \(staging)")
+            let on = key.map { "t.\(dialect.quote($0)) = s.\(dialect.quote($0))" }.joined(separator: " AND ")
+            let updates = columns.filter { !key.contains($0.name) }.map { "\(dialect.quote($0.name)) = s.\(dialect.quote($0.name))" }
+            var merge = "MERGE INTO \(target) t USING \(typedName) s ON \(on)"
+            if !updates.isEmpty { merge += " WHEN MATCHED THEN UPDATE SET " + updates.joined(separator: ", ") }
+            merge += " WHEN NOT MATCHED THEN INSERT (\(names.joined(separator: ", "))) VALUES (\(columns.map { "s." + dialect.quote($0.name) }.joined(separator: ", ")))"
+            statements.append(merge)
+        } else {
+            statements.append("INSERT INTO \(target) (\(names.joined(separator: ", "))) SELECT \(converted.joined(separator: ", ")) FROM \(staging)")
+        }
+        if let replacing = options.replacing {
+            statements.insert("DELETE FROM \(target)" + (replacing.terms.isEmpty && replacing.orNullColumn == nil ? "" : " WHERE " + replacing.sql(dialect)), at: 0)
+        }
+        if statements.count == 1 {  // one statement is atomic on its own
+            try await run(statements[0])
+            if let typed { _ = try? await client.run("DROP TABLE IF EXISTS \(typed)") }
+            return
+        }
+        _ = try await client.run("BEGIN")
+        do {
+            for statement in statements { try await run(statement) }
+            _ = try await client.run("COMMIT")
+        } catch {
+            _ = try? await client.run("ROLLBACK")
+            throw error
+        }
+        if let typed { _ = try? await client.run("DROP TABLE IF EXISTS \(typed)") }
+    }
+
+    private func run(_ sql: String) async throws {
+        do { _ = try await client.run(sql) } catch let error as CutoverError {
+            throw error.adding(["table": table.description])
+        }
+    }
+}

@@ -1,0 +1,89 @@
+import CutoverCore
+import CutoverSnowflake
+import CutoverTesting
+import Foundation
+import Testing
+
+/// `cutover` as a user runs it against the Snowflake emulator: SQLite and PostgreSQL into
+/// Snowflake, Snowflake back into PostgreSQL, upserts, validation and diff across engines.
+@Suite(.enabled(if: TestEnvironment.hasSnowflake && TestEnvironment.hasPostgres)) struct SnowflakeCLITests {
+    static func pgText(_ pg: ConnectionURL) -> String { "postgres://\(pg.user!):\(pg.password!)@\(pg.host!):\(pg.port!)/\(pg.database)" }
+
+    @Test func chinookFromSQLiteIntoSnowflakeAndOnIntoPostgres() async throws {
+        try await TestEnvironment.withTemporaryDirectory { dir in
+            try await TestEnvironment.withSnowflakeDatabase { sf in
+                try await TestEnvironment.withPostgresDatabase { pg in
+                    let chinook = try TestEnvironment.chinookCopy(in: dir)
+                    let snowflake = TestEnvironment.cliText(sf)
+                    let into = try await CLI.run(["migrate", "--source", "sqlite:\(chinook)", "--target", snowflake], in: dir)
+                    #expect(into.status == 0, "\(into.output)")
+                    #expect(into.stdout.contains("11/11 tables moved, 15,607 rows; validation: 11 passed, 0 failed"))
+                    #expect(!into.output.contains(sf.password!))
+
+                    let back = try await CLI.run(["migrate", "--source", snowflake, "--target", Self.pgText(pg)], in: dir)
+                    #expect(back.status == 0, "\(back.output)")
+                    #expect(back.stdout.contains("11/11 tables moved, 15,607 rows; validation: 11 passed, 0 failed"))
+
+                    // A change on the Snowflake side is found by validate and explained by diff.
+                    let connector = try await SnowflakeConnector(url: sf)
+                    try await connector.execute(#"UPDATE "PUBLIC"."Track" SET "Name" = 'changed' WHERE "TrackId" = 7"#)
+                    let validate = try await CLI.run(["validate", "--source", "sqlite:\(chinook)", "--target", snowflake, "--tables", "Track,Album"], in: dir)
+                    #expect(validate.status == 1, "\(validate.output)")
+                    #expect(validate.stdout.contains("Track changed TrackId=7: Name"))
+                    let diff = try await CLI.run(["diff", "--source", Self.pgText(pg), "--target", snowflake, "--table", "PUBLIC.Track", "--format", "json"], in: dir)
+                    #expect(diff.status == 1, "\(diff.output)")
+                    let report = try JSONSerialization.jsonObject(with: Data(diff.stdout.utf8)) as? [String: Any]
+                    let counts = report?["counts"] as? [String: Int]
+                    #expect(counts?["changed"] == 1 && counts?["missing"] == 0 && counts?["extra"] == 0, "\(diff.stdout)")
+                }
+            }
+        }
+    }
+
+    @Test func postgresTypesIntoSnowflakeThenUpsert() async throws {
+        try await TestEnvironment.withTemporaryDirectory { dir in
+            try await TestEnvironment.withSnowflakeDatabase { sf in
+                try await TestEnvironment.withPostgresDatabase { pg in
+                    try await TestEnvironment.psql(pg, """
+                        CREATE TABLE orders (
+                          id bigint PRIMARY KEY, small smallint, amount numeric(12,2), ratio double precision, score real,
+                          label varchar(20), code char(5), note text, paid boolean, due date, at timestamp(6), at_tz timestamptz,
+                          clock time, doc jsonb, raw bytea, ref uuid);
+                        INSERT INTO orders VALUES
+                          (1, -32768, 1234.50, -0.5, 1.5, 'héllo 世界', 'ab', E'line\\nbreak "q", c', true, '1969-07-20', '1960-01-02 03:04:05.123456',
+                           '2024-01-02 03:04:05.25+02', '13:14:15.5', '{"b": 1, "a": [1, 2]}', '\\x00ff10', 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11'),
+                          (2, NULL, NULL, NULL, NULL, '', NULL, '', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL),
+                          (3, 7, -0.01, 'NaN', '-Infinity', 'x', 'abcde', NULL, false, '2000-02-29', '2000-02-29 23:59:59', '1999-12-31 23:00:00-05',
+                           '00:00:00', '"s"', '\\x', NULL);
+                        """)
+                    let snowflake = TestEnvironment.cliText(sf)
+                    let into = try await CLI.run(["migrate", "--source", Self.pgText(pg), "--target", snowflake], in: dir)
+                    #expect(into.status == 0, "\(into.output)")
+                    #expect(into.stdout.contains("1/1 tables moved, 3 rows; validation: 1 passed, 0 failed"), "\(into.output)")
+
+                    try await TestEnvironment.psql(pg, "UPDATE orders SET note = 'updated', amount = 99.99 WHERE id = 2; INSERT INTO orders (id, label) VALUES (4, 'new')")
+                    let upsert = try await CLI.run(["migrate", "--source", Self.pgText(pg), "--target", snowflake, "--mode", "upsert"], in: dir)
+                    #expect(upsert.status == 0, "\(upsert.output)")
+                    #expect(upsert.stdout.contains("4 rows; validation: 1 passed, 0 failed"), "\(upsert.output)")
+                    let rows = try await SnowflakeConnector(url: sf).execute(#"SELECT "NOTE", "AMOUNT" FROM "PUBLIC"."ORDERS" WHERE "ID" = 2"#).rows
+                    #expect(rows == [[.text("updated"), .text("99.99")]])
+                }
+            }
+        }
+    }
+
+    @Test func aWrongSnowflakeURLIsAClearErrorThatKeepsThePasswordSecret() async throws {
+        try await TestEnvironment.withTemporaryDirectory { dir in
+            let sf = try TestEnvironment.snowflakeURL()
+            let chinook = try TestEnvironment.chinookCopy(in: dir)
+            let closed = "snowflake://\(sf.user!):s3cret-pw@acct/DB/PUBLIC?host=127.0.0.1&port=9&protocol=http&retries=0&connect_timeout=1"
+            let result = try await CLI.run(["migrate", "--source", "sqlite:\(chinook)", "--target", closed], in: dir)
+            #expect(result.status == 1)
+            #expect(result.stderr.contains("cannot reach Snowflake at http://127.0.0.1:9"), "\(result.output)")
+            #expect(!result.output.contains("s3cret-pw"))
+            let noDatabase = try await CLI.run(["analyze", "--source", "snowflake://me:pw@acct"], in: dir)
+            #expect(noDatabase.status == 2, "\(noDatabase.output)")
+            #expect(noDatabase.stderr.contains("names no database"), "\(noDatabase.output)")
+        }
+    }
+}

@@ -1,0 +1,108 @@
+import CutoverCore
+import CryptoExtras
+import Foundation
+import Testing
+
+@testable import CutoverSnowflake
+
+/// Result decoding, URL settings and login bodies: pure logic, no server.
+@Suite struct SnowflakeDecodingTests {
+    static let settings = try! SnowflakeSettings(ConnectionURL(parsing: "snowflake://u:p@acct/DB/PUBLIC"))
+
+    @Test func arrowResultFromTheEmulatorDecodesEveryType() async throws {
+        let path = try #require(Bundle.module.path(forResource: "all_types_arrow", ofType: "json", inDirectory: "Fixtures"))
+        let response = try JSONDecoder().decode(SnowflakeResponse<QueryData>.self, from: Data(contentsOf: URL(fileURLWithPath: path)))
+        let data = try #require(response.data)
+        let pages = SnowflakeResultPages(data, client: SnowflakeClient(settings: Self.settings))
+        let rows = try await pages.all()
+        #expect(rows.count == 2)
+        #expect(rows[0] == [
+            .int(1), .int(9_223_372_036_854_775_807), .text("-12345678901234567890123.4567"), .text("-1234.05"), .double(-0.5),
+            .text("héllo 世界 🚀"), .bool(true), .text("1969-07-20"), .text("13:14:15.5"),
+            .text("1960-01-02 03:04:05.123456"), .text("2024-01-02 01:04:05.25+00:00"), .text(#"{"a":[1,2]}"#), .bytes([0x00, 0xFF, 0x10]),
+        ])
+        // NULL timestamps arrive as valid structs with null children: they must read as NULL, not 1970.
+        #expect(rows[1] == [.int(2)] + [Value](repeating: .null, count: 4) + [.text("")] + [Value](repeating: .null, count: 7))
+    }
+
+    @Test func jsonRowSetsAsRealSnowflakeSendsThem() {
+        func column(_ type: String, scale: Int? = nil) -> SnowflakeColumnType {
+            SnowflakeColumnType(name: "X", type: type, scale: scale)
+        }
+        #expect(SnowflakeCells.value("42", column("fixed", scale: 0)) == .int(42))
+        #expect(SnowflakeCells.value("-0.50", column("fixed", scale: 2)) == .text("-0.50"))
+        #expect(SnowflakeCells.value("1", column("boolean")) == .bool(true))
+        #expect(SnowflakeCells.value("-1", column("date")) == .text("1969-12-31"))
+        #expect(SnowflakeCells.value("47655.500000000", column("time", scale: 9)) == .text("13:14:15.5"))
+        #expect(SnowflakeCells.value("-0.250000000", column("timestamp_ntz", scale: 9)) == .text("1969-12-31 23:59:59.75"))
+        #expect(SnowflakeCells.value("1704164645.000000000 1560", column("timestamp_tz", scale: 9)) == .text("2024-01-02 05:04:05+02:00"))
+        #expect(SnowflakeCells.value("00ff", column("binary")) == .bytes([0, 255]))
+        #expect(SnowflakeCells.value(nil, column("text")) == .null)
+        #expect(SnowflakeCells.value("", column("text")) == .text(""))
+    }
+
+    @Test func decimalsKeepEveryDigit() {
+        #expect(SnowflakeCells.number(unscaled: -5, scale: 3) == .text("-0.005"))
+        #expect(SnowflakeCells.number(unscaled: Int128(Int64.max) * 1000, scale: 0) == .text("9223372036854775807000"))
+        #expect(SnowflakeCells.number(unscaled: 0, scale: 2) == .text("0.00"))
+    }
+
+    @Test func stagedTextKeepsNullAndEmptyApart() {
+        var csv: [UInt8] = []
+        SnowflakeCSV.append(.null, as: .text(maxLength: nil), to: &csv)
+        csv.append(UInt8(ascii: ","))
+        SnowflakeCSV.append(.text(""), as: .text(maxLength: nil), to: &csv)
+        csv.append(UInt8(ascii: ","))
+        SnowflakeCSV.append(.text("a \"q\",\nb"), as: .text(maxLength: nil), to: &csv)
+        #expect(String(decoding: csv, as: UTF8.self) == "\\N,\"\",\"a \"\"q\"\",\nb\"")
+        #expect(SnowflakeCSV.text(.text("2024-01-02 03:04:05.5+02"), as: .timestamp(withTimeZone: true, precision: 6)) == "2024-01-02T01:04:05.500000+00:00")
+        #expect(SnowflakeCSV.text(.double(-.infinity), as: .float(bits: 64)) == "-inf")
+        #expect(SnowflakeCSV.text(.bytes([0, 0xAB]), as: .binary) == "00AB")
+    }
+
+    @Test func settingsReadTheURLAndRefuseWhatCannotWork() throws {
+        let s = try SnowflakeSettings(ConnectionURL(parsing: "snowflake://me:pw@xy12345.eu-west-1/SALES/RAW?warehouse=WH&role=LOADER"))
+        #expect(s.baseURL == "https://xy12345.eu-west-1.snowflakecomputing.com:443")
+        #expect(s.accountLocator == "XY12345")
+        #expect(s.database == "SALES" && s.schema == "RAW" && s.warehouse == "WH" && s.role == "LOADER")
+        let local = try SnowflakeSettings(ConnectionURL(parsing: "snowflake://me:pw@fake/DB?host=127.0.0.1&port=8765&protocol=http"))
+        #expect(local.baseURL == "http://127.0.0.1:8765" && local.schema == "PUBLIC")
+        #expect(throws: CutoverError.self) { try SnowflakeSettings(ConnectionURL(parsing: "snowflake://me@acct/DB/S")) }
+        #expect(throws: CutoverError.self) { try SnowflakeSettings(ConnectionURL(parsing: "snowflake://me@acct/DB/S?authenticator=oauth")) }
+        #expect(throws: CutoverError.self) { try SnowflakeSettings(ConnectionURL(parsing: "snowflake://me:pw@acct/DB/S?authenticator=saml")) }
+        let redacted = try ConnectionURL(parsing: "snowflake://me@acct/DB/S?authenticator=oauth&token=sekrit-token").description
+        #expect(!redacted.contains("sekrit-token"))
+    }
+
+    @Test func keyPairLoginSendsAVerifiableRS256Token() throws {
+        let key = try _RSA.Signing.PrivateKey(keySize: .bits2048)
+        let path = NSTemporaryDirectory() + "cutover-key-\(UUID().uuidString).pem"
+        try key.pemRepresentation.write(toFile: path, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let settings = try SnowflakeSettings(ConnectionURL(parsing: "snowflake://loader@xy12345.eu-west-1/DB/S?authenticator=snowflake_jwt&private_key_file=\(path)"))
+        let body = try JSONSerialization.jsonObject(with: Data(LoginRequest(settings: settings).json())) as! [String: [String: Any]]
+        #expect(body["data"]?["AUTHENTICATOR"] as? String == "SNOWFLAKE_JWT")
+        #expect(body["data"]?["PASSWORD"] == nil)
+        let jwt = try #require(body["data"]?["TOKEN"] as? String)
+        let parts = jwt.split(separator: ".").map(String.init)
+        #expect(parts.count == 3)
+        func decode(_ part: String) -> Data {
+            var base64 = part.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+            while base64.count % 4 != 0 { base64 += "=" }
+            return Data(base64Encoded: base64)!
+        }
+        let claims = try JSONSerialization.jsonObject(with: decode(parts[1])) as! [String: Any]
+        #expect(claims["sub"] as? String == "XY12345.LOADER")
+        #expect((claims["iss"] as? String)?.hasPrefix("XY12345.LOADER.SHA256:") == true)
+        let signature = _RSA.Signing.RSASignature(rawRepresentation: decode(parts[2]))
+        #expect(key.publicKey.isValidSignature(signature, for: Data((parts[0] + "." + parts[1]).utf8), padding: .insecurePKCS1v1_5))
+    }
+
+    @Test func oauthLoginSendsTheTokenNotAPassword() throws {
+        let settings = try SnowflakeSettings(ConnectionURL(parsing: "snowflake://me@acct/DB/S?authenticator=oauth&token=okta-access-token"))
+        let body = try JSONSerialization.jsonObject(with: Data(LoginRequest(settings: settings).json())) as! [String: [String: Any]]
+        #expect(body["data"]?["AUTHENTICATOR"] as? String == "OAUTH")
+        #expect(body["data"]?["TOKEN"] as? String == "okta-access-token")
+        #expect(body["data"]?["SESSION_PARAMETERS"] != nil)
+    }
+}
