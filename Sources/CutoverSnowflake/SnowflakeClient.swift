@@ -14,6 +14,7 @@ public actor SnowflakeClient {
     private var sessionToken: String?
     private var masterToken: String?
     private var sequenceId = 0
+    private var heartbeatTask: Task<Void, Never>?
 
     /// One HTTP client (connection pool) per process and connect timeout, with gzip decompression
     /// for result chunks.
@@ -36,9 +37,24 @@ public actor SnowflakeClient {
         }
         sessionToken = token
         masterToken = data.masterToken
+        startHeartbeat(seconds: data.heartbeatSeconds)
     }
 
-    private func loginError(_ response: SnowflakeResponse<LoginData>) -> CutoverError {
+    /// Keeps the session alive while a slow stream holds it open, as the official connectors do
+    /// with CLIENT_SESSION_KEEP_ALIVE; stops at ``close()``.
+    private func startHeartbeat(seconds: Int) {
+        heartbeatTask?.cancel()
+        let interval = UInt64(min(max(seconds, 60), 3600)) * 1_000_000_000
+        heartbeatTask = Task { [weak self] in
+            while !Task.isCancelled {
+                try? await Task.sleep(nanoseconds: interval)
+                guard !Task.isCancelled, let self else { return }
+                try? await self.heartbeat()
+            }
+        }
+    }
+
+    func loginError(_ response: SnowflakeResponse<LoginData>) -> CutoverError {
         let code = response.code ?? "?"
         let auth = ["390100", "390101", "390102", "390144", "390318", "390303", "394304"].contains(code)
         return CutoverError(auth ? .authenticationFailed : .connectionFailed,
@@ -108,11 +124,16 @@ public actor SnowflakeClient {
     /// Keeps the session alive during long loads.
     public func heartbeat() async throws {
         guard sessionToken != nil else { return }
-        let _: SnowflakeResponse<EmptyData> = try await sendAuthorized(.POST, "/session/heartbeat", query: [:], body: Array("{}".utf8))
+        let response: SnowflakeResponse<EmptyData> = try await sendAuthorized(.POST, "/session/heartbeat", query: [:], body: Array("{}".utf8))
+        guard response.success else {
+            throw CutoverError(.connectionFailed, "Snowflake session heartbeat failed: \(response.message ?? "no message") (code \(response.code ?? "?"))")
+        }
     }
 
     /// Logs out; the token is invalid afterwards.
     public func close() async {
+        heartbeatTask?.cancel()
+        heartbeatTask = nil
         guard let token = sessionToken else { return }
         sessionToken = nil
         let _: SnowflakeResponse<EmptyData>? = try? await send(.POST, "/session", query: ["delete": "true"], body: Array("{}".utf8), token: token)
@@ -244,6 +265,23 @@ struct LoginData: Decodable {
     var token: String?
     var sessionToken: String?
     var masterToken: String?
+    var parameters: [Parameter]?
+
+    struct Parameter: Decodable {
+        var name: String
+        var value: Int?
+        init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            name = try c.decode(String.self, forKey: .name)
+            value = try? c.decode(Int.self, forKey: .value)
+        }
+        enum CodingKeys: String, CodingKey { case name, value }
+    }
+
+    /// CLIENT_SESSION_KEEP_ALIVE_HEARTBEAT_FREQUENCY, Snowflake's default an hour.
+    var heartbeatSeconds: Int {
+        parameters?.first { $0.name == "CLIENT_SESSION_KEEP_ALIVE_HEARTBEAT_FREQUENCY" }?.value ?? 3600
+    }
 }
 
 /// A bind value: Snowflake's type name and the value as text (or a list for array binds).

@@ -98,6 +98,15 @@ import Testing
         #expect(key.publicKey.isValidSignature(signature, for: Data((parts[0] + "." + parts[1]).utf8), padding: .insecurePKCS1v1_5))
     }
 
+    @Test func aRefusedLoginIsAnAuthenticationErrorThatNamesTheUserNotThePassword() async throws {
+        let body = #"{"data":null,"code":"390100","message":"Incorrect username or password was specified.","success":false}"#
+        let response = try JSONDecoder().decode(SnowflakeResponse<LoginData>.self, from: Data(body.utf8))
+        let error = await SnowflakeClient(settings: Self.settings).loginError(response)
+        #expect(error.code == .authenticationFailed)
+        #expect(error.description.contains("login as u failed: Incorrect username or password was specified. (code 390100)"))
+        #expect(!error.description.contains(":p@"))
+    }
+
     @Test func oauthLoginSendsTheTokenNotAPassword() throws {
         let settings = try SnowflakeSettings(ConnectionURL(parsing: "snowflake://me@acct/DB/S?authenticator=oauth&token=okta-access-token"))
         let body = try JSONSerialization.jsonObject(with: Data(LoginRequest(settings: settings).json())) as! [String: [String: Any]]

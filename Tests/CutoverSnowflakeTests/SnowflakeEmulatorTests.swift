@@ -150,6 +150,19 @@ import Testing
         }
     }
 
+    @Test func sessionsHeartbeatCloseAndLogInAgain() async throws {
+        try await TestEnvironment.withSnowflakeDatabase { url in
+            let client = SnowflakeClient(settings: try SnowflakeSettings(url))
+            try await client.login()
+            try await client.heartbeat()
+            await client.close()
+            // A closed client logs in again on its next query.
+            let data = try await client.run("SELECT 2 AS TWO")
+            #expect(try await SnowflakeResultPages(data, client: client).all() == [[.int(2)]])
+            await client.close()
+        }
+    }
+
     @Test func anUnreachableEndpointFailsClearlyWithoutLeakingThePassword() async throws {
         let url = try ConnectionURL(parsing: "snowflake://me:hunter2-secret@acct/DB/PUBLIC?host=127.0.0.1&port=9&protocol=http&retries=1&connect_timeout=1")
         let error = await #expect(throws: CutoverError.self) { try await SnowflakeConnector(url: url) }
