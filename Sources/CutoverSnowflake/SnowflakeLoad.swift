@@ -116,7 +116,7 @@ struct SnowflakeLoad {
             let end = min(start + Self.bindRows, batch.rowCount)
             var bindings: [String: Binding] = [:]
             for (index, column) in columns.enumerated() {
-                let values = (start..<end).map { SnowflakeCSV.text(batch[$0, index], as: column.canonical) }
+                let values = (start..<end).map { SnowflakeCSV.staged(batch[$0, index], as: column.canonical) }
                 stats.bytes += Int64(values.reduce(0) { $0 + ($1?.utf8.count ?? 0) })
                 bindings[String(index + 1)] = Binding(type: "TEXT", value: .many(values))
             }

@@ -31,8 +31,9 @@ enum SnowflakeTypes {
         }
     }
 
-    /// The expression converting a staged VARCHAR column to `type` as the target column holds it.
-    static func conversion(_ quoted: String, to type: CanonicalType) -> String {
+    /// The expression converting a staged VARCHAR column (see ``SnowflakeCSV``) to `type`.
+    static func conversion(_ stagedColumn: String, to type: CanonicalType) -> String {
+        let quoted = SnowflakeCSV.unmarked(stagedColumn)
         switch type {
         case .boolean: return "TO_BOOLEAN(\(quoted))"
         case .integer: return "\(quoted)::NUMBER(38,0)"
@@ -50,22 +51,30 @@ enum SnowflakeTypes {
     }
 }
 
-/// Encodes rows as CSV for a VARCHAR staging table: every value quoted, NULL as an unquoted `\N`,
-/// so NULL and '' stay apart; bytes as hex; timestamps with zones in ISO 8601 (`T`, `+00:00`).
+/// Encodes rows as CSV for a VARCHAR staging table. NULL is an empty unquoted field; every other
+/// value is quoted and carries a one-character prefix (``marker``) that the load strips again. So no
+/// value — not '', not the text `\N` — can ever be read as NULL, whichever way a server treats
+/// quoted empty fields or NULL_IF. Bytes are hex; timestamps with zones ISO 8601 (`T`, `+00:00`).
 enum SnowflakeCSV {
-    static let fileFormat = #"FILE_FORMAT = (TYPE = CSV FIELD_OPTIONALLY_ENCLOSED_BY = '"' NULL_IF = ('\\N') EMPTY_FIELD_AS_NULL = FALSE)"#
+    static let fileFormat = #"FILE_FORMAT = (TYPE = CSV FIELD_OPTIONALLY_ENCLOSED_BY = '"' NULL_IF = () EMPTY_FIELD_AS_NULL = TRUE)"#
+    static let marker = "v"
+
+    /// The staged column with the marker removed.
+    static func unmarked(_ quotedColumn: String) -> String { "SUBSTR(\(quotedColumn), 2)" }
 
     static func append(_ value: Value, as type: CanonicalType, to out: inout [UInt8]) {
-        guard let text = text(value, as: type) else {
-            out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "N")])
-            return
-        }
+        guard let text = staged(value, as: type) else { return }
         out.append(UInt8(ascii: "\""))
         for byte in text.utf8 {
             if byte == UInt8(ascii: "\"") { out.append(byte) }
             out.append(byte)
         }
         out.append(UInt8(ascii: "\""))
+    }
+
+    /// The staged form: marker + text, or nil for NULL (also what array binds send).
+    static func staged(_ value: Value, as type: CanonicalType) -> String? {
+        text(value, as: type).map { marker + $0 }
     }
 
     /// The text a value is staged as, or nil for NULL. Also used for array binds.

@@ -34,11 +34,20 @@ import Testing
           - { check: top_n, table: sample_data, column: category, n: 3 }
         """
 
-    @Test func everyRegisteredCheckRunsAndFailuresDoNotStopTheOthers() async throws {
+    /// The same pipeline gives the same outcomes whether the target is SQLite or Snowflake.
+    @Test(arguments: ["sqlite", "snowflake"])
+    func everyRegisteredCheckRunsAndFailuresDoNotStopTheOthers(target kind: String) async throws {
+        if kind == "snowflake", !TestEnvironment.hasSnowflake { return }
         try await TestEnvironment.withTemporaryDirectory { dir in
             #expect(try await CLI.run(["demo"], in: dir).status == 0)
+            var target = "sqlite:.cutover/demo/target.db"
+            if kind == "snowflake" {
+                target = try await TestEnvironment.withSnowflakeDatabase { TestEnvironment.cliText($0) }
+                let migrate = try await CLI.run(["migrate", "--source", "sqlite:.cutover/demo/source.db", "--target", target], in: dir)
+                #expect(migrate.stdout.contains("4/4 tables moved, 4,192 rows; validation: 4 passed, 0 failed"), "\(migrate.output)")
+            }
             try Self.pipeline.write(toFile: dir + "/pipeline.yml", atomically: true, encoding: .utf8)
-            let result = try await CLI.run(["validate", "--source", "sqlite:.cutover/demo/source.db", "--target", "sqlite:.cutover/demo/target.db",
+            let result = try await CLI.run(["validate", "--source", "sqlite:.cutover/demo/source.db", "--target", target,
                                             "--pipeline", "pipeline.yml"], in: dir)
             #expect(result.status == 1, "\(result.output)")
             #expect(result.stdout.contains("22 of 25 steps without errors"), "\(result.stdout)")

@@ -27,7 +27,7 @@ import Testing
         [.int(2), .null, .null, .text(""), .null, .null, .null, .null, .null, .null, .null],
         [.int(3), .text("-0.01"), .double(1.7976931348623157e308), .null, .bool(false), .text("2000-02-29"),
          .text("2000-02-29 23:59:59"), .text("1999-12-31 23:00:00-05"), .text("[1, \"x\", null]"), .bytes([]), .text("00:00:00")],
-        [.int(4), .text("0.00"), .double(.nan), .text(" padded "), .bool(true), .text("0001-01-01"),
+        [.int(4), .text("0.00"), .double(.nan), .text("\\N"), .bool(true), .text("0001-01-01"),
          .text("9999-12-31 23:59:59.999999"), .text("2024-06-01 00:00:00+00"), .text("\"just a string\""), .bytes([1]), .text("23:59:59.999999")],
     ]
 

@@ -100,7 +100,7 @@ struct TopNCheck: ValidationCheck {
         func top(_ side: String) async throws -> [String] {
             let connector = c.connector(side), d = connector.dialect, q = d.quote(c.column(column, side))
             let type = c.table.column(named: column)!.canonical
-            let rows = try await connector.execute("SELECT \(q) AS value, count(*) AS n FROM \(d.qualified(c.ref(side))) GROUP BY \(q) ORDER BY count(*) DESC, \(d.byteOrder(q, type: type)) LIMIT \(n)").rows
+            let rows = try await connector.execute("SELECT \(q) AS value, count(*) AS n FROM \(d.qualified(c.ref(side))) GROUP BY \(q) ORDER BY count(*) DESC, CASE WHEN \(q) IS NULL THEN 0 ELSE 1 END, \(d.byteOrder(q, type: type)) LIMIT \(n)").rows
             return rows.map { "\(CanonicalForm.text($0[0], as: type) ?? "NULL")×\($0[1].displayText)" }
         }
         let source = try await top("source"), target = try await top("target")
