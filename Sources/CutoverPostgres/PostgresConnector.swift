@@ -27,21 +27,9 @@ public struct PostgresConnector: Connector {
         return try await withSession { Int64(try $0.execute(sql).firstValue ?? "0") ?? 0 }
     }
 
-    /// `SELECT` for a read request, in this dialect.
-    static func selectSQL(_ request: ReadRequest) -> String {
-        let dialect = PostgresDialect()
-        let columnList = request.columns.map { dialect.quote($0.name) }.joined(separator: ", ")
-        var sql = "SELECT \(columnList) FROM \(dialect.qualified(request.table))"
-        if let filter = request.filter { sql += " WHERE " + filter.sql(dialect) }
-        if !request.orderBy.isEmpty {
-            sql += " ORDER BY " + request.orderBy.map { dialect.byteOrder(dialect.quote($0.name), type: $0.canonical) }.joined(separator: ", ")
-        }
-        return sql
-    }
-
     public func read(_ request: ReadRequest) -> RowStream {
         let url = url
-        let copy = "COPY (\(Self.selectSQL(request))) TO STDOUT"
+        let copy = "COPY (\(request.selectSQL(PostgresDialect()))) TO STDOUT"
         let storage = request.columns.map(\.canonical.storage)
         let batchSize = request.batchSize
         return RowStream {
@@ -88,7 +76,7 @@ public struct PostgresConnector: Connector {
     /// to the other untouched (no decoding, no per-row work in Swift), in one transaction.
     public func transfer(_ request: ReadRequest, from source: PostgresConnector, to table: TableRef, columns: [Column],
                          options: WriteOptions) async throws -> WriteStats {
-        let copyOut = "COPY (\(Self.selectSQL(request))) TO STDOUT (FORMAT binary)"
+        let copyOut = "COPY (\(request.selectSQL(PostgresDialect()))) TO STDOUT (FORMAT binary)"
         let sourceURL = source.url
         let load = UncheckedBox(try LoadTransaction(url: url, table: table, columns: columns, options: options, format: .binary))
         return try await BlockingIO.run {

@@ -30,16 +30,10 @@ public struct SQLiteConnector: Connector {
     }
 
     public func read(_ request: ReadRequest) -> RowStream {
-        let dialect = SQLiteDialect()
-        var sql = "SELECT \(request.columns.map { dialect.quote($0.name) }.joined(separator: ", ")) FROM \(dialect.qualified(request.table))"
-        if let filter = request.filter { sql += " WHERE " + filter.sql(dialect) }
-        if !request.orderBy.isEmpty {
-            sql += " ORDER BY " + request.orderBy.map { dialect.quote($0.name) }.joined(separator: ", ")
-        }
         let connector = self
         let types = request.columns.map(\.canonical)
         let batchSize = request.batchSize
-        let query = sql
+        let query = request.selectSQL(SQLiteDialect())
         return RowStream {
             let session = try connector.session()
             return SQLiteSource(statement: try session.prepare(query), session: session, types: types, batchSize: batchSize)

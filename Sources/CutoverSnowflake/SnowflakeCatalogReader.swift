@@ -91,6 +91,17 @@ struct SnowflakeCatalogReader {
                     tables[at].columns[c].isNullable = false
                 }
             }
+            var unique: [TableRef: [String: [(Int64, String)]]] = [:]
+            for row in try await keyRows("SHOW UNIQUE KEYS IN SCHEMA \(location)") {
+                let ref = TableRef(schema: row["schema_name"] ?? schema, name: row["table_name"] ?? "")
+                unique[ref, default: [:]][row["constraint_name"] ?? "", default: []].append((Int64(row["key_sequence"] ?? "") ?? 0, row["column_name"] ?? ""))
+            }
+            for (ref, constraints) in unique {
+                guard let at = index[ref] else { continue }
+                for name in constraints.keys.sorted() {
+                    tables[at].uniqueKeys.append(KeyConstraint(name: name, columns: constraints[name]!.sorted { $0.0 < $1.0 }.map(\.1)))
+                }
+            }
             var foreign: [String: (TableRef, ForeignKey)] = [:]
             for row in try await keyRows("SHOW IMPORTED KEYS IN SCHEMA \(location)") {
                 // The emulator lists primary keys here with an empty referenced table: skip those.

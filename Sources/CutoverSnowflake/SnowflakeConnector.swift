@@ -48,19 +48,9 @@ public struct SnowflakeConnector: Connector {
         try await withClient { client in try await SnowflakeCatalogReader(client: client, settings: settings).read(scope) }
     }
 
-    static func selectSQL(_ request: ReadRequest) -> String {
-        let dialect = SnowflakeDialect()
-        var sql = "SELECT \(request.columns.map { dialect.quote($0.name) }.joined(separator: ", ")) FROM \(dialect.qualified(request.table))"
-        if let filter = request.filter { sql += " WHERE " + filter.sql(dialect) }
-        if !request.orderBy.isEmpty {
-            sql += " ORDER BY " + request.orderBy.map { dialect.byteOrder(dialect.quote($0.name), type: $0.canonical) }.joined(separator: ", ")
-        }
-        return sql
-    }
-
     public func read(_ request: ReadRequest) -> RowStream {
         let settings = settings
-        let sql = Self.selectSQL(request)
+        let sql = request.selectSQL(SnowflakeDialect())
         let types = request.columns.map(\.canonical)
         let batchSize = request.batchSize
         return RowStream { SnowflakeReadSource(settings: settings, sql: sql, types: types, batchSize: batchSize) }

@@ -60,6 +60,19 @@ public struct ReadRequest: Sendable {
     }
 }
 
+extension ReadRequest {
+    /// The SELECT for this request in `dialect`: the columns, the filter, and an order every engine
+    /// agrees on (text by its bytes).
+    public func selectSQL(_ dialect: any Dialect) -> String {
+        var sql = "SELECT \(columns.map { dialect.quote($0.name) }.joined(separator: ", ")) FROM \(dialect.qualified(table))"
+        if let filter { sql += " WHERE " + filter.sql(dialect) }
+        if !orderBy.isEmpty {
+            sql += " ORDER BY " + orderBy.map { dialect.byteOrder(dialect.quote($0.name), type: $0.canonical) }.joined(separator: ", ")
+        }
+        return sql
+    }
+}
+
 /// A row predicate every engine can evaluate: conjunction of column comparisons with literals.
 public struct RowFilter: Sendable, Hashable, Codable {
     public enum Comparison: String, Sendable, Codable { case greaterOrEqual = ">=", less = "<", greater = ">" }

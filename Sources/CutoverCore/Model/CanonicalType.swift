@@ -65,3 +65,50 @@ public indirect enum CanonicalType: Sendable, Hashable, Codable, CustomStringCon
 public enum ValueStorage: Sendable {
     case bool, int, double, text, bytes
 }
+
+extension CanonicalType {
+    /// Whether a column of this type can hold every value of `source` without loss — the test
+    /// a target column must pass against the source column it was planned from. Where it cannot,
+    /// the reason.
+    public func holds(_ source: CanonicalType) -> (Bool, String?) {
+        func digits(_ bits: Int) -> Int { bits <= 16 ? 5 : bits <= 32 ? 10 : 19 }
+        switch (self, source) {
+        case (.integer(let a), .integer(let b)):
+            return a >= b ? (true, nil) : (false, "\(a)-bit integer is narrower than \(b)-bit")
+        case (.decimal(let p, let s), .integer(let b)):
+            guard let p else { return (true, nil) }
+            return p - (s ?? 0) >= digits(b) ? (true, nil) : (false, "\(p - (s ?? 0)) integer digits cannot hold a \(b)-bit integer")
+        case (.decimal(let p, let s), .decimal(let sp, let ss)):
+            guard let p else { return (true, nil) }
+            guard let sp else { return (false, "unconstrained decimal into decimal(\(p),\(s ?? 0))") }
+            let ok = (s ?? 0) >= (ss ?? 0) && p - (s ?? 0) >= sp - (ss ?? 0)
+            return ok ? (true, nil) : (false, "decimal(\(p),\(s ?? 0)) is smaller than decimal(\(sp),\(ss ?? 0))")
+        case (.integer(let a), .decimal(let p?, 0)):
+            return digits(a) > p ? (true, nil) : (false, "\(a)-bit integer for decimal(\(p),0)")
+        case (.float(let a), .float(let b)):
+            return a >= b ? (true, nil) : (false, "\(a)-bit float is narrower than \(b)-bit")
+        case (.text(let a), .text(let b)):
+            guard let a else { return (true, nil) }
+            guard let b else { return (false, "text(\(a)) for unbounded text") }
+            return a >= b ? (true, nil) : (false, "text(\(a)) is shorter than text(\(b))")
+        case (.text(let a), .char(let n)):
+            return (a ?? n) >= n ? (true, nil) : (false, "text(\(a!)) is shorter than char(\(n))")
+        case (.char(let a), .char(let n)):
+            return a >= n ? (true, nil) : (false, "char(\(a)) is shorter than char(\(n))")
+        case (.text(let a), .uuid):
+            return (a ?? 36) >= 36 ? (true, nil) : (false, "text(\(a!)) is shorter than a uuid")
+        case (.text, .enumeration), (.text, .interval), (.text, .unknown), (.json, .array), (.text, .json):
+            return (true, nil)
+        case (.timestamp(let a, _), .timestamp(let b, _)):
+            return a == b ? (true, nil) : (false, a ? "a zoned timestamp for a wall-clock one" : "the time zone is lost")
+        case (.json, .json), (.boolean, .boolean), (.binary, .binary), (.date, .date), (.uuid, .uuid), (.interval, .interval):
+            return (true, nil)
+        case (.time(let a), .time(let b)):
+            return a == b || !b ? (true, nil) : (false, "the time's offset is lost")
+        case (.enumeration(_, let a), .enumeration(_, let b)):
+            return Set(b).isSubset(of: Set(a)) ? (true, nil) : (false, "enum values are missing")
+        default:
+            return self == source ? (true, nil) : (false, "\(self) cannot hold \(source)")
+        }
+    }
+}

@@ -24,12 +24,24 @@ public struct StepSpec: Decodable, Sendable, Hashable {
     public var sql: String?
     /// For `pattern`: a regular expression every non-NULL value must match (whole value).
     public var pattern: String?
-    /// For `top_n`: how many of the most frequent values to compare (default 10).
+    /// For `top_n`: how many of the most frequent values to compare (default 10); for `sampled_diff`:
+    /// how many key ranges to sample (default 10).
     public var n: Int?
+    /// For `group_metrics` and `rolling_drift`: the numeric column measured.
+    public var measure: String?
+    /// For `group_metrics`: sum (default), avg, min, max or count.
+    public var aggregate: String?
+    /// An absolute tolerance for comparative checks, beside `tolerance_percent`.
+    public var toleranceAbsolute: Double?
+    /// For `rolling_drift`: the window in periods (default 7).
+    public var window: Int?
+    /// For `sampled_diff`: the share of the key range compared, in percent (default 1).
+    public var samplePercent: Double?
 
     enum CodingKeys: String, CodingKey {
-        case check, table, column, columns, side, severity, min, max, values, sql, pattern, n
+        case check, table, column, columns, side, severity, min, max, values, sql, pattern, n, measure, aggregate, window
         case targetTable = "target_table", tolerancePercent = "tolerance_percent", parentTable = "parent_table", parentColumn = "parent_column"
+        case toleranceAbsolute = "tolerance_abs", samplePercent = "sample_percent"
     }
 }
 
@@ -55,6 +67,19 @@ public struct CheckContext: Sendable {
         let connector = connector(side)
         let value = try await connector.execute(sql(connector.dialect, connector.dialect.qualified(ref(side)))).rows.first?.first
         return Double(value?.displayText ?? "") ?? 0
+    }
+
+    /// The target table as its catalog describes it.
+    func targetTable() async throws -> Table? {
+        let scope = Scope(schemas: plan.target.schema.map { [$0] } ?? [], tables: [plan.target.name], exactCounts: false)
+        return try await target.catalog(scope).table(plan.target)
+    }
+
+    /// A named column that must exist in the source table.
+    func requireColumn(_ name: String?, _ field: String) throws -> String {
+        guard let name else { throw CutoverError(.config, "check \(spec.check) on \(spec.table) needs `\(field)`") }
+        guard table.column(named: name) != nil else { throw CutoverError(.config, "\(spec.table) has no column \(name)") }
+        return name
     }
 
     func requireColumn() throws -> String {
@@ -92,11 +117,12 @@ public enum CheckRegistry {
     public static let all: [any ValidationCheck.Type] = [
         TableExistsCheck.self, ColumnSetCheck.self, NullabilityCheck.self, PrimaryKeyCheck.self,
         NullRateCheck.self, UniquenessCheck.self, AllowedValuesCheck.self, ValueRangeCheck.self, StringLengthCheck.self, PatternCheck.self,
-        ForeignKeyOrphansCheck.self,
-        DistinctCountCheck.self, OutliersCheck.self, DistributionCheck.self,
-        CustomSQLCheck.self, TopNCheck.self,
-        DateGapsCheck.self, DuplicatePeriodsCheck.self,
-        RowCountCheck.self, ColumnAggregatesCheck.self, RowDiffCheck.self,
+        ColumnTypesCheck.self, UniqueKeysCheck.self, DefaultsCheck.self,
+        ForeignKeyOrphansCheck.self, DimensionConformanceCheck.self,
+        DistinctCountCheck.self, OutliersCheck.self, DistributionCheck.self, QuantilesCheck.self, IQROutliersCheck.self,
+        CustomSQLCheck.self, TopNCheck.self, GroupMetricsCheck.self,
+        DateGapsCheck.self, DuplicatePeriodsCheck.self, RollingDriftCheck.self,
+        RowCountCheck.self, ColumnAggregatesCheck.self, RowDiffCheck.self, SampledDiffCheck.self,
     ]
 
     public static var names: [String] {

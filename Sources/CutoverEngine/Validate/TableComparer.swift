@@ -69,7 +69,8 @@ public struct TableComparer: Sendable {
         self.tolerances = tolerances
     }
 
-    public func compare(_ tablePlan: TablePlan, _ table: Table) async throws -> TableComparison {
+    /// Compares the table, or only the rows whose single integer key lies in `keyRange` (a sample).
+    public func compare(_ tablePlan: TablePlan, _ table: Table, keyRange: Range<Int64>? = nil) async throws -> TableComparison {
         let started = Date()
         let sourceColumns = tablePlan.columns.compactMap { table.column(named: $0.column) }
         var targetColumns = sourceColumns
@@ -86,8 +87,15 @@ public struct TableComparer: Sendable {
             sourceRows: 0, targetRows: 0, missing: 0, extra: 0, changed: 0, missingKeys: [], extraKeys: [], changedRows: [],
             sampleLimit: Self.sampleLimit, sourceFingerprint: "", targetFingerprint: "", seconds: 0, message: "")
 
-        var left = RowCursor(source.read(ReadRequest(table: tablePlan.source, columns: sourceColumns, orderBy: sourceOrder, batchSize: batchSize)), types: types)
-        var right = RowCursor(target.read(ReadRequest(table: tablePlan.target, columns: targetColumns, orderBy: targetOrder, batchSize: batchSize)), types: types)
+        func rangeFilter(_ key: [Column]) -> RowFilter? {
+            guard let keyRange, let column = key.first else { return nil }
+            return RowFilter(terms: [.init(column: column.name, .greaterOrEqual, String(keyRange.lowerBound), isNumeric: true),
+                                     .init(column: column.name, .less, String(keyRange.upperBound), isNumeric: true)])
+        }
+        var left = RowCursor(source.read(ReadRequest(table: tablePlan.source, columns: sourceColumns, orderBy: sourceOrder, batchSize: batchSize,
+                                                     filter: rangeFilter(sourceOrder))), types: types)
+        var right = RowCursor(target.read(ReadRequest(table: tablePlan.target, columns: targetColumns, orderBy: targetOrder, batchSize: batchSize,
+                                                      filter: rangeFilter(targetOrder))), types: types)
         var sourcePrint = MultisetFingerprint(), targetPrint = MultisetFingerprint()
         var a = try await left.next(), b = try await right.next()
         while a != nil || b != nil {
