@@ -147,14 +147,13 @@ struct ForeignKeyOrphansCheck: ValidationCheck {
 
 // MARK: Statistics and comparative
 
-/// Compares one number computed on both sides, within `tolerance_percent` — and never closer than a
+/// Compares one number computed on both sides, within `tolerance_percent`/`tolerance_abs` — and never closer than a
 /// relative 1e-9: a SUM over floating-point values depends on the order the engine adds them, while
 /// every count below a billion stays exact.
 private func compareSides(_ c: CheckContext, label: String, _ sql: @escaping (any Dialect, String, String) -> String) async throws -> CheckOutcome {
     let source = try await c.number("source") { d, t in sql(d, t, "source") }
     let target = try await c.number("target") { d, t in sql(d, t, "target") }
-    let tolerance = max((c.spec.tolerancePercent ?? 0) / 100, 1e-9) * max(abs(source), abs(target))
-    let passed = abs(source - target) <= tolerance
+    let passed = agree(source, target, c.spec)
     return CheckOutcome(passed: passed, message: "\(label): source \(CanonicalForm.normalizeDecimal(String(source))), target \(CanonicalForm.normalizeDecimal(String(target)))",
                         details: ["source": String(source), "target": String(target)])
 }
