@@ -72,16 +72,31 @@ import Testing
 }
 
 enum FaultProxy {
-    static func start(listen: Int, target: Int) throws -> Process {
-        guard let script = TestEnvironment.fixturePath("tcp_proxy.py") else { throw CutoverError(.io, "tcp_proxy.py fixture missing") }
+    /// `tcp_proxy.py` (a TCP pipe to kill and restart) or `throttling_proxy.py` (HTTP errors every Nth query).
+    static func start(listen: Int, target: Int, script name: String = "tcp_proxy.py", extra: [String] = []) throws -> Process {
+        guard let script = TestEnvironment.fixturePath(name) else { throw CutoverError(.io, "\(name) fixture missing") }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", script, String(listen), String(target)]
+        process.arguments = ["python3", script, String(listen), String(target)] + extra
         let ready = Pipe()
         process.standardOutput = ready
         try process.run()
         _ = ready.fileHandleForReading.availableData  // "ready" once listening
         return process
+    }
+
+    /// How many requests a `throttling_proxy.py` has refused so far.
+    static func refusals(port: Int) async throws -> String {
+        try await BlockingIO.run {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            process.arguments = ["python3", "-c", "import urllib.request; print(urllib.request.urlopen('http://127.0.0.1:\(port)/__throttled').read().decode())"]
+            let out = Pipe()
+            process.standardOutput = out
+            try process.run()
+            process.waitUntilExit()
+            return String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        }
     }
 
     static func freePort() throws -> Int {

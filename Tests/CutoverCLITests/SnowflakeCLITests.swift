@@ -72,6 +72,39 @@ import Testing
         }
     }
 
+    /// Every third query is refused with 429 (then 503) by a proxy: the run retries with backoff and
+    /// completes exactly; with retries off, the error names the HTTP status.
+    @Test(arguments: [429, 503])
+    func throttledAndGatewayErrorsAreRetried(status: Int) async throws {
+        try await TestEnvironment.withTemporaryDirectory { dir in
+            try await TestEnvironment.withSnowflakeDatabase { sf in
+                let chinook = try TestEnvironment.chinookCopy(in: dir)
+                let port = try FaultProxy.freePort()
+                let emulatorPort = try #require(sf.parameters["port"].flatMap { Int($0) })
+                let proxy = try FaultProxy.start(listen: port, target: emulatorPort, script: "throttling_proxy.py", extra: ["3", String(status)])
+                // SIGKILL: a child spawned from a test thread may inherit a mask that blocks SIGTERM.
+                defer { kill(proxy.processIdentifier, SIGKILL) }
+                var parameters = sf.parameters
+                parameters["port"] = String(port)
+                let throughProxy = ConnectionURL(engine: .snowflake, user: sf.user, password: sf.password, host: sf.host, database: sf.database,
+                                                 schema: sf.schema, parameters: parameters)
+                let migrate = try await CLI.run(["migrate", "--source", "sqlite:\(chinook)", "--target", TestEnvironment.cliText(throughProxy),
+                                                 "--tables", "Artist,Album", "--parallel", "1"], in: dir)
+                #expect(migrate.status == 0, "\(migrate.output)")
+                #expect(migrate.stdout.contains("2/2 tables moved, 622 rows; validation: 2 passed, 0 failed"), "\(migrate.output)")
+                let refused = try await FaultProxy.refusals(port: port)
+                #expect((Int(refused) ?? 0) > 5, "the proxy refused \(refused) requests")
+
+                parameters["retries"] = "0"
+                let noRetries = ConnectionURL(engine: .snowflake, user: sf.user, password: sf.password, host: sf.host, database: sf.database,
+                                              schema: sf.schema, parameters: parameters)
+                let analyze = try await CLI.run(["analyze", "--source", TestEnvironment.cliText(noRetries)], in: dir)
+                #expect(analyze.status == 1, "\(analyze.output)")
+                #expect(analyze.stderr.contains("Snowflake answered HTTP \(status)"), "\(analyze.output)")
+            }
+        }
+    }
+
     @Test func aWrongSnowflakeURLIsAClearErrorThatKeepsThePasswordSecret() async throws {
         try await TestEnvironment.withTemporaryDirectory { dir in
             let sf = try TestEnvironment.snowflakeURL()
