@@ -279,7 +279,8 @@ struct ValidateCommand: AsyncParsableCommand {
             a key are compared as multisets. Writes validation_results.json. Exits 1 when any table differs.
 
             With --pipeline FILE, runs the steps of a pipeline file instead (see the README) and writes \
-            pipeline_results.json; exits 1 when an error-severity step fails.
+            pipeline_results.json; exits 1 when an error-severity step fails. `cutover runs cancel ID` \
+            stops a pipeline run: running steps finish, the others are reported as not run.
 
             Example: cutover validate --source sqlite:chinook.db --target postgres://app@localhost/chinook
             """)
@@ -306,8 +307,10 @@ struct ValidateCommand: AsyncParsableCommand {
                 try Pipeline.load(path: pipeline), source: try config.resolveConnection(source), target: try config.resolveConnection(target),
                 config: config, targetSchema: targetSchema)
             let failed = outcome.results.filter { $0.status == "failed" }.count
-            Terminal.say("\(outcome.results.count - failed) of \(outcome.results.count) steps without errors — results: \(outcome.path)")
-            if failed > 0 { throw ExitCode.failure }
+            let skipped = outcome.results.filter { $0.status == "cancelled" }.count
+            Terminal.say("\(outcome.results.count - failed - skipped) of \(outcome.results.count) steps without errors"
+                         + (skipped > 0 ? ", \(skipped) not run (cancelled)" : "") + " — results: \(outcome.path)")
+            if failed > 0 || skipped > 0 { throw ExitCode.failure }
             return
         }
         let (report, path) = try await global.jobs(config, artifactsRoot: out).validate(

@@ -104,6 +104,47 @@ import Testing
         }
     }
 
+    /// `runs cancel` stops a running pipeline: steps in flight finish, the rest are reported as not run.
+    @Test func aRunningPipelineCanBeCancelled() async throws {
+        try await TestEnvironment.withTemporaryDirectory { dir in
+            try SQLiteSession(path: dir + "/a.db", create: true).executeScript("""
+                CREATE TABLE big (id INTEGER PRIMARY KEY, v TEXT);
+                WITH RECURSIVE g(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM g WHERE n < 200000) INSERT INTO big SELECT n, 'value ' || n FROM g;
+                """)
+            try FileManager.default.copyItem(atPath: dir + "/a.db", toPath: dir + "/b.db")
+            try ("parallel: 1\nsteps:\n" + String(repeating: "  - { check: row_diff, table: big }\n", count: 30))
+                .write(toFile: dir + "/slow.yml", atomically: true, encoding: .utf8)
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: CLI.executable)
+            process.arguments = ["validate", "--source", "sqlite:a.db", "--target", "sqlite:b.db", "--pipeline", "slow.yml"]
+            process.currentDirectoryURL = URL(fileURLWithPath: dir)
+            let output = Pipe()
+            process.standardOutput = output
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            var cancelled = false
+            for _ in 0..<200 where !cancelled {
+                try await Task.sleep(nanoseconds: 100_000_000)
+                let runs = try await CLI.run(["runs", "list"], in: dir)
+                guard let line = runs.stdout.split(separator: "\n").first(where: { $0.contains("pipeline") && $0.contains("running") }),
+                      let id = line.split(separator: " ").first.map(String.init) else { continue }
+                let cancel = try await CLI.run(["runs", "cancel", id], in: dir)
+                #expect(cancel.status == 0, "\(cancel.output)")
+                cancelled = true
+            }
+            #expect(cancelled)
+            let text = try await BlockingIO.run { () -> String in
+                let data = output.fileHandleForReading.readDataToEndOfFile()
+                process.waitUntilExit()
+                return String(decoding: data, as: UTF8.self)
+            }
+            #expect(process.terminationStatus == 1)
+            #expect(text.contains("not run (cancelled)"), "\(text)")
+            let runs = try await CLI.run(["runs", "list"], in: dir)
+            #expect(runs.stdout.contains("cancelled"), "\(runs.stdout)")
+        }
+    }
+
     @Test func unknownChecksAreNamedWithTheListOfKnownOnes() async throws {
         try await TestEnvironment.withTemporaryDirectory { dir in
             try "steps:\n  - { check: vibes, table: t }\n".write(toFile: dir + "/p.yml", atomically: true, encoding: .utf8)

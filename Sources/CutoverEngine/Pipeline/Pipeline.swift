@@ -59,15 +59,25 @@ extension Jobs {
             }
             let limit = max(1, pipeline.parallel ?? 4)
             var results: [StepResult?] = Array(repeating: nil, count: contexts.count)
+            var cancelled = false
+            let store = self.store, runID = recorder.runID
             try await withThrowingTaskGroup(of: StepResult.self) { group in
                 var next = 0
-                func start() {
+                // `cutover runs cancel ID` marks the run; steps not yet started are skipped, running ones finish.
+                func start() async throws {
                     guard next < contexts.count else { return }
+                    if !cancelled, try await store.run(id: runID)?.status == "cancelling" { cancelled = true }
                     let index = next, context = contexts[index]
                     next += 1
+                    if cancelled {
+                        results[index] = StepResult(step: index + 1, check: context.spec.check, category: "", table: context.spec.table, status: "cancelled",
+                                                    severity: context.spec.severity ?? "error", message: "not run: the run was cancelled", details: [:], seconds: 0)
+                        try await start()
+                        return
+                    }
                     group.addTask { await Self.runStep(index, context) }
                 }
-                for _ in 0..<limit { start() }
+                for _ in 0..<limit { try await start() }
                 while let result = try await group.next() {
                     results[result.step - 1] = result
                     await recorder.event(result.status == "failed" ? "step.failed" : "step.completed", table: result.table,
@@ -75,13 +85,16 @@ extension Jobs {
                                          "step \(result.step) \(result.check) on \(result.table): \(result.status) — \(result.message)")
                     try await recorder.recordTable(RunTableRecord(runID: recorder.runID, table: "\(result.step):\(result.check):\(result.table)",
                                                                   status: result.status, message: result.message))
-                    start()
+                    try await start()
                 }
             }
             let final = results.compactMap { $0 }
             let path = try recorder.writeJSONArtifact("pipeline_results.json", final)
             let failed = final.filter { $0.status == "failed" }.count
-            try await recorder.finish(status: failed == 0 ? "succeeded" : "failed", summary: "\(final.count - failed) of \(final.count) steps without errors")
+            let skipped = final.filter { $0.status == "cancelled" }.count
+            let status = skipped > 0 ? "cancelled" : failed == 0 ? "succeeded" : "failed"
+            try await recorder.finish(status: status, summary: "\(final.count - failed - skipped) of \(final.count) steps without errors"
+                                      + (skipped > 0 ? ", \(skipped) not run (cancelled)" : ""))
             return (final, recorder.runID, path)
         } catch {
             try? await recorder.finish(status: "failed", summary: nil, error: error.redactedDescription)
