@@ -26,7 +26,7 @@ BASE="postgres://cutover_test:$PG_PASSWORD@127.0.0.1:$PG_PORT"
 for db in src ref_pg cut_pg ref_lite cut_lite; do psql -qX -d postgres -c "CREATE DATABASE $db" ; done
 
 say "generating $ROWS rows × 12 columns"
-psql -qX -v ON_ERROR_STOP=1 -d src <<SQL
+psql -qX -v ON_ERROR_STOP=1 -v rows="$ROWS" -d src -f bench/items.sql
 CREATE TABLE items (
   id bigint PRIMARY KEY, qty integer, price numeric(12,2), name varchar(40), note text,
   created timestamp, created_tz timestamptz, day date, active boolean, uid uuid, doc jsonb, score float8);

@@ -550,10 +550,15 @@ struct ReportCommand: AsyncParsableCommand {
             status, row counts, message and its results in earlier runs. Exits 1 when the run has failures, so a CI \
             job can publish report.junit.xml and fail on the same command.
 
+            With --baseline RUN, each table is also compared with its result in that run (regression, fixed, \
+            new, other row count), and the run's failures are summed up against it.
+
             Example: cutover report 20261123-091502-3fa9 --out reports/
+            Example: cutover report --baseline 20261120-080000-aaaa
             """)
     @OptionGroup var global: GlobalOptions
     @Argument(help: "Run id (see `cutover runs list`); default: the latest run.") var id: String?
+    @Option(name: .long, help: "Compare with this earlier run.") var baseline: String?
     @Option(name: .long, help: "Directory for the report files (default: the run's artifacts directory).") var out: String?
 
     func run() async throws {
@@ -562,10 +567,12 @@ struct ReportCommand: AsyncParsableCommand {
         guard let runID = id ?? latest else {
             throw CutoverError(.usage, "the store has no runs yet", hint: "run `cutover demo` first")
         }
-        let report = try await RunReport.build(runID: runID, store: store)
+        let report = try await RunReport.build(runID: runID, store: store, baseline: baseline)
         let directory = out ?? report.run.artifactsDir ?? "."
         for path in try report.write(to: directory) { Terminal.say("wrote \(path)") }
         Terminal.say("\(report.entries.count - report.failed) of \(report.entries.count) passed")
+        if let line = report.baselineSummary { Terminal.say(line) }
+        for entry in report.entries where entry.change == "regression" { Terminal.say("  regression: \(entry.name) — \(entry.message)") }
         if report.failed > 0 { throw ExitCode.failure }
     }
 }

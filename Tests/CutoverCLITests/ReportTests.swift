@@ -18,6 +18,11 @@ import Testing
             let html = try String(contentsOfFile: dir + "/rep/report.html", encoding: .utf8)
             #expect(html.contains("<svg") && !html.contains("<script") && !html.contains("src=\"http"))
 
+            let passing = try await CLI.run(["validate", "--source", "sqlite:.cutover/demo/source.db", "--target", "sqlite:.cutover/demo/target.db", "--tables", "sample_data"], in: dir)
+            #expect(passing.status == 0, "\(passing.output)")
+            let baselineID = try #require(try await CLI.run(["runs", "list"], in: dir).stdout.split(separator: "\n")
+                .first { $0.contains("validate") && $0.contains("succeeded") }?.split(separator: " ").first.map(String.init))
+
             // A failing validation: JUnit carries the failure, the command exits 1.
             try CLI.sqliteFile(dir + "/other.db", "CREATE TABLE sample_data (id INTEGER PRIMARY KEY, name VARCHAR(100) NOT NULL);")
             let validate = try await CLI.run(["validate", "--source", "sqlite:.cutover/demo/source.db", "--target", "sqlite:other.db", "--tables", "sample_data"], in: dir)
@@ -27,6 +32,15 @@ import Testing
             let junit = try String(contentsOfFile: dir + "/rep2/report.junit.xml", encoding: .utf8)
             #expect(junit.contains("failures=\"1\""))
             #expect(junit.contains("<testcase classname=\"cutover.validate\" name=\"sample_data\"><failure message=\"SQLite: no such column: category"))
+            // Against the passing run, the failure is a regression.
+            let compared = try await CLI.run(["report", "--out", "rep3", "--baseline", baselineID], in: dir)
+            #expect(compared.status == 1)
+            #expect(compared.stdout.contains("against baseline \(baselineID): 1 regression(s), 0 fixed, 0 new"), "\(compared.output)")
+            #expect(compared.stdout.contains("regression: sample_data"), "\(compared.output)")
+            let comparedMarkdown = try String(contentsOfFile: dir + "/rep3/report.md", encoding: .utf8)
+            #expect(comparedMarkdown.contains("| regression (was passed) |"), "\(comparedMarkdown)")
+            let badBaseline = try await CLI.run(["report", "--baseline", "nope"], in: dir)
+            #expect(badBaseline.status == 2)
             let badID = try await CLI.run(["report", "nope"], in: dir)
             #expect(badID.status == 2)
         }

@@ -13,35 +13,80 @@ public struct RunReport: Sendable, Codable {
         public var message: String
         /// Earlier results of the same table or rule, newest first (this run excluded).
         public var history: [String]
+        /// The same table's result in the baseline run, when one was given ("absent" if it had none).
+        public var baselineStatus: String?
+        public var baselineTargetRows: Int64?
+
+        /// How this entry moved against the baseline: regression, fixed, new, rows changed, or nil.
+        public var change: String? {
+            guard let was = baselineStatus else { return nil }
+            if was == "absent" { return "new" }
+            let good = ["passed", "moved", "succeeded", "warning"]
+            if good.contains(was), status == "failed" { return "regression" }
+            if was == "failed", good.contains(status) { return "fixed" }
+            if let before = baselineTargetRows, let now = targetRows, before != now { return "rows \(Format.count(before)) → \(Format.count(now))" }
+            return nil
+        }
     }
 
     public var run: RunRecord
     public var generatedAt: String
     public var entries: [Entry]
+    /// The run compared with (`--baseline`), and the tables it had that this run has not.
+    public var baseline: String?
+    public var onlyInBaseline: [String] = []
 
     public var failed: Int { entries.filter { $0.status == "failed" }.count }
+    public var regressions: Int { entries.filter { $0.change == "regression" }.count }
 
-    public static func build(runID: String, store: any MetadataStore, historyDepth: Int = 10) async throws -> RunReport {
+    public static func build(runID: String, store: any MetadataStore, baseline: String? = nil, historyDepth: Int = 10) async throws -> RunReport {
         guard let run = try await store.run(id: runID) else {
             throw CutoverError(.usage, "no run with id \(runID)", hint: "`cutover runs list` shows the ids")
+        }
+        var before: [String: RunTableRecord] = [:]
+        if let baseline {
+            guard try await store.run(id: baseline) != nil else {
+                throw CutoverError(.usage, "no baseline run with id \(baseline)", hint: "`cutover runs list` shows the ids")
+            }
+            for table in try await store.tables(runID: baseline) { before[table.table] = table }
         }
         var entries: [Entry] = []
         for table in try await store.tables(runID: runID) {
             let history = try await store.tableHistory(table: table.table, limit: historyDepth + 1).filter { $0.runID != runID }
-            entries.append(Entry(name: table.table, status: table.status, sourceRows: table.sourceRows, targetRows: table.targetRows,
-                                 message: table.message ?? "", history: history.prefix(historyDepth).map(\.status)))
+            var entry = Entry(name: table.table, status: table.status, sourceRows: table.sourceRows, targetRows: table.targetRows,
+                              message: table.message ?? "", history: history.prefix(historyDepth).map(\.status))
+            if baseline != nil {
+                entry.baselineStatus = before[table.table]?.status ?? "absent"
+                entry.baselineTargetRows = before[table.table]?.targetRows
+            }
+            entries.append(entry)
         }
-        return RunReport(run: run, generatedAt: ISOTime.now(), entries: entries)
+        var report = RunReport(run: run, generatedAt: ISOTime.now(), entries: entries, baseline: baseline)
+        report.onlyInBaseline = before.keys.filter { name in !entries.contains { $0.name == name } }.sorted()
+        return report
+    }
+
+    /// One line comparing with the baseline, or nil without one.
+    public var baselineSummary: String? {
+        guard let baseline else { return nil }
+        let fixed = entries.filter { $0.change == "fixed" }.count, new = entries.filter { $0.change == "new" }.count
+        let rows = entries.filter { $0.change?.hasPrefix("rows") == true }.count
+        return "against baseline \(baseline): \(regressions) regression(s), \(fixed) fixed, \(new) new, \(rows) with other row counts"
+            + (onlyInBaseline.isEmpty ? "" : ", \(onlyInBaseline.count) only in the baseline (\(onlyInBaseline.prefix(5).joined(separator: ", ")))")
     }
 
     public var markdown: String {
         var text = "# Cutover report — run \(run.id)\n\n- kind: \(run.kind)\n- status: **\(run.status)**\n"
         if let source = run.source { text += "- source: \(source)\n" }
         if let target = run.target { text += "- target: \(target)\n" }
-        text += "- started: \(run.startedAt)\n\n| | name | status | source rows | target rows | message | history (newest first) |\n|---|---|---|---:|---:|---|---|\n"
+        text += "- started: \(run.startedAt)\n"
+        if let line = baselineSummary { text += "- \(line)\n" }
+        text += "\n| | name | status | source rows | target rows | message | history (newest first) |" + (baseline == nil ? "" : " vs baseline |")
+            + "\n|---|---|---|---:|---:|---|---|" + (baseline == nil ? "" : "---|") + "\n"
         for e in entries {
             text += "| \(Self.mark(e.status)) | \(e.name) | \(e.status) | \(e.sourceRows.map(Format.count) ?? "") | \(e.targetRows.map(Format.count) ?? "") | "
-                + e.message.replacingOccurrences(of: "|", with: "\\|") + " | " + e.history.map(Self.mark).joined() + " |\n"
+                + e.message.replacingOccurrences(of: "|", with: "\\|") + " | " + e.history.map(Self.mark).joined() + " |"
+                + (baseline == nil ? "" : " \(e.change ?? "same") (was \(e.baselineStatus ?? "-")) |") + "\n"
         }
         return Redaction.redact(text)
     }
@@ -82,7 +127,8 @@ public struct RunReport: Sendable, Codable {
         for e in entries {
             rows += "<tr class=\"\(Self.xml(e.status))\"><td>\(Self.mark(e.status))</td><td>\(Self.xml(e.name))</td><td>\(Self.xml(e.status))</td>"
                 + "<td class=\"n\">\(e.sourceRows.map(Format.count) ?? "")</td><td class=\"n\">\(e.targetRows.map(Format.count) ?? "")</td>"
-                + "<td>\(Self.xml(e.message))</td><td>\(e.history.map(Self.mark).joined())</td></tr>"
+                + "<td>\(Self.xml(e.message))</td><td>\(e.history.map(Self.mark).joined())</td>"
+                + (baseline == nil ? "" : "<td>\(Self.xml(e.change ?? "same")) (was \(Self.xml(e.baselineStatus ?? "-")))</td>") + "</tr>"
         }
         let page = """
             <!doctype html><html lang="en"><head><meta charset="utf-8"><title>Cutover report \(Self.xml(run.id))</title>
@@ -92,10 +138,10 @@ public struct RunReport: Sendable, Codable {
             .legend span{display:inline-block;width:12px;height:12px;margin:0 .3rem 0 1rem;vertical-align:middle}</style></head>
             <body><h1>Cutover report — run \(Self.xml(run.id))</h1>
             <p class="status">\(Self.xml(run.kind)): \(Self.xml(run.status)) · \(entries.count - failed) of \(entries.count) passed · started \(Self.xml(run.startedAt))</p>
-            <p>source: \(Self.xml(run.source ?? "-")) → target: \(Self.xml(run.target ?? "-"))</p>
+            <p>source: \(Self.xml(run.source ?? "-")) → target: \(Self.xml(run.target ?? "-"))</p>\(baselineSummary.map { "<p class=\"status\">\(Self.xml($0))</p>" } ?? "")
             <h2>Rows per table</h2><p class="legend"><span style="background:#7aa6d8"></span>source<span style="background:#5cb85c"></span>target
             <span style="background:#d9534f"></span>target (failed)</p>\(svg)
-            <h2>Results</h2><table><tr><th></th><th>name</th><th>status</th><th>source rows</th><th>target rows</th><th>message</th><th>history</th></tr>\(rows)</table>
+            <h2>Results</h2><table><tr><th></th><th>name</th><th>status</th><th>source rows</th><th>target rows</th><th>message</th><th>history</th>\(baseline == nil ? "" : "<th>vs baseline</th>")</tr>\(rows)</table>
             <p>Generated \(Self.xml(generatedAt)) by Cutover.</p></body></html>
             """
         return Redaction.redact(page)
