@@ -10,24 +10,40 @@ struct CanonicalRow {
     let values: [String?]
     let digest: [UInt8]
 
-    init(_ batch: RowBatch, row: Int, types: [CanonicalType]) {
+    /// `raw[i]`: column i is read from two engines that render its values identically (PostgreSQL
+    /// on both sides, same declared type, sessions pinned to UTC/ISO), so its text needs no
+    /// canonicalising — the costly part of a compare.
+    init(_ batch: RowBatch, row: Int, types: [CanonicalType], raw: [Bool]) {
         var values: [String?] = []
         values.reserveCapacity(types.count)
         var hasher = SHA256()
         for (column, type) in types.enumerated() {
-            let text = CanonicalForm.text(batch[row, column], as: type)
+            let value = batch[row, column]
+            var text = raw[column] ? Self.rawText(value) : CanonicalForm.text(value, as: type)
             values.append(text)
-            if let text {
-                var length = UInt32(text.utf8.count).littleEndian
+            if text != nil {
+                var length = UInt32(text!.utf8.count).littleEndian
                 hasher.update(data: [1])
                 withUnsafeBytes(of: &length) { hasher.update(bufferPointer: $0) }
-                hasher.update(data: Array(text.utf8))
+                text!.withUTF8 { hasher.update(bufferPointer: UnsafeRawBufferPointer($0)) }
             } else {
                 hasher.update(data: [0])
             }
         }
         self.values = values
         self.digest = Array(hasher.finalize())
+    }
+
+    /// The value as the engine rendered it; doubles by their exact shortest form (-0.0 and NaN included).
+    static func rawText(_ value: Value) -> String? {
+        switch value {
+        case .null: return nil
+        case .text(let s): return s
+        case .int(let i): return String(i)
+        case .double(let d): return d.description
+        case .bool(let b): return b ? "true" : "false"
+        case .bytes: return value.displayText
+        }
     }
 }
 

@@ -76,6 +76,9 @@ public struct TableComparer: Sendable {
         var targetColumns = sourceColumns
         for index in targetColumns.indices { targetColumns[index].name = tablePlan.columns[index].targetColumn }
         let types = sourceColumns.map(\.canonical)
+        // PostgreSQL on both sides with the same declared type renders equal values identically.
+        let samePostgres = source.url.engine == .postgres && target.url.engine == .postgres
+        let raw = tablePlan.columns.map { samePostgres && $0.sourceType.lowercased() == $0.targetType.lowercased() }
         let keyIndexes = (tablePlan.key ?? []).compactMap { key in sourceColumns.firstIndex { $0.name == key } }
         let keyed = !keyIndexes.isEmpty
         let sourceOrder = keyIndexes.map { sourceColumns[$0] }
@@ -93,9 +96,9 @@ public struct TableComparer: Sendable {
                                      .init(column: column.name, .less, String(keyRange.upperBound), isNumeric: true)])
         }
         var left = RowCursor(source.read(ReadRequest(table: tablePlan.source, columns: sourceColumns, orderBy: sourceOrder, batchSize: batchSize,
-                                                     filter: rangeFilter(sourceOrder))), types: types)
+                                                     filter: rangeFilter(sourceOrder))), types: types, raw: raw)
         var right = RowCursor(target.read(ReadRequest(table: tablePlan.target, columns: targetColumns, orderBy: targetOrder, batchSize: batchSize,
-                                                      filter: rangeFilter(targetOrder))), types: types)
+                                                      filter: rangeFilter(targetOrder))), types: types, raw: raw)
         var sourcePrint = MultisetFingerprint(), targetPrint = MultisetFingerprint()
         var a = try await left.next(), b = try await right.next()
         while a != nil || b != nil {
@@ -224,12 +227,14 @@ public struct TableComparer: Sendable {
 struct RowCursor {
     private var iterator: RowStream.Iterator
     private let types: [CanonicalType]
+    private let raw: [Bool]
     private var batch: RowBatch?
     private var index = 0
 
-    init(_ stream: RowStream, types: [CanonicalType]) {
+    init(_ stream: RowStream, types: [CanonicalType], raw: [Bool]? = nil) {
         iterator = stream.makeAsyncIterator()
         self.types = types
+        self.raw = raw ?? Array(repeating: false, count: types.count)
     }
 
     mutating func next() async throws -> CanonicalRow? {
@@ -239,6 +244,6 @@ struct RowCursor {
             index = 0
         }
         defer { index += 1 }
-        return CanonicalRow(batch!, row: index, types: types)
+        return CanonicalRow(batch!, row: index, types: types, raw: raw)
     }
 }
