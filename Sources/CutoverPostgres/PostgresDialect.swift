@@ -73,4 +73,12 @@ public struct PostgresDialect: Dialect {
         default: return quotedColumn
         }
     }
+
+    /// md5 of each row's composite text (NULL and '' render differently), its first 60 bits summed.
+    public func rangeChecksumSQL(_ table: TableRef, columns: [String], key: String, range: Range<Int64>, width: Int64) -> String? {
+        let row = "ROW(" + columns.map { quote($0) }.joined(separator: ", ") + ")::text"
+        let k = quote(key)
+        return "SELECT (\(k) - \(range.lowerBound)) / \(width) AS bucket, count(*), sum(('x' || substr(md5(\(row)), 1, 15))::bit(60)::bigint)::text "
+            + "FROM \(qualified(table)) WHERE \(k) >= \(range.lowerBound) AND \(k) < \(range.upperBound) GROUP BY 1"
+    }
 }

@@ -131,6 +131,7 @@ struct PlanCommand: AsyncParsableCommand {
 
 extension MoveOptions.Mode: ExpressibleByArgument {}
 extension MoveOptions.OnError: ExpressibleByArgument {}
+extension TableComparer.Strategy: ExpressibleByArgument {}
 
 /// `64MB`, `1GB`, `500kB` or plain bytes.
 struct ByteSize: ExpressibleByArgument {
@@ -337,6 +338,11 @@ struct DiffCommand: AsyncParsableCommand {
             are capped at 20 per kind (the counts are exact). A table without a key is compared as a multiset.
             Exits 1 when the tables differ.
 
+            Strategies: merge streams both sides (exact, bounded memory, any engines). bisect computes a checksum \
+            per key range inside each database, splits differing ranges again and streams only the small ones \
+            (or all differing ranges of a level where differences are dense): two PostgreSQL databases, a single \
+            integer key, the same column types. auto (default) bisects where it can and merges otherwise.
+
             Examples:
               cutover diff --source sqlite:chinook.db --target postgres://app@localhost/chinook --table Track
               cutover diff --source src --target dst --table public.orders=archive.orders_2024 --key id --columns total,status --format json
@@ -356,6 +362,7 @@ struct DiffCommand: AsyncParsableCommand {
     var tolerance: [String] = []
     @Flag(name: .long, help: "Count differences a tolerance hid as changed rows (they are reported either way).") var strict = false
     @Option(name: .long, help: "text or json.") var format: OutputFormat = .text
+    @Option(name: .long, help: "auto, merge or bisect (see above).") var strategy: TableComparer.Strategy = .auto
     @Option(name: .long, help: "Directory for run artifacts.") var out: String?
 
     func run() async throws {
@@ -364,7 +371,7 @@ struct DiffCommand: AsyncParsableCommand {
         let parts = table.split(separator: "=", maxSplits: 1).map(String.init)
         func list(_ text: String?) -> [String]? { text.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } } }
         let request = Jobs.DiffRequest(table: TableRef(parsing: parts[0]), targetTable: parts.count > 1 ? TableRef(parsing: parts[1]) : nil,
-                                       key: list(key), columns: list(columns), tolerances: tolerances)
+                                       key: list(key), columns: list(columns), tolerances: tolerances, strategy: strategy)
         let result = try await global.jobs(config, artifactsRoot: out).diff(
             source: try config.resolveConnection(source), target: try config.resolveConnection(target), request, config: config)
         switch format {

@@ -51,6 +51,11 @@ public protocol Dialect: Sendable {
     /// How to split a table without a key: the engine's physical row locator (SQLite `rowid`,
     /// PostgreSQL `ctid` block ranges), and the query that returns its extent; nil where there is none.
     func rowLocator(_ table: TableRef) -> RowLocator?
+    /// A query returning, for the rows whose integer `key` lies in `range`, one row per bucket of
+    /// `width` keys that has rows: the bucket number (`(key - lower) / width`), its row count and an
+    /// order-independent checksum of `columns`, computed inside the database. nil where the engine has
+    /// no checksum that two databases of this engine are known to compute identically.
+    func rangeChecksumSQL(_ table: TableRef, columns: [String], key: String, range: Range<Int64>, width: Int64) -> String?
 }
 
 /// A physical row address usable to split a keyless table into ranges.
@@ -93,6 +98,7 @@ extension Dialect {
     public func resetIdentity(_ table: TableRef, column: String) -> String? { nil }
     public func analyze(_ table: TableRef) -> String? { "ANALYZE \(qualified(table))" }
     public func rowLocator(_ table: TableRef) -> RowLocator? { nil }
+    public func rangeChecksumSQL(_ table: TableRef, columns: [String], key: String, range: Range<Int64>, width: Int64) -> String? { nil }
     public var supportsSchemas: Bool { true }
     public var supportsAlterAddForeignKey: Bool { true }
     public var supportsIndexes: Bool { true }

@@ -192,8 +192,11 @@ public struct Jobs: Sendable {
         /// Compare only these source columns (the key is always included).
         public var columns: [String]?
         public var tolerances: Tolerances
-        public init(table: TableRef, targetTable: TableRef? = nil, key: [String]? = nil, columns: [String]? = nil, tolerances: Tolerances = Tolerances()) {
+        public var strategy: TableComparer.Strategy
+        public init(table: TableRef, targetTable: TableRef? = nil, key: [String]? = nil, columns: [String]? = nil, tolerances: Tolerances = Tolerances(),
+                    strategy: TableComparer.Strategy = .auto) {
             self.tolerances = tolerances
+            self.strategy = strategy
             self.table = table
             self.targetTable = targetTable
             self.key = key
@@ -229,7 +232,9 @@ public struct Jobs: Sendable {
             for column in request.tolerances.columns.keys where column != "*" && table.column(named: column) == nil {
                 throw CutoverError(.usage, "tolerance names column \(column), which \(table.ref) does not have")
             }
-            let comparison = try await TableComparer(source: source, target: target, tolerances: request.tolerances).compare(tablePlan, table)
+            var comparer = TableComparer(source: source, target: target, tolerances: request.tolerances)
+            comparer.strategy = request.strategy
+            let comparison = try await comparer.compare(tablePlan, table)
             try recorder.writeJSONArtifact("diff_\(table.ref.name).json", comparison)
             try await recorder.recordTable(RunTableRecord(runID: recorder.runID, table: table.ref.description, status: comparison.status,
                                                           sourceRows: comparison.sourceRows, targetRows: comparison.targetRows, message: comparison.message))
