@@ -1,4 +1,5 @@
 import CutoverCore
+import CutoverPostgres
 import CutoverTesting
 import Foundation
 import Testing
@@ -23,13 +24,13 @@ import Testing
         try await TestEnvironment.withTemporaryDirectory { dir in
             try await TestEnvironment.withPostgresDatabase { a in
                 try await TestEnvironment.withPostgresDatabase { b in
-                    let table = """
+                    let ddl = """
                         CREATE TABLE facts (id bigint PRIMARY KEY, v text, n numeric(12,2), at timestamptz);
                         INSERT INTO facts SELECT g, CASE WHEN g % 5 = 0 THEN NULL WHEN g % 7 = 0 THEN '' ELSE 'v' || g END, g / 3.0,
                           timestamptz '2024-01-01 00:00:00+00' + g * interval '1 minute' FROM generate_series(1, 120000) g;
                         """
-                    try await TestEnvironment.psql(a, table)
-                    try await TestEnvironment.psql(b, table + """
+                    try await TestEnvironment.psql(a, ddl)
+                    try await TestEnvironment.psql(b, ddl + """
                         UPDATE facts SET v = '' WHERE id = 10;            -- NULL → ''
                         UPDATE facts SET n = n + 0.01 WHERE id = 65432;
                         UPDATE facts SET at = at + interval '1 microsecond' WHERE id = 99999;
@@ -68,4 +69,37 @@ import Testing
     }
 
     static func url(_ pg: ConnectionURL) -> String { "postgres://\(pg.user!):\(pg.password!)@\(pg.host!):\(pg.port!)/\(pg.database)" }
+}
+
+/// Small fan-outs force several levels of bisection and the dense switch on a small table.
+@Suite(.enabled(if: TestEnvironment.hasPostgres)) struct DeepBisectionTests {
+    @Test func recursionAndTheDenseSwitchFindEveryDifference() async throws {
+        try await TestEnvironment.withPostgresDatabase { a in
+            try await TestEnvironment.withPostgresDatabase { b in
+                let ddl = "CREATE TABLE t (id bigint PRIMARY KEY, v text); INSERT INTO t SELECT g, 'v' || g FROM generate_series(1, 20000) g;"
+                try await TestEnvironment.psql(a, ddl)
+                try await TestEnvironment.psql(b, ddl + """
+                    UPDATE t SET v = 'sparse' WHERE id IN (17, 9001, 19999);
+                    UPDATE t SET v = 'dense' WHERE id BETWEEN 12000 AND 12999 AND id % 3 = 0;
+                    DELETE FROM t WHERE id = 5000;
+                    """)
+                let source = try await PostgresConnector(url: a), target = try await PostgresConnector(url: b)
+                let catalog = try await source.catalog(Scope(tables: ["t"]))
+                let plan = try Planner(targetEngine: .postgres).plan(catalog, source: a)
+                let tablePlan = try #require(plan.tables.first), table = try #require(catalog.tables.first)
+                var comparer = TableComparer(source: source, target: target)
+                comparer.strategy = .bisect
+                (comparer.topFanOut, comparer.fanOut, comparer.mergeBelow) = (8, 4, 200)
+                let bisected = try await comparer.compare(tablePlan, table)
+                comparer.strategy = .merge
+                let merged = try await comparer.compare(tablePlan, table)
+                #expect([bisected.missing, bisected.extra, bisected.changed] == [1, 0, 337])
+                #expect([merged.missing, merged.extra, merged.changed] == [1, 0, 337])
+                #expect(bisected.missingKeys == ["id=5000"])
+                #expect(bisected.changedRows.map(\.key).prefix(2) == ["id=17", "id=9001"])
+                // 8 top parts, then 4-way splits: several levels ran, and far fewer rows than the table were merged.
+                #expect(bisected.method.contains("range checksums") && !bisected.method.contains(" 8 range checksums"), "\(bisected.method)")
+            }
+        }
+    }
 }

@@ -68,10 +68,13 @@ public struct TableComparer: Sendable {
     /// computed inside each database and streams only the ranges that differ; `auto` bisects
     /// where it can (same engine with in-database checksums, a single integer key, same column types).
     public enum Strategy: String, Sendable, CaseIterable { case auto, merge, bisect }
-    /// Ranges split into this many parts at each level of bisection.
-    static let fanOut: Int64 = 32
+    /// Ranges split into this many parts at each level of bisection below the top...
+    public var fanOut: Int64 = 32
+    /// ...and the whole key range into this many: one aggregate query per side returns them all, and
+    /// on tables up to about 20 million rows a differing part is already small enough to merge.
+    public var topFanOut: Int64 = 1024
     /// A differing range with at most this many rows is compared row by row instead of split again.
-    static let mergeBelow: Int64 = 20_000
+    public var mergeBelow: Int64 = 20_000
 
     public init(source: any Connector, target: any Connector, tolerances: Tolerances = Tolerances()) {
         self.source = source
@@ -202,8 +205,8 @@ public struct TableComparer: Sendable {
     }
 
     /// Checksums per key range on both sides, split again where they differ; differing ranges of
-    /// at most ``mergeBelow`` rows — or every differing range once more than half of a level
-    /// differs (dense differences) — are compared row by row with the streaming merge.
+    /// at most ``mergeBelow`` rows — or the differing parts of a range (below the top) whose parts
+    /// mostly differ (dense differences) — are compared row by row with the streaming merge.
     func bisect(_ tablePlan: TablePlan, _ table: Table) async throws -> TableComparison {
         let started = Date()
         let key = tablePlan.key![0]
@@ -228,11 +231,11 @@ public struct TableComparer: Sendable {
             var pending: [Range<Int64>] = [low..<(high + 1)]
             var first = true
             while !pending.isEmpty {
-                var differing: [(Range<Int64>, Int64)] = []
-                var level = 0
+                var differing: [(range: Range<Int64>, rows: Int64, dense: Bool)] = []
                 // One query per side and pending range: the database groups the range into buckets.
                 for range in pending {
-                    let width = max(1, (Int64(range.count) + Self.fanOut - 1) / Self.fanOut)
+                    let fanOut = first ? topFanOut : self.fanOut
+                    let width = max(1, (Int64(range.count) + fanOut - 1) / fanOut)
                     async let s = source.execute(source.dialect.rangeChecksumSQL(tablePlan.source, columns: sourceColumns, key: key, range: range, width: width)!)
                     async let t = target.execute(target.dialect.rangeChecksumSQL(tablePlan.target, columns: targetColumns, key: targetKey, range: range, width: width)!)
                     func buckets(_ rows: [[Value]]) -> [Int64: (Int64, String)] {
@@ -245,19 +248,22 @@ public struct TableComparer: Sendable {
                         for (count, sum) in x.values { result.sourceRows += count; sourceSum += Decimal(string: sum) ?? 0 }
                         for (count, sum) in y.values { result.targetRows += count; targetSum += Decimal(string: sum) ?? 0 }
                     }
-                    let parts = Self.split(range, into: Self.fanOut)
-                    level += parts.count
+                    let parts = Self.split(range, into: fanOut)
                     ranges += parts.count
-                    for bucket in Set(x.keys).union(y.keys).sorted() where x[bucket]?.0 != y[bucket]?.0 || x[bucket]?.1 != y[bucket]?.1 {
-                        guard bucket >= 0, Int(bucket) < parts.count else { continue }
-                        differing.append((parts[Int(bucket)], max(x[bucket]?.0 ?? 0, y[bucket]?.0 ?? 0)))
+                    let found = Set(x.keys).union(y.keys).sorted().filter { bucket in
+                        bucket >= 0 && Int(bucket) < parts.count && (x[bucket]?.0 != y[bucket]?.0 || x[bucket]?.1 != y[bucket]?.1)
+                    }
+                    // Below the top level, a range whose parts mostly differ is dense: splitting it again
+                    // would re-checksum nearly everything, so its parts are merged.
+                    let dense = !first && found.count * 2 > parts.count
+                    for bucket in found {
+                        differing.append((parts[Int(bucket)], max(x[bucket]?.0 ?? 0, y[bucket]?.0 ?? 0), dense))
                     }
                 }
                 first = false
-                let dense = differing.count * 2 > level
                 pending = []
-                for (range, rows) in differing {
-                    if dense || rows <= Self.mergeBelow || range.count <= Int(Self.fanOut) {
+                for (range, rows, dense) in differing {
+                    if dense || rows <= mergeBelow || range.count <= Int(self.fanOut) {
                         merged += 1
                         var comparer = self
                         comparer.strategy = .merge
