@@ -170,16 +170,11 @@ public struct TableComparer: Sendable {
         result.targetRows = targetPrint.rows
         result.sourceFingerprint = sourcePrint.description
         result.targetFingerprint = targetPrint.description
-        let differs = keyed ? (result.missing + result.extra + result.changed) > 0 : sourcePrint != targetPrint
-        result.status = differs ? "failed" : "passed"
         if keyed {
-            result.message = differs
-                ? "\(result.missing) missing, \(result.extra) extra, \(result.changed) changed of \(Format.count(result.sourceRows)) source rows"
-                : "\(Format.count(result.sourceRows)) rows identical"
-            if result.tolerated > 0 {
-                result.message += "; \(result.tolerated) row(s) differ only within tolerances" + (tolerances.strict ? " (counted as changed: --strict)" : "")
-            }
+            summarizeKeyed(&result)
         } else {
+            let differs = sourcePrint != targetPrint
+            result.status = differs ? "failed" : "passed"
             result.message = differs
                 ? "contents differ (\(Format.count(result.sourceRows)) source rows, \(Format.count(result.targetRows)) target rows); without a key the differing rows cannot be listed"
                 : "\(Format.count(result.sourceRows)) rows identical as a multiset"
@@ -235,7 +230,7 @@ public struct TableComparer: Sendable {
                 // One query per side and pending range: the database groups the range into buckets.
                 for range in pending {
                     let fanOut = first ? topFanOut : self.fanOut
-                    let width = max(1, (Int64(range.count) + fanOut - 1) / fanOut)
+                    let width = Self.bucketWidth(range, fanOut)
                     async let s = source.execute(source.dialect.rangeChecksumSQL(tablePlan.source, columns: sourceColumns, key: key, range: range, width: width)!)
                     async let t = target.execute(target.dialect.rangeChecksumSQL(tablePlan.target, columns: targetColumns, key: targetKey, range: range, width: width)!)
                     func buckets(_ rows: [[Value]]) -> [Int64: (Int64, String)] {
@@ -285,20 +280,30 @@ public struct TableComparer: Sendable {
         result.sourceFingerprint = "\(result.sourceRows):\(sourceSum)"
         result.targetFingerprint = "\(result.targetRows):\(targetSum)"
         result.method += " (\(ranges) range checksums, \(merged) range(s) merged)"
+        summarizeKeyed(&result)
+        result.seconds = Date().timeIntervalSince(started)
+        return result
+    }
+
+    /// Status and message of a comparison by key, from its counts.
+    func summarizeKeyed(_ result: inout TableComparison) {
         let differs = result.missing + result.extra + result.changed > 0
         result.status = differs ? "failed" : "passed"
         result.message = differs
             ? "\(result.missing) missing, \(result.extra) extra, \(result.changed) changed of \(Format.count(result.sourceRows)) source rows"
             : "\(Format.count(result.sourceRows)) rows identical"
-        if result.tolerated > 0 { result.message += "; \(result.tolerated) row(s) differ only within tolerances" }
-        result.seconds = Date().timeIntervalSince(started)
-        return result
+        if result.tolerated > 0 {
+            result.message += "; \(result.tolerated) row(s) differ only within tolerances" + (tolerances.strict ? " (counted as changed: --strict)" : "")
+        }
     }
+
+    /// The width of each of at most `parts` buckets covering `range`.
+    static func bucketWidth(_ range: Range<Int64>, _ parts: Int64) -> Int64 { max(1, (Int64(range.count) + parts - 1) / parts) }
 
     /// `range` cut into at most `parts` contiguous pieces of equal width (the last may be shorter),
     /// matching the buckets `(key - lower) / width` of ``Dialect/rangeChecksumSQL``.
     static func split(_ range: Range<Int64>, into parts: Int64) -> [Range<Int64>] {
-        let width = max(1, (Int64(range.count) + parts - 1) / parts)
+        let width = bucketWidth(range, parts)
         return stride(from: range.lowerBound, to: range.upperBound, by: Int(width)).map { $0..<min($0 + width, range.upperBound) }
     }
 
