@@ -18,8 +18,7 @@ struct TableExistsCheck: ValidationCheck {
 struct ColumnSetCheck: ValidationCheck {
     static let name = "column_set", category = "schema", summary = "every planned column exists at the target, and no other"
     func run(_ c: CheckContext) async throws -> CheckOutcome {
-        let scope = Scope(schemas: c.plan.target.schema.map { [$0] } ?? [], tables: [c.plan.target.name], exactCounts: false)
-        let columns = Set(try await c.target.catalog(scope).table(c.plan.target)?.columns.map(\.name) ?? [])
+        let columns = Set(try await c.targetTable()?.columns.map(\.name) ?? [])
         let planned = Set(c.plan.columns.map(\.targetColumn))
         let missing = planned.subtracting(columns).sorted(), extra = columns.subtracting(planned).sorted()
         let passed = missing.isEmpty && extra.isEmpty
@@ -31,8 +30,7 @@ struct ColumnSetCheck: ValidationCheck {
 struct NullabilityCheck: ValidationCheck {
     static let name = "nullability", category = "schema", summary = "columns NOT NULL at the source are NOT NULL at the target"
     func run(_ c: CheckContext) async throws -> CheckOutcome {
-        let scope = Scope(schemas: c.plan.target.schema.map { [$0] } ?? [], tables: [c.plan.target.name], exactCounts: false)
-        guard let target = try await c.target.catalog(scope).table(c.plan.target) else { return CheckOutcome(passed: false, message: "no target table") }
+        guard let target = try await c.targetTable() else { return CheckOutcome(passed: false, message: "no target table") }
         let loose = c.table.columns.filter { !$0.isNullable && target.column(named: c.column($0.name, "target"))?.isNullable == true }.map(\.name)
         return CheckOutcome(passed: loose.isEmpty, message: loose.isEmpty ? "NOT NULL kept" : "nullable at the target: " + loose.joined(separator: ", "))
     }

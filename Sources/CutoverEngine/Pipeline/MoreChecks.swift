@@ -4,9 +4,8 @@ import Foundation
 struct PrimaryKeyCheck: ValidationCheck {
     static let name = "primary_key", category = "schema", summary = "the target has the source's primary key columns"
     func run(_ c: CheckContext) async throws -> CheckOutcome {
-        let scope = Scope(schemas: c.plan.target.schema.map { [$0] } ?? [], tables: [c.plan.target.name], exactCounts: false)
         let expected = (c.table.primaryKey?.columns ?? []).map { c.column($0, "target") }
-        let actual = try await c.target.catalog(scope).table(c.plan.target)?.primaryKey?.columns ?? []
+        let actual = try await c.targetTable()?.primaryKey?.columns ?? []
         return CheckOutcome(passed: expected == actual,
                             message: expected == actual ? "primary key (\(actual.joined(separator: ", ")))"
                                 : "expected (\(expected.joined(separator: ", "))), found (\(actual.joined(separator: ", ")))")
@@ -53,11 +52,8 @@ struct OutliersCheck: ValidationCheck {
             let deviation = (max(0, meanSquare - mean * mean)).squareRoot()
             let total = try await c.number(side) { d, t in "SELECT count(\(d.quote(name))) FROM \(t)" }
             guard deviation > 0, total > 0 else { return (true, "no spread") }
-            let outliers = try await c.number(side) { d, t in
-                "SELECT count(*) FROM \(t) WHERE \(d.quote(name)) < \(mean - z * deviation) OR \(d.quote(name)) > \(mean + z * deviation)"
-            }
-            let share = outliers / total * 100
-            return (share <= (c.spec.tolerancePercent ?? 0), "\(Int(outliers)) outlier(s) beyond \(z)σ (\(String(format: "%.2f", share))%)")
+            let found = try await outliers(c, side, name, outside: mean - z * deviation, mean + z * deviation, of: total)
+            return (found.share <= (c.spec.tolerancePercent ?? 0), "\(Int(found.count)) outlier(s) beyond \(z)σ (\(String(format: "%.2f", found.share))%)")
         }
     }
 }

@@ -78,7 +78,8 @@ struct DimensionConformanceCheck: ValidationCheck {
 
 /// The values of numeric `column` at quantiles `qs` (0…1), nearest rank, computed with
 /// ORDER BY … LIMIT 1 OFFSET k so every engine answers the same way.
-private func quantiles(_ c: CheckContext, _ side: String, column: String, _ qs: [Double]) async throws -> [Double]? {
+/// Also returns how many non-NULL values there are; nil when there are none.
+private func quantiles(_ c: CheckContext, _ side: String, column: String, _ qs: [Double]) async throws -> (values: [Double], count: Double)? {
     let name = c.column(column, side)
     let count = try await c.number(side) { d, t in "SELECT count(\(d.quote(name))) FROM \(t)" }
     guard count > 0 else { return nil }
@@ -89,7 +90,13 @@ private func quantiles(_ c: CheckContext, _ side: String, column: String, _ qs: 
             "SELECT \(d.quote(name)) FROM \(t) WHERE \(d.quote(name)) IS NOT NULL ORDER BY \(d.quote(name)) LIMIT 1 OFFSET \(offset)"
         })
     }
-    return values
+    return (values, count)
+}
+
+/// How many values of `name` on `side` lie outside `low`…`high`, and their share of `total` in percent.
+func outliers(_ c: CheckContext, _ side: String, _ name: String, outside low: Double, _ high: Double, of total: Double) async throws -> (count: Double, share: Double) {
+    let count = try await c.number(side) { d, t in "SELECT count(*) FROM \(t) WHERE \(d.quote(name)) < \(low) OR \(d.quote(name)) > \(high)" }
+    return (count, count / max(total, 1) * 100)
 }
 
 /// Whether two numbers agree within `tolerance_percent` and `tolerance_abs` (never closer than a relative 1e-9).
@@ -109,7 +116,7 @@ struct QuantilesCheck: ValidationCheck {
             guard let q = Double(text), (0...1).contains(q) else { throw CutoverError(.config, "quantiles: '\(text)' is not a number between 0 and 1") }
             return q
         }
-        let source = try await quantiles(c, "source", column: column, qs), target = try await quantiles(c, "target", column: column, qs)
+        let source = try await quantiles(c, "source", column: column, qs)?.values, target = try await quantiles(c, "target", column: column, qs)?.values
         guard let source, let target else {
             return CheckOutcome(passed: source == nil && target == nil, message: "no values: source \(source == nil ? "empty" : "has values"), target \(target == nil ? "empty" : "has values")")
         }
@@ -127,14 +134,12 @@ struct IQROutliersCheck: ValidationCheck {
         let column = try c.requireColumn()
         let k = c.spec.max ?? 1.5
         return try await eachSide(c) { side in
-            guard let q = try await quantiles(c, side, column: column, [0.25, 0.75]) else { return (true, "no values") }
+            guard let quartiles = try await quantiles(c, side, column: column, [0.25, 0.75]) else { return (true, "no values") }
+            let q = quartiles.values, total = quartiles.count
             let iqr = q[1] - q[0], low = q[0] - k * iqr, high = q[1] + k * iqr
-            let name = c.column(column, side)
-            let total = try await c.number(side) { d, t in "SELECT count(\(d.quote(name))) FROM \(t)" }
-            let outliers = try await c.number(side) { d, t in "SELECT count(*) FROM \(t) WHERE \(d.quote(name)) < \(low) OR \(d.quote(name)) > \(high)" }
-            let share = outliers / max(total, 1) * 100
-            return (share <= (c.spec.tolerancePercent ?? 0),
-                    "\(Int(outliers)) outlier(s) outside [\(numberText(low)), \(numberText(high))] (\(String(format: "%.2f", share))%)")
+            let found = try await outliers(c, side, c.column(column, side), outside: low, high, of: total)
+            return (found.share <= (c.spec.tolerancePercent ?? 0),
+                    "\(Int(found.count)) outlier(s) outside [\(numberText(low)), \(numberText(high))] (\(String(format: "%.2f", found.share))%)")
         }
     }
 }
