@@ -152,11 +152,13 @@ struct SnowflakeLoad {
         if let replacing = options.replacing {
             statements.insert("DELETE FROM \(target)" + (replacing.terms.isEmpty && replacing.orNullColumn == nil ? "" : " WHERE " + replacing.sql(dialect)), at: 0)
         }
-        if statements.count == 1 {  // one statement is atomic on its own
-            try await run(statements[0])
-            if let typed { _ = try? await client.run("DROP TABLE IF EXISTS \(typed)") }
-            return
-        }
+        try await runAtomically(statements)
+        if let typed { _ = try? await client.run("DROP TABLE IF EXISTS \(typed)") }
+    }
+
+    /// One statement is atomic on its own; several run in one transaction.
+    private func runAtomically(_ statements: [String]) async throws {
+        if statements.count == 1 { return try await run(statements[0]) }
         _ = try await client.run("BEGIN")
         do {
             for statement in statements { try await run(statement) }
@@ -165,7 +167,6 @@ struct SnowflakeLoad {
             _ = try? await client.run("ROLLBACK")
             throw error
         }
-        if let typed { _ = try? await client.run("DROP TABLE IF EXISTS \(typed)") }
     }
 
     private func run(_ sql: String) async throws {

@@ -87,26 +87,22 @@ enum FaultProxy {
 
     /// How many requests a `throttling_proxy.py` has refused so far.
     static func refusals(port: Int) async throws -> String {
-        try await BlockingIO.run {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            process.arguments = ["python3", "-c", "import urllib.request; print(urllib.request.urlopen('http://127.0.0.1:\(port)/__throttled').read().decode())"]
-            let out = Pipe()
-            process.standardOutput = out
-            try process.run()
-            process.waitUntilExit()
-            return String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-        }
+        try await BlockingIO.run { try python("import urllib.request; print(urllib.request.urlopen('http://127.0.0.1:\(port)/__throttled').read().decode())") }
     }
 
     static func freePort() throws -> Int {
+        Int(try python("import socket; s=socket.socket(); s.bind(('127.0.0.1', 0)); print(s.getsockname()[1])")) ?? 0
+    }
+
+    /// What a one-line Python program prints, trimmed.
+    private static func python(_ code: String) throws -> String {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", "import socket; s=socket.socket(); s.bind(('127.0.0.1', 0)); print(s.getsockname()[1])"]
+        process.arguments = ["python3", "-c", code]
         let out = Pipe()
         process.standardOutput = out
         try process.run()
         process.waitUntilExit()
-        return Int(String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
+        return String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
     }
 }
