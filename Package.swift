@@ -19,6 +19,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/adam-fowler/compress-nio", from: "1.5.0"),
     ],
     targets: [
         // libpq: the C library psql uses; binary COPY both ways at psql's speed.
@@ -51,7 +52,13 @@ let package = Package(
         ),
         .target(
             name: "CutoverStore",
-            dependencies: ["CutoverCore", "CutoverSQLite", "CutoverPostgres"],
+            dependencies: [
+                "CutoverCore", "CutoverSQLite", "CutoverPostgres", "CutoverSnowflake",
+                // gzip for `store archive`.
+                .product(name: "CompressNIO", package: "compress-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
             swiftSettings: swiftSettings
         ),
         .target(

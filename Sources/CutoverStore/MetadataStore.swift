@@ -218,5 +218,68 @@ public protocol MetadataStore: Sendable {
     func logs(runID: String) async throws -> [LogEntry]
     /// The applied schema version.
     func schemaVersion() async throws -> Int
+
+    // MARK: Validation results
+    /// Creates or replaces a validation run's row (called at start and again when it finishes).
+    func recordValidationRun(_ run: ValidationRunRecord) async throws
+    func addValidationResults(_ results: [ValidationResultRecord]) async throws
+    func validationRuns(limit: Int) async throws -> [ValidationRunRecord]
+    func validationResults(runID: String) async throws -> [ValidationResultRecord]
+    /// One table's results across runs, newest first.
+    func validationHistory(table: String, limit: Int) async throws -> [ValidationResultRecord]
+
+    // MARK: Caches
+    /// The cached columns of a connection's tables, or nil when any is missing or older than `maxAge` seconds.
+    func columnMetadata(connection: String, tables: [(schema: String, table: String)], maxAge: TimeInterval) async throws -> [ColumnMetadataRecord]?
+    func saveColumnMetadata(_ records: [ColumnMetadataRecord]) async throws
+    /// Runs, pass rate, rows moved and failures per month: from memory, else from overview_cache,
+    /// else rebuilt (only the months whose entry expired) and cached for `maxAge` seconds.
+    func monthlyOverview(maxAge: TimeInterval, refresh: Bool) async throws -> OverviewAnswer
+    /// The newest failed checks, cached for `ttl` seconds.
+    func recentFailures(limit: Int, ttl: TimeInterval) async throws -> FailuresAnswer
+
+    // MARK: Team
+    func saveProject(_ project: ProjectRecord) async throws
+    func projects() async throws -> [ProjectRecord]
+    /// Deletes a project with its pipelines; false when there was none.
+    @discardableResult
+    func deleteProject(id: String) async throws -> Bool
+    func savePipeline(_ pipeline: PipelineRecord) async throws
+    func pipelines(projectID: String) async throws -> [PipelineRecord]
+    func saveUser(_ user: UserRecord) async throws
+    func user(username: String) async throws -> UserRecord?
+    func users() async throws -> [UserRecord]
+    func audit(_ entry: AuditRecord) async throws
+    func auditEntries(since: String?, username: String?, action: String?, limit: Int) async throws -> [AuditRecord]
+    func notify(_ notification: NotificationRecord) async throws
+    func notifications(username: String?, unreadOnly: Bool, limit: Int) async throws -> [NotificationRecord]
+    func markNotificationRead(id: Int64) async throws
+
+    // MARK: Maintenance
+    func stats() async throws -> StoreStats
+    /// Whether a file with this content hash was imported already.
+    func wasImported(contentHash: String) async throws -> Bool
+    func recordImport(contentHash: String, path: String, kind: String, items: Int) async throws
+    /// Adds log lines in one transaction (imports).
+    func addLogs(_ entries: [LogEntry]) async throws
+    /// Up to `limit` rows of an archivable table (`validation_runs`, `validation_results`, `logs`)
+    /// older than `before`, after the row `after` in key order; each row as column → text.
+    func archivableRows(_ table: ArchivableTable, before: String, after: String?, limit: Int) async throws -> [[String: String?]]
+    /// Deletes the rows of `table` older than `before` whose key lies in `first...last`.
+    @discardableResult
+    func deleteArchived(_ table: ArchivableTable, before: String, first: String, last: String) async throws -> Int
+}
+
+/// The tables `cutover store archive` moves out, each with its time column and key.
+public enum ArchivableTable: String, Sendable, CaseIterable, Codable {
+    case validationResults = "validation_results"
+    case validationRuns = "validation_runs"
+    case logs
+
+    public var timeColumn: String { self == .validationRuns ? "started_at" : "at" }
+    /// Archived and deleted in key order, so a batch is a key range.
+    public var key: String { "id" }
+    /// Ordered numerically (identity columns) or as text (run ids).
+    public var numericKey: Bool { self != .validationRuns }
 }
 

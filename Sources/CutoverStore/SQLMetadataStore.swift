@@ -6,8 +6,10 @@ import Foundation
 /// `@unchecked Sendable`: the one database session is only touched under `lock`, from Dispatch's
 /// pool (``BlockingIO``), never concurrently.
 public final class SQLMetadataStore: MetadataStore, @unchecked Sendable {
-    private let database: any StoreDatabase
+    let database: any StoreDatabase
     private let lock = NSLock()
+    /// Hot reads (the overview, recent failures, column metadata) served from memory for a while.
+    let memory = TTLCache()
     /// The schema version this build migrates stores to.
     public static var latestSchemaVersion: Int { StoreMigrations.latestVersion }
     /// The store URL with secrets masked.
@@ -23,9 +25,10 @@ public final class SQLMetadataStore: MetadataStore, @unchecked Sendable {
             switch url.engine {
             case .sqlite: database = try SQLiteStoreDatabase(path: url.database)
             case .postgres: database = try PostgresStoreDatabase(url: url)
+            case .snowflake: database = try SnowflakeStoreDatabase(url: url)
             default:
-                throw CutoverError(.usage, "the metadata store cannot live in \(url.engine.rawValue) yet",
-                                   hint: "use --store sqlite:.cutover/cutover.db (default) or --store postgres://...")
+                throw CutoverError(.usage, "the metadata store cannot live in \(url.engine.rawValue)",
+                                   hint: "use --store sqlite:.cutover/cutover.db (default), --store postgres://... or --store snowflake://...")
             }
             location = url.description
             try StoreMigrations.apply(to: database)
@@ -34,7 +37,7 @@ public final class SQLMetadataStore: MetadataStore, @unchecked Sendable {
         }
     }
 
-    private func run<T: Sendable>(_ body: @escaping @Sendable (any StoreDatabase) throws -> T) async throws -> T {
+    func run<T: Sendable>(_ body: @escaping @Sendable (any StoreDatabase) throws -> T) async throws -> T {
         let box = UncheckedBox(self)
         return try await BlockingIO.run {
             let store = box.value
@@ -151,9 +154,9 @@ public final class SQLMetadataStore: MetadataStore, @unchecked Sendable {
             try db.exclusively {
                 for c in chunks {
                     _ = try db.execute("""
-                        INSERT INTO chunks (run_id, table_name, chunk_no, bounds, state, attempts, updated_at) VALUES (?, ?, ?, ?, ?, 0, ?)
-                        ON CONFLICT (run_id, table_name, chunk_no) DO NOTHING
-                        """, [c.runID, c.table, String(c.number), c.bounds, c.state.rawValue, ISOTime.now()])
+                        INSERT INTO chunks (run_id, table_name, chunk_no, bounds, state, attempts, updated_at) SELECT ?, ?, ?, ?, ?, 0, ?
+                        WHERE NOT EXISTS (SELECT 1 FROM chunks WHERE run_id = ? AND table_name = ? AND chunk_no = ?)
+                        """, [c.runID, c.table, String(c.number), c.bounds, c.state.rawValue, ISOTime.now(), c.runID, c.table, String(c.number)])
                 }
             }
         }
@@ -180,16 +183,27 @@ public final class SQLMetadataStore: MetadataStore, @unchecked Sendable {
                     RETURNING \(Self.chunkColumns)
                     """, [owner, until, now, runID, now]).first.map(Self.chunkRecord)
             }
-            return try db.exclusively {
-                guard let row = try db.execute("SELECT table_name, chunk_no FROM chunks WHERE \(claimable) ORDER BY table_name, chunk_no LIMIT 1",
-                                               [runID, now]).first else { return nil }
-                _ = try db.execute("""
-                    UPDATE chunks SET state = 'running', lease_owner = ?, lease_until = ?, attempts = attempts + 1, updated_at = ?
-                    WHERE run_id = ? AND table_name = ? AND chunk_no = ?
-                    """, [owner, until, now, runID, row[0], row[1]])
-                return try db.execute("SELECT \(Self.chunkColumns) FROM chunks WHERE run_id = ? AND table_name = ? AND chunk_no = ?",
-                                      [runID, row[0], row[1]]).first.map(Self.chunkRecord)
+            // Without row locks (Snowflake), two claimers may pick the same candidate: the UPDATE
+            // repeats the claim condition and the re-read names this claim's lease, so only the winner
+            // gets the chunk and the loser tries the next one.
+            let lease = owner + "#" + UUID().uuidString
+            for _ in 0..<20 {
+                let claimed: ChunkRecord?? = try db.exclusively {
+                    guard let row = try db.execute("SELECT table_name, chunk_no FROM chunks WHERE \(claimable) ORDER BY table_name, chunk_no LIMIT 1",
+                                                   [runID, now]).first else { return .some(nil) }
+                    _ = try db.execute("""
+                        UPDATE chunks SET state = 'running', lease_owner = ?, lease_until = ?, attempts = attempts + 1, updated_at = ?
+                        WHERE table_name = ? AND chunk_no = ? AND \(claimable)
+                        """, [lease, until, now, row[0], row[1], runID, now])
+                    guard var chunk = try db.execute("SELECT \(Self.chunkColumns) FROM chunks WHERE run_id = ? AND table_name = ? AND chunk_no = ? AND lease_owner = ?",
+                                                     [runID, row[0], row[1], lease]).first.map(Self.chunkRecord) else { return nil }
+                    _ = try db.execute("UPDATE chunks SET lease_owner = ? WHERE run_id = ? AND table_name = ? AND chunk_no = ?", [owner, runID, row[0], row[1]])
+                    chunk.leaseOwner = owner
+                    return .some(chunk)
+                }
+                if let claimed { return claimed }
             }
+            return nil
         }
     }
 
@@ -241,11 +255,13 @@ public final class SQLMetadataStore: MetadataStore, @unchecked Sendable {
 
     public func setWatermark(source: String, target: String, table: String, column: String, value: String?, runID: String) async throws {
         try await run { db in
-            _ = try db.execute("""
-                INSERT INTO watermarks (source, target, table_name, column_name, value, run_id, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)
-                ON CONFLICT (source, target, table_name) DO UPDATE SET column_name = excluded.column_name, value = excluded.value,
-                    run_id = excluded.run_id, updated_at = excluded.updated_at
-                """, [Redaction.redact(source), Redaction.redact(target), table, column, value, runID, ISOTime.now()])
+            let (source, target) = (Redaction.redact(source), Redaction.redact(target))
+            try db.exclusively {
+                _ = try db.execute("DELETE FROM watermarks WHERE source = ? AND target = ? AND table_name = ?", [source, target, table])
+                _ = try db.execute("""
+                    INSERT INTO watermarks (source, target, table_name, column_name, value, run_id, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+                    """, [source, target, table, column, value, runID, ISOTime.now()])
+            }
         }
     }
 

@@ -1,15 +1,31 @@
 import CutoverCore
 import CutoverPostgres
+import CutoverSnowflake
 import CutoverSQLite
+import Foundation
 
-/// The few SQL operations the store needs, over SQLite or PostgreSQL. Statements use `?`
-/// placeholders; the PostgreSQL backend rewrites them to `$n`. Values come back as text.
+/// The few SQL operations the store needs, over SQLite, PostgreSQL or Snowflake. Statements use
+/// `?` placeholders; the PostgreSQL backend rewrites them to `$n`. Values come back as text.
+/// The store's SQL sticks to what all three share: no ON CONFLICT (insert-if-absent is
+/// `INSERT … SELECT … WHERE NOT EXISTS`, replace is delete + insert in one transaction), no
+/// cascades (children are deleted first), JSON written through ``json(_:)``.
 protocol StoreDatabase: AnyObject {
     var engine: ConnectionURL.Engine { get }
     func execute(_ sql: String, _ parameters: [String?]) throws -> [[String?]]
     func script(_ sql: String) throws
     /// Runs `body` in a transaction that also serializes schema migrations across processes.
     func exclusively<T>(_ body: () throws -> T) throws -> T
+}
+
+extension StoreDatabase {
+    /// The expression that stores a JSON text parameter in a `{{json}}` column.
+    func json(_ placeholder: String = "?") -> String {
+        switch engine {
+        case .postgres: return "CAST(\(placeholder) AS JSONB)"
+        case .snowflake: return "PARSE_JSON(\(placeholder))"
+        default: return placeholder
+        }
+    }
 }
 
 final class SQLiteStoreDatabase: StoreDatabase {
@@ -84,5 +100,48 @@ final class PostgresStoreDatabase: StoreDatabase {
             }
         }
         return output
+    }
+}
+
+/// The store in a Snowflake schema (`--store snowflake://…/DB/SCHEMA`). Snowflake enforces no
+/// keys and has no indexes or row locks: the store's SQL already avoids relying on them, and
+/// chunk claims check that the claiming UPDATE won (see `SQLMetadataStore.claimChunk`).
+final class SnowflakeStoreDatabase: StoreDatabase {
+    let session: SnowflakeStatementSession
+    var engine: ConnectionURL.Engine { .snowflake }
+
+    init(url: ConnectionURL) throws {
+        session = try SnowflakeStatementSession(url: url)
+    }
+
+    func execute(_ sql: String, _ parameters: [String?]) throws -> [[String?]] {
+        try session.query(Self.translate(sql), parameters)
+    }
+
+    /// One request per statement: Snowflake runs a single statement per query unless told otherwise.
+    func script(_ sql: String) throws {
+        for statement in sql.split(separator: ";") {
+            let text = statement.trimmingCharacters(in: .whitespacesAndNewlines)
+            if !text.isEmpty { _ = try session.query(Self.translate(text)) }
+        }
+    }
+
+    func exclusively<T>(_ body: () throws -> T) throws -> T {
+        _ = try session.query("BEGIN")
+        do {
+            let result = try body()
+            _ = try session.query("COMMIT")
+            return result
+        } catch {
+            _ = try? session.query("ROLLBACK")
+            throw error
+        }
+    }
+
+    /// Snowflake reserves `ROWS` and reads `AT` as time travel: the store's `rows` and `at`
+    /// columns are quoted there (upper case, as Snowflake stores unquoted names).
+    static func translate(_ sql: String) -> String {
+        sql.replacingOccurrences(of: #"\brows\b"#, with: #""ROWS""#, options: .regularExpression)
+            .replacingOccurrences(of: #"\bat\b"#, with: #""AT""#, options: .regularExpression)
     }
 }

@@ -1,4 +1,5 @@
 import CutoverCore
+import Foundation
 
 /// The store's schema, as numbered migrations applied in order at start. Append only: a
 /// released migration is never edited.
@@ -109,22 +110,173 @@ enum StoreMigrations {
             );
             CREATE INDEX rules_name ON rules (name);
             """),
+        Migration(version: 5, name: "validation results, caches, projects, users, audit and notifications", sql: """
+            CREATE TABLE validation_runs (
+                id TEXT PRIMARY KEY,
+                suite TEXT NOT NULL,
+                source TEXT,
+                target TEXT,
+                data_date TEXT,
+                started_at TEXT NOT NULL,
+                finished_at TEXT,
+                status TEXT NOT NULL,
+                passed INTEGER NOT NULL DEFAULT 0,
+                failed INTEGER NOT NULL DEFAULT 0,
+                warned INTEGER NOT NULL DEFAULT 0,
+                origin TEXT NOT NULL
+            );
+            CREATE INDEX validation_runs_started ON validation_runs (started_at);
+            CREATE TABLE validation_results (
+                id {{id}},
+                validation_run_id TEXT NOT NULL,
+                step INTEGER,
+                check_name TEXT NOT NULL,
+                table_name TEXT,
+                status TEXT NOT NULL,
+                severity TEXT,
+                message TEXT,
+                duration_ms BIGINT,
+                source_rows BIGINT,
+                target_rows BIGINT,
+                match_percent DOUBLE PRECISION,
+                affected_columns TEXT,
+                details {{json}},
+                at TEXT NOT NULL
+            );
+            CREATE INDEX validation_results_run ON validation_results (validation_run_id);
+            CREATE INDEX validation_results_table ON validation_results (table_name, at);
+            CREATE INDEX validation_results_at ON validation_results (at);
+            CREATE INDEX logs_at ON logs (at);
+            CREATE TABLE column_metadata (
+                connection TEXT NOT NULL,
+                schema_name TEXT NOT NULL,
+                table_name TEXT NOT NULL,
+                payload {{json}} NOT NULL,
+                fetched_at TEXT NOT NULL,
+                PRIMARY KEY (connection, schema_name, table_name)
+            );
+            CREATE TABLE overview_cache (
+                month TEXT PRIMARY KEY,
+                payload {{json}} NOT NULL,
+                cached_at TEXT NOT NULL,
+                expires_at TEXT NOT NULL
+            );
+            CREATE TABLE failures_cache (
+                scope TEXT PRIMARY KEY,
+                payload {{json}} NOT NULL,
+                row_count INTEGER NOT NULL,
+                cached_at TEXT NOT NULL,
+                expires_at TEXT NOT NULL
+            );
+            CREATE TABLE cache_stats (
+                cache_name TEXT PRIMARY KEY,
+                hits BIGINT NOT NULL DEFAULT 0,
+                misses BIGINT NOT NULL DEFAULT 0,
+                rebuilt_at TEXT
+            );
+            CREATE TABLE projects (
+                id TEXT PRIMARY KEY,
+                name TEXT NOT NULL UNIQUE,
+                description TEXT,
+                source TEXT,
+                target TEXT,
+                settings {{json}},
+                created_by TEXT,
+                created_at TEXT NOT NULL
+            );
+            CREATE TABLE pipelines (
+                id TEXT PRIMARY KEY,
+                project_id TEXT NOT NULL,
+                name TEXT NOT NULL,
+                content TEXT NOT NULL,
+                content_hash TEXT NOT NULL,
+                created_at TEXT NOT NULL,
+                updated_at TEXT NOT NULL,
+                UNIQUE (project_id, name)
+            );
+            CREATE TABLE users (
+                id TEXT PRIMARY KEY,
+                username TEXT NOT NULL UNIQUE,
+                password_hash TEXT NOT NULL,
+                role TEXT NOT NULL,
+                failed_logins INTEGER NOT NULL DEFAULT 0,
+                locked_until TEXT,
+                last_login_at TEXT,
+                created_at TEXT NOT NULL
+            );
+            CREATE TABLE api_tokens (
+                id TEXT PRIMARY KEY,
+                user_id TEXT NOT NULL,
+                name TEXT NOT NULL,
+                token_hash TEXT NOT NULL UNIQUE,
+                created_at TEXT NOT NULL,
+                expires_at TEXT,
+                revoked_at TEXT
+            );
+            CREATE TABLE audit_log (
+                id {{id}},
+                at TEXT NOT NULL,
+                username TEXT,
+                action TEXT NOT NULL,
+                resource TEXT,
+                outcome TEXT NOT NULL,
+                details {{json}}
+            );
+            CREATE INDEX audit_log_at ON audit_log (at);
+            CREATE TABLE notifications (
+                id {{id}},
+                at TEXT NOT NULL,
+                username TEXT,
+                kind TEXT NOT NULL,
+                title TEXT NOT NULL,
+                message TEXT,
+                run_id TEXT,
+                read_at TEXT
+            );
+            CREATE INDEX notifications_user ON notifications (username, read_at);
+            CREATE TABLE imports (
+                content_hash TEXT PRIMARY KEY,
+                path TEXT NOT NULL,
+                kind TEXT NOT NULL,
+                items INTEGER NOT NULL,
+                imported_at TEXT NOT NULL
+            );
+            INSERT INTO cache_stats (cache_name, hits, misses) VALUES ('overview', 0, 0), ('failures', 0, 0), ('column_metadata', 0, 0)
+            """),
     ]
 
     static func sql(_ migration: Migration, for engine: ConnectionURL.Engine) -> String {
-        let id = engine == .postgres ? "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY" : "INTEGER PRIMARY KEY AUTOINCREMENT"
-        return migration.sql.replacingOccurrences(of: "{{id}}", with: id)
+        let (id, json): (String, String)
+        switch engine {
+        case .postgres: (id, json) = ("BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY", "JSONB")
+        case .snowflake: (id, json) = ("INTEGER AUTOINCREMENT PRIMARY KEY", "VARIANT")
+        default: (id, json) = ("INTEGER PRIMARY KEY AUTOINCREMENT", "TEXT")
+        }
+        var text = migration.sql.replacingOccurrences(of: "{{id}}", with: id).replacingOccurrences(of: "{{json}}", with: json)
+        if engine == .snowflake {
+            // Snowflake has no indexes, and its foreign keys are not enforced (nor cascaded): the
+            // store deletes children itself.
+            text = text.replacingOccurrences(of: #"CREATE INDEX [^;]*;?"#, with: "", options: .regularExpression)
+                .replacingOccurrences(of: #" REFERENCES \w+ \(\w+\) ON DELETE CASCADE"#, with: "", options: .regularExpression)
+        }
+        return text
     }
 
     /// Applies every migration newer than the store's version, each in its own transaction, under
     /// a lock so concurrent processes starting at once apply each exactly once.
     static func apply(to database: any StoreDatabase) throws {
+        // Snowflake commits before any DDL, so a migration cannot be one transaction there: the
+        // first process to open a new Snowflake store applies them (concurrent first opens are not
+        // serialized; the README says so).
+        func step(_ body: () throws -> Void) throws {
+            if database.engine == .snowflake { try body() } else { try database.exclusively(body) }
+        }
         // IF NOT EXISTS is not safe against a concurrent creator on PostgreSQL: take the lock first.
-        try database.exclusively {
+        try step {
             try database.script("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)")
         }
         for migration in all {
-            try database.exclusively {
+            try step {
                 let applied = try database.execute("SELECT 1 FROM schema_migrations WHERE version = ?", [String(migration.version)])
                 guard applied.isEmpty else { return }
                 try database.script(sql(migration, for: database.engine))

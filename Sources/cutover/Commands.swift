@@ -376,10 +376,7 @@ struct DiffCommand: AsyncParsableCommand {
             source: try config.resolveConnection(source), target: try config.resolveConnection(target), request, config: config)
         switch format {
         case .json:
-            let document = DiffDocument(result)
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-            Terminal.say(String(decoding: try encoder.encode(document), as: UTF8.self))
+            Terminal.say(String(decoding: try JSONEncoder.cli.encode(DiffDocument(result)), as: UTF8.self))
         case .text:
             Terminal.say("\(result.table) → \(result.target): \(result.passed ? "identical" : "DIFFERENT") — \(result.message) [\(result.method)]")
             if !result.missingKeys.isEmpty { Terminal.say("missing at the target (\(result.missing)): " + result.missingKeys.joined(separator: "; ")) }

@@ -128,9 +128,14 @@ public enum CLI {
         try await BlockingIO.run { try runBlocking(arguments, in: directory, environment: environment) }
     }
 
-    static func runBlocking(_ arguments: [String], in directory: String, environment: [String: String]) throws -> Result {
+    /// Runs a `/bin/sh` script (to check files with the system's own tools).
+    public static func shell(_ script: String, in directory: String) async throws -> Result {
+        try await BlockingIO.run { try runBlocking(["-c", script], in: directory, environment: [:], program: "/bin/sh") }
+    }
+
+    static func runBlocking(_ arguments: [String], in directory: String, environment: [String: String], program: String = executable) throws -> Result {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
+        process.executableURL = URL(fileURLWithPath: program)
         process.arguments = arguments
         process.currentDirectoryURL = URL(fileURLWithPath: directory)
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }

@@ -5,6 +5,8 @@ import Yams
 
 /// A validation pipeline file: steps, each a registered check on a table.
 public struct Pipeline: Decodable, Sendable {
+    /// The suite name results are stored under (default: the file's name without extension).
+    public var name: String?
     /// Steps run at once (default 4).
     public var parallel: Int?
     public var steps: [StepSpec]
@@ -13,9 +15,10 @@ public struct Pipeline: Decodable, Sendable {
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
             throw CutoverError(.config, "cannot read the pipeline file \(path)", hint: "check the path")
         }
-        let pipeline: Pipeline
+        var pipeline: Pipeline
         do {
             pipeline = try YAMLDecoder().decode(Pipeline.self, from: text)
+            if pipeline.name == nil { pipeline.name = ((path as NSString).lastPathComponent as NSString).deletingPathExtension }
         } catch {
             throw CutoverError(.config, "pipeline file \(path) is not valid: \(error)", hint: "expected steps: [{check, table, column, ...}]")
         }
@@ -35,6 +38,14 @@ public struct StepResult: Sendable, Codable {
     public var message: String
     public var details: [String: String]
     public var seconds: Double
+
+    func resultRecord(runID: String) -> ValidationResultRecord {
+        let details = (try? JSONEncoder.sorted.encode(self.details)).map { String(decoding: $0, as: UTF8.self) }
+        let columns = self.details["column"].map { [$0] } ?? []
+        return ValidationResultRecord(validationRunID: runID, step: step, check: check, table: table, status: status, severity: severity, message: message,
+                                      durationMS: Int64(seconds * 1000), sourceRows: self.details["source_rows"].flatMap { Int64($0) },
+                                      targetRows: self.details["target_rows"].flatMap { Int64($0) }, affectedColumns: columns, details: details)
+    }
 }
 
 extension Jobs {
@@ -43,6 +54,7 @@ extension Jobs {
     public func runPipeline(_ pipeline: Pipeline, source sourceURL: ConnectionURL, target targetURL: ConnectionURL, config: CutoverConfig,
                             targetSchema: String? = nil) async throws -> (results: [StepResult], runID: String, path: String) {
         let recorder = try await RunRecorder(store: store, kind: "pipeline", source: sourceURL, target: targetURL, artifactsRoot: artifactsRoot, echo: say)
+        let started = ISOTime.now()
         do {
             let names = Array(Set(pipeline.steps.map(\.table)))
             // The steps name their tables: the config's include/exclude patterns do not apply here.
@@ -89,6 +101,8 @@ extension Jobs {
                 }
             }
             let final = results.compactMap { $0 }
+            try await recorder.recordValidation(suite: pipeline.name ?? "pipeline", source: sourceURL.description, target: targetURL.description,
+                                                started: started, final.map { $0.resultRecord(runID: runID) })
             let path = try recorder.writeJSONArtifact("pipeline_results.json", final)
             let failed = final.filter { $0.status == "failed" }.count
             let skipped = final.filter { $0.status == "cancelled" }.count

@@ -149,6 +149,15 @@ public struct RuleResult: Sendable, Codable {
     public var message: String
 }
 
+extension RuleResult {
+    func resultRecord(runID: String) -> ValidationResultRecord {
+        struct Details: Encodable { var sql: String; var sample: [[String: String]] }
+        let details = (try? JSONEncoder.sorted.encode(Details(sql: sql, sample: sample))).map { String(decoding: $0, as: UTF8.self) }
+        return ValidationResultRecord(validationRunID: runID, check: "rule:" + rule, table: side, status: status, severity: severity, message: message,
+                                      targetRows: offendingRows, details: details)
+    }
+}
+
 public struct RuleRunner: Sendable {
     public static let sampleSize = 10
     public var environmentName: String?

@@ -151,6 +151,7 @@ public struct Jobs: Sendable {
         }
         let newRules = try await store.saveRules(rules.map(\.stored))
         let recorder = try await RunRecorder(store: store, kind: "rules", source: sourceURL, target: targetURL, artifactsRoot: artifactsRoot)
+        let started = ISOTime.now()
         do {
             let source = try await sourceURL.asyncMap { try await Connectors.connect($0, role: .source) }
             let target = try await targetURL.asyncMap { try await Connectors.connect($0, role: .source) }
@@ -171,6 +172,8 @@ public struct Jobs: Sendable {
                                                                   targetRows: result.offendingRows, message: result.message))
                 }
             }
+            try await recorder.recordValidation(suite: "rules", source: sourceURL?.description, target: targetURL?.description, started: started,
+                                                results.map { $0.resultRecord(runID: recorder.runID) })
             try recorder.writeJSONArtifact("rule_results.json", results)
             let failed = results.filter { $0.status == "failed" }.count
             try await recorder.finish(status: failed == 0 ? "succeeded" : "failed",

@@ -81,7 +81,19 @@ public actor RunRecorder {
         await event(status == "failed" ? "run.failed" : "run.completed", level: status == "failed" ? "error" : "info",
                     "run \(runID) \(status)", fields: ["status": status])
         try await store.finishRun(id: runID, status: status, summary: summary, error: error)
+        let kind = try? await store.run(id: runID)?.kind
+        try? await store.notify(NotificationRecord(kind: status == "failed" ? "run.failed" : "run.completed", title: "\(kind ?? "run") \(runID) \(status)",
+                                                   message: error ?? summary, runID: runID))
         try? logFile?.close()
+    }
+
+    /// Stores this run's checks as a validation run (`suite` names what ran them) with its results.
+    public func recordValidation(suite: String, source: String?, target: String?, started: String, _ results: [ValidationResultRecord]) async throws {
+        let count = { (status: String) in results.filter { $0.status == status }.count }
+        try await store.recordValidationRun(ValidationRunRecord(id: runID, suite: suite, source: source, target: target, startedAt: started,
+                                                                finishedAt: ISOTime.now(), status: count("failed") > 0 ? "failed" : "passed",
+                                                                passed: count("passed"), failed: count("failed"), warned: count("warning")))
+        try await store.addValidationResults(results)
     }
 
     /// Writes a value as pretty, key-sorted JSON into the run directory and returns its path.

@@ -29,6 +29,7 @@ public struct Validator: Sendable {
 
     public func run(plan: MigrationPlan, catalog: Catalog, recorder: RunRecorder) async -> ValidationReport {
         var comparisons: [TableComparison] = []
+        let started = ISOTime.now()
         for tablePlan in plan.tables {
             guard let table = catalog.table(tablePlan.source) else { continue }
             let name = tablePlan.source.description
@@ -54,8 +55,24 @@ public struct Validator: Sendable {
                                                            sourceRows: comparison.sourceRows, targetRows: comparison.targetRows,
                                                            message: comparison.message, details: details))
         }
+        try? await recorder.recordValidation(suite: "row compare", source: source.url.description, target: target.url.description, started: started,
+                                             comparisons.map { $0.resultRecord(runID: recorder.runID) })
         return ValidationReport(runID: recorder.runID, source: source.url.description, target: target.url.description,
                                 generatedAt: ISOTime.now(), passed: comparisons.filter(\.passed).count,
                                 failed: comparisons.filter { !$0.passed }.count, tables: comparisons)
+    }
+}
+
+extension TableComparison {
+    /// The comparison as a stored validation result: match percent over the source rows, the
+    /// columns that differed, the whole comparison as details.
+    func resultRecord(runID: String) -> ValidationResultRecord {
+        let differing = missing + changed
+        let match = sourceRows == 0 ? (targetRows == 0 ? 100 : 0) : max(0, Double(sourceRows - differing) / Double(sourceRows) * 100)
+        let columns = Array(Set(changedRows.flatMap(\.columns))).sorted()
+        let details = (try? JSONEncoder.sorted.encode(self)).map { String(decoding: $0, as: UTF8.self) }
+        return ValidationResultRecord(validationRunID: runID, check: "row_diff", table: table, status: passed ? "passed" : "failed", severity: "error",
+                                      message: message, durationMS: Int64(seconds * 1000), sourceRows: sourceRows, targetRows: targetRows,
+                                      matchPercent: match, affectedColumns: columns, details: details)
     }
 }

@@ -1,0 +1,495 @@
+import CutoverCore
+import Foundation
+
+// Validation results, caches, team records and maintenance, on every backend.
+extension SQLMetadataStore {
+    // MARK: Validation results
+
+    static let validationRunColumns = "id, suite, source, target, data_date, started_at, finished_at, status, passed, failed, warned, origin"
+
+    static func validationRun(_ row: [String?]) -> ValidationRunRecord {
+        ValidationRunRecord(id: row[0] ?? "", suite: row[1] ?? "", source: row[2], target: row[3], dataDate: row[4], startedAt: row[5] ?? "",
+                            finishedAt: row[6], status: row[7] ?? "", passed: Int(row[8] ?? "0") ?? 0, failed: Int(row[9] ?? "0") ?? 0,
+                            warned: Int(row[10] ?? "0") ?? 0, origin: row[11] ?? "")
+    }
+
+    public func recordValidationRun(_ r: ValidationRunRecord) async throws {
+        try await run { db in
+            try db.exclusively {
+                _ = try db.execute("DELETE FROM validation_runs WHERE id = ?", [r.id])
+                _ = try db.execute("INSERT INTO validation_runs (\(Self.validationRunColumns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                                   [r.id, r.suite, r.source.map(Redaction.redact), r.target.map(Redaction.redact), r.dataDate, r.startedAt, r.finishedAt,
+                                    r.status, String(r.passed), String(r.failed), String(r.warned), r.origin])
+            }
+            try Self.invalidateOverview(db, months: [String(r.startedAt.prefix(7))])
+        }
+        memory.invalidate(prefix: "overview")
+    }
+
+    static let validationResultColumns = """
+        validation_run_id, step, check_name, table_name, status, severity, message, duration_ms, source_rows, target_rows, match_percent,
+        affected_columns, details, at
+        """
+
+    public func addValidationResults(_ results: [ValidationResultRecord]) async throws {
+        guard !results.isEmpty else { return }
+        try await run { db in
+            let insert = "INSERT INTO validation_results (\(Self.validationResultColumns)) SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, \(db.json()), ?"
+            try db.exclusively {
+                for r in results {
+                    let columns = r.affectedColumns.isEmpty ? nil : r.affectedColumns.joined(separator: ",")
+                    _ = try db.execute(insert, [r.validationRunID, r.step.map(String.init), r.check, r.table, r.status, r.severity,
+                                                r.message.map(Redaction.redact), r.durationMS.map(String.init), r.sourceRows.map(String.init),
+                                                r.targetRows.map(String.init), r.matchPercent.map { String($0) }, columns,
+                                                r.details.map(Redaction.redact), r.at])
+                }
+            }
+            try Self.invalidateOverview(db, months: Set(results.map { String($0.at.prefix(7)) }))
+            if results.contains(where: { $0.status == "failed" }) { _ = try db.execute("DELETE FROM failures_cache", []) }
+        }
+        memory.invalidate(prefix: "overview")
+        memory.invalidate(prefix: "failures")
+    }
+
+    static func validationResult(_ row: [String?]) -> ValidationResultRecord {
+        ValidationResultRecord(validationRunID: row[0] ?? "", step: row[1].flatMap { Int($0) }, check: row[2] ?? "", table: row[3], status: row[4] ?? "",
+                               severity: row[5], message: row[6], durationMS: row[7].flatMap { Int64($0) }, sourceRows: row[8].flatMap { Int64($0) },
+                               targetRows: row[9].flatMap { Int64($0) }, matchPercent: row[10].flatMap { Double($0) },
+                               affectedColumns: row[11].map { $0.split(separator: ",").map(String.init) } ?? [], details: row[12], at: row[13] ?? "")
+    }
+
+    public func validationRuns(limit: Int) async throws -> [ValidationRunRecord] {
+        try await run { db in
+            try db.execute("SELECT \(Self.validationRunColumns) FROM validation_runs ORDER BY started_at DESC, id DESC LIMIT ?", [String(limit)])
+                .map(Self.validationRun)
+        }
+    }
+
+    public func validationResults(runID: String) async throws -> [ValidationResultRecord] {
+        try await run { db in
+            try db.execute("SELECT \(Self.validationResultColumns) FROM validation_results WHERE validation_run_id = ? ORDER BY id", [runID])
+                .map(Self.validationResult)
+        }
+    }
+
+    public func validationHistory(table: String, limit: Int) async throws -> [ValidationResultRecord] {
+        try await run { db in
+            try db.execute("SELECT \(Self.validationResultColumns) FROM validation_results WHERE table_name = ? ORDER BY at DESC, id DESC LIMIT ?",
+                           [table, String(limit)]).map(Self.validationResult)
+        }
+    }
+
+    // MARK: Column metadata
+
+    public func columnMetadata(connection: String, tables: [(schema: String, table: String)], maxAge: TimeInterval) async throws -> [ColumnMetadataRecord]? {
+        let connection = Redaction.redact(connection)
+        let oldest = ISOTime.string(Date().addingTimeInterval(-maxAge))
+        let wanted = tables.map { (schema: $0.schema, table: $0.table) }
+        return try await run { db in
+            var found: [ColumnMetadataRecord] = []
+            for (schema, table) in wanted {
+                guard let row = try db.execute("""
+                    SELECT payload, fetched_at FROM column_metadata WHERE connection = ? AND schema_name = ? AND table_name = ? AND fetched_at >= ?
+                    """, [connection, schema, table, oldest]).first else {
+                    try Self.count(db, cache: "column_metadata", hit: false)
+                    return nil
+                }
+                found.append(ColumnMetadataRecord(connection: connection, schema: schema, table: table, payload: row[0] ?? "{}", fetchedAt: row[1] ?? ""))
+            }
+            try Self.count(db, cache: "column_metadata", hit: true)
+            return found
+        }
+    }
+
+    public func saveColumnMetadata(_ records: [ColumnMetadataRecord]) async throws {
+        try await run { db in
+            try db.exclusively {
+                for r in records {
+                    let connection = Redaction.redact(r.connection)
+                    _ = try db.execute("DELETE FROM column_metadata WHERE connection = ? AND schema_name = ? AND table_name = ?", [connection, r.schema, r.table])
+                    _ = try db.execute("INSERT INTO column_metadata (connection, schema_name, table_name, payload, fetched_at) SELECT ?, ?, ?, \(db.json()), ?",
+                                       [connection, r.schema, r.table, r.payload, r.fetchedAt])
+                }
+            }
+        }
+    }
+
+    // MARK: Monthly overview
+
+    public func monthlyOverview(maxAge: TimeInterval, refresh: Bool) async throws -> OverviewAnswer {
+        if !refresh, let answer = memory.value("overview", as: OverviewAnswer.self) {
+            return OverviewAnswer(months: answer.months, servedFrom: "memory", cachedAt: answer.cachedAt)
+        }
+        let answer = try await run { db in try Self.overview(db, maxAge: maxAge, refresh: refresh) }
+        memory.store("overview", answer, for: min(maxAge, 30))
+        return answer
+    }
+
+    /// Cached months still valid are served as they are; expired ones, and the current month when
+    /// absent, are recomputed over their own time range; an empty cache is rebuilt in one pass.
+    static func overview(_ db: any StoreDatabase, maxAge: TimeInterval, refresh: Bool) throws -> OverviewAnswer {
+        let now = ISOTime.now()
+        let current = String(now.prefix(7))
+        var cached: [String: MonthlyOverview] = [:]
+        var expired: Set<String> = []
+        var oldestCachedAt = now
+        if !refresh {
+            for row in try db.execute("SELECT month, payload, cached_at, expires_at FROM overview_cache", []) {
+                let month = row[0] ?? ""
+                if let at = row[3], at > now, let payload = row[1], let value = try? JSONDecoder().decode(MonthlyOverview.self, from: Data(payload.utf8)) {
+                    cached[month] = value
+                    oldestCachedAt = min(oldestCachedAt, row[2] ?? now)
+                } else {
+                    expired.insert(month)
+                }
+            }
+        }
+        let fresh: [String: MonthlyOverview]
+        let servedFrom: String
+        if cached.isEmpty && expired.isEmpty {
+            fresh = try aggregate(db, month: nil)
+            servedFrom = "rebuilt"
+        } else {
+            if cached[current] == nil { expired.insert(current) }
+            var rebuilt: [String: MonthlyOverview] = [:]
+            for month in expired { rebuilt[month] = try aggregate(db, month: month)[month] ?? MonthlyOverview(month: month) }
+            fresh = rebuilt
+            servedFrom = rebuilt.isEmpty ? "cache" : "rebuilt"
+        }
+        try count(db, cache: "overview", hit: fresh.isEmpty)
+        if !fresh.isEmpty {
+            let expires = ISOTime.string(Date().addingTimeInterval(maxAge))
+            var writing = fresh
+            if writing[current] == nil { writing[current] = MonthlyOverview(month: current) }
+            let encoder = JSONEncoder()
+            try db.exclusively {
+                if cached.isEmpty && expired.isEmpty { _ = try db.execute("DELETE FROM overview_cache", []) }
+                for (month, value) in writing {
+                    _ = try db.execute("DELETE FROM overview_cache WHERE month = ?", [month])
+                    _ = try db.execute("INSERT INTO overview_cache (month, payload, cached_at, expires_at) SELECT ?, \(db.json()), ?, ?",
+                                       [month, String(decoding: try encoder.encode(value), as: UTF8.self), now, expires])
+                }
+            }
+            _ = try db.execute("UPDATE cache_stats SET rebuilt_at = ? WHERE cache_name = 'overview'", [now])
+        }
+        let all = cached.merging(fresh) { $1 }.values.filter { $0.runs + $0.validationRuns + $0.checks > 0 }.sorted { $0.month < $1.month }
+        return OverviewAnswer(months: all, servedFrom: servedFrom, cachedAt: servedFrom == "cache" ? oldestCachedAt : now)
+    }
+
+    /// The overview per month, for one month (`YYYY-MM`) or all, straight from the records.
+    static func aggregate(_ db: any StoreDatabase, month: String?) throws -> [String: MonthlyOverview] {
+        func range(_ column: String) -> (String, [String?]) {
+            guard let month else { return ("", []) }
+            return ("WHERE \(column) >= ? AND \(column) < ?", [month, nextMonth(month)])
+        }
+        var months: [String: MonthlyOverview] = [:]
+        func update(_ row: [String?], _ apply: (inout MonthlyOverview, [Int64]) -> Void) {
+            guard let key = row.first.flatMap({ $0 }) else { return }
+            var value = months[key] ?? MonthlyOverview(month: key)
+            apply(&value, row.dropFirst().map { $0.flatMap { Int64($0) ?? Double($0).map { Int64($0) } } ?? 0 })
+            months[key] = value
+        }
+        var (filter, parameters) = range("started_at")
+        for row in try db.execute("""
+            SELECT substr(started_at, 1, 7), COUNT(*), SUM(CASE WHEN status = 'failed' THEN 1 ELSE 0 END),
+                   SUM(CASE WHEN kind IN ('migrate', 'demo') THEN 1 ELSE 0 END)
+            FROM runs \(filter) GROUP BY substr(started_at, 1, 7)
+            """, parameters) {
+            update(row) { $0.runs = $1[0]; $0.failedRuns = $1[1]; $0.migrations = $1[2] }
+        }
+        (filter, parameters) = range("r.started_at")
+        for row in try db.execute("""
+            SELECT substr(r.started_at, 1, 7), SUM(c.rows) FROM chunks c JOIN runs r ON r.id = c.run_id
+            \(filter.isEmpty ? "WHERE" : filter + " AND") c.state = 'done' GROUP BY substr(r.started_at, 1, 7)
+            """, parameters) {
+            update(row) { $0.rowsMoved = $1[0] }
+        }
+        (filter, parameters) = range("started_at")
+        for row in try db.execute("SELECT substr(started_at, 1, 7), COUNT(*) FROM validation_runs \(filter) GROUP BY substr(started_at, 1, 7)", parameters) {
+            update(row) { $0.validationRuns = $1[0] }
+        }
+        (filter, parameters) = range("at")
+        for row in try db.execute("""
+            SELECT substr(at, 1, 7), COUNT(*), SUM(CASE WHEN status = 'passed' THEN 1 ELSE 0 END), SUM(CASE WHEN status = 'failed' THEN 1 ELSE 0 END),
+                   SUM(CASE WHEN status = 'warning' THEN 1 ELSE 0 END)
+            FROM validation_results \(filter) GROUP BY substr(at, 1, 7)
+            """, parameters) {
+            update(row) { $0.checks = $1[0]; $0.passed = $1[1]; $0.failed = $1[2]; $0.warned = $1[3] }
+        }
+        return months
+    }
+
+    static func nextMonth(_ month: String) -> String {
+        let parts = month.split(separator: "-").compactMap { Int($0) }
+        guard parts.count == 2 else { return month + "~" }
+        let (year, number) = parts[1] == 12 ? (parts[0] + 1, 1) : (parts[0], parts[1] + 1)
+        return String(format: "%04d-%02d", year, number)
+    }
+
+    /// A write changed these months: the current month's entry is dropped (and rebuilt alone on the
+    /// next read); a write into past months (imports) drops the whole overview.
+    static func invalidateOverview(_ db: any StoreDatabase, months: Set<String>) throws {
+        let current = String(ISOTime.now().prefix(7))
+        if months.isSubset(of: [current]) {
+            for month in months { _ = try db.execute("DELETE FROM overview_cache WHERE month = ?", [month]) }
+        } else {
+            _ = try db.execute("DELETE FROM overview_cache", [])
+        }
+    }
+
+    static func count(_ db: any StoreDatabase, cache: String, hit: Bool) throws {
+        let column = hit ? "hits" : "misses"
+        _ = try db.execute("UPDATE cache_stats SET \(column) = \(column) + 1 WHERE cache_name = ?", [cache])
+    }
+
+    // MARK: Recent failures
+
+    public func recentFailures(limit: Int, ttl: TimeInterval) async throws -> FailuresAnswer {
+        let key = "failures:\(limit)"
+        if let answer = memory.value(key, as: FailuresAnswer.self) {
+            return FailuresAnswer(failures: answer.failures, servedFrom: "memory", cachedAt: answer.cachedAt)
+        }
+        let answer: FailuresAnswer = try await run { db in
+            let now = ISOTime.now()
+            if let row = try db.execute("SELECT payload, cached_at FROM failures_cache WHERE scope = ? AND expires_at > ?", [key, now]).first,
+               let payload = row[0], let failures = try? JSONDecoder().decode([ValidationResultRecord].self, from: Data(payload.utf8)) {
+                try Self.count(db, cache: "failures", hit: true)
+                return FailuresAnswer(failures: failures, servedFrom: "cache", cachedAt: row[1] ?? now)
+            }
+            try Self.count(db, cache: "failures", hit: false)
+            let failures = try db.execute("""
+                SELECT \(Self.validationResultColumns) FROM validation_results WHERE status = 'failed' ORDER BY at DESC, id DESC LIMIT ?
+                """, [String(limit)]).map(Self.validationResult)
+            let payload = String(decoding: try JSONEncoder().encode(failures), as: UTF8.self)
+            try db.exclusively {
+                _ = try db.execute("DELETE FROM failures_cache WHERE scope = ?", [key])
+                _ = try db.execute("INSERT INTO failures_cache (scope, payload, row_count, cached_at, expires_at) SELECT ?, \(db.json()), ?, ?, ?",
+                                   [key, payload, String(failures.count), now, ISOTime.string(Date().addingTimeInterval(ttl))])
+            }
+            return FailuresAnswer(failures: failures, servedFrom: "rebuilt", cachedAt: now)
+        }
+        memory.store(key, answer, for: min(ttl, 30))
+        return answer
+    }
+
+    // MARK: Projects and pipelines
+
+    public func saveProject(_ p: ProjectRecord) async throws {
+        try await run { db in
+            try db.exclusively {
+                if let other = try db.execute("SELECT id FROM projects WHERE name = ? AND id <> ?", [p.name, p.id]).first {
+                    throw CutoverError(.usage, "a project named \(p.name) exists already (\(other[0] ?? ""))", hint: "choose another name or update that project")
+                }
+                _ = try db.execute("DELETE FROM projects WHERE id = ?", [p.id])
+                _ = try db.execute("""
+                    INSERT INTO projects (id, name, description, source, target, settings, created_by, created_at) SELECT ?, ?, ?, ?, ?, \(db.json()), ?, ?
+                    """, [p.id, p.name, p.description, p.source.map(Redaction.redact), p.target.map(Redaction.redact), p.settings, p.createdBy, p.createdAt])
+            }
+        }
+    }
+
+    public func projects() async throws -> [ProjectRecord] {
+        try await run { db in
+            try db.execute("SELECT id, name, description, source, target, settings, created_by, created_at FROM projects ORDER BY name", []).map {
+                ProjectRecord(id: $0[0] ?? "", name: $0[1] ?? "", description: $0[2], source: $0[3], target: $0[4], settings: $0[5], createdBy: $0[6],
+                              createdAt: $0[7] ?? "")
+            }
+        }
+    }
+
+    public func deleteProject(id: String) async throws -> Bool {
+        try await run { db in
+            try db.exclusively {
+                guard try !db.execute("SELECT 1 FROM projects WHERE id = ?", [id]).isEmpty else { return false }
+                _ = try db.execute("DELETE FROM pipelines WHERE project_id = ?", [id])
+                _ = try db.execute("DELETE FROM projects WHERE id = ?", [id])
+                return true
+            }
+        }
+    }
+
+    public func savePipeline(_ p: PipelineRecord) async throws {
+        try await run { db in
+            try db.exclusively {
+                _ = try db.execute("DELETE FROM pipelines WHERE project_id = ? AND name = ?", [p.projectID, p.name])
+                _ = try db.execute("""
+                    INSERT INTO pipelines (id, project_id, name, content, content_hash, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+                    """, [p.id, p.projectID, p.name, p.content, p.contentHash, p.updatedAt, p.updatedAt])
+            }
+        }
+    }
+
+    public func pipelines(projectID: String) async throws -> [PipelineRecord] {
+        try await run { db in
+            try db.execute("SELECT id, project_id, name, content, content_hash, updated_at FROM pipelines WHERE project_id = ? ORDER BY name", [projectID]).map {
+                PipelineRecord(id: $0[0] ?? "", projectID: $0[1] ?? "", name: $0[2] ?? "", content: $0[3] ?? "", contentHash: $0[4] ?? "", updatedAt: $0[5] ?? "")
+            }
+        }
+    }
+
+    // MARK: Users, audit, notifications
+
+    static let userColumns = "id, username, password_hash, role, failed_logins, locked_until, last_login_at, created_at"
+
+    static func userRecord(_ row: [String?]) -> UserRecord {
+        UserRecord(id: row[0] ?? "", username: row[1] ?? "", passwordHash: row[2] ?? "", role: row[3] ?? "viewer", failedLogins: Int(row[4] ?? "0") ?? 0,
+                   lockedUntil: row[5], lastLoginAt: row[6], createdAt: row[7] ?? "")
+    }
+
+    public func saveUser(_ u: UserRecord) async throws {
+        try await run { db in
+            try db.exclusively {
+                if try !db.execute("SELECT 1 FROM users WHERE username = ? AND id <> ?", [u.username, u.id]).isEmpty {
+                    throw CutoverError(.usage, "the user \(u.username) exists already", hint: "choose another user name")
+                }
+                _ = try db.execute("DELETE FROM users WHERE id = ?", [u.id])
+                _ = try db.execute("INSERT INTO users (\(Self.userColumns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                                   [u.id, u.username, u.passwordHash, u.role, String(u.failedLogins), u.lockedUntil, u.lastLoginAt, u.createdAt])
+            }
+        }
+    }
+
+    public func user(username: String) async throws -> UserRecord? {
+        try await run { db in try db.execute("SELECT \(Self.userColumns) FROM users WHERE username = ?", [username]).first.map(Self.userRecord) }
+    }
+
+    public func users() async throws -> [UserRecord] {
+        try await run { db in try db.execute("SELECT \(Self.userColumns) FROM users ORDER BY username", []).map(Self.userRecord) }
+    }
+
+    public func audit(_ e: AuditRecord) async throws {
+        try await run { db in
+            _ = try db.execute("INSERT INTO audit_log (at, username, action, resource, outcome, details) SELECT ?, ?, ?, ?, ?, \(db.json())",
+                               [e.at, e.username, e.action, e.resource, e.outcome, e.details])
+        }
+    }
+
+    public func auditEntries(since: String?, username: String?, action: String?, limit: Int) async throws -> [AuditRecord] {
+        try await run { db in
+            var conditions: [String] = []
+            var parameters: [String?] = []
+            if let since { conditions.append("at >= ?"); parameters.append(since) }
+            if let username { conditions.append("username = ?"); parameters.append(username) }
+            if let action { conditions.append("action = ?"); parameters.append(action) }
+            let filter = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
+            return try db.execute("SELECT at, username, action, resource, outcome, details FROM audit_log \(filter) ORDER BY at DESC, id DESC LIMIT ?",
+                                  parameters + [String(limit)]).map {
+                AuditRecord(at: $0[0] ?? "", username: $0[1], action: $0[2] ?? "", resource: $0[3], outcome: $0[4] ?? "", details: $0[5])
+            }
+        }
+    }
+
+    public func notify(_ n: NotificationRecord) async throws {
+        try await run { db in
+            _ = try db.execute("INSERT INTO notifications (at, username, kind, title, message, run_id) VALUES (?, ?, ?, ?, ?, ?)",
+                               [n.at, n.username, n.kind, n.title, n.message, n.runID])
+        }
+    }
+
+    public func notifications(username: String?, unreadOnly: Bool, limit: Int) async throws -> [NotificationRecord] {
+        try await run { db in
+            var filter = "WHERE (username IS NULL OR username = ?)"
+            if unreadOnly { filter += " AND read_at IS NULL" }
+            return try db.execute("SELECT id, at, username, kind, title, message, run_id, read_at FROM notifications \(filter) ORDER BY id DESC LIMIT ?",
+                                  [username ?? "", String(limit)]).map {
+                NotificationRecord(id: $0[0].flatMap { Int64($0) }, at: $0[1] ?? "", username: $0[2], kind: $0[3] ?? "", title: $0[4] ?? "", message: $0[5],
+                                   runID: $0[6], readAt: $0[7])
+            }
+        }
+    }
+
+    public func markNotificationRead(id: Int64) async throws {
+        try await run { db in _ = try db.execute("UPDATE notifications SET read_at = ? WHERE id = ?", [ISOTime.now(), String(id)]) }
+    }
+
+    // MARK: Maintenance
+
+    static let storeTables = ["runs", "run_tables", "chunks", "logs", "rejects", "watermarks", "rules", "validation_runs", "validation_results",
+                              "column_metadata", "overview_cache", "failures_cache", "projects", "pipelines", "users", "api_tokens", "audit_log",
+                              "notifications", "imports"]
+
+    public func stats() async throws -> StoreStats {
+        let memory = self.memory.counts
+        let (location, engine) = (self.location, database.engine.rawValue)
+        return try await run { db in
+            let version = Int(try db.execute("SELECT max(version) FROM schema_migrations", []).first?.first.flatMap { $0 } ?? "0") ?? 0
+            let tables = try Self.storeTables.map { name in
+                StoreStats.Table(name: name, rows: Int64(try db.execute("SELECT COUNT(*) FROM \(name)", []).first?.first.flatMap { $0 } ?? "0") ?? 0)
+            }
+            var caches: [StoreStats.Cache] = []
+            for row in try db.execute("SELECT cache_name, hits, misses, rebuilt_at FROM cache_stats ORDER BY cache_name", []) {
+                let name = row[0] ?? ""
+                let (table, time) = name == "overview" ? ("overview_cache", "cached_at") : name == "failures" ? ("failures_cache", "cached_at")
+                    : ("column_metadata", "fetched_at")
+                let sizes = try db.execute("SELECT COUNT(*), MIN(\(time)) FROM \(table)", []).first ?? []
+                caches.append(StoreStats.Cache(name: name, entries: Int64(sizes.first.flatMap { $0 } ?? "0") ?? 0, oldest: sizes.count > 1 ? sizes[1] : nil,
+                                               hits: Int64(row[1] ?? "0") ?? 0, misses: Int64(row[2] ?? "0") ?? 0, rebuiltAt: row[3]))
+            }
+            caches.append(StoreStats.Cache(name: "in-process", entries: Int64(memory.entries), oldest: nil, hits: Int64(memory.hits),
+                                           misses: Int64(memory.misses), rebuiltAt: nil))
+            return StoreStats(location: location, engine: engine, schemaVersion: version, tables: tables, caches: caches)
+        }
+    }
+
+    public func wasImported(contentHash: String) async throws -> Bool {
+        try await run { db in try !db.execute("SELECT 1 FROM imports WHERE content_hash = ?", [contentHash]).isEmpty }
+    }
+
+    public func recordImport(contentHash: String, path: String, kind: String, items: Int) async throws {
+        try await run { db in
+            _ = try db.execute("""
+                INSERT INTO imports (content_hash, path, kind, items, imported_at) SELECT ?, ?, ?, ?, ?
+                WHERE NOT EXISTS (SELECT 1 FROM imports WHERE content_hash = ?)
+                """, [contentHash, path, kind, String(items), ISOTime.now(), contentHash])
+        }
+    }
+
+    public func addLogs(_ entries: [LogEntry]) async throws {
+        let encoder = JSONEncoder()
+        let rows: [[String?]] = try entries.map { e in
+            [e.at, e.level, e.runID, e.table, e.event, e.message, e.fields.isEmpty ? nil : String(decoding: try encoder.encode(e.fields), as: UTF8.self)]
+        }
+        try await run { db in
+            try db.exclusively {
+                for row in rows {
+                    _ = try db.execute("INSERT INTO logs (at, level, run_id, table_name, event, message, fields) VALUES (?, ?, ?, ?, ?, ?, ?)", row)
+                }
+            }
+            try Self.invalidateOverview(db, months: Set(entries.map { String($0.at.prefix(7)) }))
+        }
+    }
+
+    static func archiveColumns(_ table: ArchivableTable) -> String {
+        switch table {
+        case .validationResults: return "id, " + validationResultColumns
+        case .validationRuns: return validationRunColumns
+        case .logs: return "id, at, level, run_id, table_name, event, message, fields"
+        }
+    }
+
+    public func archivableRows(_ table: ArchivableTable, before: String, after: String?, limit: Int) async throws -> [[String: String?]] {
+        let columns = Self.archiveColumns(table).split(separator: ",").map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
+        return try await run { db in
+            let key = table.numericKey ? "CAST(? AS BIGINT)" : "?"
+            var sql = "SELECT \(columns.joined(separator: ", ")) FROM \(table.rawValue) WHERE \(table.timeColumn) < ?"
+            var parameters: [String?] = [before]
+            if let after { sql += " AND id > \(key)"; parameters.append(after) }
+            sql += " ORDER BY id LIMIT ?"
+            return try db.execute(sql, parameters + [String(limit)]).map { row in
+                Dictionary(uniqueKeysWithValues: zip(columns, row).map { ($0, $1) })
+            }
+        }
+    }
+
+    public func deleteArchived(_ table: ArchivableTable, before: String, first: String, last: String) async throws -> Int {
+        try await run { db in
+            let key = table.numericKey ? "CAST(? AS BIGINT)" : "?"
+            let filter = "WHERE \(table.timeColumn) < ? AND id >= \(key) AND id <= \(key)"
+            let count = Int(try db.execute("SELECT COUNT(*) FROM \(table.rawValue) \(filter)", [before, first, last]).first?.first.flatMap { $0 } ?? "0") ?? 0
+            _ = try db.execute("DELETE FROM \(table.rawValue) \(filter)", [before, first, last])
+            _ = try db.execute("DELETE FROM overview_cache", [])
+            _ = try db.execute("DELETE FROM failures_cache", [])
+            return count
+        }
+    }
+}

@@ -1,0 +1,255 @@
+import CutoverCore
+import Foundation
+
+/// One validation run (a `validate`, a pipeline, the validation of a migration, or one imported
+/// from a file-based history): its suite and how many checks passed, failed and warned.
+public struct ValidationRunRecord: Sendable, Codable, Hashable {
+    public var id: String
+    /// The pipeline's name, `validate`, `rules`, or the imported suite's name.
+    public var suite: String
+    public var source: String?
+    public var target: String?
+    /// The day the data was validated for (`YYYY-MM-DD`).
+    public var dataDate: String?
+    public var startedAt: String
+    public var finishedAt: String?
+    public var status: String
+    public var passed: Int
+    public var failed: Int
+    public var warned: Int
+    /// `cutover` for runs made here, `import:<path>` for imported ones.
+    public var origin: String
+
+    public init(id: String, suite: String, source: String? = nil, target: String? = nil, dataDate: String? = nil, startedAt: String = ISOTime.now(),
+                finishedAt: String? = nil, status: String, passed: Int = 0, failed: Int = 0, warned: Int = 0, origin: String = "cutover") {
+        self.id = id
+        self.suite = suite
+        self.source = source
+        self.target = target
+        self.dataDate = dataDate ?? String(startedAt.prefix(10))
+        self.startedAt = startedAt
+        self.finishedAt = finishedAt
+        self.status = status
+        self.passed = passed
+        self.failed = failed
+        self.warned = warned
+        self.origin = origin
+    }
+}
+
+/// One check's outcome within a validation run; `details` is the check's own JSON.
+public struct ValidationResultRecord: Sendable, Codable, Hashable {
+    public var validationRunID: String
+    public var step: Int?
+    public var check: String
+    public var table: String?
+    /// passed, failed or warning.
+    public var status: String
+    public var severity: String?
+    public var message: String?
+    public var durationMS: Int64?
+    public var sourceRows: Int64?
+    public var targetRows: Int64?
+    public var matchPercent: Double?
+    public var affectedColumns: [String]
+    public var details: String?
+    public var at: String
+
+    public init(validationRunID: String, step: Int? = nil, check: String, table: String?, status: String, severity: String? = nil, message: String?,
+                durationMS: Int64? = nil, sourceRows: Int64? = nil, targetRows: Int64? = nil, matchPercent: Double? = nil,
+                affectedColumns: [String] = [], details: String? = nil, at: String = ISOTime.now()) {
+        self.validationRunID = validationRunID
+        self.step = step
+        self.check = check
+        self.table = table
+        self.status = status
+        self.severity = severity
+        self.message = message
+        self.durationMS = durationMS
+        self.sourceRows = sourceRows
+        self.targetRows = targetRows
+        self.matchPercent = matchPercent
+        self.affectedColumns = affectedColumns
+        self.details = details
+        self.at = at
+    }
+}
+
+/// A table's introspected columns as cached: `payload` is the catalog's JSON for the table.
+public struct ColumnMetadataRecord: Sendable, Codable, Hashable {
+    public var connection: String
+    public var schema: String
+    public var table: String
+    public var payload: String
+    public var fetchedAt: String
+
+    public init(connection: String, schema: String, table: String, payload: String, fetchedAt: String = ISOTime.now()) {
+        self.connection = connection
+        self.schema = schema
+        self.table = table
+        self.payload = payload
+        self.fetchedAt = fetchedAt
+    }
+}
+
+/// One month of activity: runs, validation outcomes and rows moved.
+public struct MonthlyOverview: Sendable, Codable, Hashable {
+    public var month: String
+    public var runs: Int64 = 0
+    public var failedRuns: Int64 = 0
+    public var migrations: Int64 = 0
+    public var rowsMoved: Int64 = 0
+    public var validationRuns: Int64 = 0
+    public var checks: Int64 = 0
+    public var passed: Int64 = 0
+    public var failed: Int64 = 0
+    public var warned: Int64 = 0
+    /// passed / checks, nil without checks.
+    public var passRate: Double? { checks == 0 ? nil : Double(passed) / Double(checks) }
+
+    public init(month: String) { self.month = month }
+}
+
+/// The overview and where it came from: `memory`, `cache` (the store's overview_cache) or `rebuilt`.
+public struct OverviewAnswer: Sendable, Codable {
+    public var months: [MonthlyOverview]
+    public var servedFrom: String
+    public var cachedAt: String
+}
+
+/// The most recent failed checks, as cached for dashboards.
+public struct FailuresAnswer: Sendable, Codable {
+    public var failures: [ValidationResultRecord]
+    public var servedFrom: String
+    public var cachedAt: String
+}
+
+public struct ProjectRecord: Sendable, Codable, Hashable {
+    public var id: String
+    public var name: String
+    public var description: String?
+    public var source: String?
+    public var target: String?
+    /// JSON: the project's settings and mappings.
+    public var settings: String?
+    public var createdBy: String?
+    public var createdAt: String
+
+    public init(id: String = UUID().uuidString.lowercased(), name: String, description: String? = nil, source: String? = nil, target: String? = nil,
+                settings: String? = nil, createdBy: String? = nil, createdAt: String = ISOTime.now()) {
+        self.id = id
+        self.name = name
+        self.description = description
+        self.source = source
+        self.target = target
+        self.settings = settings
+        self.createdBy = createdBy
+        self.createdAt = createdAt
+    }
+}
+
+/// A pipeline file kept in the store, in a project ("" for none).
+public struct PipelineRecord: Sendable, Codable, Hashable {
+    public var id: String
+    public var projectID: String
+    public var name: String
+    public var content: String
+    public var contentHash: String
+    public var updatedAt: String
+
+    public init(id: String = UUID().uuidString.lowercased(), projectID: String = "", name: String, content: String, contentHash: String,
+                updatedAt: String = ISOTime.now()) {
+        self.id = id
+        self.projectID = projectID
+        self.name = name
+        self.content = content
+        self.contentHash = contentHash
+        self.updatedAt = updatedAt
+    }
+}
+
+public struct UserRecord: Sendable, Codable, Hashable {
+    public var id: String
+    public var username: String
+    /// A bcrypt hash; never the password.
+    public var passwordHash: String
+    /// admin, user or viewer.
+    public var role: String
+    public var failedLogins: Int
+    public var lockedUntil: String?
+    public var lastLoginAt: String?
+    public var createdAt: String
+
+    public init(id: String = UUID().uuidString.lowercased(), username: String, passwordHash: String, role: String, failedLogins: Int = 0,
+                lockedUntil: String? = nil, lastLoginAt: String? = nil, createdAt: String = ISOTime.now()) {
+        self.id = id
+        self.username = username
+        self.passwordHash = passwordHash
+        self.role = role
+        self.failedLogins = failedLogins
+        self.lockedUntil = lockedUntil
+        self.lastLoginAt = lastLoginAt
+        self.createdAt = createdAt
+    }
+}
+
+/// Who did what to which resource, and how it ended.
+public struct AuditRecord: Sendable, Codable, Hashable {
+    public var at: String
+    public var username: String?
+    public var action: String
+    public var resource: String?
+    public var outcome: String
+    public var details: String?
+
+    public init(at: String = ISOTime.now(), username: String?, action: String, resource: String?, outcome: String, details: String? = nil) {
+        self.at = at
+        self.username = username
+        self.action = action
+        self.resource = resource
+        self.outcome = outcome
+        self.details = details.map(Redaction.redact)
+    }
+}
+
+public struct NotificationRecord: Sendable, Codable, Hashable {
+    public var id: Int64?
+    public var at: String
+    /// nil: for everyone.
+    public var username: String?
+    public var kind: String
+    public var title: String
+    public var message: String?
+    public var runID: String?
+    public var readAt: String?
+
+    public init(id: Int64? = nil, at: String = ISOTime.now(), username: String? = nil, kind: String, title: String, message: String? = nil,
+                runID: String? = nil, readAt: String? = nil) {
+        self.id = id
+        self.at = at
+        self.username = username
+        self.kind = kind
+        self.title = title
+        self.message = message.map(Redaction.redact)
+        self.runID = runID
+        self.readAt = readAt
+    }
+}
+
+/// What `cutover store stats` shows.
+public struct StoreStats: Sendable, Codable {
+    public struct Table: Sendable, Codable { public var name: String; public var rows: Int64 }
+    public struct Cache: Sendable, Codable {
+        public var name: String
+        public var entries: Int64
+        public var oldest: String?
+        public var hits: Int64
+        public var misses: Int64
+        public var rebuiltAt: String?
+    }
+    public var location: String
+    public var engine: String
+    public var schemaVersion: Int
+    public var tables: [Table]
+    public var caches: [Cache]
+}

@@ -1,0 +1,149 @@
+import ArgumentParser
+import CutoverCore
+import CutoverEngine
+import CutoverStore
+import Foundation
+
+struct StoreCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "store",
+        abstract: "Look after the metadata store: import a file-based history, archive old results, sizes and caches.",
+        discussion: """
+            The store is SQLite by default (.cutover/cutover.db); a team points every CLI run, worker and server at one \
+            PostgreSQL database (--store postgres://…) or a Snowflake schema (--store snowflake://…/DB/SCHEMA).
+            """,
+        subcommands: [Import.self, Archive.self, Stats.self, Overview.self])
+
+    struct Import: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Import a file-based history: validation result JSON, run logs (NDJSON or CSV), rule and pipeline YAML, column metadata JSON.",
+            discussion: """
+                Every file under DIR is checked whole before anything of it is written, and remembered by its content hash: \
+                a rerun imports nothing twice. A file that cannot be read is reported with its path and reason; the rest goes on \
+                (exit 1 when any failed).
+
+                Example: cutover store import ./validation_results --dry-run
+                """)
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "Folder to import (searched recursively).") var directory: String
+        @Flag(name: .long, help: "Only say what would be imported.") var dryRun = false
+
+        func run() async throws {
+            let store = try await global.openStore(try global.loadConfig())
+            let outcomes = try await StoreImporter(store: store).importDirectory(directory, dryRun: dryRun)
+            for outcome in outcomes {
+                let items = outcome.items > 0 ? " (\(outcome.items) item\(outcome.items == 1 ? "" : "s"))" : ""
+                Terminal.say("\(outcome.status.padding(toLength: 16, withPad: " ", startingAt: 0)) \(outcome.path)  \(outcome.kind)\(items)"
+                             + (outcome.reason.map { ": " + $0 } ?? ""))
+            }
+            let by = Dictionary(grouping: outcomes, by: \.status).mapValues(\.count)
+            Terminal.say(by.keys.sorted().map { "\(by[$0]!) \($0)" }.joined(separator: ", ").ifEmpty("no files in \(directory)"))
+            if by["failed"] != nil { throw ExitCode.failure }
+        }
+    }
+
+    struct Archive: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Move validation results, validation runs and logs older than a cutoff into compressed NDJSON files.",
+            discussion: """
+                One .ndjson.gz file per table in --to. Rows leave the store only after their file was written, read back and \
+                its line count and SHA-256 matched; the files are listed with their checksums.
+
+                Example: cutover store archive --older-than 90d --to ./archive
+                """)
+        @OptionGroup var global: GlobalOptions
+        @Option(name: .long, help: "Age cutoff: 90d, 12w, 36h, 30m.") var olderThan: String
+        @Option(name: .long, help: "Folder for the archive files.") var to = ".cutover/archive"
+        @Flag(name: .long, help: "Only count what would be archived.") var dryRun = false
+
+        func run() async throws {
+            let age = try Self.seconds(olderThan)
+            let before = ISOTime.string(Date().addingTimeInterval(-age))
+            let store = try await global.openStore(try global.loadConfig())
+            let report = try await StoreArchiver(store: store).archive(before: before, to: to, dryRun: dryRun)
+            if report.files.isEmpty { Terminal.say("nothing older than \(olderThan) (before \(before))") }
+            for file in report.files {
+                if dryRun {
+                    Terminal.say("would archive \(file.rows) \(file.table) rows")
+                } else {
+                    Terminal.say("archived \(file.rows) \(file.table) rows to \(file.path) (sha256 \(file.sha256.prefix(16))…), deleted \(file.deleted) from the store")
+                }
+            }
+        }
+
+        static func seconds(_ text: String) throws -> TimeInterval {
+            let units: [Character: TimeInterval] = ["m": 60, "h": 3600, "d": 86400, "w": 604800]
+            guard let unit = text.last.flatMap({ units[$0] }), let number = Double(text.dropLast()), number >= 0 else {
+                throw CutoverError(.usage, "--older-than \(text) is not an age", hint: "write a number and a unit: 90d, 12w, 36h or 30m")
+            }
+            return number * unit
+        }
+    }
+
+    struct Stats: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Table sizes, cache ages and hit rates.", discussion: "Example: cutover store stats")
+        @OptionGroup var global: GlobalOptions
+        @Option(name: .long, help: "text or json.") var format = "text"
+
+        func run() async throws {
+            let store = try await global.openStore(try global.loadConfig())
+            let stats = try await store.stats()
+            if format == "json" {
+                Terminal.say(String(decoding: try JSONEncoder.cli.encode(stats), as: UTF8.self))
+                return
+            }
+            Terminal.say("store \(stats.location) (\(stats.engine), schema version \(stats.schemaVersion))")
+            for table in stats.tables { Terminal.say("  \(table.name.padding(toLength: 20, withPad: " ", startingAt: 0)) \(Format.count(table.rows)) rows") }
+            Terminal.say("caches:")
+            for cache in stats.caches {
+                let lookups = cache.hits + cache.misses
+                let rate = lookups == 0 ? "no lookups yet" : String(format: "%.0f%% hits of %lld lookups", Double(cache.hits) * 100 / Double(lookups), lookups)
+                Terminal.say("  \(cache.name.padding(toLength: 16, withPad: " ", startingAt: 0)) \(cache.entries) entries, \(rate)"
+                             + (cache.oldest.map { ", oldest \($0)" } ?? "") + (cache.rebuiltAt.map { ", rebuilt \($0)" } ?? ""))
+            }
+        }
+    }
+
+    struct Overview: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Runs, validation pass rate, rows moved and failures per month.",
+            discussion: "Served from the store's overview cache while it is fresh; months whose entry expired are recomputed.\n\nExample: cutover store overview --max-age 6h")
+        @OptionGroup var global: GlobalOptions
+        @Option(name: .long, help: "How long a computed month stays cached: 6h, 30m, 1d.") var maxAge = "6h"
+        @Flag(name: .long, help: "Recompute every month now.") var refresh = false
+        @Option(name: .long, help: "text or json.") var format = "text"
+
+        func run() async throws {
+            let store = try await global.openStore(try global.loadConfig())
+            let started = Date()
+            let answer = try await store.monthlyOverview(maxAge: try Archive.seconds(maxAge), refresh: refresh)
+            let elapsed = Date().timeIntervalSince(started)
+            if format == "json" {
+                Terminal.say(String(decoding: try JSONEncoder.cli.encode(answer), as: UTF8.self))
+                return
+            }
+            let header = ["month", "runs", "failed", "migrations", "rows moved", "validations", "checks", "pass rate"]
+            Terminal.say(header.map { $0.leftPadded(to: max(8, $0.count)) }.joined(separator: "  "))
+            for m in answer.months {
+                let rate = m.passRate.map { String(format: "%.1f%%", $0 * 100) } ?? "-"
+                let cells = [m.month, String(m.runs), String(m.failedRuns), String(m.migrations), Format.count(m.rowsMoved), String(m.validationRuns),
+                             String(m.checks), rate]
+                Terminal.say(zip(cells, header).map { $0.leftPadded(to: max(8, $1.count)) }.joined(separator: "  "))
+            }
+            Terminal.say("(\(answer.servedFrom), \(String(format: "%.0f", elapsed * 1000)) ms; computed \(answer.cachedAt))")
+        }
+    }
+}
+
+extension JSONEncoder {
+    static var cli: JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
+        return encoder
+    }
+}
+
+extension String {
+    func ifEmpty(_ other: String) -> String { isEmpty ? other : self }
+    func leftPadded(to width: Int) -> String { count >= width ? self : String(repeating: " ", count: width - count) + self }
+}
