@@ -77,11 +77,15 @@ struct AnalyzeCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Source URL or connection name.") var source: String
     @OptionGroup var scope: ScopeOptions
     @Option(name: .long, help: "Directory for run artifacts (a run folder is created inside).") var out: String?
+    @Option(name: .long, help: ArgumentHelp("Reuse the catalog the store cached for this source and scope when younger than this (15m, 6h, 1d).",
+                                            discussion: "Default: always read the source (and refresh the cache)."))
+    var metadataMaxAge: String?
 
     func run() async throws {
         let config = try global.loadConfig()
         let url = try config.resolveConnection(source)
-        let outcome = try await global.jobs(config, artifactsRoot: out).analyze(source: url, scope: scope.scope)
+        let outcome = try await global.jobs(config, artifactsRoot: out).analyze(source: url, scope: scope.scope,
+                                                                               metadataMaxAge: try metadataMaxAge.map { try Age.seconds($0, option: "--metadata-max-age") })
         Terminal.say(outcome.report.summary)
         Terminal.say("\nreport: \(outcome.reportPath)")
     }

@@ -57,7 +57,7 @@ struct StoreCommand: AsyncParsableCommand {
         @Flag(name: .long, help: "Only count what would be archived.") var dryRun = false
 
         func run() async throws {
-            let age = try Self.seconds(olderThan)
+            let age = try Age.seconds(olderThan, option: "--older-than")
             let before = ISOTime.string(Date().addingTimeInterval(-age))
             let store = try await global.openStore(try global.loadConfig())
             let report = try await StoreArchiver(store: store).archive(before: before, to: to, dryRun: dryRun)
@@ -69,14 +69,6 @@ struct StoreCommand: AsyncParsableCommand {
                     Terminal.say("archived \(file.rows) \(file.table) rows to \(file.path) (sha256 \(file.sha256.prefix(16))…), deleted \(file.deleted) from the store")
                 }
             }
-        }
-
-        static func seconds(_ text: String) throws -> TimeInterval {
-            let units: [Character: TimeInterval] = ["m": 60, "h": 3600, "d": 86400, "w": 604800]
-            guard let unit = text.last.flatMap({ units[$0] }), let number = Double(text.dropLast()), number >= 0 else {
-                throw CutoverError(.usage, "--older-than \(text) is not an age", hint: "write a number and a unit: 90d, 12w, 36h or 30m")
-            }
-            return number * unit
         }
     }
 
@@ -116,7 +108,7 @@ struct StoreCommand: AsyncParsableCommand {
         func run() async throws {
             let store = try await global.openStore(try global.loadConfig())
             let started = Date()
-            let answer = try await store.monthlyOverview(maxAge: try Archive.seconds(maxAge), refresh: refresh)
+            let answer = try await store.monthlyOverview(maxAge: try Age.seconds(maxAge, option: "--max-age"), refresh: refresh)
             let elapsed = Date().timeIntervalSince(started)
             if format == "json" {
                 Terminal.say(String(decoding: try JSONEncoder.cli.encode(answer), as: UTF8.self))
@@ -146,4 +138,15 @@ extension JSONEncoder {
 extension String {
     func ifEmpty(_ other: String) -> String { isEmpty ? other : self }
     func leftPadded(to width: Int) -> String { count >= width ? self : String(repeating: " ", count: width - count) + self }
+}
+
+/// Ages on the command line: a number and a unit (m, h, d, w).
+enum Age {
+    static func seconds(_ text: String, option: String) throws -> TimeInterval {
+        let units: [Character: TimeInterval] = ["m": 60, "h": 3600, "d": 86400, "w": 604800]
+        guard let unit = text.last.flatMap({ units[$0] }), let number = Double(text.dropLast()), number >= 0 else {
+            throw CutoverError(.usage, "\(option) \(text) is not an age", hint: "write a number and a unit: 90d, 12w, 36h or 30m")
+        }
+        return number * unit
+    }
 }

@@ -22,11 +22,24 @@ public struct Jobs: Sendable {
         public var runID: String
     }
 
-    public func analyze(source url: ConnectionURL, scope: Scope) async throws -> AnalyzeOutcome {
+    /// Analyzes a source. With `metadataMaxAge`, a catalog the store cached for this connection and
+    /// scope within that many seconds is used without reading the source; every fresh read is cached.
+    public func analyze(source url: ConnectionURL, scope: Scope, metadataMaxAge: TimeInterval? = nil) async throws -> AnalyzeOutcome {
         let recorder = try await RunRecorder(store: store, kind: "analyze", source: url, target: nil, artifactsRoot: artifactsRoot)
         do {
-            let connector = try await Connectors.connect(url, role: .source)
-            let report = try await Analyzer.analyze(connector, scope: scope)
+            let report: AnalysisReport
+            let cacheKey = [(schema: scope.schemas.sorted().joined(separator: ","), table: "*" + scope.tables.sorted().joined(separator: ","))]
+            if let maxAge = metadataMaxAge, let cached = try await store.columnMetadata(connection: url.description, tables: cacheKey, maxAge: maxAge)?.first,
+               let catalog = try? JSONDecoder().decode(Catalog.self, from: Data(cached.payload.utf8)) {
+                report = AnalysisReport(catalog: catalog, source: url, generatedAt: cached.fetchedAt)
+                await recorder.event("analyze.cached", "using the catalog cached at \(cached.fetchedAt) (younger than \(Format.duration(maxAge)))")
+            } else {
+                let connector = try await Connectors.connect(url, role: .source)
+                report = try await Analyzer.analyze(connector, scope: scope)
+                let payload = String(decoding: try JSONEncoder.sorted.encode(report.catalog), as: UTF8.self)
+                try await store.saveColumnMetadata([ColumnMetadataRecord(connection: url.description, schema: cacheKey[0].schema, table: cacheKey[0].table,
+                                                                         payload: payload)])
+            }
             let path = try recorder.writeJSONArtifact("analysis_report.json", report)
             await recorder.event("analyze.done", "analyzed \(report.totals.tables) tables", fields: ["tables": String(report.totals.tables)])
             try await recorder.finish(status: "succeeded", summary: "\(report.totals.tables) tables, \(report.totals.rows) rows")
