@@ -8,20 +8,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROWS=${ROWS:-1000000}
-say() { printf '== %s\n' "$*" >&2; }
-# shellcheck source=scripts/lib-postgres.sh
-source scripts/lib-postgres.sh
-WORK=$(mktemp -d /tmp/cutover-bench.XXXXXX)
-cleanup() { stop_postgres; rm -rf "$WORK"; }
-trap cleanup EXIT
-
-ensure_packages
-say "release build"
-swift build -c release --product cutover >/dev/null
-CUTOVER="$(swift build -c release --show-bin-path)/cutover"
-start_postgres -c shared_buffers=256MB -c max_wal_size=4GB -c checkpoint_timeout=30min
-export PGHOST=127.0.0.1 PGPORT=$PG_PORT PGUSER=cutover_test PGPASSWORD=$PG_PASSWORD
-BASE="postgres://cutover_test:$PG_PASSWORD@127.0.0.1:$PG_PORT"
+# shellcheck source=bench/lib.sh
+source bench/lib.sh
+bench_setup -c shared_buffers=256MB -c max_wal_size=4GB -c checkpoint_timeout=30min
 
 for db in src ref_pg cut_pg ref_lite cut_lite; do psql -qX -d postgres -c "CREATE DATABASE $db" ; done
 
@@ -32,14 +21,6 @@ DDL=$(PGDATABASE=src pg_dump --schema-only -t items | grep -v '^--' )
 
 say "making the SQLite copy (not timed)"
 "$CUTOVER" migrate --source "$BASE/src" --target "sqlite:$WORK/items.db" --no-validate --store "sqlite:$WORK/store.db" --out "$WORK/runs" >/dev/null
-
-# time_it NAME COMMAND...: prints seconds and peak RSS (kB) of the command tree's largest process.
-time_it() {
-  local name=$1; shift
-  /usr/bin/time -f "%e %M" -o "$WORK/$name.time" bash -o pipefail -c "$*" >/dev/null 2>"$WORK/$name.err" || { cat "$WORK/$name.err" >&2; exit 1; }
-  read -r secs rss <"$WORK/$name.time"
-  printf '%s %s %s\n' "$name" "$secs" "$rss" >>"$WORK/results"
-}
 
 say "reference: psql binary COPY pipe PG→PG"
 PGDATABASE=ref_pg psql -qX <<<"$DDL" >/dev/null
