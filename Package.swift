@@ -20,6 +20,9 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/adam-fowler/compress-nio", from: "1.5.0"),
+        // The server: no swift-configuration (its default trait); bcrypt from hummingbird-auth.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: ["FullFoundation"]),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-auth", from: "2.5.0"),
     ],
     targets: [
         // libpq: the C library psql uses; binary COPY both ways at psql's speed.
@@ -70,10 +73,21 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .target(
+            name: "CutoverServer",
+            dependencies: [
+                "CutoverCore", "CutoverStore", "CutoverEngine",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            resources: [.copy("Assets")],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "cutover",
             dependencies: [
-                "CutoverEngine",
+                "CutoverEngine", "CutoverServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
@@ -106,6 +120,11 @@ let package = Package(
         .testTarget(
             name: "CutoverEngineTests",
             dependencies: ["CutoverEngine", "CutoverTesting"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "CutoverServerTests",
+            dependencies: ["CutoverServer", "CutoverTesting", .product(name: "Hummingbird", package: "hummingbird"), .product(name: "HummingbirdTesting", package: "hummingbird")],
             swiftSettings: swiftSettings
         ),
         .testTarget(

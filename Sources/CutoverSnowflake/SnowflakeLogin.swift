@@ -64,13 +64,8 @@ struct KeyPairToken {
         let issued = Int(now.timeIntervalSince1970)
         let header = #"{"alg":"RS256","typ":"JWT"}"#
         let payload = #"{"iss":"\#(account).\#(user).\#(fingerprint)","sub":"\#(account).\#(user)","iat":\#(issued),"exp":\#(issued + 3540)}"#
-        let signingInput = Self.base64URL(Data(header.utf8)) + "." + Self.base64URL(Data(payload.utf8))
+        let signingInput = Base64URL.encode(Data(header.utf8)) + "." + Base64URL.encode(Data(payload.utf8))
         let signature = try key.signature(for: Data(signingInput.utf8), padding: .insecurePKCS1v1_5)
-        return signingInput + "." + Self.base64URL(signature.rawRepresentation)
-    }
-
-    static func base64URL(_ data: Data) -> String {
-        data.base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
-            .replacingOccurrences(of: "=", with: "")
+        return signingInput + "." + Base64URL.encode(signature.rawRepresentation)
     }
 }

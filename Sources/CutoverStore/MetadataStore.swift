@@ -224,6 +224,7 @@ public protocol MetadataStore: Sendable {
     func recordValidationRun(_ run: ValidationRunRecord) async throws
     func addValidationResults(_ results: [ValidationResultRecord]) async throws
     func validationRuns(limit: Int) async throws -> [ValidationRunRecord]
+    func validationRun(id: String) async throws -> ValidationRunRecord?
     func validationResults(runID: String) async throws -> [ValidationResultRecord]
     /// One table's results across runs, newest first.
     func validationHistory(table: String, limit: Int) async throws -> [ValidationResultRecord]
@@ -254,6 +255,17 @@ public protocol MetadataStore: Sendable {
     func notify(_ notification: NotificationRecord) async throws
     func notifications(username: String?, unreadOnly: Bool, limit: Int) async throws -> [NotificationRecord]
     func markNotificationRead(id: Int64) async throws
+
+    /// Counts of audit entries per action and outcome since a time.
+    func auditStats(since: String?) async throws -> [(action: String, outcome: String, count: Int)]
+    /// Log lines after the line `afterID` (0: from the start), oldest first, with their ids — for
+    /// event streams that follow a run written by any process.
+    func logs(runID: String?, afterID: Int64, limit: Int) async throws -> [(id: Int64, entry: LogEntry)]
+    /// Deletes a finished run with its tables, chunks, rejects, logs and validation results.
+    func deleteRun(id: String) async throws
+    func deleteRule(contentHash: String) async throws -> Bool
+    /// A server setting (e.g. the token signing key), set once when absent; returns the stored value.
+    func setting(_ name: String, orInsert value: @autoclosure () -> String) async throws -> String
 
     // MARK: Maintenance
     func stats() async throws -> StoreStats

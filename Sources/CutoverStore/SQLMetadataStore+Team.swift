@@ -65,6 +65,12 @@ extension SQLMetadataStore {
         }
     }
 
+    public func validationRun(id: String) async throws -> ValidationRunRecord? {
+        try await run { db in
+            try db.execute("SELECT \(Self.validationRunColumns) FROM validation_runs WHERE id = ?", [id]).first.map(Self.validationRun)
+        }
+    }
+
     public func validationResults(runID: String) async throws -> [ValidationResultRecord] {
         try await run { db in
             try db.execute("SELECT \(Self.validationResultColumns) FROM validation_results WHERE validation_run_id = ? ORDER BY id", [runID])
@@ -402,11 +408,65 @@ extension SQLMetadataStore {
         try await run { db in _ = try db.execute("UPDATE notifications SET read_at = ? WHERE id = ?", [ISOTime.now(), String(id)]) }
     }
 
+    public func auditStats(since: String?) async throws -> [(action: String, outcome: String, count: Int)] {
+        try await run { db in
+            try db.execute("SELECT action, outcome, COUNT(*) FROM audit_log WHERE at >= ? GROUP BY action, outcome ORDER BY action, outcome", [since ?? ""]).map {
+                (action: $0[0] ?? "", outcome: $0[1] ?? "", count: Int($0[2] ?? "0") ?? 0)
+            }
+        }
+    }
+
+    public func logs(runID: String?, afterID: Int64, limit: Int) async throws -> [(id: Int64, entry: LogEntry)] {
+        try await run { db in
+            var sql = "SELECT id, at, level, run_id, table_name, event, message, fields FROM logs WHERE id > CAST(? AS BIGINT)"
+            var parameters: [String?] = [String(afterID)]
+            if let runID { sql += " AND run_id = ?"; parameters.append(runID) }
+            return try db.execute(sql + " ORDER BY id LIMIT ?", parameters + [String(limit)]).map { row in
+                let fields = row[7].flatMap { try? JSONDecoder().decode([String: String].self, from: Data($0.utf8)) } ?? [:]
+                return (id: Int64(row[0] ?? "0") ?? 0,
+                        entry: LogEntry(at: row[1] ?? "", level: row[2] ?? "", runID: row[3], table: row[4], event: row[5] ?? "", message: row[6] ?? "",
+                                        fields: fields))
+            }
+        }
+    }
+
+    public func deleteRun(id: String) async throws {
+        try await run { db in
+            try db.exclusively {
+                for table in ["validation_results WHERE validation_run_id", "validation_runs WHERE id", "chunks WHERE run_id", "run_tables WHERE run_id",
+                              "rejects WHERE run_id", "logs WHERE run_id", "notifications WHERE run_id", "runs WHERE id"] {
+                    _ = try db.execute("DELETE FROM \(table) = ?", [id])
+                }
+            }
+            _ = try db.execute("DELETE FROM overview_cache", [])
+        }
+        memory.invalidate(prefix: "")
+    }
+
+    public func deleteRule(contentHash: String) async throws -> Bool {
+        try await run { db in
+            try db.exclusively {
+                guard try !db.execute("SELECT 1 FROM rules WHERE content_hash = ?", [contentHash]).isEmpty else { return false }
+                _ = try db.execute("DELETE FROM rules WHERE content_hash = ?", [contentHash])
+                return true
+            }
+        }
+    }
+
+    public func setting(_ name: String, orInsert value: @autoclosure () -> String) async throws -> String {
+        let candidate = value()
+        return try await run { db in
+            _ = try db.execute("INSERT INTO settings (name, value, updated_at) SELECT ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM settings WHERE name = ?)",
+                               [name, candidate, ISOTime.now(), name])
+            return try db.execute("SELECT value FROM settings WHERE name = ?", [name]).first?.first.flatMap { $0 } ?? candidate
+        }
+    }
+
     // MARK: Maintenance
 
     static let storeTables = ["runs", "run_tables", "chunks", "logs", "rejects", "watermarks", "rules", "validation_runs", "validation_results",
                               "column_metadata", "overview_cache", "failures_cache", "projects", "pipelines", "users", "api_tokens", "audit_log",
-                              "notifications", "imports"]
+                              "notifications", "imports", "settings"]
 
     public func stats() async throws -> StoreStats {
         let memory = self.memory.counts

@@ -243,6 +243,13 @@ enum StoreMigrations {
             );
             INSERT INTO cache_stats (cache_name, hits, misses) VALUES ('overview', 0, 0), ('failures', 0, 0), ('column_metadata', 0, 0)
             """),
+        Migration(version: 6, name: "server settings", sql: """
+            CREATE TABLE settings (
+                name TEXT PRIMARY KEY,
+                value TEXT NOT NULL,
+                updated_at TEXT NOT NULL
+            )
+            """),
     ]
 
     static func sql(_ migration: Migration, for engine: ConnectionURL.Engine) -> String {

@@ -126,6 +126,8 @@ public struct Mover: Sendable {
                 if existingChunks[name] == nil {
                     try await store.addChunks(prepared.bounds.enumerated().map { ChunkRecord(runID: recorder.runID, table: name, number: $0, bounds: $1.json) })
                 }
+                await recorder.event("table.started", table: name, "\(name) → \(tablePlan.target): \(prepared.bounds.count) chunk(s), about \(Format.count(prepared.estimatedRows)) rows",
+                                     fields: ["chunks": String(prepared.bounds.count), "rows": String(prepared.estimatedRows)], echo: false)
             } catch {
                 results[name] = TableMoveResult(source: name, target: tablePlan.target.description, status: "failed", rows: 0, bytes: 0, seconds: 0,
                                                 chunks: 0, error: error.redactedDescription)

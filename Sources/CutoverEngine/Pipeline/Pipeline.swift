@@ -15,13 +15,18 @@ public struct Pipeline: Decodable, Sendable {
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
             throw CutoverError(.config, "cannot read the pipeline file \(path)", hint: "check the path")
         }
+        return try parse(text, name: ((path as NSString).lastPathComponent as NSString).deletingPathExtension, origin: "pipeline file \(path)")
+    }
+
+    /// A pipeline from its YAML; `name` names it unless the YAML has `name:`.
+    public static func parse(_ text: String, name: String, origin: String = "the pipeline") throws -> Pipeline {
         var pipeline: Pipeline
         do {
             pipeline = try YAMLDecoder().decode(Pipeline.self, from: text)
-            if pipeline.name == nil { pipeline.name = ((path as NSString).lastPathComponent as NSString).deletingPathExtension }
         } catch {
-            throw CutoverError(.config, "pipeline file \(path) is not valid: \(error)", hint: "expected steps: [{check, table, column, ...}]")
+            throw CutoverError(.config, "\(origin) is not valid: \(error)", hint: "expected steps: [{check, table, column, ...}]")
         }
+        if pipeline.name == nil { pipeline.name = name }
         for step in pipeline.steps { _ = try CheckRegistry.check(named: step.check) }
         return pipeline
     }
@@ -55,6 +60,7 @@ extension Jobs {
                             targetSchema: String? = nil) async throws -> (results: [StepResult], runID: String, path: String) {
         let recorder = try await RunRecorder(store: store, kind: "pipeline", source: sourceURL, target: targetURL, artifactsRoot: artifactsRoot, echo: say)
         let started = ISOTime.now()
+        runStarted(recorder.runID)
         do {
             let names = Array(Set(pipeline.steps.map(\.table)))
             // The steps name their tables: the config's include/exclude patterns do not apply here.

@@ -50,7 +50,7 @@ public struct Rule: Codable, Sendable, Hashable {
         return SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
     }
 
-    var stored: StoredRule {
+    public var stored: StoredRule {
         StoredRule(contentHash: contentHash, name: name, description: description, severity: severity.rawValue, sql: sql, warnIf: warnIf,
                    errorIf: errorIf, side: side.rawValue)
     }

@@ -9,11 +9,16 @@ public struct Jobs: Sendable {
     /// Where run directories are created.
     public var artifactsRoot: String
     public var say: @Sendable (String) -> Void
+    /// Told the run id as soon as a migrate, validate or pipeline run has one (the server answers
+    /// a start request with it while the run goes on).
+    public var runStarted: @Sendable (String) -> Void
 
-    public init(store: any MetadataStore, artifactsRoot: String, say: @escaping @Sendable (String) -> Void) {
+    public init(store: any MetadataStore, artifactsRoot: String, say: @escaping @Sendable (String) -> Void,
+                runStarted: @escaping @Sendable (String) -> Void = { _ in }) {
         self.store = store
         self.artifactsRoot = artifactsRoot
         self.say = say
+        self.runStarted = runStarted
     }
 
     public struct AnalyzeOutcome: Sendable {
@@ -109,6 +114,7 @@ public struct Jobs: Sendable {
             recorder = try await RunRecorder(store: store, kind: kind, source: sourceURL, target: targetURL, artifactsRoot: artifactsRoot,
                                              planHash: mover.planHash, echo: say)
         }
+        runStarted(recorder.runID)
         do {
             try PlanArtifacts.write(plan, to: recorder.artifactsDirectory)
             try recorder.writeJSONArtifact("analysis_report.json", AnalysisReport(catalog: catalog, source: sourceURL, generatedAt: ISOTime.now()))
@@ -286,6 +292,7 @@ public struct Jobs: Sendable {
     private func recordFailure(kind: String, source: ConnectionURL?, target: ConnectionURL?, error: any Error) async throws {
         let run = RunRecord(id: RunRecord.newID(), kind: kind, source: source?.description, target: target?.description)
         try await store.startRun(run)
+        runStarted(run.id)
         try await store.finishRun(id: run.id, status: "failed", summary: nil, error: error.redactedDescription)
     }
 
@@ -293,6 +300,7 @@ public struct Jobs: Sendable {
     public func validate(source sourceURL: ConnectionURL, target targetURL: ConnectionURL, scope: Scope, config: CutoverConfig,
                          targetSchema: String? = nil, tolerances: Tolerances = Tolerances()) async throws -> (ValidationReport, String) {
         let recorder = try await RunRecorder(store: store, kind: "validate", source: sourceURL, target: targetURL, artifactsRoot: artifactsRoot, echo: say)
+        runStarted(recorder.runID)
         do {
             let p = try await prepare(source: sourceURL, target: targetURL, writingTarget: false, scope: scope, config: config, targetSchema: targetSchema)
             let report = await Validator(source: p.source, target: p.target, tolerances: tolerances).run(plan: p.plan, catalog: p.catalog, recorder: recorder)

@@ -1,0 +1,298 @@
+// The Cutover console: fills the server-rendered page shells from /api/v1. No build step.
+"use strict";
+
+const page = document.getElementById("page");
+const content = document.getElementById("content");
+const notice = document.getElementById("notice");
+const token = () => localStorage.getItem("cutoverToken");
+
+function esc(value) {
+  return String(value ?? "").replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c]);
+}
+function say(text, good) { notice.textContent = text || ""; notice.className = good ? "good" : ""; }
+function status(s) { return `<span class="status ${esc(s)}">${esc(s)}</span>`; }
+function when(t) { return t ? esc(t.replace("T", " ").replace(/\.\d+Z$/, "")) : "–"; }
+function count(n) { return Number(n || 0).toLocaleString("en-US"); }
+
+async function api(path, options = {}) {
+  const headers = { "Content-Type": "application/json" };
+  if (token()) headers.Authorization = "Bearer " + token();
+  const response = await fetch("/api/v1" + path, { ...options, headers });
+  if (response.status === 401 && page.dataset.page !== "login") { location.href = "/login"; throw new Error("sign in first"); }
+  if (response.status === 204) return null;
+  const type = response.headers.get("Content-Type") || "";
+  const body = type.includes("json") ? await response.json() : await response.text();
+  if (!response.ok) throw new Error(body.error ? body.error.message + (body.error.hint ? " — " + body.error.hint : "") : response.statusText);
+  return body;
+}
+const post = (path, body) => api(path, { method: "POST", body: JSON.stringify(body || {}) });
+function formData(form) { return Object.fromEntries(new FormData(form).entries()); }
+function onSubmit(id, handler) {
+  document.getElementById(id).addEventListener("submit", async (event) => {
+    event.preventDefault();
+    try { say(""); await handler(formData(event.target), event.target); } catch (error) { say(error.message); }
+  });
+}
+
+function table(headers, rows) {
+  if (!rows.length) return `<p class="muted">Nothing yet.</p>`;
+  return `<table><thead><tr>${headers.map((h) => `<th class="${h.startsWith("#") ? "num" : ""}">${esc(h.replace(/^#/, ""))}</th>`).join("")}</tr></thead>
+    <tbody>${rows.map((r) => `<tr>${r.map((c, i) => `<td class="${headers[i].startsWith("#") ? "num" : ""}">${c}</td>`).join("")}</tr>`).join("")}</tbody></table>`;
+}
+
+// An SVG line chart of points [{label, value}] with values in 0…max.
+function lineChart(points, { max = 100, suffix = "%", height = 160 } = {}) {
+  if (!points.length) return `<p class="muted">No data yet.</p>`;
+  const width = 640, left = 36, bottom = 22, top = 10;
+  const x = (i) => left + (points.length === 1 ? (width - left) / 2 : (i * (width - left - 10)) / (points.length - 1));
+  const y = (v) => top + (height - top - bottom) * (1 - v / max);
+  const path = points.map((p, i) => `${i ? "L" : "M"}${x(i).toFixed(1)},${y(p.value).toFixed(1)}`).join(" ");
+  const grid = [0, max / 2, max].map((v) => `<line x1="${left}" x2="${width}" y1="${y(v)}" y2="${y(v)}" stroke="#e3e7ed"/><text x="2" y="${y(v) + 4}">${v}${suffix}</text>`).join("");
+  const dots = points.map((p, i) => `<circle cx="${x(i)}" cy="${y(p.value)}" r="3.5" fill="#2458d3"><title>${esc(p.label)}: ${p.value.toFixed(1)}${suffix}</title></circle>`).join("");
+  const labels = points.map((p, i) => (points.length <= 12 || i % Math.ceil(points.length / 12) === 0) ? `<text x="${x(i) - 18}" y="${height - 4}">${esc(p.label)}</text>` : "").join("");
+  return `<svg viewBox="0 0 ${width} ${height}" width="100%" role="img" aria-label="chart">${grid}<path d="${path}" fill="none" stroke="#2458d3" stroke-width="2"/>${dots}${labels}</svg>`;
+}
+
+function barChart(points, { height = 160 } = {}) {
+  if (!points.length) return `<p class="muted">No data yet.</p>`;
+  const width = 640, left = 36, bottom = 22, max = Math.max(1, ...points.map((p) => p.value));
+  const step = (width - left) / points.length;
+  const bars = points.map((p, i) => {
+    const h = (height - bottom - 10) * (p.value / max);
+    return `<rect x="${left + i * step + 4}" y="${height - bottom - h}" width="${Math.max(2, step - 8)}" height="${h}" fill="#7d9be6"><title>${esc(p.label)}: ${count(p.value)}</title></rect>` +
+      ((points.length <= 12 || i % Math.ceil(points.length / 12) === 0) ? `<text x="${left + i * step}" y="${height - 4}">${esc(p.label)}</text>` : "");
+  }).join("");
+  return `<svg viewBox="0 0 ${width} ${height}" width="100%" role="img" aria-label="chart"><text x="2" y="14">${count(max)}</text>${bars}</svg>`;
+}
+
+async function download(path, name) {
+  const response = await fetch("/api/v1" + path, { headers: { Authorization: "Bearer " + token() } });
+  if (!response.ok) return say("download failed: " + response.statusText);
+  const link = document.createElement("a");
+  link.href = URL.createObjectURL(await response.blob());
+  link.download = name;
+  link.click();
+}
+window.cutoverDownload = download;
+
+const pages = {
+  async login() {
+    content.innerHTML = `<div class="card login"><form id="login"><p><label>User name <input name="username" autocomplete="username" required></label></p>
+      <p><label>Password <input name="password" type="password" autocomplete="current-password" required></label></p><button>Sign in</button></form></div>
+      <details class="card login"><summary>First time here? Create the admin account</summary>
+      <form id="register"><p class="muted">Only works while the store has no users; later an admin adds users on the Users page.</p>
+      <p><label>User name <input name="username" required></label></p><p><label>Password (8 or more characters) <input name="password" type="password" required></label></p>
+      <button class="secondary">Create admin</button></form></details>`;
+    const signIn = async (data) => {
+      const answer = await post("/auth/login", data);
+      localStorage.setItem("cutoverToken", answer.token);
+      location.href = "/";
+    };
+    onSubmit("login", signIn);
+    onSubmit("register", async (data) => { await post("/auth/register", data); await signIn(data); });
+  },
+
+  async overview() {
+    const o = await api("/overview");
+    const month = o.months[o.months.length - 1] || {};
+    const rate = month.checks ? (100 * month.passed / month.checks).toFixed(1) + "%" : "–";
+    content.innerHTML = `<div class="kpis">
+        <div class="kpi"><b>${count(month.runs)}</b><span>runs this month</span></div>
+        <div class="kpi"><b>${rate}</b><span>checks passed this month</span></div>
+        <div class="kpi"><b>${count(month.rows_moved)}</b><span>rows moved this month</span></div>
+        <div class="kpi"><b>${count(month.failed)}</b><span>failed checks this month</span></div></div>
+      <p><button id="demo">Run the demo migration</button> <span class="muted">sample tables in SQLite, migrated and validated</span></p>
+      <div class="grid2"><div class="card"><h2>Pass rate per month</h2>${lineChart(o.months.filter((m) => m.checks).map((m) => ({ label: m.month, value: 100 * m.passed / m.checks })))}</div>
+      <div class="card"><h2>Runs per month</h2>${barChart(o.months.map((m) => ({ label: m.month, value: m.runs })))}</div></div>
+      <h2>Recent runs</h2>${table(["run", "kind", "status", "started", "summary"], o.recent_runs.map((r) => [
+        `<a href="/${["migrate", "demo"].includes(r.kind) ? "migrations" : "validations"}/${esc(r.id)}">${esc(r.id)}</a>`, esc(r.kind), status(r.status), when(r.started_at), esc(r.summary || r.error || "")]))}
+      <h2>Recent failures</h2>${table(["when", "run", "check", "table", "message"], o.recent_failures.map((f) => [
+        when(f.at), `<a href="/validations/${esc(f.validation_run_id)}">${esc(f.validation_run_id)}</a>`, esc(f.check), esc(f.table), esc(f.message)]))}
+      <p class="muted">Overview served from: ${esc(o.served_from)}</p>`;
+    document.getElementById("demo").onclick = async () => {
+      try { const run = await post("/demo"); location.href = "/migrations/" + run.run_id; } catch (error) { say(error.message); }
+    };
+  },
+
+  async migrations() {
+    const runs = await api("/migrations");
+    content.innerHTML = `<div class="card"><h2>Start a migration</h2><form id="start" class="inline">
+        <label>Source <input name="source" placeholder="postgres://… or a connection name" required size="32"></label>
+        <label>Target <input name="target" placeholder="snowflake://… or a name" required size="32"></label>
+        <label>Mode <select name="mode"><option>copy</option><option>append</option><option>upsert</option><option>reject</option></select></label>
+        <button>Start</button> <button type="button" class="secondary" id="demo">Run the demo</button></form></div>
+      ${table(["run", "kind", "status", "started", "finished", "summary"], runs.map((r) => [
+        `<a href="/migrations/${esc(r.id)}">${esc(r.id)}</a>`, esc(r.kind), status(r.status), when(r.started_at), when(r.finished_at), esc(r.summary || r.error || "")]))}`;
+    onSubmit("start", async (data) => { const run = await post("/migrations", data); location.href = "/migrations/" + run.run_id; });
+    document.getElementById("demo").onclick = async () => {
+      try { const run = await post("/demo"); location.href = "/migrations/" + run.run_id; } catch (error) { say(error.message); }
+    };
+  },
+
+  async migration(id) {
+    content.innerHTML = `<div id="progress"><p class="muted">Loading…</p></div><h2>Live events</h2><div class="events" id="events"></div><h2>Artifacts</h2><div id="artifacts"></div>`;
+    const events = document.getElementById("events");
+    let pending = null;
+    const refresh = async () => {
+      const p = await api("/migrations/" + id);
+      const r = p.run;
+      const running = ["running", "cancelling"].includes(r.status);
+      document.getElementById("progress").innerHTML = `<div class="card"><p>${status(r.status)} <b>${esc(r.kind)}</b> ${esc(r.source || "")} → ${esc(r.target || "")}</p>
+        <p class="muted">started ${when(r.started_at)} · finished ${when(r.finished_at)}</p><p>${esc(r.summary || r.error || "")}</p>
+        ${running ? `<button class="danger" id="cancel">Cancel</button>` : `<a href="/validations/${esc(r.id)}">Validation results →</a>`}</div>
+        ${table(["table", "status", "progress", "#chunks", "#rows", "message"], p.tables.map((t) => [esc(t.table), status(t.status || (t.running ? "running" : "pending")),
+          `<div class="bar" title="${t.done}/${t.chunks}"><i style="width:${t.chunks ? (100 * t.done / t.chunks) : 0}%"></i></div>`,
+          `${t.done}/${t.chunks}`, count(t.rows), esc(t.message || "")]))}`;
+      const cancel = document.getElementById("cancel");
+      if (cancel) cancel.onclick = async () => { try { await post(`/migrations/${id}/cancel`); say("asked the run to stop", true); } catch (e) { say(e.message); } };
+      if (!running) {
+        const files = await api(`/migrations/${id}/artifacts`);
+        document.getElementById("artifacts").innerHTML = table(["file", "#bytes"], files.map((f) =>
+          [`<a href="#" onclick="cutoverDownload('/migrations/${esc(id)}/artifacts/${esc(f.name)}', '${esc(f.name)}'); return false">${esc(f.name)}</a>`, count(f.bytes)]));
+      }
+    };
+    await refresh();
+    const source = new EventSource(`/api/v1/events?run=${encodeURIComponent(id)}&access_token=${encodeURIComponent(token())}`);
+    const onEvent = (event) => {
+      const data = JSON.parse(event.data);
+      events.insertAdjacentHTML("beforeend", `<div>${when(data.at)} <b>${esc(event.type)}</b> ${esc(data.message)}</div>`);
+      events.scrollTop = events.scrollHeight;
+      clearTimeout(pending);
+      pending = setTimeout(refresh, 300);
+      if (event.type === "run.completed" || event.type === "run.failed") { source.close(); setTimeout(refresh, 400); }
+    };
+    for (const name of ["run.started", "table.started", "chunk.done", "table.done", "table.failed", "step.completed", "step.failed", "run.completed", "run.failed", "run.resumed"]) {
+      source.addEventListener(name, onEvent);
+    }
+  },
+
+  async validations() {
+    const runs = await api("/validations");
+    content.innerHTML = `<div class="card"><h2>Run a validation</h2><form id="start">
+        <div class="inline form"><label>Source <input name="source" required size="32"></label> <label>Target <input name="target" required size="32"></label></div>
+        <p><label>Pipeline YAML (empty: compare every table row by row) <textarea name="pipeline" placeholder="steps:&#10;  - check: row_count&#10;    table: main.orders"></textarea></label></p>
+        <button>Run</button></form></div>
+      ${table(["run", "suite", "status", "#passed", "#failed", "#warned", "started"], runs.map((r) => [
+        `<a href="/validations/${esc(r.id)}">${esc(r.id)}</a>`, esc(r.suite), status(r.status), r.passed, r.failed, r.warned, when(r.started_at)]))}`;
+    onSubmit("start", async (data) => {
+      if (!data.pipeline.trim()) delete data.pipeline;
+      const run = await post("/validations", data);
+      say(`started ${run.run_id}`, true);
+      setTimeout(() => { location.href = "/validations/" + run.run_id; }, 1200);
+    });
+  },
+
+  async validation(id) {
+    const v = await api("/validations/" + id);
+    content.innerHTML = `<div class="card"><p>${status(v.run.status)} <b>${esc(v.run.suite)}</b> · ${v.run.passed} passed, ${v.run.failed} failed, ${v.run.warned} warned</p>
+        <p class="muted">${esc(v.run.source || "")} → ${esc(v.run.target || "")} · ${when(v.run.started_at)}</p>
+        <p>Export: ${["json", "md", "html", "junit"].map((f) => `<a href="#" onclick="cutoverDownload('/validations/${esc(id)}/export?format=${f}', 'report-${esc(id)}.${f === "junit" ? "xml" : f}'); return false">${f}</a>`).join(" · ")}</p></div>
+      ${table(["step", "check", "table", "status", "#match", "message", "details"], v.results.map((r, i) => [r.step ?? i + 1, esc(r.check),
+        r.table ? `<a href="#" data-history="${esc(r.table)}">${esc(r.table)}</a>` : "", status(r.status), r.match_percent != null ? r.match_percent.toFixed(2) + "%" : "",
+        esc(r.message), r.details ? `<details><summary>show</summary><pre>${esc(JSON.stringify(JSON.parse(r.details), null, 2))}</pre></details>` : ""]))}
+      <div id="history"></div>`;
+    for (const link of content.querySelectorAll("[data-history]")) {
+      link.onclick = async (event) => {
+        event.preventDefault();
+        const h = await api("/validations/history?table=" + encodeURIComponent(link.dataset.history));
+        const points = h.results.slice().reverse().map((r) => ({ label: r.at.slice(5, 16).replace("T", " "), value: r.status === "passed" ? 100 : r.status === "warning" ? 50 : 0 }));
+        document.getElementById("history").innerHTML = `<h2>History of ${esc(h.table)}</h2><div class="card">${lineChart(points)}</div>` +
+          table(["when", "run", "check", "status", "message"], h.results.map((r) => [when(r.at), `<a href="/validations/${esc(r.validation_run_id)}">${esc(r.validation_run_id)}</a>`, esc(r.check), status(r.status), esc(r.message)]));
+      };
+    }
+  },
+
+  async rules() {
+    const rules = await api("/rules");
+    content.innerHTML = `<div class="grid2"><div class="card"><h2>Add a rule</h2><form id="add">
+        <p><label>Name <input name="name" required></label></p><p><label>Severity <select name="severity"><option>error</option><option>warn</option></select></label></p>
+        <p><label>Runs on <select name="side"><option>target</option><option>source</option><option>both</option></select></label></p>
+        <p><label>SQL that must return no rows <textarea name="sql" required placeholder="SELECT * FROM {{schema}}.invoices WHERE total < 0"></textarea></label></p><button>Add</button></form></div>
+      <div class="card"><h2>Run the rulebook</h2><form id="run"><p><label>Source <input name="source"></label></p><p><label>Target <input name="target"></label></p>
+        <p><label>Environment <input name="environment" placeholder="PROD"></label></p><button>Run</button></form><div id="results"></div></div></div>
+      ${table(["name", "severity", "side", "sql", ""], rules.map((r) => [esc(r.name), esc(r.severity), esc(r.side), `<code>${esc(r.sql)}</code>`,
+        `<button class="secondary" data-delete="${esc(r.content_hash)}">Delete</button>`]))}`;
+    onSubmit("add", async (data) => { await post("/rules", data); location.reload(); });
+    onSubmit("run", async (data) => {
+      for (const key of Object.keys(data)) if (!data[key]) delete data[key];
+      const outcome = await post("/rules/run", data);
+      document.getElementById("results").innerHTML = table(["rule", "side", "status", "#rows", "message"], outcome.results.map((r) => [esc(r.rule), esc(r.side), status(r.status), count(r.offending_rows), esc(r.message)]));
+    });
+    for (const button of content.querySelectorAll("[data-delete]")) {
+      button.onclick = async () => { try { await api("/rules/" + button.dataset.delete, { method: "DELETE" }); location.reload(); } catch (e) { say(e.message); } };
+    }
+  },
+
+  async sql() {
+    const connections = await api("/connections");
+    content.innerHTML = `<div class="card"><form id="run"><div class="inline form">
+        <label>Connection <input name="connection" list="connections" required size="36" placeholder="a name from cutover.yml or a URL"></label>
+        <datalist id="connections">${connections.map((c) => `<option value="${esc(c.name)}">${esc(c.url)}</option>`).join("")}</datalist>
+        <label>Environment <input name="environment" placeholder="DEV, TEST, UAT, PROD"></label></div>
+        <p><label>Query ({{database}} and {{schema}} come from the environment) <textarea name="sql" required>SELECT 1 AS answer</textarea></label></p>
+        <button>Run</button> <span class="muted">Read-only (one SELECT or WITH) unless you are an admin; at most 1,000 rows are shown.</span></form></div><div id="answer"></div>`;
+    onSubmit("run", async (data) => {
+      if (!data.environment) delete data.environment;
+      const a = await post("/sql", data);
+      document.getElementById("answer").innerHTML = `<p class="muted">${a.rows.length} row(s)${a.truncated ? " (more not shown)" : ""} in ${a.milliseconds} ms</p>` +
+        table(a.columns, a.rows.map((r) => r.map((v) => v === null ? `<span class="muted">NULL</span>` : esc(v))));
+    });
+  },
+
+  async connections() {
+    const connections = await api("/connections");
+    content.innerHTML = `<p class="muted">Connections are named in cutover.yml on the server; passwords are never shown.</p>` +
+      table(["name", "url", "status", ""], connections.map((c) => [esc(c.name), `<code>${esc(c.url)}</code>`, `<span id="s-${esc(c.name)}"></span>`,
+        `<button class="secondary" data-test="${esc(c.name)}">Test</button>`]));
+    for (const button of content.querySelectorAll("[data-test]")) {
+      button.onclick = async () => {
+        const cell = document.getElementById("s-" + button.dataset.test);
+        cell.textContent = "…";
+        try { await post("/connections/test", { connection: button.dataset.test }); cell.innerHTML = status("ok"); } catch (e) { cell.innerHTML = status("failed") + " " + esc(e.message); }
+      };
+    }
+  },
+
+  async audit() {
+    const params = new URLSearchParams(location.search);
+    const [entries, stats] = await Promise.all([api("/audit?" + params.toString()), api("/audit/stats")]);
+    content.innerHTML = `<form class="inline card" method="get"><label>Since <input name="since" type="date" value="${esc(params.get("since") || "")}"></label>
+        <label>User <input name="user" value="${esc(params.get("user") || "")}"></label><label>Action <input name="action" value="${esc(params.get("action") || "")}"></label><button>Filter</button></form>
+      ${table(["when", "user", "action", "resource", "outcome"], entries.map((e) => [when(e.at), esc(e.username || "–"), esc(e.action), `<code>${esc(e.resource || "")}</code>`, esc(e.outcome)]))}
+      <h2>Per action</h2>${table(["action", "outcome", "#count"], stats.map((s) => [esc(s.action), esc(s.outcome), s.count]))}`;
+  },
+
+  async users() {
+    const users = await api("/users");
+    content.innerHTML = `<div class="card"><h2>Add a user</h2><form id="add" class="inline"><label>User name <input name="username" required></label>
+        <label>Password <input name="password" type="password" required></label>
+        <label>Role <select name="role"><option>user</option><option>viewer</option><option>admin</option></select></label><button>Add</button></form></div>
+      ${table(["user", "role", "last sign-in", "created"], users.map((u) => [esc(u.username), esc(u.role), when(u.last_login_at), when(u.created_at)]))}`;
+    onSubmit("add", async (data) => { await post("/auth/register", data); location.reload(); });
+  },
+
+  async settings() {
+    const me = await api("/auth/me");
+    const health = await fetch("/health").then((r) => r.json());
+    content.innerHTML = `<div class="card"><p>Signed in as <b>${esc(me.username)}</b> (${esc(me.role)}).</p>
+      <p>Store schema version ${esc(health.store.schema_version)} · ${health.connections.length} configured connection(s).</p>
+      <p>API: <a href="/api/v1/openapi.json">/api/v1/openapi.json</a> (send <code>Authorization: Bearer &lt;token&gt;</code>).</p>
+      <p><button class="secondary" id="signout">Sign out</button></p></div>`;
+    document.getElementById("signout").onclick = () => { localStorage.removeItem("cutoverToken"); location.href = "/login"; };
+  },
+};
+
+async function start() {
+  const name = page.dataset.page;
+  if (name !== "login") {
+    if (!token()) { location.href = "/login"; return; }
+    try {
+      const me = await api("/auth/me");
+      document.getElementById("who").innerHTML = `${esc(me.username)} · ${esc(me.role)} <button class="secondary" id="logout">Sign out</button>`;
+      document.getElementById("logout").onclick = () => { localStorage.removeItem("cutoverToken"); location.href = "/login"; };
+      if (me.role !== "admin") for (const link of document.querySelectorAll("[data-admin]")) link.remove();
+    } catch (error) { return; }
+  }
+  try { await pages[name](page.dataset.id); } catch (error) { content.innerHTML = ""; say(error.message); }
+}
+start();

@@ -1,0 +1,273 @@
+import CutoverCore
+import CutoverServer
+import CutoverStore
+import CutoverTesting
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import NIOCore
+import Testing
+
+/// The HTTP API through Hummingbird's test client, over a real SQLite store.
+@Suite struct ServerTests {
+    struct Session {
+        var client: any TestClientProtocol
+        var directory: String
+        var admin = ""
+        var user = ""
+        var viewer = ""
+
+        @discardableResult
+        func call(_ method: HTTPRequest.Method, _ uri: String, token: String? = nil, json: String? = nil) async throws -> TestResponse {
+            var headers: HTTPFields = [.contentType: "application/json"]
+            if let token { headers[.authorization] = "Bearer " + token }
+            return try await client.execute(uri: uri, method: method, headers: headers, body: json.map { ByteBuffer(string: $0) })
+        }
+
+        func object(_ response: TestResponse) throws -> [String: Any] {
+            try #require(try JSONSerialization.jsonObject(with: Data(response.body.readableBytesView)) as? [String: Any], "\(String(buffer: response.body))")
+        }
+
+        func list(_ response: TestResponse) throws -> [[String: Any]] {
+            try #require(try JSONSerialization.jsonObject(with: Data(response.body.readableBytesView)) as? [[String: Any]], "\(String(buffer: response.body))")
+        }
+
+        func errorMessage(_ response: TestResponse) throws -> String {
+            try #require((try object(response)["error"] as? [String: Any])?["message"] as? String)
+        }
+
+        func login(_ name: String, _ password: String) async throws -> String {
+            let response = try await call(.post, "/api/v1/auth/login", json: #"{"username": "\#(name)", "password": "\#(password)"}"#)
+            #expect(response.status == .ok, "\(String(buffer: response.body))")
+            return try #require(try object(response)["token"] as? String)
+        }
+    }
+
+    /// A server over a fresh store with an admin, a user and a viewer signed in; `chinook` is a
+    /// configured connection and DEV an environment.
+    func withServer(_ body: @escaping @Sendable (Session) async throws -> Void) async throws {
+        try await TestEnvironment.withTemporaryDirectory { dir in
+            let chinook = try TestEnvironment.chinookCopy(in: dir)
+            let store = try await SQLMetadataStore.open(ConnectionURL(engine: .sqlite, database: dir + "/store.db"))
+            let config = CutoverConfig(connections: ["chinook": "sqlite:\(chinook)", "broken": "postgres://u:secretpw@127.0.0.1:1/none"],
+                                       environments: ["DEV": EnvironmentConfig(schema: "main")])
+            let app = try await CutoverServer.application(store: store, config: config, settings: .init(artifactsRoot: dir + "/runs"))
+            try await app.test(.router) { client in
+                var session = Session(client: client, directory: dir)
+                let first = try await session.call(.post, "/api/v1/auth/register", json: #"{"username": "ada", "password": "lovelace-1815", "role": "viewer"}"#)
+                #expect(first.status == .created)
+                #expect(try session.object(first)["role"] as? String == "admin", "the first user is an admin whatever was asked")
+                #expect(String(buffer: first.body).contains("password") == false)
+                session.admin = try await session.login("ada", "lovelace-1815")
+                for (name, role) in [("bob", "user"), ("vic", "viewer")] {
+                    let made = try await session.call(.post, "/api/v1/auth/register", token: session.admin,
+                                                      json: #"{"username": "\#(name)", "password": "password-\#(name)", "role": "\#(role)"}"#)
+                    #expect(made.status == .created)
+                }
+                session.user = try await session.login("bob", "password-bob")
+                session.viewer = try await session.login("vic", "password-vic")
+                try await body(session)
+            }
+        }
+    }
+
+    @Test func authTokensRolesAndSlowedDownLogins() async throws {
+        try await withServer { s in
+            #expect(try await s.call(.get, "/api/v1/auth/me").status == .unauthorized)
+            #expect(try await s.call(.get, "/api/v1/auth/me", token: "not.a.token").status == .unauthorized)
+            var tampered = s.viewer
+            tampered.removeLast()
+            tampered += s.viewer.last == "A" ? "B" : "A"
+            #expect(try await s.call(.get, "/api/v1/auth/me", token: tampered).status == .unauthorized)
+            let me = try await s.call(.get, "/api/v1/auth/me", token: s.viewer)
+            #expect(try s.object(me)["role"] as? String == "viewer")
+
+            // Only an admin adds users once one exists.
+            #expect(try await s.call(.post, "/api/v1/auth/register", json: #"{"username": "eve", "password": "12345678"}"#).status == .unauthorized)
+            #expect(try await s.call(.post, "/api/v1/auth/register", token: s.user, json: #"{"username": "eve", "password": "12345678"}"#).status == .forbidden)
+            let short = try await s.call(.post, "/api/v1/auth/register", token: s.admin, json: #"{"username": "eve", "password": "short"}"#)
+            #expect(try short.status == .badRequest && s.errorMessage(short).contains("8 characters"))
+            let twice = try await s.call(.post, "/api/v1/auth/register", token: s.admin, json: #"{"username": "bob", "password": "12345678"}"#)
+            #expect(try twice.status == .badRequest && s.errorMessage(twice).contains("exists already"))
+            let users = try await s.call(.get, "/api/v1/users", token: s.admin)
+            #expect(try s.list(users).count == 3)
+            #expect(!String(buffer: users.body).contains("$2b$"), "no password hash leaves the server")
+            #expect(try await s.call(.get, "/api/v1/users", token: s.user).status == .forbidden)
+
+            // Wrong passwords: the same answer for an unknown user; five in a row lock the account.
+            let unknown = try await s.call(.post, "/api/v1/auth/login", json: #"{"username": "nobody", "password": "x"}"#)
+            #expect(try unknown.status == .unauthorized && s.errorMessage(unknown) == "wrong user name or password")
+            for _ in 0..<5 { _ = try await s.call(.post, "/api/v1/auth/login", json: #"{"username": "vic", "password": "wrong"}"#) }
+            let locked = try await s.call(.post, "/api/v1/auth/login", json: #"{"username": "vic", "password": "password-vic"}"#)
+            #expect(locked.status == .tooManyRequests)
+            #expect(locked.headers[.retryAfter] != nil)
+            let audit = try s.list(try await s.call(.get, "/api/v1/audit?action=user.login", token: s.admin))
+            #expect(audit.contains { $0["outcome"] as? String == "401" } && audit.contains { $0["outcome"] as? String == "200" })
+        }
+    }
+
+    @Test func badRequestsGetJSONErrorsAndViewersCannotChangeAnything() async throws {
+        try await withServer { s in
+            let missing = try await s.call(.get, "/api/v1/no-such-thing", token: s.viewer)
+            #expect(try missing.status == .notFound && s.errorMessage(missing).contains("no such route"))
+            let notJSON = try await s.call(.post, "/api/v1/migrations", token: s.user, json: "{source")
+            #expect(try notJSON.status == .badRequest && s.errorMessage(notJSON).contains("not valid JSON"))
+            let noTarget = try await s.call(.post, "/api/v1/migrations", token: s.user, json: #"{"source": "chinook"}"#)
+            #expect(try noTarget.status == .badRequest && s.errorMessage(noTarget).contains("missing field target"))
+            let unknownName = try await s.call(.post, "/api/v1/migrations", token: s.user, json: #"{"source": "nope", "target": "chinook"}"#)
+            #expect(unknownName.status == .badRequest)
+            let badMode = try await s.call(.post, "/api/v1/migrations", token: s.user, json: #"{"source": "chinook", "target": "sqlite:x.db", "mode": "teleport"}"#)
+            #expect(try badMode.status == .badRequest && s.errorMessage(badMode).contains("copy"))
+            for (method, uri, json) in [(HTTPRequest.Method.post, "/api/v1/migrations", #"{"source": "chinook", "target": "sqlite:x.db"}"#),
+                                        (.post, "/api/v1/demo", "{}"), (.post, "/api/v1/rules", #"{"name": "r", "sql": "SELECT 1"}"#),
+                                        (.post, "/api/v1/projects", #"{"name": "p"}"#), (.post, "/api/v1/sql", #"{"connection": "chinook", "sql": "SELECT 1"}"#),
+                                        (.delete, "/api/v1/migrations/x", "{}"), (.post, "/api/v1/validations", #"{"source": "chinook", "target": "chinook"}"#)] {
+                let answer = try await s.call(method, uri, token: s.viewer, json: json)
+                #expect(answer.status == .forbidden, "\(method) \(uri)")
+                #expect((try s.errorMessage(answer)).contains("viewer"))
+            }
+            #expect(try await s.call(.get, "/api/v1/migrations/20990101-000000-0000", token: s.viewer).status == .notFound)
+            #expect(try await s.call(.get, "/api/v1/validations/nope", token: s.viewer).status == .notFound)
+            #expect(try await s.call(.get, "/api/v1/validations/history", token: s.viewer).status == .badRequest)
+            #expect(try await s.call(.get, "/api/v1/audit", token: s.user).status == .forbidden)
+            // A connection that fails says why, without its password.
+            let broken = try await s.call(.post, "/api/v1/connections/test", token: s.user, json: #"{"connection": "broken"}"#)
+            #expect(broken.status == .badGateway && !String(buffer: broken.body).contains("secretpw"))
+            let connections = try await s.call(.get, "/api/v1/connections", token: s.viewer)
+            #expect(try s.list(connections).count == 2 && !String(buffer: connections.body).contains("secretpw"))
+            let health = try await s.call(.get, "/health?check=true")
+            #expect(health.status == .ok && !String(buffer: health.body).contains("secretpw") && String(buffer: health.body).contains(#""status":"ok""#))
+        }
+    }
+
+    @Test func projectsRulesSQLNotificationsAuditAndOpenAPI() async throws {
+        try await withServer { s in
+            let project = try s.object(try await s.call(.post, "/api/v1/projects", token: s.user, json: #"{"name": "chinook to snowflake", "source": "chinook"}"#))
+            let id = try #require(project["id"] as? String)
+            #expect(try await s.call(.post, "/api/v1/projects", token: s.user, json: #"{"name": "chinook to snowflake"}"#).status == .badRequest)
+            let badPipeline = try await s.call(.post, "/api/v1/projects/\(id)/pipelines", token: s.user, json: #"{"name": "p", "content": "steps: [{check: teleport, table: x}]"}"#)
+            #expect(badPipeline.status == .badRequest)
+            #expect(try await s.call(.post, "/api/v1/projects/\(id)/pipelines", token: s.user,
+                                     json: #"{"name": "nightly", "content": "steps:\n  - check: row_count\n    table: main.Track\n"}"#).status == .created)
+            let detail = try s.object(try await s.call(.get, "/api/v1/projects/\(id)", token: s.viewer))
+            #expect((detail["pipelines"] as? [[String: Any]])?.first?["name"] as? String == "nightly")
+            #expect(try await s.call(.delete, "/api/v1/projects/\(id)", token: s.user).status == .noContent)
+            #expect(try await s.call(.delete, "/api/v1/projects/\(id)", token: s.user).status == .notFound)
+
+            // Rules: stored once, run on a connection, with the offending rows.
+            let rule = #"{"name": "no free tracks", "sql": "SELECT TrackId FROM {{schema}}.Track WHERE UnitPrice <= 0.99", "severity": "warn", "side": "target"}"#
+            #expect(try await s.call(.post, "/api/v1/rules", token: s.user, json: rule).status == .created)
+            #expect(try await s.call(.post, "/api/v1/rules", token: s.user, json: rule).status == .ok)
+            let rules = try s.list(try await s.call(.get, "/api/v1/rules", token: s.viewer))
+            #expect(rules.count == 1)
+            let ran = try s.object(try await s.call(.post, "/api/v1/rules/run", token: s.user, json: #"{"target": "chinook", "environment": "DEV"}"#))
+            let result = try #require((ran["results"] as? [[String: Any]])?.first)
+            #expect(result["status"] as? String == "warning" && (result["offending_rows"] as? Int ?? 0) > 3000)
+            let hash = try #require(rules.first?["content_hash"] as? String)
+            #expect(try await s.call(.delete, "/api/v1/rules/\(hash)", token: s.user).status == .noContent)
+
+            // SQL runner: reads for users, templated per environment; writes only for admins.
+            let query = try await s.call(.post, "/api/v1/sql", token: s.user, json: #"{"connection": "chinook", "sql": "SELECT COUNT(*) AS n FROM {{schema}}.Genre", "environment": "DEV"}"#)
+            #expect(query.status == .ok, "\(String(buffer: query.body))")
+            #expect((try s.object(query)["rows"] as? [[String?]])?.first?.first == "25")
+            let write = try await s.call(.post, "/api/v1/sql", token: s.user, json: #"{"connection": "chinook", "sql": "DELETE FROM Genre"}"#)
+            #expect(write.status == .forbidden)
+            let sneaky = try await s.call(.post, "/api/v1/sql", token: s.user, json: #"{"connection": "chinook", "sql": "SELECT 1; DELETE FROM Genre"}"#)
+            #expect(sneaky.status == .forbidden)
+            let admin = try await s.call(.post, "/api/v1/sql", token: s.admin, json: #"{"connection": "chinook", "sql": "UPDATE Genre SET Name = Name WHERE GenreId = 1"}"#)
+            #expect(admin.status == .ok, "\(String(buffer: admin.body))")
+            #expect(try await s.call(.post, "/api/v1/sql", token: s.user, json: #"{"connection": "chinook", "sql": "SELECT 1", "environment": "MARS"}"#).status == .badRequest)
+
+            // Every mutating call is in the audit log, with who and how it ended.
+            let audit = try s.list(try await s.call(.get, "/api/v1/audit?user=bob", token: s.admin))
+            let actions = Set(audit.map { $0["action"] as? String ?? "" })
+            #expect(actions.isSuperset(of: ["project.create", "project.delete", "rule.create", "rule.run", "sql.run", "pipeline.save"]))
+            #expect(audit.contains { $0["action"] as? String == "sql.run" && $0["outcome"] as? String == "403" })
+            let stats = try s.list(try await s.call(.get, "/api/v1/audit/stats", token: s.admin))
+            #expect(stats.contains { $0["action"] as? String == "rule.delete" && $0["count"] as? Int == 1 })
+
+            // The rules run finished: a notification for everyone, which each user marks read.
+            let notes = try s.list(try await s.call(.get, "/api/v1/notifications?unread=true", token: s.viewer))
+            let note = try #require(notes.first)
+            #expect((note["title"] as? String)?.contains("rules") == true)
+            #expect(try await s.call(.post, "/api/v1/notifications/\(note["id"] as? Int ?? 0)/read", token: s.viewer).status == .noContent)
+            #expect(try await s.call(.post, "/api/v1/notifications/abc/read", token: s.viewer).status == .badRequest)
+
+            // The OpenAPI file lists every route with its role.
+            let openapi = try s.object(try await s.call(.get, "/api/v1/openapi.json"))
+            let paths = try #require(openapi["paths"] as? [String: [String: Any]])
+            #expect(paths["/api/v1/migrations/{id}/artifacts/{name}"]?["get"] != nil)
+            #expect(paths.count >= 25)
+            #expect(((paths["/api/v1/audit"]?["get"] as? [String: Any])?["x-role"] as? String) == "admin")
+        }
+    }
+
+    @Test func theDemoMigrationStreamsItsEventsInOrderAndLeavesResultsAndArtifacts() async throws {
+        try await withServer { s in
+            let started = try await s.call(.post, "/api/v1/demo", token: s.user)
+            #expect(started.status == .accepted)
+            let run = try #require(try s.object(started)["run_id"] as? String)
+            // The stream ends after the run's last event; the router test client returns the whole body.
+            let stream = try await s.call(.get, "/api/v1/events?run=\(run)", token: s.viewer)
+            #expect(stream.headers[.contentType] == "text/event-stream")
+            let events = String(buffer: stream.body).split(separator: "\n").filter { $0.hasPrefix("event: ") }.map { String($0.dropFirst(7)) }
+            #expect(events.first == "run.started")
+            #expect(events.last == "run.completed")
+            let firstChunk = try #require(events.firstIndex(of: "chunk.done"))
+            #expect(events.filter { $0 == "table.started" }.count == 4)
+            #expect(events.firstIndex(of: "table.started")! < firstChunk)
+            #expect(events.filter { $0 == "chunk.done" }.count == 4)
+            #expect(events.filter { $0 == "step.completed" }.count == 4)
+            #expect(events.lastIndex(of: "chunk.done")! < events.firstIndex(of: "step.completed")!)
+            // Resuming after an event id skips what was seen.
+            let ids = String(buffer: stream.body).split(separator: "\n").filter { $0.hasPrefix("id: ") }.map { String($0.dropFirst(4)) }
+            let tail = try await s.call(.get, "/api/v1/events?run=\(run)&after=\(ids[ids.count - 2])&access_token=\(s.viewer)")
+            #expect(String(buffer: tail.body).split(separator: "\n").filter { $0.hasPrefix("event: ") } == ["event: run.completed"])
+
+            let progress = try s.object(try await s.call(.get, "/api/v1/migrations/\(run)", token: s.viewer))
+            #expect((progress["run"] as? [String: Any])?["status"] as? String == "succeeded")
+            let tables = try #require(progress["tables"] as? [[String: Any]])
+            #expect(tables.count == 4 && tables.allSatisfy { $0["done"] as? Int == $0["chunks"] as? Int })
+            #expect(try s.list(try await s.call(.get, "/api/v1/migrations", token: s.viewer)).first?["id"] as? String == run)
+            let logs = try s.list(try await s.call(.get, "/api/v1/migrations/\(run)/logs", token: s.viewer))
+            #expect(logs.count == events.count)
+
+            let artifacts = try s.list(try await s.call(.get, "/api/v1/migrations/\(run)/artifacts", token: s.viewer)).compactMap { $0["name"] as? String }
+            #expect(artifacts.contains("summary.md") && artifacts.contains("validation_results.json"))
+            let summary = try await s.call(.get, "/api/v1/migrations/\(run)/artifacts/summary.md", token: s.viewer)
+            #expect(summary.status == .ok && String(buffer: summary.body).contains("# Cutover run"))
+            #expect(try await s.call(.get, "/api/v1/migrations/\(run)/artifacts/..%2Fstore.db", token: s.viewer).status == .notFound)
+
+            let validation = try s.object(try await s.call(.get, "/api/v1/validations/\(run)", token: s.viewer))
+            let results = try #require(validation["results"] as? [[String: Any]])
+            #expect(results.count == 4 && results.allSatisfy { $0["status"] as? String == "passed" && $0["match_percent"] as? Double == 100 })
+            let history = try s.object(try await s.call(.get, "/api/v1/validations/history?table=call_center", token: s.viewer))
+            #expect((history["results"] as? [[String: Any]])?.count == 1)
+            for (format, marker) in [("html", "<html"), ("junit", "<testsuite"), ("md", "#"), ("json", "{")] {
+                let export = try await s.call(.get, "/api/v1/validations/\(run)/export?format=\(format)", token: s.viewer)
+                #expect(export.status == .ok && String(buffer: export.body).contains(marker), "\(format)")
+            }
+            #expect(try await s.call(.get, "/api/v1/validations/\(run)/export?format=xlsx", token: s.viewer).status == .badRequest)
+            let overview = try s.object(try await s.call(.get, "/api/v1/overview", token: s.viewer))
+            #expect((overview["months"] as? [[String: Any]])?.last?["rows_moved"] as? Int == 4192)
+
+            #expect(try await s.call(.post, "/api/v1/migrations/\(run)/cancel", token: s.user).status == .conflict)
+            #expect(try await s.call(.delete, "/api/v1/migrations/\(run)", token: s.user).status == .noContent)
+            #expect(try await s.call(.get, "/api/v1/migrations/\(run)", token: s.viewer).status == .notFound)
+        }
+    }
+
+    @Test func pagesAreServedWithTheirScript() async throws {
+        try await withServer { s in
+            for path in ["/", "/login", "/migrations", "/migrations/abc", "/validations", "/rules", "/sql", "/connections", "/audit", "/users", "/settings"] {
+                let page = try await s.call(.get, path)
+                #expect(page.status == .ok, "\(path)")
+                #expect(String(buffer: page.body).contains(#"<script src="/assets/app.js">"#), "\(path)")
+            }
+            #expect(String(buffer: try await s.call(.get, "/migrations/%3Cscript%3E").body).contains("<script>") == false)
+            let script = try await s.call(.get, "/assets/app.js")
+            #expect(script.status == .ok && String(buffer: script.body).contains("EventSource"))
+            #expect(try await s.call(.get, "/assets/secret.txt").status == .notFound)
+        }
+    }
+}
