@@ -1,0 +1,41 @@
+import CutoverCore
+import CutoverTesting
+import Foundation
+import Testing
+
+/// The web console as a person uses it: `cutover serve`, then headless Chromium (through
+/// chromedriver) signs up, starts the demo migration, watches it finish, opens its validation
+/// results and screenshots every main page (Fixtures/console_check.py).
+@Suite struct ConsoleBrowserTests {
+    static var hasBrowser: Bool {
+        FileManager.default.isExecutableFile(atPath: "/usr/bin/chromium") && FileManager.default.isExecutableFile(atPath: "/usr/bin/chromedriver")
+    }
+
+    @Test(.enabled(if: hasBrowser || ProcessInfo.processInfo.environment["CUTOVER_TEST_REQUIRE_SERVERS"] == "1"))
+    func signUpRunTheDemoWatchItAndOpenItsResults() async throws {
+        try await TestEnvironment.withTemporaryDirectory { dir in
+            let port = try FaultProxy.freePort()
+            let server = Process()
+            server.executableURL = URL(fileURLWithPath: CLI.executable)
+            server.arguments = ["serve", "--port", String(port)]
+            server.currentDirectoryURL = URL(fileURLWithPath: dir)
+            server.standardOutput = FileHandle.nullDevice
+            server.standardError = FileHandle.nullDevice
+            try server.run()
+            defer {
+                kill(server.processIdentifier, SIGKILL)
+                server.waitUntilExit()
+            }
+            let script = try #require(TestEnvironment.fixturePath("console_check.py"))
+            let check = try await CLI.shell("python3 '\(script)' http://127.0.0.1:\(port) '\(dir)/screenshots'", in: dir)
+            #expect(check.status == 0, "\(check.output)")
+            #expect(check.stdout.contains("console check passed"))
+            let shots = try FileManager.default.contentsOfDirectory(atPath: dir + "/screenshots").filter { $0.hasSuffix(".png") }
+            #expect(shots.count >= 12, "\(shots)")
+            for shot in shots {
+                let size = (try FileManager.default.attributesOfItem(atPath: dir + "/screenshots/" + shot)[.size] as? Int) ?? 0
+                #expect(size > 10_000, "\(shot) is \(size) bytes")
+            }
+        }
+    }
+}
