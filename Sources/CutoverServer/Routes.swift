@@ -208,6 +208,21 @@ enum Routes {
             try await store.savePipeline(record)
             return JSON.response(record, status: .created)
         }
+        routes.add(.post, "/api/v1/projects/:id/auto-setup", "Read both sides and propose table and column mappings with confidences",
+                   role: .user, action: "project.auto_setup") { _, context in
+            let id = try context.require("id")
+            guard var project = try await store.projects().first(where: { $0.id == id }) else { throw APIError(.notFound, "no project \(id)") }
+            guard let source = project.source, let target = project.target else {
+                throw APIError(.badRequest, "project \(project.name) needs a source and a target first")
+            }
+            let scope = Scope(exactCounts: false)
+            async let sourceCatalog = Connectors.connect(try state.config.resolveConnection(source), role: .source).catalog(scope)
+            async let targetCatalog = Connectors.connect(try state.config.resolveConnection(target), role: .source).catalog(scope)
+            let proposal = ProjectSetup.propose(source: try await sourceCatalog, target: try await targetCatalog)
+            project.settings = String(decoding: try JSON.encoder.encode(["mappings": proposal]), as: UTF8.self)
+            try await store.saveProject(project)
+            return JSON.response(proposal)
+        }
         routes.add(.delete, "/api/v1/projects/:id", "Delete a project and its pipelines", role: .user, action: "project.delete") { _, context in
             let id = try context.require("id")
             guard try await store.deleteProject(id: id) else { throw APIError(.notFound, "no project \(id)") }

@@ -26,6 +26,19 @@ extension StoreDatabase {
         default: return placeholder
         }
     }
+
+    /// `body` between `begin` and COMMIT, rolled back when it throws; `run` sends one statement.
+    func transaction<T>(begin: String, run: (String) throws -> Void, _ body: () throws -> T) throws -> T {
+        try run(begin)
+        do {
+            let result = try body()
+            try run("COMMIT")
+            return result
+        } catch {
+            try? run("ROLLBACK")
+            throw error
+        }
+    }
 }
 
 final class SQLiteStoreDatabase: StoreDatabase {
@@ -47,15 +60,7 @@ final class SQLiteStoreDatabase: StoreDatabase {
     func script(_ sql: String) throws { try session.executeScript(sql) }
 
     func exclusively<T>(_ body: () throws -> T) throws -> T {
-        try session.executeScript("BEGIN IMMEDIATE")
-        do {
-            let result = try body()
-            try session.executeScript("COMMIT")
-            return result
-        } catch {
-            try? session.executeScript("ROLLBACK")
-            throw error
-        }
+        try transaction(begin: "BEGIN IMMEDIATE", run: session.executeScript, body)
     }
 }
 
@@ -74,15 +79,7 @@ final class PostgresStoreDatabase: StoreDatabase {
     func script(_ sql: String) throws { try session.execute(sql) }
 
     func exclusively<T>(_ body: () throws -> T) throws -> T {
-        try session.execute("BEGIN; SELECT pg_advisory_xact_lock(7243010001)")
-        do {
-            let result = try body()
-            try session.execute("COMMIT")
-            return result
-        } catch {
-            _ = try? session.execute("ROLLBACK")
-            throw error
-        }
+        try transaction(begin: "BEGIN; SELECT pg_advisory_xact_lock(7243010001)", run: { _ = try session.execute($0) }, body)
     }
 
     /// `?` → `$1, $2, …` outside string literals.
@@ -127,15 +124,7 @@ final class SnowflakeStoreDatabase: StoreDatabase {
     }
 
     func exclusively<T>(_ body: () throws -> T) throws -> T {
-        _ = try session.query("BEGIN")
-        do {
-            let result = try body()
-            _ = try session.query("COMMIT")
-            return result
-        } catch {
-            _ = try? session.query("ROLLBACK")
-            throw error
-        }
+        try transaction(begin: "BEGIN", run: { _ = try session.query($0) }, body)
     }
 
     /// Snowflake reserves `ROWS` and reads `AT` as time travel: the store's `rows` and `at`

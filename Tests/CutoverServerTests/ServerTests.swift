@@ -271,3 +271,37 @@ import Testing
         }
     }
 }
+
+extension ServerTests {
+    @Test func autoSetupProposesMappingsWithConfidencesAndKeepsThemInTheProject() async throws {
+        try await withServer { s in
+            // The target: Chinook with one table renamed, one column renamed and one table gone.
+            let target = s.directory + "/target.db"
+            try FileManager.default.copyItem(atPath: s.directory + "/chinook.sqlite", toPath: target)
+            let edit = try await CLI.shell("""
+                python3 -c "import sqlite3; c = sqlite3.connect('\(target)'); c.executescript('ALTER TABLE Track RENAME TO tracks; \
+                ALTER TABLE Album RENAME COLUMN Title TO Titles; DROP TABLE PlaylistTrack;'); c.commit()"
+                """, in: s.directory)
+            #expect(edit.status == 0, "\(edit.output)")
+            let project = try s.object(try await s.call(.post, "/api/v1/projects", token: s.user,
+                                                         json: #"{"name": "p", "source": "chinook", "target": "sqlite:\#(target)"}"#))
+            let id = try #require(project["id"] as? String)
+            let answer = try await s.call(.post, "/api/v1/projects/\(id)/auto-setup", token: s.user)
+            #expect(answer.status == .ok, "\(String(buffer: answer.body))")
+            let tables = try #require(try s.object(answer)["tables"] as? [[String: Any]])
+            func table(_ name: String) -> [String: Any]? { tables.first { ($0["source"] as? String)?.split(separator: ".").last.map(String.init) == name } }
+            #expect((table("Artist")?["confidence"] as? Double) == 1)
+            #expect((table("Track")?["target"] as? String)?.hasSuffix("tracks") == true)
+            #expect(((table("Track")?["confidence"] as? Double) ?? 1) < 0.9, "a renamed table needs review")
+            #expect(table("PlaylistTrack") != nil && table("PlaylistTrack")?["target"] == nil, "no target: the field is left out")
+            let album = try #require(table("Album")?["columns"] as? [[String: Any]])
+            #expect(album.first { $0["source"] as? String == "Title" }?["target"] as? String == "Titles")
+            #expect(album.first { $0["source"] as? String == "AlbumId" }?["type_fits"] as? Bool == true)
+            // Kept with the project.
+            let stored = try s.object(try await s.call(.get, "/api/v1/projects/\(id)", token: s.viewer))
+            #expect(((stored["project"] as? [String: Any])?["settings"] as? String)?.contains("mappings") == true)
+            let bare = try s.object(try await s.call(.post, "/api/v1/projects", token: s.user, json: #"{"name": "bare"}"#))
+            #expect(try await s.call(.post, "/api/v1/projects/\(bare["id"] as? String ?? "")/auto-setup", token: s.user).status == .badRequest)
+        }
+    }
+}
