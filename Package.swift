@@ -23,6 +23,7 @@ let package = Package(
         // The server: no swift-configuration (its default trait); bcrypt from hummingbird-auth.
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: ["FullFoundation"]),
         .package(url: "https://github.com/hummingbird-project/hummingbird-auth", from: "2.5.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-websocket", from: "2.8.1"),
     ],
     targets: [
         // libpq: the C library psql uses; binary COPY both ways at psql's speed.
@@ -79,6 +80,7 @@ let package = Package(
                 "CutoverCore", "CutoverStore", "CutoverEngine",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
+                .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             resources: [.copy("Assets")],
@@ -124,7 +126,8 @@ let package = Package(
         ),
         .testTarget(
             name: "CutoverServerTests",
-            dependencies: ["CutoverServer", "CutoverTesting", .product(name: "Hummingbird", package: "hummingbird"), .product(name: "HummingbirdTesting", package: "hummingbird")],
+            dependencies: ["CutoverServer", "CutoverTesting", .product(name: "Hummingbird", package: "hummingbird"), .product(name: "HummingbirdTesting", package: "hummingbird"),
+                           .product(name: "HummingbirdWSTesting", package: "hummingbird-websocket")],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -3,6 +3,7 @@ import CutoverEngine
 import CutoverStore
 import Foundation
 import Hummingbird
+import HummingbirdWebSocket
 import Logging
 
 /// `cutover serve`: the REST API, the event stream and the web console over one metadata store.
@@ -26,7 +27,7 @@ public enum CutoverServer {
     }
 
     /// The router with every API route and page (also what the HTTP tests drive).
-    static func router(store: any MetadataStore, config: CutoverConfig, settings: Settings) async throws -> Router<ServerContext> {
+    static func router(store: any MetadataStore, config: CutoverConfig, settings: Settings) async throws -> (Router<ServerContext>, ServerState) {
         var secret = settings.tokenSecret ?? ""
         if secret.isEmpty { secret = try await store.setting("token_secret", orInsert: TokenSigner.newSecret()) }
         let state = ServerState(store: store, config: config, artifactsRoot: settings.artifactsRoot,
@@ -37,12 +38,13 @@ public enum CutoverServer {
         let routes = RouteTable(router: router, state: state)
         Routes.register(routes)
         Pages.register(router)
-        return router
+        return (router, state)
     }
 
     public static func application(store: any MetadataStore, config: CutoverConfig, settings: Settings,
                                    logger: Logger = Logger(label: "cutover.server")) async throws -> some ApplicationProtocol {
-        Application(router: try await router(store: store, config: config, settings: settings),
-                    configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "Cutover"), logger: logger)
+        let (router, state) = try await router(store: store, config: config, settings: settings)
+        return Application(router: router, server: .http1WebSocketUpgrade { request, _, _ in try await EventSocket.shouldUpgrade(request, state: state) },
+                           configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "Cutover"), logger: logger)
     }
 }

@@ -279,6 +279,9 @@ enum Routes {
         routes.add(.get, "/api/v1/events", "Server-Sent Events of a run (run=ID) or of every run", role: .viewer) { request, _ in
             EventStream.response(store: store, runID: request.query("run"), after: Int64(request.query("after") ?? "") ?? 0)
         }
+        routes.add(.get, "/api/v1/events/ws", "The same events over a WebSocket (run=ID&access_token=TOKEN)", role: .viewer) { _, _ in
+            throw APIError(.upgradeRequired, "this route speaks WebSocket", hint: "connect with ws://…/api/v1/events/ws?run=ID&access_token=TOKEN")
+        }
     }
 
     // MARK: Helpers

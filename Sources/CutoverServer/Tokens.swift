@@ -33,7 +33,8 @@ struct TokenSigner: Sendable {
     /// The claims of a token this server signed and that has not expired; nil otherwise.
     func verify(_ token: String, now: Date = Date()) -> Claims? {
         let parts = token.split(separator: ".", omittingEmptySubsequences: false)
-        guard parts.count == 3, let signature = Base64URL.decode(parts[2]),
+        // The signature must also be spelled canonically: base64's unused last bits are not a second spelling.
+        guard parts.count == 3, let signature = Base64URL.decode(parts[2]), Base64URL.encode(signature) == parts[2],
               HMAC<SHA256>.isValidAuthenticationCode(signature, authenticating: Data((parts[0] + "." + parts[1]).utf8), using: key),
               let header = Base64URL.decode(parts[0]), String(decoding: header, as: UTF8.self).contains(#""HS256""#),
               let payload = Base64URL.decode(parts[1]), let claims = try? JSONDecoder().decode(Claims.self, from: payload),

@@ -5,6 +5,7 @@ import CutoverTesting
 import Foundation
 import Hummingbird
 import HummingbirdTesting
+import HummingbirdWSTesting
 import NIOCore
 import Testing
 
@@ -75,10 +76,16 @@ import Testing
         try await withServer { s in
             #expect(try await s.call(.get, "/api/v1/auth/me").status == .unauthorized)
             #expect(try await s.call(.get, "/api/v1/auth/me", token: "not.a.token").status == .unauthorized)
-            var tampered = s.viewer
-            tampered.removeLast()
-            tampered += s.viewer.last == "A" ? "B" : "A"
-            #expect(try await s.call(.get, "/api/v1/auth/me", token: tampered).status == .unauthorized)
+            for offset in [1, 10] {  // the last character's low bits, and one in the middle of the signature
+                var tampered = Array(s.viewer)
+                let index = tampered.count - offset
+                tampered[index] = tampered[index] == "A" ? "B" : "A"
+                #expect(try await s.call(.get, "/api/v1/auth/me", token: String(tampered)).status == .unauthorized)
+            }
+            // A token whose payload claims admin but keeps the viewer's signature.
+            let parts = s.viewer.split(separator: ".")
+            let forged = Base64URL.encode(Data(#"{"sub":"vic","role":"admin","iat":0,"exp":9999999999}"#.utf8))
+            #expect(try await s.call(.get, "/api/v1/users", token: parts[0] + "." + forged + "." + parts[2]).status == .unauthorized)
             let me = try await s.call(.get, "/api/v1/auth/me", token: s.viewer)
             #expect(try s.object(me)["role"] as? String == "viewer")
 
@@ -304,4 +311,45 @@ extension ServerTests {
             #expect(try await s.call(.post, "/api/v1/projects/\(bare["id"] as? String ?? "")/auto-setup", token: s.user).status == .badRequest)
         }
     }
+}
+
+extension ServerTests {
+    /// Over a real socket: the demo run's events arrive in order as WebSocket messages, and the
+    /// server closes the socket after the run's last event.
+    @Test func webSocketStreamsARunsEventsInOrder() async throws {
+        try await TestEnvironment.withTemporaryDirectory { dir in
+            let store = try await SQLMetadataStore.open(ConnectionURL(engine: .sqlite, database: dir + "/store.db"))
+            let app = try await CutoverServer.application(store: store, config: CutoverConfig(), settings: .init(port: 0, artifactsRoot: dir + "/runs"))
+            try await app.test(.live) { client in
+                let session = Session(client: client, directory: dir)
+                try await session.call(.post, "/api/v1/auth/register", json: #"{"username": "ada", "password": "lovelace-1815"}"#)
+                let token = try await session.login("ada", "lovelace-1815")
+                let noUpgrade = try await session.call(.get, "/api/v1/events/ws", token: token)
+                #expect(noUpgrade.status == .upgradeRequired)
+                let run = try #require(try session.object(try await session.call(.post, "/api/v1/demo", token: token))["run_id"] as? String)
+                let received = Received()
+                try await client.ws("/api/v1/events/ws?run=\(run)&access_token=\(token)") { inbound, _, _ in
+                    for try await message in inbound.messages(maxSize: 1 << 20) {
+                        if case .text(let text) = message { await received.add(text) }
+                    }
+                }
+                let events = try await received.all.map { text -> String in
+                    let object = try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any]
+                    return object?["event"] as? String ?? ""
+                }
+                #expect(events.first == "run.started")
+                #expect(events.last == "run.completed")
+                #expect(events.filter { $0 == "chunk.done" }.count == 4 && events.filter { $0 == "step.completed" }.count == 4)
+                // A bad token is not upgraded.
+                await #expect(throws: (any Error).self) {
+                    try await client.ws("/api/v1/events/ws?run=\(run)&access_token=forged") { _, _, _ in }
+                }
+            }
+        }
+    }
+}
+
+actor Received {
+    private(set) var all: [String] = []
+    func add(_ text: String) { all.append(text) }
 }
