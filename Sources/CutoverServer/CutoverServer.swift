@@ -37,6 +37,7 @@ public enum CutoverServer {
         router.add(middleware: AuthMiddleware(state: state))
         let routes = RouteTable(router: router, state: state)
         Routes.register(routes)
+        Batches.register(routes)
         Pages.register(router)
         return (router, state)
     }

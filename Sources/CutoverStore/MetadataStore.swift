@@ -267,6 +267,13 @@ public protocol MetadataStore: Sendable {
     /// A server setting (e.g. the token signing key), set once when absent; returns the stored value.
     func setting(_ name: String, orInsert value: @autoclosure () -> String) async throws -> String
 
+    // MARK: Batches
+    func createBatch(_ batch: BatchRecord, items: [BatchItemRecord]) async throws
+    func batches(limit: Int) async throws -> [BatchRecord]
+    func batch(id: String) async throws -> (BatchRecord, [BatchItemRecord])?
+    func updateBatchItem(_ item: BatchItemRecord) async throws
+    func setBatchStatus(id: String, status: String, finished: Bool) async throws
+
     // MARK: Maintenance
     func stats() async throws -> StoreStats
     /// Whether a file with this content hash was imported already.

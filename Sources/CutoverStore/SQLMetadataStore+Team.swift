@@ -462,11 +462,64 @@ extension SQLMetadataStore {
         }
     }
 
+    // MARK: Batches
+
+    static let batchColumns = "id, name, status, max_parallel, created_by, created_at, finished_at"
+
+    static func batchRecord(_ row: [String?]) -> BatchRecord {
+        BatchRecord(id: row[0] ?? "", name: row[1] ?? "", status: row[2] ?? "", maxParallel: Int(row[3] ?? "1") ?? 1, createdBy: row[4],
+                    createdAt: row[5] ?? "", finishedAt: row[6])
+    }
+
+    public func createBatch(_ b: BatchRecord, items: [BatchItemRecord]) async throws {
+        try await run { db in
+            try db.exclusively {
+                _ = try db.execute("INSERT INTO batches (\(Self.batchColumns)) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                                   [b.id, b.name, b.status, String(b.maxParallel), b.createdBy, b.createdAt, b.finishedAt])
+                for i in items {
+                    _ = try db.execute("INSERT INTO batch_items (batch_id, item_no, kind, spec, run_id, status, message) SELECT ?, ?, ?, \(db.json()), ?, ?, ?",
+                                       [i.batchID, String(i.number), i.kind, Redaction.redact(i.spec), i.runID, i.status, i.message])
+                }
+            }
+        }
+    }
+
+    public func batches(limit: Int) async throws -> [BatchRecord] {
+        try await run { db in
+            try db.execute("SELECT \(Self.batchColumns) FROM batches ORDER BY created_at DESC, id LIMIT ?", [String(limit)]).map(Self.batchRecord)
+        }
+    }
+
+    public func batch(id: String) async throws -> (BatchRecord, [BatchItemRecord])? {
+        try await run { db in
+            guard let batch = try db.execute("SELECT \(Self.batchColumns) FROM batches WHERE id = ?", [id]).first.map(Self.batchRecord) else { return nil }
+            let items = try db.execute("SELECT batch_id, item_no, kind, spec, run_id, status, message FROM batch_items WHERE batch_id = ? ORDER BY item_no",
+                                       [id]).map {
+                BatchItemRecord(batchID: $0[0] ?? "", number: Int($0[1] ?? "0") ?? 0, kind: $0[2] ?? "", spec: $0[3] ?? "{}", runID: $0[4],
+                                status: $0[5] ?? "", message: $0[6])
+            }
+            return (batch, items)
+        }
+    }
+
+    public func updateBatchItem(_ i: BatchItemRecord) async throws {
+        try await run { db in
+            _ = try db.execute("UPDATE batch_items SET run_id = ?, status = ?, message = ? WHERE batch_id = ? AND item_no = ?",
+                               [i.runID, i.status, i.message.map(Redaction.redact), i.batchID, String(i.number)])
+        }
+    }
+
+    public func setBatchStatus(id: String, status: String, finished: Bool) async throws {
+        try await run { db in
+            _ = try db.execute("UPDATE batches SET status = ?, finished_at = ? WHERE id = ?", [status, finished ? ISOTime.now() : nil, id])
+        }
+    }
+
     // MARK: Maintenance
 
     static let storeTables = ["runs", "run_tables", "chunks", "logs", "rejects", "watermarks", "rules", "validation_runs", "validation_results",
                               "column_metadata", "overview_cache", "failures_cache", "projects", "pipelines", "users", "api_tokens", "audit_log",
-                              "notifications", "imports", "settings"]
+                              "notifications", "imports", "settings", "batches", "batch_items"]
 
     public func stats() async throws -> StoreStats {
         let memory = self.memory.counts

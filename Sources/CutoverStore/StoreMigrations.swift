@@ -250,6 +250,27 @@ enum StoreMigrations {
                 updated_at TEXT NOT NULL
             )
             """),
+        Migration(version: 7, name: "batches", sql: """
+            CREATE TABLE batches (
+                id TEXT PRIMARY KEY,
+                name TEXT NOT NULL,
+                status TEXT NOT NULL,
+                max_parallel INTEGER NOT NULL,
+                created_by TEXT,
+                created_at TEXT NOT NULL,
+                finished_at TEXT
+            );
+            CREATE TABLE batch_items (
+                batch_id TEXT NOT NULL,
+                item_no INTEGER NOT NULL,
+                kind TEXT NOT NULL,
+                spec {{json}} NOT NULL,
+                run_id TEXT,
+                status TEXT NOT NULL,
+                message TEXT,
+                PRIMARY KEY (batch_id, item_no)
+            )
+            """),
     ]
 
     static func sql(_ migration: Migration, for engine: ConnectionURL.Engine) -> String {

@@ -253,3 +253,49 @@ public struct StoreStats: Sendable, Codable {
     public var tables: [Table]
     public var caches: [Cache]
 }
+
+/// A batch of migrations and validations run together, at most `maxParallel` at a time.
+public struct BatchRecord: Sendable, Codable, Hashable {
+    public var id: String
+    public var name: String
+    /// running, cancelling, succeeded, failed or cancelled.
+    public var status: String
+    public var maxParallel: Int
+    public var createdBy: String?
+    public var createdAt: String
+    public var finishedAt: String?
+
+    public init(id: String = UUID().uuidString.lowercased(), name: String, status: String = "running", maxParallel: Int, createdBy: String?,
+                createdAt: String = ISOTime.now(), finishedAt: String? = nil) {
+        self.id = id
+        self.name = name
+        self.status = status
+        self.maxParallel = maxParallel
+        self.createdBy = createdBy
+        self.createdAt = createdAt
+        self.finishedAt = finishedAt
+    }
+}
+
+/// One item of a batch: what to run (`spec`, JSON), the run it became and how it ended.
+public struct BatchItemRecord: Sendable, Codable, Hashable {
+    public var batchID: String
+    public var number: Int
+    /// migration or validation.
+    public var kind: String
+    public var spec: String
+    public var runID: String?
+    /// pending, running, succeeded, failed or cancelled.
+    public var status: String
+    public var message: String?
+
+    public init(batchID: String, number: Int, kind: String, spec: String, runID: String? = nil, status: String = "pending", message: String? = nil) {
+        self.batchID = batchID
+        self.number = number
+        self.kind = kind
+        self.spec = spec
+        self.runID = runID
+        self.status = status
+        self.message = message
+    }
+}

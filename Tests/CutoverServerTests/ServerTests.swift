@@ -353,3 +353,56 @@ actor Received {
     private(set) var all: [String] = []
     func add(_ text: String) { all.append(text) }
 }
+
+extension ServerTests {
+    func waitForBatch(_ s: Session, _ id: String) async throws -> [String: Any] {
+        for _ in 0..<300 {
+            let detail = try s.object(try await s.call(.get, "/api/v1/batches/\(id)", token: s.viewer))
+            if let status = (detail["batch"] as? [String: Any])?["status"] as? String, !["running", "cancelling"].contains(status) { return detail }
+            try await Task.sleep(nanoseconds: 100_000_000)
+        }
+        throw CutoverError(.io, "batch \(id) did not finish")
+    }
+
+    @Test func batchesRunTheirItemsAtMostMaxParallelAndCanBeCancelled() async throws {
+        try await withServer { s in
+            let copy = s.directory + "/copy.db"
+            let bad = try await s.call(.post, "/api/v1/batches", token: s.user,
+                                       json: #"{"items": [{"kind": "migration", "source": "chinook", "target": "sqlite:x.db"}, {"kind": "teleport", "source": "chinook", "target": "chinook"}]}"#)
+            #expect(try bad.status == .badRequest && s.errorMessage(bad).contains("item 2"))
+            #expect(try await s.call(.post, "/api/v1/batches", token: s.user, json: #"{"items": []}"#).status == .badRequest)
+            #expect(try await s.call(.post, "/api/v1/batches", token: s.viewer, json: #"{"items": []}"#).status == .forbidden)
+
+            let started = try await s.call(.post, "/api/v1/batches", token: s.user, json: """
+                {"name": "night", "max_parallel": 2, "items": [
+                  {"kind": "migration", "source": "chinook", "target": "sqlite:\(copy)", "tables": ["Genre", "MediaType"]},
+                  {"kind": "validation", "source": "chinook", "target": "chinook", "tables": ["Artist"]},
+                  {"kind": "validation", "source": "chinook", "target": "chinook", "pipeline": "steps:\\n  - check: row_count\\n    table: Album\\n"}]}
+                """)
+            #expect(started.status == .accepted, "\(String(buffer: started.body))")
+            let id = try #require(try s.object(started)["batch_id"] as? String)
+            let detail = try await waitForBatch(s, id)
+            #expect((detail["batch"] as? [String: Any])?["status"] as? String == "succeeded", "\(detail)")
+            let items = try #require(detail["items"] as? [[String: Any]])
+            #expect(items.map { $0["status"] as? String } == ["succeeded", "succeeded", "succeeded"], "\(items)")
+            #expect(detail["done"] as? Int == 3)
+            for item in items {
+                let run = try #require(item["run_id"] as? String)
+                #expect(try await s.call(.get, "/api/v1/migrations/\(run)", token: s.viewer).status == .ok)
+            }
+            #expect(try s.list(try await s.call(.get, "/api/v1/batches", token: s.viewer)).count == 1)
+
+            // Cancelled at once: with one at a time, the items after the first are not started.
+            let many = (0..<4).map { _ in #"{"kind": "validation", "source": "chinook", "target": "chinook"}"# }.joined(separator: ", ")
+            let second = try s.object(try await s.call(.post, "/api/v1/batches", token: s.user, json: #"{"max_parallel": 1, "items": [\#(many)]}"#))
+            let secondID = try #require(second["batch_id"] as? String)
+            #expect(try await s.call(.post, "/api/v1/batches/\(secondID)/cancel", token: s.user).status == .accepted)
+            let cancelled = try await waitForBatch(s, secondID)
+            #expect((cancelled["batch"] as? [String: Any])?["status"] as? String == "cancelled")
+            let statuses = (cancelled["items"] as? [[String: Any]] ?? []).map { $0["status"] as? String ?? "" }
+            #expect(statuses.filter { $0 == "cancelled" }.count >= 3, "\(statuses)")
+            #expect(try await s.call(.post, "/api/v1/batches/\(secondID)/cancel", token: s.user).status == .conflict)
+            #expect(try await s.call(.get, "/api/v1/batches/nope", token: s.viewer).status == .notFound)
+        }
+    }
+}
