@@ -142,7 +142,9 @@ struct RulesOutcome: Encodable {
 
 struct RunSQL: Decodable {
     var connection: String
-    var sql: String
+    /// The SQL, or the name of a library query.
+    var sql: String?
+    var query: String?
     var environment: String?
 }
 

@@ -253,6 +253,9 @@ enum Routes {
         }
 
         // MARK: SQL runner
+        routes.add(.get, "/api/v1/queries", "The query library (queries: in cutover.yml)", role: .viewer) { _, _ in
+            JSON.response(state.config.queries.sorted { $0.key < $1.key }.map { ["name": $0.key, "description": $0.value.description ?? "", "sql": $0.value.sql] })
+        }
         routes.add(.post, "/api/v1/sql", "Run one query on a connection (read-only unless admin)", role: .user, action: "sql.run") { request, context in
             let body = try await JSON.body(request, as: RunSQL.self, expected: #"{"connection": "…", "sql": "SELECT …", "environment": "DEV"}"#)
             return try await SQLRunner.run(body, user: context.user!, config: state.config)

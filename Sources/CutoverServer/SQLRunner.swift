@@ -24,7 +24,17 @@ enum SQLRunner {
             throw APIError(.badRequest, "environment \(environment) is not in cutover.yml",
                            hint: "environments there: " + config.environments.keys.sorted().joined(separator: ", "))
         }
-        let sql = try Rulebook.render(body.sql, environment: environment, environment.flatMap { config.environments[$0] })
+        let text: String
+        switch (body.sql, body.query) {
+        case (let sql?, nil): text = sql
+        case (nil, let name?):
+            guard let query = config.queries[name] else {
+                throw APIError(.notFound, "the query library has no \(name)", hint: "GET /api/v1/queries lists it (queries: in cutover.yml)")
+            }
+            text = query.sql
+        default: throw APIError(.badRequest, "send either sql or query (a library query's name)")
+        }
+        let sql = try Rulebook.render(text, environment: environment, environment.flatMap { config.environments[$0] })
             .trimmingCharacters(in: .whitespacesAndNewlines.union(CharacterSet(charactersIn: ";")))
         let readOnly = isReadOnly(sql)
         if user.role != "admin", !readOnly {
@@ -32,8 +42,7 @@ enum SQLRunner {
         }
         let connector = try await Connectors.connect(try config.resolveConnection(body.connection), role: .source)
         let started = Date()
-        let text = readOnly ? "SELECT * FROM (\(sql)) cutover_query LIMIT \(rowLimit + 1)" : sql
-        let result = try await connector.execute(text)
+        let result = try await connector.execute(readOnly ? "SELECT * FROM (\(sql)) cutover_query LIMIT \(rowLimit + 1)" : sql)
         let rows = result.rows.prefix(rowLimit).map { $0.map { $0.isNull ? nil : $0.displayText } }
         return JSON.response(Answer(columns: result.columns, rows: Array(rows), truncated: result.rows.count > rowLimit, sql: sql,
                                     milliseconds: Int(Date().timeIntervalSince(started) * 1000)))

@@ -32,5 +32,11 @@ enum ConfigTemplate {
           types: {}            # source type → target type, e.g. { numeric: "NUMBER(38,10)" }
           columns: {}          # schema.table.column → target type, e.g. { "public.orders.note": "VARCHAR(2000)" }
 
+        # The server's SQL runner offers these queries, templated per environment.
+        queries:
+          row_counts:
+            description: Tables of the environment's schema with their row counts (Snowflake)
+            sql: SELECT table_name, row_count FROM {{database}}.information_schema.tables WHERE table_schema = '{{schema}}' ORDER BY 1
+
         """
 }

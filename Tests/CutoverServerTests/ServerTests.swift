@@ -51,7 +51,8 @@ import Testing
             let chinook = try TestEnvironment.chinookCopy(in: dir)
             let store = try await SQLMetadataStore.open(ConnectionURL(engine: .sqlite, database: dir + "/store.db"))
             let config = CutoverConfig(connections: ["chinook": "sqlite:\(chinook)", "broken": "postgres://u:secretpw@127.0.0.1:1/none"],
-                                       environments: ["DEV": EnvironmentConfig(schema: "main")])
+                                       environments: ["DEV": EnvironmentConfig(schema: "main")],
+                                       queries: ["genres": LibraryQuery(description: "genres by name", sql: "SELECT Name FROM {{schema}}.Genre ORDER BY Name")])
             let app = try await CutoverServer.application(store: store, config: config, settings: .init(artifactsRoot: dir + "/runs"))
             try await app.test(.router) { client in
                 var session = Session(client: client, directory: dir)
@@ -184,6 +185,12 @@ import Testing
             let admin = try await s.call(.post, "/api/v1/sql", token: s.admin, json: #"{"connection": "chinook", "sql": "UPDATE Genre SET Name = Name WHERE GenreId = 1"}"#)
             #expect(admin.status == .ok, "\(String(buffer: admin.body))")
             #expect(try await s.call(.post, "/api/v1/sql", token: s.user, json: #"{"connection": "chinook", "sql": "SELECT 1", "environment": "MARS"}"#).status == .badRequest)
+            // The query library, from cutover.yml.
+            #expect(try s.list(try await s.call(.get, "/api/v1/queries", token: s.viewer)).first?["name"] as? String == "genres")
+            let library = try await s.call(.post, "/api/v1/sql", token: s.user, json: #"{"connection": "chinook", "query": "genres", "environment": "DEV"}"#)
+            #expect((try s.object(library)["rows"] as? [[String?]])?.first?.first == "Alternative")
+            #expect(try await s.call(.post, "/api/v1/sql", token: s.user, json: #"{"connection": "chinook", "query": "nope"}"#).status == .notFound)
+            #expect(try await s.call(.post, "/api/v1/sql", token: s.user, json: #"{"connection": "chinook"}"#).status == .badRequest)
 
             // Every mutating call is in the audit log, with who and how it ended.
             let audit = try s.list(try await s.call(.get, "/api/v1/audit?user=bob", token: s.admin))

@@ -13,9 +13,13 @@ public struct CutoverConfig: Codable, Sendable {
     public var defaultEnvironment: String?
     public var tables: TableSelection
     public var overrides: TypeOverrides
+    /// The SQL runner's query library: named, described, templated queries.
+    public var queries: [String: LibraryQuery]
 
     public init(connections: [String: String] = [:], store: String? = nil, environments: [String: EnvironmentConfig] = [:],
-                defaultEnvironment: String? = nil, tables: TableSelection = .init(), overrides: TypeOverrides = .init()) {
+                defaultEnvironment: String? = nil, tables: TableSelection = .init(), overrides: TypeOverrides = .init(),
+                queries: [String: LibraryQuery] = [:]) {
+        self.queries = queries
         self.connections = connections
         self.store = store
         self.environments = environments
@@ -25,7 +29,7 @@ public struct CutoverConfig: Codable, Sendable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case connections, store, environments, tables, overrides
+        case connections, store, environments, tables, overrides, queries
         case defaultEnvironment = "default_environment"
     }
 
@@ -37,6 +41,7 @@ public struct CutoverConfig: Codable, Sendable {
         defaultEnvironment = try c.decodeIfPresent(String.self, forKey: .defaultEnvironment)
         tables = try c.decodeIfPresent(TableSelection.self, forKey: .tables) ?? .init()
         overrides = try c.decodeIfPresent(TypeOverrides.self, forKey: .overrides) ?? .init()
+        queries = try c.decodeIfPresent([String: LibraryQuery].self, forKey: .queries) ?? [:]
     }
 
     /// Reads and parses a config file. A missing file at the default path is an empty config; a
@@ -211,5 +216,15 @@ public enum Glob {
         }
         while pi < p.count, p[pi] == "*" { pi += 1 }
         return pi == p.count
+    }
+}
+
+/// One query of the library: `queries: { active_pipelines: { description: …, sql: SELECT … FROM {{schema}}.… } }`.
+public struct LibraryQuery: Codable, Sendable, Hashable {
+    public var description: String?
+    public var sql: String
+    public init(description: String? = nil, sql: String) {
+        self.description = description
+        self.sql = sql
     }
 }

@@ -224,13 +224,16 @@ const pages = {
   },
 
   async sql() {
-    const connections = await api("/connections");
+    const [connections, queries] = await Promise.all([api("/connections"), api("/queries")]);
     content.innerHTML = `<div class="card"><form id="run"><div class="inline form">
         <label>Connection <input name="connection" list="connections" required size="36" placeholder="a name from cutover.yml or a URL"></label>
         <datalist id="connections">${connections.map((c) => `<option value="${esc(c.name)}">${esc(c.url)}</option>`).join("")}</datalist>
-        <label>Environment <input name="environment" placeholder="DEV, TEST, UAT, PROD"></label></div>
+        <label>Environment <input name="environment" placeholder="DEV, TEST, UAT, PROD"></label>
+        <label>Query library <select id="library"><option value="">(write your own)</option>${queries.map((q) => `<option value="${esc(q.name)}" title="${esc(q.description)}">${esc(q.name)}</option>`).join("")}</select></label></div>
         <p><label>Query ({{database}} and {{schema}} come from the environment) <textarea name="sql" required>SELECT 1 AS answer</textarea></label></p>
         <button>Run</button> <span class="muted">Read-only (one SELECT or WITH) unless you are an admin; at most 1,000 rows are shown.</span></form></div><div id="answer"></div>`;
+    const library = document.getElementById("library");
+    library.onchange = () => { const q = queries.find((q) => q.name === library.value); if (q) content.querySelector("textarea").value = q.sql; };
     onSubmit("run", async (data) => {
       if (!data.environment) delete data.environment;
       const a = await post("/sql", data);
