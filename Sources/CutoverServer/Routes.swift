@@ -162,17 +162,22 @@ enum Routes {
             }
             return JSON.response(ValidationDetail(run: run, results: try await store.validationResults(runID: id)))
         }
-        routes.add(.get, "/api/v1/validations/:id/export", "Export a run's results: format=json|md|html|junit", role: .viewer) { request, context in
+        routes.add(.get, "/api/v1/validations/:id/export", "Export a run's results: format=json|md|html|junit|xlsx", role: .viewer) { request, context in
             let id = try context.require("id")
             _ = try await Self.run(id, store)
             let report = try await RunReport.build(runID: id, store: store)
             let format = request.query("format") ?? "json"
+            if format == "xlsx" {
+                return Response(status: .ok, headers: [.contentType: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                                                       .contentDisposition: "attachment; filename=\"report-\(id).xlsx\""],
+                                body: ResponseBody(byteBuffer: ByteBuffer(bytes: try report.redactedWorkbook.data())))
+            }
             let (type, body): (String, String) = switch format {
             case "md", "markdown": ("text/markdown; charset=utf-8", report.markdown)
             case "html": ("text/html; charset=utf-8", report.html)
             case "junit", "xml": ("application/xml", report.junit)
             case "json": ("application/json", String(decoding: try JSON.encoder.encode(report), as: UTF8.self))
-            default: throw APIError(.badRequest, "format \(format) is not one of json, md, html, junit", hint: "Excel export is not built yet")
+            default: throw APIError(.badRequest, "format \(format) is not one of json, md, html, junit, xlsx")
             }
             return Response(status: .ok, headers: [.contentType: type], body: ResponseBody(byteBuffer: ByteBuffer(bytes: Array(Redaction.redact(body).utf8))))
         }

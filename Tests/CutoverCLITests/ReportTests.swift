@@ -10,9 +10,12 @@ import Testing
             #expect(try await CLI.run(["demo"], in: dir).status == 0)
             let ok = try await CLI.run(["report", "--out", "rep"], in: dir)
             #expect(ok.status == 0, "\(ok.output)")
-            for file in ["report.json", "report.md", "report.junit.xml", "report.html"] {
+            for file in ["report.json", "report.md", "report.junit.xml", "report.html", "report.xlsx"] {
                 #expect(FileManager.default.fileExists(atPath: "\(dir)/rep/\(file)"))
             }
+            // The workbook opens as a zip with the results sheet, rows as numbers.
+            let sheet = try await CLI.shell("python3 -c \"import zipfile; print(zipfile.ZipFile('rep/report.xlsx').read('xl/worksheets/sheet1.xml').decode())\"", in: dir)
+            #expect(sheet.stdout.contains("sample_data") && sheet.stdout.contains("<v>500"), "\(sheet.output)")
             let markdown = try String(contentsOfFile: dir + "/rep/report.md", encoding: .utf8)
             #expect(markdown.contains("| ✓ | sample_data | passed | 500 | 500 | 500 rows identical | ✓ |"))
             let html = try String(contentsOfFile: dir + "/rep/report.html", encoding: .utf8)

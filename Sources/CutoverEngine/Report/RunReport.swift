@@ -147,18 +147,30 @@ public struct RunReport: Sendable, Codable {
         return Redaction.redact(page)
     }
 
-    /// Writes report.json, report.md, report.junit.xml and report.html; returns the paths.
+    /// Writes report.json, report.md, report.junit.xml, report.html and report.xlsx; returns the paths.
     public func write(to directory: String) throws -> [String] {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         let files = [("report.json", Redaction.redact(String(decoding: try encoder.encode(self), as: UTF8.self))),
                      ("report.md", markdown), ("report.junit.xml", junit), ("report.html", html)]
-        return try files.map { name, content in
+        let paths = try files.map { name, content in
             let path = (directory as NSString).appendingPathComponent(name)
             try content.write(toFile: path, atomically: true, encoding: .utf8)
             return path
         }
+        let workbook = (directory as NSString).appendingPathComponent("report.xlsx")
+        try redactedWorkbook.data().write(to: URL(fileURLWithPath: workbook))
+        return paths + [workbook]
+    }
+
+    /// The workbook with secrets masked in every cell.
+    public var redactedWorkbook: Spreadsheet {
+        var book = workbook
+        for s in book.sheets.indices {
+            book.sheets[s].rows = book.sheets[s].rows.map { $0.map { if case .text(let t) = $0 { return .text(Redaction.redact(t)) } else { return $0 } } }
+        }
+        return book
     }
 
     static func mark(_ status: String) -> String {
