@@ -141,14 +141,16 @@ final class RouteTable: @unchecked Sendable {
             guard let action else { return try await handler(request, context) }
             let resource = request.uri.path
             do {
-                let response = try await handler(request, context)
-                try? await state.store.audit(AuditRecord(username: context.user?.username, action: action, resource: resource,
+                var response = try await handler(request, context)
+                let subject = response.headers[.auditSubject]
+                response.headers[.auditSubject] = nil
+                try? await state.store.audit(AuditRecord(username: context.user?.username ?? subject, action: action, resource: resource,
                                                          outcome: String(response.status.code)))
                 return response
             } catch {
                 let status = (error as? APIError)?.status.code ?? ((error as? CutoverError) != nil ? 422 : 500)
-                try? await state.store.audit(AuditRecord(username: context.user?.username, action: action, resource: resource,
-                                                         outcome: String(status), details: Self.detailJSON(error)))
+                try? await state.store.audit(AuditRecord(username: context.user?.username ?? (error as? APIError)?.subject, action: action,
+                                                         resource: resource, outcome: String(status), details: Self.detailJSON(error)))
                 throw error
             }
         }

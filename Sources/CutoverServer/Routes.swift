@@ -45,7 +45,9 @@ enum Routes {
             guard Role(rawValue: body.role ?? role.rawValue) != nil else { throw APIError(.badRequest, "role must be admin, user or viewer") }
             let hash = try await Self.hash(body.password)
             try await store.saveUser(UserRecord(username: body.username, passwordHash: hash, role: role.rawValue))
-            return JSON.response(PublicUser(try await store.user(username: body.username)!), status: .created)
+            var response = JSON.response(PublicUser(try await store.user(username: body.username)!), status: .created)
+            response.headers[.auditSubject] = body.username
+            return response
         }
         routes.add(.post, "/api/v1/auth/login", "Sign in: a bearer token", role: nil, action: "user.login") { request, _ in
             let body = try await JSON.body(request, as: Login.self, expected: #"{"username": "ada", "password": "…"}"#)
@@ -356,6 +358,7 @@ enum Routes {
             let wait = Int(date.timeIntervalSince(now).rounded(.up))
             var response = JSONErrorMiddleware.response(.tooManyRequests, "too many failed sign-ins for \(body.username); try again in \(wait) s")
             response.headers[.retryAfter] = String(wait)
+            response.headers[.auditSubject] = body.username
             return response
         }
         // Without the user, verify against a fixed hash anyway so both answers take as long.
@@ -371,14 +374,16 @@ enum Routes {
                 try await store.saveUser(user)
                 try await Task.sleep(nanoseconds: UInt64(min(user.failedLogins, 5)) * 200_000_000)
             }
-            throw APIError(.unauthorized, "wrong user name or password")
+            throw APIError(.unauthorized, "wrong user name or password", subject: body.username)
         }
         user.failedLogins = 0
         user.lockedUntil = nil
         user.lastLoginAt = ISOTime.now()
         try await store.saveUser(user)
         let (token, expires) = try state.signer.token(username: user.username, role: user.role)
-        return JSON.response(LoginAnswer(token: token, expiresAt: ISOTime.string(expires), user: PublicUser(user)), redact: false)
+        var response = JSON.response(LoginAnswer(token: token, expiresAt: ISOTime.string(expires), user: PublicUser(user)), redact: false)
+        response.headers[.auditSubject] = user.username
+        return response
     }
 }
 

@@ -2,6 +2,7 @@ import CutoverCore
 import CutoverEngine
 import CutoverStore
 import Foundation
+import HTTPTypes
 import Hummingbird
 
 /// What every request handler shares: the store, the config, the token signer and the runs this
@@ -60,10 +61,18 @@ struct APIError: Error, Sendable {
     var status: HTTPResponse.Status
     var message: String
     var hint: String?
+    /// Who the audit log names when no one is signed in (a failed sign-in names the account tried).
+    var subject: String?
 
-    init(_ status: HTTPResponse.Status, _ message: String, hint: String? = nil) {
+    init(_ status: HTTPResponse.Status, _ message: String, hint: String? = nil, subject: String? = nil) {
         self.status = status
         self.message = message
         self.hint = hint
+        self.subject = subject
     }
+}
+
+extension HTTPField.Name {
+    /// Set by a handler to name the audit entry's user when no one is signed in; never sent.
+    static let auditSubject = HTTPField.Name("X-Cutover-Audit-Subject")!
 }

@@ -111,6 +111,10 @@ import Testing
             #expect(locked.headers[.retryAfter] != nil)
             let audit = try s.list(try await s.call(.get, "/api/v1/audit?action=user.login", token: s.admin))
             #expect(audit.contains { $0["outcome"] as? String == "401" } && audit.contains { $0["outcome"] as? String == "200" })
+            // A sign-in names the account tried, whether it worked or not.
+            #expect(audit.contains { $0["outcome"] as? String == "429" && $0["username"] as? String == "vic" })
+            #expect(audit.contains { $0["outcome"] as? String == "401" && $0["username"] as? String == "nobody" })
+            #expect(audit.allSatisfy { $0["username"] is String })
         }
     }
 

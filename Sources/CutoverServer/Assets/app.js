@@ -115,14 +115,26 @@ const pages = {
   },
 
   async migrations() {
-    const runs = await api("/migrations");
+    const [runs, batches] = await Promise.all([api("/migrations"), api("/batches")]);
     content.innerHTML = `<div class="card"><h2>Start a migration</h2><form id="start" class="inline">
         <label>Source <input name="source" placeholder="postgres://… or a connection name" required size="32"></label>
         <label>Target <input name="target" placeholder="snowflake://… or a name" required size="32"></label>
         <label>Mode <select name="mode"><option>copy</option><option>append</option><option>upsert</option><option>reject</option></select></label>
         <button>Start</button> <button type="button" class="secondary" id="demo">Run the demo</button></form></div>
       ${table(["run", "kind", "status", "started", "finished", "summary"], runs.map((r) => [
-        `<a href="/migrations/${esc(r.id)}">${esc(r.id)}</a>`, esc(r.kind), status(r.status), when(r.started_at), when(r.finished_at), esc(r.summary || r.error || "")]))}`;
+        `<a href="/migrations/${esc(r.id)}">${esc(r.id)}</a>`, esc(r.kind), status(r.status), when(r.started_at), when(r.finished_at), esc(r.summary || r.error || "")]))}
+      <h2>Batches</h2><p class="muted">Several migrations and validations run together: <code>POST /api/v1/batches</code>.</p>
+      ${table(["batch", "status", "at most in parallel", "by", "started", "items"], batches.map((b) => [esc(b.name), status(b.status), b.max_parallel,
+        esc(b.created_by || ""), when(b.created_at), `<a href="#" data-batch="${esc(b.id)}">show</a>`]))}<div id="batch"></div>`;
+    for (const link of content.querySelectorAll("[data-batch]")) {
+      link.onclick = async (event) => {
+        event.preventDefault();
+        const d = await api("/batches/" + link.dataset.batch);
+        document.getElementById("batch").innerHTML = `<h2>${esc(d.batch.name)}: ${d.done} of ${d.total} done</h2>` +
+          table(["#", "kind", "run", "status", "message"], d.items.map((i) => [i.number, esc(i.kind),
+            i.run_id ? `<a href="/${i.kind === "migration" ? "migrations" : "validations"}/${esc(i.run_id)}">${esc(i.run_id)}</a>` : "–", status(i.status), esc(i.message || "")]));
+      };
+    }
     onSubmit("start", async (data) => { const run = await post("/migrations", data); location.href = "/migrations/" + run.run_id; });
     document.getElementById("demo").onclick = async () => {
       try { const run = await post("/demo"); location.href = "/migrations/" + run.run_id; } catch (error) { say(error.message); }
