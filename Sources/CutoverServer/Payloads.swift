@@ -153,3 +153,13 @@ struct AuditCount: Encodable {
     var outcome: String
     var count: Int
 }
+
+struct EnvironmentList: Encodable {
+    struct Item: Encodable {
+        var name: String
+        var database: String?
+        var schema: String?
+    }
+    var `default`: String?
+    var environments: [Item]
+}

@@ -56,6 +56,13 @@ enum Routes {
         routes.add(.get, "/api/v1/auth/me", "The signed-in user", role: .viewer) { _, context in JSON.response(PublicUser(context.user!)) }
         routes.add(.get, "/api/v1/users", "Users", role: .admin) { _, _ in JSON.response(try await store.users().map(PublicUser.init)) }
 
+        routes.add(.get, "/api/v1/environments", "Environments from cutover.yml (for templated SQL)", role: .viewer) { _, _ in
+            JSON.response(EnvironmentList(default: state.config.defaultEnvironment,
+                                          environments: state.config.environments.sorted { $0.key < $1.key }.map {
+                                              EnvironmentList.Item(name: $0.key, database: $0.value.database, schema: $0.value.schema)
+                                          }))
+        }
+
         // MARK: Connections
         routes.add(.get, "/api/v1/connections", "Connections from cutover.yml (passwords masked)", role: .viewer) { _, _ in
             JSON.response(state.config.connections.sorted { $0.key < $1.key }.map { ["name": $0.key, "url": Redaction.redact($0.value)] })

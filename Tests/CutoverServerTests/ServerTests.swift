@@ -423,3 +423,33 @@ extension ServerTests {
         }
     }
 }
+
+extension ServerTests {
+    /// Every route the OpenAPI file lists: without a token 401, below its role 403, always JSON.
+    @Test func everyProtectedRouteRefusesAnonymousCallersAndLowerRoles() async throws {
+        try await withServer { s in
+            let openapi = try s.object(try await s.call(.get, "/api/v1/openapi.json"))
+            let paths = try #require(openapi["paths"] as? [String: [String: [String: Any]]])
+            var checked = 0
+            for (path, operations) in paths {
+                let uri = path.replacingOccurrences(of: #"\{\w+\}"#, with: "x", options: .regularExpression)
+                for (method, operation) in operations {
+                    guard let role = operation["x-role"] as? String else { continue }
+                    let httpMethod = HTTPRequest.Method(rawValue: method.uppercased())!
+                    let anonymous = try await s.call(httpMethod, uri, json: "{}")
+                    #expect(anonymous.status == .unauthorized, "\(method) \(path)")
+                    #expect(try s.errorMessage(anonymous).contains("sign in"), "\(method) \(path)")
+                    let lower = role == "admin" ? s.user : role == "user" ? s.viewer : nil
+                    if let lower {
+                        let refused = try await s.call(httpMethod, uri, token: lower, json: "{}")
+                        #expect(refused.status == .forbidden, "\(method) \(path) as a lower role than \(role)")
+                    }
+                    checked += 1
+                }
+            }
+            #expect(checked >= 40)
+            let envs = try s.object(try await s.call(.get, "/api/v1/environments", token: s.viewer))
+            #expect((envs["environments"] as? [[String: Any]])?.first?["schema"] as? String == "main")
+        }
+    }
+}

@@ -236,11 +236,12 @@ const pages = {
   },
 
   async sql() {
-    const [connections, queries] = await Promise.all([api("/connections"), api("/queries")]);
+    const [connections, queries, envs] = await Promise.all([api("/connections"), api("/queries"), api("/environments")]);
     content.innerHTML = `<div class="card"><form id="run"><div class="inline form">
         <label>Connection <input name="connection" list="connections" required size="36" placeholder="a name from cutover.yml or a URL"></label>
         <datalist id="connections">${connections.map((c) => `<option value="${esc(c.name)}">${esc(c.url)}</option>`).join("")}</datalist>
-        <label>Environment <input name="environment" placeholder="DEV, TEST, UAT, PROD"></label>
+        <label>Environment <select name="environment"><option value="">(none)</option>${envs.environments.map((e) =>
+          `<option ${e.name === envs.default ? "selected" : ""} value="${esc(e.name)}">${esc(e.name)} — ${esc([e.database, e.schema].filter(Boolean).join("."))}</option>`).join("")}</select></label>
         <label>Query library <select id="library"><option value="">(write your own)</option>${queries.map((q) => `<option value="${esc(q.name)}" title="${esc(q.description)}">${esc(q.name)}</option>`).join("")}</select></label></div>
         <p><label>Query ({{database}} and {{schema}} come from the environment) <textarea name="sql" required>SELECT 1 AS answer</textarea></label></p>
         <button>Run</button> <span class="muted">Read-only (one SELECT or WITH) unless you are an admin; at most 1,000 rows are shown.</span></form></div><div id="answer"></div>`;
