@@ -76,6 +76,9 @@ public struct StoreArchiver: Sendable {
             throw CutoverError(.io, "the archive \(path) does not read back as written (\(readBack.lines) of \(rows) lines); nothing was deleted from the store",
                                hint: "check the disk and run the archive again")
         }
+        // Deleted by each batch's key range and age. A row committed late into a range already read
+        // (PostgreSQL identities can commit out of order) with an old timestamp would go unarchived;
+        // rows are written with the current time, so only imports of old history could do that.
         var deleted = 0
         for range in ranges { deleted += try await store.deleteArchived(table, before: before, first: range.first, last: range.last) }
         return File(table: table.rawValue, path: path, rows: rows, sha256: written.sha256, deleted: deleted)
