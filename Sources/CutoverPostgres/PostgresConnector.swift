@@ -5,6 +5,8 @@ import CutoverCore
 public struct PostgresConnector: Connector {
     public let url: ConnectionURL
     public var dialect: any Dialect { PostgresDialect() }
+    /// Set on the connector ``snapshot()`` returns: every session it opens imports this snapshot.
+    var pinned: ExportedSnapshot?
 
     /// Connects once to check the URL, credentials and database, so errors surface before any work.
     public init(url: ConnectionURL) async throws {
@@ -14,8 +16,28 @@ public struct PostgresConnector: Connector {
     }
 
     func withSession<T: Sendable>(_ body: @escaping @Sendable (PostgresSession) throws -> T) async throws -> T {
+        let (url, pinned) = (url, pinned)
+        return try await BlockingIO.run { try body(try Self.session(url, pinned)) }
+    }
+
+    /// A new session, inside the pinned snapshot when there is one.
+    static func session(_ url: ConnectionURL, _ pinned: ExportedSnapshot?) throws -> PostgresSession {
+        let session = try PostgresSession(url: url)
+        if let pinned {
+            _ = try session.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            _ = try session.execute("SET TRANSACTION SNAPSHOT '\(pinned.id)'")
+        }
+        return session
+    }
+
+    /// A REPEATABLE READ snapshot exported by a session held open for as long as the returned
+    /// connector lives; its queries and reads (each in its own session) all see that moment.
+    public func snapshot() async throws -> (connector: any Connector, description: String)? {
         let url = url
-        return try await BlockingIO.run { try body(try PostgresSession(url: url)) }
+        let exported = try await BlockingIO.run { try ExportedSnapshot(url: url) }
+        var pinned = self
+        pinned.pinned = exported
+        return (pinned, "PostgreSQL REPEATABLE READ snapshot \(exported.id), shared by every query and read of this side")
     }
 
     public func catalog(_ scope: Scope) async throws -> Catalog {
@@ -32,8 +54,9 @@ public struct PostgresConnector: Connector {
         let copy = "COPY (\(request.selectSQL(PostgresDialect()))) TO STDOUT"
         let storage = request.columns.map(\.canonical.storage)
         let batchSize = request.batchSize
+        let pinned = pinned
         return RowStream {
-            let session = try PostgresSession(url: url)
+            let session = try Self.session(url, pinned)
             try session.beginCopyOut(copy)
             return CopyOutSource(session: session, storage: storage, batchSize: batchSize)
         }
@@ -143,5 +166,20 @@ final class CopyOutSource: BatchSource {
 
     func close() {
         // Dropping the session (PQfinish) cancels an unfinished COPY.
+    }
+}
+
+/// The session that exported a snapshot; the snapshot stays importable while it is open.
+final class ExportedSnapshot: @unchecked Sendable {
+    let id: String
+    private let holder: PostgresSession
+
+    init(url: ConnectionURL) throws {
+        holder = try PostgresSession(url: url)
+        _ = try holder.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        guard let id = try holder.execute("SELECT pg_export_snapshot()").firstValue else {
+            throw CutoverError(.query, "PostgreSQL did not export a snapshot", context: ["url": url.description])
+        }
+        self.id = id
     }
 }

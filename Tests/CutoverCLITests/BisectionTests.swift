@@ -54,6 +54,7 @@ import Testing
                     #expect(changedKeys.prefix(2) == ["id=10", "id=65432"], "\(changedKeys)")
                     #expect((bisect["method"] as? String)?.hasPrefix("checksum bisection by key (id)") == true)
                     #expect((merge["method"] as? String)?.hasPrefix("row hash merge") == true)
+                    #expect((bisect["consistency"] as? String)?.contains("REPEATABLE READ snapshot") == true, "\(bisect["consistency"] ?? "")")
 
                     // Identical tables: bisection reads no rows and says so.
                     let same = try await CLI.run(["diff", "--source", Self.url(a), "--target", Self.url(a), "--table", "public.facts", "--strategy", "bisect"], in: dir)

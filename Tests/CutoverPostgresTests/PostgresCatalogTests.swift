@@ -158,3 +158,29 @@ import Testing
         }
     }
 }
+
+/// A connector pinned to an exported snapshot sees one moment in every session it opens.
+@Suite(.enabled(if: TestEnvironment.hasPostgres)) struct PostgresSnapshotTests {
+    @Test func queriesAndReadsThroughASnapshotSeeOneMoment() async throws {
+        try await TestEnvironment.withPostgresDatabase { url in
+            try await TestEnvironment.psql(url, "CREATE TABLE t (id bigint PRIMARY KEY, v text); INSERT INTO t SELECT g, 'v' || g FROM generate_series(1, 100) g;")
+            let live = try await PostgresConnector(url: url)
+            let view = try #require(try await live.snapshot())
+            #expect(view.description.contains("REPEATABLE READ"))
+            try await TestEnvironment.psql(url, "INSERT INTO t VALUES (101, 'later'); DELETE FROM t WHERE id = 1; UPDATE t SET v = 'changed' WHERE id = 2;")
+            #expect(try await view.connector.rowCount(TableRef(schema: "public", name: "t")) == 100)
+            #expect(try await live.rowCount(TableRef(schema: "public", name: "t")) == 100)  // 101 - 1
+            let now = try await live.execute("SELECT v FROM t WHERE id = 2").rows.first?.first?.displayText
+            let then = try await view.connector.execute("SELECT v FROM t WHERE id = 2").rows.first?.first?.displayText
+            #expect(now == "changed" && then == "v2")
+            // A streamed read in its own session sees the same moment.
+            let catalog = try await live.catalog(Scope(schemas: ["public"]))
+            let table = try #require(catalog.table(TableRef(schema: "public", name: "t")))
+            var ids: [String] = []
+            for try await batch in view.connector.read(ReadRequest(table: table.ref, columns: table.columns, orderBy: [table.columns[0]])) {
+                for row in 0..<batch.rowCount { ids.append(batch[row, 0].displayText) }
+            }
+            #expect(ids.first == "1" && ids.last == "100" && ids.count == 100)
+        }
+    }
+}

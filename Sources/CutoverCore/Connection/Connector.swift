@@ -149,9 +149,15 @@ public protocol Connector: Sendable {
     /// Runs SQL (DDL or a query) and returns its rows, if any.
     @discardableResult
     func execute(_ sql: String) async throws -> ResultSet
+    /// This database frozen at one moment for every query and read made through the connector
+    /// returned, with a sentence saying how; nil where the engine cannot share a snapshot between
+    /// sessions. The snapshot lasts as long as the returned connector.
+    func snapshot() async throws -> (connector: any Connector, description: String)?
 }
 
 extension Connector {
+    public func snapshot() async throws -> (connector: any Connector, description: String)? { nil }
+
     public func write(_ rows: RowStream, to table: TableRef, columns: [Column]) async throws -> WriteStats {
         try await write(rows, to: table, columns: columns, options: WriteOptions())
     }

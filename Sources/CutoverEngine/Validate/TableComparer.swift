@@ -58,8 +58,8 @@ public struct TableComparer: Sendable {
     /// Each side is read by one statement (PostgreSQL `COPY (SELECT …)`, one SQLite `SELECT`), which
     /// sees one snapshot of that database; the two sides are not synchronised with each other.
     public static let consistency = "each side read by a single statement: a consistent snapshot per side, taken when its read started"
-    public let source: any Connector
-    public let target: any Connector
+    public var source: any Connector
+    public var target: any Connector
     public var batchSize = 10_000
     public var tolerances: Tolerances
     public var strategy: Strategy = .auto
@@ -88,7 +88,7 @@ public struct TableComparer: Sendable {
             if let why = bisectionRefusal(tablePlan, table) {
                 if strategy == .bisect { throw CutoverError(.usage, "cannot bisect \(tablePlan.source): \(why)", hint: "use --strategy merge (or auto)") }
             } else {
-                return try await bisect(tablePlan, table)
+                return try await bisectAtOneMoment(tablePlan, table)
             }
         }
         let started = Date()
@@ -197,6 +197,21 @@ public struct TableComparer: Sendable {
             return "\(source.url.engine.rawValue) has no in-database checksum here"
         }
         return nil
+    }
+
+    /// Bisection with each side pinned to one snapshot, where the engine can share one between the
+    /// sessions bisection opens; otherwise each range is read at its own moment (and the result says so).
+    func bisectAtOneMoment(_ tablePlan: TablePlan, _ table: Table) async throws -> TableComparison {
+        guard let sourceView = try await source.snapshot(), let targetView = try await target.snapshot() else {
+            return try await bisect(tablePlan, table)
+        }
+        var pinned = self
+        pinned.source = sourceView.connector
+        pinned.target = targetView.connector
+        var result = try await pinned.bisect(tablePlan, table)
+        result.consistency = "one snapshot per side for every range query and row read — source: \(sourceView.description); target: "
+            + "\(targetView.description); the two sides are not synchronised with each other"
+        return result
     }
 
     /// Checksums per key range on both sides, split again where they differ; differing ranges of
