@@ -552,7 +552,7 @@ struct RulesCommand: AsyncParsableCommand {
 struct ReportCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "report",
-        abstract: "Write a run's results as JSON, Markdown, JUnit XML and a self-contained HTML page.",
+        abstract: "Write a run's results as JSON, Markdown, JUnit XML, a self-contained HTML page and an Excel workbook.",
         discussion: """
             Works for any run in the metadata store (migrate, validate, diff, rules). Each table or rule shows its \
             status, row counts, message and its results in earlier runs. Exits 1 when the run has failures, so a CI \
