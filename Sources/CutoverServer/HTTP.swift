@@ -55,8 +55,12 @@ struct AuthMiddleware: RouterMiddleware {
     func handle(_ request: Request, context: ServerContext, next: (Request, ServerContext) async throws -> Response) async throws -> Response {
         var context = context
         let header = request.headers[.authorization].flatMap { $0.hasPrefix("Bearer ") ? String($0.dropFirst(7)) : nil }
-        if let token = header ?? request.uri.queryParameters.get("access_token"), let claims = state.signer.verify(token) {
-            context.user = try await state.store.user(username: claims.sub)
+        if let token = header ?? request.uri.queryParameters.get("access_token") {
+            if token.hasPrefix(APITokens.prefix) {
+                context.user = try await state.store.user(apiTokenHash: APITokens.hash(token))
+            } else if let claims = state.signer.verify(token) {
+                context.user = try await state.store.user(username: claims.sub)
+            }
         }
         return try await next(request, context)
     }

@@ -163,3 +163,32 @@ struct EnvironmentList: Encodable {
     var `default`: String?
     var environments: [Item]
 }
+
+struct NewToken: Decodable {
+    var name: String
+    var expiresInDays: Int?
+}
+
+struct CreatedToken: Encodable {
+    var id: String
+    var name: String
+    /// The secret, shown this once.
+    var token: String
+    var expiresAt: String?
+}
+
+struct PublicToken: Encodable {
+    var id: String
+    var name: String
+    var createdAt: String
+    var expiresAt: String?
+    var revokedAt: String?
+
+    init(_ token: APITokenRecord) {
+        id = token.id
+        name = token.name
+        createdAt = token.createdAt
+        expiresAt = token.expiresAt
+        revokedAt = token.revokedAt
+    }
+}

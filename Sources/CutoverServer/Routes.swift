@@ -54,6 +54,24 @@ enum Routes {
             return try await Self.login(body, state: state)
         }
         routes.add(.get, "/api/v1/auth/me", "The signed-in user", role: .viewer) { _, context in JSON.response(PublicUser(context.user!)) }
+        routes.add(.post, "/api/v1/auth/tokens", "Create a personal API token for scripts (shown once)", role: .viewer, action: "token.create") { request, context in
+            let body = try await JSON.body(request, as: NewToken.self, expected: #"{"name": "ci", "expires_in_days": 90}"#)
+            guard !body.name.trimmingCharacters(in: .whitespaces).isEmpty else { throw APIError(.badRequest, "a token needs a name") }
+            let secret = APITokens.newSecret()
+            let expires = body.expiresInDays.map { ISOTime.string(Date().addingTimeInterval(TimeInterval($0) * 86400)) }
+            let record = APITokenRecord(userID: context.user!.id, name: body.name, tokenHash: APITokens.hash(secret), expiresAt: expires)
+            try await store.saveAPIToken(record)
+            return JSON.response(CreatedToken(id: record.id, name: record.name, token: secret, expiresAt: expires), status: .created, redact: false)
+        }
+        routes.add(.get, "/api/v1/auth/tokens", "My API tokens (never their secrets)", role: .viewer) { _, context in
+            JSON.response(try await store.apiTokens(userID: context.user!.id).map(PublicToken.init))
+        }
+        routes.add(.delete, "/api/v1/auth/tokens/:id", "Revoke one of my API tokens", role: .viewer, action: "token.revoke") { _, context in
+            guard try await store.revokeAPIToken(id: try context.require("id"), userID: context.user!.id) else {
+                throw APIError(.notFound, "you have no live token with that id")
+            }
+            return Response(status: .noContent)
+        }
         routes.add(.get, "/api/v1/users", "Users", role: .admin) { _, _ in JSON.response(try await store.users().map(PublicUser.init)) }
 
         routes.add(.get, "/api/v1/environments", "Environments from cutover.yml (for templated SQL)", role: .viewer) { _, _ in

@@ -55,3 +55,14 @@ enum Role: String, Codable, Sendable, CaseIterable, Comparable {
 
     static func < (a: Role, b: Role) -> Bool { allCases.firstIndex(of: a)! < allCases.firstIndex(of: b)! }
 }
+
+/// Personal API tokens: `cut_` + 32 random bytes in hex; the store keeps only their SHA-256.
+enum APITokens {
+    static let prefix = "cut_"
+
+    static func newSecret() -> String { prefix + TokenSigner.newSecret() }
+
+    static func hash(_ token: String) -> String {
+        SHA256.hash(data: Data(token.utf8)).map { String(format: "%02x", $0) }.joined()
+    }
+}

@@ -250,6 +250,12 @@ public protocol MetadataStore: Sendable {
     func saveUser(_ user: UserRecord) async throws
     func user(username: String) async throws -> UserRecord?
     func users() async throws -> [UserRecord]
+    func saveAPIToken(_ token: APITokenRecord) async throws
+    func apiTokens(userID: String) async throws -> [APITokenRecord]
+    /// The user a live (not revoked, not expired) token with this hash belongs to.
+    func user(apiTokenHash: String) async throws -> UserRecord?
+    /// Revokes one of a user's tokens; false when the user has no such live token.
+    func revokeAPIToken(id: String, userID: String) async throws -> Bool
     func audit(_ entry: AuditRecord) async throws
     func auditEntries(since: String?, username: String?, action: String?, limit: Int) async throws -> [AuditRecord]
     func notify(_ notification: NotificationRecord) async throws

@@ -363,6 +363,45 @@ extension SQLMetadataStore {
         try await run { db in try db.execute("SELECT \(Self.userColumns) FROM users ORDER BY username", []).map(Self.userRecord) }
     }
 
+    static let tokenColumns = "id, user_id, name, token_hash, created_at, expires_at, revoked_at"
+
+    public func saveAPIToken(_ t: APITokenRecord) async throws {
+        try await run { db in
+            _ = try db.execute("INSERT INTO api_tokens (\(Self.tokenColumns)) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                               [t.id, t.userID, t.name, t.tokenHash, t.createdAt, t.expiresAt, t.revokedAt])
+        }
+    }
+
+    public func apiTokens(userID: String) async throws -> [APITokenRecord] {
+        try await run { db in
+            try db.execute("SELECT \(Self.tokenColumns) FROM api_tokens WHERE user_id = ? ORDER BY created_at", [userID]).map {
+                APITokenRecord(id: $0[0] ?? "", userID: $0[1] ?? "", name: $0[2] ?? "", tokenHash: $0[3] ?? "", createdAt: $0[4] ?? "",
+                               expiresAt: $0[5], revokedAt: $0[6])
+            }
+        }
+    }
+
+    public func user(apiTokenHash: String) async throws -> UserRecord? {
+        let now = ISOTime.now()
+        return try await run { db in
+            try db.execute("""
+                SELECT \(Self.userColumns.split(separator: ",").map { "u." + $0.trimmingCharacters(in: .whitespaces) }.joined(separator: ", "))
+                FROM api_tokens t JOIN users u ON u.id = t.user_id
+                WHERE t.token_hash = ? AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > ?)
+                """, [apiTokenHash, now]).first.map(Self.userRecord)
+        }
+    }
+
+    public func revokeAPIToken(id: String, userID: String) async throws -> Bool {
+        try await run { db in
+            try db.exclusively {
+                guard try !db.execute("SELECT 1 FROM api_tokens WHERE id = ? AND user_id = ? AND revoked_at IS NULL", [id, userID]).isEmpty else { return false }
+                _ = try db.execute("UPDATE api_tokens SET revoked_at = ? WHERE id = ?", [ISOTime.now(), id])
+                return true
+            }
+        }
+    }
+
     public func audit(_ e: AuditRecord) async throws {
         try await run { db in
             _ = try db.execute("INSERT INTO audit_log (at, username, action, resource, outcome, details) SELECT ?, ?, ?, ?, ?, \(db.json())",

@@ -299,3 +299,25 @@ public struct BatchItemRecord: Sendable, Codable, Hashable {
         self.message = message
     }
 }
+
+/// A personal API token (for scripts and CI): only its SHA-256 is stored; the secret is shown once.
+public struct APITokenRecord: Sendable, Codable, Hashable {
+    public var id: String
+    public var userID: String
+    public var name: String
+    public var tokenHash: String
+    public var createdAt: String
+    public var expiresAt: String?
+    public var revokedAt: String?
+
+    public init(id: String = UUID().uuidString.lowercased(), userID: String, name: String, tokenHash: String, createdAt: String = ISOTime.now(),
+                expiresAt: String? = nil, revokedAt: String? = nil) {
+        self.id = id
+        self.userID = userID
+        self.name = name
+        self.tokenHash = tokenHash
+        self.createdAt = createdAt
+        self.expiresAt = expiresAt
+        self.revokedAt = revokedAt
+    }
+}

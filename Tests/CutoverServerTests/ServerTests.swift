@@ -453,3 +453,32 @@ extension ServerTests {
         }
     }
 }
+
+extension ServerTests {
+    @Test func personalAPITokensWorkUntilRevokedOrExpiredAndAreShownOnce() async throws {
+        try await withServer { s in
+            let created = try await s.call(.post, "/api/v1/auth/tokens", token: s.user, json: #"{"name": "ci", "expires_in_days": 30}"#)
+            #expect(created.status == .created)
+            let secret = try #require(try s.object(created)["token"] as? String)
+            let id = try #require(try s.object(created)["id"] as? String)
+            #expect(secret.hasPrefix("cut_") && secret.count > 60)
+            let me = try s.object(try await s.call(.get, "/api/v1/auth/me", token: secret))
+            #expect(me["username"] as? String == "bob")
+            // A token acts with its owner's role.
+            #expect(try await s.call(.post, "/api/v1/projects", token: secret, json: #"{"name": "from ci"}"#).status == .created)
+            #expect(try await s.call(.get, "/api/v1/users", token: secret).status == .forbidden)
+            let listed = try await s.call(.get, "/api/v1/auth/tokens", token: s.user)
+            #expect(try s.list(listed).map { $0["name"] as? String } == ["ci"])
+            #expect(!String(buffer: listed.body).contains(secret) && !String(buffer: listed.body).contains("hash"))
+            // Someone else cannot revoke it; its owner can, and then it stops working.
+            #expect(try await s.call(.delete, "/api/v1/auth/tokens/\(id)", token: s.viewer).status == .notFound)
+            #expect(try await s.call(.delete, "/api/v1/auth/tokens/\(id)", token: s.user).status == .noContent)
+            #expect(try await s.call(.get, "/api/v1/auth/me", token: secret).status == .unauthorized)
+            // An expired token does not work; a made-up one neither.
+            let expired = try s.object(try await s.call(.post, "/api/v1/auth/tokens", token: s.user, json: #"{"name": "old", "expires_in_days": 0}"#))
+            #expect(try await s.call(.get, "/api/v1/auth/me", token: expired["token"] as? String).status == .unauthorized)
+            #expect(try await s.call(.get, "/api/v1/auth/me", token: "cut_" + String(repeating: "0", count: 64)).status == .unauthorized)
+            #expect(try await s.call(.post, "/api/v1/auth/tokens", token: s.user, json: #"{"name": " "}"#).status == .badRequest)
+        }
+    }
+}

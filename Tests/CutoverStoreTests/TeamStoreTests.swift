@@ -116,6 +116,15 @@ import Testing
             try await store.saveUser(ada)
             #expect(try await store.users().map(\.failedLogins) == [3])
 
+            try await store.saveAPIToken(APITokenRecord(userID: ada.id, name: "ci", tokenHash: "h-live"))
+            try await store.saveAPIToken(APITokenRecord(userID: ada.id, name: "old", tokenHash: "h-old", expiresAt: "2000-01-01T00:00:00.000Z"))
+            #expect(try await store.user(apiTokenHash: "h-live")?.username == "ada")
+            #expect(try await store.user(apiTokenHash: "h-old") == nil)
+            let live = try #require(try await store.apiTokens(userID: ada.id).first { $0.name == "ci" })
+            #expect(try await store.revokeAPIToken(id: live.id, userID: "someone-else") == false)
+            #expect(try await store.revokeAPIToken(id: live.id, userID: ada.id))
+            #expect(try await store.user(apiTokenHash: "h-live") == nil)
+
             try await store.audit(AuditRecord(username: "ada", action: "migration.start", resource: "run/1", outcome: "ok",
                                               details: #"{"url": "postgres://u:pw@h/db"}"#))
             try await store.audit(AuditRecord(username: "bob", action: "login", resource: nil, outcome: "denied"))
