@@ -131,25 +131,18 @@ enum Batches {
     /// One item: its run id as soon as the job has one, then the run's final status.
     static func runItem(_ item: BatchItemRecord, _ job: @escaping Job, state: ServerState) async {
         var item = item
-        let (ids, continuation) = AsyncStream.makeStream(of: String.self)
-        let jobs = Jobs(store: state.store, artifactsRoot: state.artifactsRoot, say: { _ in }, runStarted: { continuation.yield($0) })
-        let task = Task<Void, any Error> {
-            defer { continuation.finish() }
-            try await job(jobs)
-        }
-        for await id in ids {
+        let launched = await state.launch(job)
+        if let id = launched.runID {
             item.runID = id
             item.status = "running"
             try? await state.store.updateBatchItem(item)
-            break
         }
-        let result = await task.result
-        let runStatus = item.runID == nil ? nil : try? await state.store.run(id: item.runID!)?.status
-        switch (result, runStatus) {
-        case (_, .some(let status)) where status != "running":
-            let run = try? await state.store.run(id: item.runID!)
-            item.status = status
-            item.message = run?.summary ?? run?.error
+        let result = await launched.task.result
+        let run = item.runID == nil ? nil : try? await state.store.run(id: item.runID!)
+        switch (result, run) {
+        case (_, .some(let run)) where run.status != "running":
+            item.status = run.status
+            item.message = run.summary ?? run.error
         case (.failure(let error), _):
             item.status = "failed"
             item.message = (error as? CutoverError)?.message ?? "\(error)"

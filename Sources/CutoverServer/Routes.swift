@@ -228,22 +228,22 @@ enum Routes {
         }
         routes.add(.get, "/api/v1/projects/:id", "A project with its pipelines", role: .viewer) { _, context in
             let id = try context.require("id")
-            guard let project = try await store.projects().first(where: { $0.id == id }) else { throw APIError(.notFound, "no project \(id)") }
+            let project = try await Self.project(id, store)
             return JSON.response(ProjectDetail(project: project, pipelines: try await store.pipelines(projectID: id)))
         }
         routes.add(.post, "/api/v1/projects/:id/pipelines", "Add or replace a pipeline of a project", role: .user, action: "pipeline.save") { request, context in
             let id = try context.require("id")
-            guard try await store.projects().contains(where: { $0.id == id }) else { throw APIError(.notFound, "no project \(id)") }
+            _ = try await Self.project(id, store)
             let body = try await JSON.body(request, as: NewPipeline.self, expected: #"{"name": "nightly", "content": "steps: …"}"#)
             _ = try Pipeline.parse(body.content, name: body.name)
-            let record = PipelineRecord(projectID: id, name: body.name, content: body.content, contentHash: Self.sha256(body.content))
+            let record = PipelineRecord(projectID: id, name: body.name, content: body.content, contentHash: Hex.encode(SHA256.hash(data: Data(body.content.utf8))))
             try await store.savePipeline(record)
             return JSON.response(record, status: .created)
         }
         routes.add(.post, "/api/v1/projects/:id/auto-setup", "Read both sides and propose table and column mappings with confidences",
                    role: .user, action: "project.auto_setup") { _, context in
             let id = try context.require("id")
-            guard var project = try await store.projects().first(where: { $0.id == id }) else { throw APIError(.notFound, "no project \(id)") }
+            var project = try await Self.project(id, store)
             guard let source = project.source, let target = project.target else {
                 throw APIError(.badRequest, "project \(project.name) needs a source and a target first")
             }
@@ -326,6 +326,13 @@ enum Routes {
         return run
     }
 
+    static func project(_ id: String, _ store: any MetadataStore) async throws -> ProjectRecord {
+        guard let project = try await store.projects().first(where: { $0.id == id }) else {
+            throw APIError(.notFound, "no project \(id)", hint: "GET /api/v1/projects lists them")
+        }
+        return project
+    }
+
     static func runAsValidation(_ id: String, _ store: any MetadataStore) async throws -> ValidationRunRecord? {
         guard let run = try await store.run(id: id), ["validate", "pipeline", "rules"].contains(run.kind) else { return nil }
         return ValidationRunRecord(id: run.id, suite: run.kind, source: run.source, target: run.target, startedAt: run.startedAt, status: run.status)
@@ -367,10 +374,6 @@ enum Routes {
 
     static func hash(_ password: String) async throws -> String {
         try await BlockingIO.run { Bcrypt.hash(password, cost: 10) }
-    }
-
-    static func sha256(_ text: String) -> String {
-        SHA256.hash(data: Data(text.utf8)).map { String(format: "%02x", $0) }.joined()
     }
 
     /// Wrong names and passwords get the same answer; each failure slows the next attempt, and five

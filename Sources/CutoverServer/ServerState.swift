@@ -5,14 +5,13 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 
-/// What every request handler shares: the store, the config, the token signer and the runs this
-/// server started (so it can cancel them).
+/// What every request handler shares: the store, the config and the token signer; and how jobs
+/// are started in the background.
 final class ServerState: Sendable {
     let store: any MetadataStore
     let config: CutoverConfig
     let artifactsRoot: String
     let signer: TokenSigner
-    let tasks = RunningTasks()
 
     init(store: any MetadataStore, config: CutoverConfig, artifactsRoot: String, signer: TokenSigner) {
         self.store = store
@@ -21,39 +20,37 @@ final class ServerState: Sendable {
         self.signer = signer
     }
 
-    /// Starts a job in the background and returns the id of the run it records, as soon as it has
-    /// one. A job that fails before it has a run is reported as the request's error.
-    func start(_ job: @escaping @Sendable (Jobs) async throws -> Void) async throws -> String {
+    /// A job started in the background: the id of the first run it recorded (nil when it ended
+    /// before it had one) and the task it runs in.
+    struct Launched {
+        var runID: String?
+        var task: Task<Void, any Error>
+    }
+
+    /// Starts a job in the background and waits until it has a run id (or has ended without one).
+    func launch(_ job: @escaping @Sendable (Jobs) async throws -> Void) async -> Launched {
         let (ids, continuation) = AsyncStream.makeStream(of: String.self)
-        let failure = FirstFailure()
         let jobs = Jobs(store: store, artifactsRoot: artifactsRoot, say: { _ in }, runStarted: { continuation.yield($0) })
-        let task = Task {
-            do {
-                try await job(jobs)
-            } catch {
-                await failure.set(error)
-            }
-            continuation.finish()
+        let task = Task<Void, any Error> {
+            defer { continuation.finish() }
+            try await job(jobs)
         }
+        var first: String?
         for await id in ids {
-            await tasks.add(id, task)
-            return id
+            first = id
+            break
         }
-        if let error = await failure.error { throw error }
+        return Launched(runID: first, task: task)
+    }
+
+    /// Starts a job and returns the id of the run it records as soon as it has one. A job that
+    /// fails before it has a run is reported as the request's error.
+    func start(_ job: @escaping @Sendable (Jobs) async throws -> Void) async throws -> String {
+        let launched = await launch(job)
+        if let id = launched.runID { return id }
+        try await launched.task.value
         throw APIError(.internalServerError, "the job ended without starting a run")
     }
-}
-
-actor FirstFailure {
-    private(set) var error: (any Error)?
-    func set(_ error: any Error) { if self.error == nil { self.error = error } }
-}
-
-/// Background runs by id.
-actor RunningTasks {
-    private var tasks: [String: Task<Void, Never>] = [:]
-    func add(_ id: String, _ task: Task<Void, Never>) { tasks[id] = task }
-    func isRunning(_ id: String) -> Bool { tasks[id].map { !$0.isCancelled } ?? false }
 }
 
 /// A request error with the status to answer and a message (and hint) for the JSON body.

@@ -137,7 +137,7 @@ struct GzipLineWriter {
         try compressor.finishStream()
         try handle.synchronize()
         try handle.close()
-        return (hash.finalize().map { String(format: "%02x", $0) }.joined(), path)
+        return (Hex.encode(hash.finalize()), path)
     }
 
     /// Reads a gzip NDJSON file back: its line count and the SHA-256 of its uncompressed bytes.
@@ -159,6 +159,6 @@ struct GzipLineWriter {
             }
         }
         try decompressor.finishStream()
-        return (lines, hash.finalize().map { String(format: "%02x", $0) }.joined())
+        return (lines, Hex.encode(hash.finalize()))
     }
 }

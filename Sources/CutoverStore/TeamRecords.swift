@@ -37,6 +37,17 @@ public struct ValidationRunRecord: Sendable, Codable, Hashable {
     }
 }
 
+extension ValidationRunRecord {
+    /// A finished run counted from its results: failed when any check failed.
+    public init(id: String, suite: String, source: String? = nil, target: String? = nil, startedAt: String, finishedAt: String,
+                summarizing results: [ValidationResultRecord], origin: String = "cutover") {
+        let count = { (status: String) in results.filter { $0.status == status }.count }
+        self.init(id: id, suite: suite, source: source, target: target, startedAt: startedAt, finishedAt: finishedAt,
+                  status: count("failed") > 0 ? "failed" : "passed", passed: count("passed"), failed: count("failed"), warned: count("warning"),
+                  origin: origin)
+    }
+}
+
 /// One check's outcome within a validation run; `details` is the check's own JSON.
 public struct ValidationResultRecord: Sendable, Codable, Hashable {
     public var validationRunID: String

@@ -21,6 +21,6 @@ enum MoverPlanHash {
                 [table.source.description, table.target.description] + table.columns.map { "\($0.column)→\($0.targetColumn):\($0.targetType)" }
             })
         let data = (try? JSONEncoder.sorted.encode(identity)) ?? Data()
-        return SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
+        return Hex.encode(SHA256.hash(data: data))
     }
 }

@@ -47,7 +47,7 @@ public struct Rule: Codable, Sendable, Hashable {
     /// Identity of the rule's content: the same rule loaded twice is stored once.
     public var contentHash: String {
         let data = (try? JSONEncoder.sorted.encode(self)) ?? Data()
-        return SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
+        return Hex.encode(SHA256.hash(data: data))
     }
 
     public var stored: StoredRule {

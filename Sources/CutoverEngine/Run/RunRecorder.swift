@@ -6,6 +6,8 @@ import Foundation
 /// to the store's log and to `run_log.ndjson`. Optionally echoes progress to the terminal.
 public actor RunRecorder {
     public nonisolated let runID: String
+    /// analyze, plan, migrate, validate, …: names the run in notifications.
+    public nonisolated let kind: String
     public nonisolated let artifactsDirectory: String
     public nonisolated let store: any MetadataStore
     private let logFile: FileHandle?
@@ -15,6 +17,7 @@ public actor RunRecorder {
     public init(store: any MetadataStore, kind: String, source: ConnectionURL?, target: ConnectionURL?, artifactsRoot: String,
                 runID: String = RunRecord.newID(), planHash: String? = nil, echo: (@Sendable (String) -> Void)? = nil) async throws {
         self.runID = runID
+        self.kind = kind
         self.store = store
         self.echo = echo
         let directory = (artifactsRoot as NSString).appendingPathComponent(runID)
@@ -33,6 +36,7 @@ public actor RunRecorder {
     /// Continues a run after a crash or a stop: same id, same artifacts directory, log appended.
     public init(store: any MetadataStore, resuming run: RunRecord, echo: (@Sendable (String) -> Void)? = nil) async throws {
         self.runID = run.id
+        self.kind = run.kind
         self.store = store
         self.echo = echo
         let directory = run.artifactsDir ?? ".cutover/runs/\(run.id)"
@@ -54,6 +58,7 @@ public actor RunRecorder {
     /// A worker's view of a run another process coordinates: events go to the store only.
     public init(store: any MetadataStore, joining run: RunRecord, echo: (@Sendable (String) -> Void)? = nil) async throws {
         self.runID = run.id
+        self.kind = run.kind
         self.store = store
         self.echo = echo
         self.artifactsDirectory = run.artifactsDir ?? ""
@@ -81,18 +86,15 @@ public actor RunRecorder {
         await event(status == "failed" ? "run.failed" : "run.completed", level: status == "failed" ? "error" : "info",
                     "run \(runID) \(status)", fields: ["status": status])
         try await store.finishRun(id: runID, status: status, summary: summary, error: error)
-        let kind = try? await store.run(id: runID)?.kind
-        try? await store.notify(NotificationRecord(kind: status == "failed" ? "run.failed" : "run.completed", title: "\(kind ?? "run") \(runID) \(status)",
+        try? await store.notify(NotificationRecord(kind: status == "failed" ? "run.failed" : "run.completed", title: "\(kind) \(runID) \(status)",
                                                    message: error ?? summary, runID: runID))
         try? logFile?.close()
     }
 
     /// Stores this run's checks as a validation run (`suite` names what ran them) with its results.
     public func recordValidation(suite: String, source: String?, target: String?, started: String, _ results: [ValidationResultRecord]) async throws {
-        let count = { (status: String) in results.filter { $0.status == status }.count }
         try await store.recordValidationRun(ValidationRunRecord(id: runID, suite: suite, source: source, target: target, startedAt: started,
-                                                                finishedAt: ISOTime.now(), status: count("failed") > 0 ? "failed" : "passed",
-                                                                passed: count("passed"), failed: count("failed"), warned: count("warning")))
+                                                                finishedAt: ISOTime.now(), summarizing: results))
         try await store.addValidationResults(results)
     }
 

@@ -88,7 +88,7 @@ public struct StoreImporter: Sendable {
         defer { try? handle.close() }
         var hash = SHA256()
         while let data = try handle.read(upToCount: 1 << 20), !data.isEmpty { hash.update(data: data) }
-        return hash.finalize().map { String(format: "%02x", $0) }.joined()
+        return Hex.encode(hash.finalize())
     }
 
     /// Parses the file (and with `write`, stores it); returns how many items it holds.
@@ -252,10 +252,7 @@ public struct StoreImporter: Sendable {
     }
 
     private func storeRun(_ id: String, suite: String, at: String, origin: String, _ results: [ValidationResultRecord]) async throws {
-        let count = { (status: String) in results.filter { $0.status == status }.count }
-        try await store.recordValidationRun(ValidationRunRecord(id: id, suite: suite, startedAt: at, finishedAt: at,
-                                                                status: count("failed") > 0 ? "failed" : "passed", passed: count("passed"),
-                                                                failed: count("failed"), warned: count("warning"), origin: origin))
+        try await store.recordValidationRun(ValidationRunRecord(id: id, suite: suite, startedAt: at, finishedAt: at, summarizing: results, origin: origin))
         try await store.addValidationResults(results)
     }
 

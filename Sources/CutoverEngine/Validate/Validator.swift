@@ -29,6 +29,7 @@ public struct Validator: Sendable {
 
     public func run(plan: MigrationPlan, catalog: Catalog, recorder: RunRecorder) async -> ValidationReport {
         var comparisons: [TableComparison] = []
+        var results: [ValidationResultRecord] = []
         let started = ISOTime.now()
         for tablePlan in plan.tables {
             guard let table = catalog.table(tablePlan.source) else { continue }
@@ -50,13 +51,14 @@ public struct Validator: Sendable {
             await recorder.event(comparison.passed ? "step.completed" : "step.failed", table: name, level: comparison.passed ? "info" : "error",
                                  "\(name): \(comparison.passed ? "passed" : "FAILED") — \(comparison.message)",
                                  fields: ["source_rows": String(comparison.sourceRows), "target_rows": String(comparison.targetRows)])
-            let details = (try? JSONEncoder.sorted.encode(comparison)).map { String(decoding: $0, as: UTF8.self) }
+            let result = comparison.resultRecord(runID: recorder.runID)
+            results.append(result)
             try? await recorder.recordTable(RunTableRecord(runID: recorder.runID, table: name, status: comparison.status,
                                                            sourceRows: comparison.sourceRows, targetRows: comparison.targetRows,
-                                                           message: comparison.message, details: details))
+                                                           message: comparison.message, details: result.details))
         }
         try? await recorder.recordValidation(suite: "row compare", source: source.url.description, target: target.url.description, started: started,
-                                             comparisons.map { $0.resultRecord(runID: recorder.runID) })
+                                             results)
         return ValidationReport(runID: recorder.runID, source: source.url.description, target: target.url.description,
                                 generatedAt: ISOTime.now(), passed: comparisons.filter(\.passed).count,
                                 failed: comparisons.filter { !$0.passed }.count, tables: comparisons)
