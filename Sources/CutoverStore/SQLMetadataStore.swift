@@ -53,14 +53,20 @@ public final class SQLMetadataStore: MetadataStore, @unchecked Sendable {
                 INSERT INTO runs (id, kind, status, source, target, started_at, artifacts_dir, plan_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                 """, [run.id, run.kind, run.status, run.source.map(Redaction.redact), run.target.map(Redaction.redact), run.startedAt, run.artifactsDir,
                       run.planHash])
+            try Self.invalidateOverview(db, months: [String(run.startedAt.prefix(7))])
         }
+        memory.invalidate(prefix: "overview")
     }
 
+    /// The run's status, failure and rows moved count in its month's overview: that month is dropped.
     public func finishRun(id: String, status: String, summary: String?, error: String?) async throws {
         try await run { db in
             _ = try db.execute("UPDATE runs SET status = ?, finished_at = ?, summary = ?, error = ? WHERE id = ?",
                                [status, ISOTime.now(), summary.map(Redaction.redact), error.map(Redaction.redact), id])
+            let month = try db.execute("SELECT started_at FROM runs WHERE id = ?", [id]).first?.first.flatMap { $0 }.map { String($0.prefix(7)) }
+            try Self.invalidateOverview(db, months: Set([month ?? String(ISOTime.now().prefix(7))]))
         }
+        memory.invalidate(prefix: "overview")
     }
 
     public func recordTable(_ r: RunTableRecord) async throws {
