@@ -32,12 +32,12 @@ public struct PostgresConnector: Connector {
 
     /// A REPEATABLE READ snapshot exported by a session held open for as long as the returned
     /// connector lives; its queries and reads (each in its own session) all see that moment.
-    public func snapshot() async throws -> (connector: any Connector, description: String)? {
+    public func snapshot(of tables: [TableRef]) async throws -> Snapshot? {
         let url = url
         let exported = try await BlockingIO.run { try ExportedSnapshot(url: url) }
         var pinned = self
         pinned.pinned = exported
-        return (pinned, "PostgreSQL REPEATABLE READ snapshot \(exported.id), shared by every query and read of this side")
+        return Snapshot(connector: pinned, description: "PostgreSQL REPEATABLE READ snapshot \(exported.id), shared by every query and read of this side")
     }
 
     public func catalog(_ scope: Scope) async throws -> Catalog {

@@ -81,6 +81,27 @@ public struct PostgresDialect: Dialect {
         let row = "ROW(" + columns.map { quote($0) }.joined(separator: ", ") + ")::text"
         let k = quote(key)
         return "SELECT (\(k) - \(range.lowerBound)) / \(width) AS bucket, count(*), sum(hashtextextended(\(row), 0))::text "
-            + "FROM \(qualified(table)) WHERE \(k) >= \(range.lowerBound) AND \(k) < \(range.upperBound) GROUP BY 1"
+            + "FROM \(readSource(table)) WHERE \(k) >= \(range.lowerBound) AND \(k) < \(range.upperBound) GROUP BY 1"
+    }
+
+    /// Needs PostgreSQL 13+ (`trim_scale`); `extract(epoch …)` is exact numeric from 14 on.
+    public func portableChecksumSQL(_ table: TableRef, columns: [(name: String, form: ChecksumForm)], key: String, range: Range<Int64>, width: Int64) -> String? {
+        portableChecksumQuery(
+            table, columns: columns, key: key, range: range, width: width,
+            text: { column, form in
+                switch form {
+                case .number(let scale): return "trim_scale(\(column)::numeric * 1\(String(repeating: "0", count: scale)))::text"
+                case .boolean: return "CASE WHEN \(column) THEN '1' WHEN NOT \(column) THEN '0' END"
+                case .text(let trimmed, let lowercased):
+                    let text = trimmed ? "rtrim(\(column)::text, ' ')" : "\(column)::text"
+                    return lowercased ? "lower(\(text))" : text
+                case .binary: return "encode(\(column), 'hex')"
+                case .date: return "(\(column) - DATE '1970-01-01')::text"
+                case .time, .timestamp: return "(extract(epoch FROM \(column)) * 1000000)::bigint::text"
+                }
+            },
+            hash: { "('x' || left(\($0), \(PortableChecksum.hexDigits)))::bit(\(PortableChecksum.hexDigits * 4))::bigint" },
+            bucket: { "(\($0)) / \(width)" },
+            sum: { "sum(\($0))::text" })
     }
 }

@@ -9,6 +9,11 @@ public struct SQLiteDialect: Dialect {
     public var supportsAlterAddForeignKey: Bool { false }
     public var defaultSchema: String? { nil }
 
+    /// Through Cutover's own aggregate, registered on every connection Cutover opens.
+    public func portableChecksumSQL(_ table: TableRef, columns: [(name: String, form: ChecksumForm)], key: String, range: Range<Int64>, width: Int64) -> String? {
+        SQLiteChecksum.sql(self, table, columns: columns, key: key, range: range, width: width)
+    }
+
     public func typeChoice(for type: CanonicalType) -> TypeChoice {
         switch type {
         case .boolean: return TypeChoice("BOOLEAN", "stored as 0/1 (NUMERIC affinity)")

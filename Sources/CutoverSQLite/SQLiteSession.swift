@@ -32,6 +32,7 @@ public final class SQLiteSession {
         handle = db
         sqlite3_busy_timeout(db, 30_000)
         _ = cutover_sqlite_strict_identifiers(db)
+        SQLiteChecksum.register(db)
         // A file that is not a database only fails on first read: find out now.
         do {
             try execute("SELECT count(*) FROM sqlite_master")
@@ -145,19 +146,6 @@ public final class SQLiteStatement {
 
     /// The column's value in SQLite's own storage class.
     public func value(at column: Int) -> Value {
-        let c = Int32(column)
-        switch sqlite3_column_type(statement, c) {
-        case SQLITE_NULL: return .null
-        case SQLITE_INTEGER: return .int(sqlite3_column_int64(statement, c))
-        case SQLITE_FLOAT: return .double(sqlite3_column_double(statement, c))
-        case SQLITE_BLOB:
-            let count = Int(sqlite3_column_bytes(statement, c))
-            guard count > 0, let pointer = sqlite3_column_blob(statement, c) else { return .bytes([]) }
-            return .bytes(Array(UnsafeRawBufferPointer(start: pointer, count: count)))
-        default:
-            let count = Int(sqlite3_column_bytes(statement, c))
-            guard let pointer = sqlite3_column_text(statement, c) else { return .text("") }
-            return .text(String(decoding: UnsafeBufferPointer(start: pointer, count: count), as: UTF8.self))
-        }
+        SQLiteTypes.value(sqlite3_column_value(statement, Int32(column)))
     }
 }

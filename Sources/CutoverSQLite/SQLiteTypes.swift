@@ -1,3 +1,4 @@
+import CSQLite3
 import Foundation
 import CutoverCore
 
@@ -44,6 +45,26 @@ public enum SQLiteTypes {
     }
 
     /// Turns a value in SQLite's storage class into the ``Value`` case `type` travels in.
+    /// A value (a result column, a function argument) in SQLite's own storage class.
+    static func value(_ value: OpaquePointer?) -> Value {
+        switch sqlite3_value_type(value) {
+        case SQLITE_NULL: return .null
+        case SQLITE_INTEGER: return .int(sqlite3_value_int64(value))
+        case SQLITE_FLOAT: return .double(sqlite3_value_double(value))
+        case SQLITE_BLOB:
+            // Pointer first, then its length (the order SQLite documents as safe).
+            let pointer = sqlite3_value_blob(value)
+            let count = Int(sqlite3_value_bytes(value))
+            guard count > 0, let pointer else { return .bytes([]) }
+            return .bytes(Array(UnsafeRawBufferPointer(start: pointer, count: count)))
+        default:
+            let pointer = sqlite3_value_text(value)
+            let count = Int(sqlite3_value_bytes(value))
+            guard let pointer else { return .text("") }
+            return .text(String(decoding: UnsafeBufferPointer(start: pointer, count: count), as: UTF8.self))
+        }
+    }
+
     public static func normalize(_ value: Value, to type: CanonicalType) -> Value {
         switch (value, type.storage) {
         case (.null, _): return .null
@@ -74,8 +95,7 @@ public enum SQLiteTypes {
         let micros = Int(((seconds - Double(whole)) * 1_000_000).rounded())
         let days = Int((Double(whole) / 86_400).rounded(.down))
         let secondsOfDay = whole - days * 86_400
-        let (y, m, d) = Timestamp.civilFromDays(days)
-        let text = String(format: "%04d-%02d-%02d %02d:%02d:%02d.%06d", y, m, d, secondsOfDay / 3600, secondsOfDay / 60 % 60, secondsOfDay % 60, micros)
+        let text = Timestamp.format(days: days, secondsOfDay: secondsOfDay, micros: micros)
         return tz ? text + "+00" : text
     }
 }

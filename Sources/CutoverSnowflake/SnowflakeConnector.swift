@@ -9,7 +9,9 @@ import Foundation
 public struct SnowflakeConnector: Connector {
     public let url: ConnectionURL
     let settings: SnowflakeSettings
-    public var dialect: any Dialect { SnowflakeDialect() }
+    /// Set on a snapshot's connector: every read sees the tables as they were at this instant.
+    var asOf: String?
+    public var dialect: any Dialect { SnowflakeDialect(asOf: asOf) }
 
     /// Logs in once to check the URL and credentials, so errors surface before any work.
     public init(url: ConnectionURL) async throws {
@@ -50,10 +52,29 @@ public struct SnowflakeConnector: Connector {
 
     public func read(_ request: ReadRequest) -> RowStream {
         let settings = settings
-        let sql = request.selectSQL(SnowflakeDialect())
+        let sql = request.selectSQL(dialect)
         let types = request.columns.map(\.canonical)
         let batchSize = request.batchSize
         return RowStream { SnowflakeReadSource(settings: settings, sql: sql, types: types, batchSize: batchSize) }
+    }
+
+    /// Time Travel: the current instant, read back with `AT(TIMESTAMP => …)`. Each table is tried
+    /// first, because Time Travel can be off (a retention of 0 days, an emulator); then the
+    /// snapshot says why each range is read at its own moment instead.
+    public func snapshot(of tables: [TableRef]) async throws -> Snapshot? {
+        let now = try await execute("SELECT TO_VARCHAR(CURRENT_TIMESTAMP(), 'YYYY-MM-DD HH24:MI:SS.FF9 TZH:TZM') AS NOW").rows.first?.first?.displayText
+        guard let now else { return nil }
+        var pinned = self
+        pinned.asOf = now
+        for table in tables {
+            do {
+                try await pinned.execute("SELECT 1 FROM \(pinned.dialect.readSource(table)) LIMIT 1")
+            } catch {
+                return Snapshot(connector: nil, description: "Snowflake Time Travel is not available for \(table) (\(error.redactedDescription)): "
+                                + "each range is read by its own statement at its own moment")
+            }
+        }
+        return Snapshot(connector: pinned, description: "Snowflake Time Travel AT(TIMESTAMP => '\(now)'), shared by every query and read of this side")
     }
 
     public func write(_ rows: RowStream, to table: TableRef, columns: [Column], options: WriteOptions) async throws -> WriteStats {

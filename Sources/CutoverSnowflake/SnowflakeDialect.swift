@@ -3,7 +3,11 @@ import CutoverCore
 /// Snowflake's types and SQL, used to plan Snowflake targets. (The REST client that runs this SQL
 /// against an account comes with the Snowflake connector.)
 public struct SnowflakeDialect: Dialect {
-    public init() {}
+    /// When set, reads see every table as it was at this instant (a TIMESTAMP_TZ literal's text),
+    /// through Time Travel.
+    public var asOf: String?
+
+    public init(asOf: String? = nil) { self.asOf = asOf }
     public var engine: ConnectionURL.Engine { .snowflake }
     public var supportsIndexes: Bool { false }
     public var defaultSchema: String? { "PUBLIC" }
@@ -14,6 +18,41 @@ public struct SnowflakeDialect: Dialect {
         let plain = sourceName.unicodeScalars.allSatisfy { ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "_" }
         let startsWell = sourceName.first.map { $0.isLetter || $0 == "_" } ?? false
         return plain && startsWell ? sourceName.uppercased() : sourceName
+    }
+
+    public func readSource(_ table: TableRef) -> String {
+        guard let asOf else { return qualified(table) }
+        return qualified(table) + " AT(TIMESTAMP => \(literal(asOf))::TIMESTAMP_TZ)"
+    }
+
+    /// Hex digits become an integer by position in `0123456789abcdef` rather than through
+    /// `TO_NUMBER(…, 'XXX')` or `MD5_NUMBER_LOWER64`, so the same SQL also runs on the emulator.
+    public func portableChecksumSQL(_ table: TableRef, columns: [(name: String, form: ChecksumForm)], key: String, range: Range<Int64>, width: Int64) -> String? {
+        portableChecksumQuery(
+            table, columns: columns, key: key, range: range, width: width,
+            text: { column, form in
+                switch form {
+                case .number(let scale):
+                    return "TO_VARCHAR(CAST(\(column) * 1\(String(repeating: "0", count: scale)) AS NUMBER(38, 0)))"
+                case .boolean: return "CASE WHEN \(column) THEN '1' WHEN NOT \(column) THEN '0' END"
+                case .text(let trimmed, let lowercased):
+                    let text = trimmed ? "RTRIM(TO_VARCHAR(\(column)), ' ')" : "TO_VARCHAR(\(column))"
+                    return lowercased ? "LOWER(\(text))" : text
+                case .binary: return "LOWER(HEX_ENCODE(\(column)))"
+                case .date: return "TO_VARCHAR(DATEDIFF(day, '1970-01-01'::DATE, \(column)))"
+                case .time: return "TO_VARCHAR(DATEDIFF(microsecond, '00:00:00'::TIME, \(column)))"
+                case .timestamp: return "TO_VARCHAR(DATE_PART(EPOCH_MICROSECOND, \(column)))"
+                }
+            },
+            hash: { hex in
+                let digits = PortableChecksum.hexDigits
+                return "(" + (1...digits).map { i in
+                    "(POSITION(SUBSTR(\(hex), \(i), 1), '0123456789abcdef') - 1) * \(UInt64(1) << (4 * UInt64(digits - i)))"
+                }.joined(separator: " + ") + ")"
+            },
+            bucket: { "CAST((\($0) - MOD(\($0), \(width))) / \(width) AS INTEGER)" },
+            // The cast keeps the emulator's SUM exact (it sums other numbers as floats).
+            sum: { "TO_VARCHAR(SUM(CAST(\($0) AS NUMBER(38, 0))))" })
     }
 
     public func typeChoice(for type: CanonicalType) -> TypeChoice {

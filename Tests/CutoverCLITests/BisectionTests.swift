@@ -60,7 +60,7 @@ import Testing
                     let same = try await CLI.run(["diff", "--source", Self.url(a), "--target", Self.url(a), "--table", "public.facts", "--strategy", "bisect"], in: dir)
                     #expect(same.status == 0 && same.stdout.contains("120,000 rows identical") && same.stdout.contains("0 range(s) merged"), "\(same.output)")
 
-                    // Across engines there is no shared in-database checksum: bisect is refused, auto merges.
+                    // A timestamp without a zone against one with: no common checksum form, bisect is refused.
                     try CLI.sqliteFile(dir + "/f.db", "CREATE TABLE facts (id INTEGER PRIMARY KEY, v TEXT, n NUMERIC(12,2), at TIMESTAMP);")
                     let refused = try await CLI.run(["diff", "--source", "sqlite:f.db", "--target", Self.url(a), "--table", "facts=public.facts", "--strategy", "bisect"], in: dir)
                     #expect(refused.status == 2 && refused.stderr.contains("cannot bisect"), "\(refused.output)")

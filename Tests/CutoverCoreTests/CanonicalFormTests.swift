@@ -1,5 +1,6 @@
-import CutoverCore
 import Testing
+
+@testable import CutoverCore
 
 @Suite struct CanonicalFormTests {
     @Test(arguments: [
@@ -8,6 +9,29 @@ import Testing
     ])
     func decimalsCompareByValueNotSpelling(raw: String, canonical: String) {
         #expect(CanonicalForm.normalizeDecimal(raw) == canonical)
+    }
+
+    /// The byte-level fast path agrees with the general one on every spelling it accepts.
+    @Test func theFastDecimalPathAgreesWithTheGeneralOne() {
+        var generator = SystemRandomNumberGenerator()
+        let alphabet = Array("0000123456789.-")
+        var accepted = 0
+        for _ in 0..<20_000 {
+            let raw = String((0..<Int.random(in: 1...8, using: &generator)).map { _ in alphabet.randomElement(using: &generator)! })
+            guard let fast = CanonicalForm.normalizePlainDecimal(raw) else { continue }
+            accepted += 1
+            #expect(fast == CanonicalForm.normalizeAnyDecimal(raw), "\(raw)")
+        }
+        #expect(accepted > 1_000)
+        for raw in ["-0.00", ".5", "-.5", "5.", "000", "007.50", "-12"] {
+            #expect(CanonicalForm.normalizePlainDecimal(raw) == CanonicalForm.normalizeAnyDecimal(raw), "\(raw)")
+        }
+    }
+
+    @Test func timestampsAreWrittenDigitByDigit() {
+        #expect(Timestamp.format(days: -1, secondsOfDay: 86_399, micros: 500_001) == "1969-12-31 23:59:59.500001")
+        #expect(Timestamp.format(days: 0, secondsOfDay: 0, micros: 0) == "1970-01-01 00:00:00.000000")
+        #expect(Timestamp.normalizeTime("7:05") == "07:05:00.000000")
     }
 
     @Test func nullIsNotTheEmptyString() {

@@ -165,7 +165,8 @@ import Testing
         try await TestEnvironment.withPostgresDatabase { url in
             try await TestEnvironment.psql(url, "CREATE TABLE t (id bigint PRIMARY KEY, v text); INSERT INTO t SELECT g, 'v' || g FROM generate_series(1, 100) g;")
             let live = try await PostgresConnector(url: url)
-            let view = try #require(try await live.snapshot())
+            let snapshot = try #require(try await live.snapshot(of: []))
+            let view = (connector: try #require(snapshot.connector), description: snapshot.description)
             #expect(view.description.contains("REPEATABLE READ"))
             try await TestEnvironment.psql(url, "INSERT INTO t VALUES (101, 'later'); DELETE FROM t WHERE id = 1; UPDATE t SET v = 'changed' WHERE id = 2;")
             #expect(try await view.connector.rowCount(TableRef(schema: "public", name: "t")) == 100)

@@ -41,6 +41,17 @@ import Testing
         #expect(SnowflakeCells.value("", column("text")) == .text(""))
     }
 
+    @Test func aTimeTravelDialectReadsEveryTableAtItsInstant() {
+        let table = TableRef(schema: "PUBLIC", name: "FACTS")
+        let pinned = SnowflakeDialect(asOf: "2026-11-23 10:00:00.123456789 +00:00")
+        #expect(pinned.readSource(table) == #""PUBLIC"."FACTS" AT(TIMESTAMP => '2026-11-23 10:00:00.123456789 +00:00'::TIMESTAMP_TZ)"#)
+        #expect(ReadRequest(table: table, columns: []).selectSQL(pinned).contains(" AT(TIMESTAMP => "))
+        #expect(pinned.portableChecksumSQL(table, columns: [("ID", .number(scale: 0))], key: "ID", range: 0..<10, width: 5)?.contains(" AT(TIMESTAMP => ") == true)
+        // DDL and writes still name the table itself.
+        #expect(pinned.qualified(table) == #""PUBLIC"."FACTS""#)
+        #expect(SnowflakeDialect().readSource(table) == #""PUBLIC"."FACTS""#)
+    }
+
     @Test func decimalsKeepEveryDigit() {
         #expect(SnowflakeCells.number(unscaled: -5, scale: 3) == .text("-0.005"))
         #expect(SnowflakeCells.number(unscaled: Int128(Int64.max) * 1000, scale: 0) == .text("9223372036854775807000"))

@@ -64,7 +64,7 @@ extension ReadRequest {
     /// The SELECT for this request in `dialect`: the columns, the filter, and an order every engine
     /// agrees on (text by its bytes).
     public func selectSQL(_ dialect: any Dialect) -> String {
-        var sql = "SELECT \(columns.map { dialect.quote($0.name) }.joined(separator: ", ")) FROM \(dialect.qualified(table))"
+        var sql = "SELECT \(columns.map { dialect.quote($0.name) }.joined(separator: ", ")) FROM \(dialect.readSource(table))"
         if let filter { sql += " WHERE " + filter.sql(dialect) }
         if !orderBy.isEmpty {
             sql += " ORDER BY " + orderBy.map { dialect.byteOrder(dialect.quote($0.name), type: $0.canonical) }.joined(separator: ", ")
@@ -149,14 +149,26 @@ public protocol Connector: Sendable {
     /// Runs SQL (DDL or a query) and returns its rows, if any.
     @discardableResult
     func execute(_ sql: String) async throws -> ResultSet
-    /// This database frozen at one moment for every query and read made through the connector
-    /// returned, with a sentence saying how; nil where the engine cannot share a snapshot between
-    /// sessions. The snapshot lasts as long as the returned connector.
-    func snapshot() async throws -> (connector: any Connector, description: String)?
+    /// This database frozen at one moment for every read of `tables` made through the snapshot's
+    /// connector (queries built with ``Dialect/readSource(_:)``); nil where the engine cannot share a
+    /// snapshot between sessions. The snapshot lasts as long as its connector.
+    func snapshot(of tables: [TableRef]) async throws -> Snapshot?
+}
+
+/// One side of a compare pinned to a moment, or why it could not be.
+public struct Snapshot: Sendable {
+    /// Reads through this connector all see one moment; nil when none could be taken here.
+    public var connector: (any Connector)?
+    /// Which moment, or why there is none.
+    public var description: String
+    public init(connector: (any Connector)?, description: String) {
+        self.connector = connector
+        self.description = description
+    }
 }
 
 extension Connector {
-    public func snapshot() async throws -> (connector: any Connector, description: String)? { nil }
+    public func snapshot(of tables: [TableRef]) async throws -> Snapshot? { nil }
 
     public func write(_ rows: RowStream, to table: TableRef, columns: [Column]) async throws -> WriteStats {
         try await write(rows, to: table, columns: columns, options: WriteOptions())

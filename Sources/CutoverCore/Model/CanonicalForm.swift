@@ -50,6 +50,10 @@ public enum CanonicalForm {
 
     /// Plain decimal notation with no redundant zeros: `-001.500` → `-1.5`, `1e3` → `1000`, `-0.0` → `0`.
     public static func normalizeDecimal(_ raw: String) -> String {
+        normalizePlainDecimal(raw) ?? normalizeAnyDecimal(raw)
+    }
+
+    static func normalizeAnyDecimal(_ raw: String) -> String {
         var s = Substring(raw.trimmingCharacters(in: .whitespaces))
         var negative = false
         if s.first == "-" { negative = true; s = s.dropFirst() } else if s.first == "+" { s = s.dropFirst() }
@@ -77,6 +81,42 @@ public enum CanonicalForm {
         if integer.isEmpty { integer = "0" }
         let body = fraction.isEmpty ? String(integer) : "\(integer).\(fraction)"
         return negative && body != "0" ? "-" + body : body
+    }
+
+    /// The common case — `[-]digits[.digits]`, as databases print decimals — on bytes; nil for
+    /// anything else (exponents, spaces, `+`, NaN), which the general path handles.
+    static func normalizePlainDecimal(_ raw: String) -> String? {
+        var raw = raw
+        return raw.withUTF8 { bytes -> String? in
+            var start = 0, end = bytes.count
+            let negative = end > 0 && bytes[0] == UInt8(ascii: "-")
+            if negative { start = 1 }
+            var point = -1
+            for index in start..<end {
+                let byte = bytes[index]
+                if byte == UInt8(ascii: ".") {
+                    guard point < 0 else { return nil }
+                    point = index
+                } else if byte < UInt8(ascii: "0") || byte > UInt8(ascii: "9") {
+                    return nil
+                }
+            }
+            guard end > start, point != start || end > start + 1 else { return nil }
+            if point >= 0 {
+                while end > point + 1, bytes[end - 1] == UInt8(ascii: "0") { end -= 1 }
+                if end == point + 1 { end = point }
+            }
+            let integerEnd = point >= 0 ? point : end
+            var first = start
+            while first < integerEnd - 1, bytes[first] == UInt8(ascii: "0") { first += 1 }
+            var out: [UInt8] = []
+            out.reserveCapacity(end - first + 2)
+            if first == integerEnd { out.append(UInt8(ascii: "0")) }  // ".5" → "0.5"
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[first..<end]))
+            let isZero = out.allSatisfy { $0 == UInt8(ascii: "0") }
+            if negative && !isZero { out.insert(UInt8(ascii: "-"), at: 0) }
+            return String(decoding: out, as: UTF8.self)
+        }
     }
 
     /// JSON with sorted keys and no insignificant space.
@@ -124,68 +164,124 @@ extension Double {
 /// ISO timestamps in one form: `YYYY-MM-DD HH:MM:SS.ffffff`, with `Z` when the value has a time zone
 /// (converted to UTC).
 public enum Timestamp {
+    /// Parsed on the UTF-8 bytes: a compare normalises every timestamp it reads, on both sides.
     public static func normalize(_ s: String, withTimeZone: Bool) -> String? {
-        let chars = Array(s.utf8)
-        guard chars.count >= 10, chars[4] == UInt8(ascii: "-"), chars[7] == UInt8(ascii: "-"),
-              let year = Int(s.prefix(4)), let month = Int(s.dropFirst(5).prefix(2)), let day = Int(s.dropFirst(8).prefix(2))
-        else { return nil }
-        var hour = 0, minute = 0, second = 0, micros = 0, offsetSeconds = 0
-        var rest = s.dropFirst(10)
-        if let first = rest.first, first == " " || first == "T" {
-            rest = rest.dropFirst()
-            guard let time = parseTime(&rest) else { return nil }
-            (hour, minute, second, micros) = time
-        }
-        rest = rest.drop { $0 == " " }
-        if rest == "Z" || rest == "z" || rest == "UTC" {
-            rest = ""
-        } else if let sign = rest.first, sign == "+" || sign == "-" {
-            let parts = rest.dropFirst().split(separator: ":")
-            var hh = 0, mm = 0, ss = 0
-            if parts.count == 1, parts[0].count == 4 {
-                hh = Int(parts[0].prefix(2)) ?? 0; mm = Int(parts[0].suffix(2)) ?? 0
-            } else {
-                hh = parts.count > 0 ? Int(parts[0]) ?? 0 : 0
-                mm = parts.count > 1 ? Int(parts[1]) ?? 0 : 0
-                ss = parts.count > 2 ? Int(parts[2]) ?? 0 : 0
+        var s = s
+        return s.withUTF8 { bytes -> String? in
+            var scan = DigitScanner(bytes)
+            guard let (year, month, day) = scan.date() else { return nil }
+            var (hour, minute, second, micros, offsetSeconds) = (0, 0, 0, 0, 0)
+            if scan.skip(" ") || scan.skip("T") {
+                guard let time = scan.time() else { return nil }
+                (hour, minute, second, micros) = time
             }
-            offsetSeconds = (sign == "-" ? -1 : 1) * (hh * 3600 + mm * 60 + ss)
-            rest = ""
+            while scan.skip(" ") {}
+            if scan.skip("Z") || scan.skip("z") || (scan.skip("U") && scan.skip("T") && scan.skip("C")) {
+                // UTC
+            } else if let sign = scan.peek, sign == UInt8(ascii: "+") || sign == UInt8(ascii: "-") {
+                scan.index += 1
+                let start = scan.index
+                let first = scan.number() ?? 0
+                var (hh, mm, ss) = (first, 0, 0)
+                if scan.index - start == 4, scan.atEnd {
+                    (hh, mm) = (first / 100, first % 100)
+                } else {
+                    if scan.skip(":") { mm = scan.number() ?? 0 }
+                    if scan.skip(":") { ss = scan.number() ?? 0 }
+                }
+                offsetSeconds = (sign == UInt8(ascii: "-") ? -1 : 1) * (hh * 3600 + mm * 60 + ss)
+                scan.index = bytes.count
+            }
+            guard scan.atEnd else { return nil }
+            var days = daysFromCivil(year, month, day)
+            var secondsOfDay = hour * 3600 + minute * 60 + second
+            if withTimeZone {
+                secondsOfDay -= offsetSeconds
+                while secondsOfDay < 0 { secondsOfDay += 86_400; days -= 1 }
+                while secondsOfDay >= 86_400 { secondsOfDay -= 86_400; days += 1 }
+            }
+            let text = format(days: days, secondsOfDay: secondsOfDay, micros: micros)
+            return withTimeZone ? text + "Z" : text
         }
-        guard rest.isEmpty else { return nil }
-        var days = daysFromCivil(year, month, day)
-        var secondsOfDay = hour * 3600 + minute * 60 + second
-        if withTimeZone {
-            secondsOfDay -= offsetSeconds
-            while secondsOfDay < 0 { secondsOfDay += 86_400; days -= 1 }
-            while secondsOfDay >= 86_400 { secondsOfDay -= 86_400; days += 1 }
-        }
+    }
+
+    /// `YYYY-MM-DD HH:MM:SS.ffffff`, written digit by digit: `String(format:)` costs several
+    /// microseconds a call, which a compare pays for every timestamp it reads.
+    public static func format(days: Int, secondsOfDay: Int, micros: Int) -> String {
         let (y, m, d) = civilFromDays(days)
-        let text = String(format: "%04d-%02d-%02d %02d:%02d:%02d.%06d", y, m, d, secondsOfDay / 3600, secondsOfDay / 60 % 60, secondsOfDay % 60, micros)
-        return withTimeZone ? text + "Z" : text
+        var out: [UInt8] = []
+        out.reserveCapacity(27)
+        if y < 0 { out.append(UInt8(ascii: "-")) }
+        appendDigits(&out, abs(y), width: 4); out.append(UInt8(ascii: "-"))
+        appendDigits(&out, m, width: 2); out.append(UInt8(ascii: "-"))
+        appendDigits(&out, d, width: 2); out.append(UInt8(ascii: " "))
+        appendTime(&out, secondsOfDay / 3600, secondsOfDay / 60 % 60, secondsOfDay % 60, micros)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    private static func appendTime(_ out: inout [UInt8], _ h: Int, _ m: Int, _ s: Int, _ micros: Int) {
+        appendDigits(&out, h, width: 2); out.append(UInt8(ascii: ":"))
+        appendDigits(&out, m, width: 2); out.append(UInt8(ascii: ":"))
+        appendDigits(&out, s, width: 2); out.append(UInt8(ascii: "."))
+        appendDigits(&out, micros, width: 6)
+    }
+
+    /// `value` in decimal, zero-padded to at least `width` digits.
+    private static func appendDigits(_ out: inout [UInt8], _ value: Int, width: Int) {
+        var digits: [UInt8] = []
+        var rest = value
+        repeat {
+            digits.append(UInt8(ascii: "0") + UInt8(rest % 10))
+            rest /= 10
+        } while rest > 0
+        if digits.count < width { out.append(contentsOf: repeatElement(UInt8(ascii: "0"), count: width - digits.count)) }
+        out.append(contentsOf: digits.reversed())
+    }
+
+    /// Days since 1970-01-01 of a date spelled `YYYY-MM-DD`; nil for any other spelling.
+    public static func epochDays(_ s: String) -> Int? {
+        var s = s
+        return s.withUTF8 { bytes in
+            var scan = DigitScanner(bytes)
+            guard let (y, m, d) = scan.date(), scan.atEnd else { return nil }
+            return daysFromCivil(y, m, d)
+        }
+    }
+
+    /// Microseconds since midnight of `HH:MM:SS[.ffffff]`; nil for any other spelling.
+    public static func microsecondsOfDay(_ s: String) -> Int64? {
+        var s = s
+        return s.withUTF8 { bytes in
+            var scan = DigitScanner(bytes)
+            guard let (h, m, sec, us) = scan.time(), scan.atEnd else { return nil }
+            return Int64((h * 60 + m) * 60 + sec) * 1_000_000 + Int64(us)
+        }
+    }
+
+    /// Microseconds since 1970-01-01 00:00 of the canonical `YYYY-MM-DD HH:MM:SS.ffffff[Z]`; nil
+    /// for any other spelling.
+    public static func epochMicroseconds(_ s: String) -> Int64? {
+        var s = s
+        return s.withUTF8 { bytes in
+            var scan = DigitScanner(bytes)
+            guard let (y, m, d) = scan.date(), scan.skip(" "), let (h, mi, sec, us) = scan.time() else { return nil }
+            _ = scan.skip("Z")
+            guard scan.atEnd else { return nil }
+            return Int64(daysFromCivil(y, m, d)) * 86_400_000_000 + Int64((h * 60 + mi) * 60 + sec) * 1_000_000 + Int64(us)
+        }
     }
 
     public static func normalizeTime(_ s: String) -> String? {
-        var rest = Substring(s)
-        guard let (h, m, sec, us) = parseTime(&rest) else { return nil }
-        let base = String(format: "%02d:%02d:%02d.%06d", h, m, sec, us)
-        return rest.isEmpty ? base : base + String(rest)
-    }
-
-    private static func parseTime(_ rest: inout Substring) -> (Int, Int, Int, Int)? {
-        let digits = rest.prefix { $0.isNumber || $0 == ":" }
-        let parts = digits.split(separator: ":")
-        guard parts.count >= 2, let h = Int(parts[0]), let m = Int(parts[1]) else { return nil }
-        let sec = parts.count > 2 ? Int(parts[2]) ?? 0 : 0
-        rest = rest.dropFirst(digits.count)
-        var micros = 0
-        if rest.first == "." {
-            let fraction = rest.dropFirst().prefix { $0.isNumber }
-            let six = (fraction + "000000").prefix(6)
-            micros = Int(six) ?? 0
-            rest = rest.dropFirst(1 + fraction.count)
+        var s = s
+        return s.withUTF8 { bytes -> String? in
+            var scan = DigitScanner(bytes)
+            guard let (h, m, sec, us) = scan.time() else { return nil }
+            var out: [UInt8] = []
+            out.reserveCapacity(15)
+            appendTime(&out, h, m, sec, us)
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[scan.index...]))
+            return String(decoding: out, as: UTF8.self)
         }
-        return (h, m, sec, micros)
     }
 
     /// Days since 1970-01-01 in the proleptic Gregorian calendar (H. Hinnant's algorithm).
@@ -208,5 +304,61 @@ public enum Timestamp {
         let d = doy - (153 * mp + 2) / 5 + 1
         let m = mp < 10 ? mp + 3 : mp - 9
         return (yoe + era * 400 + (m <= 2 ? 1 : 0), m, d)
+    }
+}
+
+/// Reads ASCII digits and separators off UTF-8 bytes.
+struct DigitScanner {
+    let bytes: UnsafeBufferPointer<UInt8>
+    var index = 0
+    init(_ bytes: UnsafeBufferPointer<UInt8>) { self.bytes = bytes }
+
+    var atEnd: Bool { index >= bytes.count }
+    var peek: UInt8? { atEnd ? nil : bytes[index] }
+
+    mutating func skip(_ character: Unicode.Scalar) -> Bool {
+        guard peek == UInt8(ascii: character) else { return false }
+        index += 1
+        return true
+    }
+
+    /// The digits here as a number (at most 18 of them); nil when there are none.
+    mutating func number() -> Int? {
+        var value = 0, count = 0
+        while let byte = peek, byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9"), count < 18 {
+            value = value * 10 + Int(byte - UInt8(ascii: "0"))
+            count += 1
+            index += 1
+        }
+        return count > 0 ? value : nil
+    }
+
+    mutating func number(exactly digits: Int) -> Int? {
+        let start = index
+        guard let value = number(), index - start == digits else { return nil }
+        return value
+    }
+
+    /// `YYYY-MM-DD` → year, month, day.
+    mutating func date() -> (Int, Int, Int)? {
+        guard let y = number(exactly: 4), skip("-"), let m = number(exactly: 2), skip("-"), let d = number(exactly: 2) else { return nil }
+        return (y, m, d)
+    }
+
+    /// `H:MM[:SS][.fraction]` → hours, minutes, seconds, microseconds (the fraction cut to 6 digits).
+    mutating func time() -> (Int, Int, Int, Int)? {
+        guard let h = number(), skip(":"), let m = number() else { return nil }
+        let sec = skip(":") ? number() ?? 0 : 0
+        var micros = 0
+        if skip(".") {
+            var digits = 0
+            while let byte = peek, byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") {
+                if digits < 6 { micros = micros * 10 + Int(byte - UInt8(ascii: "0")) }
+                digits += 1
+                index += 1
+            }
+            for _ in min(digits, 6)..<6 { micros *= 10 }
+        }
+        return (h, m, sec, micros)
     }
 }

@@ -56,6 +56,13 @@ public protocol Dialect: Sendable {
     /// order-independent checksum of `columns`, computed inside the database. nil where the engine has
     /// no checksum that two databases of this engine are known to compute identically.
     func rangeChecksumSQL(_ table: TableRef, columns: [String], key: String, range: Range<Int64>, width: Int64) -> String?
+    /// The same buckets as ``rangeChecksumSQL``, with the ``PortableChecksum`` of `columns` spelled
+    /// in each one's ``ChecksumForm``, which every engine computes identically; nil where the engine
+    /// cannot compute it.
+    func portableChecksumSQL(_ table: TableRef, columns: [(name: String, form: ChecksumForm)], key: String, range: Range<Int64>, width: Int64) -> String?
+    /// The table as named after FROM in a read: its qualified name, plus a time-travel clause where
+    /// the dialect reads the database as it was at one moment.
+    func readSource(_ table: TableRef) -> String
 }
 
 /// A physical row address usable to split a keyless table into ranges.
@@ -99,6 +106,24 @@ extension Dialect {
     public func analyze(_ table: TableRef) -> String? { "ANALYZE \(qualified(table))" }
     public func rowLocator(_ table: TableRef) -> RowLocator? { nil }
     public func rangeChecksumSQL(_ table: TableRef, columns: [String], key: String, range: Range<Int64>, width: Int64) -> String? { nil }
+    public func portableChecksumSQL(_ table: TableRef, columns: [(name: String, form: ChecksumForm)], key: String, range: Range<Int64>, width: Int64) -> String? { nil }
+    public func readSource(_ table: TableRef) -> String { qualified(table) }
+
+    /// The portable checksum query of an SQL engine, from its spelling of each form (`text`), of the
+    /// first 60 bits of an MD5 hex (`hash`), of the bucket number and of the sum of hashes as text.
+    public func portableChecksumQuery(
+        _ table: TableRef, columns: [(name: String, form: ChecksumForm)], key: String, range: Range<Int64>, width: Int64,
+        text: (String, ChecksumForm) -> String, hash: (String) -> String, bucket: (String) -> String, sum: (String) -> String
+    ) -> String {
+        let frames = columns.map { column in
+            let value = text(quote(column.name), column.form)
+            return "COALESCE(LENGTH(\(value)) || ':' || \(value), '-')"
+        }
+        let k = quote(key)
+        return "SELECT bucket, COUNT(*), \(sum(hash("h"))) FROM (SELECT \(bucket("\(k) - \(range.lowerBound)")) AS bucket, "
+            + "MD5(\(frames.joined(separator: " || "))) AS h FROM \(readSource(table)) WHERE \(k) >= \(range.lowerBound) AND \(k) < \(range.upperBound)) AS hashed "
+            + "GROUP BY bucket"
+    }
     public var supportsSchemas: Bool { true }
     public var supportsAlterAddForeignKey: Bool { true }
     public var supportsIndexes: Bool { true }

@@ -66,7 +66,9 @@ public struct TableComparer: Sendable {
 
     /// How rows are compared. `merge` streams both sides; `bisect` compares checksums of key ranges
     /// computed inside each database and streams only the ranges that differ; `auto` bisects
-    /// where it can (same engine with in-database checksums, a single integer key, same column types).
+    /// where it can — a single integer key, and every column either the same type on one engine (the
+    /// engine's own row hash) or in a ``ChecksumForm`` both engines compute (portable checksums) —
+    /// on tables larger than ``mergeBelow`` rows.
     public enum Strategy: String, Sendable, CaseIterable { case auto, merge, bisect }
     /// Ranges split into this many parts at each level of bisection below the top...
     public var fanOut: Int64 = 32
@@ -84,11 +86,14 @@ public struct TableComparer: Sendable {
 
     /// Compares the table, or only the rows whose single integer key lies in `keyRange` (a sample).
     public func compare(_ tablePlan: TablePlan, _ table: Table, keyRange: Range<Int64>? = nil) async throws -> TableComparison {
-        if keyRange == nil, strategy != .merge {
-            if let why = bisectionRefusal(tablePlan, table) {
-                if strategy == .bisect { throw CutoverError(.usage, "cannot bisect \(tablePlan.source): \(why)", hint: "use --strategy merge (or auto)") }
-            } else {
-                return try await bisectAtOneMoment(tablePlan, table)
+        // A table no larger than one merged range gains nothing from checksumming it first.
+        let worthBisecting = strategy == .bisect || (strategy == .auto && (tablePlan.estimatedRows ?? .max) > mergeBelow)
+        if keyRange == nil, worthBisecting {
+            switch try await checksumMethod(tablePlan, table) {
+            case .success(let method): return try await bisectAtOneMoment(tablePlan, table, method)
+            case .failure(let refusal) where strategy == .bisect:
+                throw CutoverError(.usage, "cannot bisect \(tablePlan.source): \(refusal.reason)", hint: "use --strategy merge (or auto)")
+            case .failure: break
             }
         }
         let started = Date()
@@ -183,47 +188,86 @@ public struct TableComparer: Sendable {
         return result
     }
 
-    /// Orders keys as the engines sorted them: numbers by value, everything else by UTF-8 bytes.
-    /// Why checksum bisection cannot serve this table, or nil when it can.
-    func bisectionRefusal(_ tablePlan: TablePlan, _ table: Table) -> String? {
-        guard source.url.engine == target.url.engine else { return "in-database checksums agree only between two databases of one engine" }
-        guard let key = tablePlan.key, key.count == 1, let column = table.column(named: key[0]), case .integer = column.canonical else {
-            return "it needs a single integer key"
+    /// How each side computes a key range's checksum inside its database.
+    enum ChecksumMethod {
+        /// The engine's own row hash: both sides are one engine with the same column types.
+        case native
+        /// ``PortableChecksum`` with each column in its ``ChecksumForm``: any two engines.
+        case portable([ChecksumForm])
+
+        var summary: String {
+            switch self {
+            case .native: return "the engine's own row hashes"
+            case .portable: return "portable MD5 row checksums"
+            }
         }
-        guard tablePlan.columns.allSatisfy({ $0.sourceType.lowercased() == $0.targetType.lowercased() }) else {
-            return "some columns have different types on the two sides"
-        }
-        guard source.dialect.rangeChecksumSQL(tablePlan.source, columns: ["x"], key: "x", range: 0..<1, width: 1) != nil else {
-            return "\(source.url.engine.rawValue) has no in-database checksum here"
-        }
-        return nil
     }
 
-    /// Bisection with each side pinned to one snapshot, where the engine can share one between the
-    /// sessions bisection opens; otherwise each range is read at its own moment (and the result says so).
-    func bisectAtOneMoment(_ tablePlan: TablePlan, _ table: Table) async throws -> TableComparison {
-        guard let sourceView = try await source.snapshot(), let targetView = try await target.snapshot() else {
-            return try await bisect(tablePlan, table)
+    /// How checksum bisection can serve this table, or why it cannot.
+    func checksumMethod(_ tablePlan: TablePlan, _ table: Table) async throws -> Result<ChecksumMethod, ChecksumForm.Refusal> {
+        func refuse(_ reason: String) -> Result<ChecksumMethod, ChecksumForm.Refusal> { .failure(.init(reason: reason)) }
+        guard let key = tablePlan.key, key.count == 1, let column = table.column(named: key[0]), case .integer = column.canonical else {
+            return refuse("it needs a single integer key")
         }
+        let sameTypes = tablePlan.columns.allSatisfy { $0.sourceType.lowercased() == $0.targetType.lowercased() }
+        if source.url.engine == target.url.engine, sameTypes,
+           source.dialect.rangeChecksumSQL(tablePlan.source, columns: ["x"], key: "x", range: 0..<1, width: 1) != nil {
+            return .success(.native)
+        }
+        for side in [source, target] where side.dialect.portableChecksumSQL(tablePlan.source, columns: [], key: "x", range: 0..<1, width: 1) == nil {
+            return refuse("\(side.url.engine.rawValue) has no in-database checksum here")
+        }
+        let targetTable = try await target.catalog(Scope(tables: [tablePlan.target.description], exactCounts: false)).tables
+            .first { $0.ref == tablePlan.target }
+        guard let targetTable else { return refuse("the target table \(tablePlan.target) was not found to read its column types") }
+        var forms: [ChecksumForm] = []
+        for mapping in tablePlan.columns {
+            guard let sourceColumn = table.column(named: mapping.column), let targetColumn = targetTable.column(named: mapping.targetColumn) else {
+                return refuse("column \(mapping.column) is missing on one side")
+            }
+            switch ChecksumForm.common(source: sourceColumn.canonical, target: targetColumn.canonical) {
+            case .success(let form): forms.append(form)
+            case .failure(let refusal): return refuse("column \(mapping.column): \(refusal.reason)")
+            }
+        }
+        return .success(.portable(forms))
+    }
+
+    /// Bisection with each side pinned to one snapshot where its engine can share one between the
+    /// sessions bisection opens; otherwise that side's ranges are each read at their own moment
+    /// (and the result says so).
+    func bisectAtOneMoment(_ tablePlan: TablePlan, _ table: Table, _ method: ChecksumMethod) async throws -> TableComparison {
+        let sourceView = try await source.snapshot(of: [tablePlan.source])
+        let targetView = try await target.snapshot(of: [tablePlan.target])
         var pinned = self
-        pinned.source = sourceView.connector
-        pinned.target = targetView.connector
-        var result = try await pinned.bisect(tablePlan, table)
-        result.consistency = "one snapshot per side for every range query and row read — source: \(sourceView.description); target: "
-            + "\(targetView.description); the two sides are not synchronised with each other"
+        if let view = sourceView?.connector { pinned.source = view }
+        if let view = targetView?.connector { pinned.target = view }
+        var result = try await pinned.bisect(tablePlan, table, method)
+        if sourceView != nil || targetView != nil {
+            let unpinned = "each range read by its own statement at its own moment"
+            result.consistency = "source: \(sourceView?.description ?? unpinned); target: \(targetView?.description ?? unpinned); "
+                + "the two sides are not synchronised with each other"
+        }
         return result
     }
 
     /// Checksums per key range on both sides, split again where they differ; differing ranges of
     /// at most ``mergeBelow`` rows — or the differing parts of a range (below the top) whose parts
     /// mostly differ (dense differences) — are compared row by row with the streaming merge.
-    func bisect(_ tablePlan: TablePlan, _ table: Table) async throws -> TableComparison {
+    func bisect(_ tablePlan: TablePlan, _ table: Table, _ method: ChecksumMethod) async throws -> TableComparison {
         let started = Date()
         let key = tablePlan.key![0]
         let targetKey = tablePlan.columns.first { $0.column == key }?.targetColumn ?? key
         let sourceColumns = tablePlan.columns.map(\.column), targetColumns = tablePlan.columns.map(\.targetColumn)
+        func checksumSQL(_ connector: any Connector, _ ref: TableRef, _ columns: [String], _ key: String, _ range: Range<Int64>, _ width: Int64) -> String {
+            switch method {
+            case .native: return connector.dialect.rangeChecksumSQL(ref, columns: columns, key: key, range: range, width: width)!
+            case .portable(let forms):
+                return connector.dialect.portableChecksumSQL(ref, columns: Array(zip(columns, forms)).map { ($0, $1) }, key: key, range: range, width: width)!
+            }
+        }
         func bounds(_ connector: any Connector, _ ref: TableRef, _ key: String) async throws -> (Int64, Int64)? {
-            let row = try await connector.execute("SELECT min(\(connector.dialect.quote(key))), max(\(connector.dialect.quote(key))) FROM \(connector.dialect.qualified(ref))").rows.first
+            let row = try await connector.execute("SELECT min(\(connector.dialect.quote(key))), max(\(connector.dialect.quote(key))) FROM \(connector.dialect.readSource(ref))").rows.first
             guard let low = row.flatMap({ Int64($0[0].displayText) }), let high = row.flatMap({ Int64($0[1].displayText) }) else { return nil }
             return (low, high)
         }
@@ -232,11 +276,11 @@ public struct TableComparer: Sendable {
         let (a, b) = try await (sourceBounds, targetBounds)
         var result = TableComparison(
             table: tablePlan.source.description, target: tablePlan.target.description, status: "passed",
-            method: "checksum bisection by key (\(key)), differing ranges compared row by row", sourceRows: 0, targetRows: 0, missing: 0, extra: 0, changed: 0,
+            method: "checksum bisection by key (\(key)) with \(method.summary), differing ranges compared row by row", sourceRows: 0, targetRows: 0, missing: 0, extra: 0, changed: 0,
             missingKeys: [], extraKeys: [], changedRows: [], sampleLimit: Self.sampleLimit, sourceFingerprint: "", targetFingerprint: "", seconds: 0, message: "")
         result.consistency = "each range read by its own statement on each side: a range checked early and one checked late see different moments"
         var ranges = 0, merged = 0
-        var sourceSum = Decimal(0), targetSum = Decimal(0)
+        var sourceSum: UInt64 = 0, targetSum: UInt64 = 0
         if let low = [a?.0, b?.0].compactMap({ $0 }).min(), let high = [a?.1, b?.1].compactMap({ $0 }).max() {
             var pending: [Range<Int64>] = [low..<(high + 1)]
             var first = true
@@ -246,22 +290,25 @@ public struct TableComparer: Sendable {
                 for range in pending {
                     let fanOut = first ? topFanOut : self.fanOut
                     let width = Self.bucketWidth(range, fanOut)
-                    async let s = source.execute(source.dialect.rangeChecksumSQL(tablePlan.source, columns: sourceColumns, key: key, range: range, width: width)!)
-                    async let t = target.execute(target.dialect.rangeChecksumSQL(tablePlan.target, columns: targetColumns, key: targetKey, range: range, width: width)!)
-                    func buckets(_ rows: [[Value]]) -> [Int64: (Int64, String)] {
-                        var out: [Int64: (Int64, String)] = [:]
-                        for row in rows { out[Int64(row[0].displayText) ?? -1] = (Int64(row[1].displayText) ?? 0, row[2].displayText) }
+                    async let s = source.execute(checksumSQL(source, tablePlan.source, sourceColumns, key, range, width))
+                    async let t = target.execute(checksumSQL(target, tablePlan.target, targetColumns, targetKey, range, width))
+                    // Bucket → rows and checksum; engines return the sum exactly or wrapped, so it is
+                    // compared modulo 2^64 (a sum that is not an exact integer never matches).
+                    func buckets(_ rows: [[Value]]) -> [Int64: (rows: Int64, sum: UInt64?)] {
+                        var out: [Int64: (rows: Int64, sum: UInt64?)] = [:]
+                        for row in rows { out[Int64(row[0].displayText) ?? -1] = (Int64(row[1].displayText) ?? 0, PortableChecksum.reduce(row[2].displayText)) }
                         return out
                     }
                     let (x, y) = try await (buckets(s.rows), buckets(t.rows))
                     if first {
-                        for (count, sum) in x.values { result.sourceRows += count; sourceSum += Decimal(string: sum) ?? 0 }
-                        for (count, sum) in y.values { result.targetRows += count; targetSum += Decimal(string: sum) ?? 0 }
+                        for bucket in x.values { result.sourceRows += bucket.rows; sourceSum = sourceSum &+ (bucket.sum ?? 0) }
+                        for bucket in y.values { result.targetRows += bucket.rows; targetSum = targetSum &+ (bucket.sum ?? 0) }
                     }
                     let parts = Self.split(range, into: fanOut)
                     ranges += parts.count
                     let found = Set(x.keys).union(y.keys).sorted().filter { bucket in
-                        bucket >= 0 && Int(bucket) < parts.count && (x[bucket]?.0 != y[bucket]?.0 || x[bucket]?.1 != y[bucket]?.1)
+                        guard bucket >= 0, Int(bucket) < parts.count else { return false }
+                        return x[bucket]?.rows != y[bucket]?.rows || x[bucket]?.sum == nil || x[bucket]?.sum != y[bucket]?.sum
                     }
                     // Below the top level, a range whose parts mostly differ is dense: splitting it again
                     // would re-checksum nearly everything, so its parts are merged.
@@ -292,8 +339,8 @@ public struct TableComparer: Sendable {
                 }
             }
         }
-        result.sourceFingerprint = "\(result.sourceRows):\(sourceSum)"
-        result.targetFingerprint = "\(result.targetRows):\(targetSum)"
+        result.sourceFingerprint = "\(result.sourceRows):" + String(sourceSum, radix: 16)
+        result.targetFingerprint = "\(result.targetRows):" + String(targetSum, radix: 16)
         result.method += " (\(ranges) range checksums, \(merged) range(s) merged)"
         summarizeKeyed(&result)
         result.seconds = Date().timeIntervalSince(started)
@@ -322,6 +369,7 @@ public struct TableComparer: Sendable {
         return stride(from: range.lowerBound, to: range.upperBound, by: Int(width)).map { $0..<min($0 + width, range.upperBound) }
     }
 
+    /// Orders keys as the engines sorted them: numbers by value, everything else by UTF-8 bytes.
     static func compareKeys(_ a: CanonicalRow, _ b: CanonicalRow, _ keys: [Int], _ types: [CanonicalType]) -> Int {
         for index in keys {
             let x = a.values[index] ?? "", y = b.values[index] ?? ""

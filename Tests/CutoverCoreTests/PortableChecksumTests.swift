@@ -1,0 +1,82 @@
+import Testing
+
+@testable import CutoverCore
+
+@Suite struct PortableChecksumTests {
+    @Test func sixtyBitsOfMD5AsPostgreSQLAndSnowflakeComputeThem() {
+        // ('x' || left(md5('1'), 15))::bit(60)::bigint on PostgreSQL, and the same number from the
+        // emulator's POSITION/SUBSTR arithmetic.
+        #expect(PortableChecksum.hash(frame: "1") == 886_263_699_231_969_848)
+        #expect(PortableChecksum.hash(frame: "1") < 1 << 60)
+    }
+
+    @Test func framesKeepNullEmptyAndBoundariesApart() {
+        let frames = { (values: [String?]) in values.map(PortableChecksum.frame).joined() }
+        #expect(frames([nil]) != frames([""]))
+        #expect(frames(["1", "11"]) != frames(["11", "1"]))
+        #expect(frames(["-"]) != frames([nil]))
+        // Length in Unicode scalars, as SQL `length` counts characters.
+        #expect(PortableChecksum.frame("héllo 世界") == "8:héllo 世界")
+    }
+
+    @Test func sumsAreComparedModulo2To64() {
+        #expect(PortableChecksum.reduce("-1") == UInt64.max)
+        #expect(PortableChecksum.reduce("18446744073709551617") == 1)
+        #expect(PortableChecksum.reduce("12.000") == 12)
+        #expect(PortableChecksum.reduce("886263699231969848") == 886_263_699_231_969_848)
+        // A float sum is not exact: it never matches.
+        #expect(PortableChecksum.reduce("8.862636992319698e+17") == nil)
+        #expect(PortableChecksum.reduce("1.5") == nil)
+        #expect(PortableChecksum.reduce("") == nil)
+    }
+
+    @Test func decimalsAreScaledToIntegers() {
+        #expect(ChecksumForm.scaled("-1.5", by: 2) == "-150")
+        #expect(ChecksumForm.scaled("1.505", by: 2) == "150.5")
+        #expect(ChecksumForm.scaled("-0.001", by: 2) == "-0.1")
+        #expect(ChecksumForm.scaled("0", by: 2) == "0")
+        #expect(ChecksumForm.scaled("12", by: 0) == "12")
+        #expect(ChecksumForm.scaled("NaN", by: 2) == "NaN")
+    }
+
+    @Test func formsSpellValuesAsTheEnginesDo() {
+        // The values PostgreSQL and the emulator gave for the same rows.
+        #expect(ChecksumForm.timestamp(zoned: false).text(.text("1969-12-31 23:59:59.500001")) == "-499999")
+        #expect(ChecksumForm.timestamp(zoned: true).text(.text("2024-03-31 01:47:00+02")) == "1711842420000000")
+        #expect(ChecksumForm.date.text(.text("1969-12-25")) == "-7")
+        #expect(ChecksumForm.time.text(.text("00:00:01.25")) == "1250000")
+        #expect(ChecksumForm.number(scale: 2).text(.double(-2142.71)) == "-214271")
+        #expect(ChecksumForm.number(scale: 0).text(.int(-499)) == "-499")
+        #expect(ChecksumForm.boolean.text(.bool(false)) == "0")
+        #expect(ChecksumForm.binary.text(.bytes([0, 0, 0, 1])) == "00000001")
+        #expect(ChecksumForm.text(trimmed: true, lowercased: false).text(.text("ab   ")) == "ab")
+        #expect(ChecksumForm.text(trimmed: false, lowercased: true).text(.text("A0EEBC99-9C0B")) == "a0eebc99-9c0b")
+        #expect(ChecksumForm.date.text(.null) == nil)
+        // Unreadable values keep their text, so they differ from what the other engine computes.
+        #expect(ChecksumForm.date.text(.text("soon")) == "soon")
+        for form in [ChecksumForm.number(scale: 3), .boolean, .text(trimmed: true, lowercased: false), .text(trimmed: false, lowercased: true),
+                     .text(trimmed: false, lowercased: false), .binary, .date, .time, .timestamp(zoned: true), .timestamp(zoned: false)] {
+            #expect(ChecksumForm(code: Substring(form.code)) == form)
+        }
+    }
+
+    @Test func aColumnPairHasAFormOrAReason() {
+        func form(_ a: CanonicalType, _ b: CanonicalType) -> ChecksumForm? { try? ChecksumForm.common(source: a, target: b).get() }
+        func reason(_ a: CanonicalType, _ b: CanonicalType) -> String? {
+            if case .failure(let refusal) = ChecksumForm.common(source: a, target: b) { return refusal.reason }
+            return nil
+        }
+        #expect(form(.decimal(precision: 12, scale: 2), .decimal(precision: 38, scale: 4)) == .number(scale: 4))
+        #expect(form(.integer(bits: 64), .decimal(precision: 19, scale: 0)) == .number(scale: 0))
+        #expect(form(.decimal(precision: nil, scale: nil), .decimal(precision: 38, scale: 10)) == .number(scale: 10))
+        #expect(reason(.decimal(precision: nil, scale: nil), .decimal(precision: nil, scale: nil))?.contains("scale") == true)
+        #expect(reason(.float(bits: 64), .float(bits: 64))?.contains("floating-point") == true)
+        #expect(form(.char(length: 5), .text(maxLength: nil)) == .text(trimmed: true, lowercased: false))
+        #expect(reason(.text(maxLength: nil), .char(length: 5))?.contains("CHAR") == true)
+        #expect(form(.uuid, .text(maxLength: 36)) == .text(trimmed: false, lowercased: true))
+        #expect(form(.timestamp(withTimeZone: true, precision: 6), .timestamp(withTimeZone: true, precision: 9)) == .timestamp(zoned: true))
+        #expect(reason(.timestamp(withTimeZone: false, precision: nil), .timestamp(withTimeZone: true, precision: nil)) != nil)
+        #expect(reason(.json(binary: true), .json(binary: false)) != nil)
+        #expect(reason(.time(withTimeZone: true), .time(withTimeZone: true)) != nil)
+    }
+}
