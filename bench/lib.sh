@@ -32,3 +32,27 @@ time_it() {
   read -r secs rss < <(tail -n1 "$WORK/$name.time")
   printf '%s %s %s\n' "$name" "$secs" "$rss" >>"$WORK/results"
 }
+
+# check_diff_report FILE LABEL: the diff benchmarks change rows step, 2·step … of $ROWS rows (10
+# changed, ids 11–15·step deleted, ROWS+1…ROWS+5 inserted); checks `cutover diff --format json`
+# in FILE found exactly those keys. Needs ROWS and step.
+check_diff_report() {
+  local changed missing extra
+  changed=$(for i in 1 2 3 4 5 6 7 8 10; do echo $((i * step)); done; echo $((9 * step + 5)))
+  missing=$(for i in 11 12 13 14 15; do echo $((i * step)); done)
+  extra=$(for g in 1 2 3 4 5; do echo $((ROWS + g)); done)
+  python3 - "$1" "$2" "$changed" "$missing" "$extra" <<'PY'
+import json, sys
+report = json.load(open(sys.argv[1]))
+table = report["tables"][0] if "tables" in report else report
+keys = lambda text: sorted(int(k) for k in text.split())
+counts = table["counts"]
+changed = sorted(int(row["key"].split("=")[1]) for row in table["changed"])
+missing = sorted(int(k.split("=")[1]) for k in table["missing"])
+extra = sorted(int(k.split("=")[1]) for k in table["extra"])
+ok = (changed == keys(sys.argv[3]) and missing == keys(sys.argv[4]) and extra == keys(sys.argv[5])
+      and {k: counts[k] for k in ("changed", "missing", "extra")} == {"changed": 10, "missing": 5, "extra": 5})
+print(f"   {sys.argv[2]}: counts {counts}; keys {'exact' if ok else 'WRONG'}; {table.get('method', '')}", file=sys.stderr)
+sys.exit(0 if ok else 1)
+PY
+}
