@@ -386,6 +386,7 @@ struct DiffCommand: AsyncParsableCommand {
             Terminal.say(String(decoding: try JSONEncoder.cli.encode(DiffDocument(result)), as: UTF8.self))
         case .text:
             Terminal.say("\(result.table) → \(result.target): \(result.passed ? "identical" : "DIFFERENT") — \(result.message) [\(result.method)]")
+            Terminal.say("read: \(result.consistency)")
             if !result.missingKeys.isEmpty { Terminal.say("missing at the target (\(result.missing)): " + result.missingKeys.joined(separator: "; ")) }
             if !result.extraKeys.isEmpty { Terminal.say("extra at the target (\(result.extra)): " + result.extraKeys.joined(separator: "; ")) }
             for row in result.changedRows {

@@ -103,4 +103,28 @@ import Testing
             }
         }
     }
+
+    /// When an engine refuses the checksum SQL for a value ('infinity' has no day number), `auto`
+    /// merges and says so; `--strategy bisect` reports the error.
+    @Test func aRefusedChecksumQueryFallsBackToTheMerge() async throws {
+        try await TestEnvironment.withTemporaryDirectory { dir in
+            try await TestEnvironment.withPostgresDatabase { pg in
+                try await TestEnvironment.psql(pg, """
+                    CREATE TABLE days (id bigint PRIMARY KEY, day date);
+                    INSERT INTO days SELECT g, CASE WHEN g = 7 THEN 'infinity' ELSE date '2000-01-01' + g END FROM generate_series(1, 25000) g;
+                    """)
+                let postgres = SnowflakeCLITests.pgText(pg)
+                let moved = try await CLI.run(["migrate", "--source", postgres, "--target", "sqlite:days.db", "--no-validate"], in: dir)
+                #expect(moved.status == 0, "\(moved.output)")
+                let auto = try await CLI.run(["diff", "--source", postgres, "--target", "sqlite:days.db", "--table", "public.days=days", "--format", "json"], in: dir)
+                #expect(auto.status == 0, "\(auto.output)")
+                let report = try #require(try JSONSerialization.jsonObject(with: Data(auto.stdout.utf8)) as? [String: Any], "\(auto.output)")
+                let method = report["method"] as? String ?? ""
+                #expect(method.hasPrefix("row hash merge") && method.contains("checksum bisection failed") && method.contains("infinite"), "\(method)")
+                let forced = try await CLI.run(["diff", "--source", postgres, "--target", "sqlite:days.db", "--table", "public.days=days", "--strategy", "bisect"], in: dir)
+                #expect(forced.status == 1 && forced.stderr.contains("infinite"), "\(forced.output)")
+                #expect(!forced.output.contains(pg.password!))
+            }
+        }
+    }
 }

@@ -52,6 +52,8 @@ public enum ChecksumForm: Sendable, Hashable {
         switch (source, target) {
         case (.float, _), (_, .float):
             return refuse("floating-point values are printed differently by each engine")
+        case (.json, _), (_, .json):
+            return refuse("JSON is spelled differently by each engine (key order, spacing)")
         case _ where scale(source) != nil && scale(target) != nil:
             guard let scale = [scale(source)!, scale(target)!].compactMap({ $0 }).max() else {
                 return refuse("numeric without a declared scale on both sides")

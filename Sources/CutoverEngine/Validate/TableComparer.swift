@@ -88,11 +88,21 @@ public struct TableComparer: Sendable {
     public func compare(_ tablePlan: TablePlan, _ table: Table, keyRange: Range<Int64>? = nil) async throws -> TableComparison {
         // A table no larger than one merged range gains nothing from checksumming it first.
         let worthBisecting = strategy == .bisect || (strategy == .auto && (tablePlan.estimatedRows ?? .max) > mergeBelow)
+        var fallback: String?
         if keyRange == nil, worthBisecting {
             switch try await checksumMethod(tablePlan, table) {
-            case .success(let method): return try await bisectAtOneMoment(tablePlan, table, method)
+            case .success(let method):
+                do {
+                    return try await bisectAtOneMoment(tablePlan, table, method)
+                } catch let error as CutoverError where strategy == .auto && [.query, .valueDoesNotFit, .tableNotFound].contains(error.code) {
+                    // An engine refused the checksum SQL (PostgreSQL before 13 has no trim_scale, an
+                    // 'infinity' date has no day number; Snowflake reports a missing function as a
+                    // missing object): `auto` still owes an answer, and the merge asks nothing special.
+                    fallback = "checksum bisection failed (\(error.redactedDescription)), so both sides were merged"
+                }
             case .failure(let refusal) where strategy == .bisect:
-                throw CutoverError(.usage, "cannot bisect \(tablePlan.source): \(refusal.reason)", hint: "use --strategy merge (or auto)")
+                throw CutoverError(.usage, "cannot bisect \(tablePlan.source): \(refusal.reason)",
+                                   hint: "use --strategy merge (or auto), or leave the column out with --columns")
             case .failure: break
             }
         }
@@ -184,6 +194,7 @@ public struct TableComparer: Sendable {
                 ? "contents differ (\(Format.count(result.sourceRows)) source rows, \(Format.count(result.targetRows)) target rows); without a key the differing rows cannot be listed"
                 : "\(Format.count(result.sourceRows)) rows identical as a multiset"
         }
+        if let fallback { result.method += "; " + fallback }
         result.seconds = Date().timeIntervalSince(started)
         return result
     }
