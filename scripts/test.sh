@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The one test command: installs what is missing, starts a throwaway PostgreSQL and the Snowflake
-# emulator (fakesnow, from PyPI, in .venv-fakesnow) on free loopback ports, builds once, runs every
-# test, and stops only what it started (also on failure).
+# emulator (fakesnow, from PyPI, in .venv-fakesnow) on free loopback ports, installs schemathesis (PyPI,
+# in .venv-schemathesis) to fuzz the API, builds once, runs every test, and stops only what it started
+# (also on failure).
 #
 #   scripts/test.sh                 # everything
 #   scripts/test.sh --filter Chinook   # extra arguments go to `swift test`
@@ -39,6 +40,14 @@ if [[ -z "${CUTOVER_TEST_SNOWFLAKE_URL:-}" ]]; then
 else
   say "using Snowflake from CUTOVER_TEST_SNOWFLAKE_URL"
 fi
+# The API is fuzzed through its OpenAPI document by schemathesis (PyPI, pinned) in its own venv.
+SCHEMATHESIS_VENV="$ROOT/.venv-schemathesis"
+if [[ ! -x "$SCHEMATHESIS_VENV/bin/schemathesis" ]]; then
+  say "installing schemathesis into $SCHEMATHESIS_VENV"
+  python3 -m venv "$SCHEMATHESIS_VENV"
+  "$SCHEMATHESIS_VENV/bin/pip" install -q --disable-pip-version-check "schemathesis==4.32.5" >&2
+fi
+export CUTOVER_TEST_SCHEMATHESIS="$SCHEMATHESIS_VENV/bin/schemathesis"
 # Tests that need a server fail (not skip) when this says it is there.
 export CUTOVER_TEST_REQUIRE_SERVERS=1
 

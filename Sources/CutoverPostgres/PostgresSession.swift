@@ -82,6 +82,7 @@ public final class PostgresSession {
         case "42P01": .tableNotFound
         case "3F000": .schemaNotFound
         case "22001", "22003", "22P02", "22007", "22008", "23502": .valueDoesNotFit
+        case "25006": .notPermitted
         default: .query
         }
         return CutoverError(code, "PostgreSQL: \(message)", context: context)
@@ -106,6 +107,16 @@ public final class PostgresSession {
         }
         defer { PQclear(result) }
         return try textResult(result, sql: sql)
+    }
+
+    /// Which cluster and database this session is connected to, whatever host name or address the
+    /// URL used: `pg_control_system()` is readable by every role.
+    public func identity() throws -> DatabaseIdentity {
+        let row = try query("SELECT system_identifier::text, current_database() FROM pg_control_system()", []).rows.first
+        guard let system = row?[0], let database = row?[1] else {
+            throw CutoverError(.query, "PostgreSQL did not say which cluster this is", hint: "is this PostgreSQL 9.6 or newer?")
+        }
+        return .postgres(systemIdentifier: system, database: database)
     }
 
     private func textResult(_ result: OpaquePointer?, sql: String) throws -> TextResult {

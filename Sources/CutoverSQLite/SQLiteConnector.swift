@@ -171,3 +171,38 @@ final class SQLiteBatchWriter {
 
     func rollback() { try? session.executeScript("ROLLBACK") }
 }
+
+extension SQLiteConnector {
+    /// The SQL runner's statement. Read-only: the file is opened read-only, `query_only` is on and
+    /// an authorizer refuses at prepare time anything but reading (ATTACH included, so no other
+    /// file can be reached). One statement, stepped up to the row limit, interrupted at the timeout.
+    public func run(_ query: RunnerQuery) async throws -> RunnerAnswer {
+        let path = url.database
+        return try await BlockingIO.run {
+            let session = try SQLiteSession(path: path, create: false, readOnly: query.readOnly)
+            if query.readOnly { try session.restrictToReading() }
+            session.setDeadline(seconds: query.timeout)
+            let statement: SQLiteStatement
+            do {
+                statement = try session.prepareOne(query.sql)
+            } catch let error as CutoverError where query.readOnly && error.message.contains("not authorized") {
+                throw CutoverError(.notPermitted, "the SQL runner is read-only: SQLite refused \(error.message.replacingOccurrences(of: "SQLite: ", with: ""))",
+                                   hint: "run a query (SELECT, WITH, VALUES); statements that change data or attach files are for admins",
+                                   context: error.context)
+            }
+            if query.readOnly, !statement.isReadOnly {
+                throw CutoverError(.notPermitted, "the SQL runner is read-only and this statement writes", hint: "run a query (SELECT, WITH, VALUES)")
+            }
+            var rows: [[Value]] = []
+            do {
+                while rows.count <= query.maxRows, try statement.step() {
+                    rows.append((0..<statement.columnCount).map { statement.value(at: $0) })
+                }
+            } catch let error as CutoverError where error.message.contains("interrupted") {
+                throw CutoverError(.query, "the query was cancelled after \(Int(query.timeout)) s", hint: "narrow it down, or add a LIMIT")
+            }
+            return RunnerAnswer(columns: statement.columnNames, rows: Array(rows.prefix(query.maxRows)), truncated: rows.count > query.maxRows,
+                                affectedRows: query.readOnly ? nil : session.changes)
+        }
+    }
+}

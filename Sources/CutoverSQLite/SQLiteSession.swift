@@ -9,6 +9,8 @@ let sqliteTransient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
 public final class SQLiteSession {
     let handle: OpaquePointer
     public let path: String
+    /// Storage for ``setDeadline(seconds:)``'s progress handler, alive as long as the handle.
+    private let deadline = UnsafeMutablePointer<Double>.allocate(capacity: 1)
 
     /// Opens `path`; `create` makes a missing file, otherwise a missing file is an error.
     public init(path: String, create: Bool, readOnly: Bool = false) throws {
@@ -37,13 +39,16 @@ public final class SQLiteSession {
         do {
             try execute("SELECT count(*) FROM sqlite_master")
         } catch {
-            sqlite3_close(db)
+            // Fully initialized: deinit closes the handle.
             throw CutoverError(.connectionFailed, "\(path) is not a readable SQLite database: \(error.redactedDescription)",
                                hint: "check the path points at a SQLite file")
         }
     }
 
-    deinit { sqlite3_close_v2(handle) }
+    deinit {
+        sqlite3_close_v2(handle)
+        deadline.deallocate()
+    }
 
     var errorMessage: String { String(cString: sqlite3_errmsg(handle)) }
 
@@ -80,6 +85,42 @@ public final class SQLiteSession {
         var statement: OpaquePointer?
         guard sqlite3_prepare_v2(handle, sql, -1, &statement, nil) == SQLITE_OK, let statement else { throw failure(sql) }
         return SQLiteStatement(statement: statement, session: self, sql: sql)
+    }
+
+    /// Prepares `sql`, which must be one statement: anything after it but comments and spaces is refused.
+    public func prepareOne(_ sql: String) throws -> SQLiteStatement {
+        try sql.withCString { text in
+            var statement: OpaquePointer?
+            var tail: UnsafePointer<CChar>?
+            guard sqlite3_prepare_v2(handle, text, -1, &statement, &tail) == SQLITE_OK else { throw failure(sql) }
+            guard let statement else {
+                throw CutoverError(.usage, "there is no statement to run", context: ["file": path])
+            }
+            let prepared = SQLiteStatement(statement: statement, session: self, sql: sql)
+            if let tail, tail.pointee != 0 {
+                var next: OpaquePointer?
+                let status = sqlite3_prepare_v2(handle, tail, -1, &next, nil)
+                sqlite3_finalize(next)
+                // The rest prepares to nothing only when it is blank or comments.
+                if status != SQLITE_OK || next != nil {
+                    throw CutoverError(.notPermitted, "the SQL runner runs one statement at a time", hint: "send the statements one by one",
+                                       context: ["file": path])
+                }
+            }
+            return prepared
+        }
+    }
+
+    /// From now on, statements prepared here may only read (see `cutover_sqlite_read_only`), and
+    /// `PRAGMA query_only` refuses writes that slip past as a second line of defence.
+    public func restrictToReading() throws {
+        try executeScript("PRAGMA query_only = 1")
+        guard cutover_sqlite_read_only(handle) == SQLITE_OK else { throw CutoverError(.query, "SQLite refused the read-only authorizer") }
+    }
+
+    /// Interrupts statements still running `seconds` from now.
+    public func setDeadline(seconds: TimeInterval) {
+        cutover_sqlite_deadline(handle, seconds, deadline)
     }
 
     public var changes: Int64 { Int64(sqlite3_changes64(handle)) }
@@ -129,6 +170,9 @@ public final class SQLiteStatement {
         }
         guard status == SQLITE_OK else { throw session.failure(sql) }
     }
+
+    /// True when the statement cannot change the database file.
+    public var isReadOnly: Bool { sqlite3_stmt_readonly(statement) != 0 }
 
     /// Advances; true while there is a row.
     public func step() throws -> Bool {

@@ -15,37 +15,55 @@ public enum CutoverServer {
         /// Signing key for session tokens; default: one generated once and kept in the store.
         public var tokenSecret: String?
         public var tokenLifetime: TimeInterval
+        /// Whether the first visitor of a store without users may create the first (admin) account.
+        /// Off for servers that must never open sign-up: create the admin with `cutover users add`.
+        public var firstUserSignUp: Bool
 
         public init(host: String = "127.0.0.1", port: Int = 8080, artifactsRoot: String = ".cutover/runs", tokenSecret: String? = nil,
-                    tokenLifetime: TimeInterval = 8 * 3600) {
+                    tokenLifetime: TimeInterval = 8 * 3600, firstUserSignUp: Bool = true) {
             self.host = host
             self.port = port
             self.artifactsRoot = artifactsRoot
             self.tokenSecret = tokenSecret
             self.tokenLifetime = tokenLifetime
+            self.firstUserSignUp = firstUserSignUp
         }
     }
 
     /// The router with every API route and page (also what the HTTP tests drive).
     static func router(store: any MetadataStore, config: CutoverConfig, settings: Settings) async throws -> (Router<ServerContext>, ServerState) {
         var secret = settings.tokenSecret ?? ""
-        if secret.isEmpty { secret = try await store.setting("token_secret", orInsert: TokenSigner.newSecret()) }
+        if secret.isEmpty { secret = try await store.setting("token_secret", orInsert: SessionTokens.newSecret()) }
         let state = ServerState(store: store, config: config, artifactsRoot: settings.artifactsRoot,
-                                signer: TokenSigner(secret: secret, lifetime: settings.tokenLifetime))
+                                sessions: await SessionTokens(secret: secret, lifetime: settings.tokenLifetime), firstUserSignUp: settings.firstUserSignUp)
         let router = Router(context: ServerContext.self)
         router.add(middleware: JSONErrorMiddleware())
-        router.add(middleware: AuthMiddleware(state: state))
+        router.add(middleware: CallerAuthenticator(state: state))
         let routes = RouteTable(router: router, state: state)
-        Routes.register(routes)
+        ServiceRoutes.register(routes)
+        AuthRoutes.register(routes)
+        MigrationRoutes.register(routes)
+        ValidationRoutes.register(routes)
+        ProjectRoutes.register(routes)
+        RuleRoutes.register(routes)
+        SQLRoutes.register(routes)
+        TeamRoutes.register(routes)
+        EventStream.register(routes)
         Batches.register(routes)
         Pages.register(router)
+        // Built once at start: a type the reflector cannot describe fails here, not on a request.
+        _ = try OpenAPIDocument.build(routes.endpoints)
+        // Runs a server that stopped without shutting down left `running`.
+        try await store.interruptRuns(ownedBy: nil)
         return (router, state)
     }
 
     public static func application(store: any MetadataStore, config: CutoverConfig, settings: Settings,
                                    logger: Logger = Logger(label: "cutover.server")) async throws -> some ApplicationProtocol {
         let (router, state) = try await router(store: store, config: config, settings: settings)
-        return Application(router: router, server: .http1WebSocketUpgrade { request, _, _ in try await EventSocket.shouldUpgrade(request, state: state) },
-                           configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "Cutover"), logger: logger)
+        var app = Application(router: router, server: .http1WebSocketUpgrade(webSocketRouter: EventSocket.router(state: state)),
+                              configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "Cutover"), logger: logger)
+        app.addServices(state.jobs)
+        return app
     }
 }

@@ -3,28 +3,28 @@ import CutoverEngine
 import CutoverStore
 import Foundation
 
-// Request and answer bodies of the API (snake_case on the wire).
+// Request and answer bodies of the API (snake_case on the wire). Answers are Codable so that the
+// OpenAPI document can be reflected from them (SchemaReflector).
 
-struct Health: Encodable {
-    struct Store: Encodable { var schemaVersion: Int }
+struct Health: Codable {
+    struct Store: Codable { var schemaVersion: Int }
     var status: String
     var store: Store
-    var connections: [[String: String]]
 }
 
-struct Register: Decodable {
+struct Register: Codable {
     var username: String
     var password: String
-    var role: String?
+    var role: Role?
 }
 
-struct Login: Decodable {
+struct Login: Codable {
     var username: String
     var password: String
 }
 
 /// A user as the API shows one: never the password hash.
-struct PublicUser: Encodable {
+struct PublicUser: Codable {
     var id: String
     var username: String
     var role: String
@@ -40,25 +40,39 @@ struct PublicUser: Encodable {
     }
 }
 
-struct LoginAnswer: Encodable {
+struct LoginAnswer: Codable {
     var token: String
     var expiresAt: String
     var user: PublicUser
 }
 
-struct ConnectionTest: Decodable { var connection: String }
+struct ConnectionInfo: Codable {
+    var name: String
+    /// The URL with its password masked.
+    var url: String
+    var engine: String
+    /// With `check=true`: `ok` or why it failed.
+    var status: String?
+}
 
-struct StartMigration: Decodable {
+struct ConnectionTest: Codable { var connection: String }
+
+struct ConnectionStatus: Codable {
+    var connection: String
+    var status: String
+}
+
+struct StartMigration: Codable {
     var source: String
     var target: String
-    var mode: String?
+    var mode: MoveOptions.Mode?
     var tables: [String]?
     var parallel: Int?
     var replace: Bool?
     var validate: Bool?
 }
 
-struct StartValidation: Decodable {
+struct StartValidation: Codable {
     var source: String
     var target: String
     /// Pipeline YAML; without it, the row compare of every table.
@@ -67,19 +81,26 @@ struct StartValidation: Decodable {
     var tables: [String]?
 }
 
-struct Artifact: Encodable {
+struct RunStarted: Codable { var runId: String }
+
+struct RunState: Codable {
+    var runId: String
+    var status: String
+}
+
+struct Artifact: Codable {
     var name: String
     var bytes: Int
     var url: String
 }
 
-struct LogLine: Encodable {
+struct LogLine: Codable {
     var id: Int64
     var entry: LogEntry
 }
 
-struct Progress: Encodable {
-    struct Table: Encodable {
+struct Progress: Codable {
+    struct Table: Codable {
         var table: String
         var status: String?
         var message: String?
@@ -94,68 +115,87 @@ struct Progress: Encodable {
     var tables: [Table]
 }
 
-struct History: Encodable {
+struct History: Codable {
     var table: String
     var results: [ValidationResultRecord]
 }
 
-struct ValidationDetail: Encodable {
+struct ValidationDetail: Codable {
     var run: ValidationRunRecord
     var results: [ValidationResultRecord]
 }
 
-struct Overview: Encodable {
+struct Overview: Codable {
     var months: [MonthlyOverview]
     var servedFrom: String
     var recentRuns: [RunRecord]
     var recentFailures: [ValidationResultRecord]
 }
 
-struct NewProject: Decodable {
+struct NewProject: Codable {
     var name: String
     var description: String?
     var source: String?
     var target: String?
 }
 
-struct ProjectDetail: Encodable {
+struct ProjectDetail: Codable {
     var project: ProjectRecord
     var pipelines: [PipelineRecord]
 }
 
-struct NewPipeline: Decodable {
+struct NewPipeline: Codable {
     var name: String
     var content: String
 }
 
-struct RunRules: Decodable {
+struct RunRules: Codable {
     var source: String?
     var target: String?
     var environment: String?
     var names: [String]?
 }
 
-struct RulesOutcome: Encodable {
+struct RulesOutcome: Codable {
     var runId: String
     var results: [RuleResult]
 }
 
-struct RunSQL: Decodable {
+struct RunSQL: Codable {
     var connection: String
     /// The SQL, or the name of a library query.
     var sql: String?
     var query: String?
     var environment: String?
+    /// Admins only: run a statement that writes (committed). Everyone else's SQL runs read-only.
+    var write: Bool?
 }
 
-struct AuditCount: Encodable {
+struct SQLAnswer: Codable {
+    var columns: [String]
+    var rows: [[String?]]
+    var truncated: Bool
+    var sql: String
+    var milliseconds: Int
+    var affectedRows: Int64?
+    /// What to know about the connection, e.g. that its database role could write.
+    var warnings: [String]
+}
+
+struct LibraryQueryInfo: Codable {
+    var name: String
+    var description: String
+    var sql: String
+}
+
+struct AuditCount: Codable {
     var action: String
     var outcome: String
     var count: Int
 }
 
-struct EnvironmentList: Encodable {
-    struct Item: Encodable {
+struct EnvironmentList: Codable {
+    struct Item: Codable {
         var name: String
         var database: String?
         var schema: String?
@@ -164,12 +204,12 @@ struct EnvironmentList: Encodable {
     var environments: [Item]
 }
 
-struct NewToken: Decodable {
+struct NewToken: Codable {
     var name: String
     var expiresInDays: Int?
 }
 
-struct CreatedToken: Encodable {
+struct CreatedToken: Codable {
     var id: String
     var name: String
     /// The secret, shown this once.
@@ -177,7 +217,7 @@ struct CreatedToken: Encodable {
     var expiresAt: String?
 }
 
-struct PublicToken: Encodable {
+struct PublicToken: Codable {
     var id: String
     var name: String
     var createdAt: String
@@ -192,3 +232,9 @@ struct PublicToken: Encodable {
         revokedAt = token.revokedAt
     }
 }
+
+extension Role: SchemaEnumerable {}
+extension MoveOptions.Mode: SchemaEnumerable {}
+extension ChunkRecord.State: SchemaEnumerable {}
+extension Rule.Severity: SchemaEnumerable {}
+extension Rule.Side: SchemaEnumerable {}

@@ -64,12 +64,13 @@ public actor SnowflakeClient {
     }
 
     /// Runs one statement and returns its first result page (inline rows plus chunk references).
-    func run(_ sql: String, bindings: [String: Binding] = [:], describeOnly: Bool = false) async throws -> QueryData {
+    /// `parameters` are session parameters for this statement alone (e.g. `STATEMENT_TIMEOUT_IN_SECONDS`).
+    func run(_ sql: String, bindings: [String: Binding] = [:], describeOnly: Bool = false, parameters: [String: Int]? = nil) async throws -> QueryData {
         if sessionToken == nil { try await login() }
         sequenceId += 1
         let request = QueryRequest(sqlText: sql, sequenceId: sequenceId, bindings: bindings.isEmpty ? nil : bindings,
                                    describeOnly: describeOnly ? true : nil,
-                                   querySubmissionTime: Int64(Date().timeIntervalSince1970 * 1000))
+                                   querySubmissionTime: Int64(Date().timeIntervalSince1970 * 1000), parameters: parameters)
         let body = try JSONEncoder().encode(request)
         let requestId = UUID().uuidString
         var response: SnowflakeResponse<QueryData> = try await sendAuthorized(.POST, "/queries/v1/query-request", query: ["requestId": requestId], body: Array(body))
@@ -308,6 +309,7 @@ struct QueryRequest: Encodable {
     var describeOnly: Bool?
     var querySubmissionTime: Int64
     var asyncExec = false
+    var parameters: [String: Int]?
 }
 
 /// Column metadata of a result (`rowtype`).

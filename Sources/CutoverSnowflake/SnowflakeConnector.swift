@@ -176,3 +176,25 @@ enum SnowflakeValues {
         }
     }
 }
+
+extension SnowflakeConnector {
+    /// The SQL runner's statement. Read-only: the statement becomes a subquery (`SELECT * FROM (…)`),
+    /// which Snowflake parses only as a query, and one statement per request is all Snowflake takes
+    /// (`MULTI_STATEMENT_COUNT` = 1). Cutover cannot see the role's grants from here: the answer
+    /// says so, and the role is the boundary. Cancelled after the timeout.
+    public func run(_ query: RunnerQuery) async throws -> RunnerAnswer {
+        let sql = query.readOnly ? "SELECT * FROM (\(query.sql)\n) LIMIT \(query.maxRows + 1)" : query.sql
+        let parameters = ["STATEMENT_TIMEOUT_IN_SECONDS": max(1, Int(query.timeout)), "MULTI_STATEMENT_COUNT": 1]
+        return try await withClient { client in
+            let data = try await client.run(sql, parameters: parameters)
+            let pages = SnowflakeResultPages(data, client: client)
+            var rows: [[Value]] = []
+            while rows.count <= query.maxRows, let page = try await pages.next() { rows += page }
+            var warnings = ["Snowflake: Cutover cannot check the grants of the role this connection uses"
+                            + (settings.role.map { " (\($0))" } ?? "") + "; give the runner a role that can only read"]
+            if !query.readOnly { warnings = [] }
+            return RunnerAnswer(columns: pages.columns.map(\.name), rows: Array(rows.prefix(query.maxRows)), truncated: rows.count > query.maxRows,
+                                warnings: warnings)
+        }
+    }
+}

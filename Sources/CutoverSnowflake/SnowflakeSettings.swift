@@ -86,3 +86,13 @@ public struct SnowflakeSettings: Sendable {
         String(account.split(separator: ".").first ?? Substring(account)).uppercased()
     }
 }
+
+extension SnowflakeSettings {
+    /// The account (where requests go, lower-cased) and the database (unquoted names fold to upper
+    /// case, as Snowflake resolves them).
+    public var identity: DatabaseIdentity {
+        let quoted = database.hasPrefix("\"") && database.hasSuffix("\"") && database.count > 1
+        return .snowflake(account: baseURL.lowercased() + "/" + account.lowercased(),
+                          database: quoted ? String(database.dropFirst().dropLast()) : database.uppercased())
+    }
+}

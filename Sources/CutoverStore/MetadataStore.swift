@@ -15,10 +15,23 @@ public struct RunRecord: Sendable, Codable, Hashable {
     public var error: String?
     /// Identifies the plan (tables, columns, modes, chunk bounds) so a rerun of the same plan resumes.
     public var planHash: String?
+    /// Who started it (the signed-in user for runs started through the server).
+    public var createdBy: String?
+    /// The process coordinating the run (`host:pid:nonce`) while it runs, and until when its lease
+    /// holds; a running run whose lease ran out is shown as `interrupted`.
+    public var leaseOwner: String?
+    public var leaseUntil: String?
+    /// How the server started it (JSON, connection references masked), so it can be resumed.
+    public var request: String?
 
     public init(id: String, kind: String, status: String = "running", source: String?, target: String?, startedAt: String = ISOTime.now(),
-                finishedAt: String? = nil, artifactsDir: String? = nil, summary: String? = nil, error: String? = nil, planHash: String? = nil) {
+                finishedAt: String? = nil, artifactsDir: String? = nil, summary: String? = nil, error: String? = nil, planHash: String? = nil,
+                createdBy: String? = nil, leaseOwner: String? = nil, leaseUntil: String? = nil, request: String? = nil) {
         self.planHash = planHash
+        self.createdBy = createdBy
+        self.leaseOwner = leaseOwner
+        self.leaseUntil = leaseUntil
+        self.request = request
         self.id = id
         self.kind = kind
         self.status = status
@@ -96,7 +109,7 @@ public struct LogEntry: Sendable, Codable, Hashable {
 
 /// One chunk in the ledger: a key range of one table of one run.
 public struct ChunkRecord: Sendable, Codable, Hashable {
-    public enum State: String, Sendable, Codable { case pending, running, done, failed }
+    public enum State: String, Sendable, Codable, CaseIterable { case pending, running, done, failed }
     public var runID: String
     public var table: String
     public var number: Int
@@ -152,6 +165,8 @@ public struct RejectRecord: Sendable, Codable, Hashable {
 /// stored once however often it is loaded.
 public struct StoredRule: Sendable, Codable, Hashable {
     public var contentHash: String
+    /// Who added it first (nil for rules loaded by the CLI or imported).
+    public var createdBy: String?
     public var name: String
     public var description: String?
     public var severity: String
@@ -159,8 +174,10 @@ public struct StoredRule: Sendable, Codable, Hashable {
     public var warnIf: String?
     public var errorIf: String?
     public var side: String
-    public init(contentHash: String, name: String, description: String?, severity: String, sql: String, warnIf: String?, errorIf: String?, side: String) {
+    public init(contentHash: String, name: String, description: String?, severity: String, sql: String, warnIf: String?, errorIf: String?, side: String,
+                createdBy: String? = nil) {
         self.contentHash = contentHash
+        self.createdBy = createdBy
         self.name = name
         self.description = description
         self.severity = severity
@@ -173,6 +190,11 @@ public struct StoredRule: Sendable, Codable, Hashable {
 
 /// Where Cutover keeps its records: runs, per-table results and logs.
 public protocol MetadataStore: Sendable {
+    /// The database the store lives in (for SQLite also the files beside it). No source, target or
+    /// query connection may point at one of these: the store holds password hashes and the token
+    /// signing key.
+    var identities: Set<DatabaseIdentity> { get }
+
     /// The latest results for one table (or rule) across runs, newest first.
     func tableHistory(table: String, limit: Int) async throws -> [RunTableRecord]
 
@@ -204,6 +226,17 @@ public protocol MetadataStore: Sendable {
     /// The newest unfinished run of this plan, to resume.
     func resumableRun(planHash: String) async throws -> RunRecord?
     func setRunStatus(id: String, status: String) async throws
+    /// Makes `owner` the run's coordinator until `leaseSeconds` from now, when nobody holds it, the
+    /// lease ran out, or it is held by `deadOwner` (a process known to be gone). False when another
+    /// live coordinator holds it. Concurrent claimers never both win.
+    func claimRun(id: String, owner: String, leaseSeconds: Int, replacing deadOwner: String?) async throws -> Bool
+    /// Extends `owner`'s lease; false when it is no longer `owner`'s (taken over or finished).
+    func renewRunLease(id: String, owner: String, leaseSeconds: Int) async throws -> Bool
+    /// Marks runs `interrupted` that are `running`/`cancelling` and either held by a coordinator whose
+    /// id starts with `owner` (a server shutting down: `host:pid:`) or, with `owner` nil, whose lease
+    /// ran out. Returns their ids.
+    @discardableResult
+    func interruptRuns(ownedBy owner: String?) async throws -> [String]
     /// Watermark of the last incremental load of a table from a source into a target.
     func watermark(source: String, target: String, table: String) async throws -> (column: String, value: String?)?
     func setWatermark(source: String, target: String, table: String, column: String, value: String?, runID: String) async throws
@@ -248,6 +281,14 @@ public protocol MetadataStore: Sendable {
     func savePipeline(_ pipeline: PipelineRecord) async throws
     func pipelines(projectID: String) async throws -> [PipelineRecord]
     func saveUser(_ user: UserRecord) async throws
+    /// Adds the first user as an admin, atomically: false (and nothing added) when a user exists.
+    func addFirstAdmin(_ user: UserRecord) async throws -> Bool
+    /// Counts a sign-in attempt for `username` before its password is checked (so parallel
+    /// attempts cannot outrun the lock): `.locked` without counting while a lock holds; after
+    /// `maxFailures` uncleared attempts, the account is locked for a time that doubles.
+    func reserveSignIn(username: String, maxFailures: Int) async throws -> SignInReservation
+    /// A correct password: the attempts are forgotten.
+    func clearSignInAttempts(username: String) async throws
     func user(username: String) async throws -> UserRecord?
     func users() async throws -> [UserRecord]
     func saveAPIToken(_ token: APITokenRecord) async throws
@@ -259,8 +300,10 @@ public protocol MetadataStore: Sendable {
     func audit(_ entry: AuditRecord) async throws
     func auditEntries(since: String?, username: String?, action: String?, limit: Int) async throws -> [AuditRecord]
     func notify(_ notification: NotificationRecord) async throws
-    func notifications(username: String?, unreadOnly: Bool, limit: Int) async throws -> [NotificationRecord]
-    func markNotificationRead(id: Int64) async throws
+    /// The notifications `username` may see (theirs and everyone's), each read or not for them.
+    func notifications(username: String, unreadOnly: Bool, limit: Int) async throws -> [NotificationRecord]
+    /// Marks one notification read for `username` only; false when they cannot see it.
+    func markNotificationRead(id: Int64, username: String) async throws -> Bool
 
     /// Counts of audit entries per action and outcome since a time.
     func auditStats(since: String?) async throws -> [(action: String, outcome: String, count: Int)]
@@ -270,6 +313,7 @@ public protocol MetadataStore: Sendable {
     /// Deletes a finished run with its tables, chunks, rejects, logs and validation results.
     func deleteRun(id: String) async throws
     func deleteRule(contentHash: String) async throws -> Bool
+    func rule(contentHash: String) async throws -> StoredRule?
     /// A server setting (e.g. the token signing key), set once when absent; returns the stored value.
     func setting(_ name: String, orInsert value: @autoclosure () -> String) async throws -> String
 
@@ -293,6 +337,14 @@ public protocol MetadataStore: Sendable {
     /// Deletes the rows of `table` older than `before` whose key lies in `first...last`.
     @discardableResult
     func deleteArchived(_ table: ArchivableTable, before: String, first: String, last: String) async throws -> Int
+}
+
+/// What a sign-in attempt may do.
+public enum SignInReservation: Sendable, Equatable {
+    /// Check the password; this attempt is already counted as a failure until cleared.
+    case allowed
+    /// Refused without checking, until then.
+    case locked(until: String)
 }
 
 /// The tables `cutover store archive` moves out, each with its time column and key.

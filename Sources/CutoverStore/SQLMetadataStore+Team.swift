@@ -18,7 +18,7 @@ extension SQLMetadataStore {
             try db.exclusively {
                 _ = try db.execute("DELETE FROM validation_runs WHERE id = ?", [r.id])
                 _ = try db.execute("INSERT INTO validation_runs (\(Self.validationRunColumns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                                   [r.id, r.suite, r.source.map(Redaction.redact), r.target.map(Redaction.redact), r.dataDate, r.startedAt, r.finishedAt,
+                                   [r.id, r.suite, r.source.map(Redaction.connectionString), r.target.map(Redaction.connectionString), r.dataDate, r.startedAt, r.finishedAt,
                                     r.status, String(r.passed), String(r.failed), String(r.warned), r.origin])
             }
             try Self.invalidateOverview(db, months: [String(r.startedAt.prefix(7))])
@@ -41,7 +41,7 @@ extension SQLMetadataStore {
                     _ = try db.execute(insert, [r.validationRunID, r.step.map(String.init), r.check, r.table, r.status, r.severity,
                                                 r.message.map(Redaction.redact), r.durationMS.map(String.init), r.sourceRows.map(String.init),
                                                 r.targetRows.map(String.init), r.matchPercent.map { String($0) }, columns,
-                                                r.details.map(Redaction.redact), r.at])
+                                                r.details, r.at])
                 }
             }
             try Self.invalidateOverview(db, months: Set(results.map { String($0.at.prefix(7)) }))
@@ -88,7 +88,7 @@ extension SQLMetadataStore {
     // MARK: Column metadata
 
     public func columnMetadata(connection: String, tables: [(schema: String, table: String)], maxAge: TimeInterval) async throws -> [ColumnMetadataRecord]? {
-        let connection = Redaction.redact(connection)
+        let connection = Redaction.connectionString(connection)
         let oldest = ISOTime.string(Date().addingTimeInterval(-maxAge))
         let wanted = tables.map { (schema: $0.schema, table: $0.table) }
         return try await run { db in
@@ -111,7 +111,7 @@ extension SQLMetadataStore {
         try await run { db in
             try db.exclusively {
                 for r in records {
-                    let connection = Redaction.redact(r.connection)
+                    let connection = Redaction.connectionString(r.connection)
                     _ = try db.execute("DELETE FROM column_metadata WHERE connection = ? AND schema_name = ? AND table_name = ?", [connection, r.schema, r.table])
                     _ = try db.execute("INSERT INTO column_metadata (connection, schema_name, table_name, payload, fetched_at) SELECT ?, ?, ?, \(db.json()), ?",
                                        [connection, r.schema, r.table, r.payload, r.fetchedAt])
@@ -289,7 +289,7 @@ extension SQLMetadataStore {
                 _ = try db.execute("DELETE FROM projects WHERE id = ?", [p.id])
                 _ = try db.execute("""
                     INSERT INTO projects (id, name, description, source, target, settings, created_by, created_at) SELECT ?, ?, ?, ?, ?, \(db.json()), ?, ?
-                    """, [p.id, p.name, p.description, p.source.map(Redaction.redact), p.target.map(Redaction.redact), p.settings, p.createdBy, p.createdAt])
+                    """, [p.id, p.name, p.description, p.source.map(Redaction.connectionString), p.target.map(Redaction.connectionString), p.settings, p.createdBy, p.createdAt])
             }
         }
     }
@@ -335,11 +335,10 @@ extension SQLMetadataStore {
 
     // MARK: Users, audit, notifications
 
-    static let userColumns = "id, username, password_hash, role, failed_logins, locked_until, last_login_at, created_at"
+    static let userColumns = "id, username, password_hash, role, last_login_at, created_at"
 
     static func userRecord(_ row: [String?]) -> UserRecord {
-        UserRecord(id: row[0] ?? "", username: row[1] ?? "", passwordHash: row[2] ?? "", role: row[3] ?? "viewer", failedLogins: Int(row[4] ?? "0") ?? 0,
-                   lockedUntil: row[5], lastLoginAt: row[6], createdAt: row[7] ?? "")
+        UserRecord(id: row[0] ?? "", username: row[1] ?? "", passwordHash: row[2] ?? "", role: row[3] ?? "viewer", lastLoginAt: row[4], createdAt: row[5] ?? "")
     }
 
     public func saveUser(_ u: UserRecord) async throws {
@@ -349,10 +348,51 @@ extension SQLMetadataStore {
                     throw CutoverError(.usage, "the user \(u.username) exists already", hint: "choose another user name")
                 }
                 _ = try db.execute("DELETE FROM users WHERE id = ?", [u.id])
-                _ = try db.execute("INSERT INTO users (\(Self.userColumns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                                   [u.id, u.username, u.passwordHash, u.role, String(u.failedLogins), u.lockedUntil, u.lastLoginAt, u.createdAt])
+                try Self.insertUser(u, db)
             }
         }
+    }
+
+    private static func insertUser(_ u: UserRecord, _ db: any StoreDatabase) throws {
+        _ = try db.execute("INSERT INTO users (id, username, password_hash, role, failed_logins, last_login_at, created_at) VALUES (?, ?, ?, ?, 0, ?, ?)",
+                           [u.id, u.username, u.passwordHash, u.role, u.lastLoginAt, u.createdAt])
+    }
+
+    /// One transaction under the store's write lock (SQLite's, or PostgreSQL's advisory lock)
+    /// decides who is first, so concurrent sign-ups on an empty store make one admin.
+    public func addFirstAdmin(_ u: UserRecord) async throws -> Bool {
+        try await run { db in
+            try db.exclusively {
+                guard try db.execute("SELECT 1 FROM users", []).isEmpty else { return false }
+                var admin = u
+                admin.role = "admin"
+                try Self.insertUser(admin, db)
+                return true
+            }
+        }
+    }
+
+    public func reserveSignIn(username: String, maxFailures: Int) async throws -> SignInReservation {
+        let now = Date()
+        return try await run { db in
+            try db.exclusively {
+                let row = try db.execute("SELECT failures, locked_until FROM sign_in_attempts WHERE username = ?", [username]).first
+                if let until = row?[1] ?? nil, until > ISOTime.string(now) { return .locked(until: until) }
+                let failures = (Int(row?[0] ?? "0") ?? 0) + 1
+                // From the maxFailures-th attempt on, each locks for 30 s, doubling, at most 15 min.
+                let lock = failures >= maxFailures
+                    ? ISOTime.string(now.addingTimeInterval(min(900, 30 * pow(2, Double(failures - maxFailures))))) : nil
+                _ = try db.execute("DELETE FROM sign_in_attempts WHERE username = ? OR (updated_at < ? AND (locked_until IS NULL OR locked_until < ?))",
+                                   [username, ISOTime.string(now.addingTimeInterval(-86400)), ISOTime.string(now)])
+                _ = try db.execute("INSERT INTO sign_in_attempts (username, failures, locked_until, updated_at) VALUES (?, ?, ?, ?)",
+                                   [username, String(failures), lock, ISOTime.string(now)])
+                return .allowed
+            }
+        }
+    }
+
+    public func clearSignInAttempts(username: String) async throws {
+        try await run { db in _ = try db.execute("DELETE FROM sign_in_attempts WHERE username = ?", [username]) }
     }
 
     public func user(username: String) async throws -> UserRecord? {
@@ -431,20 +471,33 @@ extension SQLMetadataStore {
         }
     }
 
-    public func notifications(username: String?, unreadOnly: Bool, limit: Int) async throws -> [NotificationRecord] {
+    public func notifications(username: String, unreadOnly: Bool, limit: Int) async throws -> [NotificationRecord] {
         try await run { db in
-            var filter = "WHERE (username IS NULL OR username = ?)"
-            if unreadOnly { filter += " AND read_at IS NULL" }
-            return try db.execute("SELECT id, at, username, kind, title, message, run_id, read_at FROM notifications \(filter) ORDER BY id DESC LIMIT ?",
-                                  [username ?? "", String(limit)]).map {
+            var filter = "WHERE (n.username IS NULL OR n.username = ?)"
+            if unreadOnly { filter += " AND r.read_at IS NULL" }
+            return try db.execute("""
+                SELECT n.id, n.at, n.username, n.kind, n.title, n.message, n.run_id, r.read_at
+                FROM notifications n LEFT JOIN notification_reads r ON r.notification_id = n.id AND r.username = ?
+                \(filter) ORDER BY n.id DESC LIMIT ?
+                """, [username, username, String(limit)]).map {
                 NotificationRecord(id: $0[0].flatMap { Int64($0) }, at: $0[1] ?? "", username: $0[2], kind: $0[3] ?? "", title: $0[4] ?? "", message: $0[5],
                                    runID: $0[6], readAt: $0[7])
             }
         }
     }
 
-    public func markNotificationRead(id: Int64) async throws {
-        try await run { db in _ = try db.execute("UPDATE notifications SET read_at = ? WHERE id = ?", [ISOTime.now(), String(id)]) }
+    public func markNotificationRead(id: Int64, username: String) async throws -> Bool {
+        try await run { db in
+            try db.exclusively {
+                guard try !db.execute("SELECT 1 FROM notifications WHERE id = CAST(? AS BIGINT) AND (username IS NULL OR username = ?)",
+                                      [String(id), username]).isEmpty else { return false }
+                _ = try db.execute("""
+                    INSERT INTO notification_reads (notification_id, username, read_at) SELECT CAST(? AS BIGINT), ?, ?
+                    WHERE NOT EXISTS (SELECT 1 FROM notification_reads WHERE notification_id = CAST(? AS BIGINT) AND username = ?)
+                    """, [String(id), username, ISOTime.now(), String(id), username])
+                return true
+            }
+        }
     }
 
     public func auditStats(since: String?) async throws -> [(action: String, outcome: String, count: Int)] {
@@ -517,7 +570,7 @@ extension SQLMetadataStore {
                                    [b.id, b.name, b.status, String(b.maxParallel), b.createdBy, b.createdAt, b.finishedAt])
                 for i in items {
                     _ = try db.execute("INSERT INTO batch_items (batch_id, item_no, kind, spec, run_id, status, message) SELECT ?, ?, ?, \(db.json()), ?, ?, ?",
-                                       [i.batchID, String(i.number), i.kind, Redaction.redact(i.spec), i.runID, i.status, i.message])
+                                       [i.batchID, String(i.number), i.kind, i.spec, i.runID, i.status, i.message])
                 }
             }
         }

@@ -1,4 +1,5 @@
 import CutoverCore
+import CutoverSnowflake
 import Foundation
 
 /// The ``MetadataStore`` over SQLite (default, `.cutover/cutover.db`) or PostgreSQL (for teams).
@@ -14,6 +15,7 @@ public final class SQLMetadataStore: MetadataStore, @unchecked Sendable {
     public static var latestSchemaVersion: Int { StoreMigrations.latestVersion }
     /// The store URL with secrets masked.
     public let location: String
+    public let identities: Set<DatabaseIdentity>
 
     /// Opens (creating if needed) the store at `url` and applies pending migrations.
     public static func open(_ url: ConnectionURL) async throws -> SQLMetadataStore {
@@ -32,8 +34,18 @@ public final class SQLMetadataStore: MetadataStore, @unchecked Sendable {
             }
             location = url.description
             try StoreMigrations.apply(to: database)
+            identities = try Self.identities(of: database, url: url)
         } catch let error as CutoverError where error.code != .usage {
             throw CutoverError(.store, "cannot open the metadata store \(url): \(error.message)", hint: error.hint, context: error.context)
+        }
+    }
+
+    /// What the store's database is, so that no connection can name it (see ``MetadataStore/identities``).
+    private static func identities(of database: any StoreDatabase, url: ConnectionURL) throws -> Set<DatabaseIdentity> {
+        switch database {
+        case is SQLiteStoreDatabase: return DatabaseIdentity.sqliteFiles(atPath: url.database)
+        case let postgres as PostgresStoreDatabase: return [try postgres.session.identity()]
+        default: return [try SnowflakeSettings(url).identity]
         }
     }
 
@@ -50,9 +62,10 @@ public final class SQLMetadataStore: MetadataStore, @unchecked Sendable {
     public func startRun(_ run: RunRecord) async throws {
         try await self.run { db in
             _ = try db.execute("""
-                INSERT INTO runs (id, kind, status, source, target, started_at, artifacts_dir, plan_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                """, [run.id, run.kind, run.status, run.source.map(Redaction.redact), run.target.map(Redaction.redact), run.startedAt, run.artifactsDir,
-                      run.planHash])
+                INSERT INTO runs (id, kind, status, source, target, started_at, artifacts_dir, plan_hash, created_by, lease_owner, lease_until, options)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """, [run.id, run.kind, run.status, run.source.map(Redaction.connectionString), run.target.map(Redaction.connectionString), run.startedAt, run.artifactsDir, run.planHash, run.createdBy,
+                      run.leaseOwner, run.leaseUntil, run.request])
             try Self.invalidateOverview(db, months: [String(run.startedAt.prefix(7))])
         }
         memory.invalidate(prefix: "overview")
@@ -61,18 +74,66 @@ public final class SQLMetadataStore: MetadataStore, @unchecked Sendable {
     /// The run's status, failure and rows moved count in its month's overview: that month is dropped.
     public func finishRun(id: String, status: String, summary: String?, error: String?) async throws {
         try await run { db in
-            _ = try db.execute("UPDATE runs SET status = ?, finished_at = ?, summary = ?, error = ? WHERE id = ?",
-                               [status, ISOTime.now(), summary.map(Redaction.redact), error.map(Redaction.redact), id])
+            _ = try db.execute("UPDATE runs SET status = ?, finished_at = ?, summary = ?, error = ?, lease_owner = NULL, lease_until = NULL WHERE id = ?",
+                               [status, ISOTime.now(), summary, error, id])
             let month = try db.execute("SELECT started_at FROM runs WHERE id = ?", [id]).first?.first.flatMap { $0 }.map { String($0.prefix(7)) }
             try Self.invalidateOverview(db, months: Set([month ?? String(ISOTime.now().prefix(7))]))
         }
         memory.invalidate(prefix: "overview")
     }
 
+    public func claimRun(id: String, owner: String, leaseSeconds: Int, replacing deadOwner: String?) async throws -> Bool {
+        let now = ISOTime.now()
+        let until = ISOTime.string(Date().addingTimeInterval(TimeInterval(leaseSeconds)))
+        return try await run { db in
+            try db.exclusively {
+                // The condition is repeated in the UPDATE and the winner read back, so that without
+                // row locks (Snowflake) two claimers cannot both believe they won.
+                _ = try db.execute("""
+                    UPDATE runs SET lease_owner = ?, lease_until = ?, status = 'running', finished_at = NULL
+                    WHERE id = ? AND (lease_owner IS NULL OR lease_until IS NULL OR lease_until < ? OR lease_owner = ? OR lease_owner = ?)
+                    """, [owner, until, id, now, owner, deadOwner ?? owner])
+                return try db.execute("SELECT lease_owner FROM runs WHERE id = ?", [id]).first?.first == owner
+            }
+        }
+    }
+
+    public func renewRunLease(id: String, owner: String, leaseSeconds: Int) async throws -> Bool {
+        let until = ISOTime.string(Date().addingTimeInterval(TimeInterval(leaseSeconds)))
+        return try await run { db in
+            _ = try db.execute("UPDATE runs SET lease_until = ? WHERE id = ? AND lease_owner = ?", [until, id, owner])
+            return try db.execute("SELECT lease_owner FROM runs WHERE id = ?", [id]).first?.first == owner
+        }
+    }
+
+    public func interruptRuns(ownedBy owner: String?) async throws -> [String] {
+        let now = ISOTime.now()
+        let ids = try await run { db in
+            try db.exclusively {
+                let condition = owner == nil ? "(lease_until IS NULL OR lease_until < ?)" : "lease_owner LIKE ? ESCAPE '!'"
+                let pattern = owner.map { $0.replacingOccurrences(of: "!", with: "!!").replacingOccurrences(of: "%", with: "!%")
+                    .replacingOccurrences(of: "_", with: "!_") + "%" }
+                let ids = try db.execute("SELECT id FROM runs WHERE status IN ('running', 'cancelling') AND \(condition)", [pattern ?? now])
+                    .compactMap { $0.first ?? nil }
+                for id in ids {
+                    _ = try db.execute("""
+                        UPDATE runs SET status = 'interrupted', lease_owner = NULL, lease_until = NULL,
+                        error = COALESCE(error, 'interrupted: the process running it stopped before it finished')
+                        WHERE id = ? AND status IN ('running', 'cancelling')
+                        """, [id])
+                }
+                if !ids.isEmpty { _ = try db.execute("DELETE FROM overview_cache", []) }
+                return ids
+            }
+        }
+        if !ids.isEmpty { memory.invalidate(prefix: "overview") }
+        return ids
+    }
+
     public func recordTable(_ r: RunTableRecord) async throws {
         try await run { db in
             let values: [String?] = [r.runID, r.table, r.status, r.sourceRows.map(String.init), r.targetRows.map(String.init), r.bytes.map(String.init),
-                                     r.startedAt, r.finishedAt, r.message.map(Redaction.redact), r.details.map(Redaction.redact)]
+                                     r.startedAt, r.finishedAt, r.message, r.details]
             _ = try db.execute("DELETE FROM run_tables WHERE run_id = ? AND table_name = ?", [r.runID, r.table])
             _ = try db.execute("""
                 INSERT INTO run_tables (run_id, table_name, status, source_rows, target_rows, bytes, started_at, finished_at, message, details)
@@ -89,11 +150,17 @@ public final class SQLMetadataStore: MetadataStore, @unchecked Sendable {
         }
     }
 
-    private static let runColumns = "id, kind, status, source, target, started_at, finished_at, artifacts_dir, summary, error, plan_hash"
+    static let runColumns = "id, kind, status, source, target, started_at, finished_at, artifacts_dir, summary, error, plan_hash, created_by, "
+        + "lease_owner, lease_until, options"
 
-    private static func runRecord(_ row: [String?]) -> RunRecord {
-        RunRecord(id: row[0] ?? "", kind: row[1] ?? "", status: row[2] ?? "", source: row[3], target: row[4], startedAt: row[5] ?? "",
-                  finishedAt: row[6], artifactsDir: row[7], summary: row[8], error: row[9], planHash: row[10])
+    /// A run as stored, except that a `running` or `cancelling` run whose coordinator's lease ran
+    /// out is `interrupted`: nobody is running it any more, whatever the row says.
+    static func runRecord(_ row: [String?]) -> RunRecord {
+        var status = row[2] ?? ""
+        if status == "running" || status == "cancelling", (row[13] ?? "") < ISOTime.now() { status = "interrupted" }
+        return RunRecord(id: row[0] ?? "", kind: row[1] ?? "", status: status, source: row[3], target: row[4], startedAt: row[5] ?? "",
+                         finishedAt: row[6], artifactsDir: row[7], summary: row[8], error: row[9], planHash: row[10], createdBy: row[11],
+                         leaseOwner: row[12], leaseUntil: row[13], request: row[14])
     }
 
     public func runs(limit: Int) async throws -> [RunRecord] {
@@ -218,7 +285,7 @@ public final class SQLMetadataStore: MetadataStore, @unchecked Sendable {
             _ = try db.execute("""
                 UPDATE chunks SET state = ?, rows = ?, bytes = ?, checksum = ?, error = ?, lease_owner = NULL, lease_until = NULL, updated_at = ?
                 WHERE run_id = ? AND table_name = ? AND chunk_no = ?
-                """, [c.state.rawValue, c.rows.map(String.init), c.bytes.map(String.init), c.checksum, c.error.map(Redaction.redact), ISOTime.now(),
+                """, [c.state.rawValue, c.rows.map(String.init), c.bytes.map(String.init), c.checksum, c.error, ISOTime.now(),
                       c.runID, c.table, String(c.number)])
         }
     }
@@ -255,13 +322,12 @@ public final class SQLMetadataStore: MetadataStore, @unchecked Sendable {
     public func watermark(source: String, target: String, table: String) async throws -> (column: String, value: String?)? {
         try await run { db in
             try db.execute("SELECT column_name, value FROM watermarks WHERE source = ? AND target = ? AND table_name = ?",
-                           [Redaction.redact(source), Redaction.redact(target), table]).first.map { ($0[0] ?? "", $0[1]) }
+                           [source, target, table]).first.map { ($0[0] ?? "", $0[1]) }
         }
     }
 
     public func setWatermark(source: String, target: String, table: String, column: String, value: String?, runID: String) async throws {
         try await run { db in
-            let (source, target) = (Redaction.redact(source), Redaction.redact(target))
             try db.exclusively {
                 _ = try db.execute("DELETE FROM watermarks WHERE source = ? AND target = ? AND table_name = ?", [source, target, table])
                 _ = try db.execute("""
@@ -279,7 +345,7 @@ public final class SQLMetadataStore: MetadataStore, @unchecked Sendable {
                 for r in rejects {
                     _ = try db.execute("""
                         INSERT INTO rejects (run_id, table_name, chunk_no, row_key, reason, row_values, at) VALUES (?, ?, ?, ?, ?, ?, ?)
-                        """, [r.runID, r.table, r.chunk.map(String.init), r.key, Redaction.redact(r.reason), r.values, ISOTime.now()])
+                        """, [r.runID, r.table, r.chunk.map(String.init), r.key, r.reason, r.values, ISOTime.now()])
                 }
             }
         }
@@ -309,9 +375,9 @@ public final class SQLMetadataStore: MetadataStore, @unchecked Sendable {
                     let known = try db.execute("SELECT 1 FROM rules WHERE content_hash = ?", [r.contentHash])
                     guard known.isEmpty else { continue }
                     _ = try db.execute("""
-                        INSERT INTO rules (content_hash, name, description, severity, sql, warn_if, error_if, side, created_at)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-                        """, [r.contentHash, r.name, r.description, r.severity, r.sql, r.warnIf, r.errorIf, r.side, ISOTime.now()])
+                        INSERT INTO rules (content_hash, name, description, severity, sql, warn_if, error_if, side, created_at, created_by)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        """, [r.contentHash, r.name, r.description, r.severity, r.sql, r.warnIf, r.errorIf, r.side, ISOTime.now(), r.createdBy])
                     added += 1
                 }
                 return added
@@ -319,12 +385,18 @@ public final class SQLMetadataStore: MetadataStore, @unchecked Sendable {
         }
     }
 
+    static let ruleColumns = "content_hash, name, description, severity, sql, warn_if, error_if, side, created_by"
+
+    static func storedRule(_ row: [String?]) -> StoredRule {
+        StoredRule(contentHash: row[0] ?? "", name: row[1] ?? "", description: row[2], severity: row[3] ?? "error", sql: row[4] ?? "",
+                   warnIf: row[5], errorIf: row[6], side: row[7] ?? "target", createdBy: row[8])
+    }
+
     public func rules() async throws -> [StoredRule] {
-        try await run { db in
-            try db.execute("SELECT content_hash, name, description, severity, sql, warn_if, error_if, side FROM rules ORDER BY name, created_at", []).map {
-                StoredRule(contentHash: $0[0] ?? "", name: $0[1] ?? "", description: $0[2], severity: $0[3] ?? "error", sql: $0[4] ?? "",
-                           warnIf: $0[5], errorIf: $0[6], side: $0[7] ?? "target")
-            }
-        }
+        try await run { db in try db.execute("SELECT \(Self.ruleColumns) FROM rules ORDER BY name, created_at", []).map(Self.storedRule) }
+    }
+
+    public func rule(contentHash: String) async throws -> StoredRule? {
+        try await run { db in try db.execute("SELECT \(Self.ruleColumns) FROM rules WHERE content_hash = ?", [contentHash]).first.map(Self.storedRule) }
     }
 }

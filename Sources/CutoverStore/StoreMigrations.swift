@@ -271,6 +271,24 @@ enum StoreMigrations {
                 PRIMARY KEY (batch_id, item_no)
             )
             """),
+        Migration(version: 8, name: "run owners and leases, per-user notification reads, sign-in attempts, rule owners", sql: """
+            ALTER TABLE runs ADD COLUMN created_by TEXT;
+            ALTER TABLE runs ADD COLUMN lease_owner TEXT;
+            ALTER TABLE runs ADD COLUMN lease_until TEXT;
+            ALTER TABLE rules ADD COLUMN created_by TEXT;
+            CREATE TABLE notification_reads (
+                notification_id BIGINT NOT NULL,
+                username TEXT NOT NULL,
+                read_at TEXT NOT NULL,
+                PRIMARY KEY (notification_id, username)
+            );
+            CREATE TABLE sign_in_attempts (
+                username TEXT PRIMARY KEY,
+                failures INTEGER NOT NULL,
+                locked_until TEXT,
+                updated_at TEXT NOT NULL
+            )
+            """),
     ]
 
     static func sql(_ migration: Migration, for engine: ConnectionURL.Engine) -> String {

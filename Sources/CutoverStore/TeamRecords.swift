@@ -186,19 +186,15 @@ public struct UserRecord: Sendable, Codable, Hashable {
     public var passwordHash: String
     /// admin, user or viewer.
     public var role: String
-    public var failedLogins: Int
-    public var lockedUntil: String?
     public var lastLoginAt: String?
     public var createdAt: String
 
-    public init(id: String = UUID().uuidString.lowercased(), username: String, passwordHash: String, role: String, failedLogins: Int = 0,
-                lockedUntil: String? = nil, lastLoginAt: String? = nil, createdAt: String = ISOTime.now()) {
+    public init(id: String = UUID().uuidString.lowercased(), username: String, passwordHash: String, role: String,
+                lastLoginAt: String? = nil, createdAt: String = ISOTime.now()) {
         self.id = id
         self.username = username
         self.passwordHash = passwordHash
         self.role = role
-        self.failedLogins = failedLogins
-        self.lockedUntil = lockedUntil
         self.lastLoginAt = lastLoginAt
         self.createdAt = createdAt
     }
@@ -219,7 +215,7 @@ public struct AuditRecord: Sendable, Codable, Hashable {
         self.action = action
         self.resource = resource
         self.outcome = outcome
-        self.details = details.map(Redaction.redact)
+        self.details = details
     }
 }
 

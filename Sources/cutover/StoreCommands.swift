@@ -158,23 +158,27 @@ struct ServeCommand: AsyncParsableCommand {
         abstract: "Run Cutover as a service: REST API, live events and the web console.",
         discussion: """
             Open http://HOST:PORT/ in a browser. The first visit offers to create the admin account (the first user is always \
-            an admin); admins add users with the roles admin, user or viewer. The API is described at /api/v1/openapi.json.
-            Point --store at PostgreSQL or Snowflake to share runs with CLI users and other servers.
+            an admin); admins add users with the roles admin, user or viewer. With --no-sign-up nobody can sign up: create the \
+            first admin with `cutover users add NAME --role admin`. The API is described at /api/v1/openapi.json.
+            Point --store at PostgreSQL or Snowflake to share runs with CLI users and other servers. On SIGTERM or Ctrl-C, running \
+            jobs stop after their chunks in flight and are marked interrupted; resume them from the console or the API.
 
-            Example: cutover serve --port 8080 --store postgres://cutover@db/cutover
+            Example: cutover serve --port 8080 --store postgres://cutover@db/cutover --no-sign-up
             """)
     @OptionGroup var global: GlobalOptions
     @Option(name: .long, help: "Address to listen on (0.0.0.0 for every interface).") var host = "127.0.0.1"
     @Option(name: .long, help: "Port.") var port = 8080
     @Option(name: .long, help: "Directory for run artifacts.") var out = ".cutover/runs"
     @Option(name: .long, help: "How long a sign-in token is good for: 8h, 30m, 1d.") var tokenLifetime = "8h"
+    @Flag(name: .customLong("sign-up"), inversion: .prefixedNo,
+          help: "Let the first visitor of a store without users create the admin account.") var signUp = true
 
     func run() async throws {
         let config = try global.loadConfig()
         let store = try await global.openStore(config)
         let settings = CutoverServer.Settings(host: host, port: port, artifactsRoot: out,
                                               tokenSecret: ProcessInfo.processInfo.environment["CUTOVER_TOKEN_SECRET"],
-                                              tokenLifetime: try Age.seconds(tokenLifetime, option: "--token-lifetime"))
+                                              tokenLifetime: try Age.seconds(tokenLifetime, option: "--token-lifetime"), firstUserSignUp: signUp)
         let app = try await CutoverServer.application(store: store, config: config, settings: settings)
         Terminal.say("Cutover console on http://\(host):\(port)/ (store: \(try await store.stats().location))")
         try await app.runService()

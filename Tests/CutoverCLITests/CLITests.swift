@@ -108,10 +108,13 @@ import Testing
 
     @Test(.enabled(if: TestEnvironment.hasPostgres)) func migrateAndValidateChinookIntoPostgres() async throws {
         try await TestEnvironment.withTemporaryDirectory { dir in
-            try await TestEnvironment.withPostgresDatabase { pg in
+            try await TestEnvironment.withPostgresDatabase { pg in try await TestEnvironment.withPostgresDatabase { storeDB in
                 let chinook = try TestEnvironment.chinookCopy(in: dir)
-                let target = "postgres://\(pg.user!):\(pg.password!)@\(pg.host!):\(pg.port!)/\(pg.database)"
-                let migrate = try await CLI.run(["migrate", "--source", "sqlite:\(chinook)", "--target", target, "--store", "postgres://\(pg.user!):\(pg.password!)@\(pg.host!):\(pg.port!)/\(pg.database)"], in: dir)
+                let target = TestEnvironment.cliText(pg)
+                // The target's own database cannot hold the store: the store is never a connection.
+                let refused = try await CLI.run(["migrate", "--source", "sqlite:\(chinook)", "--target", target, "--store", target], in: dir)
+                #expect(refused.status == 2 && refused.stderr.contains("metadata store"), "\(refused.output)")
+                let migrate = try await CLI.run(["migrate", "--source", "sqlite:\(chinook)", "--target", target, "--store", TestEnvironment.cliText(storeDB)], in: dir)
                 #expect(migrate.status == 0, "\(migrate.output)")
                 #expect(!migrate.output.contains(pg.password!))
                 #expect(migrate.stdout.contains("11/11 tables moved, 15,607 rows; validation: 11 passed, 0 failed"))
@@ -122,7 +125,7 @@ import Testing
                 #expect(broken.status == 1)
                 #expect(broken.stdout.contains("Track changed TrackId=7: Name"))
                 #expect(broken.stdout.contains("Album extra: AlbumId=999"))
-            }
+            } }
         }
     }
 

@@ -10,14 +10,14 @@ import Testing
     /// is loaded once, by one of them, and the result validates.
     @Test func twoProcessesFinishOneRunTogether() async throws {
         try await TestEnvironment.withTemporaryDirectory { dir in
-            try await TestEnvironment.withPostgresDatabase { pg in
+            try await TestEnvironment.withPostgresDatabase { pg in try await TestEnvironment.withPostgresDatabase { storeDB in
                 try CLI.sqliteFile(dir + "/src.db", """
                     CREATE TABLE facts (id INTEGER PRIMARY KEY, v TEXT NOT NULL, n REAL);
                     WITH RECURSIVE g(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM g WHERE n < 60000)
                     INSERT INTO facts SELECT n, 'value ' || n, n / 3.0 FROM g;
                     """)
-                let url = "postgres://\(pg.user!):\(pg.password!)@\(pg.host!):\(pg.port!)/\(pg.database)"
-                let common = ["--source", "sqlite:src.db", "--target", url, "--store", url, "--parallel", "1"]
+                let url = TestEnvironment.cliText(pg)
+                let common = ["--source", "sqlite:src.db", "--target", url, "--store", TestEnvironment.cliText(storeDB), "--parallel", "1"]
                 let coordinator = Process()
                 coordinator.executableURL = URL(fileURLWithPath: CLI.executable)
                 coordinator.arguments = ["migrate", "--chunk-rows", "250"] + common
@@ -27,7 +27,7 @@ import Testing
                 coordinator.standardError = output
                 try coordinator.run()
 
-                let store = try await SQLMetadataStore.open(pg)
+                let store = try await SQLMetadataStore.open(storeDB)
                 var runID: String?
                 for _ in 0..<200 where runID == nil {
                     try await Task.sleep(nanoseconds: 50_000_000)
@@ -54,7 +54,7 @@ import Testing
                 #expect(workerChunks > 0 && workerChunks < 240, "\(worker.output)")
                 let counts = try await PostgresConnector(url: pg).execute("SELECT count(*), count(DISTINCT id) FROM facts")
                 #expect(counts.rows.first == [.text("60000"), .text("60000")])
-            }
+            } }
         }
     }
 
@@ -62,7 +62,8 @@ import Testing
         try await TestEnvironment.withTemporaryDirectory { dir in
             try CLI.sqliteFile(dir + "/src.db", "CREATE TABLE t (id INTEGER PRIMARY KEY); INSERT INTO t VALUES (1);")
             let store = try await SQLMetadataStore.open(ConnectionURL(engine: .sqlite, database: dir + "/.cutover/cutover.db"))
-            try await store.startRun(RunRecord(id: "r1", kind: "migrate", source: nil, target: nil, planHash: "not-this-plan"))
+            try await store.startRun(RunRecord(id: "r1", kind: "migrate", source: nil, target: nil, planHash: "not-this-plan", leaseOwner: "elsewhere:1:x",
+                                               leaseUntil: ISOTime.string(Date().addingTimeInterval(3600))))
             let result = try await CLI.run(["worker", "--run", "r1", "--source", "sqlite:src.db", "--target", "sqlite:dst.db"], in: dir)
             #expect(result.status == 2)
             #expect(result.stderr.contains("differ from run r1"))

@@ -11,68 +11,6 @@ import Testing
 
 /// The HTTP API through Hummingbird's test client, over a real SQLite store.
 @Suite struct ServerTests {
-    struct Session {
-        var client: any TestClientProtocol
-        var directory: String
-        var admin = ""
-        var user = ""
-        var viewer = ""
-
-        @discardableResult
-        func call(_ method: HTTPRequest.Method, _ uri: String, token: String? = nil, json: String? = nil) async throws -> TestResponse {
-            var headers: HTTPFields = [.contentType: "application/json"]
-            if let token { headers[.authorization] = "Bearer " + token }
-            return try await client.execute(uri: uri, method: method, headers: headers, body: json.map { ByteBuffer(string: $0) })
-        }
-
-        func object(_ response: TestResponse) throws -> [String: Any] {
-            try #require(try JSONSerialization.jsonObject(with: Data(response.body.readableBytesView)) as? [String: Any], "\(String(buffer: response.body))")
-        }
-
-        func list(_ response: TestResponse) throws -> [[String: Any]] {
-            try #require(try JSONSerialization.jsonObject(with: Data(response.body.readableBytesView)) as? [[String: Any]], "\(String(buffer: response.body))")
-        }
-
-        func errorMessage(_ response: TestResponse) throws -> String {
-            try #require((try object(response)["error"] as? [String: Any])?["message"] as? String)
-        }
-
-        func login(_ name: String, _ password: String) async throws -> String {
-            let response = try await call(.post, "/api/v1/auth/login", json: #"{"username": "\#(name)", "password": "\#(password)"}"#)
-            #expect(response.status == .ok, "\(String(buffer: response.body))")
-            return try #require(try object(response)["token"] as? String)
-        }
-    }
-
-    /// A server over a fresh store with an admin, a user and a viewer signed in; `chinook` is a
-    /// configured connection and DEV an environment.
-    func withServer(_ body: @escaping @Sendable (Session) async throws -> Void) async throws {
-        try await TestEnvironment.withTemporaryDirectory { dir in
-            let chinook = try TestEnvironment.chinookCopy(in: dir)
-            let store = try await SQLMetadataStore.open(ConnectionURL(engine: .sqlite, database: dir + "/store.db"))
-            let config = CutoverConfig(connections: ["chinook": "sqlite:\(chinook)", "broken": "postgres://u:secretpw@127.0.0.1:1/none"],
-                                       environments: ["DEV": EnvironmentConfig(schema: "main")],
-                                       queries: ["genres": LibraryQuery(description: "genres by name", sql: "SELECT Name FROM {{schema}}.Genre ORDER BY Name")])
-            let app = try await CutoverServer.application(store: store, config: config, settings: .init(artifactsRoot: dir + "/runs"))
-            try await app.test(.router) { client in
-                var session = Session(client: client, directory: dir)
-                let first = try await session.call(.post, "/api/v1/auth/register", json: #"{"username": "ada", "password": "lovelace-1815", "role": "viewer"}"#)
-                #expect(first.status == .created)
-                #expect(try session.object(first)["role"] as? String == "admin", "the first user is an admin whatever was asked")
-                #expect(String(buffer: first.body).contains("password") == false)
-                session.admin = try await session.login("ada", "lovelace-1815")
-                for (name, role) in [("bob", "user"), ("vic", "viewer")] {
-                    let made = try await session.call(.post, "/api/v1/auth/register", token: session.admin,
-                                                      json: #"{"username": "\#(name)", "password": "password-\#(name)", "role": "\#(role)"}"#)
-                    #expect(made.status == .created)
-                }
-                session.user = try await session.login("bob", "password-bob")
-                session.viewer = try await session.login("vic", "password-vic")
-                try await body(session)
-            }
-        }
-    }
-
     @Test func authTokensRolesAndSlowedDownLogins() async throws {
         try await withServer { s in
             #expect(try await s.call(.get, "/api/v1/auth/me").status == .unauthorized)
@@ -128,8 +66,8 @@ import Testing
             #expect(try noTarget.status == .badRequest && s.errorMessage(noTarget).contains("missing field target"))
             let unknownName = try await s.call(.post, "/api/v1/migrations", token: s.user, json: #"{"source": "nope", "target": "chinook"}"#)
             #expect(unknownName.status == .badRequest)
-            let badMode = try await s.call(.post, "/api/v1/migrations", token: s.user, json: #"{"source": "chinook", "target": "sqlite:x.db", "mode": "teleport"}"#)
-            #expect(try badMode.status == .badRequest && s.errorMessage(badMode).contains("copy"))
+            let badMode = try await s.call(.post, "/api/v1/migrations", token: s.user, json: #"{"source": "chinook", "target": "scratch", "mode": "teleport"}"#)
+            #expect(try badMode.status == .badRequest && s.errorMessage(badMode).contains("mode"))
             for (method, uri, json) in [(HTTPRequest.Method.post, "/api/v1/migrations", #"{"source": "chinook", "target": "sqlite:x.db"}"#),
                                         (.post, "/api/v1/demo", "{}"), (.post, "/api/v1/rules", #"{"name": "r", "sql": "SELECT 1"}"#),
                                         (.post, "/api/v1/projects", #"{"name": "p"}"#), (.post, "/api/v1/sql", #"{"connection": "chinook", "sql": "SELECT 1"}"#),
@@ -146,9 +84,10 @@ import Testing
             let broken = try await s.call(.post, "/api/v1/connections/test", token: s.user, json: #"{"connection": "broken"}"#)
             #expect(broken.status == .badGateway && !String(buffer: broken.body).contains("secretpw"))
             let connections = try await s.call(.get, "/api/v1/connections", token: s.viewer)
-            #expect(try s.list(connections).count == 2 && !String(buffer: connections.body).contains("secretpw"))
-            let health = try await s.call(.get, "/health?check=true")
+            #expect(try s.list(connections).count == 3 && !String(buffer: connections.body).contains("secretpw"))
+            let health = try await s.call(.get, "/health")
             #expect(health.status == .ok && !String(buffer: health.body).contains("secretpw") && String(buffer: health.body).contains(#""status":"ok""#))
+            #expect(!String(buffer: health.body).contains("connections"), "anonymous callers learn nothing about connections")
         }
     }
 
@@ -186,8 +125,13 @@ import Testing
             #expect(write.status == .forbidden)
             let sneaky = try await s.call(.post, "/api/v1/sql", token: s.user, json: #"{"connection": "chinook", "sql": "SELECT 1; DELETE FROM Genre"}"#)
             #expect(sneaky.status == .forbidden)
-            let admin = try await s.call(.post, "/api/v1/sql", token: s.admin, json: #"{"connection": "chinook", "sql": "UPDATE Genre SET Name = Name WHERE GenreId = 1"}"#)
+            #expect(try await s.call(.post, "/api/v1/sql", token: s.user, json: #"{"connection": "chinook", "sql": "DELETE FROM Genre", "write": true}"#).status == .forbidden)
+            let readOnlyAdmin = try await s.call(.post, "/api/v1/sql", token: s.admin, json: #"{"connection": "chinook", "sql": "UPDATE Genre SET Name = Name WHERE GenreId = 1"}"#)
+            #expect(readOnlyAdmin.status == .forbidden, "admins' SQL is read-only too unless they ask to write")
+            let admin = try await s.call(.post, "/api/v1/sql", token: s.admin,
+                                         json: #"{"connection": "chinook", "sql": "UPDATE Genre SET Name = Name WHERE GenreId = 1", "write": true}"#)
             #expect(admin.status == .ok, "\(String(buffer: admin.body))")
+            #expect(try s.object(admin)["affected_rows"] as? Int == 1)
             #expect(try await s.call(.post, "/api/v1/sql", token: s.user, json: #"{"connection": "chinook", "sql": "SELECT 1", "environment": "MARS"}"#).status == .badRequest)
             // The query library, from cutover.yml.
             #expect(try s.list(try await s.call(.get, "/api/v1/queries", token: s.viewer)).first?["name"] as? String == "genres")
@@ -210,6 +154,9 @@ import Testing
             #expect((note["title"] as? String)?.contains("rules") == true)
             #expect(try await s.call(.post, "/api/v1/notifications/\(note["id"] as? Int ?? 0)/read", token: s.viewer).status == .noContent)
             #expect(try await s.call(.post, "/api/v1/notifications/abc/read", token: s.viewer).status == .badRequest)
+            #expect(try s.list(try await s.call(.get, "/api/v1/notifications?unread=true", token: s.viewer)).isEmpty)
+            // Read for the viewer only: bob still has it unread.
+            #expect(try s.list(try await s.call(.get, "/api/v1/notifications?unread=true", token: s.user)).contains { $0["id"] as? Int == note["id"] as? Int })
 
             // The OpenAPI file lists every route with its role.
             let openapi = try s.object(try await s.call(.get, "/api/v1/openapi.json"))
@@ -298,7 +245,7 @@ import Testing
 
 extension ServerTests {
     @Test func autoSetupProposesMappingsWithConfidencesAndKeepsThemInTheProject() async throws {
-        try await withServer { s in
+        try await withServer(connections: ["edited": "sqlite:{dir}/target.db"]) { s in
             // The target: Chinook with one table renamed, one column renamed and one table gone.
             let target = s.directory + "/target.db"
             try FileManager.default.copyItem(atPath: s.directory + "/chinook.sqlite", toPath: target)
@@ -308,7 +255,7 @@ extension ServerTests {
                 """, in: s.directory)
             #expect(edit.status == 0, "\(edit.output)")
             let project = try s.object(try await s.call(.post, "/api/v1/projects", token: s.user,
-                                                         json: #"{"name": "p", "source": "chinook", "target": "sqlite:\#(target)"}"#))
+                                                         json: #"{"name": "p", "source": "chinook", "target": "edited"}"#))
             let id = try #require(project["id"] as? String)
             let answer = try await s.call(.post, "/api/v1/projects/\(id)/auto-setup", token: s.user)
             #expect(answer.status == .ok, "\(String(buffer: answer.body))")
@@ -361,6 +308,16 @@ extension ServerTests {
                 await #expect(throws: (any Error).self) {
                     try await client.ws("/api/v1/events/ws?run=\(run)&access_token=forged") { _, _, _ in }
                 }
+                // A personal API token is as good as a session token: one authenticator for HTTP and WebSocket.
+                let created = try session.object(try await session.call(.post, "/api/v1/auth/tokens", token: token, json: #"{"name": "ws"}"#))
+                let personal = try #require(created["token"] as? String)
+                let again = Received()
+                try await client.ws("/api/v1/events/ws?run=\(run)&access_token=\(personal)") { inbound, _, _ in
+                    for try await message in inbound.messages(maxSize: 1 << 20) {
+                        if case .text(let text) = message { await again.add(text) }
+                    }
+                }
+                #expect(await again.all.count == events.count)
             }
         }
     }
@@ -383,16 +340,18 @@ extension ServerTests {
 
     @Test func batchesRunTheirItemsAtMostMaxParallelAndCanBeCancelled() async throws {
         try await withServer { s in
-            let copy = s.directory + "/copy.db"
             let bad = try await s.call(.post, "/api/v1/batches", token: s.user,
-                                       json: #"{"items": [{"kind": "migration", "source": "chinook", "target": "sqlite:x.db"}, {"kind": "teleport", "source": "chinook", "target": "chinook"}]}"#)
+                                       json: #"{"items": [{"kind": "migration", "source": "chinook", "target": "scratch"}, {"kind": "validation", "source": "chinook", "target": "nowhere"}]}"#)
             #expect(try bad.status == .badRequest && s.errorMessage(bad).contains("item 2"))
+            let raw = try await s.call(.post, "/api/v1/batches", token: s.user,
+                                       json: #"{"items": [{"kind": "migration", "source": "chinook", "target": "sqlite:/tmp/anywhere.db"}]}"#)
+            #expect(try raw.status == .forbidden && s.errorMessage(raw).contains("item 1"), "users name connections; URLs are for admins")
             #expect(try await s.call(.post, "/api/v1/batches", token: s.user, json: #"{"items": []}"#).status == .badRequest)
             #expect(try await s.call(.post, "/api/v1/batches", token: s.viewer, json: #"{"items": []}"#).status == .forbidden)
 
             let started = try await s.call(.post, "/api/v1/batches", token: s.user, json: """
                 {"name": "night", "max_parallel": 2, "items": [
-                  {"kind": "migration", "source": "chinook", "target": "sqlite:\(copy)", "tables": ["Genre", "MediaType"]},
+                  {"kind": "migration", "source": "chinook", "target": "scratch", "tables": ["Genre", "MediaType"]},
                   {"kind": "validation", "source": "chinook", "target": "chinook", "tables": ["Artist"]},
                   {"kind": "validation", "source": "chinook", "target": "chinook", "pipeline": "steps:\\n  - check: row_count\\n    table: Album\\n"}]}
                 """)

@@ -1,3 +1,4 @@
+import Foundation
 import CutoverCore
 import CutoverStore
 import CutoverTesting
@@ -118,6 +119,43 @@ import Testing
             try await SQLMetadataStore.open(try ConnectionURL(parsing: "mssql://u@host/db"))
         } throws: { error in
             "\(error)".contains("sqlite:.cutover/cutover.db")
+        }
+    }
+}
+
+extension MetadataStoreTests {
+    /// One coordinator per run: a lease that is claimed by one claimer at a time, renewed by its
+    /// holder, taken over only when it ran out or its holder is gone, and shown as `interrupted`
+    /// to every reader once nobody renews it.
+    @Test(arguments: backends())
+    func runLeasesHaveOneHolder(backend: String) async throws {
+        try await withStore(backend) { url in
+            let store = try await SQLMetadataStore.open(url)
+            let live = ISOTime.string(Date().addingTimeInterval(60))
+            try await store.startRun(RunRecord(id: "held", kind: "migrate", source: nil, target: nil, leaseOwner: "a:1:x", leaseUntil: live))
+            #expect(try await store.claimRun(id: "held", owner: "b:2:y", leaseSeconds: 30, replacing: nil) == false, "a live lease holds")
+            #expect(try await store.renewRunLease(id: "held", owner: "a:1:x", leaseSeconds: 30))
+            #expect(try await store.renewRunLease(id: "held", owner: "b:2:y", leaseSeconds: 30) == false)
+            #expect(try await store.claimRun(id: "held", owner: "b:2:y", leaseSeconds: 30, replacing: "a:1:x"), "its holder is known to be gone")
+            #expect(try await store.run(id: "held")?.leaseOwner == "b:2:y")
+
+            try await store.startRun(RunRecord(id: "stale", kind: "migrate", source: nil, target: nil, leaseOwner: "c:3:z",
+                                               leaseUntil: ISOTime.string(Date().addingTimeInterval(-5))))
+            #expect(try await store.run(id: "stale")?.status == "interrupted", "nobody renews it")
+            let claims = try await withThrowingTaskGroup(of: Bool.self) { group in
+                for n in 0..<4 { group.addTask { try await store.claimRun(id: "stale", owner: "claimer:\(n):q", leaseSeconds: 30, replacing: nil) } }
+                return try await group.reduce(into: [Bool]()) { $0.append($1) }
+            }
+            #expect(claims.filter { $0 }.count == 1, "\(claims)")
+            #expect(try await store.run(id: "stale")?.status == "running")
+
+            try await store.startRun(RunRecord(id: "dead", kind: "migrate", source: nil, target: nil, leaseOwner: "d:4:w",
+                                               leaseUntil: ISOTime.string(Date().addingTimeInterval(-5))))
+            #expect(try await store.interruptRuns(ownedBy: nil) == ["dead"])
+            #expect(try await store.interruptRuns(ownedBy: "b:2:") == ["held"])
+            #expect(try await store.run(id: "held")?.status == "interrupted")
+            try await store.finishRun(id: "stale", status: "succeeded", summary: nil, error: nil)
+            #expect(try await store.run(id: "stale")?.leaseOwner == nil)
         }
     }
 }

@@ -119,9 +119,21 @@ import Testing
             try await store.saveUser(UserRecord(username: "ada", passwordHash: "$2b$12$abc", role: "admin"))
             await #expect(throws: CutoverError.self) { try await store.saveUser(UserRecord(username: "ada", passwordHash: "x", role: "viewer")) }
             var ada = try #require(try await store.user(username: "ada"))
-            ada.failedLogins = 3
+            ada.lastLoginAt = "2026-11-28T10:00:00.000Z"
             try await store.saveUser(ada)
-            #expect(try await store.users().map(\.failedLogins) == [3])
+            #expect(try await store.users().map(\.lastLoginAt) == ["2026-11-28T10:00:00.000Z"])
+            // The first admin is added only to an empty store.
+            #expect(try await store.addFirstAdmin(UserRecord(username: "mallory", passwordHash: "x", role: "viewer")) == false)
+            #expect(try await store.user(username: "mallory") == nil)
+
+            // Sign-in attempts are counted before the password is checked, then lock.
+            for _ in 0..<5 { #expect(try await store.reserveSignIn(username: "ghost", maxFailures: 5) == .allowed) }
+            guard case .locked = try await store.reserveSignIn(username: "ghost", maxFailures: 5) else {
+                Issue.record("the sixth attempt is locked")
+                return
+            }
+            try await store.clearSignInAttempts(username: "ghost")
+            #expect(try await store.reserveSignIn(username: "ghost", maxFailures: 5) == .allowed)
 
             try await store.saveAPIToken(APITokenRecord(userID: ada.id, name: "ci", tokenHash: "h-live"))
             try await store.saveAPIToken(APITokenRecord(userID: ada.id, name: "old", tokenHash: "h-old", expiresAt: "2000-01-01T00:00:00.000Z"))
@@ -133,19 +145,22 @@ import Testing
             #expect(try await store.user(apiTokenHash: "h-live") == nil)
 
             try await store.audit(AuditRecord(username: "ada", action: "migration.start", resource: "run/1", outcome: "ok",
-                                              details: #"{"url": "postgres://u:pw@h/db"}"#))
+                                              details: #"{"error": "cannot connect"}"#))
             try await store.audit(AuditRecord(username: "bob", action: "login", resource: nil, outcome: "denied"))
             #expect(try await store.auditEntries(since: nil, username: "ada", action: nil, limit: 10).map(\.action) == ["migration.start"])
             #expect(try await store.auditEntries(since: nil, username: nil, action: "login", limit: 10).map(\.outcome) == ["denied"])
-            #expect(try await store.auditEntries(since: nil, username: nil, action: nil, limit: 10).allSatisfy { $0.details?.contains("pw") != true })
+            #expect(try await store.auditEntries(since: nil, username: "ada", action: nil, limit: 10).first?.details?.contains("cannot connect") == true)
 
             try await store.notify(NotificationRecord(kind: "run.failed", title: "migrate failed", runID: "1"))
             try await store.notify(NotificationRecord(username: "bob", kind: "run.completed", title: "for bob"))
             let forAda = try await store.notifications(username: "ada", unreadOnly: true, limit: 10)
             #expect(forAda.map(\.title) == ["migrate failed"])
-            try await store.markNotificationRead(id: try #require(forAda.first?.id))
+            #expect(try await store.markNotificationRead(id: try #require(forAda.first?.id), username: "ada"))
             #expect(try await store.notifications(username: "ada", unreadOnly: true, limit: 10).isEmpty)
-            #expect(try await store.notifications(username: "bob", unreadOnly: true, limit: 10).count == 1)
+            // Read for ada only: bob still has both unread, and cannot mark what is not his.
+            #expect(try await store.notifications(username: "bob", unreadOnly: true, limit: 10).count == 2)
+            let bobs = try #require(try await store.notifications(username: "bob", unreadOnly: true, limit: 10).first { $0.title == "for bob" }?.id)
+            #expect(try await store.markNotificationRead(id: bobs, username: "ada") == false)
         }
     }
 

@@ -90,28 +90,32 @@ public struct CutoverConfig: Codable, Sendable {
         }
     }
 
-    /// Resolves a flag value that is either a URL or the name of a configured connection,
-    /// expanding `${ENV}` references.
+    /// Resolves a flag value that is either a URL or the name of a configured connection.
+    /// `${ENV}` references are expanded only in the connections this file names — text an admin
+    /// wrote — never in a URL given directly, which may come from a request.
     public func resolveConnection(_ nameOrURL: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> ConnectionURL {
-        let raw = connections[nameOrURL] ?? nameOrURL
-        if connections[nameOrURL] == nil, !nameOrURL.contains(":") {
+        if let configured = connections[nameOrURL] {
+            return try ConnectionURL(parsing: Self.interpolate(configured, environment: environment, in: "connection \(nameOrURL)"))
+        }
+        guard nameOrURL.contains(":") else {
             let known = connections.keys.sorted()
             throw CutoverError(.usage, "'\(nameOrURL)' is neither a connection URL nor a connection named in the config",
                                hint: known.isEmpty ? "pass a URL such as postgres://user@host/db or sqlite:file.db"
                                                    : "configured connections: " + known.joined(separator: ", "))
         }
-        return try ConnectionURL(parsing: Self.interpolate(raw, environment: environment))
+        return try ConnectionURL(parsing: nameOrURL)
     }
 
     /// Replaces `${NAME}` and `${NAME:-default}` with environment values; an unset variable with no
-    /// default is an error naming it.
-    public static func interpolate(_ text: String, environment: [String: String]) throws -> String {
+    /// default is an error naming it. `place` says where the text came from (it is never echoed: it
+    /// may hold a password).
+    public static func interpolate(_ text: String, environment: [String: String], in place: String = "the config") throws -> String {
         var output = ""
         var rest = Substring(text)
         while let start = rest.range(of: "${") {
             output += rest[..<start.lowerBound]
             guard let end = rest[start.upperBound...].firstIndex(of: "}") else {
-                throw CutoverError(.config, "unterminated ${ in \(Redaction.redact(text))", hint: "write ${NAME}")
+                throw CutoverError(.config, "unterminated ${ in \(place)", hint: "write ${NAME}")
             }
             let expression = rest[start.upperBound..<end]
             let parts = expression.components(separatedBy: ":-")
@@ -121,7 +125,7 @@ public struct CutoverConfig: Codable, Sendable {
             } else if parts.count > 1 {
                 output += parts.dropFirst().joined(separator: ":-")
             } else {
-                throw CutoverError(.config, "environment variable \(name) is not set (used in the config)",
+                throw CutoverError(.config, "environment variable \(name) is not set (used in \(place))",
                                    hint: "export \(name)=... or write ${\(name):-default}")
             }
             rest = rest[rest.index(after: end)...]

@@ -40,7 +40,8 @@ public struct ConnectionURL: Sendable, Hashable, CustomStringConvertible {
     public init(parsing text: String) throws {
         let trimmed = text.trimmingCharacters(in: .whitespaces)
         guard let colon = trimmed.firstIndex(of: ":") else {
-            throw Self.malformed(text, "it has no scheme")
+            throw CutoverError(.unsupportedURL, "cannot read connection URL '\(trimmed)': it has no scheme",
+                               hint: "examples: postgres://user:pass@localhost:5432/db, sqlite:///abs/path.db, sqlite:rel/path.db")
         }
         let scheme = trimmed[..<colon].lowercased()
         switch scheme {
@@ -48,18 +49,18 @@ public struct ConnectionURL: Sendable, Hashable, CustomStringConvertible {
             var path = String(trimmed[trimmed.index(after: colon)...])
             if path.hasPrefix("//") { path.removeFirst(2) }  // sqlite:///abs → /abs ; sqlite://rel → rel
             if let query = path.firstIndex(of: "?") { path = String(path[..<query]) }
-            guard !path.isEmpty else { throw Self.malformed(text, "it names no file") }
+            guard !path.isEmpty else { throw Self.malformed(scheme, "it names no file") }
             self.init(engine: .sqlite, database: path.removingPercentEncoding ?? path)
         case "postgres", "postgresql", "snowflake", "sqlserver", "mssql":
             guard let components = URLComponents(string: trimmed), components.host != nil else {
-                throw Self.malformed(text, "expected \(scheme)://user:password@host/database")
+                throw Self.malformed(scheme, "expected \(scheme)://user:password@host/database")
             }
             let pathParts = components.path.split(separator: "/").map { String($0).removingPercentEncoding ?? String($0) }
             var parameters: [String: String] = [:]
             for item in components.queryItems ?? [] { parameters[item.name] = item.value ?? "" }
             let engine: Engine = scheme.hasPrefix("postgres") ? .postgres : scheme == "snowflake" ? .snowflake : .sqlserver
             guard engine == .snowflake || pathParts.count <= 1 else {
-                throw Self.malformed(text, "the path must be just the database name")
+                throw Self.malformed(scheme, "the path must be just the database name")
             }
             self.init(
                 engine: engine,
@@ -73,15 +74,17 @@ public struct ConnectionURL: Sendable, Hashable, CustomStringConvertible {
             )
         default:
             throw CutoverError(
-                .unsupportedURL, "unknown URL scheme '\(scheme)' in \(Redaction.redact(text))",
+                .unsupportedURL, "unknown URL scheme '\(scheme)'",
                 hint: "use postgres://user:pass@host:5432/db, sqlite:path/to/file.db or snowflake://user@account/db/schema"
             )
         }
     }
 
-    private static func malformed(_ text: String, _ why: String) -> CutoverError {
-        CutoverError(.unsupportedURL, "cannot read connection URL \(Redaction.redact(text)): \(why)",
-                     hint: "examples: postgres://user:pass@localhost:5432/db, sqlite:///abs/path.db, sqlite:rel/path.db")
+    /// The URL itself is not repeated: where it does not parse, no part of it is known to be free of the password.
+    private static func malformed(_ scheme: String, _ why: String) -> CutoverError {
+        CutoverError(.unsupportedURL, "cannot read the \(scheme) connection URL (not shown, it may hold a password): \(why)",
+                     hint: "percent-encode special characters in the user name and password (@ as %40, / as %2F, : as %3A, # as %23, ? as %3F); "
+                         + "examples: postgres://user:pass@localhost:5432/db, sqlite:///abs/path.db, sqlite:rel/path.db")
     }
 
     /// The URL with the password masked: safe for logs, reports and the API.
@@ -97,7 +100,7 @@ public struct ConnectionURL: Sendable, Hashable, CustomStringConvertible {
             text += "/" + database
             if let schema { text += "/" + schema }
             if !parameters.isEmpty {
-                text += "?" + parameters.keys.sorted().map { "\($0)=\(Self.isSecret($0) ? Redaction.mask : parameters[$0]!)" }
+                text += "?" + parameters.sorted { $0.key < $1.key }.map { "\($0.key)=\(Self.isSecret($0.key) ? Redaction.mask : $0.value)" }
                     .joined(separator: "&")
             }
             return text
@@ -105,7 +108,7 @@ public struct ConnectionURL: Sendable, Hashable, CustomStringConvertible {
     }
 
     static func isSecret(_ key: String) -> Bool {
-        ["password", "token", "private_key_passphrase"].contains(key.lowercased())
+        ["password", "pwd", "token", "access_token", "secret", "client_secret", "private_key_passphrase"].contains(key.lowercased())
     }
 
     /// Short human name: `postgres db@host` or the SQLite file name.

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Which part of a database to look at.
 public struct Scope: Sendable, Hashable {
     /// Schemas to include; empty means every user schema.
@@ -149,10 +151,64 @@ public protocol Connector: Sendable {
     /// Runs SQL (DDL or a query) and returns its rows, if any.
     @discardableResult
     func execute(_ sql: String) async throws -> ResultSet
+    /// Runs one statement for the SQL runner within `query`'s limits. A read-only query runs in a
+    /// session that cannot write, whatever the statement says (see ``RunnerQuery``).
+    func run(_ query: RunnerQuery) async throws -> RunnerAnswer
     /// This database frozen at one moment for every read of `tables` made through the snapshot's
     /// connector (queries built with ``Dialect/readSource(_:)``); nil where the engine cannot share a
     /// snapshot between sessions. The snapshot lasts as long as its connector.
     func snapshot(of tables: [TableRef]) async throws -> Snapshot?
+}
+
+/// One statement for the SQL runner, and what it may do.
+///
+/// Read-only is enforced by the session, not by looking at the text: PostgreSQL runs the statement
+/// as a cursor in a `READ ONLY` transaction that is rolled back, SQLite on a read-only connection
+/// whose authorizer allows nothing but reading, Snowflake as a subquery (which cannot write). The
+/// database role the connection signs in with remains the real boundary: what it may read, the
+/// runner may show.
+public struct RunnerQuery: Sendable {
+    public var sql: String
+    public var readOnly: Bool
+    /// Rows fetched at most; the answer says when there were more.
+    public var maxRows: Int
+    /// The statement is cancelled after this long.
+    public var timeout: TimeInterval
+    /// Refuse, before the statement runs, when the connection's role is a superuser or may read or
+    /// write the server's files or run programs there (PostgreSQL).
+    public var refusePrivilegedRole: Bool
+    /// Say in the answer what else the role could do (write, read files); costs a catalog query.
+    public var reportRole: Bool
+
+    public init(sql: String, readOnly: Bool = true, maxRows: Int = 1000, timeout: TimeInterval = 30, refusePrivilegedRole: Bool = true,
+                reportRole: Bool = true) {
+        self.sql = sql
+        self.readOnly = readOnly
+        self.maxRows = maxRows
+        self.timeout = timeout
+        self.refusePrivilegedRole = refusePrivilegedRole
+        self.reportRole = reportRole
+    }
+}
+
+/// What a runner statement returned.
+public struct RunnerAnswer: Sendable {
+    public var columns: [String]
+    public var rows: [[Value]]
+    /// More rows were there than `maxRows`.
+    public var truncated: Bool
+    /// Rows a writing statement changed.
+    public var affectedRows: Int64?
+    /// What the caller should know about the connection, e.g. that its role could write.
+    public var warnings: [String]
+
+    public init(columns: [String], rows: [[Value]], truncated: Bool, affectedRows: Int64? = nil, warnings: [String] = []) {
+        self.columns = columns
+        self.rows = rows
+        self.truncated = truncated
+        self.affectedRows = affectedRows
+        self.warnings = warnings
+    }
 }
 
 /// One side of a compare pinned to a moment, or why it could not be.

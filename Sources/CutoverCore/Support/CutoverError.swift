@@ -26,6 +26,10 @@ public struct CutoverError: Error, Sendable, CustomStringConvertible {
         public static let store = Code("store")
         public static let io = Code("io")
         public static let validationFailed = Code("validation_failed")
+        /// Well-formed, but not allowed (the metadata store as a connection, a write in a read-only session).
+        public static let notPermitted = Code("not_permitted")
+        /// The run is being coordinated by another live process.
+        public static let runBusy = Code("run_busy")
     }
 
     public var code: Code
@@ -44,7 +48,7 @@ public struct CutoverError: Error, Sendable, CustomStringConvertible {
     }
 
     /// Exit code for the CLI: 2 for usage errors, 1 for everything else.
-    public var exitCode: Int32 { code == .usage || code == .unsupportedURL || code == .config ? 2 : 1 }
+    public var exitCode: Int32 { [.usage, .unsupportedURL, .config, .notPermitted].contains(code) ? 2 : 1 }
 
     public var description: String {
         var text = message

@@ -1,9 +1,25 @@
-/// The one place secrets are removed from text before it is shown or stored.
+/// Where secrets are masked.
 ///
-/// Covers `scheme://user:password@host` URLs, `password=`/`pwd=`/`token=`-style key/value pairs
-/// (libpq connection strings, query strings), and `Authorization`-style bearer tokens.
+/// The mechanism is structural: a connection URL is parsed and shown through
+/// ``ConnectionURL/description``, which masks the password and secret parameters; a string that
+/// was meant to be a URL but does not parse is shown by ``connectionString(_:)`` without anything
+/// between its scheme and its host. ``redact(_:)`` is a last line of defence for free text that
+/// comes from elsewhere (a driver's error message); it is applied to plain text, never to JSON or
+/// other rendered documents, whose fields are masked before they are rendered.
 public enum Redaction {
     public static let mask = "***"
+
+    /// A connection reference as it may be shown: a configured connection's name as it is, a URL
+    /// with its password masked, and a URL that does not parse as its scheme alone — its userinfo
+    /// may hold an unencoded `@` or `/`, so no part after the scheme can safely be shown.
+    public static func connectionString(_ text: String) -> String {
+        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        guard let colon = trimmed.firstIndex(of: ":") else { return trimmed }
+        if let url = try? ConnectionURL(parsing: trimmed) { return url.description }
+        let scheme = trimmed[..<colon]
+        guard scheme.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "+" || $0 == "-" || $0 == "." }) else { return "(a connection string, not shown)" }
+        return "\(scheme)://(not shown: it does not parse)"
+    }
 
     public static func redact(_ text: String) -> String {
         var result = redactURLUserInfo(text)

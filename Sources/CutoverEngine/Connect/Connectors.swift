@@ -2,6 +2,7 @@ import CutoverCore
 import CutoverPostgres
 import CutoverSnowflake
 import CutoverSQLite
+import CutoverStore
 
 /// Whether a connection is read from or written to; a SQLite target file is created, a source never is.
 public enum ConnectionRole: Sendable { case source, target }
@@ -37,6 +38,33 @@ public enum Connectors {
         case "snowflake", "sf": return .snowflake
         default:
             throw CutoverError(.usage, "unknown target dialect '\(name)'", hint: "use snowflake, postgres or sqlite")
+        }
+    }
+}
+
+extension Connectors {
+    /// What `url` points at, without creating anything: a SQLite file that does not exist yet has no
+    /// identity; PostgreSQL is asked which cluster and database it is.
+    public static func identities(of url: ConnectionURL) async throws -> Set<DatabaseIdentity> {
+        switch url.engine {
+        case .sqlite: return DatabaseIdentity.file(atPath: url.database).map { [$0] } ?? []
+        case .postgres: return [try await BlockingIO.run { try PostgresSession(url: url).identity() }]
+        case .snowflake: return [try SnowflakeSettings(url).identity]
+        case .sqlserver: return []
+        }
+    }
+
+    /// Refuses `url` when it points at the metadata store, however it is spelled.
+    public static func refuseStore(_ url: ConnectionURL, store: any MetadataStore) async throws {
+        guard store.identities.contains(where: { identity in
+            switch (identity, url.engine) {
+            case (.file, .sqlite), (.postgres, .postgres), (.snowflake, .snowflake): true
+            default: false
+            }
+        }) else { return }
+        if !store.identities.isDisjoint(with: try await identities(of: url)) {
+            throw CutoverError(.notPermitted, "\(url) is Cutover's metadata store: it cannot be a source, a target or a query connection",
+                               hint: "the store holds users, password hashes and signing keys; name another database")
         }
     }
 }

@@ -30,7 +30,8 @@ actor ChunkPool {
         let store = recorder.store
         let runID = recorder.runID
         while !Task.isCancelled {
-            if try await store.run(id: runID)?.status == "cancelling" {
+            let holdsLease = await recorder.holdsLease
+            if try await store.run(id: runID)?.status == "cancelling" || !holdsLease {
                 await cancel()
                 return
             }

@@ -5,7 +5,7 @@ import Foundation
 
 /// Options for `cutover migrate`.
 public struct MoveOptions: Sendable {
-    public enum Mode: String, Sendable, Hashable, CaseIterable {
+    public enum Mode: String, Sendable, Hashable, CaseIterable, Codable {
         /// Load into empty tables; a table that already has rows is refused unless `replace`.
         case copy
         /// Add rows to whatever is there.

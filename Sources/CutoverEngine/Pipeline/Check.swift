@@ -52,6 +52,9 @@ public struct CheckContext: Sendable {
     public var plan: TablePlan
     public var table: Table
     public var spec: StepSpec
+    /// For steps written by someone who does not own the connections (a server user): their SQL
+    /// never runs on a role that may read the server's files.
+    public var refusePrivilegedRole = false
 
     func connector(_ side: String) -> any Connector { side == "source" ? source : target }
     func ref(_ side: String) -> TableRef { side == "source" ? plan.source : plan.target }
@@ -62,11 +65,17 @@ public struct CheckContext: Sendable {
     /// The sides a single-side check runs on.
     var sides: [String] { spec.side == "both" ? ["source", "target"] : [spec.side ?? "target"] }
 
-    /// Runs a query returning one number on `side`.
+    /// Runs a query returning one number on `side`, read-only: `custom_sql` steps bring their own
+    /// SQL, which must neither write nor chain a second statement.
     func number(_ side: String, _ sql: (any Dialect, String) -> String) async throws -> Double {
         let connector = connector(side)
-        let value = try await connector.execute(sql(connector.dialect, connector.dialect.qualified(ref(side)))).rows.first?.first
-        return Double(value?.displayText ?? "") ?? 0
+        let query = RunnerQuery(sql: sql(connector.dialect, connector.dialect.qualified(ref(side))), maxRows: 1, timeout: 6 * 3600,
+                                refusePrivilegedRole: refusePrivilegedRole, reportRole: false)
+        guard let value = try await connector.run(query).rows.first?.first, !value.isNull else { return 0 }
+        guard let number = Double(value.displayText) else {
+            throw CutoverError(.query, "the query returned \(value.displayText.prefix(60)), not a number", context: ["query": String(query.sql.prefix(200))])
+        }
+        return number
     }
 
     /// The target table as its catalog describes it.

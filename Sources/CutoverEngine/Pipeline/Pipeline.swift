@@ -58,7 +58,7 @@ extension Jobs {
     /// does not stop the others. Returns the results in step order.
     public func runPipeline(_ pipeline: Pipeline, source sourceURL: ConnectionURL, target targetURL: ConnectionURL, config: CutoverConfig,
                             targetSchema: String? = nil) async throws -> (results: [StepResult], runID: String, path: String) {
-        let recorder = try await RunRecorder(store: store, kind: "pipeline", source: sourceURL, target: targetURL, artifactsRoot: artifactsRoot, echo: say)
+        let recorder = try await newRecorder(kind: "pipeline", source: sourceURL, target: targetURL, echo: say)
         let started = ISOTime.now()
         runStarted(recorder.runID)
         do {
@@ -73,7 +73,9 @@ extension Jobs {
                     throw CutoverError(.tableNotFound, "pipeline step \(spec.check) names table \(spec.table), which the source does not have")
                 }
                 if let targetTable = spec.targetTable { tablePlan.target = TableRef(parsing: targetTable) }
-                contexts.append(CheckContext(source: source, target: target, plan: tablePlan, table: table, spec: spec))
+                var context = CheckContext(source: source, target: target, plan: tablePlan, table: table, spec: spec)
+                context.refusePrivilegedRole = refusePrivilegedRoles
+                contexts.append(context)
             }
             let limit = max(1, pipeline.parallel ?? 4)
             var results: [StepResult?] = Array(repeating: nil, count: contexts.count)
@@ -117,7 +119,7 @@ extension Jobs {
                                       + (skipped > 0 ? ", \(skipped) not run (cancelled)" : ""))
             return (final, recorder.runID, path)
         } catch {
-            try? await recorder.finish(status: "failed", summary: nil, error: error.redactedDescription)
+            await recorder.fail(error)
             throw error
         }
     }

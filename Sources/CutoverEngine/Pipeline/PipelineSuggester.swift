@@ -200,7 +200,7 @@ extension Jobs {
     /// Profiles the source and writes a suggested pipeline (also kept as a run artifact).
     public func suggestPipeline(source sourceURL: ConnectionURL, target targetURL: ConnectionURL, scope: Scope, config: CutoverConfig,
                                 targetSchema: String? = nil) async throws -> (yaml: String, profiles: [TableProfile], runID: String) {
-        let recorder = try await RunRecorder(store: store, kind: "suggest", source: sourceURL, target: targetURL, artifactsRoot: artifactsRoot, echo: say)
+        let recorder = try await newRecorder(kind: "suggest", source: sourceURL, target: targetURL, echo: say)
         do {
             let p = try await prepare(source: sourceURL, target: targetURL, writingTarget: false, scope: scope, config: config, targetSchema: targetSchema)
             let profiles = PipelineSuggester.profiles(p.catalog, plan: p.plan)
@@ -211,7 +211,7 @@ extension Jobs {
                                       + Dictionary(grouping: profiles, by: \.role).map { "\($0.value.count) \($0.key)" }.sorted().joined(separator: ", "))
             return (yaml, profiles, recorder.runID)
         } catch {
-            try? await recorder.finish(status: "failed", summary: nil, error: error.redactedDescription)
+            await recorder.fail(error)
             throw error
         }
     }

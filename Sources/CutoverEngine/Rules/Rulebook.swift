@@ -6,8 +6,8 @@ import Yams
 
 /// A "decision": SQL that must return zero rows (duplicate keys, orphans, negative amounts …).
 public struct Rule: Codable, Sendable, Hashable {
-    public enum Severity: String, Codable, Sendable { case error, warn }
-    public enum Side: String, Codable, Sendable { case source, target, both }
+    public enum Severity: String, Codable, Sendable, CaseIterable { case error, warn }
+    public enum Side: String, Codable, Sendable, CaseIterable { case source, target, both }
 
     public var name: String
     public var description: String?
@@ -42,6 +42,12 @@ public struct Rule: Codable, Sendable, Hashable {
         warnIf = try c.decodeIfPresent(String.self, forKey: .warnIf)
         errorIf = try c.decodeIfPresent(String.self, forKey: .errorIf)
         side = try c.decodeIfPresent(Side.self, forKey: .side) ?? .target
+        for (key, threshold) in [(CodingKeys.warnIf, warnIf), (.errorIf, errorIf)] {
+            if let threshold, Threshold(threshold) == nil {
+                throw DecodingError.dataCorruptedError(forKey: key, in: c,
+                                                       debugDescription: "threshold '\(threshold)' is not understood: write e.g. \"!= 0\", \"> 10\" or \">= 5\"")
+            }
+        }
     }
 
     /// Identity of the rule's content: the same rule loaded twice is stored once.
@@ -162,10 +168,16 @@ public struct RuleRunner: Sendable {
     public static let sampleSize = 10
     public var environmentName: String?
     public var environment: EnvironmentConfig?
+    /// Rules run read-only (see ``RunnerQuery``); for callers who do not own the connection, also
+    /// never on a role that may read the server's files.
+    public var refusePrivilegedRole: Bool
+    public var timeout: TimeInterval
 
-    public init(environmentName: String?, environment: EnvironmentConfig?) {
+    public init(environmentName: String?, environment: EnvironmentConfig?, refusePrivilegedRole: Bool = false, timeout: TimeInterval = 3600) {
         self.environmentName = environmentName
         self.environment = environment
+        self.refusePrivilegedRole = refusePrivilegedRole
+        self.timeout = timeout
     }
 
     public func run(_ rule: Rule, on connector: any Connector, side: String) async -> RuleResult {
@@ -174,15 +186,20 @@ public struct RuleRunner: Sendable {
             let sql = try Rulebook.render(rule.sql, environment: environmentName, environment)
                 .trimmingCharacters(in: .whitespacesAndNewlines).trimmingCharacters(in: CharacterSet(charactersIn: ";"))
             result.sql = sql
-            let count = try await connector.execute("SELECT count(*) AS offending FROM (\(sql)) AS rule_rows").rows.first?.first
+            // A rule is a query: it runs in the read-only runner, so its SQL can neither write nor chain statements.
+            let count = try await connector.run(RunnerQuery(sql: "SELECT count(*) AS offending FROM (\(sql)) rule_rows", maxRows: 1, timeout: timeout,
+                                                            refusePrivilegedRole: refusePrivilegedRole, reportRole: false)).rows.first?.first
             result.offendingRows = Int64(count?.displayText ?? "") ?? 0
             if result.offendingRows > 0 {
-                let sample = try await connector.execute("SELECT * FROM (\(sql)) AS rule_rows LIMIT \(Self.sampleSize)")
+                let sample = try await connector.run(RunnerQuery(sql: "SELECT * FROM (\(sql)) rule_rows", maxRows: Self.sampleSize, timeout: timeout,
+                                                                 refusePrivilegedRole: refusePrivilegedRole, reportRole: false))
                 result.sample = sample.rows.map { row in
                     Dictionary(zip(sample.columns, row.map(\.displayText)), uniquingKeysWith: { a, _ in a })
                 }
             }
-            let errorIf = Threshold(rule.errorIf ?? "!= 0")!, warnIf = Threshold(rule.warnIf ?? "!= 0")!
+            guard let errorIf = Threshold(rule.errorIf ?? "!= 0"), let warnIf = Threshold(rule.warnIf ?? "!= 0") else {
+                throw CutoverError(.config, "rule \(rule.name) has a threshold that is not understood", hint: "write e.g. \"!= 0\", \"> 10\" or \">= 5\"")
+            }
             if rule.severity == .error, errorIf.holds(result.offendingRows) {
                 result.status = "failed"
             } else if warnIf.holds(result.offendingRows) {

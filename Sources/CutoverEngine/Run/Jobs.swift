@@ -12,13 +12,38 @@ public struct Jobs: Sendable {
     /// Told the run id as soon as a migrate, validate or pipeline run has one (the server answers
     /// a start request with it while the run goes on).
     public var runStarted: @Sendable (String) -> Void
+    /// Who runs these jobs (the signed-in user of the server); recorded as each run's owner.
+    public var startedBy: String?
+    /// How the server was asked to run the job (JSON, connections by name or masked), kept with the
+    /// run so it can be resumed from the console.
+    public var request: String?
+    /// Jobs run for someone who does not own the connections (a server user, not an admin): SQL they
+    /// wrote (rules, `custom_sql` steps) never runs on a role that may read the server's files.
+    public var refusePrivilegedRoles: Bool
 
     public init(store: any MetadataStore, artifactsRoot: String, say: @escaping @Sendable (String) -> Void,
-                runStarted: @escaping @Sendable (String) -> Void = { _ in }) {
+                runStarted: @escaping @Sendable (String) -> Void = { _ in }, startedBy: String? = nil, request: String? = nil,
+                refusePrivilegedRoles: Bool = false) {
+        self.refusePrivilegedRoles = refusePrivilegedRoles
         self.store = store
         self.artifactsRoot = artifactsRoot
         self.say = say
         self.runStarted = runStarted
+        self.startedBy = startedBy
+        self.request = request
+    }
+
+    /// A new run of `kind`, recorded as started by ``startedBy``, with the run's lease.
+    func newRecorder(kind: String, source: ConnectionURL?, target: ConnectionURL?, planHash: String? = nil,
+                     echo: (@Sendable (String) -> Void)? = nil) async throws -> RunRecorder {
+        try await RunRecorder(store: store, kind: kind, source: source, target: target, artifactsRoot: artifactsRoot, planHash: planHash, echo: echo,
+                              startedBy: startedBy, request: request)
+    }
+
+    /// Opens a connection for a job. The metadata store is never one, whatever URL spells it.
+    public func connect(_ url: ConnectionURL, role: ConnectionRole) async throws -> any Connector {
+        try await Connectors.refuseStore(url, store: store)
+        return try await Connectors.connect(url, role: role)
     }
 
     public struct AnalyzeOutcome: Sendable {
@@ -30,7 +55,7 @@ public struct Jobs: Sendable {
     /// Analyzes a source. With `metadataMaxAge`, a catalog the store cached for this connection and
     /// scope within that many seconds is used without reading the source; every fresh read is cached.
     public func analyze(source url: ConnectionURL, scope: Scope, metadataMaxAge: TimeInterval? = nil) async throws -> AnalyzeOutcome {
-        let recorder = try await RunRecorder(store: store, kind: "analyze", source: url, target: nil, artifactsRoot: artifactsRoot)
+        let recorder = try await newRecorder(kind: "analyze", source: url, target: nil)
         do {
             let report: AnalysisReport
             let cacheKey = [(schema: scope.schemas.sorted().joined(separator: ","), table: "*" + scope.tables.sorted().joined(separator: ","))]
@@ -39,7 +64,7 @@ public struct Jobs: Sendable {
                 report = AnalysisReport(catalog: catalog, source: url, generatedAt: cached.fetchedAt)
                 await recorder.event("analyze.cached", "using the catalog cached at \(cached.fetchedAt) (younger than \(Format.duration(maxAge)))")
             } else {
-                let connector = try await Connectors.connect(url, role: .source)
+                let connector = try await connect(url, role: .source)
                 report = try await Analyzer.analyze(connector, scope: scope)
                 let payload = String(decoding: try JSONEncoder.sorted.encode(report.catalog), as: UTF8.self)
                 try await store.saveColumnMetadata([ColumnMetadataRecord(connection: url.description, schema: cacheKey[0].schema, table: cacheKey[0].table,
@@ -50,7 +75,7 @@ public struct Jobs: Sendable {
             try await recorder.finish(status: "succeeded", summary: "\(report.totals.tables) tables, \(report.totals.rows) rows")
             return AnalyzeOutcome(report: report, reportPath: path, runID: recorder.runID)
         } catch {
-            try? await recorder.finish(status: "failed", summary: nil, error: error.redactedDescription)
+            await recorder.fail(error)
             throw error
         }
     }
@@ -63,9 +88,9 @@ public struct Jobs: Sendable {
 
     public func plan(source url: ConnectionURL, targetEngine: ConnectionURL.Engine, scope: Scope, config: CutoverConfig,
                      targetSchema: String? = nil) async throws -> PlanOutcome {
-        let recorder = try await RunRecorder(store: store, kind: "plan", source: url, target: nil, artifactsRoot: artifactsRoot)
+        let recorder = try await newRecorder(kind: "plan", source: url, target: nil)
         do {
-            let connector = try await Connectors.connect(url, role: .source)
+            let connector = try await connect(url, role: .source)
             let catalog = try await connector.catalog(scope)
             let plan = try Planner(targetEngine: targetEngine, overrides: config.overrides, targetSchema: targetSchema)
                 .plan(catalog, source: url, tables: config.tables)
@@ -75,7 +100,7 @@ public struct Jobs: Sendable {
                                       summary: "\(plan.tables.count) tables planned for \(targetEngine.rawValue), \(plan.reviewCount) to review")
             return PlanOutcome(plan: plan, files: files, runID: recorder.runID)
         } catch {
-            try? await recorder.finish(status: "failed", summary: nil, error: error.redactedDescription)
+            await recorder.fail(error)
             throw error
         }
     }
@@ -111,7 +136,7 @@ public struct Jobs: Sendable {
             recorder = try await RunRecorder(store: store, resuming: previous, echo: say)
             await recorder.event("run.resumed", "resuming run \(previous.id): finished chunks are kept")
         } else {
-            recorder = try await RunRecorder(store: store, kind: kind, source: sourceURL, target: targetURL, artifactsRoot: artifactsRoot,
+            recorder = try await newRecorder(kind: kind, source: sourceURL, target: targetURL,
                                              planHash: mover.planHash, echo: say)
         }
         runStarted(recorder.runID)
@@ -135,7 +160,7 @@ public struct Jobs: Sendable {
             try await recorder.finish(status: status, summary: Summary.line(outcome))
             return outcome
         } catch {
-            try? await recorder.finish(status: "failed", summary: nil, error: error.redactedDescription)
+            await recorder.fail(error)
             throw error
         }
     }
@@ -169,12 +194,12 @@ public struct Jobs: Sendable {
                                hint: "environments there: " + config.environments.keys.sorted().joined(separator: ", "))
         }
         let newRules = try await store.saveRules(rules.map(\.stored))
-        let recorder = try await RunRecorder(store: store, kind: "rules", source: sourceURL, target: targetURL, artifactsRoot: artifactsRoot)
+        let recorder = try await newRecorder(kind: "rules", source: sourceURL, target: targetURL)
         let started = ISOTime.now()
         do {
-            let source = try await sourceURL.asyncMap { try await Connectors.connect($0, role: .source) }
-            let target = try await targetURL.asyncMap { try await Connectors.connect($0, role: .source) }
-            let runner = RuleRunner(environmentName: name, environment: name.flatMap { config.environments[$0] })
+            let source = try await sourceURL.asyncMap { try await connect($0, role: .source) }
+            let target = try await targetURL.asyncMap { try await connect($0, role: .source) }
+            let runner = RuleRunner(environmentName: name, environment: name.flatMap { config.environments[$0] }, refusePrivilegedRole: refusePrivilegedRoles)
             var results: [RuleResult] = []
             for rule in rules {
                 var sides: [(String, any Connector)] = []
@@ -199,7 +224,7 @@ public struct Jobs: Sendable {
                                       summary: "\(results.count - failed) of \(results.count) rule checks without errors")
             return (results, newRules, recorder.runID)
         } catch {
-            try? await recorder.finish(status: "failed", summary: nil, error: error.redactedDescription)
+            await recorder.fail(error)
             throw error
         }
     }
@@ -228,10 +253,10 @@ public struct Jobs: Sendable {
 
     /// Row-level diff of one table across engines, recorded as a validate run.
     public func diff(source sourceURL: ConnectionURL, target targetURL: ConnectionURL, _ request: DiffRequest, config: CutoverConfig) async throws -> TableComparison {
-        let recorder = try await RunRecorder(store: store, kind: "diff", source: sourceURL, target: targetURL, artifactsRoot: artifactsRoot)
+        let recorder = try await newRecorder(kind: "diff", source: sourceURL, target: targetURL)
         do {
-            let source = try await Connectors.connect(sourceURL, role: .source)
-            let target = try await Connectors.connect(targetURL, role: .source)
+            let source = try await connect(sourceURL, role: .source)
+            let target = try await connect(targetURL, role: .source)
             let scope = Scope(schemas: request.table.schema.map { [$0] } ?? [], tables: [request.table.name])
             let catalog = try await source.catalog(scope)
             guard let table = catalog.table(request.table) else {
@@ -263,7 +288,7 @@ public struct Jobs: Sendable {
             try await recorder.finish(status: comparison.passed ? "succeeded" : "failed", summary: comparison.message)
             return comparison
         } catch {
-            try? await recorder.finish(status: "failed", summary: nil, error: error.redactedDescription)
+            await recorder.fail(error)
             throw error
         }
     }
@@ -280,8 +305,8 @@ public struct Jobs: Sendable {
     /// source catalog for `scope` and plans it for the target, honouring the config's tables and overrides.
     func prepare(source sourceURL: ConnectionURL, target targetURL: ConnectionURL, writingTarget: Bool, scope: Scope, config: CutoverConfig,
                  targetSchema: String?, selection: TableSelection? = nil) async throws -> Prepared {
-        let source = try await Connectors.connect(sourceURL, role: .source)
-        let target = try await Connectors.connect(targetURL, role: writingTarget ? .target : .source)
+        let source = try await connect(sourceURL, role: .source)
+        let target = try await connect(targetURL, role: writingTarget ? .target : .source)
         let catalog = try await source.catalog(scope)
         let plan = try Planner(targetEngine: targetURL.engine, overrides: config.overrides, targetSchema: targetSchema)
             .plan(catalog, source: sourceURL, tables: selection ?? config.tables)
@@ -290,7 +315,8 @@ public struct Jobs: Sendable {
 
     /// A run that failed before it could start is still recorded, with its error.
     private func recordFailure(kind: String, source: ConnectionURL?, target: ConnectionURL?, error: any Error) async throws {
-        let run = RunRecord(id: RunRecord.newID(), kind: kind, source: source?.description, target: target?.description)
+        let run = RunRecord(id: RunRecord.newID(), kind: kind, source: source?.description, target: target?.description, createdBy: startedBy,
+                            request: request)
         try await store.startRun(run)
         runStarted(run.id)
         try await store.finishRun(id: run.id, status: "failed", summary: nil, error: error.redactedDescription)
@@ -299,7 +325,7 @@ public struct Jobs: Sendable {
     /// Compares every table of the source with the target without moving anything.
     public func validate(source sourceURL: ConnectionURL, target targetURL: ConnectionURL, scope: Scope, config: CutoverConfig,
                          targetSchema: String? = nil, tolerances: Tolerances = Tolerances()) async throws -> (ValidationReport, String) {
-        let recorder = try await RunRecorder(store: store, kind: "validate", source: sourceURL, target: targetURL, artifactsRoot: artifactsRoot, echo: say)
+        let recorder = try await newRecorder(kind: "validate", source: sourceURL, target: targetURL, echo: say)
         runStarted(recorder.runID)
         do {
             let p = try await prepare(source: sourceURL, target: targetURL, writingTarget: false, scope: scope, config: config, targetSchema: targetSchema)
@@ -308,7 +334,7 @@ public struct Jobs: Sendable {
             try await recorder.finish(status: report.allPassed ? "succeeded" : "failed", summary: "\(report.passed) passed, \(report.failed) failed")
             return (report, path)
         } catch {
-            try? await recorder.finish(status: "failed", summary: nil, error: error.redactedDescription)
+            await recorder.fail(error)
             throw error
         }
     }

@@ -12,10 +12,14 @@ public actor RunRecorder {
     public nonisolated let store: any MetadataStore
     private let logFile: FileHandle?
     private let echo: (@Sendable (String) -> Void)?
+    /// This coordinator's lease on the run (nil for a worker, which coordinates nothing).
+    private let lease: LeaseKeeper?
+    private let owner: String?
 
-    /// Creates the run's directory and its store row.
+    /// Creates the run's directory and its store row, and takes the run's lease.
     public init(store: any MetadataStore, kind: String, source: ConnectionURL?, target: ConnectionURL?, artifactsRoot: String,
-                runID: String = RunRecord.newID(), planHash: String? = nil, echo: (@Sendable (String) -> Void)? = nil) async throws {
+                runID: String = RunRecord.newID(), planHash: String? = nil, echo: (@Sendable (String) -> Void)? = nil,
+                startedBy: String? = nil, request: String? = nil) async throws {
         self.runID = runID
         self.kind = kind
         self.store = store
@@ -29,24 +33,42 @@ public actor RunRecorder {
                                hint: "pass --out to a writable directory")
         }
         logFile = Self.openLog(in: directory)
+        let owner = RunLease.newOwner()
         try await store.startRun(RunRecord(id: runID, kind: kind, source: source?.description, target: target?.description,
-                                           artifactsDir: directory, planHash: planHash))
+                                           artifactsDir: directory, planHash: planHash, createdBy: startedBy, leaseOwner: owner,
+                                           leaseUntil: ISOTime.string(Date().addingTimeInterval(TimeInterval(RunLease.seconds))), request: request))
+        self.owner = owner
+        lease = LeaseKeeper(store: store, runID: runID, owner: owner)
     }
 
     /// Continues a run after a crash or a stop: same id, same artifacts directory, log appended.
+    /// Refuses (``CutoverError/Code/runBusy``) while another live process coordinates it.
     public init(store: any MetadataStore, resuming run: RunRecord, echo: (@Sendable (String) -> Void)? = nil) async throws {
+        if let busy = RunLease.heldElsewhere(run) {
+            throw CutoverError(.runBusy, busy, hint: "wait for it to finish, stop it with `cutover runs cancel \(run.id)`, "
+                               + "or help it with `cutover worker --run \(run.id)` (same source, target and store)")
+        }
+        let owner = RunLease.newOwner()
+        let deadOwner = run.leaseOwner.flatMap { RunLease.isGone($0) ? $0 : nil }
+        guard try await store.claimRun(id: run.id, owner: owner, leaseSeconds: RunLease.seconds, replacing: deadOwner) else {
+            throw CutoverError(.runBusy, "run \(run.id) of this plan was just taken over by another process",
+                               hint: "`cutover runs show \(run.id)` shows who runs it")
+        }
         self.runID = run.id
         self.kind = run.kind
         self.store = store
         self.echo = echo
         let directory = run.artifactsDir ?? ".cutover/runs/\(run.id)"
         self.artifactsDirectory = directory
+        // The directory may be gone (another machine's run): the log then lives in the store only.
         try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         logFile = Self.openLog(in: directory)
-        try await store.setRunStatus(id: run.id, status: "running")
+        self.owner = owner
+        lease = LeaseKeeper(store: store, runID: run.id, owner: owner)
     }
 
-    /// `run_log.ndjson` in `directory`, opened for appending (created when missing).
+    /// `run_log.ndjson` in `directory`, opened for appending (created when missing); nil when the
+    /// directory cannot be written (the events still go to the store).
     private static func openLog(in directory: String) -> FileHandle? {
         let path = (directory as NSString).appendingPathComponent("run_log.ndjson")
         if !FileManager.default.fileExists(atPath: path) { FileManager.default.createFile(atPath: path, contents: nil) }
@@ -63,7 +85,13 @@ public actor RunRecorder {
         self.echo = echo
         self.artifactsDirectory = run.artifactsDir ?? ""
         self.logFile = nil
+        self.lease = nil
+        self.owner = nil
     }
+
+    /// False once another process took the run over (this one stalled past its lease): it must
+    /// stop loading and must not write the run's outcome.
+    public var holdsLease: Bool { !(lease?.lost ?? false) }
 
     /// One structured event. `echo` prints `message` when given a terminal callback.
     public func event(_ event: String, table: String? = nil, level: String = "info", _ message: String, fields: [String: String] = [:],
@@ -83,12 +111,27 @@ public actor RunRecorder {
     public func recordTable(_ record: RunTableRecord) async throws { try await store.recordTable(record) }
 
     public func finish(status: String, summary: String?, error: String? = nil) async throws {
-        await event(status == "failed" ? "run.failed" : "run.completed", level: status == "failed" ? "error" : "info",
-                    "run \(runID) \(status)", fields: ["status": status])
+        lease?.stop()
+        if let owner, !(try await store.renewRunLease(id: runID, owner: owner, leaseSeconds: RunLease.seconds)) {
+            await event("run.lease_lost", level: "warn", "run \(runID): another process took this run over; its outcome is theirs to record")
+            try? logFile?.close()
+            return
+        }
+        let name = status == "failed" ? "run.failed" : status == "interrupted" ? "run.interrupted" : "run.completed"
+        await event(name, level: status == "failed" ? "error" : status == "interrupted" ? "warn" : "info", "run \(runID) \(status)", fields: ["status": status])
         try await store.finishRun(id: runID, status: status, summary: summary, error: error)
         try? await store.notify(NotificationRecord(kind: status == "failed" ? "run.failed" : "run.completed", title: "\(kind) \(runID) \(status)",
                                                    message: error ?? summary, runID: runID))
         try? logFile?.close()
+    }
+
+    /// Records that the run stopped on `error`: `interrupted` when its task was cancelled (the
+    /// process is shutting down; the run can be resumed), `failed` otherwise. Best effort: the
+    /// caller rethrows `error`, which matters more than a record of it that the store refused.
+    public func fail(_ error: any Error) async {
+        let interrupted = error is CancellationError || Task.isCancelled
+        try? await finish(status: interrupted ? "interrupted" : "failed", summary: nil,
+                          error: interrupted ? "interrupted: the process running it was stopped; resume it by running it again" : error.redactedDescription)
     }
 
     /// Stores this run's checks as a validation run (`suite` names what ran them) with its results.

@@ -75,6 +75,17 @@ async function download(path, name) {
 }
 window.cutoverDownload = download;
 
+// A connection field: the named connections as suggestions (admins may also type a URL). The
+// suggestions are one datalist, added to the page once.
+function connectionField(name, label, connections, required = true) {
+  if (!document.getElementById("connection-names")) {
+    document.body.insertAdjacentHTML("beforeend", `<datalist id="connection-names">${connections.map((c) =>
+      `<option value="${esc(c.name)}">${esc(c.url)}</option>`).join("")}</datalist>`);
+  }
+  return `<label>${esc(label)} <input name="${esc(name)}" list="connection-names" ${required ? "required" : ""} size="28" placeholder="a named connection"></label>`;
+}
+let me = null;
+
 const pages = {
   async login() {
     content.innerHTML = `<div class="card login"><form id="login"><p><label>User name <input name="username" autocomplete="username" required></label></p>
@@ -115,11 +126,10 @@ const pages = {
   },
 
   async migrations() {
-    const [runs, batches] = await Promise.all([api("/migrations"), api("/batches")]);
+    const [runs, batches, connections] = await Promise.all([api("/migrations"), api("/batches"), api("/connections")]);
     content.innerHTML = `<div class="card"><h2>Start a migration</h2><form id="start" class="inline">
-        <label>Source <input name="source" placeholder="postgres://… or a connection name" required size="32"></label>
-        <label>Target <input name="target" placeholder="snowflake://… or a name" required size="32"></label>
-        <label>Mode <select name="mode"><option>copy</option><option>append</option><option>upsert</option><option>reject</option></select></label>
+        ${connectionField("source", "Source", connections)} ${connectionField("target", "Target", connections)}
+        <label>Mode <select name="mode"><option>copy</option><option>append</option><option>upsert</option></select></label>
         <button>Start</button> <button type="button" class="secondary" id="demo">Run the demo</button></form></div>
       ${table(["run", "kind", "status", "started", "finished", "summary"], runs.map((r) => [
         `<a href="/migrations/${esc(r.id)}">${esc(r.id)}</a>`, esc(r.kind), status(r.status), when(r.started_at), when(r.finished_at), esc(r.summary || r.error || "")]))}
@@ -151,10 +161,13 @@ const pages = {
       const running = ["running", "cancelling"].includes(r.status);
       document.getElementById("progress").innerHTML = `<div class="card"><p>${status(r.status)} <b>${esc(r.kind)}</b> ${esc(r.source || "")} → ${esc(r.target || "")}</p>
         <p class="muted">started ${when(r.started_at)} · finished ${when(r.finished_at)}</p><p>${esc(r.summary || r.error || "")}</p>
-        ${running ? `<button class="danger" id="cancel">Cancel</button>` : `<a href="/validations/${esc(r.id)}">Validation results →</a>`}</div>
+        ${running ? `<button class="danger" id="cancel">Cancel</button>` : `<a href="/validations/${esc(r.id)}">Validation results →</a>`}
+        ${["interrupted", "failed", "cancelled"].includes(r.status) && r.request ? ` <button id="resume">Resume from the ledger</button>` : ""}</div>
         ${table(["table", "status", "progress", "#chunks", "#rows", "message"], p.tables.map((t) => [esc(t.table), status(t.status || (t.running ? "running" : "pending")),
           `<div class="bar" title="${t.done}/${t.chunks}"><i style="width:${t.chunks ? (100 * t.done / t.chunks) : 0}%"></i></div>`,
           `${t.done}/${t.chunks}`, count(t.rows), esc(t.message || "")]))}`;
+      const resume = document.getElementById("resume");
+      if (resume) resume.onclick = async () => { try { await post(`/migrations/${id}/resume`); location.reload(); } catch (e) { say(e.message); } };
       const cancel = document.getElementById("cancel");
       if (cancel) cancel.onclick = async () => { try { await post(`/migrations/${id}/cancel`); say("asked the run to stop", true); } catch (e) { say(e.message); } };
       if (!running) {
@@ -171,17 +184,17 @@ const pages = {
       events.scrollTop = events.scrollHeight;
       clearTimeout(pending);
       pending = setTimeout(refresh, 300);
-      if (event.type === "run.completed" || event.type === "run.failed") { source.close(); setTimeout(refresh, 400); }
+      if (["run.completed", "run.failed", "run.interrupted"].includes(event.type)) { source.close(); setTimeout(refresh, 400); }
     };
-    for (const name of ["run.started", "table.started", "chunk.done", "table.done", "table.failed", "step.completed", "step.failed", "run.completed", "run.failed", "run.resumed"]) {
+    for (const name of ["run.started", "table.started", "chunk.done", "table.done", "table.failed", "step.completed", "step.failed", "run.completed", "run.failed", "run.interrupted", "run.resumed"]) {
       source.addEventListener(name, onEvent);
     }
   },
 
   async validations() {
-    const runs = await api("/validations");
+    const [runs, connections] = await Promise.all([api("/validations"), api("/connections")]);
     content.innerHTML = `<div class="card"><h2>Run a validation</h2><form id="start">
-        <div class="inline form"><label>Source <input name="source" required size="32"></label> <label>Target <input name="target" required size="32"></label></div>
+        <div class="inline form">${connectionField("source", "Source", connections)} ${connectionField("target", "Target", connections)}</div>
         <p><label>Pipeline YAML (empty: compare every table row by row) <textarea name="pipeline" placeholder="steps:&#10;  - check: row_count&#10;    table: main.orders"></textarea></label></p>
         <button>Run</button></form></div>
       ${table(["run", "suite", "status", "#passed", "#failed", "#warned", "started"], runs.map((r) => [
@@ -215,12 +228,12 @@ const pages = {
   },
 
   async rules() {
-    const rules = await api("/rules");
+    const [rules, connections] = await Promise.all([api("/rules"), api("/connections")]);
     content.innerHTML = `<div class="grid2"><div class="card"><h2>Add a rule</h2><form id="add">
         <p><label>Name <input name="name" required></label></p><p><label>Severity <select name="severity"><option>error</option><option>warn</option></select></label></p>
         <p><label>Runs on <select name="side"><option>target</option><option>source</option><option>both</option></select></label></p>
         <p><label>SQL that must return no rows <textarea name="sql" required placeholder="SELECT * FROM {{schema}}.invoices WHERE total < 0"></textarea></label></p><button>Add</button></form></div>
-      <div class="card"><h2>Run the rulebook</h2><form id="run"><p><label>Source <input name="source"></label></p><p><label>Target <input name="target"></label></p>
+      <div class="card"><h2>Run the rulebook</h2><form id="run"><p>${connectionField("source", "Source", connections, false)}</p><p>${connectionField("target", "Target", connections, false)}</p>
         <p><label>Environment <input name="environment" placeholder="PROD"></label></p><button>Run</button></form><div id="results"></div></div></div>
       ${table(["name", "severity", "side", "sql", ""], rules.map((r) => [esc(r.name), esc(r.severity), esc(r.side), `<code>${esc(r.sql)}</code>`,
         `<button class="secondary" data-delete="${esc(r.content_hash)}">Delete</button>`]))}`;
@@ -238,19 +251,21 @@ const pages = {
   async sql() {
     const [connections, queries, envs] = await Promise.all([api("/connections"), api("/queries"), api("/environments")]);
     content.innerHTML = `<div class="card"><form id="run"><div class="inline form">
-        <label>Connection <input name="connection" list="connections" required size="36" placeholder="a name from cutover.yml or a URL"></label>
-        <datalist id="connections">${connections.map((c) => `<option value="${esc(c.name)}">${esc(c.url)}</option>`).join("")}</datalist>
+        ${connectionField("connection", "Connection", connections)}
         <label>Environment <select name="environment"><option value="">(none)</option>${envs.environments.map((e) =>
           `<option ${e.name === envs.default ? "selected" : ""} value="${esc(e.name)}">${esc(e.name)} — ${esc([e.database, e.schema].filter(Boolean).join("."))}</option>`).join("")}</select></label>
         <label>Query library <select id="library"><option value="">(write your own)</option>${queries.map((q) => `<option value="${esc(q.name)}" title="${esc(q.description)}">${esc(q.name)}</option>`).join("")}</select></label></div>
         <p><label>Query ({{database}} and {{schema}} come from the environment) <textarea name="sql" required>SELECT 1 AS answer</textarea></label></p>
-        <button>Run</button> <span class="muted">Read-only (one SELECT or WITH) unless you are an admin; at most 1,000 rows are shown.</span></form></div><div id="answer"></div>`;
+        <button>Run</button> ${me && me.role === "admin" ? `<label class="check"><input type="checkbox" name="write" value="true"> write: the statement may change data and is committed (admins)</label>` : ""}
+        <span class="muted">One statement, run read-only and rolled back; at most 1,000 rows are shown. The connection's database role is the real limit.</span></form></div><div id="answer"></div>`;
     const library = document.getElementById("library");
     library.onchange = () => { const q = queries.find((q) => q.name === library.value); if (q) content.querySelector("textarea").value = q.sql; };
     onSubmit("run", async (data) => {
       if (!data.environment) delete data.environment;
+      data.write = data.write === "true";
       const a = await post("/sql", data);
-      document.getElementById("answer").innerHTML = `<p class="muted">${a.rows.length} row(s)${a.truncated ? " (more not shown)" : ""} in ${a.milliseconds} ms</p>` +
+      document.getElementById("answer").innerHTML = a.warnings.map((w) => `<p class="warning">⚠ ${esc(w)}</p>`).join("") +
+        `<p class="muted">${a.rows.length} row(s)${a.truncated ? " (more not shown)" : ""}${a.affected_rows != null ? `, ${count(a.affected_rows)} changed` : ""} in ${a.milliseconds} ms</p>` +
         table(a.columns, a.rows.map((r) => r.map((v) => v === null ? `<span class="muted">NULL</span>` : esc(v))));
     });
   },
@@ -288,10 +303,9 @@ const pages = {
   },
 
   async settings() {
-    const me = await api("/auth/me");
-    const health = await fetch("/health").then((r) => r.json());
+    const [health, connections] = await Promise.all([fetch("/health").then((r) => r.json()), api("/connections")]);
     content.innerHTML = `<div class="card"><p>Signed in as <b>${esc(me.username)}</b> (${esc(me.role)}).</p>
-      <p>Store schema version ${esc(health.store.schema_version)} · ${health.connections.length} configured connection(s).</p>
+      <p>Store schema version ${esc(health.store.schema_version)} · ${connections.length} named connection(s).</p>
       <p>API: <a href="/api/v1/openapi.json">/api/v1/openapi.json</a> (send <code>Authorization: Bearer &lt;token&gt;</code>).</p>
       <p><button class="secondary" id="signout">Sign out</button></p></div>`;
     document.getElementById("signout").onclick = () => { localStorage.removeItem("cutoverToken"); location.href = "/login"; };
@@ -303,7 +317,7 @@ async function start() {
   if (name !== "login") {
     if (!token()) { location.href = "/login"; return; }
     try {
-      const me = await api("/auth/me");
+      me = await api("/auth/me");
       document.getElementById("who").innerHTML = `${esc(me.username)} · ${esc(me.role)} <button class="secondary" id="logout">Sign out</button>`;
       document.getElementById("logout").onclick = () => { localStorage.removeItem("cutoverToken"); location.href = "/login"; };
       if (me.role !== "admin") for (const link of document.querySelectorAll("[data-admin]")) link.remove();

@@ -1,0 +1,69 @@
+import CutoverStore
+import Foundation
+import Hummingbird
+import HummingbirdAuth
+import HummingbirdWebSocket
+
+/// Roles, weakest first: a viewer reads, a user also starts and changes what they own, an admin
+/// also manages users, everyone's runs and projects, raw connection URLs and writing SQL.
+enum Role: String, Codable, Sendable, CaseIterable, Comparable {
+    case viewer, user, admin
+
+    private var rank: Int {
+        switch self {
+        case .viewer: 0
+        case .user: 1
+        case .admin: 2
+        }
+    }
+
+    static func < (a: Role, b: Role) -> Bool { a.rank < b.rank }
+}
+
+/// Who is calling, as the authenticator established it: the user as the store has them now (so a
+/// changed role or a deleted account counts at once, whatever the token says).
+struct Caller: Sendable {
+    enum Credential: String, Sendable { case session, apiToken }
+    var user: UserRecord
+    var role: Role
+    var credential: Credential
+
+    var username: String { user.username }
+    var isAdmin: Bool { role == .admin }
+
+    /// Owners and admins may change a thing; a thing without a recorded owner only admins.
+    func mayChange(ownedBy owner: String?) -> Bool { isAdmin || (owner != nil && owner == username) }
+}
+
+/// The context of every request: the caller when a valid credential came with it.
+struct ServerContext: AuthRequestContext, WebSocketRequestContext {
+    var coreContext: CoreRequestContextStorage
+    var identity: Caller?
+    let webSocket: WebSocketHandlerReference<ServerContext>
+
+    init(source: ApplicationRequestContextSource) {
+        coreContext = .init(source: source)
+        identity = nil
+        webSocket = .init()
+    }
+
+    /// Bodies larger than this are refused with 413 before they are read.
+    var maxUploadSize: Int { APIInput.maxBodyBytes }
+}
+
+/// The context of routes that need a signed-in caller: the caller is not optional, so no handler
+/// can forget to check it. Building it fails with 401 when there is none.
+struct SignedInContext: ChildRequestContext {
+    var coreContext: CoreRequestContextStorage
+    let caller: Caller
+
+    init(context: ServerContext) throws {
+        guard let caller = context.identity else {
+            throw APIError(.unauthorized, "sign in first: this route needs a bearer token", hint: "POST /api/v1/auth/login")
+        }
+        coreContext = context.coreContext
+        self.caller = caller
+    }
+
+    var maxUploadSize: Int { APIInput.maxBodyBytes }
+}

@@ -1,0 +1,42 @@
+import CutoverStore
+import Foundation
+import Hummingbird
+import HummingbirdAuth
+
+/// The one way a request is authenticated, for HTTP, Server-Sent Events and WebSocket upgrades
+/// alike: a bearer token in the `Authorization` header — a session JWT or a personal `cut_` token.
+/// Only the event streams also take `access_token=` in the query, because browsers' EventSource
+/// and WebSocket cannot set headers; everywhere else a token in a URL would end up in logs.
+struct CallerAuthenticator: AuthenticatorMiddleware {
+    typealias Context = ServerContext
+    let state: ServerState
+
+    static let queryTokenPaths: Set<String> = ["/api/v1/events", "/api/v1/events/ws"]
+
+    func authenticate(request: Request, context: ServerContext) async throws -> Caller? {
+        let token = request.headers.bearer?.token
+            ?? (Self.queryTokenPaths.contains(request.uri.path) ? request.uri.queryParameters.get("access_token") : nil)
+        guard let token, !token.isEmpty else { return nil }
+        return try await state.caller(presenting: token)
+    }
+}
+
+extension ServerState {
+    /// The caller a token stands for, or nil when it is not a live token of a user who still exists.
+    func caller(presenting token: String) async throws -> Caller? {
+        let user: UserRecord?
+        let credential: Caller.Credential
+        if token.hasPrefix(APITokens.prefix) {
+            user = try await store.user(apiTokenHash: APITokens.hash(token))
+            credential = .apiToken
+        } else if let name = await sessions.username(of: token) {
+            user = try await store.user(username: name)
+            credential = .session
+        } else {
+            return nil
+        }
+        guard let user else { return nil }
+        // A role the store does not know gives the least rights, never more.
+        return Caller(user: user, role: Role(rawValue: user.role) ?? .viewer, credential: credential)
+    }
+}

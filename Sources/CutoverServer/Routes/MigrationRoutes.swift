@@ -1,0 +1,154 @@
+import CutoverCore
+import CutoverEngine
+import CutoverStore
+import Foundation
+import Hummingbird
+import NIOCore
+
+/// Migrations: start, watch, stop, resume, delete — the last three for the run's owner or an admin.
+enum MigrationRoutes {
+    static func register(_ routes: RouteTable) {
+        let state = routes.state
+        let store = state.store
+        routes.add(.post, "/api/v1/migrations", "Start a migration (plan, move, validate)", role: .user, action: "migration.start",
+                   body: StartMigration.self, answer: .json(RunStarted.self, status: .accepted)) { request, context in
+            let body = try await APIInput.body(request, as: StartMigration.self, context: context)
+            let id = try await start(body, caller: context.caller, state: state)
+            return try JSON.response(RunStarted(runId: id), status: .accepted)
+        }
+        routes.add(.post, "/api/v1/demo", "Start the demo: sample data in SQLite, migrated and validated", role: .user, action: "migration.demo",
+                   answer: .json(RunStarted.self, status: .accepted)) { _, context in
+            let directory = (state.artifactsRoot as NSString).deletingLastPathComponent + "/demo"
+            let id = try await state.jobs.start(by: context.caller) { jobs in _ = try await Demo(directory: directory, jobs: jobs).run() }
+            return try JSON.response(RunStarted(runId: id), status: .accepted)
+        }
+        routes.add(.get, "/api/v1/migrations", "Migrations, newest first", role: .viewer, answer: .json([RunRecord].self, status: .ok),
+                   query: [.limit(default: 50)]) { request, _ in
+            let limit = try request.integer("limit", default: 50, in: 1...1000)
+            return try JSON.response(Array(try await store.runs(limit: limit * 4).filter { ["migrate", "demo"].contains($0.kind) }.prefix(limit)))
+        }
+        routes.add(.get, "/api/v1/migrations/:id", "A migration: status per table and chunk", role: .viewer, answer: .json(Progress.self, status: .ok)) { _, context in
+            try JSON.response(try await progress(try await run(try context.require("id"), store), store: store))
+        }
+        routes.add(.get, "/api/v1/migrations/:id/logs", "A run's log lines (after=ID for the next page)", role: .viewer,
+                   answer: .json([LogLine].self, status: .ok), query: [.after, .limit(default: 500)]) { request, context in
+            let run = try await run(try context.require("id"), store)
+            let lines = try await store.logs(runID: run.id, afterID: try request.cursor("after"), limit: try request.integer("limit", default: 500, in: 1...1000))
+            return try JSON.response(lines.map { LogLine(id: $0.id, entry: $0.entry) })
+        }
+        routes.add(.get, "/api/v1/migrations/:id/artifacts", "A run's artifact files", role: .viewer, answer: .json([Artifact].self, status: .ok)) { _, context in
+            let run = try await run(try context.require("id"), store)
+            guard let directory = run.artifactsDir, FileManager.default.fileExists(atPath: directory) else { return try JSON.response([Artifact]()) }
+            let files = try FileManager.default.contentsOfDirectory(atPath: directory).sorted()
+            return try JSON.response(try files.map { name in
+                let size = try FileManager.default.attributesOfItem(atPath: (directory as NSString).appendingPathComponent(name))[.size] as? Int ?? 0
+                return Artifact(name: name, bytes: size, url: "/api/v1/migrations/\(run.id)/artifacts/\(name)")
+            })
+        }
+        routes.add(.get, "/api/v1/migrations/:id/artifacts/:name", "Download one artifact", role: .viewer,
+                   answer: .content(["application/json", "text/plain", "text/html"])) { _, context in
+            let run = try await run(try context.require("id"), store)
+            let name = try context.require("name")
+            guard name.range(of: #"^[A-Za-z0-9._-]+$"#, options: .regularExpression) != nil, !name.hasPrefix("."), let directory = run.artifactsDir,
+                  let data = FileManager.default.contents(atPath: (directory as NSString).appendingPathComponent(name)) else {
+                throw APIError(.notFound, "run \(run.id) has no artifact \(name)", hint: "GET /api/v1/migrations/\(run.id)/artifacts lists them")
+            }
+            let type = name.hasSuffix(".json") ? "application/json" : name.hasSuffix(".html") ? "text/html; charset=utf-8" : "text/plain; charset=utf-8"
+            return Response(status: .ok, headers: [.contentType: type, .contentDisposition: "attachment; filename=\"\(name)\""],
+                            body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
+        }
+        routes.add(.post, "/api/v1/migrations/:id/cancel", "Stop a running migration after the chunks in flight (its owner or an admin)", role: .user,
+                   action: "migration.cancel", answer: .json(RunState.self, status: .accepted)) { _, context in
+            let run = try await owned(try context.require("id"), by: context.caller, store)
+            guard run.status == "running" else { throw APIError(.conflict, "run \(run.id) is \(run.status), not running") }
+            try await store.setRunStatus(id: run.id, status: "cancelling")
+            return try JSON.response(RunState(runId: run.id, status: "cancelling"), status: .accepted)
+        }
+        routes.add(.post, "/api/v1/migrations/:id/resume", "Continue an interrupted, failed or cancelled migration from its ledger (its owner or an admin)",
+                   role: .user, action: "migration.resume", answer: .json(RunStarted.self, status: .accepted)) { _, context in
+            let run = try await owned(try context.require("id"), by: context.caller, store)
+            guard ["interrupted", "failed", "cancelled"].contains(run.status) else {
+                throw APIError(.conflict, "run \(run.id) is \(run.status); only interrupted, failed or cancelled runs are resumed")
+            }
+            guard run.kind == "migrate", let text = run.request else {
+                throw APIError(.conflict, "run \(run.id) was not started through this API: rerun the same `cutover migrate` command to resume it",
+                               hint: "a rerun of the same command resumes from the ledger")
+            }
+            let original: StartMigration
+            do {
+                original = try JSON.decoder.decode(StartMigration.self, from: Data(text.utf8))
+            } catch {
+                throw APIError(.conflict, "run \(run.id)'s start request is not readable (\(APIInput.describe(error)))",
+                               hint: "start the migration again with the same source, target and tables: it resumes from the ledger")
+            }
+            var again = original
+            again.replace = false
+            let id = try await start(again, caller: context.caller, state: state)
+            return try JSON.response(RunStarted(runId: id), status: .accepted)
+        }
+        routes.add(.delete, "/api/v1/migrations/:id", "Delete a finished run with its records and artifacts (its owner or an admin)", role: .user,
+                   action: "migration.delete", answer: .empty(status: .noContent)) { _, context in
+            let run = try await owned(try context.require("id"), by: context.caller, store)
+            guard !["running", "cancelling"].contains(run.status) else { throw APIError(.conflict, "run \(run.id) is still \(run.status)", hint: "cancel it first") }
+            try await store.deleteRun(id: run.id)
+            if let directory = run.artifactsDir, FileManager.default.fileExists(atPath: directory) { try FileManager.default.removeItem(atPath: directory) }
+            return Response(status: .noContent)
+        }
+    }
+
+    /// Checks and starts a migration; returns its run id.
+    static func start(_ body: StartMigration, caller: Caller, state: ServerState) async throws -> String {
+        let source = try await state.connections.resolve(body.source, for: caller)
+        let target = try await state.connections.resolve(body.target, for: caller)
+        if let parallel = body.parallel, !(1...16).contains(parallel) { throw APIError(.badRequest, "parallel must be from 1 to 16") }
+        let options = MoveOptions(mode: body.mode ?? .copy, replace: body.replace ?? false, parallel: body.parallel ?? 2)
+        var kept = body
+        kept.source = ConnectionGate.shown(body.source)
+        kept.target = ConnectionGate.shown(body.target)
+        let request = String(decoding: try JSON.encoder.encode(kept), as: UTF8.self)
+        let scope = Scope(tables: body.tables ?? [])
+        let config = state.config
+        return try await state.jobs.start(by: caller, request: request) { jobs in
+            _ = try await jobs.migrate(source: source, target: target, scope: scope, config: config, options: options, validate: body.validate ?? true)
+        }
+    }
+
+    static func run(_ id: String, _ store: any MetadataStore) async throws -> RunRecord {
+        guard let run = try await store.run(id: id) else { throw APIError(.notFound, "no run \(id)", hint: "GET /api/v1/migrations lists runs") }
+        return run
+    }
+
+    /// The run, when `caller` may change it: its owner or an admin.
+    static func owned(_ id: String, by caller: Caller, _ store: any MetadataStore) async throws -> RunRecord {
+        let run = try await run(id, store)
+        guard caller.mayChange(ownedBy: run.createdBy) else {
+            throw APIError(.forbidden, "run \(run.id) is \(run.createdBy.map { "\($0)'s" } ?? "not yours"); only its owner or an admin may change it")
+        }
+        return run
+    }
+
+    static func progress(_ run: RunRecord, store: any MetadataStore) async throws -> Progress {
+        let chunks = try await store.chunks(runID: run.id)
+        let tables = try await store.tables(runID: run.id)
+        var byTable: [String: Progress.Table] = [:]
+        for chunk in chunks {
+            var table = byTable[chunk.table] ?? Progress.Table(table: chunk.table)
+            table.chunks += 1
+            table.rows += chunk.rows ?? 0
+            switch chunk.state {
+            case .done: table.done += 1
+            case .running: table.running += 1
+            case .failed: table.failed += 1
+            case .pending: table.pending += 1
+            }
+            byTable[chunk.table] = table
+        }
+        for record in tables {
+            var table = byTable[record.table] ?? Progress.Table(table: record.table)
+            table.status = record.status
+            table.message = record.message
+            byTable[record.table] = table
+        }
+        return Progress(run: run, tables: byTable.values.sorted { $0.table < $1.table })
+    }
+}

@@ -1,0 +1,82 @@
+import Crypto
+import CutoverCore
+import CutoverEngine
+import CutoverStore
+import Foundation
+import Hummingbird
+
+/// Projects and their pipelines. Everyone reads them; their owner or an admin changes them.
+enum ProjectRoutes {
+    static func register(_ routes: RouteTable) {
+        let state = routes.state
+        let store = state.store
+        routes.add(.get, "/api/v1/projects", "Projects", role: .viewer, answer: .json([ProjectRecord].self, status: .ok)) { _, _ in
+            try JSON.response(try await store.projects())
+        }
+        routes.add(.post, "/api/v1/projects", "Create a project", role: .user, action: "project.create", body: NewProject.self,
+                   answer: .json(ProjectRecord.self, status: .created)) { request, context in
+            let body = try await APIInput.body(request, as: NewProject.self, context: context)
+            let name = body.name.trimmingCharacters(in: .whitespaces)
+            guard !name.isEmpty, name.count <= 200 else { throw APIError(.badRequest, "a project needs a name of 1 to 200 characters") }
+            // A project's connections must be ones its creator may use; they are kept masked.
+            for reference in [body.source, body.target].compactMap({ $0 }) { _ = try await state.connections.resolve(reference, for: context.caller) }
+            let project = ProjectRecord(name: name, description: body.description, source: body.source.map(ConnectionGate.shown),
+                                        target: body.target.map(ConnectionGate.shown), createdBy: context.caller.username)
+            try await store.saveProject(project)
+            return try JSON.response(project, status: .created)
+        }
+        routes.add(.get, "/api/v1/projects/:id", "A project with its pipelines", role: .viewer, answer: .json(ProjectDetail.self, status: .ok)) { _, context in
+            let project = try await find(try context.require("id"), store)
+            return try JSON.response(ProjectDetail(project: project, pipelines: try await store.pipelines(projectID: project.id)))
+        }
+        routes.add(.post, "/api/v1/projects/:id/pipelines", "Add or replace a pipeline of a project (its owner or an admin)", role: .user,
+                   action: "pipeline.save", body: NewPipeline.self, answer: .json(PipelineRecord.self, status: .created)) { request, context in
+            let project = try await owned(try context.require("id"), by: context.caller, store)
+            let body = try await APIInput.body(request, as: NewPipeline.self, context: context)
+            guard !body.name.trimmingCharacters(in: .whitespaces).isEmpty else { throw APIError(.badRequest, "a pipeline needs a name") }
+            _ = try Pipeline.parse(body.content, name: body.name)
+            let record = PipelineRecord(projectID: project.id, name: body.name, content: body.content,
+                                        contentHash: Hex.encode(SHA256.hash(data: Data(body.content.utf8))))
+            try await store.savePipeline(record)
+            return try JSON.response(record, status: .created)
+        }
+        routes.add(.post, "/api/v1/projects/:id/auto-setup", "Read both sides and propose table and column mappings with confidences (its owner or an admin)",
+                   role: .user, action: "project.auto_setup", answer: .json(ProjectSetup.Proposal.self, status: .ok)) { _, context in
+            var project = try await owned(try context.require("id"), by: context.caller, store)
+            guard let sourceName = project.source, let targetName = project.target else {
+                throw APIError(.badRequest, "project \(project.name) needs a source and a target first")
+            }
+            let jobs = state.jobs.jobs(for: context.caller)
+            let source = try await state.connections.resolve(sourceName, for: context.caller)
+            let target = try await state.connections.resolve(targetName, for: context.caller)
+            let scope = Scope(exactCounts: false)
+            async let sourceCatalog = jobs.connect(source, role: .source).catalog(scope)
+            async let targetCatalog = jobs.connect(target, role: .source).catalog(scope)
+            let proposal = ProjectSetup.propose(source: try await sourceCatalog, target: try await targetCatalog)
+            project.settings = String(decoding: try JSON.encoder.encode(["mappings": proposal]), as: UTF8.self)
+            try await store.saveProject(project)
+            return try JSON.response(proposal)
+        }
+        routes.add(.delete, "/api/v1/projects/:id", "Delete a project and its pipelines (its owner or an admin)", role: .user, action: "project.delete",
+                   answer: .empty(status: .noContent)) { _, context in
+            let project = try await owned(try context.require("id"), by: context.caller, store)
+            guard try await store.deleteProject(id: project.id) else { throw APIError(.notFound, "no project \(project.id)") }
+            return Response(status: .noContent)
+        }
+    }
+
+    static func find(_ id: String, _ store: any MetadataStore) async throws -> ProjectRecord {
+        guard let project = try await store.projects().first(where: { $0.id == id }) else {
+            throw APIError(.notFound, "no project \(id)", hint: "GET /api/v1/projects lists them")
+        }
+        return project
+    }
+
+    static func owned(_ id: String, by caller: Caller, _ store: any MetadataStore) async throws -> ProjectRecord {
+        let project = try await find(id, store)
+        guard caller.mayChange(ownedBy: project.createdBy) else {
+            throw APIError(.forbidden, "project \(project.name) belongs to \(project.createdBy ?? "nobody"); only its owner or an admin may change it")
+        }
+        return project
+    }
+}

@@ -1,0 +1,58 @@
+import CutoverCore
+import CutoverEngine
+import CutoverStore
+import Foundation
+import Hummingbird
+
+/// The rulebook: read by everyone, added to by users, a rule deleted by whoever added it or an admin.
+enum RuleRoutes {
+    static func register(_ routes: RouteTable) {
+        let state = routes.state
+        let store = state.store
+        routes.add(.get, "/api/v1/rules", "The rulebook", role: .viewer, answer: .json([StoredRule].self, status: .ok)) { _, _ in
+            try JSON.response(try await store.rules())
+        }
+        routes.add(.post, "/api/v1/rules", "Add a rule (stored once by content hash)", role: .user, action: "rule.create", body: Rule.self,
+                   answer: .json(StoredRule.self, status: .created, also: [.ok])) { request, context in
+            let rule = try await APIInput.body(request, as: Rule.self, context: context, snakeCase: false)
+            guard !rule.name.trimmingCharacters(in: .whitespaces).isEmpty, rule.name.count <= 200 else {
+                throw APIError(.badRequest, "a rule needs a name of 1 to 200 characters")
+            }
+            guard !rule.sql.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else { throw APIError(.badRequest, "a rule needs its SQL") }
+            var stored = rule.stored
+            stored.createdBy = context.caller.username
+            let added = try await store.saveRules([stored])
+            return try JSON.response(try await store.rule(contentHash: stored.contentHash) ?? stored, status: added == 1 ? .created : .ok)
+        }
+        routes.add(.delete, "/api/v1/rules/:hash", "Delete a rule (whoever added it, or an admin)", role: .user, action: "rule.delete",
+                   answer: .empty(status: .noContent)) { _, context in
+            let hash = try context.require("hash")
+            guard let rule = try await store.rule(contentHash: hash) else { throw APIError(.notFound, "no rule with hash \(hash)") }
+            guard context.caller.mayChange(ownedBy: rule.createdBy) else {
+                throw APIError(.forbidden, "rule \(rule.name) was added by \(rule.createdBy ?? "the command line"); only they or an admin may delete it")
+            }
+            _ = try await store.deleteRule(contentHash: hash)
+            return Response(status: .noContent)
+        }
+        routes.add(.post, "/api/v1/rules/run", "Run the rulebook (or the named rules) on source and/or target", role: .user, action: "rule.run",
+                   body: RunRules.self, answer: .json(RulesOutcome.self, status: .ok)) { request, context in
+            let body = try await APIInput.body(request, as: RunRules.self, context: context)
+            let rules = try await store.rules().filter { body.names?.contains($0.name) ?? true }.map(Rule.init(stored:))
+            guard !rules.isEmpty else { throw APIError(.badRequest, "no rules to run", hint: "add rules with POST /api/v1/rules") }
+            var source: ConnectionURL?
+            var target: ConnectionURL?
+            if let name = body.source { source = try await state.connections.resolve(name, for: context.caller) }
+            if let name = body.target { target = try await state.connections.resolve(name, for: context.caller) }
+            let outcome = try await state.jobs.jobs(for: context.caller).runRules(rules, source: source, target: target, config: state.config,
+                                                                                 environment: body.environment)
+            return try JSON.response(RulesOutcome(runId: outcome.runID, results: outcome.results))
+        }
+    }
+}
+
+extension Rule {
+    init(stored: StoredRule) {
+        self.init(name: stored.name, description: stored.description, severity: Severity(rawValue: stored.severity) ?? .error, sql: stored.sql,
+                  warnIf: stored.warnIf, errorIf: stored.errorIf, side: Side(rawValue: stored.side) ?? .target)
+    }
+}

@@ -1,0 +1,87 @@
+import CutoverCore
+import CutoverEngine
+import CutoverStore
+import Foundation
+import Hummingbird
+import NIOCore
+
+/// Validation runs: start one, read results, history and exports.
+enum ValidationRoutes {
+    static func register(_ routes: RouteTable) {
+        let state = routes.state
+        let store = state.store
+        routes.add(.post, "/api/v1/validations", "Run a pipeline (or the row compare when none is given)", role: .user, action: "validation.start",
+                   body: StartValidation.self, answer: .json(RunStarted.self, status: .accepted)) { request, context in
+            let body = try await APIInput.body(request, as: StartValidation.self, context: context)
+            let source = try await state.connections.resolve(body.source, for: context.caller)
+            let target = try await state.connections.resolve(body.target, for: context.caller)
+            let config = state.config
+            var kept = body
+            kept.source = ConnectionGate.shown(body.source)
+            kept.target = ConnectionGate.shown(body.target)
+            let request = String(decoding: try JSON.encoder.encode(kept), as: UTF8.self)
+            let id: String
+            if let text = body.pipeline {
+                let pipeline = try Pipeline.parse(text, name: body.name ?? "api")
+                id = try await state.jobs.start(by: context.caller, request: request) { jobs in
+                    _ = try await jobs.runPipeline(pipeline, source: source, target: target, config: config)
+                }
+            } else {
+                id = try await state.jobs.start(by: context.caller, request: request) { jobs in
+                    _ = try await jobs.validate(source: source, target: target, scope: Scope(tables: body.tables ?? []), config: config)
+                }
+            }
+            return try JSON.response(RunStarted(runId: id), status: .accepted)
+        }
+        routes.add(.get, "/api/v1/validations", "Validation runs, newest first", role: .viewer, answer: .json([ValidationRunRecord].self, status: .ok),
+                   query: [.limit(default: 50)]) { request, _ in
+            try JSON.response(try await store.validationRuns(limit: try request.integer("limit", default: 50, in: 1...1000)))
+        }
+        routes.add(.get, "/api/v1/validations/history", "One table's results across runs, with its pass-rate trend", role: .viewer,
+                   answer: .json(History.self, status: .ok),
+                   query: [.init(name: "table", kind: .string, description: "schema.name or name", required: true), .limit(default: 100)]) { request, _ in
+            guard let table = try request.query("table"), !table.isEmpty else { throw APIError(.badRequest, "say which table: ?table=schema.name") }
+            let results = try await store.validationHistory(table: table, limit: try request.integer("limit", default: 100, in: 1...1000))
+            return try JSON.response(History(table: table, results: results))
+        }
+        routes.add(.get, "/api/v1/validations/:id", "A validation run and its results", role: .viewer, answer: .json(ValidationDetail.self, status: .ok)) { _, context in
+            let id = try context.require("id")
+            var found = try await store.validationRun(id: id)
+            if found == nil { found = try await runAsValidation(id, store) }
+            guard let run = found else {
+                throw APIError(.notFound, "no validation run \(id)", hint: "GET /api/v1/validations lists them")
+            }
+            return try JSON.response(ValidationDetail(run: run, results: try await store.validationResults(runID: id)))
+        }
+        routes.add(.get, "/api/v1/validations/:id/export", "Export a run's results: format=json|md|html|junit|xlsx", role: .viewer,
+                   answer: .content(["application/json", "text/markdown", "text/html", "application/xml",
+                                     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"]),
+                   query: [.init(name: "format", kind: .string, description: "json (default), md, html, junit or xlsx",
+                                 values: ["json", "md", "markdown", "html", "junit", "xml", "xlsx"])]) { request, context in
+            let id = try context.require("id")
+            _ = try await MigrationRoutes.run(id, store)
+            let format = try request.query("format") ?? "json"
+            guard ["json", "md", "markdown", "html", "junit", "xml", "xlsx"].contains(format) else {
+                throw APIError(.badRequest, "format \(format.prefix(40)) is not one of json, md, html, junit, xlsx")
+            }
+            let report = try await RunReport.build(runID: id, store: store)
+            if format == "xlsx" {
+                return Response(status: .ok, headers: [.contentType: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                                                       .contentDisposition: "attachment; filename=\"report-\(id).xlsx\""],
+                                body: ResponseBody(byteBuffer: ByteBuffer(bytes: try report.redactedWorkbook.data())))
+            }
+            let (type, body): (String, String) = switch format {
+            case "md", "markdown": ("text/markdown; charset=utf-8", report.markdown)
+            case "html": ("text/html; charset=utf-8", report.html)
+            case "junit", "xml": ("application/xml", report.junit)
+            default: ("application/json", String(decoding: try JSON.encoder.encode(report), as: UTF8.self))
+            }
+            return Response(status: .ok, headers: [.contentType: type], body: ResponseBody(byteBuffer: ByteBuffer(string: body)))
+        }
+    }
+
+    static func runAsValidation(_ id: String, _ store: any MetadataStore) async throws -> ValidationRunRecord? {
+        guard let run = try await store.run(id: id), ["validate", "pipeline", "rules"].contains(run.kind) else { return nil }
+        return ValidationRunRecord(id: run.id, suite: run.kind, source: run.source, target: run.target, startedAt: run.startedAt, status: run.status)
+    }
+}
