@@ -115,9 +115,17 @@ enum CopyTextCodec {
         }
     }
 
-    /// Appends one value in COPY text form (no separator).
+    /// Appends one value in COPY text form (no separator). False, with nothing appended, when the
+    /// value is bytes for a column that is not binary or not bytes for a binary one: it cannot be
+    /// written without changing it (see `Value.storageMismatch(for:)`).
     @inline(__always)
-    static func encode(_ value: Value, as encoding: Encoding, into out: inout [UInt8]) {
+    static func encode(_ value: Value, as encoding: Encoding, into out: inout [UInt8]) -> Bool {
+        if encoding == .binary {
+            switch value {
+            case .null, .bytes: break
+            default: return false
+            }
+        }
         switch value {
         case .null: out.append(backslash); out.append(UInt8(ascii: "N"))
         case .bool(let b):
@@ -134,16 +142,14 @@ enum CopyTextCodec {
                 out.append(contentsOf: CanonicalForm.floatText(d, bits: 64).utf8)
             }
         case .bytes(let bytes):
+            guard encoding == .binary else { return false }
             out.append(backslash); out.append(backslash); out.append(UInt8(ascii: "x"))
             for b in bytes { out.append(hexDigits[Int(b >> 4)]); out.append(hexDigits[Int(b & 0x0f)]) }
+            return true
         case .text(let s):
-            if encoding == .binary {
-                // text in a binary column (SQLite is loosely typed): store its UTF-8 bytes
-                encode(.bytes(Array(s.utf8)), as: .binary, into: &out)
-                return
-            }
             appendEscaped(s, into: &out)
         }
+        return true
     }
 
     static let hexDigits = Array("0123456789abcdef".utf8)

@@ -11,11 +11,17 @@ struct PostgresCatalogReader {
             SELECT json_agg(nspname ORDER BY nspname) FROM pg_namespace
             WHERE nspname NOT IN ('pg_catalog', 'information_schema') AND nspname NOT LIKE 'pg\\_toast%' AND nspname NOT LIKE 'pg\\_temp%'
             """, []) ?? []
-        for schema in scope.schemas where !allSchemas.contains(schema) {
-            throw CutoverError(.schemaNotFound, "schema '\(schema)' does not exist in database '\(session.url.database)'",
-                               hint: "schemas here: " + allSchemas.joined(separator: ", "))
+        // A schema as written, else as PostgreSQL folds an unquoted name (lower case).
+        let requested = try scope.schemas.map { written in
+            if allSchemas.contains(written) { return written }
+            let folded = NameFolding.lower.stored(written)
+            guard allSchemas.contains(folded) else {
+                throw CutoverError(.schemaNotFound, "schema '\(written)' does not exist in database '\(session.url.database)'",
+                                   hint: "schemas here: " + allSchemas.joined(separator: ", "))
+            }
+            return folded
         }
-        let schemas = scope.schemas.isEmpty ? allSchemas : scope.schemas
+        let schemas = requested.isEmpty ? allSchemas : requested
         let schemaParameter = String(decoding: try JSONEncoder().encode(schemas), as: UTF8.self)
         let inSchemas = "IN (SELECT json_array_elements_text($1::json))"
 
@@ -32,7 +38,7 @@ struct PostgresCatalogReader {
         let relations = try decode([RelationRow].self, """
             SELECT json_agg(json_build_object('schema', n.nspname, 'name', c.relname, 'kind', c.relkind,
               'estimate', c.reltuples::bigint, 'bytes', pg_total_relation_size(c.oid), 'comment', obj_description(c.oid, 'pg_class'),
-              'parent_schema', pn.nspname, 'parent', p.relname,
+              'parent_schema', pn.nspname, 'parent', p.relname, 'populated', c.relispopulated,
               'view', CASE WHEN c.relkind IN ('v', 'm') THEN pg_get_viewdef(c.oid) END) ORDER BY n.nspname, c.relname)
             FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
             LEFT JOIN pg_inherits i ON i.inhrelid = c.oid AND c.relispartition
@@ -88,7 +94,7 @@ struct PostgresCatalogReader {
         var tables: [Table] = []
         for relation in relations {
             let ref = TableRef(schema: relation.schema, name: relation.name)
-            guard scope.includes(ref) else { continue }
+            guard scope.includes(ref, folding: .lower) else { continue }
             let kind: Table.Kind = switch relation.kind {
             case "p": .partitioned
             case "v": .view
@@ -116,7 +122,10 @@ struct PostgresCatalogReader {
             table.indexes = (indexesByTable[ref] ?? []).filter { !$0.backs_constraint }.map {
                 Index(name: $0.name, columns: $0.columns ?? [], isUnique: $0.unique, definition: $0.definition)
             }
-            if kind == .table || kind == .partitioned || kind == .materializedView {
+            if kind == .materializedView, relation.populated == false {
+                // Created WITH NO DATA (as in Pagila): it cannot be read until refreshed, so it has no count.
+                table.notes = ["materialized view not populated (WITH NO DATA): no row count; REFRESH MATERIALIZED VIEW \(PostgresDialect().qualified(ref)) to read it"]
+            } else if kind == .table || kind == .partitioned || kind == .materializedView {
                 let estimate = relation.estimate ?? -1
                 if scope.exactCounts || estimate < 1_000_000 {
                     let count = try session.execute("SELECT count(*) FROM \(PostgresDialect().qualified(ref))").firstValue
@@ -128,7 +137,7 @@ struct PostgresCatalogReader {
             }
             tables.append(table)
         }
-        for wanted in scope.tables where !tables.contains(where: { $0.ref.name == wanted || $0.ref.description == wanted }) {
+        for wanted in scope.tables where !tables.contains(where: { NameFolding.lower.names(wanted, $0.ref) }) {
             throw CutoverError(.tableNotFound, "table '\(wanted)' does not exist in schema(s) \(schemas.joined(separator: ", ")) of database '\(session.url.database)'",
                                hint: "run `cutover analyze` to list the tables, or pass --schema")
         }
@@ -186,7 +195,7 @@ private struct EnumRow: Decodable { let schema: String; let name: String; let va
 private struct DomainRow: Decodable { let schema: String; let name: String; let base: String; let notnull: Bool; let checks: [String]? }
 private struct RelationRow: Decodable {
     let schema: String; let name: String; let kind: String; let estimate: Int64?; let bytes: Int64?
-    let comment: String?; let parent_schema: String?; let parent: String?; let view: String?
+    let comment: String?; let parent_schema: String?; let parent: String?; let view: String?; let populated: Bool?
 }
 private struct ColumnRow: Decodable {
     let schema: String; let table: String; let ordinal: Int; let name: String; let type: String

@@ -72,17 +72,19 @@ public struct PostgresConnector: Connector {
             for try await batch in rows {
                 var buffer: [UInt8] = []
                 buffer.reserveCapacity(batch.rowCount * 128)
-                batch.values.withUnsafeBufferPointer { values in
+                let refused: (row: Int, column: Int)? = batch.values.withUnsafeBufferPointer { values in
                     var index = 0
-                    for _ in 0..<batch.rowCount {
+                    for row in 0..<batch.rowCount {
                         for column in 0..<batch.columnCount {
                             if column > 0 { buffer.append(CopyTextCodec.tab) }
-                            CopyTextCodec.encode(values[index], as: encodings[column], into: &buffer)
+                            guard CopyTextCodec.encode(values[index], as: encodings[column], into: &buffer) else { return (row, column) }
                             index += 1
                         }
                         buffer.append(CopyTextCodec.newline)
                     }
+                    return nil
                 }
+                if let refused { throw Self.refusal(batch[refused.row, refused.column], column: columns[refused.column], table: table) }
                 bytes += Int64(buffer.count)
                 let chunk = buffer
                 try await BlockingIO.run { try session.value.session.putCopyData(chunk) }
@@ -93,6 +95,13 @@ public struct PostgresConnector: Connector {
         }
         let written = try await BlockingIO.run { try session.value.commit() }
         return WriteStats(rows: written, bytes: bytes)
+    }
+
+    /// A value the target column cannot hold as it is (bytes in text, text in bytea), named.
+    static func refusal(_ value: Value, column: Column, table: TableRef) -> CutoverError {
+        CutoverError(.valueDoesNotFit, "\(table).\(column.name): \(value.storageMismatch(for: column.canonical) ?? "cannot be written as it is")",
+                     hint: "give the column a type that holds it (cutover.yml overrides, e.g. bytea for BLOBs), or set such rows aside with --on-error reject",
+                     context: ["table": table.description, "column": column.name])
     }
 
     /// PostgreSQL → PostgreSQL with identical column types: binary COPY bytes go from one server

@@ -2,6 +2,7 @@ import CutoverCore
 
 /// PostgreSQL's types and SQL, as a target and for reading.
 public struct PostgresDialect: Dialect {
+    public var nameFolding: NameFolding { .lower }
     public init() {}
     public var engine: ConnectionURL.Engine { .postgres }
 

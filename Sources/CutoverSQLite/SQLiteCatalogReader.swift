@@ -5,7 +5,7 @@ struct SQLiteCatalogReader {
     let session: SQLiteSession
 
     func read(_ scope: Scope) throws -> Catalog {
-        for schema in scope.schemas where schema != "main" {
+        for schema in scope.schemas where schema.lowercased() != "main" {
             throw CutoverError(.schemaNotFound, "SQLite has no schema '\(schema)': a SQLite file has one schema, main",
                                hint: "drop --schema for SQLite sources")
         }
@@ -15,11 +15,11 @@ struct SQLiteCatalogReader {
         for row in objects.rows {
             guard case .text(let name) = row[0], case .text(let type) = row[1] else { continue }
             let ref = TableRef(schema: nil, name: name)
-            guard scope.includes(ref) else { continue }
+            guard scope.includes(ref, folding: .caseInsensitive) else { continue }
             let createSQL: String = if case .text(let s) = row[2] { s } else { "" }
             tables.append(try table(ref, isView: type == "view", createSQL: createSQL))
         }
-        for wanted in scope.tables where !tables.contains(where: { $0.ref.name == wanted }) {
+        for wanted in scope.tables where !tables.contains(where: { NameFolding.caseInsensitive.names(wanted, $0.ref) }) {
             throw CutoverError(.tableNotFound, "table '\(wanted)' does not exist in SQLite file \(session.path)",
                                hint: "tables here: " + objects.rows.compactMap { if case .text(let n) = $0[0] { n } else { nil } }.joined(separator: ", "))
         }

@@ -159,7 +159,7 @@ final class SQLiteBatchWriter {
         case (.text(let s), .boolean): return SQLBool.parse(s).map { .int($0 ? 1 : 0) } ?? value
         case (.text(let s), .integer): return Int64(s).map(Value.int) ?? value
         case (.text(let s), .float): return Double(parsingSQL: s).map { $0.isNaN ? .text("NaN") : .double($0) } ?? value
-        case (.text(let s), .binary): return .bytes(Array(s.utf8))
+        // Text stays text in a BLOB column and bytes stay bytes in a TEXT one: SQLite holds both.
         default: return value
         }
     }

@@ -3,6 +3,7 @@ import CutoverCore
 /// SQLite's types and SQL. Declared type names are chosen so that SQLite's type affinity keeps
 /// values exact and so that reading the file back recovers the canonical type.
 public struct SQLiteDialect: Dialect {
+    public var nameFolding: NameFolding { .caseInsensitive }
     public init() {}
     public var engine: ConnectionURL.Engine { .sqlite }
     public var supportsSchemas: Bool { false }

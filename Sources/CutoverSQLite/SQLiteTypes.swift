@@ -44,7 +44,6 @@ public enum SQLiteTypes {
         return (String(type[..<open] + type[type.index(after: close)...]).trimmingCharacters(in: .whitespaces), numbers)
     }
 
-    /// Turns a value in SQLite's storage class into the ``Value`` case `type` travels in.
     /// A value (a result column, a function argument) in SQLite's own storage class.
     static func value(_ value: OpaquePointer?) -> Value {
         switch sqlite3_value_type(value) {
@@ -61,7 +60,11 @@ public enum SQLiteTypes {
             let pointer = sqlite3_value_text(value)
             let count = Int(sqlite3_value_bytes(value))
             guard let pointer else { return .text("") }
-            return .text(String(decoding: UnsafeBufferPointer(start: pointer, count: count), as: UTF8.self))
+            let bytes = UnsafeBufferPointer(start: pointer, count: count)
+            // TEXT that is not valid UTF-8 has no String that is the same value: it travels as
+            // the bytes it is, so no writer or compare takes it for text with U+FFFD in it.
+            guard let text = String(validating: bytes, as: UTF8.self) else { return .bytes(Array(bytes)) }
+            return .text(text)
         }
     }
 
@@ -84,8 +87,8 @@ public enum SQLiteTypes {
         case (.text(let s), .bool): return SQLBool.parse(s).map(Value.bool) ?? value
         case (.text(let s), .int): return Int64(s).map(Value.int) ?? value
         case (.text(let s), .double): return Double(parsingSQL: s).map(Value.double) ?? value
-        case (.text(let s), .bytes): return .bytes(Array(s.utf8))
-        case (.bytes(let b), .text): return String(validatingUTF8: b).map(Value.text) ?? value
+        // A BLOB stays bytes and TEXT stays text whatever the column declares: the storage class
+        // is part of the value (writers refuse to cross it; compares tell them apart).
         default: return value
         }
     }
@@ -97,20 +100,5 @@ public enum SQLiteTypes {
         let secondsOfDay = whole - days * 86_400
         let text = Timestamp.format(days: days, secondsOfDay: secondsOfDay, micros: micros)
         return tz ? text + "+00" : text
-    }
-}
-
-extension String {
-    init?(validatingUTF8 bytes: [UInt8]) {
-        var iterator = bytes.makeIterator()
-        var decoder = UTF8()
-        var scalars = String.UnicodeScalarView()
-        while true {
-            switch decoder.decode(&iterator) {
-            case .scalarValue(let scalar): scalars.append(scalar)
-            case .emptyInput: self = String(scalars); return
-            case .error: return nil
-            }
-        }
     }
 }

@@ -7,12 +7,21 @@ struct SnowflakeCatalogReader {
     let settings: SnowflakeSettings
     private let dialect = SnowflakeDialect()
 
+    /// An identifier as Snowflake resolves it: quoted as written, otherwise in upper case.
+    static func resolved(_ written: String) -> String {
+        if written.count >= 2, written.hasPrefix("\""), written.hasSuffix("\"") { return String(written.dropFirst().dropLast()) }
+        return written.uppercased()
+    }
+
     func read(_ scope: Scope) async throws -> Catalog {
-        let schemas = scope.schemas.isEmpty ? [settings.schema] : scope.schemas
+        // A schema as written, else as Snowflake reads an unquoted name: upper case.
+        let written = scope.schemas.isEmpty ? [settings.schema] : scope.schemas
         let database = dialect.quote(settings.database)
-        let schemaList = schemas.map { dialect.literal($0) }.joined(separator: ", ")
-        let existing = try await rows("SELECT SCHEMA_NAME FROM \(database).INFORMATION_SCHEMA.SCHEMATA WHERE SCHEMA_NAME IN (\(schemaList))")
+        let candidates = Set(written.flatMap { [$0, Self.resolved($0)] })
+        let existing = try await rows("SELECT SCHEMA_NAME FROM \(database).INFORMATION_SCHEMA.SCHEMATA WHERE SCHEMA_NAME IN (\(candidates.map { dialect.literal($0) }.joined(separator: ", ")))")
         let found = Set(existing.map { $0[0].displayText })
+        let schemas = written.map { found.contains($0) ? $0 : Self.resolved($0) }
+        let schemaList = schemas.map { dialect.literal($0) }.joined(separator: ", ")
         for schema in schemas where !found.contains(schema) {
             throw CutoverError(.schemaNotFound, "schema '\(schema)' does not exist in Snowflake database \(settings.database)",
                                hint: "Snowflake stores unquoted names in upper case: try \(schema.uppercased())")
@@ -25,7 +34,7 @@ struct SnowflakeCatalogReader {
         var index: [TableRef: Int] = [:]
         for row in tableRows {
             let ref = TableRef(schema: row[0].displayText, name: row[1].displayText)
-            guard scope.includes(ref) else { continue }
+            guard scope.includes(ref, folding: .upper) else { continue }
             let kind: Table.Kind = row[2].displayText.uppercased().contains("VIEW") ? .view : .table
             var table = Table(ref: ref, kind: kind, columns: [])
             table.sizeBytes = Self.int(row[4])
@@ -33,7 +42,7 @@ struct SnowflakeCatalogReader {
             index[ref] = tables.count
             tables.append(table)
         }
-        for wanted in scope.tables where !tables.contains(where: { $0.ref.name == wanted || $0.ref.description == wanted }) {
+        for wanted in scope.tables where !tables.contains(where: { NameFolding.upper.names(wanted, $0.ref) }) {
             throw CutoverError(.tableNotFound, "table '\(wanted)' does not exist in Snowflake \(settings.database).\(schemas.joined(separator: ","))",
                                hint: "tables here: " + tableRows.map { $0[1].displayText }.prefix(30).joined(separator: ", "))
         }

@@ -5,11 +5,14 @@ import Foundation
 /// text forms: decimals as plain text, dates `YYYY-MM-DD`, times `HH:MM:SS.fffffffff`, timestamps
 /// `YYYY-MM-DD HH:MM:SS.fffffffff` (with `+HH:MM` for TIMESTAMP_TZ/LTZ), VARIANT as JSON text.
 enum SnowflakeCells {
-    static func value(_ array: ArrowArray, _ row: Int, _ column: SnowflakeColumnType) -> Value {
+    /// A cell, or an error when the Arrow column does not hold what the result's type says (a
+    /// damaged or unexpected stream): never a guess, never a read outside the column.
+    static func value(_ array: ArrowArray, _ row: Int, _ column: SnowflakeColumnType) throws -> Value {
         let family = column.type.lowercased()
-        if family.hasPrefix("timestamp") { return timestamp(array, row, column) }
+        if family.hasPrefix("timestamp") { return try timestamp(array, row, column) }
         if array.isNull(row) { return .null }
         let scale = Int(array.field.metadata["scale"] ?? "") ?? column.scale ?? 0
+        func mismatch() -> ArrowError { .malformed("column \(column.name) is \(family), but its Arrow data is \(array.field.kind)") }
         switch family {
         case "fixed":
             switch array.field.kind {
@@ -17,10 +20,14 @@ enum SnowflakeCells {
             case .decimal, .int: return number(unscaled: array.decimal(row), scale: scale)
             default: return .text(array.string(row))
             }
-        case "real": return .double(array.double(row))
-        case "boolean": return .bool(array.bool(row))
-        case "date": return .text(CivilTime.date(days: array.integer(row)))
-        case "time": return .text(CivilTime.time(units: array.integer(row), scale: scale))
+        case "real":
+            guard case .float = array.field.kind else { throw mismatch() }
+            return .double(array.double(row))
+        case "boolean":
+            guard case .bool = array.field.kind else { throw mismatch() }
+            return .bool(array.bool(row))
+        case "date": return .text(try CivilTime.date(days: array.integer(row)))
+        case "time": return .text(try CivilTime.time(units: array.integer(row), scale: scale))
         case "binary":
             return .bytes(Array(array.bytes(row)))
         default:
@@ -34,12 +41,18 @@ enum SnowflakeCells {
         }
     }
 
+    /// Fraction digits of a time or timestamp: Snowflake's 0 to 9.
+    static func checkedScale(_ scale: Int) throws -> Int {
+        guard (0...9).contains(scale) else { throw ArrowError.malformed("a time scale of \(scale) (Snowflake's are 0 to 9)") }
+        return scale
+    }
+
     /// NTZ/LTZ/TZ in the shapes Snowflake uses: a scaled int64, or a struct of `epoch` (seconds, or
     /// scaled when there is no `fraction`), `fraction` (ns) and `timezone` (offset minutes + 1440).
     /// A NULL may arrive as a valid struct with null children, so the children decide.
-    private static func timestamp(_ array: ArrowArray, _ row: Int, _ column: SnowflakeColumnType) -> Value {
+    private static func timestamp(_ array: ArrowArray, _ row: Int, _ column: SnowflakeColumnType) throws -> Value {
         let family = column.type.lowercased()
-        let scale = Int(array.field.metadata["scale"] ?? "") ?? column.scale ?? 9
+        let scale = try checkedScale(Int(array.field.metadata["scale"] ?? "") ?? column.scale ?? 9)
         var seconds: Int64, nanos: Int64, offsetMinutes: Int?
         if case .structure = array.field.kind {
             guard !array.isNull(row), let epoch = array.child(named: "epoch"), !epoch.isNull(row) else { return .null }
@@ -49,41 +62,58 @@ enum SnowflakeCells {
             } else {
                 (seconds, nanos) = split(epoch.integer(row), scale: scale)
             }
-            if let zone = array.child(named: "timezone"), !zone.isNull(row) { offsetMinutes = Int(zone.integer(row)) - 1440 }
+            if let zone = array.child(named: "timezone"), !zone.isNull(row) {
+                let minutes = zone.integer(row) - 1440
+                guard abs(minutes) <= 24 * 60 else { throw ArrowError.malformed("a time zone offset of \(minutes) minutes") }
+                offsetMinutes = Int(minutes)
+            }
         } else {
             guard !array.isNull(row) else { return .null }
             (seconds, nanos) = split(array.integer(row), scale: scale)
         }
-        if family == "timestamp_ntz" { return .text(CivilTime.timestamp(seconds: seconds, nanos: nanos, offsetMinutes: nil)) }
-        return .text(CivilTime.timestamp(seconds: seconds, nanos: nanos, offsetMinutes: offsetMinutes ?? 0))
+        guard (0..<1_000_000_000).contains(nanos) else { throw ArrowError.malformed("a fraction of \(nanos) ns") }
+        if family == "timestamp_ntz" { return .text(try CivilTime.timestamp(seconds: seconds, nanos: nanos, offsetMinutes: nil)) }
+        return .text(try CivilTime.timestamp(seconds: seconds, nanos: nanos, offsetMinutes: offsetMinutes ?? 0))
     }
 
     /// A JSON row-set cell (always a string or null), as real Snowflake sends them.
-    static func value(_ text: String?, _ column: SnowflakeColumnType) -> Value {
+    /// A cell of a JSON row set: text in Snowflake's documented forms; anything else is an error
+    /// naming the value, never a default.
+    static func value(_ text: String?, _ column: SnowflakeColumnType) throws -> Value {
         guard let text else { return .null }
         let scale = column.scale ?? 0
+        func unreadable() -> ArrowError { .malformed("column \(column.name) (\(column.type)) holds '\(text.prefix(40))'") }
         switch column.type.lowercased() {
         case "fixed":
             if scale == 0, let n = Int64(text) { return .int(n) }
             return .text(text)
-        case "real": return .double(Double(parsingSQL: text) ?? .nan)
+        case "real":
+            guard let value = Double(parsingSQL: text) else { throw unreadable() }
+            return .double(value)
         case "boolean": return .bool(text == "1" || text.lowercased() == "true")
-        case "date": return Int64(text).map { .text(CivilTime.date(days: $0)) } ?? .text(text)
+        case "date":
+            guard let days = Int64(text) else { throw unreadable() }
+            return .text(try CivilTime.date(days: days))
         case "time":
-            let (s, ns) = splitDecimal(text)
-            return .text(CivilTime.time(units: s * 1_000_000_000 + ns, scale: 9))
+            let (s, ns) = try splitDecimal(text)
+            guard (0..<86_400).contains(s) else { throw unreadable() }
+            return .text(try CivilTime.time(units: s * 1_000_000_000 + ns, scale: 9))
         case "timestamp_ntz":
-            let (s, ns) = splitDecimal(text)
-            return .text(CivilTime.timestamp(seconds: s, nanos: ns, offsetMinutes: nil))
+            let (s, ns) = try splitDecimal(text)
+            return .text(try CivilTime.timestamp(seconds: s, nanos: ns, offsetMinutes: nil))
         case "timestamp_ltz":
-            let (s, ns) = splitDecimal(text)
-            return .text(CivilTime.timestamp(seconds: s, nanos: ns, offsetMinutes: 0))
+            let (s, ns) = try splitDecimal(text)
+            return .text(try CivilTime.timestamp(seconds: s, nanos: ns, offsetMinutes: 0))
         case "timestamp_tz":
             let parts = text.split(separator: " ")
-            let (s, ns) = splitDecimal(String(parts.first ?? ""))
+            let (s, ns) = try splitDecimal(String(parts.first ?? ""))
+            guard parts.count == 1 || Int(parts[1]) != nil else { throw unreadable() }
             let zone = parts.count > 1 ? (Int(parts[1]) ?? 1440) - 1440 : 0
-            return .text(CivilTime.timestamp(seconds: s, nanos: ns, offsetMinutes: zone))
-        case "binary": return .bytes(hexBytes(text) ?? Array(text.utf8))
+            guard abs(zone) <= 24 * 60 else { throw unreadable() }
+            return .text(try CivilTime.timestamp(seconds: s, nanos: ns, offsetMinutes: zone))
+        case "binary":
+            guard let bytes = hexBytes(text) else { throw unreadable() }
+            return .bytes(bytes)
         default: return .text(text)
         }
     }
@@ -99,6 +129,7 @@ enum SnowflakeCells {
     }
 
     private static func split(_ scaled: Int64, scale: Int) -> (Int64, Int64) {
+        // `scale` is 0…9 (checkedScale), so the unit fits and is never 0.
         let unit = Int64(pow(10, Double(scale)))
         var seconds = scaled / unit, fraction = scaled % unit
         if fraction < 0 { seconds -= 1; fraction += unit }
@@ -106,13 +137,21 @@ enum SnowflakeCells {
     }
 
     /// `"-12.5"` → (-13, 500_000_000): seconds floor and non-negative nanoseconds.
-    private static func splitDecimal(_ text: String) -> (Int64, Int64) {
+    private static func splitDecimal(_ text: String) throws -> (Int64, Int64) {
         let negative = text.hasPrefix("-")
         let body = negative ? String(text.dropFirst()) : text
-        let parts = body.split(separator: ".", maxSplits: 1)
-        var seconds = Int64(parts.first ?? "0") ?? 0
+        let parts = body.split(separator: ".", maxSplits: 1, omittingEmptySubsequences: false)
+        guard let whole = parts.first, let wholeSeconds = Int64(whole), wholeSeconds <= CivilTime.maxDays * 86_400 else {
+            throw ArrowError.malformed("'\(text.prefix(40))' is not a number of seconds")
+        }
+        var seconds = wholeSeconds
         var nanos: Int64 = 0
-        if parts.count > 1 { nanos = Int64(String(parts[1].prefix(9)).padding(toLength: 9, withPad: "0", startingAt: 0)) ?? 0 }
+        if parts.count > 1 {
+            guard let fraction = Int64(String(parts[1].prefix(9)).padding(toLength: 9, withPad: "0", startingAt: 0)) else {
+                throw ArrowError.malformed("'\(text.prefix(40))' is not a number of seconds")
+            }
+            nanos = fraction
+        }
         if negative {
             seconds = -seconds
             if nanos > 0 { seconds -= 1; nanos = 1_000_000_000 - nanos }
@@ -147,23 +186,29 @@ enum SnowflakeCells {
 /// Formats epoch days and seconds (Snowflake sends UTC instants and explicit offsets, so no time
 /// zone database is involved).
 enum CivilTime {
-    static func date(days: Int64) -> String {
+    /// Days further than this from 1970 (beyond years ±2,700,000) are not dates any engine holds.
+    static let maxDays: Int64 = 1_000_000_000
+
+    static func date(days: Int64) throws -> String {
+        guard abs(days) <= maxDays else { throw ArrowError.malformed("a date \(days) days from 1970") }
         let (y, m, d) = Timestamp.civilFromDays(Int(days))
         return "\(pad(y, 4))-\(pad(m, 2))-\(pad(d, 2))"
     }
 
-    static func time(units: Int64, scale: Int) -> String {
-        let perSecond = Int64(pow(10, Double(scale)))
+    static func time(units: Int64, scale: Int) throws -> String {
+        let perSecond = Int64(pow(10, Double(try SnowflakeCells.checkedScale(scale))))
+        guard (0..<(86_400 * perSecond)).contains(units) else { throw ArrowError.malformed("a time of day \(units) units past midnight") }
         let seconds = units / perSecond
         let nanos = (units % perSecond) * Int64(pow(10, Double(9 - scale)))
         return clock(seconds: seconds) + fraction(nanos)
     }
 
-    static func timestamp(seconds: Int64, nanos: Int64, offsetMinutes: Int?) -> String {
-        let local = seconds + Int64((offsetMinutes ?? 0) * 60)
+    static func timestamp(seconds: Int64, nanos: Int64, offsetMinutes: Int?) throws -> String {
+        let (local, overflow) = seconds.addingReportingOverflow(Int64((offsetMinutes ?? 0) * 60))
+        guard !overflow else { throw ArrowError.malformed("an instant \(seconds) s from 1970") }
         var days = local / 86_400, secondOfDay = local % 86_400
         if secondOfDay < 0 { days -= 1; secondOfDay += 86_400 }
-        var text = date(days: days) + " " + clock(seconds: secondOfDay) + fraction(nanos)
+        var text = try date(days: days) + " " + clock(seconds: secondOfDay) + fraction(nanos)
         if let offset = offsetMinutes {
             text += (offset < 0 ? "-" : "+") + pad(abs(offset) / 60, 2) + ":" + pad(abs(offset) % 60, 2)
         }

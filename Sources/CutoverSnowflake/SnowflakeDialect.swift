@@ -3,6 +3,7 @@ import CutoverCore
 /// Snowflake's types and SQL, used to plan Snowflake targets. (The REST client that runs this SQL
 /// against an account comes with the Snowflake connector.)
 public struct SnowflakeDialect: Dialect {
+    public var nameFolding: NameFolding { .upper }
     /// When set, reads see every table as it was at this instant (a TIMESTAMP_TZ literal's text),
     /// through Time Travel.
     public var asOf: String?

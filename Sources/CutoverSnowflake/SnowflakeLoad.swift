@@ -41,6 +41,7 @@ struct SnowflakeLoad {
         var files = 0
         var stagedRows: Int64 = 0
         for try await batch in rows {
+            try refuseWhatWouldChange(batch)
             if useStage {
                 appendCSV(batch, to: &csv)
                 if csv.count >= Self.fileBytes {
@@ -106,6 +107,20 @@ struct SnowflakeLoad {
         guard loadedIndex == nil || loaded == rows else {
             throw CutoverError(.io, "COPY INTO loaded \(loaded) of \(rows) staged rows into \(table)",
                                hint: "the stage lost files; rerun the migration (this chunk was not applied)", context: ["table": table.description])
+        }
+    }
+
+    /// A value the column cannot hold as it is (a BLOB for a VARCHAR, text for a BINARY) fails the
+    /// load, named, instead of being staged as something else.
+    private func refuseWhatWouldChange(_ batch: RowBatch) throws {
+        for (index, column) in columns.enumerated() {
+            for row in 0..<batch.rowCount {
+                if let why = batch[row, index].storageMismatch(for: column.canonical) {
+                    throw CutoverError(.valueDoesNotFit, "\(table).\(column.name): \(why)",
+                                       hint: "give the column a type that holds it (cutover.yml overrides, e.g. BINARY for BLOBs), or set such rows aside with --on-error reject",
+                                       context: ["table": table.description, "column": column.name])
+                }
+            }
         }
     }
 

@@ -29,7 +29,7 @@ final class SnowflakeResultPages {
             if var reader = arrow {
                 let batch = try reader.nextBatch()
                 arrow = reader
-                if let batch { return rows(batch) }
+                if let batch { return try rows(batch) }
                 arrow = nil
             }
             if let data = inline {
@@ -42,7 +42,7 @@ final class SnowflakeResultPages {
                 }
                 let rowset = data.rowset ?? []
                 if rowset.isEmpty { continue }
-                return rowset.map { row in zip(row, columns).map { SnowflakeCells.value($0, $1) } }
+                return try jsonRows(rowset)
             }
             guard !pending.isEmpty else { return nil }
             let chunk = pending.removeFirst()
@@ -56,7 +56,18 @@ final class SnowflakeResultPages {
             guard let rowset = try? JSONDecoder().decode([[String?]].self, from: wrapped) else {
                 throw malformed("a JSON result chunk does not parse")
             }
-            return rowset.map { row in zip(row, columns).map { SnowflakeCells.value($0, $1) } }
+            return try jsonRows(rowset)
+        }
+    }
+
+    private func jsonRows(_ rowset: [[String?]]) throws -> [[Value]] {
+        do {
+            return try rowset.map { row in
+                guard row.count == columns.count else { throw ArrowError.malformed("a JSON row of \(row.count) cells for \(columns.count) columns") }
+                return try zip(row, columns).map { try SnowflakeCells.value($0, $1) }
+            }
+        } catch let error as ArrowError {
+            throw malformed(error.description)
         }
     }
 
@@ -79,9 +90,13 @@ final class SnowflakeResultPages {
         }
     }
 
-    private func rows(_ batch: ArrowRecordBatch) -> [[Value]] {
-        (0..<batch.length).map { row in
-            zip(batch.columns, columns).map { SnowflakeCells.value($0, row, $1) }
+    private func rows(_ batch: ArrowRecordBatch) throws -> [[Value]] {
+        do {
+            return try (0..<batch.length).map { row in
+                try zip(batch.columns, columns).map { try SnowflakeCells.value($0, row, $1) }
+            }
+        } catch let error as ArrowError {
+            throw malformed(error.description)
         }
     }
 

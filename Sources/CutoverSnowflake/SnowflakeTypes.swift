@@ -105,8 +105,6 @@ enum SnowflakeCSV {
                 case "-infinity": return "-inf"
                 default: return s
                 }
-            case .binary:
-                return s.hasPrefix("\\x") ? String(s.dropFirst(2)) : Array(s.utf8).map { hex($0) }.joined()
             default: return s
             }
         }

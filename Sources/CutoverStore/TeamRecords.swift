@@ -42,9 +42,11 @@ extension ValidationRunRecord {
     public init(id: String, suite: String, source: String? = nil, target: String? = nil, startedAt: String, finishedAt: String,
                 summarizing results: [ValidationResultRecord], origin: String = "cutover") {
         let count = { (status: String) in results.filter { $0.status == status }.count }
+        // A check that did not run is not a pass: a cancelled pipeline is never recorded as passed.
+        let notRun = results.filter { ["cancelled", "skipped", "interrupted"].contains($0.status) }.count
         self.init(id: id, suite: suite, source: source, target: target, startedAt: startedAt, finishedAt: finishedAt,
-                  status: count("failed") > 0 ? "failed" : "passed", passed: count("passed"), failed: count("failed"), warned: count("warning"),
-                  origin: origin)
+                  status: count("failed") > 0 ? "failed" : notRun > 0 ? "cancelled" : "passed", passed: count("passed"), failed: count("failed"),
+                  warned: count("warning"), origin: origin)
     }
 }
 

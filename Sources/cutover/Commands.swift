@@ -226,6 +226,7 @@ struct MigrateCommand: AsyncParsableCommand {
         Terminal.say((outcome.succeeded ? "succeeded: " : "FAILED: ") + Summary.line(outcome))
         for result in outcome.results where !result.succeeded {
             Terminal.say("  \(result.source): \(result.status): \(result.error ?? "")")
+            if let aftermath = result.aftermath { Terminal.say("    \(aftermath)") }
         }
         if outcome.results.contains(where: { $0.rejected > 0 }) {
             Terminal.say("  rejected rows and reasons: cutover runs show \(outcome.runID)")
@@ -582,10 +583,11 @@ struct ReportCommand: AsyncParsableCommand {
         let report = try await RunReport.build(runID: runID, store: store, baseline: baseline)
         let directory = out ?? report.run.artifactsDir ?? "."
         for path in try report.write(to: directory) { Terminal.say("wrote \(path)") }
-        Terminal.say("\(report.entries.count - report.failed) of \(report.entries.count) passed")
+        Terminal.say("\(report.entries.count - report.failed - report.skipped) of \(report.entries.count) passed"
+                     + (report.skipped > 0 ? ", \(report.skipped) not run" : "") + " (run \(report.run.status))")
         if let line = report.baselineSummary { Terminal.say(line) }
         for entry in report.entries where entry.change == "regression" { Terminal.say("  regression: \(entry.name) — \(entry.message)") }
-        if report.failed > 0 { throw ExitCode.failure }
+        if !report.passed { throw ExitCode.failure }
     }
 }
 

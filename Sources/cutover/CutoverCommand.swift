@@ -24,8 +24,8 @@ struct CutoverMain {
                 Cutover.exit(withError: error)  // --help, --version
             }
             Terminal.error(Redaction.redact(Cutover.fullMessage(for: error)))
-            // Usage errors exit 2 (as documented); anything else the parser raises is a failure.
-            exit(code == .validationFailure ? 2 : 1)
+            // Usage errors exit 2 (as documented); anything else unexpected means the command could not run.
+            exit(code == .validationFailure ? 2 : 3)
         }
     }
 }
@@ -41,7 +41,9 @@ struct Cutover: AsyncParsableCommand {
             Connections are URLs (postgres://user:pass@host:5432/db, sqlite:path/file.db, sqlite:///abs/file.db) \
             or names from cutover.yml (`cutover init` writes one). Passwords are never printed.
 
-            Exit codes: 0 success, 1 failure (including a validation that found differences), 2 usage error.
+            Exit codes: 0 success; 1 the command ran and found differences or failures (a validation that failed, a \
+            table that did not load); 2 usage error (a bad flag, URL or config); 3 the command could not run (a database \
+            out of reach, a missing table, the run held by another process).
             """,
         version: "0.1.0",
         subcommands: [DemoCommand.self, InitCommand.self, AnalyzeCommand.self, PlanCommand.self, MigrateCommand.self,

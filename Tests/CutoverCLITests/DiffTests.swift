@@ -54,6 +54,13 @@ import Testing
             let same = try await CLI.run(["diff", "--source", "sqlite:left.db", "--target", "sqlite:left.db", "--table", "t"], in: dir)
             #expect(same.status == 0)
             #expect(same.stdout.contains("identical"))
+            // 0 equal, 1 differences, 2 usage, 3 could not run: a CI job can tell them apart.
+            let missing = try await CLI.run(["diff", "--source", "sqlite:left.db", "--target", "sqlite:right.db", "--table", "t"], in: dir)
+            #expect(missing.status == 3 && missing.stderr.contains("t"), "the target has no table t: \(missing.output)")
+            let unreachable = try await CLI.run(["diff", "--source", "sqlite:left.db", "--target", "postgres://u:pw@127.0.0.1:1/x", "--table", "t"], in: dir)
+            #expect(unreachable.status == 3, "\(unreachable.output)")
+            let usage = try await CLI.run(["diff", "--source", "sqlite:left.db", "--target", "sqlite:right.db", "--table", "t", "--strategy", "guess"], in: dir)
+            #expect(usage.status == 2, "\(usage.output)")
         }
     }
 }

@@ -14,7 +14,7 @@ import Testing
                 let session = try SQLiteSession(path: source, create: true)
                 try session.executeScript("""
                     CREATE TABLE events (id INTEGER PRIMARY KEY, kind TEXT NOT NULL, amount NUMERIC(12,2), at TIMESTAMP);
-                    WITH RECURSIVE g(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM g WHERE n < 300000)
+                    WITH RECURSIVE g(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM g WHERE n < 1500000)
                     INSERT INTO events SELECT n, 'kind ' || (n % 17), (n % 100000) / 100.0, datetime(1700000000 + n, 'unixepoch') FROM g;
                     """)
                 let target = "postgres://\(pg.user!):\(pg.password!)@\(pg.host!):\(pg.port!)/\(pg.database)"
@@ -40,14 +40,14 @@ import Testing
                 }
                 kill(process.processIdentifier, SIGKILL)
                 process.waitUntilExit()
-                #expect(loaded > 0 && loaded < 300_000, "killed after \(loaded) rows")
+                #expect(loaded > 0 && loaded < 1_500_000, "killed after \(loaded) rows")
 
                 let rerun = try await CLI.run(["migrate", "--source", "sqlite:big.db", "--target", target, "--chunk-rows", "5000", "--resume"], in: dir)
                 #expect(rerun.status == 0, "\(rerun.output)")
                 #expect(rerun.stdout.contains("resuming run"))
                 #expect(rerun.stdout.contains("validation: 1 passed, 0 failed"))
                 let counts = try await CutoverPostgres.PostgresConnector(url: pg).execute("SELECT count(*), count(DISTINCT id) FROM events")
-                #expect(counts.rows.first == [.text("300000"), .text("300000")])
+                #expect(counts.rows.first == [.text("1500000"), .text("1500000")])
                 let show = try await CLI.run(["runs", "list"], in: dir)
                 #expect(show.stdout.contains("succeeded"))
             }

@@ -30,9 +30,17 @@ import Testing
         #expect(sparse.count == 3)
     }
 
-    @Test func boundsRoundTripThroughTheLedgerJSON() {
+    @Test func boundsRoundTripThroughTheLedgerJSON() throws {
         for bound in [ChunkBounds.all, .integerRange(column: "Id", lower: 5, upper: nil), .integerRange(column: "x", lower: nil, upper: -3)] {
-            #expect(ChunkBounds.parse(bound.json) == bound)
+            #expect(try ChunkBounds.parse(bound.encoded()) == bound)
+        }
+    }
+
+    /// A ledger row that does not decode must not become "the whole table", which a copy-mode chunk
+    /// would clear before loading.
+    @Test func boundsThatDoNotDecodeAreAnErrorNotTheWholeTable() {
+        for text in ["", "{", #"{"integerRange":{"column":"id","lower":"x"}}"#, "null"] {
+            #expect(throws: CutoverError.self) { try ChunkBounds.parse(text) }
         }
     }
 
@@ -62,6 +70,7 @@ import Testing
 
 struct TestDialect: Dialect {
     var engine: ConnectionURL.Engine { .postgres }
+    var nameFolding: NameFolding { .lower }
     func typeChoice(for type: CanonicalType) -> TypeChoice { TypeChoice("text", "test") }
     func identityClause(for kind: IdentityKind, type: CanonicalType) -> String? { nil }
 }

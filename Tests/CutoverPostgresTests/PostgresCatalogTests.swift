@@ -185,3 +185,21 @@ import Testing
         }
     }
 }
+
+extension PostgresCatalogTests {
+    /// Pagila creates a materialized view WITH NO DATA: reading it fails (SQLSTATE 55000), so the
+    /// catalog notes it instead of counting it, and the rest is analyzed.
+    @Test func anUnpopulatedMaterializedViewIsNotedNotCounted() async throws {
+        try await TestEnvironment.withPostgresDatabase { url in
+            try await TestEnvironment.psql(url, """
+                CREATE TABLE film (id int PRIMARY KEY, title text); INSERT INTO film VALUES (1, 'a'), (2, 'b');
+                CREATE MATERIALIZED VIEW rental_by_category AS SELECT title, count(*) AS n FROM film GROUP BY title WITH NO DATA;
+                """)
+            let catalog = try await PostgresConnector(url: url).catalog(Scope(schemas: ["public"]))
+            let view = try #require(catalog.table(TableRef(schema: "public", name: "rental_by_category")))
+            #expect(view.rowCount == nil)
+            #expect(view.notes?.first?.contains("not populated") == true)
+            #expect(catalog.table(TableRef(schema: "public", name: "film"))?.rowCount == 2)
+        }
+    }
+}

@@ -6,6 +6,19 @@ import Testing
 @testable import CutoverSnowflake
 
 /// Result decoding, URL settings and login bodies: pure logic, no server.
+/// SplitMix64, so a failing fuzz seed can be replayed (`CUTOVER_FUZZ_SEED`).
+struct FuzzGenerator: RandomNumberGenerator {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
 @Suite struct SnowflakeDecodingTests {
     static let settings = try! SnowflakeSettings(ConnectionURL(parsing: "snowflake://u:p@acct/DB/PUBLIC"))
 
@@ -25,20 +38,70 @@ import Testing
         #expect(rows[1] == [.int(2)] + [Value](repeating: .null, count: 4) + [.text("")] + [Value](repeating: .null, count: 7))
     }
 
-    @Test func jsonRowSetsAsRealSnowflakeSendsThem() {
+    @Test func jsonRowSetsAsRealSnowflakeSendsThem() throws {
         func column(_ type: String, scale: Int? = nil) -> SnowflakeColumnType {
             SnowflakeColumnType(name: "X", type: type, scale: scale)
         }
-        #expect(SnowflakeCells.value("42", column("fixed", scale: 0)) == .int(42))
-        #expect(SnowflakeCells.value("-0.50", column("fixed", scale: 2)) == .text("-0.50"))
-        #expect(SnowflakeCells.value("1", column("boolean")) == .bool(true))
-        #expect(SnowflakeCells.value("-1", column("date")) == .text("1969-12-31"))
-        #expect(SnowflakeCells.value("47655.500000000", column("time", scale: 9)) == .text("13:14:15.5"))
-        #expect(SnowflakeCells.value("-0.250000000", column("timestamp_ntz", scale: 9)) == .text("1969-12-31 23:59:59.75"))
-        #expect(SnowflakeCells.value("1704164645.000000000 1560", column("timestamp_tz", scale: 9)) == .text("2024-01-02 05:04:05+02:00"))
-        #expect(SnowflakeCells.value("00ff", column("binary")) == .bytes([0, 255]))
-        #expect(SnowflakeCells.value(nil, column("text")) == .null)
-        #expect(SnowflakeCells.value("", column("text")) == .text(""))
+        #expect(try SnowflakeCells.value("42", column("fixed", scale: 0)) == .int(42))
+        #expect(try SnowflakeCells.value("-0.50", column("fixed", scale: 2)) == .text("-0.50"))
+        #expect(try SnowflakeCells.value("1", column("boolean")) == .bool(true))
+        #expect(try SnowflakeCells.value("-1", column("date")) == .text("1969-12-31"))
+        #expect(try SnowflakeCells.value("47655.500000000", column("time", scale: 9)) == .text("13:14:15.5"))
+        #expect(try SnowflakeCells.value("-0.250000000", column("timestamp_ntz", scale: 9)) == .text("1969-12-31 23:59:59.75"))
+        #expect(try SnowflakeCells.value("1704164645.000000000 1560", column("timestamp_tz", scale: 9)) == .text("2024-01-02 05:04:05+02:00"))
+        #expect(try SnowflakeCells.value("00ff", column("binary")) == .bytes([0, 255]))
+        #expect(try SnowflakeCells.value(nil, column("text")) == .null)
+        #expect(try SnowflakeCells.value("", column("text")) == .text(""))
+        // What is not in a documented form is an error naming the value, never NaN or a guess.
+        for (text, type) in [("abc", "real"), ("zz", "binary"), ("soon", "date"), ("99999999999999999999", "timestamp_ntz"), ("90000.5", "time")] {
+            #expect(throws: ArrowError.self, "\(type) '\(text)'") { try SnowflakeCells.value(text, column(type, scale: 9)) }
+        }
+    }
+
+    /// Result streams cut, flipped and stretched at random: every one either decodes or is an
+    /// error, never a crash. Seeded (the seed is in the failure message) and bounded in time, so
+    /// each test run explores new inputs for a few seconds.
+    @Test func damagedArrowStreamsAreErrorsNotCrashes() async throws {
+        let path = try #require(Bundle.module.path(forResource: "all_types_arrow", ofType: "json", inDirectory: "Fixtures"))
+        let response = try JSONDecoder().decode(SnowflakeResponse<QueryData>.self, from: Data(contentsOf: URL(fileURLWithPath: path)))
+        let data = try #require(response.data)
+        let original = Array(try #require(Data(base64Encoded: data.rowsetBase64 ?? "")))
+        let columns = data.rowtype ?? []
+        let seed = UInt64(ProcessInfo.processInfo.environment["CUTOVER_FUZZ_SEED"] ?? "") ?? UInt64.random(in: 0...UInt64.max)
+        var generator = FuzzGenerator(seed: seed)
+        let deadline = Date().addingTimeInterval(3)
+        var tried = 0, decoded = 0
+        while Date() < deadline {
+            var bytes = original
+            for _ in 0..<Int.random(in: 1...8, using: &generator) {
+                guard !bytes.isEmpty else { break }
+                let at = Int.random(in: 0..<bytes.count, using: &generator)
+                switch Int.random(in: 0..<5, using: &generator) {
+                case 0: bytes[at] ^= UInt8(1 << Int.random(in: 0..<8, using: &generator))
+                case 1: bytes[at] = [0, 0xFF, 0x7F, 0x80][Int.random(in: 0..<4, using: &generator)]
+                case 2: bytes.removeSubrange(at..<min(bytes.count, at + Int.random(in: 1...64, using: &generator)))
+                case 3: bytes.insert(contentsOf: (0..<Int.random(in: 1...16, using: &generator)).map { _ in UInt8.random(in: 0...255, using: &generator) }, at: at)
+                default:
+                    // A 32-bit field set to something large or negative: lengths and offsets.
+                    let value = [UInt32.max, 0x7FFF_FFFF, 0x8000_0000, UInt32(bytes.count), 0xFFFF][Int.random(in: 0..<5, using: &generator)]
+                    for i in 0..<min(4, bytes.count - at) { bytes[at + i] = UInt8(truncatingIfNeeded: value >> (8 * UInt32(i))) }
+                }
+            }
+            tried += 1
+            do {
+                var reader = try ArrowStreamReader(bytes)
+                while let batch = try reader.nextBatch() {
+                    for row in 0..<batch.length {
+                        for (array, column) in zip(batch.columns, columns) { _ = try SnowflakeCells.value(array, row, column) }
+                    }
+                }
+                decoded += 1
+            } catch is ArrowError {
+                continue
+            }
+        }
+        #expect(tried > 100, "seed \(seed): only \(tried) streams tried")
+        #expect(decoded < tried, "seed \(seed): damage was never noticed")
     }
 
     @Test func aTimeTravelDialectReadsEveryTableAtItsInstant() {

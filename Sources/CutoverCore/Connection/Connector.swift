@@ -8,15 +8,74 @@ public struct Scope: Sendable, Hashable {
     public var tables: [String]
     /// Count rows exactly (`count(*)`) instead of using the engine's statistics.
     public var exactCounts: Bool
+    /// Which columns' values to profile where the engine does not enforce declared types (SQLite).
+    public var profile: ProfileDepth
 
-    public init(schemas: [String] = [], tables: [String] = [], exactCounts: Bool = true) {
+    /// `none`: declared types only. `risky`: the columns whose values a target could change without
+    /// a word (declared decimals, dates and times, booleans) — what a migration needs to choose types
+    /// that hold every value. `all`: every column, for `analyze` and `plan`.
+    public enum ProfileDepth: Sendable, Hashable { case none, risky, all }
+
+    public init(schemas: [String] = [], tables: [String] = [], exactCounts: Bool = true, profile: ProfileDepth = .none) {
         self.schemas = schemas
         self.tables = tables
         self.exactCounts = exactCounts
+        self.profile = profile
     }
 
     public func includes(_ ref: TableRef) -> Bool {
         tables.isEmpty || tables.contains { $0 == ref.name || $0 == ref.description }
+    }
+
+    /// Whether the scope takes `ref`, reading each requested name as the engine reads it.
+    public func includes(_ ref: TableRef, folding: NameFolding) -> Bool {
+        tables.isEmpty || tables.contains { folding.names($0, ref) }
+    }
+}
+
+/// How an engine resolves a name written without quotes: Snowflake folds it to upper case,
+/// PostgreSQL to lower case, SQLite compares without regard to case. A name in double quotes is
+/// taken as written. The same rule serves source and target, tables, schemas and columns.
+public enum NameFolding: Sendable {
+    case upper, lower, caseInsensitive
+
+    /// Whether `requested` (`name`, `schema.name`, `"Quoted"`) names `ref`. SQLite's one schema
+    /// answers to `main`.
+    public func names(_ requested: String, _ ref: TableRef) -> Bool {
+        let wanted = TableRef(parsing: requested)
+        if let schema = wanted.schema {
+            let actual = ref.schema ?? (self == .caseInsensitive ? "main" : "")
+            guard matches(schema, actual) else { return false }
+        }
+        return matches(wanted.name, ref.name)
+    }
+
+    /// The name an identifier as written is stored under (quoted: as written; SQLite keeps it).
+    public func stored(_ written: String) -> String {
+        if written.count >= 2, written.hasPrefix("\""), written.hasSuffix("\"") {
+            return String(written.dropFirst().dropLast()).replacingOccurrences(of: "\"\"", with: "\"")
+        }
+        switch self {
+        case .upper: return written.uppercased()
+        case .lower: return written.lowercased()
+        case .caseInsensitive: return written
+        }
+    }
+
+    /// A table name as written, resolved to the names stored.
+    public func stored(_ ref: TableRef) -> TableRef { TableRef(schema: ref.schema.map { stored($0) }, name: stored(ref.name)) }
+
+    /// Whether an identifier as written (perhaps quoted) names the identifier `actual`.
+    public func matches(_ written: String, _ actual: String) -> Bool {
+        if written.count >= 2, written.hasPrefix("\""), written.hasSuffix("\"") {
+            return String(written.dropFirst().dropLast()).replacingOccurrences(of: "\"\"", with: "\"") == actual
+        }
+        if written == actual { return true }
+        switch self {
+        case .upper: return written.uppercased() == actual
+        case .lower: return written.lowercased() == actual
+        case .caseInsensitive: return written.lowercased() == actual.lowercased()
+        }
     }
 }
 

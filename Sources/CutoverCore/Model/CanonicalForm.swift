@@ -22,9 +22,22 @@ public enum CanonicalForm {
             case .float(let bits): return floatText(d, bits: bits)
             default: return floatText(d, bits: 64)
             }
-        case .bytes(let b): return "\\x" + b.map { byteHex($0) }.joined()
+        case .bytes(let b):
+            // Bytes are only ever equal to bytes: in a column that is not binary (SQLite stores a
+            // BLOB anywhere) they take a form no text of that column takes alone — and the compare
+            // also checks the storage class (``isBytes(_:as:)``).
+            let hex = b.map { byteHex($0) }.joined()
+            if case .binary = type { return "\\x" + hex }
+            return "x'" + hex + "'"
         case .text(let s): return text(s, as: type)
         }
+    }
+
+    /// True when `value` is bytes held by a column that is not binary: a storage class its text
+    /// values do not have, so it never compares equal to one of them.
+    public static func isBytes(_ value: Value, as type: CanonicalType) -> Bool {
+        if case .bytes = value, type != .binary { return true }
+        return false
     }
 
     static func text(_ s: String, as type: CanonicalType) -> String {

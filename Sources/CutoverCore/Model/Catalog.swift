@@ -55,6 +55,9 @@ public struct Column: Sendable, Hashable, Codable {
     public var comment: String?
     /// For domains: the domain name whose base type `canonical` describes.
     public var domain: String?
+    /// What the column really holds, where the engine does not enforce its declared type (SQLite)
+    /// and the data was profiled.
+    public var profile: ValueProfile?
 
     public init(
         name: String, ordinal: Int, nativeType: String, canonical: CanonicalType, isNullable: Bool = true,
@@ -141,6 +144,9 @@ public struct Table: Sendable, Hashable, Codable {
     public var partitionOf: TableRef?
     /// For a view: its definition.
     public var viewDefinition: String?
+    /// What a reader of the catalog should know about this table (an unpopulated materialized
+    /// view, values its declared types do not describe, …).
+    public var notes: [String]?
 
     public init(ref: TableRef, kind: Kind = .table, columns: [Column], primaryKey: KeyConstraint? = nil,
                 uniqueKeys: [KeyConstraint] = [], foreignKeys: [ForeignKey] = [], indexes: [Index] = [],

@@ -25,6 +25,8 @@ public protocol Dialect: Sendable {
     /// The name an object gets in this engine (e.g. Snowflake upper-cases plain lower-case names so
     /// they stay usable unquoted).
     func targetName(_ sourceName: String) -> String
+    /// How this engine resolves a name written without quotes (see ``NameFolding``).
+    var nameFolding: NameFolding { get }
     /// The rule that maps a canonical type to this engine's type.
     func typeChoice(for type: CanonicalType) -> TypeChoice
     /// Column clause for an identity column of `type`, or nil when identity is expressed otherwise.

@@ -24,6 +24,31 @@ public enum Value: Sendable, Hashable {
     }
 }
 
+extension Value {
+    /// Why this value cannot be stored in a column of `type` as it is — bytes (a BLOB) in a column
+    /// that is not binary, or anything but bytes in a binary one — or nil when it can. A writer that
+    /// would have to convert it refuses it instead, naming the value: Cutover never changes a value
+    /// on its way without being told to.
+    public func storageMismatch(for type: CanonicalType) -> String? {
+        switch (self, type) {
+        case (.null, _), (.bytes, .binary): return nil
+        case (.bytes(let b), _):
+            let head = b.prefix(16).map { byteHex($0) }.joined()
+            return "a BLOB of \(b.count) byte(s) (x'\(head)\(b.count > 16 ? "…" : "")'\(String(validatingUTF8: b) == nil ? ", not valid UTF-8" : "")) is not \(type.description)"
+        case (_, .binary): return "\(displayText.prefix(40)) is not bytes (a binary column)"
+        default: return nil
+        }
+    }
+}
+
+extension String {
+    /// The string, if `bytes` are valid UTF-8; nil otherwise (no replacement characters).
+    public init?(validatingUTF8 bytes: some Collection<UInt8>) {
+        guard let string = String(validating: bytes, as: UTF8.self) else { return nil }
+        self = string
+    }
+}
+
 @inline(__always) func byteHex(_ byte: UInt8) -> String {
     let digits: [Character] = Array("0123456789abcdef")
     return String([digits[Int(byte >> 4)], digits[Int(byte & 0x0f)]])

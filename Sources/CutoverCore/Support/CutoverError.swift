@@ -47,8 +47,15 @@ public struct CutoverError: Error, Sendable, CustomStringConvertible {
         self.context = context
     }
 
-    /// Exit code for the CLI: 2 for usage errors, 1 for everything else.
-    public var exitCode: Int32 { [.usage, .unsupportedURL, .config, .notPermitted].contains(code) ? 2 : 1 }
+    /// Exit code for the CLI: 2 for usage errors; 3 when the command could not run (a database out
+    /// of reach, a missing table, a refused query). 1 is kept for commands that ran and found
+    /// differences or failures, which they report through their outcome rather than an error.
+    public var exitCode: Int32 {
+        if [.usage, .unsupportedURL, .config, .notPermitted].contains(code) { return 2 }
+        // What the work itself found (a failed validation, a type with no mapping, a value that does not fit).
+        if [.validationFailed, .typeNotMappable, .valueDoesNotFit].contains(code) { return 1 }
+        return 3
+    }
 
     public var description: String {
         var text = message

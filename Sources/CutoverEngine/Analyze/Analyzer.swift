@@ -58,6 +58,9 @@ public struct AnalysisReport: Codable, Sendable {
                          + Format.leftPad(rows, 12) + Format.leftPad(table.sizeBytes.map(Format.bytes) ?? "-", 10)
                          + Format.leftPad(String(table.columns.count), 6) + "  " + key)
         }
+        for table in catalog.tables {
+            for note in table.notes ?? [] { lines.append("note: \(table.ref): \(note)") }
+        }
         if !catalog.enums.isEmpty { lines.append("enums: " + catalog.enums.map(\.name).joined(separator: ", ")) }
         if !catalog.domains.isEmpty { lines.append("domains: " + catalog.domains.map(\.name).joined(separator: ", ")) }
         if !catalog.sequences.isEmpty { lines.append("sequences: \(catalog.sequences.count)") }

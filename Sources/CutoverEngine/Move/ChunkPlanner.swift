@@ -1,4 +1,6 @@
 import CutoverCore
+import CutoverStore
+import Foundation
 
 /// The rows one chunk covers. Written to the ledger as JSON, so resume and other workers read
 /// exactly the bounds the first run chose.
@@ -39,16 +41,27 @@ public enum ChunkBounds: Sendable, Hashable, Codable, CustomStringConvertible {
         }
     }
 
-    public var json: String {
-        String(decoding: (try? JSONEncoder.sorted.encode(self)) ?? Data(), as: UTF8.self)
+    /// The bounds as the ledger keeps them.
+    public func encoded() throws -> String {
+        String(decoding: try JSONEncoder.sorted.encode(self), as: UTF8.self)
     }
 
-    public static func parse(_ json: String) -> ChunkBounds {
-        (try? JSONDecoder().decode(ChunkBounds.self, from: Data(json.utf8))) ?? .all
+    /// The bounds a ledger row names. A row that does not decode is an error, never "the whole
+    /// table": a chunk that took itself for the whole table would clear every row of it.
+    public static func parse(_ json: String, chunk: ChunkRecord? = nil) throws -> ChunkBounds {
+        do {
+            return try JSONDecoder().decode(ChunkBounds.self, from: Data(json.utf8))
+        } catch {
+            var context: [String: String] = ["bounds": String(json.prefix(200))]
+            if let chunk {
+                context["table"] = chunk.table
+                context["chunk"] = String(chunk.number)
+            }
+            throw CutoverError(.store, "the ledger's bounds of \(chunk.map { "\($0.table) chunk \($0.number)" } ?? "a chunk") do not decode; the chunk was not loaded",
+                               hint: "the store was changed by hand or by a newer Cutover; start the run again with --replace", context: context)
+        }
     }
 }
-
-import Foundation
 
 /// Splits a table into chunks, deterministically from its key range and size.
 public struct ChunkPlanner: Sendable {

@@ -83,7 +83,7 @@ actor ChunkPool {
                     chunk.error = error.redactedDescription
                     try await store.finishChunk(chunk)
                     await recorder.event("chunk.failed", table: chunk.table, level: "error",
-                                         "\(chunk.table) chunk \(chunk.number) (\(ChunkBounds.parse(chunk.bounds))): \(error.redactedDescription)")
+                                         "\(chunk.table) chunk \(chunk.number) (\((try? ChunkBounds.parse(chunk.bounds))?.description ?? chunk.bounds)): \(error.redactedDescription)")
                     break
                 }
             }

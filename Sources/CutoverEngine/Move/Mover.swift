@@ -80,8 +80,19 @@ public struct TableMoveResult: Sendable, Codable {
     public var rejected: Int64 = 0
     /// Target rows deleted by `--delete-missing`.
     public var deleted: Int64 = 0
+    /// Chunks committed (for a table that failed part way: what stays in the target).
+    public var chunksDone: Int = 0
 
     public var succeeded: Bool { status == "moved" }
+
+    /// For a table that did not finish: what it left in the target and what a rerun does.
+    public var aftermath: String? {
+        guard !succeeded else { return nil }
+        if chunks == 0 { return "nothing was loaded into \(target)" }
+        if chunksDone == 0 { return "\(target) holds none of its rows; a rerun of the same command loads all \(chunks) chunk(s)" }
+        return "\(Format.count(rows)) row(s) in \(chunksDone) of \(chunks) chunk(s) were committed and stay in \(target); "
+            + "a rerun of the same command resumes with the \(chunks - chunksDone) chunk(s) left"
+    }
 }
 
 /// Copies tables as planned, chunk by chunk through the ledger in the metadata store.
@@ -104,7 +115,7 @@ public struct Mover: Sendable {
     }
 
     /// Identifies what this run moves and how, so a rerun of the same plan resumes it.
-    public var planHash: String { MoverPlanHash.compute(plan: plan, source: source.url, target: target.url, options: options) }
+    public func planHash() throws -> String { try MoverPlanHash.compute(plan: plan, source: source.url, target: target.url, options: options) }
 
     public func run(recorder: RunRecorder, catalog: Catalog, resuming: Bool) async throws -> [TableMoveResult] {
         let store = recorder.store
@@ -124,7 +135,9 @@ public struct Mover: Sendable {
                 let prepared = try await prepareTable(tablePlan, table, recorder: recorder, resumed: existingChunks[name])
                 work[name] = prepared
                 if existingChunks[name] == nil {
-                    try await store.addChunks(prepared.bounds.enumerated().map { ChunkRecord(runID: recorder.runID, table: name, number: $0, bounds: $1.json) })
+                    try await store.addChunks(try prepared.bounds.enumerated().map {
+                        ChunkRecord(runID: recorder.runID, table: name, number: $0, bounds: try $1.encoded())
+                    })
                 }
                 await recorder.event("table.started", table: name, "\(name) → \(tablePlan.target): \(prepared.bounds.count) chunk(s), about \(Format.count(prepared.estimatedRows)) rows",
                                      fields: ["chunks": String(prepared.bounds.count), "rows": String(prepared.estimatedRows)], echo: false)
@@ -132,6 +145,9 @@ public struct Mover: Sendable {
                 results[name] = TableMoveResult(source: name, target: tablePlan.target.description, status: "failed", rows: 0, bytes: 0, seconds: 0,
                                                 chunks: 0, error: error.redactedDescription)
                 await recorder.event("table.failed", table: name, level: "error", "\(name): \(error.redactedDescription)")
+                // Refused before loading (a target that is not empty, …): still one of the run's tables.
+                try await recorder.recordTable(RunTableRecord(runID: recorder.runID, table: name, status: "failed", targetRows: 0, finishedAt: ISOTime.now(),
+                                                              message: error.redactedDescription))
             }
         }
         if resuming {
@@ -165,7 +181,7 @@ public struct Mover: Sendable {
             let chunks = ledger[name] ?? []
             for statement in tableWork.restoreIndexes {
                 do {
-                    try await target.execute(statement)
+                    try await finishing(statement, table: name, recorder: recorder) { try await target.execute(statement) }
                 } catch {
                     await recorder.event("table.index_restore_failed", table: name, level: "error",
                                          "\(name): could not rebuild an index: \(error.redactedDescription); run it by hand: \(statement)")
@@ -174,15 +190,16 @@ public struct Mover: Sendable {
             let done = chunks.filter { $0.state == .done }
             var result = TableMoveResult(source: name, target: tablePlan.target.description, status: "moved", rows: done.reduce(0) { $0 + ($1.rows ?? 0) },
                                          bytes: done.reduce(0) { $0 + ($1.bytes ?? 0) }, seconds: Date().timeIntervalSince(started), chunks: chunks.count)
+            result.chunksDone = done.count
             if done.count < chunks.count {
                 result.status = await pool.isCancelled ? "cancelled" : "failed"
                 result.error = chunks.first { $0.state == .failed && !($0.error ?? "").hasPrefix("skipped") }?.error
                     ?? "\(chunks.count - done.count) of \(chunks.count) chunks not loaded"
             } else {
                 do {
-                    try await finalizeTable(tablePlan, tableWork)
+                    try await finishing("closing steps", table: name, recorder: recorder) { try await finalizeTable(tablePlan, tableWork) }
                     if options.deleteMissing {
-                        result.deleted = try await deleteMissing(tableWork)
+                        result.deleted = try await finishing("deleting rows gone at the source", table: name, recorder: recorder) { try await deleteMissing(tableWork) }
                         if result.deleted > 0 {
                             await recorder.event("table.deleted_missing", table: name, "\(name): deleted \(result.deleted) target row(s) gone at the source")
                         }
@@ -198,16 +215,18 @@ public struct Mover: Sendable {
                 await recorder.event("table.done", table: name, "\(name): \(Format.count(result.rows)) rows in \(chunks.count) chunk(s)",
                                      fields: ["rows": String(result.rows), "bytes": String(result.bytes), "chunks": String(chunks.count)])
             } else {
-                await recorder.event("table.failed", table: name, level: "error", "\(name): \(result.status): \(result.error ?? "")")
+                await recorder.event("table.failed", table: name, level: "error", "\(name): \(result.status): \(result.error ?? "")"
+                                     + (result.aftermath.map { " — " + $0 } ?? ""))
             }
-            try? await recorder.recordTable(RunTableRecord(runID: recorder.runID, table: name, status: result.status, targetRows: result.rows,
-                                                           bytes: result.bytes, finishedAt: ISOTime.now(), message: result.error))
+            try await recorder.recordTable(RunTableRecord(runID: recorder.runID, table: name, status: result.status, targetRows: result.rows,
+                                                           bytes: result.bytes, finishedAt: ISOTime.now(),
+                                                           message: result.error.map { $0 + (result.aftermath.map { " — " + $0 } ?? "") }))
         }
         let loaded = Set(results.values.filter(\.succeeded).map(\.source))
         for tablePlan in plan.tables where loaded.contains(tablePlan.source.description) {
             for statement in tablePlan.postDataDDL {
                 do {
-                    try await target.execute(statement)
+                    try await finishing(statement, table: tablePlan.source.description, recorder: recorder) { try await target.execute(statement) }
                 } catch {
                     await recorder.event("table.post_load_failed", table: tablePlan.source.description, level: "warn",
                                          "\(tablePlan.target): could not add a foreign key or index: \(error.redactedDescription)",
@@ -216,6 +235,18 @@ public struct Mover: Sendable {
             }
         }
         return plan.tables.compactMap { results[$0.source.description] }
+    }
+
+    /// A step after the chunks (ANALYZE, identity reset, indexes, foreign keys, deletes) that a
+    /// dropped connection must not fail for good: retried like a chunk.
+    func finishing<T>(_ what: String, table: String, recorder: RunRecorder, _ work: () async throws -> T) async throws -> T {
+        try await options.retry.run({
+            try Failpoint.check("move.finish")
+            return try await work()
+        }) { attempt, error, delay in
+            await recorder.event("table.retry", table: table, level: "warn",
+                                 "\(table): \(what.prefix(80)) failed on attempt \(attempt) (\(error.redactedDescription)); retrying in \(String(format: "%.1f", delay)) s")
+        }
     }
 
     /// Runs `options.parallel` workers on this run's ledger until no chunk can be claimed.
@@ -311,7 +342,7 @@ public struct Mover: Sendable {
         }
         let passThrough = source is PostgresConnector && target is PostgresConnector && plan.sourceEngine == plan.targetEngine
             && tablePlan.columns.allSatisfy { $0.override == nil && $0.targetType == $0.sourceType }
-        var bounds = resumed?.sorted { $0.number < $1.number }.map { ChunkBounds.parse($0.bounds) } ?? [.all]
+        var bounds = try resumed?.sorted { $0.number < $1.number }.map { try ChunkBounds.parse($0.bounds, chunk: $0) } ?? [.all]
         var estimated = table.rowCount ?? 0
         let rowsPerChunk = Self.rowsPerChunk(options, table)
         if resumed == nil, watermarkFilter == nil, keyColumns.count == 1, case .integer = keyColumns[0].canonical {
@@ -383,7 +414,10 @@ public struct Mover: Sendable {
     /// Returns true when the load goes into a table that existed before (not created by this run).
     private func prepareTarget(_ tablePlan: TablePlan, incremental: Bool) async throws -> Bool {
         let dialect = target.dialect
-        guard let existing = try? await target.rowCount(tablePlan.target) else {
+        let existing: Int64
+        do {
+            existing = try await target.rowCount(tablePlan.target)
+        } catch let error as CutoverError where error.code == .tableNotFound {
             try await target.executeScript(tablePlan.createDDL)
             return false
         }
@@ -426,9 +460,13 @@ public struct Mover: Sendable {
     /// The index statements a crashed run saved and did not get to run.
     private func savedIndexRestore(_ tablePlan: TablePlan, recorder: RunRecorder) async throws -> [String] {
         guard let record = try await recorder.store.tables(runID: recorder.runID).first(where: { $0.table == tablePlan.source.description }),
-              record.status == "loading", let details = record.details,
-              let saved = try? JSONDecoder().decode([String: [String]].self, from: Data(details.utf8)) else { return [] }
-        return saved["restore_indexes"] ?? []
+              record.status == "loading", let details = record.details else { return [] }
+        do {
+            return try JSONDecoder().decode([String: [String]].self, from: Data(details.utf8))["restore_indexes"] ?? []
+        } catch {
+            throw CutoverError(.store, "the index statements the interrupted run saved for \(tablePlan.target) do not decode",
+                               hint: "recreate its secondary indexes by hand after the load", context: ["table": tablePlan.source.description])
+        }
     }
 
     private func finalizeTable(_ tablePlan: TablePlan, _ work: TableWork) async throws {
@@ -493,7 +531,7 @@ public struct Mover: Sendable {
 
     /// Loads one chunk atomically; returns rows and bytes.
     func load(_ chunk: ChunkRecord, _ work: TableWork) async throws -> WriteStats {
-        let (request, writeOptions) = chunkRequest(chunk, work)
+        let (request, writeOptions) = try chunkRequest(chunk, work)
         do {
             if work.passThrough, let pgSource = source as? PostgresConnector, let pgTarget = target as? PostgresConnector {
                 return try await pgTarget.transfer(request, from: pgSource, to: work.plan.target, columns: work.targetColumns, options: writeOptions)
@@ -519,7 +557,7 @@ public struct Mover: Sendable {
     /// the refused rows are isolated; they go to the store's `rejects` table with the reason, the
     /// rest lands. The chunk's range is cleared first, so a crash half way is redone cleanly.
     func loadRejecting(_ chunk: ChunkRecord, _ work: TableWork, recorder: RunRecorder) async throws -> (WriteStats, Int) {
-        let (request, writeOptions) = chunkRequest(chunk, work)
+        let (request, writeOptions) = try chunkRequest(chunk, work)
         try await recorder.store.clearRejects(runID: recorder.runID, table: chunk.table, chunk: chunk.number)
         if writeOptions.replacing != nil {
             _ = try await target.write(.batches([]), to: work.plan.target, columns: work.targetColumns, options: writeOptions)
@@ -553,13 +591,14 @@ public struct Mover: Sendable {
             values[column.name] = CanonicalForm.text(batch[0, index], as: column.canonical) ?? "NULL"
         }
         let key = work.keyColumns.map { key in "\(key.name)=\(values[key.name] ?? "NULL")" }.joined(separator: ",")
+        // A dictionary of strings always encodes; without it the reject still names its key and reason.
         let json = (try? JSONEncoder.sorted.encode(values)).map { String(decoding: $0, as: UTF8.self) }
         return RejectRecord(runID: runID, table: chunk.table, chunk: chunk.number, key: key.isEmpty ? nil : key, reason: reason, values: json)
     }
 
     /// The read request and write options that load one chunk.
-    private func chunkRequest(_ chunk: ChunkRecord, _ work: TableWork) -> (ReadRequest, WriteOptions) {
-        let bounds = ChunkBounds.parse(chunk.bounds)
+    private func chunkRequest(_ chunk: ChunkRecord, _ work: TableWork) throws -> (ReadRequest, WriteOptions) {
+        let bounds = try ChunkBounds.parse(chunk.bounds, chunk: chunk)
         var filter = bounds.filter()
         if let watermark = work.watermarkFilter {
             filter.terms += watermark.terms
@@ -587,6 +626,7 @@ public struct Mover: Sendable {
         let order = work.keyColumns.map { dialect.byteOrder(dialect.quote($0.name), type: $0.canonical) }.joined(separator: ", ")
         let sql = "SELECT \(work.keyColumns.map { dialect.quote($0.name) }.joined(separator: ", ")) FROM \(dialect.qualified(work.plan.source))"
             + (filter.map { " WHERE " + $0.sql(dialect) } ?? "") + " ORDER BY \(order) LIMIT 1 OFFSET \(line - 1)"
+        // Only to name the row in the message: the load's own error is what is reported either way.
         if let row = try? await source.execute(sql).rows.first {
             error.context["key"] = zip(work.keyColumns, row).map { "\($0.name)=\($1.displayText)" }.joined(separator: ",")
         }

@@ -14,13 +14,12 @@ enum MoverPlanHash {
         var tables: [[String]]
     }
 
-    static func compute(plan: MigrationPlan, source: ConnectionURL, target: ConnectionURL, options: MoveOptions) -> String {
+    static func compute(plan: MigrationPlan, source: ConnectionURL, target: ConnectionURL, options: MoveOptions) throws -> String {
         let identity = Identity(
             source: source.description, target: target.description, mode: options.mode.rawValue, watermark: options.watermark,
             tables: plan.tables.map { table in
                 [table.source.description, table.target.description] + table.columns.map { "\($0.column)→\($0.targetColumn):\($0.targetType)" }
             })
-        let data = (try? JSONEncoder.sorted.encode(identity)) ?? Data()
-        return Hex.encode(SHA256.hash(data: data))
+        return Hex.encode(SHA256.hash(data: try JSONEncoder.sorted.encode(identity)))
     }
 }

@@ -20,6 +20,22 @@ public struct RetryPolicy: Sendable {
         return ceiling * random
     }
 
+    /// Runs `work`, trying again after transient failures with backoff; `retrying` hears of each
+    /// retry (attempt, error, delay) so it can be logged. Other errors, and the last one, are thrown.
+    public func run<T>(_ work: () async throws -> T, retrying: (Int, any Error, Double) async -> Void = { _, _, _ in }) async throws -> T {
+        var attempt = 1
+        while true {
+            do {
+                return try await work()
+            } catch where Self.isTransient(error) && attempt < maxAttempts {
+                let wait = delay(afterAttempt: attempt)
+                await retrying(attempt, error, wait)
+                try await Task.sleep(nanoseconds: UInt64(wait * 1e9))
+                attempt += 1
+            }
+        }
+    }
+
     /// Whether an error is transient: the same work may succeed if tried again.
     public static func isTransient(_ error: any Error) -> Bool {
         guard let error = error as? CutoverError else { return false }

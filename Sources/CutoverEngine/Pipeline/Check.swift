@@ -55,6 +55,27 @@ public struct CheckContext: Sendable {
     /// For steps written by someone who does not own the connections (a server user): their SQL
     /// never runs on a role that may read the server's files.
     public var refusePrivilegedRole = false
+    /// The source catalog and the whole plan, for checks that involve another table (a parent).
+    public var catalog: Catalog
+    public var migration: MigrationPlan
+
+    /// Another table a check names (a relationship's parent), on each side: found in the source
+    /// catalog — unqualified, in the child's schema first, else the one table of that name — and on
+    /// the target wherever the plan puts it, never assumed to sit in the child's schema.
+    func relatedTable(_ name: String) throws -> (source: TableRef, target: TableRef) {
+        let wanted = TableRef(parsing: name)
+        let candidates = catalog.tables.filter { $0.ref.name == wanted.name && (wanted.schema == nil || $0.ref.schema == wanted.schema) }
+        let chosen = candidates.first { $0.ref.schema == table.ref.schema } ?? (candidates.count == 1 ? candidates.first : nil)
+        guard let parent = chosen else {
+            throw CutoverError(candidates.isEmpty ? .tableNotFound : .config,
+                               candidates.isEmpty ? "\(spec.check) on \(spec.table): the source has no table \(name)"
+                                   : "\(spec.check) on \(spec.table): \(name) is ambiguous (\(candidates.map(\.ref.description).joined(separator: ", ")))",
+                               hint: "name the parent with its schema: parent_table: schema.table")
+        }
+        let target = migration.table(parent.ref)?.target
+            ?? TableRef(schema: plan.target.schema, name: target.dialect.targetName(parent.ref.name))
+        return (parent.ref, target)
+    }
 
     func connector(_ side: String) -> any Connector { side == "source" ? source : target }
     func ref(_ side: String) -> TableRef { side == "source" ? plan.source : plan.target }
@@ -103,6 +124,12 @@ public struct CheckOutcome: Sendable, Codable {
     public var passed: Bool
     public var message: String
     public var details: [String: String]
+    /// What comparative checks measured, for the stored result (history, match %, reports).
+    public var sourceRows: Int64?
+    public var targetRows: Int64?
+    public var matchPercent: Double?
+    /// The columns that differ or that the check is about; by default the step's `column(s)`.
+    public var affectedColumns: [String]?
 
     public init(passed: Bool, message: String, details: [String: String] = [:]) {
         self.passed = passed

@@ -64,14 +64,18 @@ struct NullRateCheck: ValidationCheck {
 }
 
 struct UniquenessCheck: ValidationCheck {
-    static let name = "uniqueness", category = "quality", summary = "no two rows share `columns` (or `column`)"
+    static let name = "uniqueness", category = "quality",
+        summary = "no two rows share `columns` (or `column`); rows with a NULL in them are not compared, as a UNIQUE constraint does"
     func run(_ c: CheckContext) async throws -> CheckOutcome {
         let columns = c.spec.columns ?? c.spec.column.map { [$0] } ?? []
         guard !columns.isEmpty else { throw CutoverError(.config, "uniqueness on \(c.spec.table) needs `columns`") }
-        return try await eachSide(c) { side in
+        for column in columns { _ = try c.requireColumn(column, "columns") }
+        return try await eachSide(c, suffix: " (rows with a NULL in \(columns.joined(separator: ", ")) are not counted, as a UNIQUE constraint treats them)") { side in
             let duplicates = try await c.number(side) { d, t in
-                let list = columns.map { d.quote(c.column($0, side)) }.joined(separator: ", ")
-                return "SELECT count(*) FROM (SELECT \(list) FROM \(t) GROUP BY \(list) HAVING count(*) > 1) duplicates"
+                let names = columns.map { d.quote(c.column($0, side)) }
+                let list = names.joined(separator: ", ")
+                let present = names.map { "\($0) IS NOT NULL" }.joined(separator: " AND ")
+                return "SELECT count(*) FROM (SELECT \(list) FROM \(t) WHERE \(present) GROUP BY \(list) HAVING count(*) > 1) duplicates"
             }
             return (duplicates == 0, "\(Int(duplicates)) duplicated value(s)")
         }
@@ -130,9 +134,9 @@ struct ForeignKeyOrphansCheck: ValidationCheck {
         guard let parentName = c.spec.parentTable, let parentColumn = c.spec.parentColumn else {
             throw CutoverError(.config, "fk_orphans on \(c.spec.table) needs `parent_table` and `parent_column`")
         }
+        let parents = try c.relatedTable(parentName)
         return try await eachSide(c) { side in
-            let parent = side == "source" ? TableRef(parsing: parentName)
-                : TableRef(schema: c.plan.target.schema, name: c.connector(side).dialect.targetName(TableRef(parsing: parentName).name))
+            let parent = side == "source" ? parents.source : parents.target
             let orphans = try await c.number(side) { d, t in
                 let child = d.quote(c.column(column, side))
                 return "SELECT count(*) FROM \(t) child WHERE child.\(child) IS NOT NULL AND NOT EXISTS "
@@ -152,14 +156,18 @@ private func compareSides(_ c: CheckContext, label: String, _ sql: @escaping (an
     let source = try await c.number("source") { d, t in sql(d, t, "source") }
     let target = try await c.number("target") { d, t in sql(d, t, "target") }
     let passed = agree(source, target, c.spec)
-    return CheckOutcome(passed: passed, message: "\(label): source \(CanonicalForm.normalizeDecimal(String(source))), target \(CanonicalForm.normalizeDecimal(String(target)))",
+    return CheckOutcome(passed: passed, message: "\(label): source \(numberText(source)), target \(numberText(target))",
                         details: ["source": String(source), "target": String(target)])
 }
 
 struct RowCountCheck: ValidationCheck {
     static let name = "row_count", category = "comparative", summary = "row counts agree (within `tolerance_percent`)"
     func run(_ c: CheckContext) async throws -> CheckOutcome {
-        try await compareSides(c, label: "rows") { _, t, _ in "SELECT count(*) FROM \(t)" }
+        var outcome = try await compareSides(c, label: "rows") { _, t, _ in "SELECT count(*) FROM \(t)" }
+        outcome.sourceRows = outcome.details["source"].flatMap { Double($0) }.map { Int64($0) }
+        outcome.targetRows = outcome.details["target"].flatMap { Double($0) }.map { Int64($0) }
+        outcome.affectedColumns = []
+        return outcome
     }
 }
 
@@ -196,8 +204,15 @@ struct RowDiffCheck: ValidationCheck {
     static let name = "row_diff", category = "comparative", summary = "every row is equal by key (canonical hash merge)"
     func run(_ c: CheckContext) async throws -> CheckOutcome {
         let result = try await TableComparer(source: c.source, target: c.target).compare(c.plan, c.table)
-        return CheckOutcome(passed: result.passed, message: result.message,
-                            details: ["missing": result.missingKeys.joined(separator: "; "), "extra": result.extraKeys.joined(separator: "; ")])
+        let record = result.resultRecord(runID: "")
+        var outcome = CheckOutcome(passed: result.passed, message: result.message,
+                                   details: ["missing": result.missingKeys.joined(separator: "; "), "extra": result.extraKeys.joined(separator: "; "),
+                                             "changed": result.changedRows.map(\.key).joined(separator: "; ")])
+        outcome.sourceRows = result.sourceRows
+        outcome.targetRows = result.targetRows
+        outcome.matchPercent = record.matchPercent
+        outcome.affectedColumns = record.affectedColumns
+        return outcome
     }
 }
 

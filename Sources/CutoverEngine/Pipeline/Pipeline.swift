@@ -43,13 +43,19 @@ public struct StepResult: Sendable, Codable {
     public var message: String
     public var details: [String: String]
     public var seconds: Double
+    public var sourceRows: Int64?
+    public var targetRows: Int64?
+    public var matchPercent: Double?
+    public var affectedColumns: [String]?
 
-    func resultRecord(runID: String) -> ValidationResultRecord {
-        let details = (try? JSONEncoder.sorted.encode(self.details)).map { String(decoding: $0, as: UTF8.self) }
-        let columns = self.details["column"].map { [$0] } ?? []
+    /// How the step is named among the run's tables: its number first, so steps sort by number.
+    var entryName: String { "\(step):\(check):\(table)" }
+
+    func resultRecord(runID: String) throws -> ValidationResultRecord {
+        let details = String(decoding: try JSONEncoder.sorted.encode(self.details), as: UTF8.self)
         return ValidationResultRecord(validationRunID: runID, step: step, check: check, table: table, status: status, severity: severity, message: message,
-                                      durationMS: Int64(seconds * 1000), sourceRows: self.details["source_rows"].flatMap { Int64($0) },
-                                      targetRows: self.details["target_rows"].flatMap { Int64($0) }, affectedColumns: columns, details: details)
+                                      durationMS: Int64(seconds * 1000), sourceRows: sourceRows, targetRows: targetRows, matchPercent: matchPercent,
+                                      affectedColumns: affectedColumns ?? [], details: details)
     }
 }
 
@@ -62,7 +68,8 @@ extension Jobs {
         let started = ISOTime.now()
         runStarted(recorder.runID)
         do {
-            let names = Array(Set(pipeline.steps.map(\.table)))
+            // Parents of relationship checks are read too, so they are found wherever they live.
+            let names = Array(Set(pipeline.steps.map(\.table) + pipeline.steps.compactMap(\.parentTable)))
             // The steps name their tables: the config's include/exclude patterns do not apply here.
             let prepared = try await prepare(source: sourceURL, target: targetURL, writingTarget: false, scope: Scope(tables: names, exactCounts: false),
                                              config: config, targetSchema: targetSchema, selection: TableSelection())
@@ -73,7 +80,7 @@ extension Jobs {
                     throw CutoverError(.tableNotFound, "pipeline step \(spec.check) names table \(spec.table), which the source does not have")
                 }
                 if let targetTable = spec.targetTable { tablePlan.target = TableRef(parsing: targetTable) }
-                var context = CheckContext(source: source, target: target, plan: tablePlan, table: table, spec: spec)
+                var context = CheckContext(source: source, target: target, plan: tablePlan, table: table, spec: spec, catalog: catalog, migration: plan)
                 context.refusePrivilegedRole = refusePrivilegedRoles
                 contexts.append(context)
             }
@@ -90,8 +97,11 @@ extension Jobs {
                     let index = next, context = contexts[index]
                     next += 1
                     if cancelled {
-                        results[index] = StepResult(step: index + 1, check: context.spec.check, category: "", table: context.spec.table, status: "cancelled",
-                                                    severity: context.spec.severity ?? "error", message: "not run: the run was cancelled", details: [:], seconds: 0)
+                        let skipped = StepResult(step: index + 1, check: context.spec.check, category: "", table: context.spec.table, status: "cancelled",
+                                                 severity: context.spec.severity ?? "error", message: "not run: the run was cancelled", details: [:], seconds: 0)
+                        results[index] = skipped
+                        try await recorder.recordTable(RunTableRecord(runID: recorder.runID, table: skipped.entryName, status: skipped.status,
+                                                                      message: skipped.message))
                         try await start()
                         return
                     }
@@ -103,14 +113,14 @@ extension Jobs {
                     await recorder.event(result.status == "failed" ? "step.failed" : "step.completed", table: result.table,
                                          level: result.status == "failed" ? "error" : "info",
                                          "step \(result.step) \(result.check) on \(result.table): \(result.status) — \(result.message)")
-                    try await recorder.recordTable(RunTableRecord(runID: recorder.runID, table: "\(result.step):\(result.check):\(result.table)",
-                                                                  status: result.status, message: result.message))
+                    try await recorder.recordTable(RunTableRecord(runID: recorder.runID, table: result.entryName, status: result.status,
+                                                                  sourceRows: result.sourceRows, targetRows: result.targetRows, message: result.message))
                     try await start()
                 }
             }
             let final = results.compactMap { $0 }
             try await recorder.recordValidation(suite: pipeline.name ?? "pipeline", source: sourceURL.description, target: targetURL.description,
-                                                started: started, final.map { $0.resultRecord(runID: runID) })
+                                                started: started, try final.map { try $0.resultRecord(runID: runID) })
             let path = try recorder.writeJSONArtifact("pipeline_results.json", final)
             let failed = final.filter { $0.status == "failed" }.count
             let skipped = final.filter { $0.status == "cancelled" }.count
@@ -136,6 +146,10 @@ extension Jobs {
             result.status = outcome.passed ? "passed" : (severity == "warn" ? "warning" : "failed")
             result.message = outcome.message
             result.details = outcome.details
+            result.sourceRows = outcome.sourceRows
+            result.targetRows = outcome.targetRows
+            result.matchPercent = outcome.matchPercent
+            result.affectedColumns = outcome.affectedColumns ?? (context.spec.columns ?? context.spec.column.map { [$0] } ?? [])
         } catch {
             result.message = "the check could not run: \(error.redactedDescription)"
         }

@@ -56,10 +56,10 @@ struct DimensionConformanceCheck: ValidationCheck {
             throw CutoverError(.config, "dimension_conformance on \(c.spec.table) needs `parent_table` and `parent_column`")
         }
         var orphans: [String: Double] = [:], used: [String: Double] = [:]
+        let parents = try c.relatedTable(parentName)
         for side in ["source", "target"] {
             let d = c.connector(side).dialect
-            let parent = side == "source" ? TableRef(parsing: parentName)
-                : TableRef(schema: c.plan.target.schema, name: d.targetName(TableRef(parsing: parentName).name))
+            let parent = side == "source" ? parents.source : parents.target
             let key = d.quote(c.column(column, side)), member = d.quote(side == "source" ? parentColumn : d.targetName(parentColumn))
             orphans[side] = try await c.number(side) { d, t in
                 "SELECT count(*) FROM \(t) f WHERE f.\(key) IS NOT NULL AND NOT EXISTS (SELECT 1 FROM \(d.qualified(parent)) m WHERE m.\(member) = f.\(key))"
@@ -68,9 +68,10 @@ struct DimensionConformanceCheck: ValidationCheck {
                 "SELECT count(DISTINCT f.\(key)) FROM \(t) f JOIN \(d.qualified(parent)) m ON m.\(member) = f.\(key)"
             }
         }
-        let passed = orphans["target"] == 0 && used["source"] == used["target"]
-        return CheckOutcome(passed: passed, message: "target: \(Int(orphans["target"]!)) fact row(s) without a dimension member; "
-            + "members used: source \(Int(used["source"]!)), target \(Int(used["target"]!))")
+        let targetOrphans = orphans["target"] ?? 0, sourceUsed = used["source"] ?? 0, targetUsed = used["target"] ?? 0
+        let passed = targetOrphans == 0 && sourceUsed == targetUsed
+        return CheckOutcome(passed: passed, message: "target: \(Int(targetOrphans)) fact row(s) without a dimension member; "
+            + "members used: source \(Int(sourceUsed)), target \(Int(targetUsed))")
     }
 }
 
@@ -105,7 +106,12 @@ func agree(_ a: Double, _ b: Double, _ spec: StepSpec) -> Bool {
     return abs(a - b) <= max(relative, spec.toleranceAbsolute ?? 0)
 }
 
-func numberText(_ d: Double) -> String { CanonicalForm.normalizeDecimal(String(d)) }
+/// A measured number as a person reads it: at most 15 significant digits, so a float sum such as
+/// 34230696.199999996 reads 34230696.2 (compares use the full value).
+func numberText(_ d: Double) -> String {
+    guard d.isFinite else { return d.isNaN ? "no value" : (d < 0 ? "-∞" : "∞") }
+    return CanonicalForm.normalizeDecimal(String(format: "%.15g", d))
+}
 
 struct QuantilesCheck: ValidationCheck {
     static let name = "quantiles", category = "statistics",
@@ -226,7 +232,8 @@ struct RollingDriftCheck: ValidationCheck {
         }
         let label = "\(window)-period rolling mean of \(measure.map { "sum(\($0))" } ?? "rows")"
         guard let worst else { return CheckOutcome(passed: true, message: "\(label) agrees over \(source.count) window(s)") }
-        return CheckOutcome(passed: false, message: "\(label) drifts in \(drifted) window(s); first at \(worst.0): source \(numberText(worst.1)), target \(numberText(worst.2))")
+        func side(_ value: Double) -> String { value.isNaN ? "no such period" : numberText(value) }
+        return CheckOutcome(passed: false, message: "\(label) drifts in \(drifted) window(s); first at \(worst.0): source \(side(worst.1)), target \(side(worst.2))")
     }
 }
 
@@ -247,6 +254,7 @@ struct SampledDiffCheck: ValidationCheck {
         // Deterministic per table, so a rerun checks the same rows.
         var generator = SeededGenerator(seed: StableHasher.hash([Value.text(c.plan.source.description)][...]))
         var compared: Int64 = 0, missing: Int64 = 0, extra: Int64 = 0, changed: Int64 = 0, examples: [String] = []
+        var columns: [String: Int64] = [:]
         for index in 0..<ranges {
             let slot = span / Int64(ranges)
             let start = low + Int64(index) * slot + (slot > width ? Int64.random(in: 0..<(slot - width), using: &generator) : 0)
@@ -255,11 +263,17 @@ struct SampledDiffCheck: ValidationCheck {
             missing += result.missing
             extra += result.extra
             changed += result.changed
+            columns.merge(result.changedColumns, uniquingKeysWith: +)
             examples += result.missingKeys.map { "missing \($0)" } + result.extraKeys.map { "extra \($0)" } + result.changedRows.map { "changed \($0.key)" }
         }
         let passed = missing == 0 && extra == 0 && changed == 0
-        return CheckOutcome(passed: passed, message: "\(compared) sampled row(s) in \(ranges) range(s): \(missing) missing, \(extra) extra, \(changed) changed"
+        var outcome = CheckOutcome(passed: passed, message: "\(compared) sampled row(s) in \(ranges) range(s): \(missing) missing, \(extra) extra, \(changed) changed"
             + (examples.isEmpty ? "" : " (" + examples.prefix(5).joined(separator: ", ") + ")"))
+        outcome.sourceRows = compared
+        outcome.targetRows = compared - missing + extra
+        outcome.matchPercent = compared == 0 ? 100 : max(0, Double(compared - missing - changed) / Double(compared) * 100)
+        outcome.affectedColumns = columns.keys.sorted()
+        return outcome
     }
 }
 

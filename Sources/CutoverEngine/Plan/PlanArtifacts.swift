@@ -60,7 +60,7 @@ public enum PlanArtifacts {
         } else {
             text += plan.recommendations.map { "- " + $0 }.joined(separator: "\n") + "\n"
         }
-        return Redaction.redact(text)
+        return text
     }
 
     /// Writes all three files; returns their paths.
@@ -68,7 +68,7 @@ public enum PlanArtifacts {
     public static func write(_ plan: MigrationPlan, to directory: String) throws -> [String] {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let files = [
-            (mappingFile, Redaction.redact(try mappingYAML(plan))),
+            (mappingFile, try mappingYAML(plan)),
             (ddlFile, ddl(plan)),
             (recommendationsFile, recommendations(plan)),
         ]

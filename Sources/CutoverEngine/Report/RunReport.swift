@@ -37,6 +37,11 @@ public struct RunReport: Sendable, Codable {
     public var onlyInBaseline: [String] = []
 
     public var failed: Int { entries.filter { $0.status == "failed" }.count }
+    /// Steps that did not run (a cancelled pipeline): not passed, and not failed either.
+    public var skipped: Int { entries.filter { ["cancelled", "skipped", "interrupted"].contains($0.status) }.count }
+    /// Only a run that finished with nothing failed and nothing left out passed: a cancelled or
+    /// interrupted run is never green in CI.
+    public var passed: Bool { failed == 0 && skipped == 0 && !["failed", "cancelled", "interrupted", "running", "cancelling"].contains(run.status) }
     public var regressions: Int { entries.filter { $0.change == "regression" }.count }
 
     public static func build(runID: String, store: any MetadataStore, baseline: String? = nil, historyDepth: Int = 10) async throws -> RunReport {
@@ -61,6 +66,7 @@ public struct RunReport: Sendable, Codable {
             }
             entries.append(entry)
         }
+        entries.sort { naturallyBefore($0.name, $1.name) }
         var report = RunReport(run: run, generatedAt: ISOTime.now(), entries: entries, baseline: baseline)
         report.onlyInBaseline = before.keys.filter { name in !entries.contains { $0.name == name } }.sorted()
         return report
@@ -88,23 +94,25 @@ public struct RunReport: Sendable, Codable {
                 + e.message.replacingOccurrences(of: "|", with: "\\|") + " | " + e.history.map(Self.mark).joined() + " |"
                 + (baseline == nil ? "" : " \(e.change ?? "same") (was \(e.baselineStatus ?? "-")) |") + "\n"
         }
-        return Redaction.redact(text)
+        return text
     }
 
     public var junit: String {
         var xml = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-        xml += "<testsuites name=\"cutover\" tests=\"\(entries.count)\" failures=\"\(failed)\">\n"
-        xml += "  <testsuite name=\"\(Self.xml(run.kind)) \(Self.xml(run.id))\" tests=\"\(entries.count)\" failures=\"\(failed)\" timestamp=\"\(Self.xml(run.startedAt))\">\n"
+        xml += "<testsuites name=\"cutover\" tests=\"\(entries.count)\" failures=\"\(failed)\" skipped=\"\(skipped)\">\n"
+        xml += "  <testsuite name=\"\(Self.xml(run.kind)) \(Self.xml(run.id))\" tests=\"\(entries.count)\" failures=\"\(failed)\" skipped=\"\(skipped)\" timestamp=\"\(Self.xml(run.startedAt))\">\n"
         for e in entries {
             xml += "    <testcase classname=\"cutover.\(Self.xml(run.kind))\" name=\"\(Self.xml(e.name))\">"
             if e.status == "failed" {
                 xml += "<failure message=\"\(Self.xml(e.message))\">\(Self.xml(e.message))</failure>"
+            } else if ["cancelled", "skipped", "interrupted"].contains(e.status) {
+                xml += "<skipped message=\"\(Self.xml(e.message))\"/>"
             } else if e.status == "warning" {
                 xml += "<system-out>warning: \(Self.xml(e.message))</system-out>"
             }
             xml += "</testcase>\n"
         }
-        return Redaction.redact(xml + "  </testsuite>\n</testsuites>\n")
+        return xml + "  </testsuite>\n</testsuites>\n"
     }
 
     /// One page, no external files or scripts: inline CSS and an SVG bar chart of rows per table.
@@ -144,7 +152,7 @@ public struct RunReport: Sendable, Codable {
             <h2>Results</h2><table><tr><th></th><th>name</th><th>status</th><th>source rows</th><th>target rows</th><th>message</th><th>history</th>\(baseline == nil ? "" : "<th>vs baseline</th>")</tr>\(rows)</table>
             <p>Generated \(Self.xml(generatedAt)) by Cutover.</p></body></html>
             """
-        return Redaction.redact(page)
+        return page
     }
 
     /// Writes report.json, report.md, report.junit.xml, report.html and report.xlsx; returns the paths.
@@ -152,7 +160,7 @@ public struct RunReport: Sendable, Codable {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        let files = [("report.json", Redaction.redact(String(decoding: try encoder.encode(self), as: UTF8.self))),
+        let files = [("report.json", String(decoding: try encoder.encode(self), as: UTF8.self)),
                      ("report.md", markdown), ("report.junit.xml", junit), ("report.html", html)]
         let paths = try files.map { name, content in
             let path = (directory as NSString).appendingPathComponent(name)
@@ -164,13 +172,14 @@ public struct RunReport: Sendable, Codable {
         return paths + [workbook]
     }
 
-    /// The workbook with secrets masked in every cell.
-    public var redactedWorkbook: Spreadsheet {
-        var book = workbook
-        for s in book.sheets.indices {
-            book.sheets[s].rows = book.sheets[s].rows.map { $0.map { if case .text(let t) = $0 { return .text(Redaction.redact(t)) } else { return $0 } } }
-        }
-        return book
+    /// The workbook. Its cells come from the store, where connections are kept masked.
+    public var redactedWorkbook: Spreadsheet { workbook }
+
+    /// `2:x` before `10:x` (steps by number), otherwise as text.
+    static func naturallyBefore(_ a: String, _ b: String) -> Bool {
+        let na = Int(a.prefix { $0.isNumber }), nb = Int(b.prefix { $0.isNumber })
+        if let na, let nb, na != nb { return na < nb }
+        return a < b
     }
 
     static func mark(_ status: String) -> String {
@@ -178,6 +187,7 @@ public struct RunReport: Sendable, Codable {
         case "passed", "moved", "succeeded": "✓"
         case "warning": "!"
         case "failed": "✗"
+        case "cancelled", "skipped", "interrupted": "–"
         default: "·"
         }
     }

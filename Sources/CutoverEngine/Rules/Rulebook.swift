@@ -51,13 +51,12 @@ public struct Rule: Codable, Sendable, Hashable {
     }
 
     /// Identity of the rule's content: the same rule loaded twice is stored once.
-    public var contentHash: String {
-        let data = (try? JSONEncoder.sorted.encode(self)) ?? Data()
-        return Hex.encode(SHA256.hash(data: data))
+    public func contentHash() throws -> String {
+        Hex.encode(SHA256.hash(data: try JSONEncoder.sorted.encode(self)))
     }
 
-    public var stored: StoredRule {
-        StoredRule(contentHash: contentHash, name: name, description: description, severity: severity.rawValue, sql: sql, warnIf: warnIf,
+    public func stored() throws -> StoredRule {
+        StoredRule(contentHash: try contentHash(), name: name, description: description, severity: severity.rawValue, sql: sql, warnIf: warnIf,
                    errorIf: errorIf, side: side.rawValue)
     }
 }
@@ -67,8 +66,11 @@ public enum Rulebook {
 
     /// Reads `rules:` from a YAML file, checking every threshold before anything runs.
     public static func load(path: String) throws -> [Rule] {
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
-            throw CutoverError(.config, "cannot read the rule file \(path)", hint: "check the path")
+        let text: String
+        do {
+            text = try String(contentsOfFile: path, encoding: .utf8)
+        } catch {
+            throw CutoverError(.config, "cannot read the rule file \(path): \(error.localizedDescription)", hint: "check the path and that the file is UTF-8 text")
         }
         let rules: [Rule]
         do {
@@ -158,6 +160,7 @@ public struct RuleResult: Sendable, Codable {
 extension RuleResult {
     func resultRecord(runID: String) -> ValidationResultRecord {
         struct Details: Encodable { var sql: String; var sample: [[String: String]] }
+        // Strings always encode; without the details the result still says how many rows offend.
         let details = (try? JSONEncoder.sorted.encode(Details(sql: sql, sample: sample))).map { String(decoding: $0, as: UTF8.self) }
         return ValidationResultRecord(validationRunID: runID, check: "rule:" + rule, table: side, status: status, severity: severity, message: message,
                                       targetRows: offendingRows, details: details)

@@ -126,7 +126,8 @@ public struct Jobs: Sendable {
         }
         let (source, target, catalog, plan) = (prepared.source, prepared.target, prepared.catalog, prepared.plan)
         let mover = Mover(source: source, target: target, plan: plan, options: options)
-        let previous = options.replace ? nil : try await store.resumableRun(planHash: mover.planHash)
+        let planHash = try mover.planHash()
+        let previous = options.replace ? nil : try await store.resumableRun(planHash: planHash)
         if options.resume, previous == nil {
             throw CutoverError(.usage, "there is no unfinished run of this plan to resume",
                                hint: "run without --resume to start a new one; `cutover runs list` shows earlier runs")
@@ -137,7 +138,7 @@ public struct Jobs: Sendable {
             await recorder.event("run.resumed", "resuming run \(previous.id): finished chunks are kept")
         } else {
             recorder = try await newRecorder(kind: kind, source: sourceURL, target: targetURL,
-                                             planHash: mover.planHash, echo: say)
+                                             planHash: planHash, echo: say)
         }
         runStarted(recorder.runID)
         do {
@@ -151,7 +152,7 @@ public struct Jobs: Sendable {
                 let moved = Set(results.filter(\.succeeded).map(\.source))
                 var checked = plan
                 checked.tables = plan.tables.filter { moved.contains($0.source.description) }
-                validation = await Validator(source: source, target: target).run(plan: checked, catalog: catalog, recorder: recorder)
+                validation = try await Validator(source: source, target: target, retry: options.retry).run(plan: checked, catalog: catalog, recorder: recorder)
                 try recorder.writeJSONArtifact("validation_results.json", validation)
             }
             let outcome = MigrateOutcome(runID: recorder.runID, directory: recorder.artifactsDirectory, results: results, validation: validation)
@@ -177,7 +178,7 @@ public struct Jobs: Sendable {
         }
         let prepared = try await prepare(source: sourceURL, target: targetURL, writingTarget: true, scope: scope, config: config, targetSchema: targetSchema)
         let mover = Mover(source: prepared.source, target: prepared.target, plan: prepared.plan, options: options)
-        guard mover.planHash == run.planHash else {
+        guard try mover.planHash() == run.planHash else {
             throw CutoverError(.usage, "this worker's source, target, tables or mode differ from run \(runID)'s plan",
                                hint: "start the worker with the same --source, --target, --schema/--tables, --mode and config as the migrate command")
         }
@@ -193,7 +194,7 @@ public struct Jobs: Sendable {
             throw CutoverError(.usage, "environment \(name) is not in cutover.yml",
                                hint: "environments there: " + config.environments.keys.sorted().joined(separator: ", "))
         }
-        let newRules = try await store.saveRules(rules.map(\.stored))
+        let newRules = try await store.saveRules(try rules.map { try $0.stored() })
         let recorder = try await newRecorder(kind: "rules", source: sourceURL, target: targetURL)
         let started = ISOTime.now()
         do {
@@ -257,9 +258,11 @@ public struct Jobs: Sendable {
         do {
             let source = try await connect(sourceURL, role: .source)
             let target = try await connect(targetURL, role: .source)
-            let scope = Scope(schemas: request.table.schema.map { [$0] } ?? [], tables: [request.table.name])
+            // Names read as each engine reads them, the same for source and target.
+            let sourceNames = source.dialect.nameFolding, targetNames = target.dialect.nameFolding
+            let scope = Scope(schemas: request.table.schema.map { [$0] } ?? [], tables: [request.table.description])
             let catalog = try await source.catalog(scope)
-            guard let table = catalog.table(request.table) else {
+            guard let table = catalog.tables.first(where: { sourceNames.names(request.table.description, $0.ref) }) else {
                 throw CutoverError(.tableNotFound, "table \(request.table) not found at the source")
             }
             guard var tablePlan = try Planner(targetEngine: targetURL.engine, overrides: config.overrides).plan(catalog, source: sourceURL).tables
@@ -267,21 +270,30 @@ public struct Jobs: Sendable {
                 throw CutoverError(.usage, "\(table.ref) is a \(table.kind.rawValue.replacingOccurrences(of: "_", with: " ")), not a table holding data: diff compares tables",
                                    hint: "diff the tables the view reads, or a table the view was materialised into")
             }
-            if let targetTable = request.targetTable { tablePlan.target = targetTable }
-            for name in (request.key ?? []) + (request.columns ?? []) where table.column(named: name) == nil {
-                throw CutoverError(.usage, "\(table.ref) has no column \(name)", hint: "columns: " + table.columns.map(\.name).joined(separator: ", "))
+            if let targetTable = request.targetTable { tablePlan.target = targetNames.stored(targetTable) }
+            func column(_ written: String) throws -> String {
+                guard let found = table.columns.first(where: { sourceNames.matches(written, $0.name) }) else {
+                    throw CutoverError(.usage, "\(table.ref) has no column \(written)", hint: "columns: " + table.columns.map(\.name).joined(separator: ", "))
+                }
+                return found.name
             }
-            if let key = request.key { tablePlan.key = key }
-            if let columns = request.columns {
+            let key = try request.key.map { try $0.map(column) }
+            let columns = try request.columns.map { try $0.map(column) }
+            if let key { tablePlan.key = key }
+            if let columns {
                 let keep = Set(columns + (tablePlan.key ?? []))
                 tablePlan.columns = tablePlan.columns.filter { keep.contains($0.column) }
             }
-            for column in request.tolerances.columns.keys where column != "*" && table.column(named: column) == nil {
-                throw CutoverError(.usage, "tolerance names column \(column), which \(table.ref) does not have")
-            }
+            for name in request.tolerances.columns.keys where name != "*" { _ = try column(name) }
             var comparer = TableComparer(source: source, target: target, tolerances: request.tolerances)
             comparer.strategy = request.strategy
-            let comparison = try await comparer.compare(tablePlan, table)
+            let comparison: TableComparison
+            do {
+                comparison = try await comparer.compare(tablePlan, table)
+            } catch let error as CutoverError where error.code == .valueDoesNotFit {
+                // A compare query the data broke (an infinite date) is a compare that could not run, not a difference.
+                throw CutoverError(.query, error.message, hint: error.hint, context: error.context)
+            }
             try recorder.writeJSONArtifact("diff_\(table.ref.name).json", comparison)
             try await recorder.recordTable(RunTableRecord(runID: recorder.runID, table: table.ref.description, status: comparison.status,
                                                           sourceRows: comparison.sourceRows, targetRows: comparison.targetRows, message: comparison.message))
@@ -329,7 +341,7 @@ public struct Jobs: Sendable {
         runStarted(recorder.runID)
         do {
             let p = try await prepare(source: sourceURL, target: targetURL, writingTarget: false, scope: scope, config: config, targetSchema: targetSchema)
-            let report = await Validator(source: p.source, target: p.target, tolerances: tolerances).run(plan: p.plan, catalog: p.catalog, recorder: recorder)
+            let report = try await Validator(source: p.source, target: p.target, tolerances: tolerances).run(plan: p.plan, catalog: p.catalog, recorder: recorder)
             let path = try recorder.writeJSONArtifact("validation_results.json", report)
             try await recorder.finish(status: report.allPassed ? "succeeded" : "failed", summary: "\(report.passed) passed, \(report.failed) failed")
             return (report, path)
@@ -345,6 +357,8 @@ public enum Summary {
     public static func line(_ outcome: Jobs.MigrateOutcome) -> String {
         let moved = outcome.results.filter(\.succeeded)
         var text = "\(moved.count)/\(outcome.results.count) tables moved, \(Format.count(moved.reduce(0) { $0 + $1.rows })) rows"
+        let partial = outcome.results.filter { !$0.succeeded }.reduce(0) { $0 + $1.rows }
+        if partial > 0 { text += " (and \(Format.count(partial)) committed by tables that did not finish)" }
         let rejected = outcome.results.reduce(0) { $0 + $1.rejected }
         if rejected > 0 { text += ", \(Format.count(rejected)) rejected" }
         let deleted = outcome.results.reduce(0) { $0 + $1.deleted }
@@ -359,7 +373,7 @@ public enum Summary {
         for result in outcome.results {
             let check = outcome.validation?.tables.first { $0.table == result.source }
             text += "| \(result.source) | \(result.target) | \(Format.count(result.rows)) | \(Format.duration(result.seconds)) | "
-                + (result.succeeded ? "moved" : "FAILED: \(result.error ?? "")") + " | "
+                + (result.succeeded ? "moved" : "FAILED: \(result.error ?? "")" + (result.aftermath.map { " — " + $0 } ?? "")) + " | "
                 + (check.map { ($0.passed ? "passed: " : "FAILED: ") + $0.message } ?? "-") + " |\n"
         }
         if plan.reviewCount > 0 { text += "\n\(plan.reviewCount) column mapping(s) need review: see mapping_decisions.yml.\n" }

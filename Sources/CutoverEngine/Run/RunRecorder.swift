@@ -147,11 +147,13 @@ public actor RunRecorder {
         try writeArtifact(name, String(decoding: try JSONEncoder.pretty.encode(value), as: UTF8.self))
     }
 
-    /// Writes an artifact file into the run directory (secrets redacted) and returns its path.
+    /// Writes an artifact file into the run directory and returns its path. Artifacts are made
+    /// from masked values (`ConnectionURL.description`); they are not scrubbed as text, which
+    /// would corrupt JSON and YAML.
     @discardableResult
     public nonisolated func writeArtifact(_ name: String, _ content: String) throws -> String {
         let path = (artifactsDirectory as NSString).appendingPathComponent(name)
-        try Redaction.redact(content).write(toFile: path, atomically: true, encoding: .utf8)
+        try content.write(toFile: path, atomically: true, encoding: .utf8)
         return path
     }
 }

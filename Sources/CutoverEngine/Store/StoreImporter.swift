@@ -181,7 +181,7 @@ public struct StoreImporter: Sendable {
         let document = (try? Yams.load(yaml: text)) as? [String: Any]
         if document?["rules"] != nil {
             let rules = try Rulebook.load(path: path)
-            if write { try await store.saveRules(rules.map(\.stored)) }
+            if write { try await store.saveRules(try rules.map { try $0.stored() }) }
             return rules.count
         }
         if document?["steps"] != nil {
@@ -224,8 +224,8 @@ public struct StoreImporter: Sendable {
         // Cutover's pipeline_results.json: a list of step results.
         if let list = json as? [[String: Any]], list.first?["check"] != nil, list.first?["step"] != nil {
             let steps = try JSONDecoder().decode([StepResult].self, from: data)
-            let results = steps.map { step -> ValidationResultRecord in
-                var record = step.resultRecord(runID: runID)
+            let results = try steps.map { step -> ValidationResultRecord in
+                var record = try step.resultRecord(runID: runID)
                 record.at = fileTime
                 return record
             }

@@ -8,6 +8,9 @@ import CutoverCore
 /// engine's representation never decides what "equal" means.
 struct CanonicalRow {
     let values: [String?]
+    /// Columns whose value is bytes in a column that is not binary (a SQLite BLOB in a TEXT
+    /// column): never equal to text, whatever the text says.
+    let bytes: [Bool]
     let digest: [UInt8]
 
     /// `raw[i]`: column i is read from two engines that render its values identically (PostgreSQL
@@ -15,23 +18,34 @@ struct CanonicalRow {
     /// canonicalising — the costly part of a compare.
     init(_ batch: RowBatch, row: Int, types: [CanonicalType], raw: [Bool]) {
         var values: [String?] = []
+        var bytes: [Bool] = []
         values.reserveCapacity(types.count)
+        bytes.reserveCapacity(types.count)
         var hasher = SHA256()
         for (column, type) in types.enumerated() {
             let value = batch[row, column]
-            var text = raw[column] ? Self.rawText(value) : CanonicalForm.text(value, as: type)
-            values.append(text)
-            if text != nil {
-                var length = UInt32(text!.utf8.count).littleEndian
-                hasher.update(data: [1])
+            let isBytes = CanonicalForm.isBytes(value, as: type)
+            bytes.append(isBytes)
+            if var text = raw[column] ? Self.rawText(value) : CanonicalForm.text(value, as: type) {
+                var length = UInt32(text.utf8.count).littleEndian
+                hasher.update(data: [isBytes ? 2 : 1])
                 withUnsafeBytes(of: &length) { hasher.update(bufferPointer: $0) }
-                text!.withUTF8 { hasher.update(bufferPointer: UnsafeRawBufferPointer($0)) }
+                text.withUTF8 { hasher.update(bufferPointer: UnsafeRawBufferPointer($0)) }
+                values.append(text)
             } else {
                 hasher.update(data: [0])
+                values.append(nil)
             }
         }
         self.values = values
+        self.bytes = bytes
         self.digest = Array(hasher.finalize())
+    }
+
+    /// True when column `index` holds something else here than in `other`: another value, or the
+    /// same spelling in another storage class.
+    func differs(from other: CanonicalRow, at index: Int) -> Bool {
+        values[index] != other.values[index] || bytes[index] != other.bytes[index]
     }
 
     /// The value as the engine rendered it; doubles by their exact shortest form (-0.0 and NaN included).

@@ -27,6 +27,9 @@ public struct TableComparison: Sendable, Codable {
     public var missingKeys: [String]
     public var extraKeys: [String]
     public var changedRows: [ChangedRow]
+    /// Every column that differs in some changed row — all of them, not only the samples' — with
+    /// how many rows it differs in.
+    public var changedColumns: [String: Int64] = [:]
     /// Rows that differ exactly but are equal under the tolerances, and which rule hid them.
     public var tolerated: Int64 = 0
     public var toleratedRows: [ToleratedRow] = []
@@ -169,6 +172,9 @@ public struct TableComparer: Sendable {
                     }
                     if hidden == nil || tolerances.strict {
                         result.changed += 1
+                        for index in sourceColumns.indices where a!.differs(from: b!, at: index) {
+                            result.changedColumns[sourceColumns[index].name, default: 0] += 1
+                        }
                         if result.changedRows.count < Self.sampleLimit {
                             var changed = Self.difference(a!, b!, keyIndexes, sourceColumns)
                             changed.sourceSQL = Self.fetchSQL(source.dialect, tablePlan.source, keyIndexes.map { (sourceColumns[$0], a!.values[$0]) })
@@ -400,8 +406,8 @@ public struct TableComparer: Sendable {
     func toleratedDifferences(_ a: CanonicalRow, _ b: CanonicalRow, _ columns: [Column]) -> [String: String]? {
         guard !tolerances.columns.isEmpty else { return nil }
         var hidden: [String: String] = [:]
-        for index in columns.indices where a.values[index] != b.values[index] {
-            guard let rule = tolerances.forColumn(columns[index].name)?.hides(a.values[index], b.values[index], type: columns[index].canonical) else {
+        for index in columns.indices where a.differs(from: b, at: index) {
+            guard a.bytes[index] == b.bytes[index], let rule = tolerances.forColumn(columns[index].name)?.hides(a.values[index], b.values[index], type: columns[index].canonical) else {
                 return nil
             }
             hidden[columns[index].name] = rule
@@ -425,11 +431,16 @@ public struct TableComparer: Sendable {
 
     static func difference(_ a: CanonicalRow, _ b: CanonicalRow, _ keys: [Int], _ columns: [Column]) -> TableComparison.ChangedRow {
         var changed = TableComparison.ChangedRow(key: keyText(a, keys, columns), columns: [], source: [:], target: [:], sourceSQL: nil, targetSQL: nil)
-        for index in columns.indices where a.values[index] != b.values[index] {
+        for index in columns.indices where a.differs(from: b, at: index) {
             let name = columns[index].name
             changed.columns.append(name)
             changed.source[name] = a.values[index] ?? "NULL"
             changed.target[name] = b.values[index] ?? "NULL"
+            if a.bytes[index] != b.bytes[index] {
+                // Same spelling, other storage class: say which side holds bytes.
+                changed.source[name, default: ""] += a.bytes[index] ? " (bytes)" : " (text)"
+                changed.target[name, default: ""] += b.bytes[index] ? " (bytes)" : " (text)"
+            }
         }
         return changed
     }

@@ -20,14 +20,17 @@ public struct Validator: Sendable {
     public let source: any Connector
     public let target: any Connector
     public var tolerances: Tolerances
+    /// A compare that lost its connection is compared again, like a chunk is loaded again.
+    public var retry: RetryPolicy
 
-    public init(source: any Connector, target: any Connector, tolerances: Tolerances = Tolerances()) {
+    public init(source: any Connector, target: any Connector, tolerances: Tolerances = Tolerances(), retry: RetryPolicy = RetryPolicy()) {
         self.source = source
         self.target = target
         self.tolerances = tolerances
+        self.retry = retry
     }
 
-    public func run(plan: MigrationPlan, catalog: Catalog, recorder: RunRecorder) async -> ValidationReport {
+    public func run(plan: MigrationPlan, catalog: Catalog, recorder: RunRecorder) async throws -> ValidationReport {
         var comparisons: [TableComparison] = []
         var results: [ValidationResultRecord] = []
         let started = ISOTime.now()
@@ -36,7 +39,14 @@ public struct Validator: Sendable {
             let name = tablePlan.source.description
             let comparison: TableComparison
             do {
-                comparison = try await TableComparer(source: source, target: target, tolerances: tolerances.forTable(table.ref)).compare(tablePlan, table)
+                let comparer = TableComparer(source: source, target: target, tolerances: tolerances.forTable(table.ref))
+                comparison = try await retry.run {
+                    try Failpoint.check("validate.compare")
+                    return try await comparer.compare(tablePlan, table)
+                } retrying: { attempt, error, delay in
+                    await recorder.event("step.retry", table: name, level: "warn",
+                                         "\(name): the compare failed on attempt \(attempt) (\(error.redactedDescription)); retrying in \(String(format: "%.1f", delay)) s")
+                }
             } catch {
                 var failed = TableComparison(table: name, target: tablePlan.target.description, status: "failed", method: "row hash merge",
                                              sourceRows: 0, targetRows: 0, missing: 0, extra: 0, changed: 0, missingKeys: [], extraKeys: [],
@@ -53,12 +63,12 @@ public struct Validator: Sendable {
                                  fields: ["source_rows": String(comparison.sourceRows), "target_rows": String(comparison.targetRows)])
             let result = comparison.resultRecord(runID: recorder.runID)
             results.append(result)
-            try? await recorder.recordTable(RunTableRecord(runID: recorder.runID, table: name, status: comparison.status,
+            try await recorder.recordTable(RunTableRecord(runID: recorder.runID, table: name, status: comparison.status,
                                                            sourceRows: comparison.sourceRows, targetRows: comparison.targetRows,
                                                            message: comparison.message, details: result.details))
         }
-        try? await recorder.recordValidation(suite: "row compare", source: source.url.description, target: target.url.description, started: started,
-                                             results)
+        try await recorder.recordValidation(suite: "row compare", source: source.url.description, target: target.url.description, started: started,
+                                            results)
         return ValidationReport(runID: recorder.runID, source: source.url.description, target: target.url.description,
                                 generatedAt: ISOTime.now(), passed: comparisons.filter(\.passed).count,
                                 failed: comparisons.filter { !$0.passed }.count, tables: comparisons)
@@ -71,7 +81,7 @@ extension TableComparison {
     func resultRecord(runID: String) -> ValidationResultRecord {
         let differing = missing + changed
         let match = sourceRows == 0 ? (targetRows == 0 ? 100 : 0) : max(0, Double(sourceRows - differing) / Double(sourceRows) * 100)
-        let columns = Array(Set(changedRows.flatMap(\.columns))).sorted()
+        let columns = changedColumns.keys.sorted()
         let details = (try? JSONEncoder.sorted.encode(self)).map { String(decoding: $0, as: UTF8.self) }
         return ValidationResultRecord(validationRunID: runID, check: "row_diff", table: table, status: passed ? "passed" : "failed", severity: "error",
                                       message: message, durationMS: Int64(seconds * 1000), sourceRows: sourceRows, targetRows: targetRows,

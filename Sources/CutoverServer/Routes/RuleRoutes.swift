@@ -19,7 +19,7 @@ enum RuleRoutes {
                 throw APIError(.badRequest, "a rule needs a name of 1 to 200 characters")
             }
             guard !rule.sql.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else { throw APIError(.badRequest, "a rule needs its SQL") }
-            var stored = rule.stored
+            var stored = try rule.stored()
             stored.createdBy = context.caller.username
             let added = try await store.saveRules([stored])
             return try JSON.response(try await store.rule(contentHash: stored.contentHash) ?? stored, status: added == 1 ? .created : .ok)
