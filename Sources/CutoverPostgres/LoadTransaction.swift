@@ -29,7 +29,7 @@ final class LoadTransaction {
         // chunk done after COMMIT returns, so such a chunk is loaded again.
         try session.execute("SET synchronous_commit = off; BEGIN")
         if let replacing = options.replacing {
-            try session.execute("DELETE FROM \(dialect.qualified(table))" + (replacing.terms.isEmpty ? "" : " WHERE " + replacing.sql(dialect)))
+            try session.execute("DELETE FROM \(dialect.qualified(table))" + (replacing.isEmpty ? "" : " WHERE " + replacing.sql(dialect)))
         }
         var into = dialect.qualified(table)
         if case .upsert = options.mode {
@@ -58,7 +58,7 @@ final class LoadTransaction {
     }
 
     func rollback() {
-        _ = try? session.endCopyIn(abortMessage: "cutover: load abandoned")
-        _ = try? session.execute("ROLLBACK")
+        _ = try? session.endCopyIn(abortMessage: "cutover: load abandoned")  // abandoning after an error: the session is closed next
+        _ = try? session.execute("ROLLBACK")  // abandoning after an error: the session is closed next
     }
 }

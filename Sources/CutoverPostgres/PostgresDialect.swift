@@ -18,7 +18,7 @@ public struct PostgresDialect: Dialect {
         case .decimal(let p, let s):
             guard let p else { return TypeChoice("numeric", "unconstrained numeric keeps every digit") }
             guard p <= 1000 else { return TypeChoice("numeric", "precision above PostgreSQL's limit of 1000: unconstrained numeric", review: true) }
-            return TypeChoice("numeric(\(p),\(s ?? 0))", "exact decimal with the same precision and scale")
+            return TypeChoice("numeric(\(p),\(s ?? 0))", "exact decimal: \(p) digits, \(s ?? 0) after the point")
         case .float(let bits):
             return bits <= 32 ? TypeChoice("real", "32-bit IEEE float") : TypeChoice("double precision", "64-bit IEEE float, bit for bit")
         case .text(let max):

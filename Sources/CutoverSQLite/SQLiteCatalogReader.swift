@@ -17,7 +17,9 @@ struct SQLiteCatalogReader {
             let ref = TableRef(schema: nil, name: name)
             guard scope.includes(ref, folding: .caseInsensitive) else { continue }
             let createSQL: String = if case .text(let s) = row[2] { s } else { "" }
-            tables.append(try table(ref, isView: type == "view", createSQL: createSQL))
+            var table = try table(ref, isView: type == "view", createSQL: createSQL)
+            try SQLiteProfiler(session: session).profile(&table, depth: scope.profile)
+            tables.append(table)
         }
         for wanted in scope.tables where !tables.contains(where: { NameFolding.caseInsensitive.names(wanted, $0.ref) }) {
             throw CutoverError(.tableNotFound, "table '\(wanted)' does not exist in SQLite file \(session.path)",

@@ -61,7 +61,7 @@ public struct SQLiteConnector: Connector {
             }
             return try await BlockingIO.run { try writer.value.commit() }
         } catch {
-            _ = try? await BlockingIO.run { writer.value.rollback() }
+            _ = try? await BlockingIO.run { writer.value.rollback() }  // the write error is the one thrown
             throw error
         }
     }
@@ -129,7 +129,7 @@ final class SQLiteBatchWriter {
             if let deleteFirst { try session.executeScript(deleteFirst) }
             self.statement = try session.prepare(sql)
         } catch {
-            try? session.executeScript("ROLLBACK")
+            try? session.executeScript("ROLLBACK")  // the error that got us here is the one thrown
             throw error
         }
     }
@@ -169,7 +169,7 @@ final class SQLiteBatchWriter {
         return WriteStats(rows: rows, bytes: bytes)
     }
 
-    func rollback() { try? session.executeScript("ROLLBACK") }
+    func rollback() { try? session.executeScript("ROLLBACK") }  // the error that got us here is the one thrown
 }
 
 extension SQLiteConnector {

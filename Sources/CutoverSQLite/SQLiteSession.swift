@@ -20,7 +20,7 @@ public final class SQLiteSession {
                                hint: "check the path; sqlite:rel/path.db is relative to the current directory, sqlite:///abs/path.db is absolute")
         }
         if create, let directory = Optional((path as NSString).deletingLastPathComponent), !directory.isEmpty {
-            try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)  // if this fails, opening the file says so
         }
         var db: OpaquePointer?
         let flags = readOnly ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0))
@@ -35,6 +35,7 @@ public final class SQLiteSession {
         sqlite3_busy_timeout(db, 30_000)
         _ = cutover_sqlite_strict_identifiers(db)
         SQLiteChecksum.register(db)
+        SQLiteProfiler.register(db)
         // A file that is not a database only fails on first read: find out now.
         do {
             try execute("SELECT count(*) FROM sqlite_master")

@@ -63,7 +63,7 @@ public enum SQLiteTypes {
             let bytes = UnsafeBufferPointer(start: pointer, count: count)
             // TEXT that is not valid UTF-8 has no String that is the same value: it travels as
             // the bytes it is, so no writer or compare takes it for text with U+FFFD in it.
-            guard let text = String(validating: bytes, as: UTF8.self) else { return .bytes(Array(bytes)) }
+            guard let text = String(exactly: bytes) else { return .bytes(Array(bytes)) }
             return .text(text)
         }
     }

@@ -88,7 +88,7 @@ actor RunningJobs {
             group.addTask {
                 for task in all { _ = await task.result }
             }
-            group.addTask { try? await Task.sleep(nanoseconds: UInt64(seconds * 1e9)) }
+            group.addTask { try? await Task.sleep(nanoseconds: UInt64(seconds * 1e9)) }  // cancelled when the jobs finish first
             await group.next()
             group.cancelAll()
         }

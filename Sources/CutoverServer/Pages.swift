@@ -40,7 +40,7 @@ enum Pages {
             let name = context.parameters.get("file") ?? ""
             guard ["app.js", "app.css"].contains(name), let url = Bundle.module.url(forResource: name, withExtension: nil, subdirectory: "Assets")
                     ?? Bundle.module.url(forResource: (name as NSString).deletingPathExtension, withExtension: (name as NSString).pathExtension),
-                  let data = try? Data(contentsOf: url) else {
+                  let data = try? Data(contentsOf: url) else {  // else: 404
                 throw APIError(.notFound, "no asset \(name)")
             }
             return Response(status: .ok, headers: [.contentType: name.hasSuffix(".js") ? "text/javascript; charset=utf-8" : "text/css; charset=utf-8",

@@ -79,7 +79,7 @@ struct SnowflakeCatalogReader {
                 tables[i].rowCount = tableRows.first { $0[0].displayText == tables[i].ref.schema && $0[1].displayText == tables[i].ref.name }.flatMap { Self.int($0[3]) }
             }
         }
-        let version = try? await rows("SELECT CURRENT_VERSION() AS V").first?.first?.displayText
+        let version = try? await rows("SELECT CURRENT_VERSION() AS V").first?.first?.displayText  // informational only
         return Catalog(engine: .snowflake, database: settings.database, serverVersion: version, schemas: schemas, tables: tables)
     }
 
@@ -108,7 +108,7 @@ struct SnowflakeCatalogReader {
             for (ref, constraints) in unique {
                 guard let at = index[ref] else { continue }
                 for name in constraints.keys.sorted() {
-                    tables[at].uniqueKeys.append(KeyConstraint(name: name, columns: constraints[name]!.sorted { $0.0 < $1.0 }.map(\.1)))
+                    tables[at].uniqueKeys.append(KeyConstraint(name: name, columns: (constraints[name] ?? []).sorted { $0.0 < $1.0 }.map(\.1)))
                 }
             }
             var foreign: [String: (TableRef, ForeignKey)] = [:]

@@ -47,9 +47,9 @@ public actor SnowflakeClient {
         let interval = UInt64(min(max(seconds, 60), 3600)) * 1_000_000_000
         heartbeatTask = Task { [weak self] in
             while !Task.isCancelled {
-                try? await Task.sleep(nanoseconds: interval)
+                try? await Task.sleep(nanoseconds: interval)  // cancelled: the loop ends
                 guard !Task.isCancelled, let self else { return }
-                try? await self.heartbeat()
+                try? await self.heartbeat()  // a missed heartbeat is retried next interval; the session's next query reports a dead session
             }
         }
     }
@@ -137,7 +137,7 @@ public actor SnowflakeClient {
         heartbeatTask = nil
         guard let token = sessionToken else { return }
         sessionToken = nil
-        let _: SnowflakeResponse<EmptyData>? = try? await send(.POST, "/session", query: ["delete": "true"], body: Array("{}".utf8), token: token)
+        let _: SnowflakeResponse<EmptyData>? = try? await send(.POST, "/session", query: ["delete": "true"], body: Array("{}".utf8), token: token)  // logging out is a courtesy: the session expires anyway
     }
 
     // MARK: - HTTP
@@ -172,7 +172,7 @@ public actor SnowflakeClient {
         if let token { request.headers.add(name: "Authorization", value: "Snowflake Token=\"\(token)\"") }
         if let body { request.body = .bytes(body) }
         let (status, bytes) = try await execute(request, what: path)
-        if let decoded = try? JSONDecoder().decode(SnowflakeResponse<T>.self, from: Data(bytes)) {
+        if let decoded = try? JSONDecoder().decode(SnowflakeResponse<T>.self, from: Data(bytes)) {  // else: the HTTP status and body are reported below
             if status == 401 || status == 403 {
                 throw CutoverError(.authenticationFailed, "Snowflake refused the session: \(decoded.message ?? "HTTP \(status)") (code \(decoded.code ?? "?"))",
                                    hint: "log in again; check the user's credentials and role", context: ["url": settings.baseURL])
@@ -274,7 +274,7 @@ struct LoginData: Decodable {
         init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
             name = try c.decode(String.self, forKey: .name)
-            value = try? c.decode(Int.self, forKey: .value)
+            value = try? c.decode(Int.self, forKey: .value)  // only integer parameters are read; others are not needed
         }
         enum CodingKeys: String, CodingKey { case name, value }
     }

@@ -68,7 +68,7 @@ public struct SnowflakeConnector: Connector {
         pinned.asOf = now
         for table in tables {
             do {
-                try await pinned.execute("SELECT 1 FROM \(pinned.dialect.readSource(table)) LIMIT 1")
+                _ = try await pinned.execute("SELECT 1 FROM \(pinned.dialect.readSource(table)) LIMIT 1")
             } catch {
                 return Snapshot(connector: nil, description: "Snowflake Time Travel is not available for \(table) (\(error.redactedDescription)): "
                                 + "each range is read by its own statement at its own moment")

@@ -73,7 +73,7 @@ public struct SnowflakeDialect: Dialect {
             if p > 38 {
                 return TypeChoice("NUMBER(38,\(min(s ?? 0, 37)))", "precision \(p) exceeds Snowflake's 38 digits", lossy: true, review: true)
             }
-            return TypeChoice("NUMBER(\(p),\(s ?? 0))", "exact decimal with the same precision and scale")
+            return TypeChoice("NUMBER(\(p),\(s ?? 0))", "exact decimal: \(p) digits, \(s ?? 0) after the point")
         case .float(let bits):
             return TypeChoice("FLOAT", bits <= 32 ? "Snowflake FLOAT is 64-bit: every 32-bit value fits" : "64-bit IEEE float, NaN and ±Infinity included")
         case .text(let max):

@@ -58,7 +58,7 @@ struct SnowflakeLoad {
         }
         stats.rows = stagedRows
         try await apply(options)
-        _ = try? await client.run("DROP TABLE IF EXISTS \(staging)")
+        _ = try? await client.run("DROP TABLE IF EXISTS \(staging)")  // a temporary table: it goes with the session if this fails
         return stats
     }
 
@@ -115,12 +115,22 @@ struct SnowflakeLoad {
     private func refuseWhatWouldChange(_ batch: RowBatch) throws {
         for (index, column) in columns.enumerated() {
             for row in 0..<batch.rowCount {
-                if let why = batch[row, index].storageMismatch(for: column.canonical) {
+                if let why = batch[row, index].storageMismatch(for: column.canonical) ?? Self.numberMismatch(batch[row, index], column.canonical) {
                     throw CutoverError(.valueDoesNotFit, "\(table).\(column.name): \(why)",
-                                       hint: "give the column a type that holds it (cutover.yml overrides, e.g. BINARY for BLOBs), or set such rows aside with --on-error reject",
+                                       hint: "give the column a type that holds it (cutover.yml overrides, BINARY for BLOBs, FLOAT for NaN), or set such rows aside with --on-error reject",
                                        context: ["table": table.description, "column": column.name])
                 }
             }
+        }
+    }
+
+    /// NUMBER holds neither NaN nor ±Infinity; Snowflake's own error would name neither column nor row.
+    static func numberMismatch(_ value: Value, _ type: CanonicalType) -> String? {
+        guard case .decimal = type else { return nil }
+        switch value {
+        case .double(let d) where !d.isFinite: return "\(DecimalText.plain(d)) does not fit a NUMBER column (it holds no NaN or infinity)"
+        case .text(let s) where Double(parsingSQL: s).map({ !$0.isFinite }) == true: return "\(s) does not fit a NUMBER column (it holds no NaN or infinity)"
+        default: return nil
         }
     }
 
@@ -165,10 +175,10 @@ struct SnowflakeLoad {
             statements.append("INSERT INTO \(target) (\(names.joined(separator: ", "))) SELECT \(converted.joined(separator: ", ")) FROM \(staging)")
         }
         if let replacing = options.replacing {
-            statements.insert("DELETE FROM \(target)" + (replacing.terms.isEmpty && replacing.orNullColumn == nil ? "" : " WHERE " + replacing.sql(dialect)), at: 0)
+            statements.insert("DELETE FROM \(target)" + (replacing.isEmpty ? "" : " WHERE " + replacing.sql(dialect)), at: 0)
         }
         try await runAtomically(statements)
-        if let typed { _ = try? await client.run("DROP TABLE IF EXISTS \(typed)") }
+        if let typed { _ = try? await client.run("DROP TABLE IF EXISTS \(typed)") }  // temporary: goes with the session
     }
 
     /// One statement is atomic on its own; several run in one transaction.
@@ -179,7 +189,7 @@ struct SnowflakeLoad {
             for statement in statements { try await run(statement) }
             _ = try await client.run("COMMIT")
         } catch {
-            _ = try? await client.run("ROLLBACK")
+            _ = try? await client.run("ROLLBACK")  // the error that got us here is the one thrown
             throw error
         }
     }

@@ -53,7 +53,7 @@ final class SnowflakeResultPages {
             }
             // JSON chunks are rows without the enclosing brackets: `[..],[..]`.
             let wrapped = Data([UInt8(ascii: "[")] + body + [UInt8(ascii: "]")])
-            guard let rowset = try? JSONDecoder().decode([[String?]].self, from: wrapped) else {
+            guard let rowset = try? JSONDecoder().decode([[String?]].self, from: wrapped) else {  // else: an error naming the chunk
                 throw malformed("a JSON result chunk does not parse")
             }
             return try jsonRows(rowset)

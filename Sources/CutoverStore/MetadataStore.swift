@@ -105,9 +105,44 @@ public struct LogEntry: Sendable, Codable, Hashable {
     }
 
     enum CodingKeys: String, CodingKey { case at, level, runID = "run", table, event, message, fields }
+
+    /// The fields as stored (a JSON object); text that is not one — written by hand or by another
+    /// tool — is kept whole under `unparsed` rather than dropped.
+    static func fields(stored: String?) -> [String: String] {
+        guard let stored, !stored.isEmpty else { return [:] }
+        if let fields = try? JSONDecoder().decode([String: String].self, from: Data(stored.utf8)) { return fields }  // not an object: kept whole below
+        return ["unparsed": stored]
+    }
 }
 
 /// One chunk in the ledger: a key range of one table of one run.
+/// The high watermark of the last incremental load of one table from a source into a target.
+public struct WatermarkRecord: Sendable, Codable, Hashable {
+    public var source: String
+    public var target: String
+    public var table: String
+    public var column: String
+    /// NULL when the load saw no value in the column (an empty table, or only NULLs).
+    public var value: String?
+    public var runID: String?
+    public var updatedAt: String
+}
+
+/// The rows one incremental run loads of a table: its watermark column from `low` (inclusive,
+/// nil on a first or full load) to `high` (inclusive, the source's maximum when the run started;
+/// nil when the column held no value then). Kept so a resumed run and its workers load the same
+/// window, and so the watermark advances to `high` only once the whole table is in.
+public struct RunWindow: Sendable, Codable, Hashable {
+    public var column: String
+    public var low: String?
+    public var high: String?
+    public init(column: String, low: String?, high: String?) {
+        self.column = column
+        self.low = low
+        self.high = high
+    }
+}
+
 public struct ChunkRecord: Sendable, Codable, Hashable {
     public enum State: String, Sendable, Codable, CaseIterable { case pending, running, done, failed }
     public var runID: String
@@ -240,6 +275,14 @@ public protocol MetadataStore: Sendable {
     /// Watermark of the last incremental load of a table from a source into a target.
     func watermark(source: String, target: String, table: String) async throws -> (column: String, value: String?)?
     func setWatermark(source: String, target: String, table: String, column: String, value: String?, runID: String) async throws
+    /// Stored watermarks, optionally only those of one source and/or target.
+    func watermarks(source: String?, target: String?) async throws -> [WatermarkRecord]
+    /// Forgets watermarks so the next incremental run loads the whole table; `table` nil forgets
+    /// every table of the pair. Returns how many were removed.
+    func deleteWatermarks(source: String, target: String, table: String?) async throws -> Int
+    /// The window run `runID` loads of `table`, once the run chose it.
+    func runWindow(runID: String, table: String) async throws -> RunWindow?
+    func setRunWindow(runID: String, table: String, window: RunWindow) async throws
 
     func startRun(_ run: RunRecord) async throws
     func finishRun(id: String, status: String, summary: String?, error: String?) async throws

@@ -142,7 +142,7 @@ extension SQLMetadataStore {
         if !refresh {
             for row in try db.execute("SELECT month, payload, cached_at, expires_at FROM overview_cache", []) {
                 let month = row[0] ?? ""
-                if let at = row[3], at > now, let payload = row[1], let value = try? JSONDecoder().decode(MonthlyOverview.self, from: Data(payload.utf8)) {
+                if let at = row[3], at > now, let payload = row[1], let value = try? JSONDecoder().decode(MonthlyOverview.self, from: Data(payload.utf8)) {  // an unreadable cache entry is a miss: the overview is rebuilt
                     cached[month] = value
                     oldestCachedAt = min(oldestCachedAt, row[2] ?? now)
                 } else {
@@ -258,7 +258,7 @@ extension SQLMetadataStore {
         let answer: FailuresAnswer = try await run { db in
             let now = ISOTime.now()
             if let row = try db.execute("SELECT payload, cached_at FROM failures_cache WHERE scope = ? AND expires_at > ?", [key, now]).first,
-               let payload = row[0], let failures = try? JSONDecoder().decode([ValidationResultRecord].self, from: Data(payload.utf8)) {
+               let payload = row[0], let failures = try? JSONDecoder().decode([ValidationResultRecord].self, from: Data(payload.utf8)) {  // an unreadable cache entry is a miss: recomputed below
                 try Self.count(db, cache: "failures", hit: true)
                 return FailuresAnswer(failures: failures, servedFrom: "cache", cachedAt: row[1] ?? now)
             }
@@ -514,7 +514,7 @@ extension SQLMetadataStore {
             var parameters: [String?] = [String(afterID)]
             if let runID { sql += " AND run_id = ?"; parameters.append(runID) }
             return try db.execute(sql + " ORDER BY id LIMIT ?", parameters + [String(limit)]).map { row in
-                let fields = row[7].flatMap { try? JSONDecoder().decode([String: String].self, from: Data($0.utf8)) } ?? [:]
+                let fields = LogEntry.fields(stored: row[7])
                 return (id: Int64(row[0] ?? "0") ?? 0,
                         entry: LogEntry(at: row[1] ?? "", level: row[2] ?? "", runID: row[3], table: row[4], event: row[5] ?? "", message: row[6] ?? "",
                                         fields: fields))
@@ -525,7 +525,7 @@ extension SQLMetadataStore {
     public func deleteRun(id: String) async throws {
         try await run { db in
             try db.exclusively {
-                for table in ["validation_results WHERE validation_run_id", "validation_runs WHERE id", "chunks WHERE run_id", "run_tables WHERE run_id",
+                for table in ["validation_results WHERE validation_run_id", "validation_runs WHERE id", "chunks WHERE run_id", "run_windows WHERE run_id", "run_tables WHERE run_id",
                               "rejects WHERE run_id", "logs WHERE run_id", "notifications WHERE run_id", "runs WHERE id"] {
                     _ = try db.execute("DELETE FROM \(table) = ?", [id])
                 }
@@ -609,7 +609,7 @@ extension SQLMetadataStore {
 
     // MARK: Maintenance
 
-    static let storeTables = ["runs", "run_tables", "chunks", "logs", "rejects", "watermarks", "rules", "validation_runs", "validation_results",
+    static let storeTables = ["runs", "run_tables", "chunks", "logs", "rejects", "watermarks", "run_windows", "rules", "validation_runs", "validation_results",
                               "column_metadata", "overview_cache", "failures_cache", "projects", "pipelines", "users", "api_tokens", "audit_log",
                               "notifications", "imports", "settings", "batches", "batch_items"]
 

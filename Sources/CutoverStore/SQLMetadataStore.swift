@@ -202,7 +202,7 @@ public final class SQLMetadataStore: MetadataStore, @unchecked Sendable {
     public func logs(runID: String) async throws -> [LogEntry] {
         try await run { db in
             try db.execute("SELECT at, level, run_id, table_name, event, message, fields FROM logs WHERE run_id = ? ORDER BY id", [runID]).map { row in
-                let fields = row[6].flatMap { try? JSONDecoder().decode([String: String].self, from: Data($0.utf8)) } ?? [:]
+                let fields = LogEntry.fields(stored: row[6])
                 return LogEntry(at: row[0] ?? "", level: row[1] ?? "", runID: row[2], table: row[3], event: row[4] ?? "", message: row[5] ?? "", fields: fields)
             }
         }
@@ -309,7 +309,7 @@ public final class SQLMetadataStore: MetadataStore, @unchecked Sendable {
     public func resumableRun(planHash: String) async throws -> RunRecord? {
         try await run { db in
             try db.execute("""
-                SELECT \(Self.runColumns) FROM runs WHERE plan_hash = ? AND status NOT IN ('succeeded')
+                SELECT \(Self.runColumns) FROM runs WHERE plan_hash = ? AND status NOT IN ('succeeded', 'superseded')
                 ORDER BY started_at DESC LIMIT 1
                 """, [planHash]).first.map(Self.runRecord)
         }
@@ -335,6 +335,64 @@ public final class SQLMetadataStore: MetadataStore, @unchecked Sendable {
                     """, [source, target, table, column, value, runID, ISOTime.now()])
             }
         }
+    }
+
+    public func watermarks(source: String?, target: String?) async throws -> [WatermarkRecord] {
+        try await run { db in
+            var sql = "SELECT source, target, table_name, column_name, value, run_id, updated_at FROM watermarks WHERE 1 = 1"
+            var values: [String?] = []
+            if let source {
+                sql += " AND source = ?"
+                values.append(source)
+            }
+            if let target {
+                sql += " AND target = ?"
+                values.append(target)
+            }
+            return try db.execute(sql + " ORDER BY source, target, table_name", values).map { row in
+                WatermarkRecord(source: try Self.required(row, 0, "watermarks.source"), target: try Self.required(row, 1, "watermarks.target"),
+                                table: try Self.required(row, 2, "watermarks.table_name"), column: try Self.required(row, 3, "watermarks.column_name"),
+                                value: row[4], runID: row[5], updatedAt: try Self.required(row, 6, "watermarks.updated_at"))
+            }
+        }
+    }
+
+    public func deleteWatermarks(source: String, target: String, table: String?) async throws -> Int {
+        try await run { db in
+            try db.exclusively {
+                let filter = "source = ? AND target = ?" + (table == nil ? "" : " AND table_name = ?")
+                let values: [String?] = [source, target] + (table.map { [$0] } ?? [])
+                let count = Int(try db.execute("SELECT COUNT(*) FROM watermarks WHERE \(filter)", values).first?.first.flatMap { $0 } ?? "0") ?? 0
+                _ = try db.execute("DELETE FROM watermarks WHERE \(filter)", values)
+                return count
+            }
+        }
+    }
+
+    public func runWindow(runID: String, table: String) async throws -> RunWindow? {
+        try await run { db in
+            try db.execute("SELECT column_name, low_value, high_value FROM run_windows WHERE run_id = ? AND table_name = ?", [runID, table]).first.map { row in
+                RunWindow(column: try Self.required(row, 0, "run_windows.column_name"), low: row[1], high: row[2])
+            }
+        }
+    }
+
+    public func setRunWindow(runID: String, table: String, window: RunWindow) async throws {
+        try await run { db in
+            try db.exclusively {
+                _ = try db.execute("DELETE FROM run_windows WHERE run_id = ? AND table_name = ?", [runID, table])
+                _ = try db.execute("INSERT INTO run_windows (run_id, table_name, column_name, low_value, high_value) VALUES (?, ?, ?, ?, ?)",
+                                   [runID, table, window.column, window.low, window.high])
+            }
+        }
+    }
+
+    /// A NOT NULL column's value; a NULL there means the store was changed by hand.
+    static func required(_ row: [String?], _ index: Int, _ name: String) throws -> String {
+        guard index < row.count, let value = row[index] else {
+            throw CutoverError(.store, "the store's \(name) is NULL or missing where it cannot be", hint: "the store was changed by hand: fix or delete that row")
+        }
+        return value
     }
 
     // MARK: Rejected rows

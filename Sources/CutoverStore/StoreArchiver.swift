@@ -89,7 +89,7 @@ public struct StoreArchiver: Sendable {
         var object: [String: Any] = [:]
         for (column, value) in row {
             guard let value else { object[column] = NSNull(); continue }
-            if column == "details" || column == "fields", let parsed = try? JSONSerialization.jsonObject(with: Data(value.utf8), options: [.fragmentsAllowed]) {
+            if column == "details" || column == "fields", let parsed = try? JSONSerialization.jsonObject(with: Data(value.utf8), options: [.fragmentsAllowed]) {  // JSON columns are archived as JSON; text that is not JSON is archived as the text it is
                 object[column] = parsed
             } else {
                 object[column] = value
@@ -143,7 +143,7 @@ struct GzipLineWriter {
     /// Reads a gzip NDJSON file back: its line count and the SHA-256 of its uncompressed bytes.
     static func verify(path: String) throws -> (lines: Int, sha256: String) {
         guard let handle = FileHandle(forReadingAtPath: path) else { throw CutoverError(.io, "cannot read back the archive \(path)") }
-        defer { try? handle.close() }
+        defer { try? handle.close() }  // the file was written and flushed; closing a read handle cannot lose data
         let decompressor = CompressionAlgorithm.gzip().decompressor
         try decompressor.startStream()
         var hash = SHA256()

@@ -35,7 +35,7 @@ extension StoreDatabase {
             try run("COMMIT")
             return result
         } catch {
-            try? run("ROLLBACK")
+            try? run("ROLLBACK")  // the error that got us here is the one thrown
             throw error
         }
     }

@@ -289,6 +289,16 @@ enum StoreMigrations {
                 updated_at TEXT NOT NULL
             )
             """),
+        Migration(version: 9, name: "incremental windows per run", sql: """
+            CREATE TABLE run_windows (
+                run_id TEXT NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+                table_name TEXT NOT NULL,
+                column_name TEXT NOT NULL,
+                low_value TEXT,
+                high_value TEXT,
+                PRIMARY KEY (run_id, table_name)
+            )
+            """),
     ]
 
     static func sql(_ migration: Migration, for engine: ConnectionURL.Engine) -> String {

@@ -168,9 +168,13 @@ struct MigrateCommand: AsyncParsableCommand {
             compared row by row (skip with --no-validate).
 
             Modes: copy (default; refuses a target table that already has rows unless --replace or --truncate), \
-            append, upsert (insert or update by primary key). --watermark COL loads incrementally: the first run \
-            moves everything, later runs move rows whose COL is past the stored high watermark (and rows whose COL \
-            is NULL, which a watermark cannot order), upserting them.
+            append, upsert (insert or update by primary key). --watermark COL loads incrementally, upserting: each run \
+            takes COL's maximum at the source when it starts and loads the rows from the stored watermark \
+            (inclusive) up to that maximum, plus rows whose COL is NULL (a watermark cannot order them); the \
+            watermark advances to that maximum once the table is in, so rows changed during a run are loaded by \
+            the next. The first run, and runs with --truncate or --replace, load every row. An unfinished incremental \
+            run is superseded by the next one (pass --resume to resume it instead). `cutover watermark show|reset` \
+            lists and forgets stored watermarks.
 
             Examples:
               cutover migrate --source sqlite:chinook.db --target postgres://app@localhost/chinook
@@ -227,6 +231,9 @@ struct MigrateCommand: AsyncParsableCommand {
         for result in outcome.results where !result.succeeded {
             Terminal.say("  \(result.source): \(result.status): \(result.error ?? "")")
             if let aftermath = result.aftermath { Terminal.say("    \(aftermath)") }
+        }
+        for table in outcome.validation?.tables ?? [] where !table.passed {
+            for line in table.findings.prefix(6) { Terminal.say("  \(table.table) \(line)") }
         }
         if outcome.results.contains(where: { $0.rejected > 0 }) {
             Terminal.say("  rejected rows and reasons: cutover runs show \(outcome.runID)")
@@ -324,9 +331,7 @@ struct ValidateCommand: AsyncParsableCommand {
             targetSchema: targetSchema, tolerances: try Tolerances.parse(tolerance, strict: strict))
         Terminal.say("\(report.passed) passed, \(report.failed) failed — results: \(path)")
         for table in report.tables where !table.passed {
-            if !table.missingKeys.isEmpty { Terminal.say("  \(table.table) missing: " + table.missingKeys.joined(separator: "; ")) }
-            if !table.extraKeys.isEmpty { Terminal.say("  \(table.table) extra: " + table.extraKeys.joined(separator: "; ")) }
-            for row in table.changedRows { Terminal.say("  \(table.table) changed \(row.key): " + row.columns.map { "\($0) \(row.source[$0]!) → \(row.target[$0]!)" }.joined(separator: ", ")) }
+            for line in table.findings { Terminal.say("  \(table.table) \(line)") }
         }
         if !report.allPassed { throw ExitCode.failure }
     }
@@ -355,8 +360,6 @@ struct DiffCommand: AsyncParsableCommand {
               cutover diff --source sqlite:chinook.db --target postgres://app@localhost/chinook --table Track
               cutover diff --source src --target dst --table public.orders=archive.orders_2024 --key id --columns total,status --format json
             """)
-
-    enum OutputFormat: String, ExpressibleByArgument { case text, json }
 
     @OptionGroup var global: GlobalOptions
     @Option(name: .long, help: "Source URL or connection name.") var source: String
@@ -391,13 +394,11 @@ struct DiffCommand: AsyncParsableCommand {
             if !result.missingKeys.isEmpty { Terminal.say("missing at the target (\(result.missing)): " + result.missingKeys.joined(separator: "; ")) }
             if !result.extraKeys.isEmpty { Terminal.say("extra at the target (\(result.extra)): " + result.extraKeys.joined(separator: "; ")) }
             for row in result.changedRows {
-                Terminal.say("changed \(row.key): " + row.columns.map { "\($0) \(row.source[$0]!) → \(row.target[$0]!)" }.joined(separator: ", "))
+                Terminal.say("changed \(row.key): \(row.differences)")
                 if let sql = row.sourceSQL { Terminal.say("  source: \(sql)") }
                 if let sql = row.targetSQL { Terminal.say("  target: \(sql)") }
             }
-            for row in result.toleratedRows {
-                Terminal.say("tolerated \(row.key): " + row.hiddenBy.keys.sorted().map { "\($0) \(row.source[$0]!) ≈ \(row.target[$0]!) (\(row.hiddenBy[$0]!))" }.joined(separator: ", "))
-            }
+            for row in result.toleratedRows { Terminal.say("tolerated \(row.key): \(row.differences)") }
             let shown = result.missingKeys.count + result.extraKeys.count + result.changedRows.count
             if shown < result.missing + result.extra + result.changed {
                 Terminal.say("(showing at most \(result.sampleLimit) of each kind)")
@@ -533,7 +534,7 @@ struct RulesCommand: AsyncParsableCommand {
                 let mark = switch result.status { case "passed": "✓"; case "warning": "!"; default: "✗" }
                 Terminal.say("\(mark) \(result.rule) [\(result.side), \(result.severity)]: \(result.status) — \(result.message)")
                 for row in result.sample {
-                    Terminal.say("    " + row.keys.sorted().map { "\($0)=\(row[$0]!)" }.joined(separator: " "))
+                    Terminal.say("    " + row.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "))
                 }
             }
             let failed = outcome.results.filter { $0.status == "failed" }.count
@@ -645,7 +646,7 @@ struct RunsCommand: AsyncParsableCommand {
             let chunks = try await store.chunks(runID: id)
             if !chunks.isEmpty {
                 let byState = Dictionary(grouping: chunks, by: \.state.rawValue).mapValues(\.count)
-                Terminal.say("  chunks: " + byState.keys.sorted().map { "\(byState[$0]!) \($0)" }.joined(separator: ", "))
+                Terminal.say("  chunks: " + byState.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", "))
             }
             let rejects = try await store.rejects(runID: id)
             if !rejects.isEmpty {

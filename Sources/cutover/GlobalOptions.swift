@@ -52,3 +52,6 @@ struct ScopeOptions: ParsableArguments {
               exactCounts: !estimateCounts)
     }
 }
+
+/// `--format` of commands that print either for people or for scripts.
+enum OutputFormat: String, ExpressibleByArgument { case text, json }

@@ -38,7 +38,7 @@ struct StoreCommand: AsyncParsableCommand {
                              + (outcome.reason.map { ": " + $0 } ?? ""))
             }
             let by = Dictionary(grouping: outcomes, by: \.status).mapValues(\.count)
-            Terminal.say(by.keys.sorted().map { "\(by[$0]!) \($0)" }.joined(separator: ", ").ifEmpty("no files in \(directory)"))
+            Terminal.say(by.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", ").ifEmpty("no files in \(directory)"))
             if by["failed"] != nil { throw ExitCode.failure }
         }
     }

@@ -124,7 +124,7 @@ import Testing
                 let broken = try await CLI.run(["validate", "--source", "sqlite:\(chinook)", "--target", target, "--tables", "Track,Album"], in: dir)
                 #expect(broken.status == 1)
                 #expect(broken.stdout.contains("Track changed TrackId=7: Name"))
-                #expect(broken.stdout.contains("Album extra: AlbumId=999"))
+                #expect(broken.stdout.contains("Album extra at the target (1): AlbumId=999"))
             } }
         }
     }

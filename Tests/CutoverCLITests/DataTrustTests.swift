@@ -54,4 +54,50 @@ import Testing
             #expect(classes.rows[1][2] == .text("66696C65966E616D652E747874"))
         }
     }
+
+    /// Declared types SQLite never enforced, with values that need more than they declare.
+    public static let readings = """
+        CREATE TABLE readings (id INTEGER PRIMARY KEY, amount NUMERIC(6,3), qty SMALLINT, ratio INTEGER, taken DATE, seen TIMESTAMP,
+                               code VARCHAR(4), n);
+        INSERT INTO readings VALUES (1, 0.00188, 5, 2, '2024-01-05', '2024-01-05 10:00:00', 'ab', 1);
+        INSERT INTO readings VALUES (2, 12.5, 70000, 2.5, '2024-01-06 08:30:00', '2024-01-05 10:00:00+02:00', 'abcdefg', 2);
+        INSERT INTO readings VALUES (3, '123.456', -3, 3, '2024-02-29', 1700000000, 'x', 3);
+        INSERT INTO readings VALUES (4, NULL, NULL, NULL, NULL, NULL, NULL, NULL);
+        """
+
+    @Test func sqliteValuesGetTypesThatHoldThemAndArriveExactly() async throws {
+        try await TestEnvironment.withTemporaryDirectory { dir in
+            try await TestEnvironment.withPostgresDatabase { pg in
+                try CLI.sqliteFile(dir + "/src.db", Self.readings)
+                let analyze = try await CLI.run(["analyze", "--source", "sqlite:src.db"], in: dir)
+                #expect(analyze.status == 0, "\(analyze.output)")
+                #expect(analyze.stdout.contains("readings.amount NUMERIC(6,3) → planned as decimal(8,5)"), "\(analyze.stdout)")
+                #expect(analyze.stdout.contains("(e.g. 0.00188)"))
+
+                let plan = try await CLI.run(["plan", "--source", "sqlite:src.db", "--target-dialect", "postgres"], in: dir)
+                #expect(plan.status == 0, "\(plan.output)")
+                #expect(plan.stdout.contains("readings.ratio: INTEGER → numeric(2,1)"), "\(plan.stdout)")
+
+                let target = TestEnvironment.cliText(pg)
+                let migrate = try await CLI.run(["migrate", "--source", "sqlite:src.db", "--target", target], in: dir)
+                #expect(migrate.status == 0, "\(migrate.output)")
+                let rows = try await PostgresConnector(url: pg).execute(
+                    "SELECT id, amount::text, qty::text, ratio::text, taken::text, seen::text, code, n::text FROM readings ORDER BY id")
+                #expect(rows.rows[0] == [.text("1"), .text("0.00188"), .text("5"), .text("2.0"), .text("2024-01-05 00:00:00"),
+                                         .text("2024-01-05 10:00:00+00"), .text("ab"), .text("1")])
+                #expect(rows.rows[1] == [.text("2"), .text("12.50000"), .text("70000"), .text("2.5"), .text("2024-01-06 08:30:00"),
+                                         .text("2024-01-05 08:00:00+00"), .text("abcdefg"), .text("2")])
+                #expect(rows.rows[2][1] == .text("123.45600") && rows.rows[2][5] == .text("2023-11-14 22:13:20+00"))
+
+                // Forced back to the declared type, PostgreSQL rounds 0.00188: validation names it.
+                try "overrides:\n  columns:\n    readings.amount: numeric(6,3)\n".write(toFile: dir + "/cutover.yml", atomically: true, encoding: .utf8)
+                let forced = try await CLI.run(["migrate", "--source", "sqlite:src.db", "--target", target, "--replace"], in: dir)
+                #expect(forced.status == 1, "\(forced.output)")
+                #expect(forced.stdout.contains("readings changed id=1: amount 0.00188 → 0.002"), "\(forced.output)")
+                let diff = try await CLI.run(["diff", "--source", "sqlite:src.db", "--target", target, "--table", "readings"], in: dir)
+                #expect(diff.status == 1)
+                #expect(diff.stdout.contains("0.00188") && diff.stdout.contains("0.002"), "\(diff.output)")
+            }
+        }
+    }
 }

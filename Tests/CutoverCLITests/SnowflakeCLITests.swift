@@ -141,4 +141,20 @@ extension SnowflakeCLITests {
             }
         }
     }
+
+    /// SQLite values that need more than their declared types land exactly in Snowflake too.
+    @Test func sqliteValuesGetTypesThatHoldThemInSnowflake() async throws {
+        try await TestEnvironment.withTemporaryDirectory { dir in
+            try await TestEnvironment.withSnowflakeDatabase { sf in
+                try CLI.sqliteFile(dir + "/src.db", DataTrustTests.readings)
+                let migrate = try await CLI.run(["migrate", "--source", "sqlite:src.db", "--target", TestEnvironment.cliText(sf)], in: dir)
+                #expect(migrate.status == 0, "\(migrate.output)")
+                let connector = try await SnowflakeConnector(url: sf)
+                let rows = try await connector.execute(
+                    #"SELECT TO_VARCHAR("AMOUNT"), TO_VARCHAR("RATIO"), TO_VARCHAR("QTY"), "CODE" FROM "PUBLIC"."READINGS" ORDER BY "ID""#)
+                #expect(rows.rows.first?.first == .text("0.00188"), "\(rows.rows)")
+                #expect(rows.rows.dropFirst().first == [.text("12.50000"), .text("2.5"), .text("70000"), .text("abcdefg")], "\(rows.rows)")
+            }
+        }
+    }
 }

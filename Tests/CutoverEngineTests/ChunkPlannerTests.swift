@@ -47,8 +47,13 @@ import Testing
     @Test func filtersQuoteMixedCaseColumns() {
         let filter = ChunkBounds.integerRange(column: "OrderId", lower: 10, upper: 20).filter()
         #expect(filter.sql(TestDialect()) == "\"OrderId\" >= 10 AND \"OrderId\" < 20")
-        let watermark = RowFilter(terms: [.init(column: "Updated At", .greater, "2024-01-01 00:00:00", isNumeric: false)], orNullColumn: "Updated At")
-        #expect(watermark.sql(TestDialect()) == "(\"Updated At\" > '2024-01-01 00:00:00' OR \"Updated At\" IS NULL)")
+        let window = RowFilter.Window(column: "Updated At", terms: [.init(column: "Updated At", .greaterOrEqual, "2024-01-01 00:00:00", isNumeric: false),
+                                                                   .init(column: "Updated At", .lessOrEqual, "2024-02-01 00:00:00", isNumeric: false)])
+        let chunk = RowFilter(terms: filter.terms, window: window)
+        // The NULLs the window keeps are only those inside the chunk's own range.
+        #expect(chunk.sql(TestDialect()) == "\"OrderId\" >= 10 AND \"OrderId\" < 20 AND "
+                + "(\"Updated At\" >= '2024-01-01 00:00:00' AND \"Updated At\" <= '2024-02-01 00:00:00' OR \"Updated At\" IS NULL)")
+        #expect(RowFilter(terms: [], window: .init(column: "u", terms: [])).sql(TestDialect()) == "1 = 1")
     }
 
     @Test func backoffGrowsAndStaysWithinItsCeiling() {

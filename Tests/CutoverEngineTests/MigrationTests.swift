@@ -67,13 +67,14 @@ func testJobs(_ directory: String) async throws -> Jobs {
         }
     }
 
-    @Test func valueTooLongFailsNamingTableKeyAndColumnAndLeavesTargetEmpty() async throws {
+    @Test func refusedValueFailsNamingTableKeyAndColumnAndLeavesTargetEmpty() async throws {
         try await TestEnvironment.withTemporaryDirectory { dir in
             try await TestEnvironment.withPostgresDatabase { pg in
                 let path = dir + "/bad.db"
+                // February has no 30th: an ISO spelling no profile can widen a type for.
                 try SQLiteSession(path: path, create: true).executeScript("""
-                    CREATE TABLE people (id INTEGER PRIMARY KEY, name VARCHAR(5));
-                    INSERT INTO people VALUES (1, 'ok'), (2, 'fine'), (3, 'far too long'), (4, 'ok');
+                    CREATE TABLE people (id INTEGER PRIMARY KEY, name DATE);
+                    INSERT INTO people VALUES (1, '2024-02-01'), (2, '2024-02-02'), (3, '2024-02-30'), (4, '2024-02-04');
                     CREATE TABLE other (id INTEGER PRIMARY KEY, v TEXT);
                     INSERT INTO other VALUES (1, 'x');
                     """)
@@ -82,7 +83,7 @@ func testJobs(_ directory: String) async throws -> Jobs {
                                                      config: CutoverConfig(), options: MoveOptions(), validate: true)
                 #expect(!outcome.succeeded)
                 let error = try #require(outcome.results.first { $0.source == "people" }?.error)
-                #expect(error.contains("too long"))
+                #expect(error.contains("out of range"))
                 #expect(error.contains("table=people"))
                 #expect(error.contains("key=id=3"))
                 #expect(error.contains("column") && error.contains("name"))

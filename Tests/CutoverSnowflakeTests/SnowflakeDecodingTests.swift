@@ -1,24 +1,12 @@
 import CutoverCore
 import CryptoExtras
+import CutoverTesting
 import Foundation
 import Testing
 
 @testable import CutoverSnowflake
 
 /// Result decoding, URL settings and login bodies: pure logic, no server.
-/// SplitMix64, so a failing fuzz seed can be replayed (`CUTOVER_FUZZ_SEED`).
-struct FuzzGenerator: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 @Suite struct SnowflakeDecodingTests {
     static let settings = try! SnowflakeSettings(ConnectionURL(parsing: "snowflake://u:p@acct/DB/PUBLIC"))
 
@@ -67,7 +55,7 @@ struct FuzzGenerator: RandomNumberGenerator {
         let data = try #require(response.data)
         let original = Array(try #require(Data(base64Encoded: data.rowsetBase64 ?? "")))
         let columns = data.rowtype ?? []
-        let seed = UInt64(ProcessInfo.processInfo.environment["CUTOVER_FUZZ_SEED"] ?? "") ?? UInt64.random(in: 0...UInt64.max)
+        let seed = FuzzGenerator.seed
         var generator = FuzzGenerator(seed: seed)
         let deadline = Date().addingTimeInterval(3)
         var tried = 0, decoded = 0

@@ -14,7 +14,17 @@ public struct Scope: Sendable, Hashable {
     /// `none`: declared types only. `risky`: the columns whose values a target could change without
     /// a word (declared decimals, dates and times, booleans) — what a migration needs to choose types
     /// that hold every value. `all`: every column, for `analyze` and `plan`.
-    public enum ProfileDepth: Sendable, Hashable { case none, risky, all }
+    public enum ProfileDepth: Int, Sendable, Hashable, Comparable {
+        case none, risky, all
+        public static func < (a: Self, b: Self) -> Bool { a.rawValue < b.rawValue }
+    }
+
+    /// This scope, profiling at least to `depth`.
+    public func profiling(_ depth: ProfileDepth) -> Scope {
+        var scope = self
+        scope.profile = max(profile, depth)
+        return scope
+    }
 
     public init(schemas: [String] = [], tables: [String] = [], exactCounts: Bool = true, profile: ProfileDepth = .none) {
         self.schemas = schemas
@@ -136,7 +146,7 @@ extension ReadRequest {
 
 /// A row predicate every engine can evaluate: conjunction of column comparisons with literals.
 public struct RowFilter: Sendable, Hashable, Codable {
-    public enum Comparison: String, Sendable, Codable { case greaterOrEqual = ">=", less = "<", greater = ">" }
+    public enum Comparison: String, Sendable, Codable { case greaterOrEqual = ">=", less = "<", greater = ">", lessOrEqual = "<=" }
     public struct Term: Sendable, Hashable, Codable {
         public var column: String
         public var comparison: Comparison
@@ -150,24 +160,41 @@ public struct RowFilter: Sendable, Hashable, Codable {
             self.isNumeric = isNumeric
         }
     }
-    public var terms: [Term]
-    /// Also match rows where this column is NULL (a watermark column's NULLs must never be skipped).
-    public var orNullColumn: String?
-
-    public init(terms: [Term], orNullColumn: String? = nil) {
-        self.terms = terms
-        self.orNullColumn = orNullColumn
+    /// An incremental load's window on its watermark column: rows within `terms`, or whose column
+    /// is NULL (a watermark cannot order NULLs, so they are never skipped).
+    public struct Window: Sendable, Hashable, Codable {
+        public var column: String
+        public var terms: [Term]
+        public init(column: String, terms: [Term]) {
+            self.column = column
+            self.terms = terms
+        }
     }
+    /// All must hold.
+    public var terms: [Term]
+    /// Must hold as well, when set.
+    public var window: Window?
+
+    public init(terms: [Term], window: Window? = nil) {
+        self.terms = terms
+        self.window = window
+    }
+
+    public var isEmpty: Bool { terms.isEmpty && window == nil }
 
     /// The predicate in `dialect`'s SQL.
     public func sql(_ dialect: any Dialect) -> String {
-        var conditions = terms.map { term in
-            "\(dialect.quote(term.column)) \(term.comparison.rawValue) \(term.isNumeric ? term.value : dialect.literal(term.value))"
+        func conjunction(_ terms: [Term]) -> String? {
+            terms.isEmpty ? nil : terms.map { term in
+                "\(dialect.quote(term.column)) \(term.comparison.rawValue) \(term.isNumeric ? term.value : dialect.literal(term.value))"
+            }.joined(separator: " AND ")
         }
-        if conditions.isEmpty { conditions = ["1 = 1"] }
-        let all = conditions.joined(separator: " AND ")
-        guard let column = orNullColumn else { return all }
-        return "(\(all) OR \(dialect.quote(column)) IS NULL)"
+        var conditions = conjunction(terms).map { [$0] } ?? []
+        if let window {
+            // With no bound yet (a first load) every row is in the window: no condition at all.
+            if let bounded = conjunction(window.terms) { conditions.append("(\(bounded) OR \(dialect.quote(window.column)) IS NULL)") }
+        }
+        return conditions.isEmpty ? "1 = 1" : conditions.joined(separator: " AND ")
     }
 }
 

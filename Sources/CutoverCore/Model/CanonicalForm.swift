@@ -72,7 +72,8 @@ public enum CanonicalForm {
         if s.first == "-" { negative = true; s = s.dropFirst() } else if s.first == "+" { s = s.dropFirst() }
         var exponent = 0
         if let e = s.firstIndex(where: { $0 == "e" || $0 == "E" }) {
-            guard let exp = Int(s[s.index(after: e)...]) else { return raw }
+            // Beyond any engine's decimals, and `1e999999999` must not become a billion digits.
+            guard let exp = Int(s[s.index(after: e)...]), abs(exp) <= 4096 else { return raw }
             exponent = exp
             s = s[..<e]
         }
@@ -135,7 +136,7 @@ public enum CanonicalForm {
     /// JSON with sorted keys and no insignificant space.
     public static func normalizeJSON(_ s: String) -> String? {
         guard let data = s.data(using: .utf8),
-              let object = try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed]),
+              let object = try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed]),  // not JSON: compared as the text it is
               let out = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .fragmentsAllowed, .withoutEscapingSlashes])
         else { return nil }
         return String(decoding: out, as: UTF8.self)

@@ -58,6 +58,8 @@ public struct Column: Sendable, Hashable, Codable {
     /// What the column really holds, where the engine does not enforce its declared type (SQLite)
     /// and the data was profiled.
     public var profile: ValueProfile?
+    /// What the profile changed about the type (``canonical`` is then the advised type) and why.
+    public var advice: ProfileAdvice?
 
     public init(
         name: String, ordinal: Int, nativeType: String, canonical: CanonicalType, isNullable: Bool = true,

@@ -1,3 +1,5 @@
+import Foundation
+
 /// One cell. Exact decimals, dates, times, timestamps, uuids, json and intervals travel as
 /// `.text` in their canonical text form (see ``CanonicalType/storage``), so no precision is lost
 /// between engines; the column's ``CanonicalType`` says how to read them.
@@ -44,7 +46,22 @@ extension Value {
 extension String {
     /// The string, if `bytes` are valid UTF-8; nil otherwise (no replacement characters).
     public init?(validatingUTF8 bytes: some Collection<UInt8>) {
-        guard let string = String(validating: bytes, as: UTF8.self) else { return nil }
+        guard let string = Array(bytes).withUnsafeBufferPointer({ String(exactly: $0) }) else { return nil }
+        self = string
+    }
+
+    /// The string whose UTF-8 is exactly `bytes`, or nil when they are not valid UTF-8. Decoding
+    /// repairs an invalid sequence with U+FFFD, which always changes the bytes, so comparing them
+    /// tells; it is several times faster than `String(validating:as:)`, which is not specialized.
+    @inline(__always)
+    public init?(exactly bytes: UnsafeBufferPointer<UInt8>) {
+        var string = String(decoding: bytes, as: UTF8.self)
+        let same = string.withUTF8 { decoded in
+            guard decoded.count == bytes.count else { return false }
+            guard let left = decoded.baseAddress, let right = bytes.baseAddress else { return true }  // both empty
+            return memcmp(left, right, bytes.count) == 0
+        }
+        guard same else { return nil }
         self = string
     }
 }

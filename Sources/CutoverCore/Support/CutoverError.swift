@@ -59,7 +59,7 @@ public struct CutoverError: Error, Sendable, CustomStringConvertible {
 
     public var description: String {
         var text = message
-        let place = context.keys.sorted().map { "\($0)=\(context[$0]!)" }
+        let place = context.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
         if !place.isEmpty { text += " [" + place.joined(separator: ", ") + "]" }
         if let hint { text += "\n  hint: " + hint }
         return Redaction.redact(text)

@@ -15,7 +15,7 @@ public enum Redaction {
     public static func connectionString(_ text: String) -> String {
         let trimmed = text.trimmingCharacters(in: .whitespaces)
         guard let colon = trimmed.firstIndex(of: ":") else { return trimmed }
-        if let url = try? ConnectionURL(parsing: trimmed) { return url.description }
+        if let url = try? ConnectionURL(parsing: trimmed) { return url.description }  // not a URL we parse: masked below
         let scheme = trimmed[..<colon]
         guard scheme.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "+" || $0 == "-" || $0 == "." }) else { return "(a connection string, not shown)" }
         return "\(scheme)://(not shown: it does not parse)"

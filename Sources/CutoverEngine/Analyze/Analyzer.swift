@@ -61,6 +61,17 @@ public struct AnalysisReport: Codable, Sendable {
         for table in catalog.tables {
             for note in table.notes ?? [] { lines.append("note: \(table.ref): \(note)") }
         }
+        let advised = catalog.tables.flatMap { table in table.columns.compactMap { column in column.advice.map { (table.ref, column, $0) } } }
+        if !advised.isEmpty {
+            lines.append("")
+            lines.append("values the declared types do not describe (SQLite does not enforce them):")
+            for (ref, column, advice) in advised {
+                let change = advice.canonical == advice.declared ? "" : " → planned as \(advice.canonical)"
+                lines.append("  \(ref).\(column.name) \(column.nativeType.isEmpty ? "(no type)" : column.nativeType)\(change)")
+                for note in advice.notes { lines.append("      \(note)") }
+                for evidence in advice.evidence { lines.append("      review: \(evidence)") }
+            }
+        }
         if !catalog.enums.isEmpty { lines.append("enums: " + catalog.enums.map(\.name).joined(separator: ", ")) }
         if !catalog.domains.isEmpty { lines.append("domains: " + catalog.domains.map(\.name).joined(separator: ", ")) }
         if !catalog.sequences.isEmpty { lines.append("sequences: \(catalog.sequences.count)") }
@@ -77,32 +88,3 @@ public enum Analyzer {
         return AnalysisReport(catalog: catalog, source: connector.url, generatedAt: ISOTime.now())
     }
 }
-
-/// Number and size formatting for terminal output.
-public enum Format {
-    public static func count(_ n: Int64) -> String {
-        let digits = String(n.magnitude)
-        var out = ""
-        for (i, ch) in digits.enumerated() {
-            if i > 0, (digits.count - i) % 3 == 0 { out.append(",") }
-            out.append(ch)
-        }
-        return (n < 0 ? "-" : "") + out
-    }
-
-    public static func bytes(_ n: Int64) -> String {
-        let units = ["B", "kB", "MB", "GB", "TB"]
-        var value = Double(n), unit = 0
-        while value >= 1000, unit < units.count - 1 { value /= 1000; unit += 1 }
-        return unit == 0 ? "\(n) B" : String(format: "%.1f %@", value, units[unit])
-    }
-
-    public static func leftPad(_ s: String, _ width: Int) -> String {
-        s.count >= width ? " " + s : String(repeating: " ", count: width - s.count) + s
-    }
-
-    public static func duration(_ seconds: Double) -> String {
-        seconds < 1 ? String(format: "%.0f ms", seconds * 1000) : String(format: "%.2f s", seconds)
-    }
-}
-

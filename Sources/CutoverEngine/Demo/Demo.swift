@@ -26,7 +26,7 @@ public struct Demo: Sendable {
         let sourcePath = (directory as NSString).appendingPathComponent("source.db")
         let targetPath = (directory as NSString).appendingPathComponent("target.db")
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        try? FileManager.default.removeItem(atPath: targetPath)
+        try? FileManager.default.removeItem(atPath: targetPath)  // a fresh demo target; none there is fine
         jobs.say("1/4 generating sample data in \(sourcePath)")
         try DemoData.generate(at: sourcePath)
         let source = ConnectionURL(engine: .sqlite, database: sourcePath)

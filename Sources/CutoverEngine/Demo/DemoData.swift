@@ -8,7 +8,7 @@ public enum DemoData {
 
     /// Creates (replacing) the sample database at `path`.
     public static func generate(at path: String) throws {
-        try? FileManager.default.removeItem(atPath: path)
+        try? FileManager.default.removeItem(atPath: path)  // a fresh demo file; none there is fine
         let session = try SQLiteSession(path: path, create: true)
         try session.executeScript(schema)
         var random = SeededRandom(seed: 20_261_123)

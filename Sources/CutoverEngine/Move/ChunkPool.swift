@@ -67,7 +67,6 @@ actor ChunkPool {
                     }
                     await progress.chunkDone(table: chunk.table, number: chunk.number, rows: stats.rows, bytes: stats.bytes,
                                              seconds: Date().timeIntervalSince(started))
-                    if tableWork.watermarkColumn != nil { try await mover.advanceWatermark(tableWork, recorder: recorder) }
                     break
                 } catch {
                     if RetryPolicy.isTransient(error), attempt < mover.options.retry.maxAttempts {
@@ -83,7 +82,7 @@ actor ChunkPool {
                     chunk.error = error.redactedDescription
                     try await store.finishChunk(chunk)
                     await recorder.event("chunk.failed", table: chunk.table, level: "error",
-                                         "\(chunk.table) chunk \(chunk.number) (\((try? ChunkBounds.parse(chunk.bounds))?.description ?? chunk.bounds)): \(error.redactedDescription)")
+                                         "\(chunk.table) chunk \(chunk.number) (\((try? ChunkBounds.parse(chunk.bounds))?.description ?? chunk.bounds)): \(error.redactedDescription)")  // message only: the raw bounds if they do not decode
                     break
                 }
             }
@@ -93,6 +92,7 @@ actor ChunkPool {
     /// One attempt at a chunk: the bulk load, or with `--on-error reject` and bad rows, the
     /// bisecting load that sets them aside. Returns the stats and the number of rejected rows.
     private nonisolated func loadOnce(_ chunk: ChunkRecord, _ work: Mover.TableWork) async throws -> (WriteStats, Int) {
+        try Failpoint.check("move.chunk")
         do {
             return (try await mover.load(chunk, work), 0)
         } catch where mover.options.onError == .reject && Mover.isDataError(error) {

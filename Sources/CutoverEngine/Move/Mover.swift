@@ -181,7 +181,7 @@ public struct Mover: Sendable {
             let chunks = ledger[name] ?? []
             for statement in tableWork.restoreIndexes {
                 do {
-                    try await finishing(statement, table: name, recorder: recorder) { try await target.execute(statement) }
+                    _ = try await finishing(statement, table: name, recorder: recorder) { try await target.execute(statement) }
                 } catch {
                     await recorder.event("table.index_restore_failed", table: name, level: "error",
                                          "\(name): could not rebuild an index: \(error.redactedDescription); run it by hand: \(statement)")
@@ -198,6 +198,7 @@ public struct Mover: Sendable {
             } else {
                 do {
                     try await finishing("closing steps", table: name, recorder: recorder) { try await finalizeTable(tablePlan, tableWork) }
+                    try await finishing("recording the watermark", table: name, recorder: recorder) { try await advanceWatermark(tableWork, recorder: recorder) }
                     if options.deleteMissing {
                         result.deleted = try await finishing("deleting rows gone at the source", table: name, recorder: recorder) { try await deleteMissing(tableWork) }
                         if result.deleted > 0 {
@@ -286,10 +287,9 @@ public struct Mover: Sendable {
         var keyColumns: [Column]
         var bounds: [ChunkBounds]
         var estimatedRows: Int64
-        /// Incremental: only rows past this watermark (and rows whose watermark is NULL).
-        var watermarkFilter: RowFilter?
+        /// Incremental: the rows of the run's watermark window (and rows whose watermark is NULL).
+        var window: RowFilter.Window?
         var watermarkColumn: Column?
-        var watermarkTarget: String?
         var writeMode: WriteOptions.Mode
         /// Binary COPY pass-through: PostgreSQL → PostgreSQL with identical types.
         var passThrough: Bool
@@ -311,7 +311,7 @@ public struct Mover: Sendable {
         let targetKey = keyColumns.compactMap { key in tablePlan.columns.first { $0.column == key.name }?.targetColumn }
 
         var writeMode: WriteOptions.Mode = .insert
-        var watermarkFilter: RowFilter?
+        var window: RowFilter.Window?
         var watermarkColumn: Column?
         if options.mode == .upsert || options.watermark != nil {
             guard !targetKey.isEmpty else {
@@ -326,11 +326,7 @@ public struct Mover: Sendable {
                                    hint: "columns: " + table.columns.map(\.name).joined(separator: ", "), context: ["table": name])
             }
             watermarkColumn = column
-            if let stored = try await recorder.store.watermark(source: source.url.description, target: target.url.description, table: name),
-               stored.column == watermark, let value = stored.value {
-                watermarkFilter = RowFilter(terms: [.init(column: watermark, .greater, value, isNumeric: column.canonical.storage == .int)],
-                                            orNullColumn: watermark)
-            }
+            window = try await incrementalWindow(column, tablePlan, recorder: recorder, resumed: resumed != nil)
         }
 
         var restoreIndexes: [String] = []
@@ -345,28 +341,36 @@ public struct Mover: Sendable {
         var bounds = try resumed?.sorted { $0.number < $1.number }.map { try ChunkBounds.parse($0.bounds, chunk: $0) } ?? [.all]
         var estimated = table.rowCount ?? 0
         let rowsPerChunk = Self.rowsPerChunk(options, table)
-        if resumed == nil, watermarkFilter == nil, keyColumns.count == 1, case .integer = keyColumns[0].canonical {
+        // A delta (a window with a lower bound) is split by the key range of its own rows only.
+        let fullLoad = window.map { $0.terms.allSatisfy { $0.comparison != .greaterOrEqual } } ?? true
+        if resumed == nil, keyColumns.count == 1, case .integer = keyColumns[0].canonical {
             let key = source.dialect.quote(keyColumns[0].name)
-            let row = try await source.execute("SELECT min(\(key)), max(\(key)), count(*) FROM \(source.dialect.qualified(tablePlan.source))").rows.first
-            if let row, row.count == 3, let min = Int64(row[0].displayText), let max = Int64(row[1].displayText) {
+            let inWindow = window.map { RowFilter(terms: [], window: $0) }.map { " WHERE " + $0.sql(source.dialect) } ?? ""
+            let row = try await source.execute("SELECT min(\(key)), max(\(key)), count(*) FROM \(source.dialect.qualified(tablePlan.source))\(inWindow)").rows.first
+            if let row, row.count == 3 {
                 estimated = Int64(row[2].displayText) ?? estimated
-                bounds = ChunkPlanner(rowsPerChunk: rowsPerChunk).integerRanges(column: keyColumns[0].name, min: min, max: max, rows: estimated)
+                if let min = Int64(row[0].displayText), let max = Int64(row[1].displayText) {
+                    bounds = ChunkPlanner(rowsPerChunk: rowsPerChunk).integerRanges(column: keyColumns[0].name, min: min, max: max, rows: estimated)
+                }
             }
-        } else if resumed == nil, watermarkFilter == nil, keyColumns.count == 1, plan.sourceEngine == .postgres,
+        } else if resumed == nil, fullLoad, keyColumns.count == 1, plan.sourceEngine == .postgres,
                   (table.rowCount ?? 0) > rowsPerChunk {
             // uuid and date keys compare by value in PostgreSQL; (SQLite text may not sort like the values it spells.)
             bounds = try await literalRanges(keyColumns[0], tablePlan.source, rows: table.rowCount ?? 0, rowsPerChunk: rowsPerChunk) ?? bounds
-        } else if resumed == nil, watermarkFilter == nil, keyColumns.isEmpty, (table.rowCount ?? 0) > rowsPerChunk,
+        } else if resumed == nil, fullLoad, keyColumns.isEmpty, (table.rowCount ?? 0) > rowsPerChunk,
                   let locator = source.dialect.rowLocator(tablePlan.source) {
             bounds = try await locatorRanges(locator, rows: table.rowCount ?? 0, rowsPerChunk: rowsPerChunk) ?? bounds
             await recorder.event("table.warning", table: name, level: "warn",
                                  "\(name) has no key: split into \(bounds.count) chunks by its physical row order (\(locator.column)); "
                                  + "if the run is interrupted, resuming reloads the whole table. Add a key for per-chunk resume and row-level validation.")
+        } else if resumed == nil, !fullLoad, let window {
+            // The delta's own size, so progress and ETA are about the rows this run moves.
+            let count = try await source.execute("SELECT count(*) FROM \(source.dialect.qualified(tablePlan.source)) WHERE "
+                                                 + RowFilter(terms: [], window: window).sql(source.dialect)).rows.first?.first
+            estimated = count.flatMap { Int64($0.displayText) } ?? estimated
         }
         return TableWork(plan: tablePlan, sourceColumns: sourceColumns, targetColumns: targetColumns, keyColumns: keyColumns, bounds: bounds,
-                         estimatedRows: estimated, watermarkFilter: watermarkFilter, watermarkColumn: watermarkColumn,
-                         watermarkTarget: watermarkColumn.flatMap { column in tablePlan.columns.first { $0.column == column.name }?.targetColumn },
-                         writeMode: writeMode, passThrough: passThrough, restoreIndexes: restoreIndexes)
+                         estimatedRows: estimated, window: window, watermarkColumn: watermarkColumn, writeMode: writeMode, passThrough: passThrough, restoreIndexes: restoreIndexes)
     }
 
     private func locatorRanges(_ locator: RowLocator, rows: Int64, rowsPerChunk: Int64) async throws -> [ChunkBounds]? {
@@ -421,12 +425,14 @@ public struct Mover: Sendable {
             try await target.executeScript(tablePlan.createDDL)
             return false
         }
+        // --replace re-creates even an empty table: its definition may be an older plan's.
+        if options.replace {
+            try await target.execute(dialect.dropTable(tablePlan.target))
+            try await target.executeScript(tablePlan.createDDL)
+            return false
+        }
         if existing > 0 {
-            if options.replace {
-                try await target.execute(dialect.dropTable(tablePlan.target))
-                try await target.executeScript(tablePlan.createDDL)
-                return false
-            } else if options.truncate {
+            if options.truncate {
                 try await target.execute("DELETE FROM \(dialect.qualified(tablePlan.target))")
             } else if options.mode == .copy && !incremental {
                 throw CutoverError(.targetNotEmpty, "target table \(tablePlan.target) already has \(Format.count(existing)) rows; nothing was written",
@@ -600,20 +606,17 @@ public struct Mover: Sendable {
     private func chunkRequest(_ chunk: ChunkRecord, _ work: TableWork) throws -> (ReadRequest, WriteOptions) {
         let bounds = try ChunkBounds.parse(chunk.bounds, chunk: chunk)
         var filter = bounds.filter()
-        if let watermark = work.watermarkFilter {
-            filter.terms += watermark.terms
-            filter.orNullColumn = watermark.orNullColumn
-        }
+        filter.window = work.window
         let targetKeyName = work.keyColumns.first.flatMap { key in work.plan.columns.first { $0.column == key.name }?.targetColumn }
         // copy: the chunk's range is ours, delete it first so a reload is idempotent; upsert is
         // idempotent by itself; append must not delete what was there.
         // A keyless table split by row locator has no range to clear in the target: resume empties the table instead.
         let addressable = bounds == .all || !work.keyColumns.isEmpty
-        let replacing: RowFilter? = (options.mode == .copy && work.watermarkFilter == nil && options.watermark == nil && addressable)
+        let replacing: RowFilter? = (options.mode == .copy && options.watermark == nil && addressable)
             ? bounds.filter(column: targetKeyName) : nil
         let writeOptions = WriteOptions(mode: work.writeMode, replacing: replacing)
         let request = ReadRequest(table: work.plan.source, columns: work.sourceColumns, orderBy: work.keyColumns, batchSize: options.batchSize,
-                                  filter: filter.terms.isEmpty && filter.orNullColumn == nil ? nil : filter)
+                                  filter: filter.isEmpty ? nil : filter)
         return (request, writeOptions)
     }
 
@@ -635,13 +638,59 @@ public struct Mover: Sendable {
         return error
     }
 
-    /// After an incremental table finished: remember the highest watermark moved.
+    /// The rows of `table` this incremental run loads. A new run takes the source's maximum of the
+    /// watermark column now, before reading, and loads from the stored watermark (inclusive: rows
+    /// written later with the same value are not skipped) up to it; rows changed while it runs
+    /// are past that maximum and left to the next run. `--truncate`/`--replace` load everything.
+    /// A resumed run, and a worker joining it, load the window the run chose first.
+    private func incrementalWindow(_ column: Column, _ tablePlan: TablePlan, recorder: RunRecorder, resumed: Bool) async throws -> RowFilter.Window {
+        let name = tablePlan.source.description
+        let store = recorder.store
+        let chosen: RunWindow
+        if resumed, let saved = try await store.runWindow(runID: recorder.runID, table: name), saved.column == column.name {
+            chosen = saved
+        } else {
+            var low: String?
+            if !options.truncate, !options.replace,
+               let stored = try await store.watermark(source: source.url.description, target: target.url.description, table: name) {
+                if stored.column == column.name {
+                    low = stored.value
+                } else {
+                    await recorder.event("table.watermark_column_changed", table: name, level: "warn",
+                                         "\(name): the stored watermark is on \(stored.column), not \(column.name): loading every row")
+                }
+            }
+            let dialect = source.dialect
+            let maximum = try await source.execute("SELECT max(\(dialect.quote(column.name))) FROM \(dialect.qualified(tablePlan.source))").rows.first?.first
+            chosen = RunWindow(column: column.name, low: low, high: try watermarkText(maximum, column, table: name))
+            try await store.setRunWindow(runID: recorder.runID, table: name, window: chosen)
+        }
+        let numeric = column.canonical.storage == .int
+        var terms: [RowFilter.Term] = []
+        if let low = chosen.low { terms.append(.init(column: column.name, .greaterOrEqual, low, isNumeric: numeric)) }
+        if let high = chosen.high { terms.append(.init(column: column.name, .lessOrEqual, high, isNumeric: numeric)) }
+        return RowFilter.Window(column: column.name, terms: terms)
+    }
+
+    /// A watermark value as a literal both the source and the store keep exactly.
+    private func watermarkText(_ value: Value?, _ column: Column, table: String) throws -> String? {
+        guard let value, !value.isNull else { return nil }
+        guard CanonicalForm.text(value, as: column.canonical) != nil else {
+            throw CutoverError(.usage, "\(table).\(column.name) holds \(value.displayText.prefix(40)), which cannot serve as a watermark",
+                               hint: "pick a timestamp, date or integer column that grows with every change", context: ["table": table, "column": column.name])
+        }
+        return value.displayText
+    }
+
+    /// After an incremental table finished: its watermark becomes the top of the window it loaded.
     func advanceWatermark(_ work: TableWork, recorder: RunRecorder) async throws {
         guard let column = work.watermarkColumn else { return }
-        let dialect = source.dialect
-        let value = try await source.execute("SELECT max(\(dialect.quote(column.name))) FROM \(dialect.qualified(work.plan.source))").rows.first?.first
-        let text = value.flatMap { $0.isNull ? nil : CanonicalForm.text($0, as: column.canonical) == nil ? nil : $0.displayText }
-        try await recorder.store.setWatermark(source: source.url.description, target: target.url.description, table: work.plan.source.description,
-                                              column: column.name, value: text, runID: recorder.runID)
+        let name = work.plan.source.description
+        guard let window = try await recorder.store.runWindow(runID: recorder.runID, table: name) else {
+            throw CutoverError(.store, "the incremental window of \(name) in run \(recorder.runID) is missing; the watermark was not advanced",
+                               hint: "rerun the same command: it loads from the previous watermark again", context: ["table": name])
+        }
+        try await recorder.store.setWatermark(source: source.url.description, target: target.url.description, table: name,
+                                              column: column.name, value: window.high ?? window.low, runID: recorder.runID)
     }
 }

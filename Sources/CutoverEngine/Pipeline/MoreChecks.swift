@@ -16,7 +16,7 @@ struct PatternCheck: ValidationCheck {
     static let name = "pattern", category = "quality", summary = "every non-NULL `column` value matches the regular expression `pattern`"
     func run(_ c: CheckContext) async throws -> CheckOutcome {
         let column = try c.requireColumn()
-        guard let pattern = c.spec.pattern, let regex = try? NSRegularExpression(pattern: "^(?:" + pattern + ")$") else {
+        guard let pattern = c.spec.pattern, let regex = try? NSRegularExpression(pattern: "^(?:" + pattern + ")$") else {  // else: the check fails naming the pattern
             throw CutoverError(.config, "pattern on \(c.spec.table) needs a valid `pattern`")
         }
         // Engines disagree on regex dialects (SQLite has none built in): stream the values and match here.

@@ -12,7 +12,7 @@ public struct Pipeline: Decodable, Sendable {
     public var steps: [StepSpec]
 
     public static func load(path: String) throws -> Pipeline {
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {  // else: an error naming the file
             throw CutoverError(.config, "cannot read the pipeline file \(path)", hint: "check the path")
         }
         return try parse(text, name: ((path as NSString).lastPathComponent as NSString).deletingPathExtension, origin: "pipeline file \(path)")

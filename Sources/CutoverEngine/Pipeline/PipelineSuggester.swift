@@ -190,7 +190,7 @@ public enum PipelineSuggester {
 
     /// A YAML double-quoted scalar (JSON string syntax is valid YAML).
     static func quoted(_ text: String) -> String {
-        let data = try? JSONSerialization.data(withJSONObject: [text], options: [.withoutEscapingSlashes])
+        let data = try? JSONSerialization.data(withJSONObject: [text], options: [.withoutEscapingSlashes])  // an array of one string always encodes
         let array = data.map { String(decoding: $0, as: UTF8.self) } ?? "[\"\(text)\"]"
         return String(array.dropFirst().dropLast())
     }

@@ -66,16 +66,25 @@ public struct Planner: Sendable {
             decision.rationale = "same engine: native type kept" + (column.domain.map { " (domain \($0))" } ?? "")
             return decision
         }
-        let choice = dialect.typeChoice(for: column.canonical)
+        var choice = dialect.typeChoice(for: column.canonical)
+        // An unconstrained decimal the target cannot hold exactly (Snowflake's NUMBER has a fixed
+        // scale) gets the digits the profiled values need, where that holds them.
+        if choice.isLossy, let digits = column.advice?.unconstrainedDigits, digits.integer + digits.scale > 0 {
+            let fitted = dialect.typeChoice(for: .decimal(precision: digits.integer + digits.scale, scale: digits.scale))
+            if !fitted.isLossy {
+                choice = TypeChoice(fitted.sqlType, "no declared precision; the values need \(digits.integer) integer and \(digits.scale) fractional digits",
+                                    review: true)
+            }
+        }
         decision.targetType = choice.sqlType
         decision.lossy = choice.isLossy
-        decision.needsReview = choice.needsReview
-        var rationale = choice.rationale
+        decision.needsReview = choice.needsReview || (column.advice?.needsReview ?? false)
+        var rationale = ([choice.rationale] + (column.advice?.notes ?? []) + (column.advice?.evidence ?? [])).joined(separator: "; ")
         if case .unknown = column.canonical {
             decision.unmappable = true
             rationale += "; add an override in cutover.yml (overrides.columns.\"\(table.ref.description).\(column.name)\": TYPE) before migrating"
         }
-        if catalog.engine == .sqlite, case .text(let max?) = column.canonical {
+        if catalog.engine == .sqlite, column.profile == nil, case .text(let max?) = column.canonical {
             rationale += "; SQLite never enforced the length \(max), so longer values fail the load with the row's key"
         }
         if column.identity == .serial { rationale += "; serial becomes an identity column" }

@@ -28,7 +28,7 @@ public struct Spreadsheet: Sendable {
     /// The workbook's bytes.
     public func data() throws -> Data {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("cutover-\(UUID().uuidString).xlsx")
-        defer { try? FileManager.default.removeItem(at: path) }
+        defer { try? FileManager.default.removeItem(at: path) }  // a temporary file
         let archive = try Archive(url: path, accessMode: .create)
         for (name, text) in parts() {
             let bytes = Data(text.utf8)

@@ -60,12 +60,12 @@ public struct Jobs: Sendable {
             let report: AnalysisReport
             let cacheKey = [(schema: scope.schemas.sorted().joined(separator: ","), table: "*" + scope.tables.sorted().joined(separator: ","))]
             if let maxAge = metadataMaxAge, let cached = try await store.columnMetadata(connection: url.description, tables: cacheKey, maxAge: maxAge)?.first,
-               let catalog = try? JSONDecoder().decode(Catalog.self, from: Data(cached.payload.utf8)) {
+               let catalog = try? JSONDecoder().decode(Catalog.self, from: Data(cached.payload.utf8)) {  // an unreadable cached catalog is a miss: the source is read
                 report = AnalysisReport(catalog: catalog, source: url, generatedAt: cached.fetchedAt)
                 await recorder.event("analyze.cached", "using the catalog cached at \(cached.fetchedAt) (younger than \(Format.duration(maxAge)))")
             } else {
                 let connector = try await connect(url, role: .source)
-                report = try await Analyzer.analyze(connector, scope: scope)
+                report = try await Analyzer.analyze(connector, scope: scope.profiling(.all))
                 let payload = String(decoding: try JSONEncoder.sorted.encode(report.catalog), as: UTF8.self)
                 try await store.saveColumnMetadata([ColumnMetadataRecord(connection: url.description, schema: cacheKey[0].schema, table: cacheKey[0].table,
                                                                          payload: payload)])
@@ -91,7 +91,7 @@ public struct Jobs: Sendable {
         let recorder = try await newRecorder(kind: "plan", source: url, target: nil)
         do {
             let connector = try await connect(url, role: .source)
-            let catalog = try await connector.catalog(scope)
+            let catalog = try await connector.catalog(scope.profiling(.all))
             let plan = try Planner(targetEngine: targetEngine, overrides: config.overrides, targetSchema: targetSchema)
                 .plan(catalog, source: url, tables: config.tables)
             let files = try PlanArtifacts.write(plan, to: recorder.artifactsDirectory)
@@ -121,13 +121,17 @@ public struct Jobs: Sendable {
         do {
             prepared = try await prepare(source: sourceURL, target: targetURL, writingTarget: true, scope: scope, config: config, targetSchema: targetSchema)
         } catch {
-            try? await recordFailure(kind: kind, source: sourceURL, target: targetURL, error: error)
+            try? await recordFailure(kind: kind, source: sourceURL, target: targetURL, error: error)  // recording is best effort: the error itself is thrown
             throw error
         }
         let (source, target, catalog, plan) = (prepared.source, prepared.target, prepared.catalog, prepared.plan)
         let mover = Mover(source: source, target: target, plan: plan, options: options)
         let planHash = try mover.planHash()
-        let previous = options.replace ? nil : try await store.resumableRun(planHash: planHash)
+        var previous = options.replace ? nil : try await store.resumableRun(planHash: planHash)
+        if let unfinished = previous, options.watermark != nil, !options.resume {
+            try await supersede(unfinished)
+            previous = nil
+        }
         if options.resume, previous == nil {
             throw CutoverError(.usage, "there is no unfinished run of this plan to resume",
                                hint: "run without --resume to start a new one; `cutover runs list` shows earlier runs")
@@ -164,6 +168,17 @@ public struct Jobs: Sendable {
             await recorder.fail(error)
             throw error
         }
+    }
+
+    /// An incremental run does not resume an unfinished one (which would keep reloading its old
+    /// window, or failing on it, while new changes wait): it closes it as `superseded` and loads
+    /// from the stored watermarks, whose window covers the old one (rows are upserted, so loading
+    /// one twice is harmless). `--resume` resumes instead.
+    private func supersede(_ run: RunRecord) async throws {
+        _ = try await RunLease.take(run, store: store, busyHint: "wait for it to finish or stop it with `cutover runs cancel \(run.id)`")
+        try await store.finishRun(id: run.id, status: "superseded", summary: run.summary,
+                                  error: "not finished; a later incremental run loaded from the stored watermarks instead")
+        say("run \(run.id) did not finish: starting a new incremental run from the stored watermarks (use --resume to resume it instead)")
     }
 
     /// `cutover worker`: joins the unfinished migrate run `runID` and loads chunks from its ledger.
@@ -260,7 +275,7 @@ public struct Jobs: Sendable {
             let target = try await connect(targetURL, role: .source)
             // Names read as each engine reads them, the same for source and target.
             let sourceNames = source.dialect.nameFolding, targetNames = target.dialect.nameFolding
-            let scope = Scope(schemas: request.table.schema.map { [$0] } ?? [], tables: [request.table.description])
+            let scope = Scope(schemas: request.table.schema.map { [$0] } ?? [], tables: [request.table.description], profile: .risky)
             let catalog = try await source.catalog(scope)
             guard let table = catalog.tables.first(where: { sourceNames.names(request.table.description, $0.ref) }) else {
                 throw CutoverError(.tableNotFound, "table \(request.table) not found at the source")
@@ -319,7 +334,9 @@ public struct Jobs: Sendable {
                  targetSchema: String?, selection: TableSelection? = nil) async throws -> Prepared {
         let source = try await connect(sourceURL, role: .source)
         let target = try await connect(targetURL, role: writingTarget ? .target : .source)
-        let catalog = try await source.catalog(scope)
+        // Profiled where declared types do not bind values, so that migrate, validate and plan
+        // choose the same types: those the values need.
+        let catalog = try await source.catalog(scope.profiling(.risky))
         let plan = try Planner(targetEngine: targetURL.engine, overrides: config.overrides, targetSchema: targetSchema)
             .plan(catalog, source: sourceURL, tables: selection ?? config.tables)
         return Prepared(source: source, target: target, catalog: catalog, plan: plan)

@@ -38,6 +38,19 @@ public enum RunLease {
         let who = parts.count >= 2 ? "process \(parts[1]) on \(parts[0])" : owner
         return "run \(run.id) of this plan is running: \(who) coordinates it (lease renewed until \(until))"
     }
+
+    /// Makes this process `run`'s coordinator, taking over from a coordinator that is gone;
+    /// returns the new owner identity. Throws `runBusy` when another live process holds it.
+    static func take(_ run: RunRecord, store: any MetadataStore, busyHint: String) async throws -> String {
+        if let busy = heldElsewhere(run) { throw CutoverError(.runBusy, busy, hint: busyHint) }
+        let owner = newOwner()
+        let deadOwner = run.leaseOwner.flatMap { isGone($0) ? $0 : nil }
+        guard try await store.claimRun(id: run.id, owner: owner, leaseSeconds: seconds, replacing: deadOwner) else {
+            throw CutoverError(.runBusy, "run \(run.id) of this plan was just taken over by another process",
+                               hint: "`cutover runs show \(run.id)` shows who runs it")
+        }
+        return owner
+    }
 }
 
 /// Renews a run's lease in the background until stopped; remembers when it was lost.

@@ -44,16 +44,8 @@ public actor RunRecorder {
     /// Continues a run after a crash or a stop: same id, same artifacts directory, log appended.
     /// Refuses (``CutoverError/Code/runBusy``) while another live process coordinates it.
     public init(store: any MetadataStore, resuming run: RunRecord, echo: (@Sendable (String) -> Void)? = nil) async throws {
-        if let busy = RunLease.heldElsewhere(run) {
-            throw CutoverError(.runBusy, busy, hint: "wait for it to finish, stop it with `cutover runs cancel \(run.id)`, "
-                               + "or help it with `cutover worker --run \(run.id)` (same source, target and store)")
-        }
-        let owner = RunLease.newOwner()
-        let deadOwner = run.leaseOwner.flatMap { RunLease.isGone($0) ? $0 : nil }
-        guard try await store.claimRun(id: run.id, owner: owner, leaseSeconds: RunLease.seconds, replacing: deadOwner) else {
-            throw CutoverError(.runBusy, "run \(run.id) of this plan was just taken over by another process",
-                               hint: "`cutover runs show \(run.id)` shows who runs it")
-        }
+        let owner = try await RunLease.take(run, store: store, busyHint: "wait for it to finish, stop it with `cutover runs cancel \(run.id)`, "
+                                            + "or help it with `cutover worker --run \(run.id)` (same source, target and store)")
         self.runID = run.id
         self.kind = run.kind
         self.store = store
@@ -73,7 +65,7 @@ public actor RunRecorder {
         let path = (directory as NSString).appendingPathComponent("run_log.ndjson")
         if !FileManager.default.fileExists(atPath: path) { FileManager.default.createFile(atPath: path, contents: nil) }
         let handle = FileHandle(forWritingAtPath: path)
-        _ = try? handle?.seekToEnd()
+        _ = try? handle?.seekToEnd()  // a new file is already at its end
         return handle
     }
 
@@ -97,11 +89,11 @@ public actor RunRecorder {
     public func event(_ event: String, table: String? = nil, level: String = "info", _ message: String, fields: [String: String] = [:],
                       echo shouldEcho: Bool = true) async {
         let entry = LogEntry(level: level, runID: runID, table: table, event: event, message: message, fields: fields)
-        if let data = try? JSONEncoder.sorted.encode(entry) {
+        if let data = try? JSONEncoder.sorted.encode(entry) {  // strings only: cannot fail
             logFile?.write(data)
             logFile?.write(Data("\n".utf8))
         }
-        try? await store.log(entry)
+        try? await store.log(entry)  // logging never stops a move; a store that cannot take it fails the next ledger write loudly
         if shouldEcho { echo?(entry.message) }
     }
 
@@ -114,15 +106,15 @@ public actor RunRecorder {
         lease?.stop()
         if let owner, !(try await store.renewRunLease(id: runID, owner: owner, leaseSeconds: RunLease.seconds)) {
             await event("run.lease_lost", level: "warn", "run \(runID): another process took this run over; its outcome is theirs to record")
-            try? logFile?.close()
+            try? logFile?.close()  // written line by line already
             return
         }
         let name = status == "failed" ? "run.failed" : status == "interrupted" ? "run.interrupted" : "run.completed"
         await event(name, level: status == "failed" ? "error" : status == "interrupted" ? "warn" : "info", "run \(runID) \(status)", fields: ["status": status])
         try await store.finishRun(id: runID, status: status, summary: summary, error: error)
-        try? await store.notify(NotificationRecord(kind: status == "failed" ? "run.failed" : "run.completed", title: "\(kind) \(runID) \(status)",
+        try? await store.notify(NotificationRecord(kind: status == "failed" ? "run.failed" : "run.completed", title: "\(kind) \(runID) \(status)",  // a notification is a courtesy; the run's status is recorded above
                                                    message: error ?? summary, runID: runID))
-        try? logFile?.close()
+        try? logFile?.close()  // written line by line already
     }
 
     /// Records that the run stopped on `error`: `interrupted` when its task was cancelled (the
@@ -130,7 +122,7 @@ public actor RunRecorder {
     /// caller rethrows `error`, which matters more than a record of it that the store refused.
     public func fail(_ error: any Error) async {
         let interrupted = error is CancellationError || Task.isCancelled
-        try? await finish(status: interrupted ? "interrupted" : "failed", summary: nil,
+        try? await finish(status: interrupted ? "interrupted" : "failed", summary: nil,  // recording a failure while failing: the original error is thrown
                           error: interrupted ? "interrupted: the process running it was stopped; resume it by running it again" : error.redactedDescription)
     }
 

@@ -85,7 +85,7 @@ public struct StoreImporter: Sendable {
 
     static func contentHash(_ path: String) throws -> String {
         guard let handle = FileHandle(forReadingAtPath: path) else { throw CutoverError(.io, "cannot read \(path)") }
-        defer { try? handle.close() }
+        defer { try? handle.close() }  // a read handle: closing cannot lose data
         var hash = SHA256()
         while let data = try handle.read(upToCount: 1 << 20), !data.isEmpty { hash.update(data: data) }
         return Hex.encode(hash.finalize())
@@ -122,7 +122,7 @@ public struct StoreImporter: Sendable {
 
     static func logEntry(ndjson line: String, line number: Int) throws -> LogEntry? {
         if line.trimmingCharacters(in: .whitespaces).isEmpty { return nil }
-        guard let object = (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any] else {
+        guard let object = (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any] else {  // else: an error naming the line
             throw CutoverError(.config, "line \(number) is not a JSON object")
         }
         return try logEntry(object, line: number)
@@ -178,7 +178,7 @@ public struct StoreImporter: Sendable {
 
     private func loadYAML(_ path: String, hash: String, write: Bool) async throws -> Int {
         let text = try String(contentsOfFile: path, encoding: .utf8)
-        let document = (try? Yams.load(yaml: text)) as? [String: Any]
+        let document = (try? Yams.load(yaml: text)) as? [String: Any]  // nil is reported below as not a pipeline
         if document?["rules"] != nil {
             let rules = try Rulebook.load(path: path)
             if write { try await store.saveRules(try rules.map { try $0.stored() }) }
@@ -202,7 +202,7 @@ public struct StoreImporter: Sendable {
         let name = ((path as NSString).lastPathComponent as NSString).deletingPathExtension
         let origin = "import:" + path
         let runID = "import-" + hash.prefix(16)
-        let fileTime = ISOTime.string((try? FileManager.default.attributesOfItem(atPath: path)[.modificationDate] as? Date) ?? Date())
+        let fileTime = ISOTime.string((try? FileManager.default.attributesOfItem(atPath: path)[.modificationDate] as? Date) ?? Date())  // no modification time: the import time stands in
 
         // Cutover's validation_results.json.
         if let object = json as? [String: Any], object["tables"] != nil, object["runID"] != nil {
@@ -280,7 +280,7 @@ public struct StoreImporter: Sendable {
         }
         let check = (item["check"] ?? item["expectation_type"] ?? config["expectation_type"] ?? item["rule"]) as? String ?? "imported"
         let column = (item["column"] ?? kwargs["column"]) as? String
-        let details = (try? JSONSerialization.data(withJSONObject: item, options: [.sortedKeys])).map { String(decoding: $0, as: UTF8.self) }
+        let details = (try? JSONSerialization.data(withJSONObject: item, options: [.sortedKeys])).map { String(decoding: $0, as: UTF8.self) }  // re-encoding parsed JSON cannot fail
         return ValidationResultRecord(validationRunID: runID, step: index + 1, check: check, table: (item["table"] ?? item["table_name"]) as? String,
                                       status: status, severity: item["severity"] as? String, message: (item["message"] ?? item["note"]) as? String,
                                       affectedColumns: column.map { [$0] } ?? [], details: details, at: at)
@@ -291,7 +291,7 @@ public struct StoreImporter: Sendable {
 enum LineReader {
     static func forEachLine(_ path: String, _ body: (String, Int) async throws -> Void) async throws {
         guard let handle = FileHandle(forReadingAtPath: path) else { throw CutoverError(.io, "cannot read \(path)") }
-        defer { try? handle.close() }
+        defer { try? handle.close() }  // a read handle: closing cannot lose data
         var buffer = Data()
         var number = 0
         while true {

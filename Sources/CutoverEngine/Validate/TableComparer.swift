@@ -12,6 +12,11 @@ public struct TableComparison: Sendable, Codable {
         /// SQL that fetches the row as stored, on each side.
         public var sourceSQL: String?
         public var targetSQL: String?
+
+        /// `amount 0.00188 → 0.002, name 'a' → ∅`: each differing value on both sides.
+        public var differences: String {
+            columns.map { "\($0) \(source[$0] ?? "∅") → \(target[$0] ?? "∅")" }.joined(separator: ", ")
+        }
     }
 
     public var table: String
@@ -49,6 +54,22 @@ public struct TableComparison: Sendable, Codable {
         public var hiddenBy: [String: String]
         public var source: [String: String]
         public var target: [String: String]
+
+        public var differences: String {
+            hiddenBy.keys.sorted().map { "\($0) \(source[$0] ?? "∅") ≈ \(target[$0] ?? "∅") (\(hiddenBy[$0] ?? ""))" }.joined(separator: ", ")
+        }
+    }
+
+    /// The sampled keys and values that differ, one line each, for a terminal.
+    public var findings: [String] {
+        var lines: [String] = []
+        if !missingKeys.isEmpty { lines.append("missing at the target (\(missing)): " + missingKeys.joined(separator: "; ")) }
+        if !extraKeys.isEmpty { lines.append("extra at the target (\(extra)): " + extraKeys.joined(separator: "; ")) }
+        lines += changedRows.map { "changed \($0.key): \($0.differences)" }
+        if Int64(missingKeys.count + extraKeys.count + changedRows.count) < missing + extra + changed {
+            lines.append("(showing at most \(sampleLimit) of each kind)")
+        }
+        return lines
     }
 }
 

@@ -82,7 +82,7 @@ extension TableComparison {
         let differing = missing + changed
         let match = sourceRows == 0 ? (targetRows == 0 ? 100 : 0) : max(0, Double(sourceRows - differing) / Double(sourceRows) * 100)
         let columns = changedColumns.keys.sorted()
-        let details = (try? JSONEncoder.sorted.encode(self)).map { String(decoding: $0, as: UTF8.self) }
+        let details = (try? JSONEncoder.sorted.encode(self)).map { String(decoding: $0, as: UTF8.self) }  // strings and integers only: cannot fail
         return ValidationResultRecord(validationRunID: runID, check: "row_diff", table: table, status: passed ? "passed" : "failed", severity: "error",
                                       message: message, durationMS: Int64(seconds * 1000), sourceRows: sourceRows, targetRows: targetRows,
                                       matchPercent: match, affectedColumns: columns, details: details)

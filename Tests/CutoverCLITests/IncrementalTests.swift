@@ -1,0 +1,125 @@
+import CutoverCore
+import CutoverPostgres
+import CutoverTesting
+import Foundation
+import Testing
+
+/// Incremental loads (`--watermark`): a change is never skipped, whatever happens to a run.
+@Suite(.enabled(if: TestEnvironment.hasPostgres)) struct IncrementalTests {
+    static let orders = """
+        CREATE TABLE orders (id int PRIMARY KEY, status text, updated_at timestamp);
+        INSERT INTO orders SELECT g, 'new', timestamp '2024-01-01' + g * interval '1 second' FROM generate_series(1, 3000) g;
+        """
+
+    /// Both sides' rows as one digest, so "the copy is exact" is one comparison.
+    static func digest(_ url: ConnectionURL) async throws -> [Value] {
+        try await PostgresConnector(url: url).execute(
+            "SELECT count(*), md5(coalesce(string_agg(t::text, '|' ORDER BY id), '')) FROM orders t").rows.first ?? []
+    }
+
+    /// A run that fails on one chunk must not move the watermark: the next run would start past
+    /// rows that never arrived. Here chunks 0–1 load and chunk 2 fails, then a row of a loaded
+    /// chunk changes and a row is added; the resumed run loads chunk 2 in the window the run chose
+    /// at its start, and the next incremental run brings the changes.
+    @Test func aFailedChunkDoesNotMoveTheWatermarkAndChangesArriveNextRun() async throws {
+        try await TestEnvironment.withTemporaryDirectory { dir in
+            try await TestEnvironment.withPostgresDatabase { source in
+                try await TestEnvironment.withPostgresDatabase { target in
+                    try await TestEnvironment.psql(source, Self.orders)
+                    let arguments = ["migrate", "--source", TestEnvironment.cliText(source), "--target", TestEnvironment.cliText(target),
+                                     "--watermark", "updated_at", "--chunk-rows", "1000", "--parallel", "1"]
+                    let failed = try await CLI.run(arguments + ["--max-attempts", "1"], in: dir, environment: ["CUTOVER_FAILPOINTS": "move.chunk:1@2"])
+                    #expect(failed.status == 1, "\(failed.output)")
+                    let loaded = try await PostgresConnector(url: target).execute("SELECT count(*) FROM orders")
+                    #expect(loaded.rows.first == [.text("2000")], "chunks 0 and 1 loaded: \(failed.output)")
+
+                    try await TestEnvironment.psql(source, """
+                        UPDATE orders SET status = 'changed', updated_at = timestamp '2024-02-01' WHERE id = 500;
+                        INSERT INTO orders VALUES (3001, 'later', timestamp '2024-02-02');
+                        """)
+                    let resumed = try await CLI.run(arguments + ["--resume", "--no-validate"], in: dir)
+                    #expect(resumed.status == 0, "\(resumed.output)")
+                    let next = try await CLI.run(arguments, in: dir)
+                    #expect(next.status == 0, "\(next.output)")
+                    #expect(next.stdout.contains("validation: 1 passed"), "\(next.output)")
+                    #expect(try await Self.digest(source) == Self.digest(target))
+                    let show = try await CLI.run(["watermark", "show"], in: dir)
+                    #expect(show.stdout.contains("public.orders.updated_at = 2024-02-02"), "\(show.output)")
+                }
+            }
+        }
+    }
+
+    /// An unfinished incremental run is superseded by the next one (not resumed for ever), and
+    /// the new run loads what changed since.
+    @Test func aNewIncrementalRunSupersedesAFailedOne() async throws {
+        try await TestEnvironment.withTemporaryDirectory { dir in
+            try await TestEnvironment.withPostgresDatabase { source in
+                try await TestEnvironment.withPostgresDatabase { target in
+                    try await TestEnvironment.psql(source, Self.orders)
+                    let arguments = ["migrate", "--source", TestEnvironment.cliText(source), "--target", TestEnvironment.cliText(target),
+                                     "--watermark", "updated_at", "--chunk-rows", "1000", "--parallel", "1"]
+                    let failed = try await CLI.run(arguments + ["--max-attempts", "1"], in: dir, environment: ["CUTOVER_FAILPOINTS": "move.chunk:1"])
+                    #expect(failed.status == 1, "\(failed.output)")
+                    try await TestEnvironment.psql(source, "INSERT INTO orders VALUES (3001, 'later', timestamp '2024-02-02')")
+                    let next = try await CLI.run(arguments, in: dir)
+                    #expect(next.status == 0, "\(next.output)")
+                    #expect(next.stdout.contains("did not finish: starting a new incremental run"), "\(next.output)")
+                    #expect(try await Self.digest(source) == Self.digest(target))
+                    let runs = try await CLI.run(["runs", "list"], in: dir)
+                    #expect(runs.stdout.contains("superseded"), "\(runs.output)")
+                }
+            }
+        }
+    }
+
+    /// `--truncate`/`--replace` with `--watermark` empty the target, so they must load every row,
+    /// not the rows past the stored watermark; `watermark reset` makes the next run load all.
+    @Test func truncateReplaceAndResetLoadEveryRow() async throws {
+        try await TestEnvironment.withTemporaryDirectory { dir in
+            try await TestEnvironment.withPostgresDatabase { source in
+                try await TestEnvironment.withPostgresDatabase { target in
+                    try await TestEnvironment.psql(source, Self.orders)
+                    let (sourceText, targetText) = (TestEnvironment.cliText(source), TestEnvironment.cliText(target))
+                    let arguments = ["migrate", "--source", sourceText, "--target", targetText, "--watermark", "updated_at"]
+                    #expect(try await CLI.run(arguments, in: dir).status == 0)
+                    for flag in ["--truncate", "--replace"] {
+                        let reload = try await CLI.run(arguments + [flag], in: dir)
+                        #expect(reload.status == 0, "\(reload.output)")
+                        #expect(try await Self.digest(target).first == .text("3000"), "\(flag): \(reload.output)")
+                    }
+                    try await TestEnvironment.psql(target, "DELETE FROM orders WHERE id <= 10")
+                    let refused = try await CLI.run(["watermark", "reset", "--source", sourceText, "--target", targetText], in: dir)
+                    #expect(refused.status == 2, "a reset names a table or --all: \(refused.output)")
+                    let reset = try await CLI.run(["watermark", "reset", "--source", sourceText, "--target", targetText, "--table", "public.orders"], in: dir)
+                    #expect(reset.status == 0, "\(reset.output)")
+                    let none = try await CLI.run(["watermark", "show", "--format", "json"], in: dir)
+                    #expect(none.stdout.filter { !$0.isWhitespace } == "[]", "\(none.output)")
+                    let all = try await CLI.run(arguments, in: dir)
+                    #expect(all.status == 0, "\(all.output)")
+                    #expect(try await Self.digest(source) == Self.digest(target))
+                    let again = try await CLI.run(["watermark", "reset", "--source", sourceText, "--target", targetText, "--table", "public.nothing"], in: dir)
+                    #expect(again.status == 2 && again.output.contains("stored: public.orders"), "\(again.output)")
+                }
+            }
+        }
+    }
+
+    /// `--replace` re-creates a table that exists but is empty: its old definition may not hold the rows.
+    @Test func replaceRecreatesAnEmptyTableWithTheNewDefinition() async throws {
+        try await TestEnvironment.withTemporaryDirectory { dir in
+            try await TestEnvironment.withPostgresDatabase { source in
+                try await TestEnvironment.withPostgresDatabase { target in
+                    try await TestEnvironment.psql(source, Self.orders)
+                    try await TestEnvironment.psql(target, "CREATE TABLE orders (id int PRIMARY KEY, status varchar(2), updated_at date)")
+                    let replace = try await CLI.run(["migrate", "--source", TestEnvironment.cliText(source), "--target", TestEnvironment.cliText(target),
+                                                     "--replace"], in: dir)
+                    #expect(replace.status == 0, "\(replace.output)")
+                    let types = try await PostgresConnector(url: target).execute(
+                        "SELECT data_type FROM information_schema.columns WHERE table_name = 'orders' ORDER BY ordinal_position")
+                    #expect(types.rows.map(\.first) == [.text("integer"), .text("text"), .text("timestamp without time zone")])
+                }
+            }
+        }
+    }
+}
