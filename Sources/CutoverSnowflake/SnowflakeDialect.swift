@@ -90,9 +90,16 @@ public struct SnowflakeDialect: Dialect {
             return tz ? TypeChoice("TIMESTAMP_TZ\(precision)", "instant with offset; values are written in UTC")
                       : TypeChoice("TIMESTAMP_NTZ\(precision)", "wall-clock date-time without zone")
         case .interval:
-            return TypeChoice("VARCHAR", "Snowflake has no INTERVAL column type: ISO-8601 duration text", review: true)
+            return TypeChoice("VARCHAR", "Snowflake has no INTERVAL column type: kept as ISO-8601 duration text, exact but no longer "
+                              + "an interval (no arithmetic, no ordering; months and days stay separate units)", lossy: true, review: true)
         case .uuid: return TypeChoice("VARCHAR(36)", "Snowflake has no UUID type: canonical 36-character text")
-        case .json: return TypeChoice("VARIANT", "semi-structured JSON; key order is not kept")
+        case .json(let binary):
+            // jsonb has already collapsed duplicate keys and dropped spacing; json keeps both, VARIANT does not.
+            return binary ? TypeChoice("VARIANT", "semi-structured JSON; key order is not kept; numbers beyond 38 digits become doubles "
+                                       + "(validation compares numbers exactly and names any that changed)")
+                : TypeChoice("VARIANT", "json text into VARIANT: duplicate keys collapse to the last, spacing and key order go, numbers "
+                             + "beyond 38 digits become doubles; validation names any document that changed — map to VARCHAR to keep the text",
+                             lossy: true, review: true)
         case .array(let element):
             return TypeChoice("ARRAY", "semi-structured ARRAY of \(element); element types are not enforced")
         case .enumeration(let name, let values):

@@ -99,6 +99,9 @@ enum SnowflakeCSV {
             case .time(true):
                 // Snowflake TIME has no zone (the plan says so): keep the wall-clock part.
                 return String(s.prefix { $0 != "+" && $0 != "-" })
+            case .array(let element):
+                // PARSE_JSON reads JSON, not PostgreSQL's `{…}`; already JSON (another Snowflake) passes.
+                return ArrayLiteral.json(s, element: element) ?? s
             case .float:
                 switch s.lowercased() {
                 case "infinity", "+infinity": return "inf"

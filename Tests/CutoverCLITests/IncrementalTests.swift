@@ -122,4 +122,25 @@ import Testing
             }
         }
     }
+
+    /// A run resumed after its target table was dropped creates it again and reloads every chunk,
+    /// instead of failing on the missing table or skipping the chunks it had loaded into it.
+    @Test func aResumedRunRecreatesADroppedTargetTable() async throws {
+        try await TestEnvironment.withTemporaryDirectory { dir in
+            try await TestEnvironment.withPostgresDatabase { source in
+                try await TestEnvironment.withPostgresDatabase { target in
+                    try await TestEnvironment.psql(source, Self.orders)
+                    let arguments = ["migrate", "--source", TestEnvironment.cliText(source), "--target", TestEnvironment.cliText(target),
+                                     "--chunk-rows", "1000", "--parallel", "1"]
+                    let failed = try await CLI.run(arguments + ["--max-attempts", "1"], in: dir, environment: ["CUTOVER_FAILPOINTS": "move.chunk:1@1"])
+                    #expect(failed.status == 1, "\(failed.output)")
+                    try await TestEnvironment.psql(target, "DROP TABLE orders")
+                    let resumed = try await CLI.run(arguments, in: dir)
+                    #expect(resumed.status == 0, "\(resumed.output)")
+                    #expect(resumed.stdout.contains("was missing at the target"), "\(resumed.output)")
+                    #expect(try await Self.digest(source) == Self.digest(target))
+                }
+            }
+        }
+    }
 }

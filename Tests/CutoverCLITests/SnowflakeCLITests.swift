@@ -157,4 +157,65 @@ extension SnowflakeCLITests {
             }
         }
     }
+
+    /// PostgreSQL arrays land as Snowflake ARRAYs (nested, NULL elements, quoted text), also through
+    /// an override to VARCHAR; a JSON number VARIANT rounds to a double is named by validation,
+    /// never certified (the plan warns about json duplicate keys, which real Snowflake refuses or
+    /// collapses; the emulator keeps them).
+    @Test func arraysBecomeSnowflakeArraysAndCollapsedJSONIsNamed() async throws {
+        try await TestEnvironment.withTemporaryDirectory { dir in
+            try await TestEnvironment.withSnowflakeDatabase { sf in
+                try await TestEnvironment.withPostgresDatabase { pg in
+                    try await TestEnvironment.psql(pg, """
+                        CREATE TABLE bags (id int PRIMARY KEY, ints int[], grid int[][], words text[], flags boolean[], amounts numeric[], kept text[]);
+                        INSERT INTO bags VALUES
+                          (1, '{1,2,3}', '{{1,2},{3,NULL}}', ARRAY['a b', NULL, 'say "hi"', 'NULL', 'x,y'], '{t,f}', '{1.50,-0.25}', '{p,q}'),
+                          (2, '{}', NULL, '{}', NULL, '{NaN}', NULL);
+                        CREATE TABLE docs (id int PRIMARY KEY, doc json);
+                        INSERT INTO docs VALUES (1, '{"a": 1, "dup": 1, "dup": 2}'), (2, '{"n": 12345678901234567890123.5}');
+                        """)
+                    try "overrides:\n  columns:\n    public.bags.kept: VARCHAR\n".write(toFile: dir + "/cutover.yml", atomically: true, encoding: .utf8)
+                    let snowflake = TestEnvironment.cliText(sf)
+                    let plan = try await CLI.run(["plan", "--source", Self.pgText(pg), "--target-dialect", "snowflake"], in: dir)
+                    #expect(plan.stdout.contains("duplicate keys collapse"), "\(plan.output)")
+                    let arrays = try await CLI.run(["migrate", "--source", Self.pgText(pg), "--target", snowflake, "--tables", "bags"], in: dir)
+                    #expect(arrays.status == 0, "\(arrays.output)")
+                    #expect(arrays.stdout.contains("validation: 1 passed, 0 failed"), "\(arrays.output)")
+                    let connector = try await SnowflakeConnector(url: sf)
+                    let stored = try await connector.execute(#"SELECT "words"[2]::VARCHAR, ARRAY_SIZE("grid"), "grid"::VARCHAR, "kept" FROM "PUBLIC"."bags" WHERE "id" = 1"#)
+                    #expect(stored.rows.first?.prefix(3).map(\.displayText) == ["say \"hi\"", "2", "[[1,2],[3,null]]"], "\(stored.rows)")
+                    #expect(stored.rows.first?.last?.displayText == #"["p","q"]"#, "an override to VARCHAR keeps the JSON text: \(stored.rows)")
+
+                    let docs = try await CLI.run(["migrate", "--source", Self.pgText(pg), "--target", snowflake, "--tables", "docs"], in: dir)
+                    #expect(docs.status == 1, "\(docs.output)")
+                    #expect(docs.stdout.contains("docs changed id=2: doc"), "\(docs.output)")
+                    #expect(!docs.stdout.contains("id=1"), "\(docs.output)")
+                }
+            }
+        }
+    }
+
+    /// The schema in a Snowflake target URL is where the tables go; two source tables that would
+    /// land in one target table are refused before anything is written.
+    @Test func theTargetURLsSchemaIsWhereTablesLand() async throws {
+        try await TestEnvironment.withTemporaryDirectory { dir in
+            try await TestEnvironment.withSnowflakeDatabase { sf in
+                try await TestEnvironment.withPostgresDatabase { pg in
+                    try await TestEnvironment.psql(pg, """
+                        CREATE SCHEMA dim; CREATE SCHEMA fact;
+                        CREATE TABLE dim.customer (id int PRIMARY KEY, name text); INSERT INTO dim.customer VALUES (1, 'a');
+                        CREATE TABLE fact.customer (id int PRIMARY KEY, spend int); INSERT INTO fact.customer VALUES (1, 5);
+                        """)
+                    let raw = TestEnvironment.cliText(sf).replacingOccurrences(of: "/PUBLIC?", with: "/RAW?")
+                    let both = try await CLI.run(["migrate", "--source", Self.pgText(pg), "--target", raw], in: dir)
+                    #expect(both.status == 2, "\(both.output)")
+                    #expect(both.stderr.contains("dim.customer and fact.customer would all land in one target table"), "\(both.output)")
+                    let one = try await CLI.run(["migrate", "--source", Self.pgText(pg), "--target", raw, "--schema", "dim"], in: dir)
+                    #expect(one.status == 0, "\(one.output)")
+                    let rows = try await SnowflakeConnector(url: sf).execute(#"SELECT "name" FROM "RAW"."customer""#)
+                    #expect(rows.rows == [[.text("a")]])
+                }
+            }
+        }
+    }
 }

@@ -22,6 +22,8 @@ import Testing
                 coordinator.executableURL = URL(fileURLWithPath: CLI.executable)
                 coordinator.arguments = ["migrate", "--chunk-rows", "250"] + common
                 coordinator.currentDirectoryURL = URL(fileURLWithPath: dir)
+                // Slowed down, so it cannot finish all 240 chunks before the worker has started on a busy machine.
+                coordinator.environment = ProcessInfo.processInfo.environment.merging(["CUTOVER_FAILPOINTS": "move.chunk.sleep:25"]) { $1 }
                 let output = Pipe()
                 coordinator.standardOutput = output
                 coordinator.standardError = output

@@ -1,3 +1,4 @@
+import Foundation
 import CutoverCore
 import Testing
 
@@ -67,6 +68,17 @@ import Testing
         let redacted = Redaction.redact(text)
         #expect(!redacted.contains("topsecret"))
         #expect(redacted.contains(expected))
+    }
+
+    /// `--format json` output goes through the same last line of defence: it must stay JSON.
+    @Test func keepsJSONWhole() throws {
+        for document in [#"{"source": "snowflake://acct/db?authenticator=oauth&token=***", "n": 1}"#,
+                         #"{"source": "snowflake://acct/db?token=topsecret", "n": 1}"#,
+                         #"["x?password=topsecret", "y"]"#] {
+            let redacted = Redaction.redact(document)
+            #expect(!redacted.contains("topsecret"))
+            #expect(throws: Never.self, "\(redacted)") { try JSONSerialization.jsonObject(with: Data(redacted.utf8)) }
+        }
     }
 
     @Test func leavesOrdinaryTextAlone() {

@@ -2,7 +2,8 @@ import Foundation
 
 /// One text form per canonical type, so equal values read from different engines compare equal
 /// and different values never do: NULL ≠ '', -0.0 ≠ 0.0, `1.50` = `1.5`, `+02:00` offsets
-/// normalised to UTC, JSON key order ignored, CHAR padding trimmed.
+/// normalised to UTC, JSON key order ignored (duplicate keys and exact numbers kept, see
+/// ``JSONCanonical``), arrays as JSON arrays, CHAR padding trimmed.
 public enum CanonicalForm {
     /// The canonical text of `value` read from a column of `type`; nil for NULL.
     public static func text(_ value: Value, as type: CanonicalType) -> String? {
@@ -50,7 +51,9 @@ public enum CanonicalForm {
         case .time: return Timestamp.normalizeTime(s) ?? s
         case .date: return s.count > 10 && s.dropFirst(10).allSatisfy({ " 0:T.".contains($0) }) ? String(s.prefix(10)) : s
         case .uuid: return s.lowercased()
-        case .json: return normalizeJSON(s) ?? s
+        case .json: return JSONCanonical.text(s) ?? s  // not JSON: compared as the text it is
+        // PostgreSQL's `{…}` and Snowflake's JSON `[…]` compare as one JSON array.
+        case .array(let element): return ArrayLiteral.json(s, element: element).flatMap(JSONCanonical.text) ?? JSONCanonical.text(s) ?? s
         default: return s
         }
     }
@@ -131,15 +134,6 @@ public enum CanonicalForm {
             if negative && !isZero { out.insert(UInt8(ascii: "-"), at: 0) }
             return String(decoding: out, as: UTF8.self)
         }
-    }
-
-    /// JSON with sorted keys and no insignificant space.
-    public static func normalizeJSON(_ s: String) -> String? {
-        guard let data = s.data(using: .utf8),
-              let object = try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed]),  // not JSON: compared as the text it is
-              let out = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .fragmentsAllowed, .withoutEscapingSlashes])
-        else { return nil }
-        return String(decoding: out, as: UTF8.self)
     }
 }
 

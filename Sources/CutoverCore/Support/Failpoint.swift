@@ -2,8 +2,9 @@ import Foundation
 
 /// Faults a test injects into a real run: `CUTOVER_FAILPOINTS=move.finish:2,validate.compare:1`
 /// makes each named point fail the first N times it is passed, with the error a dropped database
-/// connection raises; `move.chunk:1@2` lets it pass twice first. Unset — always, outside the test
-/// suite — a point costs one dictionary lookup.
+/// connection raises; `move.chunk:1@2` lets it pass twice first; `move.chunk.sleep:20` makes every
+/// pass of `move.chunk` take 20 ms longer (a slow database, for tests that race a run). Unset —
+/// always, outside the test suite — a point costs one dictionary lookup.
 /// Points: `move.chunk` (loading one chunk), `move.finish` (a step after the chunks), `validate.compare`
 /// (one table's compare).
 public enum Failpoint {
@@ -21,6 +22,12 @@ public enum Failpoint {
     }()
     private static let lock = NSLock()
     nonisolated(unsafe) private static var passed: [String: Int] = [:]  // guarded by `lock`
+
+    /// ``check(_:)``, after the point's `.sleep` delay if one is set.
+    public static func pass(_ name: String) async throws {
+        if let (_, milliseconds) = plan[name + ".sleep"] { try await Task.sleep(nanoseconds: UInt64(max(0, milliseconds)) * 1_000_000) }
+        try check(name)
+    }
 
     public static func check(_ name: String) throws {
         guard let (skip, fail) = plan[name] else { return }

@@ -73,7 +73,8 @@ public enum Redaction {
                 var valueEnd = valueStart
                 while valueEnd < result.endIndex {
                     let ch = result[valueEnd]
-                    if quoted ? (ch == result[index]) : (ch == " " || ch == "&" || ch == "\n" || ch == "," || ch == "}" || ch == ";") { break }
+                    // An unquoted value inside a quoted string (`"…?token=x"`) ends at that string's quote.
+                    if quoted ? (ch == result[index]) : (ch == " " || ch == "&" || ch == "\n" || ch == "," || ch == "}" || ch == ";" || ch == "\"" || ch == "'") { break }
                     valueEnd = result.index(after: valueEnd)
                 }
                 if valueEnd > valueStart, result[valueStart..<valueEnd] != mask {

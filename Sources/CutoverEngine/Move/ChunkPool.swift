@@ -92,7 +92,7 @@ actor ChunkPool {
     /// One attempt at a chunk: the bulk load, or with `--on-error reject` and bad rows, the
     /// bisecting load that sets them aside. Returns the stats and the number of rejected rows.
     private nonisolated func loadOnce(_ chunk: ChunkRecord, _ work: Mover.TableWork) async throws -> (WriteStats, Int) {
-        try Failpoint.check("move.chunk")
+        try await Failpoint.pass("move.chunk")
         do {
             return (try await mover.load(chunk, work), 0)
         } catch where mover.options.onError == .reject && Mover.isDataError(error) {

@@ -152,6 +152,17 @@ public struct Mover: Sendable {
         }
         if resuming {
             try await store.releaseChunks(runID: recorder.runID)
+            // A target table dropped since the run stopped: its done chunks are gone with it.
+            for (name, tableWork) in work where existingChunks[name] != nil {
+                do {
+                    _ = try await target.rowCount(tableWork.plan.target)
+                } catch let error as CutoverError where error.code == .tableNotFound {
+                    try await target.executeScript(tableWork.plan.createDDL)
+                    try await store.resetChunks(runID: recorder.runID, table: name)
+                    await recorder.event("table.recreated", table: name, level: "warn",
+                                         "\(tableWork.plan.target) was missing at the target: created it again, reloading all of \(name)")
+                }
+            }
             // Keyless tables split by row locator: a chunk that may have committed without its ledger
             // update cannot be cleared by range, so an unfinished one is reloaded from empty.
             for (name, tableWork) in work where tableWork.keyColumns.isEmpty && tableWork.bounds.count > 1 {

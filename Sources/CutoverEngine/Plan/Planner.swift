@@ -22,6 +22,11 @@ public struct Planner: Sendable {
         for table in catalog.dataTables where selection.includes(table.ref) {
             tablePlans.append(planTable(table, catalog: catalog, dialect: dialect, sameEngine: sameEngine))
         }
+        // Two source tables into one target table (a target schema for tables of several schemas) would overwrite each other.
+        for sources in Dictionary(grouping: tablePlans, by: { $0.target.description.lowercased() }).values where sources.count > 1 {
+            throw CutoverError(.usage, "tables \(sources.map(\.source.description).sorted().joined(separator: " and ")) would all land in one target table, \(sources[0].target)",
+                               hint: "migrate one source schema at a time (--schema), or give each its own target schema (--target-schema, or the schema in the target URL)")
+        }
         let builder = DDLBuilder(dialect: dialect, catalog: catalog, sameEngine: sameEngine, plans: tablePlans)
         let ddl = builder.build()
         for index in tablePlans.indices {

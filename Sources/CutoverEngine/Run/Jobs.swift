@@ -337,7 +337,8 @@ public struct Jobs: Sendable {
         // Profiled where declared types do not bind values, so that migrate, validate and plan
         // choose the same types: those the values need.
         let catalog = try await source.catalog(scope.profiling(.risky))
-        let plan = try Planner(targetEngine: targetURL.engine, overrides: config.overrides, targetSchema: targetSchema)
+        // A schema in the target URL (snowflake://…/DB/SCHEMA) is where the tables go, unless --target-schema says otherwise.
+        let plan = try Planner(targetEngine: targetURL.engine, overrides: config.overrides, targetSchema: targetSchema ?? targetURL.schema)
             .plan(catalog, source: sourceURL, tables: selection ?? config.tables)
         return Prepared(source: source, target: target, catalog: catalog, plan: plan)
     }
