@@ -130,15 +130,26 @@ public final class SQLMetadataStore: MetadataStore, @unchecked Sendable {
         return ids
     }
 
+    /// Writes a table's record; counts and times the new record leaves out keep what an earlier
+    /// step wrote (validation does not know the move's bytes or start), status, message and
+    /// details are the new record's.
     public func recordTable(_ r: RunTableRecord) async throws {
         try await run { db in
-            let values: [String?] = [r.runID, r.table, r.status, r.sourceRows.map(String.init), r.targetRows.map(String.init), r.bytes.map(String.init),
-                                     r.startedAt, r.finishedAt, r.message, r.details]
-            _ = try db.execute("DELETE FROM run_tables WHERE run_id = ? AND table_name = ?", [r.runID, r.table])
-            _ = try db.execute("""
-                INSERT INTO run_tables (run_id, table_name, status, source_rows, target_rows, bytes, started_at, finished_at, message, details)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """, values)
+            try db.exclusively {
+                let numbers: [String?] = [r.sourceRows.map(String.init), r.targetRows.map(String.init), r.bytes.map(String.init), r.startedAt, r.finishedAt]
+                if try db.execute("SELECT 1 FROM run_tables WHERE run_id = ? AND table_name = ?", [r.runID, r.table]).isEmpty {
+                    _ = try db.execute("""
+                        INSERT INTO run_tables (run_id, table_name, status, source_rows, target_rows, bytes, started_at, finished_at, message, details)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        """, [r.runID, r.table, r.status] + numbers + [r.message, r.details])
+                } else {
+                    _ = try db.execute("""
+                        UPDATE run_tables SET status = ?, source_rows = COALESCE(?, source_rows), target_rows = COALESCE(?, target_rows),
+                            bytes = COALESCE(?, bytes), started_at = COALESCE(?, started_at), finished_at = COALESCE(?, finished_at), message = ?, details = ?
+                        WHERE run_id = ? AND table_name = ?
+                        """, [r.status] + numbers + [r.message, r.details, r.runID, r.table])
+                }
+            }
         }
     }
 
@@ -283,10 +294,11 @@ public final class SQLMetadataStore: MetadataStore, @unchecked Sendable {
     public func finishChunk(_ c: ChunkRecord) async throws {
         try await run { db in
             _ = try db.execute("""
-                UPDATE chunks SET state = ?, rows = ?, bytes = ?, checksum = ?, error = ?, lease_owner = NULL, lease_until = NULL, updated_at = ?
+                UPDATE chunks SET state = ?, rows = ?, bytes = ?, checksum = ?, error = ?, lease_owner = NULL, lease_until = NULL, updated_at = ?,
+                    attempts = CASE WHEN attempts > ? THEN attempts ELSE ? END
                 WHERE run_id = ? AND table_name = ? AND chunk_no = ?
                 """, [c.state.rawValue, c.rows.map(String.init), c.bytes.map(String.init), c.checksum, c.error, ISOTime.now(),
-                      c.runID, c.table, String(c.number)])
+                      String(c.attempts), String(c.attempts), c.runID, c.table, String(c.number)])
         }
     }
 

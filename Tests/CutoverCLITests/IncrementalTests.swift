@@ -1,5 +1,6 @@
 import CutoverCore
 import CutoverPostgres
+import CutoverStore
 import CutoverTesting
 import Foundation
 import Testing
@@ -139,6 +140,47 @@ import Testing
                     #expect(resumed.status == 0, "\(resumed.output)")
                     #expect(resumed.stdout.contains("was missing at the target"), "\(resumed.output)")
                     #expect(try await Self.digest(source) == Self.digest(target))
+                }
+            }
+        }
+    }
+
+    /// The ledger counts every try of a chunk, also the retries within one lease, and the table's
+    /// record keeps the move's figures after validation.
+    @Test func theLedgerCountsRetriesAndTableRecordsKeepTheMovesFigures() async throws {
+        try await TestEnvironment.withTemporaryDirectory { dir in
+            try await TestEnvironment.withPostgresDatabase { source in
+                try await TestEnvironment.withPostgresDatabase { target in
+                    try await TestEnvironment.psql(source, Self.orders)
+                    let migrate = try await CLI.run(["migrate", "--source", TestEnvironment.cliText(source), "--target", TestEnvironment.cliText(target),
+                                                     "--chunk-rows", "1000", "--parallel", "1", "--max-attempts", "4"],
+                                                    in: dir, environment: ["CUTOVER_FAILPOINTS": "move.chunk:2"])
+                    #expect(migrate.status == 0, "\(migrate.output)")
+                    let store = try await SQLMetadataStore.open(ConnectionURL(engine: .sqlite, database: dir + "/.cutover/cutover.db"))
+                    let run = try #require(try await store.runs(limit: 1).first)
+                    let attempts = try await store.chunks(runID: run.id).map(\.attempts)
+                    #expect(attempts == [3, 1, 1], "\(attempts)")
+                    // Validation wrote the table's record last: the move's bytes and times are still in it.
+                    let record = try #require(try await store.tables(runID: run.id).first)
+                    #expect(record.status == "passed" && record.bytes ?? 0 > 0 && record.startedAt != nil && record.finishedAt != nil, "\(record)")
+                }
+            }
+        }
+    }
+
+    /// Appending into an existing table that lacks a source column is refused by name, before any
+    /// row is written, instead of failing inside the engine's load.
+    @Test func aTargetMissingAColumnIsRefusedByName() async throws {
+        try await TestEnvironment.withTemporaryDirectory { dir in
+            try await TestEnvironment.withPostgresDatabase { source in
+                try await TestEnvironment.withPostgresDatabase { target in
+                    try await TestEnvironment.psql(source, Self.orders)
+                    try await TestEnvironment.psql(target, "CREATE TABLE orders (id int PRIMARY KEY, updated_at timestamp)")
+                    let append = try await CLI.run(["migrate", "--source", TestEnvironment.cliText(source), "--target", TestEnvironment.cliText(target),
+                                                    "--mode", "append"], in: dir)
+                    #expect(append.status == 1, "\(append.output)")
+                    #expect(append.stdout.contains(#"has no column "status" for public.orders"#), "\(append.output)")
+                    #expect(try await Self.digest(target).first == .text("0"))
                 }
             }
         }

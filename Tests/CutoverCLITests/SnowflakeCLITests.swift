@@ -1,5 +1,6 @@
 import CutoverCore
 import CutoverSnowflake
+import CutoverStore
 import CutoverTesting
 import Foundation
 import Testing
@@ -214,6 +215,31 @@ extension SnowflakeCLITests {
                     #expect(one.status == 0, "\(one.output)")
                     let rows = try await SnowflakeConnector(url: sf).execute(#"SELECT "name" FROM "RAW"."customer""#)
                     #expect(rows.rows == [[.text("a")]])
+                }
+            }
+        }
+    }
+
+    /// Snowflake sources split into chunks like the others: by NUMBER(38,0) keys (what Snowflake's
+    /// INT is) and by date keys, and arrive exactly.
+    @Test func snowflakeSourcesLoadInChunks() async throws {
+        try await TestEnvironment.withTemporaryDirectory { dir in
+            try await TestEnvironment.withSnowflakeDatabase { sf in
+                try await TestEnvironment.withPostgresDatabase { pg in
+                    let connector = try await SnowflakeConnector(url: sf)
+                    try await connector.execute(#"CREATE TABLE "PUBLIC"."EVENTS" ("ID" NUMBER(38,0) PRIMARY KEY, "V" VARCHAR)"#)
+                    try await connector.execute(#"CREATE TABLE "PUBLIC"."DAYS" ("DAY" DATE PRIMARY KEY, "V" VARCHAR)"#)
+                    let ids = (1...3000).map { "(\($0 * 7), 'v\($0)')" }.joined(separator: ", ")
+                    try await connector.execute(#"INSERT INTO "PUBLIC"."EVENTS" VALUES "# + ids)
+                    let days = (0..<3000).map { "(DATEADD(day, \($0), '2015-01-01'::DATE), 'd\($0)')" }.joined(separator: ", ")
+                    try await connector.execute(#"INSERT INTO "PUBLIC"."DAYS" VALUES "# + days)
+                    let move = try await CLI.run(["migrate", "--source", TestEnvironment.cliText(sf), "--target", Self.pgText(pg), "--chunk-rows", "1000"], in: dir)
+                    #expect(move.status == 0, "\(move.output)")
+                    #expect(move.stdout.contains("validation: 2 passed, 0 failed"), "\(move.output)")
+                    let store = try await SQLMetadataStore.open(ConnectionURL(engine: .sqlite, database: dir + "/.cutover/cutover.db"))
+                    let run = try #require(try await store.runs(limit: 1).first)
+                    let chunks = Dictionary(grouping: try await store.chunks(runID: run.id), by: \.table).mapValues(\.count)
+                    #expect(chunks["PUBLIC.EVENTS"] ?? 0 >= 3 && chunks["PUBLIC.DAYS"] ?? 0 >= 3, "\(chunks)")
                 }
             }
         }

@@ -25,6 +25,16 @@ public indirect enum CanonicalType: Sendable, Hashable, Codable, CustomStringCon
     /// A native type Cutover does not know; the plan flags it for review.
     case unknown(native: String)
 
+    /// Integers, and decimals with no digits after the point (Snowflake's `NUMBER(38,0)`, which is
+    /// what its `INT` is): keys that can be split into integer ranges.
+    public var isWholeNumber: Bool {
+        switch self {
+        case .integer: return true
+        case .decimal(_, let scale): return scale == 0
+        default: return false
+        }
+    }
+
     public var description: String {
         switch self {
         case .boolean: return "boolean"

@@ -75,6 +75,7 @@ actor ChunkPool {
                                              "\(chunk.table) chunk \(chunk.number): attempt \(attempt) failed (\(error.redactedDescription)); retrying in \(String(format: "%.1f", delay)) s")
                         try await Task.sleep(nanoseconds: UInt64(delay * 1e9))
                         attempt += 1
+                        chunk.attempts += 1  // the ledger counts every try, also those within one lease
                         continue
                     }
                     await markFailed(chunk.table)
@@ -129,6 +130,12 @@ actor Progress {
         await recorder.event("chunk.done", table: table, "\(table) chunk \(number): \(Format.count(chunkRows)) rows in \(Format.duration(seconds))",
                              fields: ["chunk": String(number), "rows": String(chunkRows), "bytes": String(chunkBytes)], echo: false)
         if Date().timeIntervalSince(lastLine) >= 1 { await flush() }
+    }
+
+    /// When the table's first chunk started and its last finished, as far as this process saw.
+    func span(_ table: String) -> (started: Date, finished: Date)? {
+        guard let first = started[table], let last = latest[table] else { return nil }
+        return (first, last)
     }
 
     func flush() async {

@@ -199,8 +199,11 @@ public struct Mover: Sendable {
                 }
             }
             let done = chunks.filter { $0.state == .done }
+            // The table's own load time (its chunks interleave with other tables'); the whole load's when only workers elsewhere loaded it.
+            let span = await pool.progress.span(name)
             var result = TableMoveResult(source: name, target: tablePlan.target.description, status: "moved", rows: done.reduce(0) { $0 + ($1.rows ?? 0) },
-                                         bytes: done.reduce(0) { $0 + ($1.bytes ?? 0) }, seconds: Date().timeIntervalSince(started), chunks: chunks.count)
+                                         bytes: done.reduce(0) { $0 + ($1.bytes ?? 0) },
+                                         seconds: span.map { $0.finished.timeIntervalSince($0.started) } ?? Date().timeIntervalSince(started), chunks: chunks.count)
             result.chunksDone = done.count
             if done.count < chunks.count {
                 result.status = await pool.isCancelled ? "cancelled" : "failed"
@@ -231,7 +234,7 @@ public struct Mover: Sendable {
                                      + (result.aftermath.map { " — " + $0 } ?? ""))
             }
             try await recorder.recordTable(RunTableRecord(runID: recorder.runID, table: name, status: result.status, targetRows: result.rows,
-                                                           bytes: result.bytes, finishedAt: ISOTime.now(),
+                                                           bytes: result.bytes, startedAt: span.map { ISOTime.string($0.started) }, finishedAt: ISOTime.now(),
                                                            message: result.error.map { $0 + (result.aftermath.map { " — " + $0 } ?? "") }))
         }
         let loaded = Set(results.values.filter(\.succeeded).map(\.source))
@@ -343,6 +346,7 @@ public struct Mover: Sendable {
         var restoreIndexes: [String] = []
         if resumed == nil {
             let existed = try await prepareTarget(tablePlan, incremental: options.watermark != nil)
+            if existed { try await checkTargetColumns(tablePlan) }
             if existed, options.rebuildIndexes { restoreIndexes = try await dropSecondaryIndexes(tablePlan, recorder: recorder) }
         } else {
             restoreIndexes = try await savedIndexRestore(tablePlan, recorder: recorder)
@@ -354,7 +358,7 @@ public struct Mover: Sendable {
         let rowsPerChunk = Self.rowsPerChunk(options, table)
         // A delta (a window with a lower bound) is split by the key range of its own rows only.
         let fullLoad = window.map { $0.terms.allSatisfy { $0.comparison != .greaterOrEqual } } ?? true
-        if resumed == nil, keyColumns.count == 1, case .integer = keyColumns[0].canonical {
+        if resumed == nil, keyColumns.count == 1, keyColumns[0].canonical.isWholeNumber {
             let key = source.dialect.quote(keyColumns[0].name)
             let inWindow = window.map { RowFilter(terms: [], window: $0) }.map { " WHERE " + $0.sql(source.dialect) } ?? ""
             let row = try await source.execute("SELECT min(\(key)), max(\(key)), count(*) FROM \(source.dialect.qualified(tablePlan.source))\(inWindow)").rows.first
@@ -364,9 +368,9 @@ public struct Mover: Sendable {
                     bounds = ChunkPlanner(rowsPerChunk: rowsPerChunk).integerRanges(column: keyColumns[0].name, min: min, max: max, rows: estimated)
                 }
             }
-        } else if resumed == nil, fullLoad, keyColumns.count == 1, plan.sourceEngine == .postgres,
+        } else if resumed == nil, fullLoad, keyColumns.count == 1, plan.sourceEngine != .sqlite,
                   (table.rowCount ?? 0) > rowsPerChunk {
-            // uuid and date keys compare by value in PostgreSQL; (SQLite text may not sort like the values it spells.)
+            // uuid and date keys compare by value in PostgreSQL and Snowflake; (SQLite text may not sort like the values it spells.)
             bounds = try await literalRanges(keyColumns[0], tablePlan.source, rows: table.rowCount ?? 0, rowsPerChunk: rowsPerChunk) ?? bounds
         } else if resumed == nil, fullLoad, keyColumns.isEmpty, (table.rowCount ?? 0) > rowsPerChunk,
                   let locator = source.dialect.rowLocator(tablePlan.source) {
@@ -425,7 +429,6 @@ public struct Mover: Sendable {
     }
 
     /// Creates the target table; one that already holds rows is only touched when asked.
-    /// Creates the target table; one that already holds rows is only touched when asked.
     /// Returns true when the load goes into a table that existed before (not created by this run).
     private func prepareTarget(_ tablePlan: TablePlan, incremental: Bool) async throws -> Bool {
         let dialect = target.dialect
@@ -457,6 +460,20 @@ public struct Mover: Sendable {
     /// `--rebuild-indexes`: drops an existing target table's secondary indexes before the load and
     /// returns the statements that recreate them. They are saved in the store first, so a crash
     /// before they are restored is repaired by the resumed run.
+    /// An existing target table must have every column the plan writes, or the load fails deep in
+    /// the engine (a staging or COPY error naming no table); say which and what to do instead.
+    private func checkTargetColumns(_ tablePlan: TablePlan) async throws {
+        let scope = Scope(schemas: tablePlan.target.schema.map { [$0] } ?? [], tables: [tablePlan.target.name], exactCounts: false)
+        guard let table = try await target.catalog(scope).table(tablePlan.target) else { return }
+        let present = Set(table.columns.map(\.name))
+        let missing = tablePlan.columns.map(\.targetColumn).filter { !present.contains($0) }
+        guard !missing.isEmpty else { return }
+        throw CutoverError(.usage, "target table \(tablePlan.target) has no column \(missing.map { "\"\($0)\"" }.joined(separator: ", ")) for \(tablePlan.source); nothing was written",
+                           hint: "rerun with --replace to re-create it from the plan, or add the column(s) to the target table; it has: "
+                               + table.columns.map(\.name).joined(separator: ", "),
+                           context: ["table": tablePlan.source.description])
+    }
+
     private func dropSecondaryIndexes(_ tablePlan: TablePlan, recorder: RunRecorder) async throws -> [String] {
         let dialect = target.dialect
         guard dialect.supportsIndexes, let table = try await target.catalog(
