@@ -12,6 +12,18 @@ import Testing
         INSERT INTO orders SELECT g, 'new', timestamp '2024-01-01' + g * interval '1 second' FROM generate_series(1, 3000) g;
         """
 
+    /// A scratch directory, a source holding `orders` and an empty target database.
+    static func withOrders(_ body: (String, ConnectionURL, ConnectionURL) async throws -> Void) async throws {
+        try await TestEnvironment.withTemporaryDirectory { dir in
+            try await TestEnvironment.withPostgresDatabase { source in
+                try await TestEnvironment.withPostgresDatabase { target in
+                    try await TestEnvironment.psql(source, Self.orders)
+                    try await body(dir, source, target)
+                }
+            }
+        }
+    }
+
     /// Both sides' rows as one digest, so "the copy is exact" is one comparison.
     static func digest(_ url: ConnectionURL) async throws -> [Value] {
         try await PostgresConnector(url: url).execute(
@@ -23,166 +35,131 @@ import Testing
     /// chunk changes and a row is added; the resumed run loads chunk 2 in the window the run chose
     /// at its start, and the next incremental run brings the changes.
     @Test func aFailedChunkDoesNotMoveTheWatermarkAndChangesArriveNextRun() async throws {
-        try await TestEnvironment.withTemporaryDirectory { dir in
-            try await TestEnvironment.withPostgresDatabase { source in
-                try await TestEnvironment.withPostgresDatabase { target in
-                    try await TestEnvironment.psql(source, Self.orders)
-                    let arguments = ["migrate", "--source", TestEnvironment.cliText(source), "--target", TestEnvironment.cliText(target),
-                                     "--watermark", "updated_at", "--chunk-rows", "1000", "--parallel", "1"]
-                    let failed = try await CLI.run(arguments + ["--max-attempts", "1"], in: dir, environment: ["CUTOVER_FAILPOINTS": "move.chunk:1@2"])
-                    #expect(failed.status == 1, "\(failed.output)")
-                    let loaded = try await PostgresConnector(url: target).execute("SELECT count(*) FROM orders")
-                    #expect(loaded.rows.first == [.text("2000")], "chunks 0 and 1 loaded: \(failed.output)")
+        try await Self.withOrders { dir, source, target in
+            let arguments = ["migrate", "--source", TestEnvironment.cliText(source), "--target", TestEnvironment.cliText(target),
+                             "--watermark", "updated_at", "--chunk-rows", "1000", "--parallel", "1"]
+            let failed = try await CLI.run(arguments + ["--max-attempts", "1"], in: dir, environment: ["CUTOVER_FAILPOINTS": "move.chunk:1@2"])
+            #expect(failed.status == 1, "\(failed.output)")
+            let loaded = try await PostgresConnector(url: target).execute("SELECT count(*) FROM orders")
+            #expect(loaded.rows.first == [.text("2000")], "chunks 0 and 1 loaded: \(failed.output)")
 
-                    try await TestEnvironment.psql(source, """
-                        UPDATE orders SET status = 'changed', updated_at = timestamp '2024-02-01' WHERE id = 500;
-                        INSERT INTO orders VALUES (3001, 'later', timestamp '2024-02-02');
-                        """)
-                    let resumed = try await CLI.run(arguments + ["--resume", "--no-validate"], in: dir)
-                    #expect(resumed.status == 0, "\(resumed.output)")
-                    let next = try await CLI.run(arguments, in: dir)
-                    #expect(next.status == 0, "\(next.output)")
-                    #expect(next.stdout.contains("validation: 1 passed"), "\(next.output)")
-                    #expect(try await Self.digest(source) == Self.digest(target))
-                    let show = try await CLI.run(["watermark", "show"], in: dir)
-                    #expect(show.stdout.contains("public.orders.updated_at = 2024-02-02"), "\(show.output)")
-                }
-            }
+            try await TestEnvironment.psql(source, """
+                UPDATE orders SET status = 'changed', updated_at = timestamp '2024-02-01' WHERE id = 500;
+                INSERT INTO orders VALUES (3001, 'later', timestamp '2024-02-02');
+                """)
+            let resumed = try await CLI.run(arguments + ["--resume", "--no-validate"], in: dir)
+            #expect(resumed.status == 0, "\(resumed.output)")
+            let next = try await CLI.run(arguments, in: dir)
+            #expect(next.status == 0, "\(next.output)")
+            #expect(next.stdout.contains("validation: 1 passed"), "\(next.output)")
+            #expect(try await Self.digest(source) == Self.digest(target))
+            let show = try await CLI.run(["watermark", "show"], in: dir)
+            #expect(show.stdout.contains("public.orders.updated_at = 2024-02-02"), "\(show.output)")
         }
     }
 
     /// An unfinished incremental run is superseded by the next one (not resumed for ever), and
     /// the new run loads what changed since.
     @Test func aNewIncrementalRunSupersedesAFailedOne() async throws {
-        try await TestEnvironment.withTemporaryDirectory { dir in
-            try await TestEnvironment.withPostgresDatabase { source in
-                try await TestEnvironment.withPostgresDatabase { target in
-                    try await TestEnvironment.psql(source, Self.orders)
-                    let arguments = ["migrate", "--source", TestEnvironment.cliText(source), "--target", TestEnvironment.cliText(target),
-                                     "--watermark", "updated_at", "--chunk-rows", "1000", "--parallel", "1"]
-                    let failed = try await CLI.run(arguments + ["--max-attempts", "1"], in: dir, environment: ["CUTOVER_FAILPOINTS": "move.chunk:1"])
-                    #expect(failed.status == 1, "\(failed.output)")
-                    try await TestEnvironment.psql(source, "INSERT INTO orders VALUES (3001, 'later', timestamp '2024-02-02')")
-                    let next = try await CLI.run(arguments, in: dir)
-                    #expect(next.status == 0, "\(next.output)")
-                    #expect(next.stdout.contains("did not finish: starting a new incremental run"), "\(next.output)")
-                    #expect(try await Self.digest(source) == Self.digest(target))
-                    let runs = try await CLI.run(["runs", "list"], in: dir)
-                    #expect(runs.stdout.contains("superseded"), "\(runs.output)")
-                }
-            }
+        try await Self.withOrders { dir, source, target in
+            let arguments = ["migrate", "--source", TestEnvironment.cliText(source), "--target", TestEnvironment.cliText(target),
+                             "--watermark", "updated_at", "--chunk-rows", "1000", "--parallel", "1"]
+            let failed = try await CLI.run(arguments + ["--max-attempts", "1"], in: dir, environment: ["CUTOVER_FAILPOINTS": "move.chunk:1"])
+            #expect(failed.status == 1, "\(failed.output)")
+            try await TestEnvironment.psql(source, "INSERT INTO orders VALUES (3001, 'later', timestamp '2024-02-02')")
+            let next = try await CLI.run(arguments, in: dir)
+            #expect(next.status == 0, "\(next.output)")
+            #expect(next.stdout.contains("did not finish: starting a new incremental run"), "\(next.output)")
+            #expect(try await Self.digest(source) == Self.digest(target))
+            let runs = try await CLI.run(["runs", "list"], in: dir)
+            #expect(runs.stdout.contains("superseded"), "\(runs.output)")
         }
     }
 
     /// `--truncate`/`--replace` with `--watermark` empty the target, so they must load every row,
     /// not the rows past the stored watermark; `watermark reset` makes the next run load all.
     @Test func truncateReplaceAndResetLoadEveryRow() async throws {
-        try await TestEnvironment.withTemporaryDirectory { dir in
-            try await TestEnvironment.withPostgresDatabase { source in
-                try await TestEnvironment.withPostgresDatabase { target in
-                    try await TestEnvironment.psql(source, Self.orders)
-                    let (sourceText, targetText) = (TestEnvironment.cliText(source), TestEnvironment.cliText(target))
-                    let arguments = ["migrate", "--source", sourceText, "--target", targetText, "--watermark", "updated_at"]
-                    #expect(try await CLI.run(arguments, in: dir).status == 0)
-                    for flag in ["--truncate", "--replace"] {
-                        let reload = try await CLI.run(arguments + [flag], in: dir)
-                        #expect(reload.status == 0, "\(reload.output)")
-                        #expect(try await Self.digest(target).first == .text("3000"), "\(flag): \(reload.output)")
-                    }
-                    try await TestEnvironment.psql(target, "DELETE FROM orders WHERE id <= 10")
-                    let refused = try await CLI.run(["watermark", "reset", "--source", sourceText, "--target", targetText], in: dir)
-                    #expect(refused.status == 2, "a reset names a table or --all: \(refused.output)")
-                    let reset = try await CLI.run(["watermark", "reset", "--source", sourceText, "--target", targetText, "--table", "public.orders"], in: dir)
-                    #expect(reset.status == 0, "\(reset.output)")
-                    let none = try await CLI.run(["watermark", "show", "--format", "json"], in: dir)
-                    #expect(none.stdout.filter { !$0.isWhitespace } == "[]", "\(none.output)")
-                    let all = try await CLI.run(arguments, in: dir)
-                    #expect(all.status == 0, "\(all.output)")
-                    #expect(try await Self.digest(source) == Self.digest(target))
-                    let again = try await CLI.run(["watermark", "reset", "--source", sourceText, "--target", targetText, "--table", "public.nothing"], in: dir)
-                    #expect(again.status == 2 && again.output.contains("stored: public.orders"), "\(again.output)")
-                }
+        try await Self.withOrders { dir, source, target in
+            let (sourceText, targetText) = (TestEnvironment.cliText(source), TestEnvironment.cliText(target))
+            let arguments = ["migrate", "--source", sourceText, "--target", targetText, "--watermark", "updated_at"]
+            #expect(try await CLI.run(arguments, in: dir).status == 0)
+            for flag in ["--truncate", "--replace"] {
+                let reload = try await CLI.run(arguments + [flag], in: dir)
+                #expect(reload.status == 0, "\(reload.output)")
+                #expect(try await Self.digest(target).first == .text("3000"), "\(flag): \(reload.output)")
             }
+            try await TestEnvironment.psql(target, "DELETE FROM orders WHERE id <= 10")
+            let refused = try await CLI.run(["watermark", "reset", "--source", sourceText, "--target", targetText], in: dir)
+            #expect(refused.status == 2, "a reset names a table or --all: \(refused.output)")
+            let reset = try await CLI.run(["watermark", "reset", "--source", sourceText, "--target", targetText, "--table", "public.orders"], in: dir)
+            #expect(reset.status == 0, "\(reset.output)")
+            let none = try await CLI.run(["watermark", "show", "--format", "json"], in: dir)
+            #expect(none.stdout.filter { !$0.isWhitespace } == "[]", "\(none.output)")
+            let all = try await CLI.run(arguments, in: dir)
+            #expect(all.status == 0, "\(all.output)")
+            #expect(try await Self.digest(source) == Self.digest(target))
+            let again = try await CLI.run(["watermark", "reset", "--source", sourceText, "--target", targetText, "--table", "public.nothing"], in: dir)
+            #expect(again.status == 2 && again.output.contains("stored: public.orders"), "\(again.output)")
         }
     }
 
     /// `--replace` re-creates a table that exists but is empty: its old definition may not hold the rows.
     @Test func replaceRecreatesAnEmptyTableWithTheNewDefinition() async throws {
-        try await TestEnvironment.withTemporaryDirectory { dir in
-            try await TestEnvironment.withPostgresDatabase { source in
-                try await TestEnvironment.withPostgresDatabase { target in
-                    try await TestEnvironment.psql(source, Self.orders)
-                    try await TestEnvironment.psql(target, "CREATE TABLE orders (id int PRIMARY KEY, status varchar(2), updated_at date)")
-                    let replace = try await CLI.run(["migrate", "--source", TestEnvironment.cliText(source), "--target", TestEnvironment.cliText(target),
-                                                     "--replace"], in: dir)
-                    #expect(replace.status == 0, "\(replace.output)")
-                    let types = try await PostgresConnector(url: target).execute(
-                        "SELECT data_type FROM information_schema.columns WHERE table_name = 'orders' ORDER BY ordinal_position")
-                    #expect(types.rows.map(\.first) == [.text("integer"), .text("text"), .text("timestamp without time zone")])
-                }
-            }
+        try await Self.withOrders { dir, source, target in
+            try await TestEnvironment.psql(target, "CREATE TABLE orders (id int PRIMARY KEY, status varchar(2), updated_at date)")
+            let replace = try await CLI.run(["migrate", "--source", TestEnvironment.cliText(source), "--target", TestEnvironment.cliText(target),
+                                             "--replace"], in: dir)
+            #expect(replace.status == 0, "\(replace.output)")
+            let types = try await PostgresConnector(url: target).execute(
+                "SELECT data_type FROM information_schema.columns WHERE table_name = 'orders' ORDER BY ordinal_position")
+            #expect(types.rows.map(\.first) == [.text("integer"), .text("text"), .text("timestamp without time zone")])
         }
     }
 
     /// A run resumed after its target table was dropped creates it again and reloads every chunk,
     /// instead of failing on the missing table or skipping the chunks it had loaded into it.
     @Test func aResumedRunRecreatesADroppedTargetTable() async throws {
-        try await TestEnvironment.withTemporaryDirectory { dir in
-            try await TestEnvironment.withPostgresDatabase { source in
-                try await TestEnvironment.withPostgresDatabase { target in
-                    try await TestEnvironment.psql(source, Self.orders)
-                    let arguments = ["migrate", "--source", TestEnvironment.cliText(source), "--target", TestEnvironment.cliText(target),
-                                     "--chunk-rows", "1000", "--parallel", "1"]
-                    let failed = try await CLI.run(arguments + ["--max-attempts", "1"], in: dir, environment: ["CUTOVER_FAILPOINTS": "move.chunk:1@1"])
-                    #expect(failed.status == 1, "\(failed.output)")
-                    try await TestEnvironment.psql(target, "DROP TABLE orders")
-                    let resumed = try await CLI.run(arguments, in: dir)
-                    #expect(resumed.status == 0, "\(resumed.output)")
-                    #expect(resumed.stdout.contains("was missing at the target"), "\(resumed.output)")
-                    #expect(try await Self.digest(source) == Self.digest(target))
-                }
-            }
+        try await Self.withOrders { dir, source, target in
+            let arguments = ["migrate", "--source", TestEnvironment.cliText(source), "--target", TestEnvironment.cliText(target),
+                             "--chunk-rows", "1000", "--parallel", "1"]
+            let failed = try await CLI.run(arguments + ["--max-attempts", "1"], in: dir, environment: ["CUTOVER_FAILPOINTS": "move.chunk:1@1"])
+            #expect(failed.status == 1, "\(failed.output)")
+            try await TestEnvironment.psql(target, "DROP TABLE orders")
+            let resumed = try await CLI.run(arguments, in: dir)
+            #expect(resumed.status == 0, "\(resumed.output)")
+            #expect(resumed.stdout.contains("was missing at the target"), "\(resumed.output)")
+            #expect(try await Self.digest(source) == Self.digest(target))
         }
     }
 
     /// The ledger counts every try of a chunk, also the retries within one lease, and the table's
     /// record keeps the move's figures after validation.
     @Test func theLedgerCountsRetriesAndTableRecordsKeepTheMovesFigures() async throws {
-        try await TestEnvironment.withTemporaryDirectory { dir in
-            try await TestEnvironment.withPostgresDatabase { source in
-                try await TestEnvironment.withPostgresDatabase { target in
-                    try await TestEnvironment.psql(source, Self.orders)
-                    let migrate = try await CLI.run(["migrate", "--source", TestEnvironment.cliText(source), "--target", TestEnvironment.cliText(target),
-                                                     "--chunk-rows", "1000", "--parallel", "1", "--max-attempts", "4"],
-                                                    in: dir, environment: ["CUTOVER_FAILPOINTS": "move.chunk:2"])
-                    #expect(migrate.status == 0, "\(migrate.output)")
-                    let store = try await SQLMetadataStore.open(ConnectionURL(engine: .sqlite, database: dir + "/.cutover/cutover.db"))
-                    let run = try #require(try await store.runs(limit: 1).first)
-                    let attempts = try await store.chunks(runID: run.id).map(\.attempts)
-                    #expect(attempts == [3, 1, 1], "\(attempts)")
-                    // Validation wrote the table's record last: the move's bytes and times are still in it.
-                    let record = try #require(try await store.tables(runID: run.id).first)
-                    #expect(record.status == "passed" && record.bytes ?? 0 > 0 && record.startedAt != nil && record.finishedAt != nil, "\(record)")
-                }
-            }
+        try await Self.withOrders { dir, source, target in
+            let migrate = try await CLI.run(["migrate", "--source", TestEnvironment.cliText(source), "--target", TestEnvironment.cliText(target),
+                                             "--chunk-rows", "1000", "--parallel", "1", "--max-attempts", "4"],
+                                            in: dir, environment: ["CUTOVER_FAILPOINTS": "move.chunk:2"])
+            #expect(migrate.status == 0, "\(migrate.output)")
+            let store = try await SQLMetadataStore.open(ConnectionURL(engine: .sqlite, database: dir + "/.cutover/cutover.db"))
+            let run = try #require(try await store.runs(limit: 1).first)
+            let attempts = try await store.chunks(runID: run.id).map(\.attempts)
+            #expect(attempts == [3, 1, 1], "\(attempts)")
+            // Validation wrote the table's record last: the move's bytes and times are still in it.
+            let record = try #require(try await store.tables(runID: run.id).first)
+            #expect(record.status == "passed" && record.bytes ?? 0 > 0 && record.startedAt != nil && record.finishedAt != nil, "\(record)")
         }
     }
 
     /// Appending into an existing table that lacks a source column is refused by name, before any
     /// row is written, instead of failing inside the engine's load.
     @Test func aTargetMissingAColumnIsRefusedByName() async throws {
-        try await TestEnvironment.withTemporaryDirectory { dir in
-            try await TestEnvironment.withPostgresDatabase { source in
-                try await TestEnvironment.withPostgresDatabase { target in
-                    try await TestEnvironment.psql(source, Self.orders)
-                    try await TestEnvironment.psql(target, "CREATE TABLE orders (id int PRIMARY KEY, updated_at timestamp)")
-                    let append = try await CLI.run(["migrate", "--source", TestEnvironment.cliText(source), "--target", TestEnvironment.cliText(target),
-                                                    "--mode", "append"], in: dir)
-                    #expect(append.status == 1, "\(append.output)")
-                    #expect(append.stdout.contains(#"has no column "status" for public.orders"#), "\(append.output)")
-                    #expect(try await Self.digest(target).first == .text("0"))
-                }
-            }
+        try await Self.withOrders { dir, source, target in
+            try await TestEnvironment.psql(target, "CREATE TABLE orders (id int PRIMARY KEY, updated_at timestamp)")
+            let append = try await CLI.run(["migrate", "--source", TestEnvironment.cliText(source), "--target", TestEnvironment.cliText(target),
+                                            "--mode", "append"], in: dir)
+            #expect(append.status == 1, "\(append.output)")
+            #expect(append.stdout.contains(#"has no column "status" for public.orders"#), "\(append.output)")
+            #expect(try await Self.digest(target).first == .text("0"))
         }
     }
 }
