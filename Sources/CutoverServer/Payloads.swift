@@ -62,6 +62,18 @@ struct ConnectionStatus: Codable {
     var status: String
 }
 
+/// The replaced tool's `POST /api/v1/test-connections`: both ends of a migration at once.
+struct ConnectionPairTest: Codable {
+    var source: String?
+    var target: String?
+}
+
+struct ConnectionPairStatus: Codable {
+    var source: ConnectionStatus?
+    var target: ConnectionStatus?
+    var ok: Bool
+}
+
 struct StartMigration: Codable {
     var source: String
     var target: String
@@ -70,6 +82,16 @@ struct StartMigration: Codable {
     var parallel: Int?
     var replace: Bool?
     var validate: Bool?
+    var truncate: Bool?
+    /// Incremental by this column, for every table (per table: `table_settings`).
+    var watermark: String?
+    var chunkRows: Int64?
+    /// Every table into this target schema.
+    var targetSchema: String?
+    /// Require an unfinished run of this plan to resume (an error when there is none).
+    var resume: Bool?
+    /// Per table (`schema.table`, `table` or a glob): mode, watermark, truncate, chunk_rows; wins over cutover.yml's.
+    var tableSettings: [String: TableSettings]?
 }
 
 struct StartValidation: Codable {
@@ -110,8 +132,19 @@ struct Progress: Codable {
         var pending = 0
         var failed = 0
         var rows: Int64 = 0
+        /// Chunks done of all chunks, 0–100.
+        var percent: Double = 0
     }
     var run: RunRecord
+    /// `planning` (no chunks yet), `loading`, `finishing` (chunks done: indexes, foreign keys,
+    /// validation), or the run's final status.
+    var phase: String
+    /// Chunks done of all chunks of the run, 0–100 (100 once it succeeded).
+    var percent: Double
+    var rowsMoved: Int64
+    var elapsedSeconds: Double?
+    /// While loading: the time left at the pace of the chunks done so far; nil before the first.
+    var etaSeconds: Double?
     var tables: [Table]
 }
 

@@ -32,6 +32,10 @@ enum ConfigTemplate {
           types: {}            # source type → target type, e.g. { numeric: "NUMBER(38,10)" }
           columns: {}          # schema.table.column → target type, e.g. { "public.orders.note": "VARCHAR(2000)" }
 
+        # How single tables move where they differ from the command's flags (schema.table, table or glob):
+        # mode (copy/append/upsert), watermark (incremental, upserting), truncate, chunk_rows.
+        table_settings: {}     # e.g. { public.orders: { watermark: updated_at, chunk_rows: 100000 }, "dim_*": { truncate: true } }
+
         # The server's SQL runner offers these queries, templated per environment.
         queries:
           row_counts:

@@ -100,4 +100,30 @@ import Testing
             }
         }
     }
+
+    /// A target table another tool made spells the columns differently (`orderid` for
+    /// `"OrderId"`): diff and validate pair them by name ignoring case, and still find a change.
+    @Test func columnsThatDifferOnlyInCaseArePaired() async throws {
+        try await TestEnvironment.withTemporaryDirectory { dir in
+            try await TestEnvironment.withPostgresDatabase { source in
+                try await TestEnvironment.withPostgresDatabase { target in
+                    try await TestEnvironment.psql(source, #"CREATE TABLE ca ("OrderId" int PRIMARY KEY, "Total" numeric); INSERT INTO ca VALUES (1, 2.5), (2, 3)"#)
+                    try await TestEnvironment.psql(target, "CREATE TABLE ca (orderid int PRIMARY KEY, total numeric); INSERT INTO ca VALUES (1, 2.50), (2, 3)")
+                    let (s, t) = (TestEnvironment.cliText(source), TestEnvironment.cliText(target))
+                    let same = try await CLI.run(["diff", "--source", s, "--target", t, "--table", "ca"], in: dir)
+                    #expect(same.status == 0, "\(same.output)")
+                    let validate = try await CLI.run(["validate", "--source", s, "--target", t], in: dir)
+                    #expect(validate.status == 0, "\(validate.output)")
+                    try await TestEnvironment.psql(target, "UPDATE ca SET total = 9 WHERE orderid = 2")
+                    for strategy in ["merge", "bisect"] {
+                        let changed = try await CLI.run(["diff", "--source", s, "--target", t, "--table", "ca", "--strategy", strategy], in: dir)
+                        #expect(changed.status == 1 && changed.stdout.contains("changed OrderId=2: Total 3 → 9"), "\(strategy): \(changed.output)")
+                    }
+                    try await TestEnvironment.psql(target, "ALTER TABLE ca DROP COLUMN total")
+                    let missing = try await CLI.run(["diff", "--source", s, "--target", t, "--table", "ca"], in: dir)
+                    #expect(missing.status == 3 && missing.stderr.contains("has no column Total"), "\(missing.output)")
+                }
+            }
+        }
+    }
 }

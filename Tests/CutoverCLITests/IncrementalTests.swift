@@ -162,4 +162,27 @@ import Testing
             #expect(try await Self.digest(target).first == .text("0"))
         }
     }
+
+    /// `table_settings:` in cutover.yml: one table loads incrementally with its own chunk size
+    /// while the command names no watermark.
+    @Test func tableSettingsInTheConfigApplyPerTable() async throws {
+        try await Self.withOrders { dir, source, target in
+            try """
+                table_settings:
+                  public.orders: { watermark: updated_at, chunk_rows: 1000 }
+                """.write(toFile: dir + "/cutover.yml", atomically: true, encoding: .utf8)
+            let arguments = ["migrate", "--source", TestEnvironment.cliText(source), "--target", TestEnvironment.cliText(target)]
+            let first = try await CLI.run(arguments, in: dir)
+            #expect(first.status == 0, "\(first.output)")
+            #expect(first.stdout.contains("3 chunk(s)") || first.stdout.contains("in 3 chunk"), "\(first.output)")
+            try await TestEnvironment.psql(source, "UPDATE orders SET status = 'changed', updated_at = timestamp '2024-02-01' WHERE id = 7")
+            let second = try await CLI.run(arguments, in: dir)
+            #expect(second.status == 0, "\(second.output)")
+            #expect(second.stdout.contains("2 rows"), "the changed row and the one at the watermark: \(second.output)")
+            #expect(try await Self.digest(source) == Self.digest(target))
+            try "table_settings:\n  orders: { mode: teleport }\n".write(toFile: dir + "/cutover.yml", atomically: true, encoding: .utf8)
+            let bad = try await CLI.run(arguments, in: dir)
+            #expect(bad.status == 2 && bad.stderr.contains("mode teleport is not copy, append or upsert"), "\(bad.output)")
+        }
+    }
 }

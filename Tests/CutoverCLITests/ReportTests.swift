@@ -34,7 +34,7 @@ import Testing
             #expect(failing.status == 1)
             let junit = try String(contentsOfFile: dir + "/rep2/report.junit.xml", encoding: .utf8)
             #expect(junit.contains("failures=\"1\""))
-            #expect(junit.contains("<testcase classname=\"cutover.validate\" name=\"sample_data\"><failure message=\"SQLite: no such column: category"))
+            #expect(junit.contains("<testcase classname=\"cutover.validate\" name=\"sample_data\"><failure message=\"target table sample_data has no column category"))
             // Against the passing run, the failure is a regression.
             let compared = try await CLI.run(["report", "--out", "rep3", "--baseline", baselineID], in: dir)
             #expect(compared.status == 1)

@@ -440,4 +440,35 @@ extension ServerTests {
             #expect(try await s.call(.post, "/api/v1/auth/tokens", token: s.user, json: #"{"name": " "}"#).status == .badRequest)
         }
     }
+
+    /// A migration started through the API takes per-table settings, reports phase, percent and
+    /// rows (also under the replaced tool's paths), and both ends can be tested in one call.
+    @Test func migrationsTakeTableSettingsAndReportProgress() async throws {
+        try await withServer { s in
+            let bad = try await s.call(.post, "/api/v1/migrations", token: s.user,
+                                       json: #"{"source": "chinook", "target": "scratch", "table_settings": {"Track": {"mode": "teleport"}}}"#)
+            #expect(bad.status == .badRequest)
+            #expect(try s.errorMessage(bad).contains("table_settings.Track.mode"), "\(String(buffer: bad.body))")
+            let started = try await s.call(.post, "/api/v1/migrations", token: s.user,
+                                           json: #"{"source": "chinook", "target": "scratch", "chunk_rows": 100000, "table_settings": {"Track": {"chunk_rows": 1000}}}"#)
+            #expect(started.status == .accepted, "\(String(buffer: started.body))")
+            let id = try #require(try s.object(started)["run_id"] as? String)
+            #expect(try await s.finishedRun(id)["status"] as? String == "succeeded")
+            for path in ["/api/v1/migrations/\(id)", "/api/v1/migrate/\(id)/progress", "/api/v1/migrate/\(id)/status"] {
+                let progress = try s.object(try await s.call(.get, path, token: s.viewer))
+                #expect(progress["phase"] as? String == "succeeded" && progress["percent"] as? Double == 100, "\(path): \(progress)")
+                #expect(progress["rows_moved"] as? Int == 15_607 && progress["elapsed_seconds"] as? Double != nil, "\(path): \(progress)")
+                let chunks = (progress["tables"] as? [[String: Any]] ?? []).reduce(into: [String: Int]()) { $0[$1["table"] as? String ?? ""] = $1["chunks"] as? Int }
+                #expect(chunks["Track"] == 4 && chunks["Album"] == 1, "\(chunks)")
+            }
+            let both = try await s.call(.post, "/api/v1/test-connections", token: s.user, json: #"{"source": "chinook", "target": "broken"}"#)
+            #expect(both.status == .badGateway)
+            let answer = try s.object(both)
+            #expect(answer["ok"] as? Bool == false && (answer["source"] as? [String: Any])?["status"] as? String == "ok", "\(answer)")
+            #expect(!String(buffer: both.body).contains("secretpw"))
+            let one = try await s.call(.post, "/api/v1/test-connections", token: s.user, json: #"{"source": "chinook"}"#)
+            #expect(one.status == .ok)
+            #expect(try await s.call(.post, "/api/v1/test-connections", token: s.viewer, json: #"{"source": "chinook"}"#).status == .forbidden)
+        }
+    }
 }

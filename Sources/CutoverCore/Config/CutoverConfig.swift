@@ -12,13 +12,16 @@ public struct CutoverConfig: Codable, Sendable {
     /// The environment used when a command does not name one.
     public var defaultEnvironment: String?
     public var tables: TableSelection
+    /// Per-table move settings (`table_settings:`), by `schema.table`, `table` or glob.
+    public var tableSettings: [String: TableSettings]
     public var overrides: TypeOverrides
     /// The SQL runner's query library: named, described, templated queries.
     public var queries: [String: LibraryQuery]
 
     public init(connections: [String: String] = [:], store: String? = nil, environments: [String: EnvironmentConfig] = [:],
                 defaultEnvironment: String? = nil, tables: TableSelection = .init(), overrides: TypeOverrides = .init(),
-                queries: [String: LibraryQuery] = [:]) {
+                queries: [String: LibraryQuery] = [:], tableSettings: [String: TableSettings] = [:]) {
+        self.tableSettings = tableSettings
         self.queries = queries
         self.connections = connections
         self.store = store
@@ -31,6 +34,7 @@ public struct CutoverConfig: Codable, Sendable {
     enum CodingKeys: String, CodingKey {
         case connections, store, environments, tables, overrides, queries
         case defaultEnvironment = "default_environment"
+        case tableSettings = "table_settings"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -42,6 +46,20 @@ public struct CutoverConfig: Codable, Sendable {
         tables = try c.decodeIfPresent(TableSelection.self, forKey: .tables) ?? .init()
         overrides = try c.decodeIfPresent(TypeOverrides.self, forKey: .overrides) ?? .init()
         queries = try c.decodeIfPresent([String: LibraryQuery].self, forKey: .queries) ?? [:]
+        tableSettings = try c.decodeIfPresent([String: TableSettings.YAMLForm].self, forKey: .tableSettings)?.mapValues(\.settings) ?? [:]
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(connections, forKey: .connections)
+        try c.encodeIfPresent(store, forKey: .store)
+        try c.encode(environments, forKey: .environments)
+        try c.encodeIfPresent(defaultEnvironment, forKey: .defaultEnvironment)
+        try c.encode(tables, forKey: .tables)
+        try c.encode(overrides, forKey: .overrides)
+        try c.encode(queries, forKey: .queries)
+        try c.encode(tableSettings.mapValues { TableSettings.YAMLForm(mode: $0.mode, watermark: $0.watermark, truncate: $0.truncate, chunkRows: $0.chunkRows) },
+                     forKey: .tableSettings)
     }
 
     /// Reads and parses a config file. A missing file at the default path is an empty config; a

@@ -18,6 +18,7 @@ public struct CutoverError: Error, Sendable, CustomStringConvertible {
         public static let databaseNotFound = Code("database_not_found")
         public static let schemaNotFound = Code("schema_not_found")
         public static let tableNotFound = Code("table_not_found")
+        public static let columnNotFound = Code("column_not_found")
         public static let config = Code("config")
         public static let typeNotMappable = Code("type_not_mappable")
         public static let valueDoesNotFit = Code("value_does_not_fit")

@@ -38,6 +38,34 @@ public struct MoveOptions: Sendable {
     public var deleteMissing: Bool
     /// Drop an existing target table's secondary indexes for the load and rebuild them after.
     public var rebuildIndexes: Bool
+    /// Per-table settings that win over the fields above (`table_settings:` in cutover.yml, or the API's).
+    public var tables: [String: TableSettings] = [:]
+
+    /// The options one table moves with: these, with its `tables` entry applied.
+    public func forTable(_ table: TableRef) throws -> MoveOptions {
+        guard let settings = TableSettings.lookup(tables, for: table) else { return self }
+        var options = self
+        if let text = settings.mode {
+            guard let mode = Mode(rawValue: text) else {
+                throw CutoverError(.config, "table_settings for \(table): mode \(text) is not copy, append or upsert", context: ["table": table.description])
+            }
+            options.mode = mode
+        }
+        if let watermark = settings.watermark {
+            options.watermark = watermark
+            options.mode = .upsert
+        }
+        if let truncate = settings.truncate { options.truncate = truncate }
+        if let rows = settings.chunkRows {
+            guard rows > 0 else { throw CutoverError(.config, "table_settings for \(table): chunk_rows must be positive", context: ["table": table.description]) }
+            options.rowsPerChunk = rows
+            options.bytesPerChunk = nil
+        }
+        return options
+    }
+
+    /// True when any table loads incrementally.
+    public var isIncremental: Bool { watermark != nil || tables.values.contains { $0.watermark != nil } }
 
     public enum OnError: String, Sendable, Hashable, CaseIterable {
         /// Stop the table with a message naming table, key and column.
@@ -309,10 +337,13 @@ public struct Mover: Sendable {
         var passThrough: Bool
         /// Indexes dropped for the load (`--rebuild-indexes`), recreated afterwards whatever happened.
         var restoreIndexes: [String]
+        /// The run's options with this table's settings applied.
+        var options: MoveOptions
     }
 
     private func prepareTable(_ tablePlan: TablePlan, _ table: Table, recorder: RunRecorder, resumed: [ChunkRecord]?) async throws -> TableWork {
         let name = tablePlan.source.description
+        let options = try self.options.forTable(tablePlan.source)
         if let bad = tablePlan.unmappableColumns.first {
             throw CutoverError(.typeNotMappable, "column \(name).\(bad.column) has type \(bad.sourceType), which Cutover cannot map to \(plan.targetEngine.rawValue)",
                                hint: "add to cutover.yml:  overrides: { columns: { \"\(name).\(bad.column)\": <target type> } }  and rerun",
@@ -340,12 +371,12 @@ public struct Mover: Sendable {
                                    hint: "columns: " + table.columns.map(\.name).joined(separator: ", "), context: ["table": name])
             }
             watermarkColumn = column
-            window = try await incrementalWindow(column, tablePlan, recorder: recorder, resumed: resumed != nil)
+            window = try await incrementalWindow(column, tablePlan, options, recorder: recorder, resumed: resumed != nil)
         }
 
         var restoreIndexes: [String] = []
         if resumed == nil {
-            let existed = try await prepareTarget(tablePlan, incremental: options.watermark != nil)
+            let existed = try await prepareTarget(tablePlan, options)
             if existed { try await checkTargetColumns(tablePlan) }
             if existed, options.rebuildIndexes { restoreIndexes = try await dropSecondaryIndexes(tablePlan, recorder: recorder) }
         } else {
@@ -385,7 +416,8 @@ public struct Mover: Sendable {
             estimated = count.flatMap { Int64($0.displayText) } ?? estimated
         }
         return TableWork(plan: tablePlan, sourceColumns: sourceColumns, targetColumns: targetColumns, keyColumns: keyColumns, bounds: bounds,
-                         estimatedRows: estimated, window: window, watermarkColumn: watermarkColumn, writeMode: writeMode, passThrough: passThrough, restoreIndexes: restoreIndexes)
+                         estimatedRows: estimated, window: window, watermarkColumn: watermarkColumn, writeMode: writeMode, passThrough: passThrough, restoreIndexes: restoreIndexes,
+                         options: options)
     }
 
     private func locatorRanges(_ locator: RowLocator, rows: Int64, rowsPerChunk: Int64) async throws -> [ChunkBounds]? {
@@ -430,7 +462,8 @@ public struct Mover: Sendable {
 
     /// Creates the target table; one that already holds rows is only touched when asked.
     /// Returns true when the load goes into a table that existed before (not created by this run).
-    private func prepareTarget(_ tablePlan: TablePlan, incremental: Bool) async throws -> Bool {
+    private func prepareTarget(_ tablePlan: TablePlan, _ options: MoveOptions) async throws -> Bool {
+        let incremental = options.watermark != nil
         let dialect = target.dialect
         let existing: Int64
         do {
@@ -640,7 +673,7 @@ public struct Mover: Sendable {
         // idempotent by itself; append must not delete what was there.
         // A keyless table split by row locator has no range to clear in the target: resume empties the table instead.
         let addressable = bounds == .all || !work.keyColumns.isEmpty
-        let replacing: RowFilter? = (options.mode == .copy && options.watermark == nil && addressable)
+        let replacing: RowFilter? = (work.options.mode == .copy && work.options.watermark == nil && addressable)
             ? bounds.filter(column: targetKeyName) : nil
         let writeOptions = WriteOptions(mode: work.writeMode, replacing: replacing)
         let request = ReadRequest(table: work.plan.source, columns: work.sourceColumns, orderBy: work.keyColumns, batchSize: options.batchSize,
@@ -671,7 +704,8 @@ public struct Mover: Sendable {
     /// written later with the same value are not skipped) up to it; rows changed while it runs
     /// are past that maximum and left to the next run. `--truncate`/`--replace` load everything.
     /// A resumed run, and a worker joining it, load the window the run chose first.
-    private func incrementalWindow(_ column: Column, _ tablePlan: TablePlan, recorder: RunRecorder, resumed: Bool) async throws -> RowFilter.Window {
+    private func incrementalWindow(_ column: Column, _ tablePlan: TablePlan, _ options: MoveOptions, recorder: RunRecorder,
+                                   resumed: Bool) async throws -> RowFilter.Window {
         let name = tablePlan.source.description
         let store = recorder.store
         let chosen: RunWindow

@@ -12,6 +12,8 @@ enum MoverPlanHash {
         var mode: String
         var watermark: String?
         var tables: [[String]]
+        /// Per-table settings change how a table moves, so they are part of the identity (absent when none).
+        var settings: [String: TableSettings]?
     }
 
     static func compute(plan: MigrationPlan, source: ConnectionURL, target: ConnectionURL, options: MoveOptions) throws -> String {
@@ -19,7 +21,8 @@ enum MoverPlanHash {
             source: source.description, target: target.description, mode: options.mode.rawValue, watermark: options.watermark,
             tables: plan.tables.map { table in
                 [table.source.description, table.target.description] + table.columns.map { "\($0.column)→\($0.targetColumn):\($0.targetType)" }
-            })
+            },
+            settings: options.tables.isEmpty ? nil : options.tables)
         return Hex.encode(SHA256.hash(data: try JSONEncoder.sorted.encode(identity)))
     }
 }

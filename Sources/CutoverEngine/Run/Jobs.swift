@@ -125,10 +125,11 @@ public struct Jobs: Sendable {
             throw error
         }
         let (source, target, catalog, plan) = (prepared.source, prepared.target, prepared.catalog, prepared.plan)
+        let options = try Self.applyingTableSettings(options, config, plan)
         let mover = Mover(source: source, target: target, plan: plan, options: options)
         let planHash = try mover.planHash()
         var previous = options.replace ? nil : try await store.resumableRun(planHash: planHash)
-        if let unfinished = previous, options.watermark != nil, !options.resume {
+        if let unfinished = previous, options.isIncremental, !options.resume {
             try await supersede(unfinished)
             previous = nil
         }
@@ -181,6 +182,15 @@ public struct Jobs: Sendable {
         say("run \(run.id) did not finish: starting a new incremental run from the stored watermarks (use --resume to resume it instead)")
     }
 
+    /// cutover.yml's table settings under `options`' own (a request's win); a setting that does not
+    /// parse stops the run before it starts.
+    static func applyingTableSettings(_ options: MoveOptions, _ config: CutoverConfig, _ plan: MigrationPlan) throws -> MoveOptions {
+        var options = options
+        options.tables = config.tableSettings.merging(options.tables) { _, requested in requested }
+        for tablePlan in plan.tables { _ = try options.forTable(tablePlan.source) }
+        return options
+    }
+
     /// `cutover worker`: joins the unfinished migrate run `runID` and loads chunks from its ledger.
     /// The source and target must be the run's (checked through the plan hash).
     public func work(runID: String, source sourceURL: ConnectionURL, target targetURL: ConnectionURL, scope: Scope, config: CutoverConfig,
@@ -192,7 +202,8 @@ public struct Jobs: Sendable {
             throw CutoverError(.usage, "run \(runID) is \(run.status); workers join running runs only")
         }
         let prepared = try await prepare(source: sourceURL, target: targetURL, writingTarget: true, scope: scope, config: config, targetSchema: targetSchema)
-        let mover = Mover(source: prepared.source, target: prepared.target, plan: prepared.plan, options: options)
+        let mover = Mover(source: prepared.source, target: prepared.target, plan: prepared.plan,
+                          options: try Self.applyingTableSettings(options, config, prepared.plan))
         guard try mover.planHash() == run.planHash else {
             throw CutoverError(.usage, "this worker's source, target, tables or mode differ from run \(runID)'s plan",
                                hint: "start the worker with the same --source, --target, --schema/--tables, --mode and config as the migrate command")

@@ -110,6 +110,7 @@ public struct TableComparer: Sendable {
 
     /// Compares the table, or only the rows whose single integer key lies in `keyRange` (a sample).
     public func compare(_ tablePlan: TablePlan, _ table: Table, keyRange: Range<Int64>? = nil) async throws -> TableComparison {
+        let tablePlan = keyRange == nil ? try await resolvingTargetColumns(tablePlan) : tablePlan
         // A table no larger than one merged range gains nothing from checksumming it first.
         let worthBisecting = strategy == .bisect || (strategy == .auto && (tablePlan.estimatedRows ?? .max) > mergeBelow)
         var fallback: String?
@@ -135,9 +136,13 @@ public struct TableComparer: Sendable {
         var targetColumns = sourceColumns
         for index in targetColumns.indices { targetColumns[index].name = tablePlan.columns[index].targetColumn }
         let types = sourceColumns.map(\.canonical)
-        // PostgreSQL on both sides with the same declared type renders equal values identically.
+        // PostgreSQL on both sides with the same declared type renders equal values identically —
+        // except an unconstrained numeric, which keeps each value's own scale (2.5 and 2.50 are one number).
         let samePostgres = source.url.engine == .postgres && target.url.engine == .postgres
-        let raw = tablePlan.columns.map { samePostgres && $0.sourceType.lowercased() == $0.targetType.lowercased() }
+        let raw = zip(tablePlan.columns, types).map { mapping, type in
+            if case .decimal(_, nil) = type { return false }
+            return samePostgres && mapping.sourceType.lowercased() == mapping.targetType.lowercased()
+        }
         let keyIndexes = (tablePlan.key ?? []).compactMap { key in sourceColumns.firstIndex { $0.name == key } }
         let keyed = !keyIndexes.isEmpty
         let sourceOrder = keyIndexes.map { sourceColumns[$0] }
@@ -269,6 +274,32 @@ public struct TableComparer: Sendable {
             }
         }
         return .success(.portable(forms))
+    }
+
+    /// The plan's target column names as the target table spells them: a table another tool made
+    /// may hold `orderid` for the source's `OrderId`. An exact name wins; otherwise the one column
+    /// that matches ignoring case. A missing target table is left for the read to report.
+    func resolvingTargetColumns(_ tablePlan: TablePlan) async throws -> TablePlan {
+        let scope = Scope(schemas: tablePlan.target.schema.map { [$0] } ?? [], tables: [tablePlan.target.name], exactCounts: false)
+        guard let targetTable = try await target.catalog(scope).table(tablePlan.target) else { return tablePlan }
+        var resolved = tablePlan
+        for index in resolved.columns.indices {
+            let wanted = resolved.columns[index].targetColumn
+            // The type the target really has decides whether its values can be compared as rendered.
+            if let exact = targetTable.column(named: wanted) { resolved.columns[index].targetType = exact.nativeType }
+            guard targetTable.column(named: wanted) == nil else { continue }
+            let folded = targetTable.columns.filter { $0.name.lowercased() == wanted.lowercased() }
+            guard folded.count == 1 else {
+                throw CutoverError(.columnNotFound, "target table \(tablePlan.target) has no column \(wanted)"
+                                   + (folded.isEmpty ? "" : " (several differ from it only in case: \(folded.map(\.name).joined(separator: ", ")))"),
+                                   hint: "compare fewer columns with --columns, or map the column in cutover.yml; the target has: "
+                                       + targetTable.columns.map(\.name).joined(separator: ", "),
+                                   context: ["table": tablePlan.source.description, "column": resolved.columns[index].column])
+            }
+            resolved.columns[index].targetColumn = folded[0].name
+            resolved.columns[index].targetType = folded[0].nativeType
+        }
+        return resolved
     }
 
     /// Bisection with each side pinned to one snapshot where its engine can share one between the

@@ -30,6 +30,13 @@ enum MigrationRoutes {
         routes.add(.get, "/api/v1/migrations/:id", "A migration: status per table and chunk", role: .viewer, answer: .json(Progress.self, status: .ok)) { _, context in
             try JSON.response(try await progress(try await run(try context.require("id"), store), store: store))
         }
+        // The paths of the tool Cutover replaces (reference 001), for its scripts and dashboards.
+        for alias in ["progress", "status"] {
+            routes.add(.get, "/api/v1/migrate/:id/\(alias)", "The same as GET /api/v1/migrations/{id} (the replaced tool's path)", role: .viewer,
+                       answer: .json(Progress.self, status: .ok)) { _, context in
+                try JSON.response(try await progress(try await run(try context.require("id"), store), store: store))
+            }
+        }
         routes.add(.get, "/api/v1/migrations/:id/logs", "A run's log lines (after=ID for the next page)", role: .viewer,
                    answer: .json([LogLine].self, status: .ok), query: [.after, .limit(default: 500)]) { request, context in
             let run = try await run(try context.require("id"), store)
@@ -101,7 +108,19 @@ enum MigrationRoutes {
         let source = try await state.connections.resolve(body.source, for: caller)
         let target = try await state.connections.resolve(body.target, for: caller)
         if let parallel = body.parallel, !(1...16).contains(parallel) { throw APIError(.badRequest, "parallel must be from 1 to 16") }
-        let options = MoveOptions(mode: body.mode ?? .copy, replace: body.replace ?? false, parallel: body.parallel ?? 2)
+        if let rows = body.chunkRows, rows <= 0 { throw APIError(.badRequest, "chunk_rows must be positive") }
+        if body.replace == true, body.truncate == true { throw APIError(.badRequest, "replace and truncate exclude each other") }
+        if body.replace == true, body.resume == true { throw APIError(.badRequest, "replace starts over, resume continues: pick one") }
+        for (table, settings) in body.tableSettings ?? [:] {
+            if let mode = settings.mode, MoveOptions.Mode(rawValue: mode) == nil {
+                throw APIError(.badRequest, "table_settings.\(table).mode must be copy, append or upsert, not \(mode)")
+            }
+            if let rows = settings.chunkRows, rows <= 0 { throw APIError(.badRequest, "table_settings.\(table).chunk_rows must be positive") }
+        }
+        var options = MoveOptions(mode: body.watermark != nil ? .upsert : body.mode ?? .copy, replace: body.replace ?? false, truncate: body.truncate ?? false,
+                                  rowsPerChunk: body.chunkRows ?? 250_000, parallel: body.parallel ?? 2, watermark: body.watermark, resume: body.resume ?? false)
+        options.tables = body.tableSettings ?? [:]
+        let requested = options
         var kept = body
         kept.source = ConnectionGate.shown(body.source)
         kept.target = ConnectionGate.shown(body.target)
@@ -109,7 +128,8 @@ enum MigrationRoutes {
         let scope = Scope(tables: body.tables ?? [])
         let config = state.config
         return try await state.jobs.start(by: caller, request: request) { jobs in
-            _ = try await jobs.migrate(source: source, target: target, scope: scope, config: config, options: options, validate: body.validate ?? true)
+            _ = try await jobs.migrate(source: source, target: target, scope: scope, config: config, options: requested, validate: body.validate ?? true,
+                                       targetSchema: body.targetSchema)
         }
     }
 
@@ -149,6 +169,21 @@ enum MigrationRoutes {
             table.message = record.message
             byTable[record.table] = table
         }
-        return Progress(run: run, tables: byTable.values.sorted { $0.table < $1.table })
+        for (name, table) in byTable where table.chunks > 0 { byTable[name]?.percent = Self.percent(table.done, of: table.chunks) }
+        let total = chunks.count, done = chunks.filter { $0.state == .done }.count
+        let active = run.status == "running" || run.status == "cancelling"
+        let phase = !active ? run.status : total == 0 ? "planning" : chunks.allSatisfy({ $0.state == .done || $0.state == .failed }) ? "finishing" : "loading"
+        let started = ISOTime.parse(run.startedAt)
+        let ended = run.finishedAt.flatMap(ISOTime.parse) ?? Date()
+        let elapsed = started.map { max(0, ended.timeIntervalSince($0)) }
+        var eta: Double?
+        if phase == "loading", done > 0, let elapsed { eta = elapsed / Double(done) * Double(total - done) }
+        return Progress(run: run, phase: phase, percent: run.status == "succeeded" ? 100 : Self.percent(done, of: total),
+                        rowsMoved: chunks.reduce(0) { $0 + ($1.rows ?? 0) }, elapsedSeconds: elapsed, etaSeconds: eta,
+                        tables: byTable.values.sorted { $0.table < $1.table })
+    }
+
+    static func percent(_ done: Int, of total: Int) -> Double {
+        total == 0 ? 0 : (Double(done) / Double(total) * 1000).rounded() / 10
     }
 }

@@ -58,6 +58,18 @@ enum ServiceRoutes {
             return try JSON.response(ConnectionStatus(connection: ConnectionGate.shown(body.connection), status: status),
                                      status: status == "ok" ? .ok : .badGateway)
         }
+        routes.add(.post, "/api/v1/test-connections", "Connect to a migration's source and target at once (the replaced tool's path)", role: .user,
+                   action: "connection.test", body: ConnectionPairTest.self, answer: .json(ConnectionPairStatus.self, status: .ok, also: [.badGateway])) { request, context in
+            let body = try await APIInput.body(request, as: ConnectionPairTest.self, context: context)
+            guard body.source != nil || body.target != nil else { throw APIError(.badRequest, "name a source, a target or both") }
+            func check(_ reference: String?) async throws -> ConnectionStatus? {
+                guard let reference else { return nil }
+                return ConnectionStatus(connection: ConnectionGate.shown(reference), status: try await test(reference, caller: context.caller, state: state))
+            }
+            let source = try await check(body.source), target = try await check(body.target)
+            let ok = [source, target].allSatisfy { $0 == nil || $0?.status == "ok" }
+            return try JSON.response(ConnectionPairStatus(source: source, target: target, ok: ok), status: ok ? .ok : .badGateway)
+        }
         routes.add(.get, "/api/v1/overview", "KPIs, recent runs, monthly pass-rate trend, recent failures", role: .viewer,
                    answer: .json(Overview.self, status: .ok)) { _, _ in
             let overview = try await store.monthlyOverview(maxAge: 600, refresh: false)
