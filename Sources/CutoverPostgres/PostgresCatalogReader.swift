@@ -81,7 +81,11 @@ struct PostgresCatalogReader {
             """, [schemaParameter]) ?? []
         let sequences = try decode([SequenceRow].self, """
             SELECT json_agg(json_build_object('schema', schemaname, 'name', sequencename, 'type', data_type::regtype::text,
-              'start', start_value, 'increment', increment_by, 'last', last_value) ORDER BY schemaname, sequencename)
+              'start', start_value, 'increment', increment_by, 'last', last_value,
+              'owned', (SELECT tc.relname || '.' || a.attname FROM pg_depend d JOIN pg_class tc ON tc.oid = d.refobjid
+                        JOIN pg_attribute a ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid
+                        WHERE d.classid = 'pg_class'::regclass AND d.objid = format('%I.%I', schemaname, sequencename)::regclass
+                          AND d.deptype IN ('a', 'i') LIMIT 1)) ORDER BY schemaname, sequencename)
             FROM pg_sequences WHERE schemaname \(inSchemas)
             """, [schemaParameter]) ?? []
 
@@ -143,7 +147,7 @@ struct PostgresCatalogReader {
         }
         return Catalog(
             engine: .postgres, database: session.url.database, serverVersion: session.serverVersion, schemas: schemas, tables: tables,
-            sequences: sequences.map { Sequence(schema: $0.schema, name: $0.name, dataType: $0.type, start: $0.start, increment: $0.increment, lastValue: $0.last) },
+            sequences: sequences.map { Sequence(schema: $0.schema, name: $0.name, dataType: $0.type, start: $0.start, increment: $0.increment, lastValue: $0.last, ownedBy: $0.owned) },
             enums: enums.map { EnumType(schema: $0.schema, name: $0.name, values: $0.values ?? []) },
             domains: domains.map { DomainType(schema: $0.schema, name: $0.name, baseType: $0.base, isNullable: !$0.notnull, checks: $0.checks ?? []) }
         )
@@ -211,4 +215,6 @@ private struct IndexRow: Decodable {
 }
 private struct SequenceRow: Decodable {
     let schema: String; let name: String; let type: String; let start: Int64?; let increment: Int64?; let last: Int64?
+    /// `table.column` of the serial or identity column that owns it.
+    let owned: String?
 }

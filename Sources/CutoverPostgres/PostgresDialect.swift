@@ -56,6 +56,20 @@ public struct PostgresDialect: Dialect {
 
     public func dropTable(_ table: TableRef) -> String { "DROP TABLE IF EXISTS \(qualified(table)) CASCADE" }
 
+    /// PostgreSQL's reserved key words (its documentation's appendix C, "reserved").
+    public var reservedWords: Set<String> {
+        ["ALL", "ANALYSE", "ANALYZE", "AND", "ANY", "ARRAY", "AS", "ASC", "ASYMMETRIC", "BOTH", "CASE", "CAST", "CHECK", "COLLATE", "COLUMN",
+         "CONSTRAINT", "CREATE", "CURRENT_CATALOG", "CURRENT_DATE", "CURRENT_ROLE", "CURRENT_TIME", "CURRENT_TIMESTAMP", "CURRENT_USER", "DEFAULT",
+         "DEFERRABLE", "DESC", "DISTINCT", "DO", "ELSE", "END", "EXCEPT", "FALSE", "FETCH", "FOR", "FOREIGN", "FROM", "GRANT", "GROUP", "HAVING", "IN",
+         "INITIALLY", "INTERSECT", "INTO", "LATERAL", "LEADING", "LIMIT", "LOCALTIME", "LOCALTIMESTAMP", "NOT", "NULL", "OFFSET", "ON", "ONLY", "OR",
+         "ORDER", "PLACING", "PRIMARY", "REFERENCES", "RETURNING", "SELECT", "SESSION_USER", "SOME", "SYMMETRIC", "TABLE", "THEN", "TO", "TRAILING",
+         "TRUE", "UNION", "UNIQUE", "USER", "USING", "VARIADIC", "WHEN", "WHERE", "WINDOW", "WITH"]
+    }
+
+    public func createSequence(_ sequence: TableRef, start: Int64, increment: Int64) -> String? {
+        "CREATE SEQUENCE IF NOT EXISTS \(qualified(sequence)) START WITH \(start) INCREMENT BY \(increment)"
+    }
+
     public func resetIdentity(_ table: TableRef, column: String) -> String? {
         let name = qualified(table)
         return "SELECT setval(pg_get_serial_sequence(\(literal(name)), \(literal(column))), COALESCE(max(\(quote(column))), 0) + 1, false) FROM \(name)"

@@ -115,7 +115,36 @@ public struct SnowflakeDialect: Dialect {
 
     public func identityClause(for kind: IdentityKind, type: CanonicalType) -> String? {
         guard case .integer = type else { return nil }
-        return "IDENTITY(1,1)"
+        return Self.identityFromOne
+    }
+
+    static let identityFromOne = "IDENTITY(1,1)"
+
+    /// Snowflake's reserved keywords (its documentation's "Reserved & limited keywords", the reserved ones).
+    public var reservedWords: Set<String> {
+        ["ACCOUNT", "ALL", "ALTER", "AND", "ANY", "AS", "BETWEEN", "BY", "CASE", "CAST", "CHECK", "COLUMN", "CONNECT", "CONNECTION", "CONSTRAINT",
+         "CREATE", "CROSS", "CURRENT", "CURRENT_DATE", "CURRENT_TIME", "CURRENT_TIMESTAMP", "CURRENT_USER", "DATABASE", "DELETE", "DISTINCT", "DROP",
+         "ELSE", "EXISTS", "FALSE", "FOLLOWING", "FOR", "FROM", "FULL", "GRANT", "GROUP", "GSCLUSTER", "HAVING", "ILIKE", "IN", "INCREMENT", "INNER",
+         "INSERT", "INTERSECT", "INTO", "IS", "ISSUE", "JOIN", "LATERAL", "LEFT", "LIKE", "LOCALTIME", "LOCALTIMESTAMP", "MINUS", "NATURAL", "NOT",
+         "NULL", "OF", "ON", "OR", "ORDER", "ORGANIZATION", "QUALIFY", "REGEXP", "REVOKE", "RIGHT", "RLIKE", "ROW", "ROWS", "SAMPLE", "SCHEMA",
+         "SELECT", "SET", "SOME", "START", "TABLE", "TABLESAMPLE", "THEN", "TO", "TRIGGER", "TRUE", "TRY_CAST", "UNION", "UNIQUE", "UPDATE",
+         "USING", "VALUES", "VIEW", "WHEN", "WHENEVER", "WHERE", "WITH"]
+    }
+
+    public func createSequence(_ sequence: TableRef, start: Int64, increment: Int64) -> String? {
+        "CREATE SEQUENCE IF NOT EXISTS \(qualified(sequence)) START = \(start) INCREMENT = \(increment)"
+    }
+
+    /// Snowflake cannot restart an identity, so the table is created with it starting past the
+    /// source's largest value.
+    public func identity(startingAt next: Int64, column: String, in createDDL: [String]) -> [String]? {
+        let definition = quote(column) + " "
+        return createDDL.map { statement in
+            statement.split(separator: "\n", omittingEmptySubsequences: false).map { line in
+                guard line.trimmingCharacters(in: .whitespaces).hasPrefix(definition), line.contains(Self.identityFromOne) else { return String(line) }
+                return line.replacingOccurrences(of: Self.identityFromOne, with: "IDENTITY(\(next),1)")
+            }.joined(separator: "\n")
+        }
     }
 
     public func byteOrder(_ quotedColumn: String, type: CanonicalType) -> String {

@@ -48,6 +48,15 @@ public protocol Dialect: Sendable {
     /// After loading explicit values into an identity column, moves the generator past the largest
     /// value; nil where the engine does that itself.
     func resetIdentity(_ table: TableRef, column: String) -> String?
+    /// Where an identity cannot be moved after the load (Snowflake): `createDDL` with `column`'s
+    /// identity starting at `next`, so rows inserted after the load do not collide with loaded
+    /// ones; nil where ``resetIdentity(_:column:)`` does the job.
+    func identity(startingAt next: Int64, column: String, in createDDL: [String]) -> [String]?
+    /// A standalone sequence continuing at `start`; nil where the engine has no sequences.
+    func createSequence(_ sequence: TableRef, start: Int64, increment: Int64) -> String?
+    /// Upper-case words the engine reserves: a table or column so named works (Cutover quotes every
+    /// name) but must be quoted in every query a person writes.
+    var reservedWords: Set<String> { get }
     /// Refreshes the planner's statistics after a bulk load; nil where the engine has none to refresh.
     func analyze(_ table: TableRef) -> String?
     /// How to split a table without a key: the engine's physical row locator (SQLite `rowid`,
@@ -86,6 +95,10 @@ public struct RowLocator: Sendable, Hashable {
 }
 
 extension Dialect {
+    public func identity(startingAt next: Int64, column: String, in createDDL: [String]) -> [String]? { nil }
+    public func createSequence(_ sequence: TableRef, start: Int64, increment: Int64) -> String? { nil }
+    public var reservedWords: Set<String> { [] }
+
     public func qualified(_ table: TableRef) -> String {
         if supportsSchemas, let schema = table.schema { return quote(schema) + "." + quote(table.name) }
         return quote(table.name)

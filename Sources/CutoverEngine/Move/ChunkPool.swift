@@ -117,9 +117,13 @@ actor Progress {
     private var reported: [String: Int64] = [:]
     private var lastLine = Date()
 
-    init(recorder: RunRecorder, totals: [String: Int64]) {
+    /// Rows of chunks an earlier attempt of the run loaded (a resumed run): counted as done, not in the rate.
+    let previously: [String: Int64]
+
+    init(recorder: RunRecorder, totals: [String: Int64], previously: [String: Int64] = [:]) {
         self.recorder = recorder
         self.totals = totals
+        self.previously = previously
     }
 
     func chunkDone(table: String, number: Int, rows chunkRows: Int64, bytes chunkBytes: Int64, seconds: Double) async {
@@ -141,10 +145,11 @@ actor Progress {
     func flush() async {
         lastLine = Date()
         for table in rows.keys.sorted() where rows[table] != reported[table] {
-            let done = rows[table] ?? 0, total = totals[table] ?? 0
-            reported[table] = done
+            let moved = rows[table] ?? 0, total = totals[table] ?? 0
+            reported[table] = moved
+            let done = moved + (previously[table] ?? 0)
             let elapsed = max(0.001, (latest[table] ?? Date()).timeIntervalSince(started[table] ?? Date()))
-            let rate = Double(done) / elapsed
+            let rate = Double(moved) / elapsed
             let eta = rate > 0 && total > done ? String(format: ", ETA %.0f s", Double(total - done) / rate) : ""
             await recorder.progress("\(table): \(Format.count(done))/\(Format.count(total)) rows, \(Format.count(Int64(rate))) rows/s, "
                                     + String(format: "%.1f MB/s", Double(bytes[table] ?? 0) / elapsed / 1e6) + eta)

@@ -185,7 +185,7 @@ public struct Mover: Sendable {
                 do {
                     _ = try await target.rowCount(tableWork.plan.target)
                 } catch let error as CutoverError where error.code == .tableNotFound {
-                    try await target.executeScript(tableWork.plan.createDDL)
+                    try await target.executeScript(try await creation(tableWork.plan))
                     try await store.resetChunks(runID: recorder.runID, table: name)
                     await recorder.event("table.recreated", table: name, level: "warn",
                                          "\(tableWork.plan.target) was missing at the target: created it again, reloading all of \(name)")
@@ -295,7 +295,11 @@ public struct Mover: Sendable {
     /// Runs `options.parallel` workers on this run's ledger until no chunk can be claimed.
     @discardableResult
     func runWorkers(_ work: [String: TableWork], recorder: RunRecorder) async throws -> ChunkPool {
-        let progress = Progress(recorder: recorder, totals: work.mapValues { $0.estimatedRows })
+        var previously: [String: Int64] = [:]
+        for chunk in try await recorder.store.chunks(runID: recorder.runID) where chunk.state == .done {
+            previously[chunk.table, default: 0] += chunk.rows ?? 0
+        }
+        let progress = Progress(recorder: recorder, totals: work.mapValues { $0.estimatedRows }, previously: previously)
         let pool = ChunkPool(work: work, mover: self, recorder: recorder, progress: progress)
         try await withThrowingTaskGroup(of: Void.self) { group in
             for worker in 0..<options.parallel {
@@ -469,13 +473,13 @@ public struct Mover: Sendable {
         do {
             existing = try await target.rowCount(tablePlan.target)
         } catch let error as CutoverError where error.code == .tableNotFound {
-            try await target.executeScript(tablePlan.createDDL)
+            try await target.executeScript(try await creation(tablePlan))
             return false
         }
         // --replace re-creates even an empty table: its definition may be an older plan's.
         if options.replace {
             try await target.execute(dialect.dropTable(tablePlan.target))
-            try await target.executeScript(tablePlan.createDDL)
+            try await target.executeScript(try await creation(tablePlan))
             return false
         }
         if existing > 0 {
@@ -493,6 +497,20 @@ public struct Mover: Sendable {
     /// `--rebuild-indexes`: drops an existing target table's secondary indexes before the load and
     /// returns the statements that recreate them. They are saved in the store first, so a crash
     /// before they are restored is repaired by the resumed run.
+    /// The table's CREATE statements; where the target cannot move an identity after the load, with
+    /// each identity starting past the source's largest value.
+    private func creation(_ tablePlan: TablePlan) async throws -> [String] {
+        var statements = tablePlan.createDDL
+        for column in tablePlan.columns where column.identity != nil {
+            let maximum = try await source.execute("SELECT max(\(source.dialect.quote(column.column))) FROM \(source.dialect.qualified(tablePlan.source))")
+                .rows.first?.first.flatMap { Int64($0.displayText) } ?? 0
+            let (next, overflow) = maximum.addingReportingOverflow(1)
+            guard !overflow else { continue }
+            statements = target.dialect.identity(startingAt: max(next, 1), column: column.targetColumn, in: statements) ?? statements
+        }
+        return statements
+    }
+
     /// An existing target table must have every column the plan writes, or the load fails deep in
     /// the engine (a staging or COPY error naming no table); say which and what to do instead.
     private func checkTargetColumns(_ tablePlan: TablePlan) async throws {

@@ -14,6 +14,27 @@ struct DDLBuilder {
         var notes: [String] = []
     }
 
+    /// Standalone sequences (not owned by a column: those move with their identity) continue where
+    /// the source's stand, in the schema the tables of their schema go to.
+    func sequences(_ notes: inout [String]) -> [String] {
+        var statements: [String] = []
+        for sequence in catalog.sequences where sequence.ownedBy == nil {
+            let increment = sequence.increment ?? 1
+            let next = sequence.lastValue.map { $0.addingReportingOverflow(increment).partialValue } ?? sequence.start ?? 1
+            let name = sequence.schema.map { "\($0).\(sequence.name)" } ?? sequence.name
+            let schema = dialect.supportsSchemas
+                ? plans.first { $0.source.schema == sequence.schema }?.target.schema ?? sequence.schema.map(dialect.targetName) ?? dialect.defaultSchema : nil
+            guard let sql = dialect.createSequence(TableRef(schema: schema, name: dialect.targetName(sequence.name)), start: next, increment: increment) else {
+                notes.append("Sequence \(name) (next value \(next)) is not created: \(dialect.engine.rawValue) has no sequences; keep its counter elsewhere.")
+                continue
+            }
+            statements.append(sql)
+            notes.append("Sequence \(name) is created to continue at \(next) (its value when planned; if the source keeps using it until the cut-over, "
+                         + "set the target's value again then — an existing target sequence is left as it is).")
+        }
+        return statements
+    }
+
     func build() -> Output {
         var out = Output()
         if dialect.supportsSchemas {
@@ -22,6 +43,7 @@ struct DDLBuilder {
             }
         }
         if sameEngine, dialect.engine == .postgres { out.setup += postgresTypes() }
+        out.setup += sequences(&out.notes)
         let planned = Set(plans.map(\.source))
         for plan in plans {
             guard let table = catalog.table(plan.source) else { continue }

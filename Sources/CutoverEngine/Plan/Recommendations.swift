@@ -38,8 +38,46 @@ enum Recommendations {
         for plan in plans where (plan.estimatedRows ?? 0) > 10_000_000 {
             items.append("\(plan.source) has about \(Format.count(plan.estimatedRows ?? 0)) rows: migrate it with parallel chunks and validate with checksums per key range.")
         }
+        let planned = Set(plans.map(\.source))
+        for view in catalog.tables where (view.kind == .view || view.kind == .materializedView) && !planned.contains(view.ref) {
+            let what = view.kind == .view ? "View" : "Materialized view"
+            items.append("\(what) \(view.ref) is not created on the target: Cutover moves data, and its SQL is \(catalog.engine.rawValue)'s "
+                         + "(definition in analysis_report.json) — port it by hand after the tables\(view.kind == .materializedView ? ", or copy its rows into a table first (CREATE TABLE … AS SELECT) and migrate that" : "").")
+        }
+        let reserved = dialect.reservedWords
+        if !reserved.isEmpty {
+            var names: [String] = []
+            for plan in plans {
+                if reserved.contains(plan.target.name.uppercased()) { names.append("table \(plan.target.name)") }
+                names += plan.columns.filter { reserved.contains($0.targetColumn.uppercased()) }.map { "\(plan.source).\($0.targetColumn)" }
+            }
+            if !names.isEmpty {
+                items.append("\(names.count) name(s) are reserved words in \(dialect.engine.rawValue) (\(names.prefix(5).joined(separator: ", "))\(names.count > 5 ? ", …" : "")): "
+                             + "Cutover quotes them, but every query written by hand must too; rename them with overrides if that is a burden.")
+            }
+        }
+        for plan in plans where plan.columns.count > 500 {
+            items.append("\(plan.source) has \(plan.columns.count) columns: wide rows make chunks heavy — consider --chunk-bytes, and check the target's limits and the tools that read it.")
+        }
+        if dialect.engine == .snowflake {
+            let large = plans.flatMap { plan in
+                plan.columns.filter { mapping in
+                    guard let column = catalog.table(plan.source)?.column(named: mapping.column) else { return false }
+                    switch column.canonical {
+                    case .text(nil), .binary, .json: return true
+                    default: return false
+                    }
+                }.map { "\(plan.source).\($0.column)" }
+            }
+            if !large.isEmpty {
+                items.append("\(large.count) unbounded text, binary or JSON column(s) (\(large.prefix(5).joined(separator: ", "))\(large.count > 5 ? ", …" : "")): Snowflake holds at most 16 MB of text "
+                             + "or VARIANT and 8 MB of BINARY per value; a larger value fails the load of its chunk.")
+            }
+        }
         if plans.contains(where: { $0.columns.contains { $0.identity != nil } }) {
-            items.append("Identity and serial columns are loaded with their source values; after the load the target's identity is moved past the largest value so new rows do not collide.")
+            items.append(dialect.engine == .snowflake
+                ? "Identity and serial columns are loaded with their source values; Snowflake cannot restart an identity, so the table is created with it starting past the source's largest value when the load begins (rows added at the source during the move can still collide: reload with --replace after the cut-over)."
+                : "Identity and serial columns are loaded with their source values; after the load the target's identity is moved past the largest value so new rows do not collide.")
         }
         return items
     }
