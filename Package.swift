@@ -58,6 +58,8 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 // RSA signing for key-pair (JWT) login.
                 .product(name: "CryptoExtras", package: "swift-crypto"),
+                // gzip for staged files (already built for the store's archives).
+                .product(name: "CompressNIO", package: "compress-nio"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -34,6 +34,8 @@ public struct SnowflakeSettings: Sendable {
     public var retries: Int
     public var connectTimeoutSeconds: Int64
     public var preferStageLoads: Bool
+    /// Staged files gzip-compressed (`stage_compression=gzip`, the default) or plain (`none`).
+    public var gzipStagedFiles: Bool
 
     public init(_ url: ConnectionURL) throws {
         guard url.engine == .snowflake else { throw CutoverError(.usage, "not a Snowflake URL: \(url)") }
@@ -79,6 +81,12 @@ public struct SnowflakeSettings: Sendable {
         self.retries = parameters["retries"].flatMap(Int.init) ?? 5
         self.connectTimeoutSeconds = parameters["connect_timeout"].flatMap(Int64.init) ?? 10
         self.preferStageLoads = (parameters["load"] ?? "stage") != "binds"
+        switch parameters["stage_compression"]?.lowercased() ?? "gzip" {
+        case "gzip": gzipStagedFiles = true
+        case "none": gzipStagedFiles = false
+        case let other:
+            throw CutoverError(.unsupportedURL, "stage_compression=\(other) in \(url) is not gzip or none", hint: "leave it out for gzip")
+        }
     }
 
     /// The account name without region or cloud suffix, upper-cased, as key-pair JWTs name it.

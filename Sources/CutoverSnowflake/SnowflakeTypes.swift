@@ -56,7 +56,10 @@ enum SnowflakeTypes {
 /// value — not '', not the text `\N` — can ever be read as NULL, whichever way a server treats
 /// quoted empty fields or NULL_IF. Bytes are hex; timestamps with zones ISO 8601 (`T`, `+00:00`).
 enum SnowflakeCSV {
-    static let fileFormat = #"FILE_FORMAT = (TYPE = CSV FIELD_OPTIONALLY_ENCLOSED_BY = '"' NULL_IF = () EMPTY_FIELD_AS_NULL = TRUE)"#
+    static func fileFormat(gzip: Bool) -> String {
+        #"FILE_FORMAT = (TYPE = CSV FIELD_OPTIONALLY_ENCLOSED_BY = '"' NULL_IF = () EMPTY_FIELD_AS_NULL = TRUE COMPRESSION = "#
+            + (gzip ? "GZIP" : "NONE") + ")"
+    }
     static let marker = "v"
 
     /// The staged column with the marker removed.

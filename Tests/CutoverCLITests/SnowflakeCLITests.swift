@@ -266,4 +266,21 @@ extension SnowflakeCLITests {
             }
         }
     }
+
+    /// Staged files are gzip-compressed by default; `stage_compression=none` stages them plain, and
+    /// both arrive exactly. An unknown setting is a usage error.
+    @Test func stagedFilesLoadCompressedOrPlain() async throws {
+        try await TestEnvironment.withTemporaryDirectory { dir in
+            try await TestEnvironment.withSnowflakeDatabase { sf in
+                let chinook = try TestEnvironment.chinookCopy(in: dir)
+                for mode in ["gzip", "none"] {
+                    let target = TestEnvironment.cliText(sf) + "&stage_compression=\(mode)"
+                    let move = try await CLI.run(["migrate", "--source", "sqlite:\(chinook)", "--target", target, "--tables", "Track", "--replace"], in: dir)
+                    #expect(move.status == 0 && move.stdout.contains("3,503 rows; validation: 1 passed"), "\(mode): \(move.output)")
+                }
+                let bad = try await CLI.run(["analyze", "--source", TestEnvironment.cliText(sf) + "&stage_compression=zip"], in: dir)
+                #expect(bad.status == 2 && bad.stderr.contains("stage_compression=zip"), "\(bad.output)")
+            }
+        }
+    }
 }
