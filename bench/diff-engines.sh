@@ -47,14 +47,5 @@ done
 say "checking both results"
 for strategy in merge bisect; do check_diff_report "$WORK/$strategy.out" "$strategy"; done
 
-echo
-printf '%-52s %9s %9s %10s\n' "run ($ROWS rows, $(nproc) cores)" "seconds" "ratio" "peak RSS"
-ref=$(awk '$1=="floor"{print $2}' "$WORK/results")
-while read -r name secs rss; do
-  case $name in
-    floor) label="floor: psql COPY out + sqlite3 SELECT, both whole" ;;
-    merge) label="cutover diff PG → SQLite, streaming merge" ;;
-    bisect) label="cutover diff PG → SQLite, portable bisection" ;;
-  esac
-  printf '%-52s %9.2f %8.2fx %7d MB\n' "$label" "$secs" "$(awk -v a="$secs" -v b="$ref" 'BEGIN{print a/b}')" $((rss / 1024))
-done <"$WORK/results"
+print_results floor "floor=floor: psql COPY out + sqlite3 SELECT, both whole" \
+  "merge=cutover diff PG → SQLite, streaming merge" "bisect=cutover diff PG → SQLite, portable bisection"

@@ -53,10 +53,4 @@ reladiff_found=$(grep -E "exclusive|updated" "$WORK/reladiff.out" | awk '{print 
 say "reladiff: $reladiff_found rows only in a / only in b / updated (5/5/9 expected)"
 [[ "$reladiff_found" == "5/5/9" ]] || { cat "$WORK/reladiff.out" "$WORK/reladiff.err" >&2; say "reladiff's result is not the expected one"; }
 
-echo
-printf '%-44s %9s %9s %10s\n' "run ($ROWS rows, $(nproc) cores)" "seconds" "ratio" "peak RSS"
-ref=$(awk '$1=="reladiff"{print $2}' "$WORK/results")
-while read -r name secs rss; do
-  label=$([[ $name == reladiff ]] && echo "reladiff hashdiff (10 columns)" || echo "cutover diff (12 columns)")
-  printf '%-44s %9.2f %8.2fx %7d MB\n' "$label" "$secs" "$(awk -v a="$secs" -v b="$ref" 'BEGIN{print a/b}')" $((rss / 1024))
-done <"$WORK/results"
+print_results reladiff "reladiff=reladiff hashdiff (10 columns)" "cutover=cutover diff (12 columns)"

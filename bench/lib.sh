@@ -56,3 +56,21 @@ print(f"   {sys.argv[2]}: counts {counts}; keys {'exact' if ok else 'WRONG'}; {t
 sys.exit(0 if ok else 1)
 PY
 }
+
+# print_results REF NAME=LABEL…: the results as a table, each run with its label and its ratio to
+# run REF measured in the same bench.
+print_results() {
+  local ref_name=$1 pair width=34 ref
+  shift
+  declare -A labels
+  for pair in "$@"; do
+    labels[${pair%%=*}]=${pair#*=}
+    ((${#pair} > width)) && width=${#pair}
+  done
+  ref=$(awk -v n="$ref_name" '$1==n{print $2}' "$WORK/results")
+  echo
+  printf "%-${width}s %9s %9s %10s\n" "run ($ROWS rows, $(nproc) cores)" "seconds" "ratio" "peak RSS"
+  while read -r name secs rss; do
+    printf "%-${width}s %9.2f %8.2fx %7d MB\n" "${labels[$name]:-$name}" "$secs" "$(awk -v a="$secs" -v b="$ref" 'BEGIN{print a/b}')" $((rss / 1024))
+  done <"$WORK/results"
+}

@@ -43,15 +43,5 @@ for mode in "${modes[@]}"; do
     || { cat "$WORK/$mode.validate" >&2; say "$mode: the copy differs"; exit 1; }
 done
 
-echo
-printf '%-40s %9s %9s %10s\n' "run ($ROWS rows, $(nproc) cores)" "seconds" "ratio" "peak RSS"
-floor=$(awk '$1=="floor"{print $2}' "$WORK/results")
-while read -r name secs rss; do
-  case $name in
-    floor) label="floor: psql COPY out of the source" ;;
-    gzip) label="cutover, gzip CSV on a stage (default)" ;;
-    none) label="cutover, plain CSV on a stage" ;;
-    binds) label="cutover, array-bound INSERTs" ;;
-  esac
-  printf '%-40s %9.2f %8.2fx %7d MB\n' "$label" "$secs" "$(awk -v a="$secs" -v b="$floor" 'BEGIN{print a/b}')" $((rss / 1024))
-done <"$WORK/results"
+print_results floor "floor=floor: psql COPY out of the source" "gzip=cutover, gzip CSV on a stage (default)" \
+  "none=cutover, plain CSV on a stage" "binds=cutover, array-bound INSERTs"
