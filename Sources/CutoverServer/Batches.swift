@@ -154,9 +154,12 @@ enum Batches {
             let final = try await store.batch(id: batch.id)
             let statuses = final?.1.map(\.status) ?? []
             let status = final?.0.status == "cancelling" ? "cancelled" : statuses.allSatisfy { $0 == "succeeded" } ? "succeeded" : "failed"
-            try await store.setBatchStatus(id: batch.id, status: status, finished: true)
-            try await store.notify(NotificationRecord(kind: status == "succeeded" ? "batch.completed" : "batch.failed", title: "batch \(batch.name) \(status)",
+            // A batch someone stopped did not fail: the console and alerting must tell the two apart.
+            // Notified first, so whoever sees the batch finished also finds its notification.
+            let kind = ["succeeded": "batch.completed", "cancelled": "batch.cancelled"][status] ?? "batch.failed"
+            try await store.notify(NotificationRecord(kind: kind, title: "batch \(batch.name) \(status)",
                                                       message: "\(statuses.filter { $0 == "succeeded" }.count) of \(statuses.count) items succeeded"))
+            try await store.setBatchStatus(id: batch.id, status: status, finished: true)
         }
     }
 

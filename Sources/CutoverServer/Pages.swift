@@ -36,18 +36,23 @@ enum Pages {
                 html(render(page, id: context.parameters.get("id")))
             }
         }
+        router.get("/favicon.ico") { _, _ -> Response in
+            Response(status: .movedPermanently, headers: [.location: "/assets/favicon.svg"])
+        }
         router.get("/assets/:file") { _, context -> Response in
             let name = context.parameters.get("file") ?? ""
-            guard ["app.js", "app.css"].contains(name), let url = Bundle.module.url(forResource: name, withExtension: nil, subdirectory: "Assets")
+            guard let type = assetTypes[name], let url = Bundle.module.url(forResource: name, withExtension: nil, subdirectory: "Assets")
                     ?? Bundle.module.url(forResource: (name as NSString).deletingPathExtension, withExtension: (name as NSString).pathExtension),
                   let data = try? Data(contentsOf: url) else {  // else: 404
                 throw APIError(.notFound, "no asset \(name)")
             }
-            return Response(status: .ok, headers: [.contentType: name.hasSuffix(".js") ? "text/javascript; charset=utf-8" : "text/css; charset=utf-8",
-                                                   .cacheControl: "no-cache"],
+            return Response(status: .ok, headers: [.contentType: type, .cacheControl: "no-cache"],
                             body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
         }
     }
+
+    /// The files under Assets/ that are served, with their content types.
+    static let assetTypes = ["app.js": "text/javascript; charset=utf-8", "app.css": "text/css; charset=utf-8", "favicon.svg": "image/svg+xml"]
 
     static func html(_ text: String) -> Response {
         Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8"], body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
@@ -72,6 +77,7 @@ enum Pages {
               <meta charset="utf-8">
               <meta name="viewport" content="width=device-width, initial-scale=1">
               <title>\(title) · Cutover</title>
+              <link rel="icon" href="/assets/favicon.svg" type="image/svg+xml">
               <link rel="stylesheet" href="/assets/app.css">
             </head>
             <body>

@@ -239,6 +239,10 @@ import Testing
             let script = try await s.call(.get, "/assets/app.js")
             #expect(script.status == .ok && String(buffer: script.body).contains("EventSource"))
             #expect(try await s.call(.get, "/assets/secret.txt").status == .notFound)
+            let icon = try await s.call(.get, "/assets/favicon.svg")
+            #expect(icon.status == .ok && icon.headers[.contentType] == "image/svg+xml" && String(buffer: icon.body).hasPrefix("<svg"))
+            #expect(try await s.call(.get, "/favicon.ico").headers[.location] == "/assets/favicon.svg")
+            #expect(String(buffer: try await s.call(.get, "/").body).contains(#"<link rel="icon" href="/assets/favicon.svg""#))
         }
     }
 }
@@ -378,6 +382,8 @@ extension ServerTests {
             let statuses = (cancelled["items"] as? [[String: Any]] ?? []).map { $0["status"] as? String ?? "" }
             #expect(statuses.filter { $0 == "cancelled" }.count >= 3, "\(statuses)")
             #expect(try await s.call(.post, "/api/v1/batches/\(secondID)/cancel", token: s.user).status == .conflict)
+            let kinds = try s.list(try await s.call(.get, "/api/v1/notifications", token: s.user)).compactMap { $0["kind"] as? String }
+            #expect(kinds.contains("batch.cancelled") && !kinds.contains("batch.failed"), "a stopped batch is not a failed one: \(kinds)")
             #expect(try await s.call(.get, "/api/v1/batches/nope", token: s.viewer).status == .notFound)
         }
     }
