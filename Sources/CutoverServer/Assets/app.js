@@ -40,6 +40,13 @@ function table(headers, rows) {
     <tbody>${rows.map((r) => `<tr>${r.map((c, i) => `<td class="${headers[i].startsWith("#") ? "num" : ""}">${c}</td>`).join("")}</tr>`).join("")}</tbody></table>`;
 }
 
+// Every how many points an x-axis label fits without overlapping its neighbours (~6.5 px a character at the chart's font size).
+function labelStride(points, span) {
+  const longest = Math.max(...points.map((p) => String(p.label).length));
+  const fit = Math.max(1, Math.floor(span / (longest * 6.5 + 10)));
+  return Math.max(1, Math.ceil(points.length / fit));
+}
+
 // An SVG line chart of points [{label, value}] with values in 0…max.
 function lineChart(points, { max = 100, suffix = "%", height = 160 } = {}) {
   if (!points.length) return `<p class="muted">No data yet.</p>`;
@@ -49,7 +56,8 @@ function lineChart(points, { max = 100, suffix = "%", height = 160 } = {}) {
   const path = points.map((p, i) => `${i ? "L" : "M"}${x(i).toFixed(1)},${y(p.value).toFixed(1)}`).join(" ");
   const grid = [0, max / 2, max].map((v) => `<line x1="${left}" x2="${width}" y1="${y(v)}" y2="${y(v)}" stroke="#e3e7ed"/><text x="2" y="${y(v) + 4}">${v}${suffix}</text>`).join("");
   const dots = points.map((p, i) => `<circle cx="${x(i)}" cy="${y(p.value)}" r="3.5" fill="#2458d3"><title>${esc(p.label)}: ${p.value.toFixed(1)}${suffix}</title></circle>`).join("");
-  const labels = points.map((p, i) => (points.length <= 12 || i % Math.ceil(points.length / 12) === 0) ? `<text x="${x(i) - 18}" y="${height - 4}">${esc(p.label)}</text>` : "").join("");
+  const stride = labelStride(points, width - left);
+  const labels = points.map((p, i) => i % stride === 0 ? `<text x="${x(i)}" y="${height - 4}" text-anchor="${i === 0 && points.length > 1 ? "start" : "middle"}">${esc(p.label)}</text>` : "").join("");
   return `<svg viewBox="0 0 ${width} ${height}" width="100%" role="img" aria-label="chart">${grid}<path d="${path}" fill="none" stroke="#2458d3" stroke-width="2"/>${dots}${labels}</svg>`;
 }
 
@@ -57,10 +65,11 @@ function barChart(points, { height = 160 } = {}) {
   if (!points.length) return `<p class="muted">No data yet.</p>`;
   const width = 640, left = 36, bottom = 22, max = Math.max(1, ...points.map((p) => p.value));
   const step = (width - left) / points.length;
+  const stride = labelStride(points, width - left);
   const bars = points.map((p, i) => {
     const h = (height - bottom - 10) * (p.value / max);
     return `<rect x="${left + i * step + 4}" y="${height - bottom - h}" width="${Math.max(2, step - 8)}" height="${h}" fill="#7d9be6"><title>${esc(p.label)}: ${count(p.value)}</title></rect>` +
-      ((points.length <= 12 || i % Math.ceil(points.length / 12) === 0) ? `<text x="${left + i * step}" y="${height - 4}">${esc(p.label)}</text>` : "");
+      (i % stride === 0 ? `<text x="${left + i * step + step / 2}" y="${height - 4}" text-anchor="middle">${esc(p.label)}</text>` : "");
   }).join("");
   return `<svg viewBox="0 0 ${width} ${height}" width="100%" role="img" aria-label="chart"><text x="2" y="14">${count(max)}</text>${bars}</svg>`;
 }
