@@ -51,7 +51,9 @@ public struct PostgresConnector: Connector {
 
     public func read(_ request: ReadRequest) -> RowStream {
         let url = url
-        let copy = "COPY (\(request.selectSQL(PostgresDialect()))) TO STDOUT"
+        // Values leave as text for other engines: money as the number it is, not "$1,234.50".
+        let dialect = PostgresDialect()
+        let copy = "COPY (\(request.selectSQL(dialect) { $0.nativeType == "money" ? dialect.quote($0.name) + "::numeric" : nil })) TO STDOUT"
         let storage = request.columns.map(\.canonical.storage)
         let batchSize = request.batchSize
         let pinned = pinned

@@ -32,6 +32,8 @@ public enum PostgresTypes {
             return .timestamp(withTimeZone: false, precision: modifiers.first ?? 6)
         case "timestamp with time zone", "timestamptz":
             return .timestamp(withTimeZone: true, precision: modifiers.first ?? 6)
+        // Read as numeric (see PostgresConnector.read): its text form follows lc_monetary ("$1,234.50").
+        case "money": return .decimal(precision: 19, scale: 2)
         case "uuid": return .uuid
         case "json": return .json(binary: false)
         case "jsonb": return .json(binary: true)

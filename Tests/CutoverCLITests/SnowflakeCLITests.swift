@@ -283,4 +283,23 @@ extension SnowflakeCLITests {
             }
         }
     }
+
+    /// PostgreSQL money leaves as the number it is (its text follows lc_monetary: "$1,234.50"), so
+    /// it lands in a NUMBER column in Snowflake and in SQLite, and validates.
+    @Test func moneyMovesAsANumber() async throws {
+        try await TestEnvironment.withTemporaryDirectory { dir in
+            try await TestEnvironment.withSnowflakeDatabase { sf in
+                try await TestEnvironment.withPostgresDatabase { pg in
+                    try await TestEnvironment.psql(pg, "CREATE TABLE fees (id int PRIMARY KEY, amount money); "
+                                                       + "INSERT INTO fees VALUES (1, 1.25), (2, -1234567.5), (3, NULL), (4, 92233720368547758.07)")
+                    for target in [TestEnvironment.cliText(sf), "sqlite:fees.db"] {
+                        let move = try await CLI.run(["migrate", "--source", Self.pgText(pg), "--target", target], in: dir)
+                        #expect(move.status == 0 && move.stdout.contains("validation: 1 passed"), "\(target): \(move.output)")
+                    }
+                    let rows = try await SnowflakeConnector(url: sf).execute(#"SELECT "amount" FROM "PUBLIC"."fees" ORDER BY "id""#)
+                    #expect(rows.rows.map { $0.first?.displayText } == ["1.25", "-1234567.50", "NULL", "92233720368547758.07"], "\(rows.rows)")
+                }
+            }
+        }
+    }
 }

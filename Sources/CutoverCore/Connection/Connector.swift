@@ -134,8 +134,11 @@ public struct ReadRequest: Sendable {
 extension ReadRequest {
     /// The SELECT for this request in `dialect`: the columns, the filter, and an order every engine
     /// agrees on (text by its bytes).
-    public func selectSQL(_ dialect: any Dialect) -> String {
-        var sql = "SELECT \(columns.map { dialect.quote($0.name) }.joined(separator: ", ")) FROM \(dialect.readSource(table))"
+    /// `expression` may read a column as something else than itself (PostgreSQL's locale-formatted
+    /// money as numeric), keeping its name.
+    public func selectSQL(_ dialect: any Dialect, expression: (Column) -> String? = { _ in nil }) -> String {
+        let list = columns.map { column in expression(column).map { "\($0) AS \(dialect.quote(column.name))" } ?? dialect.quote(column.name) }
+        var sql = "SELECT \(list.joined(separator: ", ")) FROM \(dialect.readSource(table))"
         if let filter { sql += " WHERE " + filter.sql(dialect) }
         if !orderBy.isEmpty {
             sql += " ORDER BY " + orderBy.map { dialect.byteOrder(dialect.quote($0.name), type: $0.canonical) }.joined(separator: ", ")
