@@ -10,7 +10,8 @@ struct WatermarkCommand: AsyncParsableCommand {
         commandName: "watermark",
         abstract: "Show or reset the watermarks of incremental migrations (--watermark).",
         discussion: """
-            Each table loaded with `cutover migrate --watermark COL` keeps, per source and target, the highest \
+            Each table loaded with `cutover migrate --watermark COL` (or a `table_settings` watermark in \
+            cutover.yml) keeps, per source and target, the highest \
             COL value of the rows its last finished run loaded; the next run loads from that value (inclusive) up \
             to the source's maximum when it starts. Reset a watermark to make the next run load the whole table.
             """,
