@@ -185,4 +185,28 @@ import Testing
             #expect(bad.status == 2 && bad.stderr.contains("mode teleport is not copy, append or upsert"), "\(bad.output)")
         }
     }
+
+    /// Text keys split into ranges compared by bytes on both sides: a chunk that failed is reloaded
+    /// on resume without leaving duplicates, whatever the databases' collations.
+    @Test func textKeysLoadInChunksAndResumeExactly() async throws {
+        try await TestEnvironment.withTemporaryDirectory { dir in
+            try await TestEnvironment.withPostgresDatabase { source in
+                try await TestEnvironment.withPostgresDatabase { target in
+                    try await TestEnvironment.psql(source, """
+                        CREATE TABLE codes (code varchar(20) PRIMARY KEY, n int);
+                        INSERT INTO codes SELECT CASE g % 4 WHEN 0 THEN 'a' WHEN 1 THEN 'B' WHEN 2 THEN 'é' ELSE 'Z ' END || g, g FROM generate_series(1, 3000) g;
+                        """)
+                    let arguments = ["migrate", "--source", TestEnvironment.cliText(source), "--target", TestEnvironment.cliText(target),
+                                     "--chunk-rows", "500", "--parallel", "1"]
+                    let failed = try await CLI.run(arguments + ["--max-attempts", "1"], in: dir, environment: ["CUTOVER_FAILPOINTS": "move.chunk:1@3"])
+                    #expect(failed.status == 1, "\(failed.output)")
+                    let resumed = try await CLI.run(arguments, in: dir)
+                    #expect(resumed.status == 0 && resumed.stdout.contains("validation: 1 passed"), "\(resumed.output)")
+                    #expect(resumed.stdout.contains("in 6 chunk(s)") || resumed.stdout.contains("in 7 chunk(s)"), "\(resumed.output)")
+                    let counts = try await PostgresConnector(url: target).execute("SELECT count(*), count(DISTINCT code) FROM codes")
+                    #expect(counts.rows.first == [.text("3000"), .text("3000")])
+                }
+            }
+        }
+    }
 }

@@ -224,7 +224,7 @@ extension SnowflakeCLITests {
     }
 
     /// Snowflake sources split into chunks like the others: by NUMBER(38,0) keys (what Snowflake's
-    /// INT is) and by date keys, and arrive exactly.
+    /// INT is), by date keys and by text keys (in byte order), and arrive exactly.
     @Test func snowflakeSourcesLoadInChunks() async throws {
         try await TestEnvironment.withTemporaryDirectory { dir in
             try await TestEnvironment.withSnowflakeDatabase { sf in
@@ -232,17 +232,20 @@ extension SnowflakeCLITests {
                     let connector = try await SnowflakeConnector(url: sf)
                     try await connector.execute(#"CREATE TABLE "PUBLIC"."EVENTS" ("ID" NUMBER(38,0) PRIMARY KEY, "V" VARCHAR)"#)
                     try await connector.execute(#"CREATE TABLE "PUBLIC"."DAYS" ("DAY" DATE PRIMARY KEY, "V" VARCHAR)"#)
+                    try await connector.execute(#"CREATE TABLE "PUBLIC"."CODES" ("CODE" VARCHAR(20) PRIMARY KEY, "V" VARCHAR)"#)
+                    let codes = (1...3000).map { "('\(["a", "B", "é"][$0 % 3])\($0)', 'c\($0)')" }.joined(separator: ", ")
+                    try await connector.execute(#"INSERT INTO "PUBLIC"."CODES" VALUES "# + codes)
                     let ids = (1...3000).map { "(\($0 * 7), 'v\($0)')" }.joined(separator: ", ")
                     try await connector.execute(#"INSERT INTO "PUBLIC"."EVENTS" VALUES "# + ids)
                     let days = (0..<3000).map { "(DATEADD(day, \($0), '2015-01-01'::DATE), 'd\($0)')" }.joined(separator: ", ")
                     try await connector.execute(#"INSERT INTO "PUBLIC"."DAYS" VALUES "# + days)
                     let move = try await CLI.run(["migrate", "--source", TestEnvironment.cliText(sf), "--target", Self.pgText(pg), "--chunk-rows", "1000"], in: dir)
                     #expect(move.status == 0, "\(move.output)")
-                    #expect(move.stdout.contains("validation: 2 passed, 0 failed"), "\(move.output)")
+                    #expect(move.stdout.contains("validation: 3 passed, 0 failed"), "\(move.output)")
                     let store = try await SQLMetadataStore.open(ConnectionURL(engine: .sqlite, database: dir + "/.cutover/cutover.db"))
                     let run = try #require(try await store.runs(limit: 1).first)
                     let chunks = Dictionary(grouping: try await store.chunks(runID: run.id), by: \.table).mapValues(\.count)
-                    #expect(chunks["PUBLIC.EVENTS"] ?? 0 >= 3 && chunks["PUBLIC.DAYS"] ?? 0 >= 3, "\(chunks)")
+                    #expect(chunks["PUBLIC.EVENTS"] ?? 0 >= 3 && chunks["PUBLIC.DAYS"] ?? 0 >= 3 && chunks["PUBLIC.CODES"] ?? 0 >= 3, "\(chunks)")
                 }
             }
         }

@@ -56,6 +56,17 @@ import Testing
         #expect(RowFilter(terms: [], window: .init(column: "u", terms: [])).sql(TestDialect()) == "1 = 1")
     }
 
+    /// Text edges sort by bytes (not by a collation), repeat once, and leave both ends open.
+    @Test func textRangesAreContiguousInByteOrder() {
+        let ranges = ChunkPlanner().textRanges(column: "code", edges: ["b", "a", "B", "b", "é"])
+        #expect(ranges == [.textRange(column: "code", lower: nil, upper: "B"), .textRange(column: "code", lower: "B", upper: "a"),
+                           .textRange(column: "code", lower: "a", upper: "b"), .textRange(column: "code", lower: "b", upper: "é"),
+                           .textRange(column: "code", lower: "é", upper: nil)])
+        #expect(ChunkPlanner().textRanges(column: "code", edges: []) == [.textRange(column: "code", lower: nil, upper: nil)])
+        let filter = ChunkBounds.textRange(column: "code", lower: "a", upper: "b").filter(column: "Code")
+        #expect(filter.terms.allSatisfy(\.bytewise) && filter.terms.map(\.column) == ["Code", "Code"])
+    }
+
     @Test func backoffGrowsAndStaysWithinItsCeiling() {
         let policy = RetryPolicy(maxAttempts: 5, baseDelay: 0.5, maxDelay: 4)
         #expect(policy.delay(afterAttempt: 1, random: 1) == 0.5)

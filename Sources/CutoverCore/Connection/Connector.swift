@@ -156,11 +156,15 @@ public struct RowFilter: Sendable, Hashable, Codable {
         /// The literal as canonical text; integers are written bare, everything else quoted.
         public var value: String
         public var isNumeric: Bool
-        public init(column: String, _ comparison: Comparison, _ value: String, isNumeric: Bool) {
+        /// Compare text by its UTF-8 bytes (the dialect's ``Dialect/byteOrder(_:type:)``), so every
+        /// engine puts the same rows on each side of the value whatever its collation.
+        public var bytewise: Bool
+        public init(column: String, _ comparison: Comparison, _ value: String, isNumeric: Bool, bytewise: Bool = false) {
             self.column = column
             self.comparison = comparison
             self.value = value
             self.isNumeric = isNumeric
+            self.bytewise = bytewise
         }
     }
     /// An incremental load's window on its watermark column: rows within `terms`, or whose column
@@ -189,7 +193,8 @@ public struct RowFilter: Sendable, Hashable, Codable {
     public func sql(_ dialect: any Dialect) -> String {
         func conjunction(_ terms: [Term]) -> String? {
             terms.isEmpty ? nil : terms.map { term in
-                "\(dialect.quote(term.column)) \(term.comparison.rawValue) \(term.isNumeric ? term.value : dialect.literal(term.value))"
+                let column = term.bytewise ? dialect.byteOrder(dialect.quote(term.column), type: .text(maxLength: nil)) : dialect.quote(term.column)
+                return "\(column) \(term.comparison.rawValue) \(term.isNumeric ? term.value : dialect.literal(term.value))"
             }.joined(separator: " AND ")
         }
         var conditions = conjunction(terms).map { [$0] } ?? []

@@ -35,6 +35,14 @@ public indirect enum CanonicalType: Sendable, Hashable, Codable, CustomStringCon
         }
     }
 
+    /// Text, fixed or variable length.
+    public var isText: Bool {
+        switch self {
+        case .text, .char: return true
+        default: return false
+        }
+    }
+
     public var description: String {
         switch self {
         case .boolean: return "boolean"

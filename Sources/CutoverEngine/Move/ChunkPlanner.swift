@@ -11,6 +11,8 @@ public enum ChunkBounds: Sendable, Hashable, Codable, CustomStringConvertible {
     case integerRange(column: String, lower: Int64?, upper: Int64?)
     /// The same over values compared as quoted literals: uuids, ISO dates.
     case literalRange(column: String, lower: String?, upper: String?)
+    /// The same over text compared by its UTF-8 bytes on every engine (text keys).
+    case textRange(column: String, lower: String?, upper: String?)
 
     /// The predicate that selects this chunk's rows, with the key column named as on that side.
     public func filter(column renamed: String? = nil) -> RowFilter {
@@ -22,11 +24,12 @@ public enum ChunkBounds: Sendable, Hashable, Codable, CustomStringConvertible {
             if let lower { terms.append(.init(column: name, .greaterOrEqual, String(lower), isNumeric: true)) }
             if let upper { terms.append(.init(column: name, .less, String(upper), isNumeric: true)) }
             return RowFilter(terms: terms)
-        case .literalRange(let column, let lower, let upper):
+        case .literalRange(let column, let lower, let upper), .textRange(let column, let lower, let upper):
             let name = renamed ?? column
+            let bytewise = if case .textRange = self { true } else { false }
             var terms: [RowFilter.Term] = []
-            if let lower { terms.append(.init(column: name, .greaterOrEqual, lower, isNumeric: false)) }
-            if let upper { terms.append(.init(column: name, .less, upper, isNumeric: false)) }
+            if let lower { terms.append(.init(column: name, .greaterOrEqual, lower, isNumeric: false, bytewise: bytewise)) }
+            if let upper { terms.append(.init(column: name, .less, upper, isNumeric: false, bytewise: bytewise)) }
             return RowFilter(terms: terms)
         }
     }
@@ -36,7 +39,7 @@ public enum ChunkBounds: Sendable, Hashable, Codable, CustomStringConvertible {
         case .all: return "all rows"
         case .integerRange(let column, let lower, let upper):
             return "\(lower.map { "\($0) ≤ " } ?? "")\(column)\(upper.map { " < \($0)" } ?? "")"
-        case .literalRange(let column, let lower, let upper):
+        case .literalRange(let column, let lower, let upper), .textRange(let column, let lower, let upper):
             return "\(lower.map { "'\($0)' ≤ " } ?? "")\(column)\(upper.map { " < '\($0)'" } ?? "")"
         }
     }
@@ -105,6 +108,14 @@ public struct ChunkPlanner: Sendable {
         let step = (UInt64(1) << 32) / UInt64(count)
         let edges = (1..<count).map { String(format: "%08llx-0000-0000-0000-000000000000", UInt64($0) * step) }
         return zip([nil] + edges, edges + [nil]).map { .literalRange(column: column, lower: $0, upper: $1) }
+    }
+
+    /// Text key ranges between `edges` (every n-th key in byte order), open at both ends.
+    public func textRanges(column: String, edges: [String]) -> [ChunkBounds] {
+        var sorted: [String] = []
+        for edge in edges.sorted(by: { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }) where edge != sorted.last { sorted.append(edge) }
+        guard !sorted.isEmpty else { return [.textRange(column: column, lower: nil, upper: nil)] }
+        return zip([nil] + sorted, sorted + [nil]).map { .textRange(column: column, lower: $0, upper: $1) }
     }
 
     /// Date key ranges of equal day spans between `first` and `last` (days since 1970-01-01).

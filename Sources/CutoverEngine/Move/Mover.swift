@@ -403,10 +403,13 @@ public struct Mover: Sendable {
                     bounds = ChunkPlanner(rowsPerChunk: rowsPerChunk).integerRanges(column: keyColumns[0].name, min: min, max: max, rows: estimated)
                 }
             }
-        } else if resumed == nil, fullLoad, keyColumns.count == 1, plan.sourceEngine != .sqlite,
+        } else if resumed == nil, fullLoad, keyColumns.count == 1, plan.sourceEngine != .sqlite, !keyColumns[0].canonical.isText,
                   (table.rowCount ?? 0) > rowsPerChunk {
             // uuid and date keys compare by value in PostgreSQL and Snowflake; (SQLite text may not sort like the values it spells.)
             bounds = try await literalRanges(keyColumns[0], tablePlan.source, rows: table.rowCount ?? 0, rowsPerChunk: rowsPerChunk) ?? bounds
+        } else if resumed == nil, fullLoad, keyColumns.count == 1, case .text = keyColumns[0].canonical, (table.rowCount ?? 0) > rowsPerChunk {
+            // Not CHAR(n): its padding compares differently on engines that keep it and those that do not.
+            bounds = try await textRanges(keyColumns[0], tablePlan.source, rows: table.rowCount ?? 0, rowsPerChunk: rowsPerChunk) ?? bounds
         } else if resumed == nil, fullLoad, keyColumns.isEmpty, (table.rowCount ?? 0) > rowsPerChunk,
                   let locator = source.dialect.rowLocator(tablePlan.source) {
             bounds = try await locatorRanges(locator, rows: table.rowCount ?? 0, rowsPerChunk: rowsPerChunk) ?? bounds
@@ -442,6 +445,21 @@ public struct Mover: Sendable {
             return options.rowsPerChunk
         }
         return max(1, bytes / max(1, size / rows))
+    }
+
+    /// Text keys: every n-th key in byte order, read in one pass, become the chunk edges; every
+    /// engine compares them by bytes, so source reads and target deletes agree on each range.
+    private func textRanges(_ key: Column, _ table: TableRef, rows: Int64, rowsPerChunk: Int64) async throws -> [ChunkBounds]? {
+        let dialect = source.dialect
+        let ordered = dialect.byteOrder(dialect.quote(key.name), type: key.canonical)
+        let every = max(1, rowsPerChunk)
+        let sql = "SELECT k FROM (SELECT \(dialect.quote(key.name)) AS k, ROW_NUMBER() OVER (ORDER BY \(ordered)) AS rn FROM \(dialect.qualified(table))) numbered "
+            + "WHERE rn % \(every) = 0"
+        let edges = try await source.execute(sql).rows.compactMap { row -> String? in
+            guard case .text(let text) = row.first else { return nil }
+            return text
+        }
+        return ChunkPlanner(rowsPerChunk: rowsPerChunk).textRanges(column: key.name, edges: edges)
     }
 
     private func literalRanges(_ key: Column, _ table: TableRef, rows: Int64, rowsPerChunk: Int64) async throws -> [ChunkBounds]? {
