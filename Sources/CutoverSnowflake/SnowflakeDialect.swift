@@ -137,14 +137,14 @@ public struct SnowflakeDialect: Dialect {
 
     /// Snowflake cannot restart an identity, so the table is created with it starting past the
     /// source's largest value.
-    public func identity(startingAt next: Int64, column: String, in createDDL: [String]) -> [String]? {
+    public func identityStart(column: String, in createDDL: [String]) -> ((Int64) -> [String])? {
         let definition = quote(column) + " "
-        return createDDL.map { statement in
+        return { next in createDDL.map { statement in
             statement.split(separator: "\n", omittingEmptySubsequences: false).map { line in
                 guard line.trimmingCharacters(in: .whitespaces).hasPrefix(definition), line.contains(Self.identityFromOne) else { return String(line) }
                 return line.replacingOccurrences(of: Self.identityFromOne, with: "IDENTITY(\(next),1)")
             }.joined(separator: "\n")
-        }
+        } }
     }
 
     public func byteOrder(_ quotedColumn: String, type: CanonicalType) -> String {

@@ -103,8 +103,8 @@ enum SnowflakeCSV {
                 // Snowflake TIME has no zone (the plan says so): keep the wall-clock part.
                 return String(s.prefix { $0 != "+" && $0 != "-" })
             case .char:
-                // CHAR's padding is not part of the value; Snowflake's CHAR is VARCHAR and would keep it.
-                return String(s.reversed().drop { $0 == " " }.reversed())
+                // CHAR's padding is not part of the value (its canonical form drops it); Snowflake's CHAR is VARCHAR and would keep it.
+                return CanonicalForm.text(value, as: type)
             case .array(let element):
                 // PARSE_JSON reads JSON, not PostgreSQL's `{…}`; already JSON (another Snowflake) passes.
                 return ArrayLiteral.json(s, element: element) ?? s

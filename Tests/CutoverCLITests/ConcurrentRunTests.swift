@@ -20,14 +20,7 @@ import Testing
                     INSERT INTO keyless SELECT v, id FROM keyed;
                     """)
                 let arguments = ["migrate", "--source", "sqlite:src.db", "--target", TestEnvironment.cliText(pg), "--chunk-rows", "5000", "--parallel", "1"]
-                let first = Process()
-                first.executableURL = URL(fileURLWithPath: CLI.executable)
-                first.arguments = arguments
-                first.currentDirectoryURL = URL(fileURLWithPath: dir)
-                let output = Pipe()
-                first.standardOutput = output
-                first.standardError = output
-                try first.run()
+                let (first, output) = try CLI.start(arguments, in: dir)
 
                 let store = try await SQLMetadataStore.open(ConnectionURL(engine: .sqlite, database: dir + "/.cutover/cutover.db"))
                 var started = false

@@ -22,15 +22,8 @@ import Testing
                 let proxy = try FaultProxy.start(listen: port, target: pg.port!, extra: [String(8_000_000)])
                 defer { kill(proxy.processIdentifier, SIGKILL) }
                 let target = "postgres://\(pg.user!):\(pg.password!)@127.0.0.1:\(port)/\(pg.database)"
-                let migrate = Process()
-                migrate.executableURL = URL(fileURLWithPath: CLI.executable)
-                migrate.arguments = ["migrate", "--source", "sqlite:src.db", "--target", target, "--chunk-rows", "20000", "--parallel", "1",
-                                     "--max-attempts", "12"]
-                migrate.currentDirectoryURL = URL(fileURLWithPath: dir)
-                let output = Pipe()
-                migrate.standardOutput = output
-                migrate.standardError = output
-                try migrate.run()
+                let (migrate, output) = try CLI.start(["migrate", "--source", "sqlite:src.db", "--target", target, "--chunk-rows", "20000",
+                                                       "--parallel", "1", "--max-attempts", "12"], in: dir)
                 let direct = try await PostgresConnector(url: pg)
                 let log = await BlockingIOTestHelper.readAll(output)
                 migrate.waitUntilExit()

@@ -82,14 +82,7 @@ extension CLI {
                     """)
                 let target = "postgres://\(pg.user!):\(pg.password!)@\(pg.host!):\(pg.port!)/\(pg.database)"
                 let arguments = ["migrate", "--source", "sqlite:src.db", "--target", target, "--chunk-rows", "200", "--parallel", "1"]
-                let migrate = Process()
-                migrate.executableURL = URL(fileURLWithPath: CLI.executable)
-                migrate.arguments = arguments
-                migrate.currentDirectoryURL = URL(fileURLWithPath: dir)
-                let output = Pipe()
-                migrate.standardOutput = output
-                migrate.standardError = output
-                try migrate.run()
+                let (migrate, output) = try CLI.start(arguments, in: dir)
                 var runID: String?
                 for _ in 0..<400 where runID == nil {
                     try await Task.sleep(nanoseconds: 50_000_000)

@@ -18,16 +18,9 @@ import Testing
                     """)
                 let url = TestEnvironment.cliText(pg)
                 let common = ["--source", "sqlite:src.db", "--target", url, "--store", TestEnvironment.cliText(storeDB), "--parallel", "1"]
-                let coordinator = Process()
-                coordinator.executableURL = URL(fileURLWithPath: CLI.executable)
-                coordinator.arguments = ["migrate", "--chunk-rows", "250"] + common
-                coordinator.currentDirectoryURL = URL(fileURLWithPath: dir)
                 // Slowed down, so it cannot finish all 240 chunks before the worker has started on a busy machine.
-                coordinator.environment = ProcessInfo.processInfo.environment.merging(["CUTOVER_FAILPOINTS": "move.chunk.sleep:25"]) { $1 }
-                let output = Pipe()
-                coordinator.standardOutput = output
-                coordinator.standardError = output
-                try coordinator.run()
+                let (coordinator, output) = try CLI.start(["migrate", "--chunk-rows", "250"] + common, in: dir,
+                                                          environment: ["CUTOVER_FAILPOINTS": "move.chunk.sleep:25"])
 
                 let store = try await SQLMetadataStore.open(storeDB)
                 var runID: String?

@@ -128,6 +128,21 @@ public enum CLI {
         try await BlockingIO.run { try runBlocking(arguments, in: directory, environment: environment) }
     }
 
+    /// Starts the CLI in the background (a run to race, kill or join); its stdout and stderr go to
+    /// the returned pipe, which the caller must read to the end.
+    public static func start(_ arguments: [String], in directory: String, environment: [String: String] = [:]) throws -> (process: Process, output: Pipe) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        process.currentDirectoryURL = URL(fileURLWithPath: directory)
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = output
+        try process.run()
+        return (process, output)
+    }
+
     /// Runs a `/bin/sh` script (to check files with the system's own tools).
     public static func shell(_ script: String, in directory: String) async throws -> Result {
         try await BlockingIO.run { try runBlocking(["-c", script], in: directory, environment: [:], program: "/bin/sh") }

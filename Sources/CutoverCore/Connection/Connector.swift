@@ -324,6 +324,15 @@ extension Connector {
         try await write(rows, to: table, columns: columns, options: WriteOptions())
     }
 
+    /// One table as this engine's catalog describes it (without exact row counts); nil when it does not exist.
+    public func describe(_ table: TableRef) async throws -> Table? {
+        do {
+            return try await catalog(Scope(schemas: table.schema.map { [$0] } ?? [], tables: [table.name], exactCounts: false)).table(table)
+        } catch let error as CutoverError where error.code == .tableNotFound {
+            return nil
+        }
+    }
+
     /// Runs several statements in order, stopping at the first failure.
     public func executeScript(_ statements: [String]) async throws {
         for statement in statements { try await execute(statement) }

@@ -48,10 +48,11 @@ public protocol Dialect: Sendable {
     /// After loading explicit values into an identity column, moves the generator past the largest
     /// value; nil where the engine does that itself.
     func resetIdentity(_ table: TableRef, column: String) -> String?
-    /// Where an identity cannot be moved after the load (Snowflake): `createDDL` with `column`'s
-    /// identity starting at `next`, so rows inserted after the load do not collide with loaded
-    /// ones; nil where ``resetIdentity(_:column:)`` does the job.
-    func identity(startingAt next: Int64, column: String, in createDDL: [String]) -> [String]?
+    /// Where an identity cannot be moved after the load (Snowflake): a function that turns
+    /// `createDDL` into the same with `column`'s identity starting at a given value, so rows
+    /// inserted after the load do not collide with loaded ones; nil where
+    /// ``resetIdentity(_:column:)`` does the job (and the start need not be looked up).
+    func identityStart(column: String, in createDDL: [String]) -> ((Int64) -> [String])?
     /// A standalone sequence continuing at `start`; nil where the engine has no sequences.
     func createSequence(_ sequence: TableRef, start: Int64, increment: Int64) -> String?
     /// Upper-case words the engine reserves: a table or column so named works (Cutover quotes every
@@ -95,7 +96,7 @@ public struct RowLocator: Sendable, Hashable {
 }
 
 extension Dialect {
-    public func identity(startingAt next: Int64, column: String, in createDDL: [String]) -> [String]? { nil }
+    public func identityStart(column: String, in createDDL: [String]) -> ((Int64) -> [String])? { nil }
     public func createSequence(_ sequence: TableRef, start: Int64, increment: Int64) -> String? { nil }
     public var reservedWords: Set<String> { [] }
 

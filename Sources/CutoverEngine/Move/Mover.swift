@@ -182,9 +182,7 @@ public struct Mover: Sendable {
             try await store.releaseChunks(runID: recorder.runID)
             // A target table dropped since the run stopped: its done chunks are gone with it.
             for (name, tableWork) in work where existingChunks[name] != nil {
-                do {
-                    _ = try await target.rowCount(tableWork.plan.target)
-                } catch let error as CutoverError where error.code == .tableNotFound {
+                if try await target.describe(tableWork.plan.target) == nil {
                     try await target.executeScript(try await creation(tableWork.plan))
                     try await store.resetChunks(runID: recorder.runID, table: name)
                     await recorder.event("table.recreated", table: name, level: "warn",
@@ -204,12 +202,16 @@ public struct Mover: Sendable {
         }
 
         let started = Date()
-        let pool = try await runWorkers(work, recorder: recorder)
+        var previously: [String: Int64] = [:]
+        if resuming {
+            for chunk in try await store.chunks(runID: recorder.runID) where chunk.state == .done { previously[chunk.table, default: 0] += chunk.rows ?? 0 }
+        }
+        let pool = try await runWorkers(work, recorder: recorder, previously: previously)
         // Chunks leased by `cutover worker` processes elsewhere: wait until they are finished or their lease ran out.
         while try await store.chunks(runID: recorder.runID).contains(where: { $0.state == .running || $0.state == .pending }),
               !(await pool.isCancelled) {
             try await Task.sleep(nanoseconds: 500_000_000)
-            _ = try await runWorkers(work, recorder: recorder)  // takes over expired leases
+            _ = try await runWorkers(work, recorder: recorder, previously: previously)  // takes over expired leases
         }
 
         // Finish each table: its chunks from the ledger decide its status.
@@ -294,11 +296,8 @@ public struct Mover: Sendable {
 
     /// Runs `options.parallel` workers on this run's ledger until no chunk can be claimed.
     @discardableResult
-    func runWorkers(_ work: [String: TableWork], recorder: RunRecorder) async throws -> ChunkPool {
-        var previously: [String: Int64] = [:]
-        for chunk in try await recorder.store.chunks(runID: recorder.runID) where chunk.state == .done {
-            previously[chunk.table, default: 0] += chunk.rows ?? 0
-        }
+    /// `previously`: rows of chunks an earlier attempt of the run loaded, per table, for progress.
+    func runWorkers(_ work: [String: TableWork], recorder: RunRecorder, previously: [String: Int64] = [:]) async throws -> ChunkPool {
         let progress = Progress(recorder: recorder, totals: work.mapValues { $0.estimatedRows }, previously: previously)
         let pool = ChunkPool(work: work, mover: self, recorder: recorder, progress: progress)
         try await withThrowingTaskGroup(of: Void.self) { group in
@@ -333,8 +332,8 @@ public struct Mover: Sendable {
         var keyColumns: [Column]
         var bounds: [ChunkBounds]
         var estimatedRows: Int64
-        /// Incremental: the rows of the run's watermark window (and rows whose watermark is NULL).
-        var window: RowFilter.Window?
+        /// Incremental: the run's window on the watermark column.
+        var incremental: RunWindow?
         var watermarkColumn: Column?
         var writeMode: WriteOptions.Mode
         /// Binary COPY pass-through: PostgreSQL → PostgreSQL with identical types.
@@ -343,6 +342,8 @@ public struct Mover: Sendable {
         var restoreIndexes: [String]
         /// The run's options with this table's settings applied.
         var options: MoveOptions
+
+        var window: RowFilter.Window? { incremental.map { $0.filter(of: watermarkColumn) } }
     }
 
     private func prepareTable(_ tablePlan: TablePlan, _ table: Table, recorder: RunRecorder, resumed: [ChunkRecord]?) async throws -> TableWork {
@@ -360,7 +361,7 @@ public struct Mover: Sendable {
         let targetKey = keyColumns.compactMap { key in tablePlan.columns.first { $0.column == key.name }?.targetColumn }
 
         var writeMode: WriteOptions.Mode = .insert
-        var window: RowFilter.Window?
+        var incremental: RunWindow?
         var watermarkColumn: Column?
         if options.mode == .upsert || options.watermark != nil {
             guard !targetKey.isEmpty else {
@@ -375,14 +376,15 @@ public struct Mover: Sendable {
                                    hint: "columns: " + table.columns.map(\.name).joined(separator: ", "), context: ["table": name])
             }
             watermarkColumn = column
-            window = try await incrementalWindow(column, tablePlan, options, recorder: recorder, resumed: resumed != nil)
+            incremental = try await incrementalWindow(column, tablePlan, options, recorder: recorder, resumed: resumed != nil)
         }
 
         var restoreIndexes: [String] = []
         if resumed == nil {
-            let existed = try await prepareTarget(tablePlan, options)
-            if existed { try await checkTargetColumns(tablePlan) }
-            if existed, options.rebuildIndexes { restoreIndexes = try await dropSecondaryIndexes(tablePlan, recorder: recorder) }
+            if try await prepareTarget(tablePlan, options), let existing = try await target.describe(tablePlan.target) {
+                try checkTargetColumns(tablePlan, existing)
+                if options.rebuildIndexes { restoreIndexes = try await dropSecondaryIndexes(tablePlan, existing, recorder: recorder) }
+            }
         } else {
             restoreIndexes = try await savedIndexRestore(tablePlan, recorder: recorder)
         }
@@ -391,8 +393,9 @@ public struct Mover: Sendable {
         var bounds = try resumed?.sorted { $0.number < $1.number }.map { try ChunkBounds.parse($0.bounds, chunk: $0) } ?? [.all]
         var estimated = table.rowCount ?? 0
         let rowsPerChunk = Self.rowsPerChunk(options, table)
+        let window = incremental.map { $0.filter(of: watermarkColumn) }
         // A delta (a window with a lower bound) is split by the key range of its own rows only.
-        let fullLoad = window.map { $0.terms.allSatisfy { $0.comparison != .greaterOrEqual } } ?? true
+        let fullLoad = incremental?.low == nil
         if resumed == nil, keyColumns.count == 1, keyColumns[0].canonical.isWholeNumber {
             let key = source.dialect.quote(keyColumns[0].name)
             let inWindow = window.map { RowFilter(terms: [], window: $0) }.map { " WHERE " + $0.sql(source.dialect) } ?? ""
@@ -423,8 +426,8 @@ public struct Mover: Sendable {
             estimated = count.flatMap { Int64($0.displayText) } ?? estimated
         }
         return TableWork(plan: tablePlan, sourceColumns: sourceColumns, targetColumns: targetColumns, keyColumns: keyColumns, bounds: bounds,
-                         estimatedRows: estimated, window: window, watermarkColumn: watermarkColumn, writeMode: writeMode, passThrough: passThrough, restoreIndexes: restoreIndexes,
-                         options: options)
+                         estimatedRows: estimated, incremental: incremental, watermarkColumn: watermarkColumn, writeMode: writeMode,
+                         passThrough: passThrough, restoreIndexes: restoreIndexes, options: options)
     }
 
     private func locatorRanges(_ locator: RowLocator, rows: Int64, rowsPerChunk: Int64) async throws -> [ChunkBounds]? {
@@ -512,28 +515,24 @@ public struct Mover: Sendable {
         return true
     }
 
-    /// `--rebuild-indexes`: drops an existing target table's secondary indexes before the load and
-    /// returns the statements that recreate them. They are saved in the store first, so a crash
-    /// before they are restored is repaired by the resumed run.
     /// The table's CREATE statements; where the target cannot move an identity after the load, with
     /// each identity starting past the source's largest value.
     private func creation(_ tablePlan: TablePlan) async throws -> [String] {
         var statements = tablePlan.createDDL
         for column in tablePlan.columns where column.identity != nil {
+            guard let start = target.dialect.identityStart(column: column.targetColumn, in: statements) else { continue }
             let maximum = try await source.execute("SELECT max(\(source.dialect.quote(column.column))) FROM \(source.dialect.qualified(tablePlan.source))")
                 .rows.first?.first.flatMap { Int64($0.displayText) } ?? 0
             let (next, overflow) = maximum.addingReportingOverflow(1)
             guard !overflow else { continue }
-            statements = target.dialect.identity(startingAt: max(next, 1), column: column.targetColumn, in: statements) ?? statements
+            statements = start(max(next, 1))
         }
         return statements
     }
 
     /// An existing target table must have every column the plan writes, or the load fails deep in
     /// the engine (a staging or COPY error naming no table); say which and what to do instead.
-    private func checkTargetColumns(_ tablePlan: TablePlan) async throws {
-        let scope = Scope(schemas: tablePlan.target.schema.map { [$0] } ?? [], tables: [tablePlan.target.name], exactCounts: false)
-        guard let table = try await target.catalog(scope).table(tablePlan.target) else { return }
+    private func checkTargetColumns(_ tablePlan: TablePlan, _ table: Table) throws {
         let present = Set(table.columns.map(\.name))
         let missing = tablePlan.columns.map(\.targetColumn).filter { !present.contains($0) }
         guard !missing.isEmpty else { return }
@@ -543,11 +542,12 @@ public struct Mover: Sendable {
                            context: ["table": tablePlan.source.description])
     }
 
-    private func dropSecondaryIndexes(_ tablePlan: TablePlan, recorder: RunRecorder) async throws -> [String] {
+    /// `--rebuild-indexes`: drops an existing target table's secondary indexes before the load and
+    /// returns the statements that recreate them. They are saved in the store first, so a crash
+    /// before they are restored is repaired by the resumed run.
+    private func dropSecondaryIndexes(_ tablePlan: TablePlan, _ table: Table, recorder: RunRecorder) async throws -> [String] {
         let dialect = target.dialect
-        guard dialect.supportsIndexes, let table = try await target.catalog(
-            Scope(schemas: tablePlan.target.schema.map { [$0] } ?? [], tables: [tablePlan.target.name], exactCounts: false)).table(tablePlan.target)
-        else { return [] }
+        guard dialect.supportsIndexes else { return [] }
         let restore = table.indexes.compactMap(\.definition)
         guard !restore.isEmpty else { return [] }
         let details = String(decoding: try JSONEncoder.sorted.encode(["restore_indexes": restore]), as: UTF8.self)
@@ -741,7 +741,7 @@ public struct Mover: Sendable {
     /// are past that maximum and left to the next run. `--truncate`/`--replace` load everything.
     /// A resumed run, and a worker joining it, load the window the run chose first.
     private func incrementalWindow(_ column: Column, _ tablePlan: TablePlan, _ options: MoveOptions, recorder: RunRecorder,
-                                   resumed: Bool) async throws -> RowFilter.Window {
+                                   resumed: Bool) async throws -> RunWindow {
         let name = tablePlan.source.description
         let store = recorder.store
         let chosen: RunWindow
@@ -763,11 +763,7 @@ public struct Mover: Sendable {
             chosen = RunWindow(column: column.name, low: low, high: try watermarkText(maximum, column, table: name))
             try await store.setRunWindow(runID: recorder.runID, table: name, window: chosen)
         }
-        let numeric = column.canonical.storage == .int
-        var terms: [RowFilter.Term] = []
-        if let low = chosen.low { terms.append(.init(column: column.name, .greaterOrEqual, low, isNumeric: numeric)) }
-        if let high = chosen.high { terms.append(.init(column: column.name, .lessOrEqual, high, isNumeric: numeric)) }
-        return RowFilter.Window(column: column.name, terms: terms)
+        return chosen
     }
 
     /// A watermark value as a literal both the source and the store keep exactly.
@@ -782,13 +778,19 @@ public struct Mover: Sendable {
 
     /// After an incremental table finished: its watermark becomes the top of the window it loaded.
     func advanceWatermark(_ work: TableWork, recorder: RunRecorder) async throws {
-        guard let column = work.watermarkColumn else { return }
-        let name = work.plan.source.description
-        guard let window = try await recorder.store.runWindow(runID: recorder.runID, table: name) else {
-            throw CutoverError(.store, "the incremental window of \(name) in run \(recorder.runID) is missing; the watermark was not advanced",
-                               hint: "rerun the same command: it loads from the previous watermark again", context: ["table": name])
-        }
-        try await recorder.store.setWatermark(source: source.url.description, target: target.url.description, table: name,
+        guard let column = work.watermarkColumn, let window = work.incremental else { return }
+        try await recorder.store.setWatermark(source: source.url.description, target: target.url.description, table: work.plan.source.description,
                                               column: column.name, value: window.high ?? window.low, runID: recorder.runID)
+    }
+}
+
+extension RunWindow {
+    /// The window's rows (and those whose watermark is NULL) as a filter on `column`.
+    func filter(of column: Column?) -> RowFilter.Window {
+        let numeric = column?.canonical.storage == .int
+        var terms: [RowFilter.Term] = []
+        if let low { terms.append(.init(column: self.column, .greaterOrEqual, low, isNumeric: numeric)) }
+        if let high { terms.append(.init(column: self.column, .lessOrEqual, high, isNumeric: numeric)) }
+        return RowFilter.Window(column: self.column, terms: terms)
     }
 }

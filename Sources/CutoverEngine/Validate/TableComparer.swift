@@ -110,12 +110,14 @@ public struct TableComparer: Sendable {
 
     /// Compares the table, or only the rows whose single integer key lies in `keyRange` (a sample).
     public func compare(_ tablePlan: TablePlan, _ table: Table, keyRange: Range<Int64>? = nil) async throws -> TableComparison {
-        let tablePlan = keyRange == nil ? try await resolvingTargetColumns(tablePlan) : tablePlan
+        // Read once: it names the target's columns as they are spelled there and gives their types.
+        let targetTable = keyRange == nil ? try await target.describe(tablePlan.target) : nil
+        let tablePlan = try targetTable.map { try Self.resolvingTargetColumns(tablePlan, in: $0) } ?? tablePlan
         // A table no larger than one merged range gains nothing from checksumming it first.
         let worthBisecting = strategy == .bisect || (strategy == .auto && (tablePlan.estimatedRows ?? .max) > mergeBelow)
         var fallback: String?
         if keyRange == nil, worthBisecting {
-            switch try await checksumMethod(tablePlan, table) {
+            switch checksumMethod(tablePlan, table, targetTable: targetTable) {
             case .success(let method):
                 do {
                     return try await bisectAtOneMoment(tablePlan, table, method)
@@ -247,7 +249,7 @@ public struct TableComparer: Sendable {
     }
 
     /// How checksum bisection can serve this table, or why it cannot.
-    func checksumMethod(_ tablePlan: TablePlan, _ table: Table) async throws -> Result<ChecksumMethod, ChecksumForm.Refusal> {
+    func checksumMethod(_ tablePlan: TablePlan, _ table: Table, targetTable: Table?) -> Result<ChecksumMethod, ChecksumForm.Refusal> {
         func refuse(_ reason: String) -> Result<ChecksumMethod, ChecksumForm.Refusal> { .failure(.init(reason: reason)) }
         guard let key = tablePlan.key, key.count == 1, let column = table.column(named: key[0]), case .integer = column.canonical else {
             return refuse("it needs a single integer key")
@@ -260,8 +262,6 @@ public struct TableComparer: Sendable {
         for side in [source, target] where side.dialect.portableChecksumSQL(tablePlan.source, columns: [], key: "x", range: 0..<1, width: 1) == nil {
             return refuse("\(side.url.engine.rawValue) has no in-database checksum here")
         }
-        let targetTable = try await target.catalog(Scope(tables: [tablePlan.target.description], exactCounts: false)).tables
-            .first { $0.ref == tablePlan.target }
         guard let targetTable else { return refuse("the target table \(tablePlan.target) was not found to read its column types") }
         var forms: [ChecksumForm] = []
         for mapping in tablePlan.columns {
@@ -278,16 +278,16 @@ public struct TableComparer: Sendable {
 
     /// The plan's target column names as the target table spells them: a table another tool made
     /// may hold `orderid` for the source's `OrderId`. An exact name wins; otherwise the one column
-    /// that matches ignoring case. A missing target table is left for the read to report.
-    func resolvingTargetColumns(_ tablePlan: TablePlan) async throws -> TablePlan {
-        let scope = Scope(schemas: tablePlan.target.schema.map { [$0] } ?? [], tables: [tablePlan.target.name], exactCounts: false)
-        guard let targetTable = try await target.catalog(scope).table(tablePlan.target) else { return tablePlan }
+    /// that matches ignoring case. (A missing target table is left for the read to report.)
+    static func resolvingTargetColumns(_ tablePlan: TablePlan, in targetTable: Table) throws -> TablePlan {
         var resolved = tablePlan
         for index in resolved.columns.indices {
             let wanted = resolved.columns[index].targetColumn
             // The type the target really has decides whether its values can be compared as rendered.
-            if let exact = targetTable.column(named: wanted) { resolved.columns[index].targetType = exact.nativeType }
-            guard targetTable.column(named: wanted) == nil else { continue }
+            if let exact = targetTable.column(named: wanted) {
+                resolved.columns[index].targetType = exact.nativeType
+                continue
+            }
             let folded = targetTable.columns.filter { $0.name.lowercased() == wanted.lowercased() }
             guard folded.count == 1 else {
                 throw CutoverError(.columnNotFound, "target table \(tablePlan.target) has no column \(wanted)"
