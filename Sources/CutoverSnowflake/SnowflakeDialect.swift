@@ -112,6 +112,11 @@ public struct SnowflakeDialect: Dialect {
 
     /// Snowflake keeps its statistics itself.
     public func analyze(_ table: TableRef) -> String? { nil }
+    /// Snowflake has no physical row address; HASH over the columns is deterministic and treats
+    /// NULL as a value, so every row lands in exactly one bucket.
+    public func hashBucket(_ quotedColumns: [String], count: Int) -> String? {
+        "MOD(ABS(HASH(\(quotedColumns.joined(separator: ", ")))), \(count))"
+    }
 
     public func identityClause(for kind: IdentityKind, type: CanonicalType) -> String? {
         guard case .integer = type else { return nil }

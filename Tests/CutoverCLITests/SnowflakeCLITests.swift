@@ -1,4 +1,5 @@
 import CutoverCore
+import CutoverPostgres
 import CutoverSnowflake
 import CutoverStore
 import CutoverTesting
@@ -217,7 +218,8 @@ extension SnowflakeCLITests {
     }
 
     /// Snowflake sources split into chunks like the others: by NUMBER(38,0) keys (what Snowflake's
-    /// INT is), by date keys and by text keys (in byte order), and arrive exactly.
+    /// INT is), by date keys, by text keys (in byte order) and, without a key, by row-hash buckets
+    /// (duplicate and NULL rows included), and arrive exactly.
     @Test func snowflakeSourcesLoadInChunks() async throws {
         try await Self.withBothEngines { dir, sf, pg in
                 let connector = try await SnowflakeConnector(url: sf)
@@ -230,13 +232,19 @@ extension SnowflakeCLITests {
                 try await connector.execute(#"INSERT INTO "PUBLIC"."EVENTS" VALUES "# + ids)
                 let days = (0..<3000).map { "(DATEADD(day, \($0), '2015-01-01'::DATE), 'd\($0)')" }.joined(separator: ", ")
                 try await connector.execute(#"INSERT INTO "PUBLIC"."DAYS" VALUES "# + days)
+                try await connector.execute(#"CREATE TABLE "PUBLIC"."LOGS" ("AT" NUMBER(38,0), "MSG" VARCHAR)"#)
+                let logs = (1...3000).map { "(\($0 % 700 == 0 ? "NULL" : String($0 % 1500)), \($0 % 11 == 0 ? "NULL" : "'m\($0 % 1500)'"))" }.joined(separator: ", ")
+                try await connector.execute(#"INSERT INTO "PUBLIC"."LOGS" VALUES "# + logs)
                 let move = try await CLI.run(["migrate", "--source", TestEnvironment.cliText(sf), "--target", Self.pgText(pg), "--chunk-rows", "1000"], in: dir)
                 #expect(move.status == 0, "\(move.output)")
-                #expect(move.stdout.contains("validation: 3 passed, 0 failed"), "\(move.output)")
+                #expect(move.stdout.contains("validation: 4 passed, 0 failed"), "\(move.output)")
                 let store = try await SQLMetadataStore.open(ConnectionURL(engine: .sqlite, database: dir + "/.cutover/cutover.db"))
                 let run = try #require(try await store.runs(limit: 1).first)
                 let chunks = Dictionary(grouping: try await store.chunks(runID: run.id), by: \.table).mapValues(\.count)
-                #expect(chunks["PUBLIC.EVENTS"] ?? 0 >= 3 && chunks["PUBLIC.DAYS"] ?? 0 >= 3 && chunks["PUBLIC.CODES"] ?? 0 >= 3, "\(chunks)")
+                #expect(chunks["PUBLIC.EVENTS"] ?? 0 >= 3 && chunks["PUBLIC.DAYS"] ?? 0 >= 3 && chunks["PUBLIC.CODES"] ?? 0 >= 3 && chunks["PUBLIC.LOGS"] == 3, "\(chunks)")
+                let landed = try await PostgresConnector(url: pg).execute(
+                    #"SELECT count(*), count(DISTINCT coalesce("AT"::text, '-') || '|' || coalesce("MSG", '-')), count("AT"), count("MSG") FROM "PUBLIC"."LOGS""#)
+                #expect(landed.rows.first?.map(\.displayText) == ["3000", "1775", "2996", "2728"], "\(landed.rows)")
         }
     }
 

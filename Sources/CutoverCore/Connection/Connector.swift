@@ -177,17 +177,31 @@ public struct RowFilter: Sendable, Hashable, Codable {
             self.terms = terms
         }
     }
+    /// One bucket of the rows hashed over `columns` (see ``Dialect/hashBucket(_:count:)``).
+    public struct Bucket: Sendable, Hashable, Codable {
+        public var columns: [String]
+        public var index: Int
+        public var count: Int
+        public init(columns: [String], index: Int, count: Int) {
+            self.columns = columns
+            self.index = index
+            self.count = count
+        }
+    }
     /// All must hold.
     public var terms: [Term]
     /// Must hold as well, when set.
     public var window: Window?
+    /// Must hold as well, when set.
+    public var bucket: Bucket?
 
-    public init(terms: [Term], window: Window? = nil) {
+    public init(terms: [Term], window: Window? = nil, bucket: Bucket? = nil) {
         self.terms = terms
         self.window = window
+        self.bucket = bucket
     }
 
-    public var isEmpty: Bool { terms.isEmpty && window == nil }
+    public var isEmpty: Bool { terms.isEmpty && window == nil && bucket == nil }
 
     /// The predicate in `dialect`'s SQL.
     public func sql(_ dialect: any Dialect) -> String {
@@ -201,6 +215,12 @@ public struct RowFilter: Sendable, Hashable, Codable {
         if let window {
             // With no bound yet (a first load) every row is in the window: no condition at all.
             if let bounded = conjunction(window.terms) { conditions.append("(\(bounded) OR \(dialect.quote(window.column)) IS NULL)") }
+        }
+        if let bucket {
+            // Bucket filters are only planned for engines that hash (Mover checks); elsewhere the
+            // statement fails naming the missing function rather than reading the wrong rows.
+            let hashed = dialect.hashBucket(bucket.columns.map(dialect.quote), count: bucket.count) ?? "cutover_hash_bucket_unsupported()"
+            conditions.append("\(hashed) = \(bucket.index)")
         }
         return conditions.isEmpty ? "1 = 1" : conditions.joined(separator: " AND ")
     }

@@ -63,6 +63,10 @@ public protocol Dialect: Sendable {
     /// How to split a table without a key: the engine's physical row locator (SQLite `rowid`,
     /// PostgreSQL `ctid` block ranges), and the query that returns its extent; nil where there is none.
     func rowLocator(_ table: TableRef) -> RowLocator?
+    /// An expression numbering each row's bucket `0..<count` by a hash of `quotedColumns`, the same
+    /// for equal rows on every read; nil where the engine has no such hash (or needs none: it has a
+    /// ``rowLocator(_:)``).
+    func hashBucket(_ quotedColumns: [String], count: Int) -> String?
     /// A query returning, for the rows whose integer `key` lies in `range`, one row per bucket of
     /// `width` keys that has rows: the bucket number (`(key - lower) / width`), its row count and an
     /// order-independent checksum of `columns`, computed inside the database. nil where the engine has
@@ -121,6 +125,7 @@ extension Dialect {
     public func resetIdentity(_ table: TableRef, column: String) -> String? { nil }
     public func analyze(_ table: TableRef) -> String? { "ANALYZE \(qualified(table))" }
     public func rowLocator(_ table: TableRef) -> RowLocator? { nil }
+    public func hashBucket(_ quotedColumns: [String], count: Int) -> String? { nil }
     public func rangeChecksumSQL(_ table: TableRef, columns: [String], key: String, range: Range<Int64>, width: Int64) -> String? { nil }
     public func portableChecksumSQL(_ table: TableRef, columns: [(name: String, form: ChecksumForm)], key: String, range: Range<Int64>, width: Int64) -> String? { nil }
     public func readSource(_ table: TableRef) -> String { qualified(table) }

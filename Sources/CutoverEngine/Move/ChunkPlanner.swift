@@ -13,6 +13,10 @@ public enum ChunkBounds: Sendable, Hashable, Codable, CustomStringConvertible {
     case literalRange(column: String, lower: String?, upper: String?)
     /// The same over text compared by its UTF-8 bytes on every engine (text keys).
     case textRange(column: String, lower: String?, upper: String?)
+    /// The rows whose hash over `columns` falls in bucket `index` of `count` (keyless tables on
+    /// engines without a physical row address). Only the source can evaluate it: the target's
+    /// engine hashes differently, so such a table is reloaded from empty on resume.
+    case hashBucket(columns: [String], index: Int, count: Int)
 
     /// The predicate that selects this chunk's rows, with the key column named as on that side.
     public func filter(column renamed: String? = nil) -> RowFilter {
@@ -31,6 +35,8 @@ public enum ChunkBounds: Sendable, Hashable, Codable, CustomStringConvertible {
             if let lower { terms.append(.init(column: name, .greaterOrEqual, lower, isNumeric: false, bytewise: bytewise)) }
             if let upper { terms.append(.init(column: name, .less, upper, isNumeric: false, bytewise: bytewise)) }
             return RowFilter(terms: terms)
+        case .hashBucket(let columns, let index, let count):
+            return RowFilter(terms: [], bucket: .init(columns: columns, index: index, count: count))
         }
     }
 
@@ -41,6 +47,8 @@ public enum ChunkBounds: Sendable, Hashable, Codable, CustomStringConvertible {
             return "\(lower.map { "\($0) ≤ " } ?? "")\(column)\(upper.map { " < \($0)" } ?? "")"
         case .literalRange(let column, let lower, let upper), .textRange(let column, let lower, let upper):
             return "\(lower.map { "'\($0)' ≤ " } ?? "")\(column)\(upper.map { " < '\($0)'" } ?? "")"
+        case .hashBucket(_, let index, let count):
+            return "row hash bucket \(index + 1) of \(count)"
         }
     }
 
@@ -131,6 +139,13 @@ public struct ChunkPlanner: Sendable {
             day += width
         }
         return zip([nil] + edges, edges + [nil]).map { .literalRange(column: column, lower: $0, upper: $1) }
+    }
+
+    /// Row-hash buckets for a keyless table of about `rows` rows: each chunk reads the rows whose
+    /// hash over every column falls in its bucket (equal rows share a bucket).
+    public func hashBuckets(columns: [String], rows: Int64) -> [ChunkBounds] {
+        let count = Int(Swift.min(chunkCount(rows), 4_096))
+        return (0..<count).map { .hashBucket(columns: columns, index: $0, count: count) }
     }
 
     /// PostgreSQL ctid ranges over `pages` pages: `'(first,0)' <= ctid < '(next,0)'`, open at both ends.

@@ -419,6 +419,12 @@ public struct Mover: Sendable {
             await recorder.event("table.warning", table: name, level: "warn",
                                  "\(name) has no key: split into \(bounds.count) chunks by its physical row order (\(locator.column)); "
                                  + "if the run is interrupted, resuming reloads the whole table. Add a key for per-chunk resume and row-level validation.")
+        } else if resumed == nil, fullLoad, keyColumns.isEmpty, (table.rowCount ?? 0) > rowsPerChunk,
+                  source.dialect.hashBucket([], count: 1) != nil {
+            bounds = ChunkPlanner(rowsPerChunk: rowsPerChunk).hashBuckets(columns: sourceColumns.map(\.name), rows: table.rowCount ?? 0)
+            await recorder.event("table.warning", table: name, level: "warn",
+                                 "\(name) has no key: split into \(bounds.count) chunks by a hash of each row; each chunk scans the table at the source, "
+                                 + "and if the run is interrupted, resuming reloads the whole table. Add a key for range chunks and row-level validation.")
         } else if resumed == nil, !fullLoad, let window {
             // The delta's own size, so progress and ETA are about the rows this run moves.
             let count = try await source.execute("SELECT count(*) FROM \(source.dialect.qualified(tablePlan.source)) WHERE "
