@@ -1,4 +1,5 @@
 import CompressNIO
+import Crypto
 import CutoverCore
 import Foundation
 import NIOCore
@@ -32,22 +33,42 @@ struct SnowflakeLoad {
 
     // Temporary objects live in the session's schema (the URL's), unqualified.
     private var staging: String { "CUTOVER_LOAD_\(tag)" }
-    private var stage: String { "CUTOVER_STAGE_\(tag)" }
+    /// Kept files go to one named stage shared by every run; otherwise a stage that ends with the session.
+    private var stage: String { settings.keepStagedFiles ? Self.keptStage : "CUTOVER_STAGE_\(tag)" }
+    static let keptStage = "CUTOVER_STAGE"
+
+    /// One staged file as the manifest lists it.
+    private struct StagedFile: Codable {
+        var name: String
+        var rows: Int64
+        var bytes: Int64
+        var stagedBytes: Int64
+        var sha256: String
+
+        enum CodingKeys: String, CodingKey {
+            case name, rows, bytes, sha256
+            case stagedBytes = "staged_bytes"
+        }
+    }
 
     func run(_ rows: RowStream, options: WriteOptions) async throws -> WriteStats {
         let stagingColumns = columns.indices.map { "\"C\($0 + 1)\" VARCHAR" }.joined(separator: ", ")
         _ = try await client.run("CREATE TEMPORARY TABLE \(staging) (\(stagingColumns))")
         let useStage = try await stageAcceptsUploads()
+        // Kept files need a path no other load (or earlier attempt of this one) uses.
+        let folder = settings.keepStagedFiles ? (options.name ?? "\(table.description)_\(tag)") + "/" : ""
         var stats = WriteStats()
         var csv: [UInt8] = []
-        var files = 0
+        var csvRows: Int64 = 0
+        var files: [StagedFile] = []
         var stagedRows: Int64 = 0
         for try await batch in rows {
             try refuseWhatWouldChange(batch)
             if useStage {
                 appendCSV(batch, to: &csv)
+                csvRows += Int64(batch.rowCount)
                 if csv.count >= Self.fileBytes {
-                    try await upload(&csv, file: &files, stats: &stats)
+                    try await upload(&csv, rows: &csvRows, into: folder, files: &files, stats: &stats)
                 }
             } else {
                 try await insertBound(batch, stats: &stats)
@@ -55,8 +76,9 @@ struct SnowflakeLoad {
             stagedRows += Int64(batch.rowCount)
         }
         if useStage {
-            if !csv.isEmpty { try await upload(&csv, file: &files, stats: &stats) }
-            if files > 0 { try await copyStagedFiles(expecting: stagedRows) }
+            if !csv.isEmpty { try await upload(&csv, rows: &csvRows, into: folder, files: &files, stats: &stats) }
+            if !files.isEmpty { try await copyStagedFiles(from: folder, expecting: stagedRows) }
+            if settings.keepStagedFiles { try await putManifest(files, rows: stagedRows, into: folder, options: options) }
         }
         stats.rows = stagedRows
         try await apply(options)
@@ -71,7 +93,17 @@ struct SnowflakeLoad {
     /// credentials instead; those loads use array binds.
     private func stageAcceptsUploads() async throws -> Bool {
         guard settings.preferStageLoads else { return false }
-        _ = try await client.run("CREATE TEMPORARY STAGE \(stage) ENCRYPTION = (TYPE = 'SNOWFLAKE_SSE')")
+        if settings.keepStagedFiles {
+            let create = "CREATE STAGE IF NOT EXISTS \(stage) ENCRYPTION = (TYPE = 'SNOWFLAKE_SSE')"
+            do { _ = try await client.run(create) } catch {
+                // Parallel chunks create the shared stage at once and one may lose the race; by the
+                // second try the stage exists and IF NOT EXISTS holds (an error now is real).
+                try await Task.sleep(for: .milliseconds(200))
+                _ = try await client.run(create)
+            }
+        } else {
+            _ = try await client.run("CREATE TEMPORARY STAGE \(stage) ENCRYPTION = (TYPE = 'SNOWFLAKE_SSE')")
+        }
         let probe = try await client.run("PUT file:///cutover_probe.csv @\(stage) AUTO_COMPRESS = FALSE")
         return probe.stageInfo?.presignedUrl != nil && probe.encryptionMaterial?.queryStageMasterKey == nil
     }
@@ -86,17 +118,44 @@ struct SnowflakeLoad {
         }
     }
 
-    private func upload(_ csv: inout [UInt8], file: inout Int, stats: inout WriteStats) async throws {
-        file += 1
+    private func upload(_ csv: inout [UInt8], rows: inout Int64, into folder: String, files: inout [StagedFile], stats: inout WriteStats) async throws {
         let gzip = settings.gzipStagedFiles
-        let name = "cutover_\(tag.lowercased())_\(file).csv" + (gzip ? ".gz" : "")
-        let put = try await client.run("PUT file:///\(name) @\(stage) AUTO_COMPRESS = FALSE" + (gzip ? " SOURCE_COMPRESSION = GZIP" : ""))
-        guard let url = put.stageInfo?.presignedUrl else {
-            throw CutoverError(.io, "Snowflake gave no upload URL for \(name) on stage \(stage)", context: ["table": table.description])
-        }
-        try await client.upload(gzip ? try Self.gzip(csv) : csv, to: url)
+        let prefix = settings.keepStagedFiles ? "part" : "cutover_\(tag.lowercased())"
+        let name = "\(prefix)_\(String(format: "%04d", files.count + 1)).csv" + (gzip ? ".gz" : "")
+        let staged = gzip ? try Self.gzip(csv) : csv
+        try await put(staged, name: name, into: folder)
+        files.append(StagedFile(name: folder + name, rows: rows, bytes: Int64(csv.count), stagedBytes: Int64(staged.count),
+                                sha256: SHA256.hash(data: staged).map { String(format: "%02x", $0) }.joined()))
         stats.bytes += Int64(csv.count)
         csv.removeAll(keepingCapacity: true)
+        rows = 0
+    }
+
+    private func put(_ bytes: [UInt8], name: String, into folder: String, compressed: Bool? = nil) async throws {
+        let gzip = compressed ?? settings.gzipStagedFiles
+        let put = try await client.run("PUT file:///\(name) @\(stage)/\(folder) AUTO_COMPRESS = FALSE" + (gzip ? " SOURCE_COMPRESSION = GZIP" : ""))
+        guard let url = put.stageInfo?.presignedUrl else {
+            throw CutoverError(.io, "Snowflake gave no upload URL for \(folder)\(name) on stage \(stage)", context: ["table": table.description])
+        }
+        try await client.upload(bytes, to: url)
+    }
+
+    /// What a kept load staged, next to its files: which files, their rows, sizes and digests, so
+    /// the stage can be audited (or a file reloaded) without the ledger.
+    private func putManifest(_ files: [StagedFile], rows: Int64, into folder: String, options: WriteOptions) async throws {
+        struct Manifest: Encodable {
+            var table: String
+            var write: String?
+            var columns: [String]
+            var format: String
+            var rows: Int64
+            var files: [StagedFile]
+        }
+        let manifest = Manifest(table: table.description, write: options.name, columns: columns.map(\.name),
+                                format: settings.gzipStagedFiles ? "csv+gzip" : "csv", rows: rows, files: files)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        try await put(Array(try encoder.encode(manifest)), name: "manifest.json", into: folder, compressed: false)
     }
 
     static func gzip(_ bytes: [UInt8]) throws -> [UInt8] {
@@ -106,8 +165,10 @@ struct SnowflakeLoad {
         return Array(compressed.readableBytesView)
     }
 
-    private func copyStagedFiles(expecting rows: Int64) async throws {
-        let data = try await client.run("COPY INTO \(staging) FROM @\(stage) \(SnowflakeCSV.fileFormat(gzip: settings.gzipStagedFiles)) ON_ERROR = ABORT_STATEMENT PURGE = TRUE")
+    private func copyStagedFiles(from folder: String, expecting rows: Int64) async throws {
+        // Kept files: PURGE left out (its default is FALSE; the emulator purges on any PURGE clause).
+        let purge = settings.keepStagedFiles ? "" : " PURGE = TRUE"
+        let data = try await client.run("COPY INTO \(staging) FROM @\(stage)/\(folder) \(SnowflakeCSV.fileFormat(gzip: settings.gzipStagedFiles)) ON_ERROR = ABORT_STATEMENT\(purge)")
         let result = try await SnowflakeResultPages(data, client: client).all()
         let loadedIndex = data.rowtype?.firstIndex { $0.name.lowercased() == "rows_loaded" }
         let loaded = result.reduce(Int64(0)) { sum, row in

@@ -13,6 +13,10 @@ import Foundation
 /// - `retries`: how many times a request is retried on 408, 429, 502–504 and transport failures (default 5).
 /// - `connect_timeout`: seconds to wait for a TCP/TLS connection (default 10).
 /// - `load`: `stage` (PUT + COPY INTO, the default where the stage accepts it) or `binds`.
+/// - `stage_compression`: `gzip` (the default) or `none`.
+/// - `keep_staged_files`: `true` keeps every staged file, with a manifest per load, in the named
+///   stage `CUTOVER_STAGE` under `RUN/TABLE_chunk_NNNN_attempt_N/` (default `false`: a temporary
+///   stage, purged after COPY).
 public struct SnowflakeSettings: Sendable {
     public enum Authenticator: String, Sendable {
         case password = "snowflake"
@@ -36,6 +40,8 @@ public struct SnowflakeSettings: Sendable {
     public var preferStageLoads: Bool
     /// Staged files gzip-compressed (`stage_compression=gzip`, the default) or plain (`none`).
     public var gzipStagedFiles: Bool
+    /// Staged files kept in `CUTOVER_STAGE` with a manifest (`keep_staged_files=true`).
+    public var keepStagedFiles: Bool
 
     public init(_ url: ConnectionURL) throws {
         guard url.engine == .snowflake else { throw CutoverError(.usage, "not a Snowflake URL: \(url)") }
@@ -86,6 +92,12 @@ public struct SnowflakeSettings: Sendable {
         case "none": gzipStagedFiles = false
         case let other:
             throw CutoverError(.unsupportedURL, "stage_compression=\(other) in \(url) is not gzip or none", hint: "leave it out for gzip")
+        }
+        switch parameters["keep_staged_files"]?.lowercased() ?? "false" {
+        case "true": keepStagedFiles = true
+        case "false": keepStagedFiles = false
+        case let other:
+            throw CutoverError(.unsupportedURL, "keep_staged_files=\(other) in \(url) is not true or false", hint: "keep_staged_files=true keeps the files in CUTOVER_STAGE")
         }
     }
 

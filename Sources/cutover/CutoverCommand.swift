@@ -6,6 +6,9 @@ import Foundation
 @main
 struct CutoverMain {
     static func main() async {
+        // A reader that goes away (`| head`) must not kill a run half way: writes to it fail and are
+        // dropped (see Terminal) whether or not NIO, which ignores SIGPIPE too, is loaded yet.
+        signal(SIGPIPE, SIG_IGN)
         do {
             var command = try Cutover.parseAsRoot()
             if var asyncCommand = command as? any AsyncParsableCommand {
@@ -53,10 +56,16 @@ struct Cutover: AsyncParsableCommand {
 
 enum Terminal {
     static func say(_ line: String) {
-        FileHandle.standardOutput.write(Data((Redaction.redact(line) + "\n").utf8))
+        write(Redaction.redact(line) + "\n", to: .standardOutput)
     }
 
     static func error(_ line: String) {
-        FileHandle.standardError.write(Data((line + "\n").utf8))
+        write(line + "\n", to: .standardError)
+    }
+
+    /// Output is best effort once its reader is gone (`cutover migrate … | head`): a closed pipe
+    /// must not crash a run half way, which FileHandle's non-throwing `write` would do.
+    static func write(_ text: String, to handle: FileHandle) {
+        try? handle.write(contentsOf: Data(text.utf8))
     }
 }

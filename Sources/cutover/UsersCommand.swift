@@ -60,7 +60,7 @@ extension Terminal {
         guard isatty(STDIN_FILENO) == 1 else {
             throw CutoverError(.usage, "no terminal to ask for the password on", hint: "pipe it in with --password-stdin")
         }
-        FileHandle.standardError.write(Data(prompt.utf8))
+        Terminal.write(prompt, to: .standardError)
         var saved = termios()
         tcgetattr(STDIN_FILENO, &saved)
         var silent = saved
@@ -68,7 +68,7 @@ extension Terminal {
         tcsetattr(STDIN_FILENO, TCSANOW, &silent)
         defer {
             tcsetattr(STDIN_FILENO, TCSANOW, &saved)
-            FileHandle.standardError.write(Data("\n".utf8))
+            Terminal.write("\n", to: .standardError)
         }
         guard let line = Swift.readLine(strippingNewline: true), !line.isEmpty else { throw CutoverError(.usage, "no password given") }
         return line

@@ -27,6 +27,18 @@ import Testing
         }
     }
 
+    /// `cutover demo | head -1`: the reader goes away after one line; the run still finishes (exit 0)
+    /// instead of crashing on the next write.
+    @Test func aClosedOutputPipeDoesNotCrashARun() async throws {
+        try await TestEnvironment.withTemporaryDirectory { dir in
+            let piped = try await CLI.shell("{ '\(CLI.executable)' demo 2>err.txt; echo $? > status.txt; } | head -1", in: dir)
+            #expect(piped.stdout.split(separator: "\n").count == 1, "\(piped.output)")
+            let status = try String(contentsOfFile: dir + "/status.txt", encoding: .utf8)
+            let stderr = try String(contentsOfFile: dir + "/err.txt", encoding: .utf8)
+            #expect(status.trimmingCharacters(in: .whitespacesAndNewlines) == "0" && !stderr.contains("Fatal error"), "\(status) \(stderr)")
+        }
+    }
+
     @Test func analyzeAndPlanChinookWriteTheirArtifacts() async throws {
         try await TestEnvironment.withTemporaryDirectory { dir in
             let chinook = try TestEnvironment.chinookCopy(in: dir)

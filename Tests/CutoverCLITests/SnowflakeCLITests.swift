@@ -264,7 +264,8 @@ extension SnowflakeCLITests {
     }
 
     /// Staged files are gzip-compressed by default; `stage_compression=none` stages them plain, and
-    /// both arrive exactly. An unknown setting is a usage error.
+    /// both arrive exactly; `keep_staged_files=true` keeps them with a manifest. An unknown setting
+    /// is a usage error.
     @Test func stagedFilesLoadCompressedOrPlain() async throws {
         try await TestEnvironment.withTemporaryDirectory { dir in
             try await TestEnvironment.withSnowflakeDatabase { sf in
@@ -274,8 +275,21 @@ extension SnowflakeCLITests {
                     let move = try await CLI.run(["migrate", "--source", "sqlite:\(chinook)", "--target", target, "--tables", "Track", "--replace"], in: dir)
                     #expect(move.status == 0 && move.stdout.contains("3,503 rows; validation: 1 passed"), "\(mode): \(move.output)")
                 }
-                let bad = try await CLI.run(["analyze", "--source", TestEnvironment.cliText(sf) + "&stage_compression=zip"], in: dir)
-                #expect(bad.status == 2 && bad.stderr.contains("stage_compression=zip"), "\(bad.output)")
+                // keep_staged_files: the files stay in CUTOVER_STAGE, named by run, table, chunk and attempt, with a manifest.
+                let kept = try await CLI.run(["migrate", "--source", "sqlite:\(chinook)", "--target", TestEnvironment.cliText(sf) + "&keep_staged_files=true",
+                                              "--tables", "Track", "--replace", "--chunk-rows", "2000"], in: dir)
+                #expect(kept.status == 0 && kept.stdout.contains("3,503 rows; validation: 1 passed"), "\(kept.output)")
+                let run = try #require(kept.stdout.split(separator: "\n").last { $0.hasPrefix("run ") }?.split(separator: " ").dropFirst().first.map(String.init))
+                let listed = try await SnowflakeConnector(url: sf).execute("LIST @CUTOVER_STAGE").rows.compactMap { $0.first?.displayText }
+                for chunk in ["0000", "0001"] {
+                    for file in ["part_0001.csv.gz", "manifest.json"] {
+                        #expect(listed.contains { $0.hasSuffix("\(run)/Track_chunk_\(chunk)_attempt_1/\(file)") }, "\(run) \(listed)")
+                    }
+                }
+                for (setting, value) in [("stage_compression", "zip"), ("keep_staged_files", "yes")] {
+                    let bad = try await CLI.run(["analyze", "--source", TestEnvironment.cliText(sf) + "&\(setting)=\(value)"], in: dir)
+                    #expect(bad.status == 2 && bad.stderr.contains("\(setting)=\(value)"), "\(bad.output)")
+                }
             }
         }
     }

@@ -238,10 +238,14 @@ public struct WriteOptions: Sendable, Hashable {
     /// Delete the rows matching this filter first, in the same transaction, so reloading a chunk
     /// is idempotent. `RowFilter(terms: [])` deletes every row.
     public var replacing: RowFilter?
+    /// A name unique to this write (run, table, chunk, attempt) for engines that keep the files of
+    /// a load: Snowflake's kept staged files are filed under it.
+    public var name: String?
 
-    public init(mode: Mode = .insert, replacing: RowFilter? = nil) {
+    public init(mode: Mode = .insert, replacing: RowFilter? = nil, name: String? = nil) {
         self.mode = mode
         self.replacing = replacing
+        self.name = name
     }
 }
 

@@ -717,7 +717,9 @@ public struct Mover: Sendable {
         let addressable = bounds == .all || !work.keyColumns.isEmpty
         let replacing: RowFilter? = (work.options.mode == .copy && work.options.watermark == nil && addressable)
             ? bounds.filter(column: targetKeyName) : nil
-        let writeOptions = WriteOptions(mode: work.writeMode, replacing: replacing)
+        let table = work.plan.source.description.replacingOccurrences(of: ".", with: "_")
+        let name = "\(chunk.runID)/\(table)_chunk_\(String(format: "%04d", chunk.number))_attempt_\(chunk.attempts)"
+        let writeOptions = WriteOptions(mode: work.writeMode, replacing: replacing, name: name)
         let request = ReadRequest(table: work.plan.source, columns: work.sourceColumns, orderBy: work.keyColumns, batchSize: options.batchSize,
                                   filter: filter.isEmpty ? nil : filter)
         return (request, writeOptions)
