@@ -1,18 +1,62 @@
 #!/usr/bin/env bash
-# Metadata store benchmark: a PostgreSQL store holding 1,000,000 validation results and 5,000,000
-# log lines over 24 months (plus 100,000 runs and validation runs). Times the monthly overview
-# rebuilt from the records, served from the store's cache, and with only the current month
-# expired; the reference is psql running the same aggregate queries in the same run.
+# Metadata store benchmarks, both measured against a physical reference in the same run.
 #
-#   bench/store.sh            # RESULTS=1000000 LOGS=5000000 (smaller: RESULTS=100000 LOGS=500000 bench/store.sh)
+# import: `cutover store import` of IMPORT_LINES unified-log CSV lines (TIMESTAMP, PLUGIN,
+#   MATERIAL_NUMBER, FIELD, EXTRA, STATUS, NOTE) into an embedded SQLite store and a PostgreSQL
+#   store, against `sqlite3 .import` and `psql \copy` of the same file into a plain table.
+# overview: a PostgreSQL store holding 1,000,000 validation results and 5,000,000 log lines over
+#   24 months (plus 100,000 runs and validation runs). Times the monthly overview rebuilt from the
+#   records, served from the store's cache, and with only the current month expired; the reference
+#   is psql running the same aggregate queries in the same run.
+#
+#   bench/store.sh                 # both parts: IMPORT_LINES=1000000 RESULTS=1000000 LOGS=5000000
+#   PART=import bench/store.sh     # or PART=overview; smaller: RESULTS=100000 LOGS=500000
 set -euo pipefail
 cd "$(dirname "$0")/.."
+PART=${PART:-all}
+IMPORT_LINES=${IMPORT_LINES:-1000000}
 RESULTS=${RESULTS:-1000000}
 LOGS=${LOGS:-5000000}
 RUNS=$((RESULTS / 10))
 # shellcheck source=bench/lib.sh
 source bench/lib.sh
 bench_setup -c shared_buffers=512MB -c max_wal_size=4GB -c work_mem=64MB
+
+if [[ $PART == all || $PART == import ]]; then
+  say "generating $IMPORT_LINES unified-log lines"
+  mkdir -p "$WORK/logs"
+  python3 - "$IMPORT_LINES" "$WORK/logs/Unified_Logs_2025-01.csv" <<'PY'
+import datetime, sys
+# In time order, as log exports are (shuffled lines cost more: every index insert lands at random).
+n, path = int(sys.argv[1]), sys.argv[2]
+start = datetime.datetime(2025, 1, 1)
+with open(path, "w") as f:
+    f.write("TIMESTAMP,PLUGIN,MATERIAL_NUMBER,FIELD,EXTRA,STATUS,NOTE\n")
+    for i in range(n):
+        t = start + datetime.timedelta(milliseconds=i * 2417)
+        f.write(f"{t:%Y-%m-%d %H:%M:%S}.{t.microsecond // 1000:03d},rectifier,M{i % 50000:06d},"
+                f"field_{i % 40},\"x,{i}\",{'Failed' if i % 7 == 0 else 'Success'},note {i}\n")
+PY
+  psql -qX -d postgres -c "CREATE DATABASE import_ref" -c "CREATE DATABASE import_store"
+  psql -qX -d import_ref -c 'CREATE TABLE logs ("TIMESTAMP" text, "PLUGIN" text, "MATERIAL_NUMBER" text, "FIELD" text, "EXTRA" text, "STATUS" text, "NOTE" text)'
+  "$CUTOVER" store stats --store "$BASE/import_store" >/dev/null  # creates the schema
+  say "reference: sqlite3 .import and psql \\copy of the CSV into a plain table"
+  time_it import_sqlite3 "sqlite3 '$WORK/ref.db' -cmd '.mode csv' '.import $WORK/logs/Unified_Logs_2025-01.csv logs'"
+  time_it import_psql "psql -qX -d import_ref -c \"\\\\copy logs FROM '$WORK/logs/Unified_Logs_2025-01.csv' WITH (FORMAT csv, HEADER true)\""
+  say "cutover store import (times parsed, lines deduplicated, four indexes)"
+  time_it import_cutover_sqlite "'$CUTOVER' store import '$WORK/logs' --store 'sqlite:$WORK/store.db'"
+  time_it import_cutover_postgres "'$CUTOVER' store import '$WORK/logs' --store '$BASE/import_store'"
+  [[ $(sqlite3 "$WORK/store.db" "SELECT count(*) FROM logs") == "$IMPORT_LINES" ]] || { say "the SQLite store does not hold every line"; exit 1; }
+  [[ $(psql -qXtA -d import_store -c "SELECT count(*) FROM logs") == "$IMPORT_LINES" ]] || { say "the PostgreSQL store does not hold every line"; exit 1; }
+  ratio() { awk -v a="$(awk -v n="$1" '$1==n{print $2}' "$WORK/results")" -v b="$(awk -v n="$2" '$1==n{print $2}' "$WORK/results")" 'BEGIN{printf "%.2f s, %.1fx", a, a/b}'; }
+  echo
+  echo "store import of $IMPORT_LINES log lines ($(nproc) cores)"
+  echo "  sqlite3 .import (reference)        $(ratio import_sqlite3 import_sqlite3)"
+  echo "  cutover store import, SQLite store  $(ratio import_cutover_sqlite import_sqlite3)"
+  echo "  psql \\copy (reference)             $(ratio import_psql import_psql)"
+  echo "  cutover store import, PostgreSQL    $(ratio import_cutover_postgres import_psql)"
+fi
+[[ $PART == all || $PART == overview ]] || exit 0
 
 psql -qX -d postgres -c "CREATE DATABASE store"
 STORE="$BASE/store"

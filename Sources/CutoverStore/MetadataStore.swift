@@ -1,4 +1,5 @@
 import CutoverCore
+import Crypto
 import Foundation
 
 /// A run of a command (analyze, plan, migrate, validate, demo) as the store keeps it.
@@ -104,7 +105,22 @@ public struct LogEntry: Sendable, Codable, Hashable {
         self.fields = fields.mapValues(Redaction.redact)
     }
 
+    /// The identity of an imported line (its whole content, see ``contentKey()``); nil for the
+    /// lines Cutover writes itself, which may legitimately repeat.
+    public var key: String?
+
     enum CodingKeys: String, CodingKey { case at, level, runID = "run", table, event, message, fields }
+
+    /// The line's time, then SHA-256 (first 128 bits, hex) of every part of it, so the same line
+    /// exported twice is stored once and lines that differ in anything are both kept. Leading with
+    /// the time keeps the unique index's inserts in order for time-ordered exports.
+    public func contentKey() -> String {
+        var hash = SHA256()
+        for part in [at, level, runID ?? "", table ?? "", event, message, JSONCanonical.object(fields)] {
+            hash.update(data: Array(part.utf8) + [0x1F])
+        }
+        return at + "/" + Hex.encode(Array(hash.finalize().prefix(16)))
+    }
 
     /// The fields as stored (a JSON object); text that is not one — written by hand or by another
     /// tool — is kept whole under `unparsed` rather than dropped.
@@ -372,14 +388,23 @@ public protocol MetadataStore: Sendable {
     /// Whether a file with this content hash was imported already.
     func wasImported(contentHash: String) async throws -> Bool
     func recordImport(contentHash: String, path: String, kind: String, items: Int) async throws
-    /// Adds log lines in one transaction (imports).
-    func addLogs(_ entries: [LogEntry]) async throws
+    /// Appends log lines in one transaction. Lines with a ``LogEntry/key`` already in the store are skipped (an
+    /// import of overlapping exports); `importID` marks the lines of one import so a failed one can
+    /// be taken back with ``deleteImportedLogs(importID:)``. Returns how many lines were added.
+    @discardableResult
+    func addLogs(_ entries: [LogEntry], importID: String?) async throws -> Int
+    /// Removes the lines one import added.
+    func deleteImportedLogs(importID: String) async throws
     /// Up to `limit` rows of an archivable table (`validation_runs`, `validation_results`, `logs`)
     /// older than `before`, after the row `after` in key order; each row as column → text.
     func archivableRows(_ table: ArchivableTable, before: String, after: String?, limit: Int) async throws -> [[String: String?]]
     /// Deletes the rows of `table` older than `before` whose key lies in `first...last`.
     @discardableResult
     func deleteArchived(_ table: ArchivableTable, before: String, first: String, last: String) async throws -> Int
+    /// Puts archived rows (as ``archivableRows(_:before:after:limit:)`` read them) back with their
+    /// keys, in one transaction; a row whose key is in the table already is left as it is.
+    /// Returns how many rows were added.
+    func restoreArchived(_ table: ArchivableTable, rows: [[String: String?]]) async throws -> Int
 }
 
 /// What a sign-in attempt may do.

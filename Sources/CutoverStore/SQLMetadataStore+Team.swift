@@ -649,18 +649,48 @@ extension SQLMetadataStore {
         }
     }
 
-    public func addLogs(_ entries: [LogEntry]) async throws {
-        let encoder = JSONEncoder()
-        let rows: [[String?]] = try entries.map { e in
-            [e.at, e.level, e.runID, e.table, e.event, e.message, e.fields.isEmpty ? nil : String(decoding: try encoder.encode(e.fields), as: UTF8.self)]
-        }
-        try await run { db in
-            try db.exclusively {
-                for row in rows {
-                    _ = try db.execute("INSERT INTO logs (at, level, run_id, table_name, event, message, fields) VALUES (?, ?, ?, ?, ?, ?, ?)", row)
+    @discardableResult
+    public func addLogs(_ entries: [LogEntry], importID: String?) async throws -> Int {
+        let columns = "at, level, run_id, table_name, event, message, fields, entry_key, import_id"
+        let added = try await run { db in
+            let added = try db.exclusively {
+                var added = 0
+                // Keyed lines already stored are found 500 at a time; new lines go in by multi-row
+                // INSERTs: a few statements per batch instead of two per line (a PostgreSQL store
+                // pays a round trip for each). Not INSERT OR IGNORE / ON CONFLICT: every store engine
+                // runs these (Snowflake enforces no unique index; SQLite and PostgreSQL have one).
+                for slice in stride(from: 0, to: entries.count, by: 500).map({ entries[$0..<min($0 + 500, entries.count)] }) {
+                    let keys = slice.compactMap(\.key)
+                    var seen: Set<String> = []
+                    if !keys.isEmpty {
+                        let marks = Array(repeating: "?", count: keys.count).joined(separator: ", ")
+                        seen = Set(try db.execute("SELECT entry_key FROM logs WHERE entry_key IN (\(marks))", keys).compactMap { $0.first ?? nil })
+                    }
+                    var values: [String?] = []
+                    var rows = 0
+                    for e in slice {
+                        if let key = e.key {
+                            guard seen.insert(key).inserted else { continue }  // in the store, or earlier in this batch
+                        }
+                        values += [e.at, e.level, e.runID, e.table, e.event, e.message, e.fields.isEmpty ? nil : JSONCanonical.object(e.fields), e.key, importID]
+                        rows += 1
+                    }
+                    guard rows > 0 else { continue }
+                    let tuples = Array(repeating: "(?, ?, ?, ?, ?, ?, ?, ?, ?)", count: rows).joined(separator: ", ")
+                    _ = try db.execute("INSERT INTO logs (\(columns)) VALUES \(tuples)", values)
+                    added += rows
                 }
+                return added
             }
             try Self.invalidateOverview(db, months: Set(entries.map { String($0.at.prefix(7)) }))
+            return added
+        }
+        return added
+    }
+
+    public func deleteImportedLogs(importID: String) async throws {
+        try await run { db in
+            try db.exclusively { _ = try db.execute("DELETE FROM logs WHERE import_id = ?", [importID]) }
         }
     }
 
@@ -668,7 +698,7 @@ extension SQLMetadataStore {
         switch table {
         case .validationResults: return "id, " + validationResultColumns
         case .validationRuns: return validationRunColumns
-        case .logs: return "id, at, level, run_id, table_name, event, message, fields"
+        case .logs: return "id, at, level, run_id, table_name, event, message, fields, entry_key, import_id"
         }
     }
 
@@ -684,6 +714,35 @@ extension SQLMetadataStore {
                 Dictionary(uniqueKeysWithValues: zip(columns, row).map { ($0, $1) })
             }
         }
+    }
+
+    public func restoreArchived(_ table: ArchivableTable, rows: [[String: String?]]) async throws -> Int {
+        let columns = Self.archiveColumns(table).split(separator: ",").map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
+        let added = try await run { db in
+            let key = table.numericKey ? "CAST(? AS BIGINT)" : "?"
+            let values = columns.map { column in column == "details" ? db.json() : column == "id" ? key : "?" }
+            // PostgreSQL identities refuse a given value unless told; SQLite and Snowflake take it.
+            let overriding = db.engine == .postgres && table.numericKey ? " OVERRIDING SYSTEM VALUE" : ""
+            let insert = "INSERT INTO \(table.rawValue) (\(columns.joined(separator: ", ")))\(overriding) SELECT \(values.joined(separator: ", "))"
+            return try db.exclusively {
+                var added = 0
+                for row in rows {
+                    guard let id = row["id"] ?? nil else {
+                        throw CutoverError(.store, "an archived \(table.rawValue) row has no id", hint: "restore only files written by `cutover store archive`")
+                    }
+                    guard try db.execute("SELECT 1 FROM \(table.rawValue) WHERE id = \(key)", [id]).isEmpty else { continue }
+                    _ = try db.execute(insert, columns.map { row[$0] ?? nil })
+                    added += 1
+                }
+                return added
+            }
+        }
+        try await run { db in
+            _ = try db.execute("DELETE FROM overview_cache", [])
+            _ = try db.execute("DELETE FROM failures_cache", [])
+        }
+        memory.invalidate(prefix: "overview")
+        return added
     }
 
     public func deleteArchived(_ table: ArchivableTable, before: String, first: String, last: String) async throws -> Int {

@@ -299,6 +299,12 @@ enum StoreMigrations {
                 PRIMARY KEY (run_id, table_name)
             )
             """),
+        Migration(version: 10, name: "imported log lines: identity and origin", sql: """
+            ALTER TABLE logs ADD COLUMN entry_key TEXT;
+            ALTER TABLE logs ADD COLUMN import_id TEXT;
+            CREATE UNIQUE INDEX logs_entry_key ON logs (entry_key);
+            CREATE INDEX logs_import ON logs (import_id);
+            """),
     ]
 
     static func sql(_ migration: Migration, for engine: ConnectionURL.Engine) -> String {
@@ -312,7 +318,7 @@ enum StoreMigrations {
         if engine == .snowflake {
             // Snowflake has no indexes, and its foreign keys are not enforced (nor cascaded): the
             // store deletes children itself.
-            text = text.replacingOccurrences(of: #"CREATE INDEX [^;]*;?"#, with: "", options: .regularExpression)
+            text = text.replacingOccurrences(of: #"CREATE (UNIQUE )?INDEX [^;]*;?"#, with: "", options: .regularExpression)
                 .replacingOccurrences(of: #" REFERENCES \w+ \(\w+\) ON DELETE CASCADE"#, with: "", options: .regularExpression)
         }
         return text

@@ -13,7 +13,7 @@ struct StoreCommand: AsyncParsableCommand {
             The store is SQLite by default (.cutover/cutover.db); a team points every CLI run, worker and server at one \
             PostgreSQL database (--store postgres://…) or a Snowflake schema (--store snowflake://…/DB/SCHEMA).
             """,
-        subcommands: [Import.self, Archive.self, Stats.self, Overview.self])
+        subcommands: [Import.self, Archive.self, Restore.self, Stats.self, Overview.self])
 
     struct Import: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -33,7 +33,8 @@ struct StoreCommand: AsyncParsableCommand {
             let store = try await global.openStore(try global.loadConfig())
             let outcomes = try await StoreImporter(store: store).importDirectory(directory, dryRun: dryRun)
             for outcome in outcomes {
-                let items = outcome.items > 0 ? " (\(outcome.items) item\(outcome.items == 1 ? "" : "s"))" : ""
+                let duplicates = outcome.duplicates > 0 ? ", \(outcome.duplicates) already in the store" : ""
+                let items = outcome.items > 0 ? " (\(outcome.items) item\(outcome.items == 1 ? "" : "s")\(duplicates))" : ""
                 Terminal.say("\(outcome.status.padding(toLength: 16, withPad: " ", startingAt: 0)) \(outcome.path)  \(outcome.kind)\(items)"
                              + (outcome.reason.map { ": " + $0 } ?? ""))
             }
@@ -47,8 +48,9 @@ struct StoreCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Move validation results, validation runs and logs older than a cutoff into compressed NDJSON files.",
             discussion: """
-                One .ndjson.gz file per table in --to. Rows leave the store only after their file was written, read back and \
-                its line count and SHA-256 matched; the files are listed with their checksums.
+                One .ndjson.gz file per table in --to, and a manifest (archive-before-DATE-ID.json) with each file's rows and \
+                SHA-256. Rows leave the store only after their file was written, read back and its line count and SHA-256 \
+                matched. `cutover store restore` brings them back.
 
                 Example: cutover store archive --older-than 90d --to ./archive
                 """)
@@ -69,6 +71,30 @@ struct StoreCommand: AsyncParsableCommand {
                 } else {
                     Terminal.say("archived \(file.rows) \(file.table) rows to \(file.path) (sha256 \(file.sha256.prefix(16))…), deleted \(file.deleted) from the store")
                 }
+            }
+        }
+    }
+
+    struct Restore: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Put archived validation runs, results and logs back into the store.",
+            discussion: """
+                Reads the files `cutover store archive` wrote (a folder or one .ndjson.gz file). A file listed in a manifest \
+                must match its row count and SHA-256 before anything of it is written. Rows keep their ids; rows already in \
+                the store are left alone, so a restore can be rerun.
+
+                Example: cutover store restore ./archive
+                """)
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "Archive folder or file.") var path: String
+
+        func run() async throws {
+            let store = try await global.openStore(try global.loadConfig())
+            for file in try await StoreArchiver(store: store).restore(from: path) {
+                let already = file.rows - file.added
+                Terminal.say("restored \(file.added) of \(file.rows) \(file.table) rows from \(file.path)"
+                             + (already > 0 ? " (\(already) were in the store)" : "")
+                             + (file.checked ? " — rows and SHA-256 match the manifest" : " — no manifest lists it, so its digest was not checked"))
             }
         }
     }

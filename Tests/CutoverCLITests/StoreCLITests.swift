@@ -1,4 +1,5 @@
 import CutoverCore
+import CutoverStore
 import CutoverTesting
 import Foundation
 import Testing
@@ -106,8 +107,104 @@ import Testing
             _ = try await CLI.run(["store", "overview", "--store", store], in: dir)
             _ = try await CLI.run(["store", "overview", "--store", store], in: dir)
             let stats = try await CLI.run(["store", "stats", "--store", store], in: dir)
-            #expect(stats.stdout.contains("schema version 9") && stats.stdout.contains("overview") && stats.stdout.contains("% hits of 2 lookups"),
+            #expect(stats.stdout.contains("schema version 10") && stats.stdout.contains("overview") && stats.stdout.contains("% hits of 2 lookups"),
                     "\(stats.stdout)")
+
+            // `store import` of the archive folder restores it too (the manifest is read with its files).
+            let imported = try await CLI.run(["store", "import", "archive", "--store", store], in: dir)
+            #expect(imported.status == 0 && imported.stdout.contains("3 imported, 1 skipped"), "\(imported.output)")
+            let back = try await rows(dir, store)
+            #expect(back["validation_results"] == 2 && back["logs"] == 4 && back["validation_runs"] == 1, "\(back)")
+        }
+    }
+
+    /// Overlapping log exports, and one suite run found in its results file and in a daily cache,
+    /// are stored once; a log file with a bad line leaves nothing of itself behind.
+    @Test func overlappingExportsAreStoredOnceAndABadLogFileIsTakenBack() async throws {
+        try await TestEnvironment.withTemporaryDirectory { dir in
+            let fm = FileManager.default
+            try fm.createDirectory(atPath: dir + "/history/cache", withIntermediateDirectories: true)
+            let header = "TIMESTAMP,PLUGIN,MATERIAL_NUMBER,FIELD,EXTRA,STATUS,NOTE\n"
+            let lines = (1...4).map { "2025-04-02 10:0\($0):00,rectifier,M-\($0),plant,,Success,fixed \($0)\n" }
+            try (header + lines[0...2].joined()).write(toFile: dir + "/history/Unified_Logs_2025-04-a.csv", atomically: true, encoding: .utf8)
+            try (header + lines[1...3].joined()).write(toFile: dir + "/history/Unified_Logs_2025-04-b.csv", atomically: true, encoding: .utf8)
+            let suiteRun = #"{"suite_name": "nightly", "data_date": "2025-04-02", "results": [{"expectation_type": "expect_x", "success": true}]}"#
+            try suiteRun.write(toFile: dir + "/history/nightly_2025-04-02.json", atomically: true, encoding: .utf8)
+            try suiteRun.replacingOccurrences(of: "{", with: #"{"cached_at": "2025-04-02T23:00:00Z", "#, range: suiteRun.range(of: "{"))
+                .write(toFile: dir + "/history/cache/nightly_cache.json", atomically: true, encoding: .utf8)
+            let store = "sqlite:\(dir)/team.db"
+            let imported = try await CLI.run(["store", "import", "history", "--store", store], in: dir)
+            #expect(imported.status == 0 && imported.stdout.contains("2 already in the store") && imported.stdout.contains("1 already in the store"),
+                    "\(imported.output)")
+            var counts = try await rows(dir, store)
+            #expect(counts["logs"] == 4 && counts["validation_runs"] == 1 && counts["validation_results"] == 1, "\(counts)")
+
+            // 6,000 good lines (more than one write batch), then one without a time: nothing of the file stays.
+            let good = (0..<6_000).map { "2025-05-01 00:00:00.\(String(format: "%03d", $0 % 1000)),p,M\($0),f,,Success,n\n" }.joined()
+            try fm.createDirectory(atPath: dir + "/bad", withIntermediateDirectories: true)
+            try (header + good + ",p,M,f,,Success,no time\n").write(toFile: dir + "/bad/Unified_Logs_bad.csv", atomically: true, encoding: .utf8)
+            let bad = try await CLI.run(["store", "import", "bad", "--store", store], in: dir)
+            #expect(bad.status == 1 && bad.stdout.contains("line 6002 has no readable time"), "\(bad.output)")
+            counts = try await rows(dir, store)
+            #expect(counts["logs"] == 4, "\(counts)")
+        }
+    }
+
+    /// A year of results and logs archived and restored reads back byte for byte, on each store
+    /// engine; a file that does not match its manifest restores nothing.
+    @Test(arguments: storeBackends())
+    func archiveThenRestoreGivesBackTheSameRows(backend: String) async throws {
+        try await TestEnvironment.withTemporaryDirectory { dir in
+            let body: (String) async throws -> Void = { storeText in
+                let store = try await SQLMetadataStore.open(try ConnectionURL(parsing: storeText))
+                for month in 1...12 {
+                    let at = String(format: "2025-%02d-15T08:30:00.125Z", month)
+                    try await store.recordValidationRun(ValidationRunRecord(id: "v\(month)", suite: "nightly", startedAt: at, finishedAt: at, status: "passed", origin: "test"))
+                    try await store.addValidationResults((0..<30).map {
+                        ValidationResultRecord(validationRunID: "v\(month)", step: $0, check: "row_count", table: "t\($0)", status: $0 % 7 == 0 ? "failed" : "passed",
+                                               message: "m é \($0)", durationMS: Int64($0), sourceRows: 10, targetRows: $0 % 7 == 0 ? 9 : 10,
+                                               matchPercent: 99.5, affectedColumns: ["a", "b"], details: #"{"n": \#($0), "nested": {"x": [1, 2.50]}}"#, at: at)
+                    })
+                    try await store.addLogs((0..<20).map { LogEntry(at: at, runID: "v\(month)", event: "e", message: "line \($0)", fields: ["k": "v\($0)"]) },
+                                            importID: nil)
+                }
+                func snapshot() async throws -> [[[String: String?]]] {
+                    var tables: [[[String: String?]]] = []
+                    for table in ArchivableTable.allCases {
+                        tables.append(try await store.archivableRows(table, before: "9999-01-01T00:00:00.000Z", after: nil, limit: 1_000_000))
+                    }
+                    return tables
+                }
+                let before = try await snapshot()
+                #expect(before.map(\.count) == [360, 12, 240])
+                let archived = try await CLI.run(["store", "archive", "--older-than", "1d", "--to", "archive", "--store", storeText], in: dir)
+                #expect(archived.status == 0, "\(archived.output)")
+                #expect(try await snapshot().map(\.count) == [0, 0, 0])
+
+                // A changed file is refused whole.
+                let logs = try #require(try FileManager.default.contentsOfDirectory(atPath: dir + "/archive").first { $0.hasPrefix("logs-") })
+                let tampered = try await CLI.shell("gunzip -c archive/\(logs) | sed 's/line 3/line X/' | gzip > t.gz && cp archive/\(logs) original.gz && mv t.gz archive/\(logs)", in: dir)
+                #expect(tampered.status == 0, "\(tampered.output)")
+                let refused = try await CLI.run(["store", "restore", "archive", "--store", storeText], in: dir)
+                #expect(refused.status == 3 && refused.stderr.contains("is not the file the archive wrote"), "\(refused.output)")
+                #expect(try await snapshot()[2].isEmpty)
+                try FileManager.default.removeItem(atPath: dir + "/archive/\(logs)")
+                try FileManager.default.moveItem(atPath: dir + "/original.gz", toPath: dir + "/archive/\(logs)")
+
+                let restored = try await CLI.run(["store", "restore", "archive", "--store", storeText], in: dir)
+                #expect(restored.status == 0 && restored.stdout.contains("restored 240 of 240 logs rows") && restored.stdout.contains("match the manifest"),
+                        "\(restored.output)")
+                let after = try await snapshot()
+                #expect(after.map(\.count) == before.map(\.count))
+                for (old, new) in zip(before, after) { #expect(old == new) }
+                let again = try await CLI.run(["store", "restore", "archive", "--store", storeText], in: dir)
+                #expect(again.status == 0 && again.stdout.contains("restored 0 of 240 logs rows") && again.stdout.contains("(240 were in the store)"), "\(again.output)")
+            }
+            if backend == "postgres" {
+                try await TestEnvironment.withPostgresDatabase { try await body(TestEnvironment.cliText($0)) }
+            } else {
+                try await body("sqlite:\(dir)/team.db")
+            }
         }
     }
 

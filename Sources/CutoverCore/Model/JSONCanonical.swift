@@ -27,6 +27,19 @@ public enum JSONCanonical {
         return String(decoding: out, as: UTF8.self)
     }
 
+    /// A string map as a canonical JSON object (keys sorted by their UTF-8 bytes).
+    public static func object(_ members: [String: String]) -> String {
+        var out: [UInt8] = [UInt8(ascii: "{")]
+        for (index, key) in members.keys.sorted(by: { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }).enumerated() {
+            if index > 0 { out.append(UInt8(ascii: ",")) }
+            appendQuoted(Array(key.utf8), to: &out)
+            out.append(UInt8(ascii: ":"))
+            appendQuoted(Array((members[key] ?? "").utf8), to: &out)
+        }
+        out.append(UInt8(ascii: "}"))
+        return String(decoding: out, as: UTF8.self)
+    }
+
     static func appendQuoted(_ raw: [UInt8], to out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
         for byte in raw {

@@ -30,6 +30,124 @@ public enum ISOTime {
         return nil
     }
 
-    /// `text` in the stored form, or nil when it is not a time.
-    public static func normalize(_ text: String) -> String? { parse(text).map(string) }
+    /// `text` in the stored form, or nil when it is not a time. The spellings history files use
+    /// most are read straight from the bytes (a log import normalizes every line); others go
+    /// through Foundation's parsers.
+    public static func normalize(_ text: String) -> String? {
+        if let stored = storedForm(text.utf8) { return stored }
+        return parse(text).map(string)
+    }
+
+    /// `YYYY-MM-DD`, optionally followed by `T` or a space and `HH:MM[:SS[.fraction]]`, optionally
+    /// followed by `Z` or an offset `±HH[:MM]` (no zone is UTC), as `YYYY-MM-DDTHH:MM:SS.mmmZ`.
+    /// Digits beyond milliseconds are dropped. nil for anything else, including impossible dates.
+    static func storedForm(_ bytes: String.UTF8View) -> String? {
+        var scanner = ByteScanner(Array(bytes))
+        scanner.skipSpaces()
+        guard let year = scanner.digits(4), scanner.take(UInt8(ascii: "-")), let month = scanner.digits(2), scanner.take(UInt8(ascii: "-")),
+              let day = scanner.digits(2), (1...12).contains(month), day >= 1, day <= daysIn(month: month, year: year) else { return nil }
+        var hour = 0, minute = 0, second = 0, millis = 0, offsetMinutes = 0
+        if scanner.take(UInt8(ascii: "T")) || scanner.take(UInt8(ascii: " ")) {
+            guard let h = scanner.digits(2), scanner.take(UInt8(ascii: ":")), let m = scanner.digits(2), h < 24, m < 60 else { return nil }
+            hour = h
+            minute = m
+            if scanner.take(UInt8(ascii: ":")) {
+                guard let s = scanner.digits(2), s < 60 else { return nil }
+                second = s
+                if scanner.take(UInt8(ascii: ".")) || scanner.take(UInt8(ascii: ",")) {
+                    var place = 100, any = false
+                    while let digit = scanner.digit() {
+                        millis += digit * place
+                        place /= 10
+                        any = true
+                    }
+                    guard any else { return nil }
+                }
+            }
+            if scanner.take(UInt8(ascii: "Z")) {
+            } else if let sign = scanner.sign() {
+                guard let oh = scanner.digits(2), oh <= 18 else { return nil }
+                var om = 0
+                if scanner.take(UInt8(ascii: ":")) {
+                    guard let m = scanner.digits(2) else { return nil }
+                    om = m
+                } else if let m = scanner.digits(2) {
+                    om = m
+                }
+                guard om < 60 else { return nil }
+                offsetMinutes = sign * (oh * 60 + om)
+            }
+        }
+        scanner.skipSpaces()
+        guard scanner.atEnd else { return nil }
+        let local = (Timestamp.daysFromCivil(year, month, day) * 86_400 + hour * 3_600 + minute * 60 + second) - offsetMinutes * 60
+        let days = local.floorDivided(by: 86_400), seconds = local - days * 86_400
+        let (y, mo, d) = Timestamp.civilFromDays(days)
+        guard (1...9999).contains(y) else { return nil }
+        var out: [UInt8] = []
+        out.reserveCapacity(24)
+        func put(_ value: Int, _ width: Int, then separator: Unicode.Scalar) {
+            var divisor = 1
+            for _ in 1..<width { divisor *= 10 }
+            var rest = value
+            while divisor > 0 {
+                out.append(UInt8(ascii: "0") + UInt8(rest / divisor))
+                rest %= divisor
+                divisor /= 10
+            }
+            out.append(UInt8(ascii: separator))
+        }
+        put(y, 4, then: "-"); put(mo, 2, then: "-"); put(d, 2, then: "T")
+        put(seconds / 3_600, 2, then: ":"); put(seconds % 3_600 / 60, 2, then: ":"); put(seconds % 60, 2, then: ".")
+        put(millis, 3, then: "Z")
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    private static func daysIn(month: Int, year: Int) -> Int {
+        switch month {
+        case 2: return (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 ? 29 : 28
+        case 4, 6, 9, 11: return 30
+        default: return 31
+        }
+    }
+}
+
+private struct ByteScanner {
+    let bytes: [UInt8]
+    var index = 0
+    init(_ bytes: [UInt8]) { self.bytes = bytes }
+
+    var atEnd: Bool { index == bytes.count }
+    mutating func skipSpaces() { while index < bytes.count, bytes[index] == UInt8(ascii: " ") { index += 1 } }
+    mutating func take(_ byte: UInt8) -> Bool {
+        guard index < bytes.count, bytes[index] == byte else { return false }
+        index += 1
+        return true
+    }
+    mutating func digit() -> Int? {
+        guard index < bytes.count, bytes[index] >= UInt8(ascii: "0"), bytes[index] <= UInt8(ascii: "9") else { return nil }
+        defer { index += 1 }
+        return Int(bytes[index] - UInt8(ascii: "0"))
+    }
+    mutating func digits(_ count: Int) -> Int? {
+        let start = index
+        var value = 0
+        for _ in 0..<count {
+            guard let d = digit() else { index = start; return nil }
+            value = value * 10 + d
+        }
+        return value
+    }
+    mutating func sign() -> Int? {
+        if take(UInt8(ascii: "+")) { return 1 }
+        if take(UInt8(ascii: "-")) { return -1 }
+        return nil
+    }
+}
+
+extension Int {
+    fileprivate func floorDivided(by divisor: Int) -> Int {
+        let q = self / divisor
+        return (self % divisor < 0) ? q - 1 : q
+    }
 }

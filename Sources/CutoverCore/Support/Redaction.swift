@@ -22,9 +22,39 @@ public enum Redaction {
     }
 
     public static func redact(_ text: String) -> String {
-        var result = redactURLUserInfo(text)
-        result = redactKeyValues(result)
+        // Most text holds neither a URL nor a secret's key: one byte scan, then nothing to rewrite
+        // (a log import redacts every line).
+        var result = text
+        let (url, key) = mayHoldSecret(text)
+        if url { result = redactURLUserInfo(result) }
+        if key { result = redactKeyValues(result) }
         return result
+    }
+
+    private static let schemeSeparator = Array("://".utf8)
+    private static let secretKeyBytes = secretKeys.map { Array($0.utf8) }
+
+    /// Whether `text` holds `://` and whether it holds a secret key name (ASCII case-insensitive).
+    private static func mayHoldSecret(_ text: String) -> (url: Bool, key: Bool) {
+        var url = false, key = false
+        let bytes = Array(text.utf8)
+        bytes.withUnsafeBufferPointer { buffer in
+            func matches(_ needle: [UInt8], at start: Int) -> Bool {
+                guard start + needle.count <= buffer.count else { return false }
+                for (offset, byte) in needle.enumerated() {
+                    let b = buffer[start + offset]
+                    if (b >= 0x41 && b <= 0x5A ? b | 0x20 : b) != byte { return false }
+                }
+                return true
+            }
+            for index in buffer.indices {
+                let b = buffer[index]
+                if !url, b == UInt8(ascii: ":"), matches(schemeSeparator, at: index) { url = true }
+                if !key, secretKeyBytes.contains(where: { matches($0, at: index) }) { key = true }
+                if url && key { return }
+            }
+        }
+        return (url, key)
     }
 
     /// `scheme://user:secret@` → `scheme://user:***@`.

@@ -17,12 +17,21 @@ public struct StoreImporter: Sendable {
         /// imported, would import, already imported, skipped or failed.
         public var status: String
         public var items: Int
+        /// Items already in the store (the same log line, the same suite run), not added again.
+        public var duplicates: Int = 0
         public var reason: String?
     }
 
+    /// What reading (and with `write`, storing) one file found.
+    struct Loaded {
+        var items: Int
+        var duplicates = 0
+    }
+
     let store: any MetadataStore
-    /// Log lines are written in batches of this many.
-    let batchSize = 5_000
+    /// Log lines are written in batches of this many, one transaction each (fewer, larger commits:
+    /// a batch rewrites each index page it touches once).
+    let batchSize = 50_000
 
     public init(store: any MetadataStore) { self.store = store }
 
@@ -43,7 +52,11 @@ public struct StoreImporter: Sendable {
         let kind = Self.kind(of: path)
         var outcome = FileOutcome(path: path, kind: kind?.rawValue ?? "unknown", status: "skipped", items: 0, reason: nil)
         guard let kind else {
-            outcome.reason = "not a history file Cutover knows (.json, .ndjson, .csv, .yml)"
+            outcome.reason = "not a history file Cutover knows (.json, .ndjson, .csv, .yml, store archives)"
+            return outcome
+        }
+        if kind == .archiveManifest {
+            outcome.reason = "read with the archive files it lists"
             return outcome
         }
         do {
@@ -52,15 +65,17 @@ public struct StoreImporter: Sendable {
                 outcome.status = "already imported"
                 return outcome
             }
-            let items = try await load(kind, path: path, hash: hash, write: false)
-            outcome.items = items
+            // Each kind reads its whole file before writing, except logs, which are written as
+            // they are read and taken back (by import id) if a later line fails.
+            let loaded = try await load(kind, path: path, hash: hash, write: !dryRun)
+            outcome.items = loaded.items
+            outcome.duplicates = loaded.duplicates
             outcome.kind = kind.rawValue
             if dryRun {
                 outcome.status = "would import"
                 return outcome
             }
-            _ = try await load(kind, path: path, hash: hash, write: true)
-            try await store.recordImport(contentHash: hash, path: path, kind: kind.rawValue, items: items)
+            try await store.recordImport(contentHash: hash, path: path, kind: kind.rawValue, items: loaded.items)
             outcome.status = "imported"
         } catch {
             outcome.status = "failed"
@@ -71,9 +86,13 @@ public struct StoreImporter: Sendable {
 
     enum Kind: String {
         case logNDJSON = "log (ndjson)", logCSV = "log (csv)", yaml = "rules or pipeline (yaml)", json = "validation results or column metadata (json)"
+        case archive = "Cutover store archive (ndjson.gz)", archiveManifest = "Cutover store archive manifest"
     }
 
     static func kind(of path: String) -> Kind? {
+        let name = (path as NSString).lastPathComponent
+        if name.hasSuffix(".ndjson.gz"), ArchivableTable.allCases.contains(where: { name.hasPrefix($0.rawValue + "-before-") }) { return .archive }
+        if name.hasPrefix("archive-before-"), name.hasSuffix(".json") { return .archiveManifest }
         switch (path as NSString).pathExtension.lowercased() {
         case "ndjson", "jsonl": return .logNDJSON
         case "csv": return .logCSV
@@ -92,32 +111,49 @@ public struct StoreImporter: Sendable {
     }
 
     /// Parses the file (and with `write`, stores it); returns how many items it holds.
-    private func load(_ kind: Kind, path: String, hash: String, write: Bool) async throws -> Int {
+    private func load(_ kind: Kind, path: String, hash: String, write: Bool) async throws -> Loaded {
         switch kind {
-        case .logNDJSON: return try await loadLog(path, write: write) { line, number in try Self.logEntry(ndjson: line, line: number) }
-        case .logCSV: return try await loadCSVLog(path, write: write)
-        case .yaml: return try await loadYAML(path, hash: hash, write: write)
+        case .logNDJSON: return try await loadLog(path, hash: hash, write: write) { line, number in try Self.logEntry(ndjson: line, line: number) }
+        case .logCSV: return try await loadCSVLog(path, hash: hash, write: write)
+        case .yaml: return Loaded(items: try await loadYAML(path, hash: hash, write: write))
         case .json: return try await loadJSON(path, hash: hash, write: write)
+        case .archive: return try await loadArchive(path, write: write)
+        case .archiveManifest: return Loaded(items: 0)
         }
+    }
+
+    /// One of Cutover's own archive files: restored (checked against its manifest when one is beside it).
+    private func loadArchive(_ path: String, write: Bool) async throws -> Loaded {
+        guard write else { return Loaded(items: try await StoreArchiver.count(path)) }
+        let restored = try await StoreArchiver(store: store).restore(from: path)
+        return Loaded(items: restored.reduce(0) { $0 + $1.rows }, duplicates: restored.reduce(0) { $0 + $1.rows - $1.added })
     }
 
     // MARK: Logs
 
-    private func loadLog(_ path: String, write: Bool, parse: (String, Int) throws -> LogEntry?) async throws -> Int {
+    private func loadLog(_ path: String, hash: String, write: Bool, parse: (String, Int) throws -> LogEntry?) async throws -> Loaded {
         var batch: [LogEntry] = []
-        var count = 0
-        try await LineReader.forEachLine(path) { line, number in
-            guard let entry = try parse(line, number) else { return }
-            count += 1
-            guard write else { return }
-            batch.append(entry)
-            if batch.count >= batchSize {
-                try await store.addLogs(batch)
-                batch.removeAll(keepingCapacity: true)
-            }
+        var loaded = Loaded(items: 0)
+        func flush() async throws {
+            let added = try await store.addLogs(batch, importID: hash)
+            loaded.duplicates += batch.count - added
+            batch.removeAll(keepingCapacity: true)
         }
-        if write, !batch.isEmpty { try await store.addLogs(batch) }
-        return count
+        do {
+            try await LineReader.forEachLine(path) { line, number in
+                guard var entry = try parse(line, number) else { return }
+                loaded.items += 1
+                guard write else { return }
+                entry.key = entry.contentKey()
+                batch.append(entry)
+                if batch.count >= batchSize { try await flush() }
+            }
+            if write, !batch.isEmpty { try await flush() }
+        } catch {
+            if write { try await store.deleteImportedLogs(importID: hash) }
+            throw error
+        }
+        return loaded
     }
 
     static func logEntry(ndjson line: String, line number: Int) throws -> LogEntry? {
@@ -131,46 +167,79 @@ public struct StoreImporter: Sendable {
     /// Reads the common spellings: Cutover's own (`at`, `level`, `run`, `event`, `message`) and
     /// unified-log exports (`TIMESTAMP`, `STATUS`, `PLUGIN`, `NOTE`, …); the rest become fields.
     static func logEntry(_ object: [String: Any], line: Int) throws -> LogEntry {
-        var fields: [String: String] = [:]
-        var known: [String: String] = [:]
-        let aliases: [String: String] = ["at": "at", "timestamp": "at", "time": "at", "ts": "at", "level": "level", "status": "level", "severity": "level",
-                                         "run": "run", "run_id": "run", "table": "table", "table_name": "table", "event": "event", "plugin": "event",
-                                         "message": "message", "note": "message", "msg": "message"]
+        var pairs: [(String, String)] = []
         for (key, value) in object {
-            let text: String
             switch value {
-            case let string as String: text = string
+            case let string as String: pairs.append((key, string))
             case is NSNull: continue
             case let nested as [String: Any]:
-                if key == "fields" { for (k, v) in nested { fields[k] = "\(v)" } }
-                continue
-            default: text = "\(value)"
+                if key == "fields" { for (k, v) in nested { pairs.append((k, "\(v)")) } }
+            default: pairs.append((key, "\(value)"))
             }
-            if let name = aliases[key.lowercased()], known[name] == nil { known[name] = text } else { fields[key] = text }
         }
-        guard let rawTime = known["at"], let at = ISOTime.normalize(rawTime) else {
-            throw CutoverError(.config, "line \(line) has no readable time (at/timestamp)")
-        }
-        let level = known["level"].map { ["failed": "error", "success": "info"][$0.lowercased()] ?? $0.lowercased() } ?? "info"
-        return LogEntry(at: at, level: level, runID: known["run"], table: known["table"], event: known["event"] ?? "imported",
-                        message: known["message"] ?? "", fields: fields)
+        return try LogShape(names: pairs.map(\.0)).entry(pairs.map(\.1), line: line)
     }
 
-    private func loadCSVLog(_ path: String, write: Bool) async throws -> Int {
-        var header: [String]? = nil
+    /// Which column of a log export is which part of a ``LogEntry``, worked out once per header.
+    struct LogShape {
+        enum Role: Equatable { case at, level, run, table, event, message, field(String) }
+        static let aliases: [String: Role] = [
+            "at": .at, "timestamp": .at, "time": .at, "ts": .at, "level": .level, "status": .level, "severity": .level,
+            "run": .run, "run_id": .run, "table": .table, "table_name": .table, "event": .event, "plugin": .event,
+            "message": .message, "note": .message, "msg": .message,
+        ]
+        let roles: [Role]
+
+        init(names: [String]) {
+            var taken: [Role] = []
+            roles = names.map { name in
+                // The first column spelling a role takes it; a later one is kept as a field.
+                if let role = Self.aliases[name.lowercased()], !taken.contains(role) {
+                    taken.append(role)
+                    return role
+                }
+                return .field(name)
+            }
+        }
+
+        /// The entry of one record; empty values count as absent.
+        func entry(_ values: [String], line: Int) throws -> LogEntry {
+            var at: String?, level: String?, run: String?, table: String?, event: String?, message: String?
+            var fields: [String: String] = [:]
+            for (role, value) in zip(roles, values) where !value.isEmpty {
+                switch role {
+                case .at: at = value
+                case .level: level = value
+                case .run: run = value
+                case .table: table = value
+                case .event: event = value
+                case .message: message = value
+                case .field(let name): fields[name] = value
+                }
+            }
+            guard let at, let stored = ISOTime.normalize(at) else {
+                throw CutoverError(.config, "line \(line) has no readable time (at/timestamp)")
+            }
+            let normalizedLevel = level.map { ["failed": "error", "success": "info"][$0.lowercased()] ?? $0.lowercased() } ?? "info"
+            return LogEntry(at: stored, level: normalizedLevel, runID: run, table: table, event: event ?? "imported", message: message ?? "", fields: fields)
+        }
+    }
+
+    private func loadCSVLog(_ path: String, hash: String, write: Bool) async throws -> Loaded {
+        var shape: LogShape? = nil
+        var width = 0
         var parser = CSVRecordParser()
-        return try await loadLog(path, write: write) { line, number in
+        return try await loadLog(path, hash: hash, write: write) { line, number in
             guard let record = parser.feed(line) else { return nil }
-            guard let names = header else {
-                header = record
+            guard let shape else {
+                shape = LogShape(names: record)
+                width = record.count
                 return nil
             }
-            guard record.count == names.count else {
-                throw CutoverError(.config, "line \(number) has \(record.count) fields where the header has \(names.count)")
+            guard record.count == width else {
+                throw CutoverError(.config, "line \(number) has \(record.count) fields where the header has \(width)")
             }
-            var object: [String: Any] = [:]
-            for (name, value) in zip(names, record) where !value.isEmpty { object[name] = value }
-            return try Self.logEntry(object, line: number)
+            return try shape.entry(record, line: number)
         }
     }
 
@@ -196,7 +265,7 @@ public struct StoreImporter: Sendable {
 
     // MARK: JSON
 
-    private func loadJSON(_ path: String, hash: String, write: Bool) async throws -> Int {
+    private func loadJSON(_ path: String, hash: String, write: Bool) async throws -> Loaded {
         let data = try Data(contentsOf: URL(fileURLWithPath: path))
         guard let json = try? JSONSerialization.jsonObject(with: data) else { throw CutoverError(.config, "not valid JSON") }
         let name = ((path as NSString).lastPathComponent as NSString).deletingPathExtension
@@ -214,12 +283,13 @@ public struct StoreImporter: Sendable {
                 return record
             }
             if write {
+                if try await store.validationRun(id: report.runID) != nil { return Loaded(items: results.count, duplicates: results.count) }
                 try await store.recordValidationRun(ValidationRunRecord(id: report.runID, suite: "row compare", source: report.source, target: report.target,
                                                                         startedAt: at, finishedAt: at, status: report.allPassed ? "passed" : "failed",
                                                                         passed: report.passed, failed: report.failed, origin: origin))
                 try await store.addValidationResults(results)
             }
-            return results.count
+            return Loaded(items: results.count)
         }
         // Cutover's pipeline_results.json: a list of step results.
         if let list = json as? [[String: Any]], list.first?["check"] != nil, list.first?["step"] != nil {
@@ -229,8 +299,7 @@ public struct StoreImporter: Sendable {
                 record.at = fileTime
                 return record
             }
-            if write { try await storeRun(runID, suite: name, at: fileTime, origin: origin, results) }
-            return results.count
+            return Loaded(items: results.count, duplicates: write ? try await storeRun(runID, suite: name, at: fileTime, origin: origin, results) : 0)
         }
         // Column metadata: an object or list describing columns.
         if name.lowercased().contains("column_metadata") {
@@ -238,22 +307,29 @@ public struct StoreImporter: Sendable {
                 try await store.saveColumnMetadata([ColumnMetadataRecord(connection: "imported", schema: "", table: name,
                                                                          payload: String(decoding: data, as: UTF8.self), fetchedAt: fileTime)])
             }
-            return (json as? [Any])?.count ?? (json as? [String: Any])?.count ?? 1
+            return Loaded(items: (json as? [Any])?.count ?? (json as? [String: Any])?.count ?? 1)
         }
         // A suite's results file: `<suite>_YYYY-MM-DD.json` with a `results` list.
         if let object = json as? [String: Any], let list = object["results"] as? [[String: Any]] {
             let (suite, date) = Self.suiteAndDate(name, object)
-            let at = date.map { $0 + "T00:00:00.000Z" } ?? fileTime
-            let results = try list.enumerated().map { index, item in try Self.suiteResult(item, index: index, runID: runID, at: at) }
-            if write { try await storeRun(runID, suite: suite, at: at, origin: origin, results) }
-            return results.count
+            let ranAt = ((object["run_timestamp"] ?? object["timestamp"]) as? String).flatMap(ISOTime.normalize)
+            let at = ranAt ?? date.map { $0 + "T00:00:00.000Z" } ?? fileTime
+            // One suite run is one run whichever file holds it (a results file, a daily cache): it is
+            // known by its suite and time, as the reference's UNIQUE (SUITE_NAME, RUN_TIMESTAMP).
+            let suiteRunID = ranAt != nil || date != nil ? "import-" + Hex.encode(Array(SHA256.hash(data: Array("\(suite)\u{1F}\(at)".utf8)).prefix(8))) : runID
+            let results = try list.enumerated().map { index, item in try Self.suiteResult(item, index: index, runID: suiteRunID, at: at) }
+            return Loaded(items: results.count, duplicates: write ? try await storeRun(suiteRunID, suite: suite, at: at, origin: origin, results) : 0)
         }
         throw CutoverError(.config, "JSON that is neither validation results (tables/results/steps) nor column metadata")
     }
 
-    private func storeRun(_ id: String, suite: String, at: String, origin: String, _ results: [ValidationResultRecord]) async throws {
+    /// Stores a run and its results unless the store has it already; returns how many results were
+    /// skipped as already there.
+    private func storeRun(_ id: String, suite: String, at: String, origin: String, _ results: [ValidationResultRecord]) async throws -> Int {
+        if try await store.validationRun(id: id) != nil { return results.count }
         try await store.recordValidationRun(ValidationRunRecord(id: id, suite: suite, startedAt: at, finishedAt: at, summarizing: results, origin: origin))
         try await store.addValidationResults(results)
+        return 0
     }
 
     static func suiteAndDate(_ name: String, _ object: [String: Any]) -> (String, String?) {
@@ -292,22 +368,24 @@ enum LineReader {
     static func forEachLine(_ path: String, _ body: (String, Int) async throws -> Void) async throws {
         guard let handle = FileHandle(forReadingAtPath: path) else { throw CutoverError(.io, "cannot read \(path)") }
         defer { try? handle.close() }  // a read handle: closing cannot lose data
-        var buffer = Data()
+        var buffer: [UInt8] = []
+        var start = 0  // the first byte not yet handed out; consumed bytes are dropped once per read
         var number = 0
         while true {
             let chunk = try handle.read(upToCount: 1 << 20) ?? Data()
-            buffer.append(chunk)
-            while let newline = buffer.firstIndex(of: 0x0A) {
+            buffer.removeSubrange(0..<start)
+            start = 0
+            buffer.append(contentsOf: chunk)
+            while let newline = buffer[start...].firstIndex(of: 0x0A) {
                 number += 1
-                var line = buffer[buffer.startIndex..<newline]
-                if line.last == 0x0D { line = line.dropLast() }
-                try await body(String(decoding: line, as: UTF8.self), number)
-                buffer.removeSubrange(buffer.startIndex...newline)
+                let end = newline > start && buffer[newline - 1] == 0x0D ? newline - 1 : newline
+                try await body(String(decoding: buffer[start..<end], as: UTF8.self), number)
+                start = newline + 1
             }
             if chunk.isEmpty {
-                if !buffer.isEmpty {
+                if start < buffer.count {
                     number += 1
-                    try await body(String(decoding: buffer, as: UTF8.self), number)
+                    try await body(String(decoding: buffer[start...], as: UTF8.self), number)
                 }
                 return
             }
@@ -315,41 +393,43 @@ enum LineReader {
     }
 }
 
-/// RFC 4180 records fed line by line: a quoted field may span lines, `""` is a quote.
+/// RFC 4180 records fed line by line: a quoted field may span lines, `""` is a quote. Works on
+/// UTF-8 bytes (the delimiters are ASCII, so no multi-byte character is ever split).
 struct CSVRecordParser {
     private var fields: [String] = []
-    private var field = ""
+    private var field: [UInt8] = []
     private var inQuotes = false
 
     /// The record this line completes, or nil while a quoted field is still open.
     mutating func feed(_ line: String) -> [String]? {
-        if inQuotes { field += "\n" }
-        var characters = line.makeIterator()
-        var pending: Character? = nil
-        while let ch = pending ?? characters.next() {
+        if inQuotes { field.append(0x0A) }
+        let quote = UInt8(ascii: "\""), comma = UInt8(ascii: ",")
+        var bytes = line.utf8.makeIterator()
+        var pending: UInt8? = nil
+        while let byte = pending ?? bytes.next() {
             pending = nil
             if inQuotes {
-                if ch == "\"" {
-                    if let next = characters.next() {
-                        if next == "\"" { field.append("\"") } else { inQuotes = false; pending = next }
+                if byte == quote {
+                    if let next = bytes.next() {
+                        if next == quote { field.append(quote) } else { inQuotes = false; pending = next }
                     } else {
                         inQuotes = false
                     }
                 } else {
-                    field.append(ch)
+                    field.append(byte)
                 }
-            } else if ch == "\"" && field.isEmpty {
+            } else if byte == quote && field.isEmpty {
                 inQuotes = true
-            } else if ch == "," {
-                fields.append(field)
-                field = ""
+            } else if byte == comma {
+                fields.append(String(decoding: field, as: UTF8.self))
+                field.removeAll(keepingCapacity: true)
             } else {
-                field.append(ch)
+                field.append(byte)
             }
         }
         if inQuotes { return nil }
-        fields.append(field)
-        defer { fields = []; field = "" }
+        fields.append(String(decoding: field, as: UTF8.self))
+        defer { fields = []; field.removeAll(keepingCapacity: true) }
         return fields
     }
 }

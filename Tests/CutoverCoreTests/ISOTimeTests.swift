@@ -1,0 +1,60 @@
+import CutoverCore
+import Foundation
+import Testing
+
+/// The byte-level reader of common time spellings gives what Foundation's parsers give, so a fast
+/// import stores the same instants as before.
+struct ISOTimeTests {
+    @Test(arguments: [
+        "2024-01-05", "2024-01-05 10:00:07", "2024-01-05T10:00:07Z", "2024-01-05T10:00:07.5Z",
+        "2024-01-05T10:00:07.123Z", "2024-01-05 10:00:07.123456", "2024-01-05T23:30:00+02:00", "2024-01-05T00:30:00-05:30",
+        "2024-02-29 12:00:00", "2000-12-31T23:59:59.999Z", " 2024-01-05 10:00:07 ", "2024-01-01T00:15:00+01:00",
+    ])
+    func commonSpellingsMatchFoundation(_ text: String) throws {
+        let foundation = try #require(ISOTime.parse(text).map(ISOTime.string), "Foundation reads \(text)")
+        #expect(ISOTime.normalize(text) == foundation, "\(text)")
+    }
+
+    @Test func minutesWithoutSecondsAreRead() {
+        #expect(ISOTime.normalize("2024-01-05T10:00") == "2024-01-05T10:00:00.000Z")
+    }
+
+    @Test func impossibleTimesAreNotTimes() {
+        for text in ["2023-02-29", "2024-13-01", "2024-01-05T24:00:00", "2024-01-05T10:61", "2024-01-05T10:00:07.", "2024-01-05X", "05/01/2024", ""] {
+            #expect(ISOTime.normalize(text) == nil, "\(text)")
+        }
+    }
+
+    /// Seeded random instants in every spelling the fast path reads agree with Foundation.
+    @Test func randomInstantsAgreeWithFoundation() throws {
+        var generator = SeededGenerator(seed: 20261128)
+        for _ in 0..<2_000 {
+            let seconds = Int.random(in: -2_000_000_000...4_000_000_000, using: &generator)
+            let millis = Int.random(in: 0...999, using: &generator)
+            let date = Date(timeIntervalSince1970: TimeInterval(seconds))
+            var calendar = Calendar(identifier: .gregorian)
+            calendar.timeZone = TimeZone(identifier: "UTC")!
+            let c = calendar.dateComponents([.year, .month, .day, .hour, .minute, .second], from: date)
+            let base = String(format: "%04d-%02d-%02d", c.year!, c.month!, c.day!)
+            let time = String(format: "%02d:%02d:%02d", c.hour!, c.minute!, c.second!)
+            let offset = Int.random(in: -12...14, using: &generator)
+            for text in ["\(base) \(time)", "\(base)T\(time).\(String(format: "%03d", millis))Z",
+                         "\(base)T\(time)\(offset < 0 ? "-" : "+")\(String(format: "%02d", abs(offset))):00"] {
+                let foundation = try #require(ISOTime.parse(text).map(ISOTime.string), "Foundation reads \(text)")
+                #expect(ISOTime.normalize(text) == foundation, "\(text)")
+            }
+        }
+    }
+}
+
+private struct SeededGenerator: RandomNumberGenerator {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
