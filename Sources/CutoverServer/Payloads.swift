@@ -114,6 +114,8 @@ struct Artifact: Codable {
     var name: String
     var bytes: Int
     var url: String
+    /// Where it is read from: `store` (any server sees it) or `folder` (this machine's run folder only).
+    var source: String
 }
 
 struct LogLine: Codable {

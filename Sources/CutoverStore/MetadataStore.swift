@@ -3,6 +3,30 @@ import Crypto
 import Foundation
 
 /// A run of a command (analyze, plan, migrate, validate, demo) as the store keeps it.
+/// A file a run wrote (analysis, plan, DDL, results, summary, log), as the store keeps it.
+public struct ArtifactRecord: Sendable, Codable, Hashable {
+    public var runID: String
+    public var name: String
+    public var bytes: Int64
+    public var sha256: String
+    /// False when the file was too large to keep in the store (only its size and digest are).
+    public var stored: Bool
+    public var storedAt: String
+
+    /// Above this (gzip-compressed) size an artifact's bytes stay in the run folder only; the store
+    /// keeps its size and digest. Snowflake's VARCHAR holds 16 MB; base64 adds a third.
+    public static let maxStoredBytes = 8 * 1024 * 1024
+
+    public init(runID: String, name: String, bytes: Int64, sha256: String, stored: Bool, storedAt: String) {
+        self.runID = runID
+        self.name = name
+        self.bytes = bytes
+        self.sha256 = sha256
+        self.stored = stored
+        self.storedAt = storedAt
+    }
+}
+
 public struct RunRecord: Sendable, Codable, Hashable {
     public var id: String
     public var kind: String
@@ -382,6 +406,15 @@ public protocol MetadataStore: Sendable {
     func batch(id: String) async throws -> (BatchRecord, [BatchItemRecord])?
     func updateBatchItem(_ item: BatchItemRecord) async throws
     func setBatchStatus(id: String, status: String, finished: Bool) async throws
+
+    // MARK: Artifacts
+    /// Stores (or replaces) one artifact of a run; content larger than ``ArtifactRecord/maxStoredBytes``
+    /// is listed without its bytes.
+    func saveArtifact(runID: String, name: String, content: Data) async throws
+    /// A run's artifacts, without their content.
+    func artifacts(runID: String) async throws -> [ArtifactRecord]
+    /// One artifact with its content; nil when the store has none by that name.
+    func artifact(runID: String, name: String) async throws -> (record: ArtifactRecord, content: Data?)?
 
     // MARK: Maintenance
     func stats() async throws -> StoreStats

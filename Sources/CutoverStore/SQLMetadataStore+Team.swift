@@ -1,5 +1,8 @@
+import CompressNIO
 import CutoverCore
+import Crypto
 import Foundation
+import NIOCore
 
 // Validation results, caches, team records and maintenance, on every backend.
 extension SQLMetadataStore {
@@ -522,11 +525,58 @@ extension SQLMetadataStore {
         }
     }
 
+    public func saveArtifact(runID: String, name: String, content: Data) async throws {
+        let digest = Hex.encode(SHA256.hash(data: content))
+        var buffer = ByteBuffer(bytes: content)
+        let compressed = try buffer.compress(with: .gzip())
+        let stored = compressed.readableBytes <= ArtifactRecord.maxStoredBytes ? Data(compressed.readableBytesView).base64EncodedString() : nil
+        try await run { db in
+            try db.exclusively {
+                _ = try db.execute("DELETE FROM artifacts WHERE run_id = ? AND name = ?", [runID, name])
+                _ = try db.execute("INSERT INTO artifacts (run_id, name, bytes, sha256, content, stored_at) VALUES (?, ?, CAST(? AS BIGINT), ?, ?, ?)",
+                                   [runID, name, String(content.count), digest, stored, ISOTime.now()])
+            }
+        }
+    }
+
+    public func artifacts(runID: String) async throws -> [ArtifactRecord] {
+        try await run { db in
+            try db.execute("SELECT name, bytes, sha256, CASE WHEN content IS NULL THEN 0 ELSE 1 END, stored_at FROM artifacts WHERE run_id = ? ORDER BY name",
+                           [runID]).map { try Self.artifactRecord(runID: runID, $0) }
+        }
+    }
+
+    public func artifact(runID: String, name: String) async throws -> (record: ArtifactRecord, content: Data?)? {
+        let row = try await run { db in
+            try db.execute("SELECT name, bytes, sha256, CASE WHEN content IS NULL THEN 0 ELSE 1 END, stored_at, content FROM artifacts WHERE run_id = ? AND name = ?",
+                           [runID, name]).first
+        }
+        guard let row else { return nil }
+        let record = try Self.artifactRecord(runID: runID, row)
+        guard let encoded = row[5] else { return (record, nil) }
+        guard let compressed = Data(base64Encoded: encoded) else {
+            throw CutoverError(.store, "the stored artifact \(name) of run \(runID) is not base64", hint: "the store was changed by hand; rerun the run to write it again")
+        }
+        var buffer = ByteBuffer(bytes: compressed)
+        let content = Data(try buffer.decompress(with: .gzip()).readableBytesView)
+        guard Hex.encode(SHA256.hash(data: content)) == record.sha256 else {
+            throw CutoverError(.store, "the stored artifact \(name) of run \(runID) does not match its SHA-256", hint: "the store was changed by hand; rerun the run to write it again")
+        }
+        return (record, content)
+    }
+
+    static func artifactRecord(runID: String, _ row: [String?]) throws -> ArtifactRecord {
+        guard let name = row[0] ?? nil, let bytes = (row[1] ?? nil).flatMap({ Int64($0) }), let sha = row[2] ?? nil, let at = row[4] ?? nil else {
+            throw CutoverError(.store, "an artifacts row of run \(runID) is incomplete", hint: "the store was changed by hand")
+        }
+        return ArtifactRecord(runID: runID, name: name, bytes: bytes, sha256: sha, stored: row[3] == "1", storedAt: at)
+    }
+
     public func deleteRun(id: String) async throws {
         try await run { db in
             try db.exclusively {
                 for table in ["validation_results WHERE validation_run_id", "validation_runs WHERE id", "chunks WHERE run_id", "run_windows WHERE run_id", "run_tables WHERE run_id",
-                              "rejects WHERE run_id", "logs WHERE run_id", "notifications WHERE run_id", "runs WHERE id"] {
+                              "rejects WHERE run_id", "logs WHERE run_id", "notifications WHERE run_id", "artifacts WHERE run_id", "runs WHERE id"] {
                     _ = try db.execute("DELETE FROM \(table) = ?", [id])
                 }
             }

@@ -305,6 +305,17 @@ enum StoreMigrations {
             CREATE UNIQUE INDEX logs_entry_key ON logs (entry_key);
             CREATE INDEX logs_import ON logs (import_id);
             """),
+        Migration(version: 11, name: "run artifacts in the store", sql: """
+            CREATE TABLE artifacts (
+                run_id TEXT NOT NULL,
+                name TEXT NOT NULL,
+                bytes BIGINT NOT NULL,
+                sha256 TEXT NOT NULL,
+                content TEXT,
+                stored_at TEXT NOT NULL,
+                PRIMARY KEY (run_id, name)
+            )
+            """),
     ]
 
     static func sql(_ migration: Migration, for engine: ConnectionURL.Engine) -> String {

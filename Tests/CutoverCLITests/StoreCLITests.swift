@@ -107,7 +107,7 @@ import Testing
             _ = try await CLI.run(["store", "overview", "--store", store], in: dir)
             _ = try await CLI.run(["store", "overview", "--store", store], in: dir)
             let stats = try await CLI.run(["store", "stats", "--store", store], in: dir)
-            #expect(stats.stdout.contains("schema version 10") && stats.stdout.contains("overview") && stats.stdout.contains("% hits of 2 lookups"),
+            #expect(stats.stdout.contains("schema version 11") && stats.stdout.contains("overview") && stats.stdout.contains("% hits of 2 lookups"),
                     "\(stats.stdout)")
 
             // `store import` of the archive folder restores it too (the manifest is read with its files).
@@ -205,6 +205,30 @@ import Testing
             } else {
                 try await body("sqlite:\(dir)/team.db")
             }
+        }
+    }
+
+    /// A run's folder is copied into the store when it ends: `runs artifacts` lists it and writes
+    /// it back byte for byte after the folder is gone.
+    @Test func aRunsArtifactsComeBackFromTheStore() async throws {
+        try await TestEnvironment.withTemporaryDirectory { dir in
+            let demo = try await CLI.run(["demo"], in: dir)
+            #expect(demo.status == 0, "\(demo.output)")
+            let line = try #require(demo.stdout.split(separator: "\n").first { $0.hasPrefix("Artifacts: ") })
+            let folder = dir + "/" + line.dropFirst("Artifacts: ".count)
+            let run = (folder as NSString).lastPathComponent
+            try FileManager.default.moveItem(atPath: folder, toPath: dir + "/original")
+            let listed = try await CLI.run(["runs", "artifacts", run], in: dir)
+            #expect(listed.status == 0 && listed.stdout.contains("summary.md") && listed.stdout.contains("run_log.ndjson"), "\(listed.output)")
+            let copied = try await CLI.run(["runs", "artifacts", run, "--to", "copy"], in: dir)
+            #expect(copied.status == 0, "\(copied.output)")
+            let names = try FileManager.default.contentsOfDirectory(atPath: dir + "/original").sorted()
+            #expect(try FileManager.default.contentsOfDirectory(atPath: dir + "/copy").sorted() == names)
+            for name in names {
+                #expect(FileManager.default.contents(atPath: dir + "/copy/" + name) == FileManager.default.contents(atPath: dir + "/original/" + name), "\(name)")
+            }
+            let missing = try await CLI.run(["runs", "artifacts", "20000101-000000-0000"], in: dir)
+            #expect(missing.status == 2 && missing.stderr.contains("no run with id"), "\(missing.output)")
         }
     }
 

@@ -202,6 +202,14 @@ import Testing
             let summary = try await s.call(.get, "/api/v1/migrations/\(run)/artifacts/summary.md", token: s.viewer)
             #expect(summary.status == .ok && String(buffer: summary.body).contains("# Cutover run"))
             #expect(try await s.call(.get, "/api/v1/migrations/\(run)/artifacts/..%2Fstore.db", token: s.viewer).status == .notFound)
+            // The run's files are in the store too: with its folder gone (a run made on another
+            // machine), the server still lists and serves them.
+            let folder = try #require((progress["run"] as? [String: Any])?["artifacts_dir"] as? String)
+            try FileManager.default.removeItem(atPath: folder)
+            let stored = try s.list(try await s.call(.get, "/api/v1/migrations/\(run)/artifacts", token: s.viewer))
+            #expect(Set(stored.compactMap { $0["name"] as? String }) == Set(artifacts) && stored.allSatisfy { $0["source"] as? String == "store" }, "\(stored)")
+            let fromStore = try await s.call(.get, "/api/v1/migrations/\(run)/artifacts/summary.md", token: s.viewer)
+            #expect(fromStore.status == .ok && String(buffer: fromStore.body) == String(buffer: summary.body))
 
             let validation = try s.object(try await s.call(.get, "/api/v1/validations/\(run)", token: s.viewer))
             let results = try #require(validation["results"] as? [[String: Any]])

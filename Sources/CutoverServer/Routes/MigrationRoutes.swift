@@ -43,22 +43,35 @@ enum MigrationRoutes {
             let lines = try await store.logs(runID: run.id, afterID: try request.cursor("after"), limit: try request.integer("limit", default: 500, in: 1...1000))
             return try JSON.response(lines.map { LogLine(id: $0.id, entry: $0.entry) })
         }
-        routes.add(.get, "/api/v1/migrations/:id/artifacts", "A run's artifact files", role: .viewer, answer: .json([Artifact].self, status: .ok)) { _, context in
+        routes.add(.get, "/api/v1/migrations/:id/artifacts", "A run's artifact files (from the store, and this server's copy of the run folder)",
+                   role: .viewer, answer: .json([Artifact].self, status: .ok)) { _, context in
             let run = try await run(try context.require("id"), store)
-            guard let directory = run.artifactsDir, FileManager.default.fileExists(atPath: directory) else { return try JSON.response([Artifact]()) }
-            let files = try FileManager.default.contentsOfDirectory(atPath: directory).sorted()
-            return try JSON.response(try files.map { name in
-                let size = try FileManager.default.attributesOfItem(atPath: (directory as NSString).appendingPathComponent(name))[.size] as? Int ?? 0
-                return Artifact(name: name, bytes: size, url: "/api/v1/migrations/\(run.id)/artifacts/\(name)")
-            })
+            var byName: [String: Artifact] = [:]
+            for record in try await store.artifacts(runID: run.id) where record.stored {
+                byName[record.name] = Artifact(name: record.name, bytes: Int(record.bytes), url: "/api/v1/migrations/\(run.id)/artifacts/\(record.name)", source: "store")
+            }
+            if let directory = run.artifactsDir, FileManager.default.fileExists(atPath: directory) {
+                for name in try FileManager.default.contentsOfDirectory(atPath: directory) where byName[name] == nil {
+                    let size = try FileManager.default.attributesOfItem(atPath: (directory as NSString).appendingPathComponent(name))[.size] as? Int ?? 0
+                    byName[name] = Artifact(name: name, bytes: size, url: "/api/v1/migrations/\(run.id)/artifacts/\(name)", source: "folder")
+                }
+            }
+            return try JSON.response(byName.values.sorted { $0.name < $1.name })
         }
         routes.add(.get, "/api/v1/migrations/:id/artifacts/:name", "Download one artifact", role: .viewer,
                    answer: .content(["application/json", "text/plain", "text/html"])) { _, context in
             let run = try await run(try context.require("id"), store)
             let name = try context.require("name")
-            guard name.range(of: #"^[A-Za-z0-9._-]+$"#, options: .regularExpression) != nil, !name.hasPrefix("."), let directory = run.artifactsDir,
-                  let data = FileManager.default.contents(atPath: (directory as NSString).appendingPathComponent(name)) else {
-                throw APIError(.notFound, "run \(run.id) has no artifact \(name)", hint: "GET /api/v1/migrations/\(run.id)/artifacts lists them")
+            let notFound = APIError(.notFound, "run \(run.id) has no artifact \(name)", hint: "GET /api/v1/migrations/\(run.id)/artifacts lists them")
+            guard name.range(of: #"^[A-Za-z0-9._-]+$"#, options: .regularExpression) != nil, !name.hasPrefix(".") else { throw notFound }
+            // The folder's copy while the run may still be writing it; the store's once it is there.
+            let data: Data
+            if let directory = run.artifactsDir, let file = FileManager.default.contents(atPath: (directory as NSString).appendingPathComponent(name)) {
+                data = file
+            } else if let stored = try await store.artifact(runID: run.id, name: name)?.content {
+                data = stored
+            } else {
+                throw notFound
             }
             let type = name.hasSuffix(".json") ? "application/json" : name.hasSuffix(".html") ? "text/html; charset=utf-8" : "text/plain; charset=utf-8"
             return Response(status: .ok, headers: [.contentType: type, .contentDisposition: "attachment; filename=\"\(name)\""],
