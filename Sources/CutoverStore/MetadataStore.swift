@@ -240,8 +240,9 @@ public struct RejectRecord: Sendable, Codable, Hashable {
 /// stored once however often it is loaded.
 public struct StoredRule: Sendable, Codable, Hashable {
     public var contentHash: String
-    /// Who added it first (nil for rules loaded by the CLI or imported).
+    /// Who added its first version (nil for rules loaded by the CLI or imported): its owner.
     public var createdBy: String?
+    /// A rule is known by its name; saving a changed rule of that name makes a new version.
     public var name: String
     public var description: String?
     public var severity: String
@@ -249,8 +250,15 @@ public struct StoredRule: Sendable, Codable, Hashable {
     public var warnIf: String?
     public var errorIf: String?
     public var side: String
+    public var category: String?
+    /// 1 for the first content saved under this name, then one more per change.
+    public var version: Int
+    /// When and by whom this version was saved.
+    public var updatedAt: String?
+    public var updatedBy: String?
+
     public init(contentHash: String, name: String, description: String?, severity: String, sql: String, warnIf: String?, errorIf: String?, side: String,
-                createdBy: String? = nil) {
+                category: String? = nil, createdBy: String? = nil, version: Int = 1, updatedAt: String? = nil, updatedBy: String? = nil) {
         self.contentHash = contentHash
         self.createdBy = createdBy
         self.name = name
@@ -260,6 +268,10 @@ public struct StoredRule: Sendable, Codable, Hashable {
         self.warnIf = warnIf
         self.errorIf = errorIf
         self.side = side
+        self.category = category
+        self.version = version
+        self.updatedAt = updatedAt
+        self.updatedBy = updatedBy
     }
 }
 
@@ -274,10 +286,15 @@ public protocol MetadataStore: Sendable {
     func tableHistory(table: String, limit: Int) async throws -> [RunTableRecord]
 
     // MARK: Rulebook
-    /// Stores rules not stored yet (by content hash); returns how many were new.
+    /// Saves rules by name: a new name is version 1, a changed rule replaces the current version
+    /// (kept in its history) with the next one, an unchanged rule is left alone. The owner stays
+    /// the first version's. Returns how many rules were added or changed.
     @discardableResult
     func saveRules(_ rules: [StoredRule]) async throws -> Int
+    /// The current version of every rule.
     func rules() async throws -> [StoredRule]
+    /// Every version of the rule `name`, newest first (empty when there is no such rule).
+    func ruleVersions(name: String) async throws -> [StoredRule]
 
     // MARK: Rejected rows
     func addRejects(_ rejects: [RejectRecord]) async throws

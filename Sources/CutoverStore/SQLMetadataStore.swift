@@ -437,33 +437,65 @@ public final class SQLMetadataStore: MetadataStore, @unchecked Sendable {
 
     // MARK: Rulebook
 
+    @discardableResult
     public func saveRules(_ rules: [StoredRule]) async throws -> Int {
         try await run { db in
             try db.exclusively {
-                var added = 0
+                var saved = 0
                 for r in rules {
-                    let known = try db.execute("SELECT 1 FROM rules WHERE content_hash = ?", [r.contentHash])
-                    guard known.isEmpty else { continue }
+                    // Earlier stores may hold several rows of one name (before rules had versions): all go to the history.
+                    let current = try db.execute("SELECT \(Self.ruleColumns) FROM rules WHERE name = ? ORDER BY created_at", [r.name]).map(Self.storedRule)
+                    if current.count == 1, current[0].contentHash == r.contentHash { continue }
+                    // Versions count on from the history: the current row (normally one) is the next number.
+                    var version = try db.execute("SELECT MAX(version) FROM rule_versions WHERE name = ?", [r.name]).first?.first.flatMap { $0 }.flatMap { Int($0) } ?? 0
+                    let now = ISOTime.now()
+                    for old in current {
+                        version += 1
+                        _ = try db.execute("""
+                            INSERT INTO rule_versions (name, version, content_hash, description, severity, sql, warn_if, error_if, side, category,
+                                                       created_by, updated_at, updated_by, replaced_at)
+                            VALUES (?, CAST(? AS INTEGER), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                            """, [old.name, String(version), old.contentHash, old.description, old.severity, old.sql, old.warnIf, old.errorIf, old.side,
+                                  old.category, old.createdBy, old.updatedAt, old.updatedBy, now])
+                        _ = try db.execute("DELETE FROM rules WHERE content_hash = ?", [old.contentHash])
+                    }
+                    // A rule changed back to an earlier content is a new version too; the row it
+                    // had is gone from `rules` above, so the content hash is free.
+                    _ = try db.execute("DELETE FROM rules WHERE content_hash = ?", [r.contentHash])
                     _ = try db.execute("""
-                        INSERT INTO rules (content_hash, name, description, severity, sql, warn_if, error_if, side, created_at, created_by)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                        """, [r.contentHash, r.name, r.description, r.severity, r.sql, r.warnIf, r.errorIf, r.side, ISOTime.now(), r.createdBy])
-                    added += 1
+                        INSERT INTO rules (content_hash, name, description, severity, sql, warn_if, error_if, side, created_at, created_by,
+                                           category, version, updated_at, updated_by)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, CAST(? AS INTEGER), ?, ?)
+                        """, [r.contentHash, r.name, r.description, r.severity, r.sql, r.warnIf, r.errorIf, r.side, now,
+                              current.first?.createdBy ?? r.createdBy, r.category, String(version + 1), now, r.updatedBy ?? r.createdBy])
+                    saved += 1
                 }
-                return added
+                return saved
             }
         }
     }
 
-    static let ruleColumns = "content_hash, name, description, severity, sql, warn_if, error_if, side, created_by"
+    static let ruleColumns = "content_hash, name, description, severity, sql, warn_if, error_if, side, created_by, category, version, updated_at, updated_by"
 
     static func storedRule(_ row: [String?]) -> StoredRule {
         StoredRule(contentHash: row[0] ?? "", name: row[1] ?? "", description: row[2], severity: row[3] ?? "error", sql: row[4] ?? "",
-                   warnIf: row[5], errorIf: row[6], side: row[7] ?? "target", createdBy: row[8])
+                   warnIf: row[5], errorIf: row[6], side: row[7] ?? "target", category: row[9], createdBy: row[8],
+                   version: (row[10] ?? nil).flatMap { Int($0) } ?? 1, updatedAt: row[11], updatedBy: row[12])
     }
 
     public func rules() async throws -> [StoredRule] {
         try await run { db in try db.execute("SELECT \(Self.ruleColumns) FROM rules ORDER BY name, created_at", []).map(Self.storedRule) }
+    }
+
+    public func ruleVersions(name: String) async throws -> [StoredRule] {
+        try await run { db in
+            let current = try db.execute("SELECT \(Self.ruleColumns) FROM rules WHERE name = ?", [name]).map(Self.storedRule)
+            let older = try db.execute("""
+                SELECT content_hash, name, description, severity, sql, warn_if, error_if, side, created_by, category, version, updated_at, updated_by
+                FROM rule_versions WHERE name = ? ORDER BY version DESC
+                """, [name]).map(Self.storedRule)
+            return current + older
+        }
     }
 
     public func rule(contentHash: String) async throws -> StoredRule? {

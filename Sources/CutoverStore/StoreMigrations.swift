@@ -316,6 +316,29 @@ enum StoreMigrations {
                 PRIMARY KEY (run_id, name)
             )
             """),
+        Migration(version: 12, name: "rules by name, with versions and categories", sql: """
+            ALTER TABLE rules ADD COLUMN category TEXT;
+            ALTER TABLE rules ADD COLUMN version INTEGER;
+            ALTER TABLE rules ADD COLUMN updated_at TEXT;
+            ALTER TABLE rules ADD COLUMN updated_by TEXT;
+            CREATE TABLE rule_versions (
+                name TEXT NOT NULL,
+                version INTEGER NOT NULL,
+                content_hash TEXT NOT NULL,
+                description TEXT,
+                severity TEXT NOT NULL,
+                sql TEXT NOT NULL,
+                warn_if TEXT,
+                error_if TEXT,
+                side TEXT NOT NULL,
+                category TEXT,
+                created_by TEXT,
+                updated_at TEXT,
+                updated_by TEXT,
+                replaced_at TEXT NOT NULL,
+                PRIMARY KEY (name, version)
+            )
+            """),
     ]
 
     static func sql(_ migration: Migration, for engine: ConnectionURL.Engine) -> String {

@@ -491,7 +491,22 @@ struct RulesCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "rules",
         abstract: "Business rules (\"decisions\"): SQL that must return zero rows, on the source and/or target.",
-        subcommands: [Run.self, List.self], defaultSubcommand: Run.self)
+        subcommands: [Run.self, List.self, History.self], defaultSubcommand: Run.self)
+
+    struct History: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Every version of one rule, newest first.", discussion: "Example: cutover rules history no_negative_totals")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "Rule name.") var name: String
+
+        func run() async throws {
+            let versions = try await global.openStore(try global.loadConfig()).ruleVersions(name: name)
+            guard !versions.isEmpty else { throw CutoverError(.usage, "no rule named \(name)", hint: "`cutover rules list` shows the rulebook") }
+            for rule in versions {
+                Terminal.say("v\(rule.version) \(rule.contentHash.prefix(12)) \(rule.updatedAt ?? "-") \(rule.updatedBy ?? rule.createdBy ?? "command line") "
+                             + "[\(rule.severity), \(rule.side)\(rule.category.map { ", " + $0 } ?? "")]: \(rule.sql.replacingOccurrences(of: "\n", with: " "))")
+            }
+        }
+    }
 
     struct Run: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -499,8 +514,9 @@ struct RulesCommand: AsyncParsableCommand {
             discussion: """
                 A rule file lists rules: name, sql (may use {{database}}, {{schema}}, {{environment}} from the \
                 environments in cutover.yml), severity (error | warn), warn_if / error_if thresholds on the number of \
-                offending rows (default "!= 0") and side (source | target | both; default target). Rules are stored in \
-                the metadata store's rulebook by content hash, once. Exits 1 when an error-severity rule fails.
+                offending rows (default "!= 0"), side (source | target | both; default target) and an optional category. \
+                Rules are stored in the metadata store's rulebook by name: a changed rule becomes its next version \
+                (`cutover rules history NAME`). Exits 1 when an error-severity rule fails.
 
                 Example rule file:
                   rules:
@@ -538,7 +554,7 @@ struct RulesCommand: AsyncParsableCommand {
                 }
             }
             let failed = outcome.results.filter { $0.status == "failed" }.count
-            Terminal.say("\(outcome.results.count - failed)/\(outcome.results.count) checks without errors; \(outcome.newRules) new rule(s) stored · run \(outcome.runID)")
+            Terminal.say("\(outcome.results.count - failed)/\(outcome.results.count) checks without errors; \(outcome.newRules) rule(s) added or changed in the rulebook · run \(outcome.runID)")
             if failed > 0 { throw ExitCode.failure }
         }
     }
@@ -549,7 +565,8 @@ struct RulesCommand: AsyncParsableCommand {
 
         func run() async throws {
             for rule in try await global.openStore(try global.loadConfig()).rules() {
-                Terminal.say("\(rule.name) [\(rule.severity), \(rule.side)] \(rule.contentHash.prefix(12)): \(rule.sql.replacingOccurrences(of: "\n", with: " "))")
+                Terminal.say("\(rule.name) v\(rule.version) [\(rule.severity), \(rule.side)\(rule.category.map { ", " + $0 } ?? "")] \(rule.contentHash.prefix(12)): "
+                             + rule.sql.replacingOccurrences(of: "\n", with: " "))
             }
         }
     }

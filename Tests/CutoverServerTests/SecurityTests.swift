@@ -179,7 +179,17 @@ import Testing
             #expect(try await s.call(.delete, "/api/v1/migrations/\(run)", token: s.user).status == .noContent)
 
             let rule = try s.object(try await s.call(.post, "/api/v1/rules", token: s.user, json: #"{"name": "r", "sql": "SELECT 1 WHERE 1 = 0"}"#))
-            let hash = try #require(rule["content_hash"] as? String)
+            // A rule is known by its name: another user cannot replace it, its owner and admins make new versions.
+            #expect(try await s.call(.post, "/api/v1/rules", token: carl, json: #"{"name": "r", "sql": "SELECT 2 WHERE 1 = 0"}"#).status == .forbidden)
+            let second = try s.object(try await s.call(.post, "/api/v1/rules", token: s.user, json: #"{"name": "r", "sql": "SELECT 2 WHERE 1 = 0", "category": "qa"}"#))
+            #expect(second["version"] as? Int == 2 && second["category"] as? String == "qa", "\(second)")
+            let third = try s.object(try await s.call(.post, "/api/v1/rules", token: s.admin, json: #"{"name": "r", "sql": "SELECT 1 WHERE 1 = 0"}"#))
+            #expect(third["version"] as? Int == 3 && third["created_by"] as? String == "bob" && third["updated_by"] as? String == "ada", "\(third)")
+            let versions = try s.list(try await s.call(.get, "/api/v1/rules/history?name=r", token: carl))
+            #expect(versions.compactMap { $0["version"] as? Int } == [3, 2, 1])
+            #expect(try s.list(try await s.call(.get, "/api/v1/rules", token: carl)).filter { $0["name"] as? String == "r" }.count == 1)
+            #expect(try await s.call(.get, "/api/v1/rules/history?name=nope", token: carl).status == .notFound)
+            let hash = try #require(third["content_hash"] as? String)
             #expect(try await s.call(.delete, "/api/v1/rules/\(hash)", token: carl).status == .forbidden)
             #expect(try await s.call(.delete, "/api/v1/rules/\(hash)", token: s.user).status == .noContent)
         }

@@ -111,6 +111,18 @@ import Testing
             #expect(try await store.saveRules([rule, rule]) == 1)
             #expect(try await store.saveRules([rule]) == 0)
             #expect(try await store.rules().count == 1)
+            // The same name with other content is the rule's next version, not a second rule.
+            var changed = rule
+            changed.contentHash = "h2"
+            changed.sql = "SELECT 2 WHERE 1 = 0"
+            changed.category = "finance"
+            #expect(try await store.saveRules([changed]) == 1)
+            let current = try await store.rules()
+            #expect(current.count == 1 && current.first?.version == 2 && current.first?.category == "finance", "\(current)")
+            #expect(try await store.ruleVersions(name: "no negatives").map(\.contentHash) == ["h2", "h1"])
+            #expect(try await store.saveRules([rule]) == 1, "back to the first content: a third version")
+            #expect(try await store.ruleVersions(name: "no negatives").map(\.version) == [3, 2, 1])
+            #expect(try await store.rules().map(\.contentHash) == ["h1"])
         }
     }
 

@@ -19,11 +19,13 @@ public struct Rule: Codable, Sendable, Hashable {
     public var warnIf: String?
     public var errorIf: String?
     public var side: Side
+    /// A free grouping (`data quality`, `finance`, …), shown with the rule.
+    public var category: String?
 
-    enum CodingKeys: String, CodingKey { case name, description, severity, sql, warnIf = "warn_if", errorIf = "error_if", side }
+    enum CodingKeys: String, CodingKey { case name, description, severity, sql, warnIf = "warn_if", errorIf = "error_if", side, category }
 
     public init(name: String, description: String? = nil, severity: Severity = .error, sql: String, warnIf: String? = nil, errorIf: String? = nil,
-                side: Side = .target) {
+                side: Side = .target, category: String? = nil) {
         self.name = name
         self.description = description
         self.severity = severity
@@ -31,6 +33,7 @@ public struct Rule: Codable, Sendable, Hashable {
         self.warnIf = warnIf
         self.errorIf = errorIf
         self.side = side
+        self.category = category
     }
 
     public init(from decoder: any Decoder) throws {
@@ -42,6 +45,7 @@ public struct Rule: Codable, Sendable, Hashable {
         warnIf = try c.decodeIfPresent(String.self, forKey: .warnIf)
         errorIf = try c.decodeIfPresent(String.self, forKey: .errorIf)
         side = try c.decodeIfPresent(Side.self, forKey: .side) ?? .target
+        category = try c.decodeIfPresent(String.self, forKey: .category)
         for (key, threshold) in [(CodingKeys.warnIf, warnIf), (.errorIf, errorIf)] {
             if let threshold, Threshold(threshold) == nil {
                 throw DecodingError.dataCorruptedError(forKey: key, in: c,
@@ -57,7 +61,7 @@ public struct Rule: Codable, Sendable, Hashable {
 
     public func stored() throws -> StoredRule {
         StoredRule(contentHash: try contentHash(), name: name, description: description, severity: severity.rawValue, sql: sql, warnIf: warnIf,
-                   errorIf: errorIf, side: side.rawValue)
+                   errorIf: errorIf, side: side.rawValue, category: category)
     }
 }
 

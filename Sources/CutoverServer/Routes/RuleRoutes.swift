@@ -12,8 +12,15 @@ enum RuleRoutes {
         routes.add(.get, "/api/v1/rules", "The rulebook", role: .viewer, answer: .json([StoredRule].self, status: .ok)) { _, _ in
             try JSON.response(try await store.rules())
         }
-        routes.add(.post, "/api/v1/rules", "Add a rule (stored once by content hash)", role: .user, action: "rule.create", body: Rule.self,
-                   answer: .json(StoredRule.self, status: .created, also: [.ok])) { request, context in
+        routes.add(.get, "/api/v1/rules/history", "Every version of one rule, newest first", role: .viewer,
+                   answer: .json([StoredRule].self, status: .ok), query: [.init(name: "name", kind: .string, description: "the rule's name")]) { request, _ in
+            guard let name = try request.query("name"), !name.isEmpty else { throw APIError(.badRequest, "name= the rule's name") }
+            let versions = try await store.ruleVersions(name: name)
+            guard !versions.isEmpty else { throw APIError(.notFound, "no rule named \(name)", hint: "GET /api/v1/rules lists them") }
+            return try JSON.response(versions)
+        }
+        routes.add(.post, "/api/v1/rules", "Add a rule, or change the rule of that name (a new version; its owner or an admin)", role: .user,
+                   action: "rule.create", body: Rule.self, answer: .json(StoredRule.self, status: .created, also: [.ok])) { request, context in
             let rule = try await APIInput.body(request, as: Rule.self, context: context, snakeCase: false)
             guard !rule.name.trimmingCharacters(in: .whitespaces).isEmpty, rule.name.count <= 200 else {
                 throw APIError(.badRequest, "a rule needs a name of 1 to 200 characters")
@@ -21,8 +28,15 @@ enum RuleRoutes {
             guard !rule.sql.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else { throw APIError(.badRequest, "a rule needs its SQL") }
             var stored = try rule.stored()
             stored.createdBy = context.caller.username
-            let added = try await store.saveRules([stored])
-            return try JSON.response(try await store.rule(contentHash: stored.contentHash) ?? stored, status: added == 1 ? .created : .ok)
+            stored.updatedBy = context.caller.username
+            let existing = try await store.rules().filter { $0.name == rule.name }
+            if let owned = existing.first(where: { !context.caller.mayChange(ownedBy: $0.createdBy) }), !existing.contains(where: { $0.contentHash == stored.contentHash }) {
+                throw APIError(.forbidden, "rule \(rule.name) belongs to \(owned.createdBy ?? "the command line"); only they or an admin may change it",
+                               hint: "save it under another name")
+            }
+            let saved = try await store.saveRules([stored])
+            let current = try await store.ruleVersions(name: rule.name).first ?? stored
+            return try JSON.response(current, status: saved == 1 && existing.isEmpty ? .created : .ok)
         }
         routes.add(.delete, "/api/v1/rules/:hash", "Delete a rule (whoever added it, or an admin)", role: .user, action: "rule.delete",
                    answer: .empty(status: .noContent)) { _, context in
@@ -53,6 +67,6 @@ enum RuleRoutes {
 extension Rule {
     init(stored: StoredRule) {
         self.init(name: stored.name, description: stored.description, severity: Severity(rawValue: stored.severity) ?? .error, sql: stored.sql,
-                  warnIf: stored.warnIf, errorIf: stored.errorIf, side: Side(rawValue: stored.side) ?? .target)
+                  warnIf: stored.warnIf, errorIf: stored.errorIf, side: Side(rawValue: stored.side) ?? .target, category: stored.category)
     }
 }
