@@ -49,6 +49,11 @@ import Testing
                 let diff = try #require(step(3))
                 #expect(diff.sourceRows == 502 && diff.targetRows == 502)
                 #expect(diff.affectedColumns == ["email", "status"], "every differing column, not the first samples': \(diff.affectedColumns)")
+                // The stored details name the changed rows and their values, not only empty lists.
+                let details = try #require(try JSONSerialization.jsonObject(with: Data((diff.details ?? "").utf8)) as? [String: Any], "\(diff.details ?? "")")
+                #expect(details["changed_rows"] as? String == "401" && details["missing"] == nil && details["extra"] == nil, "\(details)")
+                #expect((details["changed"] as? String)?.hasPrefix("id=1: email c1@x.io → C1@X.IO\nid=2: email c2@x.io → C2@X.IO\n") == true,
+                        "\(details)")
                 #expect(diff.matchPercent.map { abs($0 - 100.0 * 101 / 502) < 0.01 } == true, "401 of 502 rows differ: \(String(describing: diff.matchPercent))")
                 #expect(step(4)?.status == "passed", "two NULL emails are not a duplicated value: \(step(4)?.message ?? "")")
                 #expect(step(5)?.sourceRows == 4000 && step(5)?.targetRows == 4000)

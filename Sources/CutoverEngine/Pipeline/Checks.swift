@@ -205,9 +205,13 @@ struct RowDiffCheck: ValidationCheck {
     func run(_ c: CheckContext) async throws -> CheckOutcome {
         let result = try await TableComparer(source: c.source, target: c.target).compare(c.plan, c.table)
         let record = result.resultRecord(runID: "")
-        var outcome = CheckOutcome(passed: result.passed, message: result.message,
-                                   details: ["missing": result.missingKeys.joined(separator: "; "), "extra": result.extraKeys.joined(separator: "; "),
-                                             "changed": result.changedRows.map(\.key).joined(separator: "; ")])
+        // The sampled rows themselves (key and each differing value on both sides), one per line;
+        // counts for all of them.
+        var details = ["missing_rows": String(result.missing), "extra_rows": String(result.extra), "changed_rows": String(result.changed)]
+        if !result.missingKeys.isEmpty { details["missing"] = result.missingKeys.joined(separator: "\n") }
+        if !result.extraKeys.isEmpty { details["extra"] = result.extraKeys.joined(separator: "\n") }
+        if !result.changedRows.isEmpty { details["changed"] = result.changedRows.map { "\($0.key): \($0.differences)" }.joined(separator: "\n") }
+        var outcome = CheckOutcome(passed: result.passed, message: result.message, details: details)
         outcome.sourceRows = result.sourceRows
         outcome.targetRows = result.targetRows
         outcome.matchPercent = record.matchPercent
