@@ -107,7 +107,7 @@ import Testing
             _ = try await CLI.run(["store", "overview", "--store", store], in: dir)
             _ = try await CLI.run(["store", "overview", "--store", store], in: dir)
             let stats = try await CLI.run(["store", "stats", "--store", store], in: dir)
-            #expect(stats.stdout.contains("schema version 11") && stats.stdout.contains("overview") && stats.stdout.contains("% hits of 2 lookups"),
+            #expect(stats.stdout.contains("schema version 12") && stats.stdout.contains("overview") && stats.stdout.contains("% hits of 2 lookups"),
                     "\(stats.stdout)")
 
             // `store import` of the archive folder restores it too (the manifest is read with its files).
@@ -138,6 +138,11 @@ import Testing
                     "\(imported.output)")
             var counts = try await rows(dir, store)
             #expect(counts["logs"] == 4 && counts["validation_runs"] == 1 && counts["validation_results"] == 1, "\(counts)")
+            // An imported run reports like any other.
+            let importedRun = try #require(try await SQLMetadataStore.open(try ConnectionURL(parsing: store)).validationRuns(limit: 1).first?.id)
+            let report = try await CLI.run(["report", importedRun, "--out", "report", "--store", store], in: dir)
+            #expect(report.status == 0 && report.stdout.contains("1 of 1 passed"), "\(report.output)")
+            #expect(try String(contentsOfFile: dir + "/report/report.md", encoding: .utf8).contains("1:expect_x"))
 
             // 6,000 good lines (more than one write batch), then one without a time: nothing of the file stays.
             let good = (0..<6_000).map { "2025-05-01 00:00:00.\(String(format: "%03d", $0 % 1000)),p,M\($0),f,,Success,n\n" }.joined()

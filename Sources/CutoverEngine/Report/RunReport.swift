@@ -46,7 +46,10 @@ public struct RunReport: Sendable, Codable {
 
     public static func build(runID: String, store: any MetadataStore, baseline: String? = nil, historyDepth: Int = 10) async throws -> RunReport {
         guard let run = try await store.run(id: runID) else {
-            throw CutoverError(.usage, "no run with id \(runID)", hint: "`cutover runs list` shows the ids")
+            if let validation = try await store.validationRun(id: runID) {
+                return try await build(validation: validation, store: store)
+            }
+            throw CutoverError(.usage, "no run with id \(runID)", hint: "`cutover runs list` shows the ids (imported validation runs: `cutover store overview`, GET /api/v1/validations)")
         }
         var before: [String: RunTableRecord] = [:]
         if let baseline {
@@ -70,6 +73,21 @@ public struct RunReport: Sendable, Codable {
         var report = RunReport(run: run, generatedAt: ISOTime.now(), entries: entries, baseline: baseline)
         report.onlyInBaseline = before.keys.filter { name in !entries.contains { $0.name == name } }.sorted()
         return report
+    }
+
+    /// A validation run that has no run record (imported from another tool's files): one entry per
+    /// stored result, in step order.
+    static func build(validation: ValidationRunRecord, store: any MetadataStore) async throws -> RunReport {
+        let status = validation.status == "passed" ? "succeeded" : validation.status
+        let run = RunRecord(id: validation.id, kind: validation.suite, status: status, source: validation.source, target: validation.target,
+                            startedAt: validation.startedAt, finishedAt: validation.finishedAt,
+                            summary: "\(validation.passed) passed, \(validation.failed) failed, \(validation.warned) warned (\(validation.origin))")
+        var entries = try await store.validationResults(runID: validation.id).enumerated().map { index, result in
+            Entry(name: "\(result.step ?? index + 1):\(result.check)" + (result.table.map { " " + $0 } ?? ""), status: result.status,
+                  sourceRows: result.sourceRows, targetRows: result.targetRows, message: result.message ?? "", history: [])
+        }
+        entries.sort { naturallyBefore($0.name, $1.name) }
+        return RunReport(run: run, generatedAt: ISOTime.now(), entries: entries, baseline: nil)
     }
 
     /// One line comparing with the baseline, or nil without one.

@@ -59,7 +59,7 @@ enum ValidationRoutes {
                    query: [.init(name: "format", kind: .string, description: "json (default), md, html, junit or xlsx",
                                  values: ["json", "md", "markdown", "html", "junit", "xml", "xlsx"])]) { request, context in
             let id = try context.require("id")
-            _ = try await MigrationRoutes.run(id, store)
+            if try await store.validationRun(id: id) == nil { _ = try await MigrationRoutes.run(id, store) }  // imported runs have no run record
             let format = try request.query("format") ?? "json"
             guard ["json", "md", "markdown", "html", "junit", "xml", "xlsx"].contains(format) else {
                 throw APIError(.badRequest, "format \(format.prefix(40)) is not one of json, md, html, junit, xlsx")
