@@ -8,21 +8,30 @@ import NIOCore
 extension SQLMetadataStore {
     // MARK: Validation results
 
-    static let validationRunColumns = "id, suite, source, target, data_date, started_at, finished_at, status, passed, failed, warned, origin"
+    static let validationRunColumns = "id, suite, source, target, data_date, started_at, finished_at, status, passed, failed, warned, origin, materials"
 
-    static func validationRun(_ row: [String?]) -> ValidationRunRecord {
-        ValidationRunRecord(id: row[0] ?? "", suite: row[1] ?? "", source: row[2], target: row[3], dataDate: row[4], startedAt: row[5] ?? "",
-                            finishedAt: row[6], status: row[7] ?? "", passed: Int(row[8] ?? "0") ?? 0, failed: Int(row[9] ?? "0") ?? 0,
-                            warned: Int(row[10] ?? "0") ?? 0, origin: row[11] ?? "")
+    static func validationRun(_ row: [String?]) throws -> ValidationRunRecord {
+        var record = ValidationRunRecord(id: row[0] ?? "", suite: row[1] ?? "", source: row[2], target: row[3], dataDate: row[4], startedAt: row[5] ?? "",
+                                         finishedAt: row[6], status: row[7] ?? "", passed: Int(row[8] ?? "0") ?? 0, failed: Int(row[9] ?? "0") ?? 0,
+                                         warned: Int(row[10] ?? "0") ?? 0, origin: row[11] ?? "")
+        if let materials = row[12] {
+            do {
+                record.materials = try JSONDecoder().decode([String].self, from: Data(materials.utf8))
+            } catch {
+                throw CutoverError(.store, "validation run \(record.id): its materials are not a JSON list of strings", hint: "the store was changed by hand")
+            }
+        }
+        return record
     }
 
     public func recordValidationRun(_ r: ValidationRunRecord) async throws {
         try await run { db in
             try db.exclusively {
                 _ = try db.execute("DELETE FROM validation_runs WHERE id = ?", [r.id])
-                _ = try db.execute("INSERT INTO validation_runs (\(Self.validationRunColumns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                _ = try db.execute("INSERT INTO validation_runs (\(Self.validationRunColumns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                                    [r.id, r.suite, r.source.map(Redaction.connectionString), r.target.map(Redaction.connectionString), r.dataDate, r.startedAt, r.finishedAt,
-                                    r.status, String(r.passed), String(r.failed), String(r.warned), r.origin])
+                                    r.status, String(r.passed), String(r.failed), String(r.warned), r.origin,
+                                    r.materials.map { "[" + $0.map(JSONCanonical.quoted).joined(separator: ",") + "]" }])
             }
             try Self.invalidateOverview(db, months: [String(r.startedAt.prefix(7))])
         }
@@ -64,13 +73,13 @@ extension SQLMetadataStore {
     public func validationRuns(limit: Int) async throws -> [ValidationRunRecord] {
         try await run { db in
             try db.execute("SELECT \(Self.validationRunColumns) FROM validation_runs ORDER BY started_at DESC, id DESC LIMIT ?", [String(limit)])
-                .map(Self.validationRun)
+                .map { try Self.validationRun($0) }
         }
     }
 
     public func validationRun(id: String) async throws -> ValidationRunRecord? {
         try await run { db in
-            try db.execute("SELECT \(Self.validationRunColumns) FROM validation_runs WHERE id = ?", [id]).first.map(Self.validationRun)
+            try db.execute("SELECT \(Self.validationRunColumns) FROM validation_runs WHERE id = ?", [id]).first.map { try Self.validationRun($0) }
         }
     }
 

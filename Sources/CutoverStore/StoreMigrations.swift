@@ -339,6 +339,9 @@ enum StoreMigrations {
                 PRIMARY KEY (name, version)
             )
             """),
+        Migration(version: 13, name: "validated materials per validation run", sql: """
+            ALTER TABLE validation_runs ADD COLUMN materials TEXT
+            """),
     ]
 
     static func sql(_ migration: Migration, for engine: ConnectionURL.Engine) -> String {

@@ -20,6 +20,9 @@ public struct ValidationRunRecord: Sendable, Codable, Hashable {
     /// `cutover` for runs made here, `import:<path>` for imported ones.
     public var origin: String
 
+    /// The items (material numbers, keys) the run validated, as a suite file lists them.
+    public var materials: [String]?
+
     public init(id: String, suite: String, source: String? = nil, target: String? = nil, dataDate: String? = nil, startedAt: String = ISOTime.now(),
                 finishedAt: String? = nil, status: String, passed: Int = 0, failed: Int = 0, warned: Int = 0, origin: String = "cutover") {
         self.id = id

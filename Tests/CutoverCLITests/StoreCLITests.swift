@@ -107,7 +107,7 @@ import Testing
             _ = try await CLI.run(["store", "overview", "--store", store], in: dir)
             _ = try await CLI.run(["store", "overview", "--store", store], in: dir)
             let stats = try await CLI.run(["store", "stats", "--store", store], in: dir)
-            #expect(stats.stdout.contains("schema version 12") && stats.stdout.contains("overview") && stats.stdout.contains("% hits of 2 lookups"),
+            #expect(stats.stdout.contains("schema version 13") && stats.stdout.contains("overview") && stats.stdout.contains("% hits of 2 lookups"),
                     "\(stats.stdout)")
 
             // `store import` of the archive folder restores it too (the manifest is read with its files).
@@ -152,6 +152,30 @@ import Testing
             #expect(bad.status == 1 && bad.stdout.contains("line 6002 has no readable time"), "\(bad.output)")
             counts = try await rows(dir, store)
             #expect(counts["logs"] == 4, "\(counts)")
+        }
+    }
+
+    /// What suite files carry besides their results is kept: the validated materials, the derived
+    /// statuses (as results named derived_status/…), and a metadata cache's own time.
+    @Test func suiteFilesKeepMaterialsDerivedStatusesAndTheirTimes() async throws {
+        try await TestEnvironment.withTemporaryDirectory { dir in
+            try FileManager.default.createDirectory(atPath: dir + "/history", withIntermediateDirectories: true)
+            try #"""
+                {"suite_name": "materials", "data_date": "2025-03-01", "validated_materials": ["M-1", "M-2", 3],
+                 "results": [{"expectation_type": "expect_a", "success": true}],
+                 "derived_status_results": [{"expectation_type": "status_consistent", "success": false, "column": "status"}]}
+                """#.write(toFile: dir + "/history/materials_2025-03-01.json", atomically: true, encoding: .utf8)
+            try #"{"cached_at": "2025-02-20T10:00:00Z", "material": {"data_type": "VARCHAR"}}"#
+                .write(toFile: dir + "/history/column_metadata_cache.json", atomically: true, encoding: .utf8)
+            let storeText = "sqlite:\(dir)/team.db"
+            let imported = try await CLI.run(["store", "import", "history", "--store", storeText], in: dir)
+            #expect(imported.status == 0, "\(imported.output)")
+            let store = try await SQLMetadataStore.open(try ConnectionURL(parsing: storeText))
+            let run = try #require(try await store.validationRuns(limit: 1).first)
+            #expect(run.materials == ["M-1", "M-2", "3"] && run.passed == 1 && run.failed == 1, "\(run)")
+            #expect(try await store.validationResults(runID: run.id).map(\.check) == ["expect_a", "derived_status/status_consistent"])
+            let metadata = try await store.columnMetadata(connection: "imported", tables: [(schema: "", table: "column_metadata_cache")], maxAge: 1e9)
+            #expect(metadata?.first?.fetchedAt == "2025-02-20T10:00:00.000Z", "\(String(describing: metadata))")
         }
     }
 

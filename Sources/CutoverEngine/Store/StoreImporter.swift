@@ -303,9 +303,12 @@ public struct StoreImporter: Sendable {
         }
         // Column metadata: an object or list describing columns.
         if name.lowercased().contains("column_metadata") {
+            // The time the file says it was cached at, else the file's own time.
+            let object = json as? [String: Any]
+            let inside = ["cached_at", "CACHED_AT", "fetched_at", "generated_at", "timestamp"].lazy.compactMap { object?[$0] as? String }.compactMap(ISOTime.normalize).first
             if write {
                 try await store.saveColumnMetadata([ColumnMetadataRecord(connection: "imported", schema: "", table: name,
-                                                                         payload: String(decoding: data, as: UTF8.self), fetchedAt: fileTime)])
+                                                                         payload: String(decoding: data, as: UTF8.self), fetchedAt: inside ?? fileTime)])
             }
             return Loaded(items: (json as? [Any])?.count ?? (json as? [String: Any])?.count ?? 1)
         }
@@ -317,17 +320,29 @@ public struct StoreImporter: Sendable {
             // One suite run is one run whichever file holds it (a results file, a daily cache): it is
             // known by its suite and time, as the reference's UNIQUE (SUITE_NAME, RUN_TIMESTAMP).
             let suiteRunID = ranAt != nil || date != nil ? "import-" + Hex.encode(Array(SHA256.hash(data: Array("\(suite)\u{1F}\(at)".utf8)).prefix(8))) : runID
-            let results = try list.enumerated().map { index, item in try Self.suiteResult(item, index: index, runID: suiteRunID, at: at) }
-            return Loaded(items: results.count, duplicates: write ? try await storeRun(suiteRunID, suite: suite, at: at, origin: origin, results) : 0)
+            var results = try list.enumerated().map { index, item in try Self.suiteResult(item, index: index, runID: suiteRunID, at: at) }
+            // Statuses derived from the results (the reference's DERIVED_STATUS_RESULTS) are results too, named as such.
+            let derived = object["derived_status_results"] as? [[String: Any]] ?? []
+            results += try derived.enumerated().map { index, item in
+                var result = try Self.suiteResult(item, index: results.count + index, runID: suiteRunID, at: at)
+                result.check = "derived_status/" + result.check
+                return result
+            }
+            let materials = (object["validated_materials"] as? [Any])?.map { "\($0)" }
+            return Loaded(items: results.count, duplicates: write ? try await storeRun(suiteRunID, suite: suite, at: at, origin: origin, results,
+                                                                                   materials: materials) : 0)
         }
         throw CutoverError(.config, "JSON that is neither validation results (tables/results/steps) nor column metadata")
     }
 
     /// Stores a run and its results unless the store has it already; returns how many results were
     /// skipped as already there.
-    private func storeRun(_ id: String, suite: String, at: String, origin: String, _ results: [ValidationResultRecord]) async throws -> Int {
+    private func storeRun(_ id: String, suite: String, at: String, origin: String, _ results: [ValidationResultRecord],
+                          materials: [String]? = nil) async throws -> Int {
         if try await store.validationRun(id: id) != nil { return results.count }
-        try await store.recordValidationRun(ValidationRunRecord(id: id, suite: suite, startedAt: at, finishedAt: at, summarizing: results, origin: origin))
+        var run = ValidationRunRecord(id: id, suite: suite, startedAt: at, finishedAt: at, summarizing: results, origin: origin)
+        run.materials = materials
+        try await store.recordValidationRun(run)
         try await store.addValidationResults(results)
         return 0
     }
