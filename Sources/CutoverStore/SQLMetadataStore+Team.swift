@@ -234,6 +234,20 @@ extension SQLMetadataStore {
             """, parameters) {
             update(row) { $0.checks = $1[0]; $0.passed = $1[1]; $0.failed = $1[2]; $0.warned = $1[3] }
         }
+        // What archives took out still counts in its month.
+        (filter, parameters) = range("month")
+        for row in try db.execute("SELECT month, table_name, status, rows FROM archived_counts \(filter)", parameters) {
+            guard let month = row[0] ?? nil, let rows = (row[3] ?? nil).flatMap({ Int64($0) }) else { continue }
+            var value = months[month] ?? MonthlyOverview(month: month)
+            switch (row[1] ?? nil, row[2] ?? nil) {
+            case (ArchivableTable.validationRuns.rawValue?, _): value.validationRuns += rows
+            case (ArchivableTable.validationResults.rawValue?, let status):
+                value.checks += rows
+                if status == "passed" { value.passed += rows } else if status == "failed" { value.failed += rows } else if status == "warning" { value.warned += rows }
+            default: break
+            }
+            months[month] = value
+        }
         return months
     }
 
@@ -785,6 +799,7 @@ extension SQLMetadataStore {
             let insert = "INSERT INTO \(table.rawValue) (\(columns.joined(separator: ", ")))\(overriding) SELECT \(values.joined(separator: ", "))"
             return try db.exclusively {
                 var added = 0
+                var restored: [String: Int64] = [:]
                 for row in rows {
                     guard let id = row["id"] ?? nil else {
                         throw CutoverError(.store, "an archived \(table.rawValue) row has no id", hint: "restore only files written by `cutover store archive`")
@@ -792,6 +807,13 @@ extension SQLMetadataStore {
                     guard try db.execute("SELECT 1 FROM \(table.rawValue) WHERE id = \(key)", [id]).isEmpty else { continue }
                     _ = try db.execute(insert, columns.map { row[$0] ?? nil })
                     added += 1
+                    let month = String(((row[table.timeColumn] ?? nil) ?? "").prefix(7))
+                    let status = table == .validationResults ? ((row["status"] ?? nil) ?? "*") : "*"
+                    restored[month + "\u{1F}" + status, default: 0] += 1
+                }
+                for (monthStatus, rows) in restored {
+                    let parts = monthStatus.split(separator: "\u{1F}", omittingEmptySubsequences: false).map(String.init)
+                    try Self.adjustArchived(db, month: parts[0], table: table, status: parts.count > 1 ? parts[1] : "*", by: -rows)
                 }
                 return added
             }
@@ -808,11 +830,37 @@ extension SQLMetadataStore {
         try await run { db in
             let key = table.numericKey ? "CAST(? AS BIGINT)" : "?"
             let filter = "WHERE \(table.timeColumn) < ? AND id >= \(key) AND id <= \(key)"
-            let count = Int(try db.execute("SELECT COUNT(*) FROM \(table.rawValue) \(filter)", [before, first, last]).first?.first.flatMap { $0 } ?? "0") ?? 0
-            _ = try db.execute("DELETE FROM \(table.rawValue) \(filter)", [before, first, last])
+            let count = try db.exclusively {
+                // The overview keeps counting what leaves: per month (and result status), added to archived_counts.
+                let byStatus = table == .validationResults
+                let month = "substr(\(table.timeColumn), 1, 7)"
+                let sql = "SELECT \(month), COUNT(*)\(byStatus ? ", status" : "") FROM \(table.rawValue) \(filter) GROUP BY \(month)\(byStatus ? ", status" : "")"
+                for row in try db.execute(sql, [before, first, last]) {
+                    try Self.adjustArchived(db, month: row[0] ?? "", table: table, status: byStatus ? (row[2] ?? "*") : "*", by: Int64(row[1] ?? "0") ?? 0)
+                }
+                let count = Int(try db.execute("SELECT COUNT(*) FROM \(table.rawValue) \(filter)", [before, first, last]).first?.first.flatMap { $0 } ?? "0") ?? 0
+                _ = try db.execute("DELETE FROM \(table.rawValue) \(filter)", [before, first, last])
+                return count
+            }
             _ = try db.execute("DELETE FROM overview_cache", [])
             _ = try db.execute("DELETE FROM failures_cache", [])
             return count
+        }
+    }
+
+    /// Adds `delta` rows to what archives took out of `month` (negative when a restore brings them back).
+    static func adjustArchived(_ db: any StoreDatabase, month: String, table: ArchivableTable, status: String, by delta: Int64) throws {
+        let parameters: [String?] = [month, table.rawValue, status]
+        let where_ = "WHERE month = ? AND table_name = ? AND status = ?"
+        if let current = try db.execute("SELECT rows FROM archived_counts \(where_)", parameters).first?.first.flatMap({ $0 }).flatMap({ Int64($0) }) {
+            let total = current + delta
+            if total > 0 {
+                _ = try db.execute("UPDATE archived_counts SET rows = CAST(? AS BIGINT) \(where_)", [String(total)] + parameters)
+            } else {
+                _ = try db.execute("DELETE FROM archived_counts \(where_)", parameters)
+            }
+        } else if delta > 0 {
+            _ = try db.execute("INSERT INTO archived_counts (month, table_name, status, rows) VALUES (?, ?, ?, CAST(? AS BIGINT))", parameters + [String(delta)])
         }
     }
 }

@@ -342,6 +342,15 @@ enum StoreMigrations {
         Migration(version: 13, name: "validated materials per validation run", sql: """
             ALTER TABLE validation_runs ADD COLUMN materials TEXT
             """),
+        Migration(version: 14, name: "what archives took out of each month", sql: """
+            CREATE TABLE archived_counts (
+                month TEXT NOT NULL,
+                table_name TEXT NOT NULL,
+                status TEXT NOT NULL,
+                rows BIGINT NOT NULL,
+                PRIMARY KEY (month, table_name, status)
+            )
+            """),
     ]
 
     static func sql(_ migration: Migration, for engine: ConnectionURL.Engine) -> String {

@@ -107,7 +107,7 @@ import Testing
             _ = try await CLI.run(["store", "overview", "--store", store], in: dir)
             _ = try await CLI.run(["store", "overview", "--store", store], in: dir)
             let stats = try await CLI.run(["store", "stats", "--store", store], in: dir)
-            #expect(stats.stdout.contains("schema version 13") && stats.stdout.contains("overview") && stats.stdout.contains("% hits of 2 lookups"),
+            #expect(stats.stdout.contains("schema version 14") && stats.stdout.contains("overview") && stats.stdout.contains("% hits of 2 lookups"),
                     "\(stats.stdout)")
 
             // `store import` of the archive folder restores it too (the manifest is read with its files).
@@ -206,9 +206,16 @@ import Testing
                 }
                 let before = try await snapshot()
                 #expect(before.map(\.count) == [360, 12, 240])
+                // The overview's figures per month stay the same while the rows are in the archive, and after they come back.
+                func overview() async throws -> [MonthlyOverview] {
+                    try await store.monthlyOverview(maxAge: 0, refresh: true).months.filter { $0.month.hasPrefix("2025-") }
+                }
+                let figures = try await overview()
+                #expect(figures.count == 12 && figures.allSatisfy { $0.checks == 30 && $0.failed == 5 && $0.validationRuns == 1 }, "\(figures)")
                 let archived = try await CLI.run(["store", "archive", "--older-than", "1d", "--to", "archive", "--store", storeText], in: dir)
                 #expect(archived.status == 0, "\(archived.output)")
                 #expect(try await snapshot().map(\.count) == [0, 0, 0])
+                #expect(try await overview() == figures, "archived months keep their figures")
 
                 // A changed file is refused whole.
                 let logs = try #require(try FileManager.default.contentsOfDirectory(atPath: dir + "/archive").first { $0.hasPrefix("logs-") })
@@ -226,6 +233,7 @@ import Testing
                 let after = try await snapshot()
                 #expect(after.map(\.count) == before.map(\.count))
                 for (old, new) in zip(before, after) { #expect(old == new) }
+                #expect(try await overview() == figures, "restored rows are not counted twice")
                 let again = try await CLI.run(["store", "restore", "archive", "--store", storeText], in: dir)
                 #expect(again.status == 0 && again.stdout.contains("restored 0 of 240 logs rows") && again.stdout.contains("(240 were in the store)"), "\(again.output)")
             }

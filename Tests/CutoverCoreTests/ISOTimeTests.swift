@@ -1,4 +1,5 @@
 import CutoverCore
+import CutoverTesting
 import Foundation
 import Testing
 
@@ -27,7 +28,7 @@ struct ISOTimeTests {
 
     /// Seeded random instants in every spelling the fast path reads agree with Foundation.
     @Test func randomInstantsAgreeWithFoundation() throws {
-        var generator = SeededGenerator(seed: 20261128)
+        var generator = FuzzGenerator(seed: 20261128)
         for _ in 0..<2_000 {
             let seconds = Int.random(in: -2_000_000_000...4_000_000_000, using: &generator)
             let millis = Int.random(in: 0...999, using: &generator)
@@ -44,17 +45,5 @@ struct ISOTimeTests {
                 #expect(ISOTime.normalize(text) == foundation, "\(text)")
             }
         }
-    }
-}
-
-private struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

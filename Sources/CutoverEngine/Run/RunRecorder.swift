@@ -110,10 +110,12 @@ public actor RunRecorder {
             return
         }
         let name = status == "failed" ? "run.failed" : status == "interrupted" ? "run.interrupted" : "run.completed"
-        await event(name, level: status == "failed" ? "error" : status == "interrupted" ? "warn" : "info", "run \(runID) \(status)", fields: ["status": status])
-        try? logFile?.synchronize()  // the log is stored below with its last line; a log that cannot sync is stored as far as it got
         await storeArtifacts()
+        // The status is recorded before the event that announces it: whoever reacts to the event reads the final status.
         try await store.finishRun(id: runID, status: status, summary: summary, error: error)
+        await event(name, level: status == "failed" ? "error" : status == "interrupted" ? "warn" : "info", "run \(runID) \(status)", fields: ["status": status])
+        try? logFile?.synchronize()  // stored again below with its last line; a log that cannot sync is stored as far as it got
+        await storeArtifacts(only: "run_log.ndjson")
         try? await store.notify(NotificationRecord(kind: status == "failed" ? "run.failed" : "run.completed", title: "\(kind) \(runID) \(status)",  // a notification is a courtesy; the run's status is recorded above
                                                    message: error ?? summary, runID: runID))
         try? logFile?.close()  // written line by line already
@@ -122,9 +124,9 @@ public actor RunRecorder {
     /// Copies every file of the run folder into the store, so a server or another machine sees what
     /// this run wrote; the folder stays as a local copy. A file the store refuses is named in the
     /// run's log (the run's outcome does not depend on its copy).
-    private func storeArtifacts() async {
+    private func storeArtifacts(only: String? = nil) async {
         guard !artifactsDirectory.isEmpty, let names = try? FileManager.default.contentsOfDirectory(atPath: artifactsDirectory) else { return }  // no folder: nothing was written
-        for name in names.sorted() {
+        for name in names.sorted() where only == nil || name == only {
             let path = (artifactsDirectory as NSString).appendingPathComponent(name)
             var isDirectory: ObjCBool = false
             guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue else { continue }
