@@ -14,6 +14,11 @@ import Testing
     @Test(.enabled(if: hasBrowser || ProcessInfo.processInfo.environment["CUTOVER_TEST_REQUIRE_SERVERS"] == "1"))
     func signUpRunTheDemoWatchItAndOpenItsResults() async throws {
         try await TestEnvironment.withTemporaryDirectory { dir in
+            // A past month in the store (imported), so "this month" has to be found, not taken as the last month with data.
+            try FileManager.default.createDirectory(atPath: dir + "/history", withIntermediateDirectories: true)
+            try #"{"suite_name": "nightly", "data_date": "2025-04-02", "results": [{"expectation_type": "a", "success": true}, {"expectation_type": "b", "success": false}]}"#
+                .write(toFile: dir + "/history/nightly_2025-04-02.json", atomically: true, encoding: .utf8)
+            #expect(try await CLI.run(["store", "import", "history"], in: dir).status == 0)
             let port = try FaultProxy.freePort()
             let server = Process()
             server.executableURL = URL(fileURLWithPath: CLI.executable)

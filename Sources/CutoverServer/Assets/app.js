@@ -114,13 +114,22 @@ const pages = {
 
   async overview() {
     const o = await api("/overview");
-    const month = o.months[o.months.length - 1] || {};
-    const rate = month.checks ? (100 * month.passed / month.checks).toFixed(1) + "%" : "–";
+    // This calendar month (UTC, as the store keeps times) and the one before, whether or not they have data.
+    const now = new Date();
+    const thisMonth = now.toISOString().slice(0, 7);
+    const lastMonth = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - 1, 1)).toISOString().slice(0, 7);
+    const month = o.months.find((m) => m.month === thisMonth) || {};
+    const before = o.months.find((m) => m.month === lastMonth) || {};
+    const rate = (m) => (m.checks ? (100 * m.passed / m.checks).toFixed(1) + "%" : "–");
+    const delta = (a, b) => {
+      const d = (a || 0) - (b || 0);
+      return d === 0 ? "same as last month" : `${d > 0 ? "+" : "−"}${count(Math.abs(d))} on last month`;
+    };
     content.innerHTML = `<div class="kpis">
-        <div class="kpi"><b>${count(month.runs)}</b><span>runs this month</span></div>
-        <div class="kpi"><b>${rate}</b><span>checks passed this month</span></div>
-        <div class="kpi"><b>${count(month.rows_moved)}</b><span>rows moved this month</span></div>
-        <div class="kpi"><b>${count(month.failed)}</b><span>failed checks this month</span></div></div>
+        <div class="kpi"><b>${count(month.runs || 0)}</b><span>runs this month · ${delta(month.runs, before.runs)}</span></div>
+        <div class="kpi"><b>${rate(month)}</b><span>checks passed this month · ${rate(before)} last month</span></div>
+        <div class="kpi"><b>${count(month.rows_moved || 0)}</b><span>rows moved this month · ${delta(month.rows_moved, before.rows_moved)}</span></div>
+        <div class="kpi"><b>${count(month.failed || 0)}</b><span>failed checks this month · ${delta(month.failed, before.failed)}</span></div></div>
       <p><button id="demo">Run the demo migration</button> <span class="muted">sample tables in SQLite, migrated and validated</span></p>
       <div class="grid2"><div class="card"><h2>Pass rate per month</h2>${lineChart(o.months.filter((m) => m.checks).map((m) => ({ label: m.month, value: 100 * m.passed / m.checks })))}</div>
       <div class="card"><h2>Runs per month</h2>${barChart(o.months.map((m) => ({ label: m.month, value: m.runs })))}</div></div>
