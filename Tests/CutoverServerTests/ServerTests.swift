@@ -11,6 +11,27 @@ import Testing
 
 /// The HTTP API through Hummingbird's test client, over a real SQLite store.
 @Suite struct ServerTests {
+    /// A validation run imported from another tool's files (no run record) exports like any other.
+    @Test func anImportedValidationRunExports() async throws {
+        try await TestEnvironment.withTemporaryDirectory { dir in
+            let setup = try await ServerSetup.make(in: dir)
+            let results = [ValidationResultRecord(validationRunID: "import-1", step: 1, check: "expect_a", table: "products", status: "passed", message: "ok",
+                                                  at: "2025-04-02T00:00:00.000Z"),
+                           ValidationResultRecord(validationRunID: "import-1", step: 2, check: "expect_b", table: "products", status: "failed", message: "3 rows",
+                                                  at: "2025-04-02T00:00:00.000Z")]
+            try await setup.store.recordValidationRun(ValidationRunRecord(id: "import-1", suite: "nightly", startedAt: "2025-04-02T00:00:00.000Z",
+                                                                          finishedAt: "2025-04-02T00:00:00.000Z", summarizing: results, origin: "import:x.json"))
+            try await setup.store.addValidationResults(results)
+            try await withServer(setup) { s in
+                for (format, expected) in [("md", "2:expect_b products"), ("junit", "expect_b"), ("json", "expect_a")] {
+                    let export = try await s.call(.get, "/api/v1/validations/import-1/export?format=\(format)", token: s.viewer)
+                    #expect(export.status == .ok && String(buffer: export.body).contains(expected), "\(format): \(String(buffer: export.body).prefix(300))")
+                }
+                #expect(try await s.call(.get, "/api/v1/validations/nope/export", token: s.viewer).status == .notFound)
+            }
+        }
+    }
+
     @Test func authTokensRolesAndSlowedDownLogins() async throws {
         try await withServer { s in
             #expect(try await s.call(.get, "/api/v1/auth/me").status == .unauthorized)
