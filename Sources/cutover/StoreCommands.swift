@@ -8,7 +8,7 @@ import Foundation
 struct StoreCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "store",
-        abstract: "Look after the metadata store: import a file-based history, archive old results, sizes and caches.",
+        abstract: "Look after the metadata store: import a file-based history, archive and restore old results, sizes and caches.",
         discussion: """
             The store is SQLite by default (.cutover/cutover.db); a team points every CLI run, worker and server at one \
             PostgreSQL database (--store postgres://…) or a Snowflake schema (--store snowflake://…/DB/SCHEMA).
@@ -17,11 +17,12 @@ struct StoreCommand: AsyncParsableCommand {
 
     struct Import: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Import a file-based history: validation result JSON, run logs (NDJSON or CSV), rule and pipeline YAML, column metadata JSON.",
+            abstract: "Import a file-based history: validation result JSON, run logs (NDJSON or CSV), rule and pipeline YAML, column metadata JSON, Cutover's archives.",
             discussion: """
-                Every file under DIR is checked whole before anything of it is written, and remembered by its content hash: \
-                a rerun imports nothing twice. A file that cannot be read is reported with its path and reason; the rest goes on \
-                (exit 1 when any failed).
+                Every file under DIR is remembered by its content hash: a rerun imports nothing twice. Nothing is stored twice \
+                either: a log line or a suite run already in the store is skipped and counted. A file that cannot be read is \
+                reported with its path, line and reason, and nothing of it stays (a log file is taken back whole); the rest goes \
+                on (exit 1 when any failed). The README lists every format with an example.
 
                 Example: cutover store import ./validation_results --dry-run
                 """)
