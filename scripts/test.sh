@@ -22,11 +22,12 @@ source scripts/lib-fakesnow.sh
 trap 'stop_fakesnow; stop_postgres' EXIT
 
 ensure_packages
-# The web console test drives Debian's Chromium through chromedriver.
-if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then
-  say "installing chromium and chromium-driver from Debian's packages"
+# The web console test drives Debian's Chromium through chromedriver; PDF reports are printed by
+# Chromium and read back with poppler's pdftotext/pdftoppm.
+if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null || ! command -v pdftotext >/dev/null; then
+  say "installing chromium, chromium-driver and poppler-utils from Debian's packages"
   as_root apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq chromium chromium-driver >/dev/null
+  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq chromium chromium-driver poppler-utils >/dev/null
 fi
 if [[ -z "${CUTOVER_TEST_PG_URL:-}" ]]; then
   start_postgres

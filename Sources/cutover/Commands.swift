@@ -575,7 +575,7 @@ struct RulesCommand: AsyncParsableCommand {
 struct ReportCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "report",
-        abstract: "Write a run's results as JSON, Markdown, JUnit XML, a self-contained HTML page and an Excel workbook.",
+        abstract: "Write a run's results as JSON, Markdown, JUnit XML, a self-contained HTML page, an Excel workbook and (--pdf) a PDF.",
         discussion: """
             Works for any run in the metadata store (migrate, validate, diff, rules). Each table or rule shows its \
             status, row counts, message and its results in earlier runs. Exits 1 when the run has failures, so a CI \
@@ -591,6 +591,7 @@ struct ReportCommand: AsyncParsableCommand {
     @Argument(help: "Run id (see `cutover runs list`); default: the latest run.") var id: String?
     @Option(name: .long, help: "Compare with this earlier run.") var baseline: String?
     @Option(name: .long, help: "Directory for the report files (default: the run's artifacts directory).") var out: String?
+    @Flag(name: .long, help: "Also print report.pdf (needs Chromium).") var pdf = false
 
     func run() async throws {
         let store = try await global.openStore(try global.loadConfig())
@@ -601,6 +602,17 @@ struct ReportCommand: AsyncParsableCommand {
         let report = try await RunReport.build(runID: runID, store: store, baseline: baseline)
         let directory = out ?? report.run.artifactsDir ?? "."
         for path in try report.write(to: directory) { Terminal.say("wrote \(path)") }
+        if pdf {
+            let path = (directory as NSString).appendingPathComponent("report.pdf")
+            do {
+                try await PDFPrinter.pdf(html: report.html).write(to: URL(fileURLWithPath: path))
+            } catch let error as CutoverError {
+                throw error
+            } catch {
+                throw CutoverError(.io, "cannot write \(path): \(error.localizedDescription)", hint: "pass --out a writable directory")
+            }
+            Terminal.say("wrote \(path)")
+        }
         Terminal.say("\(report.entries.count - report.failed - report.skipped) of \(report.entries.count) passed"
                      + (report.skipped > 0 ? ", \(report.skipped) not run" : "") + " (run \(report.run.status))")
         if let line = report.baselineSummary { Terminal.say(line) }

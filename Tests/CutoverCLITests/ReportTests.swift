@@ -4,6 +4,35 @@ import Foundation
 import Testing
 
 @Suite struct ReportTests {
+    static var canPrint: Bool {
+        ProcessInfo.processInfo.environment["CUTOVER_TEST_REQUIRE_SERVERS"] == "1"
+            || ["/usr/bin/chromium", "/usr/bin/pdftotext"].allSatisfy { FileManager.default.isExecutableFile(atPath: $0) }
+    }
+
+    /// `--pdf` prints the HTML report with Chromium: a real PDF whose pages carry the run and its
+    /// results (read back with poppler's pdftotext and rendered with pdftoppm).
+    @Test(.enabled(if: canPrint))
+    func reportPrintsAPDFWhosePagesHoldTheResults() async throws {
+        try await TestEnvironment.withTemporaryDirectory { dir in
+            let demo = try await CLI.run(["demo"], in: dir)
+            #expect(demo.status == 0)
+            let printed = try await CLI.run(["report", "--pdf", "--out", "rep"], in: dir)
+            #expect(printed.status == 0 && printed.stdout.contains("wrote rep/report.pdf"), "\(printed.output)")
+            let pdf = try Data(contentsOf: URL(fileURLWithPath: dir + "/rep/report.pdf"))
+            #expect(pdf.starts(with: Array("%PDF".utf8)))
+            let text = try await CLI.shell("pdftotext rep/report.pdf - && pdftoppm -png -r 40 rep/report.pdf rep/page && echo && ls rep/page-*.png | wc -l", in: dir)
+            #expect(text.status == 0, "\(text.output)")
+            for expected in ["Cutover report", "Results", "call_center", "daily_metrics", "passed"] {
+                #expect(text.stdout.contains(expected), "\(expected) not in the PDF's text: \(text.stdout.prefix(500))")
+            }
+            #expect(Int(text.stdout.split(separator: "\n").last ?? "") ?? 0 >= 1, "\(text.stdout.suffix(100))")
+            // Without Chromium: a clear error, exit 3, and the other formats are still written.
+            let missing = try await CLI.run(["report", "--pdf", "--out", "rep2"], in: dir, environment: ["CUTOVER_CHROMIUM": "/nonexistent/chromium"])
+            #expect(missing.status == 3 && missing.stderr.contains("PDF export needs Chromium"), "\(missing.output)")
+            #expect(FileManager.default.fileExists(atPath: dir + "/rep2/report.html"))
+        }
+    }
+
     @Test func reportWritesAllFormatsWithHistoryAndFailsOnFailures() async throws {
         try await TestEnvironment.withTemporaryDirectory { dir in
             #expect(try await CLI.run(["demo"], in: dir).status == 0)

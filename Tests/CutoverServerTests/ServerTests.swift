@@ -1,4 +1,5 @@
 import CutoverCore
+import CutoverEngine
 import CutoverServer
 import CutoverStore
 import CutoverTesting
@@ -28,6 +29,10 @@ import Testing
                     #expect(export.status == .ok && String(buffer: export.body).contains(expected), "\(format): \(String(buffer: export.body).prefix(300))")
                 }
                 #expect(try await s.call(.get, "/api/v1/validations/nope/export", token: s.viewer).status == .notFound)
+                if PDFPrinter.browser != nil {
+                    let pdf = try await s.call(.get, "/api/v1/validations/import-1/export?format=pdf", token: s.viewer)
+                    #expect(pdf.status == .ok && pdf.headers[.contentType] == "application/pdf" && String(buffer: pdf.body).hasPrefix("%PDF"))
+                }
             }
         }
     }

@@ -53,18 +53,25 @@ enum ValidationRoutes {
             }
             return try JSON.response(ValidationDetail(run: run, results: try await store.validationResults(runID: id)))
         }
-        routes.add(.get, "/api/v1/validations/:id/export", "Export a run's results: format=json|md|html|junit|xlsx", role: .viewer,
+        routes.add(.get, "/api/v1/validations/:id/export", "Export a run's results: format=json|md|html|junit|xlsx|pdf", role: .viewer,
                    answer: .content(["application/json", "text/markdown", "text/html", "application/xml",
-                                     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"]),
-                   query: [.init(name: "format", kind: .string, description: "json (default), md, html, junit or xlsx",
-                                 values: ["json", "md", "markdown", "html", "junit", "xml", "xlsx"])]) { request, context in
+                                     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "application/pdf"]),
+                   query: [.init(name: "format", kind: .string, description: "json (default), md, html, junit, xlsx or pdf (needs Chromium on the server)",
+                                 values: ["json", "md", "markdown", "html", "junit", "xml", "xlsx", "pdf"])]) { request, context in
             let id = try context.require("id")
             if try await store.validationRun(id: id) == nil { _ = try await MigrationRoutes.run(id, store) }  // imported runs have no run record
             let format = try request.query("format") ?? "json"
-            guard ["json", "md", "markdown", "html", "junit", "xml", "xlsx"].contains(format) else {
-                throw APIError(.badRequest, "format \(format.prefix(40)) is not one of json, md, html, junit, xlsx")
+            guard ["json", "md", "markdown", "html", "junit", "xml", "xlsx", "pdf"].contains(format) else {
+                throw APIError(.badRequest, "format \(format.prefix(40)) is not one of json, md, html, junit, xlsx, pdf")
             }
             let report = try await RunReport.build(runID: id, store: store)
+            if format == "pdf" {
+                guard PDFPrinter.browser != nil else {
+                    throw APIError(.serviceUnavailable, "PDF export needs Chromium on the server", hint: "install it there, or export format=html and print that")
+                }
+                return Response(status: .ok, headers: [.contentType: "application/pdf", .contentDisposition: "attachment; filename=\"report-\(id).pdf\""],
+                                body: ResponseBody(byteBuffer: ByteBuffer(bytes: try await PDFPrinter.pdf(html: report.html))))
+            }
             if format == "xlsx" {
                 return Response(status: .ok, headers: [.contentType: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                                                        .contentDisposition: "attachment; filename=\"report-\(id).xlsx\""],
