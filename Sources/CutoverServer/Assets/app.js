@@ -229,7 +229,7 @@ const pages = {
     const v = await api("/validations/" + id);
     content.innerHTML = `<div class="card"><p>${status(v.run.status)} <b>${esc(v.run.suite)}</b> · ${v.run.passed} passed, ${v.run.failed} failed, ${v.run.warned} warned</p>
         <p class="muted">${esc(v.run.source || "")} → ${esc(v.run.target || "")} · ${when(v.run.started_at)}</p>
-        <p>Export: ${["json", "md", "html", "junit", "xlsx"].map((f) => `<a href="#" onclick="cutoverDownload('/validations/${esc(id)}/export?format=${f}', 'report-${esc(id)}.${f === "junit" ? "xml" : f}'); return false">${f}</a>`).join(" · ")}</p></div>
+        <p>Export: ${["json", "md", "html", "junit", "xlsx", "pdf"].map((f) => `<a href="#" onclick="cutoverDownload('/validations/${esc(id)}/export?format=${f}', 'report-${esc(id)}.${f === "junit" ? "xml" : f}'); return false">${f}</a>`).join(" · ")}</p></div>
       ${table(["step", "check", "table", "status", "#match", "message", "details"], v.results.map((r, i) => [r.step ?? i + 1, esc(r.check),
         r.table ? `<a href="#" data-history="${esc(r.table)}">${esc(r.table)}</a>` : "", status(r.status), r.match_percent != null ? r.match_percent.toFixed(2) + "%" : "",
         esc(r.message), r.details ? `<details><summary>show</summary><pre>${esc(JSON.stringify(JSON.parse(r.details), null, 2))}</pre></details>` : ""]))}

@@ -104,6 +104,12 @@ try:
     run("Array.from(document.querySelectorAll('a')).find(a => a.textContent.includes('Validation results')).click()")
     wait(lambda: run("return location.pathname") == "/validations/" + run_id, "the validation page")
     wait(lambda: run("return document.querySelectorAll('td .status.passed').length") == 4, "four passed checks")
+    if "pdf" not in text():
+        raise SystemExit("the validation page offers no PDF export")
+    head = run("return fetch('/api/v1/validations/' + arguments[0] + '/export?format=pdf', {headers: {Authorization: 'Bearer ' + localStorage.getItem('cutoverToken')}})"
+               ".then(r => r.arrayBuffer()).then(b => String.fromCharCode(...new Uint8Array(b).slice(0, 5)))", run_id)
+    if head != "%PDF-":
+        raise SystemExit(f"the PDF export is not a PDF: {head!r}")
     run("document.querySelector('[data-history]').click()")
     wait(lambda: "History of" in text(), "a table's history chart")
     shot("validation")
