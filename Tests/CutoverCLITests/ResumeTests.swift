@@ -1,4 +1,5 @@
 import CutoverCore
+import CutoverStore
 import CutoverSQLite
 import CutoverTesting
 import Foundation
@@ -78,16 +79,19 @@ extension CLI {
             try await TestEnvironment.withPostgresDatabase { pg in
                 try CLI.sqliteFile(dir + "/src.db", """
                     CREATE TABLE facts (id INTEGER PRIMARY KEY, v TEXT);
-                    WITH RECURSIVE g(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM g WHERE n < 100000) INSERT INTO facts SELECT n, 'v' || n FROM g;
+                    WITH RECURSIVE g(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM g WHERE n < 300000) INSERT INTO facts SELECT n, 'v' || n FROM g;
                     """)
                 let target = "postgres://\(pg.user!):\(pg.password!)@\(pg.host!):\(pg.port!)/\(pg.database)"
                 let arguments = ["migrate", "--source", "sqlite:src.db", "--target", target, "--chunk-rows", "200", "--parallel", "1"]
                 let (migrate, output) = try CLI.start(arguments, in: dir)
+                // Watched in the store itself (a `runs list` process per look is slow on a busy machine,
+                // and the cancel must land while chunks are still pending).
                 var runID: String?
                 for _ in 0..<400 where runID == nil {
                     try await Task.sleep(nanoseconds: 50_000_000)
-                    let list = try await CLI.run(["runs", "list"], in: dir).stdout
-                    if let line = list.split(separator: "\n").first(where: { $0.contains("running") }) { runID = String(line.prefix { $0 != " " }) }
+                    guard FileManager.default.fileExists(atPath: dir + "/.cutover/cutover.db") else { continue }
+                    let store = try await SQLMetadataStore.open(ConnectionURL(engine: .sqlite, database: dir + "/.cutover/cutover.db"))
+                    runID = try await store.runs(limit: 5).first { $0.status == "running" }?.id
                 }
                 let id = try #require(runID)
                 let cancel = try await CLI.run(["runs", "cancel", id], in: dir)

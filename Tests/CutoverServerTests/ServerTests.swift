@@ -252,7 +252,7 @@ import Testing
             try Data(workbook.body.readableBytesView).write(to: URL(fileURLWithPath: path))
             let sheet = try await CLI.shell("python3 -c \"import zipfile; z = zipfile.ZipFile('\(path)'); print(sorted(z.namelist())); print(z.read('xl/worksheets/sheet1.xml').decode())\"", in: s.directory)
             #expect(sheet.stdout.contains("xl/workbook.xml") && sheet.stdout.contains("call_center") && sheet.stdout.contains("<v>30"), "\(sheet.output)")
-            #expect(try await s.call(.get, "/api/v1/validations/\(run)/export?format=pdf", token: s.viewer).status == .badRequest)
+            #expect(try await s.call(.get, "/api/v1/validations/\(run)/export?format=docx", token: s.viewer).status == .badRequest)
             let overview = try s.object(try await s.call(.get, "/api/v1/overview", token: s.viewer))
             #expect((overview["months"] as? [[String: Any]])?.last?["rows_moved"] as? Int == 4192)
 
