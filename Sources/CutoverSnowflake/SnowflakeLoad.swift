@@ -125,7 +125,7 @@ struct SnowflakeLoad {
         let staged = gzip ? try Self.gzip(csv) : csv
         try await put(staged, name: name, into: folder)
         files.append(StagedFile(name: folder + name, rows: rows, bytes: Int64(csv.count), stagedBytes: Int64(staged.count),
-                                sha256: SHA256.hash(data: staged).map { String(format: "%02x", $0) }.joined()))
+                                sha256: Hex.encode(SHA256.hash(data: staged))))
         stats.bytes += Int64(csv.count)
         csv.removeAll(keepingCapacity: true)
         rows = 0

@@ -476,5 +476,13 @@ public enum ArchivableTable: String, Sendable, CaseIterable, Codable {
     public var key: String { "id" }
     /// Ordered numerically (identity columns) or as text (run ids).
     public var numericKey: Bool { self != .validationRuns }
+    /// Archives count this table's rows per month and status (results), or per month only.
+    public var countedByStatus: Bool { self == .validationResults }
+
+    /// The table an archive file (`TABLE-before-DATE-ID.ndjson.gz`, as `store archive` names it) holds; nil for other files.
+    public static func archived(inFile name: String) -> ArchivableTable? {
+        guard name.hasSuffix(".ndjson.gz") else { return nil }
+        return allCases.first { name.hasPrefix($0.rawValue + "-before-") }
+    }
 }
 

@@ -799,7 +799,7 @@ extension SQLMetadataStore {
             let insert = "INSERT INTO \(table.rawValue) (\(columns.joined(separator: ", ")))\(overriding) SELECT \(values.joined(separator: ", "))"
             return try db.exclusively {
                 var added = 0
-                var restored: [String: Int64] = [:]
+                var restored: [[String]: Int64] = [:]  // [month, status] → rows back
                 for row in rows {
                     guard let id = row["id"] ?? nil else {
                         throw CutoverError(.store, "an archived \(table.rawValue) row has no id", hint: "restore only files written by `cutover store archive`")
@@ -808,12 +808,11 @@ extension SQLMetadataStore {
                     _ = try db.execute(insert, columns.map { row[$0] ?? nil })
                     added += 1
                     let month = String(((row[table.timeColumn] ?? nil) ?? "").prefix(7))
-                    let status = table == .validationResults ? ((row["status"] ?? nil) ?? "*") : "*"
-                    restored[month + "\u{1F}" + status, default: 0] += 1
+                    let status = table.countedByStatus ? ((row["status"] ?? nil) ?? "*") : "*"
+                    restored[[month, status], default: 0] += 1
                 }
-                for (monthStatus, rows) in restored {
-                    let parts = monthStatus.split(separator: "\u{1F}", omittingEmptySubsequences: false).map(String.init)
-                    try Self.adjustArchived(db, month: parts[0], table: table, status: parts.count > 1 ? parts[1] : "*", by: -rows)
+                for (key, rows) in restored {
+                    try Self.adjustArchived(db, month: key[0], table: table, status: key[1], by: -rows)
                 }
                 return added
             }
@@ -832,7 +831,7 @@ extension SQLMetadataStore {
             let filter = "WHERE \(table.timeColumn) < ? AND id >= \(key) AND id <= \(key)"
             let count = try db.exclusively {
                 // The overview keeps counting what leaves: per month (and result status), added to archived_counts.
-                let byStatus = table == .validationResults
+                let byStatus = table.countedByStatus
                 let month = "substr(\(table.timeColumn), 1, 7)"
                 let sql = "SELECT \(month), COUNT(*)\(byStatus ? ", status" : "") FROM \(table.rawValue) \(filter) GROUP BY \(month)\(byStatus ? ", status" : "")"
                 for row in try db.execute(sql, [before, first, last]) {

@@ -98,10 +98,7 @@ public struct StoreArchiver: Sendable {
         }
         // Runs before their results, as they were before the archive.
         let order: [ArchivableTable] = [.validationRuns, .validationResults, .logs]
-        let files = names.compactMap { name -> (ArchivableTable, String)? in
-            guard name.hasSuffix(".ndjson.gz"), let table = order.first(where: { name.hasPrefix($0.rawValue + "-before-") }) else { return nil }
-            return (table, name)
-        }.sorted { (order.firstIndex(of: $0.0) ?? 0, $0.1) < (order.firstIndex(of: $1.0) ?? 0, $1.1) }
+        let files = names.compactMap { name in ArchivableTable.archived(inFile: name).map { ($0, name) } }.sorted { (order.firstIndex(of: $0.0) ?? 0, $0.1) < (order.firstIndex(of: $1.0) ?? 0, $1.1) }
         guard !files.isEmpty else {
             throw CutoverError(.usage, "no archive files (TABLE-before-DATE-ID.ndjson.gz) in \(path)", hint: "pass the --to folder of `cutover store archive`")
         }
@@ -276,16 +273,8 @@ enum GzipLines {
 
     /// Every line (without its newline), in order.
     static func forEach(path: String, _ body: (String) async throws -> Void) async throws {
-        var pending: [UInt8] = []
-        try await forEachBlock(path: path) { bytes in
-            pending.append(contentsOf: bytes)
-            var start = 0
-            while let newline = pending[start...].firstIndex(of: 0x0A) {
-                try await body(String(decoding: pending[start..<newline], as: UTF8.self))
-                start = newline + 1
-            }
-            pending.removeSubrange(0..<start)
-        }
-        if !pending.isEmpty { try await body(String(decoding: pending, as: UTF8.self)) }
+        var lines = LineSplitter()
+        try await forEachBlock(path: path) { bytes in try await lines.feed(bytes, body) }
+        try await lines.finish(body)
     }
 }

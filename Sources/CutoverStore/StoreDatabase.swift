@@ -53,7 +53,7 @@ final class SQLiteStoreDatabase: StoreDatabase {
     }
 
     /// Prepared statements by their text: the store sends the same few statements over and over
-    /// (an import runs two per log line). Bounded; cleared when full.
+    /// (ledger updates per chunk, log batches). Bounded; cleared when full.
     private var prepared: [String: SQLiteStatement] = [:]
 
     func execute(_ sql: String, _ parameters: [String?]) throws -> [[String?]] {

@@ -91,7 +91,7 @@ public struct StoreImporter: Sendable {
 
     static func kind(of path: String) -> Kind? {
         let name = (path as NSString).lastPathComponent
-        if name.hasSuffix(".ndjson.gz"), ArchivableTable.allCases.contains(where: { name.hasPrefix($0.rawValue + "-before-") }) { return .archive }
+        if ArchivableTable.archived(inFile: name) != nil { return .archive }
         if name.hasPrefix("archive-before-"), name.hasSuffix(".json") { return .archiveManifest }
         switch (path as NSString).pathExtension.lowercased() {
         case "ndjson", "jsonl": return .logNDJSON
@@ -378,33 +378,21 @@ public struct StoreImporter: Sendable {
     }
 }
 
-/// Lines of a text file, read a megabyte at a time.
+/// Lines of a text file, read a megabyte at a time, numbered from 1.
 enum LineReader {
     static func forEachLine(_ path: String, _ body: (String, Int) async throws -> Void) async throws {
         guard let handle = FileHandle(forReadingAtPath: path) else { throw CutoverError(.io, "cannot read \(path)") }
         defer { try? handle.close() }  // a read handle: closing cannot lose data
-        var buffer: [UInt8] = []
-        var start = 0  // the first byte not yet handed out; consumed bytes are dropped once per read
+        var lines = LineSplitter()
         var number = 0
-        while true {
-            let chunk = try handle.read(upToCount: 1 << 20) ?? Data()
-            buffer.removeSubrange(0..<start)
-            start = 0
-            buffer.append(contentsOf: chunk)
-            while let newline = buffer[start...].firstIndex(of: 0x0A) {
-                number += 1
-                let end = newline > start && buffer[newline - 1] == 0x0D ? newline - 1 : newline
-                try await body(String(decoding: buffer[start..<end], as: UTF8.self), number)
-                start = newline + 1
-            }
-            if chunk.isEmpty {
-                if start < buffer.count {
-                    number += 1
-                    try await body(String(decoding: buffer[start...], as: UTF8.self), number)
-                }
-                return
-            }
+        let numbered: (String) async throws -> Void = { line in
+            number += 1
+            try await body(line, number)
         }
+        while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty {
+            try await lines.feed(chunk, numbered)
+        }
+        try await lines.finish(numbered)
     }
 }
 
