@@ -433,6 +433,24 @@ public protocol MetadataStore: Sendable {
     /// One artifact with its content; nil when the store has none by that name.
     func artifact(runID: String, name: String) async throws -> (record: ArtifactRecord, content: Data?)?
 
+    // MARK: History imported from the files other tools kept
+    /// Adds rulebook registry entries; an entry with the same suite, expectation and hash is kept
+    /// as it is. Returns how many were added.
+    @discardableResult
+    func saveRegistryRules(_ rules: [RegistryRuleRecord]) async throws -> Int
+    /// The registry, of one suite or all, by suite, expectation and when added.
+    func registryRules(suite: String?) async throws -> [RegistryRuleRecord]
+    /// Stores (or replaces) months as another tool reported them.
+    func saveReportedMonths(_ months: [ReportedMonth]) async throws
+    func reportedMonths() async throws -> [ReportedMonth]
+    /// Stores a suite's failing rows of one data date unless the store has that (suite, date)
+    /// already; false when it had. Content above ``ArtifactRecord/maxStoredBytes`` compressed is refused.
+    func saveFailureSnapshot(_ snapshot: FailureSnapshotRecord, content: Data) async throws -> Bool
+    /// The snapshots of one suite or all, newest date first, without their content.
+    func failureSnapshots(suite: String?) async throws -> [FailureSnapshotRecord]
+    /// One snapshot with its content (the CSV as imported).
+    func failureSnapshot(suite: String, dataDate: String) async throws -> (record: FailureSnapshotRecord, content: Data)?
+
     // MARK: Maintenance
     func stats() async throws -> StoreStats
     /// Whether a file with this content hash was imported already.

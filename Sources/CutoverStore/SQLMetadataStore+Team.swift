@@ -190,7 +190,13 @@ extension SQLMetadataStore {
             }
             _ = try db.execute("UPDATE cache_stats SET rebuilt_at = ? WHERE cache_name = 'overview'", [now])
         }
-        let all = cached.merging(fresh) { $1 }.values.filter { $0.runs + $0.validationRuns + $0.checks > 0 }.sorted { $0.month < $1.month }
+        var byMonth = cached.merging(fresh) { $1 }
+        for reported in try reportedMonths(db) { byMonth[reported.month, default: MonthlyOverview(month: reported.month)].reported = reported }
+        var all = byMonth.values.filter { $0.runs + $0.validationRuns + $0.checks + $0.logLines > 0 || $0.reported != nil }.sorted { $0.month < $1.month }
+        for index in all.indices {
+            all[index].previousFailed = byMonth[previousMonth(all[index].month)]?.failed ?? 0
+            all[index].failedDelta = all[index].failed - all[index].previousFailed
+        }
         return OverviewAnswer(months: all, servedFrom: servedFrom, cachedAt: servedFrom == "cache" ? oldestCachedAt : now)
     }
 
@@ -234,6 +240,33 @@ extension SQLMetadataStore {
             """, parameters) {
             update(row) { $0.checks = $1[0]; $0.passed = $1[1]; $0.failed = $1[2]; $0.warned = $1[3] }
         }
+        (filter, parameters) = range("started_at")
+        var materials: [String: Set<String>] = [:]
+        for row in try db.execute("SELECT substr(started_at, 1, 7), materials FROM validation_runs \(filter.isEmpty ? "WHERE" : filter + " AND") materials IS NOT NULL",
+                                  parameters) {
+            guard let month = row[0] ?? nil, let list = row[1] ?? nil else { continue }
+            guard let values = try? JSONDecoder().decode([String].self, from: Data(list.utf8)) else {  // reported, not skipped: a hand-edited row
+                throw CutoverError(.store, "a validation run of \(month) has materials that are not a JSON list of strings", hint: "the store was changed by hand")
+            }
+            materials[month, default: []].formUnion(values)
+        }
+        for (month, set) in materials { months[month, default: MonthlyOverview(month: month)].materials = Int64(set.count) }
+        (filter, parameters) = range("at")
+        var byTable: [String: [NamedCount]] = [:]
+        for row in try db.execute("""
+            SELECT substr(at, 1, 7), table_name, COUNT(*) FROM validation_results \(filter.isEmpty ? "WHERE" : filter + " AND") status = 'failed'
+            GROUP BY substr(at, 1, 7), table_name
+            """, parameters) {
+            guard let month = row[0] ?? nil, let count = (row[2] ?? nil).flatMap({ Int64($0) }) else { continue }
+            byTable[month, default: []].append(NamedCount(name: (row[1] ?? nil) ?? "(no table)", count: count))
+        }
+        var levels: [String: [NamedCount]] = [:], events: [String: [NamedCount]] = [:]
+        for row in try db.execute("SELECT substr(at, 1, 7), level, event, COUNT(*) FROM logs \(filter) GROUP BY substr(at, 1, 7), level, event", parameters) {
+            guard let month = row[0] ?? nil, let count = (row[3] ?? nil).flatMap({ Int64($0) }) else { continue }
+            months[month, default: MonthlyOverview(month: month)].logLines += count
+            levels[month, default: []].append(NamedCount(name: (row[1] ?? nil) ?? "", count: count))
+            events[month, default: []].append(NamedCount(name: (row[2] ?? nil) ?? "", count: count))
+        }
         // What archives took out still counts in its month.
         (filter, parameters) = range("month")
         for row in try db.execute("SELECT month, table_name, status, rows FROM archived_counts \(filter)", parameters) {
@@ -244,11 +277,22 @@ extension SQLMetadataStore {
             case (ArchivableTable.validationResults.rawValue?, let status):
                 value.checks += rows
                 if status == "passed" { value.passed += rows } else if status == "failed" { value.failed += rows } else if status == "warning" { value.warned += rows }
+            case (ArchivableTable.logs.rawValue?, _): value.logLines += rows
             default: break
             }
             months[month] = value
         }
+        for (month, counts) in byTable { months[month, default: MonthlyOverview(month: month)].failuresByTable = NamedCount.summed(counts) }
+        for (month, counts) in levels { months[month, default: MonthlyOverview(month: month)].logLevels = NamedCount.summed(counts) }
+        for (month, counts) in events { months[month, default: MonthlyOverview(month: month)].logEvents = Array(NamedCount.summed(counts).prefix(10)) }
         return months
+    }
+
+    static func previousMonth(_ month: String) -> String {
+        let parts = month.split(separator: "-").compactMap { Int($0) }
+        guard parts.count == 2 else { return month }
+        let (year, number) = parts[1] == 1 ? (parts[0] - 1, 12) : (parts[0], parts[1] - 1)
+        return String(format: "%04d-%02d", year, number)
     }
 
     static func nextMonth(_ month: String) -> String {
@@ -549,10 +593,7 @@ extension SQLMetadataStore {
     }
 
     public func saveArtifact(runID: String, name: String, content: Data) async throws {
-        let digest = Hex.encode(SHA256.hash(data: content))
-        var buffer = ByteBuffer(bytes: content)
-        let compressed = try buffer.compress(with: .gzip())
-        let stored = compressed.readableBytes <= ArtifactRecord.maxStoredBytes ? Data(compressed.readableBytesView).base64EncodedString() : nil
+        let (digest, stored) = try StoredBlob.encode(content)
         try await run { db in
             try db.exclusively {
                 _ = try db.execute("DELETE FROM artifacts WHERE run_id = ? AND name = ?", [runID, name])
@@ -577,15 +618,8 @@ extension SQLMetadataStore {
         guard let row else { return nil }
         let record = try Self.artifactRecord(runID: runID, row)
         guard let encoded = row[5] else { return (record, nil) }
-        guard let compressed = Data(base64Encoded: encoded) else {
-            throw CutoverError(.store, "the stored artifact \(name) of run \(runID) is not base64", hint: "the store was changed by hand; rerun the run to write it again")
-        }
-        var buffer = ByteBuffer(bytes: compressed)
-        let content = Data(try buffer.decompress(with: .gzip()).readableBytesView)
-        guard Hex.encode(SHA256.hash(data: content)) == record.sha256 else {
-            throw CutoverError(.store, "the stored artifact \(name) of run \(runID) does not match its SHA-256", hint: "the store was changed by hand; rerun the run to write it again")
-        }
-        return (record, content)
+        return (record, try StoredBlob.decode(encoded, sha256: record.sha256, what: "the stored artifact \(name) of run \(runID)",
+                                              hint: "the store was changed by hand; rerun the run to write it again"))
     }
 
     static func artifactRecord(runID: String, _ row: [String?]) throws -> ArtifactRecord {
@@ -684,7 +718,8 @@ extension SQLMetadataStore {
 
     static let storeTables = ["runs", "run_tables", "chunks", "logs", "rejects", "watermarks", "run_windows", "rules", "validation_runs", "validation_results",
                               "column_metadata", "overview_cache", "failures_cache", "projects", "pipelines", "users", "api_tokens", "audit_log",
-                              "notifications", "imports", "settings", "batches", "batch_items"]
+                              "notifications", "imports", "settings", "batches", "batch_items", "artifacts", "rule_versions", "archived_counts",
+                              "rulebook_registry", "reported_months", "failure_snapshots"]
 
     public func stats() async throws -> StoreStats {
         let memory = self.memory.counts

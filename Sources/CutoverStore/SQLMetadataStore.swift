@@ -62,10 +62,11 @@ public final class SQLMetadataStore: MetadataStore, @unchecked Sendable {
     public func startRun(_ run: RunRecord) async throws {
         try await self.run { db in
             _ = try db.execute("""
-                INSERT INTO runs (id, kind, status, source, target, started_at, artifacts_dir, plan_hash, created_by, lease_owner, lease_until, options)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO runs (id, kind, status, source, target, started_at, artifacts_dir, plan_hash, created_by, lease_owner, lease_until, options,
+                                  finished_at, summary, error)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """, [run.id, run.kind, run.status, run.source.map(Redaction.connectionString), run.target.map(Redaction.connectionString), run.startedAt, run.artifactsDir, run.planHash, run.createdBy,
-                      run.leaseOwner, run.leaseUntil, run.request])
+                      run.leaseOwner, run.leaseUntil, run.request, run.finishedAt, run.summary, run.error.map(Redaction.redact)])
             try Self.invalidateOverview(db, months: [String(run.startedAt.prefix(7))])
         }
         memory.invalidate(prefix: "overview")

@@ -252,9 +252,9 @@ struct GzipLineWriter {
 }
 
 /// A gzip-compressed text file read back a megabyte at a time.
-enum GzipLines {
+public enum GzipLines {
     /// Every block of uncompressed bytes, in order.
-    static func forEachBlock(path: String, _ body: ([UInt8]) async throws -> Void) async throws {
+    public static func forEachBlock(path: String, _ body: ([UInt8]) async throws -> Void) async throws {
         guard let handle = FileHandle(forReadingAtPath: path) else { throw CutoverError(.io, "cannot read back the archive \(path)") }
         defer { try? handle.close() }  // the file was written and flushed; closing a read handle cannot lose data
         let decompressor = CompressionAlgorithm.gzip().decompressor

@@ -351,6 +351,43 @@ enum StoreMigrations {
                 PRIMARY KEY (month, table_name, status)
             )
             """),
+        Migration(version: 15, name: "rulebook registry, reported months and failure snapshots from other tools' files", sql: """
+            CREATE TABLE rulebook_registry (
+                suite_name TEXT NOT NULL,
+                expectation_type TEXT NOT NULL,
+                rule_hash TEXT NOT NULL,
+                definition TEXT NOT NULL,
+                added_on TEXT,
+                last_modified TEXT NOT NULL,
+                check_name TEXT,
+                PRIMARY KEY (suite_name, expectation_type, rule_hash)
+            );
+            CREATE TABLE reported_months (
+                month TEXT PRIMARY KEY,
+                origin TEXT NOT NULL,
+                current_total BIGINT,
+                previous_total BIGINT,
+                delta BIGINT,
+                materials BIGINT,
+                breakdown TEXT NOT NULL,
+                log_stats TEXT,
+                data_date TEXT,
+                cached_at TEXT NOT NULL,
+                payload TEXT NOT NULL
+            );
+            CREATE TABLE failure_snapshots (
+                suite_name TEXT NOT NULL,
+                data_date TEXT NOT NULL,
+                row_count BIGINT NOT NULL,
+                columns TEXT NOT NULL,
+                bytes BIGINT NOT NULL,
+                sha256 TEXT NOT NULL,
+                content TEXT NOT NULL,
+                cached_at TEXT NOT NULL,
+                origin TEXT NOT NULL,
+                PRIMARY KEY (suite_name, data_date)
+            )
+            """),
     ]
 
     static func sql(_ migration: Migration, for engine: ConnectionURL.Engine) -> String {

@@ -120,6 +120,21 @@ public struct MonthlyOverview: Sendable, Codable, Hashable {
     public var passed: Int64 = 0
     public var failed: Int64 = 0
     public var warned: Int64 = 0
+    /// Failed checks of the month before, and `failed` minus that (the reference's previous total
+    /// and delta); filled in when the overview is put together.
+    public var previousFailed: Int64 = 0
+    public var failedDelta: Int64 = 0
+    /// Distinct materials (the keys a suite validated) over the month's validation runs.
+    public var materials: Int64 = 0
+    /// Failed checks per table, most first (the breakdown the reference keeps per product hierarchy).
+    public var failuresByTable: [NamedCount] = []
+    /// Log lines of the month, per level, and the ten most frequent events (plugins, for imported logs).
+    public var logLines: Int64 = 0
+    public var logLevels: [NamedCount] = []
+    public var logEvents: [NamedCount] = []
+    /// The month as another tool reported it (an imported overview cache or archive summary), beside
+    /// Cutover's own figures.
+    public var reported: ReportedMonth?
     /// passed / checks, nil without checks.
     public var passRate: Double? { checks == 0 ? nil : Double(passed) / Double(checks) }
 

@@ -491,7 +491,45 @@ struct RulesCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "rules",
         abstract: "Business rules (\"decisions\"): SQL that must return zero rows, on the source and/or target.",
-        subcommands: [Run.self, List.self, History.self], defaultSubcommand: Run.self)
+        subcommands: [Run.self, List.self, History.self, Registry.self], defaultSubcommand: Run.self)
+
+    struct Registry: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "The imported rulebook registry (expectations per suite), or one suite as a pipeline.",
+            discussion: """
+                `cutover store import` brings in a rulebook_registry.json; each entry is kept whole with the Cutover \
+                check that does its job (null_rate, uniqueness, allowed_values, value_range, string_length, pattern, \
+                row_count), or none. With --pipeline, the suite's entries become a pipeline file on --table; entries no \
+                check does are named in a comment at its top.
+
+                Example: cutover rules registry --suite product_suite
+                Example: cutover rules registry --suite product_suite --pipeline --table public.products > products.yml
+                """)
+        @OptionGroup var global: GlobalOptions
+        @Option(name: .long, help: "Only this suite.") var suite: String?
+        @Flag(name: .long, help: "Print the suite as a pipeline file (needs --suite and --table).") var pipeline = false
+        @Option(name: .long, help: "The table the pipeline's steps check.") var table: String?
+
+        func validate() throws {
+            if pipeline, suite == nil || table == nil { throw ValidationError("--pipeline needs --suite and --table") }
+        }
+
+        func run() async throws {
+            let entries = try await global.openStore(try global.loadConfig()).registryRules(suite: suite)
+            guard !entries.isEmpty else {
+                throw CutoverError(.usage, suite.map { "the registry has no suite \($0)" } ?? "the registry is empty",
+                                   hint: "import a rulebook_registry.json with `cutover store import`")
+            }
+            if pipeline, let suite, let table {
+                Terminal.write(try RulebookRegistry.pipeline(suite: suite, table: table, entries), to: .standardOutput)
+                return
+            }
+            for entry in entries {
+                Terminal.say("\(entry.suite)  \(entry.expectationType)  \(entry.check.map { "→ " + $0 } ?? "(no Cutover check)")  "
+                             + "added \(entry.addedOn ?? "-")  \(entry.ruleHash.prefix(12)): \(entry.definition)")
+            }
+        }
+    }
 
     struct History: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Every version of one rule, newest first.", discussion: "Example: cutover rules history no_negative_totals")

@@ -66,6 +66,10 @@ enum Terminal {
     /// Output is best effort once its reader is gone (`cutover migrate … | head`): a closed pipe
     /// must not crash a run half way, which FileHandle's non-throwing `write` would do.
     static func write(_ text: String, to handle: FileHandle) {
-        try? handle.write(contentsOf: Data(text.utf8))
+        write(Data(text.utf8), to: handle)
+    }
+
+    static func write(_ data: Data, to handle: FileHandle) {
+        try? handle.write(contentsOf: data)
     }
 }

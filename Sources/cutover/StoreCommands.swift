@@ -13,11 +13,11 @@ struct StoreCommand: AsyncParsableCommand {
             The store is SQLite by default (.cutover/cutover.db); a team points every CLI run, worker and server at one \
             PostgreSQL database (--store postgres://…) or a Snowflake schema (--store snowflake://…/DB/SCHEMA).
             """,
-        subcommands: [Import.self, Archive.self, Restore.self, Stats.self, Overview.self])
+        subcommands: [Import.self, Archive.self, Restore.self, Stats.self, Overview.self, Failures.self])
 
     struct Import: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Import a file-based history: validation result JSON, run logs (NDJSON or CSV), rule and pipeline YAML, column metadata JSON, Cutover's archives.",
+            abstract: "Import a file-based history: results, logs, rules, caches, failing rows, monthly .tar.gz archives, Cutover's archives and run folders.",
             discussion: """
                 Every file under DIR is remembered by its content hash: a rerun imports nothing twice. Nothing is stored twice \
                 either: a log line or a suite run already in the store is skipped and counted. A file that cannot be read is \
@@ -27,7 +27,7 @@ struct StoreCommand: AsyncParsableCommand {
                 Example: cutover store import ./validation_results --dry-run
                 """)
         @OptionGroup var global: GlobalOptions
-        @Argument(help: "Folder to import (searched recursively).") var directory: String
+        @Argument(help: "Folder to import (searched recursively), or one file.") var directory: String
         @Flag(name: .long, help: "Only say what would be imported.") var dryRun = false
 
         func run() async throws {
@@ -127,7 +127,16 @@ struct StoreCommand: AsyncParsableCommand {
     struct Overview: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Runs, validation pass rate, rows moved and failures per month.",
-            discussion: "Served from the store's overview cache while it is fresh; months whose entry expired are recomputed.\n\nExample: cutover store overview --max-age 6h")
+            discussion: """
+                Per month: runs, failed runs, migrations, rows moved, validation runs, checks and their pass rate, failed \
+                checks with the change from the month before (Δ), distinct materials validated, log lines, and the total \
+                another tool reported for that month (an imported monthly_overview_cache.json or archive summary). \
+                --format json adds failures per table, log lines per level and event, and the reported figures in full.
+
+                Served from the store's overview cache while it is fresh; months whose entry expired are recomputed.
+
+                Example: cutover store overview --max-age 6h
+                """)
         @OptionGroup var global: GlobalOptions
         @Option(name: .long, help: "How long a computed month stays cached: 6h, 30m, 1d.") var maxAge = "6h"
         @Flag(name: .long, help: "Recompute every month now.") var refresh = false
@@ -142,15 +151,54 @@ struct StoreCommand: AsyncParsableCommand {
                 Terminal.say(String(decoding: try JSONEncoder.cli.encode(answer), as: UTF8.self))
                 return
             }
-            let header = ["month", "runs", "failed", "migrations", "rows moved", "validations", "checks", "pass rate"]
+            let header = ["month", "runs", "failed", "migrations", "rows moved", "validations", "checks", "pass rate", "failed checks", "Δ", "materials",
+                          "log lines", "reported total"]
             Terminal.say(header.map { $0.leftPadded(to: max(8, $0.count)) }.joined(separator: "  "))
             for m in answer.months {
                 let rate = m.passRate.map { String(format: "%.1f%%", $0 * 100) } ?? "-"
                 let cells = [m.month, String(m.runs), String(m.failedRuns), String(m.migrations), Format.count(m.rowsMoved), String(m.validationRuns),
-                             String(m.checks), rate]
+                             String(m.checks), rate, String(m.failed), (m.failedDelta > 0 ? "+" : "") + String(m.failedDelta), Format.count(m.materials),
+                             Format.count(m.logLines), m.reported?.currentTotal.map(Format.count) ?? "-"]
                 Terminal.say(zip(cells, header).map { $0.leftPadded(to: max(8, $1.count)) }.joined(separator: "  "))
             }
             Terminal.say("(\(answer.servedFrom), \(String(format: "%.0f", elapsed * 1000)) ms; computed \(answer.cachedAt))")
+        }
+    }
+}
+
+extension StoreCommand {
+    struct Failures: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "The failing rows imported from <suite>_failures_YYYY-MM-DD.csv files: list them, or print one as CSV.",
+            discussion: """
+                Example: cutover store failures
+                Example: cutover store failures --suite product_suite --date 2024-02-10 > failures.csv
+                """)
+        @OptionGroup var global: GlobalOptions
+        @Option(name: .long, help: "Only this suite.") var suite: String?
+        @Option(name: .long, help: "With --suite: print that date's rows (the CSV as imported).") var date: String?
+
+        func validate() throws {
+            if date != nil, suite == nil { throw ValidationError("--date needs --suite") }
+        }
+
+        func run() async throws {
+            let store = try await global.openStore(try global.loadConfig())
+            if let suite, let date {
+                guard let (_, content) = try await store.failureSnapshot(suite: suite, dataDate: date) else {
+                    throw CutoverError(.usage, "no failing rows of \(suite) on \(date)", hint: "`cutover store failures --suite \(suite)` lists its dates")
+                }
+                Terminal.write(content, to: .standardOutput)
+                return
+            }
+            let snapshots = try await store.failureSnapshots(suite: suite)
+            guard !snapshots.isEmpty else {
+                Terminal.say("no failing rows imported" + (suite.map { " for \($0)" } ?? "") + "; `cutover store import` reads <suite>_failures_YYYY-MM-DD.csv files")
+                return
+            }
+            for s in snapshots {
+                Terminal.say("\(s.dataDate)  \(s.suite)  \(Format.count(s.rows)) row(s)  columns: \(s.columns.joined(separator: ", "))  from \(s.origin)")
+            }
         }
     }
 }

@@ -37,6 +37,36 @@ import Testing
         }
     }
 
+    @Test func importedRegistryFailureRowsAndReportedMonthsAreServed() async throws {
+        try await TestEnvironment.withTemporaryDirectory { dir in
+            let setup = try await ServerSetup.make(in: dir)
+            let registry = try RulebookRegistry.entries(try JSONSerialization.jsonObject(with: Data(#"""
+                {"product_suite": [{"expectation_type": "expect_column_values_to_be_unique", "column": "id"}], "other": [{"expectation_type": "expect_x"}]}
+                """#.utf8)))
+            try await setup.store.saveRegistryRules(registry)
+            let csv = Data("id,problem\n1,\"a, b\"\n".utf8)
+            #expect(try await setup.store.saveFailureSnapshot(FailureSnapshotRecord(suite: "product_suite", dataDate: "2024-02-10", rows: 1, columns: ["id", "problem"],
+                                                                                    bytes: 0, sha256: "", cachedAt: "2024-02-10T00:00:00.000Z", origin: "f.csv"),
+                                                              content: csv))
+            try await setup.store.saveReportedMonths([ReportedMonth(month: "2024-01", origin: "cache.json", currentTotal: 120, previousTotal: 100, delta: 20,
+                                                                    materials: 3, breakdown: [NamedCount(name: "Tools", count: 70)], logStats: nil, dataDate: nil,
+                                                                    cachedAt: "2024-02-01T00:00:00.000Z", payload: "{}")])
+            try await withServer(setup) { s in
+                let rules = try await s.call(.get, "/api/v1/rules/registry?suite=product_suite", token: s.viewer)
+                #expect(rules.status == .ok && String(buffer: rules.body).contains("\"check\":\"uniqueness\"") && !String(buffer: rules.body).contains("expect_x"),
+                        "\(String(buffer: rules.body))")
+                let listed = try await s.call(.get, "/api/v1/failure-snapshots", token: s.viewer)
+                #expect(listed.status == .ok && String(buffer: listed.body).contains("2024-02-10"))
+                let rows = try await s.call(.get, "/api/v1/failure-snapshots/product_suite/2024-02-10", token: s.viewer)
+                #expect(rows.status == .ok && Data(buffer: rows.body) == csv && rows.headers[.contentType] == "text/csv; charset=utf-8")
+                #expect(try await s.call(.get, "/api/v1/failure-snapshots/product_suite/2024-02-11", token: s.viewer).status == .notFound)
+                #expect(try await s.call(.get, "/api/v1/failure-snapshots", token: nil).status == .unauthorized)
+                let overview = try await s.call(.get, "/api/v1/overview", token: s.viewer)
+                #expect(String(buffer: overview.body).contains("\"current_total\":120"), "\(String(buffer: overview.body).prefix(600))")
+            }
+        }
+    }
+
     @Test func authTokensRolesAndSlowedDownLogins() async throws {
         try await withServer { s in
             #expect(try await s.call(.get, "/api/v1/auth/me").status == .unauthorized)

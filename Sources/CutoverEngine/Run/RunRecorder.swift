@@ -8,6 +8,9 @@ public actor RunRecorder {
     public nonisolated let runID: String
     /// analyze, plan, migrate, validate, …: names the run in notifications.
     public nonisolated let kind: String
+    /// The run's connections as the store keeps them (passwords masked); the final event carries
+    /// them, so a run folder describes its run (`store import` of a run folder reads them back).
+    private let connections: [String: String]
     public nonisolated let artifactsDirectory: String
     public nonisolated let store: any MetadataStore
     private let logFile: FileHandle?
@@ -22,6 +25,7 @@ public actor RunRecorder {
                 startedBy: String? = nil, request: String? = nil) async throws {
         self.runID = runID
         self.kind = kind
+        connections = Self.connections(source: source?.description, target: target?.description)
         self.store = store
         self.echo = echo
         let directory = (artifactsRoot as NSString).appendingPathComponent(runID)
@@ -48,6 +52,7 @@ public actor RunRecorder {
                                             + "or help it with `cutover worker --run \(run.id)` (same source, target and store)")
         self.runID = run.id
         self.kind = run.kind
+        connections = Self.connections(source: run.source, target: run.target)
         self.store = store
         self.echo = echo
         let directory = run.artifactsDir ?? ".cutover/runs/\(run.id)"
@@ -59,10 +64,17 @@ public actor RunRecorder {
         lease = LeaseKeeper(store: store, runID: run.id, owner: owner)
     }
 
+    private static func connections(source: String?, target: String?) -> [String: String] {
+        var fields: [String: String] = [:]
+        fields["source"] = source.map(Redaction.connectionString)
+        fields["target"] = target.map(Redaction.connectionString)
+        return fields
+    }
+
     /// `run_log.ndjson` in `directory`, opened for appending (created when missing); nil when the
     /// directory cannot be written (the events still go to the store).
     private static func openLog(in directory: String) -> FileHandle? {
-        let path = (directory as NSString).appendingPathComponent("run_log.ndjson")
+        let path = (directory as NSString).appendingPathComponent(RunFolder.logName)
         if !FileManager.default.fileExists(atPath: path) { FileManager.default.createFile(atPath: path, contents: nil) }
         let handle = FileHandle(forWritingAtPath: path)
         _ = try? handle?.seekToEnd()  // a new file is already at its end
@@ -73,6 +85,7 @@ public actor RunRecorder {
     public init(store: any MetadataStore, joining run: RunRecord, echo: (@Sendable (String) -> Void)? = nil) async throws {
         self.runID = run.id
         self.kind = run.kind
+        connections = Self.connections(source: run.source, target: run.target)
         self.store = store
         self.echo = echo
         self.artifactsDirectory = run.artifactsDir ?? ""
@@ -113,9 +126,10 @@ public actor RunRecorder {
         await storeArtifacts()
         // The status is recorded before the event that announces it: whoever reacts to the event reads the final status.
         try await store.finishRun(id: runID, status: status, summary: summary, error: error)
-        await event(name, level: status == "failed" ? "error" : status == "interrupted" ? "warn" : "info", "run \(runID) \(status)", fields: ["status": status])
+        await event(name, level: status == "failed" ? "error" : status == "interrupted" ? "warn" : "info", "run \(runID) \(status)",
+                    fields: connections.merging(["status": status, "kind": kind, "error": error].compactMapValues { $0 }) { $1 })
         try? logFile?.synchronize()  // stored again below with its last line; a log that cannot sync is stored as far as it got
-        await storeArtifacts(only: "run_log.ndjson")
+        await storeArtifacts(only: RunFolder.logName)
         try? await store.notify(NotificationRecord(kind: status == "failed" ? "run.failed" : "run.completed", title: "\(kind) \(runID) \(status)",  // a notification is a courtesy; the run's status is recorded above
                                                    message: error ?? summary, runID: runID))
         try? logFile?.close()  // written line by line already

@@ -33,30 +33,56 @@ public struct StoreImporter: Sendable {
     /// a batch rewrites each index page it touches once).
     let batchSize = 50_000
 
+    /// While importing what a `.tar.gz` was unpacked into: the scratch folder and the archive's
+    /// path shown (in outcomes and records) in its place.
+    private var unpacked: (scratch: String, archive: String)?
+
     public init(store: any MetadataStore) { self.store = store }
+
+    /// The path as the user knows it: a member of an archive is `archive.tar.gz/member`.
+    func shown(_ path: String) -> String {
+        guard let unpacked, path.hasPrefix(unpacked.scratch + "/") else { return path }
+        return unpacked.archive + "/" + path.dropFirst(unpacked.scratch.count + 1)
+    }
 
     public func importDirectory(_ directory: String, dryRun: Bool) async throws -> [FileOutcome] {
         var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
-            throw CutoverError(.usage, "\(directory) is not a directory", hint: "pass the folder that holds the history files")
+        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory) else {
+            throw CutoverError(.usage, "\(directory) does not exist", hint: "pass the folder (or one file) that holds the history files")
         }
-        let files = (FileManager.default.enumerator(atPath: directory)?.allObjects as? [String] ?? []).sorted()
+        let files = !isDirectory.boolValue ? [directory] : (FileManager.default.enumerator(atPath: directory)?.allObjects as? [String] ?? []).sorted()
             .map { (directory as NSString).appendingPathComponent($0) }
             .filter { var dir: ObjCBool = false; return FileManager.default.fileExists(atPath: $0, isDirectory: &dir) && !dir.boolValue }
+        // A folder holding run_log.ndjson is a Cutover run folder: imported as one run with its artifacts.
+        let runFolders = Set(files.filter { ($0 as NSString).lastPathComponent == RunFolder.logName }.map { ($0 as NSString).deletingLastPathComponent }
+            .filter(RunFolder.isRunFolder))
         var outcomes: [FileOutcome] = []
-        for path in files { outcomes.append(await importFile(path, dryRun: dryRun)) }
-        return outcomes
+        for folder in runFolders.sorted() {
+            outcomes += await importRunFolder(folder, files: files.filter { ($0 as NSString).deletingLastPathComponent == folder }, dryRun: dryRun)
+        }
+        for path in files where !runFolders.contains((path as NSString).deletingLastPathComponent) {
+            if Self.kind(of: path) == .tarball {
+                outcomes += await importTarball(path, dryRun: dryRun)
+            } else {
+                outcomes.append(await importFile(path, dryRun: dryRun))
+            }
+        }
+        return outcomes.sorted { $0.path < $1.path }
     }
 
     func importFile(_ path: String, dryRun: Bool) async -> FileOutcome {
         let kind = Self.kind(of: path)
-        var outcome = FileOutcome(path: path, kind: kind?.rawValue ?? "unknown", status: "skipped", items: 0, reason: nil)
+        var outcome = FileOutcome(path: shown(path), kind: kind?.rawValue ?? "unknown", status: "skipped", items: 0, reason: nil)
         guard let kind else {
             outcome.reason = "not a history file Cutover knows (.json, .ndjson, .csv, .yml, store archives)"
             return outcome
         }
         if kind == .archiveManifest {
             outcome.reason = "read with the archive files it lists"
+            return outcome
+        }
+        if kind == .runArtifact {
+            outcome.reason = "an artifact of a Cutover run: import the run folder that holds it (with its \(RunFolder.logName))"
             return outcome
         }
         do {
@@ -75,7 +101,7 @@ public struct StoreImporter: Sendable {
                 outcome.status = "would import"
                 return outcome
             }
-            try await store.recordImport(contentHash: hash, path: path, kind: kind.rawValue, items: loaded.items)
+            try await store.recordImport(contentHash: hash, path: shown(path), kind: kind.rawValue, items: loaded.items)
             outcome.status = "imported"
         } catch {
             outcome.status = "failed"
@@ -87,12 +113,24 @@ public struct StoreImporter: Sendable {
     enum Kind: String {
         case logNDJSON = "log (ndjson)", logCSV = "log (csv)", yaml = "rules or pipeline (yaml)", json = "validation results or column metadata (json)"
         case archive = "Cutover store archive (ndjson.gz)", archiveManifest = "Cutover store archive manifest"
+        case registry = "rulebook registry (json)", reportedMonths = "monthly overview (json)", failures = "failing rows of a suite (csv)"
+        case tarball = "monthly archive (tar.gz)", runArtifact = "run artifact"
     }
 
     static func kind(of path: String) -> Kind? {
         let name = (path as NSString).lastPathComponent
+        let lower = name.lowercased()
         if ArchivableTable.archived(inFile: name) != nil { return .archive }
         if name.hasPrefix("archive-before-"), name.hasSuffix(".json") { return .archiveManifest }
+        if lower.hasSuffix(".tar.gz") || lower.hasSuffix(".tgz") { return .tarball }
+        if RunFolder.artifactNames.contains(name) { return .runArtifact }
+        if lower.hasSuffix(".json") {
+            if lower.contains("rulebook") { return .registry }
+            if lower.contains("overview_cache") || (lower.contains("summary") && lower.range(of: #"\d{4}-\d{2}"#, options: .regularExpression) != nil) {
+                return .reportedMonths
+            }
+        }
+        if lower.range(of: #"_failures_\d{4}-\d{2}-\d{2}\.csv$"#, options: .regularExpression) != nil { return .failures }
         switch (path as NSString).pathExtension.lowercased() {
         case "ndjson", "jsonl": return .logNDJSON
         case "csv": return .logCSV
@@ -118,7 +156,10 @@ public struct StoreImporter: Sendable {
         case .yaml: return Loaded(items: try await loadYAML(path, hash: hash, write: write))
         case .json: return try await loadJSON(path, hash: hash, write: write)
         case .archive: return try await loadArchive(path, write: write)
-        case .archiveManifest: return Loaded(items: 0)
+        case .registry: return try await loadRegistry(path, write: write)
+        case .reportedMonths: return try await loadReportedMonths(path, write: write)
+        case .failures: return try await loadFailures(path, hash: hash, write: write)
+        case .archiveManifest, .tarball, .runArtifact: return Loaded(items: 0)
         }
     }
 
@@ -127,6 +168,131 @@ public struct StoreImporter: Sendable {
         guard write else { return Loaded(items: try await StoreArchiver.count(path)) }
         let restored = try await StoreArchiver(store: store).restore(from: path)
         return Loaded(items: restored.reduce(0) { $0 + $1.rows }, duplicates: restored.reduce(0) { $0 + $1.rows - $1.added })
+    }
+
+    // MARK: Files other tools kept
+
+    private func loadRegistry(_ path: String, write: Bool) async throws -> Loaded {
+        let records = try RulebookRegistry.entries(try Self.json(path))
+        guard write else { return Loaded(items: records.count) }
+        let added = try await store.saveRegistryRules(records)
+        return Loaded(items: records.count, duplicates: records.count - added)
+    }
+
+    private func loadReportedMonths(_ path: String, write: Bool) async throws -> Loaded {
+        let months = try ReportedMonths.parse(try Self.json(path), fileName: (path as NSString).lastPathComponent, origin: shown(path),
+                                              fileTime: Self.modificationTime(path))
+        if write { try await store.saveReportedMonths(months) }
+        return Loaded(items: months.count)
+    }
+
+    /// `<suite>_failures_YYYY-MM-DD.csv`: the failing rows as the file holds them (kept byte for
+    /// byte), with their header and count; one snapshot per suite and date.
+    private func loadFailures(_ path: String, hash: String, write: Bool) async throws -> Loaded {
+        let name = ((path as NSString).lastPathComponent as NSString).deletingPathExtension
+        guard let range = name.range(of: #"_failures_\d{4}-\d{2}-\d{2}$"#, options: .regularExpression) else {
+            throw CutoverError(.config, "not named <suite>_failures_YYYY-MM-DD.csv")
+        }
+        let suite = String(name[..<range.lowerBound]), date = String(name.suffix(10))
+        var parser = CSVRecordParser()
+        var header: [String]? = nil
+        var rows: Int64 = 0
+        try await LineReader.forEachLine(path) { line, number in
+            guard let record = parser.feed(line) else { return }
+            guard let header else {
+                header = record
+                return
+            }
+            if record == [""] { return }  // a blank line
+            guard record.count == header.count else {
+                throw CutoverError(.config, "line \(number) has \(record.count) fields where the header has \(header.count)")
+            }
+            rows += 1
+        }
+        guard let header else { throw CutoverError(.config, "an empty file: no header row") }
+        guard write else { return Loaded(items: Int(rows)) }
+        let snapshot = FailureSnapshotRecord(suite: suite, dataDate: date, rows: rows, columns: header, bytes: 0, sha256: hash,
+                                             cachedAt: Self.modificationTime(path), origin: shown(path))
+        let added = try await store.saveFailureSnapshot(snapshot, content: try Data(contentsOf: URL(fileURLWithPath: path)))
+        return Loaded(items: Int(rows), duplicates: added ? 0 : Int(rows))
+    }
+
+    static func json(_ path: String) throws -> Any {
+        let data = try Data(contentsOf: URL(fileURLWithPath: path))
+        do {
+            return try JSONSerialization.jsonObject(with: data)
+        } catch {
+            throw CutoverError(.config, "not valid JSON")
+        }
+    }
+
+    /// The file's modification time, or now when the file system has none.
+    static func modificationTime(_ path: String) -> String {
+        ISOTime.string((try? FileManager.default.attributesOfItem(atPath: path)[.modificationDate] as? Date) ?? Date())  // no modification time: the import time stands in
+    }
+
+    // MARK: Archives of files and run folders
+
+    /// A `.tar.gz` of history files: unpacked into a temporary folder as it streams, then each file
+    /// imported as if it lay in a folder (members are named `archive.tar.gz/member`).
+    private func importTarball(_ path: String, dryRun: Bool) async -> [FileOutcome] {
+        let scratch = (NSTemporaryDirectory() as NSString).appendingPathComponent("cutover-import-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(atPath: scratch) }  // a temporary copy: nothing to keep
+        do {
+            try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
+            let unpacked = try await TarExtractor.extract(path, into: scratch)
+            var outcomes = unpacked.refused.map { FileOutcome(path: shown(path) + "/" + $0.path, kind: "unknown", status: "skipped", items: 0, reason: $0.reason) }
+            if !unpacked.files.isEmpty {
+                var inner = self
+                inner.unpacked = (scratch, shown(path))
+                outcomes += try await inner.importDirectory(scratch, dryRun: dryRun)
+            }
+            if outcomes.isEmpty { outcomes.append(FileOutcome(path: shown(path), kind: Kind.tarball.rawValue, status: "skipped", items: 0, reason: "no files in it")) }
+            return outcomes
+        } catch {
+            return [FileOutcome(path: shown(path), kind: Kind.tarball.rawValue, status: "failed", items: 0, reason: (error as? CutoverError)?.message ?? "\(error)")]
+        }
+    }
+
+    /// A Cutover run folder: its run (made from the log's first and final events when the store
+    /// does not know it), its log lines and validation results, and every file as an artifact.
+    private func importRunFolder(_ folder: String, files: [String], dryRun: Bool) async -> [FileOutcome] {
+        let logPath = (folder as NSString).appendingPathComponent(RunFolder.logName)
+        var run: RunRecord
+        do {
+            run = try await RunFolder.run(fromLog: logPath, folder: folder)
+            if unpacked != nil { run.artifactsDir = nil }  // unpacked for the import only: the store keeps its files
+            if !dryRun, try await store.run(id: run.id) == nil { try await store.startRun(run) }
+        } catch {
+            return files.map { FileOutcome(path: shown($0), kind: "run folder", status: "failed", items: 0, reason: (error as? CutoverError)?.message ?? "\(error)") }
+        }
+        var outcomes: [FileOutcome] = []
+        // The digests of the artifacts the store has already: an unchanged file is not written again.
+        let stored = Dictionary(((try? await store.artifacts(runID: run.id)) ?? []).map { ($0.name, $0.sha256) }, uniquingKeysWith: { first, _ in first })  // unreadable: every file is written again, which is harmless
+        for path in files {
+            let name = (path as NSString).lastPathComponent
+            var outcome: FileOutcome
+            switch Self.kind(of: path) {
+            case .logNDJSON?, .json?: outcome = await importFile(path, dryRun: dryRun)
+            default: outcome = FileOutcome(path: shown(path), kind: Kind.runArtifact.rawValue, status: dryRun ? "would import" : "imported", items: 1)
+            }
+            if !dryRun, outcome.status != "failed" {
+                do {
+                    let content = try Data(contentsOf: URL(fileURLWithPath: path))
+                    if stored[name] == Hex.encode(SHA256.hash(data: content)) {
+                        if outcome.kind == Kind.runArtifact.rawValue { outcome.status = "already imported" }
+                    } else {
+                        try await store.saveArtifact(runID: run.id, name: name, content: content)
+                    }
+                } catch {
+                    outcome.status = "failed"
+                    outcome.reason = "as an artifact of run \(run.id): " + ((error as? CutoverError)?.message ?? "\(error)")
+                }
+            }
+            outcome.reason = outcome.reason ?? "run \(run.id)"
+            outcomes.append(outcome)
+        }
+        return outcomes
     }
 
     // MARK: Logs
@@ -269,7 +435,7 @@ public struct StoreImporter: Sendable {
         let data = try Data(contentsOf: URL(fileURLWithPath: path))
         guard let json = try? JSONSerialization.jsonObject(with: data) else { throw CutoverError(.config, "not valid JSON") }
         let name = ((path as NSString).lastPathComponent as NSString).deletingPathExtension
-        let origin = "import:" + path
+        let origin = "import:" + shown(path)
         let runID = "import-" + hash.prefix(16)
         let fileTime = ISOTime.string((try? FileManager.default.attributesOfItem(atPath: path)[.modificationDate] as? Date) ?? Date())  // no modification time: the import time stands in
 
@@ -332,7 +498,11 @@ public struct StoreImporter: Sendable {
             return Loaded(items: results.count, duplicates: write ? try await storeRun(suiteRunID, suite: suite, at: at, origin: origin, results,
                                                                                    materials: materials) : 0)
         }
-        throw CutoverError(.config, "JSON that is neither validation results (tables/results/steps) nor column metadata")
+        // Months keyed by YYYY-MM: an overview cache under another name.
+        if let object = json as? [String: Any], !object.isEmpty, object.keys.allSatisfy({ $0.range(of: #"^\d{4}-\d{2}$"#, options: .regularExpression) != nil }) {
+            return try await loadReportedMonths(path, write: write)
+        }
+        throw CutoverError(.config, "JSON that is neither validation results (tables/results/steps), column metadata nor months (YYYY-MM keys)")
     }
 
     /// Stores a run and its results unless the store has it already; returns how many results were

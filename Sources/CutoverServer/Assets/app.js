@@ -133,6 +133,12 @@ const pages = {
       <p><button id="demo">Run the demo migration</button> <span class="muted">sample tables in SQLite, migrated and validated</span></p>
       <div class="grid2"><div class="card"><h2>Pass rate per month</h2>${lineChart(o.months.filter((m) => m.checks).map((m) => ({ label: m.month, value: 100 * m.passed / m.checks })))}</div>
       <div class="card"><h2>Runs per month</h2>${barChart(o.months.map((m) => ({ label: m.month, value: m.runs })))}</div></div>
+      <div class="grid2"><div class="card"><h2>Failed checks by table this month</h2>${barChart((month.failures_by_table || []).slice(0, 8).map((f) => ({ label: f.name, value: f.count })))}</div>
+      <div class="card"><h2>Log lines this month by level</h2>${barChart((month.log_levels || []).map((l) => ({ label: l.name, value: l.count })))}</div></div>
+      <h2>Month by month</h2>${table(["month", "runs", "checks", "pass rate", "failed checks", "change", "materials", "log lines", "reported total"],
+        o.months.slice().reverse().map((m) => [esc(m.month), count(m.runs), count(m.checks), rate(m), count(m.failed),
+          (m.failed_delta > 0 ? "+" : m.failed_delta < 0 ? "−" : "") + count(Math.abs(m.failed_delta || 0)), count(m.materials || 0), count(m.log_lines || 0),
+          m.reported && m.reported.current_total != null ? `<span title="${esc(m.reported.origin)}">${count(m.reported.current_total)}</span>` : "–"]))}
       <h2>Recent runs</h2>${table(["run", "kind", "status", "started", "summary"], o.recent_runs.map((r) => [
         `<a href="/${["migrate", "demo"].includes(r.kind) ? "migrations" : "validations"}/${esc(r.id)}">${esc(r.id)}</a>`, esc(r.kind), status(r.status), when(r.started_at), esc(r.summary || r.error || "")]))}
       <h2>Recent failures</h2>${table(["when", "run", "check", "table", "message"], o.recent_failures.map((f) => [

@@ -19,6 +19,11 @@ enum RuleRoutes {
             guard !versions.isEmpty else { throw APIError(.notFound, "no rule named \(name)", hint: "GET /api/v1/rules lists them") }
             return try JSON.response(versions)
         }
+        routes.add(.get, "/api/v1/rules/registry", "The imported rulebook registry: expectations per suite, each with the Cutover check that does its job",
+                   role: .viewer, answer: .json([RegistryRuleRecord].self, status: .ok),
+                   query: [.init(name: "suite", kind: .string, description: "only this suite")]) { request, _ in
+            try JSON.response(try await store.registryRules(suite: try request.query("suite")))
+        }
         routes.add(.post, "/api/v1/rules", "Add a rule, or change the rule of that name (a new version; its owner or an admin)", role: .user,
                    action: "rule.create", body: Rule.self, answer: .json(StoredRule.self, status: .created, also: [.ok])) { request, context in
             let rule = try await APIInput.body(request, as: Rule.self, context: context, snakeCase: false)

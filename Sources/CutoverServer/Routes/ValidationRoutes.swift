@@ -33,6 +33,21 @@ enum ValidationRoutes {
             }
             return try JSON.response(RunStarted(runId: id), status: .accepted)
         }
+        routes.add(.get, "/api/v1/failure-snapshots", "Failing rows imported from <suite>_failures_YYYY-MM-DD.csv files, newest date first",
+                   role: .viewer, answer: .json([FailureSnapshotRecord].self, status: .ok),
+                   query: [.init(name: "suite", kind: .string, description: "only this suite")]) { request, _ in
+            try JSON.response(try await store.failureSnapshots(suite: try request.query("suite")))
+        }
+        routes.add(.get, "/api/v1/failure-snapshots/:suite/:date", "One suite's failing rows of one date, as the CSV imported", role: .viewer,
+                   answer: .content(["text/csv"])) { _, context in
+            let suite = try context.require("suite"), date = try context.require("date")
+            guard let (_, content) = try await store.failureSnapshot(suite: suite, dataDate: date) else {
+                throw APIError(.notFound, "no failing rows of \(suite) on \(date)", hint: "GET /api/v1/failure-snapshots lists them")
+            }
+            let file = "\(suite)_failures_\(date).csv".replacingOccurrences(of: #"[^A-Za-z0-9._-]"#, with: "_", options: .regularExpression)
+            return Response(status: .ok, headers: [.contentType: "text/csv; charset=utf-8", .contentDisposition: "attachment; filename=\"\(file)\""],
+                            body: ResponseBody(byteBuffer: ByteBuffer(bytes: content)))
+        }
         routes.add(.get, "/api/v1/validations", "Validation runs, newest first", role: .viewer, answer: .json([ValidationRunRecord].self, status: .ok),
                    query: [.limit(default: 50)]) { request, _ in
             try JSON.response(try await store.validationRuns(limit: try request.integer("limit", default: 50, in: 1...1000)))
