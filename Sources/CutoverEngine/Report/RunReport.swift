@@ -69,6 +69,10 @@ public struct RunReport: Sendable, Codable {
             }
             entries.append(entry)
         }
+        // A run imported from its folder has no per-table records, but its validation results came with it.
+        if entries.isEmpty, baseline == nil, try await store.validationRun(id: runID) != nil {
+            entries = try await validationEntries(runID: runID, store: store)
+        }
         entries.sort { naturallyBefore($0.name, $1.name) }
         var report = RunReport(run: run, generatedAt: ISOTime.now(), entries: entries, baseline: baseline)
         report.onlyInBaseline = before.keys.filter { name in !entries.contains { $0.name == name } }.sorted()
@@ -82,12 +86,17 @@ public struct RunReport: Sendable, Codable {
         let run = RunRecord(id: validation.id, kind: validation.suite, status: status, source: validation.source, target: validation.target,
                             startedAt: validation.startedAt, finishedAt: validation.finishedAt,
                             summary: "\(validation.passed) passed, \(validation.failed) failed, \(validation.warned) warned (\(validation.origin))")
-        var entries = try await store.validationResults(runID: validation.id).enumerated().map { index, result in
+        var entries = try await validationEntries(runID: validation.id, store: store)
+        entries.sort { naturallyBefore($0.name, $1.name) }
+        return RunReport(run: run, generatedAt: ISOTime.now(), entries: entries, baseline: nil)
+    }
+
+    /// One entry per stored validation result of a run, in step order.
+    static func validationEntries(runID: String, store: any MetadataStore) async throws -> [Entry] {
+        try await store.validationResults(runID: runID).enumerated().map { index, result in
             Entry(name: "\(result.step ?? index + 1):\(result.check)" + (result.table.map { " " + $0 } ?? ""), status: result.status,
                   sourceRows: result.sourceRows, targetRows: result.targetRows, message: result.message ?? "", history: [])
         }
-        entries.sort { naturallyBefore($0.name, $1.name) }
-        return RunReport(run: run, generatedAt: ISOTime.now(), entries: entries, baseline: nil)
     }
 
     /// One line comparing with the baseline, or nil without one.

@@ -61,8 +61,8 @@ function lineChart(points, { max = 100, suffix = "%", height = 160 } = {}) {
   return `<svg viewBox="0 0 ${width} ${height}" width="100%" role="img" aria-label="chart">${grid}<path d="${path}" fill="none" stroke="#2458d3" stroke-width="2"/>${dots}${labels}</svg>`;
 }
 
-function barChart(points, { height = 160 } = {}) {
-  if (!points.length) return `<p class="muted">No data yet.</p>`;
+function barChart(points, { height = 160, empty = "No data yet." } = {}) {
+  if (!points.length) return `<p class="muted">${esc(empty)}</p>`;
   const width = 640, left = 36, bottom = 22, max = Math.max(1, ...points.map((p) => p.value));
   const step = (width - left) / points.length;
   const stride = labelStride(points, width - left);
@@ -133,7 +133,7 @@ const pages = {
       <p><button id="demo">Run the demo migration</button> <span class="muted">sample tables in SQLite, migrated and validated</span></p>
       <div class="grid2"><div class="card"><h2>Pass rate per month</h2>${lineChart(o.months.filter((m) => m.checks).map((m) => ({ label: m.month, value: 100 * m.passed / m.checks })))}</div>
       <div class="card"><h2>Runs per month</h2>${barChart(o.months.map((m) => ({ label: m.month, value: m.runs })))}</div></div>
-      <div class="grid2"><div class="card"><h2>Failed checks by table this month</h2>${barChart((month.failures_by_table || []).slice(0, 8).map((f) => ({ label: f.name, value: f.count })))}</div>
+      <div class="grid2"><div class="card"><h2>Failed checks by table this month</h2>${barChart((month.failures_by_table || []).slice(0, 8).map((f) => ({ label: f.name, value: f.count })), { empty: "No failed checks this month." })}</div>
       <div class="card"><h2>Log lines this month by level</h2>${barChart((month.log_levels || []).map((l) => ({ label: l.name, value: l.count })))}</div></div>
       <h2>Month by month</h2>${table(["month", "runs", "checks", "pass rate", "failed checks", "change", "materials", "log lines", "reported total"],
         o.months.slice().reverse().map((m) => [esc(m.month), count(m.runs), count(m.checks), rate(m), count(m.failed),
