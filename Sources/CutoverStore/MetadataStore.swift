@@ -444,7 +444,7 @@ public protocol MetadataStore: Sendable {
     func saveReportedMonths(_ months: [ReportedMonth]) async throws
     func reportedMonths() async throws -> [ReportedMonth]
     /// Stores a suite's failing rows of one data date unless the store has that (suite, date)
-    /// already; false when it had. Content above ``ArtifactRecord/maxStoredBytes`` compressed is refused.
+    /// already; false when it had. The snapshot's `bytes` and `sha256` are taken from `content`. Content above ``ArtifactRecord/maxStoredBytes`` compressed is refused.
     func saveFailureSnapshot(_ snapshot: FailureSnapshotRecord, content: Data) async throws -> Bool
     /// The snapshots of one suite or all, newest date first, without their content.
     func failureSnapshots(suite: String?) async throws -> [FailureSnapshotRecord]

@@ -14,14 +14,17 @@ extension SQLMetadataStore {
         var record = ValidationRunRecord(id: row[0] ?? "", suite: row[1] ?? "", source: row[2], target: row[3], dataDate: row[4], startedAt: row[5] ?? "",
                                          finishedAt: row[6], status: row[7] ?? "", passed: Int(row[8] ?? "0") ?? 0, failed: Int(row[9] ?? "0") ?? 0,
                                          warned: Int(row[10] ?? "0") ?? 0, origin: row[11] ?? "")
-        if let materials = row[12] {
-            do {
-                record.materials = try JSONDecoder().decode([String].self, from: Data(materials.utf8))
-            } catch {
-                throw CutoverError(.store, "validation run \(record.id): its materials are not a JSON list of strings", hint: "the store was changed by hand")
-            }
-        }
+        if let materials = row[12] { record.materials = try Self.materials(materials, of: "validation run \(record.id)") }
         return record
+    }
+
+    /// A validation run's stored materials: a JSON list of strings, or an error naming the run.
+    static func materials(_ text: String, of what: String) throws -> [String] {
+        do {
+            return try JSONDecoder().decode([String].self, from: Data(text.utf8))
+        } catch {
+            throw CutoverError(.store, "\(what): its materials are not a JSON list of strings", hint: "the store was changed by hand")
+        }
     }
 
     public func recordValidationRun(_ r: ValidationRunRecord) async throws {
@@ -245,10 +248,7 @@ extension SQLMetadataStore {
         for row in try db.execute("SELECT substr(started_at, 1, 7), materials FROM validation_runs \(filter.isEmpty ? "WHERE" : filter + " AND") materials IS NOT NULL",
                                   parameters) {
             guard let month = row[0] ?? nil, let list = row[1] ?? nil else { continue }
-            guard let values = try? JSONDecoder().decode([String].self, from: Data(list.utf8)) else {  // reported, not skipped: a hand-edited row
-                throw CutoverError(.store, "a validation run of \(month) has materials that are not a JSON list of strings", hint: "the store was changed by hand")
-            }
-            materials[month, default: []].formUnion(values)
+            materials[month, default: []].formUnion(try Self.materials(list, of: "a validation run of \(month)"))
         }
         for (month, set) in materials { months[month, default: MonthlyOverview(month: month)].materials = Int64(set.count) }
         (filter, parameters) = range("at")

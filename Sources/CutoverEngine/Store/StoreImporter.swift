@@ -218,7 +218,10 @@ public struct StoreImporter: Sendable {
     }
 
     static func json(_ path: String) throws -> Any {
-        let data = try Data(contentsOf: URL(fileURLWithPath: path))
+        try json(try Data(contentsOf: URL(fileURLWithPath: path)))
+    }
+
+    static func json(_ data: Data) throws -> Any {
         do {
             return try JSONSerialization.jsonObject(with: data)
         } catch {
@@ -433,11 +436,11 @@ public struct StoreImporter: Sendable {
 
     private func loadJSON(_ path: String, hash: String, write: Bool) async throws -> Loaded {
         let data = try Data(contentsOf: URL(fileURLWithPath: path))
-        guard let json = try? JSONSerialization.jsonObject(with: data) else { throw CutoverError(.config, "not valid JSON") }
+        let json = try Self.json(data)
         let name = ((path as NSString).lastPathComponent as NSString).deletingPathExtension
         let origin = "import:" + shown(path)
         let runID = "import-" + hash.prefix(16)
-        let fileTime = ISOTime.string((try? FileManager.default.attributesOfItem(atPath: path)[.modificationDate] as? Date) ?? Date())  // no modification time: the import time stands in
+        let fileTime = Self.modificationTime(path)
 
         // Cutover's validation_results.json.
         if let object = json as? [String: Any], object["tables"] != nil, object["runID"] != nil {
