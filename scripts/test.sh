@@ -49,6 +49,16 @@ if [[ ! -x "$SCHEMATHESIS_VENV/bin/schemathesis" ]]; then
   "$SCHEMATHESIS_VENV/bin/pip" install -q --disable-pip-version-check "schemathesis==4.32.5" >&2
 fi
 export CUTOVER_TEST_SCHEMATHESIS="$SCHEMATHESIS_VENV/bin/schemathesis"
+
+# Operations tests parse /metrics with Prometheus' reference parser and receive alert e-mail with a
+# real SMTP server (both PyPI, pinned) in their own venv.
+OPS_VENV="$ROOT/.venv-ops"
+if [[ ! -x "$OPS_VENV/bin/python" ]] || ! "$OPS_VENV/bin/python" -c 'import prometheus_client, aiosmtpd' 2>/dev/null; then
+  say "installing prometheus-client and aiosmtpd into $OPS_VENV"
+  python3 -m venv "$OPS_VENV"
+  "$OPS_VENV/bin/pip" install -q --disable-pip-version-check "prometheus-client==0.26.0" "aiosmtpd==1.4.6" >&2
+fi
+export CUTOVER_TEST_OPS_PYTHON="$OPS_VENV/bin/python"
 # Tests that need a server fail (not skip) when this says it is there.
 export CUTOVER_TEST_REQUIRE_SERVERS=1
 

@@ -36,9 +36,12 @@ public enum CutoverServer {
         if secret.isEmpty { secret = try await store.setting("token_secret", orInsert: SessionTokens.newSecret()) }
         let state = ServerState(store: store, config: config, artifactsRoot: settings.artifactsRoot,
                                 sessions: await SessionTokens(secret: secret, lifetime: settings.tokenLifetime), firstUserSignUp: settings.firstUserSignUp)
+        Telemetry.bootstrap()
         let router = Router(context: ServerContext.self)
+        router.add(middleware: MetricsMiddleware())
         router.add(middleware: JSONErrorMiddleware())
         router.add(middleware: CallerAuthenticator(state: state))
+        router.add(middleware: RequestLogMiddleware())
         let routes = RouteTable(router: router, state: state)
         ServiceRoutes.register(routes)
         AuthRoutes.register(routes)

@@ -1,6 +1,7 @@
 import CutoverCore
 import CutoverSnowflake
 import Foundation
+import Metrics
 
 /// The ``MetadataStore`` over SQLite (default, `.cutover/cutover.db`) or PostgreSQL (for teams).
 ///
@@ -49,8 +50,15 @@ public final class SQLMetadataStore: MetadataStore, @unchecked Sendable {
         }
     }
 
-    func run<T: Sendable>(_ body: @escaping @Sendable (any StoreDatabase) throws -> T) async throws -> T {
+    /// Runs `body` on the store's connection, one operation at a time; its time (waiting included)
+    /// goes to `cutover_store_operation_seconds`, labelled with the calling method's name.
+    func run<T: Sendable>(_ operation: String = #function, _ body: @escaping @Sendable (any StoreDatabase) throws -> T) async throws -> T {
         let box = UncheckedBox(self)
+        let started = DispatchTime.now()
+        defer {
+            Timer(label: "cutover_store_operation_seconds", dimensions: [("operation", String(operation.prefix { $0 != "(" }))])
+                .recordInterval(since: started)
+        }
         return try await BlockingIO.run {
             let store = box.value
             store.lock.lock()

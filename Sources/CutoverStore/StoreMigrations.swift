@@ -1,5 +1,6 @@
 import CutoverCore
 import Foundation
+import Logging
 
 /// The store's schema, as numbered migrations applied in order at start. Append only: a
 /// released migration is never edited.
@@ -427,9 +428,13 @@ enum StoreMigrations {
                 try database.script(sql(migration, for: database.engine))
                 _ = try database.execute("INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
                                          [String(migration.version), migration.name, ISOTime.now()])
+                logger.info("store migration \(migration.version) applied: \(migration.name)",
+                            metadata: ["version": "\(migration.version)", "engine": "\(database.engine.rawValue)"])
             }
         }
     }
+
+    private static let logger = Logger(label: "cutover.store")
 
     static var latestVersion: Int { all.map(\.version).max() ?? 0 }
 }

@@ -206,6 +206,7 @@ struct MigrateCommand: AsyncParsableCommand {
     var rebuildIndexes = false
     @Flag(name: .customLong("validate"), inversion: .prefixedNo, help: "Compare every row after loading.") var validateAfterLoad = true
     @Option(name: .long, help: "Directory for run artifacts.") var out: String?
+    @OptionGroup var metrics: MetricsOptions
 
     func validate() throws {
         guard batchSize > 0 else { throw ValidationError("--batch-size must be positive") }
@@ -224,9 +225,11 @@ struct MigrateCommand: AsyncParsableCommand {
                                   rowsPerChunk: chunkRows, parallel: parallel, watermark: watermark, resume: resume,
                                   retry: RetryPolicy(maxAttempts: maxAttempts), onError: onError, deleteMissing: deleteMissing,
                                   bytesPerChunk: chunkBytes?.bytes, rebuildIndexes: rebuildIndexes)
-        let outcome = try await global.jobs(config, artifactsRoot: out).migrate(
-            source: sourceURL, target: targetURL, scope: scope.scope, config: config, options: options, validate: validateAfterLoad,
-            targetSchema: targetSchema)
+        let jobs = try await global.jobs(config, artifactsRoot: out)
+        let outcome = try await metrics.around {
+            try await jobs.migrate(source: sourceURL, target: targetURL, scope: scope.scope, config: config, options: options,
+                                   validate: validateAfterLoad, targetSchema: targetSchema)
+        }
         Terminal.say((outcome.succeeded ? "succeeded: " : "FAILED: ") + Summary.line(outcome))
         for result in outcome.results where !result.succeeded {
             Terminal.say("  \(result.source): \(result.status): \(result.error ?? "")")
@@ -267,17 +270,21 @@ struct WorkerCommand: AsyncParsableCommand {
     @Option(name: .long, help: "The run's watermark column, if any.") var watermark: String?
     @Option(name: .long, help: "Chunks this worker loads at once (1-16).") var parallel = ProcessInfo.processInfo.activeProcessorCount
     @Option(name: .long, help: "Rows per batch read from the source.") var batchSize = 10_000
+    @OptionGroup var metrics: MetricsOptions
 
     func validate() throws {
         guard (1...16).contains(parallel) else { throw ValidationError("--parallel must be between 1 and 16") }
     }
 
     func run() async throws {
-        let config = try global.loadConfig()
+        let config = try global.loadConfig(unattended: true)
         let options = MoveOptions(mode: watermark != nil ? .upsert : mode, batchSize: batchSize, parallel: parallel, watermark: watermark)
-        let loaded = try await global.jobs(config, artifactsRoot: nil).work(
-            runID: run, source: try config.resolveConnection(source), target: try config.resolveConnection(target), scope: scope.scope,
-            config: config, options: options, targetSchema: targetSchema)
+        let jobs = try await global.jobs(config, artifactsRoot: nil)
+        let sourceURL = try config.resolveConnection(source), targetURL = try config.resolveConnection(target)
+        let loaded = try await metrics.around {
+            try await jobs.work(runID: run, source: sourceURL, target: targetURL, scope: scope.scope, config: config, options: options,
+                                targetSchema: targetSchema)
+        }
         Terminal.say("worker done: loaded \(loaded) chunk(s) of run \(run)")
     }
 }

@@ -9,6 +9,7 @@ struct CutoverMain {
         // A reader that goes away (`| head`) must not kill a run half way: writes to it fail and are
         // dropped (see Terminal) whether or not NIO, which ignores SIGPIPE too, is loaded yet.
         signal(SIGPIPE, SIG_IGN)
+        LogOutput.bootstrap()
         do {
             var command = try Cutover.parseAsRoot()
             if var asyncCommand = command as? any AsyncParsableCommand {

@@ -2,7 +2,9 @@ import ArgumentParser
 import CutoverCore
 import CutoverEngine
 import CutoverStore
+import CutoverServer
 import Foundation
+import Logging
 
 /// Options every command shares: where the config and the metadata store are.
 struct GlobalOptions: ParsableArguments {
@@ -12,8 +14,37 @@ struct GlobalOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("Metadata store URL.", discussion: "Default: the config's `store`, else sqlite:.cutover/cutover.db"))
     var store: String?
 
-    func loadConfig() throws -> CutoverConfig {
-        try CutoverConfig.load(path: config ?? "cutover.yml", required: config != nil)
+    @Option(name: .long, help: ArgumentHelp("Write log records to stderr from this level on: trace, debug, info, notice, warning, error, critical.",
+                                            discussion: "Default: the config's log.level; `serve` and `worker` log from info, other commands print their own progress instead."))
+    var logLevel: String?
+
+    @Option(name: .long, help: "Log records as text or json (one object per line). Default: the config's log.format, else text.")
+    var logFormat: String?
+
+    /// Reads the config, and turns on log records as the options and the config say: every command
+    /// starts here. `unattended` commands (serve, worker) log from info by default.
+    func loadConfig(unattended: Bool = false) throws -> CutoverConfig {
+        let config = try CutoverConfig.load(path: self.config ?? "cutover.yml", required: self.config != nil)
+        try startLogging(config, unattended: unattended)
+        return config
+    }
+
+    private func startLogging(_ config: CutoverConfig, unattended: Bool) throws {
+        let levelName = logLevel ?? config.log.level
+        let level: Logger.Level?
+        if let levelName {
+            guard let named = Logger.Level(name: levelName) else {
+                throw CutoverError(.usage, "unknown log level \(levelName)", hint: "use trace, debug, info, notice, warning, error or critical")
+            }
+            level = named
+        } else {
+            level = unattended ? .info : nil
+        }
+        let formatName = logFormat ?? config.log.format ?? "text"
+        guard let format = LogOutput.Format(rawValue: formatName) else {
+            throw CutoverError(.usage, "unknown log format \(formatName)", hint: "use text or json")
+        }
+        LogOutput.configure(format: format, level: level)
     }
 
     func openStore(_ config: CutoverConfig) async throws -> any MetadataStore {
@@ -50,6 +81,21 @@ struct ScopeOptions: ParsableArguments {
     var scope: Scope {
         Scope(schemas: schema, tables: tables.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } } ?? [],
               exactCounts: !estimateCounts)
+    }
+}
+
+/// `--metrics-port` of long runs (`migrate`, `worker`): Prometheus metrics while the command lasts.
+struct MetricsOptions: ParsableArguments {
+    @Option(name: .long, help: "Serve GET /metrics (Prometheus text format) on this port while the command runs.") var metricsPort: Int?
+    @Option(name: .long, help: "Address for --metrics-port (0.0.0.0 for every interface).") var metricsHost = "127.0.0.1"
+
+    func validate() throws {
+        if let metricsPort, !(1...65535).contains(metricsPort) { throw ValidationError("--metrics-port must be between 1 and 65535") }
+    }
+
+    func around<T: Sendable>(_ body: () async throws -> T) async throws -> T {
+        guard let metricsPort else { return try await body() }
+        return try await MetricsEndpoint.serving(host: metricsHost, port: metricsPort, body)
     }
 }
 

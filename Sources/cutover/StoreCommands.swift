@@ -249,7 +249,7 @@ struct ServeCommand: AsyncParsableCommand {
           help: "Let the first visitor of a store without users create the admin account.") var signUp = true
 
     func run() async throws {
-        let config = try global.loadConfig()
+        let config = try global.loadConfig(unattended: true)
         let store = try await global.openStore(config)
         let settings = CutoverServer.Settings(host: host, port: port, artifactsRoot: out,
                                               tokenSecret: ProcessInfo.processInfo.environment["CUTOVER_TOKEN_SECRET"],

@@ -64,6 +64,7 @@ struct ServerSetup: Sendable {
     /// with a password) are named connections, `scratch` a SQLite file to write, DEV an environment.
     /// `{dir}` in an extra connection stands for the server's directory.
     static func make(in dir: String, connections extra: [String: String] = [:]) async throws -> ServerSetup {
+        TestEnvironment.quietLogs
         let chinook = try TestEnvironment.chinookCopy(in: dir)
         let store = try await SQLMetadataStore.open(ConnectionURL(engine: .sqlite, database: dir + "/store.db"))
         let config = CutoverConfig(connections: ["chinook": "sqlite:\(chinook)", "broken": "postgres://u:secretpw@127.0.0.1:1/none",

@@ -25,6 +25,7 @@ public enum TestEnvironment {
 
     /// Creates an empty database, runs `body` with its URL, drops it afterwards.
     public static func withPostgresDatabase<T>(_ body: (ConnectionURL) async throws -> T) async throws -> T {
+        quietLogs
         let admin = try postgresURL()
         let name = "cutover_t_" + String(UInt64.random(in: 0...UInt64.max), radix: 36)
         try await adminSQL(admin, "CREATE DATABASE \(name)")
@@ -83,8 +84,13 @@ public enum TestEnvironment {
         return text
     }
 
+    /// Log records off in the test process, as in the CLI until a command turns them on (swift-log's
+    /// default would print every run event of every test). Tests of log output make their own handler.
+    public static let quietLogs: Void = LogOutput.bootstrap()
+
     /// A fresh directory under /tmp, removed after `body`.
     public static func withTemporaryDirectory<T>(_ body: (String) async throws -> T) async throws -> T {
+        quietLogs
         let path = NSTemporaryDirectory() + "cutover-test-" + UUID().uuidString.prefix(8).lowercased()
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: path) }

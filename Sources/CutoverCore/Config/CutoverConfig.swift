@@ -17,6 +17,8 @@ public struct CutoverConfig: Codable, Sendable {
     public var overrides: TypeOverrides
     /// The SQL runner's query library: named, described, templated queries.
     public var queries: [String: LibraryQuery]
+    /// `log: {level: info, format: json}`: what `serve`, `worker` and other commands write to stderr.
+    public var log: LogConfig
 
     public init(connections: [String: String] = [:], store: String? = nil, environments: [String: EnvironmentConfig] = [:],
                 defaultEnvironment: String? = nil, tables: TableSelection = .init(), overrides: TypeOverrides = .init(),
@@ -29,10 +31,11 @@ public struct CutoverConfig: Codable, Sendable {
         self.defaultEnvironment = defaultEnvironment
         self.tables = tables
         self.overrides = overrides
+        self.log = LogConfig()
     }
 
     enum CodingKeys: String, CodingKey {
-        case connections, store, environments, tables, overrides, queries
+        case connections, store, environments, tables, overrides, queries, log
         case defaultEnvironment = "default_environment"
         case tableSettings = "table_settings"
     }
@@ -47,6 +50,7 @@ public struct CutoverConfig: Codable, Sendable {
         overrides = try c.decodeIfPresent(TypeOverrides.self, forKey: .overrides) ?? .init()
         queries = try c.decodeIfPresent([String: LibraryQuery].self, forKey: .queries) ?? [:]
         tableSettings = try c.decodeIfPresent([String: TableSettings.YAMLForm].self, forKey: .tableSettings)?.mapValues(\.settings) ?? [:]
+        log = try c.decodeIfPresent(LogConfig.self, forKey: .log) ?? LogConfig()
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -58,8 +62,20 @@ public struct CutoverConfig: Codable, Sendable {
         try c.encode(tables, forKey: .tables)
         try c.encode(overrides, forKey: .overrides)
         try c.encode(queries, forKey: .queries)
+        if log.level != nil || log.format != nil { try c.encode(log, forKey: .log) }
         try c.encode(tableSettings.mapValues { TableSettings.YAMLForm(mode: $0.mode, watermark: $0.watermark, truncate: $0.truncate, chunkRows: $0.chunkRows) },
                      forKey: .tableSettings)
+    }
+
+    public struct LogConfig: Codable, Sendable {
+        /// trace, debug, info, notice, warning, error or critical.
+        public var level: String?
+        /// text or json.
+        public var format: String?
+        public init(level: String? = nil, format: String? = nil) {
+            self.level = level
+            self.format = format
+        }
     }
 
     /// Reads and parses a config file. A missing file at the default path is an empty config; a

@@ -65,12 +65,14 @@ actor ChunkPool {
                                              "\(chunk.table) chunk \(chunk.number): \(rejected) row(s) rejected, \(Format.count(stats.rows)) loaded",
                                              fields: ["rejected": String(rejected)])
                     }
+                    RunMetrics.chunkLoaded(table: chunk.table, rows: stats.rows, bytes: stats.bytes, seconds: Date().timeIntervalSince(started))
                     await progress.chunkDone(table: chunk.table, number: chunk.number, rows: stats.rows, bytes: stats.bytes,
                                              seconds: Date().timeIntervalSince(started))
                     break
                 } catch {
                     if RetryPolicy.isTransient(error), attempt < mover.options.retry.maxAttempts {
                         let delay = mover.options.retry.delay(afterAttempt: attempt)
+                        RunMetrics.retried("chunk")
                         await recorder.event("chunk.retry", table: chunk.table, level: "warn",
                                              "\(chunk.table) chunk \(chunk.number): attempt \(attempt) failed (\(error.redactedDescription)); retrying in \(String(format: "%.1f", delay)) s")
                         try await Task.sleep(nanoseconds: UInt64(delay * 1e9))
@@ -79,6 +81,7 @@ actor ChunkPool {
                         continue
                     }
                     await markFailed(chunk.table)
+                    RunMetrics.chunkFailed(table: chunk.table)
                     chunk.state = .failed
                     chunk.error = error.redactedDescription
                     try await store.finishChunk(chunk)

@@ -289,6 +289,7 @@ public struct Mover: Sendable {
             try Failpoint.check("move.finish")
             return try await work()
         }) { attempt, error, delay in
+            RunMetrics.retried("table")
             await recorder.event("table.retry", table: table, level: "warn",
                                  "\(table): \(what.prefix(80)) failed on attempt \(attempt) (\(error.redactedDescription)); retrying in \(String(format: "%.1f", delay)) s")
         }

@@ -1,6 +1,7 @@
 import CutoverCore
 import CutoverStore
 import Foundation
+import Logging
 
 /// Records one run: its row in the store, its artifacts directory, and its events, written both
 /// to the store's log and to `run_log.ndjson`. Optionally echoes progress to the terminal.
@@ -18,6 +19,9 @@ public actor RunRecorder {
     /// This coordinator's lease on the run (nil for a worker, which coordinates nothing).
     private let lease: LeaseKeeper?
     private let owner: String?
+    /// Whether this recorder counts in `cutover_active_runs` (a coordinator, until it finishes).
+    private var active: Bool
+    private let logger: Logger
 
     /// Creates the run's directory and its store row, and takes the run's lease.
     public init(store: any MetadataStore, kind: String, source: ConnectionURL?, target: ConnectionURL?, artifactsRoot: String,
@@ -43,6 +47,7 @@ public actor RunRecorder {
                                            leaseUntil: ISOTime.string(Date().addingTimeInterval(TimeInterval(RunLease.seconds))), request: request))
         self.owner = owner
         lease = LeaseKeeper(store: store, runID: runID, owner: owner)
+        (active, logger) = Self.started(runID: runID, kind: kind, coordinating: true)
     }
 
     /// Continues a run after a crash or a stop: same id, same artifacts directory, log appended.
@@ -62,6 +67,7 @@ public actor RunRecorder {
         logFile = Self.openLog(in: directory)
         self.owner = owner
         lease = LeaseKeeper(store: store, runID: run.id, owner: owner)
+        (active, logger) = Self.started(runID: run.id, kind: run.kind, coordinating: true)
     }
 
     private static func connections(source: String?, target: String?) -> [String: String] {
@@ -92,6 +98,15 @@ public actor RunRecorder {
         self.logFile = nil
         self.lease = nil
         self.owner = nil
+        (active, logger) = Self.started(runID: run.id, kind: run.kind, coordinating: false)
+    }
+
+    private static func started(runID: String, kind: String, coordinating: Bool) -> (Bool, Logger) {
+        if coordinating { RunMetrics.runStarted() }
+        var logger = Logger(label: "cutover.run")
+        logger[metadataKey: "run_id"] = "\(runID)"
+        logger[metadataKey: "kind"] = "\(kind)"
+        return (coordinating, logger)
     }
 
     /// False once another process took the run over (this one stalled past its lease): it must
@@ -107,6 +122,10 @@ public actor RunRecorder {
             logFile?.write(Data("\n".utf8))
         }
         try? await store.log(entry)  // logging never stops a move; a store that cannot take it fails the next ledger write loudly
+        var metadata: Logger.Metadata = ["event": "\(event)"]
+        if let table { metadata["table"] = "\(table)" }
+        for (key, value) in entry.fields { metadata[key] = "\(value)" }
+        logger.log(level: Logger.Level(name: level) ?? .info, "\(entry.message)", metadata: metadata)
         if shouldEcho { echo?(entry.message) }
     }
 
@@ -119,6 +138,7 @@ public actor RunRecorder {
         lease?.stop()
         if let owner, !(try await store.renewRunLease(id: runID, owner: owner, leaseSeconds: RunLease.seconds)) {
             await event("run.lease_lost", level: "warn", "run \(runID): another process took this run over; its outcome is theirs to record")
+            ended(status: "lease_lost")
             try? logFile?.close()  // written line by line already
             return
         }
@@ -126,6 +146,7 @@ public actor RunRecorder {
         await storeArtifacts()
         // The status is recorded before the event that announces it: whoever reacts to the event reads the final status.
         try await store.finishRun(id: runID, status: status, summary: summary, error: error)
+        ended(status: status)
         await event(name, level: status == "failed" ? "error" : status == "interrupted" ? "warn" : "info", "run \(runID) \(status)",
                     fields: connections.merging(["status": status, "kind": kind, "error": error].compactMapValues { $0 }) { $1 })
         try? logFile?.synchronize()  // stored again below with its last line; a log that cannot sync is stored as far as it got
@@ -133,6 +154,12 @@ public actor RunRecorder {
         try? await store.notify(NotificationRecord(kind: status == "failed" ? "run.failed" : "run.completed", title: "\(kind) \(runID) \(status)",  // a notification is a courtesy; the run's status is recorded above
                                                    message: error ?? summary, runID: runID))
         try? logFile?.close()  // written line by line already
+    }
+
+    private func ended(status: String) {
+        guard active else { return }
+        active = false
+        RunMetrics.runEnded(kind: kind, status: status)
     }
 
     /// Copies every file of the run folder into the store, so a server or another machine sees what
@@ -166,6 +193,7 @@ public actor RunRecorder {
         try await store.recordValidationRun(ValidationRunRecord(id: runID, suite: suite, source: source, target: target, startedAt: started,
                                                                 finishedAt: ISOTime.now(), summarizing: results))
         try await store.addValidationResults(results)
+        RunMetrics.checks(results.map(\.status))
     }
 
     /// Writes a value as pretty, key-sorted JSON into the run directory and returns its path.

@@ -18,6 +18,11 @@ enum ServiceRoutes {
             let data = try JSONSerialization.data(withJSONObject: try OpenAPIDocument.build(routes.endpoints), options: [.sortedKeys, .withoutEscapingSlashes])
             return Response(status: .ok, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
         }
+        // Prometheus scrapes with a personal token (`authorization: {credentials: cut_…}` in its job).
+        routes.add(.get, "/metrics", "Metrics in Prometheus' text format: runs, rows and bytes moved, chunk times, retries, checks, HTTP, store",
+                   role: .viewer, answer: .content([Telemetry.contentType])) { _, _ in
+            Telemetry.exposition()
+        }
         routes.add(.get, "/api/v1/environments", "Environments from cutover.yml (for templated SQL)", role: .viewer,
                    answer: .json(EnvironmentList.self, status: .ok)) { _, _ in
             try JSON.response(EnvironmentList(default: state.config.defaultEnvironment,
