@@ -53,6 +53,7 @@ public enum CutoverServer {
         TeamRoutes.register(routes)
         EventStream.register(routes)
         Batches.register(routes)
+        AlertRoutes.register(routes)
         Pages.register(router)
         // Built once at start: a type the reflector cannot describe fails here, not on a request.
         _ = try OpenAPIDocument.build(routes.endpoints)
@@ -67,6 +68,9 @@ public enum CutoverServer {
         var app = Application(router: router, server: .http1WebSocketUpgrade(webSocketRouter: EventSocket.router(state: state)),
                               configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "Cutover"), logger: logger)
         app.addServices(state.jobs)
+        let interval = try Age.seconds(config.alerts.interval ?? "30s", option: "alerts.interval")
+        guard interval >= 1 else { throw CutoverError(.usage, "alerts.interval must be at least 1s", hint: "e.g. interval: 30s") }
+        app.addServices(AlertService(store: store, config: config, interval: interval))
         return app
     }
 }

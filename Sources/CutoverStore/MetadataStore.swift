@@ -405,6 +405,21 @@ public protocol MetadataStore: Sendable {
     /// Marks one notification read for `username` only; false when they cannot see it.
     func markNotificationRead(id: Int64, username: String) async throws -> Bool
 
+    /// Adds a rule, or replaces the rule of that name.
+    func saveAlertRule(_ rule: AlertRuleRecord) async throws
+    func alertRules() async throws -> [AlertRuleRecord]
+    /// False when there is no rule of that name. Its alerts stay (history).
+    func deleteAlertRule(name: String) async throws -> Bool
+    /// Adds or replaces an alert by id.
+    func saveAlert(_ alert: AlertRecord) async throws
+    /// The newest alert of a rule about `key`, open or not.
+    func latestAlert(rule: String, key: String) async throws -> AlertRecord?
+    func alert(id: String) async throws -> AlertRecord?
+    /// Newest first; `state` filters (firing, acknowledged, resolved, or `open` for the first two).
+    func alerts(state: String?, limit: Int) async throws -> [AlertRecord]
+    func recordAlertDelivery(_ delivery: AlertDeliveryRecord) async throws
+    func alertDeliveries(alertID: String) async throws -> [AlertDeliveryRecord]
+
     /// Counts of audit entries per action and outcome since a time.
     func auditStats(since: String?) async throws -> [(action: String, outcome: String, count: Int)]
     /// Log lines after the line `afterID` (0: from the start), oldest first, with their ids — for

@@ -52,6 +52,14 @@ struct NamedRow {
         return value
     }
 
+    func double(_ name: String) throws -> Double? {
+        guard let text = optional(name) else { return nil }
+        guard let value = Double(text) else {
+            throw CutoverError(.store, "\(table).\(name) holds \(text), not a number", hint: "the store was changed by hand")
+        }
+        return value
+    }
+
     func decoded<T: Decodable>(_ name: String, as type: T.Type) throws -> T {
         do {
             return try JSONDecoder().decode(T.self, from: Data(try required(name).utf8))

@@ -719,7 +719,8 @@ extension SQLMetadataStore {
     static let storeTables = ["runs", "run_tables", "chunks", "logs", "rejects", "watermarks", "run_windows", "rules", "validation_runs", "validation_results",
                               "column_metadata", "overview_cache", "failures_cache", "projects", "pipelines", "users", "api_tokens", "audit_log",
                               "notifications", "imports", "settings", "batches", "batch_items", "artifacts", "rule_versions", "archived_counts",
-                              "rulebook_registry", "reported_months", "failure_snapshots"]
+                              "rulebook_registry", "reported_months", "failure_snapshots",
+                              "alert_rules", "alerts", "alert_deliveries"]
 
     public func stats() async throws -> StoreStats {
         let memory = self.memory.counts

@@ -389,6 +389,53 @@ enum StoreMigrations {
                 PRIMARY KEY (suite_name, data_date)
             )
             """),
+        Migration(version: 16, name: "alert rules, alerts and their deliveries", sql: """
+            CREATE TABLE alert_rules (
+                name TEXT PRIMARY KEY,
+                condition TEXT NOT NULL,
+                scope TEXT,
+                threshold DOUBLE PRECISION,
+                severity TEXT NOT NULL,
+                channels TEXT NOT NULL,
+                escalate_after_seconds BIGINT,
+                escalate_to TEXT NOT NULL,
+                silenced_until TEXT,
+                enabled INTEGER NOT NULL,
+                created_by TEXT,
+                created_at TEXT NOT NULL
+            );
+            CREATE TABLE alerts (
+                id TEXT PRIMARY KEY,
+                rule_name TEXT NOT NULL,
+                dedup_key TEXT NOT NULL,
+                state TEXT NOT NULL,
+                severity TEXT NOT NULL,
+                title TEXT NOT NULL,
+                detail TEXT,
+                subject TEXT,
+                first_at TEXT NOT NULL,
+                last_at TEXT NOT NULL,
+                occurrences BIGINT NOT NULL,
+                escalation_level INTEGER NOT NULL,
+                acknowledged_by TEXT,
+                acknowledged_at TEXT,
+                resolved_by TEXT,
+                resolved_at TEXT
+            );
+            CREATE INDEX alerts_rule_key ON alerts (rule_name, dedup_key);
+            CREATE INDEX alerts_state ON alerts (state);
+            CREATE TABLE alert_deliveries (
+                id {{id}},
+                alert_id TEXT NOT NULL,
+                event TEXT NOT NULL,
+                channel TEXT NOT NULL,
+                attempts INTEGER NOT NULL,
+                status TEXT NOT NULL,
+                detail TEXT,
+                at TEXT NOT NULL
+            );
+            CREATE INDEX alert_deliveries_alert ON alert_deliveries (alert_id)
+            """),
     ]
 
     static func sql(_ migration: Migration, for engine: ConnectionURL.Engine) -> String {

@@ -216,17 +216,6 @@ extension String {
     func leftPadded(to width: Int) -> String { count >= width ? self : String(repeating: " ", count: width - count) + self }
 }
 
-/// Ages on the command line: a number and a unit (m, h, d, w).
-enum Age {
-    static func seconds(_ text: String, option: String) throws -> TimeInterval {
-        let units: [Character: TimeInterval] = ["m": 60, "h": 3600, "d": 86400, "w": 604800]
-        guard let unit = text.last.flatMap({ units[$0] }), let number = Double(text.dropLast()), number >= 0 else {
-            throw CutoverError(.usage, "\(option) \(text) is not an age", hint: "write a number and a unit: 90d, 12w, 36h or 30m")
-        }
-        return number * unit
-    }
-}
-
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",

@@ -316,7 +316,7 @@ extension StoreCLITests {
             let expired = try await CLI.run(["analyze", "--source", "sqlite:\(chinook)", "--metadata-max-age", "0m"], in: dir)
             #expect(expired.stdout.contains("10 tables"), "\(expired.output)")
             let bad = try await CLI.run(["analyze", "--source", "sqlite:\(chinook)", "--metadata-max-age", "soon"], in: dir)
-            #expect(bad.status == 2 && bad.stderr.contains("--metadata-max-age soon is not an age"), "\(bad.output)")
+            #expect(bad.status == 2 && bad.stderr.contains("--metadata-max-age soon is not a duration"), "\(bad.output)")
         }
     }
 }

@@ -19,6 +19,8 @@ public struct CutoverConfig: Codable, Sendable {
     public var queries: [String: LibraryQuery]
     /// `log: {level: info, format: json}`: what `serve`, `worker` and other commands write to stderr.
     public var log: LogConfig
+    /// `alerts:`: where alerts go (channels, the SMTP server) and how often `serve` evaluates rules.
+    public var alerts: AlertsConfig
 
     public init(connections: [String: String] = [:], store: String? = nil, environments: [String: EnvironmentConfig] = [:],
                 defaultEnvironment: String? = nil, tables: TableSelection = .init(), overrides: TypeOverrides = .init(),
@@ -32,10 +34,11 @@ public struct CutoverConfig: Codable, Sendable {
         self.tables = tables
         self.overrides = overrides
         self.log = LogConfig()
+        self.alerts = AlertsConfig()
     }
 
     enum CodingKeys: String, CodingKey {
-        case connections, store, environments, tables, overrides, queries, log
+        case connections, store, environments, tables, overrides, queries, log, alerts
         case defaultEnvironment = "default_environment"
         case tableSettings = "table_settings"
     }
@@ -51,6 +54,7 @@ public struct CutoverConfig: Codable, Sendable {
         queries = try c.decodeIfPresent([String: LibraryQuery].self, forKey: .queries) ?? [:]
         tableSettings = try c.decodeIfPresent([String: TableSettings.YAMLForm].self, forKey: .tableSettings)?.mapValues(\.settings) ?? [:]
         log = try c.decodeIfPresent(LogConfig.self, forKey: .log) ?? LogConfig()
+        alerts = try c.decodeIfPresent(AlertsConfig.self, forKey: .alerts) ?? AlertsConfig()
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -63,6 +67,7 @@ public struct CutoverConfig: Codable, Sendable {
         try c.encode(overrides, forKey: .overrides)
         try c.encode(queries, forKey: .queries)
         if log.level != nil || log.format != nil { try c.encode(log, forKey: .log) }
+        if !alerts.channels.isEmpty || alerts.smtp != nil || alerts.interval != nil { try c.encode(alerts, forKey: .alerts) }
         try c.encode(tableSettings.mapValues { TableSettings.YAMLForm(mode: $0.mode, watermark: $0.watermark, truncate: $0.truncate, chunkRows: $0.chunkRows) },
                      forKey: .tableSettings)
     }
@@ -75,6 +80,49 @@ public struct CutoverConfig: Codable, Sendable {
         public init(level: String? = nil, format: String? = nil) {
             self.level = level
             self.format = format
+        }
+    }
+
+    /// ```yaml
+    /// alerts:
+    ///   interval: 30s
+    ///   smtp: smtp://cutover:${SMTP_PASSWORD}@mail.example.com:587?from=cutover@example.com
+    ///   channels:
+    ///     ops-hook: {webhook: https://hooks.example.com/cutover, secret: ${HOOK_SECRET}}
+    ///     oncall: {email: [oncall@example.com]}
+    /// ```
+    /// Secrets stay in the config (interpolated from the environment when used); rules in the store
+    /// name channels only.
+    public struct AlertsConfig: Codable, Sendable {
+        public var channels: [String: AlertChannelConfig]
+        public var smtp: String?
+        /// How often `serve` evaluates the rules: 30s, 5m. Default 30 s.
+        public var interval: String?
+
+        public init(channels: [String: AlertChannelConfig] = [:], smtp: String? = nil, interval: String? = nil) {
+            self.channels = channels
+            self.smtp = smtp
+            self.interval = interval
+        }
+
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            channels = try c.decodeIfPresent([String: AlertChannelConfig].self, forKey: .channels) ?? [:]
+            smtp = try c.decodeIfPresent(String.self, forKey: .smtp)
+            interval = try c.decodeIfPresent(String.self, forKey: .interval)
+        }
+    }
+
+    /// One destination: a webhook (with the secret its HMAC signature uses) or e-mail addresses.
+    public struct AlertChannelConfig: Codable, Sendable {
+        public var webhook: String?
+        public var secret: String?
+        public var email: [String]?
+
+        public init(webhook: String? = nil, secret: String? = nil, email: [String]? = nil) {
+            self.webhook = webhook
+            self.secret = secret
+            self.email = email
         }
     }
 
