@@ -294,7 +294,7 @@ import Testing
 
     @Test func pagesAreServedWithTheirScript() async throws {
         try await withServer { s in
-            for path in ["/", "/login", "/migrations", "/migrations/abc", "/validations", "/rules", "/sql", "/connections", "/audit", "/users", "/settings"] {
+            for path in ["/", "/login", "/migrations", "/migrations/abc", "/validations", "/rules", "/sql", "/connections", "/alerts", "/audit", "/users", "/settings"] {
                 let page = try await s.call(.get, path)
                 #expect(page.status == .ok, "\(path)")
                 #expect(String(buffer: page.body).contains(#"<script src="/assets/app.js">"#), "\(path)")

@@ -308,6 +308,27 @@ const pages = {
     }
   },
 
+  async alerts() {
+    const [alerts, rules] = await Promise.all([api("/alerts?limit=200"), api("/alert-rules")]);
+    const open = alerts.filter((a) => a.state !== "resolved");
+    const canAct = me.role !== "viewer";
+    const actions = (a) => !canAct ? "" : (a.state === "firing" ? `<button class="secondary" data-act="acknowledge" data-id="${esc(a.id)}">Acknowledge</button> ` : "")
+      + `<button class="secondary" data-act="resolve" data-id="${esc(a.id)}">Resolve</button>`;
+    const alertRows = (list, withActions) => list.map((a) => [`<span class="status ${a.severity === "critical" ? "failed" : a.severity === "warning" ? "warning" : "passed"}">${esc(a.severity)}</span>`,
+      esc(a.title) + (a.occurrences > 1 ? ` <span class="muted">×${count(a.occurrences)}</span>` : "") + (a.escalation_level > 0 ? ` <span class="muted">escalated</span>` : ""),
+      status(a.state), when(a.first_at), esc(a.acknowledged_by || a.resolved_by || "–"), withActions ? actions(a) : `<code>${esc(a.id)}</code>`]);
+    content.innerHTML = `<h2>Open (${open.length})</h2>
+      ${open.length ? table(["severity", "alert", "state", "since", "by", ""], alertRows(open, true)) : `<p class="muted">Nothing is firing.</p>`}
+      <h2>Rules</h2>
+      ${rules.length ? table(["rule", "when", "scope", "severity", "channels", "escalation", "silenced until"], rules.map((r) => [esc(r.name), esc(r.condition) + (r.threshold != null ? ` ${esc(r.threshold)}` : ""),
+        esc(r.scope || "all"), esc(r.severity), esc(r.channels.join(", ")), r.escalate_after_seconds != null ? `after ${esc(r.escalate_after_seconds)} s → ${esc(r.escalate_to.join(", "))}` : "–", when(r.silenced_until)]))
+        : `<p class="muted">No rules yet: <code>cutover alerts add NAME --when run_failed --channel console</code> or POST /api/v1/alert-rules (admins).</p>`}
+      <h2>History</h2>${table(["severity", "alert", "state", "since", "by", "id"], alertRows(alerts.filter((a) => a.state === "resolved").slice(0, 50), false))}`;
+    content.querySelectorAll("button[data-act]").forEach((button) => {
+      button.onclick = async () => { await post(`/alerts/${encodeURIComponent(button.dataset.id)}/${button.dataset.act}`, {}); location.reload(); };
+    });
+  },
+
   async audit() {
     const params = new URLSearchParams(location.search);
     const [entries, stats] = await Promise.all([api("/audit?" + params.toString()), api("/audit/stats")]);

@@ -114,7 +114,7 @@ try:
     wait(lambda: "History of" in text(), "a table's history chart")
     shot("validation")
 
-    for path in ["/", "/migrations", "/validations", "/rules", "/sql", "/connections", "/audit", "/users", "/settings"]:
+    for path in ["/", "/migrations", "/validations", "/rules", "/sql", "/connections", "/alerts", "/audit", "/users", "/settings"]:
         go(path)
         wait(lambda: run("return document.readyState") == "complete" and "Loading…" not in text(), f"{path} to load")
         time.sleep(0.3)
