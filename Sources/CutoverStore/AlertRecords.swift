@@ -86,6 +86,9 @@ public struct AlertRecord: Sendable, Codable, Hashable {
 
     public var isOpen: Bool { state != "resolved" }
 
+    /// What a listing can ask for: a state, or `open` for firing and acknowledged.
+    public static let stateFilters = ["open", "firing", "acknowledged", "resolved"]
+
     public static func newID() -> String {
         "al-" + String(UInt32.random(in: .min ... .max), radix: 16).leftPadded(to: 8) + String(UInt16.random(in: .min ... .max), radix: 16).leftPadded(to: 4)
     }

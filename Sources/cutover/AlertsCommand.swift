@@ -21,6 +21,15 @@ struct AlertsCommand: AsyncParsableCommand {
             """,
         subcommands: [Add.self, Rules.self, Remove.self, Silence.self, List.self, Show.self, Acknowledge.self, Resolve.self, Evaluate.self])
 
+    /// Who acts from the CLI: the login name (the API records the signed-in user instead).
+    static var user: String? { ProcessInfo.processInfo.environment["USER"] }
+
+    /// Acknowledge or resolve one alert and say its new state.
+    static func act(_ action: (String, String, any MetadataStore) async throws -> AlertRecord, on id: String, _ global: GlobalOptions) async throws {
+        let alert = try await action(id, user ?? "cli", try await global.openStore(try global.loadConfig()))
+        Terminal.say("\(alert.id) \(alert.state)")
+    }
+
     struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Add or replace an alert rule.")
         @OptionGroup var global: GlobalOptions
@@ -37,7 +46,7 @@ struct AlertsCommand: AsyncParsableCommand {
             let config = try global.loadConfig()
             let rule = try AlertRuleRecord(name: name, condition: condition, scope: scope, threshold: threshold, severity: severity, channels: channel,
                                            escalateAfterSeconds: try escalateAfter.map { Int64(try Age.seconds($0, option: "--escalate-after")) },
-                                           escalateTo: escalateTo, createdBy: ProcessInfo.processInfo.environment["USER"]).checked(config: config)
+                                           escalateTo: escalateTo, createdBy: AlertsCommand.user).checked(config: config)
             try await global.openStore(config).saveAlertRule(rule)
             Terminal.say("saved alert rule \(name): \(condition) → \(channel.joined(separator: ", "))")
         }
@@ -96,7 +105,7 @@ struct AlertsCommand: AsyncParsableCommand {
         @Option(name: .long, help: "text or json.") var format: OutputFormat = .text
 
         func run() async throws {
-            if let state, !["open", "firing", "acknowledged", "resolved"].contains(state) {
+            if let state, !AlertRecord.stateFilters.contains(state) {
                 throw CutoverError(.usage, "--state is open, firing, acknowledged or resolved")
             }
             let alerts = try await global.openStore(try global.loadConfig()).alerts(state: state, limit: 200)
@@ -133,11 +142,7 @@ struct AlertsCommand: AsyncParsableCommand {
         @OptionGroup var global: GlobalOptions
         @Argument var id: String
 
-        func run() async throws {
-            let alert = try await AlertActions.acknowledge(id, by: ProcessInfo.processInfo.environment["USER"] ?? "cli",
-                                                           store: try await global.openStore(try global.loadConfig()))
-            Terminal.say("\(alert.id) \(alert.state)")
-        }
+        func run() async throws { try await AlertsCommand.act(AlertActions.acknowledge, on: id, global) }
     }
 
     struct Resolve: AsyncParsableCommand {
@@ -145,11 +150,7 @@ struct AlertsCommand: AsyncParsableCommand {
         @OptionGroup var global: GlobalOptions
         @Argument var id: String
 
-        func run() async throws {
-            let alert = try await AlertActions.resolve(id, by: ProcessInfo.processInfo.environment["USER"] ?? "cli",
-                                                       store: try await global.openStore(try global.loadConfig()))
-            Terminal.say("\(alert.id) \(alert.state)")
-        }
+        func run() async throws { try await AlertsCommand.act(AlertActions.resolve, on: id, global) }
     }
 
     struct Evaluate: AsyncParsableCommand {

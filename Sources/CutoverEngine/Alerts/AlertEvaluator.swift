@@ -108,10 +108,11 @@ public struct AlertEvaluator: Sendable {
             for table in tables.sorted() {
                 let history = try await store.validationHistory(table: table, limit: 20)
                 guard !history.isEmpty else { continue }
-                let rate = Double(history.filter { $0.status == "passed" }.count) * 100 / Double(history.count)
+                let passed = history.filter { $0.status == "passed" }.count
+                let rate = Double(passed) * 100 / Double(history.count)
                 guard rate < threshold else { continue }
                 found.append(Finding(key: "table:\(table)", subject: "table:\(table)", title: "\(table): pass rate \(String(format: "%.1f%%", rate)) is below \(String(format: "%.1f%%", threshold))",
-                                     detail: "\(history.filter { $0.status == "passed" }.count) of the last \(history.count) checks passed"))
+                                     detail: "\(passed) of the last \(history.count) checks passed"))
             }
             return found
         case "run_slower":

@@ -43,7 +43,7 @@ enum AlertRoutes {
                    answer: .json([AlertRecord].self, status: .ok),
                    query: [.init(name: "state", kind: .string, description: "open, firing, acknowledged or resolved"), .limit(default: 200)]) { request, _ in
             let filter: String? = try request.query("state")
-            if let filter, !["open", "firing", "acknowledged", "resolved"].contains(filter) {
+            if let filter, !AlertRecord.stateFilters.contains(filter) {
                 throw APIError(.badRequest, "state is open, firing, acknowledged or resolved")
             }
             return try JSON.response(try await store.alerts(state: filter, limit: try request.integer("limit", default: 200, in: 1...1000)))
