@@ -54,6 +54,7 @@ public enum CutoverServer {
         EventStream.register(routes)
         Batches.register(routes)
         AlertRoutes.register(routes)
+        MonitoringRoutes.register(routes)
         Pages.register(router)
         // Built once at start: a type the reflector cannot describe fails here, not on a request.
         _ = try OpenAPIDocument.build(routes.endpoints)

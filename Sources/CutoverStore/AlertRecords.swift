@@ -8,7 +8,8 @@ public struct AlertRuleRecord: Sendable, Codable, Hashable {
     public var condition: String
     /// A table name or glob (checks, pass rate, ingestion), or a run kind (run conditions); nil: all.
     public var scope: String?
-    /// pass_rate_below: the percent; run_slower: the factor over the median; row_count_anomaly: the MADs.
+    /// pass_rate_below: the percent; run_slower: the factor over the median; ingestion_stale: the
+    /// factor over the expected frequency; row_count_anomaly: the robust deviations.
     public var threshold: Double?
     /// info, warning or critical.
     public var severity: String
@@ -23,7 +24,7 @@ public struct AlertRuleRecord: Sendable, Codable, Hashable {
     public var createdBy: String?
     public var createdAt: String
 
-    public static let conditions = ["run_failed", "validation_failed", "pass_rate_below", "run_slower", "ingestion_stale", "row_count_anomaly"]
+    public static let conditions = ["run_failed", "validation_failed", "pass_rate_below", "run_slower", "ingestion_stale", "ingestion_failed", "row_count_anomaly"]
     public static let severities = ["info", "warning", "critical"]
 
     public init(name: String, condition: String, scope: String? = nil, threshold: Double? = nil, severity: String = "warning", channels: [String],

@@ -80,6 +80,14 @@ public struct RunRecord: Sendable, Codable, Hashable {
 }
 
 /// One table's outcome within a run.
+extension RunRecord {
+    /// How long a finished run took; nil while it runs.
+    public var seconds: Double? {
+        guard let start = ISOTime.parse(startedAt), let end = finishedAt.flatMap(ISOTime.parse) else { return nil }
+        return end.timeIntervalSince(start)
+    }
+}
+
 public struct RunTableRecord: Sendable, Codable, Hashable {
     public var runID: String
     public var table: String

@@ -10,7 +10,9 @@ struct AlertsCommand: AsyncParsableCommand {
         abstract: "Alert rules, alerts and their deliveries.",
         discussion: """
             A rule watches a condition — run_failed, validation_failed, pass_rate_below (percent), run_slower (times the median \
-            of earlier runs with the same source and target) — and tells its channels when it holds: webhooks named under \
+            of earlier runs with the same source and target), and on the ingestion metadata (`cutover ingestion health`) \
+            ingestion_stale (times the expected frequency, default 1), ingestion_failed and row_count_anomaly (robust \
+            deviations, default 3.5) — and tells its channels when it holds: webhooks named under \
             alerts.channels in cutover.yml (POST JSON, signed with HMAC-SHA256 when the channel has a secret) or `console` \
             (every user's notifications; `console:NAME` for one user). An alert nobody acknowledges within --escalate-after \
             goes to the --escalate-to channels too. `cutover serve` evaluates the rules every alerts.interval (30s); \
@@ -34,9 +36,9 @@ struct AlertsCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Add or replace an alert rule.")
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The rule's name.") var name: String
-        @Option(name: .customLong("when"), help: "run_failed, validation_failed, pass_rate_below or run_slower.") var condition: String
-        @Option(name: .long, help: "A table name or glob (validation conditions), or a run kind (run conditions).") var scope: String?
-        @Option(name: .long, help: "pass_rate_below: percent (default 90); run_slower: factor (default 2).") var threshold: Double?
+        @Option(name: .customLong("when"), help: "run_failed, validation_failed, pass_rate_below, run_slower, ingestion_stale, ingestion_failed or row_count_anomaly.") var condition: String
+        @Option(name: .long, help: "A table name or glob (validation and ingestion conditions), or a run kind (run conditions).") var scope: String?
+        @Option(name: .long, help: "pass_rate_below: percent (default 90); run_slower: factor (default 2); ingestion_stale: factor of the frequency (default 1); row_count_anomaly: deviations (default 3.5).") var threshold: Double?
         @Option(name: .long, help: "info, warning or critical.") var severity = "warning"
         @Option(name: .long, help: "A channel to tell (repeatable).") var channel: [String] = []
         @Option(name: .long, help: "Escalate an unacknowledged alert after this long: 15m, 1h.") var escalateAfter: String?

@@ -1,4 +1,5 @@
 import CutoverCore
+import CutoverSQLite
 import CutoverTesting
 import Foundation
 import Testing
@@ -19,6 +20,10 @@ import Testing
             try #"{"suite_name": "nightly", "data_date": "2025-04-02", "results": [{"expectation_type": "a", "success": true}, {"expectation_type": "b", "success": false}]}"#
                 .write(toFile: dir + "/history/nightly_2025-04-02.json", atomically: true, encoding: .utf8)
             #expect(try await CLI.run(["store", "import", "history"], in: dir).status == 0)
+            // Ingestion metadata with a late pipeline, for the Monitoring page.
+            let metadata = try SQLiteSession(path: dir + "/meta.db", create: true)
+            for statement in IngestionFixture.sql(now: Date()) { try metadata.executeScript(statement) }
+            try IngestionTests.config(connection: "sqlite:meta.db").write(toFile: dir + "/cutover.yml", atomically: true, encoding: .utf8)
             let port = try FaultProxy.freePort()
             let server = Process()
             server.executableURL = URL(fileURLWithPath: CLI.executable)
@@ -32,7 +37,7 @@ import Testing
                 server.waitUntilExit()
             }
             let script = try #require(TestEnvironment.fixturePath("console_check.py"))
-            let check = try await CLI.shell("python3 '\(script)' http://127.0.0.1:\(port) '\(dir)/screenshots'", in: dir)
+            let check = try await CLI.shell("CONSOLE_CHECK_INGESTION=breached,raw.orders,'last load failed' python3 '\(script)' http://127.0.0.1:\(port) '\(dir)/screenshots'", in: dir)
             #expect(check.status == 0, "\(check.output)")
             #expect(check.stdout.contains("console check passed"))
             let shots = try FileManager.default.contentsOfDirectory(atPath: dir + "/screenshots").filter { $0.hasSuffix(".png") }

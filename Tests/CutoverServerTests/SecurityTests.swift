@@ -1,5 +1,6 @@
 import CutoverCore
 import CutoverPostgres
+import CutoverSQLite
 import CutoverServer
 import CutoverStore
 import CutoverTesting
@@ -341,6 +342,58 @@ import Testing
             #expect(try await s.call(.delete, "/api/v1/alert-rules/fails", token: s.user).status == .forbidden)
             #expect(try await s.call(.delete, "/api/v1/alert-rules/fails", token: s.admin).status == .noContent)
             #expect(try await s.call(.delete, "/api/v1/alert-rules/fails", token: s.admin).status == .notFound)
+        }
+    }
+}
+
+/// Monitoring and ingestion health: viewers read, nobody signed out does; a connection that fails
+/// says so without its password; ingestion rules need ingestion configured.
+@Suite struct MonitoringRouteSecurityTests {
+    @Test func monitoringAndIngestionHealthRoutes() async throws {
+        try await TestEnvironment.withTemporaryDirectory { dir in
+            // No ingestion configured.
+            try await withServer(try await ServerSetup.make(in: dir)) { s in
+                #expect(try await s.call(.get, "/api/v1/monitoring").status == .unauthorized)
+                #expect(try await s.call(.get, "/api/v1/ingestion/health").status == .unauthorized)
+                let summary = try s.object(try await s.call(.get, "/api/v1/monitoring", token: s.viewer))
+                #expect(summary["ingestion_configured"] as? Bool == false && (summary["active_runs"] as? [Any])?.isEmpty == true)
+                let none = try await s.call(.get, "/api/v1/ingestion/health", token: s.viewer)
+                #expect(try none.status == .notFound && s.errorMessage(none).contains("no ingestion metadata"))
+                let rule = #"{"name": "stale", "condition": "ingestion_stale", "channels": ["console"]}"#
+                #expect(try await s.call(.post, "/api/v1/alert-rules", token: s.admin, json: rule).status == .badRequest)
+            }
+        }
+        try await TestEnvironment.withTemporaryDirectory { dir in
+            // Ingestion on an unreachable PostgreSQL with a password: a 502 that does not show it.
+            var setup = try await ServerSetup.make(in: dir)
+            setup.config.ingestion = .init(connection: "broken", pipelines: "metadata_config_table_elt")
+            try await withServer(setup) { s in
+                let answer = try await s.call(.get, "/api/v1/ingestion/health", token: s.viewer)
+                #expect(answer.status == .badGateway, "\(String(buffer: answer.body))")
+                #expect(!String(buffer: answer.body).contains("secretpw"))
+            }
+        }
+        try await TestEnvironment.withTemporaryDirectory { dir in
+            let metadata = try SQLiteSession(path: dir + "/meta.db", create: true)
+            for statement in IngestionFixture.sql(now: Date()) { try metadata.executeScript(statement) }
+            var setup = try await ServerSetup.make(in: dir)
+            setup.config.ingestion = .init(connection: "sqlite:\(dir)/meta.db", pipelines: "metadata_config_table_elt", history: "elt_load_history",
+                                           environment: "PROD")
+            try await withServer(setup) { s in
+                let health = try s.object(try await s.call(.get, "/api/v1/ingestion/health", token: s.viewer))
+                let pipelines = try #require(health["pipelines"] as? [[String: Any]])
+                #expect(pipelines.first { $0["name"] as? String == "raw.orders" }?["freshness"] as? String == "breached", "\(pipelines)")
+                #expect(try await s.call(.get, "/api/v1/ingestion/health?fresh=maybe", token: s.viewer).status == .badRequest)
+                #expect(try await s.call(.get, "/api/v1/ingestion/health?fresh=true", token: s.viewer).status == .ok)
+                let rule = #"{"name": "stale", "condition": "ingestion_stale", "threshold": 0, "channels": ["console"]}"#
+                #expect(try await s.call(.post, "/api/v1/alert-rules", token: s.admin, json: rule).status == .badRequest)
+                let good = #"{"name": "stale", "condition": "ingestion_stale", "scope": "raw.*", "channels": ["console"]}"#
+                #expect(try await s.call(.post, "/api/v1/alert-rules", token: s.admin, json: good).status == .created)
+                let outcome = try s.object(try await s.call(.post, "/api/v1/alerts/evaluate", token: s.admin))
+                #expect((outcome["fired"] as? [[String: Any]])?.compactMap { $0["title"] as? String }.contains { $0.contains("raw.orders last loaded") } == true, "\(outcome)")
+                let summary = try s.object(try await s.call(.get, "/api/v1/monitoring", token: s.viewer))
+                #expect(summary["alerts_firing"] as? Int == 1 && summary["ingestion_configured"] as? Bool == true, "\(summary)")
+            }
         }
     }
 }

@@ -21,6 +21,9 @@ public struct CutoverConfig: Codable, Sendable {
     public var log: LogConfig
     /// `alerts:`: where alerts go (channels, the SMTP server) and how often `serve` evaluates rules.
     public var alerts: AlertsConfig
+    /// `ingestion:`: the ingestion metadata tables whose health `cutover ingestion health`, the
+    /// Monitoring page and the ingestion alert conditions read.
+    public var ingestion: IngestionConfig?
 
     public init(connections: [String: String] = [:], store: String? = nil, environments: [String: EnvironmentConfig] = [:],
                 defaultEnvironment: String? = nil, tables: TableSelection = .init(), overrides: TypeOverrides = .init(),
@@ -38,7 +41,7 @@ public struct CutoverConfig: Codable, Sendable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case connections, store, environments, tables, overrides, queries, log, alerts
+        case connections, store, environments, tables, overrides, queries, log, alerts, ingestion
         case defaultEnvironment = "default_environment"
         case tableSettings = "table_settings"
     }
@@ -55,6 +58,7 @@ public struct CutoverConfig: Codable, Sendable {
         tableSettings = try c.decodeIfPresent([String: TableSettings.YAMLForm].self, forKey: .tableSettings)?.mapValues(\.settings) ?? [:]
         log = try c.decodeIfPresent(LogConfig.self, forKey: .log) ?? LogConfig()
         alerts = try c.decodeIfPresent(AlertsConfig.self, forKey: .alerts) ?? AlertsConfig()
+        ingestion = try c.decodeIfPresent(IngestionConfig.self, forKey: .ingestion)
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -68,6 +72,7 @@ public struct CutoverConfig: Codable, Sendable {
         try c.encode(queries, forKey: .queries)
         if log.level != nil || log.format != nil { try c.encode(log, forKey: .log) }
         if !alerts.channels.isEmpty || alerts.smtp != nil || alerts.interval != nil { try c.encode(alerts, forKey: .alerts) }
+        try c.encodeIfPresent(ingestion, forKey: .ingestion)
         try c.encode(tableSettings.mapValues { TableSettings.YAMLForm(mode: $0.mode, watermark: $0.watermark, truncate: $0.truncate, chunkRows: $0.chunkRows) },
                      forKey: .tableSettings)
     }
@@ -123,6 +128,60 @@ public struct CutoverConfig: Codable, Sendable {
             self.webhook = webhook
             self.secret = secret
             self.email = email
+        }
+    }
+
+    /// ```yaml
+    /// ingestion:
+    ///   connection: warehouse                  # a named connection or a URL
+    ///   pipelines: metadata_config_table_elt   # one row per pipeline
+    ///   history: elt_load_history              # optional: one row per load (volumes, failures)
+    ///   environment: PROD                      # optional: only that environment's rows
+    ///   expected_every: 24h                    # when the pipelines table has no frequency column
+    ///   sla_factor: 2                          # lag beyond 2 × the frequency breaches the SLA
+    ///   history_window: 30d
+    ///   columns: {last_loaded: last_success_at} # where a column is not found by its usual name
+    /// ```
+    public struct IngestionConfig: Codable, Sendable {
+        public var connection: String
+        public var pipelines: String
+        public var history: String?
+        public var environment: String?
+        public var expectedEvery: String?
+        public var slaFactor: Double?
+        public var historyWindow: String?
+        /// Role (``IngestionColumns``' names) → column name.
+        public var columns: [String: String]
+
+        public init(connection: String, pipelines: String, history: String? = nil, environment: String? = nil, expectedEvery: String? = nil,
+                    slaFactor: Double? = nil, historyWindow: String? = nil, columns: [String: String] = [:]) {
+            self.connection = connection
+            self.pipelines = pipelines
+            self.history = history
+            self.environment = environment
+            self.expectedEvery = expectedEvery
+            self.slaFactor = slaFactor
+            self.historyWindow = historyWindow
+            self.columns = columns
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case connection, pipelines, history, environment, columns
+            case expectedEvery = "expected_every"
+            case slaFactor = "sla_factor"
+            case historyWindow = "history_window"
+        }
+
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            connection = try c.decode(String.self, forKey: .connection)
+            pipelines = try c.decode(String.self, forKey: .pipelines)
+            history = try c.decodeIfPresent(String.self, forKey: .history)
+            environment = try c.decodeIfPresent(String.self, forKey: .environment)
+            expectedEvery = try c.decodeIfPresent(String.self, forKey: .expectedEvery)
+            slaFactor = try c.decodeIfPresent(Double.self, forKey: .slaFactor)
+            historyWindow = try c.decodeIfPresent(String.self, forKey: .historyWindow)
+            columns = try c.decodeIfPresent([String: String].self, forKey: .columns) ?? [:]
         }
     }
 

@@ -26,5 +26,21 @@ public enum Format {
     public static func duration(_ seconds: Double) -> String {
         seconds < 1 ? String(format: "%.0f ms", seconds * 1000) : String(format: "%.2f s", seconds)
     }
+
+    /// A long span for people: `45s`, `20m`, `5h 10m`, `3d 4h`.
+    public static func span(_ seconds: Double) -> String {
+        guard seconds.isFinite else { return "∞" }
+        let whole = Int64(max(0, seconds).rounded())
+        let units: [(String, Int64)] = [("d", 86_400), ("h", 3600), ("m", 60), ("s", 1)]
+        guard let first = units.firstIndex(where: { whole >= $0.1 }) else { return "0s" }
+        let (name, size) = units[first]
+        var text = "\(whole / size)\(name)"
+        if first < 2 {  // days and hours say the next unit too; minutes and seconds alone are enough
+            let (nextName, nextSize) = units[first + 1]
+            let rest = (whole % size) / nextSize
+            if rest > 0 { text += " \(rest)\(nextName)" }
+        }
+        return text
+    }
 }
 

@@ -3,8 +3,8 @@ import CutoverStore
 import Foundation
 
 extension AlertRuleRecord {
-    /// Conditions the evaluator can watch today.
-    public static let supportedConditions = ["run_failed", "validation_failed", "pass_rate_below", "run_slower"]
+    /// Conditions on the ingestion metadata (`ingestion:` in cutover.yml).
+    public static let ingestionConditions = ["ingestion_stale", "ingestion_failed", "row_count_anomaly"]
 
     /// The rule as it may be saved, or a usage error that says what to change. Channels must exist
     /// in the config of the process that saves it.
@@ -12,11 +12,12 @@ extension AlertRuleRecord {
         guard !name.isEmpty, name.count <= 80, name.allSatisfy({ $0.isLetter || $0.isNumber || "-_.".contains($0) }) else {
             throw CutoverError(.usage, "an alert rule name is 1-80 letters, digits, '-', '_' or '.'", hint: "e.g. prod-run-failed")
         }
-        guard Self.supportedConditions.contains(condition) else {
-            let pending = Self.conditions.filter { !Self.supportedConditions.contains($0) }
-            throw CutoverError(.usage, "unknown alert condition \(condition)"
-                               + (pending.contains(condition) ? " (needs ingestion health, not built yet)" : ""),
-                               hint: "use one of \(Self.supportedConditions.joined(separator: ", "))")
+        guard Self.conditions.contains(condition) else {
+            throw CutoverError(.usage, "unknown alert condition \(condition)", hint: "use one of \(Self.conditions.joined(separator: ", "))")
+        }
+        if Self.ingestionConditions.contains(condition), config.ingestion == nil {
+            throw CutoverError(.usage, "\(condition) watches the ingestion metadata, and no `ingestion:` is configured",
+                               hint: "add `ingestion: {connection: NAME-OR-URL, pipelines: TABLE}` to cutover.yml (the server's too)")
         }
         guard Self.severities.contains(severity) else {
             throw CutoverError(.usage, "unknown severity \(severity)", hint: "use info, warning or critical")
@@ -28,6 +29,12 @@ extension AlertRuleRecord {
             }
             if condition == "run_slower", threshold <= 1 {
                 throw CutoverError(.usage, "run_slower takes a factor above 1 (times the median duration)", hint: "e.g. --threshold 2")
+            }
+            if condition == "ingestion_stale", threshold <= 0 {
+                throw CutoverError(.usage, "ingestion_stale takes a factor of the expected frequency above 0", hint: "e.g. --threshold 1.5")
+            }
+            if condition == "row_count_anomaly", threshold <= 0 {
+                throw CutoverError(.usage, "row_count_anomaly takes a number of robust deviations above 0", hint: "e.g. --threshold 3.5")
             }
         }
         guard !channels.isEmpty else { throw CutoverError(.usage, "an alert rule needs at least one channel", hint: "e.g. --channel console") }

@@ -8,6 +8,7 @@ import Foundation
 /// `cutover alerts evaluate` runs one (from cron, without a server).
 public struct AlertEvaluator: Sendable {
     let store: any MetadataStore
+    let config: CutoverConfig
     let sender: AlertSender
 
     public struct Outcome: Codable, Sendable {
@@ -28,15 +29,17 @@ public struct AlertEvaluator: Sendable {
 
     public init(store: any MetadataStore, config: CutoverConfig) {
         self.store = store
+        self.config = config
         self.sender = AlertSender(store: store, config: config)
     }
 
     public func evaluate(now: Date = Date()) async throws -> Outcome {
         var outcome = Outcome()
         let stamp = ISOTime.string(now)
+        var ingestion: IngestionHealth?  // read once per pass, by the first rule that needs it
         for rule in try await store.alertRules() where rule.enabled {
             let silenced = rule.silencedUntil.flatMap(ISOTime.parse).map { $0 > now } ?? false
-            let findings = try await findings(for: rule)
+            let findings = try await findings(for: rule, now: now, ingestion: &ingestion)
             var holding: Set<String> = []
             for finding in findings {
                 holding.insert(finding.key)
@@ -82,7 +85,11 @@ public struct AlertEvaluator: Sendable {
     /// Conditions about a state (a pass rate): resolved when it no longer holds.
     static func isState(_ condition: String) -> Bool { !isOneShot(condition) }
 
-    func findings(for rule: AlertRuleRecord) async throws -> [Finding] {
+    func findings(for rule: AlertRuleRecord, now: Date, ingestion: inout IngestionHealth?) async throws -> [Finding] {
+        if AlertRuleRecord.ingestionConditions.contains(rule.condition) {
+            if ingestion == nil { ingestion = try await IngestionReader.open(config: config, store: store).health(now: now) }
+            return Self.ingestionFindings(rule, ingestion?.pipelines ?? [])
+        }
         switch rule.condition {
         case "run_failed":
             return try await recentRuns(since: rule.createdAt).filter { $0.status == "failed" && Self.matches(rule.scope, $0.kind) }.map { run in
@@ -117,12 +124,12 @@ public struct AlertEvaluator: Sendable {
             return found
         case "run_slower":
             let factor = rule.threshold ?? 2
-            let runs = try await store.runs(limit: 500).filter { $0.status == "completed" }
+            let runs = try await store.runs(limit: 500).filter { $0.status == "succeeded" }
             var found: [Finding] = []
             for run in runs where run.finishedAt ?? "" >= rule.createdAt && Self.matches(rule.scope, run.kind) {
-                guard let seconds = Self.duration(run) else { continue }
+                guard let seconds = run.seconds else { continue }
                 let earlier = runs.filter { $0.kind == run.kind && $0.source == run.source && $0.target == run.target && $0.startedAt < run.startedAt }
-                    .prefix(20).compactMap(Self.duration)
+                    .prefix(20).compactMap(\.seconds)
                 guard earlier.count >= 3 else { continue }
                 let median = earlier.sorted()[earlier.count / 2]
                 guard median > 0, seconds > factor * median else { continue }
@@ -132,10 +139,39 @@ public struct AlertEvaluator: Sendable {
             }
             return found
         default:
-            // ingestion_stale and row_count_anomaly need ingestion health, which is not built yet:
-            // such a rule is refused when saved, so one here was written by hand.
-            throw CutoverError(.usage, "alert rule \(rule.name): the condition \(rule.condition) cannot be evaluated yet",
+            // A rule is checked when saved, so this one was written into the store by hand.
+            throw CutoverError(.usage, "alert rule \(rule.name): unknown condition \(rule.condition)",
                                hint: "remove the rule with `cutover alerts remove \(rule.name)`")
+        }
+    }
+
+    /// Ingestion conditions hold per pipeline, keyed by its table, and resolve when it recovers.
+    static func ingestionFindings(_ rule: AlertRuleRecord, _ pipelines: [PipelineHealth]) -> [Finding] {
+        pipelines.filter { $0.active && matches(rule.scope, $0.name) }.compactMap { pipeline in
+            let key = "ingestion:\(pipeline.name)", subject = "table:\(pipeline.name)"
+            switch rule.condition {
+            case "ingestion_stale":
+                let factor = rule.threshold ?? 1
+                guard let lag = pipeline.lagSeconds else {
+                    return Finding(key: key, subject: subject, title: "ingestion: \(pipeline.name) has never been loaded", detail: pipeline.source.map { "from \($0)" })
+                }
+                guard lag > factor * pipeline.expectedEverySeconds else { return nil }
+                return Finding(key: key, subject: subject,
+                               title: "ingestion: \(pipeline.name) last loaded \(Format.span(lag)) ago, expected every \(Format.span(pipeline.expectedEverySeconds))",
+                               detail: "last load \(pipeline.lastLoadedAt ?? "never")" + (pipeline.freshness == .breached ? "; the SLA is breached" : ""))
+            case "ingestion_failed":
+                guard pipeline.lastFailed else { return nil }
+                return Finding(key: key, subject: subject, title: "ingestion: the last load of \(pipeline.name) \(pipeline.lastStatus ?? "failed")",
+                               detail: "\(pipeline.failedInWindow) of \(pipeline.loadsInWindow) loads in the window failed")
+            case "row_count_anomaly":
+                guard let score = pipeline.rowsScore, score > (rule.threshold ?? IngestionReader.defaultAnomalyScore), let rows = pipeline.lastRows,
+                      let median = pipeline.medianRows else { return nil }
+                return Finding(key: key, subject: subject, title: "ingestion: \(pipeline.name) loaded \(rows) rows, usually \(Int64(median.rounded()))",
+                               detail: score.isInfinite ? "every earlier load moved exactly \(Int64(median.rounded())) rows"
+                                                        : String(format: "%.1f robust deviations from the median (MAD %.0f)", score, pipeline.madRows ?? 0))
+            default:
+                return nil
+            }
         }
     }
 
@@ -146,10 +182,5 @@ public struct AlertEvaluator: Sendable {
     static func matches(_ scope: String?, _ value: String) -> Bool {
         guard let scope, !scope.isEmpty else { return true }
         return Glob.matches(scope.lowercased(), value.lowercased())
-    }
-
-    static func duration(_ run: RunRecord) -> Double? {
-        guard let start = ISOTime.parse(run.startedAt), let end = run.finishedAt.flatMap(ISOTime.parse) else { return nil }
-        return end.timeIntervalSince(start)
     }
 }

@@ -74,6 +74,59 @@ function barChart(points, { height = 160, empty = "No data yet." } = {}) {
   return `<svg viewBox="0 0 ${width} ${height}" width="100%" role="img" aria-label="chart"><text x="2" y="14">${count(max)}</text>${bars}</svg>`;
 }
 
+// Each pipeline's lag as a multiple of its expected frequency: under 1 fresh, past the SLA breached.
+function lagChart(pipelines) {
+  const watched = pipelines.filter((p) => p.active);
+  if (!watched.length) return `<p class="muted">No active pipelines.</p>`;
+  const row = 22, left = 190, width = 640, span = width - left - 50, max = 3;
+  const height = watched.length * row + 24;
+  const x = (ratio) => left + span * Math.min(ratio, max) / max;
+  const colour = { fresh: "#1f8a4c", late: "#b7791f", breached: "#c62f2f", never: "#c62f2f" };
+  const bars = watched.map((p, i) => {
+    const ratio = p.lag_seconds == null ? max : p.lag_seconds / p.expected_every_seconds;
+    const y = 6 + i * row;
+    return `<text x="${left - 6}" y="${y + 13}" text-anchor="end">${esc(p.name.length > 28 ? "…" + p.name.slice(-27) : p.name)}</text>
+      <rect x="${left}" y="${y + 3}" width="${Math.max(2, x(ratio) - left)}" height="${row - 8}" fill="${colour[p.freshness] || "#7d9be6"}"><title>${esc(p.name)}: ${p.lag_seconds == null ? "never loaded" : ratio.toFixed(2) + "× its frequency"}</title></rect>
+      <text x="${x(ratio) + 4}" y="${y + 13}">${p.lag_seconds == null ? "never" : ratio.toFixed(1) + "×"}</text>`;
+  }).join("");
+  const marks = [1, 2].map((v) => `<line x1="${x(v)}" x2="${x(v)}" y1="2" y2="${height - 18}" stroke="#9aa5b4" stroke-dasharray="3 3"/><text x="${x(v)}" y="${height - 4}" text-anchor="middle">${v}× frequency</text>`).join("");
+  return `<svg viewBox="0 0 ${width} ${height}" width="100%" role="img" aria-label="ingestion lag">${marks}${bars}</svg>`;
+}
+
+function ingestionView(health) {
+  const span = (s) => s == null ? "–" : s < 90 ? `${Math.round(s)}s` : s < 5400 ? `${Math.round(s / 60)}m` : s < 172800 ? `${(s / 3600).toFixed(1)}h` : `${(s / 86400).toFixed(1)}d`;
+  const tone = { fresh: "passed", inactive: "", late: "warning", breached: "failed", never: "failed" };
+  const unhealthy = health.pipelines.filter((p) => p.problems.length).length;
+  return `<p class="muted">${esc(health.source)} · read ${when(health.checked_at)} · ${health.pipelines.filter((p) => p.active).length} active pipeline(s), ${unhealthy} with problems</p>
+    <div class="card"><h2>Lag against the expected frequency</h2>${lagChart(health.pipelines)}</div>
+    ${table(["freshness", "table", "source", "last loaded", "lag", "every", "#last rows", "#median", "problems"], health.pipelines.map((p) => [
+      `<span class="status ${tone[p.freshness] || ""}">${esc(p.freshness)}</span>`, esc(p.name), esc(p.source || "–"), when(p.last_loaded_at), span(p.lag_seconds),
+      span(p.expected_every_seconds), p.last_rows == null ? "–" : count(p.last_rows), p.median_rows == null ? "–" : count(Math.round(p.median_rows)),
+      esc(p.problems.join("; ")) || `<span class="muted">none</span>`]))}`;
+}
+
+// The bell in the header: this user's unread notifications (alerts to the console, finished runs).
+async function notifications() {
+  const who = document.getElementById("who");
+  const unread = await api("/notifications?unread=true");
+  who.insertAdjacentHTML("afterbegin", `<button class="secondary bell" id="bell" aria-expanded="false" title="Notifications">Notifications${unread.length ? ` <b>${unread.length}</b>` : ""}</button>
+    <div id="inbox" class="inbox" hidden></div>`);
+  const inbox = document.getElementById("inbox");
+  document.getElementById("bell").onclick = async (event) => {
+    inbox.hidden = !inbox.hidden;
+    event.currentTarget.setAttribute("aria-expanded", String(!inbox.hidden));
+    if (inbox.hidden) return;
+    const all = await api("/notifications");
+    inbox.innerHTML = all.length ? all.slice(0, 20).map((n) => `<div class="note${n.read_at ? " read" : ""}"><b>${esc(n.title)}</b>
+        <span class="muted">${when(n.at)}${n.run_id ? ` · <a href="/migrations/${esc(n.run_id)}">${esc(n.run_id)}</a>` : ""}</span>
+        ${n.message ? `<div>${esc(n.message)}</div>` : ""}${n.read_at ? "" : `<button class="secondary" data-read="${esc(n.id)}">Mark read</button>`}</div>`).join("")
+      : `<p class="muted">No notifications.</p>`;
+    inbox.querySelectorAll("[data-read]").forEach((button) => {
+      button.onclick = async () => { await post(`/notifications/${encodeURIComponent(button.dataset.read)}/read`, {}); button.closest(".note").classList.add("read"); button.remove(); };
+    });
+  };
+}
+
 async function download(path, name) {
   const response = await fetch("/api/v1" + path, { headers: { Authorization: "Bearer " + token() } });
   if (!response.ok) return say("download failed: " + response.statusText);
@@ -308,6 +361,28 @@ const pages = {
     }
   },
 
+  async monitoring() {
+    const render = async () => {
+      const m = await api("/monitoring");
+      let ingestion = `<p class="muted">No ingestion metadata is configured: add <code>ingestion: {connection, pipelines, history}</code> to the server's cutover.yml.</p>`;
+      if (m.ingestion_configured) {
+        try { ingestion = ingestionView(await api("/ingestion/health")); } catch (error) { ingestion = `<p class="warning">The ingestion metadata could not be read: ${esc(error.message)}</p>`; }
+      }
+      content.innerHTML = `<div class="kpis">
+          <div class="kpi"><b>${m.active_runs.length}</b><span>runs in flight</span></div>
+          <div class="kpi"><b>${count(m.alerts_firing)}</b><span><a href="/alerts">alerts firing</a> · ${count(m.alerts_acknowledged)} acknowledged</span></div>
+          <div class="kpi"><b>${m.throughput.length ? count(Math.round(m.throughput[m.throughput.length - 1].rows_per_second)) : "–"}</b><span>rows/s, last migration</span></div></div>
+        <h2>Runs in flight</h2>${table(["run", "kind", "started", "chunks", "", "#rows moved"], m.active_runs.map((a) => [
+          `<a href="/migrations/${esc(a.run.id)}">${esc(a.run.id)}</a>`, esc(a.run.kind), when(a.run.started_at), `${a.chunks_done} / ${a.chunks_total}`,
+          `<div class="bar"><i style="width:${a.chunks_total ? (100 * a.chunks_done / a.chunks_total).toFixed(1) : 0}%"></i></div>`, count(a.rows_moved)]))}
+        <div class="card"><h2>Throughput of the last migrations (rows/s)</h2>${barChart(m.throughput.map((t) => ({ label: t.started_at.slice(5, 16).replace("T", " "), value: Math.round(t.rows_per_second) })), { empty: "No completed migration yet." })}</div>
+        <h2>Ingestion</h2>${ingestion}`;
+    };
+    await render();
+    const timer = setInterval(() => render().catch((error) => say(error.message)), 15000);
+    window.addEventListener("pagehide", () => clearInterval(timer));
+  },
+
   async alerts() {
     const [alerts, rules] = await Promise.all([api("/alerts?limit=200"), api("/alert-rules")]);
     const open = alerts.filter((a) => a.state !== "resolved");
@@ -367,6 +442,7 @@ async function start() {
       document.getElementById("logout").onclick = () => { localStorage.removeItem("cutoverToken"); location.href = "/login"; };
       if (me.role !== "admin") for (const link of document.querySelectorAll("[data-admin]")) link.remove();
     } catch (error) { return; }
+    notifications().catch((error) => say(error.message));
   }
   try { await pages[name](page.dataset.id); } catch (error) { content.innerHTML = ""; say(error.message); }
 }

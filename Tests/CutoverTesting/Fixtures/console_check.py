@@ -114,7 +114,7 @@ try:
     wait(lambda: "History of" in text(), "a table's history chart")
     shot("validation")
 
-    for path in ["/", "/migrations", "/validations", "/rules", "/sql", "/connections", "/alerts", "/audit", "/users", "/settings"]:
+    for path in ["/", "/migrations", "/validations", "/rules", "/sql", "/connections", "/monitoring", "/alerts", "/audit", "/users", "/settings"]:
         go(path)
         wait(lambda: run("return document.readyState") == "complete" and "Loading…" not in text(), f"{path} to load")
         time.sleep(0.3)
@@ -122,6 +122,11 @@ try:
         if error:
             shot("failure")
             raise SystemExit(f"{path} shows an error: {error}")
+        if path == "/monitoring" and os.environ.get("CONSOLE_CHECK_INGESTION"):
+            wait(lambda: "Lag against the expected frequency" in text(), "the ingestion health on the Monitoring page")
+            for word in os.environ["CONSOLE_CHECK_INGESTION"].split(","):
+                if word not in text():
+                    raise SystemExit(f"the Monitoring page does not show {word!r}: " + text()[:600])
         shot("page" + (path.replace("/", "-") if path != "/" else "-overview"))
     print(f"console check passed: run {run_id}, screenshots in {OUT}")
 finally:

@@ -1,0 +1,57 @@
+import CutoverCore
+@testable import CutoverEngine
+import CutoverSQLite
+import CutoverStore
+import CutoverTesting
+import Foundation
+import Testing
+
+/// Conditions the CLI tests do not drive with real runs: a run much slower than its earlier runs,
+/// and the pure statistics behind volume anomalies.
+@Suite struct AlertEvaluatorTests {
+    @Test func aRunSlowerThanTwiceItsMedianFiresOnceAndOnlyForThatRun() async throws {
+        try await TestEnvironment.withTemporaryDirectory { dir in
+            let store = try await SQLMetadataStore.open(ConnectionURL(engine: .sqlite, database: dir + "/store.db"))
+            let rule = AlertRuleRecord(name: "slow", condition: "run_slower", threshold: 2, channels: ["console"], createdAt: "2026-01-01T00:00:00.000Z")
+            try await store.saveAlertRule(rule)
+            let start = ISOTime.parse("2026-02-01T00:00:00.000Z")!
+            func record(_ id: String, day: Int, seconds: Double, status: String = "succeeded", target: String = "sqlite:t.db") async throws {
+                let begin = start.addingTimeInterval(Double(day) * 86_400)
+                try await store.startRun(RunRecord(id: id, kind: "migrate", source: "sqlite:s.db", target: target, startedAt: ISOTime.string(begin)))
+                try await store.finishRun(id: id, status: status, summary: nil, error: nil)
+                // The store stamps the real finishing time; these runs took their time in the past.
+                try SQLiteSession(path: dir + "/store.db", create: false)
+                    .executeScript("UPDATE runs SET finished_at = '\(ISOTime.string(begin.addingTimeInterval(seconds)))' WHERE id = '\(id)'")
+            }
+            for (day, seconds) in [10.0, 12, 11, 9].enumerated() { try await record("r\(day)", day: day, seconds: seconds) }
+            try await record("other-target", day: 5, seconds: 100, target: "sqlite:elsewhere.db")  // no history of its own
+            try await record("failed", day: 6, seconds: 100, status: "failed")  // not a finished move
+            try await record("slow", day: 7, seconds: 35)
+            let evaluator = AlertEvaluator(store: store, config: CutoverConfig())
+            let first = try await evaluator.evaluate()
+            #expect(first.fired.map(\.key) == ["run:slow"], "\(first.fired.map(\.title))")
+            #expect(first.fired.first?.title.contains("3.2× its median") == true, "\(first.fired.map(\.title))")
+            let second = try await evaluator.evaluate()
+            #expect(second.fired.isEmpty && second.resolved.isEmpty)
+        }
+    }
+
+    @Test func robustScoresOfVolumes() {
+        let (median, mad) = IngestionReader.medianAndMAD([5000, 5003, 5006, 5009, 5012, 5015])
+        #expect(median == 5007.5 && mad == 4.5)
+        #expect(IngestionReader.robustScore(5007.5, median: median, mad: mad) == 0)
+        #expect(abs(IngestionReader.robustScore(5020.844, median: median, mad: mad) - 2) < 0.001)
+        #expect(IngestionReader.robustScore(7, median: 7, mad: 0) == 0)
+        #expect(IngestionReader.robustScore(8, median: 7, mad: 0).isInfinite)
+    }
+
+    @Test func frequenciesAndSpans() throws {
+        #expect(try IngestionReader.frequency(.text("hourly"), pipeline: "p") == 3600)
+        #expect(try IngestionReader.frequency(.text("15m"), pipeline: "p") == 900)
+        #expect(try IngestionReader.frequency(.int(30), pipeline: "p") == 1800)
+        #expect(try IngestionReader.frequency(.null, pipeline: "p") == nil)
+        #expect(throws: CutoverError.self) { try IngestionReader.frequency(.text("0 2 * * *"), pipeline: "p") }
+        #expect(throws: CutoverError.self) { try IngestionReader.frequency(.text("0m"), pipeline: "p") }
+        #expect(Format.span(45) == "45s" && Format.span(1200) == "20m" && Format.span(18_300) == "5h 5m" && Format.span(90_000) == "1d 1h" && Format.span(7200) == "2h")
+    }
+}
