@@ -42,5 +42,21 @@ enum ConfigTemplate {
             description: Tables of the environment's schema with their row counts (Snowflake)
             sql: SELECT table_name, row_count FROM {{database}}.information_schema.tables WHERE table_schema = '{{schema}}' ORDER BY 1
 
+        # Where alerts go (`cutover alerts add …` names these channels) and how often `serve` checks the rules.
+        # alerts:
+        #   interval: 30s
+        #   smtp: "smtp://cutover:${SMTP_PASSWORD}@mail.example.com:587?from=cutover@example.com"
+        #   channels:
+        #     ops-hook: { webhook: "https://hooks.example.com/cutover", secret: "${HOOK_SECRET}" }
+        #     oncall-mail: { email: [oncall@example.com] }
+
+        # Your ingestion tool's metadata tables, for `cutover ingestion health` and the ingestion alerts.
+        # ingestion:
+        #   connection: target
+        #   pipelines: metadata_config_table_elt
+        #   history: elt_load_history
+        #   environment: PROD
+        #   expected_every: 24h
+
         """
 }

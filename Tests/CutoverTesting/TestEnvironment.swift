@@ -134,11 +134,12 @@ public enum CLI {
         try await BlockingIO.run { try runBlocking(arguments, in: directory, environment: environment) }
     }
 
-    /// Starts the CLI in the background (a run to race, kill or join); its stdout and stderr go to
-    /// the returned pipe, which the caller must read to the end.
-    public static func start(_ arguments: [String], in directory: String, environment: [String: String] = [:]) throws -> (process: Process, output: Pipe) {
+    /// Starts the CLI (or `program`) in the background (a run to race, kill or join); its stdout and
+    /// stderr go to the returned pipe, which the caller must read to the end.
+    public static func start(_ arguments: [String], in directory: String, environment: [String: String] = [:],
+                             program: String = executable) throws -> (process: Process, output: Pipe) {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
+        process.executableURL = URL(fileURLWithPath: program)
         process.arguments = arguments
         process.currentDirectoryURL = URL(fileURLWithPath: directory)
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }

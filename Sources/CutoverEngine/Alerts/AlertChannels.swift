@@ -10,6 +10,7 @@ import NIOHTTP1
 /// console's notifications (`console` for everyone, `console:NAME` for one user).
 public enum AlertChannel: Sendable {
     case webhook(url: String, secret: String?)
+    case email(to: [String], smtp: SMTPSettings)
     case console(user: String?)
 
     /// The channel a rule names; an unknown name or one that cannot be used is a usage error
@@ -28,9 +29,15 @@ public enum AlertChannel: Sendable {
             }
             return .webhook(url: url, secret: try channel.secret.map { try CutoverConfig.interpolate($0, environment: environment, in: "alerts.channels.\(name).secret") })
         }
-        if channel.email != nil {
-            throw CutoverError(.usage, "alert channel \(name) sends e-mail, which this version cannot send yet",
-                               hint: "use a webhook (e.g. to your mail or chat gateway) or the console")
+        if let addresses = channel.email {
+            guard !addresses.isEmpty, let bad = Optional(addresses.filter { !SMTPSettings.isAddress($0) }), bad.isEmpty else {
+                throw CutoverError(.usage, "alert channel \(name): email needs plain addresses", hint: "e.g. email: [oncall@example.com]")
+            }
+            guard let smtp = config.alerts.smtp else {
+                throw CutoverError(.usage, "alert channel \(name) sends e-mail and alerts.smtp is not set",
+                                   hint: "add alerts.smtp: smtp://USER:${SMTP_PASSWORD}@HOST:587?from=cutover@example.com")
+            }
+            return .email(to: addresses, smtp: try SMTPSettings(parsing: try CutoverConfig.interpolate(smtp, environment: environment, in: "alerts.smtp")))
         }
         throw CutoverError(.usage, "alert channel \(name) has neither webhook nor email", hint: "give it webhook: URL (and secret:)")
     }
@@ -106,6 +113,19 @@ public struct AlertSender: Sendable {
             try await store.notify(NotificationRecord(username: user, kind: "alert.\(event)", title: "[\(alert.severity)] \(alert.title)",
                                                       message: alert.detail, runID: alert.subject.flatMap { $0.hasPrefix("run:") ? String($0.dropFirst(4)) : nil }))
             return user.map { "notified \($0)" } ?? "notified everyone"
+        case .email(let addresses, let smtp):
+            var body = "\(alert.title)\n\n"
+            if let detail = alert.detail { body += detail + "\n\n" }
+            body += """
+                event:     \(event)
+                severity:  \(alert.severity)
+                rule:      \(rule.name) (\(rule.condition)\(rule.scope.map { ", \($0)" } ?? ""))
+                alert:     \(alert.id) — `cutover alerts ack \(alert.id)` or the console's Alerts page
+                first at:  \(alert.firstAt)
+                occurred:  \(alert.occurrences) time(s)
+                """
+            try await SMTPMailer(settings: smtp).send(MailMessage(to: addresses, subject: "[Cutover] [\(alert.severity)] \(event): \(alert.title)", body: body))
+            return "mailed \(addresses.count) recipient(s) through \(smtp.host)"
         case .webhook(let url, let secret):
             let encoder = JSONEncoder()
             encoder.keyEncodingStrategy = .convertToSnakeCase
