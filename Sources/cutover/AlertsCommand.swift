@@ -157,7 +157,7 @@ struct AlertsCommand: AsyncParsableCommand {
 
     struct Evaluate: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Evaluate every rule once: fire, deliver, escalate, resolve.",
-                                                        discussion: "Exits 1 when a delivery failed (after its retries).")
+                                                        discussion: "Exits 1 when a delivery failed (after its retries), 3 when a rule could not be evaluated (its condition's source out of reach; the other rules were).")
         @OptionGroup var global: GlobalOptions
 
         func run() async throws {
@@ -168,6 +168,8 @@ struct AlertsCommand: AsyncParsableCommand {
             for alert in outcome.resolved { Terminal.say("resolved \(alert.id) \(alert.title)") }
             for d in outcome.deliveries { Terminal.say("  \(d.event) \(d.alertID) → \(d.channel): \(d.status)\(d.detail.map { " (\($0))" } ?? "")") }
             Terminal.say("\(outcome.fired.count) fired, \(outcome.repeated) still holding, \(outcome.escalated.count) escalated, \(outcome.resolved.count) resolved")
+            for failure in outcome.unevaluated { Terminal.error("error: alert rule \(failure.rule) could not be evaluated: \(failure.error)") }
+            if !outcome.unevaluated.isEmpty { throw ExitCode(3) }
             if outcome.deliveries.contains(where: { $0.status == "failed" }) { throw ExitCode.failure }
         }
     }

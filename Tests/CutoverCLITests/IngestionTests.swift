@@ -119,6 +119,17 @@ import Testing
             let after = try await CLI.run(["ingestion", "health", "--format", "json"], in: dir)
             let orders = try JSONDecoder().decode(Health.self, from: Data(after.stdout.utf8)).pipelines.first { $0.name == "raw.orders" }
             #expect(orders?.freshness == "fresh" && orders?.problems == [], "\(after.output)")
+
+            // The metadata out of reach: each ingestion rule says it could not be evaluated (exit 3), the
+            // other rules are still evaluated, and the open alert is not taken as recovered.
+            try FileManager.default.moveItem(atPath: dir + "/meta.db", toPath: dir + "/meta-away.db")
+            let other = try await CLI.run(["alerts", "add", "runs", "--when", "run_failed", "--channel", "console"], in: dir)
+            #expect(other.status == 0, "\(other.output)")
+            let blind = try await CLI.run(["alerts", "evaluate"], in: dir)
+            #expect(blind.status == 3 && blind.stderr.contains("alert rule volume could not be evaluated") && blind.stderr.contains("meta.db"), "\(blind.output)")
+            #expect(blind.stdout.contains("0 resolved"), "\(blind.output)")
+            let open = try await CLI.run(["alerts", "list", "--state", "open"], in: dir)
+            #expect(open.stdout.contains("raw.ledger loaded 40 rows"), "\(open.output)")
         }
     }
 

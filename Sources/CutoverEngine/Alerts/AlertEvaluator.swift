@@ -17,6 +17,14 @@ public struct AlertEvaluator: Sendable {
         public var resolved: [AlertRecord] = []
         public var escalated: [AlertRecord] = []
         public var deliveries: [AlertDeliveryRecord] = []
+        /// Rules whose condition could not be evaluated this pass (an ingestion source out of
+        /// reach), with why; the other rules were evaluated.
+        public var unevaluated: [RuleFailure] = []
+    }
+
+    public struct RuleFailure: Codable, Sendable {
+        public var rule: String
+        public var error: String
     }
 
     /// What a condition found: one alert's key, subject and words.
@@ -36,29 +44,41 @@ public struct AlertEvaluator: Sendable {
     public func evaluate(now: Date = Date()) async throws -> Outcome {
         var outcome = Outcome()
         let stamp = ISOTime.string(now)
-        var ingestion: IngestionHealth?  // read once per pass, by the first rule that needs it
+        var ingestion: Result<IngestionHealth, any Error>?  // read once per pass, by the first rule that needs it
+        // Open alerts are read once per pass; each rule adds what it fires.
+        var openByRule = Dictionary(grouping: try await store.alerts(state: "open", limit: 10_000), by: \.rule)
         for rule in try await store.alertRules() where rule.enabled {
             let silenced = rule.silencedUntil.flatMap(ISOTime.parse).map { $0 > now } ?? false
-            let findings = try await findings(for: rule, now: now, ingestion: &ingestion)
+            let findings: [Finding]
+            do {
+                findings = try await self.findings(for: rule, now: now, ingestion: &ingestion)
+            } catch {
+                // One rule that cannot be evaluated must not keep the others from being evaluated;
+                // its open alerts stay as they are (nothing is known to have recovered).
+                outcome.unevaluated.append(RuleFailure(rule: rule.name, error: error.redactedDescription))
+                continue
+            }
             var holding: Set<String> = []
             for finding in findings {
                 holding.insert(finding.key)
-                if var open = try await store.latestAlert(rule: rule.name, key: finding.key), open.isOpen || Self.isOneShot(rule.condition) {
+                if let index = openByRule[rule.name]?.firstIndex(where: { $0.key == finding.key }) {
                     if Self.isOneShot(rule.condition) { continue }  // a finished run is alerted on once
-                    open.lastAt = stamp
-                    open.occurrences += 1
-                    open.detail = finding.detail
-                    try await store.saveAlert(open)
+                    openByRule[rule.name]?[index].lastAt = stamp
+                    openByRule[rule.name]?[index].occurrences += 1
+                    openByRule[rule.name]?[index].detail = finding.detail
+                    if let updated = openByRule[rule.name]?[index] { try await store.saveAlert(updated) }
                     outcome.repeated += 1
                     continue
                 }
+                if Self.isOneShot(rule.condition), try await store.latestAlert(rule: rule.name, key: finding.key) != nil { continue }  // resolved already
                 let alert = AlertRecord(rule: rule.name, key: finding.key, severity: rule.severity, title: finding.title, detail: finding.detail,
                                         subject: finding.subject, firstAt: stamp)
                 try await store.saveAlert(alert)
+                openByRule[rule.name, default: []].append(alert)
                 outcome.fired.append(alert)
                 outcome.deliveries += try await sender.send("fired", alert, rule: rule, to: rule.channels, silenced: silenced)
             }
-            for var alert in try await store.alerts(state: "open", limit: 1000) where alert.rule == rule.name {
+            for var alert in openByRule[rule.name] ?? [] {
                 if Self.isState(rule.condition), !holding.contains(alert.key) {
                     alert.state = "resolved"
                     alert.resolvedBy = "cutover (the condition no longer holds)"
@@ -85,10 +105,16 @@ public struct AlertEvaluator: Sendable {
     /// Conditions about a state (a pass rate): resolved when it no longer holds.
     static func isState(_ condition: String) -> Bool { !isOneShot(condition) }
 
-    func findings(for rule: AlertRuleRecord, now: Date, ingestion: inout IngestionHealth?) async throws -> [Finding] {
+    func findings(for rule: AlertRuleRecord, now: Date, ingestion: inout Result<IngestionHealth, any Error>?) async throws -> [Finding] {
         if AlertRuleRecord.ingestionConditions.contains(rule.condition) {
-            if ingestion == nil { ingestion = try await IngestionReader.open(config: config, store: store).health(now: now) }
-            return Self.ingestionFindings(rule, ingestion?.pipelines ?? [])
+            if ingestion == nil {
+                do {
+                    ingestion = .success(try await IngestionReader.open(config: config, store: store).health(now: now))
+                } catch {
+                    ingestion = .failure(error)
+                }
+            }
+            return Self.ingestionFindings(rule, try ingestion?.get().pipelines ?? [])
         }
         switch rule.condition {
         case "run_failed":

@@ -120,6 +120,7 @@ struct AlertService: Service {
                 let outcome = try await evaluator.evaluate()
                 for alert in outcome.fired { Self.logger.warning("alert \(alert.id) fired: \(alert.title)", metadata: ["rule": "\(alert.rule)", "severity": "\(alert.severity)"]) }
                 for alert in outcome.escalated { Self.logger.warning("alert \(alert.id) escalated: \(alert.title)", metadata: ["rule": "\(alert.rule)"]) }
+                for failure in outcome.unevaluated { Self.logger.error("alert rule \(failure.rule) could not be evaluated: \(failure.error)") }
                 for delivery in outcome.deliveries where delivery.status == "failed" {
                     Self.logger.error("alert \(delivery.alertID): \(delivery.channel) not reached: \(delivery.detail ?? "")")
                 }
