@@ -42,6 +42,8 @@ public enum CutoverServer {
         router.add(middleware: JSONErrorMiddleware())
         router.add(middleware: CallerAuthenticator(state: state))
         router.add(middleware: RequestLogMiddleware())
+        // Inside the request log, which turns errors into responses.
+        router.add(middleware: RefusalAuditMiddleware(store: store))
         let routes = RouteTable(router: router, state: state)
         ServiceRoutes.register(routes)
         AuthRoutes.register(routes)
@@ -72,6 +74,11 @@ public enum CutoverServer {
         let interval = try Age.seconds(config.alerts.interval ?? "30s", option: "alerts.interval")
         guard interval >= 1 else { throw CutoverError(.usage, "alerts.interval must be at least 1s", hint: "e.g. interval: 30s") }
         app.addServices(AlertService(store: store, config: config, interval: interval))
+        if let retention = config.audit.retention {
+            let seconds = try Age.seconds(retention, option: "audit.retention")
+            guard seconds >= 86_400 else { throw CutoverError(.usage, "audit.retention must be at least 1d", hint: "e.g. retention: 365d") }
+            app.addServices(AuditRetentionService(store: store, retention: seconds))
+        }
         return app
     }
 }

@@ -12,6 +12,15 @@ struct APIError: HTTPResponseError, Sendable {
     /// Who the audit log names when no one is signed in (a failed sign-in names the account tried).
     var subject: String?
     var headers: HTTPFields = [:]
+    /// A request refused for who sent it (no valid credential, too weak a role): written to the
+    /// audit log as `request.refused` by ``RefusalAuditMiddleware``.
+    var isRefusal = false
+
+    static func refused(_ status: HTTPResponse.Status, _ message: String, hint: String? = nil) -> APIError {
+        var error = APIError(status, message, hint: hint)
+        error.isRefusal = true
+        return error
+    }
 
     init(_ status: HTTPResponse.Status, _ message: String, hint: String? = nil, subject: String? = nil) {
         self.status = status
@@ -205,5 +214,23 @@ extension SignedInContext {
     func require(_ name: String) throws -> String {
         guard let value = parameters.get(name) else { throw APIError(.badRequest, "missing \(name) in the path") }
         return value
+    }
+}
+
+/// Writes each refused request (401 without a valid credential, 403 for too weak a role) to the
+/// audit log with who sent it, when known, and what they asked for.
+struct RefusalAuditMiddleware: RouterMiddleware {
+    typealias Context = ServerContext
+    let store: any MetadataStore
+
+    func handle(_ request: Request, context: ServerContext, next: (Request, ServerContext) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch let error as APIError where error.isRefusal {
+            let details = String(decoding: try JSON.encoder.encode(["error": error.message]), as: UTF8.self)
+            try await store.audit(AuditRecord(username: context.identity?.username, action: "request.refused",
+                                              resource: "\(request.method.rawValue) \(request.uri.path)", outcome: String(error.status.code), details: details))
+            throw error
+        }
     }
 }

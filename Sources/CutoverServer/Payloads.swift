@@ -30,6 +30,7 @@ struct PublicUser: Codable {
     var role: String
     var lastLoginAt: String?
     var createdAt: String
+    var disabledAt: String?
 
     init(_ user: UserRecord) {
         id = user.id
@@ -37,7 +38,19 @@ struct PublicUser: Codable {
         role = user.role
         lastLoginAt = user.lastLoginAt
         createdAt = user.createdAt
+        disabledAt = user.disabledAt
     }
+}
+
+/// An admin's change to a user: any of role and disabled.
+struct UserChange: Codable {
+    var role: Role?
+    var disabled: Bool?
+}
+
+struct PasswordChange: Codable {
+    var currentPassword: String
+    var newPassword: String
 }
 
 struct LoginAnswer: Codable {

@@ -31,4 +31,6 @@ final class ServerState: Sendable {
 extension HTTPField.Name {
     /// Set by a handler to name the audit entry's user when no one is signed in; never sent.
     static let auditSubject = HTTPField.Name("X-Cutover-Audit-Subject")!
+    /// On an export that holds fewer entries than matched (narrow it with `since`).
+    static let truncated = HTTPField.Name("X-Cutover-Truncated")!
 }

@@ -405,6 +405,15 @@ public protocol MetadataStore: Sendable {
     func user(apiTokenHash: String) async throws -> UserRecord?
     /// Revokes one of a user's tokens; false when the user has no such live token.
     func revokeAPIToken(id: String, userID: String) async throws -> Bool
+    /// Removes a user and their API tokens (false: no such user); never the last enabled admin.
+    func deleteUser(username: String) async throws -> Bool
+    /// Saves an admin's change of role or enabled state; never leaves no enabled admin.
+    func updateUserAccess(_ user: UserRecord) async throws
+    /// A signed-out session: refused until it would have expired anyway.
+    func revokeSession(id: String, username: String, expiresAt: String) async throws
+    func isSessionRevoked(id: String) async throws -> Bool
+    /// Deletes audit entries older than `before`; how many.
+    func pruneAudit(before: String) async throws -> Int
     func audit(_ entry: AuditRecord) async throws
     func auditEntries(since: String?, username: String?, action: String?, limit: Int) async throws -> [AuditRecord]
     func notify(_ notification: NotificationRecord) async throws

@@ -405,10 +405,11 @@ extension SQLMetadataStore {
 
     // MARK: Users, audit, notifications
 
-    static let userColumns = "id, username, password_hash, role, last_login_at, created_at"
+    static let userColumns = "id, username, password_hash, role, last_login_at, created_at, disabled_at, sessions_valid_after"
 
     static func userRecord(_ row: [String?]) -> UserRecord {
-        UserRecord(id: row[0] ?? "", username: row[1] ?? "", passwordHash: row[2] ?? "", role: row[3] ?? "viewer", lastLoginAt: row[4], createdAt: row[5] ?? "")
+        UserRecord(id: row[0] ?? "", username: row[1] ?? "", passwordHash: row[2] ?? "", role: row[3] ?? "viewer", lastLoginAt: row[4], createdAt: row[5] ?? "",
+                   disabledAt: row[6], sessionsValidAfter: row[7])
     }
 
     public func saveUser(_ u: UserRecord) async throws {
@@ -424,8 +425,10 @@ extension SQLMetadataStore {
     }
 
     private static func insertUser(_ u: UserRecord, _ db: any StoreDatabase) throws {
-        _ = try db.execute("INSERT INTO users (id, username, password_hash, role, failed_logins, last_login_at, created_at) VALUES (?, ?, ?, ?, 0, ?, ?)",
-                           [u.id, u.username, u.passwordHash, u.role, u.lastLoginAt, u.createdAt])
+        _ = try db.execute("""
+            INSERT INTO users (id, username, password_hash, role, failed_logins, last_login_at, created_at, disabled_at, sessions_valid_after)
+            VALUES (?, ?, ?, ?, 0, ?, ?, ?, ?)
+            """, [u.id, u.username, u.passwordHash, u.role, u.lastLoginAt, u.createdAt, u.disabledAt, u.sessionsValidAfter])
     }
 
     /// One transaction under the store's write lock (SQLite's, or PostgreSQL's advisory lock)
@@ -508,6 +511,64 @@ extension SQLMetadataStore {
                 guard try !db.execute("SELECT 1 FROM api_tokens WHERE id = ? AND user_id = ? AND revoked_at IS NULL", [id, userID]).isEmpty else { return false }
                 _ = try db.execute("UPDATE api_tokens SET revoked_at = ? WHERE id = ?", [ISOTime.now(), id])
                 return true
+            }
+        }
+    }
+
+    /// Removes the user and their API tokens; nil when there is no such user. Refuses to remove or
+    /// leave no enabled admin.
+    public func deleteUser(username: String) async throws -> Bool {
+        try await run { db in
+            try db.exclusively {
+                guard let user = try db.execute("SELECT \(Self.userColumns) FROM users WHERE username = ?", [username]).first.map(Self.userRecord) else { return false }
+                try Self.keepAnAdmin(db, without: user.id)
+                _ = try db.execute("DELETE FROM api_tokens WHERE user_id = ?", [user.id])
+                _ = try db.execute("DELETE FROM users WHERE id = ?", [user.id])
+                return true
+            }
+        }
+    }
+
+    /// Saves a user whose role or enabled state an admin changed, in one transaction with the check
+    /// that an enabled admin remains.
+    public func updateUserAccess(_ u: UserRecord) async throws {
+        try await run { db in
+            try db.exclusively {
+                if u.role != "admin" || u.isDisabled { try Self.keepAnAdmin(db, without: u.id) }
+                _ = try db.execute("UPDATE users SET role = ?, disabled_at = ?, sessions_valid_after = ? WHERE id = ?",
+                                   [u.role, u.disabledAt, u.sessionsValidAfter, u.id])
+            }
+        }
+    }
+
+    private static func keepAnAdmin(_ db: any StoreDatabase, without id: String) throws {
+        let others = try db.execute("SELECT COUNT(*) FROM users WHERE role = 'admin' AND disabled_at IS NULL AND id <> ?", [id])
+        guard Int(others.first?[0] ?? "0") ?? 0 > 0 else {
+            throw CutoverError(.notPermitted, "that would leave no enabled admin", hint: "make another user an admin first")
+        }
+    }
+
+    public func revokeSession(id: String, username: String, expiresAt: String) async throws {
+        let now = ISOTime.now()
+        try await run { db in
+            try db.exclusively {
+                // Expired sessions need no entry: the list stays as long as the sessions still alive.
+                _ = try db.execute("DELETE FROM revoked_sessions WHERE expires_at < ? OR token_id = ?", [now, id])
+                _ = try db.execute("INSERT INTO revoked_sessions (token_id, username, expires_at, revoked_at) VALUES (?, ?, ?, ?)", [id, username, expiresAt, now])
+            }
+        }
+    }
+
+    public func isSessionRevoked(id: String) async throws -> Bool {
+        try await run { db in try !db.execute("SELECT 1 FROM revoked_sessions WHERE token_id = ?", [id]).isEmpty }
+    }
+
+    public func pruneAudit(before: String) async throws -> Int {
+        try await run { db in
+            try db.exclusively {
+                let count = Int(try db.execute("SELECT COUNT(*) FROM audit_log WHERE at < ?", [before]).first?[0] ?? "0") ?? 0
+                if count > 0 { _ = try db.execute("DELETE FROM audit_log WHERE at < ?", [before]) }
+                return count
             }
         }
     }

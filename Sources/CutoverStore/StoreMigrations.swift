@@ -436,6 +436,16 @@ enum StoreMigrations {
             );
             CREATE INDEX alert_deliveries_alert ON alert_deliveries (alert_id)
             """),
+        Migration(version: 17, name: "disabled users, signed-out sessions", sql: """
+            ALTER TABLE users ADD COLUMN disabled_at TEXT;
+            ALTER TABLE users ADD COLUMN sessions_valid_after TEXT;
+            CREATE TABLE revoked_sessions (
+                token_id TEXT PRIMARY KEY,
+                username TEXT NOT NULL,
+                expires_at TEXT NOT NULL,
+                revoked_at TEXT NOT NULL
+            )
+            """),
     ]
 
     static func sql(_ migration: Migration, for engine: ConnectionURL.Engine) -> String {

@@ -208,16 +208,25 @@ public struct UserRecord: Sendable, Codable, Hashable {
     public var role: String
     public var lastLoginAt: String?
     public var createdAt: String
+    /// Set while an admin has disabled the account: no sign-in, no session, no API token counts.
+    public var disabledAt: String?
+    /// Sessions signed before this moment no longer count: set when the password changes, when
+    /// the account is disabled, and on signing out a session that has no id.
+    public var sessionsValidAfter: String?
 
     public init(id: String = UUID().uuidString.lowercased(), username: String, passwordHash: String, role: String,
-                lastLoginAt: String? = nil, createdAt: String = ISOTime.now()) {
+                lastLoginAt: String? = nil, createdAt: String = ISOTime.now(), disabledAt: String? = nil, sessionsValidAfter: String? = nil) {
         self.id = id
         self.username = username
         self.passwordHash = passwordHash
         self.role = role
         self.lastLoginAt = lastLoginAt
         self.createdAt = createdAt
+        self.disabledAt = disabledAt
+        self.sessionsValidAfter = sessionsValidAfter
     }
+
+    public var isDisabled: Bool { disabledAt != nil }
 }
 
 /// Who did what to which resource, and how it ended.

@@ -24,6 +24,8 @@ public struct CutoverConfig: Codable, Sendable {
     /// `ingestion:`: the ingestion metadata tables whose health `cutover ingestion health`, the
     /// Monitoring page and the ingestion alert conditions read.
     public var ingestion: IngestionConfig?
+    /// `audit: {retention: 365d}`: `serve` deletes audit entries older than that (kept forever when unset).
+    public var audit: AuditConfig
 
     public init(connections: [String: String] = [:], store: String? = nil, environments: [String: EnvironmentConfig] = [:],
                 defaultEnvironment: String? = nil, tables: TableSelection = .init(), overrides: TypeOverrides = .init(),
@@ -38,10 +40,11 @@ public struct CutoverConfig: Codable, Sendable {
         self.overrides = overrides
         self.log = LogConfig()
         self.alerts = AlertsConfig()
+        self.audit = AuditConfig()
     }
 
     enum CodingKeys: String, CodingKey {
-        case connections, store, environments, tables, overrides, queries, log, alerts, ingestion
+        case connections, store, environments, tables, overrides, queries, log, alerts, ingestion, audit
         case defaultEnvironment = "default_environment"
         case tableSettings = "table_settings"
     }
@@ -59,6 +62,7 @@ public struct CutoverConfig: Codable, Sendable {
         log = try c.decodeIfPresent(LogConfig.self, forKey: .log) ?? LogConfig()
         alerts = try c.decodeIfPresent(AlertsConfig.self, forKey: .alerts) ?? AlertsConfig()
         ingestion = try c.decodeIfPresent(IngestionConfig.self, forKey: .ingestion)
+        audit = try c.decodeIfPresent(AuditConfig.self, forKey: .audit) ?? AuditConfig()
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -73,8 +77,15 @@ public struct CutoverConfig: Codable, Sendable {
         if log.level != nil || log.format != nil { try c.encode(log, forKey: .log) }
         if !alerts.channels.isEmpty || alerts.smtp != nil || alerts.interval != nil { try c.encode(alerts, forKey: .alerts) }
         try c.encodeIfPresent(ingestion, forKey: .ingestion)
+        if audit.retention != nil { try c.encode(audit, forKey: .audit) }
         try c.encode(tableSettings.mapValues { TableSettings.YAMLForm(mode: $0.mode, watermark: $0.watermark, truncate: $0.truncate, chunkRows: $0.chunkRows) },
                      forKey: .tableSettings)
+    }
+
+    public struct AuditConfig: Codable, Sendable {
+        /// 365d, 52w: how long audit entries are kept.
+        public var retention: String?
+        public init(retention: String? = nil) { self.retention = retention }
     }
 
     public struct LogConfig: Codable, Sendable {

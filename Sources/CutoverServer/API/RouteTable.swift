@@ -61,7 +61,7 @@ final class RouteTable: @unchecked Sendable {
         let store = state.store
         signedIn.on(RouterPath(path), method: method) { request, context -> Response in
             guard context.caller.role >= role else {
-                throw APIError(.forbidden, "\(context.caller.username) is a \(context.caller.role.rawValue); this needs the \(role.rawValue) role")
+                throw APIError.refused(.forbidden, "\(context.caller.username) is a \(context.caller.role.rawValue); this needs the \(role.rawValue) role")
             }
             guard let action else { return try await handler(request, context) }
             return try await Self.audited(action: action, request: request, username: context.caller.username, store: store) {

@@ -408,18 +408,42 @@ const pages = {
     const params = new URLSearchParams(location.search);
     const [entries, stats] = await Promise.all([api("/audit?" + params.toString()), api("/audit/stats")]);
     content.innerHTML = `<form class="inline card" method="get"><label>Since <input name="since" type="date" value="${esc(params.get("since") || "")}"></label>
-        <label>User <input name="user" value="${esc(params.get("user") || "")}"></label><label>Action <input name="action" value="${esc(params.get("action") || "")}"></label><button>Filter</button></form>
+        <label>User <input name="user" value="${esc(params.get("user") || "")}"></label><label>Action <input name="action" value="${esc(params.get("action") || "")}"></label><button>Filter</button>
+        <button type="button" class="secondary" data-export="csv">Export CSV</button><button type="button" class="secondary" data-export="json">Export JSON</button></form>
       ${table(["when", "user", "action", "resource", "outcome"], entries.map((e) => [when(e.at), esc(e.username || "–"), esc(e.action), `<code>${esc(e.resource || "")}</code>`, esc(e.outcome)]))}
       <h2>Per action</h2>${table(["action", "outcome", "#count"], stats.map((s) => [esc(s.action), esc(s.outcome), s.count]))}`;
+    content.querySelectorAll("[data-export]").forEach((button) => {
+      const filters = new URLSearchParams([...params].filter(([key, value]) => ["since", "user", "action"].includes(key) && value));
+      filters.set("format", button.dataset.export);
+      button.onclick = () => download("/audit/export?" + filters.toString(), "cutover-audit." + button.dataset.export);
+    });
   },
 
   async users() {
     const users = await api("/users");
+    const roleSelect = (u) => `<select data-role="${esc(u.username)}" aria-label="role of ${esc(u.username)}">${["viewer", "user", "admin"].map((r) =>
+      `<option${r === u.role ? " selected" : ""}>${r}</option>`).join("")}</select>`;
+    const actions = (u) => u.username === me.username ? `<span class="muted">you</span>`
+      : `<button class="secondary" data-disable="${esc(u.username)}" data-to="${u.disabled_at ? "false" : "true"}">${u.disabled_at ? "Enable" : "Disable"}</button>
+         <button class="secondary" data-remove="${esc(u.username)}">Remove</button>`;
     content.innerHTML = `<div class="card"><h2>Add a user</h2><form id="add" class="inline"><label>User name <input name="username" required></label>
         <label>Password <input name="password" type="password" required></label>
         <label>Role <select name="role"><option>user</option><option>viewer</option><option>admin</option></select></label><button>Add</button></form></div>
-      ${table(["user", "role", "last sign-in", "created"], users.map((u) => [esc(u.username), esc(u.role), when(u.last_login_at), when(u.created_at)]))}`;
+      ${table(["user", "role", "status", "last sign-in", "created", ""], users.map((u) => [esc(u.username), roleSelect(u),
+        u.disabled_at ? `<span class="status failed">disabled</span> <span class="muted">since ${when(u.disabled_at)}</span>` : status("ok"),
+        when(u.last_login_at), when(u.created_at), actions(u)]))}`;
     onSubmit("add", async (data) => { await post("/auth/register", data); location.reload(); });
+    const patch = async (name, change) => {
+      try { await api(`/users/${encodeURIComponent(name)}`, { method: "PATCH", body: JSON.stringify(change) }); location.reload(); } catch (error) { say(error.message); }
+    };
+    content.querySelectorAll("[data-role]").forEach((select) => { select.onchange = () => patch(select.dataset.role, { role: select.value }); });
+    content.querySelectorAll("[data-disable]").forEach((button) => { button.onclick = () => patch(button.dataset.disable, { disabled: button.dataset.to === "true" }); });
+    content.querySelectorAll("[data-remove]").forEach((button) => {
+      button.onclick = async () => {
+        if (!confirm(`Remove ${button.dataset.remove} and their API tokens?`)) return;
+        try { await api(`/users/${encodeURIComponent(button.dataset.remove)}`, { method: "DELETE" }); location.reload(); } catch (error) { say(error.message); }
+      };
+    });
   },
 
   async settings() {
@@ -427,10 +451,27 @@ const pages = {
     content.innerHTML = `<div class="card"><p>Signed in as <b>${esc(me.username)}</b> (${esc(me.role)}).</p>
       <p>Store schema version ${esc(health.store.schema_version)} · ${connections.length} named connection(s).</p>
       <p>API: <a href="/api/v1/openapi.json">/api/v1/openapi.json</a> (send <code>Authorization: Bearer &lt;token&gt;</code>).</p>
-      <p><button class="secondary" id="signout">Sign out</button></p></div>`;
-    document.getElementById("signout").onclick = () => { localStorage.removeItem("cutoverToken"); location.href = "/login"; };
+      <p><button class="secondary" id="signout">Sign out</button></p></div>
+      <div class="card"><h2>Change my password</h2><form id="password" class="inline">
+        <label>Current password <input name="current_password" type="password" autocomplete="current-password" required></label>
+        <label>New password (8 or more characters) <input name="new_password" type="password" autocomplete="new-password" required></label>
+        <button>Change</button></form><p class="muted">Your other sessions are signed out.</p></div>`;
+    document.getElementById("signout").onclick = signOut;
+    onSubmit("password", async (data, form) => {
+      const answer = await post("/auth/password", data);
+      localStorage.setItem("cutoverToken", answer.token);
+      form.reset();
+      say("Password changed; your other sessions are signed out.", true);
+    });
   },
 };
+
+// Ends the session on the server too: the token stops working for anyone who copied it.
+async function signOut() {
+  try { await post("/auth/logout", {}); } catch (error) { /* already signed out */ }
+  localStorage.removeItem("cutoverToken");
+  location.href = "/login";
+}
 
 async function start() {
   const name = page.dataset.page;
@@ -439,7 +480,7 @@ async function start() {
     try {
       me = await api("/auth/me");
       document.getElementById("who").innerHTML = `${esc(me.username)} · ${esc(me.role)} <button class="secondary" id="logout">Sign out</button>`;
-      document.getElementById("logout").onclick = () => { localStorage.removeItem("cutoverToken"); location.href = "/login"; };
+      document.getElementById("logout").onclick = signOut;
       if (me.role !== "admin") for (const link of document.querySelectorAll("[data-admin]")) link.remove();
     } catch (error) { return; }
     notifications().catch((error) => say(error.message));

@@ -26,7 +26,10 @@ struct Caller: Sendable {
     enum Credential: String, Sendable { case session, apiToken }
     var user: UserRecord
     var role: Role
-    var credential: Credential
+    /// The session token's claims; nil for a personal API token.
+    var session: SessionTokens.Session?
+
+    var credential: Credential { session == nil ? .apiToken : .session }
 
     var username: String { user.username }
     var isAdmin: Bool { role == .admin }
@@ -59,7 +62,7 @@ struct SignedInContext: ChildRequestContext {
 
     init(context: ServerContext) throws {
         guard let caller = context.identity else {
-            throw APIError(.unauthorized, "sign in first: this route needs a bearer token", hint: "POST /api/v1/auth/login")
+            throw APIError.refused(.unauthorized, "sign in first: this route needs a bearer token", hint: "POST /api/v1/auth/login")
         }
         coreContext = context.coreContext
         self.caller = caller

@@ -1,3 +1,4 @@
+import CutoverCore
 import CutoverStore
 import Foundation
 import Hummingbird
@@ -25,18 +26,22 @@ extension ServerState {
     /// The caller a token stands for, or nil when it is not a live token of a user who still exists.
     func caller(presenting token: String) async throws -> Caller? {
         let user: UserRecord?
-        let credential: Caller.Credential
+        var session: SessionTokens.Session?
         if token.hasPrefix(APITokens.prefix) {
             user = try await store.user(apiTokenHash: APITokens.hash(token))
-            credential = .apiToken
-        } else if let name = await sessions.username(of: token) {
-            user = try await store.user(username: name)
-            credential = .session
+        } else if let signed = await sessions.session(of: token) {
+            user = try await store.user(username: signed.username)
+            session = signed
         } else {
             return nil
         }
-        guard let user else { return nil }
+        guard let user, !user.isDisabled else { return nil }
+        if let session {
+            // Signed out: every session of the user (a password change, disabled) or this one alone.
+            if let after = user.sessionsValidAfter.flatMap(ISOTime.parse), session.issuedAt < after { return nil }
+            if let id = session.id, try await store.isSessionRevoked(id: id) { return nil }
+        }
         // A role the store does not know gives the least rights, never more.
-        return Caller(user: user, role: Role(rawValue: user.role) ?? .viewer, credential: credential)
+        return Caller(user: user, role: Role(rawValue: user.role) ?? .viewer, session: session)
     }
 }

@@ -11,6 +11,8 @@ struct SessionTokens: Sendable {
         var sub: SubjectClaim
         var iat: IssuedAtClaim
         var exp: ExpirationClaim
+        /// The session's id, for signing it out (tokens from before it had one: nil).
+        var jti: IDClaim?
 
         func verify(using algorithm: some JWTAlgorithm) async throws {
             try exp.verifyNotExpired()
@@ -27,19 +29,30 @@ struct SessionTokens: Sendable {
         self.lifetime = lifetime
     }
 
+    /// What a valid session token says.
+    struct Session: Sendable {
+        var username: String
+        var id: String?
+        var issuedAt: Date
+        var expires: Date
+    }
+
     func token(username: String, now: Date = Date()) async throws -> (token: String, expires: Date) {
         let expires = now.addingTimeInterval(lifetime)
-        let claims = Claims(sub: SubjectClaim(value: username), iat: IssuedAtClaim(value: now), exp: ExpirationClaim(value: expires))
+        let claims = Claims(sub: SubjectClaim(value: username), iat: IssuedAtClaim(value: now), exp: ExpirationClaim(value: expires),
+                            jti: IDClaim(value: SessionTokens.newSecret()))
         return (try await keys.sign(claims), expires)
     }
 
-    /// The user name of a token this store's key signed and that has not expired; nil otherwise.
-    func username(of token: String) async -> String? {
+    /// The session of a token this store's key signed and that has not expired; nil otherwise.
+    /// Whether it was signed out is the store's to say (``ServerState/caller(presenting:)``).
+    func session(of token: String) async -> Session? {
         // One spelling per signature: base64url's unused low bits of the last character are not a second one.
         let parts = token.split(separator: ".", omittingEmptySubsequences: false)
         guard parts.count == 3, let signature = Base64URL.decode(parts[2]), Base64URL.encode(signature) == parts[2] else { return nil }
         do {
-            return try await keys.verify(token, as: Claims.self).sub.value
+            let claims = try await keys.verify(token, as: Claims.self)
+            return Session(username: claims.sub.value, id: claims.jti?.value, issuedAt: claims.iat.value, expires: claims.exp.value)
         } catch {
             return nil  // a bad or expired token is simply no identity: the route answers 401
         }

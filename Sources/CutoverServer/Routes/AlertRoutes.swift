@@ -135,3 +135,26 @@ struct AlertService: Service {
         }
     }
 }
+
+/// Deletes audit entries older than `audit.retention` when the server starts and every 6 hours.
+struct AuditRetentionService: Service {
+    let store: any MetadataStore
+    let retention: TimeInterval
+    static let logger = Logger(label: "cutover.audit")
+
+    func run() async throws {
+        while !Task.isCancelled {
+            do {
+                let removed = try await store.pruneAudit(before: ISOTime.string(Date().addingTimeInterval(-retention)))
+                if removed > 0 { Self.logger.info("removed \(removed) audit entries older than the retention of \(Format.span(retention))") }
+            } catch {
+                Self.logger.error("audit retention failed: \(error.redactedDescription)")
+            }
+            do {
+                try await cancelWhenGracefulShutdown { try await Task.sleep(nanoseconds: 6 * 3600 * 1_000_000_000) }
+            } catch {
+                return
+            }
+        }
+    }
+}

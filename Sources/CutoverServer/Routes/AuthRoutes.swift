@@ -64,6 +64,45 @@ enum AuthRoutes {
         routes.add(.get, "/api/v1/users", "Users", role: .admin, answer: .json([PublicUser].self, status: .ok)) { _, _ in
             try JSON.response(try await store.users().map(PublicUser.init))
         }
+        routes.add(.post, "/api/v1/auth/logout", "Sign this session out (the token stops working everywhere at once)", role: .viewer,
+                   action: "user.logout", answer: .empty(status: .noContent)) { _, context in
+            try await SessionActions.signOut(context.caller, store: store)
+            return Response(status: .noContent)
+        }
+        routes.add(.post, "/api/v1/auth/refresh", "A new session token for this session's user; this one is signed out", role: .viewer,
+                   action: "user.refresh", answer: .json(LoginAnswer.self, status: .ok)) { _, context in
+            try await SessionActions.signOut(context.caller, store: store)
+            return try await SessionActions.newSession(for: context.caller.user, state: state)
+        }
+        routes.add(.post, "/api/v1/auth/password", "Change my password (every other session of mine is signed out; the answer is a new token)",
+                   role: .viewer, action: "user.password", body: PasswordChange.self, answer: .json(LoginAnswer.self, status: .ok)) { request, context in
+            let body = try await APIInput.body(request, as: PasswordChange.self, context: context)
+            var user = context.caller.user
+            let stored = user.passwordHash
+            guard try await BlockingIO.run({ Bcrypt.verify(body.currentPassword, hash: stored) }) else {
+                throw APIError(.forbidden, "the current password is wrong")
+            }
+            try validate(Register(username: user.username, password: body.newPassword, role: nil))
+            user.passwordHash = try await hash(body.newPassword)
+            user.sessionsValidAfter = SessionActions.signOutMoment()
+            try await store.saveUser(user)
+            if context.caller.session != nil { try await SessionActions.signOut(context.caller, store: store) }
+            return try await SessionActions.newSession(for: user, state: state)
+        }
+        routes.add(.patch, "/api/v1/users/:username", "Change a user's role or disable/enable them (admins; an enabled admin always remains)",
+                   role: .admin, action: "user.update", body: UserChange.self, answer: .json(PublicUser.self, status: .ok)) { request, context in
+            let body = try await APIInput.body(request, as: UserChange.self, context: context)
+            let name = try context.require("username")
+            guard try await store.user(username: name) != nil else { throw APIError(.notFound, "no user named \(name)") }
+            return try JSON.response(PublicUser(try await CutoverServer.changeUser(in: store, username: name, role: body.role?.rawValue, disabled: body.disabled)))
+        }
+        routes.add(.delete, "/api/v1/users/:username", "Remove a user and their API tokens (admins; not yourself, not the last admin)",
+                   role: .admin, action: "user.delete", answer: .empty(status: .noContent)) { _, context in
+            let name = try context.require("username")
+            guard name != context.caller.username else { throw APIError(.badRequest, "you cannot remove yourself", hint: "another admin can") }
+            guard try await store.deleteUser(username: name) else { throw APIError(.notFound, "no user named \(name)") }
+            return Response(status: .noContent)
+        }
     }
 
     static func validate(_ body: Register) throws {
@@ -106,13 +145,44 @@ enum SignIn {
         guard var user, matches else {
             throw APIError(.unauthorized, "wrong user name or password", subject: body.username)
         }
+        guard !user.isDisabled else {
+            throw APIError(.forbidden, "the account \(user.username) is disabled", hint: "ask an admin to enable it", subject: user.username)
+        }
         try await store.clearSignInAttempts(username: user.username)
         user.lastLoginAt = ISOTime.now()
         try await store.saveUser(user)
-        let (token, expires) = try await state.sessions.token(username: user.username)
-        var response = try JSON.response(LoginAnswer(token: token, expiresAt: ISOTime.string(expires), user: PublicUser(user)))
+        var response = try await SessionActions.newSession(for: user, state: state)
         response.headers[.auditSubject] = user.username
         return response
+    }
+}
+
+/// Starting and ending sessions.
+enum SessionActions {
+    static func newSession(for user: UserRecord, state: ServerState) async throws -> Response {
+        let (token, expires) = try await state.sessions.token(username: user.username)
+        return try JSON.response(LoginAnswer(token: token, expiresAt: ISOTime.string(expires), user: PublicUser(user)))
+    }
+
+    /// Ends the caller's session: by its id, or — a token from before sessions had ids — every
+    /// session of the user. An API token is not a session: it is revoked by its own route.
+    static func signOut(_ caller: Caller, store: any MetadataStore) async throws {
+        guard let session = caller.session else {
+            throw APIError(.badRequest, "an API token is not a session", hint: "revoke it with DELETE /api/v1/auth/tokens/{id}")
+        }
+        if let id = session.id {
+            try await store.revokeSession(id: id, username: caller.username, expiresAt: ISOTime.string(session.expires))
+        } else {
+            var user = caller.user
+            user.sessionsValidAfter = signOutMoment()
+            try await store.updateUserAccess(user)
+        }
+    }
+
+    /// Now, to the millisecond the store keeps (rounded down, so a token signed right after the
+    /// change, whose `iat` has microseconds, still counts).
+    static func signOutMoment(_ now: Date = Date()) -> String {
+        ISOTime.string(Date(timeIntervalSince1970: (now.timeIntervalSince1970 * 1000).rounded(.down) / 1000))
     }
 }
 
@@ -127,5 +197,35 @@ extension CutoverServer {
             throw CutoverError(.usage, error.message)
         }
         try await store.saveUser(UserRecord(username: username, passwordHash: try await AuthRoutes.hash(password), role: role.rawValue))
+    }
+
+    /// An admin's change of a user's role and/or enabled state (`cutover users role|disable|enable`,
+    /// `PATCH /users/{name}`). Disabling signs out every session; enabling does not bring them back.
+    @discardableResult
+    public static func changeUser(in store: any MetadataStore, username: String, role: String?, disabled: Bool?) async throws -> UserRecord {
+        guard var user = try await store.user(username: username) else { throw CutoverError(.usage, "no user named \(username)", hint: "`cutover users list`") }
+        if let role {
+            guard Role(rawValue: role) != nil else { throw CutoverError(.usage, "role must be admin, user or viewer, not \(role)") }
+            user.role = role
+        }
+        if let disabled {
+            user.disabledAt = disabled ? (user.disabledAt ?? ISOTime.now()) : nil
+            if disabled { user.sessionsValidAfter = SessionActions.signOutMoment() }
+        }
+        try await store.updateUserAccess(user)
+        return user
+    }
+
+    /// Sets a user's password (an admin's reset from the CLI) and signs out their sessions.
+    public static func setPassword(in store: any MetadataStore, username: String, password: String) async throws {
+        guard var user = try await store.user(username: username) else { throw CutoverError(.usage, "no user named \(username)", hint: "`cutover users list`") }
+        do {
+            try AuthRoutes.validate(Register(username: username, password: password, role: nil))
+        } catch let error as APIError {
+            throw CutoverError(.usage, error.message)
+        }
+        user.passwordHash = try await AuthRoutes.hash(password)
+        user.sessionsValidAfter = SessionActions.signOutMoment()
+        try await store.saveUser(user)
     }
 }
