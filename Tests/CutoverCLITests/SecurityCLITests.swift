@@ -48,6 +48,22 @@ import Testing
             #expect(list.stdout.contains("ada\tadmin") && !list.stdout.contains("lovelace"))
             let dump = try await CLI.shell("sqlite3 .cutover/cutover.db 'SELECT password_hash FROM users'", in: dir)
             #expect(dump.stdout.hasPrefix("$2b$"), "stored as a bcrypt hash")
+
+            // An admin's changes from the CLI; the last enabled admin stays.
+            _ = try await CLI.shell("printf 'long-enough\n' | '\(CLI.executable)' users add bob --role user --password-stdin", in: dir)
+            let lastAdmin = try await CLI.run(["users", "role", "ada", "viewer"], in: dir)
+            #expect(lastAdmin.status != 0 && lastAdmin.stderr.contains("no enabled admin"), "\(lastAdmin.output)")
+            #expect(try await CLI.run(["users", "role", "bob", "admin"], in: dir).status == 0)
+            #expect(try await CLI.run(["users", "role", "bob", "root"], in: dir).status == 2)
+            #expect(try await CLI.run(["users", "disable", "bob"], in: dir).status == 0)
+            #expect(try await CLI.run(["users", "disable", "ada"], in: dir).stderr.contains("no enabled admin"))
+            #expect(try await CLI.run(["users", "list"], in: dir).stdout.contains("bob\tadmin\tlast sign-in: never\tdisabled since"))
+            #expect(try await CLI.run(["users", "enable", "bob"], in: dir).status == 0)
+            let reset = try await CLI.shell("printf 'brand-new-pass\n' | '\(CLI.executable)' users password bob --password-stdin", in: dir)
+            #expect(reset.status == 0 && !reset.output.contains("brand-new-pass"), "\(reset.output)")
+            #expect(try await CLI.run(["users", "remove", "bob"], in: dir).stdout.contains("removed bob"))
+            #expect(try await CLI.run(["users", "remove", "bob"], in: dir).status == 2)
+            #expect(try await CLI.run(["users", "remove", "ada"], in: dir).stderr.contains("no enabled admin"))
         }
     }
 }
