@@ -21,6 +21,8 @@ enum Pages {
         Page(path: "/migrations/:id", name: "migration", title: "Migration", nav: false),
         Page(path: "/validations", name: "validations", title: "Validations", nav: true),
         Page(path: "/validations/:id", name: "validation", title: "Validation", nav: false),
+        Page(path: "/projects", name: "projects", title: "Projects", nav: true),
+        Page(path: "/projects/:id", name: "project", title: "Project", nav: false),
         Page(path: "/rules", name: "rules", title: "Rules", nav: true),
         Page(path: "/sql", name: "sql", title: "SQL runner", nav: true),
         Page(path: "/connections", name: "connections", title: "Connections", nav: true),
@@ -68,7 +70,7 @@ enum Pages {
     static func render(_ page: Page, id: String?) -> String {
         let nav = pages.filter(\.nav).map { item in
             let current = item.name == page.name || (page.name == "migration" && item.name == "migrations")
-                || (page.name == "validation" && item.name == "validations")
+                || (page.name == "validation" && item.name == "validations") || (page.name == "project" && item.name == "projects")
             return #"<a href="\#(item.path)"\#(current ? #" aria-current="page""# : "")\#(item.adminOnly ? #" data-admin"# : "")>\#(item.title)</a>"#
         }.joined(separator: "\n      ")
         let title = id.map { "\(page.title) \(escape($0))" } ?? page.title

@@ -192,9 +192,13 @@ struct ProjectDetail: Codable {
     var pipelines: [PipelineRecord]
 }
 
+/// A pipeline as YAML (`content`) or as typed steps (`steps`, keys as in the YAML: `tolerance_percent`),
+/// which the server writes as YAML.
 struct NewPipeline: Codable {
     var name: String
-    var content: String
+    var content: String?
+    var steps: [StepSpec]?
+    var parallel: Int?
 }
 
 struct RunRules: Codable {

@@ -448,8 +448,32 @@ struct DiffDocument: Encodable {
 struct PipelineCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "pipeline",
-        abstract: "Validation pipelines: suggest one for a source and target.",
-        subcommands: [Suggest.self], defaultSubcommand: Suggest.self)
+        abstract: "Validation pipelines: suggest one for a source and target; list the checks a pipeline can use.",
+        subcommands: [Suggest.self, Checks.self], defaultSubcommand: Suggest.self)
+
+    struct Checks: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "The checks a pipeline step can name, by category, with the fields each reads (* required).",
+            discussion: "Every step also takes table, target_table, side (source, target, both) and severity (error, warn).\n\nExample: cutover pipeline checks --format json")
+        @Option(name: .long, help: "text or json.") var format: OutputFormat = .text
+
+        func run() async throws {
+            let catalogue = CheckRegistry.catalogue
+            if format == .json { return Terminal.say(String(decoding: try JSONEncoder.cli.encode(catalogue), as: UTF8.self)) }
+            var category = ""
+            for check in catalogue {
+                if check.category != category {
+                    category = check.category
+                    Terminal.say("\n\(category)")
+                }
+                Terminal.say("  \(check.name): \(check.summary)")
+                for parameter in check.parameters {
+                    Terminal.say("      \(parameter.name)\(parameter.required ? "*" : "") (\(parameter.kind.rawValue)): \(parameter.description)"
+                                 + (parameter.choices.map { " — " + $0.joined(separator: ", ") } ?? ""))
+                }
+            }
+        }
+    }
 
     struct Suggest: AsyncParsableCommand {
         static let configuration = CommandConfiguration(

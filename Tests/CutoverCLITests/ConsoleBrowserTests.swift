@@ -23,7 +23,12 @@ import Testing
             // Ingestion metadata with a late pipeline, for the Monitoring page.
             let metadata = try SQLiteSession(path: dir + "/meta.db", create: true)
             for statement in IngestionFixture.sql(now: Date()) { try metadata.executeScript(statement) }
-            try IngestionTests.config(connection: "sqlite:meta.db").write(toFile: dir + "/cutover.yml", atomically: true, encoding: .utf8)
+            // Two named connections for a project: Chinook and a copy of two of its tables.
+            let chinook = try TestEnvironment.chinookCopy(in: dir)
+            let copied = try await CLI.run(["migrate", "--source", "sqlite:\(chinook)", "--target", "sqlite:\(dir)/copy.db", "--tables", "Genre,MediaType", "--store", "sqlite:\(dir)/setup-store.db"], in: dir)
+            #expect(copied.status == 0, "\(copied.output)")
+            try (IngestionTests.config(connection: "sqlite:meta.db") + "connections:\n  chinook: \"sqlite:\(chinook)\"\n  copy: \"sqlite:\(dir)/copy.db\"\n")
+                .write(toFile: dir + "/cutover.yml", atomically: true, encoding: .utf8)
             let port = try FaultProxy.freePort()
             let server = Process()
             server.executableURL = URL(fileURLWithPath: CLI.executable)
@@ -37,11 +42,11 @@ import Testing
                 server.waitUntilExit()
             }
             let script = try #require(TestEnvironment.fixturePath("console_check.py"))
-            let check = try await CLI.shell("CONSOLE_CHECK_INGESTION=breached,raw.orders,'last load failed' python3 '\(script)' http://127.0.0.1:\(port) '\(dir)/screenshots'", in: dir)
+            let check = try await CLI.shell("CONSOLE_CHECK_INGESTION=breached,raw.orders,'last load failed' CONSOLE_CHECK_PROJECT=chinook,copy python3 '\(script)' http://127.0.0.1:\(port) '\(dir)/screenshots'", in: dir)
             #expect(check.status == 0, "\(check.output)")
             #expect(check.stdout.contains("console check passed"))
             let shots = try FileManager.default.contentsOfDirectory(atPath: dir + "/screenshots").filter { $0.hasSuffix(".png") }
-            #expect(shots.count >= 12, "\(shots)")
+            #expect(shots.count >= 16, "\(shots)")
             for shot in shots {
                 let size = (try FileManager.default.attributesOfItem(atPath: dir + "/screenshots/" + shot)[.size] as? Int) ?? 0
                 #expect(size > 10_000, "\(shot) is \(size) bytes")

@@ -55,3 +55,39 @@ import Testing
         #expect(Format.span(45) == "45s" && Format.span(1200) == "20m" && Format.span(18_300) == "5h 5m" && Format.span(90_000) == "1d 1h" && Format.span(7200) == "2h")
     }
 }
+
+/// The check catalogue the console's builder is made from says what each check really reads.
+@Suite struct CheckCatalogueTests {
+    @Test func everyParameterIsAStepFieldAndEveryFieldASummaryNamesIsAParameter() throws {
+        let blank = StepSpec(check: "x", table: "t")
+        for check in CheckRegistry.all {
+            for parameter in check.parameters {
+                #expect(CheckParameter.fields[parameter.name] != nil, "\(check.name): \(parameter.name)")
+                #expect(!blank.has(parameter.name), "\(check.name): \(parameter.name) is not a StepSpec field")
+            }
+            let named = try Regex("`([a-z_]+)`").matches(in: check.summary)
+            for word in named where CheckParameter.fields[word] != nil {
+                #expect(check.parameters.contains { $0.name == word }, "\(check.name) says `\(word)` in its summary but does not list it")
+            }
+        }
+    }
+
+    @Test func builtPipelinesRoundTripThroughTheirYAML() throws {
+        var step = StepSpec(check: "value_range", table: "main.orders")
+        step.column = "amount"
+        step.min = 0
+        step.max = 1.5
+        step.tolerancePercent = 0.25
+        let pipeline = Pipeline(name: "built", steps: [step])
+        let yaml = try pipeline.yaml()
+        #expect(yaml.contains("max: 1.5") && yaml.contains("min: 0\n") && yaml.contains("tolerance_percent: 0.25"), "\(yaml)")
+        #expect(try Pipeline.parse(yaml, name: "x").steps == [step])
+        var missing = StepSpec(check: "pattern", table: "main.orders")
+        missing.column = "email"
+        #expect(throws: CutoverError.self) { try Pipeline(name: "x", steps: [missing]).check() }
+    }
+}
+
+extension Regex where Output == (Substring, Substring) {
+    func matches(in text: String) -> [String] { text.matches(of: self).map { String($0.output.1) } }
+}

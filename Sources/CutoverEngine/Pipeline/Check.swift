@@ -2,7 +2,7 @@ import CutoverCore
 import Foundation
 
 /// One step of a pipeline file, as written in YAML.
-public struct StepSpec: Decodable, Sendable, Hashable {
+public struct StepSpec: Codable, Sendable, Hashable {
     public var check: String
     public var table: String
     /// The target table when its name differs from the planned one.
@@ -42,6 +42,38 @@ public struct StepSpec: Decodable, Sendable, Hashable {
         case check, table, column, columns, side, severity, min, max, values, sql, pattern, n, measure, aggregate, window
         case targetTable = "target_table", tolerancePercent = "tolerance_percent", parentTable = "parent_table", parentColumn = "parent_column"
         case toleranceAbsolute = "tolerance_abs", samplePercent = "sample_percent"
+    }
+
+    public init(check: String, table: String) {
+        self.check = check
+        self.table = table
+    }
+
+    /// Whether the field of this YAML key is given (a list: not empty).
+    func has(_ key: String) -> Bool {
+        switch CodingKeys(rawValue: key) {
+        case .column: column.map { !$0.isEmpty } ?? false
+        case .columns: !(columns ?? []).isEmpty
+        case .min: min != nil
+        case .max: max != nil
+        case .values: !(values ?? []).isEmpty
+        case .sql: sql.map { !$0.isEmpty } ?? false
+        case .pattern: pattern.map { !$0.isEmpty } ?? false
+        case .n: n != nil
+        case .measure: measure.map { !$0.isEmpty } ?? false
+        case .aggregate: aggregate != nil
+        case .window: window != nil
+        case .tolerancePercent: tolerancePercent != nil
+        case .toleranceAbsolute: toleranceAbsolute != nil
+        case .parentTable: parentTable.map { !$0.isEmpty } ?? false
+        case .parentColumn: parentColumn.map { !$0.isEmpty } ?? false
+        case .samplePercent: samplePercent != nil
+        case .targetTable: targetTable != nil
+        case .side: side != nil
+        case .severity: severity != nil
+        case .check, .table: true
+        case nil: false
+        }
     }
 }
 
@@ -145,11 +177,75 @@ public protocol ValidationCheck: Sendable {
     /// schema, quality, relationship, statistics, business, time_series or comparative.
     static var category: String { get }
     static var summary: String { get }
+    /// The step fields it reads beside `table`, `side` and `severity` (forms in the console are made from these).
+    static var parameters: [CheckParameter] { get }
     init()
     func run(_ context: CheckContext) async throws -> CheckOutcome
 }
 
+extension ValidationCheck {
+    public static var parameters: [CheckParameter] { [] }
+}
+
+/// A step field a check reads: its YAML key, what kind of value it takes and what it means.
+public struct CheckParameter: Sendable, Codable, Hashable {
+    public enum Kind: String, Sendable, Codable {
+        /// One column of the step's table; `columns` several.
+        case column, columns
+        case number, integer, text, sql
+        /// Several texts or numbers.
+        case list
+        case table
+        case choice
+    }
+    public var name: String
+    public var kind: Kind
+    public var required: Bool
+    public var description: String
+    public var choices: [String]?
+
+    /// Every step field a check may read, with its kind and usual meaning (one place: StepSpec's keys).
+    static let fields: [String: (kind: Kind, description: String, choices: [String]?)] = [
+        "column": (.column, "the column checked", nil),
+        "columns": (.columns, "columns", nil),
+        "min": (.number, "the smallest value", nil),
+        "max": (.number, "the largest value", nil),
+        "values": (.list, "values", nil),
+        "tolerance_percent": (.number, "relative tolerance in percent (default 0)", nil),
+        "tolerance_abs": (.number, "absolute tolerance (default 0)", nil),
+        "parent_table": (.table, "the parent table", nil),
+        "parent_column": (.text, "the parent table's key column", nil),
+        "sql": (.sql, "a query returning one number; {{table}} is the side's table", nil),
+        "pattern": (.text, "a regular expression every non-NULL value must match as a whole", nil),
+        "n": (.integer, "how many", nil),
+        "measure": (.column, "the numeric column measured (none: the row count)", nil),
+        "aggregate": (.choice, "how the measure is aggregated (default sum)", ["sum", "avg", "min", "max", "count"]),
+        "window": (.integer, "the window in periods (default 7)", nil),
+        "sample_percent": (.number, "the share of the key range compared, in percent (default 1)", nil),
+    ]
+
+    /// A known step field, with a description for this check when the usual one says too little.
+    static func field(_ name: String, _ description: String? = nil, required: Bool = false) -> CheckParameter {
+        let known = fields[name] ?? (.text, name, nil)
+        return CheckParameter(name: name, kind: known.kind, required: required, description: description ?? known.description, choices: known.choices)
+    }
+}
+
+/// A check as the catalogue shows it.
+public struct CheckDescription: Sendable, Codable, Hashable {
+    public var name: String
+    public var category: String
+    public var summary: String
+    public var parameters: [CheckParameter]
+}
+
 public enum CheckRegistry {
+    /// Every check with its parameters, by category then name.
+    public static var catalogue: [CheckDescription] {
+        all.map { CheckDescription(name: $0.name, category: $0.category, summary: $0.summary, parameters: $0.parameters) }
+            .sorted { ($0.category, $0.name) < ($1.category, $1.name) }
+    }
+
     public static let all: [any ValidationCheck.Type] = [
         TableExistsCheck.self, ColumnSetCheck.self, NullabilityCheck.self, PrimaryKeyCheck.self,
         NullRateCheck.self, UniquenessCheck.self, AllowedValuesCheck.self, ValueRangeCheck.self, StringLengthCheck.self, PatternCheck.self,

@@ -51,6 +51,7 @@ func eachSide(_ c: CheckContext, suffix: String = "", _ evaluate: (String) async
 
 struct NullRateCheck: ValidationCheck {
     static let name = "null_rate", category = "quality", summary = "share of NULLs in `column` is at most `max` (0…1)"
+    static let parameters: [CheckParameter] = [.field("column", required: true), .field("max", "the largest share of NULLs, 0…1")]
     func run(_ c: CheckContext) async throws -> CheckOutcome {
         let column = try c.requireColumn()
         return try await eachSide(c, suffix: " (max \(String(format: "%.2f", (c.spec.max ?? 0) * 100))%)") { side in
@@ -66,6 +67,7 @@ struct NullRateCheck: ValidationCheck {
 struct UniquenessCheck: ValidationCheck {
     static let name = "uniqueness", category = "quality",
         summary = "no two rows share `columns` (or `column`); rows with a NULL in them are not compared, as a UNIQUE constraint does"
+    static let parameters: [CheckParameter] = [.field("column", "the column that must be unique (or give columns)"), .field("columns", "columns unique together")]
     func run(_ c: CheckContext) async throws -> CheckOutcome {
         let columns = c.spec.columns ?? c.spec.column.map { [$0] } ?? []
         guard !columns.isEmpty else { throw CutoverError(.config, "uniqueness on \(c.spec.table) needs `columns`") }
@@ -84,6 +86,7 @@ struct UniquenessCheck: ValidationCheck {
 
 struct AllowedValuesCheck: ValidationCheck {
     static let name = "allowed_values", category = "quality", summary = "`column` holds only `values` (NULL allowed)"
+    static let parameters: [CheckParameter] = [.field("column", required: true), .field("values", "the allowed values", required: true)]
     func run(_ c: CheckContext) async throws -> CheckOutcome {
         let column = try c.requireColumn()
         guard let values = c.spec.values, !values.isEmpty else { throw CutoverError(.config, "allowed_values on \(c.spec.table) needs `values`") }
@@ -98,6 +101,7 @@ struct AllowedValuesCheck: ValidationCheck {
 
 struct ValueRangeCheck: ValidationCheck {
     static let name = "value_range", category = "quality", summary = "numbers in `column` lie within `min`…`max`"
+    static let parameters: [CheckParameter] = [.field("column", required: true), .field("min", "the smallest allowed"), .field("max", "the largest allowed")]
     func run(_ c: CheckContext) async throws -> CheckOutcome {
         let column = try c.requireColumn()
         return try await eachSide(c) { side in
@@ -115,6 +119,7 @@ struct ValueRangeCheck: ValidationCheck {
 
 struct StringLengthCheck: ValidationCheck {
     static let name = "string_length", category = "quality", summary = "text in `column` is at most `max` characters"
+    static let parameters: [CheckParameter] = [.field("column", required: true), .field("max", "the most characters", required: true)]
     func run(_ c: CheckContext) async throws -> CheckOutcome {
         let column = try c.requireColumn()
         let limit = Int(c.spec.max ?? 0)
@@ -129,6 +134,7 @@ struct StringLengthCheck: ValidationCheck {
 
 struct ForeignKeyOrphansCheck: ValidationCheck {
     static let name = "fk_orphans", category = "relationship", summary = "every `column` value exists in `parent_table`.`parent_column`"
+    static let parameters: [CheckParameter] = [.field("column", required: true), .field("parent_table", required: true), .field("parent_column", required: true)]
     func run(_ c: CheckContext) async throws -> CheckOutcome {
         let column = try c.requireColumn()
         guard let parentName = c.spec.parentTable, let parentColumn = c.spec.parentColumn else {
@@ -162,6 +168,7 @@ private func compareSides(_ c: CheckContext, label: String, _ sql: @escaping (an
 
 struct RowCountCheck: ValidationCheck {
     static let name = "row_count", category = "comparative", summary = "row counts agree (within `tolerance_percent`)"
+    static let parameters: [CheckParameter] = [.field("tolerance_percent"), .field("tolerance_abs")]
     func run(_ c: CheckContext) async throws -> CheckOutcome {
         var outcome = try await compareSides(c, label: "rows") { _, t, _ in "SELECT count(*) FROM \(t)" }
         outcome.sourceRows = outcome.details["source"].flatMap { Double($0) }.map { Int64($0) }
@@ -173,6 +180,7 @@ struct RowCountCheck: ValidationCheck {
 
 struct DistinctCountCheck: ValidationCheck {
     static let name = "distinct_count", category = "statistics", summary = "distinct values of `column` agree"
+    static let parameters: [CheckParameter] = [.field("column", required: true), .field("tolerance_percent"), .field("tolerance_abs")]
     func run(_ c: CheckContext) async throws -> CheckOutcome {
         let column = try c.requireColumn()
         return try await compareSides(c, label: "distinct \(column)") { d, t, side in "SELECT count(DISTINCT \(d.quote(c.column(column, side)))) FROM \(t)" }
@@ -181,6 +189,7 @@ struct DistinctCountCheck: ValidationCheck {
 
 struct ColumnAggregatesCheck: ValidationCheck {
     static let name = "column_aggregates", category = "comparative", summary = "sum, min and max of numeric `columns` agree"
+    static let parameters: [CheckParameter] = [.field("columns", "numeric columns (default: every numeric column)"), .field("tolerance_percent"), .field("tolerance_abs")]
     func run(_ c: CheckContext) async throws -> CheckOutcome {
         let columns = c.spec.columns ?? c.spec.column.map { [$0] } ?? c.table.columns.filter {
             switch $0.canonical { case .integer, .decimal, .float: true; default: false }
@@ -224,6 +233,7 @@ struct RowDiffCheck: ValidationCheck {
 
 struct CustomSQLCheck: ValidationCheck {
     static let name = "custom_sql", category = "business", summary = "a query returning one number agrees on both sides (within `tolerance_percent`)"
+    static let parameters: [CheckParameter] = [.field("sql", required: true), .field("tolerance_percent"), .field("tolerance_abs")]
     func run(_ c: CheckContext) async throws -> CheckOutcome {
         guard let sql = c.spec.sql else { throw CutoverError(.config, "custom_sql on \(c.spec.table) needs `sql`") }
         return try await compareSides(c, label: "value") { _, t, _ in sql.replacingOccurrences(of: "{{table}}", with: t) }
@@ -234,6 +244,7 @@ struct CustomSQLCheck: ValidationCheck {
 
 struct DateGapsCheck: ValidationCheck {
     static let name = "date_gaps", category = "time_series", summary = "no missing day between the first and last date in `column`"
+    static let parameters: [CheckParameter] = [.field("column", "the date column", required: true)]
     func run(_ c: CheckContext) async throws -> CheckOutcome {
         let column = try c.requireColumn()
         return try await eachSide(c) { side in
@@ -256,6 +267,7 @@ struct DateGapsCheck: ValidationCheck {
 
 struct DuplicatePeriodsCheck: ValidationCheck {
     static let name = "duplicate_periods", category = "time_series", summary = "each period (`column` plus `columns`) appears once"
+    static let parameters: [CheckParameter] = [.field("column", "the period column", required: true), .field("columns", "columns that with the period identify a row")]
     func run(_ c: CheckContext) async throws -> CheckOutcome {
         let column = try c.requireColumn()
         var uniqueness = c

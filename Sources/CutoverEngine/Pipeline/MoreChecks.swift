@@ -14,6 +14,7 @@ struct PrimaryKeyCheck: ValidationCheck {
 
 struct PatternCheck: ValidationCheck {
     static let name = "pattern", category = "quality", summary = "every non-NULL `column` value matches the regular expression `pattern`"
+    static let parameters: [CheckParameter] = [.field("column", required: true), .field("pattern", required: true)]
     func run(_ c: CheckContext) async throws -> CheckOutcome {
         let column = try c.requireColumn()
         guard let pattern = c.spec.pattern, let regex = try? NSRegularExpression(pattern: "^(?:" + pattern + ")$") else {  // else: the check fails naming the pattern
@@ -42,6 +43,7 @@ struct PatternCheck: ValidationCheck {
 struct OutliersCheck: ValidationCheck {
     static let name = "outliers", category = "statistics",
         summary = "at most `tolerance_percent` % of `column` lies more than `max` (default 3) standard deviations from the mean"
+    static let parameters: [CheckParameter] = [.field("column", required: true), .field("max", "standard deviations from the mean (default 3)"), .field("tolerance_percent", "the largest share of outliers, in percent")]
     func run(_ c: CheckContext) async throws -> CheckOutcome {
         let column = try c.requireColumn()
         let z = c.spec.max ?? 3
@@ -61,6 +63,7 @@ struct OutliersCheck: ValidationCheck {
 struct DistributionCheck: ValidationCheck {
     static let name = "distribution", category = "statistics",
         summary = "a 10-bucket histogram of numeric `column` matches on both sides (each bucket's share within `tolerance_percent`, default 1)"
+    static let parameters: [CheckParameter] = [.field("column", required: true), .field("tolerance_percent", "the largest difference of a bucket's share, in points (default 1)")]
     func run(_ c: CheckContext) async throws -> CheckOutcome {
         let column = try c.requireColumn()
         let low = try await c.number("source") { d, t in "SELECT min(\(d.quote(column))) FROM \(t)" }
@@ -90,6 +93,7 @@ struct DistributionCheck: ValidationCheck {
 
 struct TopNCheck: ValidationCheck {
     static let name = "top_n", category = "business", summary = "the `n` most frequent values of `column` and their counts agree"
+    static let parameters: [CheckParameter] = [.field("column", required: true), .field("n", "how many of the most frequent values (default 10)")]
     func run(_ c: CheckContext) async throws -> CheckOutcome {
         let column = try c.requireColumn()
         let n = c.spec.n ?? 10

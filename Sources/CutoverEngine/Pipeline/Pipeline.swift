@@ -4,7 +4,7 @@ import Foundation
 import Yams
 
 /// A validation pipeline file: steps, each a registered check on a table.
-public struct Pipeline: Decodable, Sendable {
+public struct Pipeline: Codable, Sendable {
     /// The suite name results are stored under (default: the file's name without extension).
     public var name: String?
     /// Steps run at once (default 4).
@@ -27,8 +27,53 @@ public struct Pipeline: Decodable, Sendable {
             throw CutoverError(.config, "\(origin) is not valid: \(error)", hint: "expected steps: [{check, table, column, ...}]")
         }
         if pipeline.name == nil { pipeline.name = name }
-        for step in pipeline.steps { _ = try CheckRegistry.check(named: step.check) }
+        try pipeline.check(origin: origin)
         return pipeline
+    }
+
+    public init(name: String?, parallel: Int? = nil, steps: [StepSpec]) {
+        self.name = name
+        self.parallel = parallel
+        self.steps = steps
+    }
+
+    /// Every step names a registered check and gives the fields that check cannot do without.
+    public func check(origin: String = "the pipeline") throws {
+        for (index, step) in steps.enumerated() {
+            let check = try CheckRegistry.check(named: step.check)
+            guard !step.table.trimmingCharacters(in: .whitespaces).isEmpty else {
+                throw CutoverError(.config, "\(origin), step \(index + 1) (\(step.check)): no table", hint: "give each step a table")
+            }
+            if let missing = check.parameters.first(where: { $0.required && !step.has($0.name) }) {
+                throw CutoverError(.config, "\(origin), step \(index + 1) (\(step.check) on \(step.table)): \(missing.name) is required — \(missing.description)",
+                                   hint: "`cutover pipeline checks` lists each check's fields")
+            }
+        }
+    }
+
+    /// The pipeline as YAML (what `pipeline suggest` writes and the console's builder saves).
+    public func yaml() throws -> String {
+        let encoded = try YAMLEncoder().encode(self)
+        guard let node = try Yams.compose(yaml: encoded) else { return encoded }
+        return try Yams.serialize(node: Self.plainNumbers(node))
+    }
+
+    /// Yams writes every Double in scientific notation (`5e-1`); a person reads `0.5` and `3`.
+    static func plainNumbers(_ node: Node) -> Node {
+        switch node {
+        case .scalar(var scalar):
+            // Only plain (unquoted) scalars in scientific notation: a quoted "5e-1" is text.
+            if scalar.style == .plain, scalar.string.contains(where: { $0 == "e" || $0 == "E" }), let value = Double(scalar.string), value.isFinite {
+                scalar.string = value.rounded() == value && abs(value) < 1e15 ? String(Int64(value)) : String(value)
+            }
+            return .scalar(scalar)
+        case .mapping(let mapping):
+            return .mapping(Node.Mapping(mapping.map { (plainNumbers($0.key), plainNumbers($0.value)) }, mapping.tag, mapping.style))
+        case .sequence(let sequence):
+            return .sequence(Node.Sequence(sequence.map(plainNumbers), sequence.tag, sequence.style))
+        case .alias:
+            return node
+        }
     }
 }
 

@@ -50,6 +50,7 @@ struct DefaultsCheck: ValidationCheck {
 struct DimensionConformanceCheck: ValidationCheck {
     static let name = "dimension_conformance", category = "relationship",
         summary = "fact `column` values all exist in dimension `parent_table`.`parent_column`, and the same number of dimension members is used on both sides"
+    static let parameters: [CheckParameter] = [.field("column", "the fact column", required: true), .field("parent_table", "the dimension table", required: true), .field("parent_column", "the dimension key", required: true)]
     func run(_ c: CheckContext) async throws -> CheckOutcome {
         let column = try c.requireColumn()
         guard let parentName = c.spec.parentTable, let parentColumn = c.spec.parentColumn else {
@@ -116,6 +117,7 @@ func numberText(_ d: Double) -> String {
 struct QuantilesCheck: ValidationCheck {
     static let name = "quantiles", category = "statistics",
         summary = "quantiles of numeric `column` (`values`, default 0.25, 0.5, 0.75, 0.9) agree within `tolerance_percent`/`tolerance_abs`"
+    static let parameters: [CheckParameter] = [.field("column", required: true), .field("values", "the quantiles (default 0.25, 0.5, 0.75, 0.9)"), .field("tolerance_percent"), .field("tolerance_abs")]
     func run(_ c: CheckContext) async throws -> CheckOutcome {
         let column = try c.requireColumn()
         let qs = try (c.spec.values ?? ["0.25", "0.5", "0.75", "0.9"]).map { text in
@@ -136,6 +138,7 @@ struct QuantilesCheck: ValidationCheck {
 struct IQROutliersCheck: ValidationCheck {
     static let name = "iqr_outliers", category = "statistics",
         summary = "at most `tolerance_percent` % of `column` lies beyond `max` (default 1.5) interquartile ranges outside the quartiles"
+    static let parameters: [CheckParameter] = [.field("column", required: true), .field("max", "interquartile ranges beyond the quartiles (default 1.5)"), .field("tolerance_percent", "the largest share of outliers, in percent")]
     func run(_ c: CheckContext) async throws -> CheckOutcome {
         let column = try c.requireColumn()
         let k = c.spec.max ?? 1.5
@@ -155,6 +158,7 @@ struct IQROutliersCheck: ValidationCheck {
 struct GroupMetricsCheck: ValidationCheck {
     static let name = "group_metrics", category = "business",
         summary = "`aggregate` (sum, avg, min, max, count) of `measure` per group of `columns` agrees within `tolerance_percent`/`tolerance_abs`"
+    static let parameters: [CheckParameter] = [.field("columns", "the grouping columns", required: true), .field("measure"), .field("aggregate"), .field("tolerance_percent"), .field("tolerance_abs")]
     func run(_ c: CheckContext) async throws -> CheckOutcome {
         let groups = c.spec.columns ?? c.spec.column.map { [$0] } ?? []
         guard !groups.isEmpty else { throw CutoverError(.config, "group_metrics on \(c.spec.table) needs `columns` to group by") }
@@ -199,6 +203,7 @@ struct GroupMetricsCheck: ValidationCheck {
 struct RollingDriftCheck: ValidationCheck {
     static let name = "rolling_drift", category = "time_series",
         summary = "the `window`-period rolling mean of `measure` (or of the row count) per `column` period agrees within `tolerance_percent`/`tolerance_abs`"
+    static let parameters: [CheckParameter] = [.field("column", "the period column", required: true), .field("measure"), .field("window"), .field("tolerance_percent"), .field("tolerance_abs")]
     func run(_ c: CheckContext) async throws -> CheckOutcome {
         let column = try c.requireColumn()
         let measure = try c.spec.measure.map { try c.requireColumn($0, "measure") }
@@ -242,6 +247,7 @@ struct RollingDriftCheck: ValidationCheck {
 struct SampledDiffCheck: ValidationCheck {
     static let name = "sampled_diff", category = "comparative",
         summary = "rows in `n` (default 10) key ranges covering `sample_percent` (default 1) % of a single integer key are equal on both sides"
+    static let parameters: [CheckParameter] = [.field("n", "how many key ranges (default 10)"), .field("sample_percent")]
     func run(_ c: CheckContext) async throws -> CheckOutcome {
         guard let key = c.plan.key, key.count == 1, let keyColumn = c.table.column(named: key[0]), case .integer = keyColumn.canonical else {
             throw CutoverError(.config, "sampled_diff on \(c.spec.table) needs a single integer key", hint: "use row_diff for this table")

@@ -74,6 +74,78 @@ function barChart(points, { height = 160, empty = "No data yet." } = {}) {
   return `<svg viewBox="0 0 ${width} ${height}" width="100%" role="img" aria-label="chart"><text x="2" y="14">${count(max)}</text>${bars}</svg>`;
 }
 
+// The pipeline builder: steps from the check catalogue, each with a form made from the check's
+// parameters; saved as typed steps (the server writes the YAML).
+function pipelineBuilder(box, projectID, catalogue, tables) {
+  const steps = [];
+  const categories = [...new Set(catalogue.map((c) => c.category))];
+  const input = (prm) => {
+    const name = `p-${prm.name}`, req = prm.required ? "required" : "";
+    const label = `${esc(prm.name)}${prm.required ? " *" : ""} <span class="muted">${esc(prm.description)}</span>`;
+    if (prm.kind === "choice") return `<label>${label}<select name="${name}"><option value=""></option>${prm.choices.map((c) => `<option>${esc(c)}</option>`).join("")}</select></label>`;
+    if (prm.kind === "sql") return `<label>${label}<textarea name="${name}" ${req}></textarea></label>`;
+    const type = ["number", "integer"].includes(prm.kind) ? `type="number" step="${prm.kind === "integer" ? 1 : "any"}"` : "";
+    const hint = ["columns", "list"].includes(prm.kind) ? ` placeholder="comma-separated"` : "";
+    return `<label>${label}<input name="${name}" ${type} ${req}${hint}></label>`;
+  };
+  box.innerHTML = `<form id="step" class="builder">
+      <div class="inline"><label>Category <select id="category">${categories.map((c) => `<option>${esc(c)}</option>`).join("")}</select></label>
+        <label>Check <select id="check" name="check"></select></label>
+        <label>Table * <input name="table" list="project-tables" required size="28"></label>
+        <label>Side <select name="side"><option value="">default</option><option>source</option><option>target</option><option>both</option></select></label>
+        <label>Severity <select name="severity"><option value="">error</option><option>warn</option></select></label></div>
+      <p class="muted" id="summary"></p><div id="fields" class="inline"></div><p><button>Add step</button></p></form>
+    <datalist id="project-tables">${tables.map((t) => `<option value="${esc(t)}">`).join("")}</datalist>
+    <div id="steps"></div>
+    <form id="save" class="inline"><label>Pipeline name <input name="name" required value="checks"></label><button>Save pipeline</button></form>`;
+  const category = box.querySelector("#category"), check = box.querySelector("#check");
+  const showChecks = () => {
+    check.innerHTML = catalogue.filter((c) => c.category === category.value).map((c) => `<option>${esc(c.name)}</option>`).join("");
+    showFields();
+  };
+  const showFields = () => {
+    const chosen = catalogue.find((c) => c.name === check.value);
+    box.querySelector("#summary").textContent = chosen ? chosen.summary.replace(/`/g, "") : "";
+    box.querySelector("#fields").innerHTML = chosen ? chosen.parameters.map(input).join("") : "";
+  };
+  category.onchange = showChecks;
+  check.onchange = showFields;
+  showChecks();
+  const render = () => {
+    box.querySelector("#steps").innerHTML = steps.length ? table(["#", "check", "table", "fields", ""], steps.map((step, i) => [i + 1, esc(step.check), esc(step.table),
+      `<code>${esc(Object.entries(step).filter(([k]) => !["check", "table"].includes(k)).map(([k, v]) => `${k}: ${Array.isArray(v) ? v.join(", ") : v}`).join("; "))}</code>`,
+      `<button type="button" class="secondary" data-up="${i}" ${i ? "" : "disabled"}>↑</button> <button type="button" class="secondary" data-down="${i}" ${i < steps.length - 1 ? "" : "disabled"}>↓</button> <button type="button" class="secondary" data-drop="${i}">Remove</button>`]))
+      : `<p class="muted">No steps yet: pick a check, fill in its fields, Add step.</p>`;
+    const move = (i, j) => { [steps[i], steps[j]] = [steps[j], steps[i]]; render(); };
+    box.querySelectorAll("[data-up]").forEach((b) => { b.onclick = () => move(+b.dataset.up, +b.dataset.up - 1); });
+    box.querySelectorAll("[data-down]").forEach((b) => { b.onclick = () => move(+b.dataset.down, +b.dataset.down + 1); });
+    box.querySelectorAll("[data-drop]").forEach((b) => { b.onclick = () => { steps.splice(+b.dataset.drop, 1); render(); }; });
+  };
+  render();
+  onSubmit("step", async (data, form) => {
+    const chosen = catalogue.find((c) => c.name === data.check);
+    const step = { check: data.check, table: data.table.trim() };
+    if (data.side) step.side = data.side;
+    if (data.severity) step.severity = data.severity;
+    for (const prm of chosen.parameters) {
+      const raw = (data[`p-${prm.name}`] || "").trim();
+      if (!raw) continue;
+      if (prm.kind === "number") step[prm.name] = Number(raw);
+      else if (prm.kind === "integer") step[prm.name] = parseInt(raw, 10);
+      else if (["columns", "list"].includes(prm.kind)) step[prm.name] = raw.split(",").map((v) => v.trim()).filter((v) => v);
+      else step[prm.name] = raw;
+    }
+    steps.push(step);
+    render();
+    for (const field of form.querySelectorAll("#fields input, #fields textarea")) field.value = "";
+  });
+  onSubmit("save", async (data) => {
+    if (!steps.length) throw new Error("add a step first");
+    await post(`/projects/${encodeURIComponent(projectID)}/pipelines`, { name: data.name, steps });
+    location.reload();
+  });
+}
+
 // Each pipeline's lag as a multiple of its expected frequency: under 1 fresh, past the SLA breached.
 function lagChart(pipelines) {
   const watched = pipelines.filter((p) => p.active);
@@ -359,6 +431,70 @@ const pages = {
         try { await post("/connections/test", { connection: button.dataset.test }); cell.innerHTML = status("ok"); } catch (e) { cell.innerHTML = status("failed") + " " + esc(e.message); }
       };
     }
+  },
+
+  async projects() {
+    const [projects, connections] = await Promise.all([api("/projects"), api("/connections")]);
+    content.innerHTML = `${me.role === "viewer" ? "" : `<div class="card"><h2>New project</h2><form id="create">
+        <div class="inline form"><label>Name <input name="name" required size="24"></label>${connectionField("source", "Source", connections)} ${connectionField("target", "Target", connections)}</div>
+        <p><label>Description <input name="description" size="60"></label></p><button>Create</button></form></div>`}
+      ${table(["project", "source → target", "owner", "created"], projects.map((p) => [`<a href="/projects/${esc(p.id)}">${esc(p.name)}</a>`,
+        `${esc(p.source || "–")} → ${esc(p.target || "–")}`, esc(p.created_by || "–"), when(p.created_at)]))}`;
+    if (me.role !== "viewer") {
+      onSubmit("create", async (data) => {
+        if (!data.description) delete data.description;
+        const project = await post("/projects", data);
+        location.href = "/projects/" + project.id;
+      });
+    }
+  },
+
+  async project(id) {
+    const [detail, catalogue] = await Promise.all([api("/projects/" + encodeURIComponent(id)), api("/checks")]);
+    const p = detail.project;
+    const canChange = me.role === "admin" || (me.role === "user" && p.created_by === me.username);
+    const saved = p.settings ? (JSON.parse(p.settings).mappings || null) : null;
+    document.querySelector("h1").textContent = "Project " + p.name;
+    document.title = `Project ${p.name} · Cutover`;
+    content.innerHTML = `<div class="card"><p><b>${esc(p.name)}</b> ${p.description ? "· " + esc(p.description) : ""}</p>
+        <p class="muted">${esc(p.source || "–")} → ${esc(p.target || "–")} · owner ${esc(p.created_by || "–")} · created ${when(p.created_at)}</p>
+        ${canChange ? `<button id="setup">Auto-setup: propose the mappings</button>` : ""}</div>
+      <h2>Mappings</h2><div id="mappings"></div>
+      <h2>Pipelines</h2><div id="pipelines"></div>
+      ${canChange ? `<h2>Pipeline builder</h2><div class="card" id="builder"></div>` : ""}`;
+    const showMappings = (proposal) => {
+      const box = document.getElementById("mappings");
+      if (!proposal) { box.innerHTML = `<p class="muted">No mappings yet${canChange ? ": run the auto-setup" : ""}.</p>`; return; }
+      const pct = (c) => `${Math.round(100 * c)}%`;
+      box.innerHTML = table(["source table", "target table", "#confidence", "reason", "columns"], proposal.tables.map((t) => [esc(t.source), esc(t.target || "–"),
+        `${t.confidence < proposal.review_below ? `<span class="status warning">review</span> ` : ""}${pct(t.confidence)}`, esc(t.reason),
+        `<details><summary>${t.columns.length} column(s)${t.columns.some((c) => c.type_fits === false) ? ` · <span class="status failed">type</span>` : ""}</summary>${table(["source", "target", "#confidence", "types", "reason"],
+          t.columns.map((c) => [esc(c.source), esc(c.target || "–"), pct(c.confidence), `${esc(c.source_type)} → ${esc(c.target_type || "–")} ${c.type_fits === false ? status("failed") : c.type_fits ? status("ok") : ""}`, esc(c.reason)]))}</details>`]))
+        + (proposal.unmatched_targets.length ? `<p class="muted">Target tables no source table matched: ${proposal.unmatched_targets.map(esc).join(", ")}</p>` : "");
+    };
+    showMappings(saved);
+    const mappedTables = () => (saved ? saved.tables.map((t) => t.source) : []);
+    if (canChange) {
+      document.getElementById("setup").onclick = async () => {
+        say("reading both catalogs…", true);
+        try { showMappings(await post(`/projects/${encodeURIComponent(id)}/auto-setup`, {})); say("mappings proposed and saved", true); } catch (error) { say(error.message); }
+      };
+    }
+    const pipelines = document.getElementById("pipelines");
+    pipelines.innerHTML = detail.pipelines.length ? table(["pipeline", "updated", "steps", ""], detail.pipelines.map((x) => [esc(x.name), when(x.updated_at),
+      `<details><summary>YAML</summary><pre>${esc(x.content)}</pre></details>`,
+      me.role === "viewer" ? "" : `<button class="secondary" data-run="${esc(x.name)}">Run</button>`]))
+      : `<p class="muted">No pipelines yet.</p>`;
+    pipelines.querySelectorAll("[data-run]").forEach((button) => {
+      button.onclick = async () => {
+        const pipeline = detail.pipelines.find((x) => x.name === button.dataset.run);
+        try {
+          const run = await post("/validations", { source: p.source, target: p.target, pipeline: pipeline.content, name: pipeline.name });
+          location.href = "/validations/" + run.run_id;
+        } catch (error) { say(error.message); }
+      };
+    });
+    if (canChange) pipelineBuilder(document.getElementById("builder"), id, catalogue, mappedTables());
   },
 
   async monitoring() {

@@ -10,6 +10,10 @@ enum ProjectRoutes {
     static func register(_ routes: RouteTable) {
         let state = routes.state
         let store = state.store
+        routes.add(.get, "/api/v1/checks", "The checks a pipeline step can name, by category, with the fields each reads", role: .viewer,
+                   answer: .json([CheckDescription].self, status: .ok)) { _, _ in
+            try JSON.response(CheckRegistry.catalogue)
+        }
         routes.add(.get, "/api/v1/projects", "Projects", role: .viewer, answer: .json([ProjectRecord].self, status: .ok)) { _, _ in
             try JSON.response(try await store.projects())
         }
@@ -32,11 +36,26 @@ enum ProjectRoutes {
         routes.add(.post, "/api/v1/projects/:id/pipelines", "Add or replace a pipeline of a project (its owner or an admin)", role: .user,
                    action: "pipeline.save", body: NewPipeline.self, answer: .json(PipelineRecord.self, status: .created)) { request, context in
             let project = try await owned(try context.require("id"), by: context.caller, store)
-            let body = try await APIInput.body(request, as: NewPipeline.self, context: context)
-            guard !body.name.trimmingCharacters(in: .whitespaces).isEmpty else { throw APIError(.badRequest, "a pipeline needs a name") }
-            _ = try Pipeline.parse(body.content, name: body.name)
-            let record = PipelineRecord(projectID: project.id, name: body.name, content: body.content,
-                                        contentHash: Hex.encode(SHA256.hash(data: Data(body.content.utf8))))
+            // Step keys are the YAML's (tolerance_percent), not converted from snake case.
+            let body = try await APIInput.body(request, as: NewPipeline.self, context: context, snakeCase: false)
+            let name = body.name.trimmingCharacters(in: .whitespaces)
+            guard !name.isEmpty, name.count <= 200 else { throw APIError(.badRequest, "a pipeline needs a name of 1 to 200 characters") }
+            let content: String
+            switch (body.content, body.steps) {
+            case (let text?, nil):
+                content = text
+            case (nil, let steps?):
+                guard !steps.isEmpty else { throw APIError(.badRequest, "a pipeline needs at least one step") }
+                if let parallel = body.parallel, !(1...32).contains(parallel) { throw APIError(.badRequest, "parallel is 1 to 32") }
+                let pipeline = Pipeline(name: name, parallel: body.parallel, steps: steps)
+                try pipeline.check(origin: "pipeline \(name)")
+                content = try pipeline.yaml()
+            default:
+                throw APIError(.badRequest, "send the pipeline as content (YAML) or as steps, one of the two")
+            }
+            _ = try Pipeline.parse(content, name: name, origin: "pipeline \(name)")
+            let record = PipelineRecord(projectID: project.id, name: name, content: content,
+                                        contentHash: Hex.encode(SHA256.hash(data: Data(content.utf8))))
             try await store.savePipeline(record)
             return try JSON.response(record, status: .created)
         }

@@ -114,7 +114,40 @@ try:
     wait(lambda: "History of" in text(), "a table's history chart")
     shot("validation")
 
-    for path in ["/", "/migrations", "/validations", "/rules", "/sql", "/connections", "/monitoring", "/alerts", "/audit", "/users", "/settings"]:
+    if os.environ.get("CONSOLE_CHECK_PROJECT"):
+        # A project from two named connections: auto-setup, a pipeline built from the catalogue
+        # without typing YAML, run, and its steps passed.
+        source, target = os.environ["CONSOLE_CHECK_PROJECT"].split(",")
+        go("/projects")
+        wait(lambda: run("return !!document.getElementById('create')"), "the new-project form")
+        fill("create", {"name": "Chinook cutover", "source": source, "target": target})
+        wait(lambda: run("return location.pathname").startswith("/projects/") and "Pipeline builder" in text(), "the project page")
+        run("document.getElementById('setup').click()")
+        wait(lambda: "mappings proposed" in text() and "Genre" in run("return document.getElementById('mappings').innerText"), "the proposed mappings")
+        shot("project-mappings")
+
+        def add_step(category, check, values):
+            run("const c = document.getElementById('category'); c.value = arguments[0]; c.dispatchEvent(new Event('change'));"
+                "const k = document.getElementById('check'); k.value = arguments[1]; k.dispatchEvent(new Event('change'));", category, check)
+            fill("step", values)
+            wait(lambda: check in run("return document.getElementById('steps').innerText"), f"the {check} step in the list")
+
+        add_step("comparative", "row_count", {"table": "Genre"})
+        add_step("quality", "null_rate", {"table": "Genre", "p-column": "Name", "p-max": "0"})
+        add_step("comparative", "row_count", {"table": "MediaType"})
+        run("document.querySelector('[data-up=\"2\"]').click()")  # reorder: MediaType's count second
+        shot("project-builder")
+        fill("save", {"name": "chinook-checks"})
+        wait(lambda: "chinook-checks" in run("return document.getElementById('pipelines').innerText"), "the saved pipeline")
+        saved = run("return document.querySelector('#pipelines pre').textContent")
+        if "check: null_rate" not in saved or saved.index("MediaType") > saved.index("null_rate"):
+            raise SystemExit("the saved pipeline is not the built one: " + saved)
+        run("document.querySelector('[data-run]').click()")
+        wait(lambda: run("return location.pathname").startswith("/validations/"), "the pipeline's validation run")
+        wait(lambda: run("return document.querySelectorAll('td .status.passed').length") == 3, "three passed steps")
+        shot("project-run")
+
+    for path in ["/", "/migrations", "/validations", "/rules", "/sql", "/connections", "/projects", "/monitoring", "/alerts", "/audit", "/users", "/settings"]:
         go(path)
         wait(lambda: run("return document.readyState") == "complete" and "Loading…" not in text(), f"{path} to load")
         time.sleep(0.3)
