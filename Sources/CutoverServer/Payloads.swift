@@ -290,3 +290,45 @@ extension MoveOptions.Mode: SchemaEnumerable {}
 extension ChunkRecord.State: SchemaEnumerable {}
 extension Rule.Severity: SchemaEnumerable {}
 extension Rule.Side: SchemaEnumerable {}
+
+/// A person's decisions on a project's mappings: each source table accepted (with its target,
+/// possibly changed) or excluded, and per column a target, an exclusion, a transformation (SQL
+/// applied to the source value) or a tolerance (as `validate --tolerance` takes: 0.01, ms, empty-null, case).
+struct MappingDecisions: Codable {
+    var tables: [TableDecision]
+
+    struct TableDecision: Codable {
+        var source: String
+        var target: String?
+        /// accepted, excluded or proposed (not looked at yet).
+        var decision: String
+        var confidence: Double?
+        var reason: String?
+        var columns: [ColumnDecision]?
+    }
+
+    struct ColumnDecision: Codable {
+        var source: String
+        var target: String?
+        var excluded: Bool?
+        var transformation: String?
+        var tolerance: String?
+        /// As auto-setup proposed them, kept for the page.
+        var confidence: Double?
+        var reason: String?
+        var sourceType: String?
+        var targetType: String?
+        var typeFits: Bool?
+    }
+
+    static let decisions = ["accepted", "excluded", "proposed"]
+}
+
+/// One saved version of a project's mapping decisions.
+struct MappingVersion: Codable {
+    var version: Int
+    var at: String
+    var by: String
+    var accepted: Int
+    var excluded: Int
+}

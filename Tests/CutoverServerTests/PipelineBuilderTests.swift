@@ -44,6 +44,30 @@ import Testing
             }
             let detail = try s.object(try await s.call(.get, "/api/v1/projects/\(project)", token: s.viewer))
             #expect((detail["pipelines"] as? [[String: Any]])?.map { $0["name"] as? String } == ["built"])
+
+            // Mapping decisions: the owner saves versions; bad decisions are named; nobody else writes.
+            let decisions = #"""
+                {"tables": [{"source": "Genre", "target": "Genre", "decision": "accepted",
+                             "columns": [{"source": "Name", "target": "Name", "tolerance": "case", "transformation": "TRIM(value)"}]},
+                            {"source": "Album", "decision": "excluded"}]}
+                """#
+            #expect(try await s.call(.put, "/api/v1/projects/\(project)/mappings", token: s.viewer, json: decisions).status == .forbidden)
+            #expect(try await s.call(.put, "/api/v1/projects/\(project)/mappings", token: s.admin, json: decisions).status == .ok)  // admins may
+            let second = try s.object(try await s.call(.put, "/api/v1/projects/\(project)/mappings", token: s.user, json: decisions))
+            #expect(second["version"] as? Int == 2 && second["accepted"] as? Int == 1 && second["excluded"] as? Int == 1 && second["by"] as? String == "bob")
+            for (bad, words) in [(#"{"tables": [{"source": "Genre", "decision": "maybe"}]}"#, "accepted, excluded or proposed"),
+                                 (#"{"tables": [{"source": "Genre", "decision": "accepted"}]}"#, "without a target"),
+                                 (#"{"tables": [{"source": "Genre", "decision": "excluded"}, {"source": "Genre", "decision": "excluded"}]}"#, "twice"),
+                                 (#"{"tables": [{"source": "Genre", "target": "Genre", "decision": "accepted", "columns": [{"source": "Name", "tolerance": "roughly"}]}]}"#,
+                                  "not one Cutover reads")] {
+                let answer = try await s.call(.put, "/api/v1/projects/\(project)/mappings", token: s.user, json: bad)
+                #expect(try answer.status == .badRequest && s.errorMessage(answer).contains(words), "\(bad): \(String(buffer: answer.body))")
+            }
+            let stored = try s.object(try await s.call(.get, "/api/v1/projects/\(project)", token: s.viewer))
+            let settings = try #require(((stored["project"] as? [String: Any])?["settings"] as? String).flatMap { try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] })
+            #expect((settings["mapping_history"] as? [[String: Any]])?.map { $0["version"] as? Int } == [2, 1])
+            let genre = ((settings["mappings"] as? [String: Any])?["tables"] as? [[String: Any]])?.first
+            #expect((genre?["columns"] as? [[String: Any]])?.first?["tolerance"] as? String == "case", "\(settings)")
         }
     }
 }

@@ -95,7 +95,7 @@ function pipelineBuilder(box, projectID, catalogue, tables) {
         <label>Side <select name="side"><option value="">default</option><option>source</option><option>target</option><option>both</option></select></label>
         <label>Severity <select name="severity"><option value="">error</option><option>warn</option></select></label></div>
       <p class="muted" id="summary"></p><div id="fields" class="inline"></div><p><button>Add step</button></p></form>
-    <datalist id="project-tables">${tables.map((t) => `<option value="${esc(t)}">`).join("")}</datalist>
+    <datalist id="project-tables">${tables().map((t) => `<option value="${esc(t.source)}">`).join("")}</datalist>
     <div id="steps"></div>
     <form id="save" class="inline"><label>Pipeline name <input name="name" required value="checks"></label><button>Save pipeline</button></form>`;
   const category = box.querySelector("#category"), check = box.querySelector("#check");
@@ -125,6 +125,9 @@ function pipelineBuilder(box, projectID, catalogue, tables) {
   onSubmit("step", async (data, form) => {
     const chosen = catalogue.find((c) => c.name === data.check);
     const step = { check: data.check, table: data.table.trim() };
+    // A table mapped to a target of another name: the step reads that target.
+    const mapped = tables().find((t) => t.source === step.table);
+    if (mapped && mapped.target && mapped.target !== step.table) step.target_table = mapped.target;
     if (data.side) step.side = data.side;
     if (data.severity) step.severity = data.severity;
     for (const prm of chosen.parameters) {
@@ -453,7 +456,6 @@ const pages = {
     const [detail, catalogue] = await Promise.all([api("/projects/" + encodeURIComponent(id)), api("/checks")]);
     const p = detail.project;
     const canChange = me.role === "admin" || (me.role === "user" && p.created_by === me.username);
-    const saved = p.settings ? (JSON.parse(p.settings).mappings || null) : null;
     document.querySelector("h1").textContent = "Project " + p.name;
     document.title = `Project ${p.name} · Cutover`;
     content.innerHTML = `<div class="card"><p><b>${esc(p.name)}</b> ${p.description ? "· " + esc(p.description) : ""}</p>
@@ -462,22 +464,56 @@ const pages = {
       <h2>Mappings</h2><div id="mappings"></div>
       <h2>Pipelines</h2><div id="pipelines"></div>
       ${canChange ? `<h2>Pipeline builder</h2><div class="card" id="builder"></div>` : ""}`;
-    const showMappings = (proposal) => {
+    const settings = p.settings ? JSON.parse(p.settings) : {};
+    let mappings = settings.mappings || null;
+    const showMappings = () => {
       const box = document.getElementById("mappings");
-      if (!proposal) { box.innerHTML = `<p class="muted">No mappings yet${canChange ? ": run the auto-setup" : ""}.</p>`; return; }
-      const pct = (c) => `${Math.round(100 * c)}%`;
-      box.innerHTML = table(["source table", "target table", "#confidence", "reason", "columns"], proposal.tables.map((t) => [esc(t.source), esc(t.target || "–"),
-        `${t.confidence < proposal.review_below ? `<span class="status warning">review</span> ` : ""}${pct(t.confidence)}`, esc(t.reason),
-        `<details><summary>${t.columns.length} column(s)${t.columns.some((c) => c.type_fits === false) ? ` · <span class="status failed">type</span>` : ""}</summary>${table(["source", "target", "#confidence", "types", "reason"],
-          t.columns.map((c) => [esc(c.source), esc(c.target || "–"), pct(c.confidence), `${esc(c.source_type)} → ${esc(c.target_type || "–")} ${c.type_fits === false ? status("failed") : c.type_fits ? status("ok") : ""}`, esc(c.reason)]))}</details>`]))
-        + (proposal.unmatched_targets.length ? `<p class="muted">Target tables no source table matched: ${proposal.unmatched_targets.map(esc).join(", ")}</p>` : "");
+      if (!mappings) { box.innerHTML = `<p class="muted">No mappings yet${canChange ? ": run the auto-setup" : ""}.</p>`; return; }
+      const pct = (c) => c == null ? "–" : `${Math.round(100 * c)}%`;
+      const reviewBelow = mappings.review_below ?? 0.9;
+      const targets = [...new Set([...mappings.tables.map((t) => t.target).filter((t) => t), ...(mappings.unmatched_targets || [])])];
+      const decisionOf = (t) => t.decision || (t.target && t.confidence >= reviewBelow ? "accepted" : t.target ? "proposed" : "excluded");
+      const dis = canChange ? "" : "disabled";
+      box.innerHTML = `<datalist id="target-tables">${targets.map((t) => `<option value="${esc(t)}">`).join("")}</datalist>`
+        + table(["source table", "target table", "decision", "#confidence", "reason", "columns"], mappings.tables.map((t, i) => [esc(t.source),
+          `<input data-t="${i}" data-f="target" value="${esc(t.target || "")}" list="target-tables" size="18" ${dis}>`,
+          `<select data-t="${i}" data-f="decision" ${dis}>${["accepted", "proposed", "excluded"].map((d) => `<option${d === decisionOf(t) ? " selected" : ""}>${d}</option>`).join("")}</select>`,
+          `${t.confidence != null && t.confidence < reviewBelow && !t.decision ? `<span class="status warning">review</span> ` : ""}${pct(t.confidence)}`, esc(t.reason || ""),
+          `<details><summary>${(t.columns || []).length} column(s)${(t.columns || []).some((c) => c.type_fits === false) ? ` · <span class="status failed">type</span>` : ""}</summary>${table(["source", "target", "types", "exclude", "transformation", "tolerance"],
+            (t.columns || []).map((c, j) => [esc(c.source), `<input data-t="${i}" data-c="${j}" data-f="target" value="${esc(c.target || "")}" size="12" ${dis}>`,
+              `${esc(c.source_type || "")} → ${esc(c.target_type || "–")} ${c.type_fits === false ? status("failed") : c.type_fits ? status("ok") : ""}`,
+              `<input type="checkbox" data-t="${i}" data-c="${j}" data-f="excluded" ${c.excluded ? "checked" : ""} ${dis}>`,
+              `<input data-t="${i}" data-c="${j}" data-f="transformation" value="${esc(c.transformation || "")}" placeholder="e.g. UPPER(value)" size="14" ${dis}>`,
+              `<input data-t="${i}" data-c="${j}" data-f="tolerance" value="${esc(c.tolerance || "")}" placeholder="0.01, ms, case" size="9" ${dis}>`]))}</details>`]))
+        + (mappings.unmatched_targets && mappings.unmatched_targets.length ? `<p class="muted">Target tables no source table matched: ${mappings.unmatched_targets.map(esc).join(", ")}</p>` : "")
+        + (canChange ? `<p><button id="save-mappings">Save mappings</button></p>` : "")
+        + ((settings.mapping_history || []).length ? `<details><summary>History (${settings.mapping_history.length} version(s))</summary>${table(["version", "saved", "by", "#accepted", "#excluded"],
+          settings.mapping_history.map((v) => [v.version, when(v.at), esc(v.by), v.accepted, v.excluded]))}</details>` : "");
+      if (!canChange) return;
+      document.getElementById("save-mappings").onclick = async () => {
+        const tables = mappings.tables.map((t, i) => {
+          const get = (f, j) => box.querySelector(`[data-t="${i}"]${j == null ? ":not([data-c])" : `[data-c="${j}"]`}[data-f="${f}"]`);
+          return { source: t.source, target: get("target").value.trim() || null, decision: get("decision").value, confidence: t.confidence, reason: t.reason,
+            columns: (t.columns || []).map((c, j) => ({ source: c.source, target: get("target", j).value.trim() || null, excluded: get("excluded", j).checked || null,
+              transformation: get("transformation", j).value.trim() || null, tolerance: get("tolerance", j).value.trim() || null,
+              confidence: c.confidence, reason: c.reason, source_type: c.source_type, target_type: c.target_type, type_fits: c.type_fits })) };
+        });
+        try {
+          const version = await api(`/projects/${encodeURIComponent(id)}/mappings`, { method: "PUT", body: JSON.stringify({ tables }) });
+          say(`mappings saved as version ${version.version}`, true);
+          const fresh = await api("/projects/" + encodeURIComponent(id));
+          Object.assign(settings, JSON.parse(fresh.project.settings));
+          mappings = settings.mappings;
+          showMappings();
+        } catch (error) { say(error.message); }
+      };
     };
-    showMappings(saved);
-    const mappedTables = () => (saved ? saved.tables.map((t) => t.source) : []);
+    showMappings();
+    const mappedTables = () => (mappings ? mappings.tables.filter((t) => t.decision !== "excluded").map((t) => ({ source: t.source, target: t.target })) : []);
     if (canChange) {
       document.getElementById("setup").onclick = async () => {
         say("reading both catalogs…", true);
-        try { showMappings(await post(`/projects/${encodeURIComponent(id)}/auto-setup`, {})); say("mappings proposed and saved", true); } catch (error) { say(error.message); }
+        try { mappings = await post(`/projects/${encodeURIComponent(id)}/auto-setup`, {}); showMappings(); say("mappings proposed and saved", true); } catch (error) { say(error.message); }
       };
     }
     const pipelines = document.getElementById("pipelines");
@@ -494,7 +530,7 @@ const pages = {
         } catch (error) { say(error.message); }
       };
     });
-    if (canChange) pipelineBuilder(document.getElementById("builder"), id, catalogue, mappedTables());
+    if (canChange) pipelineBuilder(document.getElementById("builder"), id, catalogue, mappedTables);
   },
 
   async monitoring() {

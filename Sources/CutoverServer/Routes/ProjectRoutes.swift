@@ -76,11 +76,60 @@ enum ProjectRoutes {
             try await store.saveProject(project)
             return try JSON.response(proposal)
         }
+        routes.add(.put, "/api/v1/projects/:id/mappings", "Save the decisions on a project's mappings (a new version; its owner or an admin)",
+                   role: .user, action: "project.mappings", body: MappingDecisions.self, answer: .json(MappingVersion.self, status: .ok)) { request, context in
+            var project = try await owned(try context.require("id"), by: context.caller, store)
+            let body = try await APIInput.body(request, as: MappingDecisions.self, context: context)
+            try check(body)
+            var settings = (try? project.settings.map { try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] } ?? nil) ?? [:]
+            var history = settings["mapping_history"] as? [[String: Any]] ?? []
+            let version = MappingVersion(version: ((history.first?["version"] as? Int) ?? 0) + 1, at: ISOTime.now(), by: context.caller.username,
+                                         accepted: body.tables.filter { $0.decision == "accepted" }.count,
+                                         excluded: body.tables.filter { $0.decision == "excluded" }.count)
+            var entry = try JSONSerialization.jsonObject(with: JSON.encoder.encode(version)) as? [String: Any] ?? [:]
+            entry["tables"] = try JSONSerialization.jsonObject(with: JSON.encoder.encode(body.tables))
+            history.insert(entry, at: 0)
+            settings["mappings"] = try JSONSerialization.jsonObject(with: JSON.encoder.encode(body))
+            settings["mapping_history"] = Array(history.prefix(20))  // the last 20 versions
+            project.settings = String(decoding: try JSONSerialization.data(withJSONObject: settings, options: [.sortedKeys]), as: UTF8.self)
+            try await store.saveProject(project)
+            return try JSON.response(version)
+        }
         routes.add(.delete, "/api/v1/projects/:id", "Delete a project and its pipelines (its owner or an admin)", role: .user, action: "project.delete",
                    answer: .empty(status: .noContent)) { _, context in
             let project = try await owned(try context.require("id"), by: context.caller, store)
             guard try await store.deleteProject(id: project.id) else { throw APIError(.notFound, "no project \(project.id)") }
             return Response(status: .noContent)
+        }
+    }
+
+    /// Decisions a person could mean: known decision words, names present, tolerances Cutover reads.
+    static func check(_ decisions: MappingDecisions) throws {
+        guard decisions.tables.count <= 10_000 else { throw APIError(.badRequest, "at most 10,000 tables") }
+        var seen: Set<String> = []
+        for table in decisions.tables {
+            guard !table.source.isEmpty, seen.insert(table.source).inserted else {
+                throw APIError(.badRequest, "each source table once, by name (\(table.source.isEmpty ? "an empty name" : table.source + " twice"))")
+            }
+            guard MappingDecisions.decisions.contains(table.decision) else {
+                throw APIError(.badRequest, "\(table.source): decision is accepted, excluded or proposed, not \(table.decision)")
+            }
+            if table.decision == "accepted", (table.target ?? "").isEmpty {
+                throw APIError(.badRequest, "\(table.source) is accepted without a target table", hint: "name the target, or exclude the table")
+            }
+            for column in table.columns ?? [] {
+                if let tolerance = column.tolerance, !tolerance.isEmpty {
+                    do {
+                        _ = try ColumnTolerance(parsing: tolerance)
+                    } catch {
+                        throw APIError(.badRequest, "\(table.source).\(column.source): the tolerance \(tolerance) is not one Cutover reads",
+                                       hint: "a number (0.01), s, ms, us, digits=N, empty-null or case; combine with +")
+                    }
+                }
+                if let transformation = column.transformation, transformation.count > 2000 {
+                    throw APIError(.badRequest, "\(table.source).\(column.source): a transformation is at most 2,000 characters")
+                }
+            }
         }
     }
 

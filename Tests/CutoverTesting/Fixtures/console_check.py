@@ -124,6 +124,16 @@ try:
         wait(lambda: run("return location.pathname").startswith("/projects/") and "Pipeline builder" in text(), "the project page")
         run("document.getElementById('setup').click()")
         wait(lambda: "mappings proposed" in text() and "Genre" in run("return document.getElementById('mappings').innerText"), "the proposed mappings")
+        # Fix mappings by hand: a tolerance on one column, a table excluded; saved as version 1.
+        run("""const rows = [...document.querySelectorAll('#mappings > table > tbody > tr')];
+               const media = rows.find(r => r.cells[0].textContent === 'MediaType');
+               media.querySelector('details').open = true;
+               media.querySelector('input[data-f=tolerance]').value = 'case';
+               rows.find(r => r.cells[0].textContent === 'Album').querySelector('select[data-f=decision]').value = 'excluded';
+               document.getElementById('save-mappings').click();""")
+        wait(lambda: "mappings saved as version 1" in text() and "History (1 version(s))" in text(), "the saved mapping decisions")
+        if run("return document.querySelector('#mappings input[data-f=tolerance][value=case]') !== null") is not True:
+            raise SystemExit("the saved tolerance is not shown after saving")
         shot("project-mappings")
 
         def add_step(category, check, values):
