@@ -108,12 +108,16 @@ struct StartMigration: Codable {
 }
 
 struct StartValidation: Codable {
-    var source: String
-    var target: String
-    /// Pipeline YAML; without it, the row compare of every table.
+    /// Named connections; default: the project's.
+    var source: String?
+    var target: String?
+    /// Pipeline YAML; without it (and without `pipeline_name`), the row compare of every table.
     var pipeline: String?
     var name: String?
     var tables: [String]?
+    /// The project the run belongs to; with `pipeline_name`, which of its pipelines runs.
+    var project: String?
+    var pipelineName: String?
 }
 
 struct RunStarted: Codable { var runId: String }

@@ -366,6 +366,8 @@ public protocol MetadataStore: Sendable {
     func addValidationResults(_ results: [ValidationResultRecord]) async throws
     func validationRuns(limit: Int) async throws -> [ValidationRunRecord]
     func validationRun(id: String) async throws -> ValidationRunRecord?
+    /// A project's validation runs, newest first.
+    func validationRuns(projectID: String, limit: Int) async throws -> [ValidationRunRecord]
     func validationResults(runID: String) async throws -> [ValidationResultRecord]
     /// One table's results across runs, newest first.
     func validationHistory(table: String, limit: Int) async throws -> [ValidationResultRecord]

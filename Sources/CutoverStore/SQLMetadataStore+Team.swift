@@ -8,13 +8,17 @@ import NIOCore
 extension SQLMetadataStore {
     // MARK: Validation results
 
-    static let validationRunColumns = "id, suite, source, target, data_date, started_at, finished_at, status, passed, failed, warned, origin, materials"
+    static let validationRunColumns = """
+        id, suite, source, target, data_date, started_at, finished_at, status, passed, failed, warned, origin, materials, \
+        project_id, pipeline_name, pipeline_hash, pipeline_content
+        """
 
     static func validationRun(_ row: [String?]) throws -> ValidationRunRecord {
         var record = ValidationRunRecord(id: row[0] ?? "", suite: row[1] ?? "", source: row[2], target: row[3], dataDate: row[4], startedAt: row[5] ?? "",
                                          finishedAt: row[6], status: row[7] ?? "", passed: Int(row[8] ?? "0") ?? 0, failed: Int(row[9] ?? "0") ?? 0,
                                          warned: Int(row[10] ?? "0") ?? 0, origin: row[11] ?? "")
         if let materials = row[12] { record.materials = try Self.materials(materials, of: "validation run \(record.id)") }
+        (record.projectID, record.pipelineName, record.pipelineHash, record.pipelineContent) = (row[13], row[14], row[15], row[16])
         return record
     }
 
@@ -31,10 +35,11 @@ extension SQLMetadataStore {
         try await run { db in
             try db.exclusively {
                 _ = try db.execute("DELETE FROM validation_runs WHERE id = ?", [r.id])
-                _ = try db.execute("INSERT INTO validation_runs (\(Self.validationRunColumns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                _ = try db.execute("INSERT INTO validation_runs (\(Self.validationRunColumns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                                    [r.id, r.suite, r.source.map(Redaction.connectionString), r.target.map(Redaction.connectionString), r.dataDate, r.startedAt, r.finishedAt,
                                     r.status, String(r.passed), String(r.failed), String(r.warned), r.origin,
-                                    r.materials.map { "[" + $0.map(JSONCanonical.quoted).joined(separator: ",") + "]" }])
+                                    r.materials.map { "[" + $0.map(JSONCanonical.quoted).joined(separator: ",") + "]" },
+                                    r.projectID, r.pipelineName, r.pipelineHash, r.pipelineContent])
             }
             try Self.invalidateOverview(db, months: [String(r.startedAt.prefix(7))])
         }
@@ -77,6 +82,13 @@ extension SQLMetadataStore {
         try await run { db in
             try db.execute("SELECT \(Self.validationRunColumns) FROM validation_runs ORDER BY started_at DESC, id DESC LIMIT ?", [String(limit)])
                 .map { try Self.validationRun($0) }
+        }
+    }
+
+    public func validationRuns(projectID: String, limit: Int) async throws -> [ValidationRunRecord] {
+        try await run { db in
+            try db.execute("SELECT \(Self.validationRunColumns) FROM validation_runs WHERE project_id = ? ORDER BY started_at DESC, id DESC LIMIT ?",
+                           [projectID, String(limit)]).map { try Self.validationRun($0) }
         }
     }
 

@@ -446,6 +446,13 @@ enum StoreMigrations {
                 revoked_at TEXT NOT NULL
             )
             """),
+        Migration(version: 18, name: "validation runs: the project and pipeline that ran", sql: """
+            ALTER TABLE validation_runs ADD COLUMN project_id TEXT;
+            ALTER TABLE validation_runs ADD COLUMN pipeline_name TEXT;
+            ALTER TABLE validation_runs ADD COLUMN pipeline_hash TEXT;
+            ALTER TABLE validation_runs ADD COLUMN pipeline_content TEXT;
+            CREATE INDEX validation_runs_project ON validation_runs (project_id, started_at)
+            """),
     ]
 
     static func sql(_ migration: Migration, for engine: ConnectionURL.Engine) -> String {

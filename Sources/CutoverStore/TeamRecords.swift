@@ -22,6 +22,12 @@ public struct ValidationRunRecord: Sendable, Codable, Hashable {
 
     /// The items (material numbers, keys) the run validated, as a suite file lists them.
     public var materials: [String]?
+    /// The project whose pipeline ran, and which pipeline exactly: its name, the SHA-256 of its
+    /// YAML and the YAML itself (the project's pipeline may change later; this run's does not).
+    public var projectID: String?
+    public var pipelineName: String?
+    public var pipelineHash: String?
+    public var pipelineContent: String?
 
     public init(id: String, suite: String, source: String? = nil, target: String? = nil, dataDate: String? = nil, startedAt: String = ISOTime.now(),
                 finishedAt: String? = nil, status: String, passed: Int = 0, failed: Int = 0, warned: Int = 0, origin: String = "cutover") {

@@ -19,7 +19,7 @@ import Testing
             #expect(parameters.map { $0["name"] as? String } == ["column", "max"] && parameters.first?["required"] as? Bool == true)
 
             let project = try #require(try s.object(try await s.call(.post, "/api/v1/projects", token: s.user,
-                                                                      json: #"{"name": "chinook", "source": "chinook", "target": "scratch"}"#))["id"] as? String)
+                                                                      json: #"{"name": "chinook", "source": "chinook", "target": "chinook"}"#))["id"] as? String)
             let steps = #"""
                 {"name": "built", "steps": [
                   {"check": "row_count", "table": "Genre", "tolerance_percent": 0.5},
@@ -68,6 +68,38 @@ import Testing
             #expect((settings["mapping_history"] as? [[String: Any]])?.map { $0["version"] as? Int } == [2, 1])
             let genre = ((settings["mappings"] as? [String: Any])?["tables"] as? [[String: Any]])?.first
             #expect((genre?["columns"] as? [[String: Any]])?.first?["tolerance"] as? String == "case", "\(settings)")
+
+            // Never run: no-go. Run the project's pipeline by name: the run records which pipeline, exactly.
+            let before = try s.object(try await s.call(.get, "/api/v1/projects/\(project)/signoff", token: s.viewer))
+            #expect(before["decision"] as? String == "no-go" && (before["reasons"] as? [String])?.contains("pipeline built has never run") == true, "\(before)")
+            #expect(try await s.call(.post, "/api/v1/validations", token: s.user, json: #"{"project": "\#(project)", "pipeline_name": "nope"}"#).status == .notFound)
+            #expect(try await s.call(.post, "/api/v1/validations", token: s.user, json: #"{"pipeline_name": "built"}"#).status == .badRequest)
+            let started = try s.object(try await s.call(.post, "/api/v1/validations", token: s.user, json: #"{"project": "\#(project)", "pipeline_name": "built"}"#))
+            let runID = try #require(started["run_id"] as? String)
+            // MediaType has more names than the two allowed: that step fails, and the sign-off says so.
+            #expect(try await s.finishedRun(runID)["status"] as? String == "failed")
+            let runs = try s.list(try await s.call(.get, "/api/v1/projects/\(project)/runs", token: s.viewer))
+            #expect(runs.first?["id"] as? String == runID && runs.first?["pipeline_name"] as? String == "built" && (runs.first?["pipeline_content"] as? String) == yaml)
+            let failing = try s.object(try await s.call(.get, "/api/v1/projects/\(project)/signoff", token: s.viewer))
+            #expect(failing["decision"] as? String == "no-go" && (failing["failing_checks"] as? [[String: Any]])?.first?["check"] as? String == "allowed_values", "\(failing)")
+
+            // Fixed and run again: go, with both runs in the trend.
+            let fixed = #"{"name": "built", "steps": [{"check": "row_count", "table": "Genre"}, {"check": "null_rate", "table": "Genre", "column": "Name", "max": 0}]}"#
+            #expect(try await s.call(.post, "/api/v1/projects/\(project)/pipelines", token: s.user, json: fixed).status == .created)
+            let again = try s.object(try await s.call(.post, "/api/v1/validations", token: s.user, json: #"{"project": "\#(project)", "pipeline_name": "built"}"#))
+            #expect(try await s.finishedRun(try #require(again["run_id"] as? String))["status"] as? String == "succeeded")
+            let go = try s.object(try await s.call(.get, "/api/v1/projects/\(project)/signoff", token: s.viewer))
+            #expect(go["decision"] as? String == "go", "\(go)")
+            #expect((go["trend"] as? [[String: Any]])?.compactMap { $0["pass_rate"] as? Double }.last == 100)
+            let html = try await s.call(.get, "/api/v1/projects/\(project)/signoff?format=html", token: s.viewer)
+            #expect(String(buffer: html.body).contains(">GO<") && html.headers[.contentType] == "text/html; charset=utf-8")
+
+            // The pipeline changes after its run: no-go until it runs again.
+            let changed = #"{"name": "built", "steps": [{"check": "row_count", "table": "Genre"}]}"#
+            #expect(try await s.call(.post, "/api/v1/projects/\(project)/pipelines", token: s.user, json: changed).status == .created)
+            let stale = try s.object(try await s.call(.get, "/api/v1/projects/\(project)/signoff", token: s.viewer))
+            #expect(stale["decision"] as? String == "no-go" && (stale["reasons"] as? [String])?.contains { $0.contains("changed after its last run") } == true, "\(stale)")
+            #expect(try await s.call(.get, "/api/v1/projects/\(project)/signoff?format=doc", token: s.viewer).status == .badRequest)
         }
     }
 }

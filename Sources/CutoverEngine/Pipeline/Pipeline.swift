@@ -77,6 +77,21 @@ public struct Pipeline: Codable, Sendable {
     }
 }
 
+/// Which project's pipeline a validation run ran, recorded with the run.
+public struct PipelineProvenance: Sendable {
+    public var projectID: String
+    public var name: String
+    public var hash: String
+    public var content: String
+
+    public init(projectID: String, name: String, hash: String, content: String) {
+        self.projectID = projectID
+        self.name = name
+        self.hash = hash
+        self.content = content
+    }
+}
+
 /// One step's result.
 public struct StepResult: Sendable, Codable {
     public var step: Int
@@ -108,7 +123,7 @@ extension Jobs {
     /// Runs a pipeline's steps against source and target, `parallel` at a time; a failing step
     /// does not stop the others. Returns the results in step order.
     public func runPipeline(_ pipeline: Pipeline, source sourceURL: ConnectionURL, target targetURL: ConnectionURL, config: CutoverConfig,
-                            targetSchema: String? = nil) async throws -> (results: [StepResult], runID: String, path: String) {
+                            targetSchema: String? = nil, provenance: PipelineProvenance? = nil) async throws -> (results: [StepResult], runID: String, path: String) {
         let recorder = try await newRecorder(kind: "pipeline", source: sourceURL, target: targetURL, echo: say)
         let started = ISOTime.now()
         runStarted(recorder.runID)
@@ -129,6 +144,8 @@ extension Jobs {
                 context.refusePrivilegedRole = refusePrivilegedRoles
                 contexts.append(context)
             }
+            await recorder.event("pipeline.started", "pipeline \(pipeline.name ?? "pipeline"): \(contexts.count) step(s)",
+                                 fields: ["steps": String(contexts.count)])
             let limit = max(1, pipeline.parallel ?? 4)
             var results: [StepResult?] = Array(repeating: nil, count: contexts.count)
             var cancelled = false
@@ -150,6 +167,8 @@ extension Jobs {
                         try await start()
                         return
                     }
+                    await recorder.event("step.started", table: context.spec.table, "step \(index + 1) \(context.spec.check) on \(context.spec.table)",
+                                         fields: ["step": String(index + 1), "check": context.spec.check])
                     group.addTask { await Self.runStep(index, context) }
                 }
                 for _ in 0..<limit { try await start() }
@@ -157,7 +176,8 @@ extension Jobs {
                     results[result.step - 1] = result
                     await recorder.event(result.status == "failed" ? "step.failed" : "step.completed", table: result.table,
                                          level: result.status == "failed" ? "error" : "info",
-                                         "step \(result.step) \(result.check) on \(result.table): \(result.status) — \(result.message)")
+                                         "step \(result.step) \(result.check) on \(result.table): \(result.status) — \(result.message)",
+                                         fields: ["step": String(result.step), "check": result.check, "status": result.status])
                     try await recorder.recordTable(RunTableRecord(runID: recorder.runID, table: result.entryName, status: result.status,
                                                                   sourceRows: result.sourceRows, targetRows: result.targetRows, message: result.message))
                     try await start()
@@ -165,7 +185,7 @@ extension Jobs {
             }
             let final = results.compactMap { $0 }
             try await recorder.recordValidation(suite: pipeline.name ?? "pipeline", source: sourceURL.description, target: targetURL.description,
-                                                started: started, try final.map { try $0.resultRecord(runID: runID) })
+                                                started: started, try final.map { try $0.resultRecord(runID: runID) }, provenance: provenance)
             let path = try recorder.writeJSONArtifact("pipeline_results.json", final)
             let failed = final.filter { $0.status == "failed" }.count
             let skipped = final.filter { $0.status == "cancelled" }.count

@@ -189,9 +189,13 @@ public actor RunRecorder {
     }
 
     /// Stores this run's checks as a validation run (`suite` names what ran them) with its results.
-    public func recordValidation(suite: String, source: String?, target: String?, started: String, _ results: [ValidationResultRecord]) async throws {
-        try await store.recordValidationRun(ValidationRunRecord(id: runID, suite: suite, source: source, target: target, startedAt: started,
-                                                                finishedAt: ISOTime.now(), summarizing: results))
+    public func recordValidation(suite: String, source: String?, target: String?, started: String, _ results: [ValidationResultRecord],
+                                 provenance: PipelineProvenance? = nil) async throws {
+        var run = ValidationRunRecord(id: runID, suite: suite, source: source, target: target, startedAt: started, finishedAt: ISOTime.now(), summarizing: results)
+        if let provenance {
+            (run.projectID, run.pipelineName, run.pipelineHash, run.pipelineContent) = (provenance.projectID, provenance.name, provenance.hash, provenance.content)
+        }
+        try await store.recordValidationRun(run)
         try await store.addValidationResults(results)
         RunMetrics.checks(results.map(\.status))
     }

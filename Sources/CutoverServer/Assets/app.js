@@ -367,7 +367,23 @@ const pages = {
       ${table(["step", "check", "table", "status", "#match", "message", "details"], v.results.map((r, i) => [r.step ?? i + 1, esc(r.check),
         r.table ? `<a href="#" data-history="${esc(r.table)}">${esc(r.table)}</a>` : "", status(r.status), r.match_percent != null ? r.match_percent.toFixed(2) + "%" : "",
         esc(r.message), r.details ? `<details><summary>show</summary><pre>${esc(JSON.stringify(JSON.parse(r.details), null, 2))}</pre></details>` : ""]))}
-      <div id="history"></div>`;
+      <div id="live"></div><div id="history"></div>`;
+    if (["running", "cancelling"].includes(v.run.status)) {
+      // Steps as they start and finish; the page reloads with the stored results at the end.
+      const live = document.getElementById("live"), steps = {};
+      const draw = () => { live.innerHTML = `<h2>Live</h2>` + table(["step", "check", "table", "status", "message"], Object.keys(steps).sort((a, b) => a - b).map((k) => steps[k])); };
+      const source = new EventSource(`/api/v1/events?run=${encodeURIComponent(id)}&access_token=${encodeURIComponent(token())}`);
+      const onEvent = (event) => {
+        const data = JSON.parse(event.data), f = data.fields || {};
+        if (event.type === "pipeline.started") live.insertAdjacentHTML("afterbegin", `<p class="muted">${esc(data.message)}</p>`);
+        if (event.type.startsWith("step.") && f.step) {
+          steps[f.step] = [esc(f.step), esc(f.check), esc(data.table || ""), status(event.type === "step.started" ? "running" : f.status || "failed"), event.type === "step.started" ? "" : esc(data.message)];
+          draw();
+        }
+        if (["run.completed", "run.failed", "run.interrupted"].includes(event.type)) { source.close(); setTimeout(() => location.reload(), 500); }
+      };
+      for (const name of ["pipeline.started", "step.started", "step.completed", "step.failed", "run.completed", "run.failed", "run.interrupted"]) source.addEventListener(name, onEvent);
+    }
     for (const link of content.querySelectorAll("[data-history]")) {
       link.onclick = async (event) => {
         event.preventDefault();
@@ -461,8 +477,10 @@ const pages = {
     content.innerHTML = `<div class="card"><p><b>${esc(p.name)}</b> ${p.description ? "· " + esc(p.description) : ""}</p>
         <p class="muted">${esc(p.source || "–")} → ${esc(p.target || "–")} · owner ${esc(p.created_by || "–")} · created ${when(p.created_at)}</p>
         ${canChange ? `<button id="setup">Auto-setup: propose the mappings</button>` : ""}</div>
+      <h2>Sign-off</h2><div class="card" id="signoff"></div>
       <h2>Mappings</h2><div id="mappings"></div>
       <h2>Pipelines</h2><div id="pipelines"></div>
+      <h2>Runs and pass rate</h2><div id="runs"></div>
       ${canChange ? `<h2>Pipeline builder</h2><div class="card" id="builder"></div>` : ""}`;
     const settings = p.settings ? JSON.parse(p.settings) : {};
     let mappings = settings.mappings || null;
@@ -516,6 +534,20 @@ const pages = {
         try { mappings = await post(`/projects/${encodeURIComponent(id)}/auto-setup`, {}); showMappings(); say("mappings proposed and saved", true); } catch (error) { say(error.message); }
       };
     }
+    const [runs, signOff] = await Promise.all([api(`/projects/${encodeURIComponent(id)}/runs?limit=50`), api(`/projects/${encodeURIComponent(id)}/signoff`)]);
+    document.getElementById("signoff").innerHTML = `<p><span class="status ${signOff.decision === "go" ? "passed" : "failed"}">${signOff.decision === "go" ? "GO" : "NO-GO"}</span>
+        ${signOff.decision === "go" ? "every pipeline's last run passed and every mapping was reviewed" : ""}</p>
+      ${signOff.reasons.length ? `<ul>${signOff.reasons.map((r) => `<li>${esc(r)}</li>`).join("")}</ul>` : ""}
+      <p>Sign-off summary: <a href="#" data-signoff="html">HTML</a> · <a href="#" data-signoff="pdf">PDF</a></p>`;
+    document.querySelectorAll("[data-signoff]").forEach((link) => {
+      link.onclick = (event) => { event.preventDefault(); download(`/projects/${encodeURIComponent(id)}/signoff?format=${link.dataset.signoff}`, `signoff.${link.dataset.signoff}`); };
+    });
+    document.getElementById("runs").innerHTML = (runs.length ? `<div class="card">${lineChart(runs.slice().reverse().map((r) => {
+        const total = r.passed + r.failed + r.warned;
+        return { label: r.started_at.slice(5, 16).replace("T", " "), value: total ? 100 * r.passed / total : 0 };
+      }))}</div>` : "")
+      + table(["run", "pipeline", "version", "status", "#passed", "#failed", "started"], runs.map((r) => [`<a href="/validations/${esc(r.id)}">${esc(r.id)}</a>`,
+        esc(r.pipeline_name || r.suite), `<code>${esc((r.pipeline_hash || "").slice(0, 10))}</code>`, status(r.status), r.passed, r.failed, when(r.started_at)]));
     const pipelines = document.getElementById("pipelines");
     pipelines.innerHTML = detail.pipelines.length ? table(["pipeline", "updated", "steps", ""], detail.pipelines.map((x) => [esc(x.name), when(x.updated_at),
       `<details><summary>YAML</summary><pre>${esc(x.content)}</pre></details>`,
@@ -525,7 +557,7 @@ const pages = {
       button.onclick = async () => {
         const pipeline = detail.pipelines.find((x) => x.name === button.dataset.run);
         try {
-          const run = await post("/validations", { source: p.source, target: p.target, pipeline: pipeline.content, name: pipeline.name });
+          const run = await post("/validations", { project: p.id, pipeline_name: pipeline.name });
           location.href = "/validations/" + run.run_id;
         } catch (error) { say(error.message); }
       };

@@ -76,6 +76,33 @@ enum ProjectRoutes {
             try await store.saveProject(project)
             return try JSON.response(proposal)
         }
+        routes.add(.get, "/api/v1/projects/:id/runs", "A project's validation runs, newest first, each with the pipeline that ran", role: .viewer,
+                   answer: .json([ValidationRunRecord].self, status: .ok), query: [.limit(default: 50)]) { request, context in
+            let project = try await find(try context.require("id"), store)
+            return try JSON.response(try await store.validationRuns(projectID: project.id, limit: try request.integer("limit", default: 50, in: 1...1000)))
+        }
+        routes.add(.get, "/api/v1/projects/:id/signoff", "The project's sign-off summary: go/no-go and why, failing checks, pass-rate trend (format=json|html|pdf)",
+                   role: .viewer, answer: .content(["application/json", "text/html", "application/pdf"]),
+                   query: [.init(name: "format", kind: .string, description: "json (default), html or pdf (needs Chromium on the server)",
+                                 values: ["json", "html", "pdf"])]) { request, context in
+            let project = try await find(try context.require("id"), store)
+            let format = try request.query("format") ?? "json"
+            guard ["json", "html", "pdf"].contains(format) else { throw APIError(.badRequest, "format is json, html or pdf") }
+            let signOff = try await SignOff.build(project: project, store: store)
+            let file = "signoff-" + project.name.replacingOccurrences(of: #"[^A-Za-z0-9._-]"#, with: "_", options: .regularExpression)
+            switch format {
+            case "pdf":
+                guard PDFPrinter.browser != nil else {
+                    throw APIError(.serviceUnavailable, "PDF export needs Chromium on the server", hint: "install it there, or export format=html and print that")
+                }
+                return Response(status: .ok, headers: [.contentType: "application/pdf", .contentDisposition: "attachment; filename=\"\(file).pdf\""],
+                                body: ResponseBody(byteBuffer: ByteBuffer(bytes: try await PDFPrinter.pdf(html: signOff.html))))
+            case "html":
+                return Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8"], body: ResponseBody(byteBuffer: ByteBuffer(string: signOff.html)))
+            default:
+                return try JSON.response(signOff)
+            }
+        }
         routes.add(.put, "/api/v1/projects/:id/mappings", "Save the decisions on a project's mappings (a new version; its owner or an admin)",
                    role: .user, action: "project.mappings", body: MappingDecisions.self, answer: .json(MappingVersion.self, status: .ok)) { request, context in
             var project = try await owned(try context.require("id"), by: context.caller, store)

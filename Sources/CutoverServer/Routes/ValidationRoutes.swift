@@ -1,3 +1,4 @@
+import Crypto
 import CutoverCore
 import CutoverEngine
 import CutoverStore
@@ -12,23 +13,47 @@ enum ValidationRoutes {
         let store = state.store
         routes.add(.post, "/api/v1/validations", "Run a pipeline (or the row compare when none is given)", role: .user, action: "validation.start",
                    body: StartValidation.self, answer: .json(RunStarted.self, status: .accepted)) { request, context in
-            let body = try await APIInput.body(request, as: StartValidation.self, context: context)
-            let source = try await state.connections.resolve(body.source, for: context.caller)
-            let target = try await state.connections.resolve(body.target, for: context.caller)
+            var body = try await APIInput.body(request, as: StartValidation.self, context: context)
+            // A project's run: its connections unless others are named, and the pipeline it names.
+            var provenance: PipelineProvenance?
+            if let projectID = body.project {
+                let project = try await ProjectRoutes.find(projectID, store)
+                body.source = body.source ?? project.source
+                body.target = body.target ?? project.target
+                if let name = body.pipelineName {
+                    guard body.pipeline == nil else { throw APIError(.badRequest, "send pipeline (YAML) or pipeline_name, one of the two") }
+                    guard let saved = try await store.pipelines(projectID: project.id).first(where: { $0.name == name }) else {
+                        throw APIError(.notFound, "project \(project.name) has no pipeline \(name)")
+                    }
+                    body.pipeline = saved.content
+                    body.name = body.name ?? saved.name
+                    provenance = PipelineProvenance(projectID: project.id, name: saved.name, hash: saved.contentHash, content: saved.content)
+                } else if let text = body.pipeline {
+                    provenance = PipelineProvenance(projectID: project.id, name: body.name ?? "api", hash: Hex.encode(SHA256.hash(data: Data(text.utf8))), content: text)
+                }
+            } else if body.pipelineName != nil {
+                throw APIError(.badRequest, "pipeline_name names a pipeline of a project: send project too")
+            }
+            guard let sourceName = body.source, let targetName = body.target else {
+                throw APIError(.badRequest, "say which connections to compare: source and target (or a project that has them)")
+            }
+            let source = try await state.connections.resolve(sourceName, for: context.caller)
+            let target = try await state.connections.resolve(targetName, for: context.caller)
             let config = state.config
             var kept = body
-            kept.source = ConnectionGate.shown(body.source)
-            kept.target = ConnectionGate.shown(body.target)
+            kept.source = ConnectionGate.shown(sourceName)
+            kept.target = ConnectionGate.shown(targetName)
             let request = String(decoding: try JSON.encoder.encode(kept), as: UTF8.self)
+            let tables = body.tables ?? []
             let id: String
             if let text = body.pipeline {
                 let pipeline = try Pipeline.parse(text, name: body.name ?? "api")
-                id = try await state.jobs.start(by: context.caller, request: request) { jobs in
-                    _ = try await jobs.runPipeline(pipeline, source: source, target: target, config: config)
+                id = try await state.jobs.start(by: context.caller, request: request) { [provenance] jobs in
+                    _ = try await jobs.runPipeline(pipeline, source: source, target: target, config: config, provenance: provenance)
                 }
             } else {
                 id = try await state.jobs.start(by: context.caller, request: request) { jobs in
-                    _ = try await jobs.validate(source: source, target: target, scope: Scope(tables: body.tables ?? []), config: config)
+                    _ = try await jobs.validate(source: source, target: target, scope: Scope(tables: tables), config: config)
                 }
             }
             return try JSON.response(RunStarted(runId: id), status: .accepted)

@@ -152,10 +152,24 @@ try:
         saved = run("return document.querySelector('#pipelines pre').textContent")
         if "check: null_rate" not in saved or saved.index("MediaType") > saved.index("null_rate"):
             raise SystemExit("the saved pipeline is not the built one: " + saved)
+        project_path = run("return location.pathname")
         run("document.querySelector('[data-run]').click()")
         wait(lambda: run("return location.pathname").startswith("/validations/"), "the pipeline's validation run")
         wait(lambda: run("return document.querySelectorAll('td .status.passed').length") == 3, "three passed steps")
         shot("project-run")
+        # Back on the project: its run with the pipeline's version, and the sign-off says go; its PDF is a PDF.
+        go(project_path)
+        wait(lambda: "Runs and pass rate" in text() and "chinook-checks" in run("return document.getElementById('runs').innerText"), "the project's runs")
+        wait(lambda: "GO" in run("return document.getElementById('signoff').innerText") and "NO-GO" not in text(), "the sign-off: go")
+        shot("project-signoff")
+        pdf = run("const link = location.pathname.replace('/projects/', '/api/v1/projects/') + '/signoff?format=pdf';"
+                  "return fetch(link, {headers: {Authorization: 'Bearer ' + localStorage.getItem('cutoverToken')}})"
+                  ".then(r => r.arrayBuffer()).then(b => { let s = ''; new Uint8Array(b).forEach(c => s += String.fromCharCode(c)); return btoa(s); })")
+        data = base64.b64decode(pdf)
+        if not data.startswith(b"%PDF-"):
+            raise SystemExit(f"the sign-off PDF is not a PDF: {data[:40]!r}")
+        with open(os.path.join(OUT, "signoff.pdf"), "wb") as f:
+            f.write(data)
 
     for path in ["/", "/migrations", "/validations", "/rules", "/sql", "/connections", "/projects", "/monitoring", "/alerts", "/audit", "/users", "/settings"]:
         go(path)
