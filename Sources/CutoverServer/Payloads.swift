@@ -336,3 +336,10 @@ struct MappingVersion: Codable {
     var accepted: Int
     var excluded: Int
 }
+
+/// `pipeline suggest` for a project, as steps the builder takes.
+struct SuggestedSteps: Codable {
+    var runId: String
+    var steps: [StepSpec]
+    var tables: Int
+}

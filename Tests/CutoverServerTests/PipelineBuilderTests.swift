@@ -69,6 +69,12 @@ import Testing
             let genre = ((settings["mappings"] as? [String: Any])?["tables"] as? [[String: Any]])?.first
             #expect((genre?["columns"] as? [[String: Any]])?.first?["tolerance"] as? String == "case", "\(settings)")
 
+            // Suggestions for the accepted tables only (Genre), as steps the builder can save.
+            #expect(try await s.call(.post, "/api/v1/projects/\(project)/suggest", token: s.viewer).status == .forbidden)
+            let suggested = try s.object(try await s.call(.post, "/api/v1/projects/\(project)/suggest", token: s.user))
+            let suggestedSteps = try #require(suggested["steps"] as? [[String: Any]])
+            #expect(!suggestedSteps.isEmpty && suggestedSteps.allSatisfy { ($0["table"] as? String)?.hasSuffix("Genre") == true }, "\(suggestedSteps)")
+
             // Never run: no-go. Run the project's pipeline by name: the run records which pipeline, exactly.
             let before = try s.object(try await s.call(.get, "/api/v1/projects/\(project)/signoff", token: s.viewer))
             #expect(before["decision"] as? String == "no-go" && (before["reasons"] as? [String])?.contains("pipeline built has never run") == true, "\(before)")

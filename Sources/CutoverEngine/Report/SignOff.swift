@@ -92,6 +92,14 @@ public struct SignOff: Codable, Sendable {
                        reasons: reasons, pipelines: states, failingChecks: failing, trend: Array(trend), mappings: mappings, generatedAt: ISOTime.string(now))
     }
 
+    /// The source tables a person accepted, once the mappings were reviewed; nil before.
+    public static func acceptedTables(_ settings: String?) -> [String]? {
+        guard let settings, let object = try? JSONSerialization.jsonObject(with: Data(settings.utf8)) as? [String: Any],  // else: none reviewed
+              let mappings = object["mappings"] as? [String: Any], let tables = mappings["tables"] as? [[String: Any]],
+              tables.contains(where: { $0["decision"] != nil }) else { return nil }
+        return tables.filter { $0["decision"] as? String == "accepted" }.compactMap { $0["source"] as? String }
+    }
+
     /// Counts from the project's stored mappings (auto-setup's proposal or the saved decisions).
     static func mappingState(_ settings: String?) -> MappingState? {
         guard let settings, let object = try? JSONSerialization.jsonObject(with: Data(settings.utf8)) as? [String: Any],  // else: no mappings

@@ -96,8 +96,12 @@ function pipelineBuilder(box, projectID, catalogue, tables) {
         <label>Severity <select name="severity"><option value="">error</option><option>warn</option></select></label></div>
       <p class="muted" id="summary"></p><div id="fields" class="inline"></div><p><button>Add step</button></p></form>
     <datalist id="project-tables">${tables().map((t) => `<option value="${esc(t.source)}">`).join("")}</datalist>
+    <p><button type="button" class="secondary" id="suggest">Suggest steps from the source's profile</button></p>
     <div id="steps"></div>
-    <form id="save" class="inline"><label>Pipeline name <input name="name" required value="checks"></label><button>Save pipeline</button></form>`;
+    <form id="save" class="inline"><label>Pipeline name <input name="name" required value="checks"></label><button>Save pipeline</button>
+      <button type="button" class="secondary" id="run-all">Run these steps now</button></form>
+    <details><summary>Import YAML</summary><form id="import"><p><label>Pipeline name <input name="name" required></label></p>
+      <p><label>YAML <textarea name="content" required placeholder="steps:&#10;  - check: row_count&#10;    table: main.orders"></textarea></label></p><button>Save as pipeline</button></form></details>`;
   const category = box.querySelector("#category"), check = box.querySelector("#check");
   const showChecks = () => {
     check.innerHTML = catalogue.filter((c) => c.category === category.value).map((c) => `<option>${esc(c.name)}</option>`).join("");
@@ -114,12 +118,30 @@ function pipelineBuilder(box, projectID, catalogue, tables) {
   const render = () => {
     box.querySelector("#steps").innerHTML = steps.length ? table(["#", "check", "table", "fields", ""], steps.map((step, i) => [i + 1, esc(step.check), esc(step.table),
       `<code>${esc(Object.entries(step).filter(([k]) => !["check", "table"].includes(k)).map(([k, v]) => `${k}: ${Array.isArray(v) ? v.join(", ") : v}`).join("; "))}</code>`,
-      `<button type="button" class="secondary" data-up="${i}" ${i ? "" : "disabled"}>↑</button> <button type="button" class="secondary" data-down="${i}" ${i < steps.length - 1 ? "" : "disabled"}>↓</button> <button type="button" class="secondary" data-drop="${i}">Remove</button>`]))
+      `<button type="button" class="secondary" data-one="${i}">Run</button> <button type="button" class="secondary" data-up="${i}" ${i ? "" : "disabled"}>↑</button> <button type="button" class="secondary" data-down="${i}" ${i < steps.length - 1 ? "" : "disabled"}>↓</button> <button type="button" class="secondary" data-drop="${i}">Remove</button>`]))
       : `<p class="muted">No steps yet: pick a check, fill in its fields, Add step.</p>`;
     const move = (i, j) => { [steps[i], steps[j]] = [steps[j], steps[i]]; render(); };
     box.querySelectorAll("[data-up]").forEach((b) => { b.onclick = () => move(+b.dataset.up, +b.dataset.up - 1); });
     box.querySelectorAll("[data-down]").forEach((b) => { b.onclick = () => move(+b.dataset.down, +b.dataset.down + 1); });
     box.querySelectorAll("[data-drop]").forEach((b) => { b.onclick = () => { steps.splice(+b.dataset.drop, 1); render(); }; });
+    box.querySelectorAll("[data-one]").forEach((b) => { b.onclick = () => runNow([steps[+b.dataset.one]], `step ${+b.dataset.one + 1}`); });
+  };
+  // JSON is YAML: unsaved steps run as a pipeline of the project, recorded with the run.
+  const runNow = async (chosen, name) => {
+    try {
+      const run = await post("/validations", { project: projectID, name, pipeline: JSON.stringify({ name, steps: chosen }) });
+      location.href = "/validations/" + run.run_id;
+    } catch (error) { say(error.message); }
+  };
+  box.querySelector("#run-all").onclick = () => steps.length ? runNow(steps, box.querySelector("#save [name=name]").value || "checks") : say("add a step first");
+  box.querySelector("#suggest").onclick = async () => {
+    say("profiling the source…", true);
+    try {
+      const suggested = await post(`/projects/${encodeURIComponent(projectID)}/suggest`, {});
+      steps.push(...suggested.steps);
+      render();
+      say(`${suggested.steps.length} step(s) suggested for ${suggested.tables} table(s)`, true);
+    } catch (error) { say(error.message); }
   };
   render();
   onSubmit("step", async (data, form) => {
@@ -141,6 +163,10 @@ function pipelineBuilder(box, projectID, catalogue, tables) {
     steps.push(step);
     render();
     for (const field of form.querySelectorAll("#fields input, #fields textarea")) field.value = "";
+  });
+  onSubmit("import", async (data) => {
+    await post(`/projects/${encodeURIComponent(projectID)}/pipelines`, { name: data.name, content: data.content });
+    location.reload();
   });
   onSubmit("save", async (data) => {
     if (!steps.length) throw new Error("add a step first");

@@ -76,6 +76,21 @@ enum ProjectRoutes {
             try await store.saveProject(project)
             return try JSON.response(proposal)
         }
+        routes.add(.post, "/api/v1/projects/:id/suggest", "Profile the project's source and suggest pipeline steps for its tables (accepted mappings only, once reviewed)",
+                   role: .user, action: "project.suggest", answer: .json(SuggestedSteps.self, status: .ok)) { _, context in
+            let project = try await find(try context.require("id"), store)
+            guard let sourceName = project.source, let targetName = project.target else {
+                throw APIError(.badRequest, "project \(project.name) needs a source and a target first")
+            }
+            let source = try await state.connections.resolve(sourceName, for: context.caller)
+            let target = try await state.connections.resolve(targetName, for: context.caller)
+            let accepted = SignOff.acceptedTables(project.settings)
+            if accepted?.isEmpty == true { throw APIError(.badRequest, "no table of project \(project.name) is accepted in its mappings") }
+            let outcome = try await state.jobs.jobs(for: context.caller)
+                .suggestPipeline(source: source, target: target, scope: Scope(tables: accepted ?? [], exactCounts: false), config: state.config)
+            let pipeline = try Pipeline.parse(outcome.yaml, name: "suggested")
+            return try JSON.response(SuggestedSteps(runId: outcome.runID, steps: pipeline.steps, tables: outcome.profiles.count))
+        }
         routes.add(.get, "/api/v1/projects/:id/runs", "A project's validation runs, newest first, each with the pipeline that ran", role: .viewer,
                    answer: .json([ValidationRunRecord].self, status: .ok), query: [.limit(default: 50)]) { request, context in
             let project = try await find(try context.require("id"), store)

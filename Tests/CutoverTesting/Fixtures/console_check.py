@@ -147,6 +147,14 @@ try:
         add_step("comparative", "row_count", {"table": "MediaType"})
         run("document.querySelector('[data-up=\"2\"]').click()")  # reorder: MediaType's count second
         shot("project-builder")
+        # Suggested steps are added to the list; dropped again here so the saved pipeline is the built one.
+        run("document.getElementById('suggest').click()")
+        wait(lambda: "suggested for" in text(), "suggested steps")
+        added = run("return document.querySelectorAll('#steps [data-drop]').length") - 3
+        if added < 1:
+            raise SystemExit("the suggestion added no step")
+        for _ in range(added):
+            run("const drops = document.querySelectorAll('#steps [data-drop]'); drops[drops.length - 1].click()")
         fill("save", {"name": "chinook-checks"})
         wait(lambda: "chinook-checks" in run("return document.getElementById('pipelines').innerText"), "the saved pipeline")
         saved = run("return document.querySelector('#pipelines pre').textContent")
