@@ -30,6 +30,20 @@ enum Batches {
         var items: [BatchItemRecord]
         var done: Int
         var total: Int
+        var succeeded: Int
+        var failed: Int
+        var cancelled: Int
+        /// From its start to its end (or now, while it runs).
+        var seconds: Double?
+        /// Each item's run: when it started and ended, how long it took.
+        var timings: [Timing]
+    }
+
+    struct Timing: Codable {
+        var number: Int
+        var startedAt: String?
+        var finishedAt: String?
+        var seconds: Double?
     }
 
     typealias Job = @Sendable (Jobs) async throws -> Void
@@ -79,8 +93,43 @@ enum Batches {
         routes.add(.get, "/api/v1/batches/:id", "A batch: each item's run and status, and progress", role: .viewer, answer: .json(Detail.self, status: .ok)) { _, context in
             let id = try context.require("id")
             guard let (batch, items) = try await store.batch(id: id) else { throw APIError(.notFound, "no batch \(id)") }
-            let done = items.filter { ["succeeded", "failed", "cancelled", "needs_review", "interrupted"].contains($0.status) }.count
-            return try JSON.response(Detail(batch: batch, items: items, done: done, total: items.count))
+            return try JSON.response(try await detail(batch, items, store: store))
+        }
+        routes.add(.post, "/api/v1/batches/:id/retry", "Run a finished batch's failed and cancelled items again (its owner or an admin)",
+                   role: .user, action: "batch.retry", answer: .json(State.self, status: .accepted)) { _, context in
+            let (batch, items) = try await finished(try context.require("id"), by: context.caller, store: store, doing: "retry")
+            let again = items.filter { ["failed", "cancelled", "interrupted"].contains($0.status) }
+            guard !again.isEmpty else { throw APIError(.conflict, "batch \(batch.id) has no failed or cancelled item to retry") }
+            var jobs: [Job] = []
+            var reset: [BatchItemRecord] = []
+            for item in again {
+                let spec: ItemSpec
+                do {
+                    spec = try JSON.decoder.decode(ItemSpec.self, from: Data(item.spec.utf8))
+                } catch {
+                    throw APIError(.conflict, "item \(item.number) of batch \(batch.id) is not stored in a form Cutover can run again", hint: "start a new batch")
+                }
+                do {
+                    jobs.append(try await job(spec, caller: context.caller, state: state))
+                } catch let error as CutoverError {
+                    // An item started with a URL was kept masked: it cannot be started again from the store.
+                    throw APIError(.badRequest, "item \(item.number): \(error.message)", hint: error.hint ?? "start a new batch")
+                }
+                var fresh = item
+                (fresh.status, fresh.runID, fresh.message) = ("pending", nil, nil)
+                reset.append(fresh)
+            }
+            for item in reset { try await store.updateBatchItem(item) }
+            try await store.setBatchStatus(id: batch.id, status: "running", finished: false)
+            let caller = context.caller
+            Task { await run(batch, items: reset, jobs: jobs, caller: caller, state: state) }
+            return try JSON.response(State(batchId: batch.id, status: "running"), status: .accepted)
+        }
+        routes.add(.delete, "/api/v1/batches/:id", "Delete a finished batch and its items; their runs stay (its owner or an admin)",
+                   role: .user, action: "batch.delete", answer: .empty(status: .noContent)) { _, context in
+            let (batch, _) = try await finished(try context.require("id"), by: context.caller, store: store, doing: "delete")
+            guard try await store.deleteBatch(id: batch.id) else { throw APIError(.notFound, "no batch \(batch.id)") }
+            return Response(status: .noContent)
         }
         routes.add(.post, "/api/v1/batches/:id/cancel", "Stop a batch (its owner or an admin): items not started are skipped, running migrations stop after their chunks",
                    role: .user, action: "batch.cancel", answer: .json(State.self, status: .accepted)) { _, context in
@@ -96,6 +145,32 @@ enum Batches {
             }
             return try JSON.response(State(batchId: id, status: "cancelling"), status: .accepted)
         }
+    }
+
+    static func detail(_ batch: BatchRecord, _ items: [BatchItemRecord], store: any MetadataStore) async throws -> Detail {
+        let count = { (statuses: Set<String>) in items.filter { statuses.contains($0.status) }.count }
+        var timings: [Timing] = []
+        for item in items {
+            var run: RunRecord?
+            if let id = item.runID { run = try await store.run(id: id) }
+            timings.append(Timing(number: item.number, startedAt: run?.startedAt, finishedAt: run?.finishedAt, seconds: run?.seconds))
+        }
+        let end = batch.finishedAt.flatMap(ISOTime.parse) ?? Date()
+        return Detail(batch: batch, items: items, done: count(["succeeded", "failed", "cancelled", "needs_review", "interrupted"]), total: items.count,
+                      succeeded: count(["succeeded"]), failed: count(["failed", "interrupted"]), cancelled: count(["cancelled"]),
+                      seconds: ISOTime.parse(batch.createdAt).map { end.timeIntervalSince($0) }, timings: timings)
+    }
+
+    /// A batch the caller may change that is not running.
+    static func finished(_ id: String, by caller: Caller, store: any MetadataStore, doing what: String) async throws -> (BatchRecord, [BatchItemRecord]) {
+        guard let (batch, items) = try await store.batch(id: id) else { throw APIError(.notFound, "no batch \(id)") }
+        guard caller.mayChange(ownedBy: batch.createdBy) else {
+            throw APIError(.forbidden, "batch \(batch.name) is \(batch.createdBy ?? "nobody")'s; only its owner or an admin may \(what) it")
+        }
+        guard !["running", "cancelling"].contains(batch.status) else {
+            throw APIError(.conflict, "batch \(id) is \(batch.status)", hint: "cancel it first, or wait until it ends")
+        }
+        return (batch, items)
     }
 
     static func job(_ spec: ItemSpec, caller: Caller, state: ServerState) async throws -> Job {

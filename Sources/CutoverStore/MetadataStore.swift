@@ -457,6 +457,8 @@ public protocol MetadataStore: Sendable {
     func batch(id: String) async throws -> (BatchRecord, [BatchItemRecord])?
     func updateBatchItem(_ item: BatchItemRecord) async throws
     func setBatchStatus(id: String, status: String, finished: Bool) async throws
+    /// Removes a batch and its items (their runs stay); false when there is none.
+    func deleteBatch(id: String) async throws -> Bool
 
     // MARK: Artifacts
     /// Stores (or replaces) one artifact of a run; content larger than ``ArtifactRecord/maxStoredBytes``

@@ -781,6 +781,17 @@ extension SQLMetadataStore {
         }
     }
 
+    public func deleteBatch(id: String) async throws -> Bool {
+        try await run { db in
+            try db.exclusively {
+                guard try !db.execute("SELECT 1 FROM batches WHERE id = ?", [id]).isEmpty else { return false }
+                _ = try db.execute("DELETE FROM batch_items WHERE batch_id = ?", [id])
+                _ = try db.execute("DELETE FROM batches WHERE id = ?", [id])
+                return true
+            }
+        }
+    }
+
     public func setBatchStatus(id: String, status: String, finished: Bool) async throws {
         try await run { db in
             _ = try db.execute("UPDATE batches SET status = ?, finished_at = ? WHERE id = ?", [status, finished ? ISOTime.now() : nil, id])
@@ -793,7 +804,7 @@ extension SQLMetadataStore {
                               "column_metadata", "overview_cache", "failures_cache", "projects", "pipelines", "users", "api_tokens", "audit_log",
                               "notifications", "imports", "settings", "batches", "batch_items", "artifacts", "rule_versions", "archived_counts",
                               "rulebook_registry", "reported_months", "failure_snapshots",
-                              "alert_rules", "alerts", "alert_deliveries"]
+                              "alert_rules", "alerts", "alert_deliveries", "revoked_sessions"]
 
     public func stats() async throws -> StoreStats {
         let memory = self.memory.counts

@@ -449,6 +449,27 @@ extension ServerTests {
             let kinds = try s.list(try await s.call(.get, "/api/v1/notifications", token: s.user)).compactMap { $0["kind"] as? String }
             #expect(kinds.contains("batch.cancelled") && !kinds.contains("batch.failed"), "a stopped batch is not a failed one: \(kinds)")
             #expect(try await s.call(.get, "/api/v1/batches/nope", token: s.viewer).status == .notFound)
+
+            // Retry: only the cancelled items run again, and the batch ends succeeded with counts and timings.
+            #expect(try await s.call(.post, "/api/v1/batches/\(secondID)/retry", token: s.viewer).status == .forbidden)
+            #expect(try await s.call(.post, "/api/v1/batches/\(id)/retry", token: s.user).status == .conflict)  // nothing failed
+            let firstRun = (cancelled["items"] as? [[String: Any]])?.first { $0["status"] as? String == "succeeded" }?["run_id"] as? String
+            #expect(try await s.call(.post, "/api/v1/batches/\(secondID)/retry", token: s.user).status == .accepted)
+            let retried = try await waitForBatch(s, secondID)
+            #expect((retried["batch"] as? [String: Any])?["status"] as? String == "succeeded", "\(retried)")
+            #expect(retried["succeeded"] as? Int == 4 && retried["failed"] as? Int == 0 && retried["cancelled"] as? Int == 0, "\(retried)")
+            let timings = try #require(retried["timings"] as? [[String: Any]])
+            #expect(timings.count == 4 && timings.allSatisfy { $0["seconds"] is Double } && (retried["seconds"] as? Double ?? -1) >= 0, "\(retried)")
+            if let firstRun {  // the item that had run is not run again
+                #expect((retried["items"] as? [[String: Any]])?.contains { $0["run_id"] as? String == firstRun } == true)
+            }
+
+            // Delete: the batch goes, its runs stay.
+            let runs = (retried["items"] as? [[String: Any]] ?? []).compactMap { $0["run_id"] as? String }
+            #expect(try await s.call(.delete, "/api/v1/batches/\(secondID)", token: s.viewer).status == .forbidden)
+            #expect(try await s.call(.delete, "/api/v1/batches/\(secondID)", token: s.user).status == .noContent)
+            #expect(try await s.call(.get, "/api/v1/batches/\(secondID)", token: s.viewer).status == .notFound)
+            #expect(try await s.call(.get, "/api/v1/migrations/\(try #require(runs.first))", token: s.viewer).status == .ok)
         }
     }
 }

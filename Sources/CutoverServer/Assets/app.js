@@ -318,9 +318,20 @@ const pages = {
       link.onclick = async (event) => {
         event.preventDefault();
         const d = await api("/batches/" + link.dataset.batch);
-        document.getElementById("batch").innerHTML = `<h2>${esc(d.batch.name)}: ${d.done} of ${d.total} done</h2>` +
-          table(["#", "kind", "run", "status", "message"], d.items.map((i) => [i.number, esc(i.kind),
-            i.run_id ? `<a href="/${i.kind === "migration" ? "migrations" : "validations"}/${esc(i.run_id)}">${esc(i.run_id)}</a>` : "–", status(i.status), esc(i.message || "")]));
+        const secs = (x) => x == null ? "–" : x < 90 ? `${x.toFixed(1)} s` : `${(x / 60).toFixed(1)} min`;
+        const finished = !["running", "cancelling"].includes(d.batch.status);
+        const mine = me.role === "admin" || (me.role === "user" && d.batch.created_by === me.username);
+        document.getElementById("batch").innerHTML = `<h2>${esc(d.batch.name)}: ${d.done} of ${d.total} done</h2>
+          <p>${status(d.batch.status)} ${d.succeeded} succeeded · ${d.failed} failed · ${d.cancelled} cancelled · ${secs(d.seconds)}
+          ${finished && mine ? `${d.failed + d.cancelled ? `<button class="secondary" id="retry-batch">Retry failed and cancelled items</button>` : ""}
+            <button class="secondary" id="delete-batch">Delete batch</button>` : ""}</p>` +
+          table(["#", "kind", "run", "status", "#duration", "message"], d.items.map((i) => [i.number, esc(i.kind),
+            i.run_id ? `<a href="/${i.kind === "migration" ? "migrations" : "validations"}/${esc(i.run_id)}">${esc(i.run_id)}</a>` : "–", status(i.status),
+            secs((d.timings.find((t) => t.number === i.number) || {}).seconds), esc(i.message || "")]));
+        const act = async (method, path) => { try { await api(path, { method }); location.reload(); } catch (error) { say(error.message); } };
+        const retry = document.getElementById("retry-batch"), remove = document.getElementById("delete-batch");
+        if (retry) retry.onclick = () => act("POST", `/batches/${encodeURIComponent(d.batch.id)}/retry`);
+        if (remove) remove.onclick = () => confirm(`Delete batch ${d.batch.name}? Its runs stay.`) && act("DELETE", `/batches/${encodeURIComponent(d.batch.id)}`);
       };
     }
     onSubmit("start", async (data) => { const run = await post("/migrations", data); location.href = "/migrations/" + run.run_id; });
