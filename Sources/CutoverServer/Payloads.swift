@@ -342,4 +342,7 @@ struct SuggestedSteps: Codable {
     var runId: String
     var steps: [StepSpec]
     var tables: Int
+    /// What the suggestion read from the source: each table's role (fact, dimension, bridge),
+    /// surrogate and business keys, and relationships, declared or inferred from names.
+    var profiles: [TableProfile]
 }

@@ -74,6 +74,13 @@ import Testing
             let suggested = try s.object(try await s.call(.post, "/api/v1/projects/\(project)/suggest", token: s.user))
             let suggestedSteps = try #require(suggested["steps"] as? [[String: Any]])
             #expect(!suggestedSteps.isEmpty && suggestedSteps.allSatisfy { ($0["table"] as? String)?.hasSuffix("Genre") == true }, "\(suggestedSteps)")
+            let profile = try #require((suggested["profiles"] as? [[String: Any]])?.first)
+            #expect(profile["table"] as? String == "Genre" && profile["role"] as? String == "table" && profile["surrogate_key"] as? String == "GenreId", "\(profile)")
+
+            // Metadata extraction on the server, for the accepted tables.
+            #expect(try await s.call(.post, "/api/v1/projects/\(project)/analyze", token: s.viewer).status == .forbidden)
+            let analysis = try s.object(try await s.call(.post, "/api/v1/projects/\(project)/analyze", token: s.user))
+            #expect((analysis["totals"] as? [String: Any])?["tables"] as? Int == 1, "\(analysis.keys)")
 
             // Never run: no-go. Run the project's pipeline by name: the run records which pipeline, exactly.
             let before = try s.object(try await s.call(.get, "/api/v1/projects/\(project)/signoff", token: s.viewer))

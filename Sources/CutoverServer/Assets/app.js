@@ -96,7 +96,7 @@ function pipelineBuilder(box, projectID, catalogue, tables) {
         <label>Severity <select name="severity"><option value="">error</option><option>warn</option></select></label></div>
       <p class="muted" id="summary"></p><div id="fields" class="inline"></div><p><button>Add step</button></p></form>
     <datalist id="project-tables">${tables().map((t) => `<option value="${esc(t.source)}">`).join("")}</datalist>
-    <p><button type="button" class="secondary" id="suggest">Suggest steps from the source's profile</button></p>
+    <p><button type="button" class="secondary" id="suggest">Suggest steps from the source's profile</button></p><div id="profiles"></div>
     <div id="steps"></div>
     <form id="save" class="inline"><label>Pipeline name <input name="name" required value="checks"></label><button>Save pipeline</button>
       <button type="button" class="secondary" id="run-all">Run these steps now</button></form>
@@ -140,6 +140,9 @@ function pipelineBuilder(box, projectID, catalogue, tables) {
       const suggested = await post(`/projects/${encodeURIComponent(projectID)}/suggest`, {});
       steps.push(...suggested.steps);
       render();
+      box.querySelector("#profiles").innerHTML = `<details><summary>What the suggestion read: ${suggested.profiles.length} table(s), their roles, keys and relationships</summary>${table(["table", "role", "surrogate key", "business keys", "relationships"],
+        suggested.profiles.map((t) => [esc(t.table), esc(t.role), esc(t.surrogate_key || "–"), esc((t.business_keys || []).map((k) => k.join("+")).join(", ") || "–"),
+          esc(t.relationships.map((r) => `${r.column} → ${r.parent}.${r.parent_column}${r.declared ? "" : " (inferred)"}`).join("; ") || "–")]))}</details>`;
       say(`${suggested.steps.length} step(s) suggested for ${suggested.tables} table(s)`, true);
     } catch (error) { say(error.message); }
   };

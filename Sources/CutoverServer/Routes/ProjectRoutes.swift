@@ -89,7 +89,15 @@ enum ProjectRoutes {
             let outcome = try await state.jobs.jobs(for: context.caller)
                 .suggestPipeline(source: source, target: target, scope: Scope(tables: accepted ?? [], exactCounts: false), config: state.config)
             let pipeline = try Pipeline.parse(outcome.yaml, name: "suggested")
-            return try JSON.response(SuggestedSteps(runId: outcome.runID, steps: pipeline.steps, tables: outcome.profiles.count))
+            return try JSON.response(SuggestedSteps(runId: outcome.runID, steps: pipeline.steps, tables: outcome.profiles.count, profiles: outcome.profiles))
+        }
+        routes.add(.post, "/api/v1/projects/:id/analyze", "Extract the metadata of the project's source (tables, columns, types, keys, indexes, sizes, row counts), recorded as an analyze run",
+                   role: .user, action: "project.analyze", answer: .json(AnalysisReport.self, status: .ok)) { _, context in
+            let project = try await find(try context.require("id"), store)
+            guard let sourceName = project.source else { throw APIError(.badRequest, "project \(project.name) has no source") }
+            let source = try await state.connections.resolve(sourceName, for: context.caller)
+            let outcome = try await state.jobs.jobs(for: context.caller).analyze(source: source, scope: Scope(tables: SignOff.acceptedTables(project.settings) ?? []))
+            return try JSON.response(outcome.report)
         }
         routes.add(.get, "/api/v1/projects/:id/runs", "A project's validation runs, newest first, each with the pipeline that ran", role: .viewer,
                    answer: .json([ValidationRunRecord].self, status: .ok), query: [.limit(default: 50)]) { request, context in
