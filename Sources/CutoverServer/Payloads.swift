@@ -191,6 +191,14 @@ struct NewProject: Codable {
     var target: String?
 }
 
+/// Changes to a project: any of its name, description and connections.
+struct ProjectChange: Codable {
+    var name: String?
+    var description: String?
+    var source: String?
+    var target: String?
+}
+
 struct ProjectDetail: Codable {
     var project: ProjectRecord
     var pipelines: [PipelineRecord]

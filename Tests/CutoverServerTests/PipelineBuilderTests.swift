@@ -45,6 +45,13 @@ import Testing
             let detail = try s.object(try await s.call(.get, "/api/v1/projects/\(project)", token: s.viewer))
             #expect((detail["pipelines"] as? [[String: Any]])?.map { $0["name"] as? String } == ["built"])
 
+            // Edited by its owner (connections they may use), not by a viewer.
+            #expect(try await s.call(.patch, "/api/v1/projects/\(project)", token: s.viewer, json: #"{"name": "x"}"#).status == .forbidden)
+            #expect(try await s.call(.patch, "/api/v1/projects/\(project)", token: s.user, json: #"{"target": "sqlite:/tmp/elsewhere.db"}"#).status == .forbidden)
+            #expect(try await s.call(.patch, "/api/v1/projects/\(project)", token: s.user, json: #"{"name": " "}"#).status == .badRequest)
+            let renamed = try s.object(try await s.call(.patch, "/api/v1/projects/\(project)", token: s.user, json: #"{"name": "Chinook", "description": "the sample"}"#))
+            #expect(renamed["name"] as? String == "Chinook" && renamed["description"] as? String == "the sample" && renamed["target"] as? String == "chinook")
+
             // Mapping decisions: the owner saves versions; bad decisions are named; nobody else writes.
             let decisions = #"""
                 {"tables": [{"source": "Genre", "target": "Genre", "decision": "accepted",

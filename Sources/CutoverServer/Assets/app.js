@@ -516,7 +516,10 @@ const pages = {
     document.title = `Project ${p.name} · Cutover`;
     content.innerHTML = `<div class="card"><p><b>${esc(p.name)}</b> ${p.description ? "· " + esc(p.description) : ""}</p>
         <p class="muted">${esc(p.source || "–")} → ${esc(p.target || "–")} · owner ${esc(p.created_by || "–")} · created ${when(p.created_at)}</p>
-        ${canChange ? `<button id="setup">Auto-setup: propose the mappings</button>` : ""}</div>
+        ${canChange ? `<button id="setup">Auto-setup: propose the mappings</button>
+        <details><summary>Edit the project</summary><form id="edit"><div class="inline form"><label>Name <input name="name" required value="${esc(p.name)}"></label>
+          <label>Source <input name="source" list="connection-names" value="${esc(p.source || "")}"></label><label>Target <input name="target" list="connection-names" value="${esc(p.target || "")}"></label></div>
+          <p><label>Description <input name="description" size="60" value="${esc(p.description || "")}"></label></p><button>Save</button></form></details>` : ""}</div>
       <h2>Sign-off</h2><div class="card" id="signoff"></div>
       <h2>Mappings</h2><div id="mappings"></div>
       <h2>Pipelines</h2><div id="pipelines"></div>
@@ -569,6 +572,14 @@ const pages = {
     showMappings();
     const mappedTables = () => (mappings ? mappings.tables.filter((t) => t.decision !== "excluded").map((t) => ({ source: t.source, target: t.target })) : []);
     if (canChange) {
+      const connections = await api("/connections");
+      document.body.insertAdjacentHTML("beforeend", `<datalist id="connection-names">${connections.map((c) => `<option value="${esc(c.name)}">${esc(c.url)}</option>`).join("")}</datalist>`);
+      onSubmit("edit", async (data) => {
+        // Only what changed: a connection kept as a masked URL cannot be sent back.
+        const changed = Object.fromEntries(Object.entries(data).filter(([key, value]) => value !== (p[key] || "")));
+        await api("/projects/" + encodeURIComponent(id), { method: "PATCH", body: JSON.stringify(changed) });
+        location.reload();
+      });
       document.getElementById("setup").onclick = async () => {
         say("reading both catalogs…", true);
         try { mappings = await post(`/projects/${encodeURIComponent(id)}/auto-setup`, {}); showMappings(); say("mappings proposed and saved", true); } catch (error) { say(error.message); }

@@ -126,6 +126,21 @@ enum ProjectRoutes {
                 return try JSON.response(signOff)
             }
         }
+        routes.add(.patch, "/api/v1/projects/:id", "Change a project's name, description or connections (its owner or an admin)", role: .user,
+                   action: "project.update", body: ProjectChange.self, answer: .json(ProjectRecord.self, status: .ok)) { request, context in
+            var project = try await owned(try context.require("id"), by: context.caller, store)
+            let body = try await APIInput.body(request, as: ProjectChange.self, context: context)
+            if let name = body.name?.trimmingCharacters(in: .whitespaces) {
+                guard !name.isEmpty, name.count <= 200 else { throw APIError(.badRequest, "a project needs a name of 1 to 200 characters") }
+                project.name = name
+            }
+            if let description = body.description { project.description = description.isEmpty ? nil : description }
+            for reference in [body.source, body.target].compactMap({ $0 }) { _ = try await state.connections.resolve(reference, for: context.caller) }
+            if let source = body.source { project.source = ConnectionGate.shown(source) }
+            if let target = body.target { project.target = ConnectionGate.shown(target) }
+            try await store.saveProject(project)
+            return try JSON.response(project)
+        }
         routes.add(.put, "/api/v1/projects/:id/mappings", "Save the decisions on a project's mappings (a new version; its owner or an admin)",
                    role: .user, action: "project.mappings", body: MappingDecisions.self, answer: .json(MappingVersion.self, status: .ok)) { request, context in
             var project = try await owned(try context.require("id"), by: context.caller, store)
