@@ -118,6 +118,8 @@ struct StartValidation: Codable {
     /// The project the run belongs to; with `pipeline_name`, which of its pipelines runs.
     var project: String?
     var pipelineName: String?
+    /// Fills {{database}}, {{schema}}, {{environment}} in step SQL; default: the project's.
+    var environment: String?
 }
 
 struct RunStarted: Codable { var runId: String }
@@ -197,6 +199,8 @@ struct ProjectChange: Codable {
     var description: String?
     var source: String?
     var target: String?
+    /// An environment from cutover.yml for the project's runs ({{database}}, {{schema}} in step SQL); "" clears it.
+    var environment: String?
 }
 
 struct ProjectDetail: Codable {

@@ -52,6 +52,20 @@ import Testing
             let renamed = try s.object(try await s.call(.patch, "/api/v1/projects/\(project)", token: s.user, json: #"{"name": "Chinook", "description": "the sample"}"#))
             #expect(renamed["name"] as? String == "Chinook" && renamed["description"] as? String == "the sample" && renamed["target"] as? String == "chinook")
 
+            // An environment from the config fills {{schema}} in a custom_sql step of the project's runs.
+            #expect(try await s.call(.patch, "/api/v1/projects/\(project)", token: s.user, json: #"{"environment": "NOPE"}"#).status == .badRequest)
+            #expect(try await s.call(.patch, "/api/v1/projects/\(project)", token: s.user, json: #"{"environment": "DEV"}"#).status == .ok)
+            let templated = #"{"name": "templated", "steps": [{"check": "custom_sql", "table": "Genre", "sql": "SELECT count(*) FROM {{schema}}.Genre"}]}"#
+            #expect(try await s.call(.post, "/api/v1/projects/\(project)/pipelines", token: s.user, json: templated).status == .created)
+            let envRun = try s.object(try await s.call(.post, "/api/v1/validations", token: s.user, json: #"{"project": "\#(project)", "pipeline_name": "templated"}"#))
+            let envRunID = try #require(envRun["run_id"] as? String)
+            #expect(try await s.finishedRun(envRunID)["status"] as? String == "succeeded")
+            let envResults = try s.object(try await s.call(.get, "/api/v1/validations/\(envRunID)", token: s.viewer))["results"] as? [[String: Any]]
+            #expect(envResults?.first?["message"] as? String == "value: source 25, target 25", "\(String(describing: envResults))")
+            #expect(try await s.call(.post, "/api/v1/validations", token: s.user,
+                                     json: #"{"project": "\#(project)", "pipeline_name": "templated", "environment": "PROD"}"#).status == .badRequest)
+            #expect(try await s.call(.patch, "/api/v1/projects/\(project)", token: s.user, json: #"{"environment": ""}"#).status == .ok)
+
             // Mapping decisions: the owner saves versions; bad decisions are named; nobody else writes.
             let decisions = #"""
                 {"tables": [{"source": "Genre", "target": "Genre", "decision": "accepted",

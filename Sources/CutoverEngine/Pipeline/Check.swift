@@ -90,6 +90,10 @@ public struct CheckContext: Sendable {
     /// The source catalog and the whole plan, for checks that involve another table (a parent).
     public var catalog: Catalog
     public var migration: MigrationPlan
+    /// The environment (DEV/TEST/UAT/PROD from cutover.yml) whose names fill `{{database}}`,
+    /// `{{schema}}` and `{{environment}}` in a step's SQL.
+    public var environmentName: String?
+    public var environment: EnvironmentConfig?
 
     /// Another table a check names (a relationship's parent), on each side: found in the source
     /// catalog — unqualified, in the child's schema first, else the one table of that name — and on

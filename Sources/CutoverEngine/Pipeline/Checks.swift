@@ -236,7 +236,10 @@ struct CustomSQLCheck: ValidationCheck {
     static let parameters: [CheckParameter] = [.field("sql", required: true), .field("tolerance_percent"), .field("tolerance_abs")]
     func run(_ c: CheckContext) async throws -> CheckOutcome {
         guard let sql = c.spec.sql else { throw CutoverError(.config, "custom_sql on \(c.spec.table) needs `sql`") }
-        return try await compareSides(c, label: "value") { _, t, _ in sql.replacingOccurrences(of: "{{table}}", with: t) }
+        // {{table}} is each side's table; {{database}}, {{schema}}, {{environment}} come from the run's environment.
+        let marker = "\u{1}cutover-table\u{1}"
+        let rendered = try Rulebook.render(sql.replacingOccurrences(of: "{{table}}", with: marker), environment: c.environmentName, c.environment)
+        return try await compareSides(c, label: "value") { _, t, _ in rendered.replacingOccurrences(of: marker, with: t) }
     }
 }
 

@@ -509,17 +509,20 @@ const pages = {
   },
 
   async project(id) {
-    const [detail, catalogue] = await Promise.all([api("/projects/" + encodeURIComponent(id)), api("/checks")]);
+    const [detail, catalogue, environments] = await Promise.all([api("/projects/" + encodeURIComponent(id)), api("/checks"), api("/environments")]);
     const p = detail.project;
+    const projectEnvironment = p.settings ? JSON.parse(p.settings).environment || "" : "";
     const canChange = me.role === "admin" || (me.role === "user" && p.created_by === me.username);
     document.querySelector("h1").textContent = "Project " + p.name;
     document.title = `Project ${p.name} · Cutover`;
     content.innerHTML = `<div class="card"><p><b>${esc(p.name)}</b> ${p.description ? "· " + esc(p.description) : ""}</p>
-        <p class="muted">${esc(p.source || "–")} → ${esc(p.target || "–")} · owner ${esc(p.created_by || "–")} · created ${when(p.created_at)}</p>
+        <p class="muted">${esc(p.source || "–")} → ${esc(p.target || "–")}${projectEnvironment ? ` · environment ${esc(projectEnvironment)}` : ""} · owner ${esc(p.created_by || "–")} · created ${when(p.created_at)}</p>
         ${canChange ? `<button id="setup">Auto-setup: propose the mappings</button>
         <details><summary>Edit the project</summary><form id="edit"><div class="inline form"><label>Name <input name="name" required value="${esc(p.name)}"></label>
           <label>Source <input name="source" list="connection-names" value="${esc(p.source || "")}"></label><label>Target <input name="target" list="connection-names" value="${esc(p.target || "")}"></label></div>
-          <p><label>Description <input name="description" size="60" value="${esc(p.description || "")}"></label></p><button>Save</button></form></details>` : ""}</div>
+          <p><label>Description <input name="description" size="60" value="${esc(p.description || "")}"></label></p>
+          <p><label>Environment (fills {{database}} and {{schema}} in step SQL) <select name="environment"><option value="">none</option>${environments.environments.map((e) =>
+            `<option${e.name === projectEnvironment ? " selected" : ""}>${esc(e.name)}</option>`).join("")}</select></label></p><button>Save</button></form></details>` : ""}</div>
       <h2>Sign-off</h2><div class="card" id="signoff"></div>
       <h2>Mappings</h2><div id="mappings"></div>
       <h2>Pipelines</h2><div id="pipelines"></div>
@@ -576,7 +579,7 @@ const pages = {
       document.body.insertAdjacentHTML("beforeend", `<datalist id="connection-names">${connections.map((c) => `<option value="${esc(c.name)}">${esc(c.url)}</option>`).join("")}</datalist>`);
       onSubmit("edit", async (data) => {
         // Only what changed: a connection kept as a masked URL cannot be sent back.
-        const changed = Object.fromEntries(Object.entries(data).filter(([key, value]) => value !== (p[key] || "")));
+        const changed = Object.fromEntries(Object.entries(data).filter(([key, value]) => value !== (key === "environment" ? projectEnvironment : p[key] || "")));
         await api("/projects/" + encodeURIComponent(id), { method: "PATCH", body: JSON.stringify(changed) });
         location.reload();
       });

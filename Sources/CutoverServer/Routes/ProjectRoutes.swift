@@ -138,6 +138,15 @@ enum ProjectRoutes {
             for reference in [body.source, body.target].compactMap({ $0 }) { _ = try await state.connections.resolve(reference, for: context.caller) }
             if let source = body.source { project.source = ConnectionGate.shown(source) }
             if let target = body.target { project.target = ConnectionGate.shown(target) }
+            if let environment = body.environment {
+                guard environment.isEmpty || state.config.environments[environment] != nil else {
+                    throw APIError(.badRequest, "no environment \(environment) in the server's cutover.yml",
+                                   hint: "environments: " + state.config.environments.keys.sorted().joined(separator: ", "))
+                }
+                var settings = (try? project.settings.map { try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] } ?? nil) ?? [:]
+                settings["environment"] = environment.isEmpty ? nil : environment
+                project.settings = String(decoding: try JSONSerialization.data(withJSONObject: settings, options: [.sortedKeys]), as: UTF8.self)
+            }
             try await store.saveProject(project)
             return try JSON.response(project)
         }
@@ -196,6 +205,14 @@ enum ProjectRoutes {
                 }
             }
         }
+    }
+
+    /// The environment a project's runs use, from its settings.
+    static func environment(of project: ProjectRecord) -> String? {
+        guard let settings = project.settings, let object = try? JSONSerialization.jsonObject(with: Data(settings.utf8)) as? [String: Any] else {
+            return nil  // no settings: no environment
+        }
+        return object["environment"] as? String
     }
 
     static func find(_ id: String, _ store: any MetadataStore) async throws -> ProjectRecord {

@@ -18,6 +18,7 @@ enum ValidationRoutes {
             var provenance: PipelineProvenance?
             if let projectID = body.project {
                 let project = try await ProjectRoutes.find(projectID, store)
+                body.environment = body.environment ?? ProjectRoutes.environment(of: project)
                 body.source = body.source ?? project.source
                 body.target = body.target ?? project.target
                 if let name = body.pipelineName {
@@ -45,11 +46,16 @@ enum ValidationRoutes {
             kept.target = ConnectionGate.shown(targetName)
             let request = String(decoding: try JSON.encoder.encode(kept), as: UTF8.self)
             let tables = body.tables ?? []
+            let environment = body.environment
+            if let environment, config.environments[environment] == nil {
+                throw APIError(.badRequest, "no environment \(environment) in the server's cutover.yml",
+                               hint: "environments: " + config.environments.keys.sorted().joined(separator: ", "))
+            }
             let id: String
             if let text = body.pipeline {
                 let pipeline = try Pipeline.parse(text, name: body.name ?? "api")
                 id = try await state.jobs.start(by: context.caller, request: request) { [provenance] jobs in
-                    _ = try await jobs.runPipeline(pipeline, source: source, target: target, config: config, provenance: provenance)
+                    _ = try await jobs.runPipeline(pipeline, source: source, target: target, config: config, provenance: provenance, environment: environment)
                 }
             } else {
                 id = try await state.jobs.start(by: context.caller, request: request) { jobs in
