@@ -1,3 +1,4 @@
+import Crypto
 import CutoverCore
 import CutoverEngine
 import CutoverStore
@@ -23,6 +24,8 @@ enum Batches {
         var name: String?
         var maxParallel: Int?
         var items: [ItemSpec]
+        /// The project the batch is for: its validations are that project's runs.
+        var project: String?
     }
 
     struct Detail: Codable {
@@ -62,18 +65,19 @@ enum Batches {
             let body = try await APIInput.body(request, as: NewBatch.self, context: context)
             guard !body.items.isEmpty, body.items.count <= 100 else { throw APIError(.badRequest, "a batch has 1 to 100 items") }
             if let parallel = body.maxParallel, !(1...16).contains(parallel) { throw APIError(.badRequest, "max_parallel must be from 1 to 16") }
+            let project = try await body.project.asyncProject(store)
             // Every item is checked before anything starts.
             var jobs: [Job] = []
             for (index, spec) in body.items.enumerated() {
                 do {
-                    jobs.append(try await job(spec, caller: context.caller, state: state))
+                    jobs.append(try await job(spec, caller: context.caller, state: state, project: project))
                 } catch let error as CutoverError {
                     throw APIError(.badRequest, "item \(index + 1): \(error.message)", hint: error.hint)
                 } catch let error as APIError {
                     throw APIError(error.status, "item \(index + 1): \(error.message)", hint: error.hint)
                 }
             }
-            let batch = BatchRecord(name: body.name ?? "batch", maxParallel: body.maxParallel ?? 2, createdBy: context.caller.username)
+            let batch = BatchRecord(name: body.name ?? "batch", maxParallel: body.maxParallel ?? 2, createdBy: context.caller.username, projectID: project?.id)
             // Kept with connections by name, URLs masked.
             let items = try body.items.enumerated().map { index, spec in
                 var kept = spec
@@ -87,8 +91,9 @@ enum Batches {
             Task { await run(batch, items: items, jobs: jobs, caller: caller, state: state) }
             return try JSON.response(Started(batchId: batch.id), status: .accepted)
         }
-        routes.add(.get, "/api/v1/batches", "Batches, newest first", role: .viewer, answer: .json([BatchRecord].self, status: .ok)) { _, _ in
-            try JSON.response(try await store.batches(limit: 100))
+        routes.add(.get, "/api/v1/batches", "Batches, newest first (project=ID: that project's)", role: .viewer, answer: .json([BatchRecord].self, status: .ok),
+                   query: [.init(name: "project", kind: .string, description: "a project's id")]) { request, _ in
+            try JSON.response(try await store.batches(limit: 100, projectID: try request.query("project")))
         }
         routes.add(.get, "/api/v1/batches/:id", "A batch: each item's run and status, and progress", role: .viewer, answer: .json(Detail.self, status: .ok)) { _, context in
             let id = try context.require("id")
@@ -110,7 +115,7 @@ enum Batches {
                     throw APIError(.conflict, "item \(item.number) of batch \(batch.id) is not stored in a form Cutover can run again", hint: "start a new batch")
                 }
                 do {
-                    jobs.append(try await job(spec, caller: context.caller, state: state))
+                    jobs.append(try await job(spec, caller: context.caller, state: state, project: try await batch.projectID.asyncProject(store)))
                 } catch let error as CutoverError {
                     // An item started with a URL was kept masked: it cannot be started again from the store.
                     throw APIError(.badRequest, "item \(item.number): \(error.message)", hint: error.hint ?? "start a new batch")
@@ -173,7 +178,7 @@ enum Batches {
         return (batch, items)
     }
 
-    static func job(_ spec: ItemSpec, caller: Caller, state: ServerState) async throws -> Job {
+    static func job(_ spec: ItemSpec, caller: Caller, state: ServerState, project: ProjectRecord? = nil) async throws -> Job {
         let source = try await state.connections.resolve(spec.source, for: caller)
         let target = try await state.connections.resolve(spec.target, for: caller)
         let scope = Scope(tables: spec.tables ?? [])
@@ -186,7 +191,10 @@ enum Batches {
         case .validation:
             if let text = spec.pipeline {
                 let pipeline = try Pipeline.parse(text, name: "batch")
-                return { jobs in _ = try await jobs.runPipeline(pipeline, source: source, target: target, config: config) }
+                // A project's batch: its validations are the project's runs, in its environment.
+                let provenance = project.map { PipelineProvenance(projectID: $0.id, name: "batch", hash: Hex.encode(SHA256.hash(data: Data(text.utf8))), content: text) }
+                let environment = project.flatMap(ProjectRoutes.environment(of:))
+                return { jobs in _ = try await jobs.runPipeline(pipeline, source: source, target: target, config: config, provenance: provenance, environment: environment) }
             }
             return { jobs in _ = try await jobs.validate(source: source, target: target, scope: scope, config: config) }
         }
@@ -263,5 +271,13 @@ enum Batches {
             item.status = "succeeded"
         }
         await recording("item \(item.number)'s outcome", batch: item.batchID) { [item] in try await state.store.updateBatchItem(item) }
+    }
+}
+
+extension Optional where Wrapped == String {
+    /// The project this id names (a 404 when there is none); nil without an id.
+    func asyncProject(_ store: any MetadataStore) async throws -> ProjectRecord? {
+        guard let id = self else { return nil }
+        return try await ProjectRoutes.find(id, store)
     }
 }

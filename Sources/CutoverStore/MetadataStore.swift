@@ -453,7 +453,8 @@ public protocol MetadataStore: Sendable {
 
     // MARK: Batches
     func createBatch(_ batch: BatchRecord, items: [BatchItemRecord]) async throws
-    func batches(limit: Int) async throws -> [BatchRecord]
+    /// Newest first; with `projectID`, that project's only.
+    func batches(limit: Int, projectID: String?) async throws -> [BatchRecord]
     func batch(id: String) async throws -> (BatchRecord, [BatchItemRecord])?
     func updateBatchItem(_ item: BatchItemRecord) async throws
     func setBatchStatus(id: String, status: String, finished: Bool) async throws

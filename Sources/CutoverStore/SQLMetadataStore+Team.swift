@@ -736,18 +736,18 @@ extension SQLMetadataStore {
 
     // MARK: Batches
 
-    static let batchColumns = "id, name, status, max_parallel, created_by, created_at, finished_at"
+    static let batchColumns = "id, name, status, max_parallel, created_by, created_at, finished_at, project_id"
 
     static func batchRecord(_ row: [String?]) -> BatchRecord {
         BatchRecord(id: row[0] ?? "", name: row[1] ?? "", status: row[2] ?? "", maxParallel: Int(row[3] ?? "1") ?? 1, createdBy: row[4],
-                    createdAt: row[5] ?? "", finishedAt: row[6])
+                    createdAt: row[5] ?? "", finishedAt: row[6], projectID: row[7])
     }
 
     public func createBatch(_ b: BatchRecord, items: [BatchItemRecord]) async throws {
         try await run { db in
             try db.exclusively {
-                _ = try db.execute("INSERT INTO batches (\(Self.batchColumns)) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                                   [b.id, b.name, b.status, String(b.maxParallel), b.createdBy, b.createdAt, b.finishedAt])
+                _ = try db.execute("INSERT INTO batches (\(Self.batchColumns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                                   [b.id, b.name, b.status, String(b.maxParallel), b.createdBy, b.createdAt, b.finishedAt, b.projectID])
                 for i in items {
                     _ = try db.execute("INSERT INTO batch_items (batch_id, item_no, kind, spec, run_id, status, message) SELECT ?, ?, ?, \(db.json()), ?, ?, ?",
                                        [i.batchID, String(i.number), i.kind, i.spec, i.runID, i.status, i.message])
@@ -756,9 +756,13 @@ extension SQLMetadataStore {
         }
     }
 
-    public func batches(limit: Int) async throws -> [BatchRecord] {
+    public func batches(limit: Int, projectID: String?) async throws -> [BatchRecord] {
         try await run { db in
-            try db.execute("SELECT \(Self.batchColumns) FROM batches ORDER BY created_at DESC, id LIMIT ?", [String(limit)]).map(Self.batchRecord)
+            if let projectID {
+                return try db.execute("SELECT \(Self.batchColumns) FROM batches WHERE project_id = ? ORDER BY created_at DESC, id LIMIT ?", [projectID, String(limit)])
+                    .map(Self.batchRecord)
+            }
+            return try db.execute("SELECT \(Self.batchColumns) FROM batches ORDER BY created_at DESC, id LIMIT ?", [String(limit)]).map(Self.batchRecord)
         }
     }
 

@@ -453,6 +453,9 @@ enum StoreMigrations {
             ALTER TABLE validation_runs ADD COLUMN pipeline_content TEXT;
             CREATE INDEX validation_runs_project ON validation_runs (project_id, started_at)
             """),
+        Migration(version: 19, name: "batches: the project they were started for", sql: """
+            ALTER TABLE batches ADD COLUMN project_id TEXT
+            """),
     ]
 
     static func sql(_ migration: Migration, for engine: ConnectionURL.Engine) -> String {

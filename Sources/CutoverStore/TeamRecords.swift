@@ -307,8 +307,11 @@ public struct BatchRecord: Sendable, Codable, Hashable {
     public var createdAt: String
     public var finishedAt: String?
 
+    /// The project it was started for.
+    public var projectID: String?
+
     public init(id: String = UUID().uuidString.lowercased(), name: String, status: String = "running", maxParallel: Int, createdBy: String?,
-                createdAt: String = ISOTime.now(), finishedAt: String? = nil) {
+                createdAt: String = ISOTime.now(), finishedAt: String? = nil, projectID: String? = nil) {
         self.id = id
         self.name = name
         self.status = status
@@ -316,6 +319,7 @@ public struct BatchRecord: Sendable, Codable, Hashable {
         self.createdBy = createdBy
         self.createdAt = createdAt
         self.finishedAt = finishedAt
+        self.projectID = projectID
     }
 }
 

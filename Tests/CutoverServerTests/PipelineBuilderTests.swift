@@ -66,6 +66,21 @@ import Testing
                                      json: #"{"project": "\#(project)", "pipeline_name": "templated", "environment": "PROD"}"#).status == .badRequest)
             #expect(try await s.call(.patch, "/api/v1/projects/\(project)", token: s.user, json: #"{"environment": ""}"#).status == .ok)
 
+            // A batch for the project: listed with it; its pipeline validations are the project's runs.
+            let batchBody = #"{"project": "\#(project)", "items": [{"kind": "validation", "source": "chinook", "target": "chinook", "pipeline": "steps:\n  - check: row_count\n    table: Genre\n"}]}"#
+            #expect(try await s.call(.post, "/api/v1/batches", token: s.user, json: #"{"project": "nope", "items": [{"kind": "validation", "source": "chinook", "target": "chinook"}]}"#).status == .notFound)
+            let batch = try #require(try s.object(try await s.call(.post, "/api/v1/batches", token: s.user, json: batchBody))["batch_id"] as? String)
+            var batchDone = false
+            for _ in 0..<300 where !batchDone {
+                let detail = try s.object(try await s.call(.get, "/api/v1/batches/\(batch)", token: s.viewer))
+                batchDone = ((detail["batch"] as? [String: Any])?["status"] as? String).map { !["running", "cancelling"].contains($0) } ?? false
+                if !batchDone { try await Task.sleep(nanoseconds: 100_000_000) }
+            }
+            #expect(try s.list(try await s.call(.get, "/api/v1/batches?project=\(project)", token: s.viewer)).map { $0["id"] as? String } == [batch])
+            #expect(try s.list(try await s.call(.get, "/api/v1/batches?project=other", token: s.viewer)).isEmpty)
+            let batchRuns = try s.list(try await s.call(.get, "/api/v1/projects/\(project)/runs", token: s.viewer))
+            #expect(batchRuns.contains { $0["pipeline_name"] as? String == "batch" }, "\(batchRuns)")
+
             // Mapping decisions: the owner saves versions; bad decisions are named; nobody else writes.
             let decisions = #"""
                 {"tables": [{"source": "Genre", "target": "Genre", "decision": "accepted",

@@ -588,7 +588,8 @@ const pages = {
         try { mappings = await post(`/projects/${encodeURIComponent(id)}/auto-setup`, {}); showMappings(); say("mappings proposed and saved", true); } catch (error) { say(error.message); }
       };
     }
-    const [runs, signOff] = await Promise.all([api(`/projects/${encodeURIComponent(id)}/runs?limit=50`), api(`/projects/${encodeURIComponent(id)}/signoff`)]);
+    const [runs, signOff, batches] = await Promise.all([api(`/projects/${encodeURIComponent(id)}/runs?limit=50`), api(`/projects/${encodeURIComponent(id)}/signoff`),
+      api(`/batches?project=${encodeURIComponent(id)}`)]);
     document.getElementById("signoff").innerHTML = `<p><span class="status ${signOff.decision === "go" ? "passed" : "failed"}">${signOff.decision === "go" ? "GO" : "NO-GO"}</span>
         ${signOff.decision === "go" ? "every pipeline's last run passed and every mapping was reviewed" : ""}</p>
       ${signOff.reasons.length ? `<ul>${signOff.reasons.map((r) => `<li>${esc(r)}</li>`).join("")}</ul>` : ""}
@@ -601,7 +602,8 @@ const pages = {
         return { label: r.started_at.slice(5, 16).replace("T", " "), value: total ? 100 * r.passed / total : 0 };
       }))}</div>` : "")
       + table(["run", "pipeline", "version", "status", "#passed", "#failed", "started"], runs.map((r) => [`<a href="/validations/${esc(r.id)}">${esc(r.id)}</a>`,
-        esc(r.pipeline_name || r.suite), `<code>${esc((r.pipeline_hash || "").slice(0, 10))}</code>`, status(r.status), r.passed, r.failed, when(r.started_at)]));
+        esc(r.pipeline_name || r.suite), `<code>${esc((r.pipeline_hash || "").slice(0, 10))}</code>`, status(r.status), r.passed, r.failed, when(r.started_at)]))
+      + (batches.length ? `<h2>Batches</h2>` + table(["batch", "status", "by", "started"], batches.map((b) => [esc(b.name), status(b.status), esc(b.created_by || ""), when(b.created_at)])) : "");
     const pipelines = document.getElementById("pipelines");
     pipelines.innerHTML = detail.pipelines.length ? table(["pipeline", "updated", "steps", ""], detail.pipelines.map((x) => [esc(x.name), when(x.updated_at),
       `<details><summary>YAML</summary><pre>${esc(x.content)}</pre></details>`,
