@@ -606,9 +606,19 @@ const pages = {
       + (batches.length ? `<h2>Batches</h2>` + table(["batch", "status", "by", "started"], batches.map((b) => [esc(b.name), status(b.status), esc(b.created_by || ""), when(b.created_at)])) : "");
     const pipelines = document.getElementById("pipelines");
     pipelines.innerHTML = detail.pipelines.length ? table(["pipeline", "updated", "steps", ""], detail.pipelines.map((x) => [esc(x.name), when(x.updated_at),
-      `<details><summary>YAML</summary><pre>${esc(x.content)}</pre></details>`,
+      `<details><summary>YAML</summary><pre>${esc(x.content)}</pre></details> <a href="#" data-yaml="${esc(x.name)}">download</a>`,
       me.role === "viewer" ? "" : `<button class="secondary" data-run="${esc(x.name)}">Run</button>`]))
       : `<p class="muted">No pipelines yet.</p>`;
+    pipelines.querySelectorAll("[data-yaml]").forEach((link) => {
+      link.onclick = (event) => {
+        event.preventDefault();
+        const pipeline = detail.pipelines.find((x) => x.name === link.dataset.yaml);
+        const a = document.createElement("a");
+        a.href = URL.createObjectURL(new Blob([pipeline.content], { type: "application/yaml" }));
+        a.download = pipeline.name + ".yml";
+        a.click();
+      };
+    });
     pipelines.querySelectorAll("[data-run]").forEach((button) => {
       button.onclick = async () => {
         const pipeline = detail.pipelines.find((x) => x.name === button.dataset.run);

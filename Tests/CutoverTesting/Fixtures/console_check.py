@@ -165,6 +165,12 @@ try:
         wait(lambda: run("return location.pathname").startswith("/validations/"), "the pipeline's validation run")
         wait(lambda: run("return document.querySelectorAll('td .status.passed').length") == 3, "three passed steps")
         shot("project-run")
+        # The steps went out live on the run's event stream (which the page follows while a run runs).
+        stream = run("const id = location.pathname.split('/').pop();"
+                     "return fetch('/api/v1/events?run=' + id + '&access_token=' + localStorage.getItem('cutoverToken')).then(r => r.text())")
+        for event in ["event: pipeline.started", "event: step.started", "event: step.completed", "event: run.completed"]:
+            if event not in stream:
+                raise SystemExit(f"the run's event stream has no {event}: {stream[:500]}")
         # Back on the project: its run with the pipeline's version, and the sign-off says go; its PDF is a PDF.
         go(project_path)
         wait(lambda: "Runs and pass rate" in text() and "chinook-checks" in run("return document.getElementById('runs').innerText"), "the project's runs")
