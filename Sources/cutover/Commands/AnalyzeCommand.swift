@@ -1,0 +1,33 @@
+import ArgumentParser
+import CutoverCore
+import CutoverEngine
+import CutoverStore
+import Foundation
+
+struct AnalyzeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "analyze",
+        abstract: "Inventory a source: tables, columns, types, keys, indexes, sizes, row counts.",
+        discussion: """
+            Writes analysis_report.json into the run directory and prints a summary.
+
+            Example: cutover analyze --source postgres://app@localhost:5432/shop --schema public
+            """)
+
+    @OptionGroup var global: GlobalOptions
+    @Option(name: .long, help: "Source URL or connection name.") var source: String
+    @OptionGroup var scope: ScopeOptions
+    @Option(name: .long, help: "Directory for run artifacts (a run folder is created inside).") var out: String?
+    @Option(name: .long, help: ArgumentHelp("Reuse the catalog the store cached for this source and scope when younger than this (15m, 6h, 1d).",
+                                            discussion: "Default: always read the source (and refresh the cache)."))
+    var metadataMaxAge: String?
+
+    func run() async throws {
+        let config = try global.loadConfig()
+        let url = try config.resolveConnection(source)
+        let outcome = try await global.jobs(config, artifactsRoot: out).analyze(source: url, scope: scope.scope,
+                                                                               metadataMaxAge: try metadataMaxAge.map { try Age.seconds($0, option: "--metadata-max-age") })
+        Terminal.say(outcome.report.summary)
+        Terminal.say("\nreport: \(outcome.reportPath)")
+    }
+}
