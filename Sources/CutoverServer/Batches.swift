@@ -193,7 +193,7 @@ enum Batches {
                 let pipeline = try Pipeline.parse(text, name: "batch")
                 // A project's batch: its validations are the project's runs, in its environment.
                 let provenance = project.map { PipelineProvenance(projectID: $0.id, name: "batch", hash: Hex.encode(SHA256.hash(data: Data(text.utf8))), content: text) }
-                let environment = project.flatMap(ProjectRoutes.environment(of:))
+                let environment = project?.environment
                 return { jobs in _ = try await jobs.runPipeline(pipeline, source: source, target: target, config: config, provenance: provenance, environment: environment) }
             }
             return { jobs in _ = try await jobs.validate(source: source, target: target, scope: scope, config: config) }

@@ -186,6 +186,31 @@ public struct ProjectRecord: Sendable, Codable, Hashable {
 }
 
 /// A pipeline file kept in the store, in a project ("" for none).
+extension ProjectRecord {
+    /// The settings as a JSON object (empty when there are none). Auto-setup's proposal or the
+    /// saved mapping decisions are under `mappings`, their versions under `mapping_history`, the
+    /// project's environment under `environment`.
+    public var settingsObject: [String: Any] {
+        guard let settings, let object = try? JSONSerialization.jsonObject(with: Data(settings.utf8)) as? [String: Any] else {
+            return [:]  // none yet; settings are only ever written by Cutover as an object
+        }
+        return object
+    }
+
+    /// Changes the settings object and stores it back as key-sorted JSON.
+    public mutating func updateSettings(_ change: (inout [String: Any]) throws -> Void) throws {
+        var object = settingsObject
+        try change(&object)
+        settings = String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self)
+    }
+
+    /// The environment (from cutover.yml) the project's runs use.
+    public var environment: String? { settingsObject["environment"] as? String }
+
+    /// The stored mappings' tables (the proposal's or the decisions'); nil when never set up.
+    public var mappingTables: [[String: Any]]? { (settingsObject["mappings"] as? [String: Any])?["tables"] as? [[String: Any]] }
+}
+
 public struct PipelineRecord: Sendable, Codable, Hashable {
     public var id: String
     public var projectID: String

@@ -77,7 +77,7 @@ public struct SignOff: Codable, Sendable {
                 failing.append(FailingCheck(pipeline: pipeline.name, runID: last.id, step: result.step, check: result.check, table: result.table, message: result.message))
             }
         }
-        let mappings = Self.mappingState(project.settings)
+        let mappings = Self.mappingState(project)
         if let mappings {
             if mappings.unreviewed > 0 { reasons.append("\(mappings.unreviewed) table mapping(s) not reviewed (accept or exclude them)") }
             if mappings.typeProblems > 0 { reasons.append("\(mappings.typeProblems) accepted column(s) map to a type that cannot hold every source value") }
@@ -93,17 +93,14 @@ public struct SignOff: Codable, Sendable {
     }
 
     /// The source tables a person accepted, once the mappings were reviewed; nil before.
-    public static func acceptedTables(_ settings: String?) -> [String]? {
-        guard let settings, let object = try? JSONSerialization.jsonObject(with: Data(settings.utf8)) as? [String: Any],  // else: none reviewed
-              let mappings = object["mappings"] as? [String: Any], let tables = mappings["tables"] as? [[String: Any]],
-              tables.contains(where: { $0["decision"] != nil }) else { return nil }
+    public static func acceptedTables(_ project: ProjectRecord) -> [String]? {
+        guard let tables = project.mappingTables, tables.contains(where: { $0["decision"] != nil }) else { return nil }
         return tables.filter { $0["decision"] as? String == "accepted" }.compactMap { $0["source"] as? String }
     }
 
     /// Counts from the project's stored mappings (auto-setup's proposal or the saved decisions).
-    static func mappingState(_ settings: String?) -> MappingState? {
-        guard let settings, let object = try? JSONSerialization.jsonObject(with: Data(settings.utf8)) as? [String: Any],  // else: no mappings
-              let mappings = object["mappings"] as? [String: Any], let tables = mappings["tables"] as? [[String: Any]] else { return nil }
+    static func mappingState(_ project: ProjectRecord) -> MappingState? {
+        guard let tables = project.mappingTables else { return nil }
         var state = MappingState()
         for table in tables {
             switch table["decision"] as? String {

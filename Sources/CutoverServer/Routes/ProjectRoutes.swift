@@ -84,7 +84,7 @@ enum ProjectRoutes {
             }
             let source = try await state.connections.resolve(sourceName, for: context.caller)
             let target = try await state.connections.resolve(targetName, for: context.caller)
-            let accepted = SignOff.acceptedTables(project.settings)
+            let accepted = SignOff.acceptedTables(project)
             if accepted?.isEmpty == true { throw APIError(.badRequest, "no table of project \(project.name) is accepted in its mappings") }
             let outcome = try await state.jobs.jobs(for: context.caller)
                 .suggestPipeline(source: source, target: target, scope: Scope(tables: accepted ?? [], exactCounts: false), config: state.config)
@@ -96,7 +96,7 @@ enum ProjectRoutes {
             let project = try await find(try context.require("id"), store)
             guard let sourceName = project.source else { throw APIError(.badRequest, "project \(project.name) has no source") }
             let source = try await state.connections.resolve(sourceName, for: context.caller)
-            let outcome = try await state.jobs.jobs(for: context.caller).analyze(source: source, scope: Scope(tables: SignOff.acceptedTables(project.settings) ?? []))
+            let outcome = try await state.jobs.jobs(for: context.caller).analyze(source: source, scope: Scope(tables: SignOff.acceptedTables(project) ?? []))
             return try JSON.response(outcome.report)
         }
         routes.add(.get, "/api/v1/projects/:id/runs", "A project's validation runs, newest first, each with the pipeline that ran", role: .viewer,
@@ -143,9 +143,7 @@ enum ProjectRoutes {
                     throw APIError(.badRequest, "no environment \(environment) in the server's cutover.yml",
                                    hint: "environments: " + state.config.environments.keys.sorted().joined(separator: ", "))
                 }
-                var settings = (try? project.settings.map { try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] } ?? nil) ?? [:]
-                settings["environment"] = environment.isEmpty ? nil : environment
-                project.settings = String(decoding: try JSONSerialization.data(withJSONObject: settings, options: [.sortedKeys]), as: UTF8.self)
+                try project.updateSettings { $0["environment"] = environment.isEmpty ? nil : environment }
             }
             try await store.saveProject(project)
             return try JSON.response(project)
@@ -155,17 +153,18 @@ enum ProjectRoutes {
             var project = try await owned(try context.require("id"), by: context.caller, store)
             let body = try await APIInput.body(request, as: MappingDecisions.self, context: context)
             try check(body)
-            var settings = (try? project.settings.map { try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] } ?? nil) ?? [:]
-            var history = settings["mapping_history"] as? [[String: Any]] ?? []
+            var history = project.settingsObject["mapping_history"] as? [[String: Any]] ?? []
             let version = MappingVersion(version: ((history.first?["version"] as? Int) ?? 0) + 1, at: ISOTime.now(), by: context.caller.username,
                                          accepted: body.tables.filter { $0.decision == "accepted" }.count,
                                          excluded: body.tables.filter { $0.decision == "excluded" }.count)
             var entry = try JSONSerialization.jsonObject(with: JSON.encoder.encode(version)) as? [String: Any] ?? [:]
             entry["tables"] = try JSONSerialization.jsonObject(with: JSON.encoder.encode(body.tables))
             history.insert(entry, at: 0)
-            settings["mappings"] = try JSONSerialization.jsonObject(with: JSON.encoder.encode(body))
-            settings["mapping_history"] = Array(history.prefix(20))  // the last 20 versions
-            project.settings = String(decoding: try JSONSerialization.data(withJSONObject: settings, options: [.sortedKeys]), as: UTF8.self)
+            let mappings = try JSONSerialization.jsonObject(with: JSON.encoder.encode(body))
+            try project.updateSettings { settings in
+                settings["mappings"] = mappings
+                settings["mapping_history"] = Array(history.prefix(20))  // the last 20 versions
+            }
             try await store.saveProject(project)
             return try JSON.response(version)
         }
@@ -205,14 +204,6 @@ enum ProjectRoutes {
                 }
             }
         }
-    }
-
-    /// The environment a project's runs use, from its settings.
-    static func environment(of project: ProjectRecord) -> String? {
-        guard let settings = project.settings, let object = try? JSONSerialization.jsonObject(with: Data(settings.utf8)) as? [String: Any] else {
-            return nil  // no settings: no environment
-        }
-        return object["environment"] as? String
     }
 
     static func find(_ id: String, _ store: any MetadataStore) async throws -> ProjectRecord {

@@ -18,7 +18,7 @@ enum ValidationRoutes {
             var provenance: PipelineProvenance?
             if let projectID = body.project {
                 let project = try await ProjectRoutes.find(projectID, store)
-                body.environment = body.environment ?? ProjectRoutes.environment(of: project)
+                body.environment = body.environment ?? project.environment
                 body.source = body.source ?? project.source
                 body.target = body.target ?? project.target
                 if let name = body.pipelineName {
