@@ -194,7 +194,11 @@ enum Batches {
                 // A project's batch: its validations are the project's runs, in its environment.
                 let provenance = project.map { PipelineProvenance(projectID: $0.id, name: "batch", hash: Hex.encode(SHA256.hash(data: Data(text.utf8))), content: text) }
                 let environment = project?.environment
-                return { jobs in _ = try await jobs.runPipeline(pipeline, source: source, target: target, config: config, provenance: provenance, environment: environment) }
+                let tolerances = try project.map(ProjectSetup.tolerances) ?? Tolerances()
+                return { jobs in
+                    _ = try await jobs.runPipeline(pipeline, source: source, target: target, config: config, provenance: provenance, environment: environment,
+                                                   tolerances: tolerances)
+                }
             }
             return { jobs in _ = try await jobs.validate(source: source, target: target, scope: scope, config: config) }
         }

@@ -1,5 +1,6 @@
 import CutoverCore
 import CutoverServer
+import CutoverSQLite
 import CutoverTesting
 import Foundation
 import Hummingbird
@@ -149,6 +150,31 @@ import Testing
             let stale = try s.object(try await s.call(.get, "/api/v1/projects/\(project)/signoff", token: s.viewer))
             #expect(stale["decision"] as? String == "no-go" && (stale["reasons"] as? [String])?.contains { $0.contains("changed after its last run") } == true, "\(stale)")
             #expect(try await s.call(.get, "/api/v1/projects/\(project)/signoff?format=doc", token: s.viewer).status == .badRequest)
+        }
+    }
+
+    @Test func aMappingToleranceHidesWhatItSaysInTheProjectsRowCompare() async throws {
+        try await withServer(connections: ["upper": "sqlite:{dir}/upper.sqlite"]) { s in
+            // The target's genre names were upper-cased on the way.
+            try FileManager.default.copyItem(atPath: s.directory + "/chinook.sqlite", toPath: s.directory + "/upper.sqlite")
+            try SQLiteSession(path: s.directory + "/upper.sqlite", create: false).executeScript("UPDATE Genre SET Name = upper(Name)")
+            let project = try #require(try s.object(try await s.call(.post, "/api/v1/projects", token: s.user,
+                                                                      json: #"{"name": "upper", "source": "chinook", "target": "upper"}"#))["id"] as? String)
+            let pipeline = #"{"name": "diff", "steps": [{"check": "row_diff", "table": "Genre"}]}"#
+            #expect(try await s.call(.post, "/api/v1/projects/\(project)/pipelines", token: s.user, json: pipeline).status == .created)
+            func run() async throws -> [String: Any] {
+                let started = try s.object(try await s.call(.post, "/api/v1/validations", token: s.user, json: #"{"project": "\#(project)", "pipeline_name": "diff"}"#))
+                let id = try #require(started["run_id"] as? String)
+                _ = try await s.finishedRun(id)
+                return try #require((try s.object(try await s.call(.get, "/api/v1/validations/\(id)", token: s.viewer))["results"] as? [[String: Any]])?.first)
+            }
+            let strict = try await run()
+            #expect(strict["status"] as? String == "failed" && (strict["message"] as? String)?.contains("changed") == true, "\(strict)")
+            // A person accepts Genre with a case tolerance on Name: the same data now passes, and says what the tolerance hid.
+            let decisions = #"{"tables": [{"source": "Genre", "target": "Genre", "decision": "accepted", "columns": [{"source": "Name", "target": "Name", "tolerance": "case"}]}]}"#
+            #expect(try await s.call(.put, "/api/v1/projects/\(project)/mappings", token: s.user, json: decisions).status == .ok)
+            let tolerated = try await run()
+            #expect(tolerated["status"] as? String == "passed" && (tolerated["message"] as? String)?.contains("within tolerances") == true, "\(tolerated)")
         }
     }
 }

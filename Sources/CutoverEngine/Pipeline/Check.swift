@@ -94,6 +94,8 @@ public struct CheckContext: Sendable {
     /// `{{schema}}` and `{{environment}}` in a step's SQL.
     public var environmentName: String?
     public var environment: EnvironmentConfig?
+    /// Per-column tolerances (`table.column` → rule) the row compare applies: a project's mapping decisions.
+    public var tolerances = Tolerances()
 
     /// Another table a check names (a relationship's parent), on each side: found in the source
     /// catalog — unqualified, in the child's schema first, else the one table of that name — and on

@@ -212,7 +212,7 @@ struct ColumnAggregatesCheck: ValidationCheck {
 struct RowDiffCheck: ValidationCheck {
     static let name = "row_diff", category = "comparative", summary = "every row is equal by key (canonical hash merge)"
     func run(_ c: CheckContext) async throws -> CheckOutcome {
-        let result = try await TableComparer(source: c.source, target: c.target).compare(c.plan, c.table)
+        let result = try await TableComparer(source: c.source, target: c.target, tolerances: c.tolerances.forTable(c.table.ref)).compare(c.plan, c.table)
         let record = result.resultRecord(runID: "")
         // The sampled rows themselves (key and each differing value on both sides), one per line;
         // counts for all of them.

@@ -124,7 +124,7 @@ extension Jobs {
     /// does not stop the others. Returns the results in step order.
     public func runPipeline(_ pipeline: Pipeline, source sourceURL: ConnectionURL, target targetURL: ConnectionURL, config: CutoverConfig,
                             targetSchema: String? = nil, provenance: PipelineProvenance? = nil,
-                            environment: String? = nil) async throws -> (results: [StepResult], runID: String, path: String) {
+                            environment: String? = nil, tolerances: Tolerances = Tolerances()) async throws -> (results: [StepResult], runID: String, path: String) {
         let environmentConfig = try environment.map { name in
             guard let found = config.environments[name] else {
                 throw CutoverError(.config, "no environment \(name) in cutover.yml", hint: "environments: " + config.environments.keys.sorted().joined(separator: ", "))
@@ -149,7 +149,7 @@ extension Jobs {
                 if let targetTable = spec.targetTable { tablePlan.target = TableRef(parsing: targetTable) }
                 var context = CheckContext(source: source, target: target, plan: tablePlan, table: table, spec: spec, catalog: catalog, migration: plan)
                 context.refusePrivilegedRole = refusePrivilegedRoles
-                (context.environmentName, context.environment) = (environment, environmentConfig)
+                (context.environmentName, context.environment, context.tolerances) = (environment, environmentConfig, tolerances)
                 contexts.append(context)
             }
             await recorder.event("pipeline.started", "pipeline \(pipeline.name ?? "pipeline"): \(contexts.count) step(s)",

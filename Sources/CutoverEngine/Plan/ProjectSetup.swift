@@ -1,4 +1,5 @@
 import CutoverCore
+import CutoverStore
 import Foundation
 
 /// A project's auto-setup: given the catalogs of both sides, which target table and column each
@@ -114,4 +115,20 @@ public enum ProjectSetup {
     }
 
     static func rounded(_ value: Double) -> Double { (value * 100).rounded() / 100 }
+}
+
+extension ProjectSetup {
+    /// The tolerances a person set on accepted columns in a project's mapping decisions, as
+    /// `table.column` rules the row compare of the project's runs applies.
+    public static func tolerances(_ project: ProjectRecord) throws -> Tolerances {
+        var tolerances = Tolerances()
+        for table in project.mappingTables ?? [] where table["decision"] as? String == "accepted" {
+            guard let name = table["source"] as? String else { continue }
+            for column in table["columns"] as? [[String: Any]] ?? [] {
+                guard let source = column["source"] as? String, let rule = column["tolerance"] as? String, !rule.isEmpty else { continue }
+                tolerances.columns["\(TableRef(parsing: name).name).\(source)"] = try ColumnTolerance(parsing: rule)
+            }
+        }
+        return tolerances
+    }
 }

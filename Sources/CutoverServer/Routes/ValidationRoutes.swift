@@ -16,8 +16,10 @@ enum ValidationRoutes {
             var body = try await APIInput.body(request, as: StartValidation.self, context: context)
             // A project's run: its connections unless others are named, and the pipeline it names.
             var provenance: PipelineProvenance?
+            var tolerances = Tolerances()
             if let projectID = body.project {
                 let project = try await ProjectRoutes.find(projectID, store)
+                tolerances = try ProjectSetup.tolerances(project)
                 body.environment = body.environment ?? project.environment
                 body.source = body.source ?? project.source
                 body.target = body.target ?? project.target
@@ -54,8 +56,9 @@ enum ValidationRoutes {
             let id: String
             if let text = body.pipeline {
                 let pipeline = try Pipeline.parse(text, name: body.name ?? "api")
-                id = try await state.jobs.start(by: context.caller, request: request) { [provenance] jobs in
-                    _ = try await jobs.runPipeline(pipeline, source: source, target: target, config: config, provenance: provenance, environment: environment)
+                id = try await state.jobs.start(by: context.caller, request: request) { [provenance, tolerances] jobs in
+                    _ = try await jobs.runPipeline(pipeline, source: source, target: target, config: config, provenance: provenance, environment: environment,
+                                                   tolerances: tolerances)
                 }
             } else {
                 id = try await state.jobs.start(by: context.caller, request: request) { jobs in
