@@ -77,6 +77,24 @@ import Testing
     }
 
     /// The comparative and statistical checks fail when the target's data really differs.
+    @Test func pipelineRowDiffTakesToleranceAndCustomSQLTheEnvironment() async throws {
+        try await TestEnvironment.withTemporaryDirectory { dir in
+            let chinook = try TestEnvironment.chinookCopy(in: dir)
+            try FileManager.default.copyItem(atPath: chinook, toPath: dir + "/upper.db")
+            try SQLiteSession(path: dir + "/upper.db", create: false).executeScript("UPDATE Genre SET Name = upper(Name)")
+            try "steps:\n  - check: row_diff\n    table: Genre\n  - check: custom_sql\n    table: Genre\n    sql: SELECT count(*) FROM {{schema}}.Genre\n"
+                .write(toFile: dir + "/p.yml", atomically: true, encoding: .utf8)
+            try "default_environment: DEV\nenvironments:\n  DEV: {schema: main}\n".write(toFile: dir + "/cutover.yml", atomically: true, encoding: .utf8)
+            let arguments = ["validate", "--source", "sqlite:\(chinook)", "--target", "sqlite:\(dir)/upper.db", "--pipeline", "p.yml"]
+            let strict = try await CLI.run(arguments, in: dir)
+            #expect(strict.status == 1 && strict.stdout.contains("25 changed") && strict.stdout.contains("custom_sql on Genre: passed"), "\(strict.output)")
+            let tolerated = try await CLI.run(arguments + ["--tolerance", "Genre.Name=case"], in: dir)
+            #expect(tolerated.status == 0 && tolerated.stdout.contains("differ only within tolerances"), "\(tolerated.output)")
+            let unknown = try await CLI.run(arguments + ["--env", "PROD"], in: dir)
+            #expect(unknown.status == 2 && unknown.stderr.contains("no environment PROD"), "\(unknown.output)")
+        }
+    }
+
     @Test func profileChecksFailWhenTheTargetDrifts() async throws {
         try await TestEnvironment.withTemporaryDirectory { dir in
             #expect(try await CLI.run(["demo"], in: dir).status == 0)

@@ -14,7 +14,8 @@ struct ValidateCommand: AsyncParsableCommand {
             a key are compared as multisets. Writes validation_results.json. Exits 1 when any table differs.
 
             With --pipeline FILE, runs the steps of a pipeline file instead (see the README) and writes \
-            pipeline_results.json; exits 1 when an error-severity step fails. `cutover runs cancel ID` \
+            pipeline_results.json; exits 1 when an error-severity step fails. --tolerance applies to its row_diff \
+            steps, --env fills {{database}}/{{schema}} in its custom_sql steps. `cutover runs cancel ID` \
             stops a pipeline run: running steps finish, the others are reported as not run.
 
             Example: cutover validate --source sqlite:chinook.db --target postgres://app@localhost/chinook
@@ -33,6 +34,8 @@ struct ValidateCommand: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Run the checks of a pipeline file instead of the row compare.",
                                             discussion: "Checks: " + CheckRegistry.names.joined(separator: ", ")))
     var pipeline: String?
+    @Option(name: .long, help: "Environment from cutover.yml for {{database}}/{{schema}} in a pipeline's custom_sql (default: default_environment).")
+    var env: String?
     @Option(name: .long, help: "Directory for run artifacts.") var out: String?
 
     func run() async throws {
@@ -40,7 +43,8 @@ struct ValidateCommand: AsyncParsableCommand {
         if let pipeline {
             let outcome = try await global.jobs(config, artifactsRoot: out).runPipeline(
                 try Pipeline.load(path: pipeline), source: try config.resolveConnection(source), target: try config.resolveConnection(target),
-                config: config, targetSchema: targetSchema)
+                config: config, targetSchema: targetSchema, environment: env ?? config.defaultEnvironment,
+                tolerances: try Tolerances.parse(tolerance, strict: strict))
             let failed = outcome.results.filter { $0.status == "failed" }.count
             let skipped = outcome.results.filter { $0.status == "cancelled" }.count
             Terminal.say("\(outcome.results.count - failed - skipped) of \(outcome.results.count) steps without errors"
