@@ -51,7 +51,7 @@ struct Cutover: AsyncParsableCommand {
             """,
         version: "0.1.0",
         subcommands: [DemoCommand.self, InitCommand.self, AnalyzeCommand.self, PlanCommand.self, MigrateCommand.self,
-                      ValidateCommand.self, DiffCommand.self, PipelineCommand.self, RulesCommand.self, ReportCommand.self, RunsCommand.self, WatermarkCommand.self, StoreCommand.self, ServeCommand.self, WorkerCommand.self, UsersCommand.self, AlertsCommand.self, IngestionCommand.self]
+                      ValidateCommand.self, DiffCommand.self, PipelineCommand.self, RulesCommand.self, ReportCommand.self, RunsCommand.self, WatermarkCommand.self, StoreCommand.self, ServeCommand.self, WorkerCommand.self, UsersCommand.self, AlertsCommand.self, IngestionCommand.self, WorkloadCommand.self]
     )
 }
 

@@ -62,8 +62,11 @@ struct GlobalOptions: ParsableArguments {
         return (store, run)
     }
 
-    func jobs(_ config: CutoverConfig, artifactsRoot: String?) async throws -> Jobs {
-        Jobs(store: try await openStore(config), artifactsRoot: artifactsRoot ?? ".cutover/runs", say: { Terminal.say($0) })
+    /// `progress: false` keeps run progress off standard output (for `--format json`); it goes to standard error.
+    func jobs(_ config: CutoverConfig, artifactsRoot: String?, progress: Bool = true) async throws -> Jobs {
+        let toStandardOutput: @Sendable (String) -> Void = { Terminal.say($0) }
+        let toStandardError: @Sendable (String) -> Void = { Terminal.error(Redaction.redact($0)) }
+        return Jobs(store: try await openStore(config), artifactsRoot: artifactsRoot ?? ".cutover/runs", say: progress ? toStandardOutput : toStandardError)
     }
 }
 

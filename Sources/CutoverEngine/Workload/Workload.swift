@@ -1,0 +1,263 @@
+import CutoverCore
+import Foundation
+
+/// What a database's workload says matters: which tables its statements read and write, by
+/// executions and time, which column pairs they join on, and which columns they filter, group
+/// and aggregate by — read from the statistics users already export:
+///
+/// - SQL Server Query Store (`sys.query_store_query_text` joined with `sys.query_store_runtime_stats`)
+///   as CSV or JSON: `query_sql_text`, `count_executions`, `avg_duration` (µs) or `total_duration`,
+///   `last_execution_time`;
+/// - PostgreSQL `pg_stat_statements` as CSV: `query`, `calls`, `total_exec_time` (or `total_time`, ms);
+/// - Snowflake `QUERY_HISTORY` as CSV: `QUERY_TEXT`, `TOTAL_ELAPSED_TIME` (ms), one row per execution.
+public struct WorkloadSummary: Codable, Sendable {
+    public struct TableWeight: Codable, Sendable {
+        public var table: String
+        public var statements: Int
+        public var executions: Int64
+        public var milliseconds: Double
+        /// Share of the workload's time spent in statements that use the table, in percent.
+        public var timeShare: Double
+    }
+
+    public struct JoinWeight: Codable, Sendable {
+        public var left: String
+        public var right: String
+        public var statements: Int
+        public var executions: Int64
+    }
+
+    public struct ColumnUse: Codable, Sendable {
+        public var column: String
+        /// Executions of statements that filter, group, join or aggregate by it.
+        public var filtered: Int64 = 0
+        public var grouped: Int64 = 0
+        public var joined: Int64 = 0
+        public var aggregated: Int64 = 0
+        var total: Int64 { filtered + grouped + joined + aggregated }
+    }
+
+    public var sources: [String]
+    public var formats: [String]
+    public var statements: Int
+    /// Rows with no statement text, or text with no table Cutover recognized.
+    public var withoutTables: Int
+    public var executions: Int64
+    public var milliseconds: Double
+    public var tables: [TableWeight]
+    public var joins: [JoinWeight]
+    public var columns: [ColumnUse]
+    public var tempTables: [String]
+    /// Statements by their kind (SELECT, INSERT, …).
+    public var kinds: [String: Int]
+}
+
+/// Reads workload exports and adds their statements up, streaming: memory grows with the number
+/// of distinct tables and columns, not with the file.
+public struct WorkloadReader: Sendable {
+    struct Tally: Sendable {
+        var statements = 0
+        var executions: Int64 = 0
+        var milliseconds = 0.0
+    }
+
+    var sources: [String] = []
+    var formats: [String] = []
+    var statements = 0
+    var withoutTables = 0
+    var executions: Int64 = 0
+    var milliseconds = 0.0
+    var tables: [String: Tally] = [:]
+    var joins: [StatementUse.JoinPair: Tally] = [:]
+    var columns: [String: WorkloadSummary.ColumnUse] = [:]
+    var tempTables: Set<String> = []
+    var kinds: [String: Int] = [:]
+
+    public init() {}
+
+    /// One statement with how often it ran and how long it took in all.
+    public mutating func add(sql: String, executions count: Int64, milliseconds time: Double) {
+        statements += 1
+        executions += count
+        milliseconds += time
+        let use = StatementReader.read(sql)
+        kinds[use.kind.isEmpty ? "OTHER" : use.kind, default: 0] += 1
+        tempTables.formUnion(use.tempTables)
+        if use.tables.isEmpty { withoutTables += 1 }
+        for table in use.tables {
+            tables[table, default: Tally()].statements += 1
+            tables[table, default: Tally()].executions += count
+            tables[table, default: Tally()].milliseconds += time
+        }
+        for pair in use.joins {
+            joins[pair, default: Tally()].statements += 1
+            joins[pair, default: Tally()].executions += count
+            for column in [pair.left, pair.right] { columns[column, default: .init(column: column)].joined += count }
+        }
+        for column in use.filtered { columns[column, default: .init(column: column)].filtered += count }
+        for column in use.grouped { columns[column, default: .init(column: column)].grouped += count }
+        for column in use.aggregated { columns[column, default: .init(column: column)].aggregated += count }
+    }
+
+    /// Reads a CSV or JSON export, recognizing its format by its column names.
+    public mutating func read(path: String) throws {
+        guard let handle = FileHandle(forReadingAtPath: path) else {
+            throw CutoverError(.io, "cannot read the workload file \(path)", hint: "check the path")
+        }
+        defer { try? handle.close() }  // read-only: closing cannot lose data
+        sources.append(path)
+        let head = try handle.read(upToCount: 4096) ?? Data()
+        let first = String(decoding: head, as: UTF8.self).drop { $0.isWhitespace }.first
+        try handle.seek(toOffset: 0)
+        if first == "[" || first == "{" {
+            try readJSON(Data(try handle.readToEnd() ?? Data()), path: path)
+        } else {
+            try readCSV(handle, path: path)
+        }
+    }
+
+    /// How a format's columns map to statement, executions and time.
+    struct Layout {
+        var format: String
+        var text: String
+        var executions: String?
+        /// Total milliseconds, or an average to multiply by executions, in `unit` milliseconds.
+        var total: String?
+        var average: String?
+        var unit: Double
+
+        static func detect(_ names: [String]) -> Layout? {
+            let has = Set(names.map { $0.lowercased() })
+            if has.contains("query_sql_text") {
+                return Layout(format: "SQL Server Query Store", text: "query_sql_text", executions: "count_executions",
+                              total: has.contains("total_duration") ? "total_duration" : nil, average: has.contains("avg_duration") ? "avg_duration" : nil, unit: 0.001)
+            }
+            if has.contains("query"), has.contains("calls") {
+                return Layout(format: "PostgreSQL pg_stat_statements", text: "query", executions: "calls",
+                              total: has.contains("total_exec_time") ? "total_exec_time" : has.contains("total_time") ? "total_time" : nil, average: nil, unit: 1)
+            }
+            if has.contains("query_text") {
+                return Layout(format: "Snowflake QUERY_HISTORY", text: "query_text", executions: nil,
+                              total: has.contains("total_elapsed_time") ? "total_elapsed_time" : nil, average: nil, unit: 1)
+            }
+            return nil
+        }
+
+        func statement(_ value: (String) -> String?) -> (sql: String, executions: Int64, milliseconds: Double)? {
+            guard let sql = value(text), !sql.isEmpty else { return nil }
+            let count = executions.flatMap(value).flatMap { Int64($0) ?? Double($0).map { Int64($0) } } ?? 1
+            let time: Double
+            if let total, let number = value(total).flatMap(Double.init) {
+                time = number * unit
+            } else if let average, let number = value(average).flatMap(Double.init) {
+                time = number * Double(count) * unit
+            } else {
+                time = 0
+            }
+            return (sql, count, time)
+        }
+    }
+
+    static func unknown(_ path: String, _ names: [String]) -> CutoverError {
+        CutoverError(.usage, "\(path) is not a workload export Cutover knows (columns: \(names.prefix(12).joined(separator: ", ")))",
+                     hint: "export Query Store (query_sql_text, count_executions, avg_duration), pg_stat_statements (query, calls, total_exec_time) or QUERY_HISTORY (QUERY_TEXT, TOTAL_ELAPSED_TIME)")
+    }
+
+    mutating func readCSV(_ handle: FileHandle, path: String) throws {
+        var parser = CSVRecordParser()
+        var header: [String]?
+        var layout: Layout?
+        var index: [String: Int] = [:]
+        var pending = Data()
+        func records(_ text: String) throws -> [[String]] {
+            var out: [[String]] = []
+            for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
+                let trimmed = line.hasSuffix("\r") ? String(line.dropLast()) : String(line)
+                if let record = parser.feed(trimmed) { out.append(record) }
+            }
+            return out
+        }
+        func consume(_ batch: [[String]]) throws {
+            for record in batch {
+                guard header != nil, let layout else {
+                    header = record
+                    guard let found = Layout.detect(record) else { throw Self.unknown(path, record) }
+                    layout = found
+                    index = Dictionary(record.enumerated().map { ($0.element.lowercased(), $0.offset) }) { first, _ in first }
+                    formats.append(found.format)
+                    continue
+                }
+                if record.count == 1, record[0].isEmpty { continue }
+                if let statement = layout.statement({ index[$0].flatMap { $0 < record.count ? record[$0] : nil } }) {
+                    add(sql: statement.sql, executions: statement.executions, milliseconds: statement.milliseconds)
+                } else {
+                    withoutTables += 1
+                }
+            }
+        }
+        while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty {
+            pending.append(chunk)
+            guard let lastNewline = pending.lastIndex(of: 0x0A) else { continue }
+            let complete = pending[pending.startIndex...lastNewline]
+            try consume(try records(String(decoding: complete.dropLast(), as: UTF8.self)))
+            pending = Data(pending[pending.index(after: lastNewline)...])
+        }
+        if !pending.isEmpty { try consume(try records(String(decoding: pending, as: UTF8.self))) }
+        if header == nil { throw CutoverError(.usage, "\(path) is empty", hint: "export the workload with a header row") }
+    }
+
+    mutating func readJSON(_ data: Data, path: String) throws {
+        let parsed: Any
+        do {
+            parsed = try JSONSerialization.jsonObject(with: data)
+        } catch {
+            throw CutoverError(.usage, "\(path) is not valid JSON: \(error.localizedDescription)", hint: "export the rows as a JSON array of objects")
+        }
+        let rows = (parsed as? [[String: Any]]) ?? ((parsed as? [String: Any]).flatMap { $0["rows"] ?? $0["data"] } as? [[String: Any]]) ?? []
+        guard let firstRow = rows.first else { throw CutoverError(.usage, "\(path) has no rows", hint: "export the rows as a JSON array of objects") }
+        guard let layout = Layout.detect(Array(firstRow.keys)) else { throw Self.unknown(path, firstRow.keys.sorted()) }
+        formats.append(layout.format)
+        for row in rows {
+            let lowered = Dictionary(row.map { ($0.key.lowercased(), $0.value) }) { first, _ in first }
+            let statement = layout.statement { key in
+                switch lowered[key] {
+                case let text as String: text
+                case let number as NSNumber: number.stringValue
+                default: nil
+                }
+            }
+            if let statement { add(sql: statement.sql, executions: statement.executions, milliseconds: statement.milliseconds) } else { withoutTables += 1 }
+        }
+    }
+
+    public var summary: WorkloadSummary {
+        let total = max(milliseconds, .leastNonzeroMagnitude)
+        return WorkloadSummary(
+            sources: sources, formats: formats, statements: statements, withoutTables: withoutTables, executions: executions, milliseconds: milliseconds,
+            tables: tables.map { .init(table: $0.key, statements: $0.value.statements, executions: $0.value.executions, milliseconds: $0.value.milliseconds,
+                                       timeShare: milliseconds > 0 ? $0.value.milliseconds * 100 / total : 0) }
+                .sorted { ($0.milliseconds, $0.executions, $1.table) > ($1.milliseconds, $1.executions, $0.table) },
+            joins: joins.map { .init(left: $0.key.left, right: $0.key.right, statements: $0.value.statements, executions: $0.value.executions) }
+                .sorted { ($0.executions, $1.left, $1.right) > ($1.executions, $0.left, $0.right) },
+            columns: columns.values.sorted { ($0.total, $1.column) > ($1.total, $0.column) },
+            tempTables: tempTables.sorted(), kinds: kinds)
+    }
+}
+
+extension Jobs {
+    /// Reads workload exports into a summary, kept as the run's `workload.json` in the store.
+    public func importWorkload(paths: [String]) async throws -> (summary: WorkloadSummary, runID: String) {
+        let recorder = try await newRecorder(kind: "workload", source: nil, target: nil, echo: say)
+        do {
+            var reader = WorkloadReader()
+            for path in paths { try reader.read(path: path) }
+            let summary = reader.summary
+            _ = try recorder.writeJSONArtifact("workload.json", summary)
+            try await recorder.finish(status: "succeeded", summary: "\(summary.statements) statements, \(summary.tables.count) tables, \(summary.joins.count) join pairs")
+            return (summary, recorder.runID)
+        } catch {
+            await recorder.fail(error)
+            throw error
+        }
+    }
+}

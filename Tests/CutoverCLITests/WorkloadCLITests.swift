@@ -1,0 +1,59 @@
+import CutoverCore
+import CutoverTesting
+import Foundation
+import Testing
+
+/// `cutover workload import` on exports as users make them: a Query Store JSON, a
+/// pg_stat_statements CSV with a statement across lines, a Snowflake QUERY_HISTORY CSV.
+@Suite struct WorkloadCLITests {
+    struct Summary: Decodable {
+        struct Table: Decodable { var table: String; var executions: Int64; var milliseconds: Double }
+        struct Join: Decodable { var left: String; var right: String; var executions: Int64 }
+        struct Column: Decodable { var column: String; var filtered: Int64; var grouped: Int64 }
+        var statements: Int
+        var formats: [String]
+        var tables: [Table]
+        var joins: [Join]
+        var columns: [Column]
+        var tempTables: [String]
+    }
+
+    @Test func ranksTablesJoinsAndColumnsFromThreeEngines() async throws {
+        try await TestEnvironment.withTemporaryDirectory { dir in
+            try #"""
+                [{"query_id": 1, "query_sql_text": "SELECT o.id FROM [dbo].[Orders] o JOIN dbo.Customers c ON c.Id = o.CustomerId WHERE o.Status = @s",
+                  "count_executions": 1000, "avg_duration": 2000, "last_execution_time": "2026-11-28T10:00:00Z"},
+                 {"query_id": 2, "query_sql_text": "INSERT INTO #stage SELECT * FROM dbo.Customers", "count_executions": 10, "avg_duration": 50000},
+                 {"query_id": 3, "query_sql_text": "SELECT CustomerId, SUM(Amount) FROM dbo.Payments GROUP BY CustomerId", "count_executions": 5, "avg_duration": 900000}]
+                """#.write(toFile: dir + "/querystore.json", atomically: true, encoding: .utf8)
+            try "userid,dbid,query,calls,total_exec_time\n10,5,\"SELECT *\nFROM public.orders o, public.customers c\nWHERE o.customer_id = c.id AND c.country = $1\",300,1500.5\n10,5,BEGIN,9000,3\n"
+                .write(toFile: dir + "/pgss.csv", atomically: true, encoding: .utf8)
+            try "QUERY_ID,QUERY_TEXT,TOTAL_ELAPSED_TIME\na,SELECT count(*) FROM ANALYTICS.RAW.ORDERS,120\nb,SELECT count(*) FROM ANALYTICS.RAW.ORDERS,80\n"
+                .write(toFile: dir + "/history.csv", atomically: true, encoding: .utf8)
+
+            let result = try await CLI.run(["workload", "import", "querystore.json", "pgss.csv", "history.csv", "--format", "json"], in: dir)
+            #expect(result.status == 0, "\(result.output)")
+            let decoder = JSONDecoder()
+            decoder.keyDecodingStrategy = .convertFromSnakeCase
+            let summary = try decoder.decode(Summary.self, from: Data(result.stdout.utf8))
+            #expect(summary.statements == 7 && summary.formats == ["SQL Server Query Store", "PostgreSQL pg_stat_statements", "Snowflake QUERY_HISTORY"])
+            // Payments: 5 × 900 ms = 4.5 s; Customers: 1000 × 2 ms + 10 × 50 ms = 2.5 s; Orders: 1000 × 2 ms = 2 s.
+            #expect(summary.tables.prefix(3).map(\.table) == ["dbo.payments", "dbo.customers", "dbo.orders"], "\(summary.tables.map(\.table))")
+            #expect(summary.tables.first { $0.table == "dbo.customers" }?.executions == 1010)
+            #expect(summary.tables.first { $0.table == "analytics.raw.orders" }?.executions == 2)
+            #expect(summary.joins.map { "\($0.left)=\($0.right)" }.sorted() == ["dbo.customers.id=dbo.orders.customerid", "public.customers.id=public.orders.customer_id"])
+            #expect(summary.columns.contains { $0.column == "dbo.orders.status" && $0.filtered == 1000 })
+            #expect(summary.columns.contains { $0.column == "dbo.payments.customerid" && $0.grouped == 5 })
+            #expect(summary.columns.contains { $0.column == "public.customers.country" && $0.filtered == 300 })
+            #expect(summary.tempTables == ["#stage"])
+
+            let text = try await CLI.run(["workload", "import", "querystore.json", "--top", "2"], in: dir)
+            #expect(text.stdout.contains("dbo.payments") && text.stdout.contains("Join pairs:") && text.stdout.contains("Temp tables (not migrated): #stage"), "\(text.output)")
+            try "a,b\n1,2\n".write(toFile: dir + "/other.csv", atomically: true, encoding: .utf8)
+            let unknown = try await CLI.run(["workload", "import", "other.csv"], in: dir)
+            #expect(unknown.status == 2 && unknown.stderr.contains("not a workload export"), "\(unknown.output)")
+            let missing = try await CLI.run(["workload", "import", "nope.csv"], in: dir)
+            #expect(missing.status == 3 && missing.stderr.contains("cannot read the workload file nope.csv"), "\(missing.output)")
+        }
+    }
+}
