@@ -56,4 +56,35 @@ import Testing
             #expect(missing.status == 3 && missing.stderr.contains("cannot read the workload file nope.csv"), "\(missing.output)")
         }
     }
+
+    @Test(.enabled(if: TestEnvironment.hasPostgres)) func readsPgStatStatementsLive() async throws {
+        try await TestEnvironment.withPostgresDatabase { url in
+            // scripts/test.sh's PostgreSQL loads pg_stat_statements; the database installs it.
+            try await TestEnvironment.psql(url, """
+                CREATE EXTENSION pg_stat_statements;
+                CREATE TABLE shop_orders (id int PRIMARY KEY, customer_id int, status text);
+                CREATE TABLE shop_customers (id int PRIMARY KEY, country text);
+                """)
+            for _ in 0..<3 {
+                try await TestEnvironment.psql(url, "SELECT o.id FROM shop_orders o JOIN shop_customers c ON c.id = o.customer_id WHERE c.country = 'BR'")
+            }
+            try await TestEnvironment.withTemporaryDirectory { dir in
+                let result = try await CLI.run(["workload", "import", "--from", TestEnvironment.cliText(url), "--format", "json"], in: dir)
+                #expect(result.status == 0, "\(result.stderr)")
+                let decoder = JSONDecoder()
+                decoder.keyDecodingStrategy = .convertFromSnakeCase
+                let summary = try decoder.decode(Summary.self, from: Data(result.stdout.utf8))
+                #expect(summary.formats == ["PostgreSQL pg_stat_statements (live)"])
+                #expect(summary.tables.contains { $0.table == "shop_orders" && $0.executions >= 3 }, "\(summary.tables.map(\.table))")
+                #expect(summary.joins.contains { $0.left == "shop_customers.id" && $0.right == "shop_orders.customer_id" }, "\(summary.joins)")
+                #expect(!result.output.contains(url.password ?? "never-a-password"))
+            }
+            // A database without the extension: what to do, not a stack of SQL.
+            try await TestEnvironment.psql(url, "DROP EXTENSION pg_stat_statements")
+            try await TestEnvironment.withTemporaryDirectory { dir in
+                let missing = try await CLI.run(["workload", "import", "--from", TestEnvironment.cliText(url)], in: dir)
+                #expect(missing.status != 0 && missing.stderr.contains("CREATE EXTENSION pg_stat_statements"), "\(missing.output)")
+            }
+        }
+    }
 }

@@ -230,6 +230,30 @@ public struct WorkloadReader: Sendable {
         }
     }
 
+    /// A database's own statistics, read live: PostgreSQL's `pg_stat_statements` (the extension
+    /// must be installed in that database and loaded by the server).
+    public mutating func read(live connector: any Connector) async throws {
+        guard connector.url.engine == .postgres else {
+            throw CutoverError(.usage, "live workload reading is for PostgreSQL (pg_stat_statements); \(connector.url.engine.rawValue) is not yet",
+                               hint: "export the workload to a file and import that")
+        }
+        let answer: RunnerAnswer
+        do {
+            answer = try await connector.run(RunnerQuery(sql: "SELECT query, calls, total_exec_time FROM pg_stat_statements WHERE query IS NOT NULL",
+                                                         maxRows: 100_000, timeout: 300, refusePrivilegedRole: false, reportRole: false))
+        } catch let error as CutoverError {
+            throw CutoverError(.query, "cannot read pg_stat_statements on \(connector.url): \(error.message)",
+                               hint: "CREATE EXTENSION pg_stat_statements in that database, with shared_preload_libraries = 'pg_stat_statements' on the server")
+        }
+        sources.append(connector.url.description)
+        formats.append("PostgreSQL pg_stat_statements (live)")
+        for row in answer.rows where row.count == 3 {
+            let sql = row[0].displayText
+            let calls = Int64(row[1].displayText) ?? 1
+            add(sql: sql, executions: calls, milliseconds: Double(row[2].displayText) ?? 0)
+        }
+    }
+
     public var summary: WorkloadSummary {
         let total = max(milliseconds, .leastNonzeroMagnitude)
         return WorkloadSummary(
@@ -246,11 +270,12 @@ public struct WorkloadReader: Sendable {
 
 extension Jobs {
     /// Reads workload exports into a summary, kept as the run's `workload.json` in the store.
-    public func importWorkload(paths: [String]) async throws -> (summary: WorkloadSummary, runID: String) {
-        let recorder = try await newRecorder(kind: "workload", source: nil, target: nil, echo: say)
+    public func importWorkload(paths: [String], live: [ConnectionURL] = []) async throws -> (summary: WorkloadSummary, runID: String) {
+        let recorder = try await newRecorder(kind: "workload", source: live.first, target: nil, echo: say)
         do {
             var reader = WorkloadReader()
             for path in paths { try reader.read(path: path) }
+            for url in live { try await reader.read(live: try await connect(url, role: .source)) }
             let summary = reader.summary
             _ = try recorder.writeJSONArtifact("workload.json", summary)
             try await recorder.finish(status: "succeeded", summary: "\(summary.statements) statements, \(summary.tables.count) tables, \(summary.joins.count) join pairs")

@@ -22,14 +22,18 @@ struct WorkloadCommand: AsyncParsableCommand {
                 Example: cutover workload import querystore.json pg_stat_statements.csv --top 10
                 """)
         @OptionGroup var global: GlobalOptions
-        @Argument(help: "Workload export files.") var files: [String]
+        @Argument(help: "Workload export files.") var files: [String] = []
+        @Option(name: .long, help: "Read a PostgreSQL database's pg_stat_statements live (a URL or connection name; repeatable).") var from: [String] = []
         @Option(name: .long, help: "How many tables, joins and columns to list.") var top = 20
         @Option(name: .long, help: "text or json.") var format: OutputFormat = .text
 
         func run() async throws {
-            guard !files.isEmpty else { throw CutoverError(.usage, "name at least one workload file", hint: "cutover workload import FILE…") }
+            guard !files.isEmpty || !from.isEmpty else {
+                throw CutoverError(.usage, "name a workload file or a database", hint: "cutover workload import FILE… or --from postgres://…")
+            }
             let config = try global.loadConfig()
-            let (summary, runID) = try await global.jobs(config, artifactsRoot: nil, progress: format == .text).importWorkload(paths: files)
+            let (summary, runID) = try await global.jobs(config, artifactsRoot: nil, progress: format == .text)
+                .importWorkload(paths: files, live: try from.map { try config.resolveConnection($0) })
             if format == .json { return Terminal.say(String(decoding: try JSONEncoder.cli.encode(summary), as: UTF8.self)) }
             Terminal.say("\(summary.statements) statement(s) from \(summary.formats.joined(separator: ", ")): \(Format.count(summary.executions)) execution(s), "
                          + "\(Format.span(summary.milliseconds / 1000)) in all; \(summary.withoutTables) without a table — run \(runID)")
