@@ -87,4 +87,26 @@ import Testing
             }
         }
     }
+
+    @Test func suggestAddsChecksWhereTheWorkloadLooks() async throws {
+        try await TestEnvironment.withTemporaryDirectory { dir in
+            let chinook = try TestEnvironment.chinookCopy(in: dir)
+            try #"""
+                [{"query_sql_text": "SELECT i.BillingCountry, SUM(i.Total) FROM Invoice i WHERE i.InvoiceDate >= @d GROUP BY i.BillingCountry", "count_executions": 40, "avg_duration": 90000},
+                 {"query_sql_text": "SELECT p.Name FROM PlaylistTrack pt JOIN Playlist p ON p.PlaylistId = pt.PlaylistId", "count_executions": 7, "avg_duration": 10}]
+                """#.write(toFile: dir + "/qs.json", atomically: true, encoding: .utf8)
+            let plain = try await CLI.run(["pipeline", "suggest", "--source", "sqlite:\(chinook)", "--target", "sqlite:\(chinook)", "--out", "plain.yml"], in: dir)
+            let guided = try await CLI.run(["pipeline", "suggest", "--source", "sqlite:\(chinook)", "--target", "sqlite:\(chinook)", "--out", "guided.yml",
+                                            "--workload", "qs.json"], in: dir)
+            #expect(plain.status == 0 && guided.status == 0, "\(guided.output)")
+            let yaml = try String(contentsOfFile: dir + "/guided.yml", encoding: .utf8)
+            #expect(yaml.contains(#""check":"group_metrics","columns":["BillingCountry"],"measure":"Total","table":"Invoice""#), "\(yaml.suffix(600))")
+            #expect(yaml.contains(#""check":"date_gaps","column":"InvoiceDate","severity":"warn","table":"Invoice""#))
+            #expect(yaml.contains("# 40 execution(s) group by Invoice.BillingCountry"))
+            // The declared foreign key PlaylistTrack → Playlist already has its check: not twice.
+            #expect(!yaml.contains(#""check":"fk_orphans""#), "\(yaml.suffix(600))")
+            let run = try await CLI.run(["validate", "--source", "sqlite:\(chinook)", "--target", "sqlite:\(chinook)", "--pipeline", "guided.yml"], in: dir)
+            #expect(run.status == 0, "\(run.output.suffix(800))")
+        }
+    }
 }

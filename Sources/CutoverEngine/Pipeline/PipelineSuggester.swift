@@ -199,12 +199,16 @@ public enum PipelineSuggester {
 extension Jobs {
     /// Profiles the source and writes a suggested pipeline (also kept as a run artifact).
     public func suggestPipeline(source sourceURL: ConnectionURL, target targetURL: ConnectionURL, scope: Scope, config: CutoverConfig,
-                                targetSchema: String? = nil) async throws -> (yaml: String, profiles: [TableProfile], runID: String) {
+                                targetSchema: String? = nil, workload: WorkloadSummary? = nil) async throws -> (yaml: String, profiles: [TableProfile], runID: String) {
         let recorder = try await newRecorder(kind: "suggest", source: sourceURL, target: targetURL, echo: say)
         do {
             let p = try await prepare(source: sourceURL, target: targetURL, writingTarget: false, scope: scope, config: config, targetSchema: targetSchema)
             let profiles = PipelineSuggester.profiles(p.catalog, plan: p.plan)
-            let yaml = PipelineSuggester.yaml(profiles, catalog: p.catalog, source: sourceURL.description, target: targetURL.description)
+            var yaml = PipelineSuggester.yaml(profiles, catalog: p.catalog, source: sourceURL.description, target: targetURL.description)
+            if let workload {
+                let existing = try Pipeline.parse(yaml, name: "suggested").steps
+                yaml += try WorkloadSuggestions.yaml(WorkloadSuggestions.steps(workload, catalog: p.catalog, existing: existing))
+            }
             _ = try recorder.writeArtifact("pipeline_suggested.yml", yaml)
             _ = try recorder.writeJSONArtifact("table_profiles.json", profiles)
             try await recorder.finish(status: "succeeded", summary: "\(profiles.count) tables: "

@@ -286,3 +286,79 @@ extension Jobs {
         }
     }
 }
+
+/// Checks where the workload looks: the keys its statements join on, the columns they group by,
+/// the dates they filter on — for `pipeline suggest --workload`.
+public enum WorkloadSuggestions {
+    public struct Suggestion: Sendable {
+        public var step: StepSpec
+        public var reason: String
+    }
+
+    /// Steps for `catalog`'s tables the workload uses, beyond `existing` ones.
+    public static func steps(_ summary: WorkloadSummary, catalog: Catalog, existing: [StepSpec], limit: Int = 20) -> [Suggestion] {
+        func table(_ name: String) -> Table? {
+            let lower = name.lowercased()
+            return catalog.tables.first { $0.ref.description.lowercased() == lower }
+                ?? catalog.tables.first { $0.ref.name.lowercased() == String(lower.split(separator: ".").last ?? "") }
+        }
+        /// `schema.table.column` → the table and the column as the catalog spells it.
+        func column(_ qualified: String) -> (Table, Column)? {
+            guard let dot = qualified.lastIndex(of: ".") else { return nil }
+            guard let owner = table(String(qualified[..<dot])) else { return nil }
+            let name = String(qualified[qualified.index(after: dot)...])
+            guard let found = owner.columns.first(where: { $0.name.lowercased() == name }) else { return nil }
+            return (owner, found)
+        }
+        var seen = Set(existing.map { "\($0.check)|\($0.table.lowercased())|\(($0.column ?? $0.columns?.joined(separator: ",") ?? "").lowercased())" })
+        var out: [Suggestion] = []
+        func add(_ step: StepSpec, _ reason: String) {
+            let key = "\(step.check)|\(step.table.lowercased())|\((step.column ?? step.columns?.joined(separator: ",") ?? "").lowercased())"
+            guard seen.insert(key).inserted else { return }
+            out.append(Suggestion(step: step, reason: reason))
+        }
+        for join in summary.joins.prefix(limit) {
+            guard let left = column(join.left), let right = column(join.right), left.0.ref != right.0.ref else { continue }
+            // The side whose column is its table's whole primary key is the parent.
+            for (child, parent) in [(left, right), (right, left)] where parent.0.primaryKey?.columns == [parent.1.name] {
+                var step = StepSpec(check: "fk_orphans", table: child.0.ref.description)
+                step.column = child.1.name
+                step.parentTable = parent.0.ref.description
+                step.parentColumn = parent.1.name
+                step.severity = child.0.foreignKeys.contains { $0.columns == [child.1.name] } ? nil : "warn"
+                add(step, "\(Format.count(join.executions)) execution(s) join \(child.0.ref).\(child.1.name) to \(parent.0.ref).\(parent.1.name)")
+            }
+        }
+        for use in summary.columns.prefix(limit * 2) {
+            guard let (owner, found) = column(use.column) else { continue }
+            if use.grouped > 0 {
+                var step = StepSpec(check: "group_metrics", table: owner.ref.description)
+                step.columns = [found.name]
+                let measure = summary.columns.first { $0.aggregated > 0 && column($0.column)?.0.ref == owner.ref }.flatMap { column($0.column)?.1 }
+                step.measure = measure?.name
+                step.aggregate = measure == nil ? "count" : "sum"
+                add(step, "\(Format.count(use.grouped)) execution(s) group by \(owner.ref).\(found.name)")
+            }
+            if use.filtered > 0, found.canonical == .date || { if case .timestamp = found.canonical { true } else { false } }() {
+                var step = StepSpec(check: "date_gaps", table: owner.ref.description)
+                step.column = found.name
+                step.severity = "warn"
+                add(step, "\(Format.count(use.filtered)) execution(s) filter on the date \(owner.ref).\(found.name)")
+            }
+        }
+        return out
+    }
+
+    /// The suggestions as lines to append to a suggested pipeline: a comment with the reason, then
+    /// the step as a flow mapping (JSON, which YAML reads).
+    public static func yaml(_ suggestions: [Suggestion]) throws -> String {
+        guard !suggestions.isEmpty else { return "" }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        var out = "  # Where the workload looks (cutover workload import):\n"
+        for suggestion in suggestions {
+            out += "  # \(suggestion.reason)\n  - \(String(decoding: try encoder.encode(suggestion.step), as: UTF8.self))\n"
+        }
+        return out
+    }
+}

@@ -58,20 +58,25 @@ struct PipelineCommand: AsyncParsableCommand {
         @OptionGroup var scope: ScopeOptions
         @Option(name: .long, help: "Where to write the pipeline.") var out = "pipeline.yml"
         @Flag(name: .long, help: "Overwrite an existing file.") var force = false
+        @Option(name: .long, help: ArgumentHelp("A workload export (repeatable): adds checks where its statements look.",
+                                                discussion: "Join keys → fk_orphans; grouped columns → group_metrics; filtered dates → date_gaps (see `cutover workload import`)."))
+        var workload: [String] = []
 
         func run() async throws {
             let config = try global.loadConfig()
             if FileManager.default.fileExists(atPath: out), !force {
                 throw CutoverError(.usage, "\(out) exists", hint: "pass --force to overwrite it, or --out another file")
             }
+            var reader = WorkloadReader()
+            for file in workload { try reader.read(path: file) }
             let outcome = try await global.jobs(config, artifactsRoot: nil).suggestPipeline(
                 source: try config.resolveConnection(source), target: try config.resolveConnection(target), scope: scope.scope, config: config,
-                targetSchema: targetSchema)
+                targetSchema: targetSchema, workload: workload.isEmpty ? nil : reader.summary)
             try outcome.yaml.write(toFile: out, atomically: true, encoding: .utf8)
             for profile in outcome.profiles {
                 Terminal.say("\(profile.table): \(profile.role) — " + profile.reasons.joined(separator: "; "))
             }
-            let steps = outcome.yaml.split(separator: "\n").filter { $0.hasPrefix("  - {") }.count
+            let steps = try Pipeline.parse(outcome.yaml, name: "suggested").steps.count
             Terminal.say("\(steps) steps for \(outcome.profiles.count) tables written to \(out); run them with: cutover validate --source … --target … --pipeline \(out)")
         }
     }
