@@ -107,6 +107,16 @@ import Testing
             #expect(!yaml.contains(#""check":"fk_orphans""#), "\(yaml.suffix(600))")
             let run = try await CLI.run(["validate", "--source", "sqlite:\(chinook)", "--target", "sqlite:\(chinook)", "--pipeline", "guided.yml"], in: dir)
             #expect(run.status == 0, "\(run.output.suffix(800))")
+
+            // analyze ranks the tables by the workload and names those it never uses.
+            let analyzed = try await CLI.run(["analyze", "--source", "sqlite:\(chinook)", "--workload", "qs.json", "--out", "runs"], in: dir)
+            #expect(analyzed.status == 0, "\(analyzed.output)")
+            #expect(analyzed.stdout.contains("by workload (time share, executions):\n  Invoice  100.0%, 40"), "\(analyzed.stdout.suffix(600))")
+            #expect(analyzed.stdout.contains("not used by the workload (maybe not worth migrating): Album, Artist"), "\(analyzed.stdout.suffix(600))")
+            let reportPath = try #require(analyzed.stdout.split(separator: "\n").last { $0.hasPrefix("report: ") }).dropFirst("report: ".count)
+            let report = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/" + reportPath))) as? [String: Any]
+            #expect((report?["workload"] as? [[String: Any]])?.first?["table"] as? String == "Invoice")
+            #expect((report?["unusedByWorkload"] as? [String])?.contains("Track") == true)
         }
     }
 }

@@ -22,6 +22,10 @@ public struct AnalysisReport: Codable, Sendable {
     public var serverVersion: String?
     public var totals: Totals
     public var catalog: Catalog
+    /// With a workload (`analyze --workload`): the tables it uses, heaviest first.
+    public var workload: [WorkloadSummary.TableWeight]?
+    /// Tables the workload never touches: candidates for not migrating at all.
+    public var unusedByWorkload: [String]?
 
     public init(catalog: Catalog, source: ConnectionURL, generatedAt: String) {
         let tables = catalog.tables.filter { $0.kind != .view }
@@ -42,6 +46,22 @@ public struct AnalysisReport: Codable, Sendable {
             indexes: tables.reduce(0) { $0 + $1.indexes.count },
             tablesWithoutPrimaryKey: catalog.dataTables.filter { $0.primaryKey == nil }.map(\.ref.description)
         )
+    }
+
+    /// Ranks the catalog's tables by the workload's time in them; names the ones it never uses.
+    public mutating func rank(by workload: WorkloadSummary) {
+        var used: [WorkloadSummary.TableWeight] = []
+        var unused: [String] = []
+        for table in catalog.dataTables {
+            if var weight = workload.weight(of: table.ref) {
+                weight.table = table.ref.description
+                used.append(weight)
+            } else {
+                unused.append(table.ref.description)
+            }
+        }
+        self.workload = used.sorted { ($0.milliseconds, $0.executions, $1.table) > ($1.milliseconds, $1.executions, $0.table) }
+        unusedByWorkload = unused
     }
 
     /// A terminal-friendly summary: one line per table.
@@ -77,6 +97,16 @@ public struct AnalysisReport: Codable, Sendable {
         if !catalog.sequences.isEmpty { lines.append("sequences: \(catalog.sequences.count)") }
         if !totals.tablesWithoutPrimaryKey.isEmpty {
             lines.append("without a primary key: " + totals.tablesWithoutPrimaryKey.joined(separator: ", "))
+        }
+        if let workload {
+            lines.append("")
+            lines.append("by workload (time share, executions):")
+            for weight in workload.prefix(20) {
+                lines.append("  \(weight.table)  \(String(format: "%.1f", weight.timeShare))%, \(Format.count(weight.executions))")
+            }
+            if let unused = unusedByWorkload, !unused.isEmpty {
+                lines.append("not used by the workload (maybe not worth migrating): " + unused.joined(separator: ", "))
+            }
         }
         return lines.joined(separator: "\n")
     }

@@ -54,10 +54,10 @@ public struct Jobs: Sendable {
 
     /// Analyzes a source. With `metadataMaxAge`, a catalog the store cached for this connection and
     /// scope within that many seconds is used without reading the source; every fresh read is cached.
-    public func analyze(source url: ConnectionURL, scope: Scope, metadataMaxAge: TimeInterval? = nil) async throws -> AnalyzeOutcome {
+    public func analyze(source url: ConnectionURL, scope: Scope, metadataMaxAge: TimeInterval? = nil, workload: WorkloadSummary? = nil) async throws -> AnalyzeOutcome {
         let recorder = try await newRecorder(kind: "analyze", source: url, target: nil)
         do {
-            let report: AnalysisReport
+            var report: AnalysisReport
             let cacheKey = [(schema: scope.schemas.sorted().joined(separator: ","), table: "*" + scope.tables.sorted().joined(separator: ","))]
             if let maxAge = metadataMaxAge, let cached = try await store.columnMetadata(connection: url.description, tables: cacheKey, maxAge: maxAge)?.first,
                let catalog = try? JSONDecoder().decode(Catalog.self, from: Data(cached.payload.utf8)) {  // an unreadable cached catalog is a miss: the source is read
@@ -70,6 +70,7 @@ public struct Jobs: Sendable {
                 try await store.saveColumnMetadata([ColumnMetadataRecord(connection: url.description, schema: cacheKey[0].schema, table: cacheKey[0].table,
                                                                          payload: payload)])
             }
+            if let workload { report.rank(by: workload) }
             let path = try recorder.writeJSONArtifact("analysis_report.json", report)
             await recorder.event("analyze.done", "analyzed \(report.totals.tables) tables", fields: ["tables": String(report.totals.tables)])
             try await recorder.finish(status: "succeeded", summary: "\(report.totals.tables) tables, \(report.totals.rows) rows")

@@ -52,6 +52,15 @@ public struct WorkloadSummary: Codable, Sendable {
     public var kinds: [String: Int]
 }
 
+extension WorkloadSummary {
+    /// The workload's weight of a catalog table: by `schema.table`, else by its name alone
+    /// (statements often leave the schema out).
+    public func weight(of table: TableRef) -> TableWeight? {
+        let full = table.description.lowercased(), bare = table.name.lowercased()
+        return tables.first { $0.table == full } ?? tables.first { $0.table == bare || $0.table.split(separator: ".").last.map(String.init) == bare }
+    }
+}
+
 /// Reads workload exports and adds their statements up, streaming: memory grows with the number
 /// of distinct tables and columns, not with the file.
 public struct WorkloadReader: Sendable {

@@ -21,12 +21,17 @@ struct AnalyzeCommand: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Reuse the catalog the store cached for this source and scope when younger than this (15m, 6h, 1d).",
                                             discussion: "Default: always read the source (and refresh the cache)."))
     var metadataMaxAge: String?
+    @Option(name: .long, help: "A workload export (repeatable, as `workload import` reads them): rank the tables by it and name the unused ones.")
+    var workload: [String] = []
 
     func run() async throws {
         let config = try global.loadConfig()
         let url = try config.resolveConnection(source)
+        var reader = WorkloadReader()
+        for file in workload { try reader.read(path: file) }
         let outcome = try await global.jobs(config, artifactsRoot: out).analyze(source: url, scope: scope.scope,
-                                                                               metadataMaxAge: try metadataMaxAge.map { try Age.seconds($0, option: "--metadata-max-age") })
+                                                                               metadataMaxAge: try metadataMaxAge.map { try Age.seconds($0, option: "--metadata-max-age") },
+                                                                               workload: workload.isEmpty ? nil : reader.summary)
         Terminal.say(outcome.report.summary)
         Terminal.say("\nreport: \(outcome.reportPath)")
     }
