@@ -27,6 +27,7 @@ enum Pages {
         Page(path: "/sql", name: "sql", title: "SQL runner", nav: true),
         Page(path: "/connections", name: "connections", title: "Connections", nav: true),
         Page(path: "/monitoring", name: "monitoring", title: "Monitoring", nav: true),
+        Page(path: "/workload", name: "workload", title: "Workload", nav: true),
         Page(path: "/alerts", name: "alerts", title: "Alerts", nav: true),
         Page(path: "/audit", name: "audit", title: "Audit log", nav: true, adminOnly: true),
         Page(path: "/users", name: "users", title: "Users", nav: true, adminOnly: true),

@@ -1,4 +1,5 @@
 import CutoverCore
+import CutoverEngine
 import CutoverPostgres
 import CutoverSQLite
 import CutoverServer
@@ -361,6 +362,22 @@ import Testing
                 #expect(try none.status == .notFound && s.errorMessage(none).contains("no ingestion metadata"))
                 let rule = #"{"name": "stale", "condition": "ingestion_stale", "channels": ["console"]}"#
                 #expect(try await s.call(.post, "/api/v1/alert-rules", token: s.admin, json: rule).status == .badRequest)
+            }
+        }
+        try await TestEnvironment.withTemporaryDirectory { dir in
+            // The latest workload import, for viewers; none yet is a 404 that says how to make one.
+            let setup = try await ServerSetup.make(in: dir)
+            try await withServer(setup) { s in
+                #expect(try await s.call(.get, "/api/v1/workload").status == .unauthorized)
+                let none = try await s.call(.get, "/api/v1/workload", token: s.viewer)
+                #expect(try none.status == .notFound && s.errorMessage(none).contains("no workload"))
+                let jobs = Jobs(store: setup.store, artifactsRoot: dir + "/runs", say: { _ in })
+                try #"[{"query_sql_text": "SELECT * FROM a JOIN b ON b.id = a.b_id", "count_executions": 3, "avg_duration": 1000}]"#
+                    .write(toFile: dir + "/qs.json", atomically: true, encoding: .utf8)
+                _ = try await jobs.importWorkload(paths: [dir + "/qs.json"])
+                let workload = try s.object(try await s.call(.get, "/api/v1/workload", token: s.viewer))
+                #expect((workload["joins"] as? [[String: Any]])?.first?["left"] as? String == "a.b_id", "\(workload)")
+                #expect((workload["tables"] as? [[String: Any]])?.count == 2)
             }
         }
         try await TestEnvironment.withTemporaryDirectory { dir in

@@ -178,6 +178,25 @@ function pipelineBuilder(box, projectID, catalogue, tables) {
   });
 }
 
+// Tables as nodes on a circle, join pairs as edges as thick as their executions.
+function joinGraph(joins) {
+  if (!joins.length) return `<p class="muted">No joins in the workload.</p>`;
+  const tableOf = (column) => column.split(".").slice(0, -1).join(".");
+  const nodes = [...new Set(joins.flatMap((j) => [tableOf(j.left), tableOf(j.right)]))];
+  const width = 640, height = 360, cx = width / 2, cy = height / 2, r = Math.min(cx, cy) - 50;
+  const at = (name) => { const i = nodes.indexOf(name), a = (2 * Math.PI * i) / nodes.length - Math.PI / 2; return [cx + r * Math.cos(a), cy + r * Math.sin(a)]; };
+  const most = Math.max(...joins.map((j) => j.executions), 1);
+  const edges = joins.map((j) => {
+    const [x1, y1] = at(tableOf(j.left)), [x2, y2] = at(tableOf(j.right));
+    return `<line x1="${x1}" y1="${y1}" x2="${x2}" y2="${y2}" stroke="#7d9be6" stroke-width="${(1 + 6 * j.executions / most).toFixed(1)}"><title>${esc(j.left)} = ${esc(j.right)}: ${count(j.executions)}</title></line>`;
+  }).join("");
+  const labels = nodes.map((name) => {
+    const [x, y] = at(name);
+    return `<circle cx="${x}" cy="${y}" r="6" fill="#2458d3"/><text x="${x}" y="${y + (y < cy ? -10 : 18)}" text-anchor="middle">${esc(name.split(".").pop())}</text>`;
+  }).join("");
+  return `<svg viewBox="0 0 ${width} ${height}" width="100%" role="img" aria-label="join graph">${edges}${labels}</svg>`;
+}
+
 // Each pipeline's lag as a multiple of its expected frequency: under 1 fresh, past the SLA breached.
 function lagChart(pipelines) {
   const watched = pipelines.filter((p) => p.active);
@@ -629,6 +648,25 @@ const pages = {
       };
     });
     if (canChange) pipelineBuilder(document.getElementById("builder"), id, catalogue, mappedTables);
+  },
+
+  async workload() {
+    let w;
+    try { w = await api("/workload"); } catch (error) {
+      content.innerHTML = `<p class="muted">${esc(error.message)}. Import one with <code>cutover workload import querystore.json</code> (or <code>--from postgres://…</code>).</p>`;
+      return;
+    }
+    const pct = (x) => `${x.toFixed(1)}%`;
+    content.innerHTML = `<div class="kpis"><div class="kpi"><b>${count(w.statements)}</b><span>statements (${esc(w.formats.join(", "))})</span></div>
+        <div class="kpi"><b>${count(w.executions)}</b><span>executions</span></div><div class="kpi"><b>${count(w.tables.length)}</b><span>tables used</span></div>
+        <div class="kpi"><b>${count(w.joins.length)}</b><span>join pairs</span></div></div>
+      <div class="grid2"><div class="card"><h2>Tables by time</h2>${barChart(w.tables.slice(0, 10).map((t) => ({ label: t.table.split(".").pop(), value: Math.round(t.milliseconds) })), { empty: "No table." })}</div>
+      <div class="card"><h2>Join graph</h2>${joinGraph(w.joins.slice(0, 24))}</div></div>
+      <h2>Tables</h2>${table(["table", "#time share", "#executions", "#statements"], w.tables.slice(0, 50).map((t) => [esc(t.table), pct(t.time_share), count(t.executions), count(t.statements)]))}
+      <h2>Join pairs</h2>${table(["left", "right", "#executions"], w.joins.slice(0, 50).map((j) => [esc(j.left), esc(j.right), count(j.executions)]))}
+      <h2>Columns</h2>${table(["column", "#filtered", "#grouped", "#joined", "#aggregated"], w.columns.slice(0, 50).map((c) => [esc(c.column), count(c.filtered), count(c.grouped), count(c.joined), count(c.aggregated)]))}
+      ${w.temp_tables.length ? `<p class="muted">Temp tables (not migrated): ${w.temp_tables.map(esc).join(", ")}</p>` : ""}
+      <p class="muted">Unused tables are listed by <code>cutover analyze --source … --workload FILE</code>; <code>pipeline suggest --workload</code> adds checks where the workload looks.</p>`;
   },
 
   async monitoring() {

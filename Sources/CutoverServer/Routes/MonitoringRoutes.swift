@@ -58,6 +58,16 @@ enum MonitoringRoutes {
                                              alertsAcknowledged: open.filter { $0.state == "acknowledged" }.count,
                                              ingestionConfigured: state.config.ingestion != nil))
         }
+        routes.add(.get, "/api/v1/workload", "The latest workload import (`cutover workload import`): tables by time, join pairs, columns, temp tables",
+                   role: .viewer, answer: .json(WorkloadSummary.self, status: .ok)) { _, _ in
+            for run in try await store.runs(limit: 500) where run.kind == "workload" && run.status == "succeeded" {
+                guard let content = try await store.artifact(runID: run.id, name: "workload.json")?.content else { continue }
+                // Artifacts are written by Cutover as this type; one that does not read is skipped for an older one.
+                guard let summary = try? JSONDecoder().decode(WorkloadSummary.self, from: content) else { continue }
+                return try JSON.response(summary)
+            }
+            throw APIError(.notFound, "no workload has been imported", hint: "cutover workload import FILE… (Query Store, pg_stat_statements, QUERY_HISTORY)")
+        }
         routes.add(.get, "/api/v1/ingestion/health", "Freshness, failed loads and volume anomalies of the ingestion pipelines (cached 15 s; fresh=true reads now)",
                    role: .viewer, answer: .json(IngestionHealth.self, status: .ok),
                    query: [.init(name: "fresh", kind: .boolean, description: "read the metadata now instead of the last 15 s")]) { request, _ in

@@ -185,7 +185,7 @@ try:
         with open(os.path.join(OUT, "signoff.pdf"), "wb") as f:
             f.write(data)
 
-    for path in ["/", "/migrations", "/validations", "/rules", "/sql", "/connections", "/projects", "/monitoring", "/alerts", "/audit", "/users", "/settings"]:
+    for path in ["/", "/migrations", "/validations", "/rules", "/sql", "/connections", "/projects", "/workload", "/monitoring", "/alerts", "/audit", "/users", "/settings"]:
         go(path)
         wait(lambda: run("return document.readyState") == "complete" and "Loading…" not in text(), f"{path} to load")
         time.sleep(0.3)
