@@ -117,6 +117,14 @@ import Testing
             let report = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/" + reportPath))) as? [String: Any]
             #expect((report?["workload"] as? [[String: Any]])?.first?["table"] as? String == "Invoice")
             #expect((report?["unusedByWorkload"] as? [String])?.contains("Track") == true)
+
+            // plan's recommendations say the same.
+            let planned = try await CLI.run(["plan", "--source", "sqlite:\(chinook)", "--target-dialect", "postgres", "--workload", "qs.json", "--out", "planruns"], in: dir)
+            #expect(planned.status == 0 || planned.status == 1, "\(planned.output)")
+            let runFolder = try #require(try FileManager.default.contentsOfDirectory(atPath: dir + "/planruns").first)
+            let advice = try String(contentsOfFile: dir + "/planruns/\(runFolder)/improvement_recommendations.md", encoding: .utf8)
+            #expect(advice.contains("Workload: the statements spend their time in Invoice (100.0% of the time)"), "\(advice)")
+            #expect(advice.contains("Not used by the workload: Album, Artist"), "\(advice)")
         }
     }
 }

@@ -88,13 +88,24 @@ public struct Jobs: Sendable {
     }
 
     public func plan(source url: ConnectionURL, targetEngine: ConnectionURL.Engine, scope: Scope, config: CutoverConfig,
-                     targetSchema: String? = nil) async throws -> PlanOutcome {
+                     targetSchema: String? = nil, workload: WorkloadSummary? = nil) async throws -> PlanOutcome {
         let recorder = try await newRecorder(kind: "plan", source: url, target: nil)
         do {
             let connector = try await connect(url, role: .source)
             let catalog = try await connector.catalog(scope.profiling(.all))
-            let plan = try Planner(targetEngine: targetEngine, overrides: config.overrides, targetSchema: targetSchema)
+            var plan = try Planner(targetEngine: targetEngine, overrides: config.overrides, targetSchema: targetSchema)
                 .plan(catalog, source: url, tables: config.tables)
+            if let workload {
+                var ranked = AnalysisReport(catalog: catalog, source: url, generatedAt: ISOTime.now())
+                ranked.rank(by: workload)
+                let heaviest = (ranked.workload ?? []).prefix(5).map { "\($0.table) (\(String(format: "%.1f", $0.timeShare))% of the time)" }
+                if !heaviest.isEmpty {
+                    plan.recommendations.append("Workload: the statements spend their time in \(heaviest.joined(separator: ", ")); migrate and validate these first, with row_diff.")
+                }
+                if let unused = ranked.unusedByWorkload, !unused.isEmpty {
+                    plan.recommendations.append("Not used by the workload: \(unused.joined(separator: ", ")); confirm they need migrating at all (exclude them under tables: in cutover.yml).")
+                }
+            }
             let files = try PlanArtifacts.write(plan, to: recorder.artifactsDirectory)
             try recorder.writeJSONArtifact("analysis_report.json", AnalysisReport(catalog: catalog, source: url, generatedAt: ISOTime.now()))
             try await recorder.finish(status: plan.unmappable.isEmpty ? "succeeded" : "needs_review",

@@ -22,13 +22,17 @@ struct PlanCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Put every table into this target schema.") var targetSchema: String?
     @OptionGroup var scope: ScopeOptions
     @Option(name: .long, help: "Directory for run artifacts.") var out: String?
+    @Option(name: .long, help: "A workload export (repeatable): the recommendations name the heaviest tables and those it never uses.")
+    var workload: [String] = []
 
     func run() async throws {
         let config = try global.loadConfig()
         let url = try config.resolveConnection(source)
         let engine = try Connectors.engine(named: targetDialect)
+        var reader = WorkloadReader()
+        for file in workload { try reader.read(path: file) }
         let outcome = try await global.jobs(config, artifactsRoot: out).plan(source: url, targetEngine: engine, scope: scope.scope, config: config,
-                                                                             targetSchema: targetSchema)
+                                                                             targetSchema: targetSchema, workload: workload.isEmpty ? nil : reader.summary)
         let plan = outcome.plan
         let columns = plan.tables.flatMap(\.columns)
         Terminal.say("planned \(plan.tables.count) tables, \(columns.count) columns for \(engine.rawValue): "
