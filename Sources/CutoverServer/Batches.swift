@@ -146,7 +146,7 @@ enum Batches {
             guard batch.status == "running" else { throw APIError(.conflict, "batch \(id) is \(batch.status), not running") }
             try await store.setBatchStatus(id: id, status: "cancelling", finished: false)
             for item in items where item.status == "running" {
-                if let runID = item.runID, try await store.run(id: runID)?.status == "running" { try await store.setRunStatus(id: runID, status: "cancelling") }
+                if let runID = item.runID { _ = try await store.requestCancel(runID: runID) }  // a run that already ended stays as it ended
             }
             return try JSON.response(State(batchId: id, status: "cancelling"), status: .accepted)
         }

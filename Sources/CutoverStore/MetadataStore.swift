@@ -326,6 +326,9 @@ public protocol MetadataStore: Sendable {
     /// The newest unfinished run of this plan, to resume.
     func resumableRun(planHash: String) async throws -> RunRecord?
     func setRunStatus(id: String, status: String) async throws
+    /// Asks a running run to stop (running → cancelling) in one transaction; false when it is not
+    /// running (finished, or already cancelling). The CLI, the API and batches cancel through this.
+    func requestCancel(runID: String) async throws -> Bool
     /// Makes `owner` the run's coordinator until `leaseSeconds` from now, when nobody holds it, the
     /// lease ran out, or it is held by `deadOwner` (a process known to be gone). False when another
     /// live coordinator holds it. Concurrent claimers never both win.

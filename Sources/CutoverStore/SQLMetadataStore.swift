@@ -336,6 +336,17 @@ public final class SQLMetadataStore: MetadataStore, @unchecked Sendable {
         }
     }
 
+    public func requestCancel(runID: String) async throws -> Bool {
+        try await run { db in
+            // One transaction: a run that finishes meanwhile is never turned back into an unfinished one.
+            try db.exclusively {
+                guard try db.execute("SELECT status FROM runs WHERE id = ?", [runID]).first?.first == "running" else { return false }
+                _ = try db.execute("UPDATE runs SET status = 'cancelling' WHERE id = ? AND status = 'running'", [runID])
+                return true
+            }
+        }
+    }
+
     public func setRunStatus(id: String, status: String) async throws {
         try await run { db in _ = try db.execute("UPDATE runs SET status = ?, finished_at = NULL WHERE id = ?", [status, id]) }
     }

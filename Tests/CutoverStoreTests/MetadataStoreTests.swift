@@ -22,6 +22,26 @@ import Testing
 
     func withStore(_ backend: String, _ body: (ConnectionURL) async throws -> Void) async throws { try await Self.withStore(backend, body) }
 
+    /// Cancelling is one transaction: a run that ended in the meantime stays as it ended (it was
+    /// read, then set to `cancelling` with its end time cleared, by two separate calls).
+    @Test(arguments: backends())
+    func onlyARunningRunCanBeAskedToCancel(backend: String) async throws {
+        try await withStore(backend) { url in
+            let store = try await SQLMetadataStore.open(url)
+            try await store.startRun(RunRecord(id: "r-running", kind: "migrate", source: nil, target: nil))
+            try await store.startRun(RunRecord(id: "r-done", kind: "migrate", source: nil, target: nil))
+            try await store.finishRun(id: "r-done", status: "succeeded", summary: "ok", error: nil)
+            #expect(try await store.requestCancel(runID: "r-done") == false)
+            let done = try await store.run(id: "r-done")
+            #expect(done?.status == "succeeded" && done?.finishedAt != nil)
+            #expect(try await store.requestCancel(runID: "r-running") == true)
+            // Read back as cancelling, or as interrupted: this test's run has no coordinator holding a lease.
+            #expect(["cancelling", "interrupted"].contains(try await store.run(id: "r-running")?.status ?? ""))
+            #expect(try await store.requestCancel(runID: "r-running") == false)
+            #expect(try await store.requestCancel(runID: "nope") == false)
+        }
+    }
+
     @Test(arguments: backends())
     func recordsRunsTablesAndLogs(backend: String) async throws {
         try await withStore(backend) { url in

@@ -80,8 +80,9 @@ enum MigrationRoutes {
         routes.add(.post, "/api/v1/migrations/:id/cancel", "Stop a running migration after the chunks in flight (its owner or an admin)", role: .user,
                    action: "migration.cancel", answer: .json(RunState.self, status: .accepted)) { _, context in
             let run = try await owned(try context.require("id"), by: context.caller, store)
-            guard run.status == "running" else { throw APIError(.conflict, "run \(run.id) is \(run.status), not running") }
-            try await store.setRunStatus(id: run.id, status: "cancelling")
+            guard try await store.requestCancel(runID: run.id) else {
+                throw APIError(.conflict, "run \(run.id) is \(try await store.run(id: run.id)?.status ?? run.status), not running")
+            }
             return try JSON.response(RunState(runId: run.id, status: "cancelling"), status: .accepted)
         }
         routes.add(.post, "/api/v1/migrations/:id/resume", "Continue an interrupted, failed or cancelled migration from its ledger (its owner or an admin)",

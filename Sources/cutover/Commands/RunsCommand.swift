@@ -65,11 +65,11 @@ struct RunsCommand: AsyncParsableCommand {
         @Argument(help: "Run id.") var id: String
 
         func run() async throws {
-            let (store, run) = try await global.openRun(id)
-            guard run.status == "running" else {
-                throw CutoverError(.usage, "run \(id) is \(run.status), not running; nothing to cancel")
+            let (store, _) = try await global.openRun(id)
+            guard try await store.requestCancel(runID: id) else {
+                let status = try await store.run(id: id)?.status ?? "gone"
+                throw CutoverError(.usage, "run \(id) is \(status), not running; nothing to cancel")
             }
-            try await store.setRunStatus(id: id, status: "cancelling")
             Terminal.say("asked run \(id) to stop; it finishes the chunks in flight")
         }
     }
