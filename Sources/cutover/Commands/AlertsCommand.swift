@@ -41,13 +41,14 @@ struct AlertsCommand: AsyncParsableCommand {
         @Option(name: .long, help: "pass_rate_below: percent (default 90); run_slower: factor (default 2); ingestion_stale: factor of the frequency (default 1); row_count_anomaly: deviations (default 3.5).") var threshold: Double?
         @Option(name: .long, help: "info, warning or critical.") var severity = "warning"
         @Option(name: .long, help: "A channel to tell (repeatable).") var channel: [String] = []
-        @Option(name: .long, help: "Escalate an unacknowledged alert after this long: 15m, 1h.") var escalateAfter: String?
+        @Option(name: .long, help: "Escalate an unacknowledged alert after this long: 15m, 1h.", transform: Age.parsing("--escalate-after"))
+        var escalateAfter: TimeInterval?
         @Option(name: .long, help: "A channel to escalate to (repeatable).") var escalateTo: [String] = []
 
         func run() async throws {
             let config = try global.loadConfig()
             let rule = try AlertRuleRecord(name: name, condition: condition, scope: scope, threshold: threshold, severity: severity, channels: channel,
-                                           escalateAfterSeconds: try escalateAfter.map { Int64(try Age.seconds($0, option: "--escalate-after")) },
+                                           escalateAfterSeconds: escalateAfter.map { Int64($0) },
                                            escalateTo: escalateTo, createdBy: AlertsCommand.user).checked(config: config)
             try await global.openStore(config).saveAlertRule(rule)
             Terminal.say("saved alert rule \(name): \(condition) → \(channel.joined(separator: ", "))")
@@ -90,10 +91,10 @@ struct AlertsCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Record a rule's alerts without delivering them for a while (--for 0m lifts it).")
         @OptionGroup var global: GlobalOptions
         @Argument var name: String
-        @Option(name: .customLong("for"), help: "How long: 2h, 30m.") var duration: String
+        @Option(name: .customLong("for"), help: "How long: 2h, 30m.", transform: Age.parsing("--for")) var duration: TimeInterval
 
         func run() async throws {
-            let seconds = try Age.seconds(duration, option: "--for")
+            let seconds = duration
             let rule = try await AlertActions.silence(rule: name, until: seconds > 0 ? Date().addingTimeInterval(seconds) : nil,
                                                       store: try await global.openStore(try global.loadConfig()))
             Terminal.say(rule.silencedUntil.map { "\(name) silenced until \($0)" } ?? "\(name) is no longer silenced")

@@ -19,8 +19,8 @@ struct AnalyzeCommand: AsyncParsableCommand {
     @OptionGroup var scope: ScopeOptions
     @Option(name: .long, help: "Directory for run artifacts (a run folder is created inside).") var out: String?
     @Option(name: .long, help: ArgumentHelp("Reuse the catalog the store cached for this source and scope when younger than this (15m, 6h, 1d).",
-                                            discussion: "Default: always read the source (and refresh the cache)."))
-    var metadataMaxAge: String?
+                                            discussion: "Default: always read the source (and refresh the cache)."), transform: Age.parsing("--metadata-max-age"))
+    var metadataMaxAge: TimeInterval?
     @Option(name: .long, help: "A workload export (repeatable, as `workload import` reads them): rank the tables by it and name the unused ones.")
     var workload: [String] = []
 
@@ -30,7 +30,7 @@ struct AnalyzeCommand: AsyncParsableCommand {
         var reader = WorkloadReader()
         for file in workload { try reader.read(path: file) }
         let outcome = try await global.jobs(config, artifactsRoot: out).analyze(source: url, scope: scope.scope,
-                                                                               metadataMaxAge: try metadataMaxAge.map { try Age.seconds($0, option: "--metadata-max-age") },
+                                                                               metadataMaxAge: metadataMaxAge,
                                                                                workload: workload.isEmpty ? nil : reader.summary)
         Terminal.say(outcome.report.summary)
         Terminal.say("\nreport: \(outcome.reportPath)")

@@ -26,3 +26,11 @@ struct ByteSize: ExpressibleByArgument {
         bytes = number
     }
 }
+
+extension Age {
+    /// A duration flag's value as seconds; a bad one is refused by the argument parser with this
+    /// message and exit code 2, before the command runs.
+    static func parsing(_ option: String) -> @Sendable (String) throws -> TimeInterval {
+        { text in try Age.seconds(text, option: option) }
+    }
+}

@@ -56,16 +56,16 @@ struct StoreCommand: AsyncParsableCommand {
                 Example: cutover store archive --older-than 90d --to ./archive
                 """)
         @OptionGroup var global: GlobalOptions
-        @Option(name: .long, help: "Age cutoff: 90d, 12w, 36h, 30m.") var olderThan: String
+        @Option(name: .long, help: "Age cutoff: 90d, 12w, 36h, 30m.", transform: Age.parsing("--older-than")) var olderThan: TimeInterval
         @Option(name: .long, help: "Folder for the archive files.") var to = ".cutover/archive"
         @Flag(name: .long, help: "Only count what would be archived.") var dryRun = false
 
         func run() async throws {
-            let age = try Age.seconds(olderThan, option: "--older-than")
+            let age = olderThan
             let before = ISOTime.string(Date().addingTimeInterval(-age))
             let store = try await global.openStore(try global.loadConfig())
             let report = try await StoreArchiver(store: store).archive(before: before, to: to, dryRun: dryRun)
-            if report.files.isEmpty { Terminal.say("nothing older than \(olderThan) (before \(before))") }
+            if report.files.isEmpty { Terminal.say("nothing older than \(Format.span(olderThan)) (before \(before))") }
             for file in report.files {
                 if dryRun {
                     Terminal.say("would archive \(file.rows) \(file.table) rows")
@@ -103,12 +103,12 @@ struct StoreCommand: AsyncParsableCommand {
     struct Stats: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Table sizes, cache ages and hit rates.", discussion: "Example: cutover store stats")
         @OptionGroup var global: GlobalOptions
-        @Option(name: .long, help: "text or json.") var format = "text"
+        @Option(name: .long, help: "text or json.") var format: OutputFormat = .text
 
         func run() async throws {
             let store = try await global.openStore(try global.loadConfig())
             let stats = try await store.stats()
-            if format == "json" {
+            if format == .json {
                 Terminal.say(String(decoding: try JSONEncoder.cli.encode(stats), as: UTF8.self))
                 return
             }
@@ -138,16 +138,16 @@ struct StoreCommand: AsyncParsableCommand {
                 Example: cutover store overview --max-age 6h
                 """)
         @OptionGroup var global: GlobalOptions
-        @Option(name: .long, help: "How long a computed month stays cached: 6h, 30m, 1d.") var maxAge = "6h"
+        @Option(name: .long, help: "How long a computed month stays cached: 6h, 30m, 1d (default 6h).", transform: Age.parsing("--max-age")) var maxAge: TimeInterval?
         @Flag(name: .long, help: "Recompute every month now.") var refresh = false
-        @Option(name: .long, help: "text or json.") var format = "text"
+        @Option(name: .long, help: "text or json.") var format: OutputFormat = .text
 
         func run() async throws {
             let store = try await global.openStore(try global.loadConfig())
             let started = Date()
-            let answer = try await store.monthlyOverview(maxAge: try Age.seconds(maxAge, option: "--max-age"), refresh: refresh)
+            let answer = try await store.monthlyOverview(maxAge: maxAge ?? 6 * 3600, refresh: refresh)
             let elapsed = Date().timeIntervalSince(started)
-            if format == "json" {
+            if format == .json {
                 Terminal.say(String(decoding: try JSONEncoder.cli.encode(answer), as: UTF8.self))
                 return
             }
@@ -233,7 +233,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Address to listen on (0.0.0.0 for every interface).") var host = "127.0.0.1"
     @Option(name: .long, help: "Port.") var port = 8080
     @Option(name: .long, help: "Directory for run artifacts.") var out = ".cutover/runs"
-    @Option(name: .long, help: "How long a sign-in token is good for: 8h, 30m, 1d.") var tokenLifetime = "8h"
+    @Option(name: .long, help: "How long a sign-in token is good for: 8h, 30m, 1d (default 8h).", transform: Age.parsing("--token-lifetime")) var tokenLifetime: TimeInterval?
     @Flag(name: .customLong("sign-up"), inversion: .prefixedNo,
           help: "Let the first visitor of a store without users create the admin account.") var signUp = true
 
@@ -242,7 +242,7 @@ struct ServeCommand: AsyncParsableCommand {
         let store = try await global.openStore(config)
         let settings = CutoverServer.Settings(host: host, port: port, artifactsRoot: out,
                                               tokenSecret: ProcessInfo.processInfo.environment["CUTOVER_TOKEN_SECRET"],
-                                              tokenLifetime: try Age.seconds(tokenLifetime, option: "--token-lifetime"), firstUserSignUp: signUp)
+                                              tokenLifetime: tokenLifetime ?? 8 * 3600, firstUserSignUp: signUp)
         let app = try await CutoverServer.application(store: store, config: config, settings: settings)
         Terminal.say("Cutover console on http://\(host):\(port)/ (store: \(try await store.stats().location))")
         try await app.runService()
