@@ -434,8 +434,8 @@ public protocol MetadataStore: Sendable {
     func deleteAlertRule(name: String) async throws -> Bool
     /// Adds or replaces an alert by id.
     func saveAlert(_ alert: AlertRecord) async throws
-    /// The newest alert of a rule about `key`, open or not.
-    func latestAlert(rule: String, key: String) async throws -> AlertRecord?
+    /// The keys a rule has ever alerted about, open or not (a finished run is alerted on once).
+    func alertKeys(rule: String) async throws -> Set<String>
     func alert(id: String) async throws -> AlertRecord?
     /// Newest first; `state` filters (firing, acknowledged, resolved, or `open` for the first two).
     func alerts(state: String?, limit: Int) async throws -> [AlertRecord]

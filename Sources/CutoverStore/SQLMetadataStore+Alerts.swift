@@ -61,8 +61,8 @@ extension SQLMetadataStore {
         }
     }
 
-    public func latestAlert(rule: String, key: String) async throws -> AlertRecord? {
-        try await alerts(where: "rule_name = ? AND dedup_key = ?", [rule, key], limit: 1).first
+    public func alertKeys(rule: String) async throws -> Set<String> {
+        try await run { db in Set(try db.execute("SELECT DISTINCT dedup_key FROM alerts WHERE rule_name = ?", [rule]).compactMap { $0.first ?? nil }) }
     }
 
     public func alert(id: String) async throws -> AlertRecord? {

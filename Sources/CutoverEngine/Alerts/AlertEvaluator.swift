@@ -59,6 +59,8 @@ public struct AlertEvaluator: Sendable {
                 continue
             }
             var holding: Set<String> = []
+            // One read per rule, not one per finding: a one-shot condition may list hundreds of finished runs.
+            let alerted = Self.isOneShot(rule.condition) ? try await store.alertKeys(rule: rule.name) : []
             for finding in findings {
                 holding.insert(finding.key)
                 if let index = openByRule[rule.name]?.firstIndex(where: { $0.key == finding.key }) {
@@ -70,7 +72,7 @@ public struct AlertEvaluator: Sendable {
                     outcome.repeated += 1
                     continue
                 }
-                if Self.isOneShot(rule.condition), try await store.latestAlert(rule: rule.name, key: finding.key) != nil { continue }  // resolved already
+                if alerted.contains(finding.key) { continue }  // alerted on already, and resolved since
                 let alert = AlertRecord(rule: rule.name, key: finding.key, severity: rule.severity, title: finding.title, detail: finding.detail,
                                         subject: finding.subject, firstAt: stamp)
                 try await store.saveAlert(alert)
