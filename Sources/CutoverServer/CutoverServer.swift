@@ -73,7 +73,7 @@ public enum CutoverServer {
         app.addServices(state.jobs)
         let interval = try Age.seconds(config.alerts.interval ?? "30s", option: "alerts.interval")
         guard interval >= 1 else { throw CutoverError(.usage, "alerts.interval must be at least 1s", hint: "e.g. interval: 30s") }
-        app.addServices(AlertService(store: store, config: config, interval: interval))
+        app.addServices(AlertService(store: store, config: config, interval: interval, nudge: state.jobs.jobEnded))
         if let retention = config.audit.retention {
             let seconds = try Age.seconds(retention, option: "audit.retention")
             guard seconds >= 86_400 else { throw CutoverError(.usage, "audit.retention must be at least 1d", hint: "e.g. retention: 365d") }

@@ -13,11 +13,14 @@ import ServiceLifecycle
 final class JobService: Service, Sendable {
     let store: any MetadataStore
     let artifactsRoot: String
+    /// Poked when a job ends: the alert service evaluates at once.
+    let jobEnded: AlertNudge
     private let running = RunningJobs()
 
-    init(store: any MetadataStore, artifactsRoot: String) {
+    init(store: any MetadataStore, artifactsRoot: String, jobEnded: AlertNudge = AlertNudge()) {
         self.store = store
         self.artifactsRoot = artifactsRoot
+        self.jobEnded = jobEnded
     }
 
     /// Jobs run in the request (rules, connection tests), recorded as `caller`'s.
@@ -38,9 +41,10 @@ final class JobService: Service, Sendable {
         let jobs = Jobs(store: store, artifactsRoot: artifactsRoot, say: { _ in }, runStarted: { continuation.yield($0) },
                         startedBy: caller?.username, request: request, refusePrivilegedRoles: !(caller?.isAdmin ?? false))
         let key = UUID()
-        let task = Task<Void, any Error> { [running] in
+        let task = Task<Void, any Error> { [running, jobEnded] in
             defer {
                 continuation.finish()
+                jobEnded.poke()
                 Task { await running.remove(key) }
             }
             try await job(jobs)

@@ -132,4 +132,41 @@ import Testing
             #expect(try Self.received(inbox).count == before)
         }
     }
+
+    /// A run the server started that fails is alerted on when it ends, not at the next interval (1 h here).
+    @Test func serveAlertsWhenItsRunFailsWithoutWaitingForTheInterval() async throws {
+        try await TestEnvironment.withTemporaryDirectory { dir in
+            let chinook = try TestEnvironment.chinookCopy(in: dir)
+            try "connections:\n  chinook: \"sqlite:\(chinook)\"\n  copy: \"sqlite:\(dir)/copy.db\"\nalerts:\n  interval: 1h\n"
+                .write(toFile: dir + "/cutover.yml", atomically: true, encoding: .utf8)
+            #expect(try await CLI.run(["alerts", "add", "failures", "--when", "run_failed", "--channel", "console"], in: dir).status == 0)
+            let port = try FaultProxy.freePort()
+            let server = Process()
+            server.executableURL = URL(fileURLWithPath: CLI.executable)
+            server.arguments = ["serve", "--port", String(port)]
+            server.currentDirectoryURL = URL(fileURLWithPath: dir)
+            server.environment = ProcessInfo.processInfo.environment.merging(["CUTOVER_FAILPOINTS": "move.chunk:100"]) { _, new in new }
+            server.standardOutput = FileHandle.nullDevice
+            server.standardError = FileHandle.nullDevice
+            try server.run()
+            defer {
+                kill(server.processIdentifier, SIGKILL)  // SIGTERM may be blocked in processes the test runner starts
+                server.waitUntilExit()
+            }
+            let base = "http://127.0.0.1:\(port)"
+            let result = try await CLI.shell("""
+                for i in $(seq 1 100); do curl -sf \(base)/health >/dev/null && break; sleep 0.1; done
+                curl -sf -X POST \(base)/api/v1/auth/register -H 'Content-Type: application/json' -d '{"username": "ada", "password": "lovelace-1815"}' >/dev/null
+                TOKEN=$(curl -sf -X POST \(base)/api/v1/auth/login -H 'Content-Type: application/json' -d '{"username": "ada", "password": "lovelace-1815"}' \
+                  | python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
+                curl -sf -X POST \(base)/api/v1/migrations -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
+                  -d '{"source": "chinook", "target": "copy", "tables": ["Genre"]}' >/dev/null
+                for i in $(seq 1 120); do
+                  curl -sf \(base)/api/v1/notifications -H "Authorization: Bearer $TOKEN" | grep -q 'alert.fired' && { echo fired; break; }
+                  sleep 0.5
+                done
+                """, in: dir)
+            #expect(result.stdout.contains("fired"), "no alert within a minute of the failed run: \(result.output)")
+        }
+    }
 }

@@ -105,12 +105,35 @@ enum AlertRoutes {
     }
 }
 
-/// Evaluates the alert rules every `alerts.interval` (default 30 s) while the server runs. A pass
-/// that fails is logged and the next one tries again.
+/// Set when a job of this server ends, so the alert service evaluates at once instead of at its
+/// next interval: a failed run is told about within seconds.
+final class AlertNudge: @unchecked Sendable {
+    private var nudged = false
+    private let lock = NSLock()
+
+    func poke() {
+        lock.lock()
+        nudged = true
+        lock.unlock()
+    }
+
+    /// Whether it was poked since the last call.
+    func take() -> Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        let was = nudged
+        nudged = false
+        return was
+    }
+}
+
+/// Evaluates the alert rules every `alerts.interval` (default 30 s) while the server runs, and
+/// right after a job of this server ends. A pass that fails is logged and the next one tries again.
 struct AlertService: Service {
     let store: any MetadataStore
     let config: CutoverConfig
     let interval: TimeInterval
+    var nudge = AlertNudge()
     static let logger = Logger(label: "cutover.alerts")
 
     func run() async throws {
@@ -128,7 +151,14 @@ struct AlertService: Service {
                 Self.logger.error("alert evaluation failed: \(error.redactedDescription)")
             }
             do {
-                try await cancelWhenGracefulShutdown { try await Task.sleep(nanoseconds: UInt64(interval * 1e9)) }
+                // Waits the interval in steps of a second, and stops waiting when a job ended.
+                try await cancelWhenGracefulShutdown {
+                    var waited = 0.0
+                    while waited < interval, !nudge.take() {
+                        try await Task.sleep(nanoseconds: UInt64(min(1, interval - waited) * 1e9))
+                        waited += 1
+                    }
+                }
             } catch {
                 return  // shutting down
             }
