@@ -72,6 +72,20 @@ import Testing
         }
     }
 
+    @Test func oneLineStepsReadBackAsTheSameStep() throws {
+        var step = StepSpec(check: "custom_sql", table: #"odd "schema".t: x"#)
+        step.sql = "SELECT count(*) FROM {{table}} WHERE note = 'a: b'"
+        step.columns = ["a,b", "c"]
+        step.tolerancePercent = 0.5
+        step.toleranceAbsolute = 2
+        step.values = ["yes", "no: maybe"]
+        step.min = -1.25
+        step.severity = "warn"
+        step.side = "both"
+        let parsed = try Pipeline.parse("steps:\n  - \(step.flowYAML)\n", name: "x")
+        #expect(parsed.steps == [step], "\(step.flowYAML)")
+    }
+
     @Test func builtPipelinesRoundTripThroughTheirYAML() throws {
         var step = StepSpec(check: "value_range", table: "main.orders")
         step.column = "amount"

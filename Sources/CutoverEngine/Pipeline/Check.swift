@@ -49,6 +49,34 @@ public struct StepSpec: Codable, Sendable, Hashable {
         self.table = table
     }
 
+    /// The step on one line as a YAML flow mapping, in the order a reader scans it (check, table,
+    /// columns, relationship, measure, options, severity): names double-quoted, words and numbers bare.
+    public var flowYAML: String {
+        func name(_ text: String) -> String { PipelineSuggester.quoted(text) }
+        func number(_ value: Double) -> String { value.rounded() == value && abs(value) < 1e15 ? String(Int64(value)) : String(value) }
+        var parts = ["check: \(check)", "table: \(name(table))"]
+        if let targetTable { parts.append("target_table: \(name(targetTable))") }
+        if let column { parts.append("column: \(name(column))") }
+        if let columns { parts.append("columns: [\(columns.map(name).joined(separator: ", "))]") }
+        if let parentTable { parts.append("parent_table: \(name(parentTable))") }
+        if let parentColumn { parts.append("parent_column: \(name(parentColumn))") }
+        if let measure { parts.append("measure: \(name(measure))") }
+        if let aggregate { parts.append("aggregate: \(aggregate)") }
+        if let window { parts.append("window: \(window)") }
+        if let n { parts.append("n: \(n)") }
+        if let samplePercent { parts.append("sample_percent: \(number(samplePercent))") }
+        if let values { parts.append("values: [\(values.map(name).joined(separator: ", "))]") }
+        if let min { parts.append("min: \(number(min))") }
+        if let max { parts.append("max: \(number(max))") }
+        if let pattern { parts.append("pattern: \(name(pattern))") }
+        if let sql { parts.append("sql: \(name(sql))") }
+        if let tolerancePercent { parts.append("tolerance_percent: \(number(tolerancePercent))") }
+        if let toleranceAbsolute { parts.append("tolerance_abs: \(number(toleranceAbsolute))") }
+        if let side { parts.append("side: \(side)") }
+        if let severity { parts.append("severity: \(severity)") }
+        return "{ " + parts.joined(separator: ", ") + " }"
+    }
+
     /// Whether the field of this YAML key is given (a list: not empty).
     func has(_ key: String) -> Bool {
         switch CodingKeys(rawValue: key) {

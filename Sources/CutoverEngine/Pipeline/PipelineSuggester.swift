@@ -145,44 +145,49 @@ public enum PipelineSuggester {
             guard let table = catalog.table(profile.table) else { continue }
             let t = quoted(profile.table.description)
             out += "  # \(profile.table) — \(profile.role)" + (profile.rows.map { ", \(Format.count($0)) rows" } ?? "") + ": " + profile.reasons.joined(separator: "; ") + "\n"
-            var steps = ["check: table_exists", "check: column_set", "check: column_types", "check: nullability", "check: row_count"]
-            if table.primaryKey != nil { steps.append("check: primary_key") }
-            if !table.uniqueKeys.isEmpty { steps.append("check: unique_keys") }
-            if table.columns.contains(where: { $0.defaultExpression != nil && $0.identity == nil }) { steps.append("check: defaults") }
+            let name = profile.table.description
+            func step(_ check: String, _ fill: (inout StepSpec) -> Void = { _ in }) -> StepSpec {
+                var spec = StepSpec(check: check, table: name)
+                fill(&spec)
+                return spec
+            }
+            var steps = ["table_exists", "column_set", "column_types", "nullability", "row_count"].map { step($0) }
+            if table.primaryKey != nil { steps.append(step("primary_key")) }
+            if !table.uniqueKeys.isEmpty { steps.append(step("unique_keys")) }
+            if table.columns.contains(where: { $0.defaultExpression != nil && $0.identity == nil }) { steps.append(step("defaults")) }
             let huge = (profile.rows ?? 0) > fullDiffRowLimit
             if huge, let surrogate = profile.surrogateKey {
-                steps.append("check: sampled_diff, n: 20, sample_percent: 1")
+                steps.append(step("sampled_diff") { $0.n = 20; $0.samplePercent = 1 })
                 out += "  # \(profile.table) has more than \(Format.count(fullDiffRowLimit)) rows: a 1% sample by \(surrogate); switch to row_diff for a full compare\n"
             } else {
-                steps.append("check: row_diff")
+                steps.append(step("row_diff"))
             }
             for key in profile.businessKeys {
-                steps.append("check: uniqueness, columns: [\(key.map(quoted).joined(separator: ", "))]" + (profile.businessKeyInferred ? ", severity: warn" : ""))
+                steps.append(step("uniqueness") { $0.columns = key; $0.severity = profile.businessKeyInferred ? "warn" : nil })
             }
             for link in profile.relationships {
-                let parent = quoted(link.parent.description)
-                steps.append("check: fk_orphans, column: \(quoted(link.column)), parent_table: \(parent), parent_column: \(quoted(link.parentColumn))"
-                             + (link.declared ? "" : ", severity: warn"))
+                let relate = { (spec: inout StepSpec) in
+                    spec.column = link.column
+                    spec.parentTable = link.parent.description
+                    spec.parentColumn = link.parentColumn
+                    spec.severity = link.declared ? nil : "warn"
+                }
+                steps.append(step("fk_orphans", relate))
                 if profile.role == "fact", profiles.first(where: { $0.table == link.parent })?.role == "dimension" {
-                    steps.append("check: dimension_conformance, column: \(quoted(link.column)), parent_table: \(parent), parent_column: \(quoted(link.parentColumn))"
-                                 + (link.declared ? "" : ", severity: warn"))
+                    steps.append(step("dimension_conformance", relate))
                 }
             }
             if profile.role == "fact", let measure = profile.measures.first {
-                steps.append("check: column_aggregates, columns: [\(profile.measures.prefix(5).map(quoted).joined(separator: ", "))]")
-                steps.append("check: quantiles, column: \(quoted(measure))")
+                steps.append(step("column_aggregates") { $0.columns = Array(profile.measures.prefix(5)) })
+                steps.append(step("quantiles") { $0.column = measure })
                 if let dimension = profile.relationships.first(where: { link in profiles.first { $0.table == link.parent }?.role == "dimension" }) {
-                    steps.append("check: group_metrics, columns: [\(quoted(dimension.column))], measure: \(quoted(measure)), aggregate: sum")
+                    steps.append(step("group_metrics") { $0.columns = [dimension.column]; $0.measure = measure; $0.aggregate = "sum" })
                 }
                 if let date = profile.dates.first {
-                    steps.append("check: rolling_drift, column: \(quoted(date)), measure: \(quoted(measure)), window: 7")
+                    steps.append(step("rolling_drift") { $0.column = date; $0.measure = measure; $0.window = 7 })
                 }
             }
-            for step in steps {
-                let name = step.dropFirst("check: ".count).prefix { $0 != "," }
-                let rest = step.dropFirst("check: ".count + name.count)
-                out += "  - { check: \(name), table: \(t)\(rest) }\n"
-            }
+            for spec in steps { out += "  - \(spec.flowYAML)\n" }
             out += "\n"
         }
         return out
@@ -207,7 +212,7 @@ extension Jobs {
             var yaml = PipelineSuggester.yaml(profiles, catalog: p.catalog, source: sourceURL.description, target: targetURL.description)
             if let workload {
                 let existing = try Pipeline.parse(yaml, name: "suggested").steps
-                yaml += try WorkloadSuggestions.yaml(WorkloadSuggestions.steps(workload, catalog: p.catalog, existing: existing))
+                yaml += WorkloadSuggestions.yaml(WorkloadSuggestions.steps(workload, catalog: p.catalog, existing: existing))
             }
             _ = try recorder.writeArtifact("pipeline_suggested.yml", yaml)
             _ = try recorder.writeJSONArtifact("table_profiles.json", profiles)

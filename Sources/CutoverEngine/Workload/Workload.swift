@@ -359,15 +359,11 @@ public enum WorkloadSuggestions {
     }
 
     /// The suggestions as lines to append to a suggested pipeline: a comment with the reason, then
-    /// the step as a flow mapping (JSON, which YAML reads).
-    public static func yaml(_ suggestions: [Suggestion]) throws -> String {
+    /// the step on one line.
+    public static func yaml(_ suggestions: [Suggestion]) -> String {
         guard !suggestions.isEmpty else { return "" }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         var out = "  # Where the workload looks (cutover workload import):\n"
-        for suggestion in suggestions {
-            out += "  # \(suggestion.reason)\n  - \(String(decoding: try encoder.encode(suggestion.step), as: UTF8.self))\n"
-        }
+        for suggestion in suggestions { out += "  # \(suggestion.reason)\n  - \(suggestion.step.flowYAML)\n" }
         return out
     }
 }
