@@ -8,6 +8,7 @@ import Logging
 
 /// `cutover serve`: the REST API, the event stream and the web console over one metadata store.
 public enum CutoverServer {
+    /// How `cutover serve` runs: address, artifacts, token secret and lifetime, sign-up.
     public struct Settings: Sendable {
         public var host: String
         public var port: Int

@@ -18,6 +18,7 @@ import Foundation
 ///   stage `CUTOVER_STAGE` under `RUN/TABLE_chunk_NNNN_attempt_N/` (default `false`: a temporary
 ///   stage, purged after COPY).
 public struct SnowflakeSettings: Sendable {
+    /// How a connection signs in: password, key pair (JWT) or an OAuth token.
     public enum Authenticator: String, Sendable {
         case password = "snowflake"
         case keyPair = "snowflake_jwt"

@@ -62,6 +62,7 @@ public struct ReportedMonth: Sendable, Codable, Hashable {
     }
 }
 
+/// A name with how many times it occurs (failures per table, log lines per level).
 public struct NamedCount: Sendable, Codable, Hashable {
     public var name: String
     public var count: Int64

@@ -27,6 +27,7 @@ public struct ArtifactRecord: Sendable, Codable, Hashable {
     }
 }
 
+/// One run of any kind (analyze, plan, migrate, validate, pipeline, …) as the store keeps it.
 public struct RunRecord: Sendable, Codable, Hashable {
     public var id: String
     public var kind: String
@@ -88,6 +89,7 @@ extension RunRecord {
     }
 }
 
+/// One table's outcome within a run (or one step's, for pipelines).
 public struct RunTableRecord: Sendable, Codable, Hashable {
     public var runID: String
     public var table: String
@@ -191,7 +193,9 @@ public struct RunWindow: Sendable, Codable, Hashable {
     }
 }
 
+/// One chunk of a table's move in the ledger: its bounds, state, rows, checksum and lease.
 public struct ChunkRecord: Sendable, Codable, Hashable {
+    /// Where a chunk is: waiting, held by a worker, loaded, or failed.
     public enum State: String, Sendable, Codable, CaseIterable { case pending, running, done, failed }
     public var runID: String
     public var table: String

@@ -9,6 +9,7 @@ import NIOCore
 /// (memory holds one batch); they are deleted from the store only after the file was written,
 /// read back, and its line count and SHA-256 matched what was written.
 public struct StoreArchiver: Sendable {
+    /// One archive file written: the table it holds, its path, rows and digest.
     public struct File: Sendable, Codable {
         public var table: String
         public var path: String
@@ -18,6 +19,7 @@ public struct StoreArchiver: Sendable {
         public var deleted: Int
     }
 
+    /// What an archive pass moved out of the store, and where.
     public struct Report: Sendable, Codable {
         public var before: String
         public var directory: String

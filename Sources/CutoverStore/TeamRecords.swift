@@ -161,6 +161,7 @@ public struct FailuresAnswer: Sendable, Codable {
     public var cachedAt: String
 }
 
+/// A project: the source and target a team validates, with its mappings and settings.
 public struct ProjectRecord: Sendable, Codable, Hashable {
     public var id: String
     public var name: String
@@ -211,6 +212,7 @@ extension ProjectRecord {
     public var mappingTables: [[String: Any]]? { (settingsObject["mappings"] as? [String: Any])?["tables"] as? [[String: Any]] }
 }
 
+/// A project's pipeline: its YAML and the SHA-256 that identifies this version of it.
 public struct PipelineRecord: Sendable, Codable, Hashable {
     public var id: String
     public var projectID: String
@@ -230,6 +232,7 @@ public struct PipelineRecord: Sendable, Codable, Hashable {
     }
 }
 
+/// A user of the server.
 public struct UserRecord: Sendable, Codable, Hashable {
     public var id: String
     public var username: String
@@ -279,6 +282,7 @@ public struct AuditRecord: Sendable, Codable, Hashable {
     }
 }
 
+/// A message for one user (or everyone): a run finished, an alert fired, a batch ended.
 public struct NotificationRecord: Sendable, Codable, Hashable {
     public var id: Int64?
     public var at: String
@@ -305,7 +309,9 @@ public struct NotificationRecord: Sendable, Codable, Hashable {
 
 /// What `cutover store stats` shows.
 public struct StoreStats: Sendable, Codable {
+    /// One store table's row count.
     public struct Table: Sendable, Codable { public var name: String; public var rows: Int64 }
+    /// One in-process cache's hits and misses.
     public struct Cache: Sendable, Codable {
         public var name: String
         public var entries: Int64

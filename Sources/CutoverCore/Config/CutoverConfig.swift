@@ -82,12 +82,14 @@ public struct CutoverConfig: Codable, Sendable {
                      forKey: .tableSettings)
     }
 
+    /// `audit:` in cutover.yml.
     public struct AuditConfig: Codable, Sendable {
         /// 365d, 52w: how long audit entries are kept.
         public var retention: String?
         public init(retention: String? = nil) { self.retention = retention }
     }
 
+    /// `log:` in cutover.yml.
     public struct LogConfig: Codable, Sendable {
         /// trace, debug, info, notice, warning, error or critical.
         public var level: String?
@@ -287,6 +289,7 @@ public struct CutoverConfig: Codable, Sendable {
     }
 }
 
+/// The names one environment (DEV, PROD, …) fills into templated SQL, and its connection.
 public struct EnvironmentConfig: Codable, Sendable, Hashable {
     public var database: String?
     public var schema: String?

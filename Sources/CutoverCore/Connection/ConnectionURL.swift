@@ -8,6 +8,7 @@ import Foundation
 /// - `sqlite:///abs/path.db`, `sqlite:rel/path.db`, `sqlite::memory:`
 /// - `snowflake://user[:password]@account/database/schema?warehouse=W&role=R`
 public struct ConnectionURL: Sendable, Hashable, CustomStringConvertible {
+    /// The engines a connection URL can name (SQL Server URLs parse; connecting is not built yet).
     public enum Engine: String, Sendable, Codable, CaseIterable {
         case postgres, sqlite, snowflake, sqlserver
     }

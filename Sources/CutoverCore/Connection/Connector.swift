@@ -99,6 +99,7 @@ public struct ResultSet: Sendable {
     }
 }
 
+/// What a write loaded: rows, bytes and, where computed, their checksum.
 public struct WriteStats: Sendable {
     public var rows: Int64
     public var bytes: Int64
@@ -149,7 +150,9 @@ extension ReadRequest {
 
 /// A row predicate every engine can evaluate: conjunction of column comparisons with literals.
 public struct RowFilter: Sendable, Hashable, Codable {
+    /// How a column compares with the term's value.
     public enum Comparison: String, Sendable, Codable { case greaterOrEqual = ">=", less = "<", greater = ">", lessOrEqual = "<=" }
+    /// One comparison of a column with a literal.
     public struct Term: Sendable, Hashable, Codable {
         public var column: String
         public var comparison: Comparison
@@ -228,6 +231,7 @@ public struct RowFilter: Sendable, Hashable, Codable {
 
 /// How a write lands in the target.
 public struct WriteOptions: Sendable, Hashable {
+    /// Whether rows are inserted or merged by key.
     public enum Mode: Sendable, Hashable {
         /// Plain insert (COPY).
         case insert
@@ -381,6 +385,7 @@ public struct RowStream: AsyncSequence, Sendable {
 
     public func makeAsyncIterator() -> Iterator { Iterator(open: open) }
 
+    /// Pulls batches one at a time.
     public final class Iterator: AsyncIteratorProtocol {
         private let open: @Sendable () throws -> any BatchSource
         private var source: (any BatchSource)?

@@ -145,6 +145,7 @@ public enum DecimalText {
     }
 }
 
+/// The spellings engines and files use for booleans (t, true, 1, yes, on …), read as Bool.
 public enum SQLBool {
     public static func parse(_ s: String) -> Bool? {
         switch s.lowercased() {

@@ -43,6 +43,7 @@ public enum IdentityKind: String, Sendable, Codable {
     case rowid
 }
 
+/// A column as the source declares it, with its canonical type.
 public struct Column: Sendable, Hashable, Codable {
     public var name: String
     public var ordinal: Int
@@ -77,6 +78,7 @@ public struct Column: Sendable, Hashable, Codable {
     }
 }
 
+/// A primary or unique key: its name and columns.
 public struct KeyConstraint: Sendable, Hashable, Codable {
     public var name: String?
     public var columns: [String]
@@ -86,6 +88,7 @@ public struct KeyConstraint: Sendable, Hashable, Codable {
     }
 }
 
+/// A foreign key: columns pointing at another table's columns.
 public struct ForeignKey: Sendable, Hashable, Codable {
     public var name: String?
     public var columns: [String]
@@ -104,6 +107,7 @@ public struct ForeignKey: Sendable, Hashable, Codable {
     }
 }
 
+/// An index: its columns, whether unique, and its predicate.
 public struct Index: Sendable, Hashable, Codable {
     public var name: String
     public var columns: [String]
@@ -117,6 +121,7 @@ public struct Index: Sendable, Hashable, Codable {
     }
 }
 
+/// A check constraint and its expression as the source writes it.
 public struct CheckConstraint: Sendable, Hashable, Codable {
     public var name: String?
     public var expression: String
@@ -126,7 +131,9 @@ public struct CheckConstraint: Sendable, Hashable, Codable {
     }
 }
 
+/// A table (or view) with its columns, keys, indexes, constraints, size and rows.
 public struct Table: Sendable, Hashable, Codable {
+    /// What the object is.
     public enum Kind: String, Sendable, Codable { case table, partitioned, view, materializedView = "materialized_view" }
 
     public var ref: TableRef
@@ -180,6 +187,7 @@ public struct Table: Sendable, Hashable, Codable {
     }
 }
 
+/// A sequence and where it stands.
 public struct Sequence: Sendable, Hashable, Codable {
     public var schema: String?
     public var name: String
@@ -199,6 +207,7 @@ public struct Sequence: Sendable, Hashable, Codable {
     }
 }
 
+/// A PostgreSQL enum type and its labels.
 public struct EnumType: Sendable, Hashable, Codable {
     public var schema: String?
     public var name: String
@@ -210,6 +219,7 @@ public struct EnumType: Sendable, Hashable, Codable {
     }
 }
 
+/// A PostgreSQL domain and the type it narrows.
 public struct DomainType: Sendable, Hashable, Codable {
     public var schema: String?
     public var name: String

@@ -83,6 +83,7 @@ public protocol Dialect: Sendable {
 
 /// A physical row address usable to split a keyless table into ranges.
 public struct RowLocator: Sendable, Hashable {
+    /// How rows are addressed: an integer rowid, or a page and tuple.
     public enum Kind: Sendable, Hashable {
         /// An integer (SQLite rowid): `extentSQL` returns min and max.
         case integer

@@ -24,6 +24,7 @@ public enum ChecksumForm: Sendable, Hashable {
     /// Microseconds since 1970-01-01 00:00 (UTC when `zoned`; the wall clock otherwise).
     case timestamp(zoned: Bool)
 
+    /// Why a column cannot take part in a checksum every engine computes alike.
     public struct Refusal: Error, Sendable {
         public var reason: String
         public init(reason: String) { self.reason = reason }

@@ -101,6 +101,7 @@ public struct ProfileAdvice: Sendable, Hashable, Codable {
     /// unconstrained decimal would lose some (Snowflake's NUMBER has a fixed scale).
     public var unconstrainedDigits: DecimalDigits?
 
+    /// The most digits a column's values have before and after the decimal point.
     public struct DecimalDigits: Sendable, Hashable, Codable {
         public var integer: Int
         public var scale: Int

@@ -12,6 +12,7 @@ import Logging
 /// parsed and shown with their password masked; the message and other values go through
 /// ``Redaction/redact(_:)``, the last line of defence for text that came from a driver.
 public struct LogOutput: LogHandler {
+    /// How a log record is written: a line of text or a JSON object.
     public enum Format: String, Sendable, CaseIterable { case text, json }
 
     public var metadata: Logger.Metadata = [:]
@@ -22,6 +23,7 @@ public struct LogOutput: LogHandler {
     private var levelOverride: Logger.Level?
     private let write: @Sendable (String) -> Void
 
+    /// Which records are written, how, and where.
     public struct Settings: Sendable {
         public var format: Format
         /// nil: no records.

@@ -11,6 +11,7 @@ public struct AlertEvaluator: Sendable {
     let config: CutoverConfig
     let sender: AlertSender
 
+    /// What one evaluation pass did.
     public struct Outcome: Codable, Sendable {
         public var fired: [AlertRecord] = []
         public var repeated = 0
@@ -22,6 +23,7 @@ public struct AlertEvaluator: Sendable {
         public var unevaluated: [RuleFailure] = []
     }
 
+    /// A rule whose condition could not be evaluated in a pass, and why.
     public struct RuleFailure: Codable, Sendable {
         public var rule: String
         public var error: String

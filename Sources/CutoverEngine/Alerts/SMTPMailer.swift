@@ -12,6 +12,7 @@ import NIOSSL
 /// is for a relay on loopback and never sends credentials. Certificates are verified against the
 /// system's roots, or against `ca=` for a private CA.
 public struct SMTPSettings: Sendable, CustomStringConvertible {
+    /// How the connection is protected: upgraded with STARTTLS, TLS from the start, or none (loopback relays only).
     public enum Security: String, Sendable { case starttls, tls, none }
     public var host: String
     public var port: Int

@@ -3,6 +3,7 @@ import Foundation
 
 /// What `cutover analyze` writes to `analysis_report.json`.
 public struct AnalysisReport: Codable, Sendable {
+    /// Counts over the whole source.
     public struct Totals: Codable, Sendable {
         public var schemas: Int
         public var tables: Int
@@ -112,6 +113,7 @@ public struct AnalysisReport: Codable, Sendable {
     }
 }
 
+/// Reads a source's catalog (with the profiling its scope asks for) into an analysis report.
 public enum Analyzer {
     public static func analyze(_ connector: any Connector, scope: Scope) async throws -> AnalysisReport {
         let catalog = try await connector.catalog(scope)

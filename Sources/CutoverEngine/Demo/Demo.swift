@@ -13,6 +13,7 @@ public struct Demo: Sendable {
         self.jobs = jobs
     }
 
+    /// What the demo did: its source and target files and the runs it made.
     public struct Outcome: Sendable {
         public var sourcePath: String
         public var targetPath: String

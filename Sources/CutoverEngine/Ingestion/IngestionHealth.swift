@@ -17,6 +17,7 @@ public struct IngestionHealth: Codable, Sendable {
 
 /// One pipeline (one row of the pipelines table).
 public struct PipelineHealth: Codable, Sendable, Hashable {
+    /// How late a pipeline's last load is against its expected frequency.
     public enum Freshness: String, Codable, Sendable {
         /// Loaded within its expected frequency.
         case fresh

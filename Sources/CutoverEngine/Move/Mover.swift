@@ -5,6 +5,7 @@ import Foundation
 
 /// Options for `cutover migrate`.
 public struct MoveOptions: Sendable {
+    /// How rows land in the target: copy (replace), append, or upsert by key.
     public enum Mode: String, Sendable, Hashable, CaseIterable, Codable {
         /// Load into empty tables; a table that already has rows is refused unless `replace`.
         case copy
@@ -67,6 +68,7 @@ public struct MoveOptions: Sendable {
     /// True when any table loads incrementally.
     public var isIncremental: Bool { watermark != nil || tables.values.contains { $0.watermark != nil } }
 
+    /// What a row the target refuses does: stop its table, or be set aside as a reject.
     public enum OnError: String, Sendable, Hashable, CaseIterable {
         /// Stop the table with a message naming table, key and column.
         case fail

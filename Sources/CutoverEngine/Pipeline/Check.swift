@@ -223,6 +223,7 @@ extension ValidationCheck {
 
 /// A step field a check reads: its YAML key, what kind of value it takes and what it means.
 public struct CheckParameter: Sendable, Codable, Hashable {
+    /// What kind of value a parameter takes, for the form that asks for it.
     public enum Kind: String, Sendable, Codable {
         /// One column of the step's table; `columns` several.
         case column, columns
@@ -273,6 +274,7 @@ public struct CheckDescription: Sendable, Codable, Hashable {
     public var parameters: [CheckParameter]
 }
 
+/// Every check a pipeline step can name.
 public enum CheckRegistry {
     /// Every check with its parameters, by category then name.
     public static var catalogue: [CheckDescription] {

@@ -3,6 +3,7 @@ import Foundation
 
 /// What `pipeline suggest` concluded about one table, with the reasons it gives the reader.
 public struct TableProfile: Sendable, Codable {
+    /// A column of the table pointing at another table's key, declared or inferred from names.
     public struct Relationship: Sendable, Codable, Hashable {
         public var column: String
         public var parent: TableRef

@@ -6,6 +6,7 @@ import Foundation
 /// source table and column most likely is, with a confidence and the reason — for a person to
 /// confirm, not to act on blindly.
 public enum ProjectSetup {
+    /// The target column a source column most likely is, with why and whether its type holds the values.
     public struct ColumnMatch: Sendable, Codable, Hashable {
         public var source: String
         public var target: String?
@@ -17,6 +18,7 @@ public enum ProjectSetup {
         public var typeFits: Bool?
     }
 
+    /// The target table a source table most likely is, with its columns.
     public struct TableMatch: Sendable, Codable, Hashable {
         public var source: String
         public var target: String?
@@ -25,6 +27,7 @@ public enum ProjectSetup {
         public var columns: [ColumnMatch]
     }
 
+    /// Auto-setup's proposal for a whole project.
     public struct Proposal: Sendable, Codable {
         public var tables: [TableMatch]
         /// Target tables no source table was matched to.

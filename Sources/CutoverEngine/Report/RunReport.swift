@@ -5,6 +5,7 @@ import Foundation
 /// A run's results as reports: JSON, Markdown, JUnit XML (for CI systems) and one self-contained
 /// HTML page with an SVG chart. Built from the metadata store, so any past run can be reported.
 public struct RunReport: Sendable, Codable {
+    /// One table's (or step's) line in a report, with its history.
     public struct Entry: Sendable, Codable {
         public var name: String
         public var status: String

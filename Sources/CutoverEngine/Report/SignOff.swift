@@ -5,6 +5,7 @@ import Foundation
 /// A project's sign-off summary: go or no-go, and why — every pipeline's latest run passed, every
 /// mapping was reviewed — with the failing checks and the pass-rate trend of its runs.
 public struct SignOff: Codable, Sendable {
+    /// A pipeline's last run, as the sign-off judges it.
     public struct PipelineState: Codable, Sendable {
         public var name: String
         public var runID: String?
@@ -17,6 +18,7 @@ public struct SignOff: Codable, Sendable {
         public var current: Bool
     }
 
+    /// A check that failed in a pipeline's last run.
     public struct FailingCheck: Codable, Sendable {
         public var pipeline: String
         public var runID: String
@@ -26,12 +28,14 @@ public struct SignOff: Codable, Sendable {
         public var message: String?
     }
 
+    /// One run's pass rate, for the trend.
     public struct TrendPoint: Codable, Sendable {
         public var runID: String
         public var at: String
         public var passRate: Double
     }
 
+    /// How far the mappings were reviewed.
     public struct MappingState: Codable, Sendable {
         public var accepted = 0
         public var excluded = 0

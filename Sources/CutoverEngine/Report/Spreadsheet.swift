@@ -5,12 +5,14 @@ import ZIPFoundation
 /// An Excel workbook (.xlsx: Office Open XML in a zip) of plain sheets: a header row in bold,
 /// then text and number cells. Enough for reports; no formulas or charts.
 public struct Spreadsheet: Sendable {
+    /// One cell: text or a number.
     public enum Cell: Sendable {
         case text(String)
         case number(Double)
         case empty
     }
 
+    /// One worksheet: a name and rows of cells.
     public struct Sheet: Sendable {
         public var name: String
         public var header: [String]

@@ -6,7 +6,9 @@ import Yams
 
 /// A "decision": SQL that must return zero rows (duplicate keys, orphans, negative amounts …).
 public struct Rule: Codable, Sendable, Hashable {
+    /// How a broken rule counts: an error fails the run, a warning does not.
     public enum Severity: String, Codable, Sendable, CaseIterable { case error, warn }
+    /// Which database a rule's SQL runs on.
     public enum Side: String, Codable, Sendable, CaseIterable { case source, target, both }
 
     public var name: String
@@ -65,6 +67,7 @@ public struct Rule: Codable, Sendable, Hashable {
     }
 }
 
+/// Reading rule files and filling their templates.
 public enum Rulebook {
     struct File: Decodable { var rules: [Rule] }
 
@@ -171,6 +174,7 @@ extension RuleResult {
     }
 }
 
+/// Runs rules on the source and/or target through the read-only SQL runner.
 public struct RuleRunner: Sendable {
     public static let sampleSize = 10
     public var environmentName: String?

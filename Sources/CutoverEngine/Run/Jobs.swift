@@ -46,6 +46,7 @@ public struct Jobs: Sendable {
         return try await Connectors.connect(url, role: role)
     }
 
+    /// What an analyze run produced.
     public struct AnalyzeOutcome: Sendable {
         public var report: AnalysisReport
         public var reportPath: String
@@ -81,6 +82,7 @@ public struct Jobs: Sendable {
         }
     }
 
+    /// What a plan run produced: the plan and the files written.
     public struct PlanOutcome: Sendable {
         public var plan: MigrationPlan
         public var files: [String]
@@ -117,6 +119,7 @@ public struct Jobs: Sendable {
         }
     }
 
+    /// What a migrate run produced, per table.
     public struct MigrateOutcome: Sendable {
         public var runID: String
         public var directory: String

@@ -11,6 +11,7 @@ import Yams
 /// written, and remembered by its content hash, so a rerun imports nothing twice and a bad file
 /// is reported while the rest goes on.
 public struct StoreImporter: Sendable {
+    /// What happened to one file of an import: read, skipped (and why) or refused.
     public struct FileOutcome: Sendable, Codable {
         public var path: String
         public var kind: String

@@ -3,6 +3,7 @@ import Foundation
 
 /// The result of comparing one table on both sides.
 public struct TableComparison: Sendable, Codable {
+    /// A row whose key exists on both sides with different values, and which columns differ.
     public struct ChangedRow: Sendable, Codable {
         public var key: String
         public var columns: [String]
@@ -48,6 +49,7 @@ public struct TableComparison: Sendable, Codable {
 
     public var passed: Bool { status == "passed" }
 
+    /// A row that differs exactly but is equal under the tolerances, and which rule hid it.
     public struct ToleratedRow: Sendable, Codable {
         public var key: String
         /// Column → the tolerance that hid its difference.

@@ -4,6 +4,7 @@ import Foundation
 /// tables, PostgreSQL's `"quotes"` and `::casts`, MySQL-style backticks, `@variables` and `$1`
 /// parameters. Comments are dropped.
 public struct SQLToken: Sendable, Hashable {
+    /// What a token is.
     public enum Kind: Sendable, Hashable {
         /// A name; `quoted` when it was written in quotes or brackets (never a keyword then).
         case identifier(quoted: Bool)
@@ -21,6 +22,7 @@ public struct SQLToken: Sendable, Hashable {
     var isName: Bool { if case .identifier = kind { return true } else { return false } }
 }
 
+/// Splits SQL text into tokens.
 public enum SQLTokenizer {
     public static func tokens(_ sql: String) -> [SQLToken] {
         let chars = Array(sql.unicodeScalars)
@@ -124,6 +126,7 @@ public struct StatementUse: Sendable, Hashable, Codable {
     /// SELECT, INSERT, UPDATE, DELETE, MERGE or another first keyword.
     public var kind: String = ""
 
+    /// Two `table.column` names a statement compares, in name order.
     public struct JoinPair: Sendable, Hashable, Codable, Comparable {
         public var left: String
         public var right: String
@@ -132,6 +135,7 @@ public struct StatementUse: Sendable, Hashable, Codable {
     }
 }
 
+/// Reads a statement's tables, joins and column uses from its tokens.
 public enum StatementReader {
     /// Words after which a name is a table.
     static let tableIntroducers: Set<String> = ["FROM", "JOIN", "UPDATE", "INTO", "USING", "APPLY"]

@@ -11,6 +11,7 @@ import Foundation
 /// - PostgreSQL `pg_stat_statements` as CSV: `query`, `calls`, `total_exec_time` (or `total_time`, ms);
 /// - Snowflake `QUERY_HISTORY` as CSV: `QUERY_TEXT`, `TOTAL_ELAPSED_TIME` (ms), one row per execution.
 public struct WorkloadSummary: Codable, Sendable {
+    /// How much of the workload uses one table.
     public struct TableWeight: Codable, Sendable {
         public var table: String
         public var statements: Int
@@ -20,6 +21,7 @@ public struct WorkloadSummary: Codable, Sendable {
         public var timeShare: Double
     }
 
+    /// A column pair statements join on, and how often.
     public struct JoinWeight: Codable, Sendable {
         public var left: String
         public var right: String
@@ -27,6 +29,7 @@ public struct WorkloadSummary: Codable, Sendable {
         public var executions: Int64
     }
 
+    /// How often statements filter, group, join or aggregate by one column.
     public struct ColumnUse: Codable, Sendable {
         public var column: String
         /// Executions of statements that filter, group, join or aggregate by it.
@@ -299,6 +302,7 @@ extension Jobs {
 /// Checks where the workload looks: the keys its statements join on, the columns they group by,
 /// the dates they filter on — for `pipeline suggest --workload`.
 public enum WorkloadSuggestions {
+    /// One step the workload motivates, with the reason shown above it.
     public struct Suggestion: Sendable {
         public var step: StepSpec
         public var reason: String
