@@ -309,14 +309,17 @@ public protocol MetadataStore: Sendable {
     func ruleVersions(name: String) async throws -> [StoredRule]
 
     // MARK: Rejected rows
+    /// Keeps rows a target refused (`--on-error reject`), with the error that refused each.
     func addRejects(_ rejects: [RejectRecord]) async throws
     /// Removes a chunk's rejects before it is loaded again (resume), so none is counted twice.
     func clearRejects(runID: String, table: String, chunk: Int) async throws
+    /// A run's rejected rows.
     func rejects(runID: String) async throws -> [RejectRecord]
 
     // MARK: Chunk ledger
     /// Adds chunks that are not in the ledger yet (existing ones keep their state).
     func addChunks(_ chunks: [ChunkRecord]) async throws
+    /// A run's chunk ledger, every table.
     func chunks(runID: String) async throws -> [ChunkRecord]
     /// Leases the next pending chunk (or one whose lease expired) to `owner`; nil when none is left.
     /// Concurrent claimers — threads, processes, machines — never get the same chunk.
@@ -329,6 +332,7 @@ public protocol MetadataStore: Sendable {
     func releaseChunks(runID: String) async throws
     /// The newest unfinished run of this plan, to resume.
     func resumableRun(planHash: String) async throws -> RunRecord?
+    /// Sets a run's status and clears its end (a resumed run runs again).
     func setRunStatus(id: String, status: String) async throws
     /// Asks a running run to stop (running → cancelling) in one transaction; false when it is not
     /// running (finished, or already cancelling). The CLI, the API and batches cancel through this.
@@ -346,6 +350,7 @@ public protocol MetadataStore: Sendable {
     func interruptRuns(ownedBy owner: String?) async throws -> [String]
     /// Watermark of the last incremental load of a table from a source into a target.
     func watermark(source: String, target: String, table: String) async throws -> (column: String, value: String?)?
+    /// Records the high watermark an incremental load reached, and the run that reached it.
     func setWatermark(source: String, target: String, table: String, column: String, value: String?, runID: String) async throws
     /// Stored watermarks, optionally only those of one source and/or target.
     func watermarks(source: String?, target: String?) async throws -> [WatermarkRecord]
@@ -354,15 +359,24 @@ public protocol MetadataStore: Sendable {
     func deleteWatermarks(source: String, target: String, table: String?) async throws -> Int
     /// The window run `runID` loads of `table`, once the run chose it.
     func runWindow(runID: String, table: String) async throws -> RunWindow?
+    /// Records the window a run loads of a table, so a resume loads the same one.
     func setRunWindow(runID: String, table: String, window: RunWindow) async throws
 
+    /// Records a run as started.
     func startRun(_ run: RunRecord) async throws
+    /// Records a run's end: its status, summary or error.
     func finishRun(id: String, status: String, summary: String?, error: String?) async throws
+    /// Records a table's (or a step's) outcome within a run.
     func recordTable(_ result: RunTableRecord) async throws
+    /// Adds a run event to the log (the event streams read it).
     func log(_ entry: LogEntry) async throws
+    /// The newest runs, a lease that ran out shown as `interrupted`.
     func runs(limit: Int) async throws -> [RunRecord]
+    /// One run, a lease that ran out shown as `interrupted`.
     func run(id: String) async throws -> RunRecord?
+    /// A run's table (and step) outcomes.
     func tables(runID: String) async throws -> [RunTableRecord]
+    /// A run's log, oldest first.
     func logs(runID: String) async throws -> [LogEntry]
     /// The applied schema version.
     func schemaVersion() async throws -> Int
@@ -370,11 +384,15 @@ public protocol MetadataStore: Sendable {
     // MARK: Validation results
     /// Creates or replaces a validation run's row (called at start and again when it finishes).
     func recordValidationRun(_ run: ValidationRunRecord) async throws
+    /// Adds a validation run's check results.
     func addValidationResults(_ results: [ValidationResultRecord]) async throws
+    /// The newest validation runs.
     func validationRuns(limit: Int) async throws -> [ValidationRunRecord]
+    /// One validation run.
     func validationRun(id: String) async throws -> ValidationRunRecord?
     /// A project's validation runs, newest first.
     func validationRuns(projectID: String, limit: Int) async throws -> [ValidationRunRecord]
+    /// A validation run's results, by step.
     func validationResults(runID: String) async throws -> [ValidationResultRecord]
     /// One table's results across runs, newest first.
     func validationHistory(table: String, limit: Int) async throws -> [ValidationResultRecord]
@@ -382,6 +400,7 @@ public protocol MetadataStore: Sendable {
     // MARK: Caches
     /// The cached columns of a connection's tables, or nil when any is missing or older than `maxAge` seconds.
     func columnMetadata(connection: String, tables: [(schema: String, table: String)], maxAge: TimeInterval) async throws -> [ColumnMetadataRecord]?
+    /// Caches catalogs read from a connection (`analyze --metadata-max-age`).
     func saveColumnMetadata(_ records: [ColumnMetadataRecord]) async throws
     /// Runs, pass rate, rows moved and failures per month: from memory, else from overview_cache,
     /// else rebuilt (only the months whose entry expired) and cached for `maxAge` seconds.
@@ -390,13 +409,18 @@ public protocol MetadataStore: Sendable {
     func recentFailures(limit: Int, ttl: TimeInterval) async throws -> FailuresAnswer
 
     // MARK: Team
+    /// Adds or replaces a project by id.
     func saveProject(_ project: ProjectRecord) async throws
+    /// Every project, by name.
     func projects() async throws -> [ProjectRecord]
     /// Deletes a project with its pipelines; false when there was none.
     @discardableResult
     func deleteProject(id: String) async throws -> Bool
+    /// Adds a project's pipeline, or replaces the pipeline of that name.
     func savePipeline(_ pipeline: PipelineRecord) async throws
+    /// A project's pipelines, by name.
     func pipelines(projectID: String) async throws -> [PipelineRecord]
+    /// Adds or replaces a user by id; a user name taken by another user is refused.
     func saveUser(_ user: UserRecord) async throws
     /// Adds the first user as an admin, atomically: false (and nothing added) when a user exists.
     func addFirstAdmin(_ user: UserRecord) async throws -> Bool
@@ -406,9 +430,13 @@ public protocol MetadataStore: Sendable {
     func reserveSignIn(username: String, maxFailures: Int) async throws -> SignInReservation
     /// A correct password: the attempts are forgotten.
     func clearSignInAttempts(username: String) async throws
+    /// The user of that name.
     func user(username: String) async throws -> UserRecord?
+    /// Every user, by name.
     func users() async throws -> [UserRecord]
+    /// Keeps a new API token (its SHA-256, never the token).
     func saveAPIToken(_ token: APITokenRecord) async throws
+    /// A user's API tokens, live or not.
     func apiTokens(userID: String) async throws -> [APITokenRecord]
     /// The user a live (not revoked, not expired) token with this hash belongs to.
     func user(apiTokenHash: String) async throws -> UserRecord?
@@ -420,11 +448,15 @@ public protocol MetadataStore: Sendable {
     func updateUserAccess(_ user: UserRecord) async throws
     /// A signed-out session: refused until it would have expired anyway.
     func revokeSession(id: String, username: String, expiresAt: String) async throws
+    /// Whether a session was signed out.
     func isSessionRevoked(id: String) async throws -> Bool
     /// Deletes audit entries older than `before`; how many.
     func pruneAudit(before: String) async throws -> Int
+    /// Writes one audit entry.
     func audit(_ entry: AuditRecord) async throws
+    /// Audit entries, newest first, filtered by time, user and action.
     func auditEntries(since: String?, username: String?, action: String?, limit: Int) async throws -> [AuditRecord]
+    /// Adds a notification for one user or everyone.
     func notify(_ notification: NotificationRecord) async throws
     /// The notifications `username` may see (theirs and everyone's), each read or not for them.
     func notifications(username: String, unreadOnly: Bool, limit: Int) async throws -> [NotificationRecord]
@@ -433,6 +465,7 @@ public protocol MetadataStore: Sendable {
 
     /// Adds a rule, or replaces the rule of that name.
     func saveAlertRule(_ rule: AlertRuleRecord) async throws
+    /// Every alert rule, by name.
     func alertRules() async throws -> [AlertRuleRecord]
     /// False when there is no rule of that name. Its alerts stay (history).
     func deleteAlertRule(name: String) async throws -> Bool
@@ -440,10 +473,13 @@ public protocol MetadataStore: Sendable {
     func saveAlert(_ alert: AlertRecord) async throws
     /// The keys a rule has ever alerted about, open or not (a finished run is alerted on once).
     func alertKeys(rule: String) async throws -> Set<String>
+    /// One alert.
     func alert(id: String) async throws -> AlertRecord?
     /// Newest first; `state` filters (firing, acknowledged, resolved, or `open` for the first two).
     func alerts(state: String?, limit: Int) async throws -> [AlertRecord]
+    /// Records one delivery (with its attempts) of an alert to a channel.
     func recordAlertDelivery(_ delivery: AlertDeliveryRecord) async throws
+    /// An alert's deliveries, oldest first.
     func alertDeliveries(alertID: String) async throws -> [AlertDeliveryRecord]
 
     /// Counts of audit entries per action and outcome since a time.
@@ -453,17 +489,23 @@ public protocol MetadataStore: Sendable {
     func logs(runID: String?, afterID: Int64, limit: Int) async throws -> [(id: Int64, entry: LogEntry)]
     /// Deletes a finished run with its tables, chunks, rejects, logs and validation results.
     func deleteRun(id: String) async throws
+    /// Deletes the rule version of that hash; false when there is none.
     func deleteRule(contentHash: String) async throws -> Bool
+    /// The rule version of that hash.
     func rule(contentHash: String) async throws -> StoredRule?
     /// A server setting (e.g. the token signing key), set once when absent; returns the stored value.
     func setting(_ name: String, orInsert value: @autoclosure () -> String) async throws -> String
 
     // MARK: Batches
+    /// Records a batch and its items, all pending.
     func createBatch(_ batch: BatchRecord, items: [BatchItemRecord]) async throws
     /// Newest first; with `projectID`, that project's only.
     func batches(limit: Int, projectID: String?) async throws -> [BatchRecord]
+    /// A batch with its items, by number.
     func batch(id: String) async throws -> (BatchRecord, [BatchItemRecord])?
+    /// Saves a batch item's run, status and message.
     func updateBatchItem(_ item: BatchItemRecord) async throws
+    /// Sets a batch's status; `finished` stamps its end.
     func setBatchStatus(id: String, status: String, finished: Bool) async throws
     /// Removes a batch and its items (their runs stay); false when there is none.
     func deleteBatch(id: String) async throws -> Bool
@@ -486,6 +528,7 @@ public protocol MetadataStore: Sendable {
     func registryRules(suite: String?) async throws -> [RegistryRuleRecord]
     /// Stores (or replaces) months as another tool reported them.
     func saveReportedMonths(_ months: [ReportedMonth]) async throws
+    /// The monthly figures imported from overview caches, by month.
     func reportedMonths() async throws -> [ReportedMonth]
     /// Stores a suite's failing rows of one data date unless the store has that (suite, date)
     /// already; false when it had. The snapshot's `bytes` and `sha256` are taken from `content`. Content above ``ArtifactRecord/maxStoredBytes`` compressed is refused.
@@ -496,9 +539,11 @@ public protocol MetadataStore: Sendable {
     func failureSnapshot(suite: String, dataDate: String) async throws -> (record: FailureSnapshotRecord, content: Data)?
 
     // MARK: Maintenance
+    /// Row counts of every store table, cache hits, schema version.
     func stats() async throws -> StoreStats
     /// Whether a file with this content hash was imported already.
     func wasImported(contentHash: String) async throws -> Bool
+    /// Records that a file's content was imported (by its hash), so the same content is not imported twice.
     func recordImport(contentHash: String, path: String, kind: String, items: Int) async throws
     /// Appends log lines in one transaction. Lines with a ``LogEntry/key`` already in the store are skipped (an
     /// import of overlapping exports); `importID` marks the lines of one import so a failed one can

@@ -258,7 +258,9 @@ public struct WriteOptions: Sendable, Hashable {
 /// Engine-specific SQL lives only behind this protocol and the engine's ``Dialect``. Each read or
 /// write opens its own session, so reads and writes can run side by side.
 public protocol Connector: Sendable {
+    /// Where it connects (shown with the password masked).
     var url: ConnectionURL { get }
+    /// The engine's SQL, for the queries built outside the connector.
     var dialect: any Dialect { get }
 
     /// Introspects tables, columns, keys, indexes, constraints, types and sizes.

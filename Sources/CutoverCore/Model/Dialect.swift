@@ -19,6 +19,7 @@ public struct TypeChoice: Sendable, Hashable, Codable {
 /// What an engine's SQL looks like: quoting, names, types and DDL. One per engine, in that
 /// engine's module; the planner and mover never write engine-specific SQL themselves.
 public protocol Dialect: Sendable {
+    /// The engine this dialect speaks.
     var engine: ConnectionURL.Engine { get }
     /// Quotes an identifier exactly as given.
     func quote(_ identifier: String) -> String

@@ -210,10 +210,12 @@ public protocol ValidationCheck: Sendable {
     static var name: String { get }
     /// schema, quality, relationship, statistics, business, time_series or comparative.
     static var category: String { get }
+    /// One line for people: what it checks, naming the fields it reads in backticks.
     static var summary: String { get }
     /// The step fields it reads beside `table`, `side` and `severity` (forms in the console are made from these).
     static var parameters: [CheckParameter] { get }
     init()
+    /// Runs the check for one step: passed or not, with a message and details.
     func run(_ context: CheckContext) async throws -> CheckOutcome
 }
 
