@@ -132,7 +132,9 @@ let package = Package(
             resources: [.copy("Fixtures")],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "CutoverCoreTests", dependencies: ["CutoverCore", "CutoverTesting", .product(name: "Logging", package: "swift-log")], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "CutoverCoreTests", dependencies: ["CutoverCore", "CutoverTesting", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings),
         .testTarget(
             name: "CutoverSQLiteTests",
             dependencies: ["CutoverSQLite", "CutoverTesting"],
@@ -157,8 +159,11 @@ let package = Package(
         ),
         .testTarget(
             name: "CutoverServerTests",
-            dependencies: ["CutoverServer", "CutoverTesting", .product(name: "Hummingbird", package: "hummingbird"), .product(name: "HummingbirdTesting", package: "hummingbird"),
-                           .product(name: "HummingbirdWSTesting", package: "hummingbird-websocket")],
+            dependencies: [
+                "CutoverServer", "CutoverTesting", .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HummingbirdWSTesting", package: "hummingbird-websocket"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

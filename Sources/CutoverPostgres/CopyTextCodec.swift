@@ -15,7 +15,9 @@ enum CopyTextCodec {
         var index = 0
         while true {
             if index == count || line[index] == tab {
-                guard column < storage.count else { throw CutoverError(.query, "COPY row has more fields than the \(storage.count) columns asked for") }
+                guard column < storage.count else {
+                    throw CutoverError(.query, "COPY row has more fields than the \(storage.count) columns asked for")
+                }
                 batch.append(decodeField(UnsafeBufferPointer(rebasing: line[start..<index]), storage[column]))
                 column += 1
                 if index == count { break }
@@ -129,7 +131,9 @@ enum CopyTextCodec {
         switch value {
         case .null: out.append(backslash); out.append(UInt8(ascii: "N"))
         case .bool(let b):
-            if encoding == .integer { out.append(b ? UInt8(ascii: "1") : UInt8(ascii: "0")) } else {
+            if encoding == .integer {
+                out.append(b ? UInt8(ascii: "1") : UInt8(ascii: "0"))
+            } else {
                 out.append(b ? UInt8(ascii: "t") : UInt8(ascii: "f"))
             }
         case .int(let i):
@@ -176,8 +180,11 @@ enum CopyTextCodec {
     static func appendInteger(_ value: Int64, into out: inout [UInt8]) {
         if value == 0 { out.append(UInt8(ascii: "0")); return }
         var magnitude = value.magnitude
-        var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
-                     UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        var digits:
+            (
+                UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
+                UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8
+            ) = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
         var count = 0
         withUnsafeMutableBytes(of: &digits) { buffer in
             while magnitude > 0 {

@@ -48,10 +48,12 @@ final class LoadTransaction {
             let keyList = key.map { dialect.quote($0) }.joined(separator: ", ")
             let updates = columns.filter { !key.contains($0.name) }.map { "\(dialect.quote($0.name)) = EXCLUDED.\(dialect.quote($0.name))" }
             let action = updates.isEmpty ? "DO NOTHING" : "DO UPDATE SET " + updates.joined(separator: ", ")
-            rows = try session.execute("""
+            rows = try session.execute(
+                """
                 INSERT INTO \(dialect.qualified(table)) (\(columnList)) OVERRIDING SYSTEM VALUE
                 SELECT \(columnList) FROM \(staging) ON CONFLICT (\(keyList)) \(action)
-                """).affectedRows
+                """
+            ).affectedRows
         }
         try session.execute("COMMIT")
         return rows

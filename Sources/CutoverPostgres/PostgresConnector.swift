@@ -37,7 +37,8 @@ public struct PostgresConnector: Connector {
         let exported = try await BlockingIO.run { try ExportedSnapshot(url: url) }
         var pinned = self
         pinned.pinned = exported
-        return Snapshot(connector: pinned, description: "PostgreSQL REPEATABLE READ snapshot \(exported.id), shared by every query and read of this side")
+        return Snapshot(
+            connector: pinned, description: "PostgreSQL REPEATABLE READ snapshot \(exported.id), shared by every query and read of this side")
     }
 
     public func catalog(_ scope: Scope) async throws -> Catalog {
@@ -101,15 +102,18 @@ public struct PostgresConnector: Connector {
 
     /// A value the target column cannot hold as it is (bytes in text, text in bytea), named.
     static func refusal(_ value: Value, column: Column, table: TableRef) -> CutoverError {
-        CutoverError(.valueDoesNotFit, "\(table).\(column.name): \(value.storageMismatch(for: column.canonical) ?? "cannot be written as it is")",
-                     hint: "give the column a type that holds it (cutover.yml overrides, e.g. bytea for BLOBs), or set such rows aside with --on-error reject",
-                     context: ["table": table.description, "column": column.name])
+        CutoverError(
+            .valueDoesNotFit, "\(table).\(column.name): \(value.storageMismatch(for: column.canonical) ?? "cannot be written as it is")",
+            hint: "give the column a type that holds it (cutover.yml overrides, e.g. bytea for BLOBs), or set such rows aside with --on-error reject",
+            context: ["table": table.description, "column": column.name])
     }
 
     /// PostgreSQL → PostgreSQL with identical column types: binary COPY bytes go from one server
     /// to the other untouched (no decoding, no per-row work in Swift), in one transaction.
-    public func transfer(_ request: ReadRequest, from source: PostgresConnector, to table: TableRef, columns: [Column],
-                         options: WriteOptions) async throws -> WriteStats {
+    public func transfer(
+        _ request: ReadRequest, from source: PostgresConnector, to table: TableRef, columns: [Column],
+        options: WriteOptions
+    ) async throws -> WriteStats {
         let copyOut = "COPY (\(request.selectSQL(PostgresDialect()))) TO STDOUT (FORMAT binary)"
         let sourceURL = source.url
         let load = UncheckedBox(try LoadTransaction(url: url, table: table, columns: columns, options: options, format: .binary))
@@ -123,12 +127,14 @@ public struct PostgresConnector: Connector {
                 var bytes: Int64 = 0
                 // One COPY message per row (the first also carries the header, the last is the trailer).
                 var checksum = RowChecksum(algorithm: "pg-binary")
-                while try reader.nextCopyRow({ row in
-                    buffer.append(contentsOf: row)
-                    var hasher = StableHasher()
-                    hasher.combine(bytes: UnsafeRawBufferPointer(row))
-                    checksum.add(rowHash: hasher.finalize())
-                }, keepNewline: true) {
+                while try reader.nextCopyRow(
+                    { row in
+                        buffer.append(contentsOf: row)
+                        var hasher = StableHasher()
+                        hasher.combine(bytes: UnsafeRawBufferPointer(row))
+                        checksum.add(rowHash: hasher.finalize())
+                    }, keepNewline: true)
+                {
                     if buffer.count >= 1 << 20 {
                         try load.value.session.putCopyData(buffer)
                         bytes += Int64(buffer.count)

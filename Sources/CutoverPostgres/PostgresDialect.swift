@@ -58,12 +58,17 @@ public struct PostgresDialect: Dialect {
 
     /// PostgreSQL's reserved key words (its documentation's appendix C, "reserved").
     public var reservedWords: Set<String> {
-        ["ALL", "ANALYSE", "ANALYZE", "AND", "ANY", "ARRAY", "AS", "ASC", "ASYMMETRIC", "BOTH", "CASE", "CAST", "CHECK", "COLLATE", "COLUMN",
-         "CONSTRAINT", "CREATE", "CURRENT_CATALOG", "CURRENT_DATE", "CURRENT_ROLE", "CURRENT_TIME", "CURRENT_TIMESTAMP", "CURRENT_USER", "DEFAULT",
-         "DEFERRABLE", "DESC", "DISTINCT", "DO", "ELSE", "END", "EXCEPT", "FALSE", "FETCH", "FOR", "FOREIGN", "FROM", "GRANT", "GROUP", "HAVING", "IN",
-         "INITIALLY", "INTERSECT", "INTO", "LATERAL", "LEADING", "LIMIT", "LOCALTIME", "LOCALTIMESTAMP", "NOT", "NULL", "OFFSET", "ON", "ONLY", "OR",
-         "ORDER", "PLACING", "PRIMARY", "REFERENCES", "RETURNING", "SELECT", "SESSION_USER", "SOME", "SYMMETRIC", "TABLE", "THEN", "TO", "TRAILING",
-         "TRUE", "UNION", "UNIQUE", "USER", "USING", "VARIADIC", "WHEN", "WHERE", "WINDOW", "WITH"]
+        [
+            "ALL", "ANALYSE", "ANALYZE", "AND", "ANY", "ARRAY", "AS", "ASC", "ASYMMETRIC", "BOTH", "CASE", "CAST", "CHECK", "COLLATE", "COLUMN",
+            "CONSTRAINT", "CREATE", "CURRENT_CATALOG", "CURRENT_DATE", "CURRENT_ROLE", "CURRENT_TIME", "CURRENT_TIMESTAMP", "CURRENT_USER", "DEFAULT",
+            "DEFERRABLE", "DESC", "DISTINCT", "DO", "ELSE", "END", "EXCEPT", "FALSE", "FETCH", "FOR", "FOREIGN", "FROM", "GRANT", "GROUP", "HAVING",
+            "IN",
+            "INITIALLY", "INTERSECT", "INTO", "LATERAL", "LEADING", "LIMIT", "LOCALTIME", "LOCALTIMESTAMP", "NOT", "NULL", "OFFSET", "ON", "ONLY",
+            "OR",
+            "ORDER", "PLACING", "PRIMARY", "REFERENCES", "RETURNING", "SELECT", "SESSION_USER", "SOME", "SYMMETRIC", "TABLE", "THEN", "TO",
+            "TRAILING",
+            "TRUE", "UNION", "UNIQUE", "USER", "USING", "VARIADIC", "WHEN", "WHERE", "WINDOW", "WITH",
+        ]
     }
 
     public func createSequence(_ sequence: TableRef, start: Int64, increment: Int64) -> String? {
@@ -72,12 +77,14 @@ public struct PostgresDialect: Dialect {
 
     public func resetIdentity(_ table: TableRef, column: String) -> String? {
         let name = qualified(table)
-        return "SELECT setval(pg_get_serial_sequence(\(literal(name)), \(literal(column))), COALESCE(max(\(quote(column))), 0) + 1, false) FROM \(name)"
+        return
+            "SELECT setval(pg_get_serial_sequence(\(literal(name)), \(literal(column))), COALESCE(max(\(quote(column))), 0) + 1, false) FROM \(name)"
     }
 
     public func rowLocator(_ table: TableRef) -> RowLocator? {
         // Pages of the table (of all its partitions for a partitioned table), read from the catalog.
-        let sql = "SELECT coalesce(max(pg_relation_size(c.oid) / current_setting('block_size')::int), 0) FROM pg_class c "
+        let sql =
+            "SELECT coalesce(max(pg_relation_size(c.oid) / current_setting('block_size')::int), 0) FROM pg_class c "
             + "WHERE c.oid = \(literal(qualified(table)))::regclass OR c.oid IN (SELECT inhrelid FROM pg_inherits WHERE inhparent = \(literal(qualified(table)))::regclass)"
         return RowLocator(column: "ctid", kind: .pageTuple, extentSQL: sql)
     }
@@ -100,7 +107,9 @@ public struct PostgresDialect: Dialect {
     }
 
     /// Needs PostgreSQL 13+ (`trim_scale`); `extract(epoch …)` is exact numeric from 14 on.
-    public func portableChecksumSQL(_ table: TableRef, columns: [(name: String, form: ChecksumForm)], key: String, range: Range<Int64>, width: Int64) -> String? {
+    public func portableChecksumSQL(
+        _ table: TableRef, columns: [(name: String, form: ChecksumForm)], key: String, range: Range<Int64>, width: Int64
+    ) -> String? {
         portableChecksumQuery(
             table, columns: columns, key: key, range: range, width: width,
             text: { column, form in

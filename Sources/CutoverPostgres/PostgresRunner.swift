@@ -17,13 +17,15 @@ extension PostgresConnector {
                 if query.readOnly {
                     try session.query("DECLARE cutover_runner NO SCROLL CURSOR FOR " + query.sql, [])
                     let result = try session.query("FETCH FORWARD \(query.maxRows + 1) FROM cutover_runner", [])
-                    answer = RunnerAnswer(columns: result.columns, rows: result.rows.prefix(query.maxRows).map { $0.map { $0.map(Value.text) ?? .null } },
-                                          truncated: result.rows.count > query.maxRows)
+                    answer = RunnerAnswer(
+                        columns: result.columns, rows: result.rows.prefix(query.maxRows).map { $0.map { $0.map(Value.text) ?? .null } },
+                        truncated: result.rows.count > query.maxRows)
                     try session.execute("ROLLBACK")
                 } else {
                     let result = try session.query(query.sql, [])
-                    answer = RunnerAnswer(columns: result.columns, rows: result.rows.prefix(query.maxRows).map { $0.map { $0.map(Value.text) ?? .null } },
-                                          truncated: result.rows.count > query.maxRows, affectedRows: result.affectedRows)
+                    answer = RunnerAnswer(
+                        columns: result.columns, rows: result.rows.prefix(query.maxRows).map { $0.map { $0.map(Value.text) ?? .null } },
+                        truncated: result.rows.count > query.maxRows, affectedRows: result.affectedRows)
                     try session.execute("COMMIT")
                 }
                 answer.warnings = warnings
@@ -39,29 +41,35 @@ extension PostgresConnector {
     /// when asked, otherwise reported.
     static func roleWarnings(_ session: PostgresSession, query: RunnerQuery, user: String) throws -> [String] {
         guard query.refusePrivilegedRole || query.reportRole else { return [] }
-        let row = try session.query("""
-            SELECT r.rolsuper,
-                   EXISTS (SELECT 1 FROM pg_roles s WHERE s.rolname IN ('pg_read_server_files', 'pg_write_server_files', 'pg_execute_server_program')
-                           AND pg_has_role(current_user, s.oid, 'USAGE')),
-                   has_database_privilege(current_database(), 'CREATE')
-                   OR EXISTS (SELECT 1 FROM pg_namespace n WHERE n.nspname NOT LIKE 'pg\\_%' AND n.nspname <> 'information_schema'
-                              AND has_schema_privilege(n.oid, 'CREATE'))
-                   OR EXISTS (SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-                              WHERE c.relkind IN ('r', 'p') AND n.nspname NOT LIKE 'pg\\_%' AND n.nspname <> 'information_schema'
-                              AND has_table_privilege(c.oid, 'INSERT, UPDATE, DELETE, TRUNCATE'))
-            FROM pg_roles r WHERE r.rolname = current_user
-            """, []).rows.first ?? []
+        let row =
+            try session.query(
+                """
+                SELECT r.rolsuper,
+                       EXISTS (SELECT 1 FROM pg_roles s WHERE s.rolname IN ('pg_read_server_files', 'pg_write_server_files', 'pg_execute_server_program')
+                               AND pg_has_role(current_user, s.oid, 'USAGE')),
+                       has_database_privilege(current_database(), 'CREATE')
+                       OR EXISTS (SELECT 1 FROM pg_namespace n WHERE n.nspname NOT LIKE 'pg\\_%' AND n.nspname <> 'information_schema'
+                                  AND has_schema_privilege(n.oid, 'CREATE'))
+                       OR EXISTS (SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                                  WHERE c.relkind IN ('r', 'p') AND n.nspname NOT LIKE 'pg\\_%' AND n.nspname <> 'information_schema'
+                                  AND has_table_privilege(c.oid, 'INSERT, UPDATE, DELETE, TRUNCATE'))
+                FROM pg_roles r WHERE r.rolname = current_user
+                """, []
+            ).rows.first ?? []
         let superuser = row.first == "t", serverAccess = row.count > 1 && row[1] == "t", canWrite = row.count > 2 && row[2] == "t"
         if (superuser || serverAccess) && query.refusePrivilegedRole {
-            throw CutoverError(.notPermitted, "this connection signs in as \(user), a role that \(superuser ? "is a superuser" : "may read or write the server's files")",
-                               hint: "give the SQL runner's connection a role that can only read (an admin may still run queries on this one)")
+            throw CutoverError(
+                .notPermitted,
+                "this connection signs in as \(user), a role that \(superuser ? "is a superuser" : "may read or write the server's files")",
+                hint: "give the SQL runner's connection a role that can only read (an admin may still run queries on this one)")
         }
         guard query.reportRole else { return [] }
         var warnings: [String] = []
         if superuser || serverAccess { warnings.append("the role \(user) \(superuser ? "is a superuser" : "may read or write the server's files")") }
         if canWrite {
-            warnings.append("the role \(user) can write in this database: the runner's read-only transaction protects this query, "
-                            + "but the role is the real boundary — give the runner a role that can only read")
+            warnings.append(
+                "the role \(user) can write in this database: the runner's read-only transaction protects this query, "
+                    + "but the role is the real boundary — give the runner a role that can only read")
         }
         return warnings
     }
@@ -69,15 +77,20 @@ extension PostgresConnector {
     static func runnerError(_ error: CutoverError, query: RunnerQuery) -> CutoverError {
         switch error.context["sqlstate"] {
         case "57014":
-            return CutoverError(.query, "the query was cancelled after \(Int(query.timeout)) s", hint: "narrow it down, or add a LIMIT", context: error.context)
+            return CutoverError(
+                .query, "the query was cancelled after \(Int(query.timeout)) s", hint: "narrow it down, or add a LIMIT", context: error.context)
         case "25006":
-            return CutoverError(.notPermitted, "the SQL runner is read-only: \(error.message)", hint: "run a query (SELECT, WITH, VALUES, TABLE)",
-                                context: error.context)
+            return CutoverError(
+                .notPermitted, "the SQL runner is read-only: \(error.message)", hint: "run a query (SELECT, WITH, VALUES, TABLE)",
+                context: error.context)
         case "42601" where error.message.contains("multiple commands"):
-            return CutoverError(.notPermitted, "the SQL runner runs one statement at a time", hint: "send the statements one by one", context: error.context)
+            return CutoverError(
+                .notPermitted, "the SQL runner runs one statement at a time", hint: "send the statements one by one", context: error.context)
         case "42601" where query.readOnly:
-            return CutoverError(error.code, error.message, hint: "the SQL runner runs one query (SELECT, WITH, VALUES or TABLE); "
-                                + "statements that change data or the schema are for admins", context: error.context)
+            return CutoverError(
+                error.code, error.message,
+                hint: "the SQL runner runs one query (SELECT, WITH, VALUES or TABLE); "
+                    + "statements that change data or the schema are for admins", context: error.context)
         default:
             return error
         }

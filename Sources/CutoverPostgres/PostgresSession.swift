@@ -34,7 +34,8 @@ public final class PostgresSession {
         self.connection = conn
         // Server NOTICEs ("schema … already exists, skipping") are not for the user's terminal.
         PQsetNoticeProcessor(conn, { _, _ in }, nil)
-        try execute("SET TimeZone = 'UTC'; SET DateStyle = 'ISO, YMD'; SET IntervalStyle = 'iso_8601'; SET extra_float_digits = 1; SET bytea_output = 'hex'")
+        try execute(
+            "SET TimeZone = 'UTC'; SET DateStyle = 'ISO, YMD'; SET IntervalStyle = 'iso_8601'; SET extra_float_digits = 1; SET bytea_output = 'hex'")
     }
 
     deinit { PQfinish(connection) }
@@ -43,15 +44,18 @@ public final class PostgresSession {
         let target = url.description
         let lower = message.lowercased()
         if lower.contains("password authentication failed") || lower.contains("no password supplied") || lower.contains("authentication failed") {
-            return CutoverError(.authenticationFailed, "PostgreSQL rejected the credentials for \(target): \(message)",
-                                hint: "check the user name and password in the URL (or the ${ENV} variable it names)")
+            return CutoverError(
+                .authenticationFailed, "PostgreSQL rejected the credentials for \(target): \(message)",
+                hint: "check the user name and password in the URL (or the ${ENV} variable it names)")
         }
         if lower.contains("database") && lower.contains("does not exist") {
-            return CutoverError(.databaseNotFound, "database '\(url.database)' does not exist on \(url.host ?? "the server"): \(message)",
-                                hint: "create it (createdb \(url.database)) or fix the database name in the URL")
+            return CutoverError(
+                .databaseNotFound, "database '\(url.database)' does not exist on \(url.host ?? "the server"): \(message)",
+                hint: "create it (createdb \(url.database)) or fix the database name in the URL")
         }
-        return CutoverError(.connectionFailed, "cannot connect to PostgreSQL at \(target): \(message)",
-                            hint: "check host and port, that the server is running, and that it accepts TCP connections")
+        return CutoverError(
+            .connectionFailed, "cannot connect to PostgreSQL at \(target): \(message)",
+            hint: "check host and port, that the server is running, and that it accepts TCP connections")
     }
 
     private static func withCStrings<R>(_ strings: [String], _ body: (UnsafePointer<UnsafePointer<CChar>?>) -> R) -> R {
@@ -78,13 +82,14 @@ public final class PostgresSession {
             if let table = PQresultErrorField(result, Int32(UInt8(ascii: "t"))) { context["table"] = String(cString: table) }
         }
         let state = context["sqlstate"] ?? ""
-        let code: CutoverError.Code = switch state {
-        case "42P01": .tableNotFound
-        case "3F000": .schemaNotFound
-        case "22001", "22003", "22P02", "22007", "22008", "23502": .valueDoesNotFit
-        case "25006": .notPermitted
-        default: .query
-        }
+        let code: CutoverError.Code =
+            switch state {
+            case "42P01": .tableNotFound
+            case "3F000": .schemaNotFound
+            case "22001", "22003", "22P02", "22007", "22008", "23502": .valueDoesNotFit
+            case "25006": .notPermitted
+            default: .query
+            }
         return CutoverError(code, "PostgreSQL: \(message)", context: context)
     }
 
@@ -131,7 +136,9 @@ public final class PostgresSession {
             var row: [String?] = []
             row.reserveCapacity(fieldCount)
             for f in 0..<fieldCount {
-                if PQgetisnull(result, Int32(r), Int32(f)) == 1 { row.append(nil) } else {
+                if PQgetisnull(result, Int32(r), Int32(f)) == 1 {
+                    row.append(nil)
+                } else {
                     row.append(String(cString: PQgetvalue(result, Int32(r), Int32(f))))
                 }
             }

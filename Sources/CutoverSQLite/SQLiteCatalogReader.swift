@@ -6,8 +6,9 @@ struct SQLiteCatalogReader {
 
     func read(_ scope: Scope) throws -> Catalog {
         for schema in scope.schemas where schema.lowercased() != "main" {
-            throw CutoverError(.schemaNotFound, "SQLite has no schema '\(schema)': a SQLite file has one schema, main",
-                               hint: "drop --schema for SQLite sources")
+            throw CutoverError(
+                .schemaNotFound, "SQLite has no schema '\(schema)': a SQLite file has one schema, main",
+                hint: "drop --schema for SQLite sources")
         }
         let objects = try session.execute(
             "SELECT name, type, sql FROM sqlite_master WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name")
@@ -22,8 +23,9 @@ struct SQLiteCatalogReader {
             tables.append(table)
         }
         for wanted in scope.tables where !tables.contains(where: { NameFolding.caseInsensitive.names(wanted, $0.ref) }) {
-            throw CutoverError(.tableNotFound, "table '\(wanted)' does not exist in SQLite file \(session.path)",
-                               hint: "tables here: " + objects.rows.compactMap { if case .text(let n) = $0[0] { n } else { nil } }.joined(separator: ", "))
+            throw CutoverError(
+                .tableNotFound, "table '\(wanted)' does not exist in SQLite file \(session.path)",
+                hint: "tables here: " + objects.rows.compactMap { if case .text(let n) = $0[0] { n } else { nil } }.joined(separator: ", "))
         }
         let version = try session.execute("SELECT sqlite_version()").rows.first?.first?.displayText
         return Catalog(engine: .sqlite, database: session.path, serverVersion: version, schemas: ["main"], tables: tables)
@@ -41,8 +43,10 @@ struct SQLiteCatalogReader {
             let notNull = row[3] == .int(1)
             let defaultValue: String? = row[4].isNull ? nil : row[4].displayText
             if case .int(let pk) = row[5], pk > 0 { keyParts.append((Int(pk), name)) }
-            columns.append(Column(name: name, ordinal: columns.count + 1, nativeType: declared, canonical: SQLiteTypes.canonical(declared),
-                                  isNullable: !notNull, defaultExpression: defaultValue))
+            columns.append(
+                Column(
+                    name: name, ordinal: columns.count + 1, nativeType: declared, canonical: SQLiteTypes.canonical(declared),
+                    isNullable: !notNull, defaultExpression: defaultValue))
         }
         var table = Table(ref: ref, kind: isView ? .view : .table, columns: columns)
         if isView { table.viewDefinition = createSQL; return table }
@@ -52,7 +56,8 @@ struct SQLiteCatalogReader {
             // INTEGER PRIMARY KEY is an alias of the rowid: SQLite assigns it when omitted.
             let withoutRowid = createSQL.uppercased().contains("WITHOUT ROWID")
             if keyColumns.count == 1, !withoutRowid, let index = table.columns.firstIndex(where: { $0.name == keyColumns[0] }),
-               table.columns[index].nativeType.uppercased() == "INTEGER" {
+                table.columns[index].nativeType.uppercased() == "INTEGER"
+            {
                 table.columns[index].identity = .rowid
                 table.columns[index].isNullable = false
             }
@@ -66,8 +71,11 @@ struct SQLiteCatalogReader {
             guard case .int(let id) = row[0] else { continue }
             let target = row[2].displayText, from = row[3].displayText
             let to = row[4].isNull ? nil : row[4].displayText
-            var fk = grouped[id] ?? ForeignKey(name: nil, columns: [], referencedTable: TableRef(schema: nil, name: target), referencedColumns: [],
-                                               onDelete: Self.action(row[6].displayText), onUpdate: Self.action(row[5].displayText))
+            var fk =
+                grouped[id]
+                ?? ForeignKey(
+                    name: nil, columns: [], referencedTable: TableRef(schema: nil, name: target), referencedColumns: [],
+                    onDelete: Self.action(row[6].displayText), onUpdate: Self.action(row[5].displayText))
             fk.columns.append(from)
             if let to { fk.referencedColumns.append(to) }
             grouped[id] = fk
@@ -78,13 +86,18 @@ struct SQLiteCatalogReader {
             let name = row[1].displayText
             let unique = row[2] == .int(1)
             let origin = row[3].displayText
-            let indexColumns = try session.execute("PRAGMA index_info(\(SQLiteDialect().quote(name)))").rows.map { $0[2].isNull ? "(expression)" : $0[2].displayText }
+            let indexColumns = try session.execute("PRAGMA index_info(\(SQLiteDialect().quote(name)))").rows.map {
+                $0[2].isNull ? "(expression)" : $0[2].displayText
+            }
             switch origin {
             case "pk": continue
             case "u": table.uniqueKeys.append(KeyConstraint(name: nil, columns: indexColumns))
             default:
-                let definition = try session.execute("SELECT sql FROM sqlite_master WHERE type = 'index' AND name = ?", [.text(name)]).rows.first?.first
-                table.indexes.append(Index(name: name, columns: indexColumns, isUnique: unique, definition: definition?.isNull == false ? definition?.displayText : nil))
+                let definition = try session.execute("SELECT sql FROM sqlite_master WHERE type = 'index' AND name = ?", [.text(name)]).rows.first?
+                    .first
+                table.indexes.append(
+                    Index(
+                        name: name, columns: indexColumns, isUnique: unique, definition: definition?.isNull == false ? definition?.displayText : nil))
             }
         }
         if case .int(let count) = try session.execute("SELECT count(*) FROM \(quoted)").rows.first?.first ?? .null {
@@ -93,7 +106,8 @@ struct SQLiteCatalogReader {
         }
         // dbstat is compiled into Debian's SQLite; elsewhere the size stays unknown.
         if let size = try? session.execute("SELECT sum(pgsize) FROM dbstat WHERE name = ?", [.text(ref.name)]).rows.first?.first,
-           case .int(let bytes) = size {
+            case .int(let bytes) = size
+        {
             table.sizeBytes = bytes
         }
         return table

@@ -11,7 +11,9 @@ enum SQLiteChecksum {
         sqlite3_create_function_v2(db, function, -1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, nil, nil, checksumStep, checksumFinal, nil)
     }
 
-    static func sql(_ dialect: SQLiteDialect, _ table: TableRef, columns: [(name: String, form: ChecksumForm)], key: String, range: Range<Int64>, width: Int64) -> String {
+    static func sql(
+        _ dialect: SQLiteDialect, _ table: TableRef, columns: [(name: String, form: ChecksumForm)], key: String, range: Range<Int64>, width: Int64
+    ) -> String {
         let k = dialect.quote(key)
         let forms = dialect.literal(columns.map(\.form.code).joined(separator: ","))
         return "SELECT (\(k) - \(range.lowerBound)) / \(width) AS bucket, count(*), \(function)(\(forms), "

@@ -42,19 +42,23 @@ public struct SQLiteConnector: Connector {
 
     public func write(_ rows: RowStream, to table: TableRef, columns: [Column], options: WriteOptions) async throws -> WriteStats {
         let dialect = SQLiteDialect()
-        var sql = "INSERT INTO \(dialect.qualified(table)) (\(columns.map { dialect.quote($0.name) }.joined(separator: ", "))) VALUES ("
+        var sql =
+            "INSERT INTO \(dialect.qualified(table)) (\(columns.map { dialect.quote($0.name) }.joined(separator: ", "))) VALUES ("
             + Array(repeating: "?", count: columns.count).joined(separator: ", ") + ")"
         if case .upsert(let key) = options.mode {
             let updates = columns.filter { !key.contains($0.name) }.map { "\(dialect.quote($0.name)) = excluded.\(dialect.quote($0.name))" }
-            sql += " ON CONFLICT (\(key.map { dialect.quote($0) }.joined(separator: ", "))) "
+            sql +=
+                " ON CONFLICT (\(key.map { dialect.quote($0) }.joined(separator: ", "))) "
                 + (updates.isEmpty ? "DO NOTHING" : "DO UPDATE SET " + updates.joined(separator: ", "))
         }
         let delete = options.replacing.map { "DELETE FROM \(dialect.qualified(table))" + ($0.terms.isEmpty ? "" : " WHERE " + $0.sql(dialect)) }
         let connector = self
         let insert = sql
-        let writer = UncheckedBox(try await BlockingIO.run {
-            UncheckedBox(try SQLiteBatchWriter(session: try connector.session(), sql: insert, table: table, columns: columns, deleteFirst: delete))
-        }.value)
+        let writer = UncheckedBox(
+            try await BlockingIO.run {
+                UncheckedBox(
+                    try SQLiteBatchWriter(session: try connector.session(), sql: insert, table: table, columns: columns, deleteFirst: delete))
+            }.value)
         do {
             for try await batch in rows {
                 try await BlockingIO.run { try writer.value.write(batch) }
@@ -138,7 +142,13 @@ final class SQLiteBatchWriter {
         for row in 0..<batch.rowCount {
             for column in 0..<batch.columnCount {
                 let value = Self.storable(batch[row, column], as: columns[column].canonical)
-                if case .text(let s) = value { bytes += Int64(s.utf8.count) } else if case .bytes(let b) = value { bytes += Int64(b.count) } else { bytes += 8 }
+                if case .text(let s) = value {
+                    bytes += Int64(s.utf8.count)
+                } else if case .bytes(let b) = value {
+                    bytes += Int64(b.count)
+                } else {
+                    bytes += 8
+                }
                 try statement.bind(value, at: column + 1)
             }
             do {
@@ -186,9 +196,10 @@ extension SQLiteConnector {
             do {
                 statement = try session.prepareOne(query.sql)
             } catch let error as CutoverError where query.readOnly && error.message.contains("not authorized") {
-                throw CutoverError(.notPermitted, "the SQL runner is read-only: SQLite refused \(error.message.replacingOccurrences(of: "SQLite: ", with: ""))",
-                                   hint: "run a query (SELECT, WITH, VALUES); statements that change data or attach files are for admins",
-                                   context: error.context)
+                throw CutoverError(
+                    .notPermitted, "the SQL runner is read-only: SQLite refused \(error.message.replacingOccurrences(of: "SQLite: ", with: ""))",
+                    hint: "run a query (SELECT, WITH, VALUES); statements that change data or attach files are for admins",
+                    context: error.context)
             }
             if query.readOnly, !statement.isReadOnly {
                 throw CutoverError(.notPermitted, "the SQL runner is read-only and this statement writes", hint: "run a query (SELECT, WITH, VALUES)")
@@ -201,8 +212,9 @@ extension SQLiteConnector {
             } catch let error as CutoverError where error.message.contains("interrupted") {
                 throw CutoverError(.query, "the query was cancelled after \(Int(query.timeout)) s", hint: "narrow it down, or add a LIMIT")
             }
-            return RunnerAnswer(columns: statement.columnNames, rows: Array(rows.prefix(query.maxRows)), truncated: rows.count > query.maxRows,
-                                affectedRows: query.readOnly ? nil : session.changes)
+            return RunnerAnswer(
+                columns: statement.columnNames, rows: Array(rows.prefix(query.maxRows)), truncated: rows.count > query.maxRows,
+                affectedRows: query.readOnly ? nil : session.changes)
         }
     }
 }

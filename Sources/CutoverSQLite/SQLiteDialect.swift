@@ -11,7 +11,9 @@ public struct SQLiteDialect: Dialect {
     public var defaultSchema: String? { nil }
 
     /// Through Cutover's own aggregate, registered on every connection Cutover opens.
-    public func portableChecksumSQL(_ table: TableRef, columns: [(name: String, form: ChecksumForm)], key: String, range: Range<Int64>, width: Int64) -> String? {
+    public func portableChecksumSQL(
+        _ table: TableRef, columns: [(name: String, form: ChecksumForm)], key: String, range: Range<Int64>, width: Int64
+    ) -> String? {
         SQLiteChecksum.sql(self, table, columns: columns, key: key, range: range, width: width)
     }
 
@@ -24,23 +26,34 @@ public struct SQLiteDialect: Dialect {
                 return TypeChoice("NUMERIC(\(p),\(s ?? 0))", "NUMERIC affinity stores an 8-byte REAL, exact to 15 significant digits")
             }
             let spelled = p.map { "DECIMAL_TEXT(\($0),\(s ?? 0))" } ?? "DECIMAL_TEXT"
-            return TypeChoice(spelled, "more than 15 significant digits: kept as exact decimal text (TEXT affinity); arithmetic in SQLite would round", review: p == nil)
-        case .float: return TypeChoice("REAL", "8-byte IEEE float; NaN is written as the text 'NaN' because SQLite turns a NaN REAL into NULL; SQLite's REAL affinity reads -0.0 back as 0.0")
-        case .text(let max): return max.map { TypeChoice("VARCHAR(\($0))", "TEXT affinity; SQLite does not enforce the length") } ?? TypeChoice("TEXT", "TEXT affinity")
+            return TypeChoice(
+                spelled, "more than 15 significant digits: kept as exact decimal text (TEXT affinity); arithmetic in SQLite would round",
+                review: p == nil)
+        case .float:
+            return TypeChoice(
+                "REAL",
+                "8-byte IEEE float; NaN is written as the text 'NaN' because SQLite turns a NaN REAL into NULL; SQLite's REAL affinity reads -0.0 back as 0.0"
+            )
+        case .text(let max):
+            return max.map { TypeChoice("VARCHAR(\($0))", "TEXT affinity; SQLite does not enforce the length") }
+                ?? TypeChoice("TEXT", "TEXT affinity")
         case .char(let n): return TypeChoice("CHAR(\(n))", "TEXT affinity; padded values are kept as read")
         case .binary: return TypeChoice("BLOB", "raw bytes")
         case .date: return TypeChoice("DATE", "ISO-8601 text YYYY-MM-DD, understood by SQLite's date functions")
         case .time(let tz): return TypeChoice(tz ? "TIMETZ" : "TIME", "ISO-8601 text HH:MM:SS.ffffff")
         case .timestamp(let tz, _):
-            return tz ? TypeChoice("TIMESTAMPTZ", "ISO-8601 text in UTC with offset") : TypeChoice("TIMESTAMP", "ISO-8601 text YYYY-MM-DD HH:MM:SS.ffffff")
+            return tz
+                ? TypeChoice("TIMESTAMPTZ", "ISO-8601 text in UTC with offset") : TypeChoice("TIMESTAMP", "ISO-8601 text YYYY-MM-DD HH:MM:SS.ffffff")
         case .interval: return TypeChoice("INTERVAL", "ISO-8601 duration text")
         case .uuid: return TypeChoice("UUID", "canonical 36-character text")
-        case .json(let binary): return TypeChoice(binary ? "JSONB_TEXT" : "JSON_TEXT", "JSON text (TEXT affinity, so JSON scalars are not turned into numbers)")
+        case .json(let binary):
+            return TypeChoice(binary ? "JSONB_TEXT" : "JSON_TEXT", "JSON text (TEXT affinity, so JSON scalars are not turned into numbers)")
         case .array: return TypeChoice("TEXT", "SQLite has no arrays: the PostgreSQL array literal is kept as text", review: true)
         case .enumeration(let name, let values):
             return TypeChoice("TEXT", "enum \(name) kept as text; allowed values: \(values.joined(separator: ", "))")
         case .unknown(let native):
-            return TypeChoice(native.hasPrefix("(") ? "" : native, "no rule for \(native): declared type kept, SQLite stores values as given", review: true)
+            return TypeChoice(
+                native.hasPrefix("(") ? "" : native, "no rule for \(native): declared type kept, SQLite stores values as given", review: true)
         }
     }
 

@@ -32,7 +32,9 @@ struct SQLiteProfiler {
                 let json = String(decoding: try JSONEncoder().encode(spec), as: UTF8.self)
                 return "\(Self.function)(\(dialect.literal(json)), \(dialect.quote(table.columns[index].name)))"
             }
-            guard let row = try session.execute("SELECT \(calls.joined(separator: ", ")) FROM \(dialect.qualified(table.ref))").rows.first else { continue }
+            guard let row = try session.execute("SELECT \(calls.joined(separator: ", ")) FROM \(dialect.qualified(table.ref))").rows.first else {
+                continue
+            }
             for (index, value) in zip(group, row) {
                 guard case .text(let json) = value else {
                     throw CutoverError(.query, "\(Self.function) returned \(value.displayText) for \(table.ref).\(table.columns[index].name)")

@@ -16,8 +16,9 @@ public final class SQLiteSession {
     public init(path: String, create: Bool, readOnly: Bool = false) throws {
         self.path = path
         if !create, path != ":memory:", !FileManager.default.fileExists(atPath: path) {
-            throw CutoverError(.databaseNotFound, "SQLite file \(path) does not exist",
-                               hint: "check the path; sqlite:rel/path.db is relative to the current directory, sqlite:///abs/path.db is absolute")
+            throw CutoverError(
+                .databaseNotFound, "SQLite file \(path) does not exist",
+                hint: "check the path; sqlite:rel/path.db is relative to the current directory, sqlite:///abs/path.db is absolute")
         }
         if create, let directory = Optional((path as NSString).deletingLastPathComponent), !directory.isEmpty {
             try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)  // if this fails, opening the file says so
@@ -28,8 +29,9 @@ public final class SQLiteSession {
         guard status == SQLITE_OK, let db else {
             let message = db.map { String(cString: sqlite3_errmsg($0)) } ?? "status \(status)"
             sqlite3_close(db)
-            throw CutoverError(.connectionFailed, "cannot open SQLite file \(path): \(message)",
-                               hint: "check that the file is a SQLite database and that its directory is writable")
+            throw CutoverError(
+                .connectionFailed, "cannot open SQLite file \(path): \(message)",
+                hint: "check that the file is a SQLite database and that its directory is writable")
         }
         handle = db
         sqlite3_busy_timeout(db, 30_000)
@@ -41,8 +43,9 @@ public final class SQLiteSession {
             try execute("SELECT count(*) FROM sqlite_master")
         } catch {
             // Fully initialized: deinit closes the handle.
-            throw CutoverError(.connectionFailed, "\(path) is not a readable SQLite database: \(error.redactedDescription)",
-                               hint: "check the path points at a SQLite file")
+            throw CutoverError(
+                .connectionFailed, "\(path) is not a readable SQLite database: \(error.redactedDescription)",
+                hint: "check the path points at a SQLite file")
         }
     }
 
@@ -55,7 +58,9 @@ public final class SQLiteSession {
 
     func failure(_ sql: String) -> CutoverError {
         let message = errorMessage
-        let code: CutoverError.Code = message.hasPrefix("no such table") ? .tableNotFound
+        let code: CutoverError.Code =
+            message.hasPrefix("no such table")
+            ? .tableNotFound
             : sqlite3_errcode(handle) == SQLITE_CONSTRAINT ? .valueDoesNotFit : .query
         return CutoverError(code, "SQLite: \(message)", context: ["query": String(sql.prefix(200)), "file": path])
     }
@@ -104,8 +109,9 @@ public final class SQLiteSession {
                 sqlite3_finalize(next)
                 // The rest prepares to nothing only when it is blank or comments.
                 if status != SQLITE_OK || next != nil {
-                    throw CutoverError(.notPermitted, "the SQL runner runs one statement at a time", hint: "send the statements one by one",
-                                       context: ["file": path])
+                    throw CutoverError(
+                        .notPermitted, "the SQL runner runs one statement at a time", hint: "send the statements one by one",
+                        context: ["file": path])
                 }
             }
             return prepared
@@ -161,12 +167,15 @@ public final class SQLiteStatement {
             status = s.withUTF8 { buffer in
                 buffer.withMemoryRebound(to: CChar.self) { chars in
                     // an empty string still needs a non-NULL pointer, or SQLite binds NULL
-                    chars.isEmpty ? sqlite3_bind_text(statement, i, "", 0, sqliteTransient)
+                    chars.isEmpty
+                        ? sqlite3_bind_text(statement, i, "", 0, sqliteTransient)
                         : sqlite3_bind_text(statement, i, chars.baseAddress, Int32(chars.count), sqliteTransient)
                 }
             }
         case .bytes(let bytes):
-            status = bytes.isEmpty ? sqlite3_bind_zeroblob(statement, i, 0)
+            status =
+                bytes.isEmpty
+                ? sqlite3_bind_zeroblob(statement, i, 0)
                 : bytes.withUnsafeBytes { sqlite3_bind_blob(statement, i, $0.baseAddress, Int32($0.count), sqliteTransient) }
         }
         guard status == SQLITE_OK else { throw session.failure(sql) }

@@ -60,8 +60,10 @@ enum Batches {
     static func register(_ routes: RouteTable) {
         let state = routes.state
         let store = state.store
-        routes.add(.post, "/api/v1/batches", "Start a batch of migrations and validations, max_parallel at a time", role: .user, action: "batch.start",
-                   body: NewBatch.self, answer: .json(Started.self, status: .accepted)) { request, context in
+        routes.add(
+            .post, "/api/v1/batches", "Start a batch of migrations and validations, max_parallel at a time", role: .user, action: "batch.start",
+            body: NewBatch.self, answer: .json(Started.self, status: .accepted)
+        ) { request, context in
             let body = try await APIInput.body(request, as: NewBatch.self, context: context)
             guard !body.items.isEmpty, body.items.count <= 100 else { throw APIError(.badRequest, "a batch has 1 to 100 items") }
             if let parallel = body.maxParallel, !(1...16).contains(parallel) { throw APIError(.badRequest, "max_parallel must be from 1 to 16") }
@@ -77,31 +79,40 @@ enum Batches {
                     throw APIError(error.status, "item \(index + 1): \(error.message)", hint: error.hint)
                 }
             }
-            let batch = BatchRecord(name: body.name ?? "batch", maxParallel: body.maxParallel ?? 2, createdBy: context.caller.username, projectID: project?.id)
+            let batch = BatchRecord(
+                name: body.name ?? "batch", maxParallel: body.maxParallel ?? 2, createdBy: context.caller.username, projectID: project?.id)
             // Kept with connections by name, URLs masked.
             let items = try body.items.enumerated().map { index, spec in
                 var kept = spec
                 kept.source = ConnectionGate.shown(spec.source)
                 kept.target = ConnectionGate.shown(spec.target)
-                return BatchItemRecord(batchID: batch.id, number: index + 1, kind: spec.kind.rawValue,
-                                       spec: String(decoding: try JSON.encoder.encode(kept), as: UTF8.self))
+                return BatchItemRecord(
+                    batchID: batch.id, number: index + 1, kind: spec.kind.rawValue,
+                    spec: String(decoding: try JSON.encoder.encode(kept), as: UTF8.self))
             }
             try await store.createBatch(batch, items: items)
             let caller = context.caller
             Task { await run(batch, items: items, jobs: jobs, caller: caller, state: state) }
             return try JSON.response(Started(batchId: batch.id), status: .accepted)
         }
-        routes.add(.get, "/api/v1/batches", "Batches, newest first (project=ID: that project's)", role: .viewer, answer: .json([BatchRecord].self, status: .ok),
-                   query: [.init(name: "project", kind: .string, description: "a project's id")]) { request, _ in
+        routes.add(
+            .get, "/api/v1/batches", "Batches, newest first (project=ID: that project's)", role: .viewer,
+            answer: .json([BatchRecord].self, status: .ok),
+            query: [.init(name: "project", kind: .string, description: "a project's id")]
+        ) { request, _ in
             try JSON.response(try await store.batches(limit: 100, projectID: try request.query("project")))
         }
-        routes.add(.get, "/api/v1/batches/:id", "A batch: each item's run and status, and progress", role: .viewer, answer: .json(Detail.self, status: .ok)) { _, context in
+        routes.add(
+            .get, "/api/v1/batches/:id", "A batch: each item's run and status, and progress", role: .viewer, answer: .json(Detail.self, status: .ok)
+        ) { _, context in
             let id = try context.require("id")
             guard let (batch, items) = try await store.batch(id: id) else { throw APIError(.notFound, "no batch \(id)") }
             return try JSON.response(try await detail(batch, items, store: store))
         }
-        routes.add(.post, "/api/v1/batches/:id/retry", "Run a finished batch's failed and cancelled items again (its owner or an admin)",
-                   role: .user, action: "batch.retry", answer: .json(State.self, status: .accepted)) { _, context in
+        routes.add(
+            .post, "/api/v1/batches/:id/retry", "Run a finished batch's failed and cancelled items again (its owner or an admin)",
+            role: .user, action: "batch.retry", answer: .json(State.self, status: .accepted)
+        ) { _, context in
             let (batch, items) = try await finished(try context.require("id"), by: context.caller, store: store, doing: "retry")
             let again = items.filter { ["failed", "cancelled", "interrupted"].contains($0.status) }
             guard !again.isEmpty else { throw APIError(.conflict, "batch \(batch.id) has no failed or cancelled item to retry") }
@@ -112,7 +123,9 @@ enum Batches {
                 do {
                     spec = try JSON.decoder.decode(ItemSpec.self, from: Data(item.spec.utf8))
                 } catch {
-                    throw APIError(.conflict, "item \(item.number) of batch \(batch.id) is not stored in a form Cutover can run again", hint: "start a new batch")
+                    throw APIError(
+                        .conflict, "item \(item.number) of batch \(batch.id) is not stored in a form Cutover can run again", hint: "start a new batch"
+                    )
                 }
                 do {
                     jobs.append(try await job(spec, caller: context.caller, state: state, project: try await batch.projectID.asyncProject(store)))
@@ -130,14 +143,19 @@ enum Batches {
             Task { await run(batch, items: reset, jobs: jobs, caller: caller, state: state) }
             return try JSON.response(State(batchId: batch.id, status: "running"), status: .accepted)
         }
-        routes.add(.delete, "/api/v1/batches/:id", "Delete a finished batch and its items; their runs stay (its owner or an admin)",
-                   role: .user, action: "batch.delete", answer: .empty(status: .noContent)) { _, context in
+        routes.add(
+            .delete, "/api/v1/batches/:id", "Delete a finished batch and its items; their runs stay (its owner or an admin)",
+            role: .user, action: "batch.delete", answer: .empty(status: .noContent)
+        ) { _, context in
             let (batch, _) = try await finished(try context.require("id"), by: context.caller, store: store, doing: "delete")
             guard try await store.deleteBatch(id: batch.id) else { throw APIError(.notFound, "no batch \(batch.id)") }
             return Response(status: .noContent)
         }
-        routes.add(.post, "/api/v1/batches/:id/cancel", "Stop a batch (its owner or an admin): items not started are skipped, running migrations stop after their chunks",
-                   role: .user, action: "batch.cancel", answer: .json(State.self, status: .accepted)) { _, context in
+        routes.add(
+            .post, "/api/v1/batches/:id/cancel",
+            "Stop a batch (its owner or an admin): items not started are skipped, running migrations stop after their chunks",
+            role: .user, action: "batch.cancel", answer: .json(State.self, status: .accepted)
+        ) { _, context in
             let id = try context.require("id")
             guard let (batch, items) = try await store.batch(id: id) else { throw APIError(.notFound, "no batch \(id)") }
             guard context.caller.mayChange(ownedBy: batch.createdBy) else {
@@ -161,13 +179,16 @@ enum Batches {
             timings.append(Timing(number: item.number, startedAt: run?.startedAt, finishedAt: run?.finishedAt, seconds: run?.seconds))
         }
         let end = batch.finishedAt.flatMap(ISOTime.parse) ?? Date()
-        return Detail(batch: batch, items: items, done: count(["succeeded", "failed", "cancelled", "needs_review", "interrupted"]), total: items.count,
-                      succeeded: count(["succeeded"]), failed: count(["failed", "interrupted"]), cancelled: count(["cancelled"]),
-                      seconds: ISOTime.parse(batch.createdAt).map { end.timeIntervalSince($0) }, timings: timings)
+        return Detail(
+            batch: batch, items: items, done: count(["succeeded", "failed", "cancelled", "needs_review", "interrupted"]), total: items.count,
+            succeeded: count(["succeeded"]), failed: count(["failed", "interrupted"]), cancelled: count(["cancelled"]),
+            seconds: ISOTime.parse(batch.createdAt).map { end.timeIntervalSince($0) }, timings: timings)
     }
 
     /// A batch the caller may change that is not running.
-    static func finished(_ id: String, by caller: Caller, store: any MetadataStore, doing what: String) async throws -> (BatchRecord, [BatchItemRecord]) {
+    static func finished(
+        _ id: String, by caller: Caller, store: any MetadataStore, doing what: String
+    ) async throws -> (BatchRecord, [BatchItemRecord]) {
         guard let (batch, items) = try await store.batch(id: id) else { throw APIError(.notFound, "no batch \(id)") }
         guard caller.mayChange(ownedBy: batch.createdBy) else {
             throw APIError(.forbidden, "batch \(batch.name) is \(batch.createdBy ?? "nobody")'s; only its owner or an admin may \(what) it")
@@ -186,18 +207,24 @@ enum Batches {
         switch spec.kind {
         case .migration:
             let mode = spec.mode ?? .copy
-            return { jobs in _ = try await jobs.migrate(source: source, target: target, scope: scope, config: config, options: MoveOptions(mode: mode, parallel: 2),
-                                                        validate: true) }
+            return { jobs in
+                _ = try await jobs.migrate(
+                    source: source, target: target, scope: scope, config: config, options: MoveOptions(mode: mode, parallel: 2),
+                    validate: true)
+            }
         case .validation:
             if let text = spec.pipeline {
                 let pipeline = try Pipeline.parse(text, name: "batch")
                 // A project's batch: its validations are the project's runs, in its environment.
-                let provenance = project.map { PipelineProvenance(projectID: $0.id, name: "batch", hash: Hex.encode(SHA256.hash(data: Data(text.utf8))), content: text) }
+                let provenance = project.map {
+                    PipelineProvenance(projectID: $0.id, name: "batch", hash: Hex.encode(SHA256.hash(data: Data(text.utf8))), content: text)
+                }
                 let environment = project?.environment
                 let tolerances = try project.map(ProjectSetup.tolerances) ?? Tolerances()
                 return { jobs in
-                    _ = try await jobs.runPipeline(pipeline, source: source, target: target, config: config, provenance: provenance, environment: environment,
-                                                   tolerances: tolerances)
+                    _ = try await jobs.runPipeline(
+                        pipeline, source: source, target: target, config: config, provenance: provenance, environment: environment,
+                        tolerances: tolerances)
                 }
             }
             return { jobs in _ = try await jobs.validate(source: source, target: target, scope: scope, config: config) }
@@ -244,8 +271,10 @@ enum Batches {
             // A batch someone stopped did not fail: the console and alerting must tell the two apart.
             // Notified first, so whoever sees the batch finished also finds its notification.
             let kind = ["succeeded": "batch.completed", "cancelled": "batch.cancelled"][status] ?? "batch.failed"
-            try await store.notify(NotificationRecord(kind: kind, title: "batch \(batch.name) \(status)",
-                                                      message: "\(statuses.filter { $0 == "succeeded" }.count) of \(statuses.count) items succeeded"))
+            try await store.notify(
+                NotificationRecord(
+                    kind: kind, title: "batch \(batch.name) \(status)",
+                    message: "\(statuses.filter { $0 == "succeeded" }.count) of \(statuses.count) items succeeded"))
             try await store.setBatchStatus(id: batch.id, status: status, finished: true)
         }
     }

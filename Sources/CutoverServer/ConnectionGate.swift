@@ -18,13 +18,15 @@ struct ConnectionGate: Sendable {
             url = try config.resolveConnection(reference)
         } else if reference.contains(":") {
             guard caller.isAdmin else {
-                throw APIError(.forbidden, "only admins may use a connection URL; pick one of the named connections",
-                               hint: names.isEmpty ? "an admin defines connections in cutover.yml" : "named connections: " + names.joined(separator: ", "))
+                throw APIError(
+                    .forbidden, "only admins may use a connection URL; pick one of the named connections",
+                    hint: names.isEmpty ? "an admin defines connections in cutover.yml" : "named connections: " + names.joined(separator: ", "))
             }
             url = try ConnectionURL(parsing: reference)
         } else {
-            throw APIError(.badRequest, "there is no connection named \(reference)",
-                           hint: names.isEmpty ? "an admin defines connections in cutover.yml" : "named connections: " + names.joined(separator: ", "))
+            throw APIError(
+                .badRequest, "there is no connection named \(reference)",
+                hint: names.isEmpty ? "an admin defines connections in cutover.yml" : "named connections: " + names.joined(separator: ", "))
         }
         try await Connectors.refuseStore(url, store: store)
         return url

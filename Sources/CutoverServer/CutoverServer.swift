@@ -20,8 +20,10 @@ public enum CutoverServer {
         /// Off for servers that must never open sign-up: create the admin with `cutover users add`.
         public var firstUserSignUp: Bool
 
-        public init(host: String = "127.0.0.1", port: Int = 8080, artifactsRoot: String = ".cutover/runs", tokenSecret: String? = nil,
-                    tokenLifetime: TimeInterval = 8 * 3600, firstUserSignUp: Bool = true) {
+        public init(
+            host: String = "127.0.0.1", port: Int = 8080, artifactsRoot: String = ".cutover/runs", tokenSecret: String? = nil,
+            tokenLifetime: TimeInterval = 8 * 3600, firstUserSignUp: Bool = true
+        ) {
             self.host = host
             self.port = port
             self.artifactsRoot = artifactsRoot
@@ -35,8 +37,9 @@ public enum CutoverServer {
     static func router(store: any MetadataStore, config: CutoverConfig, settings: Settings) async throws -> (Router<ServerContext>, ServerState) {
         var secret = settings.tokenSecret ?? ""
         if secret.isEmpty { secret = try await store.setting("token_secret", orInsert: SessionTokens.newSecret()) }
-        let state = ServerState(store: store, config: config, artifactsRoot: settings.artifactsRoot,
-                                sessions: await SessionTokens(secret: secret, lifetime: settings.tokenLifetime), firstUserSignUp: settings.firstUserSignUp)
+        let state = ServerState(
+            store: store, config: config, artifactsRoot: settings.artifactsRoot,
+            sessions: await SessionTokens(secret: secret, lifetime: settings.tokenLifetime), firstUserSignUp: settings.firstUserSignUp)
         Telemetry.bootstrap()
         let router = Router(context: ServerContext.self)
         router.add(middleware: MetricsMiddleware())
@@ -66,11 +69,14 @@ public enum CutoverServer {
         return (router, state)
     }
 
-    public static func application(store: any MetadataStore, config: CutoverConfig, settings: Settings,
-                                   logger: Logger = Logger(label: "cutover.server")) async throws -> some ApplicationProtocol {
+    public static func application(
+        store: any MetadataStore, config: CutoverConfig, settings: Settings,
+        logger: Logger = Logger(label: "cutover.server")
+    ) async throws -> some ApplicationProtocol {
         let (router, state) = try await router(store: store, config: config, settings: settings)
-        var app = Application(router: router, server: .http1WebSocketUpgrade(webSocketRouter: EventSocket.router(state: state)),
-                              configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "Cutover"), logger: logger)
+        var app = Application(
+            router: router, server: .http1WebSocketUpgrade(webSocketRouter: EventSocket.router(state: state)),
+            configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "Cutover"), logger: logger)
         app.addServices(state.jobs)
         let interval = try Age.seconds(config.alerts.interval ?? "30s", option: "alerts.interval")
         guard interval >= 1 else { throw CutoverError(.usage, "alerts.interval must be at least 1s", hint: "e.g. interval: 30s") }

@@ -12,10 +12,14 @@ import NIOCore
 enum EventStream {
     static func register(_ routes: RouteTable) {
         let store = routes.state.store
-        let query: [Endpoint.Parameter] = [.init(name: "run", kind: .string, description: "only this run's events; the stream ends after its last"), .after,
-                                           .init(name: "access_token", kind: .string, description: "the bearer token, for EventSource, which cannot set headers")]
-        routes.add(.get, "/api/v1/events", "Server-Sent Events of a run (run=ID) or of every run", role: .viewer, answer: .content(["text/event-stream"]),
-                   query: query) { request, _ in
+        let query: [Endpoint.Parameter] = [
+            .init(name: "run", kind: .string, description: "only this run's events; the stream ends after its last"), .after,
+            .init(name: "access_token", kind: .string, description: "the bearer token, for EventSource, which cannot set headers"),
+        ]
+        routes.add(
+            .get, "/api/v1/events", "Server-Sent Events of a run (run=ID) or of every run", role: .viewer, answer: .content(["text/event-stream"]),
+            query: query
+        ) { request, _ in
             let runID = try request.query("run")
             let after = try request.cursor("after")
             if let runID, try await store.run(id: runID) == nil {
@@ -23,8 +27,10 @@ enum EventStream {
             }
             return response(store: store, runID: runID, after: after)
         }
-        routes.add(.get, "/api/v1/events/ws", "The same events over a WebSocket (run=ID, access_token=TOKEN from browsers)", role: .viewer,
-                   answer: .content(["application/json"]), query: query) { _, _ in
+        routes.add(
+            .get, "/api/v1/events/ws", "The same events over a WebSocket (run=ID, access_token=TOKEN from browsers)", role: .viewer,
+            answer: .content(["application/json"]), query: query
+        ) { _, _ in
             throw APIError(.upgradeRequired, "this route speaks WebSocket", hint: "connect with ws://…/api/v1/events/ws?run=ID&access_token=TOKEN")
         }
     }
@@ -36,20 +42,22 @@ enum EventStream {
         var headers = HTTPFields()
         headers[.contentType] = "text/event-stream"
         headers[.cacheControl] = "no-cache"
-        return Response(status: .ok, headers: headers, body: ResponseBody { writer in
-            try await writer.write(ByteBuffer(string: ": cutover events\nretry: 2000\n\n"))
-            var lastWrite = Date()
-            try await follow(store: store, runID: runID, after: after) { id, entry in
-                try await writer.write(ByteBuffer(string: "id: \(id)\nevent: \(entry.event)\ndata: \(try json(id: id, entry))\n\n"))
-                lastWrite = Date()
-            } idle: {
-                if Date().timeIntervalSince(lastWrite) > heartbeatSeconds {
-                    try await writer.write(ByteBuffer(string: ": keep-alive\n\n"))
+        return Response(
+            status: .ok, headers: headers,
+            body: ResponseBody { writer in
+                try await writer.write(ByteBuffer(string: ": cutover events\nretry: 2000\n\n"))
+                var lastWrite = Date()
+                try await follow(store: store, runID: runID, after: after) { id, entry in
+                    try await writer.write(ByteBuffer(string: "id: \(id)\nevent: \(entry.event)\ndata: \(try json(id: id, entry))\n\n"))
                     lastWrite = Date()
+                } idle: {
+                    if Date().timeIntervalSince(lastWrite) > heartbeatSeconds {
+                        try await writer.write(ByteBuffer(string: ": keep-alive\n\n"))
+                        lastWrite = Date()
+                    }
                 }
-            }
-            try await writer.finish(nil)
-        })
+                try await writer.finish(nil)
+            })
     }
 
     /// Events that end a run's stream.
@@ -57,8 +65,10 @@ enum EventStream {
 
     /// Sends each log line after `after` as it appears, until the task is cancelled or — with
     /// `runID` — that run's last event was sent, or the run stopped without one (its process died).
-    static func follow(store: any MetadataStore, runID: String?, after: Int64, send: (Int64, LogEntry) async throws -> Void,
-                       idle: () async throws -> Void = {}) async throws {
+    static func follow(
+        store: any MetadataStore, runID: String?, after: Int64, send: (Int64, LogEntry) async throws -> Void,
+        idle: () async throws -> Void = {}
+    ) async throws {
         var last = after
         var idlePolls = 0
         while !Task.isCancelled {
@@ -97,8 +107,9 @@ enum EventStream {
     /// The event as JSON; `event` carries its name for WebSocket clients. (Log entries are masked
     /// when they are written.)
     static func json(id: Int64, _ entry: LogEntry) throws -> String {
-        let payload = Payload(id: id, event: entry.event, at: entry.at, run: entry.runID, table: entry.table, level: entry.level, message: entry.message,
-                              fields: entry.fields)
+        let payload = Payload(
+            id: id, event: entry.event, at: entry.at, run: entry.runID, table: entry.table, level: entry.level, message: entry.message,
+            fields: entry.fields)
         return String(decoding: try JSON.encoder.encode(payload), as: UTF8.self)
     }
 }

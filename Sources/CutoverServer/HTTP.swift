@@ -58,9 +58,11 @@ struct JSONErrorMiddleware: RouterMiddleware {
         case let error as CutoverError:
             return JSON.error(status(of: error), error.message, hint: error.hint)
         case is NIOTooManyBytesError:
-            return JSON.error(.contentTooLarge, "the request body is larger than \(APIInput.maxBodyBytes / 1024 / 1024) MB", hint: "send less at once")
+            return JSON.error(
+                .contentTooLarge, "the request body is larger than \(APIInput.maxBodyBytes / 1024 / 1024) MB", hint: "send less at once")
         case let error as HTTPError:
-            let message = error.status == .notFound ? "no such route: \(request.method) \(request.uri.path)" : (error.body ?? error.status.reasonPhrase)
+            let message =
+                error.status == .notFound ? "no such route: \(request.method) \(request.uri.path)" : (error.body ?? error.status.reasonPhrase)
             return JSON.error(error.status, message, hint: error.status == .notFound ? "the API is listed at /api/v1/openapi.json" : nil)
         default:
             return JSON.error(.internalServerError, "the server failed: \(error.redactedDescription)")
@@ -96,8 +98,9 @@ enum JSON {
     }()
 
     static func response(_ value: some Encodable, status: HTTPResponse.Status = .ok) throws -> Response {
-        Response(status: status, headers: [.contentType: "application/json; charset=utf-8"],
-                 body: ResponseBody(byteBuffer: ByteBuffer(bytes: try encoder.encode(value))))
+        Response(
+            status: status, headers: [.contentType: "application/json; charset=utf-8"],
+            body: ResponseBody(byteBuffer: ByteBuffer(bytes: try encoder.encode(value))))
     }
 
     struct ErrorBody: Codable {
@@ -113,7 +116,8 @@ enum JSON {
         let body = ErrorBody(error: .init(status: String(status.code), message: message, hint: hint))
         // Encoding three strings cannot fail; should it, the status alone still tells the client.
         let data = (try? encoder.encode(body)) ?? Data()
-        return Response(status: status, headers: [.contentType: "application/json; charset=utf-8"], body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
+        return Response(
+            status: status, headers: [.contentType: "application/json; charset=utf-8"], body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
     }
 
     /// The spelling `convertToSnakeCase` gives a Swift property name (what the OpenAPI document must
@@ -158,8 +162,9 @@ enum APIInput {
         do {
             return try decoder.decode(T.self, from: Data(buffer.readableBytesView))
         } catch {
-            throw APIError(.badRequest, "the request body is not what this route takes: \(describe(error))",
-                           hint: "the route's body is described in /api/v1/openapi.json")
+            throw APIError(
+                .badRequest, "the request body is not what this route takes: \(describe(error))",
+                hint: "the route's body is described in /api/v1/openapi.json")
         }
     }
 
@@ -228,8 +233,10 @@ struct RefusalAuditMiddleware: RouterMiddleware {
             return try await next(request, context)
         } catch let error as APIError where error.isRefusal {
             let details = String(decoding: try JSON.encoder.encode(["error": error.message]), as: UTF8.self)
-            try await store.audit(AuditRecord(username: context.identity?.username, action: "request.refused",
-                                              resource: "\(request.method.rawValue) \(request.uri.path)", outcome: String(error.status.code), details: details))
+            try await store.audit(
+                AuditRecord(
+                    username: context.identity?.username, action: "request.refused",
+                    resource: "\(request.method.rawValue) \(request.uri.path)", outcome: String(error.status.code), details: details))
             throw error
         }
     }

@@ -25,7 +25,9 @@ final class JobService: Service, Sendable {
 
     /// Jobs run in the request (rules, connection tests), recorded as `caller`'s.
     func jobs(for caller: Caller?) -> Jobs {
-        Jobs(store: store, artifactsRoot: artifactsRoot, say: { _ in }, startedBy: caller?.username, refusePrivilegedRoles: !(caller?.isAdmin ?? false))
+        Jobs(
+            store: store, artifactsRoot: artifactsRoot, say: { _ in }, startedBy: caller?.username, refusePrivilegedRoles: !(caller?.isAdmin ?? false)
+        )
     }
 
     /// A job started in the background: the id of the first run it recorded (nil when it ended
@@ -38,8 +40,9 @@ final class JobService: Service, Sendable {
     /// Starts a job for `caller` and waits until it has a run id (or has ended without one).
     func launch(by caller: Caller?, request: String? = nil, _ job: @escaping @Sendable (Jobs) async throws -> Void) async -> Launched {
         let (ids, continuation) = AsyncStream.makeStream(of: String.self)
-        let jobs = Jobs(store: store, artifactsRoot: artifactsRoot, say: { _ in }, runStarted: { continuation.yield($0) },
-                        startedBy: caller?.username, request: request, refusePrivilegedRoles: !(caller?.isAdmin ?? false))
+        let jobs = Jobs(
+            store: store, artifactsRoot: artifactsRoot, say: { _ in }, runStarted: { continuation.yield($0) },
+            startedBy: caller?.username, request: request, refusePrivilegedRoles: !(caller?.isAdmin ?? false))
         let key = UUID()
         let task = Task<Void, any Error> { [running, jobEnded] in
             defer {

@@ -46,13 +46,16 @@ enum Pages {
         }
         router.get("/assets/:file") { _, context -> Response in
             let name = context.parameters.get("file") ?? ""
-            guard let type = assetTypes[name], let url = Bundle.module.url(forResource: name, withExtension: nil, subdirectory: "Assets")
+            guard let type = assetTypes[name],
+                let url = Bundle.module.url(forResource: name, withExtension: nil, subdirectory: "Assets")
                     ?? Bundle.module.url(forResource: (name as NSString).deletingPathExtension, withExtension: (name as NSString).pathExtension),
-                  let data = try? Data(contentsOf: url) else {  // else: 404
+                let data = try? Data(contentsOf: url)
+            else {  // else: 404
                 throw APIError(.notFound, "no asset \(name)")
             }
-            return Response(status: .ok, headers: [.contentType: type, .cacheControl: "no-cache"],
-                            body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
+            return Response(
+                status: .ok, headers: [.contentType: type, .cacheControl: "no-cache"],
+                body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
         }
     }
 
@@ -70,7 +73,8 @@ enum Pages {
 
     static func render(_ page: Page, id: String?) -> String {
         let nav = pages.filter(\.nav).map { item in
-            let current = item.name == page.name || (page.name == "migration" && item.name == "migrations")
+            let current =
+                item.name == page.name || (page.name == "migration" && item.name == "migrations")
                 || (page.name == "validation" && item.name == "validations") || (page.name == "project" && item.name == "projects")
             return #"<a href="\#(item.path)"\#(current ? #" aria-current="page""# : "")\#(item.adminOnly ? #" data-admin"# : "")>\#(item.title)</a>"#
         }.joined(separator: "\n      ")

@@ -19,7 +19,9 @@ public enum Telemetry {
     private static let bootstrapped: Void = {
         var factory = PrometheusMetricsFactory(registry: registry)
         // Chunks take seconds to minutes, not the milliseconds of the default buckets.
-        factory.durationHistogramBuckets[RunMetrics.chunkDuration] = [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600].map { .milliseconds(Int64($0 * 1000)) }
+        factory.durationHistogramBuckets[RunMetrics.chunkDuration] = [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600].map {
+            .milliseconds(Int64($0 * 1000))
+        }
         MetricsSystem.bootstrap(factory)
     }()
 
@@ -40,8 +42,9 @@ public enum MetricsEndpoint {
         let router = Router()
         router.get("/metrics") { _, _ in Telemetry.exposition() }
         let started = AsyncStream<Void>.makeStream()
-        let app = Application(router: router, configuration: .init(address: .hostname(host, port: port), serverName: "Cutover"),
-                              onServerRunning: { _ in started.continuation.yield() }, logger: Logger(label: "cutover.metrics"))
+        let app = Application(
+            router: router, configuration: .init(address: .hostname(host, port: port), serverName: "Cutover"),
+            onServerRunning: { _ in started.continuation.yield() }, logger: Logger(label: "cutover.metrics"))
         let server = Task {
             defer { started.continuation.finish() }
             try await app.run()
@@ -54,7 +57,8 @@ public enum MetricsEndpoint {
             } catch {
                 throw CutoverError(.usage, "cannot serve metrics on \(host):\(port): \(error)", hint: "pick a free port with --metrics-port")
             }
-            throw CutoverError(.usage, "the metrics endpoint on \(host):\(port) stopped before it started", hint: "pick a free port with --metrics-port")
+            throw CutoverError(
+                .usage, "the metrics endpoint on \(host):\(port) stopped before it started", hint: "pick a free port with --metrics-port")
         }
         return try await body()
     }

@@ -71,7 +71,9 @@ struct ArrowStreamReader {
         let metadata = try FlatTable.root(bytes, at: position, end: position + length)
         position += length
         let bodyLength = try metadata.int64(3)
-        guard bodyLength >= 0, bodyLength <= Int64(bytes.count - position) else { throw ArrowError.malformed("body length \(bodyLength) runs past the end") }
+        guard bodyLength >= 0, bodyLength <= Int64(bytes.count - position) else {
+            throw ArrowError.malformed("body length \(bodyLength) runs past the end")
+        }
         let body = bytes[position..<(position + Int(bodyLength))]
         position += Int(bodyLength)
         let headerType = try metadata.uint8(1)
@@ -143,7 +145,9 @@ struct ArrowField {
             kind = .int(bits: bits, signed: try type?.bool(1) ?? false)
         case 3:
             let precision = Int(try type?.int16(0) ?? 0)
-            guard (1...2).contains(precision) else { throw ArrowError.unsupported("float precision \(precision) in column \(name) (Snowflake sends 32- and 64-bit floats)") }
+            guard (1...2).contains(precision) else {
+                throw ArrowError.unsupported("float precision \(precision) in column \(name) (Snowflake sends 32- and 64-bit floats)")
+            }
             kind = .float(bits: [16, 32, 64][precision])
         case 4: kind = .binary(large: false)
         case 5: kind = .utf8(large: false)
@@ -216,7 +220,9 @@ struct ArrowArray {
         }
         let name = field.name
         func need(_ buffer: [UInt8], _ bytes: Int, _ what: String) throws {
-            guard buffer.count >= bytes else { throw ArrowError.malformed("column \(name): the \(what) buffer has \(buffer.count) bytes, \(bytes) needed") }
+            guard buffer.count >= bytes else {
+                throw ArrowError.malformed("column \(name): the \(what) buffer has \(buffer.count) bytes, \(bytes) needed")
+            }
         }
         // Validity is only read when there are NULLs: then it must cover every row.
         func validity() throws -> [UInt8] {
@@ -248,10 +254,13 @@ struct ArrowArray {
             var previous = 0
             for row in 0...max(0, node.length) where node.length > 0 {
                 let offset = large ? Int(exactly: readInt64(offsets, row * 8)) ?? -1 : Int(Int32(bitPattern: readUInt32(offsets, row * 4)))
-                guard offset >= previous, offset <= data.count else { throw ArrowError.malformed("column \(name): offset \(offset) at row \(row) is out of order or past the data") }
+                guard offset >= previous, offset <= data.count else {
+                    throw ArrowError.malformed("column \(name): offset \(offset) at row \(row) is out of order or past the data")
+                }
                 previous = offset
             }
-            array = ArrowArray(field: field, length: node.length, nullCount: node.nullCount, validity: bits, values: offsets, data: data, children: [])
+            array = ArrowArray(
+                field: field, length: node.length, nullCount: node.nullCount, validity: bits, values: offsets, data: data, children: [])
         case .bool:
             let bits = try validity(), values = try buffer()
             try need(values, (node.length + 7) / 8, "values")
@@ -366,7 +375,9 @@ struct FlatTable {
     }
 
     private func checked() throws -> FlatTable {
-        guard position >= 0, position <= end - 4, end <= bytes.count else { throw ArrowError.malformed("a table at \(position) lies outside its message") }
+        guard position >= 0, position <= end - 4, end <= bytes.count else {
+            throw ArrowError.malformed("a table at \(position) lies outside its message")
+        }
         return self
     }
 

@@ -18,15 +18,19 @@ struct SnowflakeCatalogReader {
         let written = scope.schemas.isEmpty ? [settings.schema] : scope.schemas
         let database = dialect.quote(settings.database)
         let candidates = Set(written.flatMap { [$0, Self.resolved($0)] })
-        let existing = try await rows("SELECT SCHEMA_NAME FROM \(database).INFORMATION_SCHEMA.SCHEMATA WHERE SCHEMA_NAME IN (\(candidates.map { dialect.literal($0) }.joined(separator: ", ")))")
+        let existing = try await rows(
+            "SELECT SCHEMA_NAME FROM \(database).INFORMATION_SCHEMA.SCHEMATA WHERE SCHEMA_NAME IN (\(candidates.map { dialect.literal($0) }.joined(separator: ", ")))"
+        )
         let found = Set(existing.map { $0[0].displayText })
         let schemas = written.map { found.contains($0) ? $0 : Self.resolved($0) }
         let schemaList = schemas.map { dialect.literal($0) }.joined(separator: ", ")
         for schema in schemas where !found.contains(schema) {
-            throw CutoverError(.schemaNotFound, "schema '\(schema)' does not exist in Snowflake database \(settings.database)",
-                               hint: "Snowflake stores unquoted names in upper case: try \(schema.uppercased())")
+            throw CutoverError(
+                .schemaNotFound, "schema '\(schema)' does not exist in Snowflake database \(settings.database)",
+                hint: "Snowflake stores unquoted names in upper case: try \(schema.uppercased())")
         }
-        let tableRows = try await rows("""
+        let tableRows = try await rows(
+            """
             SELECT TABLE_SCHEMA, TABLE_NAME, TABLE_TYPE, ROW_COUNT, BYTES, COMMENT FROM \(database).INFORMATION_SCHEMA.TABLES
             WHERE TABLE_SCHEMA IN (\(schemaList)) ORDER BY TABLE_SCHEMA, TABLE_NAME
             """)
@@ -43,10 +47,12 @@ struct SnowflakeCatalogReader {
             tables.append(table)
         }
         for wanted in scope.tables where !tables.contains(where: { NameFolding.upper.names(wanted, $0.ref) }) {
-            throw CutoverError(.tableNotFound, "table '\(wanted)' does not exist in Snowflake \(settings.database).\(schemas.joined(separator: ","))",
-                               hint: "tables here: " + tableRows.map { $0[1].displayText }.prefix(30).joined(separator: ", "))
+            throw CutoverError(
+                .tableNotFound, "table '\(wanted)' does not exist in Snowflake \(settings.database).\(schemas.joined(separator: ","))",
+                hint: "tables here: " + tableRows.map { $0[1].displayText }.prefix(30).joined(separator: ", "))
         }
-        let columnRows = try await rows("""
+        let columnRows = try await rows(
+            """
             SELECT TABLE_SCHEMA, TABLE_NAME, COLUMN_NAME, ORDINAL_POSITION, DATA_TYPE, IS_NULLABLE, COLUMN_DEFAULT,
                    CHARACTER_MAXIMUM_LENGTH, NUMERIC_PRECISION, NUMERIC_SCALE, COMMENT
             FROM \(database).INFORMATION_SCHEMA.COLUMNS WHERE TABLE_SCHEMA IN (\(schemaList))
@@ -60,10 +66,11 @@ struct SnowflakeCatalogReader {
             if dataType == "NUMBER" { native = "NUMBER(\(precision ?? 38),\(scale ?? 0))" }
             if dataType == "TEXT", let length, length < 16_777_216 { native = "VARCHAR(\(length))" }
             let defaultExpression = row[6].isNull ? nil : row[6].displayText
-            var column = Column(name: row[2].displayText, ordinal: tables[at].columns.count + 1, nativeType: native,
-                                canonical: SnowflakeTypes.canonical(dataType: dataType, precision: precision, scale: scale, length: length),
-                                isNullable: row[5].displayText.uppercased() == "YES", defaultExpression: defaultExpression,
-                                comment: row[10].isNull ? nil : row[10].displayText)
+            var column = Column(
+                name: row[2].displayText, ordinal: tables[at].columns.count + 1, nativeType: native,
+                canonical: SnowflakeTypes.canonical(dataType: dataType, precision: precision, scale: scale, length: length),
+                isNullable: row[5].displayText.uppercased() == "YES", defaultExpression: defaultExpression,
+                comment: row[10].isNull ? nil : row[10].displayText)
             if let defaultExpression, defaultExpression.uppercased().hasPrefix("IDENTITY") || defaultExpression.uppercased().contains(".NEXTVAL") {
                 column.identity = .byDefault
             }
@@ -76,7 +83,8 @@ struct SnowflakeCatalogReader {
                 tables[i].rowCount = count.flatMap(Self.int)
                 tables[i].rowCountIsExact = true
             } else {
-                tables[i].rowCount = tableRows.first { $0[0].displayText == tables[i].ref.schema && $0[1].displayText == tables[i].ref.name }.flatMap { Self.int($0[3]) }
+                tables[i].rowCount = tableRows.first { $0[0].displayText == tables[i].ref.schema && $0[1].displayText == tables[i].ref.name }.flatMap
+                { Self.int($0[3]) }
             }
         }
         let version = try? await rows("SELECT CURRENT_VERSION() AS V").first?.first?.displayText  // informational only
@@ -103,7 +111,8 @@ struct SnowflakeCatalogReader {
             var unique: [TableRef: [String: [(Int64, String)]]] = [:]
             for row in try await keyRows("SHOW UNIQUE KEYS IN SCHEMA \(location)") {
                 let ref = TableRef(schema: row["schema_name"] ?? schema, name: row["table_name"] ?? "")
-                unique[ref, default: [:]][row["constraint_name"] ?? "", default: []].append((Int64(row["key_sequence"] ?? "") ?? 0, row["column_name"] ?? ""))
+                unique[ref, default: [:]][row["constraint_name"] ?? "", default: []].append(
+                    (Int64(row["key_sequence"] ?? "") ?? 0, row["column_name"] ?? ""))
             }
             for (ref, constraints) in unique {
                 guard let at = index[ref] else { continue }
@@ -116,7 +125,12 @@ struct SnowflakeCatalogReader {
                 // The emulator lists primary keys here with an empty referenced table: skip those.
                 guard let pkTable = row["pk_table_name"], !pkTable.isEmpty, let name = row["fk_name"] else { continue }
                 let ref = TableRef(schema: row["fk_schema_name"] ?? schema, name: row["fk_table_name"] ?? "")
-                var (owner, key) = foreign[name] ?? (ref, ForeignKey(name: name, columns: [], referencedTable: TableRef(schema: row["pk_schema_name"], name: pkTable), referencedColumns: []))
+                var (owner, key) =
+                    foreign[name] ?? (
+                        ref,
+                        ForeignKey(
+                            name: name, columns: [], referencedTable: TableRef(schema: row["pk_schema_name"], name: pkTable), referencedColumns: [])
+                    )
                 key.columns.append(row["fk_column_name"] ?? "")
                 key.referencedColumns.append(row["pk_column_name"] ?? "")
                 owner = ref

@@ -57,23 +57,27 @@ public actor SnowflakeClient {
     func loginError(_ response: SnowflakeResponse<LoginData>) -> CutoverError {
         let code = response.code ?? "?"
         let auth = ["390100", "390101", "390102", "390144", "390318", "390303", "394304"].contains(code)
-        return CutoverError(auth ? .authenticationFailed : .connectionFailed,
-                            "Snowflake login as \(settings.user) failed: \(response.message ?? "no message") (code \(code))",
-                            hint: auth ? "check the user, password, key or token in the Snowflake URL" : "check the account name and that it is reachable",
-                            context: ["url": settings.baseURL, "snowflake_code": code])
+        return CutoverError(
+            auth ? .authenticationFailed : .connectionFailed,
+            "Snowflake login as \(settings.user) failed: \(response.message ?? "no message") (code \(code))",
+            hint: auth ? "check the user, password, key or token in the Snowflake URL" : "check the account name and that it is reachable",
+            context: ["url": settings.baseURL, "snowflake_code": code])
     }
 
     /// Runs one statement and returns its first result page (inline rows plus chunk references).
     /// `parameters` are session parameters for this statement alone (e.g. `STATEMENT_TIMEOUT_IN_SECONDS`).
-    func run(_ sql: String, bindings: [String: Binding] = [:], describeOnly: Bool = false, parameters: [String: Int]? = nil) async throws -> QueryData {
+    func run(_ sql: String, bindings: [String: Binding] = [:], describeOnly: Bool = false, parameters: [String: Int]? = nil) async throws -> QueryData
+    {
         if sessionToken == nil { try await login() }
         sequenceId += 1
-        let request = QueryRequest(sqlText: sql, sequenceId: sequenceId, bindings: bindings.isEmpty ? nil : bindings,
-                                   describeOnly: describeOnly ? true : nil,
-                                   querySubmissionTime: Int64(Date().timeIntervalSince1970 * 1000), parameters: parameters)
+        let request = QueryRequest(
+            sqlText: sql, sequenceId: sequenceId, bindings: bindings.isEmpty ? nil : bindings,
+            describeOnly: describeOnly ? true : nil,
+            querySubmissionTime: Int64(Date().timeIntervalSince1970 * 1000), parameters: parameters)
         let body = try JSONEncoder().encode(request)
         let requestId = UUID().uuidString
-        var response: SnowflakeResponse<QueryData> = try await sendAuthorized(.POST, "/queries/v1/query-request", query: ["requestId": requestId], body: Array(body))
+        var response: SnowflakeResponse<QueryData> = try await sendAuthorized(
+            .POST, "/queries/v1/query-request", query: ["requestId": requestId], body: Array(body))
         // An asynchronous or long-running query: poll its result URL until it is done.
         var delay: UInt64 = 50_000_000
         while Self.inProgress(response.code), let path = response.data?.getResultUrl {
@@ -127,7 +131,8 @@ public actor SnowflakeClient {
         guard sessionToken != nil else { return }
         let response: SnowflakeResponse<EmptyData> = try await sendAuthorized(.POST, "/session/heartbeat", query: [:], body: Array("{}".utf8))
         guard response.success else {
-            throw CutoverError(.connectionFailed, "Snowflake session heartbeat failed: \(response.message ?? "no message") (code \(response.code ?? "?"))")
+            throw CutoverError(
+                .connectionFailed, "Snowflake session heartbeat failed: \(response.message ?? "no message") (code \(response.code ?? "?"))")
         }
     }
 
@@ -142,7 +147,9 @@ public actor SnowflakeClient {
 
     // MARK: - HTTP
 
-    private func sendAuthorized<T: Decodable>(_ method: HTTPMethod, _ path: String, query: [String: String], body: [UInt8]?) async throws -> SnowflakeResponse<T> {
+    private func sendAuthorized<T: Decodable>(
+        _ method: HTTPMethod, _ path: String, query: [String: String], body: [UInt8]?
+    ) async throws -> SnowflakeResponse<T> {
         let response: SnowflakeResponse<T> = try await send(method, path, query: query, body: body, token: sessionToken)
         if response.code == "390112", try await renewSession() {  // session expired
             return try await send(method, path, query: query, body: body, token: sessionToken)
@@ -154,14 +161,17 @@ public actor SnowflakeClient {
     private func renewSession() async throws -> Bool {
         guard let masterToken, let old = sessionToken else { return false }
         let body = Array(#"{"oldSessionToken":"\#(old)","requestType":"RENEW"}"#.utf8)
-        let response: SnowflakeResponse<LoginData> = try await send(.POST, "/session/token-request", query: ["requestId": UUID().uuidString], body: body, token: masterToken)
+        let response: SnowflakeResponse<LoginData> = try await send(
+            .POST, "/session/token-request", query: ["requestId": UUID().uuidString], body: body, token: masterToken)
         guard response.success, let token = response.data?.sessionToken ?? response.data?.token else { return false }
         sessionToken = token
         if let master = response.data?.masterToken { self.masterToken = master }
         return true
     }
 
-    private func send<T: Decodable>(_ method: HTTPMethod, _ path: String, query: [String: String], body: [UInt8]?, token: String?) async throws -> SnowflakeResponse<T> {
+    private func send<T: Decodable>(
+        _ method: HTTPMethod, _ path: String, query: [String: String], body: [UInt8]?, token: String?
+    ) async throws -> SnowflakeResponse<T> {
         var components = URLComponents(string: settings.baseURL + path)!
         if !query.isEmpty { components.queryItems = query.keys.sorted().map { URLQueryItem(name: $0, value: query[$0]) } }
         var request = HTTPClientRequest(url: components.url!.absoluteString)
@@ -174,17 +184,19 @@ public actor SnowflakeClient {
         let (status, bytes) = try await execute(request, what: path)
         if let decoded = try? JSONDecoder().decode(SnowflakeResponse<T>.self, from: Data(bytes)) {  // else: the HTTP status and body are reported below
             if status == 401 || status == 403 {
-                throw CutoverError(.authenticationFailed, "Snowflake refused the session: \(decoded.message ?? "HTTP \(status)") (code \(decoded.code ?? "?"))",
-                                   hint: "log in again; check the user's credentials and role", context: ["url": settings.baseURL])
+                throw CutoverError(
+                    .authenticationFailed, "Snowflake refused the session: \(decoded.message ?? "HTTP \(status)") (code \(decoded.code ?? "?"))",
+                    hint: "log in again; check the user's credentials and role", context: ["url": settings.baseURL])
             }
             return decoded
         }
         let excerpt = String(decoding: bytes.prefix(300), as: UTF8.self)
             .split(whereSeparator: \.isNewline).suffix(2).joined(separator: " ")
-        throw CutoverError(status == 404 ? .connectionFailed : .query,
-                           "Snowflake answered HTTP \(status) without a readable body at \(path): \(excerpt)",
-                           hint: status == 404 ? "check the account name, host and port in the Snowflake URL" : nil,
-                           context: ["url": settings.baseURL])
+        throw CutoverError(
+            status == 404 ? .connectionFailed : .query,
+            "Snowflake answered HTTP \(status) without a readable body at \(path): \(excerpt)",
+            hint: status == 404 ? "check the account name, host and port in the Snowflake URL" : nil,
+            context: ["url": settings.baseURL])
     }
 
     /// One HTTP exchange with retries on throttling, gateway errors and transport failures.
@@ -210,9 +222,10 @@ public actor SnowflakeClient {
                     try await backoff(attempt)
                     continue
                 }
-                throw CutoverError(.connectionFailed, "cannot reach Snowflake at \(settings.baseURL) (\(what)): \(error)",
-                                   hint: "check the account, host and port, and the network; retried \(attempt - 1) times",
-                                   context: ["url": settings.baseURL])
+                throw CutoverError(
+                    .connectionFailed, "cannot reach Snowflake at \(settings.baseURL) (\(what)): \(error)",
+                    hint: "check the account, host and port, and the network; retried \(attempt - 1) times",
+                    context: ["url": settings.baseURL])
             }
         }
     }

@@ -62,7 +62,8 @@ public struct SnowflakeConnector: Connector {
     /// first, because Time Travel can be off (a retention of 0 days, an emulator); then the
     /// snapshot says why each range is read at its own moment instead.
     public func snapshot(of tables: [TableRef]) async throws -> Snapshot? {
-        let now = try await execute("SELECT TO_VARCHAR(CURRENT_TIMESTAMP(), 'YYYY-MM-DD HH24:MI:SS.FF9 TZH:TZM') AS NOW").rows.first?.first?.displayText
+        let now = try await execute("SELECT TO_VARCHAR(CURRENT_TIMESTAMP(), 'YYYY-MM-DD HH24:MI:SS.FF9 TZH:TZM') AS NOW").rows.first?.first?
+            .displayText
         guard let now else { return nil }
         var pinned = self
         pinned.asOf = now
@@ -70,11 +71,14 @@ public struct SnowflakeConnector: Connector {
             do {
                 _ = try await pinned.execute("SELECT 1 FROM \(pinned.dialect.readSource(table)) LIMIT 1")
             } catch {
-                return Snapshot(connector: nil, description: "Snowflake Time Travel is not available for \(table) (\(error.redactedDescription)): "
-                                + "each range is read by its own statement at its own moment")
+                return Snapshot(
+                    connector: nil,
+                    description: "Snowflake Time Travel is not available for \(table) (\(error.redactedDescription)): "
+                        + "each range is read by its own statement at its own moment")
             }
         }
-        return Snapshot(connector: pinned, description: "Snowflake Time Travel AT(TIMESTAMP => '\(now)'), shared by every query and read of this side")
+        return Snapshot(
+            connector: pinned, description: "Snowflake Time Travel AT(TIMESTAMP => '\(now)'), shared by every query and read of this side")
     }
 
     public func write(_ rows: RowStream, to table: TableRef, columns: [Column], options: WriteOptions) async throws -> WriteStats {
@@ -190,11 +194,14 @@ extension SnowflakeConnector {
             let pages = SnowflakeResultPages(data, client: client)
             var rows: [[Value]] = []
             while rows.count <= query.maxRows, let page = try await pages.next() { rows += page }
-            var warnings = ["Snowflake: Cutover cannot check the grants of the role this connection uses"
-                            + (settings.role.map { " (\($0))" } ?? "") + "; give the runner a role that can only read"]
+            var warnings = [
+                "Snowflake: Cutover cannot check the grants of the role this connection uses"
+                    + (settings.role.map { " (\($0))" } ?? "") + "; give the runner a role that can only read"
+            ]
             if !query.readOnly { warnings = [] }
-            return RunnerAnswer(columns: pages.columns.map(\.name), rows: Array(rows.prefix(query.maxRows)), truncated: rows.count > query.maxRows,
-                                warnings: warnings)
+            return RunnerAnswer(
+                columns: pages.columns.map(\.name), rows: Array(rows.prefix(query.maxRows)), truncated: rows.count > query.maxRows,
+                warnings: warnings)
         }
     }
 }

@@ -28,7 +28,9 @@ public struct SnowflakeDialect: Dialect {
 
     /// Hex digits become an integer by position in `0123456789abcdef` rather than through
     /// `TO_NUMBER(…, 'XXX')` or `MD5_NUMBER_LOWER64`, so the same SQL also runs on the emulator.
-    public func portableChecksumSQL(_ table: TableRef, columns: [(name: String, form: ChecksumForm)], key: String, range: Range<Int64>, width: Int64) -> String? {
+    public func portableChecksumSQL(
+        _ table: TableRef, columns: [(name: String, form: ChecksumForm)], key: String, range: Range<Int64>, width: Int64
+    ) -> String? {
         portableChecksumQuery(
             table, columns: columns, key: key, range: range, width: width,
             text: { column, form in
@@ -47,9 +49,10 @@ public struct SnowflakeDialect: Dialect {
             },
             hash: { hex in
                 let digits = PortableChecksum.hexDigits
-                return "(" + (1...digits).map { i in
-                    "(POSITION(SUBSTR(\(hex), \(i), 1), '0123456789abcdef') - 1) * \(UInt64(1) << (4 * UInt64(digits - i)))"
-                }.joined(separator: " + ") + ")"
+                return "("
+                    + (1...digits).map { i in
+                        "(POSITION(SUBSTR(\(hex), \(i), 1), '0123456789abcdef') - 1) * \(UInt64(1) << (4 * UInt64(digits - i)))"
+                    }.joined(separator: " + ") + ")"
             },
             bucket: { "CAST((\($0) - MOD(\($0), \(width))) / \(width) AS INTEGER)" },
             // The cast keeps the emulator's SUM exact (it sums other numbers as floats).
@@ -67,15 +70,18 @@ public struct SnowflakeDialect: Dialect {
             }
         case .decimal(let p, let s):
             guard let p else {
-                return TypeChoice("NUMBER(38,10)", "unconstrained numeric has no declared scale: NUMBER(38,10) holds 28 integer and 10 fractional digits; check the data's real range",
-                                  lossy: true, review: true)
+                return TypeChoice(
+                    "NUMBER(38,10)",
+                    "unconstrained numeric has no declared scale: NUMBER(38,10) holds 28 integer and 10 fractional digits; check the data's real range",
+                    lossy: true, review: true)
             }
             if p > 38 {
                 return TypeChoice("NUMBER(38,\(min(s ?? 0, 37)))", "precision \(p) exceeds Snowflake's 38 digits", lossy: true, review: true)
             }
             return TypeChoice("NUMBER(\(p),\(s ?? 0))", "exact decimal: \(p) digits, \(s ?? 0) after the point")
         case .float(let bits):
-            return TypeChoice("FLOAT", bits <= 32 ? "Snowflake FLOAT is 64-bit: every 32-bit value fits" : "64-bit IEEE float, NaN and ±Infinity included")
+            return TypeChoice(
+                "FLOAT", bits <= 32 ? "Snowflake FLOAT is 64-bit: every 32-bit value fits" : "64-bit IEEE float, NaN and ±Infinity included")
         case .text(let max):
             guard let max else { return TypeChoice("VARCHAR", "unbounded text (16 MB limit)") }
             return TypeChoice("VARCHAR(\(max))", "same maximum length")
@@ -83,23 +89,32 @@ public struct SnowflakeDialect: Dialect {
         case .binary: return TypeChoice("BINARY", "raw bytes (8 MB limit per value)")
         case .date: return TypeChoice("DATE", "same type")
         case .time(let tz):
-            return tz ? TypeChoice("TIME", "Snowflake TIME has no zone: the offset is dropped", lossy: true, review: true)
-                      : TypeChoice("TIME", "time of day")
+            return tz
+                ? TypeChoice("TIME", "Snowflake TIME has no zone: the offset is dropped", lossy: true, review: true)
+                : TypeChoice("TIME", "time of day")
         case .timestamp(let tz, let p):
             let precision = p.map { "(\(min($0, 9)))" } ?? ""
-            return tz ? TypeChoice("TIMESTAMP_TZ\(precision)", "instant with offset; values are written in UTC")
-                      : TypeChoice("TIMESTAMP_NTZ\(precision)", "wall-clock date-time without zone")
+            return tz
+                ? TypeChoice("TIMESTAMP_TZ\(precision)", "instant with offset; values are written in UTC")
+                : TypeChoice("TIMESTAMP_NTZ\(precision)", "wall-clock date-time without zone")
         case .interval:
-            return TypeChoice("VARCHAR", "Snowflake has no INTERVAL column type: kept as ISO-8601 duration text, exact but no longer "
-                              + "an interval (no arithmetic, no ordering; months and days stay separate units)", lossy: true, review: true)
+            return TypeChoice(
+                "VARCHAR",
+                "Snowflake has no INTERVAL column type: kept as ISO-8601 duration text, exact but no longer "
+                    + "an interval (no arithmetic, no ordering; months and days stay separate units)", lossy: true, review: true)
         case .uuid: return TypeChoice("VARCHAR(36)", "Snowflake has no UUID type: canonical 36-character text")
         case .json(let binary):
             // jsonb has already collapsed duplicate keys and dropped spacing; json keeps both, VARIANT does not.
-            return binary ? TypeChoice("VARIANT", "semi-structured JSON; key order is not kept; numbers beyond 38 digits become doubles "
-                                       + "(validation compares numbers exactly and names any that changed)")
-                : TypeChoice("VARIANT", "json text into VARIANT: duplicate keys collapse to the last, spacing and key order go, numbers "
-                             + "beyond 38 digits become doubles; validation names any document that changed — map to VARCHAR to keep the text",
-                             lossy: true, review: true)
+            return binary
+                ? TypeChoice(
+                    "VARIANT",
+                    "semi-structured JSON; key order is not kept; numbers beyond 38 digits become doubles "
+                        + "(validation compares numbers exactly and names any that changed)")
+                : TypeChoice(
+                    "VARIANT",
+                    "json text into VARIANT: duplicate keys collapse to the last, spacing and key order go, numbers "
+                        + "beyond 38 digits become doubles; validation names any document that changed — map to VARCHAR to keep the text",
+                    lossy: true, review: true)
         case .array(let element):
             return TypeChoice("ARRAY", "semi-structured ARRAY of \(element); element types are not enforced")
         case .enumeration(let name, let values):
@@ -127,13 +142,17 @@ public struct SnowflakeDialect: Dialect {
 
     /// Snowflake's reserved keywords (its documentation's "Reserved & limited keywords", the reserved ones).
     public var reservedWords: Set<String> {
-        ["ACCOUNT", "ALL", "ALTER", "AND", "ANY", "AS", "BETWEEN", "BY", "CASE", "CAST", "CHECK", "COLUMN", "CONNECT", "CONNECTION", "CONSTRAINT",
-         "CREATE", "CROSS", "CURRENT", "CURRENT_DATE", "CURRENT_TIME", "CURRENT_TIMESTAMP", "CURRENT_USER", "DATABASE", "DELETE", "DISTINCT", "DROP",
-         "ELSE", "EXISTS", "FALSE", "FOLLOWING", "FOR", "FROM", "FULL", "GRANT", "GROUP", "GSCLUSTER", "HAVING", "ILIKE", "IN", "INCREMENT", "INNER",
-         "INSERT", "INTERSECT", "INTO", "IS", "ISSUE", "JOIN", "LATERAL", "LEFT", "LIKE", "LOCALTIME", "LOCALTIMESTAMP", "MINUS", "NATURAL", "NOT",
-         "NULL", "OF", "ON", "OR", "ORDER", "ORGANIZATION", "QUALIFY", "REGEXP", "REVOKE", "RIGHT", "RLIKE", "ROW", "ROWS", "SAMPLE", "SCHEMA",
-         "SELECT", "SET", "SOME", "START", "TABLE", "TABLESAMPLE", "THEN", "TO", "TRIGGER", "TRUE", "TRY_CAST", "UNION", "UNIQUE", "UPDATE",
-         "USING", "VALUES", "VIEW", "WHEN", "WHENEVER", "WHERE", "WITH"]
+        [
+            "ACCOUNT", "ALL", "ALTER", "AND", "ANY", "AS", "BETWEEN", "BY", "CASE", "CAST", "CHECK", "COLUMN", "CONNECT", "CONNECTION", "CONSTRAINT",
+            "CREATE", "CROSS", "CURRENT", "CURRENT_DATE", "CURRENT_TIME", "CURRENT_TIMESTAMP", "CURRENT_USER", "DATABASE", "DELETE", "DISTINCT",
+            "DROP",
+            "ELSE", "EXISTS", "FALSE", "FOLLOWING", "FOR", "FROM", "FULL", "GRANT", "GROUP", "GSCLUSTER", "HAVING", "ILIKE", "IN", "INCREMENT",
+            "INNER",
+            "INSERT", "INTERSECT", "INTO", "IS", "ISSUE", "JOIN", "LATERAL", "LEFT", "LIKE", "LOCALTIME", "LOCALTIMESTAMP", "MINUS", "NATURAL", "NOT",
+            "NULL", "OF", "ON", "OR", "ORDER", "ORGANIZATION", "QUALIFY", "REGEXP", "REVOKE", "RIGHT", "RLIKE", "ROW", "ROWS", "SAMPLE", "SCHEMA",
+            "SELECT", "SET", "SOME", "START", "TABLE", "TABLESAMPLE", "THEN", "TO", "TRIGGER", "TRUE", "TRY_CAST", "UNION", "UNIQUE", "UPDATE",
+            "USING", "VALUES", "VIEW", "WHEN", "WHENEVER", "WHERE", "WITH",
+        ]
     }
 
     public func createSequence(_ sequence: TableRef, start: Int64, increment: Int64) -> String? {
@@ -144,12 +163,16 @@ public struct SnowflakeDialect: Dialect {
     /// source's largest value.
     public func identityStart(column: String, in createDDL: [String]) -> ((Int64) -> [String])? {
         let definition = quote(column) + " "
-        return { next in createDDL.map { statement in
-            statement.split(separator: "\n", omittingEmptySubsequences: false).map { line in
-                guard line.trimmingCharacters(in: .whitespaces).hasPrefix(definition), line.contains(Self.identityFromOne) else { return String(line) }
-                return line.replacingOccurrences(of: Self.identityFromOne, with: "IDENTITY(\(next),1)")
-            }.joined(separator: "\n")
-        } }
+        return { next in
+            createDDL.map { statement in
+                statement.split(separator: "\n", omittingEmptySubsequences: false).map { line in
+                    guard line.trimmingCharacters(in: .whitespaces).hasPrefix(definition), line.contains(Self.identityFromOne) else {
+                        return String(line)
+                    }
+                    return line.replacingOccurrences(of: Self.identityFromOne, with: "IDENTITY(\(next),1)")
+                }.joined(separator: "\n")
+            }
+        }
     }
 
     public func byteOrder(_ quotedColumn: String, type: CanonicalType) -> String {

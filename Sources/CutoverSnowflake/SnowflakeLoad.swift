@@ -118,14 +118,17 @@ struct SnowflakeLoad {
         }
     }
 
-    private func upload(_ csv: inout [UInt8], rows: inout Int64, into folder: String, files: inout [StagedFile], stats: inout WriteStats) async throws {
+    private func upload(_ csv: inout [UInt8], rows: inout Int64, into folder: String, files: inout [StagedFile], stats: inout WriteStats) async throws
+    {
         let gzip = settings.gzipStagedFiles
         let prefix = settings.keepStagedFiles ? "part" : "cutover_\(tag.lowercased())"
         let name = "\(prefix)_\(String(format: "%04d", files.count + 1)).csv" + (gzip ? ".gz" : "")
         let staged = gzip ? try Self.gzip(csv) : csv
         try await put(staged, name: name, into: folder)
-        files.append(StagedFile(name: folder + name, rows: rows, bytes: Int64(csv.count), stagedBytes: Int64(staged.count),
-                                sha256: Hex.encode(SHA256.hash(data: staged))))
+        files.append(
+            StagedFile(
+                name: folder + name, rows: rows, bytes: Int64(csv.count), stagedBytes: Int64(staged.count),
+                sha256: Hex.encode(SHA256.hash(data: staged))))
         stats.bytes += Int64(csv.count)
         csv.removeAll(keepingCapacity: true)
         rows = 0
@@ -151,8 +154,9 @@ struct SnowflakeLoad {
             var rows: Int64
             var files: [StagedFile]
         }
-        let manifest = Manifest(table: table.description, write: options.name, columns: columns.map(\.name),
-                                format: settings.gzipStagedFiles ? "csv+gzip" : "csv", rows: rows, files: files)
+        let manifest = Manifest(
+            table: table.description, write: options.name, columns: columns.map(\.name),
+            format: settings.gzipStagedFiles ? "csv+gzip" : "csv", rows: rows, files: files)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         try await put(Array(try encoder.encode(manifest)), name: "manifest.json", into: folder, compressed: false)
@@ -168,7 +172,9 @@ struct SnowflakeLoad {
     private func copyStagedFiles(from folder: String, expecting rows: Int64) async throws {
         // Kept files: PURGE left out (its default is FALSE; the emulator purges on any PURGE clause).
         let purge = settings.keepStagedFiles ? "" : " PURGE = TRUE"
-        let data = try await client.run("COPY INTO \(staging) FROM @\(stage)/\(folder) \(SnowflakeCSV.fileFormat(gzip: settings.gzipStagedFiles)) ON_ERROR = ABORT_STATEMENT\(purge)")
+        let data = try await client.run(
+            "COPY INTO \(staging) FROM @\(stage)/\(folder) \(SnowflakeCSV.fileFormat(gzip: settings.gzipStagedFiles)) ON_ERROR = ABORT_STATEMENT\(purge)"
+        )
         let result = try await SnowflakeResultPages(data, client: client).all()
         let loadedIndex = data.rowtype?.firstIndex { $0.name.lowercased() == "rows_loaded" }
         let loaded = result.reduce(Int64(0)) { sum, row in
@@ -176,8 +182,9 @@ struct SnowflakeLoad {
             return sum + n
         }
         guard loadedIndex == nil || loaded == rows else {
-            throw CutoverError(.io, "COPY INTO loaded \(loaded) of \(rows) staged rows into \(table)",
-                               hint: "the stage lost files; rerun the migration (this chunk was not applied)", context: ["table": table.description])
+            throw CutoverError(
+                .io, "COPY INTO loaded \(loaded) of \(rows) staged rows into \(table)",
+                hint: "the stage lost files; rerun the migration (this chunk was not applied)", context: ["table": table.description])
         }
     }
 
@@ -187,9 +194,11 @@ struct SnowflakeLoad {
         for (index, column) in columns.enumerated() {
             for row in 0..<batch.rowCount {
                 if let why = batch[row, index].storageMismatch(for: column.canonical) ?? Self.numberMismatch(batch[row, index], column.canonical) {
-                    throw CutoverError(.valueDoesNotFit, "\(table).\(column.name): \(why)",
-                                       hint: "give the column a type that holds it (cutover.yml overrides, BINARY for BLOBs, FLOAT for NaN), or set such rows aside with --on-error reject",
-                                       context: ["table": table.description, "column": column.name])
+                    throw CutoverError(
+                        .valueDoesNotFit, "\(table).\(column.name): \(why)",
+                        hint:
+                            "give the column a type that holds it (cutover.yml overrides, BINARY for BLOBs, FLOAT for NaN), or set such rows aside with --on-error reject",
+                        context: ["table": table.description, "column": column.name])
                 }
             }
         }
@@ -200,7 +209,8 @@ struct SnowflakeLoad {
         guard case .decimal = type else { return nil }
         switch value {
         case .double(let d) where !d.isFinite: return "\(DecimalText.plain(d)) does not fit a NUMBER column (it holds no NaN or infinity)"
-        case .text(let s) where Double(parsingSQL: s).map({ !$0.isFinite }) == true: return "\(s) does not fit a NUMBER column (it holds no NaN or infinity)"
+        case .text(let s) where Double(parsingSQL: s).map({ !$0.isFinite }) == true:
+            return "\(s) does not fit a NUMBER column (it holds no NaN or infinity)"
         default: return nil
         }
     }
@@ -240,7 +250,8 @@ struct SnowflakeLoad {
             let updates = columns.filter { !key.contains($0.name) }.map { "\(dialect.quote($0.name)) = s.\(dialect.quote($0.name))" }
             var merge = "MERGE INTO \(target) t USING \(typedName) s ON \(on)"
             if !updates.isEmpty { merge += " WHEN MATCHED THEN UPDATE SET " + updates.joined(separator: ", ") }
-            merge += " WHEN NOT MATCHED THEN INSERT (\(names.joined(separator: ", "))) VALUES (\(columns.map { "s." + dialect.quote($0.name) }.joined(separator: ", ")))"
+            merge +=
+                " WHEN NOT MATCHED THEN INSERT (\(names.joined(separator: ", "))) VALUES (\(columns.map { "s." + dialect.quote($0.name) }.joined(separator: ", ")))"
             statements.append(merge)
         } else {
             statements.append("INSERT INTO \(target) (\(names.joined(separator: ", "))) SELECT \(converted.joined(separator: ", ")) FROM \(staging)")

@@ -48,8 +48,9 @@ struct KeyPairToken {
             throw CutoverError(.io, "cannot read the private key file \(path): \(error.localizedDescription)")
         }
         do { key = try _RSA.Signing.PrivateKey(pemRepresentation: pem) } catch {
-            throw CutoverError(.usage, "the private key in \(path) is not an unencrypted RSA key in PEM form",
-                               hint: "convert it with `openssl pkcs8 -topk8 -nocrypt -in key.p8 -out key.pem`")
+            throw CutoverError(
+                .usage, "the private key in \(path) is not an unencrypted RSA key in PEM form",
+                hint: "convert it with `openssl pkcs8 -topk8 -nocrypt -in key.p8 -out key.pem`")
         }
         account = settings.accountLocator
         user = settings.user.uppercased()

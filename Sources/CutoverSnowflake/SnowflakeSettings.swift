@@ -48,8 +48,9 @@ public struct SnowflakeSettings: Sendable {
         guard url.engine == .snowflake else { throw CutoverError(.usage, "not a Snowflake URL: \(url)") }
         let parameters = Dictionary(url.parameters.map { ($0.key.lowercased(), $0.value) }, uniquingKeysWith: { a, _ in a })
         guard let account = url.host, !account.isEmpty else {
-            throw CutoverError(.unsupportedURL, "the Snowflake URL \(url) names no account",
-                               hint: "snowflake://user:password@ACCOUNT/DATABASE/SCHEMA?warehouse=WH")
+            throw CutoverError(
+                .unsupportedURL, "the Snowflake URL \(url) names no account",
+                hint: "snowflake://user:password@ACCOUNT/DATABASE/SCHEMA?warehouse=WH")
         }
         guard let user = url.user, !user.isEmpty else {
             throw CutoverError(.unsupportedURL, "the Snowflake URL \(url) names no user", hint: "snowflake://USER:password@account/database/schema")
@@ -59,8 +60,9 @@ public struct SnowflakeSettings: Sendable {
         }
         let authenticatorName = parameters["authenticator"]?.lowercased() ?? "snowflake"
         guard let authenticator = Authenticator(rawValue: authenticatorName) else {
-            throw CutoverError(.unsupportedURL, "unknown Snowflake authenticator '\(authenticatorName)' in \(url)",
-                               hint: "use authenticator=snowflake (password), snowflake_jwt (private_key_file=PATH) or oauth (token=...)")
+            throw CutoverError(
+                .unsupportedURL, "unknown Snowflake authenticator '\(authenticatorName)' in \(url)",
+                hint: "use authenticator=snowflake (password), snowflake_jwt (private_key_file=PATH) or oauth (token=...)")
         }
         self.account = account
         self.user = user
@@ -74,7 +76,9 @@ public struct SnowflakeSettings: Sendable {
         self.privateKeyFile = parameters["private_key_file"]
         switch authenticator {
         case .password where password == nil:
-            throw CutoverError(.unsupportedURL, "the Snowflake URL \(url) has no password", hint: "snowflake://user:PASSWORD@account/db/schema, or authenticator=snowflake_jwt / oauth")
+            throw CutoverError(
+                .unsupportedURL, "the Snowflake URL \(url) has no password",
+                hint: "snowflake://user:PASSWORD@account/db/schema, or authenticator=snowflake_jwt / oauth")
         case .keyPair where privateKeyFile == nil:
             throw CutoverError(.unsupportedURL, "key-pair login needs private_key_file=PATH in \(url)")
         case .oauth where token == nil:
@@ -98,7 +102,9 @@ public struct SnowflakeSettings: Sendable {
         case "true": keepStagedFiles = true
         case "false": keepStagedFiles = false
         case let other:
-            throw CutoverError(.unsupportedURL, "keep_staged_files=\(other) in \(url) is not true or false", hint: "keep_staged_files=true keeps the files in CUTOVER_STAGE")
+            throw CutoverError(
+                .unsupportedURL, "keep_staged_files=\(other) in \(url) is not true or false",
+                hint: "keep_staged_files=true keeps the files in CUTOVER_STAGE")
         }
     }
 
@@ -113,7 +119,8 @@ extension SnowflakeSettings {
     /// case, as Snowflake resolves them).
     public var identity: DatabaseIdentity {
         let quoted = database.hasPrefix("\"") && database.hasSuffix("\"") && database.count > 1
-        return .snowflake(account: baseURL.lowercased() + "/" + account.lowercased(),
-                          database: quoted ? String(database.dropFirst().dropLast()) : database.uppercased())
+        return .snowflake(
+            account: baseURL.lowercased() + "/" + account.lowercased(),
+            database: quoted ? String(database.dropFirst().dropLast()) : database.uppercased())
     }
 }

@@ -24,12 +24,16 @@ public struct AlertRuleRecord: Sendable, Codable, Hashable {
     public var createdBy: String?
     public var createdAt: String
 
-    public static let conditions = ["run_failed", "validation_failed", "pass_rate_below", "run_slower", "ingestion_stale", "ingestion_failed", "row_count_anomaly"]
+    public static let conditions = [
+        "run_failed", "validation_failed", "pass_rate_below", "run_slower", "ingestion_stale", "ingestion_failed", "row_count_anomaly",
+    ]
     public static let severities = ["info", "warning", "critical"]
 
-    public init(name: String, condition: String, scope: String? = nil, threshold: Double? = nil, severity: String = "warning", channels: [String],
-                escalateAfterSeconds: Int64? = nil, escalateTo: [String] = [], silencedUntil: String? = nil, enabled: Bool = true,
-                createdBy: String? = nil, createdAt: String = ISOTime.now()) {
+    public init(
+        name: String, condition: String, scope: String? = nil, threshold: Double? = nil, severity: String = "warning", channels: [String],
+        escalateAfterSeconds: Int64? = nil, escalateTo: [String] = [], silencedUntil: String? = nil, enabled: Bool = true,
+        createdBy: String? = nil, createdAt: String = ISOTime.now()
+    ) {
         self.name = name
         self.condition = condition
         self.scope = scope
@@ -69,8 +73,10 @@ public struct AlertRecord: Sendable, Codable, Hashable {
     public var resolvedBy: String?
     public var resolvedAt: String?
 
-    public init(id: String = AlertRecord.newID(), rule: String, key: String, state: String = "firing", severity: String, title: String, detail: String?,
-                subject: String?, firstAt: String = ISOTime.now(), lastAt: String? = nil, occurrences: Int64 = 1, escalationLevel: Int = 0) {
+    public init(
+        id: String = AlertRecord.newID(), rule: String, key: String, state: String = "firing", severity: String, title: String, detail: String?,
+        subject: String?, firstAt: String = ISOTime.now(), lastAt: String? = nil, occurrences: Int64 = 1, escalationLevel: Int = 0
+    ) {
         self.id = id
         self.rule = rule
         self.key = key
@@ -91,7 +97,8 @@ public struct AlertRecord: Sendable, Codable, Hashable {
     public static let stateFilters = ["open", "firing", "acknowledged", "resolved"]
 
     public static func newID() -> String {
-        "al-" + String(UInt32.random(in: .min ... .max), radix: 16).leftPadded(to: 8) + String(UInt16.random(in: .min ... .max), radix: 16).leftPadded(to: 4)
+        "al-" + String(UInt32.random(in: .min ... .max), radix: 16).leftPadded(to: 8)
+            + String(UInt16.random(in: .min ... .max), radix: 16).leftPadded(to: 4)
     }
 }
 

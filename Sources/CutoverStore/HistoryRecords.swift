@@ -15,7 +15,8 @@ public struct RegistryRuleRecord: Sendable, Codable, Hashable {
     /// The Cutover check that does the same job (`null_rate`, `allowed_values` …), nil when none does.
     public var check: String?
 
-    public init(suite: String, expectationType: String, definition: String, ruleHash: String, addedOn: String?, lastModified: String, check: String?) {
+    public init(suite: String, expectationType: String, definition: String, ruleHash: String, addedOn: String?, lastModified: String, check: String?)
+    {
         self.suite = suite
         self.expectationType = expectationType
         self.definition = definition
@@ -46,8 +47,10 @@ public struct ReportedMonth: Sendable, Codable, Hashable {
     /// The whole entry as the file held it, as canonical JSON.
     public var payload: String
 
-    public init(month: String, origin: String, currentTotal: Int64?, previousTotal: Int64?, delta: Int64?, materials: Int64?, breakdown: [NamedCount],
-                logStats: String?, dataDate: String?, cachedAt: String, payload: String) {
+    public init(
+        month: String, origin: String, currentTotal: Int64?, previousTotal: Int64?, delta: Int64?, materials: Int64?, breakdown: [NamedCount],
+        logStats: String?, dataDate: String?, cachedAt: String, payload: String
+    ) {
         self.month = month
         self.origin = origin
         self.currentTotal = currentTotal

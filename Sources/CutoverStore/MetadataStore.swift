@@ -50,9 +50,11 @@ public struct RunRecord: Sendable, Codable, Hashable {
     /// How the server started it (JSON, connection references masked), so it can be resumed.
     public var request: String?
 
-    public init(id: String, kind: String, status: String = "running", source: String?, target: String?, startedAt: String = ISOTime.now(),
-                finishedAt: String? = nil, artifactsDir: String? = nil, summary: String? = nil, error: String? = nil, planHash: String? = nil,
-                createdBy: String? = nil, leaseOwner: String? = nil, leaseUntil: String? = nil, request: String? = nil) {
+    public init(
+        id: String, kind: String, status: String = "running", source: String?, target: String?, startedAt: String = ISOTime.now(),
+        finishedAt: String? = nil, artifactsDir: String? = nil, summary: String? = nil, error: String? = nil, planHash: String? = nil,
+        createdBy: String? = nil, leaseOwner: String? = nil, leaseUntil: String? = nil, request: String? = nil
+    ) {
         self.planHash = planHash
         self.createdBy = createdBy
         self.leaseOwner = leaseOwner
@@ -103,8 +105,10 @@ public struct RunTableRecord: Sendable, Codable, Hashable {
     /// JSON with step-specific details.
     public var details: String?
 
-    public init(runID: String, table: String, status: String, sourceRows: Int64? = nil, targetRows: Int64? = nil, bytes: Int64? = nil,
-                startedAt: String? = nil, finishedAt: String? = nil, message: String? = nil, details: String? = nil) {
+    public init(
+        runID: String, table: String, status: String, sourceRows: Int64? = nil, targetRows: Int64? = nil, bytes: Int64? = nil,
+        startedAt: String? = nil, finishedAt: String? = nil, message: String? = nil, details: String? = nil
+    ) {
         self.runID = runID
         self.table = table
         self.status = status
@@ -128,8 +132,10 @@ public struct LogEntry: Sendable, Codable, Hashable {
     public var message: String
     public var fields: [String: String]
 
-    public init(at: String = ISOTime.now(), level: String = "info", runID: String?, table: String? = nil, event: String, message: String,
-                fields: [String: String] = [:]) {
+    public init(
+        at: String = ISOTime.now(), level: String = "info", runID: String?, table: String? = nil, event: String, message: String,
+        fields: [String: String] = [:]
+    ) {
         self.at = at
         self.level = level
         self.runID = runID
@@ -211,8 +217,10 @@ public struct ChunkRecord: Sendable, Codable, Hashable {
     public var leaseUntil: String?
     public var error: String?
 
-    public init(runID: String, table: String, number: Int, bounds: String, state: State = .pending, rows: Int64? = nil, bytes: Int64? = nil,
-                checksum: String? = nil, attempts: Int = 0, leaseOwner: String? = nil, leaseUntil: String? = nil, error: String? = nil) {
+    public init(
+        runID: String, table: String, number: Int, bounds: String, state: State = .pending, rows: Int64? = nil, bytes: Int64? = nil,
+        checksum: String? = nil, attempts: Int = 0, leaseOwner: String? = nil, leaseUntil: String? = nil, error: String? = nil
+    ) {
         self.runID = runID
         self.table = table
         self.number = number
@@ -269,8 +277,10 @@ public struct StoredRule: Sendable, Codable, Hashable {
     public var updatedAt: String?
     public var updatedBy: String?
 
-    public init(contentHash: String, name: String, description: String?, severity: String, sql: String, warnIf: String?, errorIf: String?, side: String,
-                category: String? = nil, createdBy: String? = nil, version: Int = 1, updatedAt: String? = nil, updatedBy: String? = nil) {
+    public init(
+        contentHash: String, name: String, description: String?, severity: String, sql: String, warnIf: String?, errorIf: String?, side: String,
+        category: String? = nil, createdBy: String? = nil, version: Int = 1, updatedAt: String? = nil, updatedBy: String? = nil
+    ) {
         self.contentHash = contentHash
         self.createdBy = createdBy
         self.name = name
@@ -592,4 +602,3 @@ public enum ArchivableTable: String, Sendable, CaseIterable, Codable {
         return allCases.first { name.hasPrefix($0.rawValue + "-before-") }
     }
 }
-

@@ -17,9 +17,12 @@ extension SQLMetadataStore {
         try await run { db in
             try db.exclusively {
                 _ = try db.execute("DELETE FROM alert_rules WHERE name = ?", [r.name])
-                _ = try db.execute("INSERT INTO alert_rules (\(Self.alertRuleColumns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                                   [r.name, r.condition, r.scope, r.threshold.map { String($0) }, r.severity, channels,
-                                    r.escalateAfterSeconds.map(String.init), escalateTo, r.silencedUntil, r.enabled ? "1" : "0", r.createdBy, r.createdAt])
+                _ = try db.execute(
+                    "INSERT INTO alert_rules (\(Self.alertRuleColumns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    [
+                        r.name, r.condition, r.scope, r.threshold.map { String($0) }, r.severity, channels,
+                        r.escalateAfterSeconds.map(String.init), escalateTo, r.silencedUntil, r.enabled ? "1" : "0", r.createdBy, r.createdAt,
+                    ])
             }
         }
     }
@@ -32,12 +35,13 @@ extension SQLMetadataStore {
     }
 
     private static func alertRule(_ row: NamedRow) throws -> AlertRuleRecord {
-        AlertRuleRecord(name: try row.required("name"), condition: try row.required("condition"), scope: row.optional("scope"),
-                        threshold: try row.double("threshold"),
-                        severity: try row.required("severity"), channels: try row.decoded("channels", as: [String].self),
-                        escalateAfterSeconds: try row.int("escalate_after_seconds"), escalateTo: try row.decoded("escalate_to", as: [String].self),
-                        silencedUntil: row.optional("silenced_until"), enabled: try row.requiredInt("enabled") != 0, createdBy: row.optional("created_by"),
-                        createdAt: try row.required("created_at"))
+        AlertRuleRecord(
+            name: try row.required("name"), condition: try row.required("condition"), scope: row.optional("scope"),
+            threshold: try row.double("threshold"),
+            severity: try row.required("severity"), channels: try row.decoded("channels", as: [String].self),
+            escalateAfterSeconds: try row.int("escalate_after_seconds"), escalateTo: try row.decoded("escalate_to", as: [String].self),
+            silencedUntil: row.optional("silenced_until"), enabled: try row.requiredInt("enabled") != 0, createdBy: row.optional("created_by"),
+            createdAt: try row.required("created_at"))
     }
 
     public func deleteAlertRule(name: String) async throws -> Bool {
@@ -54,15 +58,19 @@ extension SQLMetadataStore {
         try await run { db in
             try db.exclusively {
                 _ = try db.execute("DELETE FROM alerts WHERE id = ?", [a.id])
-                _ = try db.execute("INSERT INTO alerts (\(Self.alertColumns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                                   [a.id, a.rule, a.key, a.state, a.severity, a.title, a.detail, a.subject, a.firstAt, a.lastAt, String(a.occurrences),
-                                    String(a.escalationLevel), a.acknowledgedBy, a.acknowledgedAt, a.resolvedBy, a.resolvedAt])
+                _ = try db.execute(
+                    "INSERT INTO alerts (\(Self.alertColumns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    [
+                        a.id, a.rule, a.key, a.state, a.severity, a.title, a.detail, a.subject, a.firstAt, a.lastAt, String(a.occurrences),
+                        String(a.escalationLevel), a.acknowledgedBy, a.acknowledgedAt, a.resolvedBy, a.resolvedAt,
+                    ])
             }
         }
     }
 
     public func alertKeys(rule: String) async throws -> Set<String> {
-        try await run { db in Set(try db.execute("SELECT DISTINCT dedup_key FROM alerts WHERE rule_name = ?", [rule]).compactMap { $0.first ?? nil }) }
+        try await run { db in Set(try db.execute("SELECT DISTINCT dedup_key FROM alerts WHERE rule_name = ?", [rule]).compactMap { $0.first ?? nil })
+        }
     }
 
     public func alert(id: String) async throws -> AlertRecord? {
@@ -79,13 +87,15 @@ extension SQLMetadataStore {
 
     private func alerts(where condition: String, _ parameters: [String?], limit: Int) async throws -> [AlertRecord] {
         try await run { db in
-            let rows = try db.execute("SELECT \(Self.alertColumns) FROM alerts WHERE \(condition) ORDER BY first_at DESC, id DESC LIMIT \(max(0, limit))", parameters)
+            let rows = try db.execute(
+                "SELECT \(Self.alertColumns) FROM alerts WHERE \(condition) ORDER BY first_at DESC, id DESC LIMIT \(max(0, limit))", parameters)
             return try NamedRow.rows("alerts", Self.alertColumns, rows).map { row in
-                var alert = AlertRecord(id: try row.required("id"), rule: try row.required("rule_name"), key: try row.required("dedup_key"),
-                                        state: try row.required("state"), severity: try row.required("severity"), title: try row.required("title"),
-                                        detail: row.optional("detail"), subject: row.optional("subject"), firstAt: try row.required("first_at"),
-                                        lastAt: try row.required("last_at"), occurrences: try row.requiredInt("occurrences"),
-                                        escalationLevel: Int(try row.requiredInt("escalation_level")))
+                var alert = AlertRecord(
+                    id: try row.required("id"), rule: try row.required("rule_name"), key: try row.required("dedup_key"),
+                    state: try row.required("state"), severity: try row.required("severity"), title: try row.required("title"),
+                    detail: row.optional("detail"), subject: row.optional("subject"), firstAt: try row.required("first_at"),
+                    lastAt: try row.required("last_at"), occurrences: try row.requiredInt("occurrences"),
+                    escalationLevel: Int(try row.requiredInt("escalation_level")))
                 alert.acknowledgedBy = row.optional("acknowledged_by")
                 alert.acknowledgedAt = row.optional("acknowledged_at")
                 alert.resolvedBy = row.optional("resolved_by")
@@ -97,8 +107,9 @@ extension SQLMetadataStore {
 
     public func recordAlertDelivery(_ d: AlertDeliveryRecord) async throws {
         try await run { db in
-            _ = try db.execute("INSERT INTO alert_deliveries (\(Self.deliveryColumns)) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                               [d.alertID, d.event, d.channel, String(d.attempts), d.status, d.detail, d.at])
+            _ = try db.execute(
+                "INSERT INTO alert_deliveries (\(Self.deliveryColumns)) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [d.alertID, d.event, d.channel, String(d.attempts), d.status, d.detail, d.at])
         }
     }
 
@@ -106,9 +117,10 @@ extension SQLMetadataStore {
         try await run { db in
             let rows = try db.execute("SELECT \(Self.deliveryColumns) FROM alert_deliveries WHERE alert_id = ? ORDER BY id", [alertID])
             return try NamedRow.rows("alert_deliveries", Self.deliveryColumns, rows).map { row in
-                AlertDeliveryRecord(alertID: try row.required("alert_id"), event: try row.required("event"), channel: try row.required("channel"),
-                                    attempts: Int(try row.requiredInt("attempts")), status: try row.required("status"), detail: row.optional("detail"),
-                                    at: try row.required("at"))
+                AlertDeliveryRecord(
+                    alertID: try row.required("alert_id"), event: try row.required("event"), channel: try row.required("channel"),
+                    attempts: Int(try row.requiredInt("attempts")), status: try row.required("status"), detail: row.optional("detail"),
+                    at: try row.required("at"))
             }
         }
     }

@@ -39,7 +39,8 @@ struct NamedRow {
 
     func required(_ name: String) throws -> String {
         guard let value = optional(name) else {
-            throw CutoverError(.store, "a \(table) row has no \(name)", hint: "the store was changed by hand; restore it from a backup or delete the row")
+            throw CutoverError(
+                .store, "a \(table) row has no \(name)", hint: "the store was changed by hand; restore it from a backup or delete the row")
         }
         return value
     }
@@ -95,11 +96,13 @@ extension SQLMetadataStore {
             var added = 0
             try db.exclusively {
                 for r in rules {
-                    let exists = try db.execute("SELECT 1 FROM rulebook_registry WHERE suite_name = ? AND expectation_type = ? AND rule_hash = ?",
-                                                [r.suite, r.expectationType, r.ruleHash])
+                    let exists = try db.execute(
+                        "SELECT 1 FROM rulebook_registry WHERE suite_name = ? AND expectation_type = ? AND rule_hash = ?",
+                        [r.suite, r.expectationType, r.ruleHash])
                     guard exists.isEmpty else { continue }
-                    _ = try db.execute("INSERT INTO rulebook_registry (\(Self.registryColumns)) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                                       [r.suite, r.expectationType, r.ruleHash, r.definition, r.addedOn, r.lastModified, r.check])
+                    _ = try db.execute(
+                        "INSERT INTO rulebook_registry (\(Self.registryColumns)) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                        [r.suite, r.expectationType, r.ruleHash, r.definition, r.addedOn, r.lastModified, r.check])
                     added += 1
                 }
             }
@@ -109,17 +112,20 @@ extension SQLMetadataStore {
 
     public func registryRules(suite: String?) async throws -> [RegistryRuleRecord] {
         try await run { db in
-            let rows = try db.execute("SELECT \(Self.registryColumns) FROM rulebook_registry" + (suite == nil ? "" : " WHERE suite_name = ?")
-                                          + " ORDER BY suite_name, expectation_type, added_on, rule_hash", suite.map { [$0] } ?? [])
+            let rows = try db.execute(
+                "SELECT \(Self.registryColumns) FROM rulebook_registry" + (suite == nil ? "" : " WHERE suite_name = ?")
+                    + " ORDER BY suite_name, expectation_type, added_on, rule_hash", suite.map { [$0] } ?? [])
             return try NamedRow.rows("rulebook_registry", Self.registryColumns, rows).map { row in
-                RegistryRuleRecord(suite: try row.required("suite_name"), expectationType: try row.required("expectation_type"),
-                                   definition: try row.required("definition"), ruleHash: try row.required("rule_hash"), addedOn: row.optional("added_on"),
-                                   lastModified: try row.required("last_modified"), check: row.optional("check_name"))
+                RegistryRuleRecord(
+                    suite: try row.required("suite_name"), expectationType: try row.required("expectation_type"),
+                    definition: try row.required("definition"), ruleHash: try row.required("rule_hash"), addedOn: row.optional("added_on"),
+                    lastModified: try row.required("last_modified"), check: row.optional("check_name"))
             }
         }
     }
 
-    static let reportedMonthColumns = "month, origin, current_total, previous_total, delta, materials, breakdown, log_stats, data_date, cached_at, payload"
+    static let reportedMonthColumns =
+        "month, origin, current_total, previous_total, delta, materials, breakdown, log_stats, data_date, cached_at, payload"
 
     public func saveReportedMonths(_ months: [ReportedMonth]) async throws {
         guard !months.isEmpty else { return }
@@ -127,10 +133,13 @@ extension SQLMetadataStore {
             try db.exclusively {
                 for m in months {
                     _ = try db.execute("DELETE FROM reported_months WHERE month = ?", [m.month])
-                    _ = try db.execute("INSERT INTO reported_months (\(Self.reportedMonthColumns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                                       [m.month, m.origin, m.currentTotal.map(String.init), m.previousTotal.map(String.init), m.delta.map(String.init),
-                                        m.materials.map(String.init), try sortedJSON(m.breakdown),
-                                        m.logStats, m.dataDate, m.cachedAt, m.payload])
+                    _ = try db.execute(
+                        "INSERT INTO reported_months (\(Self.reportedMonthColumns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        [
+                            m.month, m.origin, m.currentTotal.map(String.init), m.previousTotal.map(String.init), m.delta.map(String.init),
+                            m.materials.map(String.init), try sortedJSON(m.breakdown),
+                            m.logStats, m.dataDate, m.cachedAt, m.payload,
+                        ])
                 }
             }
             _ = try db.execute("DELETE FROM overview_cache", [])
@@ -145,10 +154,11 @@ extension SQLMetadataStore {
     static func reportedMonths(_ db: any StoreDatabase) throws -> [ReportedMonth] {
         let rows = try db.execute("SELECT \(reportedMonthColumns) FROM reported_months ORDER BY month", [])
         return try NamedRow.rows("reported_months", reportedMonthColumns, rows).map { row in
-            ReportedMonth(month: try row.required("month"), origin: try row.required("origin"), currentTotal: try row.int("current_total"),
-                          previousTotal: try row.int("previous_total"), delta: try row.int("delta"), materials: try row.int("materials"),
-                          breakdown: try row.decoded("breakdown", as: [NamedCount].self), logStats: row.optional("log_stats"),
-                          dataDate: row.optional("data_date"), cachedAt: try row.required("cached_at"), payload: try row.required("payload"))
+            ReportedMonth(
+                month: try row.required("month"), origin: try row.required("origin"), currentTotal: try row.int("current_total"),
+                previousTotal: try row.int("previous_total"), delta: try row.int("delta"), materials: try row.int("materials"),
+                breakdown: try row.decoded("breakdown", as: [NamedCount].self), logStats: row.optional("log_stats"),
+                dataDate: row.optional("data_date"), cachedAt: try row.required("cached_at"), payload: try row.required("payload"))
         }
     }
 
@@ -157,16 +167,23 @@ extension SQLMetadataStore {
     public func saveFailureSnapshot(_ s: FailureSnapshotRecord, content: Data) async throws -> Bool {
         let (digest, text) = try StoredBlob.encode(content)
         guard let text else {
-            throw CutoverError(.store, "\(s.origin): \(content.count) bytes of failing rows are more than the store keeps in one value (\(ArtifactRecord.maxStoredBytes / 1_048_576) MB compressed)",
-                               hint: "split the file by date, or keep it as a file")
+            throw CutoverError(
+                .store,
+                "\(s.origin): \(content.count) bytes of failing rows are more than the store keeps in one value (\(ArtifactRecord.maxStoredBytes / 1_048_576) MB compressed)",
+                hint: "split the file by date, or keep it as a file")
         }
         return try await run { db in
             var added = false
             try db.exclusively {
-                guard try db.execute("SELECT 1 FROM failure_snapshots WHERE suite_name = ? AND data_date = ?", [s.suite, s.dataDate]).isEmpty else { return }
-                _ = try db.execute("INSERT INTO failure_snapshots (\(Self.failureSnapshotColumns), content) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                                   [s.suite, s.dataDate, String(s.rows), try sortedJSON(s.columns),
-                                    String(content.count), digest, s.cachedAt, s.origin, text])
+                guard try db.execute("SELECT 1 FROM failure_snapshots WHERE suite_name = ? AND data_date = ?", [s.suite, s.dataDate]).isEmpty else {
+                    return
+                }
+                _ = try db.execute(
+                    "INSERT INTO failure_snapshots (\(Self.failureSnapshotColumns), content) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    [
+                        s.suite, s.dataDate, String(s.rows), try sortedJSON(s.columns),
+                        String(content.count), digest, s.cachedAt, s.origin, text,
+                    ])
                 added = true
             }
             return added
@@ -175,28 +192,33 @@ extension SQLMetadataStore {
 
     public func failureSnapshots(suite: String?) async throws -> [FailureSnapshotRecord] {
         try await run { db in
-            let rows = try db.execute("SELECT \(Self.failureSnapshotColumns) FROM failure_snapshots" + (suite == nil ? "" : " WHERE suite_name = ?")
-                                          + " ORDER BY data_date DESC, suite_name", suite.map { [$0] } ?? [])
+            let rows = try db.execute(
+                "SELECT \(Self.failureSnapshotColumns) FROM failure_snapshots" + (suite == nil ? "" : " WHERE suite_name = ?")
+                    + " ORDER BY data_date DESC, suite_name", suite.map { [$0] } ?? [])
             return try NamedRow.rows("failure_snapshots", Self.failureSnapshotColumns, rows).map(Self.failureSnapshot)
         }
     }
 
     public func failureSnapshot(suite: String, dataDate: String) async throws -> (record: FailureSnapshotRecord, content: Data)? {
         let row = try await run { db in
-            try db.execute("SELECT \(Self.failureSnapshotColumns), content FROM failure_snapshots WHERE suite_name = ? AND data_date = ?", [suite, dataDate]).first
+            try db.execute(
+                "SELECT \(Self.failureSnapshotColumns), content FROM failure_snapshots WHERE suite_name = ? AND data_date = ?", [suite, dataDate]
+            ).first
         }
         guard let row else { return nil }
         let named = NamedRow(table: "failure_snapshots", columns: Self.failureSnapshotColumns + ", content", values: row)
         let record = try Self.failureSnapshot(named)
-        let content = try StoredBlob.decode(try named.required("content"), sha256: record.sha256, what: "the failing rows of \(suite) on \(dataDate)",
-                                            hint: "the store was changed by hand; import the file again after deleting the row")
+        let content = try StoredBlob.decode(
+            try named.required("content"), sha256: record.sha256, what: "the failing rows of \(suite) on \(dataDate)",
+            hint: "the store was changed by hand; import the file again after deleting the row")
         return (record, content)
     }
 
     static func failureSnapshot(_ row: NamedRow) throws -> FailureSnapshotRecord {
-        FailureSnapshotRecord(suite: try row.required("suite_name"), dataDate: try row.required("data_date"), rows: try row.requiredInt("row_count"),
-                              columns: try row.decoded("columns", as: [String].self), bytes: try row.requiredInt("bytes"), sha256: try row.required("sha256"),
-                              cachedAt: try row.required("cached_at"), origin: try row.required("origin"))
+        FailureSnapshotRecord(
+            suite: try row.required("suite_name"), dataDate: try row.required("data_date"), rows: try row.requiredInt("row_count"),
+            columns: try row.decoded("columns", as: [String].self), bytes: try row.requiredInt("bytes"), sha256: try row.required("sha256"),
+            cachedAt: try row.required("cached_at"), origin: try row.required("origin"))
     }
 }
 

@@ -14,9 +14,10 @@ extension SQLMetadataStore {
         """
 
     static func validationRun(_ row: [String?]) throws -> ValidationRunRecord {
-        var record = ValidationRunRecord(id: row[0] ?? "", suite: row[1] ?? "", source: row[2], target: row[3], dataDate: row[4], startedAt: row[5] ?? "",
-                                         finishedAt: row[6], status: row[7] ?? "", passed: Int(row[8] ?? "0") ?? 0, failed: Int(row[9] ?? "0") ?? 0,
-                                         warned: Int(row[10] ?? "0") ?? 0, origin: row[11] ?? "")
+        var record = ValidationRunRecord(
+            id: row[0] ?? "", suite: row[1] ?? "", source: row[2], target: row[3], dataDate: row[4], startedAt: row[5] ?? "",
+            finishedAt: row[6], status: row[7] ?? "", passed: Int(row[8] ?? "0") ?? 0, failed: Int(row[9] ?? "0") ?? 0,
+            warned: Int(row[10] ?? "0") ?? 0, origin: row[11] ?? "")
         if let materials = row[12] { record.materials = try Self.materials(materials, of: "validation run \(record.id)") }
         (record.projectID, record.pipelineName, record.pipelineHash, record.pipelineContent) = (row[13], row[14], row[15], row[16])
         return record
@@ -35,11 +36,15 @@ extension SQLMetadataStore {
         try await run { db in
             try db.exclusively {
                 _ = try db.execute("DELETE FROM validation_runs WHERE id = ?", [r.id])
-                _ = try db.execute("INSERT INTO validation_runs (\(Self.validationRunColumns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                                   [r.id, r.suite, r.source.map(Redaction.connectionString), r.target.map(Redaction.connectionString), r.dataDate, r.startedAt, r.finishedAt,
-                                    r.status, String(r.passed), String(r.failed), String(r.warned), r.origin,
-                                    r.materials.map { "[" + $0.map(JSONCanonical.quoted).joined(separator: ",") + "]" },
-                                    r.projectID, r.pipelineName, r.pipelineHash, r.pipelineContent])
+                _ = try db.execute(
+                    "INSERT INTO validation_runs (\(Self.validationRunColumns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    [
+                        r.id, r.suite, r.source.map(Redaction.connectionString), r.target.map(Redaction.connectionString), r.dataDate, r.startedAt,
+                        r.finishedAt,
+                        r.status, String(r.passed), String(r.failed), String(r.warned), r.origin,
+                        r.materials.map { "[" + $0.map(JSONCanonical.quoted).joined(separator: ",") + "]" },
+                        r.projectID, r.pipelineName, r.pipelineHash, r.pipelineContent,
+                    ])
             }
             try Self.invalidateOverview(db, months: [String(r.startedAt.prefix(7))])
         }
@@ -58,10 +63,14 @@ extension SQLMetadataStore {
             try db.exclusively {
                 for r in results {
                     let columns = r.affectedColumns.isEmpty ? nil : r.affectedColumns.joined(separator: ",")
-                    _ = try db.execute(insert, [r.validationRunID, r.step.map(String.init), r.check, r.table, r.status, r.severity,
-                                                r.message.map(Redaction.redact), r.durationMS.map(String.init), r.sourceRows.map(String.init),
-                                                r.targetRows.map(String.init), r.matchPercent.map { String($0) }, columns,
-                                                r.details, r.at])
+                    _ = try db.execute(
+                        insert,
+                        [
+                            r.validationRunID, r.step.map(String.init), r.check, r.table, r.status, r.severity,
+                            r.message.map(Redaction.redact), r.durationMS.map(String.init), r.sourceRows.map(String.init),
+                            r.targetRows.map(String.init), r.matchPercent.map { String($0) }, columns,
+                            r.details, r.at,
+                        ])
                 }
             }
             try Self.invalidateOverview(db, months: Set(results.map { String($0.at.prefix(7)) }))
@@ -72,10 +81,11 @@ extension SQLMetadataStore {
     }
 
     static func validationResult(_ row: [String?]) -> ValidationResultRecord {
-        ValidationResultRecord(validationRunID: row[0] ?? "", step: row[1].flatMap { Int($0) }, check: row[2] ?? "", table: row[3], status: row[4] ?? "",
-                               severity: row[5], message: row[6], durationMS: row[7].flatMap { Int64($0) }, sourceRows: row[8].flatMap { Int64($0) },
-                               targetRows: row[9].flatMap { Int64($0) }, matchPercent: row[10].flatMap { Double($0) },
-                               affectedColumns: row[11].map { $0.split(separator: ",").map(String.init) } ?? [], details: row[12], at: row[13] ?? "")
+        ValidationResultRecord(
+            validationRunID: row[0] ?? "", step: row[1].flatMap { Int($0) }, check: row[2] ?? "", table: row[3], status: row[4] ?? "",
+            severity: row[5], message: row[6], durationMS: row[7].flatMap { Int64($0) }, sourceRows: row[8].flatMap { Int64($0) },
+            targetRows: row[9].flatMap { Int64($0) }, matchPercent: row[10].flatMap { Double($0) },
+            affectedColumns: row[11].map { $0.split(separator: ",").map(String.init) } ?? [], details: row[12], at: row[13] ?? "")
     }
 
     public func validationRuns(limit: Int) async throws -> [ValidationRunRecord] {
@@ -87,8 +97,10 @@ extension SQLMetadataStore {
 
     public func validationRuns(projectID: String, limit: Int) async throws -> [ValidationRunRecord] {
         try await run { db in
-            try db.execute("SELECT \(Self.validationRunColumns) FROM validation_runs WHERE project_id = ? ORDER BY started_at DESC, id DESC LIMIT ?",
-                           [projectID, String(limit)]).map { try Self.validationRun($0) }
+            try db.execute(
+                "SELECT \(Self.validationRunColumns) FROM validation_runs WHERE project_id = ? ORDER BY started_at DESC, id DESC LIMIT ?",
+                [projectID, String(limit)]
+            ).map { try Self.validationRun($0) }
         }
     }
 
@@ -107,27 +119,36 @@ extension SQLMetadataStore {
 
     public func validationHistory(table: String, limit: Int) async throws -> [ValidationResultRecord] {
         try await run { db in
-            try db.execute("SELECT \(Self.validationResultColumns) FROM validation_results WHERE table_name = ? ORDER BY at DESC, id DESC LIMIT ?",
-                           [table, String(limit)]).map(Self.validationResult)
+            try db.execute(
+                "SELECT \(Self.validationResultColumns) FROM validation_results WHERE table_name = ? ORDER BY at DESC, id DESC LIMIT ?",
+                [table, String(limit)]
+            ).map(Self.validationResult)
         }
     }
 
     // MARK: Column metadata
 
-    public func columnMetadata(connection: String, tables: [(schema: String, table: String)], maxAge: TimeInterval) async throws -> [ColumnMetadataRecord]? {
+    public func columnMetadata(
+        connection: String, tables: [(schema: String, table: String)], maxAge: TimeInterval
+    ) async throws -> [ColumnMetadataRecord]? {
         let connection = Redaction.connectionString(connection)
         let oldest = ISOTime.string(Date().addingTimeInterval(-maxAge))
         let wanted = tables.map { (schema: $0.schema, table: $0.table) }
         return try await run { db in
             var found: [ColumnMetadataRecord] = []
             for (schema, table) in wanted {
-                guard let row = try db.execute("""
-                    SELECT payload, fetched_at FROM column_metadata WHERE connection = ? AND schema_name = ? AND table_name = ? AND fetched_at >= ?
-                    """, [connection, schema, table, oldest]).first else {
+                guard
+                    let row = try db.execute(
+                        """
+                        SELECT payload, fetched_at FROM column_metadata WHERE connection = ? AND schema_name = ? AND table_name = ? AND fetched_at >= ?
+                        """, [connection, schema, table, oldest]
+                    ).first
+                else {
                     try Self.count(db, cache: "column_metadata", hit: false)
                     return nil
                 }
-                found.append(ColumnMetadataRecord(connection: connection, schema: schema, table: table, payload: row[0] ?? "{}", fetchedAt: row[1] ?? ""))
+                found.append(
+                    ColumnMetadataRecord(connection: connection, schema: schema, table: table, payload: row[0] ?? "{}", fetchedAt: row[1] ?? ""))
             }
             try Self.count(db, cache: "column_metadata", hit: true)
             return found
@@ -139,9 +160,11 @@ extension SQLMetadataStore {
             try db.exclusively {
                 for r in records {
                     let connection = Redaction.connectionString(r.connection)
-                    _ = try db.execute("DELETE FROM column_metadata WHERE connection = ? AND schema_name = ? AND table_name = ?", [connection, r.schema, r.table])
-                    _ = try db.execute("INSERT INTO column_metadata (connection, schema_name, table_name, payload, fetched_at) SELECT ?, ?, ?, \(db.json()), ?",
-                                       [connection, r.schema, r.table, r.payload, r.fetchedAt])
+                    _ = try db.execute(
+                        "DELETE FROM column_metadata WHERE connection = ? AND schema_name = ? AND table_name = ?", [connection, r.schema, r.table])
+                    _ = try db.execute(
+                        "INSERT INTO column_metadata (connection, schema_name, table_name, payload, fetched_at) SELECT ?, ?, ?, \(db.json()), ?",
+                        [connection, r.schema, r.table, r.payload, r.fetchedAt])
                 }
             }
         }
@@ -169,7 +192,9 @@ extension SQLMetadataStore {
         if !refresh {
             for row in try db.execute("SELECT month, payload, cached_at, expires_at FROM overview_cache", []) {
                 let month = row[0] ?? ""
-                if let at = row[3], at > now, let payload = row[1], let value = try? JSONDecoder().decode(MonthlyOverview.self, from: Data(payload.utf8)) {  // an unreadable cache entry is a miss: the overview is rebuilt
+                if let at = row[3], at > now, let payload = row[1],
+                    let value = try? JSONDecoder().decode(MonthlyOverview.self, from: Data(payload.utf8))
+                {  // an unreadable cache entry is a miss: the overview is rebuilt
                     cached[month] = value
                     oldestCachedAt = min(oldestCachedAt, row[2] ?? now)
                 } else {
@@ -199,15 +224,18 @@ extension SQLMetadataStore {
                 if cached.isEmpty && expired.isEmpty { _ = try db.execute("DELETE FROM overview_cache", []) }
                 for (month, value) in writing {
                     _ = try db.execute("DELETE FROM overview_cache WHERE month = ?", [month])
-                    _ = try db.execute("INSERT INTO overview_cache (month, payload, cached_at, expires_at) SELECT ?, \(db.json()), ?, ?",
-                                       [month, String(decoding: try encoder.encode(value), as: UTF8.self), now, expires])
+                    _ = try db.execute(
+                        "INSERT INTO overview_cache (month, payload, cached_at, expires_at) SELECT ?, \(db.json()), ?, ?",
+                        [month, String(decoding: try encoder.encode(value), as: UTF8.self), now, expires])
                 }
             }
             _ = try db.execute("UPDATE cache_stats SET rebuilt_at = ? WHERE cache_name = 'overview'", [now])
         }
         var byMonth = cached.merging(fresh) { $1 }
         for reported in try reportedMonths(db) { byMonth[reported.month, default: MonthlyOverview(month: reported.month)].reported = reported }
-        var all = byMonth.values.filter { $0.runs + $0.validationRuns + $0.checks + $0.logLines > 0 || $0.reported != nil }.sorted { $0.month < $1.month }
+        var all = byMonth.values.filter { $0.runs + $0.validationRuns + $0.checks + $0.logLines > 0 || $0.reported != nil }.sorted {
+            $0.month < $1.month
+        }
         for index in all.indices {
             all[index].previousFailed = byMonth[previousMonth(all[index].month)]?.failed ?? 0
             all[index].failedDelta = all[index].failed - all[index].previousFailed
@@ -229,51 +257,69 @@ extension SQLMetadataStore {
             months[key] = value
         }
         var (filter, parameters) = range("started_at")
-        for row in try db.execute("""
+        for row in try db.execute(
+            """
             SELECT substr(started_at, 1, 7), COUNT(*), SUM(CASE WHEN status = 'failed' THEN 1 ELSE 0 END),
                    SUM(CASE WHEN kind IN ('migrate', 'demo') THEN 1 ELSE 0 END)
             FROM runs \(filter) GROUP BY substr(started_at, 1, 7)
-            """, parameters) {
-            update(row) { $0.runs = $1[0]; $0.failedRuns = $1[1]; $0.migrations = $1[2] }
+            """, parameters)
+        {
+            update(row) {
+                $0.runs = $1[0]; $0.failedRuns = $1[1]; $0.migrations = $1[2]
+            }
         }
         (filter, parameters) = range("r.started_at")
-        for row in try db.execute("""
+        for row in try db.execute(
+            """
             SELECT substr(r.started_at, 1, 7), SUM(c.rows) FROM chunks c JOIN runs r ON r.id = c.run_id
             \(filter.isEmpty ? "WHERE" : filter + " AND") c.state = 'done' GROUP BY substr(r.started_at, 1, 7)
-            """, parameters) {
+            """, parameters)
+        {
             update(row) { $0.rowsMoved = $1[0] }
         }
         (filter, parameters) = range("started_at")
-        for row in try db.execute("SELECT substr(started_at, 1, 7), COUNT(*) FROM validation_runs \(filter) GROUP BY substr(started_at, 1, 7)", parameters) {
+        for row in try db.execute(
+            "SELECT substr(started_at, 1, 7), COUNT(*) FROM validation_runs \(filter) GROUP BY substr(started_at, 1, 7)", parameters)
+        {
             update(row) { $0.validationRuns = $1[0] }
         }
         (filter, parameters) = range("at")
-        for row in try db.execute("""
+        for row in try db.execute(
+            """
             SELECT substr(at, 1, 7), COUNT(*), SUM(CASE WHEN status = 'passed' THEN 1 ELSE 0 END), SUM(CASE WHEN status = 'failed' THEN 1 ELSE 0 END),
                    SUM(CASE WHEN status = 'warning' THEN 1 ELSE 0 END)
             FROM validation_results \(filter) GROUP BY substr(at, 1, 7)
-            """, parameters) {
-            update(row) { $0.checks = $1[0]; $0.passed = $1[1]; $0.failed = $1[2]; $0.warned = $1[3] }
+            """, parameters)
+        {
+            update(row) {
+                $0.checks = $1[0]; $0.passed = $1[1]; $0.failed = $1[2]; $0.warned = $1[3]
+            }
         }
         (filter, parameters) = range("started_at")
         var materials: [String: Set<String>] = [:]
-        for row in try db.execute("SELECT substr(started_at, 1, 7), materials FROM validation_runs \(filter.isEmpty ? "WHERE" : filter + " AND") materials IS NOT NULL",
-                                  parameters) {
+        for row in try db.execute(
+            "SELECT substr(started_at, 1, 7), materials FROM validation_runs \(filter.isEmpty ? "WHERE" : filter + " AND") materials IS NOT NULL",
+            parameters)
+        {
             guard let month = row[0] ?? nil, let list = row[1] ?? nil else { continue }
             materials[month, default: []].formUnion(try Self.materials(list, of: "a validation run of \(month)"))
         }
         for (month, set) in materials { months[month, default: MonthlyOverview(month: month)].materials = Int64(set.count) }
         (filter, parameters) = range("at")
         var byTable: [String: [NamedCount]] = [:]
-        for row in try db.execute("""
+        for row in try db.execute(
+            """
             SELECT substr(at, 1, 7), table_name, COUNT(*) FROM validation_results \(filter.isEmpty ? "WHERE" : filter + " AND") status = 'failed'
             GROUP BY substr(at, 1, 7), table_name
-            """, parameters) {
+            """, parameters)
+        {
             guard let month = row[0] ?? nil, let count = (row[2] ?? nil).flatMap({ Int64($0) }) else { continue }
             byTable[month, default: []].append(NamedCount(name: (row[1] ?? nil) ?? "(no table)", count: count))
         }
         var levels: [String: [NamedCount]] = [:], events: [String: [NamedCount]] = [:]
-        for row in try db.execute("SELECT substr(at, 1, 7), level, event, COUNT(*) FROM logs \(filter) GROUP BY substr(at, 1, 7), level, event", parameters) {
+        for row in try db.execute(
+            "SELECT substr(at, 1, 7), level, event, COUNT(*) FROM logs \(filter) GROUP BY substr(at, 1, 7), level, event", parameters)
+        {
             guard let month = row[0] ?? nil, let count = (row[3] ?? nil).flatMap({ Int64($0) }) else { continue }
             months[month, default: MonthlyOverview(month: month)].logLines += count
             levels[month, default: []].append(NamedCount(name: (row[1] ?? nil) ?? "", count: count))
@@ -288,7 +334,13 @@ extension SQLMetadataStore {
             case (ArchivableTable.validationRuns.rawValue?, _): value.validationRuns += rows
             case (ArchivableTable.validationResults.rawValue?, let status):
                 value.checks += rows
-                if status == "passed" { value.passed += rows } else if status == "failed" { value.failed += rows } else if status == "warning" { value.warned += rows }
+                if status == "passed" {
+                    value.passed += rows
+                } else if status == "failed" {
+                    value.failed += rows
+                } else if status == "warning" {
+                    value.warned += rows
+                }
             case (ArchivableTable.logs.rawValue?, _): value.logLines += rows
             default: break
             }
@@ -296,7 +348,9 @@ extension SQLMetadataStore {
         }
         for (month, counts) in byTable { months[month, default: MonthlyOverview(month: month)].failuresByTable = NamedCount.summed(counts) }
         for (month, counts) in levels { months[month, default: MonthlyOverview(month: month)].logLevels = NamedCount.summed(counts) }
-        for (month, counts) in events { months[month, default: MonthlyOverview(month: month)].logEvents = Array(NamedCount.summed(counts).prefix(10)) }
+        for (month, counts) in events {
+            months[month, default: MonthlyOverview(month: month)].logEvents = Array(NamedCount.summed(counts).prefix(10))
+        }
         return months
     }
 
@@ -340,19 +394,23 @@ extension SQLMetadataStore {
         let answer: FailuresAnswer = try await run { db in
             let now = ISOTime.now()
             if let row = try db.execute("SELECT payload, cached_at FROM failures_cache WHERE scope = ? AND expires_at > ?", [key, now]).first,
-               let payload = row[0], let failures = try? JSONDecoder().decode([ValidationResultRecord].self, from: Data(payload.utf8)) {  // an unreadable cache entry is a miss: recomputed below
+                let payload = row[0], let failures = try? JSONDecoder().decode([ValidationResultRecord].self, from: Data(payload.utf8))
+            {  // an unreadable cache entry is a miss: recomputed below
                 try Self.count(db, cache: "failures", hit: true)
                 return FailuresAnswer(failures: failures, servedFrom: "cache", cachedAt: row[1] ?? now)
             }
             try Self.count(db, cache: "failures", hit: false)
-            let failures = try db.execute("""
+            let failures = try db.execute(
+                """
                 SELECT \(Self.validationResultColumns) FROM validation_results WHERE status = 'failed' ORDER BY at DESC, id DESC LIMIT ?
-                """, [String(limit)]).map(Self.validationResult)
+                """, [String(limit)]
+            ).map(Self.validationResult)
             let payload = String(decoding: try JSONEncoder().encode(failures), as: UTF8.self)
             try db.exclusively {
                 _ = try db.execute("DELETE FROM failures_cache WHERE scope = ?", [key])
-                _ = try db.execute("INSERT INTO failures_cache (scope, payload, row_count, cached_at, expires_at) SELECT ?, \(db.json()), ?, ?, ?",
-                                   [key, payload, String(failures.count), now, ISOTime.string(Date().addingTimeInterval(ttl))])
+                _ = try db.execute(
+                    "INSERT INTO failures_cache (scope, payload, row_count, cached_at, expires_at) SELECT ?, \(db.json()), ?, ?, ?",
+                    [key, payload, String(failures.count), now, ISOTime.string(Date().addingTimeInterval(ttl))])
             }
             return FailuresAnswer(failures: failures, servedFrom: "rebuilt", cachedAt: now)
         }
@@ -366,12 +424,18 @@ extension SQLMetadataStore {
         try await run { db in
             try db.exclusively {
                 if let other = try db.execute("SELECT id FROM projects WHERE name = ? AND id <> ?", [p.name, p.id]).first {
-                    throw CutoverError(.usage, "a project named \(p.name) exists already (\(other[0] ?? ""))", hint: "choose another name or update that project")
+                    throw CutoverError(
+                        .usage, "a project named \(p.name) exists already (\(other[0] ?? ""))", hint: "choose another name or update that project")
                 }
                 _ = try db.execute("DELETE FROM projects WHERE id = ?", [p.id])
-                _ = try db.execute("""
+                _ = try db.execute(
+                    """
                     INSERT INTO projects (id, name, description, source, target, settings, created_by, created_at) SELECT ?, ?, ?, ?, ?, \(db.json()), ?, ?
-                    """, [p.id, p.name, p.description, p.source.map(Redaction.connectionString), p.target.map(Redaction.connectionString), p.settings, p.createdBy, p.createdAt])
+                    """,
+                    [
+                        p.id, p.name, p.description, p.source.map(Redaction.connectionString), p.target.map(Redaction.connectionString), p.settings,
+                        p.createdBy, p.createdAt,
+                    ])
             }
         }
     }
@@ -379,8 +443,9 @@ extension SQLMetadataStore {
     public func projects() async throws -> [ProjectRecord] {
         try await run { db in
             try db.execute("SELECT id, name, description, source, target, settings, created_by, created_at FROM projects ORDER BY name", []).map {
-                ProjectRecord(id: $0[0] ?? "", name: $0[1] ?? "", description: $0[2], source: $0[3], target: $0[4], settings: $0[5], createdBy: $0[6],
-                              createdAt: $0[7] ?? "")
+                ProjectRecord(
+                    id: $0[0] ?? "", name: $0[1] ?? "", description: $0[2], source: $0[3], target: $0[4], settings: $0[5], createdBy: $0[6],
+                    createdAt: $0[7] ?? "")
             }
         }
     }
@@ -400,7 +465,8 @@ extension SQLMetadataStore {
         try await run { db in
             try db.exclusively {
                 _ = try db.execute("DELETE FROM pipelines WHERE project_id = ? AND name = ?", [p.projectID, p.name])
-                _ = try db.execute("""
+                _ = try db.execute(
+                    """
                     INSERT INTO pipelines (id, project_id, name, content, content_hash, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)
                     """, [p.id, p.projectID, p.name, p.content, p.contentHash, p.updatedAt, p.updatedAt])
             }
@@ -409,8 +475,12 @@ extension SQLMetadataStore {
 
     public func pipelines(projectID: String) async throws -> [PipelineRecord] {
         try await run { db in
-            try db.execute("SELECT id, project_id, name, content, content_hash, updated_at FROM pipelines WHERE project_id = ? ORDER BY name", [projectID]).map {
-                PipelineRecord(id: $0[0] ?? "", projectID: $0[1] ?? "", name: $0[2] ?? "", content: $0[3] ?? "", contentHash: $0[4] ?? "", updatedAt: $0[5] ?? "")
+            try db.execute(
+                "SELECT id, project_id, name, content, content_hash, updated_at FROM pipelines WHERE project_id = ? ORDER BY name", [projectID]
+            ).map {
+                PipelineRecord(
+                    id: $0[0] ?? "", projectID: $0[1] ?? "", name: $0[2] ?? "", content: $0[3] ?? "", contentHash: $0[4] ?? "", updatedAt: $0[5] ?? ""
+                )
             }
         }
     }
@@ -420,8 +490,10 @@ extension SQLMetadataStore {
     static let userColumns = "id, username, password_hash, role, last_login_at, created_at, disabled_at, sessions_valid_after"
 
     static func userRecord(_ row: [String?]) -> UserRecord {
-        UserRecord(id: row[0] ?? "", username: row[1] ?? "", passwordHash: row[2] ?? "", role: row[3] ?? "viewer", lastLoginAt: row[4], createdAt: row[5] ?? "",
-                   disabledAt: row[6], sessionsValidAfter: row[7])
+        UserRecord(
+            id: row[0] ?? "", username: row[1] ?? "", passwordHash: row[2] ?? "", role: row[3] ?? "viewer", lastLoginAt: row[4],
+            createdAt: row[5] ?? "",
+            disabledAt: row[6], sessionsValidAfter: row[7])
     }
 
     public func saveUser(_ u: UserRecord) async throws {
@@ -437,7 +509,8 @@ extension SQLMetadataStore {
     }
 
     private static func insertUser(_ u: UserRecord, _ db: any StoreDatabase) throws {
-        _ = try db.execute("""
+        _ = try db.execute(
+            """
             INSERT INTO users (id, username, password_hash, role, failed_logins, last_login_at, created_at, disabled_at, sessions_valid_after)
             VALUES (?, ?, ?, ?, 0, ?, ?, ?, ?)
             """, [u.id, u.username, u.passwordHash, u.role, u.lastLoginAt, u.createdAt, u.disabledAt, u.sessionsValidAfter])
@@ -465,12 +538,15 @@ extension SQLMetadataStore {
                 if let until = row?[1] ?? nil, until > ISOTime.string(now) { return .locked(until: until) }
                 let failures = (Int(row?[0] ?? "0") ?? 0) + 1
                 // From the maxFailures-th attempt on, each locks for 30 s, doubling, at most 15 min.
-                let lock = failures >= maxFailures
+                let lock =
+                    failures >= maxFailures
                     ? ISOTime.string(now.addingTimeInterval(min(900, 30 * pow(2, Double(failures - maxFailures))))) : nil
-                _ = try db.execute("DELETE FROM sign_in_attempts WHERE username = ? OR (updated_at < ? AND (locked_until IS NULL OR locked_until < ?))",
-                                   [username, ISOTime.string(now.addingTimeInterval(-86400)), ISOTime.string(now)])
-                _ = try db.execute("INSERT INTO sign_in_attempts (username, failures, locked_until, updated_at) VALUES (?, ?, ?, ?)",
-                                   [username, String(failures), lock, ISOTime.string(now)])
+                _ = try db.execute(
+                    "DELETE FROM sign_in_attempts WHERE username = ? OR (updated_at < ? AND (locked_until IS NULL OR locked_until < ?))",
+                    [username, ISOTime.string(now.addingTimeInterval(-86400)), ISOTime.string(now)])
+                _ = try db.execute(
+                    "INSERT INTO sign_in_attempts (username, failures, locked_until, updated_at) VALUES (?, ?, ?, ?)",
+                    [username, String(failures), lock, ISOTime.string(now)])
                 return .allowed
             }
         }
@@ -492,16 +568,18 @@ extension SQLMetadataStore {
 
     public func saveAPIToken(_ t: APITokenRecord) async throws {
         try await run { db in
-            _ = try db.execute("INSERT INTO api_tokens (\(Self.tokenColumns)) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                               [t.id, t.userID, t.name, t.tokenHash, t.createdAt, t.expiresAt, t.revokedAt])
+            _ = try db.execute(
+                "INSERT INTO api_tokens (\(Self.tokenColumns)) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [t.id, t.userID, t.name, t.tokenHash, t.createdAt, t.expiresAt, t.revokedAt])
         }
     }
 
     public func apiTokens(userID: String) async throws -> [APITokenRecord] {
         try await run { db in
             try db.execute("SELECT \(Self.tokenColumns) FROM api_tokens WHERE user_id = ? ORDER BY created_at", [userID]).map {
-                APITokenRecord(id: $0[0] ?? "", userID: $0[1] ?? "", name: $0[2] ?? "", tokenHash: $0[3] ?? "", createdAt: $0[4] ?? "",
-                               expiresAt: $0[5], revokedAt: $0[6])
+                APITokenRecord(
+                    id: $0[0] ?? "", userID: $0[1] ?? "", name: $0[2] ?? "", tokenHash: $0[3] ?? "", createdAt: $0[4] ?? "",
+                    expiresAt: $0[5], revokedAt: $0[6])
             }
         }
     }
@@ -509,18 +587,22 @@ extension SQLMetadataStore {
     public func user(apiTokenHash: String) async throws -> UserRecord? {
         let now = ISOTime.now()
         return try await run { db in
-            try db.execute("""
+            try db.execute(
+                """
                 SELECT \(Self.userColumns.split(separator: ",").map { "u." + $0.trimmingCharacters(in: .whitespaces) }.joined(separator: ", "))
                 FROM api_tokens t JOIN users u ON u.id = t.user_id
                 WHERE t.token_hash = ? AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > ?)
-                """, [apiTokenHash, now]).first.map(Self.userRecord)
+                """, [apiTokenHash, now]
+            ).first.map(Self.userRecord)
         }
     }
 
     public func revokeAPIToken(id: String, userID: String) async throws -> Bool {
         try await run { db in
             try db.exclusively {
-                guard try !db.execute("SELECT 1 FROM api_tokens WHERE id = ? AND user_id = ? AND revoked_at IS NULL", [id, userID]).isEmpty else { return false }
+                guard try !db.execute("SELECT 1 FROM api_tokens WHERE id = ? AND user_id = ? AND revoked_at IS NULL", [id, userID]).isEmpty else {
+                    return false
+                }
                 _ = try db.execute("UPDATE api_tokens SET revoked_at = ? WHERE id = ?", [ISOTime.now(), id])
                 return true
             }
@@ -532,7 +614,8 @@ extension SQLMetadataStore {
     public func deleteUser(username: String) async throws -> Bool {
         try await run { db in
             try db.exclusively {
-                guard let user = try db.execute("SELECT \(Self.userColumns) FROM users WHERE username = ?", [username]).first.map(Self.userRecord) else { return false }
+                guard let user = try db.execute("SELECT \(Self.userColumns) FROM users WHERE username = ?", [username]).first.map(Self.userRecord)
+                else { return false }
                 try Self.keepAnAdmin(db, without: user.id)
                 _ = try db.execute("DELETE FROM api_tokens WHERE user_id = ?", [user.id])
                 _ = try db.execute("DELETE FROM users WHERE id = ?", [user.id])
@@ -547,8 +630,9 @@ extension SQLMetadataStore {
         try await run { db in
             try db.exclusively {
                 if u.role != "admin" || u.isDisabled { try Self.keepAnAdmin(db, without: u.id) }
-                _ = try db.execute("UPDATE users SET role = ?, disabled_at = ?, sessions_valid_after = ? WHERE id = ?",
-                                   [u.role, u.disabledAt, u.sessionsValidAfter, u.id])
+                _ = try db.execute(
+                    "UPDATE users SET role = ?, disabled_at = ?, sessions_valid_after = ? WHERE id = ?",
+                    [u.role, u.disabledAt, u.sessionsValidAfter, u.id])
             }
         }
     }
@@ -566,7 +650,8 @@ extension SQLMetadataStore {
             try db.exclusively {
                 // Expired sessions need no entry: the list stays as long as the sessions still alive.
                 _ = try db.execute("DELETE FROM revoked_sessions WHERE expires_at < ? OR token_id = ?", [now, id])
-                _ = try db.execute("INSERT INTO revoked_sessions (token_id, username, expires_at, revoked_at) VALUES (?, ?, ?, ?)", [id, username, expiresAt, now])
+                _ = try db.execute(
+                    "INSERT INTO revoked_sessions (token_id, username, expires_at, revoked_at) VALUES (?, ?, ?, ?)", [id, username, expiresAt, now])
             }
         }
     }
@@ -587,8 +672,9 @@ extension SQLMetadataStore {
 
     public func audit(_ e: AuditRecord) async throws {
         try await run { db in
-            _ = try db.execute("INSERT INTO audit_log (at, username, action, resource, outcome, details) SELECT ?, ?, ?, ?, ?, \(db.json())",
-                               [e.at, e.username, e.action, e.resource, e.outcome, e.details])
+            _ = try db.execute(
+                "INSERT INTO audit_log (at, username, action, resource, outcome, details) SELECT ?, ?, ?, ?, ?, \(db.json())",
+                [e.at, e.username, e.action, e.resource, e.outcome, e.details])
         }
     }
 
@@ -600,8 +686,10 @@ extension SQLMetadataStore {
             if let username { conditions.append("username = ?"); parameters.append(username) }
             if let action { conditions.append("action = ?"); parameters.append(action) }
             let filter = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
-            return try db.execute("SELECT at, username, action, resource, outcome, details FROM audit_log \(filter) ORDER BY at DESC, id DESC LIMIT ?",
-                                  parameters + [String(limit)]).map {
+            return try db.execute(
+                "SELECT at, username, action, resource, outcome, details FROM audit_log \(filter) ORDER BY at DESC, id DESC LIMIT ?",
+                parameters + [String(limit)]
+            ).map {
                 AuditRecord(at: $0[0] ?? "", username: $0[1], action: $0[2] ?? "", resource: $0[3], outcome: $0[4] ?? "", details: $0[5])
             }
         }
@@ -609,8 +697,9 @@ extension SQLMetadataStore {
 
     public func notify(_ n: NotificationRecord) async throws {
         try await run { db in
-            _ = try db.execute("INSERT INTO notifications (at, username, kind, title, message, run_id) VALUES (?, ?, ?, ?, ?, ?)",
-                               [n.at, n.username, n.kind, n.title, n.message, n.runID])
+            _ = try db.execute(
+                "INSERT INTO notifications (at, username, kind, title, message, run_id) VALUES (?, ?, ?, ?, ?, ?)",
+                [n.at, n.username, n.kind, n.title, n.message, n.runID])
         }
     }
 
@@ -618,13 +707,16 @@ extension SQLMetadataStore {
         try await run { db in
             var filter = "WHERE (n.username IS NULL OR n.username = ?)"
             if unreadOnly { filter += " AND r.read_at IS NULL" }
-            return try db.execute("""
+            return try db.execute(
+                """
                 SELECT n.id, n.at, n.username, n.kind, n.title, n.message, n.run_id, r.read_at
                 FROM notifications n LEFT JOIN notification_reads r ON r.notification_id = n.id AND r.username = ?
                 \(filter) ORDER BY n.id DESC LIMIT ?
-                """, [username, username, String(limit)]).map {
-                NotificationRecord(id: $0[0].flatMap { Int64($0) }, at: $0[1] ?? "", username: $0[2], kind: $0[3] ?? "", title: $0[4] ?? "", message: $0[5],
-                                   runID: $0[6], readAt: $0[7])
+                """, [username, username, String(limit)]
+            ).map {
+                NotificationRecord(
+                    id: $0[0].flatMap { Int64($0) }, at: $0[1] ?? "", username: $0[2], kind: $0[3] ?? "", title: $0[4] ?? "", message: $0[5],
+                    runID: $0[6], readAt: $0[7])
             }
         }
     }
@@ -632,9 +724,14 @@ extension SQLMetadataStore {
     public func markNotificationRead(id: Int64, username: String) async throws -> Bool {
         try await run { db in
             try db.exclusively {
-                guard try !db.execute("SELECT 1 FROM notifications WHERE id = CAST(? AS BIGINT) AND (username IS NULL OR username = ?)",
-                                      [String(id), username]).isEmpty else { return false }
-                _ = try db.execute("""
+                guard
+                    try !db.execute(
+                        "SELECT 1 FROM notifications WHERE id = CAST(? AS BIGINT) AND (username IS NULL OR username = ?)",
+                        [String(id), username]
+                    ).isEmpty
+                else { return false }
+                _ = try db.execute(
+                    """
                     INSERT INTO notification_reads (notification_id, username, read_at) SELECT CAST(? AS BIGINT), ?, ?
                     WHERE NOT EXISTS (SELECT 1 FROM notification_reads WHERE notification_id = CAST(? AS BIGINT) AND username = ?)
                     """, [String(id), username, ISOTime.now(), String(id), username])
@@ -645,7 +742,9 @@ extension SQLMetadataStore {
 
     public func auditStats(since: String?) async throws -> [(action: String, outcome: String, count: Int)] {
         try await run { db in
-            try db.execute("SELECT action, outcome, COUNT(*) FROM audit_log WHERE at >= ? GROUP BY action, outcome ORDER BY action, outcome", [since ?? ""]).map {
+            try db.execute(
+                "SELECT action, outcome, COUNT(*) FROM audit_log WHERE at >= ? GROUP BY action, outcome ORDER BY action, outcome", [since ?? ""]
+            ).map {
                 (action: $0[0] ?? "", outcome: $0[1] ?? "", count: Int($0[2] ?? "0") ?? 0)
             }
         }
@@ -658,9 +757,12 @@ extension SQLMetadataStore {
             if let runID { sql += " AND run_id = ?"; parameters.append(runID) }
             return try db.execute(sql + " ORDER BY id LIMIT ?", parameters + [String(limit)]).map { row in
                 let fields = LogEntry.fields(stored: row[7])
-                return (id: Int64(row[0] ?? "0") ?? 0,
-                        entry: LogEntry(at: row[1] ?? "", level: row[2] ?? "", runID: row[3], table: row[4], event: row[5] ?? "", message: row[6] ?? "",
-                                        fields: fields))
+                return (
+                    id: Int64(row[0] ?? "0") ?? 0,
+                    entry: LogEntry(
+                        at: row[1] ?? "", level: row[2] ?? "", runID: row[3], table: row[4], event: row[5] ?? "", message: row[6] ?? "",
+                        fields: fields)
+                )
             }
         }
     }
@@ -670,29 +772,38 @@ extension SQLMetadataStore {
         try await run { db in
             try db.exclusively {
                 _ = try db.execute("DELETE FROM artifacts WHERE run_id = ? AND name = ?", [runID, name])
-                _ = try db.execute("INSERT INTO artifacts (run_id, name, bytes, sha256, content, stored_at) VALUES (?, ?, CAST(? AS BIGINT), ?, ?, ?)",
-                                   [runID, name, String(content.count), digest, stored, ISOTime.now()])
+                _ = try db.execute(
+                    "INSERT INTO artifacts (run_id, name, bytes, sha256, content, stored_at) VALUES (?, ?, CAST(? AS BIGINT), ?, ?, ?)",
+                    [runID, name, String(content.count), digest, stored, ISOTime.now()])
             }
         }
     }
 
     public func artifacts(runID: String) async throws -> [ArtifactRecord] {
         try await run { db in
-            try db.execute("SELECT name, bytes, sha256, CASE WHEN content IS NULL THEN 0 ELSE 1 END, stored_at FROM artifacts WHERE run_id = ? ORDER BY name",
-                           [runID]).map { try Self.artifactRecord(runID: runID, $0) }
+            try db.execute(
+                "SELECT name, bytes, sha256, CASE WHEN content IS NULL THEN 0 ELSE 1 END, stored_at FROM artifacts WHERE run_id = ? ORDER BY name",
+                [runID]
+            ).map { try Self.artifactRecord(runID: runID, $0) }
         }
     }
 
     public func artifact(runID: String, name: String) async throws -> (record: ArtifactRecord, content: Data?)? {
         let row = try await run { db in
-            try db.execute("SELECT name, bytes, sha256, CASE WHEN content IS NULL THEN 0 ELSE 1 END, stored_at, content FROM artifacts WHERE run_id = ? AND name = ?",
-                           [runID, name]).first
+            try db.execute(
+                "SELECT name, bytes, sha256, CASE WHEN content IS NULL THEN 0 ELSE 1 END, stored_at, content FROM artifacts WHERE run_id = ? AND name = ?",
+                [runID, name]
+            ).first
         }
         guard let row else { return nil }
         let record = try Self.artifactRecord(runID: runID, row)
         guard let encoded = row[5] else { return (record, nil) }
-        return (record, try StoredBlob.decode(encoded, sha256: record.sha256, what: "the stored artifact \(name) of run \(runID)",
-                                              hint: "the store was changed by hand; rerun the run to write it again"))
+        return (
+            record,
+            try StoredBlob.decode(
+                encoded, sha256: record.sha256, what: "the stored artifact \(name) of run \(runID)",
+                hint: "the store was changed by hand; rerun the run to write it again")
+        )
     }
 
     static func artifactRecord(runID: String, _ row: [String?]) throws -> ArtifactRecord {
@@ -705,8 +816,11 @@ extension SQLMetadataStore {
     public func deleteRun(id: String) async throws {
         try await run { db in
             try db.exclusively {
-                for table in ["validation_results WHERE validation_run_id", "validation_runs WHERE id", "chunks WHERE run_id", "run_windows WHERE run_id", "run_tables WHERE run_id",
-                              "rejects WHERE run_id", "logs WHERE run_id", "notifications WHERE run_id", "artifacts WHERE run_id", "runs WHERE id"] {
+                for table in [
+                    "validation_results WHERE validation_run_id", "validation_runs WHERE id", "chunks WHERE run_id", "run_windows WHERE run_id",
+                    "run_tables WHERE run_id",
+                    "rejects WHERE run_id", "logs WHERE run_id", "notifications WHERE run_id", "artifacts WHERE run_id", "runs WHERE id",
+                ] {
                     _ = try db.execute("DELETE FROM \(table) = ?", [id])
                 }
             }
@@ -728,8 +842,9 @@ extension SQLMetadataStore {
     public func setting(_ name: String, orInsert value: @autoclosure () -> String) async throws -> String {
         let candidate = value()
         return try await run { db in
-            _ = try db.execute("INSERT INTO settings (name, value, updated_at) SELECT ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM settings WHERE name = ?)",
-                               [name, candidate, ISOTime.now(), name])
+            _ = try db.execute(
+                "INSERT INTO settings (name, value, updated_at) SELECT ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM settings WHERE name = ?)",
+                [name, candidate, ISOTime.now(), name])
             return try db.execute("SELECT value FROM settings WHERE name = ?", [name]).first?.first.flatMap { $0 } ?? candidate
         }
     }
@@ -739,18 +854,21 @@ extension SQLMetadataStore {
     static let batchColumns = "id, name, status, max_parallel, created_by, created_at, finished_at, project_id"
 
     static func batchRecord(_ row: [String?]) -> BatchRecord {
-        BatchRecord(id: row[0] ?? "", name: row[1] ?? "", status: row[2] ?? "", maxParallel: Int(row[3] ?? "1") ?? 1, createdBy: row[4],
-                    createdAt: row[5] ?? "", finishedAt: row[6], projectID: row[7])
+        BatchRecord(
+            id: row[0] ?? "", name: row[1] ?? "", status: row[2] ?? "", maxParallel: Int(row[3] ?? "1") ?? 1, createdBy: row[4],
+            createdAt: row[5] ?? "", finishedAt: row[6], projectID: row[7])
     }
 
     public func createBatch(_ b: BatchRecord, items: [BatchItemRecord]) async throws {
         try await run { db in
             try db.exclusively {
-                _ = try db.execute("INSERT INTO batches (\(Self.batchColumns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                                   [b.id, b.name, b.status, String(b.maxParallel), b.createdBy, b.createdAt, b.finishedAt, b.projectID])
+                _ = try db.execute(
+                    "INSERT INTO batches (\(Self.batchColumns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    [b.id, b.name, b.status, String(b.maxParallel), b.createdBy, b.createdAt, b.finishedAt, b.projectID])
                 for i in items {
-                    _ = try db.execute("INSERT INTO batch_items (batch_id, item_no, kind, spec, run_id, status, message) SELECT ?, ?, ?, \(db.json()), ?, ?, ?",
-                                       [i.batchID, String(i.number), i.kind, i.spec, i.runID, i.status, i.message])
+                    _ = try db.execute(
+                        "INSERT INTO batch_items (batch_id, item_no, kind, spec, run_id, status, message) SELECT ?, ?, ?, \(db.json()), ?, ?, ?",
+                        [i.batchID, String(i.number), i.kind, i.spec, i.runID, i.status, i.message])
                 }
             }
         }
@@ -759,20 +877,28 @@ extension SQLMetadataStore {
     public func batches(limit: Int, projectID: String?) async throws -> [BatchRecord] {
         try await run { db in
             if let projectID {
-                return try db.execute("SELECT \(Self.batchColumns) FROM batches WHERE project_id = ? ORDER BY created_at DESC, id LIMIT ?", [projectID, String(limit)])
-                    .map(Self.batchRecord)
+                return try db.execute(
+                    "SELECT \(Self.batchColumns) FROM batches WHERE project_id = ? ORDER BY created_at DESC, id LIMIT ?", [projectID, String(limit)]
+                )
+                .map(Self.batchRecord)
             }
-            return try db.execute("SELECT \(Self.batchColumns) FROM batches ORDER BY created_at DESC, id LIMIT ?", [String(limit)]).map(Self.batchRecord)
+            return try db.execute("SELECT \(Self.batchColumns) FROM batches ORDER BY created_at DESC, id LIMIT ?", [String(limit)]).map(
+                Self.batchRecord)
         }
     }
 
     public func batch(id: String) async throws -> (BatchRecord, [BatchItemRecord])? {
         try await run { db in
-            guard let batch = try db.execute("SELECT \(Self.batchColumns) FROM batches WHERE id = ?", [id]).first.map(Self.batchRecord) else { return nil }
-            let items = try db.execute("SELECT batch_id, item_no, kind, spec, run_id, status, message FROM batch_items WHERE batch_id = ? ORDER BY item_no",
-                                       [id]).map {
-                BatchItemRecord(batchID: $0[0] ?? "", number: Int($0[1] ?? "0") ?? 0, kind: $0[2] ?? "", spec: $0[3] ?? "{}", runID: $0[4],
-                                status: $0[5] ?? "", message: $0[6])
+            guard let batch = try db.execute("SELECT \(Self.batchColumns) FROM batches WHERE id = ?", [id]).first.map(Self.batchRecord) else {
+                return nil
+            }
+            let items = try db.execute(
+                "SELECT batch_id, item_no, kind, spec, run_id, status, message FROM batch_items WHERE batch_id = ? ORDER BY item_no",
+                [id]
+            ).map {
+                BatchItemRecord(
+                    batchID: $0[0] ?? "", number: Int($0[1] ?? "0") ?? 0, kind: $0[2] ?? "", spec: $0[3] ?? "{}", runID: $0[4],
+                    status: $0[5] ?? "", message: $0[6])
             }
             return (batch, items)
         }
@@ -780,8 +906,9 @@ extension SQLMetadataStore {
 
     public func updateBatchItem(_ i: BatchItemRecord) async throws {
         try await run { db in
-            _ = try db.execute("UPDATE batch_items SET run_id = ?, status = ?, message = ? WHERE batch_id = ? AND item_no = ?",
-                               [i.runID, i.status, i.message.map(Redaction.redact), i.batchID, String(i.number)])
+            _ = try db.execute(
+                "UPDATE batch_items SET run_id = ?, status = ?, message = ? WHERE batch_id = ? AND item_no = ?",
+                [i.runID, i.status, i.message.map(Redaction.redact), i.batchID, String(i.number)])
         }
     }
 
@@ -804,11 +931,13 @@ extension SQLMetadataStore {
 
     // MARK: Maintenance
 
-    static let storeTables = ["runs", "run_tables", "chunks", "logs", "rejects", "watermarks", "run_windows", "rules", "validation_runs", "validation_results",
-                              "column_metadata", "overview_cache", "failures_cache", "projects", "pipelines", "users", "api_tokens", "audit_log",
-                              "notifications", "imports", "settings", "batches", "batch_items", "artifacts", "rule_versions", "archived_counts",
-                              "rulebook_registry", "reported_months", "failure_snapshots",
-                              "alert_rules", "alerts", "alert_deliveries", "revoked_sessions"]
+    static let storeTables = [
+        "runs", "run_tables", "chunks", "logs", "rejects", "watermarks", "run_windows", "rules", "validation_runs", "validation_results",
+        "column_metadata", "overview_cache", "failures_cache", "projects", "pipelines", "users", "api_tokens", "audit_log",
+        "notifications", "imports", "settings", "batches", "batch_items", "artifacts", "rule_versions", "archived_counts",
+        "rulebook_registry", "reported_months", "failure_snapshots",
+        "alert_rules", "alerts", "alert_deliveries", "revoked_sessions",
+    ]
 
     public func stats() async throws -> StoreStats {
         let memory = self.memory.counts
@@ -821,14 +950,22 @@ extension SQLMetadataStore {
             var caches: [StoreStats.Cache] = []
             for row in try db.execute("SELECT cache_name, hits, misses, rebuilt_at FROM cache_stats ORDER BY cache_name", []) {
                 let name = row[0] ?? ""
-                let (table, time) = name == "overview" ? ("overview_cache", "cached_at") : name == "failures" ? ("failures_cache", "cached_at")
-                    : ("column_metadata", "fetched_at")
+                let (table, time) =
+                    name == "overview"
+                    ? ("overview_cache", "cached_at")
+                    : name == "failures"
+                        ? ("failures_cache", "cached_at")
+                        : ("column_metadata", "fetched_at")
                 let sizes = try db.execute("SELECT COUNT(*), MIN(\(time)) FROM \(table)", []).first ?? []
-                caches.append(StoreStats.Cache(name: name, entries: Int64(sizes.first.flatMap { $0 } ?? "0") ?? 0, oldest: sizes.count > 1 ? sizes[1] : nil,
-                                               hits: Int64(row[1] ?? "0") ?? 0, misses: Int64(row[2] ?? "0") ?? 0, rebuiltAt: row[3]))
+                caches.append(
+                    StoreStats.Cache(
+                        name: name, entries: Int64(sizes.first.flatMap { $0 } ?? "0") ?? 0, oldest: sizes.count > 1 ? sizes[1] : nil,
+                        hits: Int64(row[1] ?? "0") ?? 0, misses: Int64(row[2] ?? "0") ?? 0, rebuiltAt: row[3]))
             }
-            caches.append(StoreStats.Cache(name: "in-process", entries: Int64(memory.entries), oldest: nil, hits: Int64(memory.hits),
-                                           misses: Int64(memory.misses), rebuiltAt: nil))
+            caches.append(
+                StoreStats.Cache(
+                    name: "in-process", entries: Int64(memory.entries), oldest: nil, hits: Int64(memory.hits),
+                    misses: Int64(memory.misses), rebuiltAt: nil))
             return StoreStats(location: location, engine: engine, schemaVersion: version, tables: tables, caches: caches)
         }
     }
@@ -839,7 +976,8 @@ extension SQLMetadataStore {
 
     public func recordImport(contentHash: String, path: String, kind: String, items: Int) async throws {
         try await run { db in
-            _ = try db.execute("""
+            _ = try db.execute(
+                """
                 INSERT INTO imports (content_hash, path, kind, items, imported_at) SELECT ?, ?, ?, ?, ?
                 WHERE NOT EXISTS (SELECT 1 FROM imports WHERE content_hash = ?)
                 """, [contentHash, path, kind, String(items), ISOTime.now(), contentHash])
@@ -869,7 +1007,10 @@ extension SQLMetadataStore {
                         if let key = e.key {
                             guard seen.insert(key).inserted else { continue }  // in the store, or earlier in this batch
                         }
-                        values += [e.at, e.level, e.runID, e.table, e.event, e.message, e.fields.isEmpty ? nil : JSONCanonical.object(e.fields), e.key, importID]
+                        values += [
+                            e.at, e.level, e.runID, e.table, e.event, e.message, e.fields.isEmpty ? nil : JSONCanonical.object(e.fields), e.key,
+                            importID,
+                        ]
                         rows += 1
                     }
                     guard rows > 0 else { continue }
@@ -926,7 +1067,8 @@ extension SQLMetadataStore {
                 var restored: [[String]: Int64] = [:]  // [month, status] → rows back
                 for row in rows {
                     guard let id = row["id"] ?? nil else {
-                        throw CutoverError(.store, "an archived \(table.rawValue) row has no id", hint: "restore only files written by `cutover store archive`")
+                        throw CutoverError(
+                            .store, "an archived \(table.rawValue) row has no id", hint: "restore only files written by `cutover store archive`")
                     }
                     guard try db.execute("SELECT 1 FROM \(table.rawValue) WHERE id = \(key)", [id]).isEmpty else { continue }
                     _ = try db.execute(insert, columns.map { row[$0] ?? nil })
@@ -957,11 +1099,15 @@ extension SQLMetadataStore {
                 // The overview keeps counting what leaves: per month (and result status), added to archived_counts.
                 let byStatus = table.countedByStatus
                 let month = "substr(\(table.timeColumn), 1, 7)"
-                let sql = "SELECT \(month), COUNT(*)\(byStatus ? ", status" : "") FROM \(table.rawValue) \(filter) GROUP BY \(month)\(byStatus ? ", status" : "")"
+                let sql =
+                    "SELECT \(month), COUNT(*)\(byStatus ? ", status" : "") FROM \(table.rawValue) \(filter) GROUP BY \(month)\(byStatus ? ", status" : "")"
                 for row in try db.execute(sql, [before, first, last]) {
-                    try Self.adjustArchived(db, month: row[0] ?? "", table: table, status: byStatus ? (row[2] ?? "*") : "*", by: Int64(row[1] ?? "0") ?? 0)
+                    try Self.adjustArchived(
+                        db, month: row[0] ?? "", table: table, status: byStatus ? (row[2] ?? "*") : "*", by: Int64(row[1] ?? "0") ?? 0)
                 }
-                let count = Int(try db.execute("SELECT COUNT(*) FROM \(table.rawValue) \(filter)", [before, first, last]).first?.first.flatMap { $0 } ?? "0") ?? 0
+                let count =
+                    Int(try db.execute("SELECT COUNT(*) FROM \(table.rawValue) \(filter)", [before, first, last]).first?.first.flatMap { $0 } ?? "0")
+                    ?? 0
                 _ = try db.execute("DELETE FROM \(table.rawValue) \(filter)", [before, first, last])
                 return count
             }
@@ -975,7 +1121,8 @@ extension SQLMetadataStore {
     static func adjustArchived(_ db: any StoreDatabase, month: String, table: ArchivableTable, status: String, by delta: Int64) throws {
         let parameters: [String?] = [month, table.rawValue, status]
         let where_ = "WHERE month = ? AND table_name = ? AND status = ?"
-        if let current = try db.execute("SELECT rows FROM archived_counts \(where_)", parameters).first?.first.flatMap({ $0 }).flatMap({ Int64($0) }) {
+        if let current = try db.execute("SELECT rows FROM archived_counts \(where_)", parameters).first?.first.flatMap({ $0 }).flatMap({ Int64($0) })
+        {
             let total = current + delta
             if total > 0 {
                 _ = try db.execute("UPDATE archived_counts SET rows = CAST(? AS BIGINT) \(where_)", [String(total)] + parameters)
@@ -983,7 +1130,8 @@ extension SQLMetadataStore {
                 _ = try db.execute("DELETE FROM archived_counts \(where_)", parameters)
             }
         } else if delta > 0 {
-            _ = try db.execute("INSERT INTO archived_counts (month, table_name, status, rows) VALUES (?, ?, ?, CAST(? AS BIGINT))", parameters + [String(delta)])
+            _ = try db.execute(
+                "INSERT INTO archived_counts (month, table_name, status, rows) VALUES (?, ?, ?, CAST(? AS BIGINT))", parameters + [String(delta)])
         }
     }
 }

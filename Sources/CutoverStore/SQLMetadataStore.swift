@@ -30,8 +30,9 @@ public final class SQLMetadataStore: MetadataStore, @unchecked Sendable {
             case .postgres: database = try PostgresStoreDatabase(url: url)
             case .snowflake: database = try SnowflakeStoreDatabase(url: url)
             default:
-                throw CutoverError(.usage, "the metadata store cannot live in \(url.engine.rawValue)",
-                                   hint: "use --store sqlite:.cutover/cutover.db (default), --store postgres://... or --store snowflake://...")
+                throw CutoverError(
+                    .usage, "the metadata store cannot live in \(url.engine.rawValue)",
+                    hint: "use --store sqlite:.cutover/cutover.db (default), --store postgres://... or --store snowflake://...")
             }
             location = url.description
             try StoreMigrations.apply(to: database)
@@ -69,12 +70,17 @@ public final class SQLMetadataStore: MetadataStore, @unchecked Sendable {
 
     public func startRun(_ run: RunRecord) async throws {
         try await self.run { db in
-            _ = try db.execute("""
+            _ = try db.execute(
+                """
                 INSERT INTO runs (id, kind, status, source, target, started_at, artifacts_dir, plan_hash, created_by, lease_owner, lease_until, options,
                                   finished_at, summary, error)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """, [run.id, run.kind, run.status, run.source.map(Redaction.connectionString), run.target.map(Redaction.connectionString), run.startedAt, run.artifactsDir, run.planHash, run.createdBy,
-                      run.leaseOwner, run.leaseUntil, run.request, run.finishedAt, run.summary, run.error.map(Redaction.redact)])
+                """,
+                [
+                    run.id, run.kind, run.status, run.source.map(Redaction.connectionString), run.target.map(Redaction.connectionString),
+                    run.startedAt, run.artifactsDir, run.planHash, run.createdBy,
+                    run.leaseOwner, run.leaseUntil, run.request, run.finishedAt, run.summary, run.error.map(Redaction.redact),
+                ])
             try Self.invalidateOverview(db, months: [String(run.startedAt.prefix(7))])
         }
         memory.invalidate(prefix: "overview")
@@ -83,8 +89,9 @@ public final class SQLMetadataStore: MetadataStore, @unchecked Sendable {
     /// The run's status, failure and rows moved count in its month's overview: that month is dropped.
     public func finishRun(id: String, status: String, summary: String?, error: String?) async throws {
         try await run { db in
-            _ = try db.execute("UPDATE runs SET status = ?, finished_at = ?, summary = ?, error = ?, lease_owner = NULL, lease_until = NULL WHERE id = ?",
-                               [status, ISOTime.now(), summary, error, id])
+            _ = try db.execute(
+                "UPDATE runs SET status = ?, finished_at = ?, summary = ?, error = ?, lease_owner = NULL, lease_until = NULL WHERE id = ?",
+                [status, ISOTime.now(), summary, error, id])
             let month = try db.execute("SELECT started_at FROM runs WHERE id = ?", [id]).first?.first.flatMap { $0 }.map { String($0.prefix(7)) }
             try Self.invalidateOverview(db, months: Set([month ?? String(ISOTime.now().prefix(7))]))
         }
@@ -98,7 +105,8 @@ public final class SQLMetadataStore: MetadataStore, @unchecked Sendable {
             try db.exclusively {
                 // The condition is repeated in the UPDATE and the winner read back, so that without
                 // row locks (Snowflake) two claimers cannot both believe they won.
-                _ = try db.execute("""
+                _ = try db.execute(
+                    """
                     UPDATE runs SET lease_owner = ?, lease_until = ?, status = 'running', finished_at = NULL
                     WHERE id = ? AND (lease_owner IS NULL OR lease_until IS NULL OR lease_until < ? OR lease_owner = ? OR lease_owner = ?)
                     """, [owner, until, id, now, owner, deadOwner ?? owner])
@@ -120,12 +128,15 @@ public final class SQLMetadataStore: MetadataStore, @unchecked Sendable {
         let ids = try await run { db in
             try db.exclusively {
                 let condition = owner == nil ? "(lease_until IS NULL OR lease_until < ?)" : "lease_owner LIKE ? ESCAPE '!'"
-                let pattern = owner.map { $0.replacingOccurrences(of: "!", with: "!!").replacingOccurrences(of: "%", with: "!%")
-                    .replacingOccurrences(of: "_", with: "!_") + "%" }
+                let pattern = owner.map {
+                    $0.replacingOccurrences(of: "!", with: "!!").replacingOccurrences(of: "%", with: "!%")
+                        .replacingOccurrences(of: "_", with: "!_") + "%"
+                }
                 let ids = try db.execute("SELECT id FROM runs WHERE status IN ('running', 'cancelling') AND \(condition)", [pattern ?? now])
                     .compactMap { $0.first ?? nil }
                 for id in ids {
-                    _ = try db.execute("""
+                    _ = try db.execute(
+                        """
                         UPDATE runs SET status = 'interrupted', lease_owner = NULL, lease_until = NULL,
                         error = COALESCE(error, 'interrupted: the process running it stopped before it finished')
                         WHERE id = ? AND status IN ('running', 'cancelling')
@@ -145,14 +156,18 @@ public final class SQLMetadataStore: MetadataStore, @unchecked Sendable {
     public func recordTable(_ r: RunTableRecord) async throws {
         try await run { db in
             try db.exclusively {
-                let numbers: [String?] = [r.sourceRows.map(String.init), r.targetRows.map(String.init), r.bytes.map(String.init), r.startedAt, r.finishedAt]
+                let numbers: [String?] = [
+                    r.sourceRows.map(String.init), r.targetRows.map(String.init), r.bytes.map(String.init), r.startedAt, r.finishedAt,
+                ]
                 if try db.execute("SELECT 1 FROM run_tables WHERE run_id = ? AND table_name = ?", [r.runID, r.table]).isEmpty {
-                    _ = try db.execute("""
+                    _ = try db.execute(
+                        """
                         INSERT INTO run_tables (run_id, table_name, status, source_rows, target_rows, bytes, started_at, finished_at, message, details)
                         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                         """, [r.runID, r.table, r.status] + numbers + [r.message, r.details])
                 } else {
-                    _ = try db.execute("""
+                    _ = try db.execute(
+                        """
                         UPDATE run_tables SET status = ?, source_rows = COALESCE(?, source_rows), target_rows = COALESCE(?, target_rows),
                             bytes = COALESCE(?, bytes), started_at = COALESCE(?, started_at), finished_at = COALESCE(?, finished_at), message = ?, details = ?
                         WHERE run_id = ? AND table_name = ?
@@ -165,12 +180,14 @@ public final class SQLMetadataStore: MetadataStore, @unchecked Sendable {
     public func log(_ entry: LogEntry) async throws {
         let fields = entry.fields.isEmpty ? nil : String(decoding: try JSONEncoder().encode(entry.fields), as: UTF8.self)
         try await run { db in
-            _ = try db.execute("INSERT INTO logs (at, level, run_id, table_name, event, message, fields) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                               [entry.at, entry.level, entry.runID, entry.table, entry.event, entry.message, fields])
+            _ = try db.execute(
+                "INSERT INTO logs (at, level, run_id, table_name, event, message, fields) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [entry.at, entry.level, entry.runID, entry.table, entry.event, entry.message, fields])
         }
     }
 
-    static let runColumns = "id, kind, status, source, target, started_at, finished_at, artifacts_dir, summary, error, plan_hash, created_by, "
+    static let runColumns =
+        "id, kind, status, source, target, started_at, finished_at, artifacts_dir, summary, error, plan_hash, created_by, "
         + "lease_owner, lease_until, options"
 
     /// A run as stored, except that a `running` or `cancelling` run whose coordinator's lease ran
@@ -178,9 +195,10 @@ public final class SQLMetadataStore: MetadataStore, @unchecked Sendable {
     static func runRecord(_ row: [String?]) -> RunRecord {
         var status = row[2] ?? ""
         if status == "running" || status == "cancelling", (row[13] ?? "") < ISOTime.now() { status = "interrupted" }
-        return RunRecord(id: row[0] ?? "", kind: row[1] ?? "", status: status, source: row[3], target: row[4], startedAt: row[5] ?? "",
-                         finishedAt: row[6], artifactsDir: row[7], summary: row[8], error: row[9], planHash: row[10], createdBy: row[11],
-                         leaseOwner: row[12], leaseUntil: row[13], request: row[14])
+        return RunRecord(
+            id: row[0] ?? "", kind: row[1] ?? "", status: status, source: row[3], target: row[4], startedAt: row[5] ?? "",
+            finishedAt: row[6], artifactsDir: row[7], summary: row[8], error: row[9], planHash: row[10], createdBy: row[11],
+            leaseOwner: row[12], leaseUntil: row[13], request: row[14])
     }
 
     public func runs(limit: Int) async throws -> [RunRecord] {
@@ -195,35 +213,43 @@ public final class SQLMetadataStore: MetadataStore, @unchecked Sendable {
 
     public func tables(runID: String) async throws -> [RunTableRecord] {
         try await run { db in
-            try db.execute("""
+            try db.execute(
+                """
                 SELECT run_id, table_name, status, source_rows, target_rows, bytes, started_at, finished_at, message, details
                 FROM run_tables WHERE run_id = ? ORDER BY table_name
-                """, [runID]).map { row in
-                RunTableRecord(runID: row[0] ?? "", table: row[1] ?? "", status: row[2] ?? "", sourceRows: row[3].flatMap { Int64($0) },
-                               targetRows: row[4].flatMap { Int64($0) }, bytes: row[5].flatMap { Int64($0) }, startedAt: row[6],
-                               finishedAt: row[7], message: row[8], details: row[9])
+                """, [runID]
+            ).map { row in
+                RunTableRecord(
+                    runID: row[0] ?? "", table: row[1] ?? "", status: row[2] ?? "", sourceRows: row[3].flatMap { Int64($0) },
+                    targetRows: row[4].flatMap { Int64($0) }, bytes: row[5].flatMap { Int64($0) }, startedAt: row[6],
+                    finishedAt: row[7], message: row[8], details: row[9])
             }
         }
     }
 
     public func tableHistory(table: String, limit: Int) async throws -> [RunTableRecord] {
         try await run { db in
-            try db.execute("""
+            try db.execute(
+                """
                 SELECT t.run_id, t.table_name, t.status, t.source_rows, t.target_rows, t.bytes, r.started_at, t.finished_at, t.message, NULL
                 FROM run_tables t JOIN runs r ON r.id = t.run_id WHERE t.table_name = ? ORDER BY r.started_at DESC LIMIT ?
-                """, [table, String(limit)]).map { row in
-                RunTableRecord(runID: row[0] ?? "", table: row[1] ?? "", status: row[2] ?? "", sourceRows: row[3].flatMap { Int64($0) },
-                               targetRows: row[4].flatMap { Int64($0) }, bytes: row[5].flatMap { Int64($0) }, startedAt: row[6],
-                               finishedAt: row[7], message: row[8], details: nil)
+                """, [table, String(limit)]
+            ).map { row in
+                RunTableRecord(
+                    runID: row[0] ?? "", table: row[1] ?? "", status: row[2] ?? "", sourceRows: row[3].flatMap { Int64($0) },
+                    targetRows: row[4].flatMap { Int64($0) }, bytes: row[5].flatMap { Int64($0) }, startedAt: row[6],
+                    finishedAt: row[7], message: row[8], details: nil)
             }
         }
     }
 
     public func logs(runID: String) async throws -> [LogEntry] {
         try await run { db in
-            try db.execute("SELECT at, level, run_id, table_name, event, message, fields FROM logs WHERE run_id = ? ORDER BY id", [runID]).map { row in
+            try db.execute("SELECT at, level, run_id, table_name, event, message, fields FROM logs WHERE run_id = ? ORDER BY id", [runID]).map {
+                row in
                 let fields = LogEntry.fields(stored: row[6])
-                return LogEntry(at: row[0] ?? "", level: row[1] ?? "", runID: row[2], table: row[3], event: row[4] ?? "", message: row[5] ?? "", fields: fields)
+                return LogEntry(
+                    at: row[0] ?? "", level: row[1] ?? "", runID: row[2], table: row[3], event: row[4] ?? "", message: row[5] ?? "", fields: fields)
             }
         }
     }
@@ -237,16 +263,18 @@ public final class SQLMetadataStore: MetadataStore, @unchecked Sendable {
     private static let chunkColumns = "run_id, table_name, chunk_no, bounds, state, rows, bytes, checksum, attempts, lease_owner, lease_until, error"
 
     private static func chunkRecord(_ row: [String?]) -> ChunkRecord {
-        ChunkRecord(runID: row[0] ?? "", table: row[1] ?? "", number: Int(row[2] ?? "0") ?? 0, bounds: row[3] ?? "{}",
-                    state: ChunkRecord.State(rawValue: row[4] ?? "") ?? .pending, rows: row[5].flatMap { Int64($0) }, bytes: row[6].flatMap { Int64($0) },
-                    checksum: row[7], attempts: Int(row[8] ?? "0") ?? 0, leaseOwner: row[9], leaseUntil: row[10], error: row[11])
+        ChunkRecord(
+            runID: row[0] ?? "", table: row[1] ?? "", number: Int(row[2] ?? "0") ?? 0, bounds: row[3] ?? "{}",
+            state: ChunkRecord.State(rawValue: row[4] ?? "") ?? .pending, rows: row[5].flatMap { Int64($0) }, bytes: row[6].flatMap { Int64($0) },
+            checksum: row[7], attempts: Int(row[8] ?? "0") ?? 0, leaseOwner: row[9], leaseUntil: row[10], error: row[11])
     }
 
     public func addChunks(_ chunks: [ChunkRecord]) async throws {
         try await run { db in
             try db.exclusively {
                 for c in chunks {
-                    _ = try db.execute("""
+                    _ = try db.execute(
+                        """
                         INSERT INTO chunks (run_id, table_name, chunk_no, bounds, state, attempts, updated_at) SELECT ?, ?, ?, ?, ?, 0, ?
                         WHERE NOT EXISTS (SELECT 1 FROM chunks WHERE run_id = ? AND table_name = ? AND chunk_no = ?)
                         """, [c.runID, c.table, String(c.number), c.bounds, c.state.rawValue, ISOTime.now(), c.runID, c.table, String(c.number)])
@@ -268,13 +296,15 @@ public final class SQLMetadataStore: MetadataStore, @unchecked Sendable {
             let claimable = "run_id = ? AND (state = 'pending' OR (state = 'running' AND lease_until < ?))"
             if db.engine == .postgres {
                 // SKIP LOCKED: concurrent workers each take a different chunk without waiting.
-                return try db.execute("""
+                return try db.execute(
+                    """
                     UPDATE chunks SET state = 'running', lease_owner = ?, lease_until = ?, attempts = attempts + 1, updated_at = ?
                     WHERE (run_id, table_name, chunk_no) = (
                         SELECT run_id, table_name, chunk_no FROM chunks WHERE \(claimable)
                         ORDER BY table_name, chunk_no LIMIT 1 FOR UPDATE SKIP LOCKED)
                     RETURNING \(Self.chunkColumns)
-                    """, [owner, until, now, runID, now]).first.map(Self.chunkRecord)
+                    """, [owner, until, now, runID, now]
+                ).first.map(Self.chunkRecord)
             }
             // Without row locks (Snowflake), two claimers may pick the same candidate: the UPDATE
             // repeats the claim condition and the re-read names this claim's lease, so only the winner
@@ -282,15 +312,25 @@ public final class SQLMetadataStore: MetadataStore, @unchecked Sendable {
             let lease = owner + "#" + UUID().uuidString
             for _ in 0..<20 {
                 let claimed: ChunkRecord?? = try db.exclusively {
-                    guard let row = try db.execute("SELECT table_name, chunk_no FROM chunks WHERE \(claimable) ORDER BY table_name, chunk_no LIMIT 1",
-                                                   [runID, now]).first else { return .some(nil) }
-                    _ = try db.execute("""
+                    guard
+                        let row = try db.execute(
+                            "SELECT table_name, chunk_no FROM chunks WHERE \(claimable) ORDER BY table_name, chunk_no LIMIT 1",
+                            [runID, now]
+                        ).first
+                    else { return .some(nil) }
+                    _ = try db.execute(
+                        """
                         UPDATE chunks SET state = 'running', lease_owner = ?, lease_until = ?, attempts = attempts + 1, updated_at = ?
                         WHERE table_name = ? AND chunk_no = ? AND \(claimable)
                         """, [lease, until, now, row[0], row[1], runID, now])
-                    guard var chunk = try db.execute("SELECT \(Self.chunkColumns) FROM chunks WHERE run_id = ? AND table_name = ? AND chunk_no = ? AND lease_owner = ?",
-                                                     [runID, row[0], row[1], lease]).first.map(Self.chunkRecord) else { return nil }
-                    _ = try db.execute("UPDATE chunks SET lease_owner = ? WHERE run_id = ? AND table_name = ? AND chunk_no = ?", [owner, runID, row[0], row[1]])
+                    guard
+                        var chunk = try db.execute(
+                            "SELECT \(Self.chunkColumns) FROM chunks WHERE run_id = ? AND table_name = ? AND chunk_no = ? AND lease_owner = ?",
+                            [runID, row[0], row[1], lease]
+                        ).first.map(Self.chunkRecord)
+                    else { return nil }
+                    _ = try db.execute(
+                        "UPDATE chunks SET lease_owner = ? WHERE run_id = ? AND table_name = ? AND chunk_no = ?", [owner, runID, row[0], row[1]])
                     chunk.leaseOwner = owner
                     return .some(chunk)
                 }
@@ -302,18 +342,23 @@ public final class SQLMetadataStore: MetadataStore, @unchecked Sendable {
 
     public func finishChunk(_ c: ChunkRecord) async throws {
         try await run { db in
-            _ = try db.execute("""
+            _ = try db.execute(
+                """
                 UPDATE chunks SET state = ?, rows = ?, bytes = ?, checksum = ?, error = ?, lease_owner = NULL, lease_until = NULL, updated_at = ?,
                     attempts = CASE WHEN attempts > ? THEN attempts ELSE ? END
                 WHERE run_id = ? AND table_name = ? AND chunk_no = ?
-                """, [c.state.rawValue, c.rows.map(String.init), c.bytes.map(String.init), c.checksum, c.error, ISOTime.now(),
-                      String(c.attempts), String(c.attempts), c.runID, c.table, String(c.number)])
+                """,
+                [
+                    c.state.rawValue, c.rows.map(String.init), c.bytes.map(String.init), c.checksum, c.error, ISOTime.now(),
+                    String(c.attempts), String(c.attempts), c.runID, c.table, String(c.number),
+                ])
         }
     }
 
     public func resetChunks(runID: String, table: String) async throws {
         try await run { db in
-            _ = try db.execute("""
+            _ = try db.execute(
+                """
                 UPDATE chunks SET state = 'pending', rows = NULL, bytes = NULL, checksum = NULL, lease_owner = NULL, lease_until = NULL, error = NULL
                 WHERE run_id = ? AND table_name = ?
                 """, [runID, table])
@@ -322,17 +367,20 @@ public final class SQLMetadataStore: MetadataStore, @unchecked Sendable {
 
     public func releaseChunks(runID: String) async throws {
         try await run { db in
-            _ = try db.execute("UPDATE chunks SET state = 'pending', lease_owner = NULL, lease_until = NULL WHERE run_id = ? AND state IN ('running', 'failed')",
-                               [runID])
+            _ = try db.execute(
+                "UPDATE chunks SET state = 'pending', lease_owner = NULL, lease_until = NULL WHERE run_id = ? AND state IN ('running', 'failed')",
+                [runID])
         }
     }
 
     public func resumableRun(planHash: String) async throws -> RunRecord? {
         try await run { db in
-            try db.execute("""
+            try db.execute(
+                """
                 SELECT \(Self.runColumns) FROM runs WHERE plan_hash = ? AND status NOT IN ('succeeded', 'superseded')
                 ORDER BY started_at DESC LIMIT 1
-                """, [planHash]).first.map(Self.runRecord)
+                """, [planHash]
+            ).first.map(Self.runRecord)
         }
     }
 
@@ -353,8 +401,10 @@ public final class SQLMetadataStore: MetadataStore, @unchecked Sendable {
 
     public func watermark(source: String, target: String, table: String) async throws -> (column: String, value: String?)? {
         try await run { db in
-            try db.execute("SELECT column_name, value FROM watermarks WHERE source = ? AND target = ? AND table_name = ?",
-                           [source, target, table]).first.map { ($0[0] ?? "", $0[1]) }
+            try db.execute(
+                "SELECT column_name, value FROM watermarks WHERE source = ? AND target = ? AND table_name = ?",
+                [source, target, table]
+            ).first.map { ($0[0] ?? "", $0[1]) }
         }
     }
 
@@ -362,7 +412,8 @@ public final class SQLMetadataStore: MetadataStore, @unchecked Sendable {
         try await run { db in
             try db.exclusively {
                 _ = try db.execute("DELETE FROM watermarks WHERE source = ? AND target = ? AND table_name = ?", [source, target, table])
-                _ = try db.execute("""
+                _ = try db.execute(
+                    """
                     INSERT INTO watermarks (source, target, table_name, column_name, value, run_id, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)
                     """, [source, target, table, column, value, runID, ISOTime.now()])
             }
@@ -382,9 +433,10 @@ public final class SQLMetadataStore: MetadataStore, @unchecked Sendable {
                 values.append(target)
             }
             return try db.execute(sql + " ORDER BY source, target, table_name", values).map { row in
-                WatermarkRecord(source: try Self.required(row, 0, "watermarks.source"), target: try Self.required(row, 1, "watermarks.target"),
-                                table: try Self.required(row, 2, "watermarks.table_name"), column: try Self.required(row, 3, "watermarks.column_name"),
-                                value: row[4], runID: row[5], updatedAt: try Self.required(row, 6, "watermarks.updated_at"))
+                WatermarkRecord(
+                    source: try Self.required(row, 0, "watermarks.source"), target: try Self.required(row, 1, "watermarks.target"),
+                    table: try Self.required(row, 2, "watermarks.table_name"), column: try Self.required(row, 3, "watermarks.column_name"),
+                    value: row[4], runID: row[5], updatedAt: try Self.required(row, 6, "watermarks.updated_at"))
             }
         }
     }
@@ -403,7 +455,8 @@ public final class SQLMetadataStore: MetadataStore, @unchecked Sendable {
 
     public func runWindow(runID: String, table: String) async throws -> RunWindow? {
         try await run { db in
-            try db.execute("SELECT column_name, low_value, high_value FROM run_windows WHERE run_id = ? AND table_name = ?", [runID, table]).first.map { row in
+            try db.execute("SELECT column_name, low_value, high_value FROM run_windows WHERE run_id = ? AND table_name = ?", [runID, table]).first.map
+            { row in
                 RunWindow(column: try Self.required(row, 0, "run_windows.column_name"), low: row[1], high: row[2])
             }
         }
@@ -413,8 +466,9 @@ public final class SQLMetadataStore: MetadataStore, @unchecked Sendable {
         try await run { db in
             try db.exclusively {
                 _ = try db.execute("DELETE FROM run_windows WHERE run_id = ? AND table_name = ?", [runID, table])
-                _ = try db.execute("INSERT INTO run_windows (run_id, table_name, column_name, low_value, high_value) VALUES (?, ?, ?, ?, ?)",
-                                   [runID, table, window.column, window.low, window.high])
+                _ = try db.execute(
+                    "INSERT INTO run_windows (run_id, table_name, column_name, low_value, high_value) VALUES (?, ?, ?, ?, ?)",
+                    [runID, table, window.column, window.low, window.high])
             }
         }
     }
@@ -422,7 +476,8 @@ public final class SQLMetadataStore: MetadataStore, @unchecked Sendable {
     /// A NOT NULL column's value; a NULL there means the store was changed by hand.
     static func required(_ row: [String?], _ index: Int, _ name: String) throws -> String {
         guard index < row.count, let value = row[index] else {
-            throw CutoverError(.store, "the store's \(name) is NULL or missing where it cannot be", hint: "the store was changed by hand: fix or delete that row")
+            throw CutoverError(
+                .store, "the store's \(name) is NULL or missing where it cannot be", hint: "the store was changed by hand: fix or delete that row")
         }
         return value
     }
@@ -433,7 +488,8 @@ public final class SQLMetadataStore: MetadataStore, @unchecked Sendable {
         try await run { db in
             try db.exclusively {
                 for r in rejects {
-                    _ = try db.execute("""
+                    _ = try db.execute(
+                        """
                         INSERT INTO rejects (run_id, table_name, chunk_no, row_key, reason, row_values, at) VALUES (?, ?, ?, ?, ?, ?, ?)
                         """, [r.runID, r.table, r.chunk.map(String.init), r.key, r.reason, r.values, ISOTime.now()])
                 }
@@ -449,7 +505,8 @@ public final class SQLMetadataStore: MetadataStore, @unchecked Sendable {
 
     public func rejects(runID: String) async throws -> [RejectRecord] {
         try await run { db in
-            try db.execute("SELECT run_id, table_name, chunk_no, row_key, reason, row_values FROM rejects WHERE run_id = ? ORDER BY id", [runID]).map {
+            try db.execute("SELECT run_id, table_name, chunk_no, row_key, reason, row_values FROM rejects WHERE run_id = ? ORDER BY id", [runID]).map
+            {
                 RejectRecord(runID: $0[0] ?? "", table: $0[1] ?? "", chunk: $0[2].flatMap { Int($0) }, key: $0[3], reason: $0[4] ?? "", values: $0[5])
             }
         }
@@ -464,30 +521,42 @@ public final class SQLMetadataStore: MetadataStore, @unchecked Sendable {
                 var saved = 0
                 for r in rules {
                     // Earlier stores may hold several rows of one name (before rules had versions): all go to the history.
-                    let current = try db.execute("SELECT \(Self.ruleColumns) FROM rules WHERE name = ? ORDER BY created_at", [r.name]).map(Self.storedRule)
+                    let current = try db.execute("SELECT \(Self.ruleColumns) FROM rules WHERE name = ? ORDER BY created_at", [r.name]).map(
+                        Self.storedRule)
                     if current.count == 1, current[0].contentHash == r.contentHash { continue }
                     // Versions count on from the history: the current row (normally one) is the next number.
-                    var version = try db.execute("SELECT MAX(version) FROM rule_versions WHERE name = ?", [r.name]).first?.first.flatMap { $0 }.flatMap { Int($0) } ?? 0
+                    var version =
+                        try db.execute("SELECT MAX(version) FROM rule_versions WHERE name = ?", [r.name]).first?.first.flatMap { $0 }.flatMap {
+                            Int($0)
+                        } ?? 0
                     let now = ISOTime.now()
                     for old in current {
                         version += 1
-                        _ = try db.execute("""
+                        _ = try db.execute(
+                            """
                             INSERT INTO rule_versions (name, version, content_hash, description, severity, sql, warn_if, error_if, side, category,
                                                        created_by, updated_at, updated_by, replaced_at)
                             VALUES (?, CAST(? AS INTEGER), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                            """, [old.name, String(version), old.contentHash, old.description, old.severity, old.sql, old.warnIf, old.errorIf, old.side,
-                                  old.category, old.createdBy, old.updatedAt, old.updatedBy, now])
+                            """,
+                            [
+                                old.name, String(version), old.contentHash, old.description, old.severity, old.sql, old.warnIf, old.errorIf, old.side,
+                                old.category, old.createdBy, old.updatedAt, old.updatedBy, now,
+                            ])
                         _ = try db.execute("DELETE FROM rules WHERE content_hash = ?", [old.contentHash])
                     }
                     // A rule changed back to an earlier content is a new version too; the row it
                     // had is gone from `rules` above, so the content hash is free.
                     _ = try db.execute("DELETE FROM rules WHERE content_hash = ?", [r.contentHash])
-                    _ = try db.execute("""
+                    _ = try db.execute(
+                        """
                         INSERT INTO rules (content_hash, name, description, severity, sql, warn_if, error_if, side, created_at, created_by,
                                            category, version, updated_at, updated_by)
                         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, CAST(? AS INTEGER), ?, ?)
-                        """, [r.contentHash, r.name, r.description, r.severity, r.sql, r.warnIf, r.errorIf, r.side, now,
-                              current.first?.createdBy ?? r.createdBy, r.category, String(version + 1), now, r.updatedBy ?? r.createdBy])
+                        """,
+                        [
+                            r.contentHash, r.name, r.description, r.severity, r.sql, r.warnIf, r.errorIf, r.side, now,
+                            current.first?.createdBy ?? r.createdBy, r.category, String(version + 1), now, r.updatedBy ?? r.createdBy,
+                        ])
                     saved += 1
                 }
                 return saved
@@ -495,12 +564,14 @@ public final class SQLMetadataStore: MetadataStore, @unchecked Sendable {
         }
     }
 
-    static let ruleColumns = "content_hash, name, description, severity, sql, warn_if, error_if, side, created_by, category, version, updated_at, updated_by"
+    static let ruleColumns =
+        "content_hash, name, description, severity, sql, warn_if, error_if, side, created_by, category, version, updated_at, updated_by"
 
     static func storedRule(_ row: [String?]) -> StoredRule {
-        StoredRule(contentHash: row[0] ?? "", name: row[1] ?? "", description: row[2], severity: row[3] ?? "error", sql: row[4] ?? "",
-                   warnIf: row[5], errorIf: row[6], side: row[7] ?? "target", category: row[9], createdBy: row[8],
-                   version: (row[10] ?? nil).flatMap { Int($0) } ?? 1, updatedAt: row[11], updatedBy: row[12])
+        StoredRule(
+            contentHash: row[0] ?? "", name: row[1] ?? "", description: row[2], severity: row[3] ?? "error", sql: row[4] ?? "",
+            warnIf: row[5], errorIf: row[6], side: row[7] ?? "target", category: row[9], createdBy: row[8],
+            version: (row[10] ?? nil).flatMap { Int($0) } ?? 1, updatedAt: row[11], updatedBy: row[12])
     }
 
     public func rules() async throws -> [StoredRule] {
@@ -510,15 +581,18 @@ public final class SQLMetadataStore: MetadataStore, @unchecked Sendable {
     public func ruleVersions(name: String) async throws -> [StoredRule] {
         try await run { db in
             let current = try db.execute("SELECT \(Self.ruleColumns) FROM rules WHERE name = ?", [name]).map(Self.storedRule)
-            let older = try db.execute("""
+            let older = try db.execute(
+                """
                 SELECT content_hash, name, description, severity, sql, warn_if, error_if, side, created_by, category, version, updated_at, updated_by
                 FROM rule_versions WHERE name = ? ORDER BY version DESC
-                """, [name]).map(Self.storedRule)
+                """, [name]
+            ).map(Self.storedRule)
             return current + older
         }
     }
 
     public func rule(contentHash: String) async throws -> StoredRule? {
-        try await run { db in try db.execute("SELECT \(Self.ruleColumns) FROM rules WHERE content_hash = ?", [contentHash]).first.map(Self.storedRule) }
+        try await run { db in try db.execute("SELECT \(Self.ruleColumns) FROM rules WHERE content_hash = ?", [contentHash]).first.map(Self.storedRule)
+        }
     }
 }

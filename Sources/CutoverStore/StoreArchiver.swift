@@ -41,7 +41,8 @@ public struct StoreArchiver: Sendable {
             do {
                 try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
             } catch {
-                throw CutoverError(.io, "cannot create the archive directory \(directory): \(error.localizedDescription)", hint: "pass --to a writable directory")
+                throw CutoverError(
+                    .io, "cannot create the archive directory \(directory): \(error.localizedDescription)", hint: "pass --to a writable directory")
             }
         }
         var files: [File] = []
@@ -61,8 +62,12 @@ public struct StoreArchiver: Sendable {
             do {
                 try encoder.encode(report).write(to: URL(fileURLWithPath: manifest))
             } catch {
-                throw CutoverError(.io, "archived \(files.map { "\($0.rows) \($0.table)" }.joined(separator: ", ")) but could not write the manifest \(manifest): \(error.localizedDescription)",
-                                   hint: "the archive files are complete; `cutover store restore` reads them without the manifest (it then cannot check their digests)")
+                throw CutoverError(
+                    .io,
+                    "archived \(files.map { "\($0.rows) \($0.table)" }.joined(separator: ", ")) but could not write the manifest \(manifest): \(error.localizedDescription)",
+                    hint:
+                        "the archive files are complete; `cutover store restore` reads them without the manifest (it then cannot check their digests)"
+                )
             }
         }
         return report
@@ -86,12 +91,15 @@ public struct StoreArchiver: Sendable {
     public func restore(from path: String) async throws -> [Restored] {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-            throw CutoverError(.usage, "\(path) does not exist", hint: "pass an archive folder or one .ndjson.gz file written by `cutover store archive`")
+            throw CutoverError(
+                .usage, "\(path) does not exist", hint: "pass an archive folder or one .ndjson.gz file written by `cutover store archive`")
         }
         let directory = isDirectory.boolValue ? path : (path as NSString).deletingLastPathComponent
-        let names = isDirectory.boolValue ? ((try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []) : [(path as NSString).lastPathComponent]  // unreadable folder: reported as empty below
+        let names =
+            isDirectory.boolValue ? ((try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []) : [(path as NSString).lastPathComponent]  // unreadable folder: reported as empty below
         var expected: [String: File] = [:]
-        for manifest in ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []) where manifest.hasPrefix("archive-") && manifest.hasSuffix(".json") {
+        for manifest in ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [])
+        where manifest.hasPrefix("archive-") && manifest.hasSuffix(".json") {
             let data = try Data(contentsOf: URL(fileURLWithPath: (directory as NSString).appendingPathComponent(manifest)))
             guard let report = try? JSONDecoder().decode(Report.self, from: data) else {  // else: named in the error
                 throw CutoverError(.config, "\(manifest) in \(directory) is not an archive manifest", hint: "move it away or restore single files")
@@ -100,9 +108,12 @@ public struct StoreArchiver: Sendable {
         }
         // Runs before their results, as they were before the archive.
         let order: [ArchivableTable] = [.validationRuns, .validationResults, .logs]
-        let files = names.compactMap { name in ArchivableTable.archived(inFile: name).map { ($0, name) } }.sorted { (order.firstIndex(of: $0.0) ?? 0, $0.1) < (order.firstIndex(of: $1.0) ?? 0, $1.1) }
+        let files = names.compactMap { name in ArchivableTable.archived(inFile: name).map { ($0, name) } }.sorted {
+            (order.firstIndex(of: $0.0) ?? 0, $0.1) < (order.firstIndex(of: $1.0) ?? 0, $1.1)
+        }
         guard !files.isEmpty else {
-            throw CutoverError(.usage, "no archive files (TABLE-before-DATE-ID.ndjson.gz) in \(path)", hint: "pass the --to folder of `cutover store archive`")
+            throw CutoverError(
+                .usage, "no archive files (TABLE-before-DATE-ID.ndjson.gz) in \(path)", hint: "pass the --to folder of `cutover store archive`")
         }
         var restored: [Restored] = []
         for (table, name) in files {
@@ -111,9 +122,11 @@ public struct StoreArchiver: Sendable {
             if let listed = expected[name] {
                 let read = try await GzipLineWriter.verify(path: file)
                 guard read.lines == listed.rows, read.sha256 == listed.sha256 else {
-                    throw CutoverError(.io, "\(file) is not the file the archive wrote: \(read.lines) rows, SHA-256 \(read.sha256.prefix(16))… "
-                                       + "where its manifest says \(listed.rows) rows, \(listed.sha256.prefix(16))…; nothing of it was restored",
-                                       hint: "find the original file; files restored before this one stay in the store")
+                    throw CutoverError(
+                        .io,
+                        "\(file) is not the file the archive wrote: \(read.lines) rows, SHA-256 \(read.sha256.prefix(16))… "
+                            + "where its manifest says \(listed.rows) rows, \(listed.sha256.prefix(16))…; nothing of it was restored",
+                        hint: "find the original file; files restored before this one stay in the store")
                 }
                 checked = true
             }
@@ -144,7 +157,8 @@ public struct StoreArchiver: Sendable {
     /// written as JSON, are turned back into text).
     static func row(_ line: String, file: String, line number: Int) throws -> [String: String?] {
         guard let object = (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any] else {  // else: named below
-            throw CutoverError(.config, "line \(number) of \(file) is not a JSON object", hint: "restore only files written by `cutover store archive`")
+            throw CutoverError(
+                .config, "line \(number) of \(file) is not a JSON object", hint: "restore only files written by `cutover store archive`")
         }
         var row: [String: String?] = [:]
         for (column, value) in object {
@@ -152,7 +166,9 @@ public struct StoreArchiver: Sendable {
             case is NSNull: row[column] = .some(nil)
             case let text as String: row[column] = text
             case let number as NSNumber: row[column] = number.stringValue
-            default: row[column] = String(decoding: try JSONSerialization.data(withJSONObject: value, options: [.sortedKeys, .withoutEscapingSlashes]), as: UTF8.self)
+            default:
+                row[column] = String(
+                    decoding: try JSONSerialization.data(withJSONObject: value, options: [.sortedKeys, .withoutEscapingSlashes]), as: UTF8.self)
             }
         }
         return row
@@ -179,8 +195,9 @@ public struct StoreArchiver: Sendable {
         let written = try writer.finish()
         let readBack = try await GzipLineWriter.verify(path: path)
         guard readBack.lines == rows, readBack.sha256 == written.sha256 else {
-            throw CutoverError(.io, "the archive \(path) does not read back as written (\(readBack.lines) of \(rows) lines); nothing was deleted from the store",
-                               hint: "check the disk and run the archive again")
+            throw CutoverError(
+                .io, "the archive \(path) does not read back as written (\(readBack.lines) of \(rows) lines); nothing was deleted from the store",
+                hint: "check the disk and run the archive again")
         }
         // Deleted by each batch's key range and age. A row committed late into a range already read
         // (PostgreSQL identities can commit out of order) with an old timestamp would go unarchived;

@@ -69,10 +69,11 @@ final class SQLiteStoreDatabase: StoreDatabase {
         try statement.bind(parameters.map { $0.map(Value.text) ?? .null })
         var rows: [[String?]] = []
         while try statement.step() {
-            rows.append((0..<statement.columnCount).map { column in
-                let value = statement.value(at: column)
-                return value.isNull ? nil : value.displayText
-            })
+            rows.append(
+                (0..<statement.columnCount).map { column in
+                    let value = statement.value(at: column)
+                    return value.isNull ? nil : value.displayText
+                })
         }
         return rows
     }

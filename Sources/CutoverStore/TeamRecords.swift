@@ -29,8 +29,10 @@ public struct ValidationRunRecord: Sendable, Codable, Hashable {
     public var pipelineHash: String?
     public var pipelineContent: String?
 
-    public init(id: String, suite: String, source: String? = nil, target: String? = nil, dataDate: String? = nil, startedAt: String = ISOTime.now(),
-                finishedAt: String? = nil, status: String, passed: Int = 0, failed: Int = 0, warned: Int = 0, origin: String = "cutover") {
+    public init(
+        id: String, suite: String, source: String? = nil, target: String? = nil, dataDate: String? = nil, startedAt: String = ISOTime.now(),
+        finishedAt: String? = nil, status: String, passed: Int = 0, failed: Int = 0, warned: Int = 0, origin: String = "cutover"
+    ) {
         self.id = id
         self.suite = suite
         self.source = source
@@ -48,14 +50,17 @@ public struct ValidationRunRecord: Sendable, Codable, Hashable {
 
 extension ValidationRunRecord {
     /// A finished run counted from its results: failed when any check failed.
-    public init(id: String, suite: String, source: String? = nil, target: String? = nil, startedAt: String, finishedAt: String,
-                summarizing results: [ValidationResultRecord], origin: String = "cutover") {
+    public init(
+        id: String, suite: String, source: String? = nil, target: String? = nil, startedAt: String, finishedAt: String,
+        summarizing results: [ValidationResultRecord], origin: String = "cutover"
+    ) {
         let count = { (status: String) in results.filter { $0.status == status }.count }
         // A check that did not run is not a pass: a cancelled pipeline is never recorded as passed.
         let notRun = results.filter { ["cancelled", "skipped", "interrupted"].contains($0.status) }.count
-        self.init(id: id, suite: suite, source: source, target: target, startedAt: startedAt, finishedAt: finishedAt,
-                  status: count("failed") > 0 ? "failed" : notRun > 0 ? "cancelled" : "passed", passed: count("passed"), failed: count("failed"),
-                  warned: count("warning"), origin: origin)
+        self.init(
+            id: id, suite: suite, source: source, target: target, startedAt: startedAt, finishedAt: finishedAt,
+            status: count("failed") > 0 ? "failed" : notRun > 0 ? "cancelled" : "passed", passed: count("passed"), failed: count("failed"),
+            warned: count("warning"), origin: origin)
     }
 }
 
@@ -77,9 +82,11 @@ public struct ValidationResultRecord: Sendable, Codable, Hashable {
     public var details: String?
     public var at: String
 
-    public init(validationRunID: String, step: Int? = nil, check: String, table: String?, status: String, severity: String? = nil, message: String?,
-                durationMS: Int64? = nil, sourceRows: Int64? = nil, targetRows: Int64? = nil, matchPercent: Double? = nil,
-                affectedColumns: [String] = [], details: String? = nil, at: String = ISOTime.now()) {
+    public init(
+        validationRunID: String, step: Int? = nil, check: String, table: String?, status: String, severity: String? = nil, message: String?,
+        durationMS: Int64? = nil, sourceRows: Int64? = nil, targetRows: Int64? = nil, matchPercent: Double? = nil,
+        affectedColumns: [String] = [], details: String? = nil, at: String = ISOTime.now()
+    ) {
         self.validationRunID = validationRunID
         self.step = step
         self.check = check
@@ -173,8 +180,10 @@ public struct ProjectRecord: Sendable, Codable, Hashable {
     public var createdBy: String?
     public var createdAt: String
 
-    public init(id: String = UUID().uuidString.lowercased(), name: String, description: String? = nil, source: String? = nil, target: String? = nil,
-                settings: String? = nil, createdBy: String? = nil, createdAt: String = ISOTime.now()) {
+    public init(
+        id: String = UUID().uuidString.lowercased(), name: String, description: String? = nil, source: String? = nil, target: String? = nil,
+        settings: String? = nil, createdBy: String? = nil, createdAt: String = ISOTime.now()
+    ) {
         self.id = id
         self.name = name
         self.description = description
@@ -221,8 +230,10 @@ public struct PipelineRecord: Sendable, Codable, Hashable {
     public var contentHash: String
     public var updatedAt: String
 
-    public init(id: String = UUID().uuidString.lowercased(), projectID: String = "", name: String, content: String, contentHash: String,
-                updatedAt: String = ISOTime.now()) {
+    public init(
+        id: String = UUID().uuidString.lowercased(), projectID: String = "", name: String, content: String, contentHash: String,
+        updatedAt: String = ISOTime.now()
+    ) {
         self.id = id
         self.projectID = projectID
         self.name = name
@@ -248,8 +259,10 @@ public struct UserRecord: Sendable, Codable, Hashable {
     /// the account is disabled, and on signing out a session that has no id.
     public var sessionsValidAfter: String?
 
-    public init(id: String = UUID().uuidString.lowercased(), username: String, passwordHash: String, role: String,
-                lastLoginAt: String? = nil, createdAt: String = ISOTime.now(), disabledAt: String? = nil, sessionsValidAfter: String? = nil) {
+    public init(
+        id: String = UUID().uuidString.lowercased(), username: String, passwordHash: String, role: String,
+        lastLoginAt: String? = nil, createdAt: String = ISOTime.now(), disabledAt: String? = nil, sessionsValidAfter: String? = nil
+    ) {
         self.id = id
         self.username = username
         self.passwordHash = passwordHash
@@ -294,8 +307,10 @@ public struct NotificationRecord: Sendable, Codable, Hashable {
     public var runID: String?
     public var readAt: String?
 
-    public init(id: Int64? = nil, at: String = ISOTime.now(), username: String? = nil, kind: String, title: String, message: String? = nil,
-                runID: String? = nil, readAt: String? = nil) {
+    public init(
+        id: Int64? = nil, at: String = ISOTime.now(), username: String? = nil, kind: String, title: String, message: String? = nil,
+        runID: String? = nil, readAt: String? = nil
+    ) {
         self.id = id
         self.at = at
         self.username = username
@@ -341,8 +356,10 @@ public struct BatchRecord: Sendable, Codable, Hashable {
     /// The project it was started for.
     public var projectID: String?
 
-    public init(id: String = UUID().uuidString.lowercased(), name: String, status: String = "running", maxParallel: Int, createdBy: String?,
-                createdAt: String = ISOTime.now(), finishedAt: String? = nil, projectID: String? = nil) {
+    public init(
+        id: String = UUID().uuidString.lowercased(), name: String, status: String = "running", maxParallel: Int, createdBy: String?,
+        createdAt: String = ISOTime.now(), finishedAt: String? = nil, projectID: String? = nil
+    ) {
         self.id = id
         self.name = name
         self.status = status
@@ -387,8 +404,10 @@ public struct APITokenRecord: Sendable, Codable, Hashable {
     public var expiresAt: String?
     public var revokedAt: String?
 
-    public init(id: String = UUID().uuidString.lowercased(), userID: String, name: String, tokenHash: String, createdAt: String = ISOTime.now(),
-                expiresAt: String? = nil, revokedAt: String? = nil) {
+    public init(
+        id: String = UUID().uuidString.lowercased(), userID: String, name: String, tokenHash: String, createdAt: String = ISOTime.now(),
+        expiresAt: String? = nil, revokedAt: String? = nil
+    ) {
         self.id = id
         self.userID = userID
         self.name = name

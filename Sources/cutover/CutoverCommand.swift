@@ -50,8 +50,12 @@ struct Cutover: AsyncParsableCommand {
             out of reach, a missing table, the run held by another process).
             """,
         version: "0.1.0",
-        subcommands: [DemoCommand.self, InitCommand.self, AnalyzeCommand.self, PlanCommand.self, MigrateCommand.self,
-                      ValidateCommand.self, DiffCommand.self, PipelineCommand.self, RulesCommand.self, ReportCommand.self, RunsCommand.self, WatermarkCommand.self, StoreCommand.self, ServeCommand.self, WorkerCommand.self, UsersCommand.self, AlertsCommand.self, IngestionCommand.self, WorkloadCommand.self]
+        subcommands: [
+            DemoCommand.self, InitCommand.self, AnalyzeCommand.self, PlanCommand.self, MigrateCommand.self,
+            ValidateCommand.self, DiffCommand.self, PipelineCommand.self, RulesCommand.self, ReportCommand.self, RunsCommand.self,
+            WatermarkCommand.self, StoreCommand.self, ServeCommand.self, WorkerCommand.self, UsersCommand.self, AlertsCommand.self,
+            IngestionCommand.self, WorkloadCommand.self,
+        ]
     )
 }
 

@@ -14,8 +14,11 @@ struct GlobalOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("Metadata store URL.", discussion: "Default: the config's `store`, else sqlite:.cutover/cutover.db"))
     var store: String?
 
-    @Option(name: .long, help: ArgumentHelp("Write log records to stderr from this level on: trace, debug, info, notice, warning, error, critical.",
-                                            discussion: "Default: the config's log.level; `serve` and `worker` log from info, other commands print their own progress instead."))
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "Write log records to stderr from this level on: trace, debug, info, notice, warning, error, critical.",
+            discussion: "Default: the config's log.level; `serve` and `worker` log from info, other commands print their own progress instead."))
     var logLevel: String?
 
     @Option(name: .long, help: "Log records as text or json (one object per line). Default: the config's log.format, else text.")
@@ -66,7 +69,8 @@ struct GlobalOptions: ParsableArguments {
     func jobs(_ config: CutoverConfig, artifactsRoot: String?, progress: Bool = true) async throws -> Jobs {
         let toStandardOutput: @Sendable (String) -> Void = { Terminal.say($0) }
         let toStandardError: @Sendable (String) -> Void = { Terminal.error(Redaction.redact($0)) }
-        return Jobs(store: try await openStore(config), artifactsRoot: artifactsRoot ?? ".cutover/runs", say: progress ? toStandardOutput : toStandardError)
+        return Jobs(
+            store: try await openStore(config), artifactsRoot: artifactsRoot ?? ".cutover/runs", say: progress ? toStandardOutput : toStandardError)
     }
 }
 
@@ -82,8 +86,9 @@ struct ScopeOptions: ParsableArguments {
     var estimateCounts = false
 
     var scope: Scope {
-        Scope(schemas: schema, tables: tables.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } } ?? [],
-              exactCounts: !estimateCounts)
+        Scope(
+            schemas: schema, tables: tables.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } } ?? [],
+            exactCounts: !estimateCounts)
     }
 }
 

@@ -16,12 +16,12 @@ import Testing
         try await TestEnvironment.withTemporaryDirectory { dir in
             let chinook = try TestEnvironment.chinookCopy(in: dir)
             try """
-                connections:
-                  chinook: sqlite:\(chinook)
-                  scratch: sqlite:\(dir)/scratch.db
-                environments:
-                  DEV: {schema: main}
-                """.write(toFile: dir + "/cutover.yml", atomically: true, encoding: .utf8)
+            connections:
+              chinook: sqlite:\(chinook)
+              scratch: sqlite:\(dir)/scratch.db
+            environments:
+              DEV: {schema: main}
+            """.write(toFile: dir + "/cutover.yml", atomically: true, encoding: .utf8)
             let port = try FaultProxy.freePort()
             let server = Process()
             server.executableURL = URL(fileURLWithPath: CLI.executable)
@@ -37,7 +37,8 @@ import Testing
             }
             let base = "http://127.0.0.1:\(port)"
             // Sign-up, two more users, and every role's token before any fuzzing (which may lock names it guesses).
-            let setup = try await CLI.shell("""
+            let setup = try await CLI.shell(
+                """
                 for i in $(seq 1 100); do curl -sf \(base)/health >/dev/null && break; sleep 0.1; done
                 post() { curl -sf -X POST "\(base)$1" -H 'Content-Type: application/json' ${3:+-H "Authorization: Bearer $3"} -d "$2"; }
                 token() { post /api/v1/auth/login "{\\"username\\": \\"$1\\", \\"password\\": \\"$2\\"}" | python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])'; }
@@ -50,7 +51,8 @@ import Testing
             let tokens = setup.stdout.split(whereSeparator: \.isWhitespace).map(String.init)
             try #require(tokens.count == 3, "\(setup.output)")
             for (role, token) in zip(["viewer", "user", "admin"], tokens) {
-                let run = try await CLI.shell("""
+                let run = try await CLI.shell(
+                    """
                     '\(schemathesis)' run '\(base)/api/v1/openapi.json' -H 'Authorization: Bearer \(token)' \
                       --checks not_a_server_error,response_schema_conformance,content_type_conformance \
                       --exclude-path /api/v1/events --exclude-path /api/v1/events/ws \

@@ -46,33 +46,39 @@ import Testing
                 receiver.waitUntilExit()
             }
             try """
-                alerts:
-                  channels:
-                    ops: {webhook: "http://127.0.0.1:\(port)/ops", secret: "${HOOK_SECRET}"}
-                    flaky: {webhook: "http://127.0.0.1:\(port)/flaky", secret: "${HOOK_SECRET}"}
-                    oncall: {webhook: "http://127.0.0.1:\(port)/oncall", secret: "${HOOK_SECRET}"}
-                    dead: {webhook: "http://127.0.0.1:\(deadPort)/nobody"}
-                """.write(toFile: dir + "/cutover.yml", atomically: true, encoding: .utf8)
+            alerts:
+              channels:
+                ops: {webhook: "http://127.0.0.1:\(port)/ops", secret: "${HOOK_SECRET}"}
+                flaky: {webhook: "http://127.0.0.1:\(port)/flaky", secret: "${HOOK_SECRET}"}
+                oncall: {webhook: "http://127.0.0.1:\(port)/oncall", secret: "${HOOK_SECRET}"}
+                dead: {webhook: "http://127.0.0.1:\(deadPort)/nobody"}
+            """.write(toFile: dir + "/cutover.yml", atomically: true, encoding: .utf8)
             let env = ["HOOK_SECRET": "hook-secret-1"]
 
             // Bad rules are refused with what to change.
             let unknown = try await CLI.run(["alerts", "add", "x", "--when", "run_failed", "--channel", "pager"], in: dir, environment: env)
             #expect(unknown.status == 2 && unknown.stderr.contains("no alert channel named pager"), "\(unknown.output)")
-            let noTime = try await CLI.run(["alerts", "add", "x", "--when", "run_failed", "--channel", "ops", "--escalate-to", "oncall"], in: dir, environment: env)
+            let noTime = try await CLI.run(
+                ["alerts", "add", "x", "--when", "run_failed", "--channel", "ops", "--escalate-to", "oncall"], in: dir, environment: env)
             #expect(noTime.status == 2 && noTime.stderr.contains("--escalate-after"), "\(noTime.output)")
-            let rate = try await CLI.run(["alerts", "add", "x", "--when", "pass_rate_below", "--threshold", "140", "--channel", "ops"], in: dir, environment: env)
+            let rate = try await CLI.run(
+                ["alerts", "add", "x", "--when", "pass_rate_below", "--threshold", "140", "--channel", "ops"], in: dir, environment: env)
             #expect(rate.status == 2, "\(rate.output)")
 
-            let add = try await CLI.run(["alerts", "add", "failures", "--when", "run_failed", "--severity", "critical", "--channel", "ops",
-                                         "--channel", "flaky", "--channel", "console", "--escalate-after", "3s", "--escalate-to", "oncall"], in: dir, environment: env)
+            let add = try await CLI.run(
+                [
+                    "alerts", "add", "failures", "--when", "run_failed", "--severity", "critical", "--channel", "ops",
+                    "--channel", "flaky", "--channel", "console", "--escalate-after", "3s", "--escalate-to", "oncall",
+                ], in: dir, environment: env)
             #expect(add.status == 0, "\(add.output)")
 
             // Nothing failed yet: nothing fires.
             let quiet = try await CLI.run(["alerts", "evaluate"], in: dir, environment: env)
             #expect(quiet.status == 0 && quiet.stdout.contains("0 fired"), "\(quiet.output)")
 
-            let failed = try await CLI.run(["migrate", "--source", "sqlite:\(chinook)", "--target", "sqlite:\(dir)/t.db", "--tables", "Genre", "--max-attempts", "1"],
-                                           in: dir, environment: ["CUTOVER_FAILPOINTS": "move.chunk:100"])
+            let failed = try await CLI.run(
+                ["migrate", "--source", "sqlite:\(chinook)", "--target", "sqlite:\(dir)/t.db", "--tables", "Genre", "--max-attempts", "1"],
+                in: dir, environment: ["CUTOVER_FAILPOINTS": "move.chunk:100"])
             #expect(failed.status == 1, "\(failed.output)")
 
             let first = try await CLI.run(["alerts", "evaluate"], in: dir, environment: env)
@@ -119,13 +125,15 @@ import Testing
 
             // Silenced: a new failure is recorded, not delivered. A receiver that is down: the delivery
             // fails after its retries, is recorded, and the pass exits 1.
-            let deadRule = try await CLI.run(["alerts", "add", "unreachable", "--when", "run_failed", "--channel", "dead"], in: dir, environment: env)
+            let deadRule = try await CLI.run(
+                ["alerts", "add", "unreachable", "--when", "run_failed", "--channel", "dead"], in: dir, environment: env)
             #expect(deadRule.status == 0, "\(deadRule.output)")
             let silence = try await CLI.run(["alerts", "silence", "failures", "--for", "1h"], in: dir)
             #expect(silence.stdout.contains("silenced until"), "\(silence.output)")
             let before = try Self.received(inbox).count
-            _ = try await CLI.run(["migrate", "--source", "sqlite:\(chinook)", "--target", "sqlite:\(dir)/t.db", "--tables", "MediaType", "--max-attempts", "1"],
-                                  in: dir, environment: ["CUTOVER_FAILPOINTS": "move.chunk:100"])
+            _ = try await CLI.run(
+                ["migrate", "--source", "sqlite:\(chinook)", "--target", "sqlite:\(dir)/t.db", "--tables", "MediaType", "--max-attempts", "1"],
+                in: dir, environment: ["CUTOVER_FAILPOINTS": "move.chunk:100"])
             let silenced = try await CLI.run(["alerts", "evaluate"], in: dir, environment: env)
             #expect(silenced.status == 1 && silenced.stdout.contains("2 fired") && silenced.stdout.contains("→ ops: silenced"), "\(silenced.output)")
             #expect(silenced.stdout.contains("→ dead: failed"), "\(silenced.output)")
@@ -154,7 +162,8 @@ import Testing
                 server.waitUntilExit()
             }
             let base = "http://127.0.0.1:\(port)"
-            let result = try await CLI.shell("""
+            let result = try await CLI.shell(
+                """
                 for i in $(seq 1 100); do curl -sf \(base)/health >/dev/null && break; sleep 0.1; done
                 curl -sf -X POST \(base)/api/v1/auth/register -H 'Content-Type: application/json' -d '{"username": "ada", "password": "lovelace-1815"}' >/dev/null
                 TOKEN=$(curl -sf -X POST \(base)/api/v1/auth/login -H 'Content-Type: application/json' -d '{"username": "ada", "password": "lovelace-1815"}' \

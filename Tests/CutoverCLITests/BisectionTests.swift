@@ -30,17 +30,22 @@ import Testing
                           timestamptz '2024-01-01 00:00:00+00' + g * interval '1 minute' FROM generate_series(1, 120000) g;
                         """
                     try await TestEnvironment.psql(a, ddl)
-                    try await TestEnvironment.psql(b, ddl + """
-                        UPDATE facts SET v = '' WHERE id = 10;            -- NULL → ''
-                        UPDATE facts SET n = n + 0.01 WHERE id = 65432;
-                        UPDATE facts SET at = at + interval '1 microsecond' WHERE id = 99999;
-                        UPDATE facts SET v = 'dense' WHERE id BETWEEN 70000 AND 70400;
-                        DELETE FROM facts WHERE id IN (1, 120000, 50000);
-                        INSERT INTO facts (id, v) VALUES (0, 'before'), (500000, 'far after');
-                        """)
+                    try await TestEnvironment.psql(
+                        b,
+                        ddl + """
+                            UPDATE facts SET v = '' WHERE id = 10;            -- NULL → ''
+                            UPDATE facts SET n = n + 0.01 WHERE id = 65432;
+                            UPDATE facts SET at = at + interval '1 microsecond' WHERE id = 99999;
+                            UPDATE facts SET v = 'dense' WHERE id BETWEEN 70000 AND 70400;
+                            DELETE FROM facts WHERE id IN (1, 120000, 50000);
+                            INSERT INTO facts (id, v) VALUES (0, 'before'), (500000, 'far after');
+                            """)
                     func diff(_ strategy: String) async throws -> [String: Any] {
-                        let result = try await CLI.run(["diff", "--source", Self.url(a), "--target", Self.url(b), "--table", "public.facts",
-                                                        "--strategy", strategy, "--format", "json"], in: dir)
+                        let result = try await CLI.run(
+                            [
+                                "diff", "--source", Self.url(a), "--target", Self.url(b), "--table", "public.facts",
+                                "--strategy", strategy, "--format", "json",
+                            ], in: dir)
                         #expect(result.status == 1, "\(result.output)")
                         return try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
                     }
@@ -57,12 +62,17 @@ import Testing
                     #expect((bisect["consistency"] as? String)?.contains("REPEATABLE READ snapshot") == true, "\(bisect["consistency"] ?? "")")
 
                     // Identical tables: bisection reads no rows and says so.
-                    let same = try await CLI.run(["diff", "--source", Self.url(a), "--target", Self.url(a), "--table", "public.facts", "--strategy", "bisect"], in: dir)
-                    #expect(same.status == 0 && same.stdout.contains("120,000 rows identical") && same.stdout.contains("0 range(s) merged"), "\(same.output)")
+                    let same = try await CLI.run(
+                        ["diff", "--source", Self.url(a), "--target", Self.url(a), "--table", "public.facts", "--strategy", "bisect"], in: dir)
+                    #expect(
+                        same.status == 0 && same.stdout.contains("120,000 rows identical") && same.stdout.contains("0 range(s) merged"),
+                        "\(same.output)")
 
                     // A timestamp without a zone against one with: no common checksum form, bisect is refused.
                     try CLI.sqliteFile(dir + "/f.db", "CREATE TABLE facts (id INTEGER PRIMARY KEY, v TEXT, n NUMERIC(12,2), at TIMESTAMP);")
-                    let refused = try await CLI.run(["diff", "--source", "sqlite:f.db", "--target", Self.url(a), "--table", "facts=public.facts", "--strategy", "bisect"], in: dir)
+                    let refused = try await CLI.run(
+                        ["diff", "--source", "sqlite:f.db", "--target", Self.url(a), "--table", "facts=public.facts", "--strategy", "bisect"], in: dir
+                    )
                     #expect(refused.status == 2 && refused.stderr.contains("cannot bisect"), "\(refused.output)")
                 }
             }
@@ -79,11 +89,13 @@ import Testing
             try await TestEnvironment.withPostgresDatabase { b in
                 let ddl = "CREATE TABLE t (id bigint PRIMARY KEY, v text); INSERT INTO t SELECT g, 'v' || g FROM generate_series(1, 20000) g;"
                 try await TestEnvironment.psql(a, ddl)
-                try await TestEnvironment.psql(b, ddl + """
-                    UPDATE t SET v = 'sparse' WHERE id IN (17, 9001, 19999);
-                    UPDATE t SET v = 'dense' WHERE id BETWEEN 12000 AND 12999 AND id % 3 = 0;
-                    DELETE FROM t WHERE id = 5000;
-                    """)
+                try await TestEnvironment.psql(
+                    b,
+                    ddl + """
+                        UPDATE t SET v = 'sparse' WHERE id IN (17, 9001, 19999);
+                        UPDATE t SET v = 'dense' WHERE id BETWEEN 12000 AND 12999 AND id % 3 = 0;
+                        DELETE FROM t WHERE id = 5000;
+                        """)
                 let source = try await PostgresConnector(url: a), target = try await PostgresConnector(url: b)
                 let catalog = try await source.catalog(Scope(tables: ["t"]))
                 let plan = try Planner(targetEngine: .postgres).plan(catalog, source: a)

@@ -14,8 +14,10 @@ import Testing
             for table in ["call_center", "sample_data", "daily_metrics", "metadata_config_table_elt"] { #expect(result.stdout.contains(table)) }
             let line = try #require(result.stdout.split(separator: "\n").first { $0.hasPrefix("Artifacts: ") })
             let runDir = dir + "/" + line.dropFirst("Artifacts: ".count)
-            for file in ["analysis_report.json", "mapping_decisions.yml", "target_objects.sql", "improvement_recommendations.md",
-                         "validation_results.json", "summary.md", "run_log.ndjson"] {
+            for file in [
+                "analysis_report.json", "mapping_decisions.yml", "target_objects.sql", "improvement_recommendations.md",
+                "validation_results.json", "summary.md", "run_log.ndjson",
+            ] {
                 #expect(FileManager.default.fileExists(atPath: runDir + "/" + file), "\(file)")
             }
             let runs = try await CLI.run(["runs", "list"], in: dir)
@@ -48,7 +50,9 @@ import Testing
             #expect(analyze.stdout.contains("Track") && analyze.stdout.contains("3,503"))
             let plan = try await CLI.run(["plan", "--source", "sqlite:\(chinook)", "--target-dialect", "snowflake", "--out", "out"], in: dir)
             #expect(plan.status == 0, "\(plan.output)")
-            #expect(plan.stdout.contains("mapping_decisions.yml") && plan.stdout.contains("target_objects.sql") && plan.stdout.contains("improvement_recommendations.md"))
+            #expect(
+                plan.stdout.contains("mapping_decisions.yml") && plan.stdout.contains("target_objects.sql")
+                    && plan.stdout.contains("improvement_recommendations.md"))
         }
     }
 
@@ -120,24 +124,30 @@ import Testing
 
     @Test(.enabled(if: TestEnvironment.hasPostgres)) func migrateAndValidateChinookIntoPostgres() async throws {
         try await TestEnvironment.withTemporaryDirectory { dir in
-            try await TestEnvironment.withPostgresDatabase { pg in try await TestEnvironment.withPostgresDatabase { storeDB in
-                let chinook = try TestEnvironment.chinookCopy(in: dir)
-                let target = TestEnvironment.cliText(pg)
-                // The target's own database cannot hold the store: the store is never a connection.
-                let refused = try await CLI.run(["migrate", "--source", "sqlite:\(chinook)", "--target", target, "--store", target], in: dir)
-                #expect(refused.status == 2 && refused.stderr.contains("metadata store"), "\(refused.output)")
-                let migrate = try await CLI.run(["migrate", "--source", "sqlite:\(chinook)", "--target", target, "--store", TestEnvironment.cliText(storeDB)], in: dir)
-                #expect(migrate.status == 0, "\(migrate.output)")
-                #expect(!migrate.output.contains(pg.password!))
-                #expect(migrate.stdout.contains("11/11 tables moved, 15,607 rows; validation: 11 passed, 0 failed"))
-                let validate = try await CLI.run(["validate", "--source", "sqlite:\(chinook)", "--target", target, "--tables", "Track,Album"], in: dir)
-                #expect(validate.status == 0, "\(validate.output)")
-                try await TestEnvironment.psql(pg, "UPDATE \"Track\" SET \"Name\" = 'changed' WHERE \"TrackId\" = 7; INSERT INTO \"Album\" VALUES (999, 'extra', 1)")
-                let broken = try await CLI.run(["validate", "--source", "sqlite:\(chinook)", "--target", target, "--tables", "Track,Album"], in: dir)
-                #expect(broken.status == 1)
-                #expect(broken.stdout.contains("Track changed TrackId=7: Name"))
-                #expect(broken.stdout.contains("Album extra at the target (1): AlbumId=999"))
-            } }
+            try await TestEnvironment.withPostgresDatabase { pg in
+                try await TestEnvironment.withPostgresDatabase { storeDB in
+                    let chinook = try TestEnvironment.chinookCopy(in: dir)
+                    let target = TestEnvironment.cliText(pg)
+                    // The target's own database cannot hold the store: the store is never a connection.
+                    let refused = try await CLI.run(["migrate", "--source", "sqlite:\(chinook)", "--target", target, "--store", target], in: dir)
+                    #expect(refused.status == 2 && refused.stderr.contains("metadata store"), "\(refused.output)")
+                    let migrate = try await CLI.run(
+                        ["migrate", "--source", "sqlite:\(chinook)", "--target", target, "--store", TestEnvironment.cliText(storeDB)], in: dir)
+                    #expect(migrate.status == 0, "\(migrate.output)")
+                    #expect(!migrate.output.contains(pg.password!))
+                    #expect(migrate.stdout.contains("11/11 tables moved, 15,607 rows; validation: 11 passed, 0 failed"))
+                    let validate = try await CLI.run(
+                        ["validate", "--source", "sqlite:\(chinook)", "--target", target, "--tables", "Track,Album"], in: dir)
+                    #expect(validate.status == 0, "\(validate.output)")
+                    try await TestEnvironment.psql(
+                        pg, "UPDATE \"Track\" SET \"Name\" = 'changed' WHERE \"TrackId\" = 7; INSERT INTO \"Album\" VALUES (999, 'extra', 1)")
+                    let broken = try await CLI.run(
+                        ["validate", "--source", "sqlite:\(chinook)", "--target", target, "--tables", "Track,Album"], in: dir)
+                    #expect(broken.status == 1)
+                    #expect(broken.stdout.contains("Track changed TrackId=7: Name"))
+                    #expect(broken.stdout.contains("Album extra at the target (1): AlbumId=999"))
+                }
+            }
         }
     }
 

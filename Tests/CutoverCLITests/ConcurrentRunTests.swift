@@ -12,14 +12,17 @@ import Testing
     @Test func aSecondProcessOnTheSamePlanIsTurnedAwayAndNothingIsDuplicated() async throws {
         try await TestEnvironment.withTemporaryDirectory { dir in
             try await TestEnvironment.withPostgresDatabase { pg in
-                try SQLiteSession(path: dir + "/src.db", create: true).executeScript("""
+                try SQLiteSession(path: dir + "/src.db", create: true).executeScript(
+                    """
                     CREATE TABLE keyed (id INTEGER PRIMARY KEY, v TEXT);
                     CREATE TABLE keyless (v TEXT, n INTEGER);
                     WITH RECURSIVE g(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM g WHERE n < 300000)
                     INSERT INTO keyed SELECT n, 'v' || n FROM g;
                     INSERT INTO keyless SELECT v, id FROM keyed;
                     """)
-                let arguments = ["migrate", "--source", "sqlite:src.db", "--target", TestEnvironment.cliText(pg), "--chunk-rows", "5000", "--parallel", "1"]
+                let arguments = [
+                    "migrate", "--source", "sqlite:src.db", "--target", TestEnvironment.cliText(pg), "--chunk-rows", "5000", "--parallel", "1",
+                ]
                 let (first, output) = try CLI.start(arguments, in: dir)
 
                 let store = try await SQLMetadataStore.open(ConnectionURL(engine: .sqlite, database: dir + "/.cutover/cutover.db"))
@@ -38,7 +41,8 @@ import Testing
                 let log = await BlockingIOTestHelper.readAll(output)
                 first.waitUntilExit()
                 #expect(first.terminationStatus == 0, "\(log)")
-                let counts = try await PostgresConnector(url: pg).execute("SELECT (SELECT count(*) FROM keyed), (SELECT count(*) FROM keyless), (SELECT count(DISTINCT n) FROM keyless)")
+                let counts = try await PostgresConnector(url: pg).execute(
+                    "SELECT (SELECT count(*) FROM keyed), (SELECT count(*) FROM keyless), (SELECT count(DISTINCT n) FROM keyless)")
                 #expect(counts.rows.first == [.text("300000"), .text("300000"), .text("300000")])
             }
         }

@@ -17,7 +17,8 @@ import Testing
         try await TestEnvironment.withTemporaryDirectory { dir in
             // A past month in the store (imported), so "this month" has to be found, not taken as the last month with data.
             try FileManager.default.createDirectory(atPath: dir + "/history", withIntermediateDirectories: true)
-            try #"{"suite_name": "nightly", "data_date": "2025-04-02", "results": [{"expectation_type": "a", "success": true}, {"expectation_type": "b", "success": false}]}"#
+            try
+                #"{"suite_name": "nightly", "data_date": "2025-04-02", "results": [{"expectation_type": "a", "success": true}, {"expectation_type": "b", "success": false}]}"#
                 .write(toFile: dir + "/history/nightly_2025-04-02.json", atomically: true, encoding: .utf8)
             #expect(try await CLI.run(["store", "import", "history"], in: dir).status == 0)
             // Ingestion metadata with a late pipeline, for the Monitoring page.
@@ -25,9 +26,15 @@ import Testing
             for statement in IngestionFixture.sql(now: Date()) { try metadata.executeScript(statement) }
             // Two named connections for a project: Chinook and a copy of two of its tables.
             let chinook = try TestEnvironment.chinookCopy(in: dir)
-            let copied = try await CLI.run(["migrate", "--source", "sqlite:\(chinook)", "--target", "sqlite:\(dir)/copy.db", "--tables", "Genre,MediaType", "--store", "sqlite:\(dir)/setup-store.db"], in: dir)
+            let copied = try await CLI.run(
+                [
+                    "migrate", "--source", "sqlite:\(chinook)", "--target", "sqlite:\(dir)/copy.db", "--tables", "Genre,MediaType", "--store",
+                    "sqlite:\(dir)/setup-store.db",
+                ], in: dir)
             #expect(copied.status == 0, "\(copied.output)")
-            try (IngestionTests.config(connection: "sqlite:meta.db") + "connections:\n  chinook: \"sqlite:\(chinook)\"\n  copy: \"sqlite:\(dir)/copy.db\"\n")
+            try
+                (IngestionTests.config(connection: "sqlite:meta.db")
+                + "connections:\n  chinook: \"sqlite:\(chinook)\"\n  copy: \"sqlite:\(dir)/copy.db\"\n")
                 .write(toFile: dir + "/cutover.yml", atomically: true, encoding: .utf8)
             let port = try FaultProxy.freePort()
             let server = Process()
@@ -42,7 +49,9 @@ import Testing
                 server.waitUntilExit()
             }
             let script = try #require(TestEnvironment.fixturePath("console_check.py"))
-            let check = try await CLI.shell("CONSOLE_CHECK_INGESTION=breached,raw.orders,'last load failed' CONSOLE_CHECK_PROJECT=chinook,copy python3 '\(script)' http://127.0.0.1:\(port) '\(dir)/screenshots'", in: dir)
+            let check = try await CLI.shell(
+                "CONSOLE_CHECK_INGESTION=breached,raw.orders,'last load failed' CONSOLE_CHECK_PROJECT=chinook,copy python3 '\(script)' http://127.0.0.1:\(port) '\(dir)/screenshots'",
+                in: dir)
             #expect(check.status == 0, "\(check.output)")
             #expect(check.stdout.contains("console check passed"))
             let shots = try FileManager.default.contentsOfDirectory(atPath: dir + "/screenshots").filter { $0.hasSuffix(".png") }

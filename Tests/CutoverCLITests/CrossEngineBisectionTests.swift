@@ -36,7 +36,8 @@ import Testing
                     }
                     let snowflakeTable = "PUBLIC.FACTS"
                     func diff(_ source: String, _ target: String, _ table: String, _ strategy: String) async throws -> [String: Any] {
-                        let result = try await CLI.run(["diff", "--source", source, "--target", target, "--table", table, "--strategy", strategy, "--format", "json"], in: dir)
+                        let result = try await CLI.run(
+                            ["diff", "--source", source, "--target", target, "--table", table, "--strategy", strategy, "--format", "json"], in: dir)
                         #expect(result.status <= 1, "\(result.output)")
                         return try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any], "\(result.output)")
                     }
@@ -53,11 +54,15 @@ import Testing
                         #expect(method.contains("portable MD5 row checksums") && method.contains(" 0 range(s) merged"), "\(target): \(method)")
                     }
                     // SQLite declares the CHAR column as text, which PostgreSQL's char(5) would pad: leave it out.
-                    let back = try await CLI.run(["diff", "--source", sqlite, "--target", postgres, "--table", "facts=public.facts", "--strategy", "bisect",
-                                                  "--columns", "id,label,amount,qty,paid,due,at,at_tz,clock,raw,ref", "--format", "json"], in: dir)
+                    let back = try await CLI.run(
+                        [
+                            "diff", "--source", sqlite, "--target", postgres, "--table", "facts=public.facts", "--strategy", "bisect",
+                            "--columns", "id,label,amount,qty,paid,due,at,at_tz,clock,raw,ref", "--format", "json",
+                        ], in: dir)
                     #expect(back.status == 0, "\(back.output)")
                     let backReport = try #require(try JSONSerialization.jsonObject(with: Data(back.stdout.utf8)) as? [String: Any])
-                    #expect(counts(backReport) == [0, 0, 0] && (backReport["method"] as? String)?.contains(" 0 range(s) merged") == true, "\(backReport)")
+                    #expect(
+                        counts(backReport) == [0, 0, 0] && (backReport["method"] as? String)?.contains(" 0 range(s) merged") == true, "\(backReport)")
 
                     // The same changes on both targets.
                     let changes = [
@@ -95,7 +100,8 @@ import Testing
                     // A column no engine spells alike refuses bisection by name; auto merges instead.
                     try await TestEnvironment.psql(pg, "ALTER TABLE facts ADD COLUMN ratio double precision")
                     try CLI.sqliteFile(dir + "/facts.db", "ALTER TABLE facts ADD COLUMN ratio DOUBLE PRECISION")
-                    let refused = try await CLI.run(["diff", "--source", postgres, "--target", sqlite, "--table", "public.facts=facts", "--strategy", "bisect"], in: dir)
+                    let refused = try await CLI.run(
+                        ["diff", "--source", postgres, "--target", sqlite, "--table", "public.facts=facts", "--strategy", "bisect"], in: dir)
                     #expect(refused.status == 2 && refused.stderr.contains("column ratio: floating-point"), "\(refused.output)")
                     let auto = try await diff(postgres, sqlite, "public.facts=facts", "auto")
                     #expect(counts(auto) == [2, 1, 5] && (auto["method"] as? String)?.hasPrefix("row hash merge") == true, "\(auto)")
@@ -109,19 +115,24 @@ import Testing
     @Test func aRefusedChecksumQueryFallsBackToTheMerge() async throws {
         try await TestEnvironment.withTemporaryDirectory { dir in
             try await TestEnvironment.withPostgresDatabase { pg in
-                try await TestEnvironment.psql(pg, """
+                try await TestEnvironment.psql(
+                    pg,
+                    """
                     CREATE TABLE days (id bigint PRIMARY KEY, day date);
                     INSERT INTO days SELECT g, CASE WHEN g = 7 THEN 'infinity' ELSE date '2000-01-01' + g END FROM generate_series(1, 25000) g;
                     """)
                 let postgres = SnowflakeCLITests.pgText(pg)
                 let moved = try await CLI.run(["migrate", "--source", postgres, "--target", "sqlite:days.db", "--no-validate"], in: dir)
                 #expect(moved.status == 0, "\(moved.output)")
-                let auto = try await CLI.run(["diff", "--source", postgres, "--target", "sqlite:days.db", "--table", "public.days=days", "--format", "json"], in: dir)
+                let auto = try await CLI.run(
+                    ["diff", "--source", postgres, "--target", "sqlite:days.db", "--table", "public.days=days", "--format", "json"], in: dir)
                 #expect(auto.status == 0, "\(auto.output)")
                 let report = try #require(try JSONSerialization.jsonObject(with: Data(auto.stdout.utf8)) as? [String: Any], "\(auto.output)")
                 let method = report["method"] as? String ?? ""
-                #expect(method.hasPrefix("row hash merge") && method.contains("checksum bisection failed") && method.contains("infinite"), "\(method)")
-                let forced = try await CLI.run(["diff", "--source", postgres, "--target", "sqlite:days.db", "--table", "public.days=days", "--strategy", "bisect"], in: dir)
+                #expect(
+                    method.hasPrefix("row hash merge") && method.contains("checksum bisection failed") && method.contains("infinite"), "\(method)")
+                let forced = try await CLI.run(
+                    ["diff", "--source", postgres, "--target", "sqlite:days.db", "--table", "public.days=days", "--strategy", "bisect"], in: dir)
                 #expect(forced.status == 3 && forced.stderr.contains("infinite"), "the forced strategy could not run: \(forced.output)")
                 #expect(!forced.output.contains(pg.password!))
             }

@@ -26,7 +26,8 @@ import Testing
                 #expect(!migrate.output.contains("identical"))
 
                 // Set aside: the two BLOBs go to the rejects, the text row loads, validation still fails.
-                let rejecting = try await CLI.run(["migrate", "--source", "sqlite:src.db", "--target", target, "--on-error", "reject", "--replace"], in: dir)
+                let rejecting = try await CLI.run(
+                    ["migrate", "--source", "sqlite:src.db", "--target", target, "--on-error", "reject", "--replace"], in: dir)
                 #expect(rejecting.status == 1, "\(rejecting.output)")
                 #expect(rejecting.stdout.contains("2 rejected"), "\(rejecting.output)")
                 let rows = try await PostgresConnector(url: pg).execute("SELECT count(*) FROM files")
@@ -83,14 +84,21 @@ import Testing
                 #expect(migrate.status == 0, "\(migrate.output)")
                 let rows = try await PostgresConnector(url: pg).execute(
                     "SELECT id, amount::text, qty::text, ratio::text, taken::text, seen::text, code, n::text FROM readings ORDER BY id")
-                #expect(rows.rows[0] == [.text("1"), .text("0.00188"), .text("5"), .text("2.0"), .text("2024-01-05 00:00:00"),
-                                         .text("2024-01-05 10:00:00+00"), .text("ab"), .text("1")])
-                #expect(rows.rows[1] == [.text("2"), .text("12.50000"), .text("70000"), .text("2.5"), .text("2024-01-06 08:30:00"),
-                                         .text("2024-01-05 08:00:00+00"), .text("abcdefg"), .text("2")])
+                #expect(
+                    rows.rows[0] == [
+                        .text("1"), .text("0.00188"), .text("5"), .text("2.0"), .text("2024-01-05 00:00:00"),
+                        .text("2024-01-05 10:00:00+00"), .text("ab"), .text("1"),
+                    ])
+                #expect(
+                    rows.rows[1] == [
+                        .text("2"), .text("12.50000"), .text("70000"), .text("2.5"), .text("2024-01-06 08:30:00"),
+                        .text("2024-01-05 08:00:00+00"), .text("abcdefg"), .text("2"),
+                    ])
                 #expect(rows.rows[2][1] == .text("123.45600") && rows.rows[2][5] == .text("2023-11-14 22:13:20+00"))
 
                 // Forced back to the declared type, PostgreSQL rounds 0.00188: validation names it.
-                try "overrides:\n  columns:\n    readings.amount: numeric(6,3)\n".write(toFile: dir + "/cutover.yml", atomically: true, encoding: .utf8)
+                try "overrides:\n  columns:\n    readings.amount: numeric(6,3)\n".write(
+                    toFile: dir + "/cutover.yml", atomically: true, encoding: .utf8)
                 let forced = try await CLI.run(["migrate", "--source", "sqlite:src.db", "--target", target, "--replace"], in: dir)
                 #expect(forced.status == 1, "\(forced.output)")
                 #expect(forced.stdout.contains("readings changed id=1: amount 0.00188 → 0.002"), "\(forced.output)")
@@ -107,8 +115,10 @@ import Testing
         try await TestEnvironment.withTemporaryDirectory { dir in
             try await TestEnvironment.withPostgresDatabase { source in
                 try await TestEnvironment.withPostgresDatabase { target in
-                    try await TestEnvironment.psql(source, #"CREATE TABLE ca ("OrderId" int PRIMARY KEY, "Total" numeric); INSERT INTO ca VALUES (1, 2.5), (2, 3)"#)
-                    try await TestEnvironment.psql(target, "CREATE TABLE ca (orderid int PRIMARY KEY, total numeric); INSERT INTO ca VALUES (1, 2.50), (2, 3)")
+                    try await TestEnvironment.psql(
+                        source, #"CREATE TABLE ca ("OrderId" int PRIMARY KEY, "Total" numeric); INSERT INTO ca VALUES (1, 2.5), (2, 3)"#)
+                    try await TestEnvironment.psql(
+                        target, "CREATE TABLE ca (orderid int PRIMARY KEY, total numeric); INSERT INTO ca VALUES (1, 2.50), (2, 3)")
                     let (s, t) = (TestEnvironment.cliText(source), TestEnvironment.cliText(target))
                     let same = try await CLI.run(["diff", "--source", s, "--target", t, "--table", "ca"], in: dir)
                     #expect(same.status == 0, "\(same.output)")

@@ -7,18 +7,23 @@ import Testing
 @Suite struct DiffTests {
     func prepare(_ dir: String) throws {
         let schema = "CREATE TABLE t (a INTEGER NOT NULL, b TEXT NOT NULL, amount NUMERIC(10,2), note TEXT, PRIMARY KEY (a, b));"
-        try CLI.sqliteFile(dir + "/left.db", schema + """
-            INSERT INTO t VALUES (1, '11', 1.50, NULL), (11, '1', 2, ''), (2, 'x', 3, 'same'), (3, 'gone', 4, NULL), (4, 'é', 5, 'a');
-            """)
-        try CLI.sqliteFile(dir + "/right.db", schema.replacingOccurrences(of: "TABLE t", with: "TABLE t_copy") + """
-            INSERT INTO t_copy VALUES (1, '11', 1.5, NULL), (11, '1', 2.00, NULL), (2, 'x', 3, 'same'), (4, 'é', 9, 'b'), (5, 'new', 6, NULL);
-            """)
+        try CLI.sqliteFile(
+            dir + "/left.db",
+            schema + """
+                INSERT INTO t VALUES (1, '11', 1.50, NULL), (11, '1', 2, ''), (2, 'x', 3, 'same'), (3, 'gone', 4, NULL), (4, 'é', 5, 'a');
+                """)
+        try CLI.sqliteFile(
+            dir + "/right.db",
+            schema.replacingOccurrences(of: "TABLE t", with: "TABLE t_copy") + """
+                INSERT INTO t_copy VALUES (1, '11', 1.5, NULL), (11, '1', 2.00, NULL), (2, 'x', 3, 'same'), (4, 'é', 9, 'b'), (5, 'new', 6, NULL);
+                """)
     }
 
     @Test func jsonReportsCountsKeysColumnsAndFetchSQL() async throws {
         try await TestEnvironment.withTemporaryDirectory { dir in
             try prepare(dir)
-            let result = try await CLI.run(["diff", "--source", "sqlite:left.db", "--target", "sqlite:right.db", "--table", "t=t_copy", "--format", "json"], in: dir)
+            let result = try await CLI.run(
+                ["diff", "--source", "sqlite:left.db", "--target", "sqlite:right.db", "--table", "t=t_copy", "--format", "json"], in: dir)
             #expect(result.status == 1, "\(result.output)")
             let json = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
             let counts = try #require(json["counts"] as? [String: Any])
@@ -40,12 +45,14 @@ import Testing
         try await TestEnvironment.withTemporaryDirectory { dir in
             try prepare(dir)
             // Only amount: the note differences disappear, 4/é still differs.
-            let some = try await CLI.run(["diff", "--source", "sqlite:left.db", "--target", "sqlite:right.db", "--table", "t=t_copy", "--columns", "amount"], in: dir)
+            let some = try await CLI.run(
+                ["diff", "--source", "sqlite:left.db", "--target", "sqlite:right.db", "--table", "t=t_copy", "--columns", "amount"], in: dir)
             #expect(some.status == 1)
             #expect(some.stdout.contains("changed a=4,b=é: amount 5 → 9"))
             #expect(!some.stdout.contains("note"))
             #expect(some.stdout.contains("source: SELECT * FROM \"t\" WHERE"))
-            let unknown = try await CLI.run(["diff", "--source", "sqlite:left.db", "--target", "sqlite:right.db", "--table", "t=t_copy", "--key", "nope"], in: dir)
+            let unknown = try await CLI.run(
+                ["diff", "--source", "sqlite:left.db", "--target", "sqlite:right.db", "--table", "t=t_copy", "--key", "nope"], in: dir)
             #expect(unknown.status == 2)
             #expect(unknown.stderr.contains("no column nope"))
             try CLI.sqliteFile(dir + "/left.db", "CREATE VIEW v AS SELECT * FROM t")
@@ -57,9 +64,11 @@ import Testing
             // 0 equal, 1 differences, 2 usage, 3 could not run: a CI job can tell them apart.
             let missing = try await CLI.run(["diff", "--source", "sqlite:left.db", "--target", "sqlite:right.db", "--table", "t"], in: dir)
             #expect(missing.status == 3 && missing.stderr.contains("t"), "the target has no table t: \(missing.output)")
-            let unreachable = try await CLI.run(["diff", "--source", "sqlite:left.db", "--target", "postgres://u:pw@127.0.0.1:1/x", "--table", "t"], in: dir)
+            let unreachable = try await CLI.run(
+                ["diff", "--source", "sqlite:left.db", "--target", "postgres://u:pw@127.0.0.1:1/x", "--table", "t"], in: dir)
             #expect(unreachable.status == 3, "\(unreachable.output)")
-            let usage = try await CLI.run(["diff", "--source", "sqlite:left.db", "--target", "sqlite:right.db", "--table", "t", "--strategy", "guess"], in: dir)
+            let usage = try await CLI.run(
+                ["diff", "--source", "sqlite:left.db", "--target", "sqlite:right.db", "--table", "t", "--strategy", "guess"], in: dir)
             #expect(usage.status == 2, "\(usage.output)")
         }
     }
@@ -79,8 +88,11 @@ import Testing
             #expect(tolerant.status == 0, "\(tolerant.output)")
             #expect(tolerant.stdout.contains("1 row(s) differ only within tolerances"))
             #expect(tolerant.stdout.contains("tolerated id=1:"))
-            #expect(tolerant.stdout.contains("(epsilon 0.01)") && tolerant.stdout.contains("(empty-null)") && tolerant.stdout.contains("(3 fraction digits)"))
-            let strict = try await CLI.run(base + ["--tolerance", "v=0.01", "--tolerance", "note=empty-null", "--tolerance", "at=ms", "--strict"], in: dir)
+            #expect(
+                tolerant.stdout.contains("(epsilon 0.01)") && tolerant.stdout.contains("(empty-null)")
+                    && tolerant.stdout.contains("(3 fraction digits)"))
+            let strict = try await CLI.run(
+                base + ["--tolerance", "v=0.01", "--tolerance", "note=empty-null", "--tolerance", "at=ms", "--strict"], in: dir)
             #expect(strict.status == 1)
             #expect(strict.stdout.contains("counted as changed: --strict"))
             let partial = try await CLI.run(base + ["--tolerance", "v=0.01"], in: dir)

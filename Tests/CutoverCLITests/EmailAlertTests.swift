@@ -20,14 +20,18 @@ import Testing
     func aFailedRunIsMailedOverSTARTTLS() async throws {
         try await TestEnvironment.withTemporaryDirectory { dir in
             let python = try #require(OperationsTests.python, "scripts/test.sh installs .venv-ops and sets CUTOVER_TEST_OPS_PYTHON")
-            let certificate = try await CLI.shell("openssl req -x509 -newkey rsa:2048 -nodes -keyout key.pem -out cert.pem -days 1 -subj /CN=localhost "
-                                                  + "-addext 'subjectAltName=DNS:localhost,IP:127.0.0.1' 2>&1", in: dir)
+            let certificate = try await CLI.shell(
+                "openssl req -x509 -newkey rsa:2048 -nodes -keyout key.pem -out cert.pem -days 1 -subj /CN=localhost "
+                    + "-addext 'subjectAltName=DNS:localhost,IP:127.0.0.1' 2>&1", in: dir)
             try #require(certificate.status == 0, "\(certificate.output)")
             let port = try FaultProxy.freePort()
             let inbox = dir + "/mail"
             try FileManager.default.createDirectory(atPath: inbox, withIntermediateDirectories: true)
-            let (server, ready) = try CLI.start([try #require(TestEnvironment.fixturePath("smtp_receiver.py")), String(port), inbox, "cert.pem", "key.pem",
-                                                 "alerts", "smtp-pass-7731"], in: dir, program: python)
+            let (server, ready) = try CLI.start(
+                [
+                    try #require(TestEnvironment.fixturePath("smtp_receiver.py")), String(port), inbox, "cert.pem", "key.pem",
+                    "alerts", "smtp-pass-7731",
+                ], in: dir, program: python)
             defer {
                 kill(server.processIdentifier, SIGKILL)
                 server.waitUntilExit()
@@ -42,19 +46,21 @@ import Testing
 
             func configure(_ smtp: String) throws {
                 try """
-                    alerts:
-                      smtp: "\(smtp)"
-                      channels:
-                        mail: {email: [oncall@example.com, data-team@example.com]}
-                    """.write(toFile: dir + "/cutover.yml", atomically: true, encoding: .utf8)
+                alerts:
+                  smtp: "\(smtp)"
+                  channels:
+                    mail: {email: [oncall@example.com, data-team@example.com]}
+                """.write(toFile: dir + "/cutover.yml", atomically: true, encoding: .utf8)
             }
             let env = ["SMTP_PASSWORD": "smtp-pass-7731"]
             try configure("smtp://alerts:${SMTP_PASSWORD}@localhost:\(port)?from=cutover@example.com&ca=\(dir)/cert.pem")
-            let add = try await CLI.run(["alerts", "add", "failures", "--when", "run_failed", "--severity", "critical", "--channel", "mail"], in: dir, environment: env)
+            let add = try await CLI.run(
+                ["alerts", "add", "failures", "--when", "run_failed", "--severity", "critical", "--channel", "mail"], in: dir, environment: env)
             #expect(add.status == 0, "\(add.output)")
             let chinook = try TestEnvironment.chinookCopy(in: dir)
-            let failed = try await CLI.run(["migrate", "--source", "sqlite:\(chinook)", "--target", "sqlite:\(dir)/t.db", "--tables", "Genre", "--max-attempts", "1"],
-                                           in: dir, environment: ["CUTOVER_FAILPOINTS": "move.chunk:100"])
+            let failed = try await CLI.run(
+                ["migrate", "--source", "sqlite:\(chinook)", "--target", "sqlite:\(dir)/t.db", "--tables", "Genre", "--max-attempts", "1"],
+                in: dir, environment: ["CUTOVER_FAILPOINTS": "move.chunk:100"])
             #expect(failed.status == 1, "\(failed.output)")
 
             let sent = try await CLI.run(["alerts", "evaluate"], in: dir, environment: env)
@@ -66,14 +72,18 @@ import Testing
             let mail = try decoder.decode(Received.self, from: Data(contentsOf: URL(fileURLWithPath: inbox + "/" + files[0])))
             #expect(mail.tls && mail.user == "alerts" && mail.mailFrom == "cutover@example.com", "\(mail)")
             #expect(mail.rcptTos == ["oncall@example.com", "data-team@example.com"])
-            #expect(mail.content.contains("Subject: [Cutover] [critical] fired: migrate run") && mail.content.contains("Content-Transfer-Encoding: base64"), "\(mail.content)")
-            let body = mail.content.components(separatedBy: "\r\n\r\n").dropFirst().joined().replacingOccurrences(of: "\r\n", with: "").replacingOccurrences(of: "\n", with: "")
+            #expect(
+                mail.content.contains("Subject: [Cutover] [critical] fired: migrate run")
+                    && mail.content.contains("Content-Transfer-Encoding: base64"), "\(mail.content)")
+            let body = mail.content.components(separatedBy: "\r\n\r\n").dropFirst().joined().replacingOccurrences(of: "\r\n", with: "")
+                .replacingOccurrences(of: "\n", with: "")
             let text = String(decoding: Data(base64Encoded: body) ?? Data(), as: UTF8.self)
             #expect(text.contains("failed") && text.contains("rule:      failures (run_failed)") && text.contains("cutover alerts ack"), "\(text)")
 
             // A wrong password: refused by the server, recorded as failed, the password nowhere.
-            _ = try await CLI.run(["migrate", "--source", "sqlite:\(chinook)", "--target", "sqlite:\(dir)/t.db", "--tables", "MediaType", "--max-attempts", "1"],
-                                  in: dir, environment: ["CUTOVER_FAILPOINTS": "move.chunk:100"])
+            _ = try await CLI.run(
+                ["migrate", "--source", "sqlite:\(chinook)", "--target", "sqlite:\(dir)/t.db", "--tables", "MediaType", "--max-attempts", "1"],
+                in: dir, environment: ["CUTOVER_FAILPOINTS": "move.chunk:100"])
             let wrong = try await CLI.run(["alerts", "evaluate"], in: dir, environment: ["SMTP_PASSWORD": "not-the-password-99"])
             #expect(wrong.status == 1 && wrong.stdout.contains("→ mail: failed") && wrong.stdout.contains("refused AUTH: 535"), "\(wrong.output)")
             #expect(!wrong.output.contains("not-the-password-99") && !wrong.output.contains("bm90LXRoZS1wYXNzd29yZC05OQ"), "\(wrong.output)")
@@ -82,10 +92,13 @@ import Testing
 
             // The server's certificate is not one the system trusts: nothing is sent.
             try configure("smtp://alerts:${SMTP_PASSWORD}@localhost:\(port)?from=cutover@example.com")
-            _ = try await CLI.run(["migrate", "--source", "sqlite:\(chinook)", "--target", "sqlite:\(dir)/t.db", "--tables", "Artist", "--max-attempts", "1"],
-                                  in: dir, environment: ["CUTOVER_FAILPOINTS": "move.chunk:100"])
+            _ = try await CLI.run(
+                ["migrate", "--source", "sqlite:\(chinook)", "--target", "sqlite:\(dir)/t.db", "--tables", "Artist", "--max-attempts", "1"],
+                in: dir, environment: ["CUTOVER_FAILPOINTS": "move.chunk:100"])
             let untrusted = try await CLI.run(["alerts", "evaluate"], in: dir, environment: env)
-            #expect(untrusted.status == 1 && untrusted.stdout.contains("→ mail: failed") && untrusted.stdout.contains("TLS with the SMTP server"), "\(untrusted.output)")
+            #expect(
+                untrusted.status == 1 && untrusted.stdout.contains("→ mail: failed") && untrusted.stdout.contains("TLS with the SMTP server"),
+                "\(untrusted.output)")
             #expect(!untrusted.output.contains("smtp-pass-7731"))
             #expect(try FileManager.default.contentsOfDirectory(atPath: inbox).count == 1)
 

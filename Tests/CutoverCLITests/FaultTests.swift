@@ -11,7 +11,8 @@ import Testing
     @Test func targetThatVanishesAndReturnsIsRetriedToCompletion() async throws {
         try await TestEnvironment.withTemporaryDirectory { dir in
             try await TestEnvironment.withPostgresDatabase { pg in
-                try SQLiteSession(path: dir + "/src.db", create: true).executeScript("""
+                try SQLiteSession(path: dir + "/src.db", create: true).executeScript(
+                    """
                     CREATE TABLE facts (id INTEGER PRIMARY KEY, v TEXT NOT NULL);
                     WITH RECURSIVE g(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM g WHERE n < 400000)
                     INSERT INTO facts SELECT n, printf('value %d with some padding to make rows longer', n) FROM g;
@@ -22,8 +23,11 @@ import Testing
                 let proxy = try FaultProxy.start(listen: port, target: pg.port!, extra: [String(8_000_000)])
                 defer { kill(proxy.processIdentifier, SIGKILL) }
                 let target = "postgres://\(pg.user!):\(pg.password!)@127.0.0.1:\(port)/\(pg.database)"
-                let (migrate, output) = try CLI.start(["migrate", "--source", "sqlite:src.db", "--target", target, "--chunk-rows", "20000",
-                                                       "--parallel", "1", "--max-attempts", "12"], in: dir)
+                let (migrate, output) = try CLI.start(
+                    [
+                        "migrate", "--source", "sqlite:src.db", "--target", target, "--chunk-rows", "20000",
+                        "--parallel", "1", "--max-attempts", "12",
+                    ], in: dir)
                 let direct = try await PostgresConnector(url: pg)
                 let log = await BlockingIOTestHelper.readAll(output)
                 migrate.waitUntilExit()
@@ -42,17 +46,20 @@ import Testing
     @Test func closingStepsAndTheValidationAreRetriedLikeChunks() async throws {
         try await TestEnvironment.withTemporaryDirectory { dir in
             try await TestEnvironment.withPostgresDatabase { pg in
-                try SQLiteSession(path: dir + "/src.db", create: true).executeScript("""
+                try SQLiteSession(path: dir + "/src.db", create: true).executeScript(
+                    """
                     CREATE TABLE facts (id INTEGER PRIMARY KEY, v TEXT NOT NULL);
                     WITH RECURSIVE g(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM g WHERE n < 1000)
                     INSERT INTO facts SELECT n, 'value ' || n FROM g;
                     """)
                 let arguments = ["migrate", "--source", "sqlite:src.db", "--target", TestEnvironment.cliText(pg)]
-                let retried = try await CLI.run(arguments + ["--max-attempts", "4"], in: dir, environment: ["CUTOVER_FAILPOINTS": "move.finish:2,validate.compare:1"])
+                let retried = try await CLI.run(
+                    arguments + ["--max-attempts", "4"], in: dir, environment: ["CUTOVER_FAILPOINTS": "move.finish:2,validate.compare:1"])
                 #expect(retried.status == 0, "\(retried.output)")
                 #expect(retried.stdout.contains("retrying in"), "\(retried.output)")
                 #expect(retried.stdout.contains("validation: 1 passed, 0 failed"), "\(retried.output)")
-                let once = try await CLI.run(arguments + ["--max-attempts", "1", "--replace"], in: dir, environment: ["CUTOVER_FAILPOINTS": "move.finish:1"])
+                let once = try await CLI.run(
+                    arguments + ["--max-attempts", "1", "--replace"], in: dir, environment: ["CUTOVER_FAILPOINTS": "move.finish:1"])
                 #expect(once.status == 1, "with no retries left the table fails: \(once.output)")
             }
         }
@@ -62,7 +69,8 @@ import Testing
     @Test func targetThatStaysAwayFailsClearly() async throws {
         try await TestEnvironment.withTemporaryDirectory { dir in
             try await TestEnvironment.withPostgresDatabase { pg in
-                try SQLiteSession(path: dir + "/src.db", create: true).executeScript("CREATE TABLE t (id INTEGER PRIMARY KEY); INSERT INTO t VALUES (1);")
+                try SQLiteSession(path: dir + "/src.db", create: true).executeScript(
+                    "CREATE TABLE t (id INTEGER PRIMARY KEY); INSERT INTO t VALUES (1);")
                 let port = try FaultProxy.freePort()
                 let proxy = try FaultProxy.start(listen: port, target: pg.port!)
                 let target = "postgres://\(pg.user!):\(pg.password!)@127.0.0.1:\(port)/\(pg.database)"
@@ -94,7 +102,9 @@ enum FaultProxy {
 
     /// How many requests a `throttling_proxy.py` has refused so far.
     static func refusals(port: Int) async throws -> String {
-        try await BlockingIO.run { try python("import urllib.request; print(urllib.request.urlopen('http://127.0.0.1:\(port)/__throttled').read().decode())") }
+        try await BlockingIO.run {
+            try python("import urllib.request; print(urllib.request.urlopen('http://127.0.0.1:\(port)/__throttled').read().decode())")
+        }
     }
 
     static func freePort() throws -> Int {

@@ -27,7 +27,8 @@ import Testing
     /// Both sides' rows as one digest, so "the copy is exact" is one comparison.
     static func digest(_ url: ConnectionURL) async throws -> [Value] {
         try await PostgresConnector(url: url).execute(
-            "SELECT count(*), md5(coalesce(string_agg(t::text, '|' ORDER BY id), '')) FROM orders t").rows.first ?? []
+            "SELECT count(*), md5(coalesce(string_agg(t::text, '|' ORDER BY id), '')) FROM orders t"
+        ).rows.first ?? []
     }
 
     /// A run that fails on one chunk must not move the watermark: the next run would start past
@@ -36,14 +37,18 @@ import Testing
     /// at its start, and the next incremental run brings the changes.
     @Test func aFailedChunkDoesNotMoveTheWatermarkAndChangesArriveNextRun() async throws {
         try await Self.withOrders { dir, source, target in
-            let arguments = ["migrate", "--source", TestEnvironment.cliText(source), "--target", TestEnvironment.cliText(target),
-                             "--watermark", "updated_at", "--chunk-rows", "1000", "--parallel", "1"]
+            let arguments = [
+                "migrate", "--source", TestEnvironment.cliText(source), "--target", TestEnvironment.cliText(target),
+                "--watermark", "updated_at", "--chunk-rows", "1000", "--parallel", "1",
+            ]
             let failed = try await CLI.run(arguments + ["--max-attempts", "1"], in: dir, environment: ["CUTOVER_FAILPOINTS": "move.chunk:1@2"])
             #expect(failed.status == 1, "\(failed.output)")
             let loaded = try await PostgresConnector(url: target).execute("SELECT count(*) FROM orders")
             #expect(loaded.rows.first == [.text("2000")], "chunks 0 and 1 loaded: \(failed.output)")
 
-            try await TestEnvironment.psql(source, """
+            try await TestEnvironment.psql(
+                source,
+                """
                 UPDATE orders SET status = 'changed', updated_at = timestamp '2024-02-01' WHERE id = 500;
                 INSERT INTO orders VALUES (3001, 'later', timestamp '2024-02-02');
                 """)
@@ -62,8 +67,10 @@ import Testing
     /// the new run loads what changed since.
     @Test func aNewIncrementalRunSupersedesAFailedOne() async throws {
         try await Self.withOrders { dir, source, target in
-            let arguments = ["migrate", "--source", TestEnvironment.cliText(source), "--target", TestEnvironment.cliText(target),
-                             "--watermark", "updated_at", "--chunk-rows", "1000", "--parallel", "1"]
+            let arguments = [
+                "migrate", "--source", TestEnvironment.cliText(source), "--target", TestEnvironment.cliText(target),
+                "--watermark", "updated_at", "--chunk-rows", "1000", "--parallel", "1",
+            ]
             let failed = try await CLI.run(arguments + ["--max-attempts", "1"], in: dir, environment: ["CUTOVER_FAILPOINTS": "move.chunk:1"])
             #expect(failed.status == 1, "\(failed.output)")
             try await TestEnvironment.psql(source, "INSERT INTO orders VALUES (3001, 'later', timestamp '2024-02-02')")
@@ -91,14 +98,16 @@ import Testing
             try await TestEnvironment.psql(target, "DELETE FROM orders WHERE id <= 10")
             let refused = try await CLI.run(["watermark", "reset", "--source", sourceText, "--target", targetText], in: dir)
             #expect(refused.status == 2, "a reset names a table or --all: \(refused.output)")
-            let reset = try await CLI.run(["watermark", "reset", "--source", sourceText, "--target", targetText, "--table", "public.orders"], in: dir)
+            let reset = try await CLI.run(
+                ["watermark", "reset", "--source", sourceText, "--target", targetText, "--table", "public.orders"], in: dir)
             #expect(reset.status == 0, "\(reset.output)")
             let none = try await CLI.run(["watermark", "show", "--format", "json"], in: dir)
             #expect(none.stdout.filter { !$0.isWhitespace } == "[]", "\(none.output)")
             let all = try await CLI.run(arguments, in: dir)
             #expect(all.status == 0, "\(all.output)")
             #expect(try await Self.digest(source) == Self.digest(target))
-            let again = try await CLI.run(["watermark", "reset", "--source", sourceText, "--target", targetText, "--table", "public.nothing"], in: dir)
+            let again = try await CLI.run(
+                ["watermark", "reset", "--source", sourceText, "--target", targetText, "--table", "public.nothing"], in: dir)
             #expect(again.status == 2 && again.output.contains("stored: public.orders"), "\(again.output)")
         }
     }
@@ -107,8 +116,11 @@ import Testing
     @Test func replaceRecreatesAnEmptyTableWithTheNewDefinition() async throws {
         try await Self.withOrders { dir, source, target in
             try await TestEnvironment.psql(target, "CREATE TABLE orders (id int PRIMARY KEY, status varchar(2), updated_at date)")
-            let replace = try await CLI.run(["migrate", "--source", TestEnvironment.cliText(source), "--target", TestEnvironment.cliText(target),
-                                             "--replace"], in: dir)
+            let replace = try await CLI.run(
+                [
+                    "migrate", "--source", TestEnvironment.cliText(source), "--target", TestEnvironment.cliText(target),
+                    "--replace",
+                ], in: dir)
             #expect(replace.status == 0, "\(replace.output)")
             let types = try await PostgresConnector(url: target).execute(
                 "SELECT data_type FROM information_schema.columns WHERE table_name = 'orders' ORDER BY ordinal_position")
@@ -120,8 +132,10 @@ import Testing
     /// instead of failing on the missing table or skipping the chunks it had loaded into it.
     @Test func aResumedRunRecreatesADroppedTargetTable() async throws {
         try await Self.withOrders { dir, source, target in
-            let arguments = ["migrate", "--source", TestEnvironment.cliText(source), "--target", TestEnvironment.cliText(target),
-                             "--chunk-rows", "1000", "--parallel", "1"]
+            let arguments = [
+                "migrate", "--source", TestEnvironment.cliText(source), "--target", TestEnvironment.cliText(target),
+                "--chunk-rows", "1000", "--parallel", "1",
+            ]
             let failed = try await CLI.run(arguments + ["--max-attempts", "1"], in: dir, environment: ["CUTOVER_FAILPOINTS": "move.chunk:1@1"])
             #expect(failed.status == 1, "\(failed.output)")
             try await TestEnvironment.psql(target, "DROP TABLE orders")
@@ -136,9 +150,12 @@ import Testing
     /// record keeps the move's figures after validation.
     @Test func theLedgerCountsRetriesAndTableRecordsKeepTheMovesFigures() async throws {
         try await Self.withOrders { dir, source, target in
-            let migrate = try await CLI.run(["migrate", "--source", TestEnvironment.cliText(source), "--target", TestEnvironment.cliText(target),
-                                             "--chunk-rows", "1000", "--parallel", "1", "--max-attempts", "4"],
-                                            in: dir, environment: ["CUTOVER_FAILPOINTS": "move.chunk:2"])
+            let migrate = try await CLI.run(
+                [
+                    "migrate", "--source", TestEnvironment.cliText(source), "--target", TestEnvironment.cliText(target),
+                    "--chunk-rows", "1000", "--parallel", "1", "--max-attempts", "4",
+                ],
+                in: dir, environment: ["CUTOVER_FAILPOINTS": "move.chunk:2"])
             #expect(migrate.status == 0, "\(migrate.output)")
             let store = try await SQLMetadataStore.open(ConnectionURL(engine: .sqlite, database: dir + "/.cutover/cutover.db"))
             let run = try #require(try await store.runs(limit: 1).first)
@@ -155,8 +172,11 @@ import Testing
     @Test func aTargetMissingAColumnIsRefusedByName() async throws {
         try await Self.withOrders { dir, source, target in
             try await TestEnvironment.psql(target, "CREATE TABLE orders (id int PRIMARY KEY, updated_at timestamp)")
-            let append = try await CLI.run(["migrate", "--source", TestEnvironment.cliText(source), "--target", TestEnvironment.cliText(target),
-                                            "--mode", "append"], in: dir)
+            let append = try await CLI.run(
+                [
+                    "migrate", "--source", TestEnvironment.cliText(source), "--target", TestEnvironment.cliText(target),
+                    "--mode", "append",
+                ], in: dir)
             #expect(append.status == 1, "\(append.output)")
             #expect(append.stdout.contains(#"has no column "status" for public.orders"#), "\(append.output)")
             #expect(try await Self.digest(target).first == .text("0"))
@@ -168,9 +188,9 @@ import Testing
     @Test func tableSettingsInTheConfigApplyPerTable() async throws {
         try await Self.withOrders { dir, source, target in
             try """
-                table_settings:
-                  public.orders: { watermark: updated_at, chunk_rows: 1000 }
-                """.write(toFile: dir + "/cutover.yml", atomically: true, encoding: .utf8)
+            table_settings:
+              public.orders: { watermark: updated_at, chunk_rows: 1000 }
+            """.write(toFile: dir + "/cutover.yml", atomically: true, encoding: .utf8)
             let arguments = ["migrate", "--source", TestEnvironment.cliText(source), "--target", TestEnvironment.cliText(target)]
             let first = try await CLI.run(arguments, in: dir)
             #expect(first.status == 0, "\(first.output)")
@@ -192,13 +212,18 @@ import Testing
         try await TestEnvironment.withTemporaryDirectory { dir in
             try await TestEnvironment.withPostgresDatabase { source in
                 try await TestEnvironment.withPostgresDatabase { target in
-                    try await TestEnvironment.psql(source, """
+                    try await TestEnvironment.psql(
+                        source,
+                        """
                         CREATE TABLE codes (code varchar(20) PRIMARY KEY, n int);
                         INSERT INTO codes SELECT CASE g % 4 WHEN 0 THEN 'a' WHEN 1 THEN 'B' WHEN 2 THEN 'é' ELSE 'Z ' END || g, g FROM generate_series(1, 3000) g;
                         """)
-                    let arguments = ["migrate", "--source", TestEnvironment.cliText(source), "--target", TestEnvironment.cliText(target),
-                                     "--chunk-rows", "500", "--parallel", "1"]
-                    let failed = try await CLI.run(arguments + ["--max-attempts", "1"], in: dir, environment: ["CUTOVER_FAILPOINTS": "move.chunk:1@3"])
+                    let arguments = [
+                        "migrate", "--source", TestEnvironment.cliText(source), "--target", TestEnvironment.cliText(target),
+                        "--chunk-rows", "500", "--parallel", "1",
+                    ]
+                    let failed = try await CLI.run(
+                        arguments + ["--max-attempts", "1"], in: dir, environment: ["CUTOVER_FAILPOINTS": "move.chunk:1@3"])
                     #expect(failed.status == 1, "\(failed.output)")
                     let resumed = try await CLI.run(arguments, in: dir)
                     #expect(resumed.status == 0 && resumed.stdout.contains("validation: 1 passed"), "\(resumed.output)")

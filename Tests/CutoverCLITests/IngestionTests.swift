@@ -34,11 +34,15 @@ import Testing
         let health = try JSONDecoder().decode(Health.self, from: Data(output.utf8))
         let byName = Dictionary(uniqueKeysWithValues: health.pipelines.map { ($0.name, $0) })
         #expect(byName.keys.sorted() == ["raw.customers", "raw.ledger", "raw.old", "raw.orders"], "\(byName.keys)")
-        #expect(byName["raw.customers"]?.freshness == "fresh" && byName["raw.customers"]?.problems == [], "\(String(describing: byName["raw.customers"]))")
+        #expect(
+            byName["raw.customers"]?.freshness == "fresh" && byName["raw.customers"]?.problems == [], "\(String(describing: byName["raw.customers"]))"
+        )
         #expect(byName["raw.customers"]?.lastRows == 1001)
         let orders = try #require(byName["raw.orders"])
         #expect(orders.freshness == "breached" && orders.lastStatus == "failed", "\(orders)")
-        #expect(orders.problems.contains { $0.contains("expected every 1h") && $0.contains("SLA breached") } && orders.problems.contains("last load failed"), "\(orders)")
+        #expect(
+            orders.problems.contains { $0.contains("expected every 1h") && $0.contains("SLA breached") }
+                && orders.problems.contains("last load failed"), "\(orders)")
         let ledger = try #require(byName["raw.ledger"])
         #expect(ledger.freshness == "fresh" && ledger.lastRows == 40 && ledger.medianRows == 5016.5, "\(ledger)")
         #expect(ledger.problems.count == 1 && ledger.problems[0].contains("usually 5017"), "\(ledger)")
@@ -68,20 +72,28 @@ import Testing
             #expect(noRule.status == 2 && noRule.stderr.contains("no `ingestion:` is configured"), "\(noRule.output)")
 
             // Wrong table, wrong column override: named, with what to do.
-            try Self.config(connection: "sqlite:meta.db").replacingOccurrences(of: "pipelines: metadata_config_table_elt", with: "pipelines: pipelines_cfg")
-                .write(toFile: dir + "/cutover.yml", atomically: true, encoding: .utf8)
+            try Self.config(connection: "sqlite:meta.db").replacingOccurrences(
+                of: "pipelines: metadata_config_table_elt", with: "pipelines: pipelines_cfg"
+            )
+            .write(toFile: dir + "/cutover.yml", atomically: true, encoding: .utf8)
             let missing = try await CLI.run(["ingestion", "health"], in: dir)
             #expect(missing.status == 3 && missing.stderr.contains("ingestion.pipelines in cutover.yml: no table pipelines_cfg"), "\(missing.output)")
-            try Self.config(connection: "sqlite:meta.db", extra: "  columns: {last_loaded: finished}").write(toFile: dir + "/cutover.yml", atomically: true, encoding: .utf8)
+            try Self.config(connection: "sqlite:meta.db", extra: "  columns: {last_loaded: finished}").write(
+                toFile: dir + "/cutover.yml", atomically: true, encoding: .utf8)
             let column = try await CLI.run(["ingestion", "health"], in: dir)
-            #expect(column.status == 2 && column.stderr.contains("has no column finished") && column.stderr.contains("last_loaded_at"), "\(column.output)")
+            #expect(
+                column.status == 2 && column.stderr.contains("has no column finished") && column.stderr.contains("last_loaded_at"), "\(column.output)"
+            )
 
-            try Self.config(connection: "sqlite:meta.db", extra: """
-                alerts:
-                  channels:
-                    data: {webhook: "http://127.0.0.1:\(port)/data", secret: "hook-secret-2"}
-                    oncall: {webhook: "http://127.0.0.1:\(port)/oncall", secret: "hook-secret-2"}
-                """).write(toFile: dir + "/cutover.yml", atomically: true, encoding: .utf8)
+            try Self.config(
+                connection: "sqlite:meta.db",
+                extra: """
+                    alerts:
+                      channels:
+                        data: {webhook: "http://127.0.0.1:\(port)/data", secret: "hook-secret-2"}
+                        oncall: {webhook: "http://127.0.0.1:\(port)/oncall", secret: "hook-secret-2"}
+                    """
+            ).write(toFile: dir + "/cutover.yml", atomically: true, encoding: .utf8)
             let text = try await CLI.run(["ingestion", "health"], in: dir)
             #expect(text.status == 1, "\(text.output)")
             #expect(text.stdout.contains("breached  raw.orders") && text.stdout.contains("3 active pipeline(s), 2 with problems"), "\(text.output)")
@@ -97,7 +109,8 @@ import Testing
             let first = try await CLI.run(["alerts", "evaluate"], in: dir)
             #expect(first.stdout.contains("3 fired"), "\(first.output)")
             // "5h" or, on a slow machine, "5h 1m": the metadata was written a moment ago.
-            #expect(first.stdout.contains("ingestion: raw.orders last loaded 5h") && first.stdout.contains("ago, expected every 1h"), "\(first.output)")
+            #expect(
+                first.stdout.contains("ingestion: raw.orders last loaded 5h") && first.stdout.contains("ago, expected every 1h"), "\(first.output)")
             #expect(first.stdout.contains("ingestion: the last load of raw.orders failed"), "\(first.output)")
             #expect(first.stdout.contains("ingestion: raw.ledger loaded 40 rows, usually 5017"), "\(first.output)")
             var got = try AlertTests.received(inbox)
@@ -108,10 +121,13 @@ import Testing
             let second = try await CLI.run(["alerts", "evaluate"], in: dir)
             #expect(second.stdout.contains("0 fired, 3 still holding, 1 escalated"), "\(second.output)")
             got = try AlertTests.received(inbox)
-            #expect(got.filter { $0.path == "/oncall" && $0.event == "escalated" && $0.body.alert.title.contains("raw.orders last loaded") }.count == 1, "\(got.map(\.path))")
+            #expect(
+                got.filter { $0.path == "/oncall" && $0.event == "escalated" && $0.body.alert.title.contains("raw.orders last loaded") }.count == 1,
+                "\(got.map(\.path))")
 
             // The orders pipeline loads again: its stale and failed alerts resolve and the channel hears so.
-            try session.executeScript("UPDATE metadata_config_table_elt SET last_loaded_at = '\(IngestionFixture.stamp(60, from: Date()))' WHERE config_id = 2")
+            try session.executeScript(
+                "UPDATE metadata_config_table_elt SET last_loaded_at = '\(IngestionFixture.stamp(60, from: Date()))' WHERE config_id = 2")
             try session.executeScript("INSERT INTO elt_load_history VALUES (999, 2, '\(IngestionFixture.stamp(60, from: Date()))', 690, 'success')")
             let third = try await CLI.run(["alerts", "evaluate"], in: dir)
             #expect(third.stdout.contains("0 fired, 1 still holding, 0 escalated, 2 resolved"), "\(third.output)")
@@ -127,7 +143,9 @@ import Testing
             let other = try await CLI.run(["alerts", "add", "runs", "--when", "run_failed", "--channel", "console"], in: dir)
             #expect(other.status == 0, "\(other.output)")
             let blind = try await CLI.run(["alerts", "evaluate"], in: dir)
-            #expect(blind.status == 3 && blind.stderr.contains("alert rule volume could not be evaluated") && blind.stderr.contains("meta.db"), "\(blind.output)")
+            #expect(
+                blind.status == 3 && blind.stderr.contains("alert rule volume could not be evaluated") && blind.stderr.contains("meta.db"),
+                "\(blind.output)")
             #expect(blind.stdout.contains("0 resolved"), "\(blind.output)")
             let open = try await CLI.run(["alerts", "list", "--state", "open"], in: dir)
             #expect(open.stdout.contains("raw.ledger loaded 40 rows"), "\(open.output)")

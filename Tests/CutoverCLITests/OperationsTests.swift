@@ -31,9 +31,11 @@ import Testing
             let port = try FaultProxy.freePort()
             // A slow database (every chunk 150 ms longer) so the scrapes land while chunks load.
             let (process, output) = try CLI.start(
-                ["migrate", "--source", "sqlite:\(chinook)", "--target", "sqlite:\(dir)/target.db", "--chunk-rows", "400", "--parallel", "1",
-                 "--metrics-port", String(port), "--log-level", "info", "--log-format", "json",
-                 "--store", "postgres://cutover:hunter2-secret@127.0.0.1:1/nowhere"],
+                [
+                    "migrate", "--source", "sqlite:\(chinook)", "--target", "sqlite:\(dir)/target.db", "--chunk-rows", "400", "--parallel", "1",
+                    "--metrics-port", String(port), "--log-level", "info", "--log-format", "json",
+                    "--store", "postgres://cutover:hunter2-secret@127.0.0.1:1/nowhere",
+                ],
                 in: dir, environment: ["CUTOVER_FAILPOINTS": "move.chunk.sleep:150"])
             let failed = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
             process.waitUntilExit()
@@ -42,10 +44,13 @@ import Testing
             #expect(!failed.contains("hunter2-secret"), "\(failed)")
 
             let run = try CLI.start(
-                ["migrate", "--source", "sqlite:\(chinook)", "--target", "sqlite:\(dir)/target.db", "--chunk-rows", "400", "--parallel", "1",
-                 "--metrics-port", String(port), "--log-level", "info", "--log-format", "json"],
+                [
+                    "migrate", "--source", "sqlite:\(chinook)", "--target", "sqlite:\(dir)/target.db", "--chunk-rows", "400", "--parallel", "1",
+                    "--metrics-port", String(port), "--log-level", "info", "--log-format", "json",
+                ],
                 in: dir, environment: ["CUTOVER_FAILPOINTS": "move.chunk.sleep:150"])
-            let scrapes = try await CLI.shell("""
+            let scrapes = try await CLI.shell(
+                """
                 for i in $(seq 1 200); do curl -sf http://127.0.0.1:\(port)/metrics -o first.txt && grep -q '^cutover_rows_moved_total' first.txt && break; sleep 0.05; done
                 sleep 1.5
                 curl -sf http://127.0.0.1:\(port)/metrics -o second.txt; echo "second=$?"
@@ -64,7 +69,8 @@ import Testing
             #expect(first.totals["cutover_active_runs"] == 1)
             #expect(first.types["cutover_chunk_duration_seconds"] == "histogram")
             #expect((second.totals["cutover_chunk_duration_seconds_count"] ?? 0) > 0)
-            #expect(second.labels["cutover_rows_moved_total"]?.contains { $0["table"] == "InvoiceLine" } == true
+            #expect(
+                second.labels["cutover_rows_moved_total"]?.contains { $0["table"] == "InvoiceLine" } == true
                     || first.labels["cutover_rows_moved_total"]?.contains { $0["table"] == "InvoiceLine" } == true
                     || moved(second) < 15_607)
             #expect((second.totals["cutover_store_operation_seconds_count"] ?? 0) > 0)
@@ -100,7 +106,8 @@ import Testing
                 server.waitUntilExit()
             }
             let base = "http://127.0.0.1:\(port)"
-            let result = try await CLI.shell("""
+            let result = try await CLI.shell(
+                """
                 for i in $(seq 1 100); do curl -sf \(base)/health >/dev/null && break; sleep 0.1; done
                 echo "anonymous=$(curl -s -o /dev/null -w '%{http_code}' \(base)/metrics)"
                 curl -sf -X POST \(base)/api/v1/auth/register -H 'Content-Type: application/json' -d '{"username": "ada", "password": "lovelace-1815"}' >/dev/null
@@ -115,7 +122,9 @@ import Testing
             #expect(result.stdout.contains("viewer=200"), "\(result.output)")
             let exposition = try await Self.parse(dir + "/metrics.txt", in: dir)
             let requests = exposition.labels.first { $0.key.hasPrefix("hb_requests") }?.value ?? []
-            #expect(requests.contains { $0["http_route"] == "/api/v1/migrations" && $0["http_response_status_code"] == "200" }, "\(exposition.labels.keys.sorted())")
+            #expect(
+                requests.contains { $0["http_route"] == "/api/v1/migrations" && $0["http_response_status_code"] == "200" },
+                "\(exposition.labels.keys.sorted())")
             #expect(requests.contains { $0["http_response_status_code"] == "401" })
             #expect((exposition.totals["cutover_store_operation_seconds_count"] ?? 0) > 0)
 
@@ -124,8 +133,11 @@ import Testing
             let lines = try String(contentsOfFile: logPath, encoding: .utf8).split(separator: "\n")
             let records = lines.compactMap { try? JSONDecoder().decode([String: String].self, from: Data($0.utf8)) }
             #expect(records.count == lines.count, "every stderr line of serve --log-format json is a JSON record:\n\(lines.joined(separator: "\n"))")
-            #expect(records.contains { $0["route"] == "/api/v1/migrations" && $0["status"] == "200" && $0["user"] == "ada" && $0["hb.request.id"] != nil },
-                    "\(lines.joined(separator: "\n"))")
+            #expect(
+                records.contains {
+                    $0["route"] == "/api/v1/migrations" && $0["status"] == "200" && $0["user"] == "ada" && $0["hb.request.id"] != nil
+                },
+                "\(lines.joined(separator: "\n"))")
             #expect(records.contains { $0["path"] == "/api/v1/events" }, "the event stream request is logged, by its path only")
             #expect(!lines.contains { $0.contains(token) }, "a token in a query string must not reach the log")
         }

@@ -57,22 +57,31 @@ import Testing
                 #expect(migrate.stdout.contains("4/4 tables moved, 4,192 rows; validation: 4 passed, 0 failed"), "\(migrate.output)")
             }
             try Self.pipeline.write(toFile: dir + "/pipeline.yml", atomically: true, encoding: .utf8)
-            let result = try await CLI.run(["validate", "--source", "sqlite:.cutover/demo/source.db", "--target", target,
-                                            "--pipeline", "pipeline.yml"], in: dir)
+            let result = try await CLI.run(
+                [
+                    "validate", "--source", "sqlite:.cutover/demo/source.db", "--target", target,
+                    "--pipeline", "pipeline.yml",
+                ], in: dir)
             #expect(result.status == 1, "\(result.output)")
             // The emulator does not report unique keys (real Snowflake does), so step 27 fails there.
             let failing: Set<Int> = kind == "snowflake" ? [5, 9, 22, 27] : [5, 9, 22]
             #expect(result.stdout.contains("\(34 - failing.count) of 34 steps without errors"), "\(result.stdout)")
             let path = try #require(result.stdout.split(separator: " ").last.map(String.init)?.trimmingCharacters(in: .whitespacesAndNewlines))
-            let json = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/" + path))) as? [[String: Any]])
+            let json = try #require(
+                try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/" + path))) as? [[String: Any]])
             let statuses = json.map { "\($0["step"]!):\($0["status"]!)" }
-            #expect(statuses == (1...34).map { step in
-                failing.contains(step) ? "\(step):failed" : step == 7 ? "\(step):warning" : "\(step):passed"
-            }, "\(json.map { $0["message"] ?? "" })")
+            #expect(
+                statuses
+                    == (1...34).map { step in
+                        failing.contains(step) ? "\(step):failed" : step == 7 ? "\(step):warning" : "\(step):passed"
+                    }, "\(json.map { $0["message"] ?? "" })")
             #expect((json[3]["message"] as? String)?.contains("source: 14.20% NULL; target: 14.20% NULL") == true)
             #expect((json[13]["message"] as? String)?.contains("no gaps in 730 days") == true)
             #expect((json[21]["message"] as? String)?.contains("do not match (e.g.") == true)  // unicode, emoji and quoted names
-            #expect(Set(json.compactMap { $0["category"] as? String }) == ["schema", "quality", "relationship", "statistics", "business", "time_series", "comparative"])
+            #expect(
+                Set(json.compactMap { $0["category"] as? String }) == [
+                    "schema", "quality", "relationship", "statistics", "business", "time_series", "comparative",
+                ])
         }
     }
 
@@ -82,12 +91,16 @@ import Testing
             let chinook = try TestEnvironment.chinookCopy(in: dir)
             try FileManager.default.copyItem(atPath: chinook, toPath: dir + "/upper.db")
             try SQLiteSession(path: dir + "/upper.db", create: false).executeScript("UPDATE Genre SET Name = upper(Name)")
-            try "steps:\n  - check: row_diff\n    table: Genre\n  - check: custom_sql\n    table: Genre\n    sql: SELECT count(*) FROM {{schema}}.Genre\n"
+            try
+                "steps:\n  - check: row_diff\n    table: Genre\n  - check: custom_sql\n    table: Genre\n    sql: SELECT count(*) FROM {{schema}}.Genre\n"
                 .write(toFile: dir + "/p.yml", atomically: true, encoding: .utf8)
-            try "default_environment: DEV\nenvironments:\n  DEV: {schema: main}\n".write(toFile: dir + "/cutover.yml", atomically: true, encoding: .utf8)
+            try "default_environment: DEV\nenvironments:\n  DEV: {schema: main}\n".write(
+                toFile: dir + "/cutover.yml", atomically: true, encoding: .utf8)
             let arguments = ["validate", "--source", "sqlite:\(chinook)", "--target", "sqlite:\(dir)/upper.db", "--pipeline", "p.yml"]
             let strict = try await CLI.run(arguments, in: dir)
-            #expect(strict.status == 1 && strict.stdout.contains("25 changed") && strict.stdout.contains("custom_sql on Genre: passed"), "\(strict.output)")
+            #expect(
+                strict.status == 1 && strict.stdout.contains("25 changed") && strict.stdout.contains("custom_sql on Genre: passed"),
+                "\(strict.output)")
             let tolerated = try await CLI.run(arguments + ["--tolerance", "Genre.Name=case"], in: dir)
             #expect(tolerated.status == 0 && tolerated.stdout.contains("differ only within tolerances"), "\(tolerated.output)")
             let unknown = try await CLI.run(arguments + ["--env", "PROD"], in: dir)
@@ -99,33 +112,46 @@ import Testing
         try await TestEnvironment.withTemporaryDirectory { dir in
             #expect(try await CLI.run(["demo"], in: dir).status == 0)
             let target = try SQLiteSession(path: dir + "/.cutover/demo/target.db", create: false)
-            try target.executeScript("""
+            try target.executeScript(
+                """
                 UPDATE daily_metrics SET metric_value = metric_value * 3 WHERE metric_name = 'orders' AND metric_date >= '2024-06-01';
                 UPDATE sample_data SET name = 'drifted' WHERE id = 250;
                 """)
             try """
-                steps:
-                  - { check: group_metrics, table: daily_metrics, columns: [metric_name], measure: metric_value }
-                  - { check: group_metrics, table: daily_metrics, columns: [metric_name], measure: metric_value, tolerance_percent: 500 }
-                  - { check: rolling_drift, table: daily_metrics, column: metric_date, measure: metric_value }
-                  - { check: quantiles, table: daily_metrics, column: metric_value }
-                  - { check: sampled_diff, table: sample_data, n: 1, sample_percent: 100 }
-                """.write(toFile: dir + "/drift.yml", atomically: true, encoding: .utf8)
-            let result = try await CLI.run(["validate", "--source", "sqlite:.cutover/demo/source.db", "--target", "sqlite:.cutover/demo/target.db",
-                                            "--pipeline", "drift.yml"], in: dir)
+            steps:
+              - { check: group_metrics, table: daily_metrics, columns: [metric_name], measure: metric_value }
+              - { check: group_metrics, table: daily_metrics, columns: [metric_name], measure: metric_value, tolerance_percent: 500 }
+              - { check: rolling_drift, table: daily_metrics, column: metric_date, measure: metric_value }
+              - { check: quantiles, table: daily_metrics, column: metric_value }
+              - { check: sampled_diff, table: sample_data, n: 1, sample_percent: 100 }
+            """.write(toFile: dir + "/drift.yml", atomically: true, encoding: .utf8)
+            let result = try await CLI.run(
+                [
+                    "validate", "--source", "sqlite:.cutover/demo/source.db", "--target", "sqlite:.cutover/demo/target.db",
+                    "--pipeline", "drift.yml",
+                ], in: dir)
             #expect(result.status == 1)
-            #expect(result.stdout.contains("step 1 group_metrics on daily_metrics: failed — sum(metric_value) by metric_name: 1 group(s) differ — orders:"), "\(result.stdout)")
+            #expect(
+                result.stdout.contains(
+                    "step 1 group_metrics on daily_metrics: failed — sum(metric_value) by metric_name: 1 group(s) differ — orders:"),
+                "\(result.stdout)")
             #expect(result.stdout.contains("step 2 group_metrics on daily_metrics: passed"), "\(result.stdout)")
-            #expect(result.stdout.contains("step 3 rolling_drift on daily_metrics: failed — 7-period rolling mean of sum(metric_value) drifts in"), "\(result.stdout)")
+            #expect(
+                result.stdout.contains("step 3 rolling_drift on daily_metrics: failed — 7-period rolling mean of sum(metric_value) drifts in"),
+                "\(result.stdout)")
             #expect(result.stdout.contains("step 4 quantiles on daily_metrics: failed"), "\(result.stdout)")
-            #expect(result.stdout.contains("step 5 sampled_diff on sample_data: failed — 500 sampled row(s) in 1 range(s): 0 missing, 0 extra, 1 changed (changed id=250)"), "\(result.stdout)")
+            #expect(
+                result.stdout.contains(
+                    "step 5 sampled_diff on sample_data: failed — 500 sampled row(s) in 1 range(s): 0 missing, 0 extra, 1 changed (changed id=250)"),
+                "\(result.stdout)")
         }
     }
 
     /// `runs cancel` stops a running pipeline: steps in flight finish, the rest are reported as not run.
     @Test func aRunningPipelineCanBeCancelled() async throws {
         try await TestEnvironment.withTemporaryDirectory { dir in
-            try SQLiteSession(path: dir + "/a.db", create: true).executeScript("""
+            try SQLiteSession(path: dir + "/a.db", create: true).executeScript(
+                """
                 CREATE TABLE big (id INTEGER PRIMARY KEY, v TEXT);
                 WITH RECURSIVE g(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM g WHERE n < 200000) INSERT INTO big SELECT n, 'value ' || n FROM g;
                 """)
@@ -145,7 +171,8 @@ import Testing
                 try await Task.sleep(nanoseconds: 100_000_000)
                 let runs = try await CLI.run(["runs", "list"], in: dir)
                 guard let line = runs.stdout.split(separator: "\n").first(where: { $0.contains("pipeline") && $0.contains("running") }),
-                      let id = line.split(separator: " ").first.map(String.init) else { continue }
+                    let id = line.split(separator: " ").first.map(String.init)
+                else { continue }
                 let cancel = try await CLI.run(["runs", "cancel", id], in: dir)
                 #expect(cancel.status == 0, "\(cancel.output)")
                 cancelled = true

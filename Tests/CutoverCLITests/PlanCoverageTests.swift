@@ -39,7 +39,8 @@ import Testing
                     #expect(ddl.contains(#"CREATE SEQUENCE IF NOT EXISTS "PUBLIC"."INVOICE_NUMBERS" START = 1010 INCREMENT = 5"#), "\(ddl)")
                     #expect(!ddl.contains("orders_id_seq"), "a serial's own sequence moves with its column: \(ddl)")
 
-                    let move = try await CLI.run(["migrate", "--source", TestEnvironment.cliText(source), "--target", TestEnvironment.cliText(target)], in: dir)
+                    let move = try await CLI.run(
+                        ["migrate", "--source", TestEnvironment.cliText(source), "--target", TestEnvironment.cliText(target)], in: dir)
                     #expect(move.status == 0, "\(move.output)")
                     let next = try await PostgresConnector(url: target).execute("SELECT nextval('invoice_numbers')")
                     #expect(next.rows.first == [.text("1010")])

@@ -13,13 +13,16 @@ import Testing
             try await TestEnvironment.withPostgresDatabase { pg in
                 let source = dir + "/big.db"
                 let session = try SQLiteSession(path: source, create: true)
-                try session.executeScript("""
+                try session.executeScript(
+                    """
                     CREATE TABLE events (id INTEGER PRIMARY KEY, kind TEXT NOT NULL, amount NUMERIC(12,2), at TIMESTAMP);
                     WITH RECURSIVE g(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM g WHERE n < 1500000)
                     INSERT INTO events SELECT n, 'kind ' || (n % 17), (n % 100000) / 100.0, datetime(1700000000 + n, 'unixepoch') FROM g;
                     """)
                 let target = "postgres://\(pg.user!):\(pg.password!)@\(pg.host!):\(pg.port!)/\(pg.database)"
-                let arguments = ["migrate", "--source", "sqlite:big.db", "--target", target, "--chunk-rows", "5000", "--parallel", "1", "--no-validate"]
+                let arguments = [
+                    "migrate", "--source", "sqlite:big.db", "--target", target, "--chunk-rows", "5000", "--parallel", "1", "--no-validate",
+                ]
                 let process = Process()
                 process.executableURL = URL(fileURLWithPath: CLI.executable)
                 process.arguments = arguments
@@ -43,7 +46,8 @@ import Testing
                 process.waitUntilExit()
                 #expect(loaded > 0 && loaded < 1_500_000, "killed after \(loaded) rows")
 
-                let rerun = try await CLI.run(["migrate", "--source", "sqlite:big.db", "--target", target, "--chunk-rows", "5000", "--resume"], in: dir)
+                let rerun = try await CLI.run(
+                    ["migrate", "--source", "sqlite:big.db", "--target", target, "--chunk-rows", "5000", "--resume"], in: dir)
                 #expect(rerun.status == 0, "\(rerun.output)")
                 #expect(rerun.stdout.contains("resuming run"))
                 #expect(rerun.stdout.contains("validation: 1 passed, 0 failed"))
@@ -77,7 +81,9 @@ extension CLI {
     @Test func cancelledRunStopsAfterItsChunksInFlightAndResumes() async throws {
         try await TestEnvironment.withTemporaryDirectory { dir in
             try await TestEnvironment.withPostgresDatabase { pg in
-                try CLI.sqliteFile(dir + "/src.db", """
+                try CLI.sqliteFile(
+                    dir + "/src.db",
+                    """
                     CREATE TABLE facts (id INTEGER PRIMARY KEY, v TEXT);
                     WITH RECURSIVE g(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM g WHERE n < 300000) INSERT INTO facts SELECT n, 'v' || n FROM g;
                     """)

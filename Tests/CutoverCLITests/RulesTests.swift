@@ -7,27 +7,30 @@ import Testing
     @Test func rulesRunOnBothSidesWithSeveritiesThresholdsAndEnvironments() async throws {
         try await TestEnvironment.withTemporaryDirectory { dir in
             let chinook = try TestEnvironment.chinookCopy(in: dir)
-            try CLI.sqliteFile(dir + "/copy.db", "CREATE TABLE Invoice (InvoiceId INTEGER PRIMARY KEY, Total NUMERIC(10,2)); INSERT INTO Invoice VALUES (1, -5), (2, 3);")
+            try CLI.sqliteFile(
+                dir + "/copy.db",
+                "CREATE TABLE Invoice (InvoiceId INTEGER PRIMARY KEY, Total NUMERIC(10,2)); INSERT INTO Invoice VALUES (1, -5), (2, 3);")
             try """
-                default_environment: DEV
-                environments:
-                  DEV: { database: main, schema: main }
-                """.write(toFile: dir + "/cutover.yml", atomically: true, encoding: .utf8)
+            default_environment: DEV
+            environments:
+              DEV: { database: main, schema: main }
+            """.write(toFile: dir + "/cutover.yml", atomically: true, encoding: .utf8)
             try """
-                rules:
-                  - name: no_negative_totals
-                    side: both
-                    sql: SELECT InvoiceId, Total FROM {{schema}}.Invoice WHERE Total < 0
-                  - name: few_big_invoices
-                    severity: warn
-                    side: source
-                    sql: SELECT InvoiceId FROM Invoice WHERE Total > 20
-                  - name: tracks_have_a_genre
-                    side: source
-                    error_if: "> 100"
-                    sql: SELECT TrackId FROM Track WHERE GenreId IS NULL OR GenreId = 1
-                """.write(toFile: dir + "/rules.yml", atomically: true, encoding: .utf8)
-            let result = try await CLI.run(["rules", "run", "--file", "rules.yml", "--source", "sqlite:\(chinook)", "--target", "sqlite:copy.db"], in: dir)
+            rules:
+              - name: no_negative_totals
+                side: both
+                sql: SELECT InvoiceId, Total FROM {{schema}}.Invoice WHERE Total < 0
+              - name: few_big_invoices
+                severity: warn
+                side: source
+                sql: SELECT InvoiceId FROM Invoice WHERE Total > 20
+              - name: tracks_have_a_genre
+                side: source
+                error_if: "> 100"
+                sql: SELECT TrackId FROM Track WHERE GenreId IS NULL OR GenreId = 1
+            """.write(toFile: dir + "/rules.yml", atomically: true, encoding: .utf8)
+            let result = try await CLI.run(
+                ["rules", "run", "--file", "rules.yml", "--source", "sqlite:\(chinook)", "--target", "sqlite:copy.db"], in: dir)
             #expect(result.status == 1, "\(result.output)")
             #expect(result.stdout.contains("✓ no_negative_totals [source, error]: passed — 0 offending row(s)"))
             #expect(result.stdout.contains("✗ no_negative_totals [target, error]: failed — 1 offending row(s)"))
@@ -35,7 +38,8 @@ import Testing
             #expect(result.stdout.contains("! few_big_invoices [source, warn]: warning"))
             #expect(result.stdout.contains("✗ tracks_have_a_genre [source, error]: failed — 1,297 offending row(s)"))
             #expect(result.stdout.contains("3 rule(s) added or changed in the rulebook"))
-            let again = try await CLI.run(["rules", "run", "--file", "rules.yml", "--source", "sqlite:\(chinook)", "--target", "sqlite:copy.db"], in: dir)
+            let again = try await CLI.run(
+                ["rules", "run", "--file", "rules.yml", "--source", "sqlite:\(chinook)", "--target", "sqlite:copy.db"], in: dir)
             #expect(again.stdout.contains("0 rule(s) added or changed in the rulebook"))
             let list = try await CLI.run(["rules", "list"], in: dir)
             #expect(list.stdout.split(separator: "\n").count == 3)
@@ -59,8 +63,10 @@ import Testing
             let again = try await CLI.run(["rules", "run", "--file", "decisions.yml", "--target", "sqlite:.cutover/demo/target.db"], in: dir)
             #expect(again.status == 0 && again.stdout.contains("1 rule(s) added or changed in the rulebook"), "\(again.output)")
             let list = try await CLI.run(["rules", "list"], in: dir)
-            #expect(list.stdout.split(separator: "\n").count == 4 && list.stdout.contains("call_centers_close_after_they_open v2 [warn, target, reference data]"),
-                    "\(list.stdout)")
+            #expect(
+                list.stdout.split(separator: "\n").count == 4
+                    && list.stdout.contains("call_centers_close_after_they_open v2 [warn, target, reference data]"),
+                "\(list.stdout)")
             let history = try await CLI.run(["rules", "history", "call_centers_close_after_they_open"], in: dir)
             let versions = history.stdout.split(separator: "\n").map { $0.prefix(2) }
             #expect(history.status == 0 && versions == ["v2", "v1"], "\(history.output)")

@@ -9,8 +9,10 @@ import Testing
     @Test(arguments: ["it's-secret", "p@ss'w/rd", "a\"b\\c", "sécrét🔑", "x%41y"])
     func aPasswordNeverShowsWhateverItsCharacters(password: String) async throws {
         try await TestEnvironment.withTemporaryDirectory { dir in
-            for url in ["postgres://loader:\(password)@127.0.0.1:1/warehouse",
-                        "postgres://loader:\(password.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? password)@127.0.0.1:1/warehouse"] {
+            for url in [
+                "postgres://loader:\(password)@127.0.0.1:1/warehouse",
+                "postgres://loader:\(password.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? password)@127.0.0.1:1/warehouse",
+            ] {
                 let result = try await CLI.run(["analyze", "--source", url], in: dir)
                 #expect(result.status != 0)
                 #expect(!result.output.contains(password) && !result.output.contains("ss'w"), "\(result.output)")

@@ -13,34 +13,34 @@ import Testing
         try fm.createDirectory(atPath: dir + "/history/nightly", withIntermediateDirectories: true)
         try fm.createDirectory(atPath: dir + "/history/logs", withIntermediateDirectories: true)
         try """
-            {"suite_name": "nightly", "results": [
-              {"expectation_config": {"expectation_type": "expect_column_values_to_not_be_null", "kwargs": {"column": "material"}}, "success": true},
-              {"expectation_config": {"expectation_type": "expect_column_values_to_be_in_set", "kwargs": {"column": "plant"}}, "success": false,
-               "table": "products"}
-            ]}
-            """.write(toFile: dir + "/history/nightly/nightly_2025-04-02.json", atomically: true, encoding: .utf8)
+        {"suite_name": "nightly", "results": [
+          {"expectation_config": {"expectation_type": "expect_column_values_to_not_be_null", "kwargs": {"column": "material"}}, "success": true},
+          {"expectation_config": {"expectation_type": "expect_column_values_to_be_in_set", "kwargs": {"column": "plant"}}, "success": false,
+           "table": "products"}
+        ]}
+        """.write(toFile: dir + "/history/nightly/nightly_2025-04-02.json", atomically: true, encoding: .utf8)
         try #"""
-            TIMESTAMP,PLUGIN,MATERIAL_NUMBER,FIELD,EXTRA,STATUS,NOTE
-            2025-04-02 10:00:00,rectifier,M-1,plant,,Success,fixed
-            2025-04-02 10:05:00,rectifier,M-2,plant,,Failed,"a note
-            over two lines, with ""quotes"""
-            """#.write(toFile: dir + "/history/logs/Unified_Logs_2025-04.csv", atomically: true, encoding: .utf8)
+        TIMESTAMP,PLUGIN,MATERIAL_NUMBER,FIELD,EXTRA,STATUS,NOTE
+        2025-04-02 10:00:00,rectifier,M-1,plant,,Success,fixed
+        2025-04-02 10:05:00,rectifier,M-2,plant,,Failed,"a note
+        over two lines, with ""quotes"""
+        """#.write(toFile: dir + "/history/logs/Unified_Logs_2025-04.csv", atomically: true, encoding: .utf8)
         try """
-            {"at":"2025-04-03T08:00:00.000Z","level":"info","run":"r1","event":"run.started","message":"started"}
-            {"at":"2025-04-03T08:01:00.000Z","level":"error","run":"r1","event":"run.failed","message":"failed","fields":{"table":"x"}}
-            """.write(toFile: dir + "/history/logs/run_log.ndjson", atomically: true, encoding: .utf8)
+        {"at":"2025-04-03T08:00:00.000Z","level":"info","run":"r1","event":"run.started","message":"started"}
+        {"at":"2025-04-03T08:01:00.000Z","level":"error","run":"r1","event":"run.failed","message":"failed","fields":{"table":"x"}}
+        """.write(toFile: dir + "/history/logs/run_log.ndjson", atomically: true, encoding: .utf8)
         try """
-            rules:
-              - name: no negative amounts
-                severity: error
-                sql: SELECT * FROM invoices WHERE total < 0
-            """.write(toFile: dir + "/history/rulebook.yml", atomically: true, encoding: .utf8)
+        rules:
+          - name: no negative amounts
+            severity: error
+            sql: SELECT * FROM invoices WHERE total < 0
+        """.write(toFile: dir + "/history/rulebook.yml", atomically: true, encoding: .utf8)
         try """
-            name: nightly checks
-            steps:
-              - check: row_count
-                table: main.products
-            """.write(toFile: dir + "/history/pipeline.yml", atomically: true, encoding: .utf8)
+        name: nightly checks
+        steps:
+          - check: row_count
+            table: main.products
+        """.write(toFile: dir + "/history/pipeline.yml", atomically: true, encoding: .utf8)
         try #"{"material": {"data_type": "VARCHAR", "distinct_count": 120}}"#
             .write(toFile: dir + "/history/column_metadata_cache.json", atomically: true, encoding: .utf8)
         try #"{"results": [{"success": "#.write(toFile: dir + "/history/nightly/nightly_2025-04-03.json", atomically: true, encoding: .utf8)
@@ -69,7 +69,8 @@ import Testing
             #expect(first.stdout.contains("6 imported"), "\(first.stdout)")
             let counts = try await rows(dir, store)
             #expect(counts["validation_runs"] == 1 && counts["validation_results"] == 2)
-            #expect(counts["logs"] == 4 && counts["rules"] == 1 && counts["pipelines"] == 1 && counts["column_metadata"] == 1 && counts["imports"] == 6)
+            #expect(
+                counts["logs"] == 4 && counts["rules"] == 1 && counts["pipelines"] == 1 && counts["column_metadata"] == 1 && counts["imports"] == 6)
 
             let again = try await CLI.run(["store", "import", "history", "--store", store], in: dir)
             #expect(again.stdout.contains("6 already imported"), "\(again.stdout)")
@@ -107,8 +108,9 @@ import Testing
             _ = try await CLI.run(["store", "overview", "--store", store], in: dir)
             _ = try await CLI.run(["store", "overview", "--store", store], in: dir)
             let stats = try await CLI.run(["store", "stats", "--store", store], in: dir)
-            #expect(stats.stdout.contains("schema version 19") && stats.stdout.contains("overview") && stats.stdout.contains("% hits of 2 lookups"),
-                    "\(stats.stdout)")
+            #expect(
+                stats.stdout.contains("schema version 19") && stats.stdout.contains("overview") && stats.stdout.contains("% hits of 2 lookups"),
+                "\(stats.stdout)")
 
             // `store import` of the archive folder restores it too (the manifest is read with its files).
             let imported = try await CLI.run(["store", "import", "archive", "--store", store], in: dir)
@@ -134,8 +136,9 @@ import Testing
                 .write(toFile: dir + "/history/cache/nightly_cache.json", atomically: true, encoding: .utf8)
             let store = "sqlite:\(dir)/team.db"
             let imported = try await CLI.run(["store", "import", "history", "--store", store], in: dir)
-            #expect(imported.status == 0 && imported.stdout.contains("2 already in the store") && imported.stdout.contains("1 already in the store"),
-                    "\(imported.output)")
+            #expect(
+                imported.status == 0 && imported.stdout.contains("2 already in the store") && imported.stdout.contains("1 already in the store"),
+                "\(imported.output)")
             var counts = try await rows(dir, store)
             #expect(counts["logs"] == 4 && counts["validation_runs"] == 1 && counts["validation_results"] == 1, "\(counts)")
             // An imported run reports like any other.
@@ -161,10 +164,10 @@ import Testing
         try await TestEnvironment.withTemporaryDirectory { dir in
             try FileManager.default.createDirectory(atPath: dir + "/history", withIntermediateDirectories: true)
             try #"""
-                {"suite_name": "materials", "data_date": "2025-03-01", "validated_materials": ["M-1", "M-2", 3],
-                 "results": [{"expectation_type": "expect_a", "success": true}],
-                 "derived_status_results": [{"expectation_type": "status_consistent", "success": false, "column": "status"}]}
-                """#.write(toFile: dir + "/history/materials_2025-03-01.json", atomically: true, encoding: .utf8)
+            {"suite_name": "materials", "data_date": "2025-03-01", "validated_materials": ["M-1", "M-2", 3],
+             "results": [{"expectation_type": "expect_a", "success": true}],
+             "derived_status_results": [{"expectation_type": "status_consistent", "success": false, "column": "status"}]}
+            """#.write(toFile: dir + "/history/materials_2025-03-01.json", atomically: true, encoding: .utf8)
             try #"{"cached_at": "2025-02-20T10:00:00Z", "material": {"data_type": "VARCHAR"}}"#
                 .write(toFile: dir + "/history/column_metadata_cache.json", atomically: true, encoding: .utf8)
             let storeText = "sqlite:\(dir)/team.db"
@@ -188,14 +191,19 @@ import Testing
                 let store = try await SQLMetadataStore.open(try ConnectionURL(parsing: storeText))
                 for month in 1...12 {
                     let at = String(format: "2025-%02d-15T08:30:00.125Z", month)
-                    try await store.recordValidationRun(ValidationRunRecord(id: "v\(month)", suite: "nightly", startedAt: at, finishedAt: at, status: "passed", origin: "test"))
-                    try await store.addValidationResults((0..<30).map {
-                        ValidationResultRecord(validationRunID: "v\(month)", step: $0, check: "row_count", table: "t\($0)", status: $0 % 7 == 0 ? "failed" : "passed",
-                                               message: "m é \($0)", durationMS: Int64($0), sourceRows: 10, targetRows: $0 % 7 == 0 ? 9 : 10,
-                                               matchPercent: 99.5, affectedColumns: ["a", "b"], details: #"{"n": \#($0), "nested": {"x": [1, 2.50]}}"#, at: at)
-                    })
-                    try await store.addLogs((0..<20).map { LogEntry(at: at, runID: "v\(month)", event: "e", message: "line \($0)", fields: ["k": "v\($0)"]) },
-                                            importID: nil)
+                    try await store.recordValidationRun(
+                        ValidationRunRecord(id: "v\(month)", suite: "nightly", startedAt: at, finishedAt: at, status: "passed", origin: "test"))
+                    try await store.addValidationResults(
+                        (0..<30).map {
+                            ValidationResultRecord(
+                                validationRunID: "v\(month)", step: $0, check: "row_count", table: "t\($0)",
+                                status: $0 % 7 == 0 ? "failed" : "passed",
+                                message: "m é \($0)", durationMS: Int64($0), sourceRows: 10, targetRows: $0 % 7 == 0 ? 9 : 10,
+                                matchPercent: 99.5, affectedColumns: ["a", "b"], details: #"{"n": \#($0), "nested": {"x": [1, 2.50]}}"#, at: at)
+                        })
+                    try await store.addLogs(
+                        (0..<20).map { LogEntry(at: at, runID: "v\(month)", event: "e", message: "line \($0)", fields: ["k": "v\($0)"]) },
+                        importID: nil)
                 }
                 func snapshot() async throws -> [[[String: String?]]] {
                     var tables: [[[String: String?]]] = []
@@ -221,7 +229,9 @@ import Testing
 
                 // A changed file is refused whole.
                 let logs = try #require(try FileManager.default.contentsOfDirectory(atPath: dir + "/archive").first { $0.hasPrefix("logs-") })
-                let tampered = try await CLI.shell("gunzip -c archive/\(logs) | sed 's/line 3/line X/' | gzip > t.gz && cp archive/\(logs) original.gz && mv t.gz archive/\(logs)", in: dir)
+                let tampered = try await CLI.shell(
+                    "gunzip -c archive/\(logs) | sed 's/line 3/line X/' | gzip > t.gz && cp archive/\(logs) original.gz && mv t.gz archive/\(logs)",
+                    in: dir)
                 #expect(tampered.status == 0, "\(tampered.output)")
                 let refused = try await CLI.run(["store", "restore", "archive", "--store", storeText], in: dir)
                 #expect(refused.status == 3 && refused.stderr.contains("is not the file the archive wrote"), "\(refused.output)")
@@ -230,14 +240,18 @@ import Testing
                 try FileManager.default.moveItem(atPath: dir + "/original.gz", toPath: dir + "/archive/\(logs)")
 
                 let restored = try await CLI.run(["store", "restore", "archive", "--store", storeText], in: dir)
-                #expect(restored.status == 0 && restored.stdout.contains("restored 240 of 240 logs rows") && restored.stdout.contains("match the manifest"),
-                        "\(restored.output)")
+                #expect(
+                    restored.status == 0 && restored.stdout.contains("restored 240 of 240 logs rows")
+                        && restored.stdout.contains("match the manifest"),
+                    "\(restored.output)")
                 let after = try await snapshot()
                 #expect(after.map(\.count) == before.map(\.count))
                 for (old, new) in zip(before, after) { #expect(old == new) }
                 #expect(try await overview() == figures, "restored rows are not counted twice")
                 let again = try await CLI.run(["store", "restore", "archive", "--store", storeText], in: dir)
-                #expect(again.status == 0 && again.stdout.contains("restored 0 of 240 logs rows") && again.stdout.contains("(240 were in the store)"), "\(again.output)")
+                #expect(
+                    again.status == 0 && again.stdout.contains("restored 0 of 240 logs rows") && again.stdout.contains("(240 were in the store)"),
+                    "\(again.output)")
             }
             if backend == "postgres" {
                 try await TestEnvironment.withPostgresDatabase { try await body(TestEnvironment.cliText($0)) }
@@ -264,7 +278,9 @@ import Testing
             let names = try FileManager.default.contentsOfDirectory(atPath: dir + "/original").sorted()
             #expect(try FileManager.default.contentsOfDirectory(atPath: dir + "/copy").sorted() == names)
             for name in names {
-                #expect(FileManager.default.contents(atPath: dir + "/copy/" + name) == FileManager.default.contents(atPath: dir + "/original/" + name), "\(name)")
+                #expect(
+                    FileManager.default.contents(atPath: dir + "/copy/" + name) == FileManager.default.contents(atPath: dir + "/original/" + name),
+                    "\(name)")
             }
             let missing = try await CLI.run(["runs", "artifacts", "20000101-000000-0000"], in: dir)
             #expect(missing.status == 2 && missing.stderr.contains("no run with id"), "\(missing.output)")
@@ -308,7 +324,8 @@ extension StoreCLITests {
             let first = try await CLI.run(["analyze", "--source", "sqlite:\(chinook)"], in: dir)
             #expect(first.status == 0 && first.stdout.contains("11 tables"), "\(first.output)")
             // Drop a table: a fresh read sees 10, the cache still knows 11.
-            _ = try await CLI.shell("python3 -c \"import sqlite3; c = sqlite3.connect('\(chinook)'); c.execute('DROP TABLE PlaylistTrack'); c.commit()\"", in: dir)
+            _ = try await CLI.shell(
+                "python3 -c \"import sqlite3; c = sqlite3.connect('\(chinook)'); c.execute('DROP TABLE PlaylistTrack'); c.commit()\"", in: dir)
             let cached = try await CLI.run(["analyze", "--source", "sqlite:\(chinook)", "--metadata-max-age", "1h"], in: dir)
             #expect(cached.stdout.contains("11 tables"), "\(cached.output)")
             let fresh = try await CLI.run(["analyze", "--source", "sqlite:\(chinook)"], in: dir)

@@ -12,29 +12,30 @@ import Testing
         try fm.createDirectory(atPath: dir + "/history/cache", withIntermediateDirectories: true)
         try fm.createDirectory(atPath: dir + "/packed/product_suite", withIntermediateDirectories: true)
         try #"""
-            {"product_suite": [
-               {"expectation_type": "expect_column_values_to_not_be_null", "column": "MATERIAL_NUMBER", "added_on": "2024-01-15"},
-               {"expectation_type": "expect_column_values_to_be_in_set", "column": "STATUS", "value_set": ["A", "B"], "added_on": "2024-02-01"},
-               {"expectation_type": "expect_column_values_to_be_between", "column": "WEIGHT", "min_value": 0, "max_value": 500, "added_on": "2024-02-01"},
-               {"expectation_type": "expect_column_pair_values_a_to_be_greater_than_b", "column_A": "END", "column_B": "START", "added_on": "2024-03-01"}],
-             "pricing_suite": {"expect_column_values_to_match_regex": [{"column": "SKU", "regex": "^[A-Z]{3}-\\d+$", "added_on": "2024-04-01"}]}}
-            """#.write(toFile: dir + "/history/rulebook_registry.json", atomically: true, encoding: .utf8)
+        {"product_suite": [
+           {"expectation_type": "expect_column_values_to_not_be_null", "column": "MATERIAL_NUMBER", "added_on": "2024-01-15"},
+           {"expectation_type": "expect_column_values_to_be_in_set", "column": "STATUS", "value_set": ["A", "B"], "added_on": "2024-02-01"},
+           {"expectation_type": "expect_column_values_to_be_between", "column": "WEIGHT", "min_value": 0, "max_value": 500, "added_on": "2024-02-01"},
+           {"expectation_type": "expect_column_pair_values_a_to_be_greater_than_b", "column_A": "END", "column_B": "START", "added_on": "2024-03-01"}],
+         "pricing_suite": {"expect_column_values_to_match_regex": [{"column": "SKU", "regex": "^[A-Z]{3}-\\d+$", "added_on": "2024-04-01"}]}}
+        """#.write(toFile: dir + "/history/rulebook_registry.json", atomically: true, encoding: .utf8)
         try """
-            {"2024-01": {"current_total": 120, "previous_total": 100, "delta": 20, "current_materials": ["M1", "M2", "M3"],
-                         "product_hierarchy_breakdown": [{"Product Hierarchy": "Tools", "Count": 70}, {"Product Hierarchy": "Garden", "Count": 50}],
-                         "logs_stats": {"total": 40}, "cached_at": "2024-02-01T06:00:00", "data_date": "2024-01-31"},
-             "2024-02": {"current_total": 90, "previous_total": 120, "delta": -30, "cached_at": "2024-03-01T06:00:00", "data_date": "2024-02-29"}}
-            """.write(toFile: dir + "/history/cache/monthly_overview_cache.json", atomically: true, encoding: .utf8)
+        {"2024-01": {"current_total": 120, "previous_total": 100, "delta": 20, "current_materials": ["M1", "M2", "M3"],
+                     "product_hierarchy_breakdown": [{"Product Hierarchy": "Tools", "Count": 70}, {"Product Hierarchy": "Garden", "Count": 50}],
+                     "logs_stats": {"total": 40}, "cached_at": "2024-02-01T06:00:00", "data_date": "2024-01-31"},
+         "2024-02": {"current_total": 90, "previous_total": 120, "delta": -30, "cached_at": "2024-03-01T06:00:00", "data_date": "2024-02-29"}}
+        """.write(toFile: dir + "/history/cache/monthly_overview_cache.json", atomically: true, encoding: .utf8)
         try "MATERIAL_NUMBER,FIELD,VALUE,EXPECTED\nM1,STATUS,Z,\"A,B\"\nM2,WEIGHT,900,\"0-500\nor less\"\n"
             .write(toFile: dir + "/history/cache/product_suite_failures_2024-02-10.csv", atomically: true, encoding: .utf8)
         // A monthly archive: a suite file, a log export and the month's summary, packed by tar.
         try #"""
-            {"suite_name": "product_suite", "run_timestamp": "2023-12-05T10:00:00Z", "results": [
-              {"expectation_type": "expect_column_values_to_not_be_null", "success": false, "table": "products", "kwargs": {"column": "MATERIAL_NUMBER"}}]}
-            """#.write(toFile: dir + "/packed/product_suite/product_suite_2023-12-05.json", atomically: true, encoding: .utf8)
+        {"suite_name": "product_suite", "run_timestamp": "2023-12-05T10:00:00Z", "results": [
+          {"expectation_type": "expect_column_values_to_not_be_null", "success": false, "table": "products", "kwargs": {"column": "MATERIAL_NUMBER"}}]}
+        """#.write(toFile: dir + "/packed/product_suite/product_suite_2023-12-05.json", atomically: true, encoding: .utf8)
         try "timestamp,plugin,material_number,field,extra,status,note\n2023-12-05 10:00:00,rectifier,M1,STATUS,,Success,fixed\n"
             .write(toFile: dir + "/packed/Unified_Logs_2023-12.csv", atomically: true, encoding: .utf8)
-        try #"{"month": "2023-12", "total": 1, "archived_files": 2}"#.write(toFile: dir + "/packed/archive_2023-12_summary.json", atomically: true, encoding: .utf8)
+        try #"{"month": "2023-12", "total": 1, "archived_files": 2}"#.write(
+            toFile: dir + "/packed/archive_2023-12_summary.json", atomically: true, encoding: .utf8)
         try Self.tar(["czf", dir + "/history/archive_2023-12.tar.gz", "-C", dir + "/packed", "."])
         try fm.removeItem(atPath: dir + "/packed")
     }
@@ -70,8 +71,11 @@ import Testing
             let registry = try await CLI.run(["rules", "registry", "--suite", "product_suite", "--store", store], in: dir)
             #expect(registry.stdout.contains("expect_column_values_to_be_in_set  → allowed_values"), "\(registry.output)")
             #expect(registry.stdout.contains("expect_column_pair_values_a_to_be_greater_than_b  (no Cutover check)"))
-            let pipeline = try await CLI.run(["rules", "registry", "--suite", "product_suite", "--pipeline", "--table", "main.products", "--store", store], in: dir)
-            #expect(pipeline.status == 0 && pipeline.stdout.contains("3 of 4 entries") && pipeline.stdout.contains("check: allowed_values"), "\(pipeline.output)")
+            let pipeline = try await CLI.run(
+                ["rules", "registry", "--suite", "product_suite", "--pipeline", "--table", "main.products", "--store", store], in: dir)
+            #expect(
+                pipeline.status == 0 && pipeline.stdout.contains("3 of 4 entries") && pipeline.stdout.contains("check: allowed_values"),
+                "\(pipeline.output)")
             let unknown = try await CLI.run(["rules", "registry", "--suite", "nope", "--store", store], in: dir)
             #expect(unknown.status == 2 && unknown.stderr.contains("no suite nope"), "\(unknown.output)")
 
@@ -89,11 +93,15 @@ import Testing
             let december = try #require(month("2023-12"))
             #expect((december["failed"] as? NSNumber)?.intValue == 1 && (december["logLines"] as? NSNumber)?.intValue == 1, "\(december)")
             #expect(((december["failuresByTable"] as? [[String: Any]])?.first?["name"] as? String) == "products")
-            #expect(((december["reported"] as? [String: Any])?["origin"] as? String)?.hasSuffix("archive_2023-12.tar.gz/archive_2023-12_summary.json") == true)
+            #expect(
+                ((december["reported"] as? [String: Any])?["origin"] as? String)?.hasSuffix("archive_2023-12.tar.gz/archive_2023-12_summary.json")
+                    == true)
             let january = try #require(month("2024-01"))
             let reported = try #require(january["reported"] as? [String: Any])
             #expect((reported["currentTotal"] as? NSNumber)?.intValue == 120 && (reported["materials"] as? NSNumber)?.intValue == 3)
-            #expect((january["checks"] as? NSNumber)?.intValue == 0 && (january["failedDelta"] as? NSNumber)?.intValue == -1 && (january["previousFailed"] as? NSNumber)?.intValue == 1)
+            #expect(
+                (january["checks"] as? NSNumber)?.intValue == 0 && (january["failedDelta"] as? NSNumber)?.intValue == -1
+                    && (january["previousFailed"] as? NSNumber)?.intValue == 1)
         }
     }
 
@@ -116,8 +124,11 @@ import Testing
             try #require(process.terminationStatus == 0)
             let store = "sqlite:\(dir)/team.db"
             let result = try await CLI.run(["store", "import", "in", "--store", store], in: dir)
-            #expect(result.stdout.contains("in/hostile.tar.gz/../escaped.json") && result.stdout.contains("its path leaves the archive"), "\(result.output)")
-            #expect(result.stdout.contains("in/hostile.tar.gz//tmp/absolute.json") && result.stdout.contains("not a regular file"), "\(result.output)")
+            #expect(
+                result.stdout.contains("in/hostile.tar.gz/../escaped.json") && result.stdout.contains("its path leaves the archive"),
+                "\(result.output)")
+            #expect(
+                result.stdout.contains("in/hostile.tar.gz//tmp/absolute.json") && result.stdout.contains("not a regular file"), "\(result.output)")
             #expect(result.stdout.contains("imported         in/hostile.tar.gz/ok/Unified_Logs.csv"), "\(result.output)")
             #expect(!FileManager.default.fileExists(atPath: NSTemporaryDirectory() + "escaped.json"))
             #expect(try await rows(dir, store)["logs"] == 1)
@@ -150,7 +161,9 @@ import Testing
             let names = try FileManager.default.contentsOfDirectory(atPath: dir + "/original").sorted()
             #expect(try FileManager.default.contentsOfDirectory(atPath: dir + "/copy").sorted() == names)
             for name in names {
-                #expect(FileManager.default.contents(atPath: dir + "/copy/" + name) == FileManager.default.contents(atPath: dir + "/original/" + name), "\(name)")
+                #expect(
+                    FileManager.default.contents(atPath: dir + "/copy/" + name) == FileManager.default.contents(atPath: dir + "/original/" + name),
+                    "\(name)")
             }
             // Its report is of the validation results that came with it (it has no per-table records).
             let report = try await CLI.run(["report", run, "--out", "report", "--store", team], in: dir)

@@ -10,46 +10,51 @@ import Testing
     /// is loaded once, by one of them, and the result validates.
     @Test func twoProcessesFinishOneRunTogether() async throws {
         try await TestEnvironment.withTemporaryDirectory { dir in
-            try await TestEnvironment.withPostgresDatabase { pg in try await TestEnvironment.withPostgresDatabase { storeDB in
-                try CLI.sqliteFile(dir + "/src.db", """
-                    CREATE TABLE facts (id INTEGER PRIMARY KEY, v TEXT NOT NULL, n REAL);
-                    WITH RECURSIVE g(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM g WHERE n < 60000)
-                    INSERT INTO facts SELECT n, 'value ' || n, n / 3.0 FROM g;
-                    """)
-                let url = TestEnvironment.cliText(pg)
-                let common = ["--source", "sqlite:src.db", "--target", url, "--store", TestEnvironment.cliText(storeDB), "--parallel", "1"]
-                // Slowed down, so it cannot finish all 240 chunks before the worker has started on a busy machine.
-                let (coordinator, output) = try CLI.start(["migrate", "--chunk-rows", "250"] + common, in: dir,
-                                                          environment: ["CUTOVER_FAILPOINTS": "move.chunk.sleep:25"])
+            try await TestEnvironment.withPostgresDatabase { pg in
+                try await TestEnvironment.withPostgresDatabase { storeDB in
+                    try CLI.sqliteFile(
+                        dir + "/src.db",
+                        """
+                        CREATE TABLE facts (id INTEGER PRIMARY KEY, v TEXT NOT NULL, n REAL);
+                        WITH RECURSIVE g(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM g WHERE n < 60000)
+                        INSERT INTO facts SELECT n, 'value ' || n, n / 3.0 FROM g;
+                        """)
+                    let url = TestEnvironment.cliText(pg)
+                    let common = ["--source", "sqlite:src.db", "--target", url, "--store", TestEnvironment.cliText(storeDB), "--parallel", "1"]
+                    // Slowed down, so it cannot finish all 240 chunks before the worker has started on a busy machine.
+                    let (coordinator, output) = try CLI.start(
+                        ["migrate", "--chunk-rows", "250"] + common, in: dir,
+                        environment: ["CUTOVER_FAILPOINTS": "move.chunk.sleep:25"])
 
-                let store = try await SQLMetadataStore.open(storeDB)
-                var runID: String?
-                for _ in 0..<200 where runID == nil {
-                    try await Task.sleep(nanoseconds: 50_000_000)
-                    if let run = try await store.runs(limit: 1).first, run.status == "running", !(try await store.chunks(runID: run.id)).isEmpty {
-                        runID = run.id
+                    let store = try await SQLMetadataStore.open(storeDB)
+                    var runID: String?
+                    for _ in 0..<200 where runID == nil {
+                        try await Task.sleep(nanoseconds: 50_000_000)
+                        if let run = try await store.runs(limit: 1).first, run.status == "running", !(try await store.chunks(runID: run.id)).isEmpty {
+                            runID = run.id
+                        }
                     }
-                }
-                let id = try #require(runID)
-                let worker = try await CLI.run(["worker", "--run", id] + common, in: dir)
-                let coordinatorOutput = await BlockingIOTestHelper.readAll(output)
-                coordinator.waitUntilExit()
-                #expect(worker.status == 0, "\(worker.output)")
-                #expect(coordinator.terminationStatus == 0, "\(coordinatorOutput)")
-                #expect(coordinatorOutput.contains("validation: 1 passed, 0 failed"))
+                    let id = try #require(runID)
+                    let worker = try await CLI.run(["worker", "--run", id] + common, in: dir)
+                    let coordinatorOutput = await BlockingIOTestHelper.readAll(output)
+                    coordinator.waitUntilExit()
+                    #expect(worker.status == 0, "\(worker.output)")
+                    #expect(coordinator.terminationStatus == 0, "\(coordinatorOutput)")
+                    #expect(coordinatorOutput.contains("validation: 1 passed, 0 failed"))
 
-                let chunks = try await store.chunks(runID: id)
-                #expect(chunks.count == 240)
-                #expect(chunks.allSatisfy { $0.state == .done && $0.attempts == 1 })
-                let logs = try await store.logs(runID: id).filter { $0.event == "chunk.done" }
-                #expect(logs.count == 240)
-                // Both processes took chunks (owners are host:pid:worker while leased; the logs say who finished what).
-                let doneLine = worker.stdout.split(separator: "\n").first { $0.hasPrefix("worker done: loaded ") } ?? ""
-                let workerChunks = Int(doneLine.split(separator: " ").dropFirst(3).first ?? "0") ?? 0
-                #expect(workerChunks > 0 && workerChunks < 240, "\(worker.output)")
-                let counts = try await PostgresConnector(url: pg).execute("SELECT count(*), count(DISTINCT id) FROM facts")
-                #expect(counts.rows.first == [.text("60000"), .text("60000")])
-            } }
+                    let chunks = try await store.chunks(runID: id)
+                    #expect(chunks.count == 240)
+                    #expect(chunks.allSatisfy { $0.state == .done && $0.attempts == 1 })
+                    let logs = try await store.logs(runID: id).filter { $0.event == "chunk.done" }
+                    #expect(logs.count == 240)
+                    // Both processes took chunks (owners are host:pid:worker while leased; the logs say who finished what).
+                    let doneLine = worker.stdout.split(separator: "\n").first { $0.hasPrefix("worker done: loaded ") } ?? ""
+                    let workerChunks = Int(doneLine.split(separator: " ").dropFirst(3).first ?? "0") ?? 0
+                    #expect(workerChunks > 0 && workerChunks < 240, "\(worker.output)")
+                    let counts = try await PostgresConnector(url: pg).execute("SELECT count(*), count(DISTINCT id) FROM facts")
+                    #expect(counts.rows.first == [.text("60000"), .text("60000")])
+                }
+            }
         }
     }
 
@@ -57,8 +62,10 @@ import Testing
         try await TestEnvironment.withTemporaryDirectory { dir in
             try CLI.sqliteFile(dir + "/src.db", "CREATE TABLE t (id INTEGER PRIMARY KEY); INSERT INTO t VALUES (1);")
             let store = try await SQLMetadataStore.open(ConnectionURL(engine: .sqlite, database: dir + "/.cutover/cutover.db"))
-            try await store.startRun(RunRecord(id: "r1", kind: "migrate", source: nil, target: nil, planHash: "not-this-plan", leaseOwner: "elsewhere:1:x",
-                                               leaseUntil: ISOTime.string(Date().addingTimeInterval(3600))))
+            try await store.startRun(
+                RunRecord(
+                    id: "r1", kind: "migrate", source: nil, target: nil, planHash: "not-this-plan", leaseOwner: "elsewhere:1:x",
+                    leaseUntil: ISOTime.string(Date().addingTimeInterval(3600))))
             let result = try await CLI.run(["worker", "--run", "r1", "--source", "sqlite:src.db", "--target", "sqlite:dst.db"], in: dir)
             #expect(result.status == 2)
             #expect(result.stderr.contains("differ from run r1"))

@@ -21,14 +21,16 @@ import Testing
     @Test func ranksTablesJoinsAndColumnsFromThreeEngines() async throws {
         try await TestEnvironment.withTemporaryDirectory { dir in
             try #"""
-                [{"query_id": 1, "query_sql_text": "SELECT o.id FROM [dbo].[Orders] o JOIN dbo.Customers c ON c.Id = o.CustomerId WHERE o.Status = @s",
-                  "count_executions": 1000, "avg_duration": 2000, "last_execution_time": "2026-11-28T10:00:00Z"},
-                 {"query_id": 2, "query_sql_text": "INSERT INTO #stage SELECT * FROM dbo.Customers", "count_executions": 10, "avg_duration": 50000},
-                 {"query_id": 3, "query_sql_text": "SELECT CustomerId, SUM(Amount) FROM dbo.Payments GROUP BY CustomerId", "count_executions": 5, "avg_duration": 900000}]
-                """#.write(toFile: dir + "/querystore.json", atomically: true, encoding: .utf8)
-            try "userid,dbid,query,calls,total_exec_time\n10,5,\"SELECT *\nFROM public.orders o, public.customers c\nWHERE o.customer_id = c.id AND c.country = $1\",300,1500.5\n10,5,BEGIN,9000,3\n"
+            [{"query_id": 1, "query_sql_text": "SELECT o.id FROM [dbo].[Orders] o JOIN dbo.Customers c ON c.Id = o.CustomerId WHERE o.Status = @s",
+              "count_executions": 1000, "avg_duration": 2000, "last_execution_time": "2026-11-28T10:00:00Z"},
+             {"query_id": 2, "query_sql_text": "INSERT INTO #stage SELECT * FROM dbo.Customers", "count_executions": 10, "avg_duration": 50000},
+             {"query_id": 3, "query_sql_text": "SELECT CustomerId, SUM(Amount) FROM dbo.Payments GROUP BY CustomerId", "count_executions": 5, "avg_duration": 900000}]
+            """#.write(toFile: dir + "/querystore.json", atomically: true, encoding: .utf8)
+            try
+                "userid,dbid,query,calls,total_exec_time\n10,5,\"SELECT *\nFROM public.orders o, public.customers c\nWHERE o.customer_id = c.id AND c.country = $1\",300,1500.5\n10,5,BEGIN,9000,3\n"
                 .write(toFile: dir + "/pgss.csv", atomically: true, encoding: .utf8)
-            try "QUERY_ID,QUERY_TEXT,TOTAL_ELAPSED_TIME\na,SELECT count(*) FROM ANALYTICS.RAW.ORDERS,120\nb,SELECT count(*) FROM ANALYTICS.RAW.ORDERS,80\n"
+            try
+                "QUERY_ID,QUERY_TEXT,TOTAL_ELAPSED_TIME\na,SELECT count(*) FROM ANALYTICS.RAW.ORDERS,120\nb,SELECT count(*) FROM ANALYTICS.RAW.ORDERS,80\n"
                 .write(toFile: dir + "/history.csv", atomically: true, encoding: .utf8)
 
             let result = try await CLI.run(["workload", "import", "querystore.json", "pgss.csv", "history.csv", "--format", "json"], in: dir)
@@ -36,19 +38,25 @@ import Testing
             let decoder = JSONDecoder()
             decoder.keyDecodingStrategy = .convertFromSnakeCase
             let summary = try decoder.decode(Summary.self, from: Data(result.stdout.utf8))
-            #expect(summary.statements == 7 && summary.formats == ["SQL Server Query Store", "PostgreSQL pg_stat_statements", "Snowflake QUERY_HISTORY"])
+            #expect(
+                summary.statements == 7 && summary.formats == ["SQL Server Query Store", "PostgreSQL pg_stat_statements", "Snowflake QUERY_HISTORY"])
             // Payments: 5 × 900 ms = 4.5 s; Customers: 1000 × 2 ms + 10 × 50 ms = 2.5 s; Orders: 1000 × 2 ms = 2 s.
             #expect(summary.tables.prefix(3).map(\.table) == ["dbo.payments", "dbo.customers", "dbo.orders"], "\(summary.tables.map(\.table))")
             #expect(summary.tables.first { $0.table == "dbo.customers" }?.executions == 1010)
             #expect(summary.tables.first { $0.table == "analytics.raw.orders" }?.executions == 2)
-            #expect(summary.joins.map { "\($0.left)=\($0.right)" }.sorted() == ["dbo.customers.id=dbo.orders.customerid", "public.customers.id=public.orders.customer_id"])
+            #expect(
+                summary.joins.map { "\($0.left)=\($0.right)" }.sorted() == [
+                    "dbo.customers.id=dbo.orders.customerid", "public.customers.id=public.orders.customer_id",
+                ])
             #expect(summary.columns.contains { $0.column == "dbo.orders.status" && $0.filtered == 1000 })
             #expect(summary.columns.contains { $0.column == "dbo.payments.customerid" && $0.grouped == 5 })
             #expect(summary.columns.contains { $0.column == "public.customers.country" && $0.filtered == 300 })
             #expect(summary.tempTables == ["#stage"])
 
             let text = try await CLI.run(["workload", "import", "querystore.json", "--top", "2"], in: dir)
-            #expect(text.stdout.contains("dbo.payments") && text.stdout.contains("Join pairs:") && text.stdout.contains("Temp tables (not migrated): #stage"), "\(text.output)")
+            #expect(
+                text.stdout.contains("dbo.payments") && text.stdout.contains("Join pairs:")
+                    && text.stdout.contains("Temp tables (not migrated): #stage"), "\(text.output)")
             try "a,b\n1,2\n".write(toFile: dir + "/other.csv", atomically: true, encoding: .utf8)
             let unknown = try await CLI.run(["workload", "import", "other.csv"], in: dir)
             #expect(unknown.status == 2 && unknown.stderr.contains("not a workload export"), "\(unknown.output)")
@@ -60,13 +68,16 @@ import Testing
     @Test(.enabled(if: TestEnvironment.hasPostgres)) func readsPgStatStatementsLive() async throws {
         try await TestEnvironment.withPostgresDatabase { url in
             // scripts/test.sh's PostgreSQL loads pg_stat_statements; the database installs it.
-            try await TestEnvironment.psql(url, """
+            try await TestEnvironment.psql(
+                url,
+                """
                 CREATE EXTENSION pg_stat_statements;
                 CREATE TABLE shop_orders (id int PRIMARY KEY, customer_id int, status text);
                 CREATE TABLE shop_customers (id int PRIMARY KEY, country text);
                 """)
             for _ in 0..<3 {
-                try await TestEnvironment.psql(url, "SELECT o.id FROM shop_orders o JOIN shop_customers c ON c.id = o.customer_id WHERE c.country = 'BR'")
+                try await TestEnvironment.psql(
+                    url, "SELECT o.id FROM shop_orders o JOIN shop_customers c ON c.id = o.customer_id WHERE c.country = 'BR'")
             }
             try await TestEnvironment.withTemporaryDirectory { dir in
                 let result = try await CLI.run(["workload", "import", "--from", TestEnvironment.cliText(url), "--format", "json"], in: dir)
@@ -92,20 +103,27 @@ import Testing
         try await TestEnvironment.withTemporaryDirectory { dir in
             let chinook = try TestEnvironment.chinookCopy(in: dir)
             try #"""
-                [{"query_sql_text": "SELECT i.BillingCountry, SUM(i.Total) FROM Invoice i WHERE i.InvoiceDate >= @d GROUP BY i.BillingCountry", "count_executions": 40, "avg_duration": 90000},
-                 {"query_sql_text": "SELECT p.Name FROM PlaylistTrack pt JOIN Playlist p ON p.PlaylistId = pt.PlaylistId", "count_executions": 7, "avg_duration": 10}]
-                """#.write(toFile: dir + "/qs.json", atomically: true, encoding: .utf8)
-            let plain = try await CLI.run(["pipeline", "suggest", "--source", "sqlite:\(chinook)", "--target", "sqlite:\(chinook)", "--out", "plain.yml"], in: dir)
-            let guided = try await CLI.run(["pipeline", "suggest", "--source", "sqlite:\(chinook)", "--target", "sqlite:\(chinook)", "--out", "guided.yml",
-                                            "--workload", "qs.json"], in: dir)
+            [{"query_sql_text": "SELECT i.BillingCountry, SUM(i.Total) FROM Invoice i WHERE i.InvoiceDate >= @d GROUP BY i.BillingCountry", "count_executions": 40, "avg_duration": 90000},
+             {"query_sql_text": "SELECT p.Name FROM PlaylistTrack pt JOIN Playlist p ON p.PlaylistId = pt.PlaylistId", "count_executions": 7, "avg_duration": 10}]
+            """#.write(toFile: dir + "/qs.json", atomically: true, encoding: .utf8)
+            let plain = try await CLI.run(
+                ["pipeline", "suggest", "--source", "sqlite:\(chinook)", "--target", "sqlite:\(chinook)", "--out", "plain.yml"], in: dir)
+            let guided = try await CLI.run(
+                [
+                    "pipeline", "suggest", "--source", "sqlite:\(chinook)", "--target", "sqlite:\(chinook)", "--out", "guided.yml",
+                    "--workload", "qs.json",
+                ], in: dir)
             #expect(plain.status == 0 && guided.status == 0, "\(guided.output)")
             let yaml = try String(contentsOfFile: dir + "/guided.yml", encoding: .utf8)
-            #expect(yaml.contains(#"- { check: group_metrics, table: "Invoice", columns: ["BillingCountry"], measure: "Total", aggregate: sum }"#), "\(yaml.suffix(600))")
+            #expect(
+                yaml.contains(#"- { check: group_metrics, table: "Invoice", columns: ["BillingCountry"], measure: "Total", aggregate: sum }"#),
+                "\(yaml.suffix(600))")
             #expect(yaml.contains(#"- { check: date_gaps, table: "Invoice", column: "InvoiceDate", severity: warn }"#))
             #expect(yaml.contains("# 40 execution(s) group by Invoice.BillingCountry"))
             // The declared foreign key PlaylistTrack → Playlist already has its check: not twice.
             #expect(!(yaml.components(separatedBy: "Where the workload looks").last ?? "").contains("fk_orphans"), "\(yaml.suffix(600))")
-            let run = try await CLI.run(["validate", "--source", "sqlite:\(chinook)", "--target", "sqlite:\(chinook)", "--pipeline", "guided.yml"], in: dir)
+            let run = try await CLI.run(
+                ["validate", "--source", "sqlite:\(chinook)", "--target", "sqlite:\(chinook)", "--pipeline", "guided.yml"], in: dir)
             #expect(run.status == 0, "\(run.output.suffix(800))")
 
             // analyze ranks the tables by the workload and names those it never uses.
@@ -119,7 +137,8 @@ import Testing
             #expect((report?["unusedByWorkload"] as? [String])?.contains("Track") == true)
 
             // plan's recommendations say the same.
-            let planned = try await CLI.run(["plan", "--source", "sqlite:\(chinook)", "--target-dialect", "postgres", "--workload", "qs.json", "--out", "planruns"], in: dir)
+            let planned = try await CLI.run(
+                ["plan", "--source", "sqlite:\(chinook)", "--target-dialect", "postgres", "--workload", "qs.json", "--out", "planruns"], in: dir)
             #expect(planned.status == 0 || planned.status == 1, "\(planned.output)")
             let runFolder = try #require(try FileManager.default.contentsOfDirectory(atPath: dir + "/planruns").first)
             let advice = try String(contentsOfFile: dir + "/planruns/\(runFolder)/improvement_recommendations.md", encoding: .utf8)

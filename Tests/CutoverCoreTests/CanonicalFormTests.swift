@@ -74,7 +74,8 @@ import Testing
     }
 
     @Test func jsonKeyOrderAndSpacingDoNotMatter() {
-        #expect(CanonicalForm.text(.text("{\"b\": 1, \"a\": [1, 2]}"), as: .json(binary: true))
+        #expect(
+            CanonicalForm.text(.text("{\"b\": 1, \"a\": [1, 2]}"), as: .json(binary: true))
                 == CanonicalForm.text(.text("{\"a\":[1,2],\"b\":1}"), as: .json(binary: false)))
     }
 

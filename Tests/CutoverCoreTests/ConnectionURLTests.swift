@@ -72,9 +72,11 @@ import Testing
 
     /// `--format json` output goes through the same last line of defence: it must stay JSON.
     @Test func keepsJSONWhole() throws {
-        for document in [#"{"source": "snowflake://acct/db?authenticator=oauth&token=***", "n": 1}"#,
-                         #"{"source": "snowflake://acct/db?token=topsecret", "n": 1}"#,
-                         #"["x?password=topsecret", "y"]"#] {
+        for document in [
+            #"{"source": "snowflake://acct/db?authenticator=oauth&token=***", "n": 1}"#,
+            #"{"source": "snowflake://acct/db?token=topsecret", "n": 1}"#,
+            #"["x?password=topsecret", "y"]"#,
+        ] {
             let redacted = Redaction.redact(document)
             #expect(!redacted.contains("topsecret"))
             #expect(throws: Never.self, "\(redacted)") { try JSONSerialization.jsonObject(with: Data(redacted.utf8)) }

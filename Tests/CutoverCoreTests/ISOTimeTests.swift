@@ -39,8 +39,10 @@ struct ISOTimeTests {
             let base = String(format: "%04d-%02d-%02d", c.year!, c.month!, c.day!)
             let time = String(format: "%02d:%02d:%02d", c.hour!, c.minute!, c.second!)
             let offset = Int.random(in: -12...14, using: &generator)
-            for text in ["\(base) \(time)", "\(base)T\(time).\(String(format: "%03d", millis))Z",
-                         "\(base)T\(time)\(offset < 0 ? "-" : "+")\(String(format: "%02d", abs(offset))):00"] {
+            for text in [
+                "\(base) \(time)", "\(base)T\(time).\(String(format: "%03d", millis))Z",
+                "\(base)T\(time)\(offset < 0 ? "-" : "+")\(String(format: "%02d", abs(offset))):00",
+            ] {
                 let foundation = try #require(ISOTime.parse(text).map(ISOTime.string), "Foundation reads \(text)")
                 #expect(ISOTime.normalize(text) == foundation, "\(text)")
             }

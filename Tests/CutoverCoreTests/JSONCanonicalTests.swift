@@ -21,7 +21,10 @@ struct JSONCanonicalTests {
         #expect(JSONCanonical.text(#"{"a":"1"}"#) != JSONCanonical.text(#"{"a":1}"#))
     }
 
-    @Test(arguments: ["", "{", "[1,]", "\"\u{01}\"", "{\"a\"}", "01x", "\"\\ud800\"", "nul", "1.", "-", "[1] 2", String(repeating: "[", count: 600) + String(repeating: "]", count: 600)])
+    @Test(arguments: [
+        "", "{", "[1,]", "\"\u{01}\"", "{\"a\"}", "01x", "\"\\ud800\"", "nul", "1.", "-", "[1] 2",
+        String(repeating: "[", count: 600) + String(repeating: "]", count: 600),
+    ])
     func notJSONIsNil(input: String) {
         #expect(JSONCanonical.text(input) == nil)
     }

@@ -15,9 +15,11 @@ import Testing
     func passwordsAreMaskedInMessagesAndConnectionFields(format: LogOutput.Format) throws {
         let lines = Lines()
         let logger = Logger(label: "cutover.test") { LogOutput(label: $0, format: format, level: .info, write: lines.append) }
-        logger.info("cannot reach postgres://app:s3cret-pw@db:5432/shop", metadata: [
-            "target": "postgres://app:s3cret-pw@db:5432/shop", "source": "sqlite:/data/a.db", "table": "orders",
-        ])
+        logger.info(
+            "cannot reach postgres://app:s3cret-pw@db:5432/shop",
+            metadata: [
+                "target": "postgres://app:s3cret-pw@db:5432/shop", "source": "sqlite:/data/a.db", "table": "orders",
+            ])
         logger.debug("below the level")
         let output = lines.all
         try #require(output.count == 1, "\(output)")
@@ -32,7 +34,10 @@ import Testing
             #expect(record["logger"] == "cutover.test")
             #expect(record["message"]?.hasPrefix("cannot reach postgres://app:***@") == true)
         } else {
-            #expect(output[0].contains(" INFO cutover.test: cannot reach postgres://app:***@db:5432/shop [source=sqlite:///data/a.db table=orders target=postgres://app:***@db:5432/shop]"))
+            #expect(
+                output[0].contains(
+                    " INFO cutover.test: cannot reach postgres://app:***@db:5432/shop [source=sqlite:///data/a.db table=orders target=postgres://app:***@db:5432/shop]"
+                ))
         }
     }
 

@@ -54,8 +54,10 @@ import Testing
         #expect(ChecksumForm.date.text(.null) == nil)
         // Unreadable values keep their text, so they differ from what the other engine computes.
         #expect(ChecksumForm.date.text(.text("soon")) == "soon")
-        for form in [ChecksumForm.number(scale: 3), .boolean, .text(trimmed: true, lowercased: false), .text(trimmed: false, lowercased: true),
-                     .text(trimmed: false, lowercased: false), .binary, .date, .time, .timestamp(zoned: true), .timestamp(zoned: false)] {
+        for form in [
+            ChecksumForm.number(scale: 3), .boolean, .text(trimmed: true, lowercased: false), .text(trimmed: false, lowercased: true),
+            .text(trimmed: false, lowercased: false), .binary, .date, .time, .timestamp(zoned: true), .timestamp(zoned: false),
+        ] {
             #expect(ChecksumForm(code: Substring(form.code)) == form)
         }
     }

@@ -17,7 +17,9 @@ struct ValueProfileTests {
         #expect(advice.notes.first?.contains("0.00188") == true)
         #expect(advice.evidence.isEmpty)
         // Values that already fit leave the type alone.
-        #expect(self.advice(.decimal(precision: 6, scale: 3), native: "NUMERIC(6,3)", [.double(1.5), .int(999)]).canonical == .decimal(precision: 6, scale: 3))
+        #expect(
+            self.advice(.decimal(precision: 6, scale: 3), native: "NUMERIC(6,3)", [.double(1.5), .int(999)]).canonical
+                == .decimal(precision: 6, scale: 3))
     }
 
     @Test func numbersADecimalCannotHoldAreEvidence() {
@@ -43,8 +45,9 @@ struct ValueProfileTests {
         let date = advice(.date, native: "DATE", [.text("2024-01-05"), .text("2024-01-06 08:30:00"), .text("03/15/2024")])
         #expect(date.canonical == .timestamp(withTimeZone: false, precision: nil))
         #expect(date.evidence.contains { $0.contains("'03/15/2024'") && !$0.contains("08:30") })
-        let zoned = advice(.timestamp(withTimeZone: false, precision: nil), native: "TIMESTAMP",
-                           [.text("2024-01-05 10:00:00+02:00"), .text("2024-01-05T10:00:00Z"), .int(1_700_000_000)])
+        let zoned = advice(
+            .timestamp(withTimeZone: false, precision: nil), native: "TIMESTAMP",
+            [.text("2024-01-05 10:00:00+02:00"), .text("2024-01-05T10:00:00Z"), .int(1_700_000_000)])
         #expect(zoned.canonical == .timestamp(withTimeZone: true, precision: nil))
         #expect(zoned.notes.contains { $0.contains("epoch") })
         let epochDate = advice(.date, native: "DATE", [.int(19_000)])

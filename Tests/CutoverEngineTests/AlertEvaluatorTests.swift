@@ -12,7 +12,8 @@ import Testing
     @Test func aRunSlowerThanTwiceItsMedianFiresOnceAndOnlyForThatRun() async throws {
         try await TestEnvironment.withTemporaryDirectory { dir in
             let store = try await SQLMetadataStore.open(ConnectionURL(engine: .sqlite, database: dir + "/store.db"))
-            let rule = AlertRuleRecord(name: "slow", condition: "run_slower", threshold: 2, channels: ["console"], createdAt: "2026-01-01T00:00:00.000Z")
+            let rule = AlertRuleRecord(
+                name: "slow", condition: "run_slower", threshold: 2, channels: ["console"], createdAt: "2026-01-01T00:00:00.000Z")
             try await store.saveAlertRule(rule)
             let start = ISOTime.parse("2026-02-01T00:00:00.000Z")!
             func record(_ id: String, day: Int, seconds: Double, status: String = "succeeded", target: String = "sqlite:t.db") async throws {
@@ -52,7 +53,9 @@ import Testing
         #expect(try IngestionReader.frequency(.null, pipeline: "p") == nil)
         #expect(throws: CutoverError.self) { try IngestionReader.frequency(.text("0 2 * * *"), pipeline: "p") }
         #expect(throws: CutoverError.self) { try IngestionReader.frequency(.text("0m"), pipeline: "p") }
-        #expect(Format.span(45) == "45s" && Format.span(1200) == "20m" && Format.span(18_300) == "5h 5m" && Format.span(90_000) == "1d 1h" && Format.span(7200) == "2h")
+        #expect(
+            Format.span(45) == "45s" && Format.span(1200) == "20m" && Format.span(18_300) == "5h 5m" && Format.span(90_000) == "1d 1h"
+                && Format.span(7200) == "2h")
     }
 }
 

@@ -47,11 +47,16 @@ import Testing
     @Test func filtersQuoteMixedCaseColumns() {
         let filter = ChunkBounds.integerRange(column: "OrderId", lower: 10, upper: 20).filter()
         #expect(filter.sql(TestDialect()) == "\"OrderId\" >= 10 AND \"OrderId\" < 20")
-        let window = RowFilter.Window(column: "Updated At", terms: [.init(column: "Updated At", .greaterOrEqual, "2024-01-01 00:00:00", isNumeric: false),
-                                                                   .init(column: "Updated At", .lessOrEqual, "2024-02-01 00:00:00", isNumeric: false)])
+        let window = RowFilter.Window(
+            column: "Updated At",
+            terms: [
+                .init(column: "Updated At", .greaterOrEqual, "2024-01-01 00:00:00", isNumeric: false),
+                .init(column: "Updated At", .lessOrEqual, "2024-02-01 00:00:00", isNumeric: false),
+            ])
         let chunk = RowFilter(terms: filter.terms, window: window)
         // The NULLs the window keeps are only those inside the chunk's own range.
-        #expect(chunk.sql(TestDialect()) == "\"OrderId\" >= 10 AND \"OrderId\" < 20 AND "
+        #expect(
+            chunk.sql(TestDialect()) == "\"OrderId\" >= 10 AND \"OrderId\" < 20 AND "
                 + "(\"Updated At\" >= '2024-01-01 00:00:00' AND \"Updated At\" <= '2024-02-01 00:00:00' OR \"Updated At\" IS NULL)")
         #expect(RowFilter(terms: [], window: .init(column: "u", terms: [])).sql(TestDialect()) == "1 = 1")
     }
@@ -59,9 +64,12 @@ import Testing
     /// Text edges sort by bytes (not by a collation), repeat once, and leave both ends open.
     @Test func textRangesAreContiguousInByteOrder() {
         let ranges = ChunkPlanner().textRanges(column: "code", edges: ["b", "a", "B", "b", "é"])
-        #expect(ranges == [.textRange(column: "code", lower: nil, upper: "B"), .textRange(column: "code", lower: "B", upper: "a"),
-                           .textRange(column: "code", lower: "a", upper: "b"), .textRange(column: "code", lower: "b", upper: "é"),
-                           .textRange(column: "code", lower: "é", upper: nil)])
+        #expect(
+            ranges == [
+                .textRange(column: "code", lower: nil, upper: "B"), .textRange(column: "code", lower: "B", upper: "a"),
+                .textRange(column: "code", lower: "a", upper: "b"), .textRange(column: "code", lower: "b", upper: "é"),
+                .textRange(column: "code", lower: "é", upper: nil),
+            ])
         #expect(ChunkPlanner().textRanges(column: "code", edges: []) == [.textRange(column: "code", lower: nil, upper: nil)])
         let filter = ChunkBounds.textRange(column: "code", lower: "a", upper: "b").filter(column: "Code")
         #expect(filter.terms.allSatisfy(\.bytewise) && filter.terms.map(\.column) == ["Code", "Code"])
@@ -125,10 +133,11 @@ struct TestDialect: Dialect {
 @Suite struct PageRangeTests {
     @Test func ctidRangesCoverAllPagesWithOpenEnds() {
         let bounds = ChunkPlanner(rowsPerChunk: 100).pageRanges(column: "ctid", pages: 10, rows: 400)
-        #expect(bounds == [
-            .literalRange(column: "ctid", lower: nil, upper: "(3,0)"), .literalRange(column: "ctid", lower: "(3,0)", upper: "(6,0)"),
-            .literalRange(column: "ctid", lower: "(6,0)", upper: "(9,0)"), .literalRange(column: "ctid", lower: "(9,0)", upper: nil),
-        ])
+        #expect(
+            bounds == [
+                .literalRange(column: "ctid", lower: nil, upper: "(3,0)"), .literalRange(column: "ctid", lower: "(3,0)", upper: "(6,0)"),
+                .literalRange(column: "ctid", lower: "(6,0)", upper: "(9,0)"), .literalRange(column: "ctid", lower: "(9,0)", upper: nil),
+            ])
         #expect(ChunkPlanner(rowsPerChunk: 100).pageRanges(column: "ctid", pages: 1, rows: 400).count == 1)
     }
 }

@@ -19,15 +19,17 @@ func testJobs(_ directory: String) async throws -> Jobs {
             try await TestEnvironment.withPostgresDatabase { pg in
                 let jobs = try await testJobs(dir)
                 let original = ConnectionURL(engine: .sqlite, database: try TestEnvironment.chinookCopy(in: dir))
-                let first = try await jobs.migrate(source: original, target: pg, scope: Scope(), config: CutoverConfig(), options: MoveOptions(), validate: true)
+                let first = try await jobs.migrate(
+                    source: original, target: pg, scope: Scope(), config: CutoverConfig(), options: MoveOptions(), validate: true)
                 #expect(first.succeeded)
                 #expect(first.results.count == 11)
                 #expect(first.validation?.passed == 11)
                 #expect(first.results.first { $0.source == "Track" }?.rows == 3503)
 
                 let roundTrip = ConnectionURL(engine: .sqlite, database: dir + "/back.sqlite")
-                let second = try await jobs.migrate(source: pg, target: roundTrip, scope: Scope(schemas: ["public"]), config: CutoverConfig(),
-                                                    options: MoveOptions(), validate: true)
+                let second = try await jobs.migrate(
+                    source: pg, target: roundTrip, scope: Scope(schemas: ["public"]), config: CutoverConfig(),
+                    options: MoveOptions(), validate: true)
                 #expect(second.succeeded)
                 #expect(second.validation?.passed == 11)
 
@@ -57,11 +59,13 @@ func testJobs(_ directory: String) async throws -> Jobs {
                 let source = ConnectionURL(engine: .sqlite, database: try TestEnvironment.chinookCopy(in: dir))
                 let scope = Scope(tables: ["Genre"])
                 _ = try await jobs.migrate(source: source, target: pg, scope: scope, config: CutoverConfig(), options: MoveOptions(), validate: false)
-                let again = try await jobs.migrate(source: source, target: pg, scope: scope, config: CutoverConfig(), options: MoveOptions(), validate: false)
+                let again = try await jobs.migrate(
+                    source: source, target: pg, scope: scope, config: CutoverConfig(), options: MoveOptions(), validate: false)
                 #expect(!again.succeeded)
                 #expect(again.results.first?.error?.contains("--replace") == true)
                 #expect(try await PostgresConnector(url: pg).rowCount(TableRef(schema: "public", name: "Genre")) == 25)
-                let replaced = try await jobs.migrate(source: source, target: pg, scope: scope, config: CutoverConfig(), options: MoveOptions(replace: true), validate: true)
+                let replaced = try await jobs.migrate(
+                    source: source, target: pg, scope: scope, config: CutoverConfig(), options: MoveOptions(replace: true), validate: true)
                 #expect(replaced.succeeded)
             }
         }
@@ -72,15 +76,17 @@ func testJobs(_ directory: String) async throws -> Jobs {
             try await TestEnvironment.withPostgresDatabase { pg in
                 let path = dir + "/bad.db"
                 // February has no 30th: an ISO spelling no profile can widen a type for.
-                try SQLiteSession(path: path, create: true).executeScript("""
+                try SQLiteSession(path: path, create: true).executeScript(
+                    """
                     CREATE TABLE people (id INTEGER PRIMARY KEY, name DATE);
                     INSERT INTO people VALUES (1, '2024-02-01'), (2, '2024-02-02'), (3, '2024-02-30'), (4, '2024-02-04');
                     CREATE TABLE other (id INTEGER PRIMARY KEY, v TEXT);
                     INSERT INTO other VALUES (1, 'x');
                     """)
                 let jobs = try await testJobs(dir)
-                let outcome = try await jobs.migrate(source: ConnectionURL(engine: .sqlite, database: path), target: pg, scope: Scope(),
-                                                     config: CutoverConfig(), options: MoveOptions(), validate: true)
+                let outcome = try await jobs.migrate(
+                    source: ConnectionURL(engine: .sqlite, database: path), target: pg, scope: Scope(),
+                    config: CutoverConfig(), options: MoveOptions(), validate: true)
                 #expect(!outcome.succeeded)
                 let error = try #require(outcome.results.first { $0.source == "people" }?.error)
                 #expect(error.contains("out of range"))
@@ -101,14 +107,16 @@ func testJobs(_ directory: String) async throws -> Jobs {
             CREATE TABLE bag (x TEXT, y INTEGER);
             """
         let left = dir + "/left.db", right = dir + "/right.db"
-        try SQLiteSession(path: left, create: true).executeScript(schema + """
-            INSERT INTO t VALUES (1, '11', 1.50, NULL), (11, '1', 2, ''), (2, 'x', 3, 'same'), (3, 'gone', 4, NULL), (4, 'é', 5, 'a');
-            INSERT INTO bag VALUES ('p', 1), ('p', 1), ('q', 2);
-            """)
-        try SQLiteSession(path: right, create: true).executeScript(schema + """
-            INSERT INTO t VALUES (1, '11', 1.5, NULL), (11, '1', 2.00, NULL), (2, 'x', 3, 'same'), (4, 'é', 5, 'b'), (5, 'new', 6, NULL);
-            INSERT INTO bag VALUES ('p', 1), ('q', 2), ('q', 2);
-            """)
+        try SQLiteSession(path: left, create: true).executeScript(
+            schema + """
+                INSERT INTO t VALUES (1, '11', 1.50, NULL), (11, '1', 2, ''), (2, 'x', 3, 'same'), (3, 'gone', 4, NULL), (4, 'é', 5, 'a');
+                INSERT INTO bag VALUES ('p', 1), ('p', 1), ('q', 2);
+                """)
+        try SQLiteSession(path: right, create: true).executeScript(
+            schema + """
+                INSERT INTO t VALUES (1, '11', 1.5, NULL), (11, '1', 2.00, NULL), (2, 'x', 3, 'same'), (4, 'é', 5, 'b'), (5, 'new', 6, NULL);
+                INSERT INTO bag VALUES ('p', 1), ('q', 2), ('q', 2);
+                """)
         return (ConnectionURL(engine: .sqlite, database: left), ConnectionURL(engine: .sqlite, database: right))
     }
 

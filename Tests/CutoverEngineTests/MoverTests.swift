@@ -30,7 +30,8 @@ import Testing
                     try await TestEnvironment.psql(source, Self.mixedTable)
                     let jobs = try await testJobs(dir)
                     let options = MoveOptions(rowsPerChunk: 400, parallel: 4)
-                    let outcome = try await jobs.migrate(source: source, target: target, scope: Scope(), config: CutoverConfig(), options: options, validate: true)
+                    let outcome = try await jobs.migrate(
+                        source: source, target: target, scope: Scope(), config: CutoverConfig(), options: options, validate: true)
                     #expect(outcome.succeeded, "\(outcome.results)")
                     #expect(outcome.results.first?.rows == 5000)
                     #expect(outcome.results.first?.chunks ?? 0 >= 12)
@@ -46,7 +47,8 @@ import Testing
                     // The same source gives the same chunk checksums; a changed row changes only its chunk's.
                     try await TestEnvironment.psql(source, "UPDATE items SET label = 'changed' WHERE id = 4321")
                     try await TestEnvironment.withPostgresDatabase { again in
-                        let rerun = try await jobs.migrate(source: source, target: again, scope: Scope(), config: CutoverConfig(), options: options, validate: false)
+                        let rerun = try await jobs.migrate(
+                            source: source, target: again, scope: Scope(), config: CutoverConfig(), options: options, validate: false)
                         let after = try await jobs.store.chunks(runID: rerun.runID)
                         let differing = try zip(chunks, after).filter { $0.checksum != $1.checksum }.map { try ChunkBounds.parse($0.0.bounds) }
                         #expect(differing.count == 1)
@@ -66,12 +68,14 @@ import Testing
                     try await TestEnvironment.psql(source, Self.mixedTable + "; UPDATE items SET f = 0 WHERE f = '-0'::float8 AND id % 5 = 1")
                     let jobs = try await testJobs(dir)
                     let sqlite = ConnectionURL(engine: .sqlite, database: dir + "/mid.db")
-                    let there = try await jobs.migrate(source: source, target: sqlite, scope: Scope(), config: CutoverConfig(),
-                                                       options: MoveOptions(rowsPerChunk: 1000), validate: true)
+                    let there = try await jobs.migrate(
+                        source: source, target: sqlite, scope: Scope(), config: CutoverConfig(),
+                        options: MoveOptions(rowsPerChunk: 1000), validate: true)
                     #expect(there.succeeded, "\(there.results) \(String(describing: there.validation?.tables.first?.changedRows.prefix(2)))")
                     #expect(try await jobs.store.chunks(runID: there.runID).allSatisfy { $0.checksum?.hasPrefix("values-postgres:1000:") == true })
-                    let home = try await jobs.migrate(source: sqlite, target: back, scope: Scope(), config: CutoverConfig(),
-                                                      options: MoveOptions(rowsPerChunk: 1000), validate: true)
+                    let home = try await jobs.migrate(
+                        source: sqlite, target: back, scope: Scope(), config: CutoverConfig(),
+                        options: MoveOptions(rowsPerChunk: 1000), validate: true)
                     #expect(home.succeeded, "\(home.results)")
                     let (report, _) = try await jobs.validate(source: source, target: back, scope: Scope(), config: CutoverConfig())
                     #expect(report.allPassed, "\(report.tables.first?.changedRows.prefix(3) ?? [])")
@@ -84,21 +88,27 @@ import Testing
         try await TestEnvironment.withTemporaryDirectory { dir in
             try await TestEnvironment.withPostgresDatabase { source in
                 try await TestEnvironment.withPostgresDatabase { target in
-                    try await TestEnvironment.psql(source, """
+                    try await TestEnvironment.psql(
+                        source,
+                        """
                         CREATE TABLE "Orders" ("OrderId" int PRIMARY KEY, status text, "Updated At" timestamp);
                         INSERT INTO "Orders" SELECT g, 'new', timestamp '2024-01-01' + g * interval '1 hour' FROM generate_series(1, 100) g;
                         INSERT INTO "Orders" VALUES (101, 'no watermark yet', NULL);
                         """)
                     let jobs = try await testJobs(dir)
                     let options = MoveOptions(watermark: "Updated At")
-                    let first = try await jobs.migrate(source: source, target: target, scope: Scope(), config: CutoverConfig(), options: options, validate: true)
+                    let first = try await jobs.migrate(
+                        source: source, target: target, scope: Scope(), config: CutoverConfig(), options: options, validate: true)
                     #expect(first.succeeded, "\(first.results)")
                     #expect(first.results.first?.rows == 101)
-                    try await TestEnvironment.psql(source, """
+                    try await TestEnvironment.psql(
+                        source,
+                        """
                         UPDATE "Orders" SET status = 'shipped', "Updated At" = timestamp '2030-01-01' WHERE "OrderId" IN (5, 6);
                         INSERT INTO "Orders" VALUES (102, 'later', timestamp '2030-01-02'), (103, 'still null', NULL);
                         """)
-                    let second = try await jobs.migrate(source: source, target: target, scope: Scope(), config: CutoverConfig(), options: options, validate: true)
+                    let second = try await jobs.migrate(
+                        source: source, target: target, scope: Scope(), config: CutoverConfig(), options: options, validate: true)
                     #expect(second.succeeded, "\(second.results)")
                     // 2 updated + 1 new past the watermark + the 2 rows whose watermark is NULL + the row at the
                     // watermark itself (the bound is inclusive: a row written later with the same value is not skipped).
@@ -155,7 +165,8 @@ import Testing
 @Suite(.enabled(if: TestEnvironment.hasPostgres)) struct MoverBadRowTests {
     func source(_ dir: String) throws -> ConnectionURL {
         let path = dir + "/people.db"
-        try SQLiteSession(path: path, create: true).executeScript("""
+        try SQLiteSession(path: path, create: true).executeScript(
+            """
             CREATE TABLE people (id INTEGER PRIMARY KEY, name VARCHAR(8) NOT NULL, age INTEGER, born DATE);
             WITH RECURSIVE g(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM g WHERE n < 1000)
             INSERT INTO people SELECT n, 'p' || n, n % 90, '2000-01-01' FROM g;
@@ -169,8 +180,9 @@ import Testing
         try await TestEnvironment.withTemporaryDirectory { dir in
             try await TestEnvironment.withPostgresDatabase { pg in
                 let jobs = try await testJobs(dir)
-                let outcome = try await jobs.migrate(source: try source(dir), target: pg, scope: Scope(), config: CutoverConfig(),
-                                                     options: MoveOptions(rowsPerChunk: 300, onError: .reject), validate: true)
+                let outcome = try await jobs.migrate(
+                    source: try source(dir), target: pg, scope: Scope(), config: CutoverConfig(),
+                    options: MoveOptions(rowsPerChunk: 300, onError: .reject), validate: true)
                 let result = try #require(outcome.results.first)
                 #expect(result.succeeded)
                 #expect(result.rows == 996)
@@ -190,8 +202,9 @@ import Testing
     @Test func failModeStopsTheTableWithTheKeyAndLoadsNothingOfIt() async throws {
         try await TestEnvironment.withTemporaryDirectory { dir in
             try await TestEnvironment.withPostgresDatabase { pg in
-                let outcome = try await testJobs(dir).migrate(source: try source(dir), target: pg, scope: Scope(), config: CutoverConfig(),
-                                                              options: MoveOptions(rowsPerChunk: 300, parallel: 1), validate: false)
+                let outcome = try await testJobs(dir).migrate(
+                    source: try source(dir), target: pg, scope: Scope(), config: CutoverConfig(),
+                    options: MoveOptions(rowsPerChunk: 300, parallel: 1), validate: false)
                 let result = try #require(outcome.results.first)
                 #expect(!result.succeeded)
                 #expect(result.error?.contains("key=id=17") == true)
@@ -203,16 +216,21 @@ import Testing
         try await TestEnvironment.withTemporaryDirectory { dir in
             try await TestEnvironment.withPostgresDatabase { pg in
                 let path = dir + "/s.db"
-                try SQLiteSession(path: path, create: true).executeScript("""
+                try SQLiteSession(path: path, create: true).executeScript(
+                    """
                     CREATE TABLE t (a INTEGER NOT NULL, b TEXT NOT NULL, v TEXT, PRIMARY KEY (a, b));
                     INSERT INTO t VALUES (1, 'x', 'one'), (1, 'y', 'two'), (2, 'x', 'three'), (3, 'z', 'four');
                     """)
                 let jobs = try await testJobs(dir)
                 let url = ConnectionURL(engine: .sqlite, database: path)
-                #expect(try await jobs.migrate(source: url, target: pg, scope: Scope(), config: CutoverConfig(), options: MoveOptions(), validate: true).succeeded)
-                try SQLiteSession(path: path, create: false).executeScript("DELETE FROM t WHERE (a, b) IN ((1, 'y'), (3, 'z')); UPDATE t SET v = 'changed' WHERE a = 2")
-                let second = try await jobs.migrate(source: url, target: pg, scope: Scope(), config: CutoverConfig(),
-                                                    options: MoveOptions(mode: .upsert, deleteMissing: true), validate: true)
+                #expect(
+                    try await jobs.migrate(source: url, target: pg, scope: Scope(), config: CutoverConfig(), options: MoveOptions(), validate: true)
+                        .succeeded)
+                try SQLiteSession(path: path, create: false).executeScript(
+                    "DELETE FROM t WHERE (a, b) IN ((1, 'y'), (3, 'z')); UPDATE t SET v = 'changed' WHERE a = 2")
+                let second = try await jobs.migrate(
+                    source: url, target: pg, scope: Scope(), config: CutoverConfig(),
+                    options: MoveOptions(mode: .upsert, deleteMissing: true), validate: true)
                 #expect(second.succeeded, "\(second.results)")
                 #expect(second.results.first?.deleted == 2)
                 #expect(second.validation?.allPassed == true)
@@ -228,13 +246,16 @@ import Testing
             try await TestEnvironment.withPostgresDatabase { source in
                 try await TestEnvironment.withPostgresDatabase { target in
                     let key = keyType == "uuid" ? "md5(g::text)::uuid" : "date '1990-01-01' + g"
-                    try await TestEnvironment.psql(source, """
+                    try await TestEnvironment.psql(
+                        source,
+                        """
                         CREATE TABLE keyed (k \(keyType) PRIMARY KEY, v text);
                         INSERT INTO keyed SELECT \(key), 'v' || g FROM generate_series(1, 3000) g;
                         """)
                     let jobs = try await testJobs(dir)
-                    let outcome = try await jobs.migrate(source: source, target: target, scope: Scope(), config: CutoverConfig(),
-                                                         options: MoveOptions(rowsPerChunk: 500, parallel: 3), validate: true)
+                    let outcome = try await jobs.migrate(
+                        source: source, target: target, scope: Scope(), config: CutoverConfig(),
+                        options: MoveOptions(rowsPerChunk: 500, parallel: 3), validate: true)
                     #expect(outcome.succeeded, "\(outcome.results)")
                     #expect(outcome.results.first?.chunks ?? 0 >= 6)
                     #expect(outcome.results.first?.rows == 3000)
@@ -250,15 +271,17 @@ import Testing
         try await TestEnvironment.withTemporaryDirectory { dir in
             try await TestEnvironment.withPostgresDatabase { pg in
                 let path = dir + "/bag.db"
-                try SQLiteSession(path: path, create: true).executeScript("""
+                try SQLiteSession(path: path, create: true).executeScript(
+                    """
                     CREATE TABLE bag (label TEXT, n INTEGER);
                     WITH RECURSIVE g(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM g WHERE n < 10000)
                     INSERT INTO bag SELECT 'item ' || (n % 997), n % 13 FROM g;
                     """)
                 let jobs = try await testJobs(dir)
                 let options = MoveOptions(rowsPerChunk: 1000, parallel: 3)
-                let toPostgres = try await jobs.migrate(source: ConnectionURL(engine: .sqlite, database: path), target: pg, scope: Scope(),
-                                                        config: CutoverConfig(), options: options, validate: true)
+                let toPostgres = try await jobs.migrate(
+                    source: ConnectionURL(engine: .sqlite, database: path), target: pg, scope: Scope(),
+                    config: CutoverConfig(), options: options, validate: true)
                 #expect(toPostgres.succeeded, "\(toPostgres.results)")
                 #expect(toPostgres.results.first?.chunks == 10)
                 #expect(toPostgres.validation?.allPassed == true)
@@ -266,8 +289,9 @@ import Testing
                 #expect(logs.contains { $0.event == "table.warning" && $0.message.contains("no key") })
 
                 let back = ConnectionURL(engine: .sqlite, database: dir + "/back.db")
-                let toSQLite = try await jobs.migrate(source: pg, target: back, scope: Scope(schemas: ["public"]), config: CutoverConfig(),
-                                                      options: options, validate: true)
+                let toSQLite = try await jobs.migrate(
+                    source: pg, target: back, scope: Scope(schemas: ["public"]), config: CutoverConfig(),
+                    options: options, validate: true)
                 #expect(toSQLite.succeeded, "\(toSQLite.results)")
                 #expect((toSQLite.results.first?.chunks ?? 0) > 1)
                 #expect(try SQLiteSession(path: back.database, create: false).execute("SELECT count(*) FROM bag").rows.first?.first == .int(10000))
@@ -281,22 +305,25 @@ import Testing
         try await TestEnvironment.withTemporaryDirectory { dir in
             try await TestEnvironment.withPostgresDatabase { pg in
                 let path = dir + "/bag.db"
-                try SQLiteSession(path: path, create: true).executeScript("""
+                try SQLiteSession(path: path, create: true).executeScript(
+                    """
                     CREATE TABLE bag (label TEXT);
                     WITH RECURSIVE g(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM g WHERE n < 5000) INSERT INTO bag SELECT 'x' || (n % 7) FROM g;
                     """)
                 let jobs = try await testJobs(dir)
                 let source = ConnectionURL(engine: .sqlite, database: path)
-                let first = try await jobs.migrate(source: source, target: pg, scope: Scope(), config: CutoverConfig(),
-                                                   options: MoveOptions(rowsPerChunk: 1000), validate: false)
+                let first = try await jobs.migrate(
+                    source: source, target: pg, scope: Scope(), config: CutoverConfig(),
+                    options: MoveOptions(rowsPerChunk: 1000), validate: false)
                 #expect(first.succeeded)
                 // As if the process died after chunk 2 committed but before the ledger said so.
                 var chunk = try #require(try await jobs.store.chunks(runID: first.runID).first { $0.number == 2 })
                 chunk.state = .running
                 try await jobs.store.finishChunk(chunk)
                 try await jobs.store.setRunStatus(id: first.runID, status: "failed")
-                let resumed = try await jobs.migrate(source: source, target: pg, scope: Scope(), config: CutoverConfig(),
-                                                     options: MoveOptions(rowsPerChunk: 1000, resume: true), validate: true)
+                let resumed = try await jobs.migrate(
+                    source: source, target: pg, scope: Scope(), config: CutoverConfig(),
+                    options: MoveOptions(rowsPerChunk: 1000, resume: true), validate: true)
                 #expect(resumed.runID == first.runID)
                 #expect(resumed.succeeded, "\(resumed.results)")
                 #expect(try await PostgresConnector(url: pg).rowCount(TableRef(schema: "public", name: "bag")) == 5000)
@@ -310,22 +337,26 @@ import Testing
     func secondaryIndexesAreDroppedForTheLoadAndRebuiltEvenWhenItFails(loadFails: Bool) async throws {
         try await TestEnvironment.withTemporaryDirectory { dir in
             try await TestEnvironment.withPostgresDatabase { pg in
-                try await TestEnvironment.psql(pg, """
+                try await TestEnvironment.psql(
+                    pg,
+                    """
                     CREATE TABLE events (id bigint PRIMARY KEY, kind varchar(10), at text);
                     CREATE INDEX events_kind ON events (kind);
                     CREATE UNIQUE INDEX events_kind_at ON events (kind, at);
                     INSERT INTO events VALUES (-1, 'old', 'before');
                     """)
                 let path = dir + "/new.db"
-                try SQLiteSession(path: path, create: true).executeScript("""
+                try SQLiteSession(path: path, create: true).executeScript(
+                    """
                     CREATE TABLE events (id INTEGER PRIMARY KEY, kind VARCHAR(10), at TEXT);
                     WITH RECURSIVE g(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM g WHERE n < 2000) INSERT INTO events SELECT n, 'k' || (n % 5), 't' || n FROM g;
                     \(loadFails ? "UPDATE events SET kind = 'far too long for ten' WHERE id = 1500;" : "")
                     """)
                 let jobs = try await testJobs(dir)
-                let outcome = try await jobs.migrate(source: ConnectionURL(engine: .sqlite, database: path), target: pg, scope: Scope(),
-                                                     config: CutoverConfig(), options: MoveOptions(mode: .append, rowsPerChunk: 500, rebuildIndexes: true),
-                                                     validate: false)
+                let outcome = try await jobs.migrate(
+                    source: ConnectionURL(engine: .sqlite, database: path), target: pg, scope: Scope(),
+                    config: CutoverConfig(), options: MoveOptions(mode: .append, rowsPerChunk: 500, rebuildIndexes: true),
+                    validate: false)
                 #expect(outcome.succeeded == !loadFails, "\(outcome.results)")
                 let logs = try await jobs.store.logs(runID: outcome.runID)
                 #expect(logs.contains { $0.event == "table.indexes_dropped" && $0.message.contains("2 secondary index") })

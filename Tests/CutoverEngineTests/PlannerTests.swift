@@ -14,7 +14,10 @@ import Testing
     @Test func chinookIsAnalyzedCompletely() async throws {
         try await TestEnvironment.withTemporaryDirectory { dir in
             let (catalog, _) = try await chinookCatalog(dir)
-            #expect(catalog.dataTables.map(\.ref.name).sorted() == ["Album", "Artist", "Customer", "Employee", "Genre", "Invoice", "InvoiceLine", "MediaType", "Playlist", "PlaylistTrack", "Track"])
+            #expect(
+                catalog.dataTables.map(\.ref.name).sorted() == [
+                    "Album", "Artist", "Customer", "Employee", "Genre", "Invoice", "InvoiceLine", "MediaType", "Playlist", "PlaylistTrack", "Track",
+                ])
             let track = try #require(catalog.table(TableRef(schema: nil, name: "Track")))
             #expect(track.rowCount == 3503)
             #expect(track.primaryKey?.columns == ["TrackId"])
@@ -24,7 +27,9 @@ import Testing
             #expect(Set(track.foreignKeys.map(\.referencedTable.name)) == ["Album", "Genre", "MediaType"])
             #expect(track.indexes.contains { $0.columns == ["AlbumId"] })
             #expect(catalog.table(TableRef(schema: nil, name: "PlaylistTrack"))?.primaryKey?.columns == ["PlaylistId", "TrackId"])
-            #expect(catalog.table(TableRef(schema: nil, name: "Invoice"))?.column(named: "InvoiceDate")?.canonical == .timestamp(withTimeZone: false, precision: nil))
+            #expect(
+                catalog.table(TableRef(schema: nil, name: "Invoice"))?.column(named: "InvoiceDate")?.canonical
+                    == .timestamp(withTimeZone: false, precision: nil))
         }
     }
 

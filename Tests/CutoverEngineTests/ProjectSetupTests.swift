@@ -14,20 +14,25 @@ import Testing
     }
 
     static func table(_ name: String, _ columns: [(String, CanonicalType)]) -> Table {
-        Table(ref: TableRef(schema: "s", name: name), kind: .table,
-              columns: columns.enumerated().map { Column(name: $1.0, ordinal: $0 + 1, nativeType: "\($1.1)", canonical: $1.1, isNullable: true) },
-              primaryKey: nil, uniqueKeys: [], foreignKeys: [], indexes: [], checks: [])
+        Table(
+            ref: TableRef(schema: "s", name: name), kind: .table,
+            columns: columns.enumerated().map { Column(name: $1.0, ordinal: $0 + 1, nativeType: "\($1.1)", canonical: $1.1, isNullable: true) },
+            primaryKey: nil, uniqueKeys: [], foreignKeys: [], indexes: [], checks: [])
     }
 
     @Test func eachTargetIsUsedOnceAndNarrowTypesLowerTheConfidence() {
-        let source = Catalog(engine: .postgres, database: "a", schemas: ["s"], tables: [
-            Self.table("orders", [("id", .integer(bits: 64)), ("total", .decimal(precision: 12, scale: 2))]),
-            Self.table("order", [("id", .integer(bits: 64))]),
-        ])
-        let target = Catalog(engine: .snowflake, database: "b", schemas: ["s"], tables: [
-            Self.table("ORDERS", [("ID", .integer(bits: 16)), ("TOTAL", .decimal(precision: 12, scale: 2))]),
-            Self.table("audit", [("id", .integer(bits: 64))]),
-        ])
+        let source = Catalog(
+            engine: .postgres, database: "a", schemas: ["s"],
+            tables: [
+                Self.table("orders", [("id", .integer(bits: 64)), ("total", .decimal(precision: 12, scale: 2))]),
+                Self.table("order", [("id", .integer(bits: 64))]),
+            ])
+        let target = Catalog(
+            engine: .snowflake, database: "b", schemas: ["s"],
+            tables: [
+                Self.table("ORDERS", [("ID", .integer(bits: 16)), ("TOTAL", .decimal(precision: 12, scale: 2))]),
+                Self.table("audit", [("id", .integer(bits: 64))]),
+            ])
         let proposal = ProjectSetup.propose(source: source, target: target)
         let orders = proposal.tables.first { $0.source == "s.orders" }
         #expect(orders?.target == "s.ORDERS" && orders?.confidence == 0.95)

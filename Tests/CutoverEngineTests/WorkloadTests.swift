@@ -7,7 +7,8 @@ import Testing
 /// subqueries, aliases, implicit joins, comments.
 @Suite struct StatementReaderTests {
     @Test func joinsFiltersGroupsAndAggregatesWithAliases() {
-        let use = StatementReader.read("""
+        let use = StatementReader.read(
+            """
             SELECT c.Country, SUM(il.UnitPrice * il.Quantity) AS revenue, count(*)
             FROM [dbo].[Invoice] AS i WITH (NOLOCK)
             JOIN dbo.InvoiceLine il ON il.InvoiceId = i.InvoiceId
@@ -17,14 +18,16 @@ import Testing
             """)
         #expect(use.kind == "SELECT")
         #expect(use.tables == ["dbo.invoice", "dbo.invoiceline", "dbo.customer"])
-        #expect(use.joins == [.init("dbo.invoiceline.invoiceid", "dbo.invoice.invoiceid"), .init("dbo.customer.customerid", "dbo.invoice.customerid")])
+        #expect(
+            use.joins == [.init("dbo.invoiceline.invoiceid", "dbo.invoice.invoiceid"), .init("dbo.customer.customerid", "dbo.invoice.customerid")])
         #expect(use.filtered == ["dbo.invoice.invoicedate", "dbo.customer.country"])
         #expect(use.grouped == ["dbo.customer.country"])
         #expect(use.aggregated == ["dbo.invoiceline.unitprice", "dbo.invoiceline.quantity"])
     }
 
     @Test func ctesTempTablesSubqueriesAndImplicitJoins() {
-        let use = StatementReader.read("""
+        let use = StatementReader.read(
+            """
             WITH recent AS (SELECT * FROM sales.orders o WHERE o.created_at > now() - interval '7 days'),
                  totals (customer_id, n) AS (SELECT customer_id, count(*) FROM recent GROUP BY customer_id)
             INSERT INTO #report
@@ -41,7 +44,8 @@ import Testing
         #expect(StatementReader.read("UPDATE t SET a = 1 WHERE b = 2").tables == ["t"])
         #expect(StatementReader.read("UPDATE t SET a = 1 WHERE b = 2").filtered == ["t.b"])
         #expect(StatementReader.read("DELETE FROM public.events WHERE ts < $1").filtered == ["public.events.ts"])
-        let merge = StatementReader.read("MERGE INTO dim.customer AS d USING stage.customer s ON d.id = s.id WHEN MATCHED THEN UPDATE SET name = s.name")
+        let merge = StatementReader.read(
+            "MERGE INTO dim.customer AS d USING stage.customer s ON d.id = s.id WHEN MATCHED THEN UPDATE SET name = s.name")
         #expect(merge.tables == ["dim.customer", "stage.customer"] && merge.joins == [.init("dim.customer.id", "stage.customer.id")])
         #expect(StatementReader.read("SELECT * FROM generate_series(1, 10) g").tables.isEmpty)
         #expect(StatementReader.read("select 'from x' as t").tables.isEmpty)
@@ -49,6 +53,9 @@ import Testing
 
     @Test func tokensOfEveryQuoting() {
         let tokens = SQLTokenizer.tokens(#"SELECT [a b], "c""d", `e`, N'it''s', 1.5e3, @p, $2, x::int FROM #t -- gone"#)
-        #expect(tokens.map(\.text) == ["SELECT", "a b", ",", "c\"d", ",", "e", ",", "it's", ",", "1.5e3", ",", "@p", ",", "$2", ",", "x", "::", "int", "FROM", "#t"])
+        #expect(
+            tokens.map(\.text) == [
+                "SELECT", "a b", ",", "c\"d", ",", "e", ",", "it's", ",", "1.5e3", ",", "@p", ",", "$2", ",", "x", "::", "int", "FROM", "#t",
+            ])
     }
 }

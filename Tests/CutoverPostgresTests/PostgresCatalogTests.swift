@@ -94,7 +94,8 @@ import Testing
 @Suite(.enabled(if: TestEnvironment.hasPostgres)) struct PostgresConnectionErrorTests {
     @Test func wrongPasswordSaysSoWithoutShowingIt() async throws {
         let admin = try TestEnvironment.postgresURL()
-        let url = ConnectionURL(engine: .postgres, user: admin.user, password: "wrong-password-123", host: admin.host, port: admin.port, database: admin.database)
+        let url = ConnectionURL(
+            engine: .postgres, user: admin.user, password: "wrong-password-123", host: admin.host, port: admin.port, database: admin.database)
         await #expect {
             try await PostgresConnector(url: url)
         } throws: { error in
@@ -128,7 +129,9 @@ import Testing
     /// Values that break naive COPY/CSV handling survive a read → write round trip untouched.
     @Test func awkwardValuesRoundTripThroughCopy() async throws {
         try await TestEnvironment.withPostgresDatabase { url in
-            try await TestEnvironment.psql(url, """
+            try await TestEnvironment.psql(
+                url,
+                """
                 CREATE TABLE src (id int PRIMARY KEY, t text, b bytea, f float8, n numeric(38,10), ts timestamptz, flag boolean, j jsonb, a text[]);
                 CREATE TABLE dst (LIKE src INCLUDING ALL);
                 INSERT INTO src VALUES
@@ -146,7 +149,8 @@ import Testing
             let stream = connector.read(ReadRequest(table: table.ref, columns: table.columns, orderBy: [table.columns[0]], batchSize: 3))
             let stats = try await connector.write(stream, to: TableRef(schema: "public", name: "dst"), columns: table.columns)
             #expect(stats.rows == 8)
-            let diff = try await connector.execute("""
+            let diff = try await connector.execute(
+                """
                 SELECT count(*) FROM (
                   (SELECT id, t, b, f::text, n, ts, flag, j, a FROM src EXCEPT SELECT id, t, b, f::text, n, ts, flag, j, a FROM dst)
                   UNION ALL
@@ -163,12 +167,14 @@ import Testing
 @Suite(.enabled(if: TestEnvironment.hasPostgres)) struct PostgresSnapshotTests {
     @Test func queriesAndReadsThroughASnapshotSeeOneMoment() async throws {
         try await TestEnvironment.withPostgresDatabase { url in
-            try await TestEnvironment.psql(url, "CREATE TABLE t (id bigint PRIMARY KEY, v text); INSERT INTO t SELECT g, 'v' || g FROM generate_series(1, 100) g;")
+            try await TestEnvironment.psql(
+                url, "CREATE TABLE t (id bigint PRIMARY KEY, v text); INSERT INTO t SELECT g, 'v' || g FROM generate_series(1, 100) g;")
             let live = try await PostgresConnector(url: url)
             let snapshot = try #require(try await live.snapshot(of: []))
             let view = (connector: try #require(snapshot.connector), description: snapshot.description)
             #expect(view.description.contains("REPEATABLE READ"))
-            try await TestEnvironment.psql(url, "INSERT INTO t VALUES (101, 'later'); DELETE FROM t WHERE id = 1; UPDATE t SET v = 'changed' WHERE id = 2;")
+            try await TestEnvironment.psql(
+                url, "INSERT INTO t VALUES (101, 'later'); DELETE FROM t WHERE id = 1; UPDATE t SET v = 'changed' WHERE id = 2;")
             #expect(try await view.connector.rowCount(TableRef(schema: "public", name: "t")) == 100)
             #expect(try await live.rowCount(TableRef(schema: "public", name: "t")) == 100)  // 101 - 1
             let now = try await live.execute("SELECT v FROM t WHERE id = 2").rows.first?.first?.displayText
@@ -191,7 +197,9 @@ extension PostgresCatalogTests {
     /// catalog notes it instead of counting it, and the rest is analyzed.
     @Test func anUnpopulatedMaterializedViewIsNotedNotCounted() async throws {
         try await TestEnvironment.withPostgresDatabase { url in
-            try await TestEnvironment.psql(url, """
+            try await TestEnvironment.psql(
+                url,
+                """
                 CREATE TABLE film (id int PRIMARY KEY, title text); INSERT INTO film VALUES (1, 'a'), (2, 'b');
                 CREATE MATERIALIZED VIEW rental_by_category AS SELECT title, count(*) AS n FROM film GROUP BY title WITH NO DATA;
                 """)

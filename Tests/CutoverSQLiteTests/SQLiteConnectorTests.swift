@@ -20,7 +20,9 @@ import Testing
     @Test func fileThatIsNotADatabaseIsReported() async throws {
         try await TestEnvironment.withTemporaryDirectory { dir in
             try "hello, not sqlite".write(toFile: dir + "/fake.db", atomically: true, encoding: .utf8)
-            #expect(throws: CutoverError.self) { try SQLiteConnector(url: ConnectionURL(engine: .sqlite, database: dir + "/fake.db"), createIfMissing: false) }
+            #expect(throws: CutoverError.self) {
+                try SQLiteConnector(url: ConnectionURL(engine: .sqlite, database: dir + "/fake.db"), createIfMissing: false)
+            }
         }
     }
 

@@ -11,7 +11,9 @@ import Testing
     @Test func keysAreSpelledAsTheEncoderSpellsThem() throws {
         let data = try JSON.encoder.encode(Keys())
         let encoded = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Int]).keys.sorted()
-        let spelled = ["runID", "durationMS", "matchPercent", "createdAt", "a", "HTTPStatus", "sourceRows", "x2Y", "iD", "URLs", "aBCd"].map(JSON.spell).sorted()
+        let spelled = ["runID", "durationMS", "matchPercent", "createdAt", "a", "HTTPStatus", "sourceRows", "x2Y", "iD", "URLs", "aBCd"].map(
+            JSON.spell
+        ).sorted()
         #expect(spelled == encoded)
     }
 

@@ -14,7 +14,8 @@ import Testing
     @Test func aShutdownInterruptsRunsAndAnotherServerResumesThemExactly() async throws {
         try await TestEnvironment.withTemporaryDirectory { dir in
             let source = dir + "/big.db"
-            try SQLiteSession(path: source, create: true).executeScript("""
+            try SQLiteSession(path: source, create: true).executeScript(
+                """
                 CREATE TABLE events (id INTEGER PRIMARY KEY, kind TEXT NOT NULL, amount REAL);
                 WITH RECURSIVE g(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM g WHERE n < 1500000)
                 INSERT INTO events SELECT n, 'kind ' || (n % 17), n / 7.0 FROM g;
@@ -24,13 +25,18 @@ import Testing
             let first = try await CutoverServer.application(store: setup.store, config: setup.config, settings: setup.settings)
             try await first.test(.live) { client in
                 var s = Session(client: client, directory: dir)
-                #expect(try await s.call(.post, "/api/v1/auth/register", json: #"{"username": "ada", "password": "lovelace-1815"}"#).status == .created)
+                #expect(
+                    try await s.call(.post, "/api/v1/auth/register", json: #"{"username": "ada", "password": "lovelace-1815"}"#).status == .created)
                 s.admin = try await s.login("ada", "lovelace-1815")
-                #expect(try await s.call(.post, "/api/v1/auth/register", token: s.admin, json: #"{"username": "bob", "password": "password-bob", "role": "user"}"#).status == .created)
+                #expect(
+                    try await s.call(
+                        .post, "/api/v1/auth/register", token: s.admin, json: #"{"username": "bob", "password": "password-bob", "role": "user"}"#
+                    ).status == .created)
                 s.user = try await s.login("bob", "password-bob")
                 s.viewer = s.user
-                let started = try await s.call(.post, "/api/v1/migrations", token: s.user,
-                                               json: #"{"source": "big", "target": "scratch", "parallel": 1, "validate": false}"#)
+                let started = try await s.call(
+                    .post, "/api/v1/migrations", token: s.user,
+                    json: #"{"source": "big", "target": "scratch", "parallel": 1, "validate": false}"#)
                 let runs = runs
                 let runID = try #require(try s.object(started)["run_id"] as? String, "\(String(buffer: started.body))")
                 await runs.add(runID)
@@ -61,7 +67,8 @@ import Testing
                 let done = try await s.finishedRun(runID)
                 #expect(done["status"] as? String == "succeeded", "\(done)")
             }
-            let counts = try SQLiteSession(path: dir + "/scratch.db", create: false).execute("SELECT count(*), count(DISTINCT id), sum(id) FROM events")
+            let counts = try SQLiteSession(path: dir + "/scratch.db", create: false).execute(
+                "SELECT count(*), count(DISTINCT id), sum(id) FROM events")
             #expect(counts.rows.first == [.int(1_500_000), .int(1_500_000), .int(1_500_000 * 1_500_001 / 2)])
         }
     }
@@ -69,8 +76,10 @@ import Testing
     @Test func aRunWhoseCoordinatorStoppedRenewingIsInterruptedForEveryReader() async throws {
         try await TestEnvironment.withTemporaryDirectory { dir in
             let setup = try await ServerSetup.make(in: dir)
-            try await setup.store.startRun(RunRecord(id: "20260101-000000-dead", kind: "migrate", source: "chinook", target: "scratch", createdBy: "bob",
-                                                     leaseOwner: "elsewhere:1:cafe", leaseUntil: ISOTime.string(Date().addingTimeInterval(-60))))
+            try await setup.store.startRun(
+                RunRecord(
+                    id: "20260101-000000-dead", kind: "migrate", source: "chinook", target: "scratch", createdBy: "bob",
+                    leaseOwner: "elsewhere:1:cafe", leaseUntil: ISOTime.string(Date().addingTimeInterval(-60))))
             try await withServer(setup) { s in
                 let run = try s.object(try await s.call(.get, "/api/v1/migrations/20260101-000000-dead", token: s.viewer))["run"] as? [String: Any]
                 #expect(run?["status"] as? String == "interrupted")

@@ -17,14 +17,18 @@ import Testing
         try await withServer(connections: ["meta": "sqlite:{dir}/sub/../store.db"]) { s in
             try FileManager.default.createDirectory(atPath: s.directory + "/sub", withIntermediateDirectories: true)
             try FileManager.default.createSymbolicLink(atPath: s.directory + "/link.db", withDestinationPath: s.directory + "/store.db")
-            let secret = try await SQLMetadataStore.open(ConnectionURL(engine: .sqlite, database: s.directory + "/store.db")).setting("token_secret", orInsert: "")
+            let secret = try await SQLMetadataStore.open(ConnectionURL(engine: .sqlite, database: s.directory + "/store.db")).setting(
+                "token_secret", orInsert: "")
             #expect(!secret.isEmpty)
             let steal = #"{"connection": "sqlite:\#(s.directory)/store.db", "sql": "SELECT name, value FROM settings"}"#
             let asUser = try await s.call(.post, "/api/v1/sql", token: s.user, json: steal)
             #expect(asUser.status == .forbidden && !String(buffer: asUser.body).contains(secret))
-            for spelling in ["sqlite:\(s.directory)/store.db", "sqlite:\(s.directory)/./sub/../store.db", "sqlite:\(s.directory)/link.db",
-                             "sqlite:\(s.directory)/store.db-wal", "meta"] {
-                let asAdmin = try await s.call(.post, "/api/v1/sql", token: s.admin, json: #"{"connection": "\#(spelling)", "sql": "SELECT name, value FROM settings"}"#)
+            for spelling in [
+                "sqlite:\(s.directory)/store.db", "sqlite:\(s.directory)/./sub/../store.db", "sqlite:\(s.directory)/link.db",
+                "sqlite:\(s.directory)/store.db-wal", "meta",
+            ] {
+                let asAdmin = try await s.call(
+                    .post, "/api/v1/sql", token: s.admin, json: #"{"connection": "\#(spelling)", "sql": "SELECT name, value FROM settings"}"#)
                 #expect(asAdmin.status == .forbidden, "\(spelling)")
                 #expect(try s.errorMessage(asAdmin).contains("metadata store"), "\(spelling)")
                 #expect(!String(buffer: asAdmin.body).contains(secret))
@@ -37,14 +41,17 @@ import Testing
             #expect(try await s.call(.post, "/api/v1/migrations", token: s.user, json: promote).status == .forbidden)
             let byAdmin = try await s.call(.post, "/api/v1/migrations", token: s.admin, json: promote)
             #expect(try byAdmin.status == .forbidden && s.errorMessage(byAdmin).contains("metadata store"))
-            #expect(try await s.call(.post, "/api/v1/migrations", token: s.admin, json: #"{"source": "meta", "target": "scratch"}"#).status == .forbidden)
+            #expect(
+                try await s.call(.post, "/api/v1/migrations", token: s.admin, json: #"{"source": "meta", "target": "scratch"}"#).status == .forbidden)
             #expect(try s.object(try await s.call(.get, "/api/v1/auth/me", token: s.user))["role"] as? String == "user")
         }
     }
 
-    @Test(arguments: ["/api/v1/migrations?limit=-1", "/api/v1/migrations?limit=4611686018427387904", "/api/v1/migrations?limit=abc",
-                      "/api/v1/validations?limit=0", "/api/v1/validations/history?table=x&limit=-5", "/api/v1/events?after=-3",
-                      "/api/v1/events?after=x", "/api/v1/notifications?unread=maybe"])
+    @Test(arguments: [
+        "/api/v1/migrations?limit=-1", "/api/v1/migrations?limit=4611686018427387904", "/api/v1/migrations?limit=abc",
+        "/api/v1/validations?limit=0", "/api/v1/validations/history?table=x&limit=-5", "/api/v1/events?after=-3",
+        "/api/v1/events?after=x", "/api/v1/notifications?unread=maybe",
+    ])
     func numbersInTheQueryAreCheckedNotTrusted(uri: String) async throws {
         try await withServer { s in
             let answer = try await s.call(.get, uri, token: s.viewer)
@@ -63,7 +70,8 @@ import Testing
                 let statuses = try await withThrowingTaskGroup(of: HTTPResponse.Status.self) { group in
                     for n in 0..<10 {
                         group.addTask {
-                            try await s.call(.post, "/api/v1/auth/register", json: #"{"username": "racer\#(n)", "password": "password-\#(n)"}"#).status
+                            try await s.call(.post, "/api/v1/auth/register", json: #"{"username": "racer\#(n)", "password": "password-\#(n)"}"#)
+                                .status
                         }
                     }
                     return try await group.reduce(into: []) { $0.append($1) }
@@ -80,7 +88,9 @@ import Testing
             closed.settings.firstUserSignUp = false
             let setup = closed
             try await withServer(setup, users: false) { (s: Session) async throws in
-                #expect(try await s.call(.post, "/api/v1/auth/register", json: #"{"username": "eve", "password": "password-eve"}"#).status == .unauthorized)
+                #expect(
+                    try await s.call(.post, "/api/v1/auth/register", json: #"{"username": "eve", "password": "password-eve"}"#).status
+                        == .unauthorized)
                 #expect(try await setup.store.users().isEmpty)
             }
         }
@@ -100,15 +110,19 @@ import Testing
 
     /// Passwords with the characters that broke text-based masking: quotes, @, /, %, backslash, unicode.
     @Test func passwordsAreMaskedWhereverAConnectionTravels() async throws {
-        let passwords = ["it's", "p@ss/w'rd", #"qu"ote\back"#, "per%cent&x=1", "sécrét-ключ-🔑", "a b;c}d", String((0..<24).map { _ in "A1@/'%\"é:#?".randomElement()! })]
+        let passwords = [
+            "it's", "p@ss/w'rd", #"qu"ote\back"#, "per%cent&x=1", "sécrét-ключ-🔑", "a b;c}d",
+            String((0..<24).map { _ in "A1@/'%\"é:#?".randomElement()! }),
+        ]
         try await withServer { s in
             for password in passwords {
                 let encoded = try #require(password.addingPercentEncoding(withAllowedCharacters: .alphanumerics))
                 let url = "postgres://loader:\(encoded)@127.0.0.1:1/warehouse"
                 let jsonURL = String(decoding: try JSONEncoder().encode(url), as: UTF8.self)
                 var bodies: [String] = []
-                let batch = try await s.call(.post, "/api/v1/batches", token: s.admin,
-                                             json: #"{"items": [{"kind": "validation", "source": "chinook", "target": \#(jsonURL)}]}"#)
+                let batch = try await s.call(
+                    .post, "/api/v1/batches", token: s.admin,
+                    json: #"{"items": [{"kind": "validation", "source": "chinook", "target": \#(jsonURL)}]}"#)
                 bodies.append(String(buffer: batch.body))
                 if let id = try? s.object(batch)["batch_id"] as? String {
                     for _ in 0..<100 {
@@ -118,7 +132,8 @@ import Testing
                         try await Task.sleep(nanoseconds: 50_000_000)
                     }
                 }
-                bodies.append(String(buffer: try await s.call(.post, "/api/v1/connections/test", token: s.admin, json: #"{"connection": \#(jsonURL)}"#).body))
+                bodies.append(
+                    String(buffer: try await s.call(.post, "/api/v1/connections/test", token: s.admin, json: #"{"connection": \#(jsonURL)}"#).body))
                 bodies.append(String(buffer: try await s.call(.get, "/api/v1/audit", token: s.admin).body))
                 bodies.append(String(buffer: try await s.call(.get, "/api/v1/migrations?limit=1000", token: s.viewer).body))
                 bodies.append(String(buffer: try await s.call(.get, "/api/v1/validations", token: s.viewer).body))
@@ -130,10 +145,13 @@ import Testing
             // Everything the store kept, too.
             let dump = try await CLI.shell("sqlite3 store.db .dump", in: s.directory)
             for password in passwords {
-                #expect(!dump.stdout.contains(password.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? password) && !dump.stdout.contains(password))
+                #expect(
+                    !dump.stdout.contains(password.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? password)
+                        && !dump.stdout.contains(password))
             }
             // Free text that looks like a secret is the user's, and the answer stays JSON.
-            let project = try await s.call(.post, "/api/v1/projects", token: s.user, json: #"{"name": "p1", "description": "password=hunter2 & token: 'x'"}"#)
+            let project = try await s.call(
+                .post, "/api/v1/projects", token: s.user, json: #"{"name": "p1", "description": "password=hunter2 & token: 'x'"}"#)
             #expect(project.status == .created)
             let projects = try s.list(try await s.call(.get, "/api/v1/projects", token: s.viewer))
             #expect(projects.first?["description"] as? String == "password=hunter2 & token: 'x'")
@@ -150,7 +168,8 @@ import Testing
             }
             #expect(statuses.filter { $0 == .unauthorized }.count <= 5, "at most five guesses are checked: \(statuses)")
             #expect(statuses.filter { $0 == .tooManyRequests }.count >= 15)
-            #expect(try await s.call(.post, "/api/v1/auth/login", json: #"{"username": "vic", "password": "password-vic"}"#).status == .tooManyRequests)
+            #expect(
+                try await s.call(.post, "/api/v1/auth/login", json: #"{"username": "vic", "password": "password-vic"}"#).status == .tooManyRequests)
             // A name that does not exist is answered the same way, so answers do not tell which names exist.
             var unknown: [HTTPResponse.Status] = []
             var known: [HTTPResponse.Status] = []
@@ -165,13 +184,20 @@ import Testing
 
     @Test func onlyOwnersAndAdminsChangeProjectsRunsAndRules() async throws {
         try await withServer { s in
-            #expect(try await s.call(.post, "/api/v1/auth/register", token: s.admin,
-                                     json: #"{"username": "carl", "password": "password-carl", "role": "user"}"#).status == .created)
+            #expect(
+                try await s.call(
+                    .post, "/api/v1/auth/register", token: s.admin,
+                    json: #"{"username": "carl", "password": "password-carl", "role": "user"}"#
+                ).status == .created)
             let carl = try await s.login("carl", "password-carl")
-            let project = try #require(try s.object(try await s.call(.post, "/api/v1/projects", token: s.user, json: #"{"name": "bobs"}"#))["id"] as? String)
+            let project = try #require(
+                try s.object(try await s.call(.post, "/api/v1/projects", token: s.user, json: #"{"name": "bobs"}"#))["id"] as? String)
             #expect(try await s.call(.delete, "/api/v1/projects/\(project)", token: carl).status == .forbidden)
-            #expect(try await s.call(.post, "/api/v1/projects/\(project)/pipelines", token: carl,
-                                     json: #"{"name": "x", "content": "steps: []"}"#).status == .forbidden)
+            #expect(
+                try await s.call(
+                    .post, "/api/v1/projects/\(project)/pipelines", token: carl,
+                    json: #"{"name": "x", "content": "steps: []"}"#
+                ).status == .forbidden)
             #expect(try await s.call(.delete, "/api/v1/projects/\(project)", token: s.admin).status == .noContent)
 
             let run = try #require(try s.object(try await s.call(.post, "/api/v1/demo", token: s.user))["run_id"] as? String)
@@ -182,8 +208,10 @@ import Testing
 
             let rule = try s.object(try await s.call(.post, "/api/v1/rules", token: s.user, json: #"{"name": "r", "sql": "SELECT 1 WHERE 1 = 0"}"#))
             // A rule is known by its name: another user cannot replace it, its owner and admins make new versions.
-            #expect(try await s.call(.post, "/api/v1/rules", token: carl, json: #"{"name": "r", "sql": "SELECT 2 WHERE 1 = 0"}"#).status == .forbidden)
-            let second = try s.object(try await s.call(.post, "/api/v1/rules", token: s.user, json: #"{"name": "r", "sql": "SELECT 2 WHERE 1 = 0", "category": "qa"}"#))
+            #expect(
+                try await s.call(.post, "/api/v1/rules", token: carl, json: #"{"name": "r", "sql": "SELECT 2 WHERE 1 = 0"}"#).status == .forbidden)
+            let second = try s.object(
+                try await s.call(.post, "/api/v1/rules", token: s.user, json: #"{"name": "r", "sql": "SELECT 2 WHERE 1 = 0", "category": "qa"}"#))
             #expect(second["version"] as? Int == 2 && second["category"] as? String == "qa", "\(second)")
             let third = try s.object(try await s.call(.post, "/api/v1/rules", token: s.admin, json: #"{"name": "r", "sql": "SELECT 1 WHERE 1 = 0"}"#))
             #expect(third["version"] as? Int == 3 && third["created_by"] as? String == "bob" && third["updated_by"] as? String == "ada", "\(third)")
@@ -234,21 +262,28 @@ import Testing
             _ = try await s.finishedRun(run)
             let results = try s.object(try await s.call(.get, "/api/v1/validations/\(run)", token: s.viewer))["results"] as? [[String: Any]]
             #expect(results?.first?["status"] as? String == "failed")
-            let count = try await s.call(.post, "/api/v1/sql", token: s.user, json: #"{"connection": "chinook", "sql": "SELECT count(*) FROM Genre"}"#)
+            let count = try await s.call(
+                .post, "/api/v1/sql", token: s.user, json: #"{"connection": "chinook", "sql": "SELECT count(*) FROM Genre"}"#)
             #expect((try s.object(count)["rows"] as? [[String?]])?.first?.first == "25")
         }
     }
 
     @Test func theSQLRunnerOnSQLiteOnlyReads() async throws {
         try await withServer { s in
-            for sql in ["ATTACH DATABASE '\(s.directory)/store.db' AS s", "PRAGMA query_only = 0", "DELETE FROM Genre", "CREATE TABLE x (a)",
-                        "SELECT load_extension('x')", "SELECT 1; DELETE FROM Genre"] {
-                let answer = try await s.call(.post, "/api/v1/sql", token: s.user, json: #"{"connection": "chinook", "sql": \#(String(decoding: try JSONEncoder().encode(sql), as: UTF8.self))}"#)
+            for sql in [
+                "ATTACH DATABASE '\(s.directory)/store.db' AS s", "PRAGMA query_only = 0", "DELETE FROM Genre", "CREATE TABLE x (a)",
+                "SELECT load_extension('x')", "SELECT 1; DELETE FROM Genre",
+            ] {
+                let answer = try await s.call(
+                    .post, "/api/v1/sql", token: s.user,
+                    json: #"{"connection": "chinook", "sql": \#(String(decoding: try JSONEncoder().encode(sql), as: UTF8.self))}"#)
                 #expect(answer.status == .forbidden, "\(sql): \(String(buffer: answer.body))")
             }
-            let reads = try await s.call(.post, "/api/v1/sql", token: s.user, json: #"{"connection": "chinook", "sql": "SELECT name FROM pragma_table_info('Genre')"}"#)
+            let reads = try await s.call(
+                .post, "/api/v1/sql", token: s.user, json: #"{"connection": "chinook", "sql": "SELECT name FROM pragma_table_info('Genre')"}"#)
             #expect(reads.status == .ok, "\(String(buffer: reads.body))")
-            let count = try await s.call(.post, "/api/v1/sql", token: s.user, json: #"{"connection": "chinook", "sql": "SELECT count(*) FROM Genre"}"#)
+            let count = try await s.call(
+                .post, "/api/v1/sql", token: s.user, json: #"{"connection": "chinook", "sql": "SELECT count(*) FROM Genre"}"#)
             #expect((try s.object(count)["rows"] as? [[String?]])?.first?.first == "25")
         }
     }
@@ -260,7 +295,9 @@ import Testing
     @Test func readOnlyByConstructionAndTheRoleIsTheBoundary() async throws {
         try await TestEnvironment.withPostgresDatabase { pg in
             let role = "runner_" + String(UInt32.random(in: 0...UInt32.max), radix: 36)
-            try await TestEnvironment.psql(pg, """
+            try await TestEnvironment.psql(
+                pg,
+                """
                 CREATE SEQUENCE s; CREATE TABLE t (id int PRIMARY KEY); INSERT INTO t VALUES (1), (2), (3);
                 CREATE ROLE \(role) LOGIN PASSWORD 'runner-pw'; GRANT SELECT, INSERT, DELETE ON t TO \(role); GRANT USAGE, UPDATE ON SEQUENCE s TO \(role)
                 """)
@@ -269,14 +306,17 @@ import Testing
             try await withServer(connections: ["pgrunner": runner, "pgsuper": TestEnvironment.cliText(pg)]) { s in
                 func sql(_ connection: String, _ text: String, token: String? = nil, write: Bool = false) async throws -> TestResponse {
                     let quoted = String(decoding: try JSONEncoder().encode(text), as: UTF8.self)
-                    return try await s.call(.post, "/api/v1/sql", token: token ?? s.user,
-                                            json: #"{"connection": "\#(connection)", "sql": \#(quoted), "write": \#(write)}"#)
+                    return try await s.call(
+                        .post, "/api/v1/sql", token: token ?? s.user,
+                        json: #"{"connection": "\#(connection)", "sql": \#(quoted), "write": \#(write)}"#)
                 }
                 let setval = try await sql("pgrunner", "SELECT setval('s', 99)")
                 #expect(setval.status == .forbidden, "\(String(buffer: setval.body))")
                 _ = try await sql("pgrunner", "SELECT lo_from_bytea(0, 'x')")
-                for statement in ["DELETE FROM t", "SELECT 1; DELETE FROM t", "WITH d AS (DELETE FROM t RETURNING *) SELECT * FROM d",
-                                  "SELECT 1) x; DELETE FROM t; SELECT * FROM (SELECT 1"] {
+                for statement in [
+                    "DELETE FROM t", "SELECT 1; DELETE FROM t", "WITH d AS (DELETE FROM t RETURNING *) SELECT * FROM d",
+                    "SELECT 1) x; DELETE FROM t; SELECT * FROM (SELECT 1",
+                ] {
                     let answer = try await sql("pgrunner", statement)
                     #expect(answer.status != .ok, "\(statement)")
                 }
@@ -289,7 +329,8 @@ import Testing
                 #expect((try s.object(read)["rows"] as? [[String?]])?.first?.first == "3")
                 #expect((try s.object(read)["warnings"] as? [String])?.contains { $0.contains("can write") } == true)
                 // Nothing changed.
-                let check = try await PostgresConnector(url: pg).execute("SELECT (SELECT count(*) FROM t), (SELECT last_value FROM s), (SELECT count(*) FROM pg_largeobject_metadata)")
+                let check = try await PostgresConnector(url: pg).execute(
+                    "SELECT (SELECT count(*) FROM t), (SELECT last_value FROM s), (SELECT count(*) FROM pg_largeobject_metadata)")
                 #expect(check.rows.first == [.text("3"), .text("1"), .text("0")])
                 // An admin who asks to write, writes (and may use the superuser connection).
                 let delete = try await sql("pgsuper", "DELETE FROM t WHERE id = 1", token: s.admin, write: true)
@@ -308,12 +349,14 @@ import Testing
             #expect(try await s.call(.post, "/api/v1/alert-rules", token: s.user, json: rule).status == .forbidden)
             #expect(try await s.call(.post, "/api/v1/alert-rules", token: s.viewer, json: rule).status == .forbidden)
             #expect(try await s.call(.post, "/api/v1/alert-rules", json: rule).status == .unauthorized)
-            for bad in [#"{"name": "x", "condition": "run_failed", "channels": ["http://evil.example/hook"]}"#,
-                        #"{"name": "x", "condition": "rm -rf", "channels": ["console"]}"#,
-                        #"{"name": "../x", "condition": "run_failed", "channels": ["console"]}"#,
-                        #"{"name": "x", "condition": "pass_rate_below", "threshold": 101, "channels": ["console"]}"#,
-                        #"{"name": "x", "condition": "run_failed", "channels": ["console"], "escalate_after": "soon"}"#,
-                        #"{"name": "x", "condition": "run_failed", "channels": []}"#] {
+            for bad in [
+                #"{"name": "x", "condition": "run_failed", "channels": ["http://evil.example/hook"]}"#,
+                #"{"name": "x", "condition": "rm -rf", "channels": ["console"]}"#,
+                #"{"name": "../x", "condition": "run_failed", "channels": ["console"]}"#,
+                #"{"name": "x", "condition": "pass_rate_below", "threshold": 101, "channels": ["console"]}"#,
+                #"{"name": "x", "condition": "run_failed", "channels": ["console"], "escalate_after": "soon"}"#,
+                #"{"name": "x", "condition": "run_failed", "channels": []}"#,
+            ] {
                 let answer = try await s.call(.post, "/api/v1/alert-rules", token: s.admin, json: bad)
                 #expect(answer.status == .badRequest, "\(bad): \(String(buffer: answer.body))")
             }
@@ -394,8 +437,9 @@ import Testing
             let metadata = try SQLiteSession(path: dir + "/meta.db", create: true)
             for statement in IngestionFixture.sql(now: Date()) { try metadata.executeScript(statement) }
             var setup = try await ServerSetup.make(in: dir)
-            setup.config.ingestion = .init(connection: "sqlite:\(dir)/meta.db", pipelines: "metadata_config_table_elt", history: "elt_load_history",
-                                           environment: "PROD")
+            setup.config.ingestion = .init(
+                connection: "sqlite:\(dir)/meta.db", pipelines: "metadata_config_table_elt", history: "elt_load_history",
+                environment: "PROD")
             try await withServer(setup) { s in
                 let health = try s.object(try await s.call(.get, "/api/v1/ingestion/health", token: s.viewer))
                 let pipelines = try #require(health["pipelines"] as? [[String: Any]])
@@ -407,7 +451,9 @@ import Testing
                 let good = #"{"name": "stale", "condition": "ingestion_stale", "scope": "raw.*", "channels": ["console"]}"#
                 #expect(try await s.call(.post, "/api/v1/alert-rules", token: s.admin, json: good).status == .created)
                 let outcome = try s.object(try await s.call(.post, "/api/v1/alerts/evaluate", token: s.admin))
-                #expect((outcome["fired"] as? [[String: Any]])?.compactMap { $0["title"] as? String }.contains { $0.contains("raw.orders last loaded") } == true, "\(outcome)")
+                #expect(
+                    (outcome["fired"] as? [[String: Any]])?.compactMap { $0["title"] as? String }.contains { $0.contains("raw.orders last loaded") }
+                        == true, "\(outcome)")
                 let summary = try s.object(try await s.call(.get, "/api/v1/monitoring", token: s.viewer))
                 #expect(summary["alerts_firing"] as? Int == 1 && summary["ingestion_configured"] as? Bool == true, "\(summary)")
             }

@@ -24,11 +24,13 @@ struct Session {
     }
 
     func object(_ response: TestResponse) throws -> [String: Any] {
-        try #require(try JSONSerialization.jsonObject(with: Data(response.body.readableBytesView)) as? [String: Any], "\(String(buffer: response.body))")
+        try #require(
+            try JSONSerialization.jsonObject(with: Data(response.body.readableBytesView)) as? [String: Any], "\(String(buffer: response.body))")
     }
 
     func list(_ response: TestResponse) throws -> [[String: Any]] {
-        try #require(try JSONSerialization.jsonObject(with: Data(response.body.readableBytesView)) as? [[String: Any]], "\(String(buffer: response.body))")
+        try #require(
+            try JSONSerialization.jsonObject(with: Data(response.body.readableBytesView)) as? [[String: Any]], "\(String(buffer: response.body))")
     }
 
     func errorMessage(_ response: TestResponse) throws -> String {
@@ -67,10 +69,13 @@ struct ServerSetup: Sendable {
         TestEnvironment.quietLogs
         let chinook = try TestEnvironment.chinookCopy(in: dir)
         let store = try await SQLMetadataStore.open(ConnectionURL(engine: .sqlite, database: dir + "/store.db"))
-        let config = CutoverConfig(connections: ["chinook": "sqlite:\(chinook)", "broken": "postgres://u:secretpw@127.0.0.1:1/none",
-                                                 "scratch": "sqlite:\(dir)/scratch.db"].merging(extra.mapValues { $0.replacingOccurrences(of: "{dir}", with: dir) }) { _, new in new },
-                                   environments: ["DEV": EnvironmentConfig(schema: "main")],
-                                   queries: ["genres": LibraryQuery(description: "genres by name", sql: "SELECT Name FROM {{schema}}.Genre ORDER BY Name")])
+        let config = CutoverConfig(
+            connections: [
+                "chinook": "sqlite:\(chinook)", "broken": "postgres://u:secretpw@127.0.0.1:1/none",
+                "scratch": "sqlite:\(dir)/scratch.db",
+            ].merging(extra.mapValues { $0.replacingOccurrences(of: "{dir}", with: dir) }) { _, new in new },
+            environments: ["DEV": EnvironmentConfig(schema: "main")],
+            queries: ["genres": LibraryQuery(description: "genres by name", sql: "SELECT Name FROM {{schema}}.Genre ORDER BY Name")])
         return ServerSetup(directory: dir, store: store, config: config, settings: .init(port: 0, artifactsRoot: dir + "/runs"))
     }
 }
@@ -88,14 +93,16 @@ func withServer(_ setup: ServerSetup, users: Bool = true, _ body: @escaping @Sen
     try await app.test(.router) { client in
         var session = Session(client: client, directory: setup.directory)
         if users {
-            let first = try await session.call(.post, "/api/v1/auth/register", json: #"{"username": "ada", "password": "lovelace-1815", "role": "viewer"}"#)
+            let first = try await session.call(
+                .post, "/api/v1/auth/register", json: #"{"username": "ada", "password": "lovelace-1815", "role": "viewer"}"#)
             #expect(first.status == .created)
             #expect(try session.object(first)["role"] as? String == "admin", "the first user is an admin whatever was asked")
             #expect(String(buffer: first.body).contains("password") == false)
             session.admin = try await session.login("ada", "lovelace-1815")
             for (name, role) in [("bob", "user"), ("vic", "viewer")] {
-                let made = try await session.call(.post, "/api/v1/auth/register", token: session.admin,
-                                                  json: #"{"username": "\#(name)", "password": "password-\#(name)", "role": "\#(role)"}"#)
+                let made = try await session.call(
+                    .post, "/api/v1/auth/register", token: session.admin,
+                    json: #"{"username": "\#(name)", "password": "password-\#(name)", "role": "\#(role)"}"#)
                 #expect(made.status == .created)
             }
             session.user = try await session.login("bob", "password-bob")

@@ -16,17 +16,25 @@ import Testing
     @Test func anImportedValidationRunExports() async throws {
         try await TestEnvironment.withTemporaryDirectory { dir in
             let setup = try await ServerSetup.make(in: dir)
-            let results = [ValidationResultRecord(validationRunID: "import-1", step: 1, check: "expect_a", table: "products", status: "passed", message: "ok",
-                                                  at: "2025-04-02T00:00:00.000Z"),
-                           ValidationResultRecord(validationRunID: "import-1", step: 2, check: "expect_b", table: "products", status: "failed", message: "3 rows",
-                                                  at: "2025-04-02T00:00:00.000Z")]
-            try await setup.store.recordValidationRun(ValidationRunRecord(id: "import-1", suite: "nightly", startedAt: "2025-04-02T00:00:00.000Z",
-                                                                          finishedAt: "2025-04-02T00:00:00.000Z", summarizing: results, origin: "import:x.json"))
+            let results = [
+                ValidationResultRecord(
+                    validationRunID: "import-1", step: 1, check: "expect_a", table: "products", status: "passed", message: "ok",
+                    at: "2025-04-02T00:00:00.000Z"),
+                ValidationResultRecord(
+                    validationRunID: "import-1", step: 2, check: "expect_b", table: "products", status: "failed", message: "3 rows",
+                    at: "2025-04-02T00:00:00.000Z"),
+            ]
+            try await setup.store.recordValidationRun(
+                ValidationRunRecord(
+                    id: "import-1", suite: "nightly", startedAt: "2025-04-02T00:00:00.000Z",
+                    finishedAt: "2025-04-02T00:00:00.000Z", summarizing: results, origin: "import:x.json"))
             try await setup.store.addValidationResults(results)
             try await withServer(setup) { s in
                 for (format, expected) in [("md", "2:expect_b products"), ("junit", "expect_b"), ("json", "expect_a")] {
                     let export = try await s.call(.get, "/api/v1/validations/import-1/export?format=\(format)", token: s.viewer)
-                    #expect(export.status == .ok && String(buffer: export.body).contains(expected), "\(format): \(String(buffer: export.body).prefix(300))")
+                    #expect(
+                        export.status == .ok && String(buffer: export.body).contains(expected),
+                        "\(format): \(String(buffer: export.body).prefix(300))")
                 }
                 #expect(try await s.call(.get, "/api/v1/validations/nope/export", token: s.viewer).status == .notFound)
                 if PDFPrinter.browser != nil {
@@ -40,21 +48,32 @@ import Testing
     @Test func importedRegistryFailureRowsAndReportedMonthsAreServed() async throws {
         try await TestEnvironment.withTemporaryDirectory { dir in
             let setup = try await ServerSetup.make(in: dir)
-            let registry = try RulebookRegistry.entries(try JSONSerialization.jsonObject(with: Data(#"""
-                {"product_suite": [{"expectation_type": "expect_column_values_to_be_unique", "column": "id"}], "other": [{"expectation_type": "expect_x"}]}
-                """#.utf8)))
+            let registry = try RulebookRegistry.entries(
+                try JSONSerialization.jsonObject(
+                    with: Data(
+                        #"""
+                        {"product_suite": [{"expectation_type": "expect_column_values_to_be_unique", "column": "id"}], "other": [{"expectation_type": "expect_x"}]}
+                        """#.utf8)))
             try await setup.store.saveRegistryRules(registry)
             let csv = Data("id,problem\n1,\"a, b\"\n".utf8)
-            #expect(try await setup.store.saveFailureSnapshot(FailureSnapshotRecord(suite: "product_suite", dataDate: "2024-02-10", rows: 1, columns: ["id", "problem"],
-                                                                                    bytes: 0, sha256: "", cachedAt: "2024-02-10T00:00:00.000Z", origin: "f.csv"),
-                                                              content: csv))
-            try await setup.store.saveReportedMonths([ReportedMonth(month: "2024-01", origin: "cache.json", currentTotal: 120, previousTotal: 100, delta: 20,
-                                                                    materials: 3, breakdown: [NamedCount(name: "Tools", count: 70)], logStats: nil, dataDate: nil,
-                                                                    cachedAt: "2024-02-01T00:00:00.000Z", payload: "{}")])
+            #expect(
+                try await setup.store.saveFailureSnapshot(
+                    FailureSnapshotRecord(
+                        suite: "product_suite", dataDate: "2024-02-10", rows: 1, columns: ["id", "problem"],
+                        bytes: 0, sha256: "", cachedAt: "2024-02-10T00:00:00.000Z", origin: "f.csv"),
+                    content: csv))
+            try await setup.store.saveReportedMonths([
+                ReportedMonth(
+                    month: "2024-01", origin: "cache.json", currentTotal: 120, previousTotal: 100, delta: 20,
+                    materials: 3, breakdown: [NamedCount(name: "Tools", count: 70)], logStats: nil, dataDate: nil,
+                    cachedAt: "2024-02-01T00:00:00.000Z", payload: "{}")
+            ])
             try await withServer(setup) { s in
                 let rules = try await s.call(.get, "/api/v1/rules/registry?suite=product_suite", token: s.viewer)
-                #expect(rules.status == .ok && String(buffer: rules.body).contains("\"check\":\"uniqueness\"") && !String(buffer: rules.body).contains("expect_x"),
-                        "\(String(buffer: rules.body))")
+                #expect(
+                    rules.status == .ok && String(buffer: rules.body).contains("\"check\":\"uniqueness\"")
+                        && !String(buffer: rules.body).contains("expect_x"),
+                    "\(String(buffer: rules.body))")
                 let listed = try await s.call(.get, "/api/v1/failure-snapshots", token: s.viewer)
                 #expect(listed.status == .ok && String(buffer: listed.body).contains("2024-02-10"))
                 let rows = try await s.call(.get, "/api/v1/failure-snapshots/product_suite/2024-02-10", token: s.viewer)
@@ -86,7 +105,9 @@ import Testing
 
             // Only an admin adds users once one exists.
             #expect(try await s.call(.post, "/api/v1/auth/register", json: #"{"username": "eve", "password": "12345678"}"#).status == .unauthorized)
-            #expect(try await s.call(.post, "/api/v1/auth/register", token: s.user, json: #"{"username": "eve", "password": "12345678"}"#).status == .forbidden)
+            #expect(
+                try await s.call(.post, "/api/v1/auth/register", token: s.user, json: #"{"username": "eve", "password": "12345678"}"#).status
+                    == .forbidden)
             let short = try await s.call(.post, "/api/v1/auth/register", token: s.admin, json: #"{"username": "eve", "password": "short"}"#)
             #expect(try short.status == .badRequest && s.errorMessage(short).contains("8 characters"))
             let twice = try await s.call(.post, "/api/v1/auth/register", token: s.admin, json: #"{"username": "bob", "password": "12345678"}"#)
@@ -122,12 +143,15 @@ import Testing
             #expect(try noTarget.status == .badRequest && s.errorMessage(noTarget).contains("missing field target"))
             let unknownName = try await s.call(.post, "/api/v1/migrations", token: s.user, json: #"{"source": "nope", "target": "chinook"}"#)
             #expect(unknownName.status == .badRequest)
-            let badMode = try await s.call(.post, "/api/v1/migrations", token: s.user, json: #"{"source": "chinook", "target": "scratch", "mode": "teleport"}"#)
+            let badMode = try await s.call(
+                .post, "/api/v1/migrations", token: s.user, json: #"{"source": "chinook", "target": "scratch", "mode": "teleport"}"#)
             #expect(try badMode.status == .badRequest && s.errorMessage(badMode).contains("mode"))
-            for (method, uri, json) in [(HTTPRequest.Method.post, "/api/v1/migrations", #"{"source": "chinook", "target": "sqlite:x.db"}"#),
-                                        (.post, "/api/v1/demo", "{}"), (.post, "/api/v1/rules", #"{"name": "r", "sql": "SELECT 1"}"#),
-                                        (.post, "/api/v1/projects", #"{"name": "p"}"#), (.post, "/api/v1/sql", #"{"connection": "chinook", "sql": "SELECT 1"}"#),
-                                        (.delete, "/api/v1/migrations/x", "{}"), (.post, "/api/v1/validations", #"{"source": "chinook", "target": "chinook"}"#)] {
+            for (method, uri, json) in [
+                (HTTPRequest.Method.post, "/api/v1/migrations", #"{"source": "chinook", "target": "sqlite:x.db"}"#),
+                (.post, "/api/v1/demo", "{}"), (.post, "/api/v1/rules", #"{"name": "r", "sql": "SELECT 1"}"#),
+                (.post, "/api/v1/projects", #"{"name": "p"}"#), (.post, "/api/v1/sql", #"{"connection": "chinook", "sql": "SELECT 1"}"#),
+                (.delete, "/api/v1/migrations/x", "{}"), (.post, "/api/v1/validations", #"{"source": "chinook", "target": "chinook"}"#),
+            ] {
                 let answer = try await s.call(method, uri, token: s.viewer, json: json)
                 #expect(answer.status == .forbidden, "\(method) \(uri)")
                 #expect((try s.errorMessage(answer)).contains("viewer"))
@@ -142,27 +166,34 @@ import Testing
             let connections = try await s.call(.get, "/api/v1/connections", token: s.viewer)
             #expect(try s.list(connections).count == 3 && !String(buffer: connections.body).contains("secretpw"))
             let health = try await s.call(.get, "/health")
-            #expect(health.status == .ok && !String(buffer: health.body).contains("secretpw") && String(buffer: health.body).contains(#""status":"ok""#))
+            #expect(
+                health.status == .ok && !String(buffer: health.body).contains("secretpw") && String(buffer: health.body).contains(#""status":"ok""#))
             #expect(!String(buffer: health.body).contains("connections"), "anonymous callers learn nothing about connections")
         }
     }
 
     @Test func projectsRulesSQLNotificationsAuditAndOpenAPI() async throws {
         try await withServer { s in
-            let project = try s.object(try await s.call(.post, "/api/v1/projects", token: s.user, json: #"{"name": "chinook to snowflake", "source": "chinook"}"#))
+            let project = try s.object(
+                try await s.call(.post, "/api/v1/projects", token: s.user, json: #"{"name": "chinook to snowflake", "source": "chinook"}"#))
             let id = try #require(project["id"] as? String)
             #expect(try await s.call(.post, "/api/v1/projects", token: s.user, json: #"{"name": "chinook to snowflake"}"#).status == .badRequest)
-            let badPipeline = try await s.call(.post, "/api/v1/projects/\(id)/pipelines", token: s.user, json: #"{"name": "p", "content": "steps: [{check: teleport, table: x}]"}"#)
+            let badPipeline = try await s.call(
+                .post, "/api/v1/projects/\(id)/pipelines", token: s.user, json: #"{"name": "p", "content": "steps: [{check: teleport, table: x}]"}"#)
             #expect(badPipeline.status == .badRequest)
-            #expect(try await s.call(.post, "/api/v1/projects/\(id)/pipelines", token: s.user,
-                                     json: #"{"name": "nightly", "content": "steps:\n  - check: row_count\n    table: main.Track\n"}"#).status == .created)
+            #expect(
+                try await s.call(
+                    .post, "/api/v1/projects/\(id)/pipelines", token: s.user,
+                    json: #"{"name": "nightly", "content": "steps:\n  - check: row_count\n    table: main.Track\n"}"#
+                ).status == .created)
             let detail = try s.object(try await s.call(.get, "/api/v1/projects/\(id)", token: s.viewer))
             #expect((detail["pipelines"] as? [[String: Any]])?.first?["name"] as? String == "nightly")
             #expect(try await s.call(.delete, "/api/v1/projects/\(id)", token: s.user).status == .noContent)
             #expect(try await s.call(.delete, "/api/v1/projects/\(id)", token: s.user).status == .notFound)
 
             // Rules: stored once, run on a connection, with the offending rows.
-            let rule = #"{"name": "no free tracks", "sql": "SELECT TrackId FROM {{schema}}.Track WHERE UnitPrice <= 0.99", "severity": "warn", "side": "target"}"#
+            let rule =
+                #"{"name": "no free tracks", "sql": "SELECT TrackId FROM {{schema}}.Track WHERE UnitPrice <= 0.99", "severity": "warn", "side": "target"}"#
             #expect(try await s.call(.post, "/api/v1/rules", token: s.user, json: rule).status == .created)
             #expect(try await s.call(.post, "/api/v1/rules", token: s.user, json: rule).status == .ok)
             let rules = try s.list(try await s.call(.get, "/api/v1/rules", token: s.viewer))
@@ -174,24 +205,34 @@ import Testing
             #expect(try await s.call(.delete, "/api/v1/rules/\(hash)", token: s.user).status == .noContent)
 
             // SQL runner: reads for users, templated per environment; writes only for admins.
-            let query = try await s.call(.post, "/api/v1/sql", token: s.user, json: #"{"connection": "chinook", "sql": "SELECT COUNT(*) AS n FROM {{schema}}.Genre", "environment": "DEV"}"#)
+            let query = try await s.call(
+                .post, "/api/v1/sql", token: s.user,
+                json: #"{"connection": "chinook", "sql": "SELECT COUNT(*) AS n FROM {{schema}}.Genre", "environment": "DEV"}"#)
             #expect(query.status == .ok, "\(String(buffer: query.body))")
             #expect((try s.object(query)["rows"] as? [[String?]])?.first?.first == "25")
             let write = try await s.call(.post, "/api/v1/sql", token: s.user, json: #"{"connection": "chinook", "sql": "DELETE FROM Genre"}"#)
             #expect(write.status == .forbidden)
-            let sneaky = try await s.call(.post, "/api/v1/sql", token: s.user, json: #"{"connection": "chinook", "sql": "SELECT 1; DELETE FROM Genre"}"#)
+            let sneaky = try await s.call(
+                .post, "/api/v1/sql", token: s.user, json: #"{"connection": "chinook", "sql": "SELECT 1; DELETE FROM Genre"}"#)
             #expect(sneaky.status == .forbidden)
-            #expect(try await s.call(.post, "/api/v1/sql", token: s.user, json: #"{"connection": "chinook", "sql": "DELETE FROM Genre", "write": true}"#).status == .forbidden)
-            let readOnlyAdmin = try await s.call(.post, "/api/v1/sql", token: s.admin, json: #"{"connection": "chinook", "sql": "UPDATE Genre SET Name = Name WHERE GenreId = 1"}"#)
+            #expect(
+                try await s.call(.post, "/api/v1/sql", token: s.user, json: #"{"connection": "chinook", "sql": "DELETE FROM Genre", "write": true}"#)
+                    .status == .forbidden)
+            let readOnlyAdmin = try await s.call(
+                .post, "/api/v1/sql", token: s.admin, json: #"{"connection": "chinook", "sql": "UPDATE Genre SET Name = Name WHERE GenreId = 1"}"#)
             #expect(readOnlyAdmin.status == .forbidden, "admins' SQL is read-only too unless they ask to write")
-            let admin = try await s.call(.post, "/api/v1/sql", token: s.admin,
-                                         json: #"{"connection": "chinook", "sql": "UPDATE Genre SET Name = Name WHERE GenreId = 1", "write": true}"#)
+            let admin = try await s.call(
+                .post, "/api/v1/sql", token: s.admin,
+                json: #"{"connection": "chinook", "sql": "UPDATE Genre SET Name = Name WHERE GenreId = 1", "write": true}"#)
             #expect(admin.status == .ok, "\(String(buffer: admin.body))")
             #expect(try s.object(admin)["affected_rows"] as? Int == 1)
-            #expect(try await s.call(.post, "/api/v1/sql", token: s.user, json: #"{"connection": "chinook", "sql": "SELECT 1", "environment": "MARS"}"#).status == .badRequest)
+            #expect(
+                try await s.call(.post, "/api/v1/sql", token: s.user, json: #"{"connection": "chinook", "sql": "SELECT 1", "environment": "MARS"}"#)
+                    .status == .badRequest)
             // The query library, from cutover.yml.
             #expect(try s.list(try await s.call(.get, "/api/v1/queries", token: s.viewer)).first?["name"] as? String == "genres")
-            let library = try await s.call(.post, "/api/v1/sql", token: s.user, json: #"{"connection": "chinook", "query": "genres", "environment": "DEV"}"#)
+            let library = try await s.call(
+                .post, "/api/v1/sql", token: s.user, json: #"{"connection": "chinook", "query": "genres", "environment": "DEV"}"#)
             #expect((try s.object(library)["rows"] as? [[String?]])?.first?.first == "Alternative")
             #expect(try await s.call(.post, "/api/v1/sql", token: s.user, json: #"{"connection": "chinook", "query": "nope"}"#).status == .notFound)
             #expect(try await s.call(.post, "/api/v1/sql", token: s.user, json: #"{"connection": "chinook"}"#).status == .badRequest)
@@ -212,7 +253,10 @@ import Testing
             #expect(try await s.call(.post, "/api/v1/notifications/abc/read", token: s.viewer).status == .badRequest)
             #expect(try s.list(try await s.call(.get, "/api/v1/notifications?unread=true", token: s.viewer)).isEmpty)
             // Read for the viewer only: bob still has it unread.
-            #expect(try s.list(try await s.call(.get, "/api/v1/notifications?unread=true", token: s.user)).contains { $0["id"] as? Int == note["id"] as? Int })
+            #expect(
+                try s.list(try await s.call(.get, "/api/v1/notifications?unread=true", token: s.user)).contains {
+                    $0["id"] as? Int == note["id"] as? Int
+                })
 
             // The OpenAPI file lists every route with its role.
             let openapi = try s.object(try await s.call(.get, "/api/v1/openapi.json"))
@@ -253,7 +297,9 @@ import Testing
             let logs = try s.list(try await s.call(.get, "/api/v1/migrations/\(run)/logs", token: s.viewer))
             #expect(logs.count == events.count)
 
-            let artifacts = try s.list(try await s.call(.get, "/api/v1/migrations/\(run)/artifacts", token: s.viewer)).compactMap { $0["name"] as? String }
+            let artifacts = try s.list(try await s.call(.get, "/api/v1/migrations/\(run)/artifacts", token: s.viewer)).compactMap {
+                $0["name"] as? String
+            }
             #expect(artifacts.contains("summary.md") && artifacts.contains("validation_results.json"))
             let summary = try await s.call(.get, "/api/v1/migrations/\(run)/artifacts/summary.md", token: s.viewer)
             #expect(summary.status == .ok && String(buffer: summary.body).contains("# Cutover run"))
@@ -263,7 +309,9 @@ import Testing
             let folder = try #require((progress["run"] as? [String: Any])?["artifacts_dir"] as? String)
             try FileManager.default.removeItem(atPath: folder)
             let stored = try s.list(try await s.call(.get, "/api/v1/migrations/\(run)/artifacts", token: s.viewer))
-            #expect(Set(stored.compactMap { $0["name"] as? String }) == Set(artifacts) && stored.allSatisfy { $0["source"] as? String == "store" }, "\(stored)")
+            #expect(
+                Set(stored.compactMap { $0["name"] as? String }) == Set(artifacts) && stored.allSatisfy { $0["source"] as? String == "store" },
+                "\(stored)")
             let fromStore = try await s.call(.get, "/api/v1/migrations/\(run)/artifacts/summary.md", token: s.viewer)
             #expect(fromStore.status == .ok && String(buffer: fromStore.body) == String(buffer: summary.body))
 
@@ -280,8 +328,11 @@ import Testing
             #expect(workbook.status == .ok && workbook.body.readableBytesView.starts(with: [0x50, 0x4B]), "a zip file")
             let path = s.directory + "/report.xlsx"
             try Data(workbook.body.readableBytesView).write(to: URL(fileURLWithPath: path))
-            let sheet = try await CLI.shell("python3 -c \"import zipfile; z = zipfile.ZipFile('\(path)'); print(sorted(z.namelist())); print(z.read('xl/worksheets/sheet1.xml').decode())\"", in: s.directory)
-            #expect(sheet.stdout.contains("xl/workbook.xml") && sheet.stdout.contains("call_center") && sheet.stdout.contains("<v>30"), "\(sheet.output)")
+            let sheet = try await CLI.shell(
+                "python3 -c \"import zipfile; z = zipfile.ZipFile('\(path)'); print(sorted(z.namelist())); print(z.read('xl/worksheets/sheet1.xml').decode())\"",
+                in: s.directory)
+            #expect(
+                sheet.stdout.contains("xl/workbook.xml") && sheet.stdout.contains("call_center") && sheet.stdout.contains("<v>30"), "\(sheet.output)")
             #expect(try await s.call(.get, "/api/v1/validations/\(run)/export?format=docx", token: s.viewer).status == .badRequest)
             let overview = try s.object(try await s.call(.get, "/api/v1/overview", token: s.viewer))
             #expect((overview["months"] as? [[String: Any]])?.last?["rows_moved"] as? Int == 4192)
@@ -294,7 +345,10 @@ import Testing
 
     @Test func pagesAreServedWithTheirScript() async throws {
         try await withServer { s in
-            for path in ["/", "/login", "/migrations", "/migrations/abc", "/validations", "/rules", "/sql", "/connections", "/alerts", "/audit", "/users", "/settings"] {
+            for path in [
+                "/", "/login", "/migrations", "/migrations/abc", "/validations", "/rules", "/sql", "/connections", "/alerts", "/audit", "/users",
+                "/settings",
+            ] {
                 let page = try await s.call(.get, path)
                 #expect(page.status == .ok, "\(path)")
                 #expect(String(buffer: page.body).contains(#"<script src="/assets/app.js">"#), "\(path)")
@@ -317,18 +371,23 @@ extension ServerTests {
             // The target: Chinook with one table renamed, one column renamed and one table gone.
             let target = s.directory + "/target.db"
             try FileManager.default.copyItem(atPath: s.directory + "/chinook.sqlite", toPath: target)
-            let edit = try await CLI.shell("""
+            let edit = try await CLI.shell(
+                """
                 python3 -c "import sqlite3; c = sqlite3.connect('\(target)'); c.executescript('ALTER TABLE Track RENAME TO tracks; \
                 ALTER TABLE Album RENAME COLUMN Title TO Titles; DROP TABLE PlaylistTrack;'); c.commit()"
                 """, in: s.directory)
             #expect(edit.status == 0, "\(edit.output)")
-            let project = try s.object(try await s.call(.post, "/api/v1/projects", token: s.user,
-                                                         json: #"{"name": "p", "source": "chinook", "target": "edited"}"#))
+            let project = try s.object(
+                try await s.call(
+                    .post, "/api/v1/projects", token: s.user,
+                    json: #"{"name": "p", "source": "chinook", "target": "edited"}"#))
             let id = try #require(project["id"] as? String)
             let answer = try await s.call(.post, "/api/v1/projects/\(id)/auto-setup", token: s.user)
             #expect(answer.status == .ok, "\(String(buffer: answer.body))")
             let tables = try #require(try s.object(answer)["tables"] as? [[String: Any]])
-            func table(_ name: String) -> [String: Any]? { tables.first { ($0["source"] as? String)?.split(separator: ".").last.map(String.init) == name } }
+            func table(_ name: String) -> [String: Any]? {
+                tables.first { ($0["source"] as? String)?.split(separator: ".").last.map(String.init) == name }
+            }
             #expect((table("Artist")?["confidence"] as? Double) == 1)
             #expect((table("Track")?["target"] as? String)?.hasSuffix("tracks") == true)
             #expect(((table("Track")?["confidence"] as? Double) ?? 1) < 0.9, "a renamed table needs review")
@@ -351,7 +410,8 @@ extension ServerTests {
     @Test func webSocketStreamsARunsEventsInOrder() async throws {
         try await TestEnvironment.withTemporaryDirectory { dir in
             let store = try await SQLMetadataStore.open(ConnectionURL(engine: .sqlite, database: dir + "/store.db"))
-            let app = try await CutoverServer.application(store: store, config: CutoverConfig(), settings: .init(port: 0, artifactsRoot: dir + "/runs"))
+            let app = try await CutoverServer.application(
+                store: store, config: CutoverConfig(), settings: .init(port: 0, artifactsRoot: dir + "/runs"))
             try await app.test(.live) { client in
                 let session = Session(client: client, directory: dir)
                 try await session.call(.post, "/api/v1/auth/register", json: #"{"username": "ada", "password": "lovelace-1815"}"#)
@@ -408,21 +468,27 @@ extension ServerTests {
 
     @Test func batchesRunTheirItemsAtMostMaxParallelAndCanBeCancelled() async throws {
         try await withServer { s in
-            let bad = try await s.call(.post, "/api/v1/batches", token: s.user,
-                                       json: #"{"items": [{"kind": "migration", "source": "chinook", "target": "scratch"}, {"kind": "validation", "source": "chinook", "target": "nowhere"}]}"#)
+            let bad = try await s.call(
+                .post, "/api/v1/batches", token: s.user,
+                json:
+                    #"{"items": [{"kind": "migration", "source": "chinook", "target": "scratch"}, {"kind": "validation", "source": "chinook", "target": "nowhere"}]}"#
+            )
             #expect(try bad.status == .badRequest && s.errorMessage(bad).contains("item 2"))
-            let raw = try await s.call(.post, "/api/v1/batches", token: s.user,
-                                       json: #"{"items": [{"kind": "migration", "source": "chinook", "target": "sqlite:/tmp/anywhere.db"}]}"#)
+            let raw = try await s.call(
+                .post, "/api/v1/batches", token: s.user,
+                json: #"{"items": [{"kind": "migration", "source": "chinook", "target": "sqlite:/tmp/anywhere.db"}]}"#)
             #expect(try raw.status == .forbidden && s.errorMessage(raw).contains("item 1"), "users name connections; URLs are for admins")
             #expect(try await s.call(.post, "/api/v1/batches", token: s.user, json: #"{"items": []}"#).status == .badRequest)
             #expect(try await s.call(.post, "/api/v1/batches", token: s.viewer, json: #"{"items": []}"#).status == .forbidden)
 
-            let started = try await s.call(.post, "/api/v1/batches", token: s.user, json: """
-                {"name": "night", "max_parallel": 2, "items": [
-                  {"kind": "migration", "source": "chinook", "target": "scratch", "tables": ["Genre", "MediaType"]},
-                  {"kind": "validation", "source": "chinook", "target": "chinook", "tables": ["Artist"]},
-                  {"kind": "validation", "source": "chinook", "target": "chinook", "pipeline": "steps:\\n  - check: row_count\\n    table: Album\\n"}]}
-                """)
+            let started = try await s.call(
+                .post, "/api/v1/batches", token: s.user,
+                json: """
+                    {"name": "night", "max_parallel": 2, "items": [
+                      {"kind": "migration", "source": "chinook", "target": "scratch", "tables": ["Genre", "MediaType"]},
+                      {"kind": "validation", "source": "chinook", "target": "chinook", "tables": ["Artist"]},
+                      {"kind": "validation", "source": "chinook", "target": "chinook", "pipeline": "steps:\\n  - check: row_count\\n    table: Album\\n"}]}
+                    """)
             #expect(started.status == .accepted, "\(String(buffer: started.body))")
             let id = try #require(try s.object(started)["batch_id"] as? String)
             let detail = try await waitForBatch(s, id)
@@ -536,12 +602,14 @@ extension ServerTests {
     /// rows (also under the replaced tool's paths), and both ends can be tested in one call.
     @Test func migrationsTakeTableSettingsAndReportProgress() async throws {
         try await withServer { s in
-            let bad = try await s.call(.post, "/api/v1/migrations", token: s.user,
-                                       json: #"{"source": "chinook", "target": "scratch", "table_settings": {"Track": {"mode": "teleport"}}}"#)
+            let bad = try await s.call(
+                .post, "/api/v1/migrations", token: s.user,
+                json: #"{"source": "chinook", "target": "scratch", "table_settings": {"Track": {"mode": "teleport"}}}"#)
             #expect(bad.status == .badRequest)
             #expect(try s.errorMessage(bad).contains("table_settings.Track.mode"), "\(String(buffer: bad.body))")
-            let started = try await s.call(.post, "/api/v1/migrations", token: s.user,
-                                           json: #"{"source": "chinook", "target": "scratch", "chunk_rows": 100000, "table_settings": {"Track": {"chunk_rows": 1000}}}"#)
+            let started = try await s.call(
+                .post, "/api/v1/migrations", token: s.user,
+                json: #"{"source": "chinook", "target": "scratch", "chunk_rows": 100000, "table_settings": {"Track": {"chunk_rows": 1000}}}"#)
             #expect(started.status == .accepted, "\(String(buffer: started.body))")
             let id = try #require(try s.object(started)["run_id"] as? String)
             #expect(try await s.finishedRun(id)["status"] as? String == "succeeded")
@@ -549,7 +617,9 @@ extension ServerTests {
                 let progress = try s.object(try await s.call(.get, path, token: s.viewer))
                 #expect(progress["phase"] as? String == "succeeded" && progress["percent"] as? Double == 100, "\(path): \(progress)")
                 #expect(progress["rows_moved"] as? Int == 15_607 && progress["elapsed_seconds"] as? Double != nil, "\(path): \(progress)")
-                let chunks = (progress["tables"] as? [[String: Any]] ?? []).reduce(into: [String: Int]()) { $0[$1["table"] as? String ?? ""] = $1["chunks"] as? Int }
+                let chunks = (progress["tables"] as? [[String: Any]] ?? []).reduce(into: [String: Int]()) {
+                    $0[$1["table"] as? String ?? ""] = $1["chunks"] as? Int
+                }
                 #expect(chunks["Track"] == 4 && chunks["Album"] == 1, "\(chunks)")
             }
             let both = try await s.call(.post, "/api/v1/test-connections", token: s.user, json: #"{"source": "chinook", "target": "broken"}"#)

@@ -33,11 +33,14 @@ import Testing
 
             // Password: the current one is required; the new one follows the sign-up rules; other sessions end.
             let other = try await s.login("bob", "password-bob")
-            let wrong = try await s.call(.post, "/api/v1/auth/password", token: fresh, json: #"{"current_password": "nope-nope", "new_password": "another-pass-1"}"#)
+            let wrong = try await s.call(
+                .post, "/api/v1/auth/password", token: fresh, json: #"{"current_password": "nope-nope", "new_password": "another-pass-1"}"#)
             #expect(wrong.status == .forbidden)
-            let short = try await s.call(.post, "/api/v1/auth/password", token: fresh, json: #"{"current_password": "password-bob", "new_password": "short"}"#)
+            let short = try await s.call(
+                .post, "/api/v1/auth/password", token: fresh, json: #"{"current_password": "password-bob", "new_password": "short"}"#)
             #expect(short.status == .badRequest)
-            let changed = try await s.call(.post, "/api/v1/auth/password", token: fresh, json: #"{"current_password": "password-bob", "new_password": "another-pass-1"}"#)
+            let changed = try await s.call(
+                .post, "/api/v1/auth/password", token: fresh, json: #"{"current_password": "password-bob", "new_password": "another-pass-1"}"#)
             #expect(changed.status == .ok, "\(String(buffer: changed.body))")
             let after = try #require(try s.object(changed)["token"] as? String)
             #expect(try await s.call(.get, "/api/v1/auth/me", token: after).status == .ok)
@@ -59,8 +62,11 @@ import Testing
             }
             #expect(try await s.call(.patch, "/api/v1/users/vic", json: #"{"role": "admin"}"#).status == .unauthorized)
             let refused = try s.list(try await s.call(.get, "/api/v1/audit?action=request.refused", token: s.admin))
-            #expect(refused.contains { $0["username"] as? String == "bob" && $0["resource"] as? String == "PATCH /api/v1/users/vic" && $0["outcome"] as? String == "403" },
-                    "\(refused)")
+            #expect(
+                refused.contains {
+                    $0["username"] as? String == "bob" && $0["resource"] as? String == "PATCH /api/v1/users/vic" && $0["outcome"] as? String == "403"
+                },
+                "\(refused)")
             #expect(refused.contains { $0["username"] == nil && $0["outcome"] as? String == "401" }, "\(refused)")
             #expect(refused.filter { $0["username"] as? String == "vic" }.count == 3)
 

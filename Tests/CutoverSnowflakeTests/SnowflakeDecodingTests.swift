@@ -17,11 +17,12 @@ import Testing
         let pages = SnowflakeResultPages(data, client: SnowflakeClient(settings: Self.settings))
         let rows = try await pages.all()
         #expect(rows.count == 2)
-        #expect(rows[0] == [
-            .int(1), .int(9_223_372_036_854_775_807), .text("-12345678901234567890123.4567"), .text("-1234.05"), .double(-0.5),
-            .text("héllo 世界 🚀"), .bool(true), .text("1969-07-20"), .text("13:14:15.5"),
-            .text("1960-01-02 03:04:05.123456"), .text("2024-01-02 01:04:05.25+00:00"), .text(#"{"a":[1,2]}"#), .bytes([0x00, 0xFF, 0x10]),
-        ])
+        #expect(
+            rows[0] == [
+                .int(1), .int(9_223_372_036_854_775_807), .text("-12345678901234567890123.4567"), .text("-1234.05"), .double(-0.5),
+                .text("héllo 世界 🚀"), .bool(true), .text("1969-07-20"), .text("13:14:15.5"),
+                .text("1960-01-02 03:04:05.123456"), .text("2024-01-02 01:04:05.25+00:00"), .text(#"{"a":[1,2]}"#), .bytes([0x00, 0xFF, 0x10]),
+            ])
         // NULL timestamps arrive as valid structs with null children: they must read as NULL, not 1970.
         #expect(rows[1] == [.int(2)] + [Value](repeating: .null, count: 4) + [.text("")] + [Value](repeating: .null, count: 7))
     }
@@ -68,7 +69,9 @@ import Testing
                 case 0: bytes[at] ^= UInt8(1 << Int.random(in: 0..<8, using: &generator))
                 case 1: bytes[at] = [0, 0xFF, 0x7F, 0x80][Int.random(in: 0..<4, using: &generator)]
                 case 2: bytes.removeSubrange(at..<min(bytes.count, at + Int.random(in: 1...64, using: &generator)))
-                case 3: bytes.insert(contentsOf: (0..<Int.random(in: 1...16, using: &generator)).map { _ in UInt8.random(in: 0...255, using: &generator) }, at: at)
+                case 3:
+                    bytes.insert(
+                        contentsOf: (0..<Int.random(in: 1...16, using: &generator)).map { _ in UInt8.random(in: 0...255, using: &generator) }, at: at)
                 default:
                     // A 32-bit field set to something large or negative: lengths and offsets.
                     let value = [UInt32.max, 0x7FFF_FFFF, 0x8000_0000, UInt32(bytes.count), 0xFFFF][Int.random(in: 0..<5, using: &generator)]
@@ -97,7 +100,9 @@ import Testing
         let pinned = SnowflakeDialect(asOf: "2026-11-23 10:00:00.123456789 +00:00")
         #expect(pinned.readSource(table) == #""PUBLIC"."FACTS" AT(TIMESTAMP => '2026-11-23 10:00:00.123456789 +00:00'::TIMESTAMP_TZ)"#)
         #expect(ReadRequest(table: table, columns: []).selectSQL(pinned).contains(" AT(TIMESTAMP => "))
-        #expect(pinned.portableChecksumSQL(table, columns: [("ID", .number(scale: 0))], key: "ID", range: 0..<10, width: 5)?.contains(" AT(TIMESTAMP => ") == true)
+        #expect(
+            pinned.portableChecksumSQL(table, columns: [("ID", .number(scale: 0))], key: "ID", range: 0..<10, width: 5)?.contains(" AT(TIMESTAMP => ")
+                == true)
         // DDL and writes still name the table itself.
         #expect(pinned.qualified(table) == #""PUBLIC"."FACTS""#)
         #expect(SnowflakeDialect().readSource(table) == #""PUBLIC"."FACTS""#)
@@ -119,7 +124,9 @@ import Testing
         csv.append(UInt8(ascii: ","))
         SnowflakeCSV.append(.text("\\N"), as: .text(maxLength: nil), to: &csv)
         #expect(String(decoding: csv, as: UTF8.self) == ",\"v\",\"va \"\"q\"\",\nb\",\"v\\N\"")
-        #expect(SnowflakeCSV.text(.text("2024-01-02 03:04:05.5+02"), as: .timestamp(withTimeZone: true, precision: 6)) == "2024-01-02T01:04:05.500000+00:00")
+        #expect(
+            SnowflakeCSV.text(.text("2024-01-02 03:04:05.5+02"), as: .timestamp(withTimeZone: true, precision: 6))
+                == "2024-01-02T01:04:05.500000+00:00")
         #expect(SnowflakeCSV.text(.double(-.infinity), as: .float(bits: 64)) == "-inf")
         #expect(SnowflakeCSV.text(.bytes([0, 0xAB]), as: .binary) == "00AB")
     }
@@ -143,7 +150,8 @@ import Testing
         let path = NSTemporaryDirectory() + "cutover-key-\(UUID().uuidString).pem"
         try key.pemRepresentation.write(toFile: path, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(atPath: path) }
-        let settings = try SnowflakeSettings(ConnectionURL(parsing: "snowflake://loader@xy12345.eu-west-1/DB/S?authenticator=snowflake_jwt&private_key_file=\(path)"))
+        let settings = try SnowflakeSettings(
+            ConnectionURL(parsing: "snowflake://loader@xy12345.eu-west-1/DB/S?authenticator=snowflake_jwt&private_key_file=\(path)"))
         let body = try JSONSerialization.jsonObject(with: Data(LoginRequest(settings: settings).json())) as! [String: [String: Any]]
         #expect(body["data"]?["AUTHENTICATOR"] as? String == "SNOWFLAKE_JWT")
         #expect(body["data"]?["PASSWORD"] == nil)

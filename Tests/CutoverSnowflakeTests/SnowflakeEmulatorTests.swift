@@ -22,13 +22,20 @@ import Testing
     ]
 
     static let rows: [[Value]] = [
-        [.int(1), .text("1234.50"), .double(-0.5), .text("héllo 世界 🚀 \"quoted\", comma\nnewline"), .bool(true), .text("1969-07-20"),
-         .text("1960-01-02 03:04:05.123456"), .text("2024-01-02 03:04:05.25+02"), .text(#"{"b": 1, "a": [1, 2]}"#), .bytes([0, 255, 16]), .text("13:14:15.5")],
+        [
+            .int(1), .text("1234.50"), .double(-0.5), .text("héllo 世界 🚀 \"quoted\", comma\nnewline"), .bool(true), .text("1969-07-20"),
+            .text("1960-01-02 03:04:05.123456"), .text("2024-01-02 03:04:05.25+02"), .text(#"{"b": 1, "a": [1, 2]}"#), .bytes([0, 255, 16]),
+            .text("13:14:15.5"),
+        ],
         [.int(2), .null, .null, .text(""), .null, .null, .null, .null, .null, .null, .null],
-        [.int(3), .text("-0.01"), .double(1.7976931348623157e308), .null, .bool(false), .text("2000-02-29"),
-         .text("2000-02-29 23:59:59"), .text("1999-12-31 23:00:00-05"), .text("[1, \"x\", null]"), .bytes([]), .text("00:00:00")],
-        [.int(4), .text("0.00"), .double(.nan), .text("\\N"), .bool(true), .text("0001-01-01"),
-         .text("9999-12-31 23:59:59.999999"), .text("2024-06-01 00:00:00+00"), .text("\"just a string\""), .bytes([1]), .text("23:59:59.999999")],
+        [
+            .int(3), .text("-0.01"), .double(1.7976931348623157e308), .null, .bool(false), .text("2000-02-29"),
+            .text("2000-02-29 23:59:59"), .text("1999-12-31 23:00:00-05"), .text("[1, \"x\", null]"), .bytes([]), .text("00:00:00"),
+        ],
+        [
+            .int(4), .text("0.00"), .double(.nan), .text("\\N"), .bool(true), .text("0001-01-01"),
+            .text("9999-12-31 23:59:59.999999"), .text("2024-06-01 00:00:00+00"), .text("\"just a string\""), .bytes([1]), .text("23:59:59.999999"),
+        ],
     ]
 
     static func createTable(_ connector: SnowflakeConnector, _ name: String) async throws {
@@ -45,7 +52,9 @@ import Testing
 
     static func readBack(_ connector: SnowflakeConnector, _ name: String) async throws -> [[String?]] {
         var out: [[String?]] = []
-        for try await batch in connector.read(ReadRequest(table: TableRef(schema: "PUBLIC", name: name), columns: columns, orderBy: [columns[0]], batchSize: 3)) {
+        for try await batch in connector.read(
+            ReadRequest(table: TableRef(schema: "PUBLIC", name: name), columns: columns, orderBy: [columns[0]], batchSize: 3))
+        {
             for row in 0..<batch.rowCount {
                 out.append(batch.row(row).enumerated().map { CanonicalForm.text($0.element, as: columns[$0.offset].canonical) })
             }
@@ -78,15 +87,17 @@ import Testing
             _ = try await connector.write(Self.batch(Array(Self.rows.prefix(2))), to: table, columns: Self.columns)
             var changed = Self.rows[1]
             changed[3] = .text("changed")
-            _ = try await connector.write(Self.batch([changed, Self.rows[2]]), to: table, columns: Self.columns,
-                                          options: WriteOptions(mode: .upsert(key: ["ID"])))
+            _ = try await connector.write(
+                Self.batch([changed, Self.rows[2]]), to: table, columns: Self.columns,
+                options: WriteOptions(mode: .upsert(key: ["ID"])))
             let back = try await Self.readBack(connector, "UPSERTED")
             #expect(back == Self.canonical([Self.rows[0], changed, Self.rows[2]]))
             // Reloading a key range twice leaves exactly one copy of it.
             let range = RowFilter(terms: [.init(column: "ID", .greaterOrEqual, "3", isNumeric: true)])
             for _ in 0..<2 {
-                _ = try await connector.write(Self.batch([Self.rows[2], Self.rows[3]]), to: table, columns: Self.columns,
-                                              options: WriteOptions(replacing: range))
+                _ = try await connector.write(
+                    Self.batch([Self.rows[2], Self.rows[3]]), to: table, columns: Self.columns,
+                    options: WriteOptions(replacing: range))
             }
             #expect(try await Self.readBack(connector, "UPSERTED") == Self.canonical([Self.rows[0], changed, Self.rows[2], Self.rows[3]]))
         }
@@ -101,8 +112,9 @@ import Testing
             var bad = Self.rows[2]
             bad[1] = .text("not a number")
             let error = await #expect(throws: CutoverError.self) {
-                try await connector.write(Self.batch([Self.rows[3], bad]), to: table, columns: Self.columns,
-                                          options: WriteOptions(replacing: RowFilter(terms: [])))
+                try await connector.write(
+                    Self.batch([Self.rows[3], bad]), to: table, columns: Self.columns,
+                    options: WriteOptions(replacing: RowFilter(terms: [])))
             }
             #expect(error?.context["table"] == "PUBLIC.GUARDED")
             #expect(try await Self.readBack(connector, "GUARDED") == Self.canonical([Self.rows[0]]))
@@ -143,7 +155,8 @@ import Testing
     @Test func bindParametersTravelAsTypedValues() async throws {
         try await TestEnvironment.withSnowflakeDatabase { url in
             let client = SnowflakeClient(settings: try SnowflakeSettings(url))
-            let data = try await client.run("SELECT ? AS A, ? AS B", bindings: ["1": Binding(type: "TEXT", value: .one("it's")), "2": Binding(type: "FIXED", value: .one("42"))])
+            let data = try await client.run(
+                "SELECT ? AS A, ? AS B", bindings: ["1": Binding(type: "TEXT", value: .one("it's")), "2": Binding(type: "FIXED", value: .one("42"))])
             let rows = try await SnowflakeResultPages(data, client: client).all()
             #expect(rows == [[.text("it's"), .int(42)]])
             await client.close()
@@ -164,7 +177,8 @@ import Testing
     }
 
     @Test func anUnreachableEndpointFailsClearlyWithoutLeakingThePassword() async throws {
-        let url = try ConnectionURL(parsing: "snowflake://me:hunter2-secret@acct/DB/PUBLIC?host=127.0.0.1&port=9&protocol=http&retries=1&connect_timeout=1")
+        let url = try ConnectionURL(
+            parsing: "snowflake://me:hunter2-secret@acct/DB/PUBLIC?host=127.0.0.1&port=9&protocol=http&retries=1&connect_timeout=1")
         let error = await #expect(throws: CutoverError.self) { try await SnowflakeConnector(url: url) }
         #expect(error?.code == .connectionFailed)
         #expect(error?.description.contains("127.0.0.1:9") == true)

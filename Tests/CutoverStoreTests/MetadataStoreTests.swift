@@ -51,8 +51,10 @@ import Testing
             try await store.startRun(RunRecord(id: id, kind: "migrate", source: "postgres://u:***@h/db", target: "sqlite:t.db"))
             try await store.recordTable(RunTableRecord(runID: id, table: "public.orders", status: "moved", sourceRows: 10, targetRows: 10))
             try await store.recordTable(RunTableRecord(runID: id, table: "public.orders", status: "failed", message: "retry"))
-            try await store.log(LogEntry(runID: id, table: "public.orders", event: "table.done", message: "done with postgres://u:pw@h/db",
-                                         fields: ["rows": "10"]))
+            try await store.log(
+                LogEntry(
+                    runID: id, table: "public.orders", event: "table.done", message: "done with postgres://u:pw@h/db",
+                    fields: ["rows": "10"]))
             try await store.finishRun(id: id, status: "succeeded", summary: "1 table", error: nil)
             let run = try #require(try await store.run(id: id))
             #expect(run.status == "succeeded")
@@ -126,8 +128,9 @@ import Testing
             try await store.clearRejects(runID: id, table: "public.t", chunk: 1)
             #expect(try await store.rejects(runID: id).isEmpty)
 
-            let rule = StoredRule(contentHash: "h1", name: "no negatives", description: nil, severity: "error", sql: "SELECT 1 WHERE 1 = 0",
-                                  warnIf: nil, errorIf: nil, side: "target")
+            let rule = StoredRule(
+                contentHash: "h1", name: "no negatives", description: nil, severity: "error", sql: "SELECT 1 WHERE 1 = 0",
+                warnIf: nil, errorIf: nil, side: "target")
             #expect(try await store.saveRules([rule, rule]) == 1)
             #expect(try await store.saveRules([rule]) == 0)
             #expect(try await store.rules().count == 1)
@@ -172,8 +175,10 @@ extension MetadataStoreTests {
             #expect(try await store.claimRun(id: "held", owner: "b:2:y", leaseSeconds: 3600, replacing: "a:1:x"), "its holder is known to be gone")
             #expect(try await store.run(id: "held")?.leaseOwner == "b:2:y")
 
-            try await store.startRun(RunRecord(id: "stale", kind: "migrate", source: nil, target: nil, leaseOwner: "c:3:z",
-                                               leaseUntil: ISOTime.string(Date().addingTimeInterval(-5))))
+            try await store.startRun(
+                RunRecord(
+                    id: "stale", kind: "migrate", source: nil, target: nil, leaseOwner: "c:3:z",
+                    leaseUntil: ISOTime.string(Date().addingTimeInterval(-5))))
             #expect(try await store.run(id: "stale")?.status == "interrupted", "nobody renews it")
             let claims = try await withThrowingTaskGroup(of: Bool.self) { group in
                 for n in 0..<4 { group.addTask { try await store.claimRun(id: "stale", owner: "claimer:\(n):q", leaseSeconds: 30, replacing: nil) } }
@@ -182,8 +187,10 @@ extension MetadataStoreTests {
             #expect(claims.filter { $0 }.count == 1, "\(claims)")
             #expect(try await store.run(id: "stale")?.status == "running")
 
-            try await store.startRun(RunRecord(id: "dead", kind: "migrate", source: nil, target: nil, leaseOwner: "d:4:w",
-                                               leaseUntil: ISOTime.string(Date().addingTimeInterval(-5))))
+            try await store.startRun(
+                RunRecord(
+                    id: "dead", kind: "migrate", source: nil, target: nil, leaseOwner: "d:4:w",
+                    leaseUntil: ISOTime.string(Date().addingTimeInterval(-5))))
             #expect(try await store.interruptRuns(ownedBy: nil) == ["dead"])
             #expect(try await store.interruptRuns(ownedBy: "b:2:") == ["held"])
             #expect(try await store.run(id: "held")?.status == "interrupted")

@@ -9,8 +9,9 @@ import Testing
     typealias Backends = MetadataStoreTests
 
     static func result(_ run: String, _ table: String, _ status: String, at: String = ISOTime.now()) -> ValidationResultRecord {
-        ValidationResultRecord(validationRunID: run, check: "row_diff", table: table, status: status, message: "\(table) \(status) with postgres://u:pw@h/db",
-                               sourceRows: 10, targetRows: 9, matchPercent: 90, affectedColumns: ["a", "b"], details: #"{"missing": 1}"#, at: at)
+        ValidationResultRecord(
+            validationRunID: run, check: "row_diff", table: table, status: status, message: "\(table) \(status) with postgres://u:pw@h/db",
+            sourceRows: 10, targetRows: 9, matchPercent: 90, affectedColumns: ["a", "b"], details: #"{"missing": 1}"#, at: at)
     }
 
     @Test(arguments: Backends.backends())
@@ -39,8 +40,10 @@ import Testing
         try await Backends.withStore(backend) { url in
             let store = try await SQLMetadataStore.open(url)
             try await store.recordValidationRun(ValidationRunRecord(id: "old", suite: "s", startedAt: "2025-03-10T08:00:00.000Z", status: "passed"))
-            try await store.addValidationResults([Self.result("old", "t", "passed", at: "2025-03-10T08:00:00.000Z"),
-                                                  Self.result("old", "t", "warning", at: "2025-03-10T08:00:00.000Z")])
+            try await store.addValidationResults([
+                Self.result("old", "t", "passed", at: "2025-03-10T08:00:00.000Z"),
+                Self.result("old", "t", "warning", at: "2025-03-10T08:00:00.000Z"),
+            ])
             try await store.recordValidationRun(ValidationRunRecord(id: "new", suite: "s", status: "failed"))
             try await store.addValidationResults([Self.result("new", "t", "failed")])
 
@@ -93,8 +96,11 @@ import Testing
 
             let tables = [(schema: "public", table: "orders")]
             #expect(try await store.columnMetadata(connection: "postgres://u:pw@h/db", tables: tables, maxAge: 60) == nil)
-            try await store.saveColumnMetadata([ColumnMetadataRecord(connection: "postgres://u:pw@h/db", schema: "public", table: "orders",
-                                                                     payload: #"{"columns": ["id"]}"#)])
+            try await store.saveColumnMetadata([
+                ColumnMetadataRecord(
+                    connection: "postgres://u:pw@h/db", schema: "public", table: "orders",
+                    payload: #"{"columns": ["id"]}"#)
+            ])
             let found = try #require(try await store.columnMetadata(connection: "postgres://u:pw@h/db", tables: tables, maxAge: 60))
             #expect(found.first?.connection.contains("pw") == false)
             #expect(try await store.columnMetadata(connection: "postgres://u:pw@h/db", tables: tables, maxAge: -1) == nil)
@@ -144,12 +150,15 @@ import Testing
             #expect(try await store.revokeAPIToken(id: live.id, userID: ada.id))
             #expect(try await store.user(apiTokenHash: "h-live") == nil)
 
-            try await store.audit(AuditRecord(username: "ada", action: "migration.start", resource: "run/1", outcome: "ok",
-                                              details: #"{"error": "cannot connect"}"#))
+            try await store.audit(
+                AuditRecord(
+                    username: "ada", action: "migration.start", resource: "run/1", outcome: "ok",
+                    details: #"{"error": "cannot connect"}"#))
             try await store.audit(AuditRecord(username: "bob", action: "login", resource: nil, outcome: "denied"))
             #expect(try await store.auditEntries(since: nil, username: "ada", action: nil, limit: 10).map(\.action) == ["migration.start"])
             #expect(try await store.auditEntries(since: nil, username: nil, action: "login", limit: 10).map(\.outcome) == ["denied"])
-            #expect(try await store.auditEntries(since: nil, username: "ada", action: nil, limit: 10).first?.details?.contains("cannot connect") == true)
+            #expect(
+                try await store.auditEntries(since: nil, username: "ada", action: nil, limit: 10).first?.details?.contains("cannot connect") == true)
 
             try await store.notify(NotificationRecord(kind: "run.failed", title: "migrate failed", runID: "1"))
             try await store.notify(NotificationRecord(username: "bob", kind: "run.completed", title: "for bob"))
@@ -172,10 +181,13 @@ import Testing
                 let old = "2025-01-05T10:00:00.000Z"
                 try await store.recordValidationRun(ValidationRunRecord(id: "old", suite: "s", startedAt: old, status: "passed"))
                 try await store.recordValidationRun(ValidationRunRecord(id: "new", suite: "s", status: "passed"))
-                try await store.addValidationResults((0..<25).map { Self.result("old", "t\($0)", "passed", at: old) } + [Self.result("new", "t", "passed")])
-                try await store.addLogs((0..<7).map { LogEntry(at: old, runID: "old", event: "e", message: "line \($0)") }
-                                        + [LogEntry(runID: "new", event: "e", message: "recent")], importID: nil)
-                let dry = try await StoreArchiver(store: store, batchSize: 10).archive(before: "2025-06-01T00:00:00.000Z", to: directory, dryRun: true)
+                try await store.addValidationResults(
+                    (0..<25).map { Self.result("old", "t\($0)", "passed", at: old) } + [Self.result("new", "t", "passed")])
+                try await store.addLogs(
+                    (0..<7).map { LogEntry(at: old, runID: "old", event: "e", message: "line \($0)") }
+                        + [LogEntry(runID: "new", event: "e", message: "recent")], importID: nil)
+                let dry = try await StoreArchiver(store: store, batchSize: 10).archive(
+                    before: "2025-06-01T00:00:00.000Z", to: directory, dryRun: true)
                 #expect(dry.files.map(\.rows) == [25, 1, 7])
                 #expect(try await store.stats().tables.first { $0.name == "validation_results" }?.rows == 26)
 

@@ -29,8 +29,9 @@ public enum TestEnvironment {
         let admin = try postgresURL()
         let name = "cutover_t_" + String(UInt64.random(in: 0...UInt64.max), radix: 36)
         try await adminSQL(admin, "CREATE DATABASE \(name)")
-        let url = ConnectionURL(engine: .postgres, user: admin.user, password: admin.password, host: admin.host, port: admin.port,
-                                database: name, parameters: admin.parameters)
+        let url = ConnectionURL(
+            engine: .postgres, user: admin.user, password: admin.password, host: admin.host, port: admin.port,
+            database: name, parameters: admin.parameters)
         do {
             let result = try await body(url)
             try await adminSQL(admin, "DROP DATABASE \(name) WITH (FORCE)")
@@ -70,8 +71,9 @@ public enum TestEnvironment {
     public static func withSnowflakeDatabase<T>(_ extra: [String: String] = [:], _ body: (ConnectionURL) async throws -> T) async throws -> T {
         let base = try snowflakeURL()
         let name = "CUTOVER_T_" + String(UInt64.random(in: 0...UInt64.max), radix: 36).uppercased()
-        let url = ConnectionURL(engine: .snowflake, user: base.user, password: base.password, host: base.host, port: base.port,
-                                database: name, schema: "PUBLIC", parameters: base.parameters.merging(extra) { _, new in new })
+        let url = ConnectionURL(
+            engine: .snowflake, user: base.user, password: base.password, host: base.host, port: base.port,
+            database: name, schema: "PUBLIC", parameters: base.parameters.merging(extra) { _, new in new })
         return try await body(url)
     }
 
@@ -136,8 +138,10 @@ public enum CLI {
 
     /// Starts the CLI (or `program`) in the background (a run to race, kill or join); its stdout and
     /// stderr go to the returned pipe, which the caller must read to the end.
-    public static func start(_ arguments: [String], in directory: String, environment: [String: String] = [:],
-                             program: String = executable) throws -> (process: Process, output: Pipe) {
+    public static func start(
+        _ arguments: [String], in directory: String, environment: [String: String] = [:],
+        program: String = executable
+    ) throws -> (process: Process, output: Pipe) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: program)
         process.arguments = arguments
@@ -155,7 +159,8 @@ public enum CLI {
         try await BlockingIO.run { try runBlocking(["-c", script], in: directory, environment: [:], program: "/bin/sh") }
     }
 
-    static func runBlocking(_ arguments: [String], in directory: String, environment: [String: String], program: String = executable) throws -> Result {
+    static func runBlocking(_ arguments: [String], in directory: String, environment: [String: String], program: String = executable) throws -> Result
+    {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: program)
         process.arguments = arguments
@@ -169,6 +174,7 @@ public enum CLI {
         let stdout = out.fileHandleForReading.readDataToEndOfFile()
         let stderr = err.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
-        return Result(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self), stderr: String(decoding: stderr, as: UTF8.self))
+        return Result(
+            status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self), stderr: String(decoding: stderr, as: UTF8.self))
     }
 }

@@ -27,9 +27,11 @@ public struct CutoverConfig: Codable, Sendable {
     /// `audit: {retention: 365d}`: `serve` deletes audit entries older than that (kept forever when unset).
     public var audit: AuditConfig
 
-    public init(connections: [String: String] = [:], store: String? = nil, environments: [String: EnvironmentConfig] = [:],
-                defaultEnvironment: String? = nil, tables: TableSelection = .init(), overrides: TypeOverrides = .init(),
-                queries: [String: LibraryQuery] = [:], tableSettings: [String: TableSettings] = [:]) {
+    public init(
+        connections: [String: String] = [:], store: String? = nil, environments: [String: EnvironmentConfig] = [:],
+        defaultEnvironment: String? = nil, tables: TableSelection = .init(), overrides: TypeOverrides = .init(),
+        queries: [String: LibraryQuery] = [:], tableSettings: [String: TableSettings] = [:]
+    ) {
         self.tableSettings = tableSettings
         self.queries = queries
         self.connections = connections
@@ -78,8 +80,11 @@ public struct CutoverConfig: Codable, Sendable {
         if !alerts.channels.isEmpty || alerts.smtp != nil || alerts.interval != nil { try c.encode(alerts, forKey: .alerts) }
         try c.encodeIfPresent(ingestion, forKey: .ingestion)
         if audit.retention != nil { try c.encode(audit, forKey: .audit) }
-        try c.encode(tableSettings.mapValues { TableSettings.YAMLForm(mode: $0.mode, watermark: $0.watermark, truncate: $0.truncate, chunkRows: $0.chunkRows) },
-                     forKey: .tableSettings)
+        try c.encode(
+            tableSettings.mapValues {
+                TableSettings.YAMLForm(mode: $0.mode, watermark: $0.watermark, truncate: $0.truncate, chunkRows: $0.chunkRows)
+            },
+            forKey: .tableSettings)
     }
 
     /// `audit:` in cutover.yml.
@@ -166,8 +171,10 @@ public struct CutoverConfig: Codable, Sendable {
         /// Role (``IngestionColumns``' names) → column name.
         public var columns: [String: String]
 
-        public init(connection: String, pipelines: String, history: String? = nil, environment: String? = nil, expectedEvery: String? = nil,
-                    slaFactor: Double? = nil, historyWindow: String? = nil, columns: [String: String] = [:]) {
+        public init(
+            connection: String, pipelines: String, history: String? = nil, environment: String? = nil, expectedEvery: String? = nil,
+            slaFactor: Double? = nil, historyWindow: String? = nil, columns: [String: String] = [:]
+        ) {
             self.connection = connection
             self.pipelines = pipelines
             self.history = history
@@ -211,8 +218,9 @@ public struct CutoverConfig: Codable, Sendable {
         do {
             text = try String(contentsOfFile: path, encoding: .utf8)
         } catch {
-            throw CutoverError(.config, "cannot read config file \(path): \(error.localizedDescription)",
-                               hint: "check the file's permissions")
+            throw CutoverError(
+                .config, "cannot read config file \(path): \(error.localizedDescription)",
+                hint: "check the file's permissions")
         }
         return try parse(text, source: path)
     }
@@ -222,11 +230,13 @@ public struct CutoverConfig: Codable, Sendable {
         do {
             return try YAMLDecoder().decode(CutoverConfig.self, from: text)
         } catch let error as DecodingError {
-            throw CutoverError(.config, "config file \(source) is not valid: \(Self.describe(error))",
-                               hint: "compare it with the file `cutover init` writes")
+            throw CutoverError(
+                .config, "config file \(source) is not valid: \(Self.describe(error))",
+                hint: "compare it with the file `cutover init` writes")
         } catch {
-            throw CutoverError(.config, "config file \(source) is not valid YAML: \(error)",
-                               hint: "check indentation and quoting near the position given")
+            throw CutoverError(
+                .config, "config file \(source) is not valid YAML: \(error)",
+                hint: "check indentation and quoting near the position given")
         }
     }
 
@@ -253,9 +263,11 @@ public struct CutoverConfig: Codable, Sendable {
         }
         guard nameOrURL.contains(":") else {
             let known = connections.keys.sorted()
-            throw CutoverError(.usage, "'\(nameOrURL)' is neither a connection URL nor a connection named in the config",
-                               hint: known.isEmpty ? "pass a URL such as postgres://user@host/db or sqlite:file.db"
-                                                   : "configured connections: " + known.joined(separator: ", "))
+            throw CutoverError(
+                .usage, "'\(nameOrURL)' is neither a connection URL nor a connection named in the config",
+                hint: known.isEmpty
+                    ? "pass a URL such as postgres://user@host/db or sqlite:file.db"
+                    : "configured connections: " + known.joined(separator: ", "))
         }
         return try ConnectionURL(parsing: nameOrURL)
     }
@@ -279,8 +291,9 @@ public struct CutoverConfig: Codable, Sendable {
             } else if parts.count > 1 {
                 output += parts.dropFirst().joined(separator: ":-")
             } else {
-                throw CutoverError(.config, "environment variable \(name) is not set (used in \(place))",
-                                   hint: "export \(name)=... or write ${\(name):-default}")
+                throw CutoverError(
+                    .config, "environment variable \(name) is not set (used in \(place))",
+                    hint: "export \(name)=... or write ${\(name):-default}")
             }
             rest = rest[rest.index(after: end)...]
         }

@@ -41,8 +41,9 @@ public struct ConnectionURL: Sendable, Hashable, CustomStringConvertible {
     public init(parsing text: String) throws {
         let trimmed = text.trimmingCharacters(in: .whitespaces)
         guard let colon = trimmed.firstIndex(of: ":") else {
-            throw CutoverError(.unsupportedURL, "cannot read connection URL '\(trimmed)': it has no scheme",
-                               hint: "examples: postgres://user:pass@localhost:5432/db, sqlite:///abs/path.db, sqlite:rel/path.db")
+            throw CutoverError(
+                .unsupportedURL, "cannot read connection URL '\(trimmed)': it has no scheme",
+                hint: "examples: postgres://user:pass@localhost:5432/db, sqlite:///abs/path.db, sqlite:rel/path.db")
         }
         let scheme = trimmed[..<colon].lowercased()
         switch scheme {
@@ -83,9 +84,10 @@ public struct ConnectionURL: Sendable, Hashable, CustomStringConvertible {
 
     /// The URL itself is not repeated: where it does not parse, no part of it is known to be free of the password.
     private static func malformed(_ scheme: String, _ why: String) -> CutoverError {
-        CutoverError(.unsupportedURL, "cannot read the \(scheme) connection URL (not shown, it may hold a password): \(why)",
-                     hint: "percent-encode special characters in the user name and password (@ as %40, / as %2F, : as %3A, # as %23, ? as %3F); "
-                         + "examples: postgres://user:pass@localhost:5432/db, sqlite:///abs/path.db, sqlite:rel/path.db")
+        CutoverError(
+            .unsupportedURL, "cannot read the \(scheme) connection URL (not shown, it may hold a password): \(why)",
+            hint: "percent-encode special characters in the user name and password (@ as %40, / as %2F, : as %3A, # as %23, ? as %3F); "
+                + "examples: postgres://user:pass@localhost:5432/db, sqlite:///abs/path.db, sqlite:rel/path.db")
     }
 
     /// The URL with the password masked: safe for logs, reports and the API.
@@ -101,7 +103,9 @@ public struct ConnectionURL: Sendable, Hashable, CustomStringConvertible {
             text += "/" + database
             if let schema { text += "/" + schema }
             if !parameters.isEmpty {
-                text += "?" + parameters.sorted { $0.key < $1.key }.map { "\($0.key)=\(Self.isSecret($0.key) ? Redaction.mask : $0.value)" }
+                text +=
+                    "?"
+                    + parameters.sorted { $0.key < $1.key }.map { "\($0.key)=\(Self.isSecret($0.key) ? Redaction.mask : $0.value)" }
                     .joined(separator: "&")
             }
             return text

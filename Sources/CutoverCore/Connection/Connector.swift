@@ -209,10 +209,13 @@ public struct RowFilter: Sendable, Hashable, Codable {
     /// The predicate in `dialect`'s SQL.
     public func sql(_ dialect: any Dialect) -> String {
         func conjunction(_ terms: [Term]) -> String? {
-            terms.isEmpty ? nil : terms.map { term in
-                let column = term.bytewise ? dialect.byteOrder(dialect.quote(term.column), type: .text(maxLength: nil)) : dialect.quote(term.column)
-                return "\(column) \(term.comparison.rawValue) \(term.isNumeric ? term.value : dialect.literal(term.value))"
-            }.joined(separator: " AND ")
+            terms.isEmpty
+                ? nil
+                : terms.map { term in
+                    let column =
+                        term.bytewise ? dialect.byteOrder(dialect.quote(term.column), type: .text(maxLength: nil)) : dialect.quote(term.column)
+                    return "\(column) \(term.comparison.rawValue) \(term.isNumeric ? term.value : dialect.literal(term.value))"
+                }.joined(separator: " AND ")
         }
         var conditions = conjunction(terms).map { [$0] } ?? []
         if let window {
@@ -304,8 +307,10 @@ public struct RunnerQuery: Sendable {
     /// Say in the answer what else the role could do (write, read files); costs a catalog query.
     public var reportRole: Bool
 
-    public init(sql: String, readOnly: Bool = true, maxRows: Int = 1000, timeout: TimeInterval = 30, refusePrivilegedRole: Bool = true,
-                reportRole: Bool = true) {
+    public init(
+        sql: String, readOnly: Bool = true, maxRows: Int = 1000, timeout: TimeInterval = 30, refusePrivilegedRole: Bool = true,
+        reportRole: Bool = true
+    ) {
         self.sql = sql
         self.readOnly = readOnly
         self.maxRows = maxRows

@@ -21,7 +21,9 @@ public enum ArrayLiteral {
         }
     }
 
-    private static func parse(_ bytes: UnsafeBufferPointer<UInt8>, _ index: inout Int, element: CanonicalType, into out: inout [UInt8], depth: Int) -> Bool {
+    private static func parse(
+        _ bytes: UnsafeBufferPointer<UInt8>, _ index: inout Int, element: CanonicalType, into out: inout [UInt8], depth: Int
+    ) -> Bool {
         guard depth < 64, index < bytes.count, bytes[index] == UInt8(ascii: "{") else { return false }
         index += 1
         out.append(UInt8(ascii: "["))

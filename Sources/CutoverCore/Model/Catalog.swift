@@ -96,8 +96,10 @@ public struct ForeignKey: Sendable, Hashable, Codable {
     public var referencedColumns: [String]
     public var onDelete: String?
     public var onUpdate: String?
-    public init(name: String?, columns: [String], referencedTable: TableRef, referencedColumns: [String],
-                onDelete: String? = nil, onUpdate: String? = nil) {
+    public init(
+        name: String?, columns: [String], referencedTable: TableRef, referencedColumns: [String],
+        onDelete: String? = nil, onUpdate: String? = nil
+    ) {
         self.name = name
         self.columns = columns
         self.referencedTable = referencedTable
@@ -157,10 +159,12 @@ public struct Table: Sendable, Hashable, Codable {
     /// view, values its declared types do not describe, …).
     public var notes: [String]?
 
-    public init(ref: TableRef, kind: Kind = .table, columns: [Column], primaryKey: KeyConstraint? = nil,
-                uniqueKeys: [KeyConstraint] = [], foreignKeys: [ForeignKey] = [], indexes: [Index] = [],
-                checks: [CheckConstraint] = [], rowCount: Int64? = nil, rowCountIsExact: Bool = false,
-                sizeBytes: Int64? = nil, comment: String? = nil, partitionOf: TableRef? = nil, viewDefinition: String? = nil) {
+    public init(
+        ref: TableRef, kind: Kind = .table, columns: [Column], primaryKey: KeyConstraint? = nil,
+        uniqueKeys: [KeyConstraint] = [], foreignKeys: [ForeignKey] = [], indexes: [Index] = [],
+        checks: [CheckConstraint] = [], rowCount: Int64? = nil, rowCountIsExact: Bool = false,
+        sizeBytes: Int64? = nil, comment: String? = nil, partitionOf: TableRef? = nil, viewDefinition: String? = nil
+    ) {
         self.ref = ref
         self.kind = kind
         self.columns = columns
@@ -246,8 +250,10 @@ public struct Catalog: Sendable, Codable {
     public var enums: [EnumType]
     public var domains: [DomainType]
 
-    public init(engine: ConnectionURL.Engine, database: String, serverVersion: String? = nil, schemas: [String],
-                tables: [Table], sequences: [Sequence] = [], enums: [EnumType] = [], domains: [DomainType] = []) {
+    public init(
+        engine: ConnectionURL.Engine, database: String, serverVersion: String? = nil, schemas: [String],
+        tables: [Table], sequences: [Sequence] = [], enums: [EnumType] = [], domains: [DomainType] = []
+    ) {
         self.engine = engine
         self.database = database
         self.serverVersion = serverVersion

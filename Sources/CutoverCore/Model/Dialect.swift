@@ -76,7 +76,9 @@ public protocol Dialect: Sendable {
     /// The same buckets as ``rangeChecksumSQL``, with the ``PortableChecksum`` of `columns` spelled
     /// in each one's ``ChecksumForm``, which every engine computes identically; nil where the engine
     /// cannot compute it.
-    func portableChecksumSQL(_ table: TableRef, columns: [(name: String, form: ChecksumForm)], key: String, range: Range<Int64>, width: Int64) -> String?
+    func portableChecksumSQL(
+        _ table: TableRef, columns: [(name: String, form: ChecksumForm)], key: String, range: Range<Int64>, width: Int64
+    ) -> String?
     /// The table as named after FROM in a read: its qualified name, plus a time-travel clause where
     /// the dialect reads the database as it was at one moment.
     func readSource(_ table: TableRef) -> String
@@ -129,7 +131,9 @@ extension Dialect {
     public func rowLocator(_ table: TableRef) -> RowLocator? { nil }
     public func hashBucket(_ quotedColumns: [String], count: Int) -> String? { nil }
     public func rangeChecksumSQL(_ table: TableRef, columns: [String], key: String, range: Range<Int64>, width: Int64) -> String? { nil }
-    public func portableChecksumSQL(_ table: TableRef, columns: [(name: String, form: ChecksumForm)], key: String, range: Range<Int64>, width: Int64) -> String? { nil }
+    public func portableChecksumSQL(
+        _ table: TableRef, columns: [(name: String, form: ChecksumForm)], key: String, range: Range<Int64>, width: Int64
+    ) -> String? { nil }
     public func readSource(_ table: TableRef) -> String { qualified(table) }
 
     /// The portable checksum query of an SQL engine, from its spelling of each form (`text`), of the

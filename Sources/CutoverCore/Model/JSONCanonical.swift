@@ -88,7 +88,9 @@ public enum JSONCanonical {
 
         mutating func literal(_ word: StaticString, into out: inout [UInt8]) -> Bool {
             let expected = UnsafeBufferPointer(start: word.utf8Start, count: word.utf8CodeUnitCount)
-            guard bytes.count - index >= expected.count, zip(bytes[index..<(index + expected.count)], expected).allSatisfy({ $0 == $1 }) else { return false }
+            guard bytes.count - index >= expected.count, zip(bytes[index..<(index + expected.count)], expected).allSatisfy({ $0 == $1 }) else {
+                return false
+            }
             out.append(contentsOf: expected)
             index += expected.count
             return true
@@ -183,7 +185,9 @@ public enum JSONCanonical {
                         guard var scalar = hex4() else { return nil }
                         if (0xD800..<0xDC00).contains(scalar) {
                             // A high surrogate must be followed by an escaped low one.
-                            guard index + 1 < bytes.count, bytes[index] == UInt8(ascii: "\\"), bytes[index + 1] == UInt8(ascii: "u") else { return nil }
+                            guard index + 1 < bytes.count, bytes[index] == UInt8(ascii: "\\"), bytes[index + 1] == UInt8(ascii: "u") else {
+                                return nil
+                            }
                             index += 2
                             guard let low = hex4(), (0xDC00..<0xE000).contains(low) else { return nil }
                             scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)

@@ -22,7 +22,9 @@ public struct ProfileAdvice: Sendable, Hashable, Codable {
     /// advice when there is any.
     public static func apply(to column: inout Column) {
         let advice = ProfileAdvice(column)
-        guard advice.canonical != advice.declared || !advice.notes.isEmpty || !advice.evidence.isEmpty || advice.unconstrainedDigits != nil else { return }
+        guard advice.canonical != advice.declared || !advice.notes.isEmpty || !advice.evidence.isEmpty || advice.unconstrainedDigits != nil else {
+            return
+        }
         column.canonical = advice.canonical
         column.advice = advice
     }
@@ -36,10 +38,14 @@ public struct ProfileAdvice: Sendable, Hashable, Codable {
 
         if column.canonical != .binary, !isUntyped {
             if profile.blobs > 0 {
-                evidence.append("\(Self.values(profile.blobs, "BLOB value")) in a column declared \(declared)\(Self.shown(profile.examples.filter { $0.hasPrefix("BLOB of") })): bytes are not text, so the load refuses such values; map the column to a binary type in cutover.yml overrides or clean the source")
+                evidence.append(
+                    "\(Self.values(profile.blobs, "BLOB value")) in a column declared \(declared)\(Self.shown(profile.examples.filter { $0.hasPrefix("BLOB of") })): bytes are not text, so the load refuses such values; map the column to a binary type in cutover.yml overrides or clean the source"
+                )
             }
             if profile.invalidUTF8 > 0 {
-                evidence.append("\(Self.values(profile.invalidUTF8, "TEXT value", verb: ("is", "are"))) not valid UTF-8: such text can only move as bytes, so the load refuses such values; map the column to a binary type or repair the text")
+                evidence.append(
+                    "\(Self.values(profile.invalidUTF8, "TEXT value", verb: ("is", "are"))) not valid UTF-8: such text can only move as bytes, so the load refuses such values; map the column to a binary type or repair the text"
+                )
             }
         }
 
@@ -54,16 +60,19 @@ public struct ProfileAdvice: Sendable, Hashable, Codable {
             let integerDigits = max(profile.integerDigits, precision - (scale ?? 0))
             if integerDigits + neededScale > precision || neededScale > (scale ?? 0) {
                 canonical = .decimal(precision: integerDigits + neededScale, scale: neededScale)
-                notes.append("SQLite never enforced \(declared): values need \(integerDigits) integer and \(neededScale) fractional digits"
-                             + (profile.maxScaleExample.map { " (e.g. \($0))" } ?? "") + ", so the type is widened to hold every value")
+                notes.append(
+                    "SQLite never enforced \(declared): values need \(integerDigits) integer and \(neededScale) fractional digits"
+                        + (profile.maxScaleExample.map { " (e.g. \($0))" } ?? "") + ", so the type is widened to hold every value")
             }
         case .integer(let bits):
             numberEvidence(profile, declared: declared, examples: examples)
             if profile.fractional > 0 || profile.wideIntegers > 0 {
                 let scale = profile.maxScale ?? 0
                 canonical = .decimal(precision: max(profile.integerDigits, 1) + scale, scale: scale)
-                let what = profile.fractional > 0
-                    ? "\(Self.values(profile.fractional, verb: ("has", "have"))) a fractional part" + (profile.maxScaleExample.map { " (e.g. \($0))" } ?? "")
+                let what =
+                    profile.fractional > 0
+                    ? "\(Self.values(profile.fractional, verb: ("has", "have"))) a fractional part"
+                        + (profile.maxScaleExample.map { " (e.g. \($0))" } ?? "")
                     : "\(Self.values(profile.wideIntegers, "integer", verb: ("does", "do"))) not fit in 64 bits\(examples)"
                 let change = "declared \(declared) but \(what): widened to an exact decimal that holds such values"
                 if profile.fractional > 0 {
@@ -72,24 +81,31 @@ public struct ProfileAdvice: Sendable, Hashable, Codable {
                     notes.append(change)
                 }
             } else if bits < 64, let low = profile.minInteger, let high = profile.maxInteger,
-                      low < -(Int64(1) << (bits - 1)) || high > (Int64(1) << (bits - 1)) - 1 {
+                low < -(Int64(1) << (bits - 1)) || high > (Int64(1) << (bits - 1)) - 1
+            {
                 canonical = .integer(bits: 64)
-                notes.append("SQLite integers are 64-bit whatever the declared \(declared): values range \(low)…\(high), so the type is widened to 64 bits")
+                notes.append(
+                    "SQLite integers are 64-bit whatever the declared \(declared): values range \(low)…\(high), so the type is widened to 64 bits")
             }
         case .float:
             if profile.nonNumericTexts > 0 {
-                evidence.append("\(Self.values(profile.nonNumericTexts, verb: ("is not a number", "are not numbers")))\(examples): a \(declared) column cannot take such values")
+                evidence.append(
+                    "\(Self.values(profile.nonNumericTexts, verb: ("is not a number", "are not numbers")))\(examples): a \(declared) column cannot take such values"
+                )
             }
         case .boolean:
             if profile.nonBooleans > 0 {
-                evidence.append("\(Self.values(profile.nonBooleans, verb: ("is", "are"))) not 0, 1, true or false\(examples): a boolean cannot hold such values; map the column to an integer or text type, or clean the source")
+                evidence.append(
+                    "\(Self.values(profile.nonBooleans, verb: ("is", "are"))) not 0, 1, true or false\(examples): a boolean cannot hold such values; map the column to an integer or text type, or clean the source"
+                )
             }
         case .date, .time, .timestamp:
             timeAdvice(profile, declared: declared, examples: examples)
         case .text(let max?):
             if let longest = profile.maxTextLength, longest > max {
                 canonical = .text(maxLength: longest)
-                notes.append("SQLite never enforced the length \(max): the longest value has \(longest) characters, so the type is widened to hold it")
+                notes.append(
+                    "SQLite never enforced the length \(max): the longest value has \(longest) characters, so the type is widened to hold it")
             }
         case .unknown:
             inferType(profile)
@@ -121,10 +137,14 @@ public struct ProfileAdvice: Sendable, Hashable, Codable {
 
     private mutating func numberEvidence(_ profile: ValueProfile, declared: String, examples: String) {
         if profile.nonNumericTexts > 0 {
-            evidence.append("\(Self.values(profile.nonNumericTexts, verb: ("is not a number", "are not numbers")))\(examples): a \(declared) column cannot take such values; map the column to text in cutover.yml overrides, or clean the source")
+            evidence.append(
+                "\(Self.values(profile.nonNumericTexts, verb: ("is not a number", "are not numbers")))\(examples): a \(declared) column cannot take such values; map the column to text in cutover.yml overrides, or clean the source"
+            )
         }
         if profile.nonFinite > 0 {
-            evidence.append("\(Self.values(profile.nonFinite, verb: ("is", "are"))) NaN or infinite\(examples): no exact decimal holds such values; map the column to a float type")
+            evidence.append(
+                "\(Self.values(profile.nonFinite, verb: ("is", "are"))) NaN or infinite\(examples): no exact decimal holds such values; map the column to a float type"
+            )
         }
     }
 
@@ -136,10 +156,14 @@ public struct ProfileAdvice: Sendable, Hashable, Codable {
         switch canonical {
         case .date where count(TimeSpelling.isoTimestamp.rawValue) + withOffset > 0:
             canonical = .timestamp(withTimeZone: withOffset > 0, precision: nil)
-            evidence.append("declared \(declared) but \(Self.values(count(TimeSpelling.isoTimestamp.rawValue) + withOffset, verb: ("carries", "carry"))) a time of day (\(summary)): a date would drop it, so the type is widened to a timestamp; confirm that is wanted")
+            evidence.append(
+                "declared \(declared) but \(Self.values(count(TimeSpelling.isoTimestamp.rawValue) + withOffset, verb: ("carries", "carry"))) a time of day (\(summary)): a date would drop it, so the type is widened to a timestamp; confirm that is wanted"
+            )
         case .timestamp(false, let precision) where withOffset > 0:
             canonical = .timestamp(withTimeZone: true, precision: precision)
-            evidence.append("\(Self.values(withOffset, verb: ("carries", "carry"))) a UTC offset (\(summary)): a timestamp without zone would drop it, so the type is widened to a zoned timestamp that keeps the instant; confirm that is wanted")
+            evidence.append(
+                "\(Self.values(withOffset, verb: ("carries", "carry"))) a UTC offset (\(summary)): a timestamp without zone would drop it, so the type is widened to a zoned timestamp that keeps the instant; confirm that is wanted"
+            )
         default: break
         }
         let epochs = count("epoch-number")
@@ -147,7 +171,8 @@ public struct ProfileAdvice: Sendable, Hashable, Codable {
             if case .timestamp = canonical {
                 notes.append("\(Self.values(epochs, verb: ("is a number", "are numbers"))), read as Unix epoch seconds")
             } else {
-                evidence.append("\(Self.values(epochs, verb: ("is a number", "are numbers")))\(examples): a \(declared) column cannot take such values")
+                evidence.append(
+                    "\(Self.values(epochs, verb: ("is a number", "are numbers")))\(examples): a \(declared) column cannot take such values")
             }
         }
         let planned = canonical
@@ -156,7 +181,9 @@ public struct ProfileAdvice: Sendable, Hashable, Codable {
         }.values.reduce(0, +)
         if others > 0 {
             let shown = Self.shown(profile.examples.filter { !TimeSpelling($0).fits(planned) })
-            evidence.append("\(Self.values(others, verb: ("is", "are"))) not ISO-8601 in the form a \(planned) column takes\(shown) (\(summary)): engines read such text by their own rules or not at all; convert such values in the source or map the column to text")
+            evidence.append(
+                "\(Self.values(others, verb: ("is", "are"))) not ISO-8601 in the form a \(planned) column takes\(shown) (\(summary)): engines read such text by their own rules or not at all; convert such values in the source or map the column to text"
+            )
         }
     }
 
@@ -173,7 +200,8 @@ public struct ProfileAdvice: Sendable, Hashable, Codable {
         case ["text"]: canonical = .text(maxLength: nil)
         case ["blob"]: canonical = .binary
         default:
-            evidence.append("no declared type and values of several kinds (\(seen)): no one type holds such values; choose one in cutover.yml overrides")
+            evidence.append(
+                "no declared type and values of several kinds (\(seen)): no one type holds such values; choose one in cutover.yml overrides")
             return
         }
         inferred = true

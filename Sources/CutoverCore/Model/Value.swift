@@ -36,7 +36,8 @@ extension Value {
         case (.null, _), (.bytes, .binary): return nil
         case (.bytes(let b), _):
             let head = b.prefix(16).map { byteHex($0) }.joined()
-            return "a BLOB of \(b.count) byte(s) (x'\(head)\(b.count > 16 ? "…" : "")'\(String(validatingUTF8: b) == nil ? ", not valid UTF-8" : "")) is not \(type.description)"
+            return
+                "a BLOB of \(b.count) byte(s) (x'\(head)\(b.count > 16 ? "…" : "")'\(String(validatingUTF8: b) == nil ? ", not valid UTF-8" : "")) is not \(type.description)"
         case (_, .binary): return "\(displayText.prefix(40)) is not bytes (a binary column)"
         default: return nil
         }

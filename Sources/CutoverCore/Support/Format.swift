@@ -43,4 +43,3 @@ public enum Format {
         return text
     }
 }
-

@@ -22,8 +22,10 @@ public enum ISOTime {
         let formatter = DateFormatter()
         formatter.locale = Locale(identifier: "en_US_POSIX")
         formatter.timeZone = TimeZone(identifier: "UTC")
-        for format in ["yyyy-MM-dd'T'HH:mm:ss.SSSSSS", "yyyy-MM-dd'T'HH:mm:ss.SSS", "yyyy-MM-dd'T'HH:mm:ss", "yyyy-MM-dd HH:mm:ss.SSSSSS",
-                       "yyyy-MM-dd HH:mm:ss.SSS", "yyyy-MM-dd HH:mm:ss", "yyyy-MM-dd"] {
+        for format in [
+            "yyyy-MM-dd'T'HH:mm:ss.SSSSSS", "yyyy-MM-dd'T'HH:mm:ss.SSS", "yyyy-MM-dd'T'HH:mm:ss", "yyyy-MM-dd HH:mm:ss.SSSSSS",
+            "yyyy-MM-dd HH:mm:ss.SSS", "yyyy-MM-dd HH:mm:ss", "yyyy-MM-dd",
+        ] {
             formatter.dateFormat = format
             if let date = formatter.date(from: trimmed) { return date }
         }
@@ -45,7 +47,8 @@ public enum ISOTime {
         var scanner = ByteScanner(Array(bytes))
         scanner.skipSpaces()
         guard let year = scanner.digits(4), scanner.take(UInt8(ascii: "-")), let month = scanner.digits(2), scanner.take(UInt8(ascii: "-")),
-              let day = scanner.digits(2), (1...12).contains(month), day >= 1, day <= daysIn(month: month, year: year) else { return nil }
+            let day = scanner.digits(2), (1...12).contains(month), day >= 1, day <= daysIn(month: month, year: year)
+        else { return nil }
         var hour = 0, minute = 0, second = 0, millis = 0, offsetMinutes = 0
         if scanner.take(UInt8(ascii: "T")) || scanner.take(UInt8(ascii: " ")) {
             guard let h = scanner.digits(2), scanner.take(UInt8(ascii: ":")), let m = scanner.digits(2), h < 24, m < 60 else { return nil }

@@ -86,8 +86,10 @@ public struct LogOutput: LogHandler {
         let fields = merged.mapValues(Self.flatten).reduce(into: [String: String]()) { result, entry in
             result[entry.key] = Self.urlKeys.contains(entry.key) ? Redaction.connectionString(entry.value) : Redaction.redact(entry.value)
         }
-        write(render(time: ISOTime.now(), level: event.level, message: Redaction.redact(event.message.description), fields: fields,
-                     format: settings.format))
+        write(
+            render(
+                time: ISOTime.now(), level: event.level, message: Redaction.redact(event.message.description), fields: fields,
+                format: settings.format))
     }
 
     func render(time: String, level: Logger.Level, message: String, fields: [String: String], format: Format) -> String {

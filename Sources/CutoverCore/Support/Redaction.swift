@@ -17,7 +17,9 @@ public enum Redaction {
         guard let colon = trimmed.firstIndex(of: ":") else { return trimmed }
         if let url = try? ConnectionURL(parsing: trimmed) { return url.description }  // not a URL we parse: masked below
         let scheme = trimmed[..<colon]
-        guard scheme.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "+" || $0 == "-" || $0 == "." }) else { return "(a connection string, not shown)" }
+        guard scheme.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "+" || $0 == "-" || $0 == "." }) else {
+            return "(a connection string, not shown)"
+        }
         return "\(scheme)://(not shown: it does not parse)"
     }
 
@@ -104,7 +106,12 @@ public enum Redaction {
                 while valueEnd < result.endIndex {
                     let ch = result[valueEnd]
                     // An unquoted value inside a quoted string (`"…?token=x"`) ends at that string's quote.
-                    if quoted ? (ch == result[index]) : (ch == " " || ch == "&" || ch == "\n" || ch == "," || ch == "}" || ch == ";" || ch == "\"" || ch == "'") { break }
+                    if quoted
+                        ? (ch == result[index])
+                        : (ch == " " || ch == "&" || ch == "\n" || ch == "," || ch == "}" || ch == ";" || ch == "\"" || ch == "'")
+                    {
+                        break
+                    }
                     valueEnd = result.index(after: valueEnd)
                 }
                 if valueEnd > valueStart, result[valueStart..<valueEnd] != mask {

@@ -16,8 +16,9 @@ extension AlertRuleRecord {
             throw CutoverError(.usage, "unknown alert condition \(condition)", hint: "use one of \(Self.conditions.joined(separator: ", "))")
         }
         if Self.ingestionConditions.contains(condition), config.ingestion == nil {
-            throw CutoverError(.usage, "\(condition) watches the ingestion metadata, and no `ingestion:` is configured",
-                               hint: "add `ingestion: {connection: NAME-OR-URL, pipelines: TABLE}` to cutover.yml (the server's too)")
+            throw CutoverError(
+                .usage, "\(condition) watches the ingestion metadata, and no `ingestion:` is configured",
+                hint: "add `ingestion: {connection: NAME-OR-URL, pipelines: TABLE}` to cutover.yml (the server's too)")
         }
         guard Self.severities.contains(severity) else {
             throw CutoverError(.usage, "unknown severity \(severity)", hint: "use info, warning or critical")

@@ -15,29 +15,36 @@ public enum AlertChannel: Sendable {
 
     /// The channel a rule names; an unknown name or one that cannot be used is a usage error
     /// (rules are checked when saved, and again when delivered: the config may have changed).
-    public static func named(_ name: String, config: CutoverConfig, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> AlertChannel {
+    public static func named(
+        _ name: String, config: CutoverConfig, environment: [String: String] = ProcessInfo.processInfo.environment
+    ) throws -> AlertChannel {
         if name == "console" { return .console(user: nil) }
         if name.hasPrefix("console:") { return .console(user: String(name.dropFirst("console:".count))) }
         guard let channel = config.alerts.channels[name] else {
             let known = (["console", "console:USER"] + config.alerts.channels.keys.sorted()).joined(separator: ", ")
-            throw CutoverError(.usage, "no alert channel named \(name)", hint: "channels: \(known) (define them under alerts.channels in cutover.yml)")
+            throw CutoverError(
+                .usage, "no alert channel named \(name)", hint: "channels: \(known) (define them under alerts.channels in cutover.yml)")
         }
         if let webhook = channel.webhook {
             let url = try CutoverConfig.interpolate(webhook, environment: environment, in: "alerts.channels.\(name).webhook")
             guard let parsed = URL(string: url), ["http", "https"].contains(parsed.scheme?.lowercased() ?? ""), parsed.host != nil else {
                 throw CutoverError(.usage, "alert channel \(name): the webhook is not an http(s) URL", hint: "write webhook: https://host/path")
             }
-            return .webhook(url: url, secret: try channel.secret.map { try CutoverConfig.interpolate($0, environment: environment, in: "alerts.channels.\(name).secret") })
+            return .webhook(
+                url: url,
+                secret: try channel.secret.map { try CutoverConfig.interpolate($0, environment: environment, in: "alerts.channels.\(name).secret") })
         }
         if let addresses = channel.email {
             guard !addresses.isEmpty, let bad = Optional(addresses.filter { !SMTPSettings.isAddress($0) }), bad.isEmpty else {
                 throw CutoverError(.usage, "alert channel \(name): email needs plain addresses", hint: "e.g. email: [oncall@example.com]")
             }
             guard let smtp = config.alerts.smtp else {
-                throw CutoverError(.usage, "alert channel \(name) sends e-mail and alerts.smtp is not set",
-                                   hint: "add alerts.smtp: smtp://USER:${SMTP_PASSWORD}@HOST:587?from=cutover@example.com")
+                throw CutoverError(
+                    .usage, "alert channel \(name) sends e-mail and alerts.smtp is not set",
+                    hint: "add alerts.smtp: smtp://USER:${SMTP_PASSWORD}@HOST:587?from=cutover@example.com")
             }
-            return .email(to: addresses, smtp: try SMTPSettings(parsing: try CutoverConfig.interpolate(smtp, environment: environment, in: "alerts.smtp")))
+            return .email(
+                to: addresses, smtp: try SMTPSettings(parsing: try CutoverConfig.interpolate(smtp, environment: environment, in: "alerts.smtp")))
         }
         throw CutoverError(.usage, "alert channel \(name) has neither webhook nor email", hint: "give it webhook: URL (and secret:)")
     }
@@ -72,11 +79,14 @@ public struct AlertSender: Sendable {
     }
 
     /// Tells each channel; `silenced` records the deliveries as silenced instead.
-    func send(_ event: String, _ alert: AlertRecord, rule: AlertRuleRecord, to channels: [String], silenced: Bool) async throws -> [AlertDeliveryRecord] {
+    func send(
+        _ event: String, _ alert: AlertRecord, rule: AlertRuleRecord, to channels: [String], silenced: Bool
+    ) async throws -> [AlertDeliveryRecord] {
         var outcomes: [AlertDeliveryRecord] = []
         for name in channels {
-            var outcome = AlertDeliveryRecord(alertID: alert.id, event: event, channel: name, attempts: 0, status: "silenced",
-                                              detail: silenced ? "the rule is silenced until \(rule.silencedUntil ?? "")" : nil)
+            var outcome = AlertDeliveryRecord(
+                alertID: alert.id, event: event, channel: name, attempts: 0, status: "silenced",
+                detail: silenced ? "the rule is silenced until \(rule.silencedUntil ?? "")" : nil)
             if !silenced { outcome = await deliver(event, alert, rule: rule, channel: name) }
             try await store.recordAlertDelivery(outcome)
             outcomes.append(outcome)
@@ -110,8 +120,10 @@ public struct AlertSender: Sendable {
     private func deliver(_ event: String, _ alert: AlertRecord, rule: AlertRuleRecord, to channel: AlertChannel) async throws -> String {
         switch channel {
         case .console(let user):
-            try await store.notify(NotificationRecord(username: user, kind: "alert.\(event)", title: "[\(alert.severity)] \(alert.title)",
-                                                      message: alert.detail, runID: alert.subject.flatMap { $0.hasPrefix("run:") ? String($0.dropFirst(4)) : nil }))
+            try await store.notify(
+                NotificationRecord(
+                    username: user, kind: "alert.\(event)", title: "[\(alert.severity)] \(alert.title)",
+                    message: alert.detail, runID: alert.subject.flatMap { $0.hasPrefix("run:") ? String($0.dropFirst(4)) : nil }))
             return user.map { "notified \($0)" } ?? "notified everyone"
         case .email(let addresses, let smtp):
             var body = "\(alert.title)\n\n"
@@ -124,7 +136,8 @@ public struct AlertSender: Sendable {
                 first at:  \(alert.firstAt)
                 occurred:  \(alert.occurrences) time(s)
                 """
-            try await SMTPMailer(settings: smtp).send(MailMessage(to: addresses, subject: "[Cutover] [\(alert.severity)] \(event): \(alert.title)", body: body))
+            try await SMTPMailer(settings: smtp).send(
+                MailMessage(to: addresses, subject: "[Cutover] [\(alert.severity)] \(event): \(alert.title)", body: body))
             return "mailed \(addresses.count) recipient(s) through \(smtp.host)"
         case .webhook(let url, let secret):
             let encoder = JSONEncoder()

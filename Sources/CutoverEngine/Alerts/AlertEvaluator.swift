@@ -75,8 +75,9 @@ public struct AlertEvaluator: Sendable {
                     continue
                 }
                 if alerted.contains(finding.key) { continue }  // alerted on already, and resolved since
-                let alert = AlertRecord(rule: rule.name, key: finding.key, severity: rule.severity, title: finding.title, detail: finding.detail,
-                                        subject: finding.subject, firstAt: stamp)
+                let alert = AlertRecord(
+                    rule: rule.name, key: finding.key, severity: rule.severity, title: finding.title, detail: finding.detail,
+                    subject: finding.subject, firstAt: stamp)
                 try await store.saveAlert(alert)
                 openByRule[rule.name, default: []].append(alert)
                 outcome.fired.append(alert)
@@ -93,7 +94,8 @@ public struct AlertEvaluator: Sendable {
                     continue
                 }
                 if alert.state == "firing", alert.escalationLevel == 0, let after = rule.escalateAfterSeconds, !rule.escalateTo.isEmpty,
-                   let first = ISOTime.parse(alert.firstAt), now.timeIntervalSince(first) >= Double(after) {
+                    let first = ISOTime.parse(alert.firstAt), now.timeIntervalSince(first) >= Double(after)
+                {
                     alert.escalationLevel = 1
                     try await store.saveAlert(alert)
                     outcome.escalated.append(alert)
@@ -128,18 +130,24 @@ public struct AlertEvaluator: Sendable {
         case "validation_failed":
             var found: [Finding] = []
             for run in try await store.validationRuns(limit: 200) where run.failed > 0 && run.startedAt >= rule.createdAt && run.origin == "cutover" {
-                let failing = try await store.validationResults(runID: run.id).filter { $0.status == "failed" && Self.matches(rule.scope, $0.table ?? "") }
+                let failing = try await store.validationResults(runID: run.id).filter {
+                    $0.status == "failed" && Self.matches(rule.scope, $0.table ?? "")
+                }
                 guard !failing.isEmpty else { continue }
                 let checks = failing.prefix(5).map { "\($0.check)\($0.table.map { " on \($0)" } ?? ""): \($0.message ?? "failed")" }
-                found.append(Finding(key: "validation:\(run.id)", subject: "validation:\(run.id)",
-                                     title: "validation \(run.suite) (\(run.id)): \(failing.count) check(s) failed", detail: checks.joined(separator: "\n")))
+                found.append(
+                    Finding(
+                        key: "validation:\(run.id)", subject: "validation:\(run.id)",
+                        title: "validation \(run.suite) (\(run.id)): \(failing.count) check(s) failed", detail: checks.joined(separator: "\n")))
             }
             return found
         case "pass_rate_below":
             let threshold = rule.threshold ?? 90
             var tables: Set<String> = []
             for run in try await store.validationRuns(limit: 50) {
-                for result in try await store.validationResults(runID: run.id) { if let table = result.table, Self.matches(rule.scope, table) { tables.insert(table) } }
+                for result in try await store.validationResults(runID: run.id) {
+                    if let table = result.table, Self.matches(rule.scope, table) { tables.insert(table) }
+                }
             }
             var found: [Finding] = []
             for table in tables.sorted() {
@@ -148,8 +156,11 @@ public struct AlertEvaluator: Sendable {
                 let passed = history.filter { $0.status == "passed" }.count
                 let rate = Double(passed) * 100 / Double(history.count)
                 guard rate < threshold else { continue }
-                found.append(Finding(key: "table:\(table)", subject: "table:\(table)", title: "\(table): pass rate \(String(format: "%.1f%%", rate)) is below \(String(format: "%.1f%%", threshold))",
-                                     detail: "\(passed) of the last \(history.count) checks passed"))
+                found.append(
+                    Finding(
+                        key: "table:\(table)", subject: "table:\(table)",
+                        title: "\(table): pass rate \(String(format: "%.1f%%", rate)) is below \(String(format: "%.1f%%", threshold))",
+                        detail: "\(passed) of the last \(history.count) checks passed"))
             }
             return found
         case "run_slower":
@@ -158,20 +169,25 @@ public struct AlertEvaluator: Sendable {
             var found: [Finding] = []
             for run in runs where run.finishedAt ?? "" >= rule.createdAt && Self.matches(rule.scope, run.kind) {
                 guard let seconds = run.seconds else { continue }
-                let earlier = runs.filter { $0.kind == run.kind && $0.source == run.source && $0.target == run.target && $0.startedAt < run.startedAt }
-                    .prefix(20).compactMap(\.seconds)
+                let earlier = runs.filter {
+                    $0.kind == run.kind && $0.source == run.source && $0.target == run.target && $0.startedAt < run.startedAt
+                }
+                .prefix(20).compactMap(\.seconds)
                 guard earlier.count >= 3 else { continue }
                 let median = earlier.sorted()[earlier.count / 2]
                 guard median > 0, seconds > factor * median else { continue }
-                found.append(Finding(key: "run:\(run.id)", subject: "run:\(run.id)",
-                                     title: "\(run.kind) run \(run.id) took \(Format.duration(seconds)), \(String(format: "%.1f", seconds / median))× its median",
-                                     detail: "median of the \(earlier.count) earlier runs with the same source and target: \(Format.duration(median))"))
+                found.append(
+                    Finding(
+                        key: "run:\(run.id)", subject: "run:\(run.id)",
+                        title: "\(run.kind) run \(run.id) took \(Format.duration(seconds)), \(String(format: "%.1f", seconds / median))× its median",
+                        detail: "median of the \(earlier.count) earlier runs with the same source and target: \(Format.duration(median))"))
             }
             return found
         default:
             // A rule is checked when saved, so this one was written into the store by hand.
-            throw CutoverError(.usage, "alert rule \(rule.name): unknown condition \(rule.condition)",
-                               hint: "remove the rule with `cutover alerts remove \(rule.name)`")
+            throw CutoverError(
+                .usage, "alert rule \(rule.name): unknown condition \(rule.condition)",
+                hint: "remove the rule with `cutover alerts remove \(rule.name)`")
         }
     }
 
@@ -183,22 +199,30 @@ public struct AlertEvaluator: Sendable {
             case "ingestion_stale":
                 let factor = rule.threshold ?? 1
                 guard let lag = pipeline.lagSeconds else {
-                    return Finding(key: key, subject: subject, title: "ingestion: \(pipeline.name) has never been loaded", detail: pipeline.source.map { "from \($0)" })
+                    return Finding(
+                        key: key, subject: subject, title: "ingestion: \(pipeline.name) has never been loaded",
+                        detail: pipeline.source.map { "from \($0)" })
                 }
                 guard lag > factor * pipeline.expectedEverySeconds else { return nil }
-                return Finding(key: key, subject: subject,
-                               title: "ingestion: \(pipeline.name) last loaded \(Format.span(lag)) ago, expected every \(Format.span(pipeline.expectedEverySeconds))",
-                               detail: "last load \(pipeline.lastLoadedAt ?? "never")" + (pipeline.freshness == .breached ? "; the SLA is breached" : ""))
+                return Finding(
+                    key: key, subject: subject,
+                    title:
+                        "ingestion: \(pipeline.name) last loaded \(Format.span(lag)) ago, expected every \(Format.span(pipeline.expectedEverySeconds))",
+                    detail: "last load \(pipeline.lastLoadedAt ?? "never")" + (pipeline.freshness == .breached ? "; the SLA is breached" : ""))
             case "ingestion_failed":
                 guard pipeline.lastFailed else { return nil }
-                return Finding(key: key, subject: subject, title: "ingestion: the last load of \(pipeline.name) \(pipeline.lastStatus ?? "failed")",
-                               detail: "\(pipeline.failedInWindow) of \(pipeline.loadsInWindow) loads in the window failed")
+                return Finding(
+                    key: key, subject: subject, title: "ingestion: the last load of \(pipeline.name) \(pipeline.lastStatus ?? "failed")",
+                    detail: "\(pipeline.failedInWindow) of \(pipeline.loadsInWindow) loads in the window failed")
             case "row_count_anomaly":
                 guard let score = pipeline.rowsScore, score > (rule.threshold ?? IngestionReader.defaultAnomalyScore), let rows = pipeline.lastRows,
-                      let median = pipeline.medianRows else { return nil }
-                return Finding(key: key, subject: subject, title: "ingestion: \(pipeline.name) loaded \(rows) rows, usually \(Int64(median.rounded()))",
-                               detail: score.isInfinite ? "every earlier load moved exactly \(Int64(median.rounded())) rows"
-                                                        : String(format: "%.1f robust deviations from the median (MAD %.0f)", score, pipeline.madRows ?? 0))
+                    let median = pipeline.medianRows
+                else { return nil }
+                return Finding(
+                    key: key, subject: subject, title: "ingestion: \(pipeline.name) loaded \(rows) rows, usually \(Int64(median.rounded()))",
+                    detail: score.isInfinite
+                        ? "every earlier load moved exactly \(Int64(median.rounded())) rows"
+                        : String(format: "%.1f robust deviations from the median (MAD %.0f)", score, pipeline.madRows ?? 0))
             default:
                 return nil
             }

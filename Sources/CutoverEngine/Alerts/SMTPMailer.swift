@@ -24,7 +24,8 @@ public struct SMTPSettings: Sendable, CustomStringConvertible {
 
     public init(parsing text: String) throws {
         let hint = "write alerts.smtp: smtp://USER:${SMTP_PASSWORD}@HOST:587?from=cutover@example.com"
-        guard let components = URLComponents(string: text), components.scheme?.lowercased() == "smtp", let host = components.host, !host.isEmpty else {
+        guard let components = URLComponents(string: text), components.scheme?.lowercased() == "smtp", let host = components.host, !host.isEmpty
+        else {
             throw CutoverError(.usage, "alerts.smtp is not an smtp:// URL", hint: hint)
         }
         let query = Dictionary((components.queryItems ?? []).map { ($0.name, $0.value ?? "") }) { _, last in last }
@@ -83,7 +84,8 @@ public struct MailMessage: Sendable {
         formatter.timeZone = TimeZone(identifier: "UTC")
         formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss '+0000'"
         let flatSubject = subject.map { $0.isNewline ? " " : String($0) }.joined()
-        let encodedSubject = flatSubject.allSatisfy { $0.isASCII && !$0.isNewline }
+        let encodedSubject =
+            flatSubject.allSatisfy { $0.isASCII && !$0.isNewline }
             ? flatSubject : "=?UTF-8?B?" + Data(flatSubject.utf8).base64EncodedString() + "?="
         let body = Data(self.body.utf8).base64EncodedString(options: [.lineLength76Characters, .endLineWithCarriageReturn, .endLineWithLineFeed])
         let domain = from.split(separator: "@").last.map(String.init) ?? "cutover"
@@ -179,8 +181,9 @@ private struct SMTPSession: Sendable {
         var features = try await expect(250, after: "EHLO \(Self.clientName)", step: "EHLO")
         if settings.security == .starttls {
             guard features.contains(where: { $0.uppercased().hasPrefix("STARTTLS") }) else {
-                throw CutoverError(.connectionFailed, "the SMTP server \(settings) does not offer STARTTLS",
-                                   hint: "use a server that does, tls=tls for port 465, or tls=none for a relay on loopback")
+                throw CutoverError(
+                    .connectionFailed, "the SMTP server \(settings) does not offer STARTTLS",
+                    hint: "use a server that does, tls=tls for port 465, or tls=none for a relay on loopback")
             }
             try await expect(220, after: "STARTTLS", step: "STARTTLS")
             let context = try Self.tlsContext(settings)
@@ -190,7 +193,8 @@ private struct SMTPSession: Sendable {
             features = try await expect(250, after: "EHLO \(Self.clientName)", step: "EHLO after STARTTLS")
         }
         if let user = settings.user {
-            let mechanisms = features.first { $0.uppercased().hasPrefix("AUTH") }?.uppercased().split(separator: " ").dropFirst().map(String.init) ?? []
+            let mechanisms =
+                features.first { $0.uppercased().hasPrefix("AUTH") }?.uppercased().split(separator: " ").dropFirst().map(String.init) ?? []
             if mechanisms.contains("PLAIN") {
                 let token = Data(([0] + Array(user.utf8) + [0] + Array((settings.password ?? "").utf8))).base64EncodedString()
                 try await expect(235, after: "AUTH PLAIN \(token)", step: "AUTH")
@@ -199,7 +203,9 @@ private struct SMTPSession: Sendable {
                 try await expect(334, after: Data(user.utf8).base64EncodedString(), step: "AUTH")
                 try await expect(235, after: Data((settings.password ?? "").utf8).base64EncodedString(), step: "AUTH")
             } else {
-                throw CutoverError(.connectionFailed, "the SMTP server \(settings) offers no AUTH PLAIN or LOGIN", hint: "remove the user from alerts.smtp if it relays without")
+                throw CutoverError(
+                    .connectionFailed, "the SMTP server \(settings) offers no AUTH PLAIN or LOGIN",
+                    hint: "remove the user from alerts.smtp if it relays without")
             }
         }
         try await expect(250, after: "MAIL FROM:<\(settings.from)>", step: "MAIL FROM")
@@ -238,15 +244,19 @@ private struct SMTPSession: Sendable {
                 cause = first
             }
             if let tls = cause as? NIOSSLError {
-                throw CutoverError(.connectionFailed, "TLS with the SMTP server \(settings) failed at \(step): \(tls)",
-                                   hint: "a server with a certificate from a private CA needs ca=/path/ca.pem in alerts.smtp")
+                throw CutoverError(
+                    .connectionFailed, "TLS with the SMTP server \(settings) failed at \(step): \(tls)",
+                    hint: "a server with a certificate from a private CA needs ca=/path/ca.pem in alerts.smtp")
             }
-            throw CutoverError(.connectionFailed, "the SMTP server \(settings) closed the connection or did not answer within \(timeout.nanoseconds / 1_000_000_000) s at \(step): \(cause)",
-                               hint: "check alerts.smtp (port, tls) and the server's log")
+            throw CutoverError(
+                .connectionFailed,
+                "the SMTP server \(settings) closed the connection or did not answer within \(timeout.nanoseconds / 1_000_000_000) s at \(step): \(cause)",
+                hint: "check alerts.smtp (port, tls) and the server's log")
         }
         guard codes.contains(answer.code) else {
-            throw CutoverError(.connectionFailed, "the SMTP server \(settings) refused \(step): \(answer.code) \(answer.lines.joined(separator: " "))",
-                               hint: answer.code == 535 ? "check the user and password in alerts.smtp" : "check alerts.smtp and the recipients")
+            throw CutoverError(
+                .connectionFailed, "the SMTP server \(settings) refused \(step): \(answer.code) \(answer.lines.joined(separator: " "))",
+                hint: answer.code == 535 ? "check the user and password in alerts.smtp" : "check alerts.smtp and the recipients")
         }
         return answer.lines
     }

@@ -67,17 +67,20 @@ public struct AnalysisReport: Codable, Sendable {
 
     /// A terminal-friendly summary: one line per table.
     public var summary: String {
-        var lines = ["\(engine) \(catalog.database)" + (serverVersion.map { " (version \($0))" } ?? ""),
-                     "\(totals.tables) tables, \(totals.views) views, \(totals.columns) columns, \(Format.count(totals.rows)) rows, \(Format.bytes(totals.bytes))"]
+        var lines = [
+            "\(engine) \(catalog.database)" + (serverVersion.map { " (version \($0))" } ?? ""),
+            "\(totals.tables) tables, \(totals.views) views, \(totals.columns) columns, \(Format.count(totals.rows)) rows, \(Format.bytes(totals.bytes))",
+        ]
         let width = max(10, catalog.tables.map { $0.ref.description.count }.max() ?? 10)
         lines.append("")
         lines.append("  " + "table".padding(toLength: width, withPad: " ", startingAt: 0) + "        rows      size  cols  key")
         for table in catalog.tables {
             let rows = table.rowCount.map { Format.count($0) + (table.rowCountIsExact ? "" : "~") } ?? "-"
             let key = table.kind == .view ? "(view)" : table.primaryKey.map { $0.columns.joined(separator: ",") } ?? "none"
-            lines.append("  " + table.ref.description.padding(toLength: width, withPad: " ", startingAt: 0)
-                         + Format.leftPad(rows, 12) + Format.leftPad(table.sizeBytes.map(Format.bytes) ?? "-", 10)
-                         + Format.leftPad(String(table.columns.count), 6) + "  " + key)
+            lines.append(
+                "  " + table.ref.description.padding(toLength: width, withPad: " ", startingAt: 0)
+                    + Format.leftPad(rows, 12) + Format.leftPad(table.sizeBytes.map(Format.bytes) ?? "-", 10)
+                    + Format.leftPad(String(table.columns.count), 6) + "  " + key)
         }
         for table in catalog.tables {
             for note in table.notes ?? [] { lines.append("note: \(table.ref): \(note)") }

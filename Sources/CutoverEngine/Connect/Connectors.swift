@@ -15,8 +15,9 @@ public enum Connectors {
         case .sqlite: return try SQLiteConnector(url: url, createIfMissing: role == .target)
         case .snowflake: return try await SnowflakeConnector(url: url)
         case .sqlserver:
-            throw CutoverError(.usage, "SQL Server connections are not available yet (\(url))",
-                               hint: "export the data to PostgreSQL or SQLite first")
+            throw CutoverError(
+                .usage, "SQL Server connections are not available yet (\(url))",
+                hint: "export the data to PostgreSQL or SQLite first")
         }
     }
 
@@ -56,15 +57,18 @@ extension Connectors {
 
     /// Refuses `url` when it points at the metadata store, however it is spelled.
     public static func refuseStore(_ url: ConnectionURL, store: any MetadataStore) async throws {
-        guard store.identities.contains(where: { identity in
-            switch (identity, url.engine) {
-            case (.file, .sqlite), (.postgres, .postgres), (.snowflake, .snowflake): true
-            default: false
-            }
-        }) else { return }
+        guard
+            store.identities.contains(where: { identity in
+                switch (identity, url.engine) {
+                case (.file, .sqlite), (.postgres, .postgres), (.snowflake, .snowflake): true
+                default: false
+                }
+            })
+        else { return }
         if !store.identities.isDisjoint(with: try await identities(of: url)) {
-            throw CutoverError(.notPermitted, "\(url) is Cutover's metadata store: it cannot be a source, a target or a query connection",
-                               hint: "the store holds users, password hashes and signing keys; name another database")
+            throw CutoverError(
+                .notPermitted, "\(url) is Cutover's metadata store: it cannot be a source, a target or a query connection",
+                hint: "the store holds users, password hashes and signing keys; name another database")
         }
     }
 }

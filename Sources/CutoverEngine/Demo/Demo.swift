@@ -34,11 +34,15 @@ public struct Demo: Sendable {
         let target = ConnectionURL(engine: .sqlite, database: targetPath)
         jobs.say("2/4 analyzing the source")
         let analysis = try await jobs.analyze(source: source, scope: Scope())
-        jobs.say("    \(analysis.report.totals.tables) tables, \(analysis.report.totals.columns) columns, \(Format.count(analysis.report.totals.rows)) rows")
+        jobs.say(
+            "    \(analysis.report.totals.tables) tables, \(analysis.report.totals.columns) columns, \(Format.count(analysis.report.totals.rows)) rows"
+        )
         jobs.say("3/4 planning, migrating and 4/4 validating into \(targetPath)")
-        let migration = try await jobs.migrate(source: source, target: target, scope: Scope(), config: CutoverConfig(),
-                                               options: MoveOptions(replace: true), validate: true, kind: "demo")
-        return Outcome(sourcePath: sourcePath, targetPath: targetPath, analysis: analysis, migration: migration,
-                       seconds: Date().timeIntervalSince(started))
+        let migration = try await jobs.migrate(
+            source: source, target: target, scope: Scope(), config: CutoverConfig(),
+            options: MoveOptions(replace: true), validate: true, kind: "demo")
+        return Outcome(
+            sourcePath: sourcePath, targetPath: targetPath, analysis: analysis, migration: migration,
+            seconds: Date().timeIntervalSince(started))
     }
 }

@@ -113,8 +113,10 @@ public enum DemoData {
         let names = ["NY Metro", "Mid Atlantic", "North Midwest", "California", "Pacific Northwest", "Hawaii/Alaska", "Central Midwest", "Southeast"]
         let classes = ["large", "medium", "small"]
         let managers = ["Bob Belcher", "Felipe Perkins", "Mark Hightower", "Larry Mccray", "Gary Colburn", "Jack Little", "Amy Nguyen", "Zoë Ølsen"]
-        let cities = [("Midway", "Williamson County", "TN", "31904"), ("Fairview", "Ziebach County", "SD", "35709"),
-                      ("Oak Grove", "Barrow County", "GA", "38370"), ("Pleasant Hill", "Walker County", "AL", "33604")]
+        let cities = [
+            ("Midway", "Williamson County", "TN", "31904"), ("Fairview", "Ziebach County", "SD", "35709"),
+            ("Oak Grove", "Barrow County", "GA", "38370"), ("Pleasant Hill", "Walker County", "AL", "33604"),
+        ]
         let hours = ["8AM-4PM", "8AM-12AM", "8AM-8AM"]
         return (1...30).map { sk -> [Value] in
             let city = cities[sk % cities.count]
@@ -123,12 +125,14 @@ public enum DemoData {
             return [
                 .int(Int64(sk)), .text(String(format: "AAAAAAAA%08X", sk * 7919)), .text(date(start)), hasEnd ? .text(date(start + 729)) : .null,
                 sk % 7 == 0 ? .int(Int64(2_451_000 + sk)) : .null, .int(Int64(2_450_800 + random.int(0..<400))),
-                .text(names[sk % names.count]), .text(classes[sk % 3]), .int(Int64(random.int(1..<70_000))), .int(Int64(random.int(1_000..<1_000_000))),
+                .text(names[sk % names.count]), .text(classes[sk % 3]), .int(Int64(random.int(1..<70_000))),
+                .int(Int64(random.int(1_000..<1_000_000))),
                 .text(hours[sk % 3]), .text(managers[sk % managers.count]), .int(Int64(1 + sk % 6)), .text("More than other authori"),
                 .text("Shared others could not count fully dollars. New members ca"), .text(managers[(sk + 3) % managers.count]),
                 .int(Int64(1 + sk % 5)), .text(["pri", "anti", "ought", "able", "ese"][sk % 5]), .int(Int64(1 + sk % 6)),
                 .text(["pri", "anti", "ought", "able", "ese", "cally"][sk % 6]), .text(String(100 + random.int(0..<900))),
-                .text(["Main", "Oak", "Elm", "Cedar", "Lake"][sk % 5] + " " + ["1st", "2nd", "Park"][sk % 3]), .text(["Street", "Ave", "Blvd", "Lane"][sk % 4]),
+                .text(["Main", "Oak", "Elm", "Cedar", "Lake"][sk % 5] + " " + ["1st", "2nd", "Park"][sk % 3]),
+                .text(["Street", "Ave", "Blvd", "Lane"][sk % 4]),
                 .text("Suite \(sk * 10)"), .text(city.0), .text(city.1), .text(city.2), .text(city.3), .text("United States"),
                 .text(["-5.00", "-6.00", "-8.00", "-10.00"][sk % 4]), .text(String(format: "0.%02d", random.int(0..<13))),
             ]
@@ -136,7 +140,10 @@ public enum DemoData {
     }
 
     static func sampleDataRows(_ random: inout SeededRandom) -> [[Value]] {
-        let names = ["Alpha", "Bravo", "Charlie", "Delta", "Echo", "Foxtrot", "Ünïcödé", "日本語テキスト", "emoji 🚀✨", "O'Brien", "quote \"double\"", "tab\there", "line\nbreak", "back\\slash"]
+        let names = [
+            "Alpha", "Bravo", "Charlie", "Delta", "Echo", "Foxtrot", "Ünïcödé", "日本語テキスト", "emoji 🚀✨", "O'Brien", "quote \"double\"", "tab\there",
+            "line\nbreak", "back\\slash",
+        ]
         let categories: [Value] = [.text("retail"), .text("wholesale"), .text("online"), .text(""), .null]
         let notes: [Value] = [.null, .text(""), .text("NULL"), .text("\\N"), .text("plain note"), .text("multi\nline\r\nnote"), .text("  padded  ")]
         let base = Timestamp.daysFromCivil(2024, 1, 1)
@@ -145,7 +152,8 @@ public enum DemoData {
             let amount = String(format: "%@%d.%02d", cents < 0 ? "-" : "", abs(cents) / 100, abs(cents) % 100)
             let seconds = random.int(0..<86_400)
             let micros = id % 3 == 0 ? random.int(0..<1_000_000) : 0
-            let created = String(format: "%@ %02d:%02d:%02d", date(base + random.int(0..<700)), seconds / 3600, seconds / 60 % 60, seconds % 60)
+            let created =
+                String(format: "%@ %02d:%02d:%02d", date(base + random.int(0..<700)), seconds / 3600, seconds / 60 % 60, seconds % 60)
                 + (micros > 0 ? String(format: ".%06d", micros) : "")
             let ratio: Value = id % 50 == 0 ? .null : .double(Double(random.int(0..<1_000_000)) / 7_919.0)
             return [
@@ -167,8 +175,10 @@ public enum DemoData {
                 let trend = Double(day) * Double(index + 1) * 0.37
                 let seasonal = sin(Double(day) / 7.0 * 2 * .pi) * 50
                 let value = 1000.0 * Double(index + 1) + trend + seasonal + Double(random.int(0..<10_000)) / 100
-                rows.append([.text(date(start + day)), .text(metric), .text(String(format: "%.4f", value)),
-                             .int(Int64(random.int(100..<5_000))), .int(day % 97 == 0 ? 1 : 0)])
+                rows.append([
+                    .text(date(start + day)), .text(metric), .text(String(format: "%.4f", value)),
+                    .int(Int64(random.int(100..<5_000))), .int(day % 97 == 0 ? 1 : 0),
+                ])
             }
         }
         return rows

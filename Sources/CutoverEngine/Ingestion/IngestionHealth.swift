@@ -92,8 +92,9 @@ public struct IngestionReader: Sendable {
     /// Opens the configured connection (never the metadata store).
     public static func open(config: CutoverConfig, store: any MetadataStore) async throws -> IngestionReader {
         guard let ingestion = config.ingestion else {
-            throw CutoverError(.config, "no ingestion metadata is configured",
-                               hint: "add `ingestion: {connection: NAME-OR-URL, pipelines: TABLE}` to cutover.yml (see README, Operations: ingestion health)")
+            throw CutoverError(
+                .config, "no ingestion metadata is configured",
+                hint: "add `ingestion: {connection: NAME-OR-URL, pipelines: TABLE}` to cutover.yml (see README, Operations: ingestion health)")
         }
         let url = try config.resolveConnection(ingestion.connection)
         try await Connectors.refuseStore(url, store: store)
@@ -110,17 +111,20 @@ public struct IngestionReader: Sendable {
         let window = try config.historyWindow.map { try Age.seconds($0, option: "ingestion.history_window") } ?? 30 * 86_400
         let slaFactor = config.slaFactor ?? Self.defaultSLAFactor
         guard slaFactor >= 1, slaFactor.isFinite else {
-            throw CutoverError(.config, "ingestion.sla_factor \(slaFactor) must be 1 or more", hint: "e.g. sla_factor: 2 (an SLA breach at twice the frequency)")
+            throw CutoverError(
+                .config, "ingestion.sla_factor \(slaFactor) must be 1 or more", hint: "e.g. sla_factor: 2 (an SLA breach at twice the frequency)")
         }
         let pipelinesTable = try await table(config.pipelines, what: "ingestion.pipelines")
         let columns = try resolve(pipelinesTable, roles: Self.roles.filter { !$0.role.hasPrefix("history_") })
         guard columns["target"] != nil || columns["key"] != nil else {
-            throw CutoverError(.config, "\(config.pipelines) has no column that names the pipeline's table (\(Self.candidates("target")))",
-                               hint: "name it in cutover.yml: ingestion.columns.target: COLUMN")
+            throw CutoverError(
+                .config, "\(config.pipelines) has no column that names the pipeline's table (\(Self.candidates("target")))",
+                hint: "name it in cutover.yml: ingestion.columns.target: COLUMN")
         }
         guard columns["last_loaded"] != nil || config.history != nil else {
-            throw CutoverError(.config, "\(config.pipelines) has no last-load time column (\(Self.candidates("last_loaded"))) and no history table is configured",
-                               hint: "name it with ingestion.columns.last_loaded, or configure ingestion.history")
+            throw CutoverError(
+                .config, "\(config.pipelines) has no last-load time column (\(Self.candidates("last_loaded"))) and no history table is configured",
+                hint: "name it with ingestion.columns.last_loaded, or configure ingestion.history")
         }
         var pipelines: [PipelineHealth] = []
         try await each(row: pipelinesTable, columns: Array(Set(columns.values)).sorted(), filter: nil) { row in
@@ -131,19 +135,23 @@ public struct IngestionReader: Sendable {
             let key = columns["key"].flatMap { row[$0] }.map(\.displayText) ?? name
             let source = [columns["source_system"], columns["source_schema"], columns["source"]].compactMap { $0.flatMap { row[$0] }?.displayText }
             let every = try columns["frequency"].flatMap { row[$0] }.flatMap { try Self.frequency($0, pipeline: key) } ?? defaultEvery
-            pipelines.append(PipelineHealth(
-                key: key, name: name.isEmpty ? key : name, source: source.isEmpty ? nil : source.joined(separator: "."), environment: environment,
-                active: columns["active"].flatMap { row[$0] }.map(Self.isTrue) ?? true, expectedEverySeconds: every,
-                lastLoadedAt: columns["last_loaded"].flatMap { row[$0] }.flatMap(Self.time).map(ISOTime.string), lagSeconds: nil, freshness: .never,
-                lastStatus: columns["status"].flatMap { row[$0] }.flatMap { $0.isNull ? nil : $0.displayText }, loadsInWindow: 0, failedInWindow: 0,
-                lastRows: columns["rows"].flatMap { row[$0] }.flatMap(Self.integer), medianRows: nil, madRows: nil, rowsScore: nil, problems: []))
+            pipelines.append(
+                PipelineHealth(
+                    key: key, name: name.isEmpty ? key : name, source: source.isEmpty ? nil : source.joined(separator: "."), environment: environment,
+                    active: columns["active"].flatMap { row[$0] }.map(Self.isTrue) ?? true, expectedEverySeconds: every,
+                    lastLoadedAt: columns["last_loaded"].flatMap { row[$0] }.flatMap(Self.time).map(ISOTime.string), lagSeconds: nil,
+                    freshness: .never,
+                    lastStatus: columns["status"].flatMap { row[$0] }.flatMap { $0.isNull ? nil : $0.displayText }, loadsInWindow: 0,
+                    failedInWindow: 0,
+                    lastRows: columns["rows"].flatMap { row[$0] }.flatMap(Self.integer), medianRows: nil, madRows: nil, rowsScore: nil, problems: []))
         }
         if let history = config.history {
             try await readHistory(history, into: &pipelines, since: now.addingTimeInterval(-window))
         }
         for index in pipelines.indices { Self.judge(&pipelines[index], now: now, slaFactor: slaFactor) }
-        return IngestionHealth(checkedAt: ISOTime.string(now), source: "\(config.pipelines) on \(connector.url)",
-                               pipelines: pipelines.sorted { ($0.problems.isEmpty ? 1 : 0, $0.name) < ($1.problems.isEmpty ? 1 : 0, $1.name) })
+        return IngestionHealth(
+            checkedAt: ISOTime.string(now), source: "\(config.pipelines) on \(connector.url)",
+            pipelines: pipelines.sorted { ($0.problems.isEmpty ? 1 : 0, $0.name) < ($1.problems.isEmpty ? 1 : 0, $1.name) })
     }
 
     /// Freshness, failure and volume, in words.
@@ -158,8 +166,9 @@ public struct IngestionReader: Sendable {
             pipeline.lagSeconds = lag
             pipeline.freshness = lag <= pipeline.expectedEverySeconds ? .fresh : lag <= slaFactor * pipeline.expectedEverySeconds ? .late : .breached
             if pipeline.freshness != .fresh {
-                problems.append("last loaded \(Format.span(lag)) ago, expected every \(Format.span(pipeline.expectedEverySeconds))"
-                                + (pipeline.freshness == .breached ? " (SLA breached)" : ""))
+                problems.append(
+                    "last loaded \(Format.span(lag)) ago, expected every \(Format.span(pipeline.expectedEverySeconds))"
+                        + (pipeline.freshness == .breached ? " (SLA breached)" : ""))
             }
         } else {
             pipeline.freshness = .never
@@ -167,7 +176,9 @@ public struct IngestionReader: Sendable {
         }
         if pipeline.lastFailed { problems.append("last load \(pipeline.lastStatus ?? "failed")") }
         if let score = pipeline.rowsScore, score > defaultAnomalyScore, let rows = pipeline.lastRows, let median = pipeline.medianRows {
-            problems.append("last load moved \(rows) rows; usually \(Int64(median.rounded())) (\(score.isInfinite ? "every earlier load had exactly that" : String(format: "%.1f robust deviations", score)))")
+            problems.append(
+                "last load moved \(rows) rows; usually \(Int64(median.rounded())) (\(score.isInfinite ? "every earlier load had exactly that" : String(format: "%.1f robust deviations", score)))"
+            )
         }
         pipeline.problems = problems
     }
@@ -178,25 +189,38 @@ public struct IngestionReader: Sendable {
         let table = try await table(name, what: "ingestion.history")
         let columns = try resolve(table, roles: Self.roles.filter { $0.role.hasPrefix("history_") })
         guard let loadedAt = columns["history_loaded_at"] else {
-            throw CutoverError(.config, "\(name) has no load time column (\(Self.candidates("history_loaded_at")))",
-                               hint: "name it in cutover.yml: ingestion.columns.history_loaded_at: COLUMN")
+            throw CutoverError(
+                .config, "\(name) has no load time column (\(Self.candidates("history_loaded_at")))",
+                hint: "name it in cutover.yml: ingestion.columns.history_loaded_at: COLUMN")
         }
         guard let link = columns["history_key"] ?? columns["history_target"] else {
-            throw CutoverError(.config, "\(name) has no column that names the pipeline (\(Self.candidates("history_key")) or \(Self.candidates("history_target")))",
-                               hint: "name it in cutover.yml: ingestion.columns.history_key: COLUMN")
+            throw CutoverError(
+                .config, "\(name) has no column that names the pipeline (\(Self.candidates("history_key")) or \(Self.candidates("history_target")))",
+                hint: "name it in cutover.yml: ingestion.columns.history_key: COLUMN")
         }
         let byKey = columns["history_key"] != nil
         var index: [String: Int] = [:]
-        for (position, pipeline) in pipelines.enumerated() { index[byKey ? pipeline.key : pipeline.name.split(separator: ".").last.map(String.init) ?? pipeline.name] = position }
+        for (position, pipeline) in pipelines.enumerated() {
+            index[byKey ? pipeline.key : pipeline.name.split(separator: ".").last.map(String.init) ?? pipeline.name] = position
+        }
         struct Load { var at: Date; var rows: Int64?; var status: String? }
         // The latest loads per pipeline, at most the baseline and the last one: bounded by pipelines, not by history.
         var recent: [Int: [Load]] = [:]
-        let isTimestamp = table.column(named: loadedAt).map { switch $0.canonical { case .timestamp, .date: true; default: false } } ?? false
-        let filter = RowFilter(terms: [.init(column: loadedAt, .greaterOrEqual, isTimestamp ? Self.literal(since) : ISOTime.string(since), isNumeric: false)])
+        let isTimestamp =
+            table.column(named: loadedAt).map {
+                switch $0.canonical {
+                case .timestamp, .date: true;
+                default: false
+                }
+            } ?? false
+        let filter = RowFilter(terms: [
+            .init(column: loadedAt, .greaterOrEqual, isTimestamp ? Self.literal(since) : ISOTime.string(since), isNumeric: false)
+        ])
         try await each(row: table, columns: Array(Set(columns.values)).sorted(), filter: filter) { row in
             guard let linked = row[link].map(\.displayText), let position = index[linked], let at = row[loadedAt].flatMap(Self.time) else { return }
-            let load = Load(at: at, rows: columns["history_rows"].flatMap { row[$0] }.flatMap(Self.integer),
-                            status: columns["history_status"].flatMap { row[$0] }.flatMap { $0.isNull ? nil : $0.displayText })
+            let load = Load(
+                at: at, rows: columns["history_rows"].flatMap { row[$0] }.flatMap(Self.integer),
+                status: columns["history_status"].flatMap { row[$0] }.flatMap { $0.isNull ? nil : $0.displayText })
             pipelines[position].loadsInWindow += 1
             if load.status.map(Self.isFailure) == true { pipelines[position].failedInWindow += 1 }
             var loads = recent[position, default: []]
@@ -255,8 +279,9 @@ public struct IngestionReader: Sendable {
             guard seconds > 0 else { throw CutoverError(.config, "zero", hint: nil) }
             return seconds
         } catch {
-            throw CutoverError(.config, "pipeline \(pipeline): the frequency '\(value.displayText)' is not one Cutover reads",
-                               hint: "write 15m, 1h, 1d, hourly, daily, weekly, monthly or a number of minutes")
+            throw CutoverError(
+                .config, "pipeline \(pipeline): the frequency '\(value.displayText)' is not one Cutover reads",
+                hint: "write 15m, 1h, 1d, hourly, daily, weekly, monthly or a number of minutes")
         }
     }
 
@@ -299,8 +324,9 @@ public struct IngestionReader: Sendable {
 
     private func table(_ name: String, what: String) async throws -> Table {
         let ref = TableRef(parsing: name)
-        let missing = CutoverError(.tableNotFound, "\(what) in cutover.yml: no table \(name) on \(connector.url)",
-                                   hint: "check the table name and the connection in cutover.yml")
+        let missing = CutoverError(
+            .tableNotFound, "\(what) in cutover.yml: no table \(name) on \(connector.url)",
+            hint: "check the table name and the connection in cutover.yml")
         do {
             let catalog = try await connector.catalog(Scope(schemas: ref.schema.map { [$0] } ?? [], tables: [name], exactCounts: false))
             guard let table = catalog.table(ref) else { throw missing }
@@ -316,16 +342,20 @@ public struct IngestionReader: Sendable {
         for (role, candidates) in roles {
             if let named = config.columns[role] {
                 guard let column = table.columns.first(where: { $0.name.caseInsensitiveCompare(named) == .orderedSame }) else {
-                    throw CutoverError(.config, "ingestion.columns.\(role): \(table.ref) has no column \(named)",
-                                       hint: "its columns: " + table.columns.map(\.name).joined(separator: ", "))
+                    throw CutoverError(
+                        .config, "ingestion.columns.\(role): \(table.ref) has no column \(named)",
+                        hint: "its columns: " + table.columns.map(\.name).joined(separator: ", "))
                 }
                 found[role] = column.name
-            } else if let column = candidates.lazy.compactMap({ candidate in table.columns.first { $0.name.caseInsensitiveCompare(candidate) == .orderedSame } }).first {
+            } else if let column = candidates.lazy.compactMap({ candidate in
+                table.columns.first { $0.name.caseInsensitiveCompare(candidate) == .orderedSame }
+            }).first {
                 found[role] = column.name
             }
         }
         if let unknown = config.columns.keys.first(where: { key in !Self.roles.contains { $0.role == key } }) {
-            throw CutoverError(.config, "ingestion.columns.\(unknown) is not a column role", hint: "roles: " + Self.roles.map(\.role).joined(separator: ", "))
+            throw CutoverError(
+                .config, "ingestion.columns.\(unknown) is not a column role", hint: "roles: " + Self.roles.map(\.role).joined(separator: ", "))
         }
         return found
     }

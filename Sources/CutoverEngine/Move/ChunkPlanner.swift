@@ -68,8 +68,10 @@ public enum ChunkBounds: Sendable, Hashable, Codable, CustomStringConvertible {
                 context["table"] = chunk.table
                 context["chunk"] = String(chunk.number)
             }
-            throw CutoverError(.store, "the ledger's bounds of \(chunk.map { "\($0.table) chunk \($0.number)" } ?? "a chunk") do not decode; the chunk was not loaded",
-                               hint: "the store was changed by hand or by a newer Cutover; start the run again with --replace", context: context)
+            throw CutoverError(
+                .store,
+                "the ledger's bounds of \(chunk.map { "\($0.table) chunk \($0.number)" } ?? "a chunk") do not decode; the chunk was not loaded",
+                hint: "the store was changed by hand or by a newer Cutover; start the run again with --replace", context: context)
         }
     }
 }

@@ -61,20 +61,24 @@ actor ChunkPool {
                     try await store.finishChunk(chunk)
                     await countLoaded()
                     if rejected > 0 {
-                        await recorder.event("chunk.rejected", table: chunk.table, level: "warn",
-                                             "\(chunk.table) chunk \(chunk.number): \(rejected) row(s) rejected, \(Format.count(stats.rows)) loaded",
-                                             fields: ["rejected": String(rejected)])
+                        await recorder.event(
+                            "chunk.rejected", table: chunk.table, level: "warn",
+                            "\(chunk.table) chunk \(chunk.number): \(rejected) row(s) rejected, \(Format.count(stats.rows)) loaded",
+                            fields: ["rejected": String(rejected)])
                     }
                     RunMetrics.chunkLoaded(table: chunk.table, rows: stats.rows, bytes: stats.bytes, seconds: Date().timeIntervalSince(started))
-                    await progress.chunkDone(table: chunk.table, number: chunk.number, rows: stats.rows, bytes: stats.bytes,
-                                             seconds: Date().timeIntervalSince(started))
+                    await progress.chunkDone(
+                        table: chunk.table, number: chunk.number, rows: stats.rows, bytes: stats.bytes,
+                        seconds: Date().timeIntervalSince(started))
                     break
                 } catch {
                     if RetryPolicy.isTransient(error), attempt < mover.options.retry.maxAttempts {
                         let delay = mover.options.retry.delay(afterAttempt: attempt)
                         RunMetrics.retried("chunk")
-                        await recorder.event("chunk.retry", table: chunk.table, level: "warn",
-                                             "\(chunk.table) chunk \(chunk.number): attempt \(attempt) failed (\(error.redactedDescription)); retrying in \(String(format: "%.1f", delay)) s")
+                        await recorder.event(
+                            "chunk.retry", table: chunk.table, level: "warn",
+                            "\(chunk.table) chunk \(chunk.number): attempt \(attempt) failed (\(error.redactedDescription)); retrying in \(String(format: "%.1f", delay)) s"
+                        )
                         try await Task.sleep(nanoseconds: UInt64(delay * 1e9))
                         attempt += 1
                         chunk.attempts += 1  // the ledger counts every try, also those within one lease
@@ -85,8 +89,10 @@ actor ChunkPool {
                     chunk.state = .failed
                     chunk.error = error.redactedDescription
                     try await store.finishChunk(chunk)
-                    await recorder.event("chunk.failed", table: chunk.table, level: "error",
-                                         "\(chunk.table) chunk \(chunk.number) (\((try? ChunkBounds.parse(chunk.bounds))?.description ?? chunk.bounds)): \(error.redactedDescription)")  // message only: the raw bounds if they do not decode
+                    await recorder.event(
+                        "chunk.failed", table: chunk.table, level: "error",
+                        "\(chunk.table) chunk \(chunk.number) (\((try? ChunkBounds.parse(chunk.bounds))?.description ?? chunk.bounds)): \(error.redactedDescription)"
+                    )  // message only: the raw bounds if they do not decode
                     break
                 }
             }
@@ -99,7 +105,7 @@ actor ChunkPool {
         try await Failpoint.pass("move.chunk")
         do {
             return (try await mover.load(chunk, work), 0)
-        } catch where mover.options.onError == .reject && Mover.isDataError(error) {
+        } catch  where mover.options.onError == .reject && Mover.isDataError(error) {
             return try await mover.loadRejecting(chunk, work, recorder: recorder)
         }
     }
@@ -134,8 +140,9 @@ actor Progress {
         latest[table] = Date()
         rows[table, default: 0] += chunkRows
         bytes[table, default: 0] += chunkBytes
-        await recorder.event("chunk.done", table: table, "\(table) chunk \(number): \(Format.count(chunkRows)) rows in \(Format.duration(seconds))",
-                             fields: ["chunk": String(number), "rows": String(chunkRows), "bytes": String(chunkBytes)], echo: false)
+        await recorder.event(
+            "chunk.done", table: table, "\(table) chunk \(number): \(Format.count(chunkRows)) rows in \(Format.duration(seconds))",
+            fields: ["chunk": String(number), "rows": String(chunkRows), "bytes": String(chunkBytes)], echo: false)
         if Date().timeIntervalSince(lastLine) >= 1 { await flush() }
     }
 
@@ -154,8 +161,9 @@ actor Progress {
             let elapsed = max(0.001, (latest[table] ?? Date()).timeIntervalSince(started[table] ?? Date()))
             let rate = Double(moved) / elapsed
             let eta = rate > 0 && total > done ? String(format: ", ETA %.0f s", Double(total - done) / rate) : ""
-            await recorder.progress("\(table): \(Format.count(done))/\(Format.count(total)) rows, \(Format.count(Int64(rate))) rows/s, "
-                                    + String(format: "%.1f MB/s", Double(bytes[table] ?? 0) / elapsed / 1e6) + eta)
+            await recorder.progress(
+                "\(table): \(Format.count(done))/\(Format.count(total)) rows, \(Format.count(Int64(rate))) rows/s, "
+                    + String(format: "%.1f MB/s", Double(bytes[table] ?? 0) / elapsed / 1e6) + eta)
         }
     }
 }

@@ -48,7 +48,8 @@ public struct MoveOptions: Sendable {
         var options = self
         if let text = settings.mode {
             guard let mode = Mode(rawValue: text) else {
-                throw CutoverError(.config, "table_settings for \(table): mode \(text) is not copy, append or upsert", context: ["table": table.description])
+                throw CutoverError(
+                    .config, "table_settings for \(table): mode \(text) is not copy, append or upsert", context: ["table": table.description])
             }
             options.mode = mode
         }
@@ -58,7 +59,9 @@ public struct MoveOptions: Sendable {
         }
         if let truncate = settings.truncate { options.truncate = truncate }
         if let rows = settings.chunkRows {
-            guard rows > 0 else { throw CutoverError(.config, "table_settings for \(table): chunk_rows must be positive", context: ["table": table.description]) }
+            guard rows > 0 else {
+                throw CutoverError(.config, "table_settings for \(table): chunk_rows must be positive", context: ["table": table.description])
+            }
             options.rowsPerChunk = rows
             options.bytesPerChunk = nil
         }
@@ -76,10 +79,12 @@ public struct MoveOptions: Sendable {
         case reject
     }
 
-    public init(mode: Mode = .copy, replace: Bool = false, truncate: Bool = false, batchSize: Int = 10_000, rowsPerChunk: Int64 = 250_000,
-                parallel: Int = ProcessInfo.processInfo.activeProcessorCount, watermark: String? = nil, resume: Bool = false,
-                retry: RetryPolicy = RetryPolicy(), onError: OnError = .fail, deleteMissing: Bool = false, bytesPerChunk: Int64? = nil,
-                rebuildIndexes: Bool = false) {
+    public init(
+        mode: Mode = .copy, replace: Bool = false, truncate: Bool = false, batchSize: Int = 10_000, rowsPerChunk: Int64 = 250_000,
+        parallel: Int = ProcessInfo.processInfo.activeProcessorCount, watermark: String? = nil, resume: Bool = false,
+        retry: RetryPolicy = RetryPolicy(), onError: OnError = .fail, deleteMissing: Bool = false, bytesPerChunk: Int64? = nil,
+        rebuildIndexes: Bool = false
+    ) {
         self.rebuildIndexes = rebuildIndexes
         self.bytesPerChunk = bytesPerChunk
         self.onError = onError
@@ -152,8 +157,9 @@ public struct Mover: Sendable {
         do {
             try await target.executeScript(plan.setupDDL)
         } catch {
-            throw CutoverError(.query, "could not prepare the target (schemas and types): \(error.redactedDescription)",
-                               hint: "check the target user may create schemas, or create them and rerun")
+            throw CutoverError(
+                .query, "could not prepare the target (schemas and types): \(error.redactedDescription)",
+                hint: "check the target user may create schemas, or create them and rerun")
         }
         var results: [String: TableMoveResult] = [:]
         var work: [String: TableWork] = [:]
@@ -165,19 +171,25 @@ public struct Mover: Sendable {
                 let prepared = try await prepareTable(tablePlan, table, recorder: recorder, resumed: existingChunks[name])
                 work[name] = prepared
                 if existingChunks[name] == nil {
-                    try await store.addChunks(try prepared.bounds.enumerated().map {
-                        ChunkRecord(runID: recorder.runID, table: name, number: $0, bounds: try $1.encoded())
-                    })
+                    try await store.addChunks(
+                        try prepared.bounds.enumerated().map {
+                            ChunkRecord(runID: recorder.runID, table: name, number: $0, bounds: try $1.encoded())
+                        })
                 }
-                await recorder.event("table.started", table: name, "\(name) → \(tablePlan.target): \(prepared.bounds.count) chunk(s), about \(Format.count(prepared.estimatedRows)) rows",
-                                     fields: ["chunks": String(prepared.bounds.count), "rows": String(prepared.estimatedRows)], echo: false)
+                await recorder.event(
+                    "table.started", table: name,
+                    "\(name) → \(tablePlan.target): \(prepared.bounds.count) chunk(s), about \(Format.count(prepared.estimatedRows)) rows",
+                    fields: ["chunks": String(prepared.bounds.count), "rows": String(prepared.estimatedRows)], echo: false)
             } catch {
-                results[name] = TableMoveResult(source: name, target: tablePlan.target.description, status: "failed", rows: 0, bytes: 0, seconds: 0,
-                                                chunks: 0, error: error.redactedDescription)
+                results[name] = TableMoveResult(
+                    source: name, target: tablePlan.target.description, status: "failed", rows: 0, bytes: 0, seconds: 0,
+                    chunks: 0, error: error.redactedDescription)
                 await recorder.event("table.failed", table: name, level: "error", "\(name): \(error.redactedDescription)")
                 // Refused before loading (a target that is not empty, …): still one of the run's tables.
-                try await recorder.recordTable(RunTableRecord(runID: recorder.runID, table: name, status: "failed", targetRows: 0, finishedAt: ISOTime.now(),
-                                                              message: error.redactedDescription))
+                try await recorder.recordTable(
+                    RunTableRecord(
+                        runID: recorder.runID, table: name, status: "failed", targetRows: 0, finishedAt: ISOTime.now(),
+                        message: error.redactedDescription))
             }
         }
         if resuming {
@@ -187,8 +199,9 @@ public struct Mover: Sendable {
                 if try await target.describe(tableWork.plan.target) == nil {
                     try await target.executeScript(try await creation(tableWork.plan))
                     try await store.resetChunks(runID: recorder.runID, table: name)
-                    await recorder.event("table.recreated", table: name, level: "warn",
-                                         "\(tableWork.plan.target) was missing at the target: created it again, reloading all of \(name)")
+                    await recorder.event(
+                        "table.recreated", table: name, level: "warn",
+                        "\(tableWork.plan.target) was missing at the target: created it again, reloading all of \(name)")
                 }
             }
             // Keyless tables split by row locator: a chunk that may have committed without its ledger
@@ -206,12 +219,15 @@ public struct Mover: Sendable {
         let started = Date()
         var previously: [String: Int64] = [:]
         if resuming {
-            for chunk in try await store.chunks(runID: recorder.runID) where chunk.state == .done { previously[chunk.table, default: 0] += chunk.rows ?? 0 }
+            for chunk in try await store.chunks(runID: recorder.runID) where chunk.state == .done {
+                previously[chunk.table, default: 0] += chunk.rows ?? 0
+            }
         }
         let pool = try await runWorkers(work, recorder: recorder, previously: previously)
         // Chunks leased by `cutover worker` processes elsewhere: wait until they are finished or their lease ran out.
         while try await store.chunks(runID: recorder.runID).contains(where: { $0.state == .running || $0.state == .pending }),
-              !(await pool.isCancelled) {
+            !(await pool.isCancelled)
+        {
             try await Task.sleep(nanoseconds: 500_000_000)
             _ = try await runWorkers(work, recorder: recorder, previously: previously)  // takes over expired leases
         }
@@ -226,29 +242,37 @@ public struct Mover: Sendable {
                 do {
                     _ = try await finishing(statement, table: name, recorder: recorder) { try await target.execute(statement) }
                 } catch {
-                    await recorder.event("table.index_restore_failed", table: name, level: "error",
-                                         "\(name): could not rebuild an index: \(error.redactedDescription); run it by hand: \(statement)")
+                    await recorder.event(
+                        "table.index_restore_failed", table: name, level: "error",
+                        "\(name): could not rebuild an index: \(error.redactedDescription); run it by hand: \(statement)")
                 }
             }
             let done = chunks.filter { $0.state == .done }
             // The table's own load time (its chunks interleave with other tables'); the whole load's when only workers elsewhere loaded it.
             let span = await pool.progress.span(name)
-            var result = TableMoveResult(source: name, target: tablePlan.target.description, status: "moved", rows: done.reduce(0) { $0 + ($1.rows ?? 0) },
-                                         bytes: done.reduce(0) { $0 + ($1.bytes ?? 0) },
-                                         seconds: span.map { $0.finished.timeIntervalSince($0.started) } ?? Date().timeIntervalSince(started), chunks: chunks.count)
+            var result = TableMoveResult(
+                source: name, target: tablePlan.target.description, status: "moved", rows: done.reduce(0) { $0 + ($1.rows ?? 0) },
+                bytes: done.reduce(0) { $0 + ($1.bytes ?? 0) },
+                seconds: span.map { $0.finished.timeIntervalSince($0.started) } ?? Date().timeIntervalSince(started), chunks: chunks.count)
             result.chunksDone = done.count
             if done.count < chunks.count {
                 result.status = await pool.isCancelled ? "cancelled" : "failed"
-                result.error = chunks.first { $0.state == .failed && !($0.error ?? "").hasPrefix("skipped") }?.error
+                result.error =
+                    chunks.first { $0.state == .failed && !($0.error ?? "").hasPrefix("skipped") }?.error
                     ?? "\(chunks.count - done.count) of \(chunks.count) chunks not loaded"
             } else {
                 do {
                     try await finishing("closing steps", table: name, recorder: recorder) { try await finalizeTable(tablePlan, tableWork) }
-                    try await finishing("recording the watermark", table: name, recorder: recorder) { try await advanceWatermark(tableWork, recorder: recorder) }
+                    try await finishing("recording the watermark", table: name, recorder: recorder) {
+                        try await advanceWatermark(tableWork, recorder: recorder)
+                    }
                     if options.deleteMissing {
-                        result.deleted = try await finishing("deleting rows gone at the source", table: name, recorder: recorder) { try await deleteMissing(tableWork) }
+                        result.deleted = try await finishing("deleting rows gone at the source", table: name, recorder: recorder) {
+                            try await deleteMissing(tableWork)
+                        }
                         if result.deleted > 0 {
-                            await recorder.event("table.deleted_missing", table: name, "\(name): deleted \(result.deleted) target row(s) gone at the source")
+                            await recorder.event(
+                                "table.deleted_missing", table: name, "\(name): deleted \(result.deleted) target row(s) gone at the source")
                         }
                     }
                 } catch {
@@ -259,15 +283,20 @@ public struct Mover: Sendable {
             result.rejected = Int64(try await store.rejects(runID: recorder.runID).filter { $0.table == name }.count)
             results[name] = result
             if result.succeeded {
-                await recorder.event("table.done", table: name, "\(name): \(Format.count(result.rows)) rows in \(chunks.count) chunk(s)",
-                                     fields: ["rows": String(result.rows), "bytes": String(result.bytes), "chunks": String(chunks.count)])
+                await recorder.event(
+                    "table.done", table: name, "\(name): \(Format.count(result.rows)) rows in \(chunks.count) chunk(s)",
+                    fields: ["rows": String(result.rows), "bytes": String(result.bytes), "chunks": String(chunks.count)])
             } else {
-                await recorder.event("table.failed", table: name, level: "error", "\(name): \(result.status): \(result.error ?? "")"
-                                     + (result.aftermath.map { " — " + $0 } ?? ""))
+                await recorder.event(
+                    "table.failed", table: name, level: "error",
+                    "\(name): \(result.status): \(result.error ?? "")"
+                        + (result.aftermath.map { " — " + $0 } ?? ""))
             }
-            try await recorder.recordTable(RunTableRecord(runID: recorder.runID, table: name, status: result.status, targetRows: result.rows,
-                                                           bytes: result.bytes, startedAt: span.map { ISOTime.string($0.started) }, finishedAt: ISOTime.now(),
-                                                           message: result.error.map { $0 + (result.aftermath.map { " — " + $0 } ?? "") }))
+            try await recorder.recordTable(
+                RunTableRecord(
+                    runID: recorder.runID, table: name, status: result.status, targetRows: result.rows,
+                    bytes: result.bytes, startedAt: span.map { ISOTime.string($0.started) }, finishedAt: ISOTime.now(),
+                    message: result.error.map { $0 + (result.aftermath.map { " — " + $0 } ?? "") }))
         }
         let loaded = Set(results.values.filter(\.succeeded).map(\.source))
         for tablePlan in plan.tables where loaded.contains(tablePlan.source.description) {
@@ -275,9 +304,10 @@ public struct Mover: Sendable {
                 do {
                     try await finishing(statement, table: tablePlan.source.description, recorder: recorder) { try await target.execute(statement) }
                 } catch {
-                    await recorder.event("table.post_load_failed", table: tablePlan.source.description, level: "warn",
-                                         "\(tablePlan.target): could not add a foreign key or index: \(error.redactedDescription)",
-                                         fields: ["statement": statement])
+                    await recorder.event(
+                        "table.post_load_failed", table: tablePlan.source.description, level: "warn",
+                        "\(tablePlan.target): could not add a foreign key or index: \(error.redactedDescription)",
+                        fields: ["statement": statement])
                 }
             }
         }
@@ -292,8 +322,10 @@ public struct Mover: Sendable {
             return try await work()
         }) { attempt, error, delay in
             RunMetrics.retried("table")
-            await recorder.event("table.retry", table: table, level: "warn",
-                                 "\(table): \(what.prefix(80)) failed on attempt \(attempt) (\(error.redactedDescription)); retrying in \(String(format: "%.1f", delay)) s")
+            await recorder.event(
+                "table.retry", table: table, level: "warn",
+                "\(table): \(what.prefix(80)) failed on attempt \(attempt) (\(error.redactedDescription)); retrying in \(String(format: "%.1f", delay)) s"
+            )
         }
     }
 
@@ -353,9 +385,11 @@ public struct Mover: Sendable {
         let name = tablePlan.source.description
         let options = try self.options.forTable(tablePlan.source)
         if let bad = tablePlan.unmappableColumns.first {
-            throw CutoverError(.typeNotMappable, "column \(name).\(bad.column) has type \(bad.sourceType), which Cutover cannot map to \(plan.targetEngine.rawValue)",
-                               hint: "add to cutover.yml:  overrides: { columns: { \"\(name).\(bad.column)\": <target type> } }  and rerun",
-                               context: ["table": name, "column": bad.column])
+            throw CutoverError(
+                .typeNotMappable,
+                "column \(name).\(bad.column) has type \(bad.sourceType), which Cutover cannot map to \(plan.targetEngine.rawValue)",
+                hint: "add to cutover.yml:  overrides: { columns: { \"\(name).\(bad.column)\": <target type> } }  and rerun",
+                context: ["table": name, "column": bad.column])
         }
         let sourceColumns = tablePlan.columns.compactMap { table.column(named: $0.column) }
         var targetColumns = sourceColumns
@@ -368,15 +402,17 @@ public struct Mover: Sendable {
         var watermarkColumn: Column?
         if options.mode == .upsert || options.watermark != nil {
             guard !targetKey.isEmpty else {
-                throw CutoverError(.usage, "\(name) has no primary key, so rows cannot be upserted or loaded incrementally",
-                                   hint: "add a key to the table, or load it with --mode copy", context: ["table": name])
+                throw CutoverError(
+                    .usage, "\(name) has no primary key, so rows cannot be upserted or loaded incrementally",
+                    hint: "add a key to the table, or load it with --mode copy", context: ["table": name])
             }
             writeMode = .upsert(key: targetKey)
         }
         if let watermark = options.watermark {
             guard let column = table.column(named: watermark) else {
-                throw CutoverError(.usage, "\(name) has no column \"\(watermark)\" to use as the watermark",
-                                   hint: "columns: " + table.columns.map(\.name).joined(separator: ", "), context: ["table": name])
+                throw CutoverError(
+                    .usage, "\(name) has no column \"\(watermark)\" to use as the watermark",
+                    hint: "columns: " + table.columns.map(\.name).joined(separator: ", "), context: ["table": name])
             }
             watermarkColumn = column
             incremental = try await incrementalWindow(column, tablePlan, options, recorder: recorder, resumed: resumed != nil)
@@ -391,7 +427,8 @@ public struct Mover: Sendable {
         } else {
             restoreIndexes = try await savedIndexRestore(tablePlan, recorder: recorder)
         }
-        let passThrough = source is PostgresConnector && target is PostgresConnector && plan.sourceEngine == plan.targetEngine
+        let passThrough =
+            source is PostgresConnector && target is PostgresConnector && plan.sourceEngine == plan.targetEngine
             && tablePlan.columns.allSatisfy { $0.override == nil && $0.targetType == $0.sourceType }
         var bounds = try resumed?.sorted { $0.number < $1.number }.map { try ChunkBounds.parse($0.bounds, chunk: $0) } ?? [.all]
         var estimated = table.rowCount ?? 0
@@ -402,7 +439,9 @@ public struct Mover: Sendable {
         if resumed == nil, keyColumns.count == 1, keyColumns[0].canonical.isWholeNumber {
             let key = source.dialect.quote(keyColumns[0].name)
             let inWindow = window.map { RowFilter(terms: [], window: $0) }.map { " WHERE " + $0.sql(source.dialect) } ?? ""
-            let row = try await source.execute("SELECT min(\(key)), max(\(key)), count(*) FROM \(source.dialect.qualified(tablePlan.source))\(inWindow)").rows.first
+            let row = try await source.execute(
+                "SELECT min(\(key)), max(\(key)), count(*) FROM \(source.dialect.qualified(tablePlan.source))\(inWindow)"
+            ).rows.first
             if let row, row.count == 3 {
                 estimated = Int64(row[2].displayText) ?? estimated
                 if let min = Int64(row[0].displayText), let max = Int64(row[1].displayText) {
@@ -410,33 +449,41 @@ public struct Mover: Sendable {
                 }
             }
         } else if resumed == nil, fullLoad, keyColumns.count == 1, plan.sourceEngine != .sqlite, !keyColumns[0].canonical.isText,
-                  (table.rowCount ?? 0) > rowsPerChunk {
+            (table.rowCount ?? 0) > rowsPerChunk
+        {
             // uuid and date keys compare by value in PostgreSQL and Snowflake; (SQLite text may not sort like the values it spells.)
             bounds = try await literalRanges(keyColumns[0], tablePlan.source, rows: table.rowCount ?? 0, rowsPerChunk: rowsPerChunk) ?? bounds
         } else if resumed == nil, fullLoad, keyColumns.count == 1, case .text = keyColumns[0].canonical, (table.rowCount ?? 0) > rowsPerChunk {
             // Not CHAR(n): its padding compares differently on engines that keep it and those that do not.
             bounds = try await textRanges(keyColumns[0], tablePlan.source, rows: table.rowCount ?? 0, rowsPerChunk: rowsPerChunk) ?? bounds
         } else if resumed == nil, fullLoad, keyColumns.isEmpty, (table.rowCount ?? 0) > rowsPerChunk,
-                  let locator = source.dialect.rowLocator(tablePlan.source) {
+            let locator = source.dialect.rowLocator(tablePlan.source)
+        {
             bounds = try await locatorRanges(locator, rows: table.rowCount ?? 0, rowsPerChunk: rowsPerChunk) ?? bounds
-            await recorder.event("table.warning", table: name, level: "warn",
-                                 "\(name) has no key: split into \(bounds.count) chunks by its physical row order (\(locator.column)); "
-                                 + "if the run is interrupted, resuming reloads the whole table. Add a key for per-chunk resume and row-level validation.")
+            await recorder.event(
+                "table.warning", table: name, level: "warn",
+                "\(name) has no key: split into \(bounds.count) chunks by its physical row order (\(locator.column)); "
+                    + "if the run is interrupted, resuming reloads the whole table. Add a key for per-chunk resume and row-level validation.")
         } else if resumed == nil, fullLoad, keyColumns.isEmpty, (table.rowCount ?? 0) > rowsPerChunk,
-                  source.dialect.hashBucket([], count: 1) != nil {
+            source.dialect.hashBucket([], count: 1) != nil
+        {
             bounds = ChunkPlanner(rowsPerChunk: rowsPerChunk).hashBuckets(columns: sourceColumns.map(\.name), rows: table.rowCount ?? 0)
-            await recorder.event("table.warning", table: name, level: "warn",
-                                 "\(name) has no key: split into \(bounds.count) chunks by a hash of each row; each chunk scans the table at the source, "
-                                 + "and if the run is interrupted, resuming reloads the whole table. Add a key for range chunks and row-level validation.")
+            await recorder.event(
+                "table.warning", table: name, level: "warn",
+                "\(name) has no key: split into \(bounds.count) chunks by a hash of each row; each chunk scans the table at the source, "
+                    + "and if the run is interrupted, resuming reloads the whole table. Add a key for range chunks and row-level validation.")
         } else if resumed == nil, !fullLoad, let window {
             // The delta's own size, so progress and ETA are about the rows this run moves.
-            let count = try await source.execute("SELECT count(*) FROM \(source.dialect.qualified(tablePlan.source)) WHERE "
-                                                 + RowFilter(terms: [], window: window).sql(source.dialect)).rows.first?.first
+            let count = try await source.execute(
+                "SELECT count(*) FROM \(source.dialect.qualified(tablePlan.source)) WHERE "
+                    + RowFilter(terms: [], window: window).sql(source.dialect)
+            ).rows.first?.first
             estimated = count.flatMap { Int64($0.displayText) } ?? estimated
         }
-        return TableWork(plan: tablePlan, sourceColumns: sourceColumns, targetColumns: targetColumns, keyColumns: keyColumns, bounds: bounds,
-                         estimatedRows: estimated, incremental: incremental, watermarkColumn: watermarkColumn, writeMode: writeMode,
-                         passThrough: passThrough, restoreIndexes: restoreIndexes, options: options)
+        return TableWork(
+            plan: tablePlan, sourceColumns: sourceColumns, targetColumns: targetColumns, keyColumns: keyColumns, bounds: bounds,
+            estimatedRows: estimated, incremental: incremental, watermarkColumn: watermarkColumn, writeMode: writeMode,
+            passThrough: passThrough, restoreIndexes: restoreIndexes, options: options)
     }
 
     private func locatorRanges(_ locator: RowLocator, rows: Int64, rowsPerChunk: Int64) async throws -> [ChunkBounds]? {
@@ -465,7 +512,8 @@ public struct Mover: Sendable {
         let dialect = source.dialect
         let ordered = dialect.byteOrder(dialect.quote(key.name), type: key.canonical)
         let every = max(1, rowsPerChunk)
-        let sql = "SELECT k FROM (SELECT \(dialect.quote(key.name)) AS k, ROW_NUMBER() OVER (ORDER BY \(ordered)) AS rn FROM \(dialect.qualified(table))) numbered "
+        let sql =
+            "SELECT k FROM (SELECT \(dialect.quote(key.name)) AS k, ROW_NUMBER() OVER (ORDER BY \(ordered)) AS rn FROM \(dialect.qualified(table))) numbered "
             + "WHERE rn % \(every) = 0"
         let edges = try await source.execute(sql).rows.compactMap { row -> String? in
             guard case .text(let text) = row.first else { return nil }
@@ -482,7 +530,8 @@ public struct Mover: Sendable {
         case .date:
             let quoted = source.dialect.quote(key.name)
             guard let row = try await source.execute("SELECT min(\(quoted)), max(\(quoted)) FROM \(source.dialect.qualified(table))").rows.first,
-                  case .text(let low) = row[0], case .text(let high) = row[1] else { return nil }
+                case .text(let low) = row[0], case .text(let high) = row[1]
+            else { return nil }
             func days(_ text: String) -> Int? {
                 let parts = text.prefix(10).split(separator: "-").compactMap { Int($0) }
                 return parts.count == 3 ? Timestamp.daysFromCivil(parts[0], parts[1], parts[2]) : nil
@@ -516,9 +565,10 @@ public struct Mover: Sendable {
             if options.truncate {
                 try await target.execute("DELETE FROM \(dialect.qualified(tablePlan.target))")
             } else if options.mode == .copy && !incremental {
-                throw CutoverError(.targetNotEmpty, "target table \(tablePlan.target) already has \(Format.count(existing)) rows; nothing was written",
-                                   hint: "rerun with --replace (drop and reload), --truncate (empty it), --mode append or --mode upsert",
-                                   context: ["table": tablePlan.source.description])
+                throw CutoverError(
+                    .targetNotEmpty, "target table \(tablePlan.target) already has \(Format.count(existing)) rows; nothing was written",
+                    hint: "rerun with --replace (drop and reload), --truncate (empty it), --mode append or --mode upsert",
+                    context: ["table": tablePlan.source.description])
             }
         }
         return true
@@ -530,7 +580,8 @@ public struct Mover: Sendable {
         var statements = tablePlan.createDDL
         for column in tablePlan.columns where column.identity != nil {
             guard let start = target.dialect.identityStart(column: column.targetColumn, in: statements) else { continue }
-            let maximum = try await source.execute("SELECT max(\(source.dialect.quote(column.column))) FROM \(source.dialect.qualified(tablePlan.source))")
+            let maximum =
+                try await source.execute("SELECT max(\(source.dialect.quote(column.column))) FROM \(source.dialect.qualified(tablePlan.source))")
                 .rows.first?.first.flatMap { Int64($0.displayText) } ?? 0
             let (next, overflow) = maximum.addingReportingOverflow(1)
             guard !overflow else { continue }
@@ -545,10 +596,12 @@ public struct Mover: Sendable {
         let present = Set(table.columns.map(\.name))
         let missing = tablePlan.columns.map(\.targetColumn).filter { !present.contains($0) }
         guard !missing.isEmpty else { return }
-        throw CutoverError(.usage, "target table \(tablePlan.target) has no column \(missing.map { "\"\($0)\"" }.joined(separator: ", ")) for \(tablePlan.source); nothing was written",
-                           hint: "rerun with --replace to re-create it from the plan, or add the column(s) to the target table; it has: "
-                               + table.columns.map(\.name).joined(separator: ", "),
-                           context: ["table": tablePlan.source.description])
+        throw CutoverError(
+            .usage,
+            "target table \(tablePlan.target) has no column \(missing.map { "\"\($0)\"" }.joined(separator: ", ")) for \(tablePlan.source); nothing was written",
+            hint: "rerun with --replace to re-create it from the plan, or add the column(s) to the target table; it has: "
+                + table.columns.map(\.name).joined(separator: ", "),
+            context: ["table": tablePlan.source.description])
     }
 
     /// `--rebuild-indexes`: drops an existing target table's secondary indexes before the load and
@@ -560,24 +613,28 @@ public struct Mover: Sendable {
         let restore = table.indexes.compactMap(\.definition)
         guard !restore.isEmpty else { return [] }
         let details = String(decoding: try JSONEncoder.sorted.encode(["restore_indexes": restore]), as: UTF8.self)
-        try await recorder.recordTable(RunTableRecord(runID: recorder.runID, table: tablePlan.source.description, status: "loading", details: details))
+        try await recorder.recordTable(
+            RunTableRecord(runID: recorder.runID, table: tablePlan.source.description, status: "loading", details: details))
         for index in table.indexes where index.definition != nil {
             try await target.execute("DROP INDEX IF EXISTS \(dialect.qualified(TableRef(schema: tablePlan.target.schema, name: index.name)))")
         }
-        await recorder.event("table.indexes_dropped", table: tablePlan.source.description,
-                             "\(tablePlan.target): dropped \(restore.count) secondary index(es) for the load; they are rebuilt after it")
+        await recorder.event(
+            "table.indexes_dropped", table: tablePlan.source.description,
+            "\(tablePlan.target): dropped \(restore.count) secondary index(es) for the load; they are rebuilt after it")
         return restore
     }
 
     /// The index statements a crashed run saved and did not get to run.
     private func savedIndexRestore(_ tablePlan: TablePlan, recorder: RunRecorder) async throws -> [String] {
         guard let record = try await recorder.store.tables(runID: recorder.runID).first(where: { $0.table == tablePlan.source.description }),
-              record.status == "loading", let details = record.details else { return [] }
+            record.status == "loading", let details = record.details
+        else { return [] }
         do {
             return try JSONDecoder().decode([String: [String]].self, from: Data(details.utf8))["restore_indexes"] ?? []
         } catch {
-            throw CutoverError(.store, "the index statements the interrupted run saved for \(tablePlan.target) do not decode",
-                               hint: "recreate its secondary indexes by hand after the load", context: ["table": tablePlan.source.description])
+            throw CutoverError(
+                .store, "the index statements the interrupted run saved for \(tablePlan.target) do not decode",
+                hint: "recreate its secondary indexes by hand after the load", context: ["table": tablePlan.source.description])
         }
     }
 
@@ -593,8 +650,9 @@ public struct Mover: Sendable {
     /// at the source, 500 keys per statement. Memory: one batch per side plus one delete batch.
     func deleteMissing(_ work: TableWork) async throws -> Int64 {
         guard !work.keyColumns.isEmpty else {
-            throw CutoverError(.usage, "\(work.plan.source) has no key, so rows gone at the source cannot be found",
-                               hint: "drop --delete-missing for this table or add a key", context: ["table": work.plan.source.description])
+            throw CutoverError(
+                .usage, "\(work.plan.source) has no key, so rows gone at the source cannot be found",
+                hint: "drop --delete-missing for this table or add a key", context: ["table": work.plan.source.description])
         }
         let targetKeys = work.keyColumns.map { key in
             var column = key
@@ -649,8 +707,9 @@ public struct Mover: Sendable {
                 return try await pgTarget.transfer(request, from: pgSource, to: work.plan.target, columns: work.targetColumns, options: writeOptions)
             }
             let checksum = ChecksumAccumulator(algorithm: "values-\(source.url.engine.rawValue)")
-            var stats = try await target.write(source.read(request).checksummed(into: checksum), to: work.plan.target,
-                                               columns: work.targetColumns, options: writeOptions)
+            var stats = try await target.write(
+                source.read(request).checksummed(into: checksum), to: work.plan.target,
+                columns: work.targetColumns, options: writeOptions)
             stats.checksum = checksum.checksum
             return stats
         } catch let error as CutoverError {
@@ -682,7 +741,7 @@ public struct Mover: Sendable {
                 let written = try await target.write(.batches([batch]), to: work.plan.target, columns: work.targetColumns, options: piece)
                 stats.rows += written.rows
                 stats.bytes += written.bytes
-            } catch where Self.isDataError(error) {
+            } catch  where Self.isDataError(error) {
                 if batch.rowCount == 1 {
                     rejects.append(reject(batch, chunk: chunk, work: work, reason: error.redactedDescription, runID: recorder.runID))
                     return
@@ -718,13 +777,15 @@ public struct Mover: Sendable {
         // idempotent by itself; append must not delete what was there.
         // A keyless table split by row locator has no range to clear in the target: resume empties the table instead.
         let addressable = bounds == .all || !work.keyColumns.isEmpty
-        let replacing: RowFilter? = (work.options.mode == .copy && work.options.watermark == nil && addressable)
+        let replacing: RowFilter? =
+            (work.options.mode == .copy && work.options.watermark == nil && addressable)
             ? bounds.filter(column: targetKeyName) : nil
         let table = work.plan.source.description.replacingOccurrences(of: ".", with: "_")
         let name = "\(chunk.runID)/\(table)_chunk_\(String(format: "%04d", chunk.number))_attempt_\(chunk.attempts)"
         let writeOptions = WriteOptions(mode: work.writeMode, replacing: replacing, name: name)
-        let request = ReadRequest(table: work.plan.source, columns: work.sourceColumns, orderBy: work.keyColumns, batchSize: options.batchSize,
-                                  filter: filter.isEmpty ? nil : filter)
+        let request = ReadRequest(
+            table: work.plan.source, columns: work.sourceColumns, orderBy: work.keyColumns, batchSize: options.batchSize,
+            filter: filter.isEmpty ? nil : filter)
         return (request, writeOptions)
     }
 
@@ -732,10 +793,12 @@ public struct Mover: Sendable {
     private func explain(_ error: CutoverError, work: TableWork, filter: RowFilter?) async -> CutoverError {
         var error = error.adding(["table": work.plan.source.description])
         guard let where_ = error.context["where"], let range = where_.range(of: "line "),
-              let line = Int(where_[range.upperBound...].prefix { $0.isNumber }), !work.keyColumns.isEmpty else { return error }
+            let line = Int(where_[range.upperBound...].prefix { $0.isNumber }), !work.keyColumns.isEmpty
+        else { return error }
         let dialect = source.dialect
         let order = work.keyColumns.map { dialect.byteOrder(dialect.quote($0.name), type: $0.canonical) }.joined(separator: ", ")
-        let sql = "SELECT \(work.keyColumns.map { dialect.quote($0.name) }.joined(separator: ", ")) FROM \(dialect.qualified(work.plan.source))"
+        let sql =
+            "SELECT \(work.keyColumns.map { dialect.quote($0.name) }.joined(separator: ", ")) FROM \(dialect.qualified(work.plan.source))"
             + (filter.map { " WHERE " + $0.sql(dialect) } ?? "") + " ORDER BY \(order) LIMIT 1 OFFSET \(line - 1)"
         // Only to name the row in the message: the load's own error is what is reported either way.
         if let row = try? await source.execute(sql).rows.first {
@@ -751,8 +814,10 @@ public struct Mover: Sendable {
     /// written later with the same value are not skipped) up to it; rows changed while it runs
     /// are past that maximum and left to the next run. `--truncate`/`--replace` load everything.
     /// A resumed run, and a worker joining it, load the window the run chose first.
-    private func incrementalWindow(_ column: Column, _ tablePlan: TablePlan, _ options: MoveOptions, recorder: RunRecorder,
-                                   resumed: Bool) async throws -> RunWindow {
+    private func incrementalWindow(
+        _ column: Column, _ tablePlan: TablePlan, _ options: MoveOptions, recorder: RunRecorder,
+        resumed: Bool
+    ) async throws -> RunWindow {
         let name = tablePlan.source.description
         let store = recorder.store
         let chosen: RunWindow
@@ -761,16 +826,19 @@ public struct Mover: Sendable {
         } else {
             var low: String?
             if !options.truncate, !options.replace,
-               let stored = try await store.watermark(source: source.url.description, target: target.url.description, table: name) {
+                let stored = try await store.watermark(source: source.url.description, target: target.url.description, table: name)
+            {
                 if stored.column == column.name {
                     low = stored.value
                 } else {
-                    await recorder.event("table.watermark_column_changed", table: name, level: "warn",
-                                         "\(name): the stored watermark is on \(stored.column), not \(column.name): loading every row")
+                    await recorder.event(
+                        "table.watermark_column_changed", table: name, level: "warn",
+                        "\(name): the stored watermark is on \(stored.column), not \(column.name): loading every row")
                 }
             }
             let dialect = source.dialect
-            let maximum = try await source.execute("SELECT max(\(dialect.quote(column.name))) FROM \(dialect.qualified(tablePlan.source))").rows.first?.first
+            let maximum = try await source.execute("SELECT max(\(dialect.quote(column.name))) FROM \(dialect.qualified(tablePlan.source))").rows
+                .first?.first
             chosen = RunWindow(column: column.name, low: low, high: try watermarkText(maximum, column, table: name))
             try await store.setRunWindow(runID: recorder.runID, table: name, window: chosen)
         }
@@ -781,8 +849,9 @@ public struct Mover: Sendable {
     private func watermarkText(_ value: Value?, _ column: Column, table: String) throws -> String? {
         guard let value, !value.isNull else { return nil }
         guard CanonicalForm.text(value, as: column.canonical) != nil else {
-            throw CutoverError(.usage, "\(table).\(column.name) holds \(value.displayText.prefix(40)), which cannot serve as a watermark",
-                               hint: "pick a timestamp, date or integer column that grows with every change", context: ["table": table, "column": column.name])
+            throw CutoverError(
+                .usage, "\(table).\(column.name) holds \(value.displayText.prefix(40)), which cannot serve as a watermark",
+                hint: "pick a timestamp, date or integer column that grows with every change", context: ["table": table, "column": column.name])
         }
         return value.displayText
     }
@@ -790,8 +859,9 @@ public struct Mover: Sendable {
     /// After an incremental table finished: its watermark becomes the top of the window it loaded.
     func advanceWatermark(_ work: TableWork, recorder: RunRecorder) async throws {
         guard let column = work.watermarkColumn, let window = work.incremental else { return }
-        try await recorder.store.setWatermark(source: source.url.description, target: target.url.description, table: work.plan.source.description,
-                                              column: column.name, value: window.high ?? window.low, runID: recorder.runID)
+        try await recorder.store.setWatermark(
+            source: source.url.description, target: target.url.description, table: work.plan.source.description,
+            column: column.name, value: window.high ?? window.low, runID: recorder.runID)
     }
 }
 

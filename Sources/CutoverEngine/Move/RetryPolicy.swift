@@ -27,7 +27,7 @@ public struct RetryPolicy: Sendable {
         while true {
             do {
                 return try await work()
-            } catch where Self.isTransient(error) && attempt < maxAttempts {
+            } catch  where Self.isTransient(error) && attempt < maxAttempts {
                 let wait = delay(afterAttempt: attempt)
                 await retrying(attempt, error, wait)
                 try await Task.sleep(nanoseconds: UInt64(wait * 1e9))

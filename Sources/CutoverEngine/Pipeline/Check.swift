@@ -133,12 +133,15 @@ public struct CheckContext: Sendable {
         let candidates = catalog.tables.filter { $0.ref.name == wanted.name && (wanted.schema == nil || $0.ref.schema == wanted.schema) }
         let chosen = candidates.first { $0.ref.schema == table.ref.schema } ?? (candidates.count == 1 ? candidates.first : nil)
         guard let parent = chosen else {
-            throw CutoverError(candidates.isEmpty ? .tableNotFound : .config,
-                               candidates.isEmpty ? "\(spec.check) on \(spec.table): the source has no table \(name)"
-                                   : "\(spec.check) on \(spec.table): \(name) is ambiguous (\(candidates.map(\.ref.description).joined(separator: ", ")))",
-                               hint: "name the parent with its schema: parent_table: schema.table")
+            throw CutoverError(
+                candidates.isEmpty ? .tableNotFound : .config,
+                candidates.isEmpty
+                    ? "\(spec.check) on \(spec.table): the source has no table \(name)"
+                    : "\(spec.check) on \(spec.table): \(name) is ambiguous (\(candidates.map(\.ref.description).joined(separator: ", ")))",
+                hint: "name the parent with its schema: parent_table: schema.table")
         }
-        let target = migration.table(parent.ref)?.target
+        let target =
+            migration.table(parent.ref)?.target
             ?? TableRef(schema: plan.target.schema, name: target.dialect.targetName(parent.ref.name))
         return (parent.ref, target)
     }
@@ -156,11 +159,13 @@ public struct CheckContext: Sendable {
     /// SQL, which must neither write nor chain a second statement.
     func number(_ side: String, _ sql: (any Dialect, String) -> String) async throws -> Double {
         let connector = connector(side)
-        let query = RunnerQuery(sql: sql(connector.dialect, connector.dialect.qualified(ref(side))), maxRows: 1, timeout: 6 * 3600,
-                                refusePrivilegedRole: refusePrivilegedRole, reportRole: false)
+        let query = RunnerQuery(
+            sql: sql(connector.dialect, connector.dialect.qualified(ref(side))), maxRows: 1, timeout: 6 * 3600,
+            refusePrivilegedRole: refusePrivilegedRole, reportRole: false)
         guard let value = try await connector.run(query).rows.first?.first, !value.isNull else { return 0 }
         guard let number = Double(value.displayText) else {
-            throw CutoverError(.query, "the query returned \(value.displayText.prefix(60)), not a number", context: ["query": String(query.sql.prefix(200))])
+            throw CutoverError(
+                .query, "the query returned \(value.displayText.prefix(60)), not a number", context: ["query": String(query.sql.prefix(200))])
         }
         return number
     }

@@ -22,8 +22,11 @@ struct ColumnSetCheck: ValidationCheck {
         let planned = Set(c.plan.columns.map(\.targetColumn))
         let missing = planned.subtracting(columns).sorted(), extra = columns.subtracting(planned).sorted()
         let passed = missing.isEmpty && extra.isEmpty
-        return CheckOutcome(passed: passed, message: passed ? "\(planned.count) columns match"
-            : "missing: \(missing.joined(separator: ", ")); unexpected: \(extra.joined(separator: ", "))")
+        return CheckOutcome(
+            passed: passed,
+            message: passed
+                ? "\(planned.count) columns match"
+                : "missing: \(missing.joined(separator: ", ")); unexpected: \(extra.joined(separator: ", "))")
     }
 }
 
@@ -32,12 +35,15 @@ struct NullabilityCheck: ValidationCheck {
     func run(_ c: CheckContext) async throws -> CheckOutcome {
         guard let target = try await c.targetTable() else { return CheckOutcome(passed: false, message: "no target table") }
         let loose = c.table.columns.filter { !$0.isNullable && target.column(named: c.column($0.name, "target"))?.isNullable == true }.map(\.name)
-        return CheckOutcome(passed: loose.isEmpty, message: loose.isEmpty ? "NOT NULL kept" : "nullable at the target: " + loose.joined(separator: ", "))
+        return CheckOutcome(
+            passed: loose.isEmpty, message: loose.isEmpty ? "NOT NULL kept" : "nullable at the target: " + loose.joined(separator: ", "))
     }
 }
 
 /// Runs `evaluate` on each side the step names and joins the outcomes: passed only if every side passed.
-func eachSide(_ c: CheckContext, suffix: String = "", _ evaluate: (String) async throws -> (passed: Bool, message: String)) async throws -> CheckOutcome {
+func eachSide(
+    _ c: CheckContext, suffix: String = "", _ evaluate: (String) async throws -> (passed: Bool, message: String)
+) async throws -> CheckOutcome {
     var passed = true, messages: [String] = []
     for side in c.sides {
         let outcome = try await evaluate(side)
@@ -67,12 +73,16 @@ struct NullRateCheck: ValidationCheck {
 struct UniquenessCheck: ValidationCheck {
     static let name = "uniqueness", category = "quality",
         summary = "no two rows share `columns` (or `column`); rows with a NULL in them are not compared, as a UNIQUE constraint does"
-    static let parameters: [CheckParameter] = [.field("column", "the column that must be unique (or give columns)"), .field("columns", "columns unique together")]
+    static let parameters: [CheckParameter] = [
+        .field("column", "the column that must be unique (or give columns)"), .field("columns", "columns unique together"),
+    ]
     func run(_ c: CheckContext) async throws -> CheckOutcome {
         let columns = c.spec.columns ?? c.spec.column.map { [$0] } ?? []
         guard !columns.isEmpty else { throw CutoverError(.config, "uniqueness on \(c.spec.table) needs `columns`") }
         for column in columns { _ = try c.requireColumn(column, "columns") }
-        return try await eachSide(c, suffix: " (rows with a NULL in \(columns.joined(separator: ", ")) are not counted, as a UNIQUE constraint treats them)") { side in
+        return try await eachSide(
+            c, suffix: " (rows with a NULL in \(columns.joined(separator: ", ")) are not counted, as a UNIQUE constraint treats them)"
+        ) { side in
             let duplicates = try await c.number(side) { d, t in
                 let names = columns.map { d.quote(c.column($0, side)) }
                 let list = names.joined(separator: ", ")
@@ -101,7 +111,9 @@ struct AllowedValuesCheck: ValidationCheck {
 
 struct ValueRangeCheck: ValidationCheck {
     static let name = "value_range", category = "quality", summary = "numbers in `column` lie within `min`…`max`"
-    static let parameters: [CheckParameter] = [.field("column", required: true), .field("min", "the smallest allowed"), .field("max", "the largest allowed")]
+    static let parameters: [CheckParameter] = [
+        .field("column", required: true), .field("min", "the smallest allowed"), .field("max", "the largest allowed"),
+    ]
     func run(_ c: CheckContext) async throws -> CheckOutcome {
         let column = try c.requireColumn()
         return try await eachSide(c) { side in
@@ -134,7 +146,9 @@ struct StringLengthCheck: ValidationCheck {
 
 struct ForeignKeyOrphansCheck: ValidationCheck {
     static let name = "fk_orphans", category = "relationship", summary = "every `column` value exists in `parent_table`.`parent_column`"
-    static let parameters: [CheckParameter] = [.field("column", required: true), .field("parent_table", required: true), .field("parent_column", required: true)]
+    static let parameters: [CheckParameter] = [
+        .field("column", required: true), .field("parent_table", required: true), .field("parent_column", required: true),
+    ]
     func run(_ c: CheckContext) async throws -> CheckOutcome {
         let column = try c.requireColumn()
         guard let parentName = c.spec.parentTable, let parentColumn = c.spec.parentColumn else {
@@ -162,8 +176,9 @@ private func compareSides(_ c: CheckContext, label: String, _ sql: @escaping (an
     let source = try await c.number("source") { d, t in sql(d, t, "source") }
     let target = try await c.number("target") { d, t in sql(d, t, "target") }
     let passed = agree(source, target, c.spec)
-    return CheckOutcome(passed: passed, message: "\(label): source \(numberText(source)), target \(numberText(target))",
-                        details: ["source": String(source), "target": String(target)])
+    return CheckOutcome(
+        passed: passed, message: "\(label): source \(numberText(source)), target \(numberText(target))",
+        details: ["source": String(source), "target": String(target)])
 }
 
 struct RowCountCheck: ValidationCheck {
@@ -183,17 +198,26 @@ struct DistinctCountCheck: ValidationCheck {
     static let parameters: [CheckParameter] = [.field("column", required: true), .field("tolerance_percent"), .field("tolerance_abs")]
     func run(_ c: CheckContext) async throws -> CheckOutcome {
         let column = try c.requireColumn()
-        return try await compareSides(c, label: "distinct \(column)") { d, t, side in "SELECT count(DISTINCT \(d.quote(c.column(column, side)))) FROM \(t)" }
+        return try await compareSides(c, label: "distinct \(column)") { d, t, side in
+            "SELECT count(DISTINCT \(d.quote(c.column(column, side)))) FROM \(t)"
+        }
     }
 }
 
 struct ColumnAggregatesCheck: ValidationCheck {
     static let name = "column_aggregates", category = "comparative", summary = "sum, min and max of numeric `columns` agree"
-    static let parameters: [CheckParameter] = [.field("columns", "numeric columns (default: every numeric column)"), .field("tolerance_percent"), .field("tolerance_abs")]
+    static let parameters: [CheckParameter] = [
+        .field("columns", "numeric columns (default: every numeric column)"), .field("tolerance_percent"), .field("tolerance_abs"),
+    ]
     func run(_ c: CheckContext) async throws -> CheckOutcome {
-        let columns = c.spec.columns ?? c.spec.column.map { [$0] } ?? c.table.columns.filter {
-            switch $0.canonical { case .integer, .decimal, .float: true; default: false }
-        }.map(\.name)
+        let columns =
+            c.spec.columns ?? c.spec.column.map { [$0] }
+            ?? c.table.columns.filter {
+                switch $0.canonical {
+                case .integer, .decimal, .float: true;
+                default: false
+                }
+            }.map(\.name)
         var failures: [String] = [], details: [String: String] = [:]
         for column in columns {
             for aggregate in ["sum", "min", "max"] {
@@ -204,15 +228,19 @@ struct ColumnAggregatesCheck: ValidationCheck {
                 if !outcome.passed { failures.append(outcome.message) }
             }
         }
-        return CheckOutcome(passed: failures.isEmpty, message: failures.isEmpty ? "\(columns.count) column(s) agree on sum, min and max"
-            : failures.joined(separator: "; "), details: details)
+        return CheckOutcome(
+            passed: failures.isEmpty,
+            message: failures.isEmpty
+                ? "\(columns.count) column(s) agree on sum, min and max"
+                : failures.joined(separator: "; "), details: details)
     }
 }
 
 struct RowDiffCheck: ValidationCheck {
     static let name = "row_diff", category = "comparative", summary = "every row is equal by key (canonical hash merge)"
     func run(_ c: CheckContext) async throws -> CheckOutcome {
-        let result = try await TableComparer(source: c.source, target: c.target, tolerances: c.tolerances.forTable(c.table.ref)).compare(c.plan, c.table)
+        let result = try await TableComparer(source: c.source, target: c.target, tolerances: c.tolerances.forTable(c.table.ref)).compare(
+            c.plan, c.table)
         let record = result.resultRecord(runID: "")
         // The sampled rows themselves (key and each differing value on both sides), one per line;
         // counts for all of them.
@@ -270,7 +298,9 @@ struct DateGapsCheck: ValidationCheck {
 
 struct DuplicatePeriodsCheck: ValidationCheck {
     static let name = "duplicate_periods", category = "time_series", summary = "each period (`column` plus `columns`) appears once"
-    static let parameters: [CheckParameter] = [.field("column", "the period column", required: true), .field("columns", "columns that with the period identify a row")]
+    static let parameters: [CheckParameter] = [
+        .field("column", "the period column", required: true), .field("columns", "columns that with the period identify a row"),
+    ]
     func run(_ c: CheckContext) async throws -> CheckOutcome {
         let column = try c.requireColumn()
         var uniqueness = c

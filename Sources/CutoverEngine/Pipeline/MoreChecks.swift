@@ -6,9 +6,11 @@ struct PrimaryKeyCheck: ValidationCheck {
     func run(_ c: CheckContext) async throws -> CheckOutcome {
         let expected = (c.table.primaryKey?.columns ?? []).map { c.column($0, "target") }
         let actual = try await c.targetTable()?.primaryKey?.columns ?? []
-        return CheckOutcome(passed: expected == actual,
-                            message: expected == actual ? "primary key (\(actual.joined(separator: ", ")))"
-                                : "expected (\(expected.joined(separator: ", "))), found (\(actual.joined(separator: ", ")))")
+        return CheckOutcome(
+            passed: expected == actual,
+            message: expected == actual
+                ? "primary key (\(actual.joined(separator: ", ")))"
+                : "expected (\(expected.joined(separator: ", "))), found (\(actual.joined(separator: ", ")))")
     }
 }
 
@@ -43,7 +45,10 @@ struct PatternCheck: ValidationCheck {
 struct OutliersCheck: ValidationCheck {
     static let name = "outliers", category = "statistics",
         summary = "at most `tolerance_percent` % of `column` lies more than `max` (default 3) standard deviations from the mean"
-    static let parameters: [CheckParameter] = [.field("column", required: true), .field("max", "standard deviations from the mean (default 3)"), .field("tolerance_percent", "the largest share of outliers, in percent")]
+    static let parameters: [CheckParameter] = [
+        .field("column", required: true), .field("max", "standard deviations from the mean (default 3)"),
+        .field("tolerance_percent", "the largest share of outliers, in percent"),
+    ]
     func run(_ c: CheckContext) async throws -> CheckOutcome {
         let column = try c.requireColumn()
         let z = c.spec.max ?? 3
@@ -55,7 +60,9 @@ struct OutliersCheck: ValidationCheck {
             let total = try await c.number(side) { d, t in "SELECT count(\(d.quote(name))) FROM \(t)" }
             guard deviation > 0, total > 0 else { return (true, "no spread") }
             let found = try await outliers(c, side, name, outside: mean - z * deviation, mean + z * deviation, of: total)
-            return (found.share <= (c.spec.tolerancePercent ?? 0), "\(Int(found.count)) outlier(s) beyond \(z)σ (\(String(format: "%.2f", found.share))%)")
+            return (
+                found.share <= (c.spec.tolerancePercent ?? 0), "\(Int(found.count)) outlier(s) beyond \(z)σ (\(String(format: "%.2f", found.share))%)"
+            )
         }
     }
 }
@@ -63,7 +70,9 @@ struct OutliersCheck: ValidationCheck {
 struct DistributionCheck: ValidationCheck {
     static let name = "distribution", category = "statistics",
         summary = "a 10-bucket histogram of numeric `column` matches on both sides (each bucket's share within `tolerance_percent`, default 1)"
-    static let parameters: [CheckParameter] = [.field("column", required: true), .field("tolerance_percent", "the largest difference of a bucket's share, in points (default 1)")]
+    static let parameters: [CheckParameter] = [
+        .field("column", required: true), .field("tolerance_percent", "the largest difference of a bucket's share, in points (default 1)"),
+    ]
     func run(_ c: CheckContext) async throws -> CheckOutcome {
         let column = try c.requireColumn()
         let low = try await c.number("source") { d, t in "SELECT min(\(d.quote(column))) FROM \(t)" }
@@ -85,9 +94,12 @@ struct DistributionCheck: ValidationCheck {
         let source = try await histogram("source"), target = try await histogram("target")
         let worst = zip(source, target).map { abs($0 - $1) }.max() ?? 0
         let tolerance = c.spec.tolerancePercent ?? 1
-        return CheckOutcome(passed: worst <= tolerance, message: "largest bucket difference \(String(format: "%.2f", worst)) percentage points (max \(tolerance))",
-                            details: ["source": source.map { String(format: "%.1f", $0) }.joined(separator: " "),
-                                      "target": target.map { String(format: "%.1f", $0) }.joined(separator: " ")])
+        return CheckOutcome(
+            passed: worst <= tolerance, message: "largest bucket difference \(String(format: "%.2f", worst)) percentage points (max \(tolerance))",
+            details: [
+                "source": source.map { String(format: "%.1f", $0) }.joined(separator: " "),
+                "target": target.map { String(format: "%.1f", $0) }.joined(separator: " "),
+            ])
     }
 }
 
@@ -100,11 +112,16 @@ struct TopNCheck: ValidationCheck {
         func top(_ side: String) async throws -> [String] {
             let connector = c.connector(side), d = connector.dialect, q = d.quote(c.column(column, side))
             let type = c.table.column(named: column)!.canonical
-            let rows = try await connector.execute("SELECT \(q) AS value, count(*) AS n FROM \(d.qualified(c.ref(side))) GROUP BY \(q) ORDER BY count(*) DESC, CASE WHEN \(q) IS NULL THEN 0 ELSE 1 END, \(d.byteOrder(q, type: type)) LIMIT \(n)").rows
+            let rows = try await connector.execute(
+                "SELECT \(q) AS value, count(*) AS n FROM \(d.qualified(c.ref(side))) GROUP BY \(q) ORDER BY count(*) DESC, CASE WHEN \(q) IS NULL THEN 0 ELSE 1 END, \(d.byteOrder(q, type: type)) LIMIT \(n)"
+            ).rows
             return rows.map { "\(CanonicalForm.text($0[0], as: type) ?? "NULL")×\($0[1].displayText)" }
         }
         let source = try await top("source"), target = try await top("target")
-        return CheckOutcome(passed: source == target, message: source == target ? "top \(n) agree: " + source.prefix(3).joined(separator: ", ") + (source.count > 3 ? ", …" : "")
-            : "source: \(source.joined(separator: ", ")) · target: \(target.joined(separator: ", "))")
+        return CheckOutcome(
+            passed: source == target,
+            message: source == target
+                ? "top \(n) agree: " + source.prefix(3).joined(separator: ", ") + (source.count > 3 ? ", …" : "")
+                : "source: \(source.joined(separator: ", ")) · target: \(target.joined(separator: ", "))")
     }
 }

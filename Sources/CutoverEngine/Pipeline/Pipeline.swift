@@ -45,8 +45,9 @@ public struct Pipeline: Codable, Sendable {
                 throw CutoverError(.config, "\(origin), step \(index + 1) (\(step.check)): no table", hint: "give each step a table")
             }
             if let missing = check.parameters.first(where: { $0.required && !step.has($0.name) }) {
-                throw CutoverError(.config, "\(origin), step \(index + 1) (\(step.check) on \(step.table)): \(missing.name) is required — \(missing.description)",
-                                   hint: "`cutover pipeline checks` lists each check's fields")
+                throw CutoverError(
+                    .config, "\(origin), step \(index + 1) (\(step.check) on \(step.table)): \(missing.name) is required — \(missing.description)",
+                    hint: "`cutover pipeline checks` lists each check's fields")
             }
         }
     }
@@ -113,21 +114,26 @@ public struct StepResult: Sendable, Codable {
 
     func resultRecord(runID: String) throws -> ValidationResultRecord {
         let details = String(decoding: try JSONEncoder.sorted.encode(self.details), as: UTF8.self)
-        return ValidationResultRecord(validationRunID: runID, step: step, check: check, table: table, status: status, severity: severity, message: message,
-                                      durationMS: Int64(seconds * 1000), sourceRows: sourceRows, targetRows: targetRows, matchPercent: matchPercent,
-                                      affectedColumns: affectedColumns ?? [], details: details)
+        return ValidationResultRecord(
+            validationRunID: runID, step: step, check: check, table: table, status: status, severity: severity, message: message,
+            durationMS: Int64(seconds * 1000), sourceRows: sourceRows, targetRows: targetRows, matchPercent: matchPercent,
+            affectedColumns: affectedColumns ?? [], details: details)
     }
 }
 
 extension Jobs {
     /// Runs a pipeline's steps against source and target, `parallel` at a time; a failing step
     /// does not stop the others. Returns the results in step order.
-    public func runPipeline(_ pipeline: Pipeline, source sourceURL: ConnectionURL, target targetURL: ConnectionURL, config: CutoverConfig,
-                            targetSchema: String? = nil, provenance: PipelineProvenance? = nil,
-                            environment: String? = nil, tolerances: Tolerances = Tolerances()) async throws -> (results: [StepResult], runID: String, path: String) {
+    public func runPipeline(
+        _ pipeline: Pipeline, source sourceURL: ConnectionURL, target targetURL: ConnectionURL, config: CutoverConfig,
+        targetSchema: String? = nil, provenance: PipelineProvenance? = nil,
+        environment: String? = nil, tolerances: Tolerances = Tolerances()
+    ) async throws -> (results: [StepResult], runID: String, path: String) {
         let environmentConfig = try environment.map { name in
             guard let found = config.environments[name] else {
-                throw CutoverError(.config, "no environment \(name) in cutover.yml", hint: "environments: " + config.environments.keys.sorted().joined(separator: ", "))
+                throw CutoverError(
+                    .config, "no environment \(name) in cutover.yml",
+                    hint: "environments: " + config.environments.keys.sorted().joined(separator: ", "))
             }
             return found
         }
@@ -138,8 +144,9 @@ extension Jobs {
             // Parents of relationship checks are read too, so they are found wherever they live.
             let names = Array(Set(pipeline.steps.map(\.table) + pipeline.steps.compactMap(\.parentTable)))
             // The steps name their tables: the config's include/exclude patterns do not apply here.
-            let prepared = try await prepare(source: sourceURL, target: targetURL, writingTarget: false, scope: Scope(tables: names, exactCounts: false),
-                                             config: config, targetSchema: targetSchema, selection: TableSelection())
+            let prepared = try await prepare(
+                source: sourceURL, target: targetURL, writingTarget: false, scope: Scope(tables: names, exactCounts: false),
+                config: config, targetSchema: targetSchema, selection: TableSelection())
             let (source, target, catalog, plan) = (prepared.source, prepared.target, prepared.catalog, prepared.plan)
             var contexts: [CheckContext] = []
             for spec in pipeline.steps {
@@ -147,13 +154,15 @@ extension Jobs {
                     throw CutoverError(.tableNotFound, "pipeline step \(spec.check) names table \(spec.table), which the source does not have")
                 }
                 if let targetTable = spec.targetTable { tablePlan.target = TableRef(parsing: targetTable) }
-                var context = CheckContext(source: source, target: target, plan: tablePlan, table: table, spec: spec, catalog: catalog, migration: plan)
+                var context = CheckContext(
+                    source: source, target: target, plan: tablePlan, table: table, spec: spec, catalog: catalog, migration: plan)
                 context.refusePrivilegedRole = refusePrivilegedRoles
                 (context.environmentName, context.environment, context.tolerances) = (environment, environmentConfig, tolerances)
                 contexts.append(context)
             }
-            await recorder.event("pipeline.started", "pipeline \(pipeline.name ?? "pipeline"): \(contexts.count) step(s)",
-                                 fields: ["steps": String(contexts.count)])
+            await recorder.event(
+                "pipeline.started", "pipeline \(pipeline.name ?? "pipeline"): \(contexts.count) step(s)",
+                fields: ["steps": String(contexts.count)])
             let limit = max(1, pipeline.parallel ?? 4)
             var results: [StepResult?] = Array(repeating: nil, count: contexts.count)
             var cancelled = false
@@ -167,39 +176,49 @@ extension Jobs {
                     let index = next, context = contexts[index]
                     next += 1
                     if cancelled {
-                        let skipped = StepResult(step: index + 1, check: context.spec.check, category: "", table: context.spec.table, status: "cancelled",
-                                                 severity: context.spec.severity ?? "error", message: "not run: the run was cancelled", details: [:], seconds: 0)
+                        let skipped = StepResult(
+                            step: index + 1, check: context.spec.check, category: "", table: context.spec.table, status: "cancelled",
+                            severity: context.spec.severity ?? "error", message: "not run: the run was cancelled", details: [:], seconds: 0)
                         results[index] = skipped
-                        try await recorder.recordTable(RunTableRecord(runID: recorder.runID, table: skipped.entryName, status: skipped.status,
-                                                                      message: skipped.message))
+                        try await recorder.recordTable(
+                            RunTableRecord(
+                                runID: recorder.runID, table: skipped.entryName, status: skipped.status,
+                                message: skipped.message))
                         try await start()
                         return
                     }
-                    await recorder.event("step.started", table: context.spec.table, "step \(index + 1) \(context.spec.check) on \(context.spec.table)",
-                                         fields: ["step": String(index + 1), "check": context.spec.check])
+                    await recorder.event(
+                        "step.started", table: context.spec.table, "step \(index + 1) \(context.spec.check) on \(context.spec.table)",
+                        fields: ["step": String(index + 1), "check": context.spec.check])
                     group.addTask { await Self.runStep(index, context) }
                 }
                 for _ in 0..<limit { try await start() }
                 while let result = try await group.next() {
                     results[result.step - 1] = result
-                    await recorder.event(result.status == "failed" ? "step.failed" : "step.completed", table: result.table,
-                                         level: result.status == "failed" ? "error" : "info",
-                                         "step \(result.step) \(result.check) on \(result.table): \(result.status) — \(result.message)",
-                                         fields: ["step": String(result.step), "check": result.check, "status": result.status])
-                    try await recorder.recordTable(RunTableRecord(runID: recorder.runID, table: result.entryName, status: result.status,
-                                                                  sourceRows: result.sourceRows, targetRows: result.targetRows, message: result.message))
+                    await recorder.event(
+                        result.status == "failed" ? "step.failed" : "step.completed", table: result.table,
+                        level: result.status == "failed" ? "error" : "info",
+                        "step \(result.step) \(result.check) on \(result.table): \(result.status) — \(result.message)",
+                        fields: ["step": String(result.step), "check": result.check, "status": result.status])
+                    try await recorder.recordTable(
+                        RunTableRecord(
+                            runID: recorder.runID, table: result.entryName, status: result.status,
+                            sourceRows: result.sourceRows, targetRows: result.targetRows, message: result.message))
                     try await start()
                 }
             }
             let final = results.compactMap { $0 }
-            try await recorder.recordValidation(suite: pipeline.name ?? "pipeline", source: sourceURL.description, target: targetURL.description,
-                                                started: started, try final.map { try $0.resultRecord(runID: runID) }, provenance: provenance)
+            try await recorder.recordValidation(
+                suite: pipeline.name ?? "pipeline", source: sourceURL.description, target: targetURL.description,
+                started: started, try final.map { try $0.resultRecord(runID: runID) }, provenance: provenance)
             let path = try recorder.writeJSONArtifact("pipeline_results.json", final)
             let failed = final.filter { $0.status == "failed" }.count
             let skipped = final.filter { $0.status == "cancelled" }.count
             let status = skipped > 0 ? "cancelled" : failed == 0 ? "succeeded" : "failed"
-            try await recorder.finish(status: status, summary: "\(final.count - failed - skipped) of \(final.count) steps without errors"
-                                      + (skipped > 0 ? ", \(skipped) not run (cancelled)" : ""))
+            try await recorder.finish(
+                status: status,
+                summary: "\(final.count - failed - skipped) of \(final.count) steps without errors"
+                    + (skipped > 0 ? ", \(skipped) not run (cancelled)" : ""))
             return (final, recorder.runID, path)
         } catch {
             await recorder.fail(error)
@@ -210,8 +229,9 @@ extension Jobs {
     private static func runStep(_ index: Int, _ context: CheckContext) async -> StepResult {
         let started = Date()
         let severity = context.spec.severity ?? "error"
-        var result = StepResult(step: index + 1, check: context.spec.check, category: "", table: context.spec.table, status: "failed",
-                                severity: severity, message: "", details: [:], seconds: 0)
+        var result = StepResult(
+            step: index + 1, check: context.spec.check, category: "", table: context.spec.table, status: "failed",
+            severity: severity, message: "", details: [:], seconds: 0)
         do {
             let type = try CheckRegistry.check(named: context.spec.check)
             result.category = type.category

@@ -46,8 +46,13 @@ public enum PipelineSuggester {
             let linkColumns = Set(links.map(\.column))
             let keyColumns = Set(table.primaryKey?.columns ?? [])
             let measures = table.columns.filter { column in
-                guard !keyColumns.contains(column.name), !linkColumns.contains(column.name), column.identity == nil, !looksLikeKey(column.name) else { return false }
-                switch column.canonical { case .integer, .decimal, .float: return true; default: return false }
+                guard !keyColumns.contains(column.name), !linkColumns.contains(column.name), column.identity == nil, !looksLikeKey(column.name) else {
+                    return false
+                }
+                switch column.canonical {
+                case .integer, .decimal, .float: return true;
+                default: return false
+                }
             }.map(\.name)
             let dates = table.columns.filter { if case .date = $0.canonical { true } else { false } }.map(\.name)
             let referencedBy = incoming[table.ref] ?? []
@@ -61,10 +66,13 @@ public enum PipelineSuggester {
             } else if !referencedBy.isEmpty {
                 role = "dimension"; reasons.append("referenced by " + referencedBy.prefix(4).joined(separator: ", "))
             } else if links.isEmpty, !dates.isEmpty, !measures.isEmpty, attributes(table) > measures.count {
-                role = "dimension"; reasons.append("descriptive: \(attributes(table)) text attributes, \(measures.count) measure(s), nothing it points at")
+                role = "dimension";
+                reasons.append("descriptive: \(attributes(table)) text attributes, \(measures.count) measure(s), nothing it points at")
             } else if !measures.isEmpty, !links.isEmpty || !dates.isEmpty {
                 role = "fact"
-                reasons.append("not referenced, " + (links.isEmpty ? "dated by \(dates[0])" : "points at \(links.count) table(s)") + ", measures \(measures.prefix(3).joined(separator: ", "))")
+                reasons.append(
+                    "not referenced, " + (links.isEmpty ? "dated by \(dates[0])" : "points at \(links.count) table(s)")
+                        + ", measures \(measures.prefix(3).joined(separator: ", "))")
             } else if links.count >= 2, measures.isEmpty {
                 role = "bridge"; reasons.append("links \(links.map(\.parent.name).joined(separator: " and ")) with no measures")
             } else {
@@ -72,19 +80,23 @@ public enum PipelineSuggester {
             }
             var surrogate: String?
             if let pk = table.primaryKey, pk.columns.count == 1, let column = table.column(named: pk.columns[0]), case .integer = column.canonical,
-               column.identity != nil || looksLikeKey(column.name) {
+                column.identity != nil || looksLikeKey(column.name)
+            {
                 surrogate = column.name
                 reasons.append("surrogate key \(column.name)")
             }
             var businessKeys = table.uniqueKeys.map(\.columns)
             var inferred = false
             if businessKeys.isEmpty, surrogate != nil, role == "dimension",
-               let candidate = table.columns.first(where: { column in
-                   guard !column.isNullable, column.name != surrogate else { return false }
-                   if case .text = column.canonical {} else { return false }
-                   let name = column.name.lowercased()
-                   return ["code", "email", "number", "sku", "key", "username"].contains { name == $0 || name.hasSuffix("_" + $0) || name.hasSuffix($0) }
-               }) {
+                let candidate = table.columns.first(where: { column in
+                    guard !column.isNullable, column.name != surrogate else { return false }
+                    if case .text = column.canonical {} else { return false }
+                    let name = column.name.lowercased()
+                    return ["code", "email", "number", "sku", "key", "username"].contains {
+                        name == $0 || name.hasSuffix("_" + $0) || name.hasSuffix($0)
+                    }
+                })
+            {
                 businessKeys = [[candidate.name]]
                 inferred = true
                 reasons.append("business key guessed: \(candidate.name)")
@@ -92,9 +104,12 @@ public enum PipelineSuggester {
                 reasons.append("business key " + businessKeys.map { $0.joined(separator: "+") }.joined(separator: ", "))
             }
             let guessed = links.filter { !$0.declared }
-            if !guessed.isEmpty { reasons.append("inferred relationship(s): " + guessed.map { "\($0.column) → \($0.parent.name)" }.joined(separator: ", ")) }
-            return TableProfile(table: table.ref, role: role, rows: table.rowCount, surrogateKey: surrogate, businessKeys: businessKeys,
-                                businessKeyInferred: inferred, relationships: links, measures: measures, dates: dates, reasons: reasons)
+            if !guessed.isEmpty {
+                reasons.append("inferred relationship(s): " + guessed.map { "\($0.column) → \($0.parent.name)" }.joined(separator: ", "))
+            }
+            return TableProfile(
+                table: table.ref, role: role, rows: table.rowCount, surrogateKey: surrogate, businessKeys: businessKeys,
+                businessKeyInferred: inferred, relationships: links, measures: measures, dates: dates, reasons: reasons)
         }
     }
 
@@ -102,7 +117,8 @@ public enum PipelineSuggester {
     /// (`ArtistId` → Artist.ArtistId) or its name (`customer_id` → customers.id).
     static func relationships(of table: Table, among tables: [Table]) -> [TableProfile.Relationship] {
         var links = table.foreignKeys.filter { $0.columns.count == 1 }.map {
-            TableProfile.Relationship(column: $0.columns[0], parent: $0.referencedTable, parentColumn: $0.referencedColumns.first ?? $0.columns[0], declared: true)
+            TableProfile.Relationship(
+                column: $0.columns[0], parent: $0.referencedTable, parentColumn: $0.referencedColumns.first ?? $0.columns[0], declared: true)
         }
         let own = Set(table.primaryKey?.columns ?? [])
         for column in table.columns where !own.contains(column.name) && !links.contains(where: { $0.column == column.name }) {
@@ -124,12 +140,18 @@ public enum PipelineSuggester {
 
     /// Text columns: what describes a dimension member.
     static func attributes(_ table: Table) -> Int {
-        table.columns.filter { switch $0.canonical { case .text, .char, .enumeration: true; default: false } }.count
+        table.columns.filter {
+            switch $0.canonical {
+            case .text, .char, .enumeration: true;
+            default: false
+            }
+        }.count
     }
 
     static func looksLikeKey(_ name: String) -> Bool {
         let lower = name.lowercased()
-        return lower == "id" || lower.hasSuffix("_id") || name.hasSuffix("Id") || name.hasSuffix("ID") || lower.hasSuffix("_sk") || lower.hasSuffix("_key")
+        return lower == "id" || lower.hasSuffix("_id") || name.hasSuffix("Id") || name.hasSuffix("ID") || lower.hasSuffix("_sk")
+            || lower.hasSuffix("_key")
     }
 
     /// The pipeline file: a commented block per table, then its steps.
@@ -145,7 +167,9 @@ public enum PipelineSuggester {
         for profile in profiles {
             guard let table = catalog.table(profile.table) else { continue }
             let t = quoted(profile.table.description)
-            out += "  # \(profile.table) — \(profile.role)" + (profile.rows.map { ", \(Format.count($0)) rows" } ?? "") + ": " + profile.reasons.joined(separator: "; ") + "\n"
+            out +=
+                "  # \(profile.table) — \(profile.role)" + (profile.rows.map { ", \(Format.count($0)) rows" } ?? "") + ": "
+                + profile.reasons.joined(separator: "; ") + "\n"
             let name = profile.table.description
             func step(_ check: String, _ fill: (inout StepSpec) -> Void = { _ in }) -> StepSpec {
                 var spec = StepSpec(check: check, table: name)
@@ -158,13 +182,20 @@ public enum PipelineSuggester {
             if table.columns.contains(where: { $0.defaultExpression != nil && $0.identity == nil }) { steps.append(step("defaults")) }
             let huge = (profile.rows ?? 0) > fullDiffRowLimit
             if huge, let surrogate = profile.surrogateKey {
-                steps.append(step("sampled_diff") { $0.n = 20; $0.samplePercent = 1 })
-                out += "  # \(profile.table) has more than \(Format.count(fullDiffRowLimit)) rows: a 1% sample by \(surrogate); switch to row_diff for a full compare\n"
+                steps.append(
+                    step("sampled_diff") {
+                        $0.n = 20; $0.samplePercent = 1
+                    })
+                out +=
+                    "  # \(profile.table) has more than \(Format.count(fullDiffRowLimit)) rows: a 1% sample by \(surrogate); switch to row_diff for a full compare\n"
             } else {
                 steps.append(step("row_diff"))
             }
             for key in profile.businessKeys {
-                steps.append(step("uniqueness") { $0.columns = key; $0.severity = profile.businessKeyInferred ? "warn" : nil })
+                steps.append(
+                    step("uniqueness") {
+                        $0.columns = key; $0.severity = profile.businessKeyInferred ? "warn" : nil
+                    })
             }
             for link in profile.relationships {
                 let relate = { (spec: inout StepSpec) in
@@ -182,10 +213,16 @@ public enum PipelineSuggester {
                 steps.append(step("column_aggregates") { $0.columns = Array(profile.measures.prefix(5)) })
                 steps.append(step("quantiles") { $0.column = measure })
                 if let dimension = profile.relationships.first(where: { link in profiles.first { $0.table == link.parent }?.role == "dimension" }) {
-                    steps.append(step("group_metrics") { $0.columns = [dimension.column]; $0.measure = measure; $0.aggregate = "sum" })
+                    steps.append(
+                        step("group_metrics") {
+                            $0.columns = [dimension.column]; $0.measure = measure; $0.aggregate = "sum"
+                        })
                 }
                 if let date = profile.dates.first {
-                    steps.append(step("rolling_drift") { $0.column = date; $0.measure = measure; $0.window = 7 })
+                    steps.append(
+                        step("rolling_drift") {
+                            $0.column = date; $0.measure = measure; $0.window = 7
+                        })
                 }
             }
             for spec in steps { out += "  - \(spec.flowYAML)\n" }
@@ -204,11 +241,14 @@ public enum PipelineSuggester {
 
 extension Jobs {
     /// Profiles the source and writes a suggested pipeline (also kept as a run artifact).
-    public func suggestPipeline(source sourceURL: ConnectionURL, target targetURL: ConnectionURL, scope: Scope, config: CutoverConfig,
-                                targetSchema: String? = nil, workload: WorkloadSummary? = nil) async throws -> (yaml: String, profiles: [TableProfile], runID: String) {
+    public func suggestPipeline(
+        source sourceURL: ConnectionURL, target targetURL: ConnectionURL, scope: Scope, config: CutoverConfig,
+        targetSchema: String? = nil, workload: WorkloadSummary? = nil
+    ) async throws -> (yaml: String, profiles: [TableProfile], runID: String) {
         let recorder = try await newRecorder(kind: "suggest", source: sourceURL, target: targetURL, echo: say)
         do {
-            let p = try await prepare(source: sourceURL, target: targetURL, writingTarget: false, scope: scope, config: config, targetSchema: targetSchema)
+            let p = try await prepare(
+                source: sourceURL, target: targetURL, writingTarget: false, scope: scope, config: config, targetSchema: targetSchema)
             let profiles = PipelineSuggester.profiles(p.catalog, plan: p.plan)
             var yaml = PipelineSuggester.yaml(profiles, catalog: p.catalog, source: sourceURL.description, target: targetURL.description)
             if let workload {
@@ -217,8 +257,10 @@ extension Jobs {
             }
             _ = try recorder.writeArtifact("pipeline_suggested.yml", yaml)
             _ = try recorder.writeJSONArtifact("table_profiles.json", profiles)
-            try await recorder.finish(status: "succeeded", summary: "\(profiles.count) tables: "
-                                      + Dictionary(grouping: profiles, by: \.role).map { "\($0.value.count) \($0.key)" }.sorted().joined(separator: ", "))
+            try await recorder.finish(
+                status: "succeeded",
+                summary: "\(profiles.count) tables: "
+                    + Dictionary(grouping: profiles, by: \.role).map { "\($0.value.count) \($0.key)" }.sorted().joined(separator: ", "))
             return (yaml, profiles, recorder.runID)
         } catch {
             await recorder.fail(error)

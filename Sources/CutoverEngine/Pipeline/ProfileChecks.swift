@@ -4,7 +4,8 @@ import Foundation
 // MARK: Schema
 
 struct ColumnTypesCheck: ValidationCheck {
-    static let name = "column_types", category = "schema", summary = "each target column's type can hold every value of its source column (by the type mapping)"
+    static let name = "column_types", category = "schema",
+        summary = "each target column's type can hold every value of its source column (by the type mapping)"
     func run(_ c: CheckContext) async throws -> CheckOutcome {
         guard let target = try await c.targetTable() else { return CheckOutcome(passed: false, message: "no target table \(c.plan.target)") }
         var problems: [String] = []
@@ -14,23 +15,30 @@ struct ColumnTypesCheck: ValidationCheck {
             let (holds, why) = column.canonical.holds(source.canonical)
             if !holds { problems.append("\(decision.targetColumn) \(column.nativeType): \(why ?? "incompatible")") }
         }
-        return CheckOutcome(passed: problems.isEmpty, message: problems.isEmpty ? "\(c.plan.columns.count) column types hold their source values"
-            : problems.joined(separator: "; "))
+        return CheckOutcome(
+            passed: problems.isEmpty,
+            message: problems.isEmpty
+                ? "\(c.plan.columns.count) column types hold their source values"
+                : problems.joined(separator: "; "))
     }
 }
 
 struct UniqueKeysCheck: ValidationCheck {
-    static let name = "unique_keys", category = "schema", summary = "the source's unique keys exist at the target (as unique keys, unique indexes or the primary key)"
+    static let name = "unique_keys", category = "schema",
+        summary = "the source's unique keys exist at the target (as unique keys, unique indexes or the primary key)"
     func run(_ c: CheckContext) async throws -> CheckOutcome {
         guard let target = try await c.targetTable() else { return CheckOutcome(passed: false, message: "no target table \(c.plan.target)") }
         var present = Set(target.uniqueKeys.map(\.columns) + target.indexes.filter(\.isUnique).map(\.columns))
         if let pk = target.primaryKey { present.insert(pk.columns) }
         let expected = c.table.uniqueKeys.map { $0.columns.map { c.column($0, "target") } }
         let missing = expected.filter { !present.contains($0) }
-        return CheckOutcome(passed: missing.isEmpty,
-                            message: expected.isEmpty ? "the source has no unique keys besides its primary key"
-                                : missing.isEmpty ? "\(expected.count) unique key(s) kept"
-                                : "missing: " + missing.map { "(\($0.joined(separator: ", ")))" }.joined(separator: ", "))
+        return CheckOutcome(
+            passed: missing.isEmpty,
+            message: expected.isEmpty
+                ? "the source has no unique keys besides its primary key"
+                : missing.isEmpty
+                    ? "\(expected.count) unique key(s) kept"
+                    : "missing: " + missing.map { "(\($0.joined(separator: ", ")))" }.joined(separator: ", "))
     }
 }
 
@@ -40,8 +48,11 @@ struct DefaultsCheck: ValidationCheck {
         guard let target = try await c.targetTable() else { return CheckOutcome(passed: false, message: "no target table \(c.plan.target)") }
         let withDefault = c.table.columns.filter { $0.defaultExpression != nil && $0.identity == nil }
         let missing = withDefault.filter { target.column(named: c.column($0.name, "target"))?.defaultExpression == nil }.map(\.name)
-        return CheckOutcome(passed: missing.isEmpty, message: withDefault.isEmpty ? "no column has a default"
-            : missing.isEmpty ? "\(withDefault.count) default(s) kept" : "no default at the target: " + missing.joined(separator: ", "))
+        return CheckOutcome(
+            passed: missing.isEmpty,
+            message: withDefault.isEmpty
+                ? "no column has a default"
+                : missing.isEmpty ? "\(withDefault.count) default(s) kept" : "no default at the target: " + missing.joined(separator: ", "))
     }
 }
 
@@ -49,8 +60,12 @@ struct DefaultsCheck: ValidationCheck {
 
 struct DimensionConformanceCheck: ValidationCheck {
     static let name = "dimension_conformance", category = "relationship",
-        summary = "fact `column` values all exist in dimension `parent_table`.`parent_column`, and the same number of dimension members is used on both sides"
-    static let parameters: [CheckParameter] = [.field("column", "the fact column", required: true), .field("parent_table", "the dimension table", required: true), .field("parent_column", "the dimension key", required: true)]
+        summary =
+            "fact `column` values all exist in dimension `parent_table`.`parent_column`, and the same number of dimension members is used on both sides"
+    static let parameters: [CheckParameter] = [
+        .field("column", "the fact column", required: true), .field("parent_table", "the dimension table", required: true),
+        .field("parent_column", "the dimension key", required: true),
+    ]
     func run(_ c: CheckContext) async throws -> CheckOutcome {
         let column = try c.requireColumn()
         guard let parentName = c.spec.parentTable, let parentColumn = c.spec.parentColumn else {
@@ -71,8 +86,10 @@ struct DimensionConformanceCheck: ValidationCheck {
         }
         let targetOrphans = orphans["target"] ?? 0, sourceUsed = used["source"] ?? 0, targetUsed = used["target"] ?? 0
         let passed = targetOrphans == 0 && sourceUsed == targetUsed
-        return CheckOutcome(passed: passed, message: "target: \(Int(targetOrphans)) fact row(s) without a dimension member; "
-            + "members used: source \(Int(sourceUsed)), target \(Int(targetUsed))")
+        return CheckOutcome(
+            passed: passed,
+            message: "target: \(Int(targetOrphans)) fact row(s) without a dimension member; "
+                + "members used: source \(Int(sourceUsed)), target \(Int(targetUsed))")
     }
 }
 
@@ -88,15 +105,18 @@ private func quantiles(_ c: CheckContext, _ side: String, column: String, _ qs: 
     var values: [Double] = []
     for q in qs {
         let offset = Int((count - 1) * q)
-        values.append(try await c.number(side) { d, t in
-            "SELECT \(d.quote(name)) FROM \(t) WHERE \(d.quote(name)) IS NOT NULL ORDER BY \(d.quote(name)) LIMIT 1 OFFSET \(offset)"
-        })
+        values.append(
+            try await c.number(side) { d, t in
+                "SELECT \(d.quote(name)) FROM \(t) WHERE \(d.quote(name)) IS NOT NULL ORDER BY \(d.quote(name)) LIMIT 1 OFFSET \(offset)"
+            })
     }
     return (values, count)
 }
 
 /// How many values of `name` on `side` lie outside `low`…`high`, and their share of `total` in percent.
-func outliers(_ c: CheckContext, _ side: String, _ name: String, outside low: Double, _ high: Double, of total: Double) async throws -> (count: Double, share: Double) {
+func outliers(
+    _ c: CheckContext, _ side: String, _ name: String, outside low: Double, _ high: Double, of total: Double
+) async throws -> (count: Double, share: Double) {
     let count = try await c.number(side) { d, t in "SELECT count(*) FROM \(t) WHERE \(d.quote(name)) < \(low) OR \(d.quote(name)) > \(high)" }
     return (count, count / max(total, 1) * 100)
 }
@@ -117,28 +137,41 @@ func numberText(_ d: Double) -> String {
 struct QuantilesCheck: ValidationCheck {
     static let name = "quantiles", category = "statistics",
         summary = "quantiles of numeric `column` (`values`, default 0.25, 0.5, 0.75, 0.9) agree within `tolerance_percent`/`tolerance_abs`"
-    static let parameters: [CheckParameter] = [.field("column", required: true), .field("values", "the quantiles (default 0.25, 0.5, 0.75, 0.9)"), .field("tolerance_percent"), .field("tolerance_abs")]
+    static let parameters: [CheckParameter] = [
+        .field("column", required: true), .field("values", "the quantiles (default 0.25, 0.5, 0.75, 0.9)"), .field("tolerance_percent"),
+        .field("tolerance_abs"),
+    ]
     func run(_ c: CheckContext) async throws -> CheckOutcome {
         let column = try c.requireColumn()
         let qs = try (c.spec.values ?? ["0.25", "0.5", "0.75", "0.9"]).map { text in
-            guard let q = Double(text), (0...1).contains(q) else { throw CutoverError(.config, "quantiles: '\(text)' is not a number between 0 and 1") }
+            guard let q = Double(text), (0...1).contains(q) else {
+                throw CutoverError(.config, "quantiles: '\(text)' is not a number between 0 and 1")
+            }
             return q
         }
-        let source = try await quantiles(c, "source", column: column, qs)?.values, target = try await quantiles(c, "target", column: column, qs)?.values
+        let source = try await quantiles(c, "source", column: column, qs)?.values,
+            target = try await quantiles(c, "target", column: column, qs)?.values
         guard let source, let target else {
-            return CheckOutcome(passed: source == nil && target == nil, message: "no values: source \(source == nil ? "empty" : "has values"), target \(target == nil ? "empty" : "has values")")
+            return CheckOutcome(
+                passed: source == nil && target == nil,
+                message: "no values: source \(source == nil ? "empty" : "has values"), target \(target == nil ? "empty" : "has values")")
         }
         let parts = zip(qs, zip(source, target)).map { q, pair in (q, pair.0, pair.1, agree(pair.0, pair.1, c.spec)) }
         let passed = parts.allSatisfy(\.3)
-        return CheckOutcome(passed: passed, message: parts.map { "p\(numberText($0.0 * 100)) \(numberText($0.1))" + ($0.3 ? "" : " ≠ \(numberText($0.2))") }.joined(separator: ", "),
-                            details: ["source": source.map(numberText).joined(separator: " "), "target": target.map(numberText).joined(separator: " ")])
+        return CheckOutcome(
+            passed: passed,
+            message: parts.map { "p\(numberText($0.0 * 100)) \(numberText($0.1))" + ($0.3 ? "" : " ≠ \(numberText($0.2))") }.joined(separator: ", "),
+            details: ["source": source.map(numberText).joined(separator: " "), "target": target.map(numberText).joined(separator: " ")])
     }
 }
 
 struct IQROutliersCheck: ValidationCheck {
     static let name = "iqr_outliers", category = "statistics",
         summary = "at most `tolerance_percent` % of `column` lies beyond `max` (default 1.5) interquartile ranges outside the quartiles"
-    static let parameters: [CheckParameter] = [.field("column", required: true), .field("max", "interquartile ranges beyond the quartiles (default 1.5)"), .field("tolerance_percent", "the largest share of outliers, in percent")]
+    static let parameters: [CheckParameter] = [
+        .field("column", required: true), .field("max", "interquartile ranges beyond the quartiles (default 1.5)"),
+        .field("tolerance_percent", "the largest share of outliers, in percent"),
+    ]
     func run(_ c: CheckContext) async throws -> CheckOutcome {
         let column = try c.requireColumn()
         let k = c.spec.max ?? 1.5
@@ -147,8 +180,10 @@ struct IQROutliersCheck: ValidationCheck {
             let q = quartiles.values, total = quartiles.count
             let iqr = q[1] - q[0], low = q[0] - k * iqr, high = q[1] + k * iqr
             let found = try await outliers(c, side, c.column(column, side), outside: low, high, of: total)
-            return (found.share <= (c.spec.tolerancePercent ?? 0),
-                    "\(Int(found.count)) outlier(s) outside [\(numberText(low)), \(numberText(high))] (\(String(format: "%.2f", found.share))%)")
+            return (
+                found.share <= (c.spec.tolerancePercent ?? 0),
+                "\(Int(found.count)) outlier(s) outside [\(numberText(low)), \(numberText(high))] (\(String(format: "%.2f", found.share))%)"
+            )
         }
     }
 }
@@ -158,7 +193,10 @@ struct IQROutliersCheck: ValidationCheck {
 struct GroupMetricsCheck: ValidationCheck {
     static let name = "group_metrics", category = "business",
         summary = "`aggregate` (sum, avg, min, max, count) of `measure` per group of `columns` agrees within `tolerance_percent`/`tolerance_abs`"
-    static let parameters: [CheckParameter] = [.field("columns", "the grouping columns", required: true), .field("measure"), .field("aggregate"), .field("tolerance_percent"), .field("tolerance_abs")]
+    static let parameters: [CheckParameter] = [
+        .field("columns", "the grouping columns", required: true), .field("measure"), .field("aggregate"), .field("tolerance_percent"),
+        .field("tolerance_abs"),
+    ]
     func run(_ c: CheckContext) async throws -> CheckOutcome {
         let groups = c.spec.columns ?? c.spec.column.map { [$0] } ?? []
         guard !groups.isEmpty else { throw CutoverError(.config, "group_metrics on \(c.spec.table) needs `columns` to group by") }
@@ -192,9 +230,12 @@ struct GroupMetricsCheck: ValidationCheck {
             }
         }
         let label = "\(aggregate)(\(measure ?? "*")) by \(groups.joined(separator: ", "))"
-        return CheckOutcome(passed: problems.isEmpty, message: problems.isEmpty ? "\(label) agrees in \(source.count) group(s)"
-            : "\(label): \(problems.count) group(s) differ — " + problems.prefix(5).joined(separator: "; "),
-                            details: ["groups_source": String(source.count), "groups_target": String(target.count)])
+        return CheckOutcome(
+            passed: problems.isEmpty,
+            message: problems.isEmpty
+                ? "\(label) agrees in \(source.count) group(s)"
+                : "\(label): \(problems.count) group(s) differ — " + problems.prefix(5).joined(separator: "; "),
+            details: ["groups_source": String(source.count), "groups_target": String(target.count)])
     }
 }
 
@@ -202,8 +243,12 @@ struct GroupMetricsCheck: ValidationCheck {
 
 struct RollingDriftCheck: ValidationCheck {
     static let name = "rolling_drift", category = "time_series",
-        summary = "the `window`-period rolling mean of `measure` (or of the row count) per `column` period agrees within `tolerance_percent`/`tolerance_abs`"
-    static let parameters: [CheckParameter] = [.field("column", "the period column", required: true), .field("measure"), .field("window"), .field("tolerance_percent"), .field("tolerance_abs")]
+        summary =
+            "the `window`-period rolling mean of `measure` (or of the row count) per `column` period agrees within `tolerance_percent`/`tolerance_abs`"
+    static let parameters: [CheckParameter] = [
+        .field("column", "the period column", required: true), .field("measure"), .field("window"), .field("tolerance_percent"),
+        .field("tolerance_abs"),
+    ]
     func run(_ c: CheckContext) async throws -> CheckOutcome {
         let column = try c.requireColumn()
         let measure = try c.spec.measure.map { try c.requireColumn($0, "measure") }
@@ -213,7 +258,9 @@ struct RollingDriftCheck: ValidationCheck {
             let connector = c.connector(side), d = connector.dialect
             let period = d.quote(c.column(column, side))
             let value = measure.map { "sum(\(d.quote(c.column($0, side))))" } ?? "count(*)"
-            let rows = try await connector.execute("SELECT \(period), \(value) FROM \(d.qualified(c.ref(side))) WHERE \(period) IS NOT NULL GROUP BY \(period)").rows
+            let rows = try await connector.execute(
+                "SELECT \(period), \(value) FROM \(d.qualified(c.ref(side))) WHERE \(period) IS NOT NULL GROUP BY \(period)"
+            ).rows
             return rows.map { (CanonicalForm.text($0[0], as: type) ?? "", Double($0[1].displayText) ?? 0) }.sorted { $0.0 < $1.0 }
         }
         func rolling(_ points: [(String, Double)]) -> [String: Double] {
@@ -238,7 +285,8 @@ struct RollingDriftCheck: ValidationCheck {
         let label = "\(window)-period rolling mean of \(measure.map { "sum(\($0))" } ?? "rows")"
         guard let worst else { return CheckOutcome(passed: true, message: "\(label) agrees over \(source.count) window(s)") }
         func side(_ value: Double) -> String { value.isNaN ? "no such period" : numberText(value) }
-        return CheckOutcome(passed: false, message: "\(label) drifts in \(drifted) window(s); first at \(worst.0): source \(side(worst.1)), target \(side(worst.2))")
+        return CheckOutcome(
+            passed: false, message: "\(label) drifts in \(drifted) window(s); first at \(worst.0): source \(side(worst.1)), target \(side(worst.2))")
     }
 }
 
@@ -270,11 +318,14 @@ struct SampledDiffCheck: ValidationCheck {
             extra += result.extra
             changed += result.changed
             columns.merge(result.changedColumns, uniquingKeysWith: +)
-            examples += result.missingKeys.map { "missing \($0)" } + result.extraKeys.map { "extra \($0)" } + result.changedRows.map { "changed \($0.key)" }
+            examples +=
+                result.missingKeys.map { "missing \($0)" } + result.extraKeys.map { "extra \($0)" } + result.changedRows.map { "changed \($0.key)" }
         }
         let passed = missing == 0 && extra == 0 && changed == 0
-        var outcome = CheckOutcome(passed: passed, message: "\(compared) sampled row(s) in \(ranges) range(s): \(missing) missing, \(extra) extra, \(changed) changed"
-            + (examples.isEmpty ? "" : " (" + examples.prefix(5).joined(separator: ", ") + ")"))
+        var outcome = CheckOutcome(
+            passed: passed,
+            message: "\(compared) sampled row(s) in \(ranges) range(s): \(missing) missing, \(extra) extra, \(changed) changed"
+                + (examples.isEmpty ? "" : " (" + examples.prefix(5).joined(separator: ", ") + ")"))
         outcome.sourceRows = compared
         outcome.targetRows = compared - missing + extra
         outcome.matchPercent = compared == 0 ? 100 : max(0, Double(compared - missing - changed) / Double(compared) * 100)

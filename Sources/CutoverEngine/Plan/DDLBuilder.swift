@@ -22,15 +22,21 @@ struct DDLBuilder {
             let increment = sequence.increment ?? 1
             let next = sequence.lastValue.map { $0.addingReportingOverflow(increment).partialValue } ?? sequence.start ?? 1
             let name = sequence.schema.map { "\($0).\(sequence.name)" } ?? sequence.name
-            let schema = dialect.supportsSchemas
-                ? plans.first { $0.source.schema == sequence.schema }?.target.schema ?? sequence.schema.map(dialect.targetName) ?? dialect.defaultSchema : nil
-            guard let sql = dialect.createSequence(TableRef(schema: schema, name: dialect.targetName(sequence.name)), start: next, increment: increment) else {
-                notes.append("Sequence \(name) (next value \(next)) is not created: \(dialect.engine.rawValue) has no sequences; keep its counter elsewhere.")
+            let schema =
+                dialect.supportsSchemas
+                ? plans.first { $0.source.schema == sequence.schema }?.target.schema ?? sequence.schema.map(dialect.targetName)
+                    ?? dialect.defaultSchema : nil
+            guard
+                let sql = dialect.createSequence(TableRef(schema: schema, name: dialect.targetName(sequence.name)), start: next, increment: increment)
+            else {
+                notes.append(
+                    "Sequence \(name) (next value \(next)) is not created: \(dialect.engine.rawValue) has no sequences; keep its counter elsewhere.")
                 continue
             }
             statements.append(sql)
-            notes.append("Sequence \(name) is created to continue at \(next) (its value when planned; if the source keeps using it until the cut-over, "
-                         + "set the target's value again then — an existing target sequence is left as it is).")
+            notes.append(
+                "Sequence \(name) is created to continue at \(next) (its value when planned; if the source keeps using it until the cut-over, "
+                    + "set the target's value again then — an existing target sequence is left as it is).")
         }
         return statements
     }
@@ -51,16 +57,21 @@ struct DDLBuilder {
             for fk in table.foreignKeys {
                 guard let referenced = plans.first(where: { $0.source == fk.referencedTable }) else {
                     if !planned.contains(fk.referencedTable) {
-                        out.notes.append("Foreign key \(fk.name ?? fk.columns.joined(separator: ",")) on \(plan.source) references \(fk.referencedTable), which is not migrated: it was left out.")
+                        out.notes.append(
+                            "Foreign key \(fk.name ?? fk.columns.joined(separator: ",")) on \(plan.source) references \(fk.referencedTable), which is not migrated: it was left out."
+                        )
                     }
                     continue
                 }
                 if dialect.supportsAlterAddForeignKey {
-                    out.postData[plan.source, default: []].append("ALTER TABLE \(dialect.qualified(plan.target)) ADD \(foreignKeyClause(fk, plan: plan, referenced: referenced))")
+                    out.postData[plan.source, default: []].append(
+                        "ALTER TABLE \(dialect.qualified(plan.target)) ADD \(foreignKeyClause(fk, plan: plan, referenced: referenced))")
                 }
             }
             if dialect.supportsIndexes {
-                for index in table.indexes { if let sql = createIndex(index, plan: plan, &out.notes) { out.postData[plan.source, default: []].append(sql) } }
+                for index in table.indexes {
+                    if let sql = createIndex(index, plan: plan, &out.notes) { out.postData[plan.source, default: []].append(sql) }
+                }
             }
         }
         return out
@@ -75,7 +86,8 @@ struct DDLBuilder {
         // SQLite: a one-column integer key becomes INTEGER PRIMARY KEY, the rowid alias (fast, auto-assigned).
         var rowidKey: String?
         if dialect.engine == .sqlite, let pk = table.primaryKey, pk.columns.count == 1, let column = table.column(named: pk.columns[0]),
-           case .integer = column.canonical, plan.columns.first(where: { $0.column == column.name })?.override == nil {
+            case .integer = column.canonical, plan.columns.first(where: { $0.column == column.name })?.override == nil
+        {
             rowidKey = column.name
         }
         for decision in plan.columns {
@@ -88,7 +100,8 @@ struct DDLBuilder {
             }
             line += decision.targetType
             if let kind = column.identity, decision.override == nil, !(sameEngine && kind == .serial && dialect.engine != .postgres),
-               let clause = dialect.identityClause(for: kind, type: column.canonical) {
+                let clause = dialect.identityClause(for: kind, type: column.canonical)
+            {
                 line += " " + clause
             }
             if !column.isNullable { line += " NOT NULL" }
@@ -96,7 +109,9 @@ struct DDLBuilder {
                 if let translated = translateDefault(expression) {
                     line += " DEFAULT " + translated
                 } else {
-                    notes.append("Default `\(expression)` on \(plan.source).\(column.name) was not carried over: write its \(dialect.engine.rawValue) equivalent by hand.")
+                    notes.append(
+                        "Default `\(expression)` on \(plan.source).\(column.name) was not carried over: write its \(dialect.engine.rawValue) equivalent by hand."
+                    )
                 }
             }
             lines.append(line)
@@ -111,7 +126,9 @@ struct DDLBuilder {
             if sameEngine {
                 lines.append((check.name.map { "CONSTRAINT \(dialect.quote($0)) " } ?? "") + check.expression)
             } else {
-                notes.append("Check constraint \(check.name ?? "") on \(plan.source) (`\(check.expression)`) was not translated: add it to the target by hand if it still applies.")
+                notes.append(
+                    "Check constraint \(check.name ?? "") on \(plan.source) (`\(check.expression)`) was not translated: add it to the target by hand if it still applies."
+                )
             }
         }
         if !dialect.supportsAlterAddForeignKey {
@@ -125,7 +142,8 @@ struct DDLBuilder {
     }
 
     private func foreignKeyClause(_ fk: ForeignKey, plan: TablePlan, referenced: TablePlan) -> String {
-        var sql = (fk.name.map { "CONSTRAINT \(dialect.quote($0)) " } ?? "")
+        var sql =
+            (fk.name.map { "CONSTRAINT \(dialect.quote($0)) " } ?? "")
             + "FOREIGN KEY (" + fk.columns.map { columnName(plan, $0) }.joined(separator: ", ") + ") REFERENCES "
             + dialect.qualified(referenced.target) + " (" + fk.referencedColumns.map { columnName(referenced, $0) }.joined(separator: ", ") + ")"
         if dialect.engine != .snowflake {
@@ -166,12 +184,16 @@ struct DDLBuilder {
         let used = Set(plans.flatMap { $0.columns.map { $0.targetType.replacingOccurrences(of: "[]", with: "") } })
         for e in catalog.enums where used.contains(e.name) || used.contains("\(e.schema ?? "").\(e.name)") {
             let name = (e.schema.map { dialect.quote($0) + "." } ?? "") + dialect.quote(e.name)
-            statements.append("DO $$ BEGIN CREATE TYPE \(name) AS ENUM (\(e.values.map { dialect.literal($0) }.joined(separator: ", "))); EXCEPTION WHEN duplicate_object THEN NULL; END $$")
+            statements.append(
+                "DO $$ BEGIN CREATE TYPE \(name) AS ENUM (\(e.values.map { dialect.literal($0) }.joined(separator: ", "))); EXCEPTION WHEN duplicate_object THEN NULL; END $$"
+            )
         }
         for d in catalog.domains where used.contains(d.name) || used.contains("\(d.schema ?? "").\(d.name)") {
             let name = (d.schema.map { dialect.quote($0) + "." } ?? "") + dialect.quote(d.name)
             let checks = d.checks.map { " " + $0 }.joined()
-            statements.append("DO $$ BEGIN CREATE DOMAIN \(name) AS \(d.baseType)\(d.isNullable ? "" : " NOT NULL")\(checks); EXCEPTION WHEN duplicate_object THEN NULL; END $$")
+            statements.append(
+                "DO $$ BEGIN CREATE DOMAIN \(name) AS \(d.baseType)\(d.isNullable ? "" : " NOT NULL")\(checks); EXCEPTION WHEN duplicate_object THEN NULL; END $$"
+            )
         }
         return statements
     }
@@ -186,7 +208,9 @@ struct DDLBuilder {
         }
         if text.hasPrefix("("), text.hasSuffix(")") { text = String(text.dropFirst().dropLast()) }
         let lower = text.lowercased()
-        if ["now()", "current_timestamp", "localtimestamp", "transaction_timestamp()", "datetime('now')"].contains(lower) { return "CURRENT_TIMESTAMP" }
+        if ["now()", "current_timestamp", "localtimestamp", "transaction_timestamp()", "datetime('now')"].contains(lower) {
+            return "CURRENT_TIMESTAMP"
+        }
         if lower == "current_date" || lower == "date('now')" { return "CURRENT_DATE" }
         if lower == "true" || lower == "false" { return dialect.engine == .sqlite ? (lower == "true" ? "1" : "0") : lower.uppercased() }
         if lower == "null" { return "NULL" }

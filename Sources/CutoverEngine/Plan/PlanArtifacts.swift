@@ -32,8 +32,9 @@ public enum PlanArtifacts {
         let columns = plan.tables.flatMap(\.columns)
         let document = MappingDocument(
             source: plan.source, sourceEngine: plan.sourceEngine.rawValue, targetDialect: plan.targetEngine.rawValue, generatedAt: plan.generatedAt,
-            summary: .init(tables: plan.tables.count, columns: columns.count, lossy: columns.filter(\.lossy).count,
-                           needsReview: columns.filter(\.needsReview).count, unmappable: columns.filter(\.unmappable).count),
+            summary: .init(
+                tables: plan.tables.count, columns: columns.count, lossy: columns.filter(\.lossy).count,
+                needsReview: columns.filter(\.needsReview).count, unmappable: columns.filter(\.unmappable).count),
             tables: plan.tables)
         return "# Cutover mapping decisions: every column's source type, target type and why.\n"
             + "# Change a decision with overrides in cutover.yml, then run `cutover plan` again.\n"
@@ -52,9 +53,11 @@ public enum PlanArtifacts {
     }
 
     public static func recommendations(_ plan: MigrationPlan) -> String {
-        var text = "# Improvement recommendations\n\nSource: \(plan.source) (\(plan.sourceEngine.rawValue)) → target: \(plan.targetEngine.rawValue)\n\n"
+        var text =
+            "# Improvement recommendations\n\nSource: \(plan.source) (\(plan.sourceEngine.rawValue)) → target: \(plan.targetEngine.rawValue)\n\n"
         let columns = plan.tables.flatMap(\.columns)
-        text += "- \(plan.tables.count) tables, \(columns.count) columns; \(columns.filter(\.lossy).count) lossy, \(plan.reviewCount) to review, \(plan.unmappable.count) without a mapping.\n\n"
+        text +=
+            "- \(plan.tables.count) tables, \(columns.count) columns; \(columns.filter(\.lossy).count) lossy, \(plan.reviewCount) to review, \(plan.unmappable.count) without a mapping.\n\n"
         if plan.recommendations.isEmpty {
             text += "Nothing needs attention.\n"
         } else {

@@ -24,8 +24,12 @@ public struct Planner: Sendable {
         }
         // Two source tables into one target table (a target schema for tables of several schemas) would overwrite each other.
         for sources in Dictionary(grouping: tablePlans, by: { $0.target.description.lowercased() }).values where sources.count > 1 {
-            throw CutoverError(.usage, "tables \(sources.map(\.source.description).sorted().joined(separator: " and ")) would all land in one target table, \(sources[0].target)",
-                               hint: "migrate one source schema at a time (--schema), or give each its own target schema (--target-schema, or the schema in the target URL)")
+            throw CutoverError(
+                .usage,
+                "tables \(sources.map(\.source.description).sorted().joined(separator: " and ")) would all land in one target table, \(sources[0].target)",
+                hint:
+                    "migrate one source schema at a time (--schema), or give each its own target schema (--target-schema, or the schema in the target URL)"
+            )
         }
         let builder = DDLBuilder(dialect: dialect, catalog: catalog, sameEngine: sameEngine, plans: tablePlans)
         let ddl = builder.build()
@@ -35,8 +39,9 @@ public struct Planner: Sendable {
         }
         recommendations += ddl.notes
         recommendations += Recommendations.make(catalog: catalog, plans: tablePlans, dialect: dialect, sameEngine: sameEngine)
-        return MigrationPlan(source: source.description, sourceEngine: catalog.engine, targetEngine: targetEngine, generatedAt: ISOTime.now(),
-                             tables: tablePlans, setupDDL: ddl.setup, recommendations: recommendations)
+        return MigrationPlan(
+            source: source.description, sourceEngine: catalog.engine, targetEngine: targetEngine, generatedAt: ISOTime.now(),
+            tables: tablePlans, setupDDL: ddl.setup, recommendations: recommendations)
     }
 
     func targetRef(_ ref: TableRef, dialect: any Dialect) -> TableRef {
@@ -48,11 +53,14 @@ public struct Planner: Sendable {
         var notes: [String] = []
         if table.kind == .partitioned {
             let partitions = catalog.tables.filter { $0.partitionOf == table.ref }.map(\.ref.description)
-            notes.append("partitioned table: its \(partitions.count) partitions (\(partitions.joined(separator: ", "))) are read through it and land in one target table")
+            notes.append(
+                "partitioned table: its \(partitions.count) partitions (\(partitions.joined(separator: ", "))) are read through it and land in one target table"
+            )
         }
         let columns = table.columns.map { decide($0, table: table, catalog: catalog, dialect: dialect, sameEngine: sameEngine) }
-        return TablePlan(source: table.ref, target: targetRef(table.ref, dialect: dialect), columns: columns, key: table.rowKey,
-                         estimatedRows: table.rowCount, notes: notes)
+        return TablePlan(
+            source: table.ref, target: targetRef(table.ref, dialect: dialect), columns: columns, key: table.rowKey,
+            estimatedRows: table.rowCount, notes: notes)
     }
 
     func decide(_ column: Column, table: Table, catalog: Catalog, dialect: any Dialect, sameEngine: Bool) -> MappingDecision {
@@ -77,8 +85,9 @@ public struct Planner: Sendable {
         if choice.isLossy, let digits = column.advice?.unconstrainedDigits, digits.integer + digits.scale > 0 {
             let fitted = dialect.typeChoice(for: .decimal(precision: digits.integer + digits.scale, scale: digits.scale))
             if !fitted.isLossy {
-                choice = TypeChoice(fitted.sqlType, "no declared precision; the values need \(digits.integer) integer and \(digits.scale) fractional digits",
-                                    review: true)
+                choice = TypeChoice(
+                    fitted.sqlType, "no declared precision; the values need \(digits.integer) integer and \(digits.scale) fractional digits",
+                    review: true)
             }
         }
         decision.targetType = choice.sqlType

@@ -50,18 +50,26 @@ public enum ProjectSetup {
         }
         var taken = Set<String>()
         var matched: [String: (Table, Double, String)] = [:]
-        for (s, t, score, reason) in candidates.sorted(by: { $0.2 > $1.2 }) where matched[s.ref.description] == nil && !taken.contains(t.ref.description) {
+        for (s, t, score, reason) in candidates.sorted(by: { $0.2 > $1.2 })
+        where matched[s.ref.description] == nil && !taken.contains(t.ref.description) {
             matched[s.ref.description] = (t, score, reason)
             taken.insert(t.ref.description)
         }
         for s in source.tables where s.kind != .view {
             if let (t, score, reason) = matched[s.ref.description] {
-                matches.append(TableMatch(source: s.ref.description, target: t.ref.description, confidence: rounded(score), reason: reason,
-                                          columns: columns(s, t)))
+                matches.append(
+                    TableMatch(
+                        source: s.ref.description, target: t.ref.description, confidence: rounded(score), reason: reason,
+                        columns: columns(s, t)))
             } else {
-                matches.append(TableMatch(source: s.ref.description, target: nil, confidence: 0, reason: "no target table with a similar name",
-                                          columns: s.columns.map { ColumnMatch(source: $0.name, target: nil, confidence: 0, reason: "table not matched",
-                                                                               sourceType: $0.nativeType, targetType: nil, typeFits: nil) }))
+                matches.append(
+                    TableMatch(
+                        source: s.ref.description, target: nil, confidence: 0, reason: "no target table with a similar name",
+                        columns: s.columns.map {
+                            ColumnMatch(
+                                source: $0.name, target: nil, confidence: 0, reason: "table not matched",
+                                sourceType: $0.nativeType, targetType: nil, typeFits: nil)
+                        }))
             }
         }
         free.removeAll { taken.contains($0.ref.description) }
@@ -80,14 +88,16 @@ public enum ProjectSetup {
         return s.columns.map { column in
             let best = free.compactMap { candidate in score(column.name, candidate.name).map { (candidate, $0.0, $0.1) } }.max { $0.1 < $1.1 }
             guard let (target, score, reason) = best else {
-                return ColumnMatch(source: column.name, target: nil, confidence: 0, reason: "no target column with a similar name",
-                                   sourceType: column.nativeType, targetType: nil, typeFits: nil)
+                return ColumnMatch(
+                    source: column.name, target: nil, confidence: 0, reason: "no target column with a similar name",
+                    sourceType: column.nativeType, targetType: nil, typeFits: nil)
             }
             free.removeAll { $0.name == target.name }
             let (fits, why) = target.canonical.holds(column.canonical)
-            return ColumnMatch(source: column.name, target: target.name, confidence: rounded(fits ? score : score * 0.7),
-                               reason: fits ? reason : reason + "; " + (why ?? "the type may not hold every value"),
-                               sourceType: column.nativeType, targetType: target.nativeType, typeFits: fits)
+            return ColumnMatch(
+                source: column.name, target: target.name, confidence: rounded(fits ? score : score * 0.7),
+                reason: fits ? reason : reason + "; " + (why ?? "the type may not hold every value"),
+                sourceType: column.nativeType, targetType: target.nativeType, typeFits: fits)
         }
     }
 

@@ -50,7 +50,9 @@ public struct RunReport: Sendable, Codable {
             if let validation = try await store.validationRun(id: runID) {
                 return try await build(validation: validation, store: store)
             }
-            throw CutoverError(.usage, "no run with id \(runID)", hint: "`cutover runs list` shows the ids (imported validation runs: `cutover store overview`, GET /api/v1/validations)")
+            throw CutoverError(
+                .usage, "no run with id \(runID)",
+                hint: "`cutover runs list` shows the ids (imported validation runs: `cutover store overview`, GET /api/v1/validations)")
         }
         var before: [String: RunTableRecord] = [:]
         if let baseline {
@@ -62,8 +64,9 @@ public struct RunReport: Sendable, Codable {
         var entries: [Entry] = []
         for table in try await store.tables(runID: runID) {
             let history = try await store.tableHistory(table: table.table, limit: historyDepth + 1).filter { $0.runID != runID }
-            var entry = Entry(name: table.table, status: table.status, sourceRows: table.sourceRows, targetRows: table.targetRows,
-                              message: table.message ?? "", history: history.prefix(historyDepth).map(\.status))
+            var entry = Entry(
+                name: table.table, status: table.status, sourceRows: table.sourceRows, targetRows: table.targetRows,
+                message: table.message ?? "", history: history.prefix(historyDepth).map(\.status))
             if baseline != nil {
                 entry.baselineStatus = before[table.table]?.status ?? "absent"
                 entry.baselineTargetRows = before[table.table]?.targetRows
@@ -84,9 +87,10 @@ public struct RunReport: Sendable, Codable {
     /// stored result, in step order.
     static func build(validation: ValidationRunRecord, store: any MetadataStore) async throws -> RunReport {
         let status = validation.status == "passed" ? "succeeded" : validation.status
-        let run = RunRecord(id: validation.id, kind: validation.suite, status: status, source: validation.source, target: validation.target,
-                            startedAt: validation.startedAt, finishedAt: validation.finishedAt,
-                            summary: "\(validation.passed) passed, \(validation.failed) failed, \(validation.warned) warned (\(validation.origin))")
+        let run = RunRecord(
+            id: validation.id, kind: validation.suite, status: status, source: validation.source, target: validation.target,
+            startedAt: validation.startedAt, finishedAt: validation.finishedAt,
+            summary: "\(validation.passed) passed, \(validation.failed) failed, \(validation.warned) warned (\(validation.origin))")
         var entries = try await validationEntries(runID: validation.id, store: store)
         entries.sort { naturallyBefore($0.name, $1.name) }
         return RunReport(run: run, generatedAt: ISOTime.now(), entries: entries, baseline: nil)
@@ -95,8 +99,9 @@ public struct RunReport: Sendable, Codable {
     /// One entry per stored validation result of a run, in step order.
     static func validationEntries(runID: String, store: any MetadataStore) async throws -> [Entry] {
         try await store.validationResults(runID: runID).enumerated().map { index, result in
-            Entry(name: "\(result.step ?? index + 1):\(result.check)" + (result.table.map { " " + $0 } ?? ""), status: result.status,
-                  sourceRows: result.sourceRows, targetRows: result.targetRows, message: result.message ?? "", history: [])
+            Entry(
+                name: "\(result.step ?? index + 1):\(result.check)" + (result.table.map { " " + $0 } ?? ""), status: result.status,
+                sourceRows: result.sourceRows, targetRows: result.targetRows, message: result.message ?? "", history: [])
         }
     }
 
@@ -115,10 +120,12 @@ public struct RunReport: Sendable, Codable {
         if let target = run.target { text += "- target: \(target)\n" }
         text += "- started: \(run.startedAt)\n"
         if let line = baselineSummary { text += "- \(line)\n" }
-        text += "\n| | name | status | source rows | target rows | message | history (newest first) |" + (baseline == nil ? "" : " vs baseline |")
+        text +=
+            "\n| | name | status | source rows | target rows | message | history (newest first) |" + (baseline == nil ? "" : " vs baseline |")
             + "\n|---|---|---|---:|---:|---|---|" + (baseline == nil ? "" : "---|") + "\n"
         for e in entries {
-            text += "| \(Self.mark(e.status)) | \(e.name) | \(e.status) | \(e.sourceRows.map(Format.count) ?? "") | \(e.targetRows.map(Format.count) ?? "") | "
+            text +=
+                "| \(Self.mark(e.status)) | \(e.name) | \(e.status) | \(e.sourceRows.map(Format.count) ?? "") | \(e.targetRows.map(Format.count) ?? "") | "
                 + e.message.replacingOccurrences(of: "|", with: "\\|") + " | " + e.history.map(Self.mark).joined() + " |"
                 + (baseline == nil ? "" : " \(e.change ?? "same") (was \(e.baselineStatus ?? "-")) |") + "\n"
         }
@@ -128,7 +135,8 @@ public struct RunReport: Sendable, Codable {
     public var junit: String {
         var xml = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
         xml += "<testsuites name=\"cutover\" tests=\"\(entries.count)\" failures=\"\(failed)\" skipped=\"\(skipped)\">\n"
-        xml += "  <testsuite name=\"\(Self.xml(run.kind)) \(Self.xml(run.id))\" tests=\"\(entries.count)\" failures=\"\(failed)\" skipped=\"\(skipped)\" timestamp=\"\(Self.xml(run.startedAt))\">\n"
+        xml +=
+            "  <testsuite name=\"\(Self.xml(run.kind)) \(Self.xml(run.id))\" tests=\"\(entries.count)\" failures=\"\(failed)\" skipped=\"\(skipped)\" timestamp=\"\(Self.xml(run.startedAt))\">\n"
         for e in entries {
             xml += "    <testcase classname=\"cutover.\(Self.xml(run.kind))\" name=\"\(Self.xml(e.name))\">"
             if e.status == "failed" {
@@ -147,21 +155,25 @@ public struct RunReport: Sendable, Codable {
     public var html: String {
         let maxRows = max(1, entries.map { max($0.sourceRows ?? 0, $0.targetRows ?? 0) }.max() ?? 1)
         let barHeight = 22, labelWidth = 220, chartWidth = 520
-        var svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(labelWidth + chartWidth + 90)\" height=\"\(entries.count * barHeight * 2 + 30)\" role=\"img\" aria-label=\"rows per table\">"
+        var svg =
+            "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(labelWidth + chartWidth + 90)\" height=\"\(entries.count * barHeight * 2 + 30)\" role=\"img\" aria-label=\"rows per table\">"
         for (i, e) in entries.enumerated() {
             let y = i * barHeight * 2 + 10
             svg += "<text x=\"0\" y=\"\(y + 15)\" font-size=\"13\">\(Self.xml(e.name))</text>"
             for (j, value) in [e.sourceRows ?? 0, e.targetRows ?? 0].enumerated() {
                 let width = Int(Double(value) / Double(maxRows) * Double(chartWidth))
                 let color = j == 0 ? "#7aa6d8" : (e.status == "failed" ? "#d9534f" : "#5cb85c")
-                svg += "<rect x=\"\(labelWidth)\" y=\"\(y + j * (barHeight - 4))\" width=\"\(max(width, 1))\" height=\"\(barHeight - 6)\" fill=\"\(color)\"/>"
-                svg += "<text x=\"\(labelWidth + max(width, 1) + 6)\" y=\"\(y + j * (barHeight - 4) + 12)\" font-size=\"11\">\(Format.count(value))</text>"
+                svg +=
+                    "<rect x=\"\(labelWidth)\" y=\"\(y + j * (barHeight - 4))\" width=\"\(max(width, 1))\" height=\"\(barHeight - 6)\" fill=\"\(color)\"/>"
+                svg +=
+                    "<text x=\"\(labelWidth + max(width, 1) + 6)\" y=\"\(y + j * (barHeight - 4) + 12)\" font-size=\"11\">\(Format.count(value))</text>"
             }
         }
         svg += "</svg>"
         var rows = ""
         for e in entries {
-            rows += "<tr class=\"\(Self.xml(e.status))\"><td>\(Self.mark(e.status))</td><td>\(Self.xml(e.name))</td><td>\(Self.xml(e.status))</td>"
+            rows +=
+                "<tr class=\"\(Self.xml(e.status))\"><td>\(Self.mark(e.status))</td><td>\(Self.xml(e.name))</td><td>\(Self.xml(e.status))</td>"
                 + "<td class=\"n\">\(e.sourceRows.map(Format.count) ?? "")</td><td class=\"n\">\(e.targetRows.map(Format.count) ?? "")</td>"
                 + "<td>\(Self.xml(e.message))</td><td>\(e.history.map(Self.mark).joined())</td>"
                 + (baseline == nil ? "" : "<td>\(Self.xml(e.change ?? "same")) (was \(Self.xml(e.baselineStatus ?? "-")))</td>") + "</tr>"
@@ -188,8 +200,10 @@ public struct RunReport: Sendable, Codable {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        let files = [("report.json", String(decoding: try encoder.encode(self), as: UTF8.self)),
-                     ("report.md", markdown), ("report.junit.xml", junit), ("report.html", html)]
+        let files = [
+            ("report.json", String(decoding: try encoder.encode(self), as: UTF8.self)),
+            ("report.md", markdown), ("report.junit.xml", junit), ("report.html", html),
+        ]
         let paths = try files.map { name, content in
             let path = (directory as NSString).appendingPathComponent(name)
             try content.write(toFile: path, atomically: true, encoding: .utf8)

@@ -71,20 +71,28 @@ public struct SignOff: Codable, Sendable {
                 continue
             }
             let current = last.pipelineHash == pipeline.contentHash
-            states.append(PipelineState(name: pipeline.name, runID: last.id, runAt: last.startedAt, status: last.status, passed: last.passed,
-                                        failed: last.failed, warned: last.warned, current: current))
+            states.append(
+                PipelineState(
+                    name: pipeline.name, runID: last.id, runAt: last.startedAt, status: last.status, passed: last.passed,
+                    failed: last.failed, warned: last.warned, current: current))
             if last.failed > 0 || last.status != "passed" {
-                reasons.append("the last run of \(pipeline.name) (\(last.id)) \(last.failed > 0 ? "has \(last.failed) failed check(s)" : "is \(last.status)")")
+                reasons.append(
+                    "the last run of \(pipeline.name) (\(last.id)) \(last.failed > 0 ? "has \(last.failed) failed check(s)" : "is \(last.status)")")
             }
             if !current { reasons.append("pipeline \(pipeline.name) changed after its last run (\(last.id)): run it again") }
             for result in try await store.validationResults(runID: last.id) where result.status == "failed" {
-                failing.append(FailingCheck(pipeline: pipeline.name, runID: last.id, step: result.step, check: result.check, table: result.table, message: result.message))
+                failing.append(
+                    FailingCheck(
+                        pipeline: pipeline.name, runID: last.id, step: result.step, check: result.check, table: result.table, message: result.message)
+                )
             }
         }
         let mappings = Self.mappingState(project)
         if let mappings {
             if mappings.unreviewed > 0 { reasons.append("\(mappings.unreviewed) table mapping(s) not reviewed (accept or exclude them)") }
-            if mappings.typeProblems > 0 { reasons.append("\(mappings.typeProblems) accepted column(s) map to a type that cannot hold every source value") }
+            if mappings.typeProblems > 0 {
+                reasons.append("\(mappings.typeProblems) accepted column(s) map to a type that cannot hold every source value")
+            }
         } else {
             reasons.append("the mappings were never set up or reviewed (run the auto-setup)")
         }
@@ -92,8 +100,9 @@ public struct SignOff: Codable, Sendable {
             let total = run.passed + run.failed + run.warned
             return TrendPoint(runID: run.id, at: run.startedAt, passRate: total == 0 ? 0 : Double(run.passed) * 100 / Double(total))
         }
-        return SignOff(projectID: project.id, project: project.name, source: project.source, target: project.target, decision: reasons.isEmpty ? "go" : "no-go",
-                       reasons: reasons, pipelines: states, failingChecks: failing, trend: Array(trend), mappings: mappings, generatedAt: ISOTime.string(now))
+        return SignOff(
+            projectID: project.id, project: project.name, source: project.source, target: project.target, decision: reasons.isEmpty ? "go" : "no-go",
+            reasons: reasons, pipelines: states, failingChecks: failing, trend: Array(trend), mappings: mappings, generatedAt: ISOTime.string(now))
     }
 
     /// The source tables a person accepted, once the mappings were reviewed; nil before.
@@ -133,22 +142,32 @@ public struct SignOff: Codable, Sendable {
             <p><span class="badge \(go ? "go" : "nogo")">\(go ? "GO" : "NO-GO")</span></p>
             <p class="muted">\(x(source ?? "–")) → \(x(target ?? "–")) · generated \(x(generatedAt)) by Cutover</p>
             """
-        page += go ? "<p>Every pipeline's last run passed and every mapping was reviewed.</p>"
+        page +=
+            go
+            ? "<p>Every pipeline's last run passed and every mapping was reviewed.</p>"
             : "<h2>Why not</h2><ul>" + reasons.map { "<li>\(x($0))</li>" }.joined() + "</ul>"
-        page += "<h2>Pipelines</h2><table><tr><th>pipeline</th><th>last run</th><th>status</th><th>passed</th><th>failed</th><th>warned</th><th>as now</th></tr>"
+        page +=
+            "<h2>Pipelines</h2><table><tr><th>pipeline</th><th>last run</th><th>status</th><th>passed</th><th>failed</th><th>warned</th><th>as now</th></tr>"
         for p in pipelines {
-            page += "<tr><td>\(x(p.name))</td><td>\(x(p.runID ?? "never"))<br><span class=\"muted\">\(x(p.runAt ?? ""))</span></td><td>\(x(p.status ?? "–"))</td>"
+            page +=
+                "<tr><td>\(x(p.name))</td><td>\(x(p.runID ?? "never"))<br><span class=\"muted\">\(x(p.runAt ?? ""))</span></td><td>\(x(p.status ?? "–"))</td>"
                 + "<td>\(p.passed)</td><td>\(p.failed)</td><td>\(p.warned)</td><td>\(p.runID == nil ? "–" : p.current ? "yes" : "no")</td></tr>"
         }
         page += "</table>"
         if let mappings {
-            page += "<h2>Mappings</h2><p>\(mappings.accepted) accepted, \(mappings.excluded) excluded, \(mappings.unreviewed) not reviewed; "
+            page +=
+                "<h2>Mappings</h2><p>\(mappings.accepted) accepted, \(mappings.excluded) excluded, \(mappings.unreviewed) not reviewed; "
                 + "\(mappings.typeProblems) accepted column(s) with a type that cannot hold every value.</p>"
         }
         page += "<h2>Failing checks</h2>"
-        page += failingChecks.isEmpty ? "<p>None.</p>" : "<table><tr><th>pipeline</th><th>step</th><th>check</th><th>table</th><th>message</th></tr>"
-            + failingChecks.map { "<tr><td>\(x($0.pipeline))</td><td>\($0.step.map(String.init) ?? "")</td><td>\(x($0.check))</td><td>\(x($0.table ?? ""))</td><td>\(x($0.message ?? ""))</td></tr>" }.joined()
-            + "</table>"
+        page +=
+            failingChecks.isEmpty
+            ? "<p>None.</p>"
+            : "<table><tr><th>pipeline</th><th>step</th><th>check</th><th>table</th><th>message</th></tr>"
+                + failingChecks.map {
+                    "<tr><td>\(x($0.pipeline))</td><td>\($0.step.map(String.init) ?? "")</td><td>\(x($0.check))</td><td>\(x($0.table ?? ""))</td><td>\(x($0.message ?? ""))</td></tr>"
+                }.joined()
+                + "</table>"
         page += "<h2>Pass rate of the last runs</h2>" + trendSVG + "</body></html>"
         return page
     }
@@ -162,17 +181,23 @@ public struct SignOff: Codable, Sendable {
         func py(_ rate: Double) -> Double { top + (height - top - bottom) * (1 - rate / 100) }
         var svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(width))\" height=\"\(Int(height))\" role=\"img\" aria-label=\"pass rate\">"
         for rate in [0.0, 50, 100] {
-            svg += "<line x1=\"\(left)\" x2=\"\(width)\" y1=\"\(py(rate))\" y2=\"\(py(rate))\" stroke=\"#ddd\"/><text x=\"0\" y=\"\(py(rate) + 4)\" font-size=\"11\">\(Int(rate))%</text>"
+            svg +=
+                "<line x1=\"\(left)\" x2=\"\(width)\" y1=\"\(py(rate))\" y2=\"\(py(rate))\" stroke=\"#ddd\"/><text x=\"0\" y=\"\(py(rate) + 4)\" font-size=\"11\">\(Int(rate))%</text>"
         }
-        let path = trend.enumerated().map { "\($0.offset == 0 ? "M" : "L")\(String(format: "%.1f", px($0.offset))),\(String(format: "%.1f", py($0.element.passRate)))" }
+        let path = trend.enumerated().map {
+            "\($0.offset == 0 ? "M" : "L")\(String(format: "%.1f", px($0.offset))),\(String(format: "%.1f", py($0.element.passRate)))"
+        }
         svg += "<path d=\"\(path.joined(separator: " "))\" fill=\"none\" stroke=\"#2458d3\" stroke-width=\"2\"/>"
         for (i, point) in trend.enumerated() {
-            svg += "<circle cx=\"\(String(format: "%.1f", px(i)))\" cy=\"\(String(format: "%.1f", py(point.passRate)))\" r=\"3.5\" fill=\"#2458d3\"><title>\(RunReport.xml(point.runID)): \(String(format: "%.1f", point.passRate))%</title></circle>"
+            svg +=
+                "<circle cx=\"\(String(format: "%.1f", px(i)))\" cy=\"\(String(format: "%.1f", py(point.passRate)))\" r=\"3.5\" fill=\"#2458d3\"><title>\(RunReport.xml(point.runID)): \(String(format: "%.1f", point.passRate))%</title></circle>"
         }
         if let first = trend.first, let last = trend.last {
-            svg += "<text x=\"\(left)\" y=\"\(height - 4)\" font-size=\"11\">\(RunReport.xml(String(first.at.prefix(16)).replacingOccurrences(of: "T", with: " ")))</text>"
+            svg +=
+                "<text x=\"\(left)\" y=\"\(height - 4)\" font-size=\"11\">\(RunReport.xml(String(first.at.prefix(16)).replacingOccurrences(of: "T", with: " ")))</text>"
             if trend.count > 1 {
-                svg += "<text x=\"\(width)\" y=\"\(height - 4)\" font-size=\"11\" text-anchor=\"end\">\(RunReport.xml(String(last.at.prefix(16)).replacingOccurrences(of: "T", with: " ")))</text>"
+                svg +=
+                    "<text x=\"\(width)\" y=\"\(height - 4)\" font-size=\"11\" text-anchor=\"end\">\(RunReport.xml(String(last.at.prefix(16)).replacingOccurrences(of: "T", with: " ")))</text>"
             }
         }
         return svg + "</svg>"

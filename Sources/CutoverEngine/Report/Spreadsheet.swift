@@ -49,23 +49,45 @@ public struct Spreadsheet: Sendable {
         let overrides = sheets.indices.map {
             #"<Override PartName="/xl/worksheets/sheet\#($0 + 1).xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>"#
         }.joined()
-        parts.append(("[Content_Types].xml", xml + #"""
-            <Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/><Override PartName="/xl/styles.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"/>\#(overrides)</Types>
-            """#))
-        parts.append(("_rels/.rels", xml + #"<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>"#))
-        let sheetList = sheets.enumerated().map { #"<sheet name="\#(Self.escape(String($1.name.prefix(31))))" sheetId="\#($0 + 1)" r:id="rId\#($0 + 1)"/>"# }.joined()
+        parts.append(
+            (
+                "[Content_Types].xml",
+                xml + #"""
+                    <Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/><Override PartName="/xl/styles.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"/>\#(overrides)</Types>
+                    """#
+            ))
+        parts.append(
+            (
+                "_rels/.rels",
+                xml
+                    + #"<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>"#
+            ))
+        let sheetList = sheets.enumerated().map {
+            #"<sheet name="\#(Self.escape(String($1.name.prefix(31))))" sheetId="\#($0 + 1)" r:id="rId\#($0 + 1)"/>"#
+        }.joined()
         parts.append(("xl/workbook.xml", xml + #"<workbook xmlns="\#(main)" xmlns:r="\#(rel)"><sheets>\#(sheetList)</sheets></workbook>"#))
         let sheetRels = sheets.indices.map {
             #"<Relationship Id="rId\#($0 + 1)" Type="\#(rel)/worksheet" Target="worksheets/sheet\#($0 + 1).xml"/>"#
         }.joined()
         let stylesID = sheets.count + 1
-        parts.append(("xl/_rels/workbook.xml.rels", xml + #"<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">\#(sheetRels)<Relationship Id="rId\#(stylesID)" Type="\#(rel)/styles" Target="styles.xml"/></Relationships>"#))
+        parts.append(
+            (
+                "xl/_rels/workbook.xml.rels",
+                xml
+                    + #"<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">\#(sheetRels)<Relationship Id="rId\#(stylesID)" Type="\#(rel)/styles" Target="styles.xml"/></Relationships>"#
+            ))
         // Style 1: bold, for the header row.
-        parts.append(("xl/styles.xml", xml + #"<styleSheet xmlns="\#(main)"><fonts count="2"><font/><font><b/></font></fonts><fills count="1"><fill/></fills><borders count="1"><border/></borders><cellStyleXfs count="1"><xf/></cellStyleXfs><cellXfs count="2"><xf/><xf fontId="1" applyFont="1"/></cellXfs></styleSheet>"#))
+        parts.append(
+            (
+                "xl/styles.xml",
+                xml
+                    + #"<styleSheet xmlns="\#(main)"><fonts count="2"><font/><font><b/></font></fonts><fills count="1"><fill/></fills><borders count="1"><border/></borders><cellStyleXfs count="1"><xf/></cellStyleXfs><cellXfs count="2"><xf/><xf fontId="1" applyFont="1"/></cellXfs></styleSheet>"#
+            ))
         for (index, sheet) in sheets.enumerated() {
             var rows = [Self.row(1, sheet.header.map(Cell.text), style: 1)]
             for (n, cells) in sheet.rows.enumerated() { rows.append(Self.row(n + 2, cells, style: nil)) }
-            parts.append(("xl/worksheets/sheet\(index + 1).xml", xml + #"<worksheet xmlns="\#(main)"><sheetData>\#(rows.joined())</sheetData></worksheet>"#))
+            parts.append(
+                ("xl/worksheets/sheet\(index + 1).xml", xml + #"<worksheet xmlns="\#(main)"><sheetData>\#(rows.joined())</sheetData></worksheet>"#))
         }
         return parts
     }
@@ -108,17 +130,25 @@ extension RunReport {
     /// The report as a workbook: the run on one sheet, each table or check with its history on another.
     public var workbook: Spreadsheet {
         let number = { (value: Int64?) in value.map { Spreadsheet.Cell.number(Double($0)) } ?? .empty }
-        let runRows: [[Spreadsheet.Cell]] = [("run", run.id), ("kind", run.kind), ("status", run.status), ("source", run.source ?? ""),
-                                              ("target", run.target ?? ""), ("started", run.startedAt), ("finished", run.finishedAt ?? ""),
-                                              ("summary", run.summary ?? run.error ?? ""), ("baseline", baseline ?? ""), ("generated", generatedAt)]
-            .map { [.text($0.0), .text($0.1)] }
+        let runRows: [[Spreadsheet.Cell]] = [
+            ("run", run.id), ("kind", run.kind), ("status", run.status), ("source", run.source ?? ""),
+            ("target", run.target ?? ""), ("started", run.startedAt), ("finished", run.finishedAt ?? ""),
+            ("summary", run.summary ?? run.error ?? ""), ("baseline", baseline ?? ""), ("generated", generatedAt),
+        ]
+        .map { [.text($0.0), .text($0.1)] }
         let results = entries.map { e -> [Spreadsheet.Cell] in
-            [.text(e.name), .text(e.status), number(e.sourceRows), number(e.targetRows), .text(e.message), .text(e.history.joined(separator: " ")),
-             .text(e.baselineStatus ?? ""), .text(e.change ?? "")]
+            [
+                .text(e.name), .text(e.status), number(e.sourceRows), number(e.targetRows), .text(e.message), .text(e.history.joined(separator: " ")),
+                .text(e.baselineStatus ?? ""), .text(e.change ?? ""),
+            ]
         }
         return Spreadsheet(sheets: [
-            Spreadsheet.Sheet(name: "Results", header: ["table or check", "status", "source rows", "target rows", "message", "history (newest first)",
-                                                       "baseline", "change"], rows: results),
+            Spreadsheet.Sheet(
+                name: "Results",
+                header: [
+                    "table or check", "status", "source rows", "target rows", "message", "history (newest first)",
+                    "baseline", "change",
+                ], rows: results),
             Spreadsheet.Sheet(name: "Run", header: ["field", "value"], rows: runRows),
         ])
     }

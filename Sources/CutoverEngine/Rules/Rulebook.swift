@@ -26,8 +26,10 @@ public struct Rule: Codable, Sendable, Hashable {
 
     enum CodingKeys: String, CodingKey { case name, description, severity, sql, warnIf = "warn_if", errorIf = "error_if", side, category }
 
-    public init(name: String, description: String? = nil, severity: Severity = .error, sql: String, warnIf: String? = nil, errorIf: String? = nil,
-                side: Side = .target, category: String? = nil) {
+    public init(
+        name: String, description: String? = nil, severity: Severity = .error, sql: String, warnIf: String? = nil, errorIf: String? = nil,
+        side: Side = .target, category: String? = nil
+    ) {
         self.name = name
         self.description = description
         self.severity = severity
@@ -50,8 +52,9 @@ public struct Rule: Codable, Sendable, Hashable {
         category = try c.decodeIfPresent(String.self, forKey: .category)
         for (key, threshold) in [(CodingKeys.warnIf, warnIf), (.errorIf, errorIf)] {
             if let threshold, Threshold(threshold) == nil {
-                throw DecodingError.dataCorruptedError(forKey: key, in: c,
-                                                       debugDescription: "threshold '\(threshold)' is not understood: write e.g. \"!= 0\", \"> 10\" or \">= 5\"")
+                throw DecodingError.dataCorruptedError(
+                    forKey: key, in: c,
+                    debugDescription: "threshold '\(threshold)' is not understood: write e.g. \"!= 0\", \"> 10\" or \">= 5\"")
             }
         }
     }
@@ -62,8 +65,9 @@ public struct Rule: Codable, Sendable, Hashable {
     }
 
     public func stored() throws -> StoredRule {
-        StoredRule(contentHash: try contentHash(), name: name, description: description, severity: severity.rawValue, sql: sql, warnIf: warnIf,
-                   errorIf: errorIf, side: side.rawValue, category: category)
+        StoredRule(
+            contentHash: try contentHash(), name: name, description: description, severity: severity.rawValue, sql: sql, warnIf: warnIf,
+            errorIf: errorIf, side: side.rawValue, category: category)
     }
 }
 
@@ -77,22 +81,27 @@ public enum Rulebook {
         do {
             text = try String(contentsOfFile: path, encoding: .utf8)
         } catch {
-            throw CutoverError(.config, "cannot read the rule file \(path): \(error.localizedDescription)", hint: "check the path and that the file is UTF-8 text")
+            throw CutoverError(
+                .config, "cannot read the rule file \(path): \(error.localizedDescription)", hint: "check the path and that the file is UTF-8 text")
         }
         let rules: [Rule]
         do {
             rules = try YAMLDecoder().decode(File.self, from: text).rules
         } catch {
-            throw CutoverError(.config, "rule file \(path) is not valid: \(error)",
-                               hint: "expected rules: [{name, sql, severity: error|warn, warn_if, error_if, side: source|target|both}]")
+            throw CutoverError(
+                .config, "rule file \(path) is not valid: \(error)",
+                hint: "expected rules: [{name, sql, severity: error|warn, warn_if, error_if, side: source|target|both}]")
         }
         for rule in rules {
             for threshold in [rule.warnIf, rule.errorIf].compactMap({ $0 }) where Threshold(threshold) == nil {
-                throw CutoverError(.config, "rule \(rule.name): threshold '\(threshold)' is not understood", hint: "write e.g. \"!= 0\", \"> 10\" or \">= 5\"")
+                throw CutoverError(
+                    .config, "rule \(rule.name): threshold '\(threshold)' is not understood", hint: "write e.g. \"!= 0\", \"> 10\" or \">= 5\"")
             }
         }
         let duplicates = Dictionary(grouping: rules, by: \.name).filter { $0.value.count > 1 }.keys
-        if let name = duplicates.first { throw CutoverError(.config, "rule file \(path) names two rules \(name)", hint: "give every rule its own name") }
+        if let name = duplicates.first {
+            throw CutoverError(.config, "rule file \(path) names two rules \(name)", hint: "give every rule its own name")
+        }
         return rules
     }
 
@@ -106,15 +115,17 @@ public enum Rulebook {
                 throw CutoverError(.config, "unclosed {{ in rule SQL")
             }
             let key = rest[open.upperBound..<close.lowerBound].trimmingCharacters(in: .whitespaces)
-            let value: String? = switch key {
-            case "database": environment?.database
-            case "schema": environment?.schema
-            case "environment": name
-            default: nil
-            }
+            let value: String? =
+                switch key {
+                case "database": environment?.database
+                case "schema": environment?.schema
+                case "environment": name
+                default: nil
+                }
             guard let value else {
-                throw CutoverError(.config, "rule SQL uses {{\(key)}}, which the environment \(name ?? "(none)") does not define",
-                                   hint: "pass --env with an environment from cutover.yml that sets \(key)")
+                throw CutoverError(
+                    .config, "rule SQL uses {{\(key)}}, which the environment \(name ?? "(none)") does not define",
+                    hint: "pass --env with an environment from cutover.yml that sets \(key)")
             }
             output += value
             rest = rest[close.upperBound...]
@@ -169,8 +180,9 @@ extension RuleResult {
         struct Details: Encodable { var sql: String; var sample: [[String: String]] }
         // Strings always encode; without the details the result still says how many rows offend.
         let details = (try? JSONEncoder.sorted.encode(Details(sql: sql, sample: sample))).map { String(decoding: $0, as: UTF8.self) }
-        return ValidationResultRecord(validationRunID: runID, check: "rule:" + rule, table: side, status: status, severity: severity, message: message,
-                                      targetRows: offendingRows, details: details)
+        return ValidationResultRecord(
+            validationRunID: runID, check: "rule:" + rule, table: side, status: status, severity: severity, message: message,
+            targetRows: offendingRows, details: details)
     }
 }
 
@@ -192,24 +204,31 @@ public struct RuleRunner: Sendable {
     }
 
     public func run(_ rule: Rule, on connector: any Connector, side: String) async -> RuleResult {
-        var result = RuleResult(rule: rule.name, side: side, status: "failed", severity: rule.severity.rawValue, offendingRows: 0, sample: [], sql: rule.sql, message: "")
+        var result = RuleResult(
+            rule: rule.name, side: side, status: "failed", severity: rule.severity.rawValue, offendingRows: 0, sample: [], sql: rule.sql, message: "")
         do {
             let sql = try Rulebook.render(rule.sql, environment: environmentName, environment)
                 .trimmingCharacters(in: .whitespacesAndNewlines).trimmingCharacters(in: CharacterSet(charactersIn: ";"))
             result.sql = sql
             // A rule is a query: it runs in the read-only runner, so its SQL can neither write nor chain statements.
-            let count = try await connector.run(RunnerQuery(sql: "SELECT count(*) AS offending FROM (\(sql)) rule_rows", maxRows: 1, timeout: timeout,
-                                                            refusePrivilegedRole: refusePrivilegedRole, reportRole: false)).rows.first?.first
+            let count = try await connector.run(
+                RunnerQuery(
+                    sql: "SELECT count(*) AS offending FROM (\(sql)) rule_rows", maxRows: 1, timeout: timeout,
+                    refusePrivilegedRole: refusePrivilegedRole, reportRole: false)
+            ).rows.first?.first
             result.offendingRows = Int64(count?.displayText ?? "") ?? 0
             if result.offendingRows > 0 {
-                let sample = try await connector.run(RunnerQuery(sql: "SELECT * FROM (\(sql)) rule_rows", maxRows: Self.sampleSize, timeout: timeout,
-                                                                 refusePrivilegedRole: refusePrivilegedRole, reportRole: false))
+                let sample = try await connector.run(
+                    RunnerQuery(
+                        sql: "SELECT * FROM (\(sql)) rule_rows", maxRows: Self.sampleSize, timeout: timeout,
+                        refusePrivilegedRole: refusePrivilegedRole, reportRole: false))
                 result.sample = sample.rows.map { row in
                     Dictionary(zip(sample.columns, row.map(\.displayText)), uniquingKeysWith: { a, _ in a })
                 }
             }
             guard let errorIf = Threshold(rule.errorIf ?? "!= 0"), let warnIf = Threshold(rule.warnIf ?? "!= 0") else {
-                throw CutoverError(.config, "rule \(rule.name) has a threshold that is not understood", hint: "write e.g. \"!= 0\", \"> 10\" or \">= 5\"")
+                throw CutoverError(
+                    .config, "rule \(rule.name) has a threshold that is not understood", hint: "write e.g. \"!= 0\", \"> 10\" or \">= 5\"")
             }
             if rule.severity == .error, errorIf.holds(result.offendingRows) {
                 result.status = "failed"

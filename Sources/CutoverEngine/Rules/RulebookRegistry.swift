@@ -28,7 +28,9 @@ public enum RulebookRegistry {
                 for (type, list) in object where type.hasPrefix("expect") {
                     guard let list = list as? [Any] else { throw CutoverError(.config, "suite \(suite): \(type) is not a list of entries") }
                     for item in list {
-                        guard let entry = item as? [String: Any] else { throw CutoverError(.config, "suite \(suite): an entry of \(type) that is not an object") }
+                        guard let entry = item as? [String: Any] else {
+                            throw CutoverError(.config, "suite \(suite): an entry of \(type) that is not an object")
+                        }
                         found.append((suite, type, entry))
                     }
                 }
@@ -62,10 +64,12 @@ public enum RulebookRegistry {
             if definition["expectation_type"] == nil { definition["expectation_type"] = type }
             let canonical = try canonicalJSON(definition)
             let addedOn = (item.entry["added_on"] ?? item.entry["created_at"]) as? String
-            records.append(RegistryRuleRecord(suite: suite, expectationType: type, definition: canonical,
-                                              ruleHash: Hex.encode(SHA256.hash(data: Array(canonical.utf8))),
-                                              addedOn: addedOn, lastModified: (item.entry["last_modified"] as? String) ?? importedAt,
-                                              check: step(type: type, definition: definition, table: "-")?.check))
+            records.append(
+                RegistryRuleRecord(
+                    suite: suite, expectationType: type, definition: canonical,
+                    ruleHash: Hex.encode(SHA256.hash(data: Array(canonical.utf8))),
+                    addedOn: addedOn, lastModified: (item.entry["last_modified"] as? String) ?? importedAt,
+                    check: step(type: type, definition: definition, table: "-")?.check))
         }
         guard !records.isEmpty else { throw CutoverError(.config, "a rulebook registry with no entries") }
         return records
@@ -91,7 +95,8 @@ public enum RulebookRegistry {
             step.max = number("mostly").map { max(0, 1 - $0) } ?? 0
         case "expect_column_values_to_be_unique":
             step.check = "uniqueness"
-        case "expect_compound_columns_to_be_unique", "expect_multicolumn_values_to_be_unique", "expect_select_column_values_to_be_unique_within_record":
+        case "expect_compound_columns_to_be_unique", "expect_multicolumn_values_to_be_unique",
+            "expect_select_column_values_to_be_unique_within_record":
             guard let columns = kwargs["column_list"] as? [String] else { return nil }
             step.check = "uniqueness"
             step.column = nil

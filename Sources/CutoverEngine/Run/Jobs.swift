@@ -21,9 +21,11 @@ public struct Jobs: Sendable {
     /// wrote (rules, `custom_sql` steps) never runs on a role that may read the server's files.
     public var refusePrivilegedRoles: Bool
 
-    public init(store: any MetadataStore, artifactsRoot: String, say: @escaping @Sendable (String) -> Void,
-                runStarted: @escaping @Sendable (String) -> Void = { _ in }, startedBy: String? = nil, request: String? = nil,
-                refusePrivilegedRoles: Bool = false) {
+    public init(
+        store: any MetadataStore, artifactsRoot: String, say: @escaping @Sendable (String) -> Void,
+        runStarted: @escaping @Sendable (String) -> Void = { _ in }, startedBy: String? = nil, request: String? = nil,
+        refusePrivilegedRoles: Bool = false
+    ) {
         self.refusePrivilegedRoles = refusePrivilegedRoles
         self.store = store
         self.artifactsRoot = artifactsRoot
@@ -34,10 +36,13 @@ public struct Jobs: Sendable {
     }
 
     /// A new run of `kind`, recorded as started by ``startedBy``, with the run's lease.
-    func newRecorder(kind: String, source: ConnectionURL?, target: ConnectionURL?, planHash: String? = nil,
-                     echo: (@Sendable (String) -> Void)? = nil) async throws -> RunRecorder {
-        try await RunRecorder(store: store, kind: kind, source: source, target: target, artifactsRoot: artifactsRoot, planHash: planHash, echo: echo,
-                              startedBy: startedBy, request: request)
+    func newRecorder(
+        kind: String, source: ConnectionURL?, target: ConnectionURL?, planHash: String? = nil,
+        echo: (@Sendable (String) -> Void)? = nil
+    ) async throws -> RunRecorder {
+        try await RunRecorder(
+            store: store, kind: kind, source: source, target: target, artifactsRoot: artifactsRoot, planHash: planHash, echo: echo,
+            startedBy: startedBy, request: request)
     }
 
     /// Opens a connection for a job. The metadata store is never one, whatever URL spells it.
@@ -55,21 +60,28 @@ public struct Jobs: Sendable {
 
     /// Analyzes a source. With `metadataMaxAge`, a catalog the store cached for this connection and
     /// scope within that many seconds is used without reading the source; every fresh read is cached.
-    public func analyze(source url: ConnectionURL, scope: Scope, metadataMaxAge: TimeInterval? = nil, workload: WorkloadSummary? = nil) async throws -> AnalyzeOutcome {
+    public func analyze(
+        source url: ConnectionURL, scope: Scope, metadataMaxAge: TimeInterval? = nil, workload: WorkloadSummary? = nil
+    ) async throws -> AnalyzeOutcome {
         let recorder = try await newRecorder(kind: "analyze", source: url, target: nil)
         do {
             var report: AnalysisReport
             let cacheKey = [(schema: scope.schemas.sorted().joined(separator: ","), table: "*" + scope.tables.sorted().joined(separator: ","))]
-            if let maxAge = metadataMaxAge, let cached = try await store.columnMetadata(connection: url.description, tables: cacheKey, maxAge: maxAge)?.first,
-               let catalog = try? JSONDecoder().decode(Catalog.self, from: Data(cached.payload.utf8)) {  // an unreadable cached catalog is a miss: the source is read
+            if let maxAge = metadataMaxAge,
+                let cached = try await store.columnMetadata(connection: url.description, tables: cacheKey, maxAge: maxAge)?.first,
+                let catalog = try? JSONDecoder().decode(Catalog.self, from: Data(cached.payload.utf8))
+            {  // an unreadable cached catalog is a miss: the source is read
                 report = AnalysisReport(catalog: catalog, source: url, generatedAt: cached.fetchedAt)
                 await recorder.event("analyze.cached", "using the catalog cached at \(cached.fetchedAt) (younger than \(Format.duration(maxAge)))")
             } else {
                 let connector = try await connect(url, role: .source)
                 report = try await Analyzer.analyze(connector, scope: scope.profiling(.all))
                 let payload = String(decoding: try JSONEncoder.sorted.encode(report.catalog), as: UTF8.self)
-                try await store.saveColumnMetadata([ColumnMetadataRecord(connection: url.description, schema: cacheKey[0].schema, table: cacheKey[0].table,
-                                                                         payload: payload)])
+                try await store.saveColumnMetadata([
+                    ColumnMetadataRecord(
+                        connection: url.description, schema: cacheKey[0].schema, table: cacheKey[0].table,
+                        payload: payload)
+                ])
             }
             if let workload { report.rank(by: workload) }
             let path = try recorder.writeJSONArtifact("analysis_report.json", report)
@@ -89,8 +101,10 @@ public struct Jobs: Sendable {
         public var runID: String
     }
 
-    public func plan(source url: ConnectionURL, targetEngine: ConnectionURL.Engine, scope: Scope, config: CutoverConfig,
-                     targetSchema: String? = nil, workload: WorkloadSummary? = nil) async throws -> PlanOutcome {
+    public func plan(
+        source url: ConnectionURL, targetEngine: ConnectionURL.Engine, scope: Scope, config: CutoverConfig,
+        targetSchema: String? = nil, workload: WorkloadSummary? = nil
+    ) async throws -> PlanOutcome {
         let recorder = try await newRecorder(kind: "plan", source: url, target: nil)
         do {
             let connector = try await connect(url, role: .source)
@@ -102,16 +116,21 @@ public struct Jobs: Sendable {
                 ranked.rank(by: workload)
                 let heaviest = (ranked.workload ?? []).prefix(5).map { "\($0.table) (\(String(format: "%.1f", $0.timeShare))% of the time)" }
                 if !heaviest.isEmpty {
-                    plan.recommendations.append("Workload: the statements spend their time in \(heaviest.joined(separator: ", ")); migrate and validate these first, with row_diff.")
+                    plan.recommendations.append(
+                        "Workload: the statements spend their time in \(heaviest.joined(separator: ", ")); migrate and validate these first, with row_diff."
+                    )
                 }
                 if let unused = ranked.unusedByWorkload, !unused.isEmpty {
-                    plan.recommendations.append("Not used by the workload: \(unused.joined(separator: ", ")); confirm they need migrating at all (exclude them under tables: in cutover.yml).")
+                    plan.recommendations.append(
+                        "Not used by the workload: \(unused.joined(separator: ", ")); confirm they need migrating at all (exclude them under tables: in cutover.yml)."
+                    )
                 }
             }
             let files = try PlanArtifacts.write(plan, to: recorder.artifactsDirectory)
             try recorder.writeJSONArtifact("analysis_report.json", AnalysisReport(catalog: catalog, source: url, generatedAt: ISOTime.now()))
-            try await recorder.finish(status: plan.unmappable.isEmpty ? "succeeded" : "needs_review",
-                                      summary: "\(plan.tables.count) tables planned for \(targetEngine.rawValue), \(plan.reviewCount) to review")
+            try await recorder.finish(
+                status: plan.unmappable.isEmpty ? "succeeded" : "needs_review",
+                summary: "\(plan.tables.count) tables planned for \(targetEngine.rawValue), \(plan.reviewCount) to review")
             return PlanOutcome(plan: plan, files: files, runID: recorder.runID)
         } catch {
             await recorder.fail(error)
@@ -130,11 +149,14 @@ public struct Jobs: Sendable {
 
     /// Plans, moves and (unless `validate` is false) validates, in one run. A rerun of the same plan
     /// whose last run did not finish resumes it: finished chunks are skipped.
-    public func migrate(source sourceURL: ConnectionURL, target targetURL: ConnectionURL, scope: Scope, config: CutoverConfig,
-                        options: MoveOptions, validate: Bool, targetSchema: String? = nil, kind: String = "migrate") async throws -> MigrateOutcome {
+    public func migrate(
+        source sourceURL: ConnectionURL, target targetURL: ConnectionURL, scope: Scope, config: CutoverConfig,
+        options: MoveOptions, validate: Bool, targetSchema: String? = nil, kind: String = "migrate"
+    ) async throws -> MigrateOutcome {
         let prepared: Prepared
         do {
-            prepared = try await prepare(source: sourceURL, target: targetURL, writingTarget: true, scope: scope, config: config, targetSchema: targetSchema)
+            prepared = try await prepare(
+                source: sourceURL, target: targetURL, writingTarget: true, scope: scope, config: config, targetSchema: targetSchema)
         } catch {
             try? await recordFailure(kind: kind, source: sourceURL, target: targetURL, error: error)  // recording is best effort: the error itself is thrown
             throw error
@@ -149,30 +171,35 @@ public struct Jobs: Sendable {
             previous = nil
         }
         if options.resume, previous == nil {
-            throw CutoverError(.usage, "there is no unfinished run of this plan to resume",
-                               hint: "run without --resume to start a new one; `cutover runs list` shows earlier runs")
+            throw CutoverError(
+                .usage, "there is no unfinished run of this plan to resume",
+                hint: "run without --resume to start a new one; `cutover runs list` shows earlier runs")
         }
         let recorder: RunRecorder
         if let previous {
             recorder = try await RunRecorder(store: store, resuming: previous, echo: say)
             await recorder.event("run.resumed", "resuming run \(previous.id): finished chunks are kept")
         } else {
-            recorder = try await newRecorder(kind: kind, source: sourceURL, target: targetURL,
-                                             planHash: planHash, echo: say)
+            recorder = try await newRecorder(
+                kind: kind, source: sourceURL, target: targetURL,
+                planHash: planHash, echo: say)
         }
         runStarted(recorder.runID)
         do {
             try PlanArtifacts.write(plan, to: recorder.artifactsDirectory)
             try recorder.writeJSONArtifact("analysis_report.json", AnalysisReport(catalog: catalog, source: sourceURL, generatedAt: ISOTime.now()))
-            await recorder.event("run.started", "migrating \(plan.tables.count) tables from \(sourceURL) to \(targetURL) "
-                                 + "(mode \(options.mode.rawValue), \(options.parallel) in parallel)")
+            await recorder.event(
+                "run.started",
+                "migrating \(plan.tables.count) tables from \(sourceURL) to \(targetURL) "
+                    + "(mode \(options.mode.rawValue), \(options.parallel) in parallel)")
             let results = try await mover.run(recorder: recorder, catalog: catalog, resuming: previous != nil)
             var validation: ValidationReport?
             if validate, !results.contains(where: { $0.status == "cancelled" }) {
                 let moved = Set(results.filter(\.succeeded).map(\.source))
                 var checked = plan
                 checked.tables = plan.tables.filter { moved.contains($0.source.description) }
-                validation = try await Validator(source: source, target: target, retry: options.retry).run(plan: checked, catalog: catalog, recorder: recorder)
+                validation = try await Validator(source: source, target: target, retry: options.retry).run(
+                    plan: checked, catalog: catalog, recorder: recorder)
                 try recorder.writeJSONArtifact("validation_results.json", validation)
             }
             let outcome = MigrateOutcome(runID: recorder.runID, directory: recorder.artifactsDirectory, results: results, validation: validation)
@@ -192,8 +219,9 @@ public struct Jobs: Sendable {
     /// one twice is harmless). `--resume` resumes instead.
     private func supersede(_ run: RunRecord) async throws {
         _ = try await RunLease.take(run, store: store, busyHint: "wait for it to finish or stop it with `cutover runs cancel \(run.id)`")
-        try await store.finishRun(id: run.id, status: "superseded", summary: run.summary,
-                                  error: "not finished; a later incremental run loaded from the stored watermarks instead")
+        try await store.finishRun(
+            id: run.id, status: "superseded", summary: run.summary,
+            error: "not finished; a later incremental run loaded from the stored watermarks instead")
         say("run \(run.id) did not finish: starting a new incremental run from the stored watermarks (use --resume to resume it instead)")
     }
 
@@ -208,32 +236,40 @@ public struct Jobs: Sendable {
 
     /// `cutover worker`: joins the unfinished migrate run `runID` and loads chunks from its ledger.
     /// The source and target must be the run's (checked through the plan hash).
-    public func work(runID: String, source sourceURL: ConnectionURL, target targetURL: ConnectionURL, scope: Scope, config: CutoverConfig,
-                     options: MoveOptions, targetSchema: String? = nil) async throws -> Int {
+    public func work(
+        runID: String, source sourceURL: ConnectionURL, target targetURL: ConnectionURL, scope: Scope, config: CutoverConfig,
+        options: MoveOptions, targetSchema: String? = nil
+    ) async throws -> Int {
         guard let run = try await store.run(id: runID) else {
             throw CutoverError(.usage, "no run with id \(runID) in the store", hint: "pass the store the run lives in with --store")
         }
         guard run.status == "running" else {
             throw CutoverError(.usage, "run \(runID) is \(run.status); workers join running runs only")
         }
-        let prepared = try await prepare(source: sourceURL, target: targetURL, writingTarget: true, scope: scope, config: config, targetSchema: targetSchema)
-        let mover = Mover(source: prepared.source, target: prepared.target, plan: prepared.plan,
-                          options: try Self.applyingTableSettings(options, config, prepared.plan))
+        let prepared = try await prepare(
+            source: sourceURL, target: targetURL, writingTarget: true, scope: scope, config: config, targetSchema: targetSchema)
+        let mover = Mover(
+            source: prepared.source, target: prepared.target, plan: prepared.plan,
+            options: try Self.applyingTableSettings(options, config, prepared.plan))
         guard try mover.planHash() == run.planHash else {
-            throw CutoverError(.usage, "this worker's source, target, tables or mode differ from run \(runID)'s plan",
-                               hint: "start the worker with the same --source, --target, --schema/--tables, --mode and config as the migrate command")
+            throw CutoverError(
+                .usage, "this worker's source, target, tables or mode differ from run \(runID)'s plan",
+                hint: "start the worker with the same --source, --target, --schema/--tables, --mode and config as the migrate command")
         }
         let recorder = try await RunRecorder(store: store, joining: run, echo: say)
         return try await mover.join(recorder: recorder, catalog: prepared.catalog)
     }
 
     /// Runs a rulebook on the source and/or target; rules are stored in the rulebook (by content hash).
-    public func runRules(_ rules: [Rule], source sourceURL: ConnectionURL?, target targetURL: ConnectionURL?, config: CutoverConfig,
-                         environment: String?) async throws -> (results: [RuleResult], newRules: Int, runID: String) {
+    public func runRules(
+        _ rules: [Rule], source sourceURL: ConnectionURL?, target targetURL: ConnectionURL?, config: CutoverConfig,
+        environment: String?
+    ) async throws -> (results: [RuleResult], newRules: Int, runID: String) {
         let name = environment ?? config.defaultEnvironment
         if let name, config.environments[name] == nil {
-            throw CutoverError(.usage, "environment \(name) is not in cutover.yml",
-                               hint: "environments there: " + config.environments.keys.sorted().joined(separator: ", "))
+            throw CutoverError(
+                .usage, "environment \(name) is not in cutover.yml",
+                hint: "environments there: " + config.environments.keys.sorted().joined(separator: ", "))
         }
         let newRules = try await store.saveRules(try rules.map { try $0.stored() })
         let recorder = try await newRecorder(kind: "rules", source: sourceURL, target: targetURL)
@@ -241,29 +277,35 @@ public struct Jobs: Sendable {
         do {
             let source = try await sourceURL.asyncMap { try await connect($0, role: .source) }
             let target = try await targetURL.asyncMap { try await connect($0, role: .source) }
-            let runner = RuleRunner(environmentName: name, environment: name.flatMap { config.environments[$0] }, refusePrivilegedRole: refusePrivilegedRoles)
+            let runner = RuleRunner(
+                environmentName: name, environment: name.flatMap { config.environments[$0] }, refusePrivilegedRole: refusePrivilegedRoles)
             var results: [RuleResult] = []
             for rule in rules {
                 var sides: [(String, any Connector)] = []
                 if rule.side != .target, let source { sides.append(("source", source)) }
                 if rule.side != .source, let target { sides.append(("target", target)) }
                 if sides.isEmpty {
-                    throw CutoverError(.usage, "rule \(rule.name) runs on the \(rule.side.rawValue), but no such connection was given",
-                                       hint: "pass --source and/or --target")
+                    throw CutoverError(
+                        .usage, "rule \(rule.name) runs on the \(rule.side.rawValue), but no such connection was given",
+                        hint: "pass --source and/or --target")
                 }
                 for (side, connector) in sides {
                     let result = await runner.run(rule, on: connector, side: side)
                     results.append(result)
-                    try await recorder.recordTable(RunTableRecord(runID: recorder.runID, table: "\(rule.name)@\(side)", status: result.status,
-                                                                  targetRows: result.offendingRows, message: result.message))
+                    try await recorder.recordTable(
+                        RunTableRecord(
+                            runID: recorder.runID, table: "\(rule.name)@\(side)", status: result.status,
+                            targetRows: result.offendingRows, message: result.message))
                 }
             }
-            try await recorder.recordValidation(suite: "rules", source: sourceURL?.description, target: targetURL?.description, started: started,
-                                                results.map { $0.resultRecord(runID: recorder.runID) })
+            try await recorder.recordValidation(
+                suite: "rules", source: sourceURL?.description, target: targetURL?.description, started: started,
+                results.map { $0.resultRecord(runID: recorder.runID) })
             try recorder.writeJSONArtifact("rule_results.json", results)
             let failed = results.filter { $0.status == "failed" }.count
-            try await recorder.finish(status: failed == 0 ? "succeeded" : "failed",
-                                      summary: "\(results.count - failed) of \(results.count) rule checks without errors")
+            try await recorder.finish(
+                status: failed == 0 ? "succeeded" : "failed",
+                summary: "\(results.count - failed) of \(results.count) rule checks without errors")
             return (results, newRules, recorder.runID)
         } catch {
             await recorder.fail(error)
@@ -282,8 +324,10 @@ public struct Jobs: Sendable {
         public var columns: [String]?
         public var tolerances: Tolerances
         public var strategy: TableComparer.Strategy
-        public init(table: TableRef, targetTable: TableRef? = nil, key: [String]? = nil, columns: [String]? = nil, tolerances: Tolerances = Tolerances(),
-                    strategy: TableComparer.Strategy = .auto) {
+        public init(
+            table: TableRef, targetTable: TableRef? = nil, key: [String]? = nil, columns: [String]? = nil, tolerances: Tolerances = Tolerances(),
+            strategy: TableComparer.Strategy = .auto
+        ) {
             self.tolerances = tolerances
             self.strategy = strategy
             self.table = table
@@ -294,7 +338,9 @@ public struct Jobs: Sendable {
     }
 
     /// Row-level diff of one table across engines, recorded as a validate run.
-    public func diff(source sourceURL: ConnectionURL, target targetURL: ConnectionURL, _ request: DiffRequest, config: CutoverConfig) async throws -> TableComparison {
+    public func diff(
+        source sourceURL: ConnectionURL, target targetURL: ConnectionURL, _ request: DiffRequest, config: CutoverConfig
+    ) async throws -> TableComparison {
         let recorder = try await newRecorder(kind: "diff", source: sourceURL, target: targetURL)
         do {
             let source = try await connect(sourceURL, role: .source)
@@ -306,15 +352,20 @@ public struct Jobs: Sendable {
             guard let table = catalog.tables.first(where: { sourceNames.names(request.table.description, $0.ref) }) else {
                 throw CutoverError(.tableNotFound, "table \(request.table) not found at the source")
             }
-            guard var tablePlan = try Planner(targetEngine: targetURL.engine, overrides: config.overrides).plan(catalog, source: sourceURL).tables
-                .first(where: { $0.source == table.ref }) else {
-                throw CutoverError(.usage, "\(table.ref) is a \(table.kind.rawValue.replacingOccurrences(of: "_", with: " ")), not a table holding data: diff compares tables",
-                                   hint: "diff the tables the view reads, or a table the view was materialised into")
+            guard
+                var tablePlan = try Planner(targetEngine: targetURL.engine, overrides: config.overrides).plan(catalog, source: sourceURL).tables
+                    .first(where: { $0.source == table.ref })
+            else {
+                throw CutoverError(
+                    .usage,
+                    "\(table.ref) is a \(table.kind.rawValue.replacingOccurrences(of: "_", with: " ")), not a table holding data: diff compares tables",
+                    hint: "diff the tables the view reads, or a table the view was materialised into")
             }
             if let targetTable = request.targetTable { tablePlan.target = targetNames.stored(targetTable) }
             func column(_ written: String) throws -> String {
                 guard let found = table.columns.first(where: { sourceNames.matches(written, $0.name) }) else {
-                    throw CutoverError(.usage, "\(table.ref) has no column \(written)", hint: "columns: " + table.columns.map(\.name).joined(separator: ", "))
+                    throw CutoverError(
+                        .usage, "\(table.ref) has no column \(written)", hint: "columns: " + table.columns.map(\.name).joined(separator: ", "))
                 }
                 return found.name
             }
@@ -336,8 +387,10 @@ public struct Jobs: Sendable {
                 throw CutoverError(.query, error.message, hint: error.hint, context: error.context)
             }
             try recorder.writeJSONArtifact("diff_\(table.ref.name).json", comparison)
-            try await recorder.recordTable(RunTableRecord(runID: recorder.runID, table: table.ref.description, status: comparison.status,
-                                                          sourceRows: comparison.sourceRows, targetRows: comparison.targetRows, message: comparison.message))
+            try await recorder.recordTable(
+                RunTableRecord(
+                    runID: recorder.runID, table: table.ref.description, status: comparison.status,
+                    sourceRows: comparison.sourceRows, targetRows: comparison.targetRows, message: comparison.message))
             try await recorder.finish(status: comparison.passed ? "succeeded" : "failed", summary: comparison.message)
             return comparison
         } catch {
@@ -356,8 +409,10 @@ public struct Jobs: Sendable {
 
     /// Connects both sides (a SQLite target file is only created when it will be written), reads the
     /// source catalog for `scope` and plans it for the target, honouring the config's tables and overrides.
-    func prepare(source sourceURL: ConnectionURL, target targetURL: ConnectionURL, writingTarget: Bool, scope: Scope, config: CutoverConfig,
-                 targetSchema: String?, selection: TableSelection? = nil) async throws -> Prepared {
+    func prepare(
+        source sourceURL: ConnectionURL, target targetURL: ConnectionURL, writingTarget: Bool, scope: Scope, config: CutoverConfig,
+        targetSchema: String?, selection: TableSelection? = nil
+    ) async throws -> Prepared {
         let source = try await connect(sourceURL, role: .source)
         let target = try await connect(targetURL, role: writingTarget ? .target : .source)
         // Profiled where declared types do not bind values, so that migrate, validate and plan
@@ -371,21 +426,26 @@ public struct Jobs: Sendable {
 
     /// A run that failed before it could start is still recorded, with its error.
     private func recordFailure(kind: String, source: ConnectionURL?, target: ConnectionURL?, error: any Error) async throws {
-        let run = RunRecord(id: RunRecord.newID(), kind: kind, source: source?.description, target: target?.description, createdBy: startedBy,
-                            request: request)
+        let run = RunRecord(
+            id: RunRecord.newID(), kind: kind, source: source?.description, target: target?.description, createdBy: startedBy,
+            request: request)
         try await store.startRun(run)
         runStarted(run.id)
         try await store.finishRun(id: run.id, status: "failed", summary: nil, error: error.redactedDescription)
     }
 
     /// Compares every table of the source with the target without moving anything.
-    public func validate(source sourceURL: ConnectionURL, target targetURL: ConnectionURL, scope: Scope, config: CutoverConfig,
-                         targetSchema: String? = nil, tolerances: Tolerances = Tolerances()) async throws -> (ValidationReport, String) {
+    public func validate(
+        source sourceURL: ConnectionURL, target targetURL: ConnectionURL, scope: Scope, config: CutoverConfig,
+        targetSchema: String? = nil, tolerances: Tolerances = Tolerances()
+    ) async throws -> (ValidationReport, String) {
         let recorder = try await newRecorder(kind: "validate", source: sourceURL, target: targetURL, echo: say)
         runStarted(recorder.runID)
         do {
-            let p = try await prepare(source: sourceURL, target: targetURL, writingTarget: false, scope: scope, config: config, targetSchema: targetSchema)
-            let report = try await Validator(source: p.source, target: p.target, tolerances: tolerances).run(plan: p.plan, catalog: p.catalog, recorder: recorder)
+            let p = try await prepare(
+                source: sourceURL, target: targetURL, writingTarget: false, scope: scope, config: config, targetSchema: targetSchema)
+            let report = try await Validator(source: p.source, target: p.target, tolerances: tolerances).run(
+                plan: p.plan, catalog: p.catalog, recorder: recorder)
             let path = try recorder.writeJSONArtifact("validation_results.json", report)
             try await recorder.finish(status: report.allPassed ? "succeeded" : "failed", summary: "\(report.passed) passed, \(report.failed) failed")
             return (report, path)
@@ -412,11 +472,13 @@ public enum Summary {
     }
 
     public static func markdown(_ outcome: Jobs.MigrateOutcome, plan: MigrationPlan, source: ConnectionURL, target: ConnectionURL) -> String {
-        var text = "# Cutover run \(outcome.runID)\n\n- source: \(source)\n- target: \(target)\n- result: **\(outcome.succeeded ? "succeeded" : "failed")** — \(line(outcome))\n\n"
+        var text =
+            "# Cutover run \(outcome.runID)\n\n- source: \(source)\n- target: \(target)\n- result: **\(outcome.succeeded ? "succeeded" : "failed")** — \(line(outcome))\n\n"
         text += "| table | target | rows | time | load | validation |\n|---|---|---:|---:|---|---|\n"
         for result in outcome.results {
             let check = outcome.validation?.tables.first { $0.table == result.source }
-            text += "| \(result.source) | \(result.target) | \(Format.count(result.rows)) | \(Format.duration(result.seconds)) | "
+            text +=
+                "| \(result.source) | \(result.target) | \(Format.count(result.rows)) | \(Format.duration(result.seconds)) | "
                 + (result.succeeded ? "moved" : "FAILED: \(result.error ?? "")" + (result.aftermath.map { " — " + $0 } ?? "")) + " | "
                 + (check.map { ($0.passed ? "passed: " : "FAILED: ") + $0.message } ?? "-") + " |\n"
         }

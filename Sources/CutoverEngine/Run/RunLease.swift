@@ -33,7 +33,8 @@ public enum RunLease {
     /// Why `run` cannot be taken over now, or nil when it can.
     static func heldElsewhere(_ run: RunRecord, now: String = ISOTime.now()) -> String? {
         guard run.status == "running" || run.status == "cancelling", let owner = run.leaseOwner, let until = run.leaseUntil, until >= now,
-              !isGone(owner) else { return nil }
+            !isGone(owner)
+        else { return nil }
         let parts = owner.split(separator: ":")
         let who = parts.count >= 2 ? "process \(parts[1]) on \(parts[0])" : owner
         return "run \(run.id) of this plan is running: \(who) coordinates it (lease renewed until \(until))"
@@ -46,8 +47,9 @@ public enum RunLease {
         let owner = newOwner()
         let deadOwner = run.leaseOwner.flatMap { isGone($0) ? $0 : nil }
         guard try await store.claimRun(id: run.id, owner: owner, leaseSeconds: seconds, replacing: deadOwner) else {
-            throw CutoverError(.runBusy, "run \(run.id) of this plan was just taken over by another process",
-                               hint: "`cutover runs show \(run.id)` shows who runs it")
+            throw CutoverError(
+                .runBusy, "run \(run.id) of this plan was just taken over by another process",
+                hint: "`cutover runs show \(run.id)` shows who runs it")
         }
         return owner
     }

@@ -24,9 +24,11 @@ public actor RunRecorder {
     private let logger: Logger
 
     /// Creates the run's directory and its store row, and takes the run's lease.
-    public init(store: any MetadataStore, kind: String, source: ConnectionURL?, target: ConnectionURL?, artifactsRoot: String,
-                runID: String = RunRecord.newID(), planHash: String? = nil, echo: (@Sendable (String) -> Void)? = nil,
-                startedBy: String? = nil, request: String? = nil) async throws {
+    public init(
+        store: any MetadataStore, kind: String, source: ConnectionURL?, target: ConnectionURL?, artifactsRoot: String,
+        runID: String = RunRecord.newID(), planHash: String? = nil, echo: (@Sendable (String) -> Void)? = nil,
+        startedBy: String? = nil, request: String? = nil
+    ) async throws {
         self.runID = runID
         self.kind = kind
         connections = Self.connections(source: source?.description, target: target?.description)
@@ -37,14 +39,17 @@ public actor RunRecorder {
         do {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         } catch {
-            throw CutoverError(.io, "cannot create the artifacts directory \(directory): \(error.localizedDescription)",
-                               hint: "pass --out to a writable directory")
+            throw CutoverError(
+                .io, "cannot create the artifacts directory \(directory): \(error.localizedDescription)",
+                hint: "pass --out to a writable directory")
         }
         logFile = Self.openLog(in: directory)
         let owner = RunLease.newOwner()
-        try await store.startRun(RunRecord(id: runID, kind: kind, source: source?.description, target: target?.description,
-                                           artifactsDir: directory, planHash: planHash, createdBy: startedBy, leaseOwner: owner,
-                                           leaseUntil: ISOTime.string(Date().addingTimeInterval(TimeInterval(RunLease.seconds))), request: request))
+        try await store.startRun(
+            RunRecord(
+                id: runID, kind: kind, source: source?.description, target: target?.description,
+                artifactsDir: directory, planHash: planHash, createdBy: startedBy, leaseOwner: owner,
+                leaseUntil: ISOTime.string(Date().addingTimeInterval(TimeInterval(RunLease.seconds))), request: request))
         self.owner = owner
         lease = LeaseKeeper(store: store, runID: runID, owner: owner)
         (active, logger) = Self.started(runID: runID, kind: kind, coordinating: true)
@@ -53,8 +58,10 @@ public actor RunRecorder {
     /// Continues a run after a crash or a stop: same id, same artifacts directory, log appended.
     /// Refuses (``CutoverError/Code/runBusy``) while another live process coordinates it.
     public init(store: any MetadataStore, resuming run: RunRecord, echo: (@Sendable (String) -> Void)? = nil) async throws {
-        let owner = try await RunLease.take(run, store: store, busyHint: "wait for it to finish, stop it with `cutover runs cancel \(run.id)`, "
-                                            + "or help it with `cutover worker --run \(run.id)` (same source, target and store)")
+        let owner = try await RunLease.take(
+            run, store: store,
+            busyHint: "wait for it to finish, stop it with `cutover runs cancel \(run.id)`, "
+                + "or help it with `cutover worker --run \(run.id)` (same source, target and store)")
         self.runID = run.id
         self.kind = run.kind
         connections = Self.connections(source: run.source, target: run.target)
@@ -114,8 +121,10 @@ public actor RunRecorder {
     public var holdsLease: Bool { !(lease?.lost ?? false) }
 
     /// One structured event. `echo` prints `message` when given a terminal callback.
-    public func event(_ event: String, table: String? = nil, level: String = "info", _ message: String, fields: [String: String] = [:],
-                      echo shouldEcho: Bool = true) async {
+    public func event(
+        _ event: String, table: String? = nil, level: String = "info", _ message: String, fields: [String: String] = [:],
+        echo shouldEcho: Bool = true
+    ) async {
         let entry = LogEntry(level: level, runID: runID, table: table, event: event, message: message, fields: fields)
         if let data = try? JSONEncoder.sorted.encode(entry) {  // strings only: cannot fail
             logFile?.write(data)
@@ -147,12 +156,15 @@ public actor RunRecorder {
         // The status is recorded before the event that announces it: whoever reacts to the event reads the final status.
         try await store.finishRun(id: runID, status: status, summary: summary, error: error)
         ended(status: status)
-        await event(name, level: status == "failed" ? "error" : status == "interrupted" ? "warn" : "info", "run \(runID) \(status)",
-                    fields: connections.merging(["status": status, "kind": kind, "error": error].compactMapValues { $0 }) { $1 })
+        await event(
+            name, level: status == "failed" ? "error" : status == "interrupted" ? "warn" : "info", "run \(runID) \(status)",
+            fields: connections.merging(["status": status, "kind": kind, "error": error].compactMapValues { $0 }) { $1 })
         try? logFile?.synchronize()  // stored again below with its last line; a log that cannot sync is stored as far as it got
         await storeArtifacts(only: RunFolder.logName)
-        try? await store.notify(NotificationRecord(kind: status == "failed" ? "run.failed" : "run.completed", title: "\(kind) \(runID) \(status)",  // a notification is a courtesy; the run's status is recorded above
-                                                   message: error ?? summary, runID: runID))
+        try? await store.notify(
+            NotificationRecord(
+                kind: status == "failed" ? "run.failed" : "run.completed", title: "\(kind) \(runID) \(status)",  // a notification is a courtesy; the run's status is recorded above
+                message: error ?? summary, runID: runID))
         try? logFile?.close()  // written line by line already
     }
 
@@ -174,7 +186,9 @@ public actor RunRecorder {
             do {
                 try await store.saveArtifact(runID: runID, name: name, content: try Data(contentsOf: URL(fileURLWithPath: path)))
             } catch {
-                await event("artifact.not_stored", level: "warn", "\(name) stays in \(artifactsDirectory) only: the store did not take it (\(error.redactedDescription))")
+                await event(
+                    "artifact.not_stored", level: "warn",
+                    "\(name) stays in \(artifactsDirectory) only: the store did not take it (\(error.redactedDescription))")
             }
         }
     }
@@ -184,16 +198,22 @@ public actor RunRecorder {
     /// caller rethrows `error`, which matters more than a record of it that the store refused.
     public func fail(_ error: any Error) async {
         let interrupted = error is CancellationError || Task.isCancelled
-        try? await finish(status: interrupted ? "interrupted" : "failed", summary: nil,  // recording a failure while failing: the original error is thrown
-                          error: interrupted ? "interrupted: the process running it was stopped; resume it by running it again" : error.redactedDescription)
+        try? await finish(
+            status: interrupted ? "interrupted" : "failed", summary: nil,  // recording a failure while failing: the original error is thrown
+            error: interrupted ? "interrupted: the process running it was stopped; resume it by running it again" : error.redactedDescription)
     }
 
     /// Stores this run's checks as a validation run (`suite` names what ran them) with its results.
-    public func recordValidation(suite: String, source: String?, target: String?, started: String, _ results: [ValidationResultRecord],
-                                 provenance: PipelineProvenance? = nil) async throws {
-        var run = ValidationRunRecord(id: runID, suite: suite, source: source, target: target, startedAt: started, finishedAt: ISOTime.now(), summarizing: results)
+    public func recordValidation(
+        suite: String, source: String?, target: String?, started: String, _ results: [ValidationResultRecord],
+        provenance: PipelineProvenance? = nil
+    ) async throws {
+        var run = ValidationRunRecord(
+            id: runID, suite: suite, source: source, target: target, startedAt: started, finishedAt: ISOTime.now(), summarizing: results)
         if let provenance {
-            (run.projectID, run.pipelineName, run.pipelineHash, run.pipelineContent) = (provenance.projectID, provenance.name, provenance.hash, provenance.content)
+            (run.projectID, run.pipelineName, run.pipelineHash, run.pipelineContent) = (
+                provenance.projectID, provenance.name, provenance.hash, provenance.content
+            )
         }
         try await store.recordValidationRun(run)
         try await store.addValidationResults(results)

@@ -56,10 +56,11 @@ public enum ReportedMonths {
             }
             let cachedAt = (object["cached_at"] as? String).flatMap(ISOTime.normalize) ?? fileTime
             let logStats = try (object["logs_stats"] ?? object["log_stats"]).map { try RulebookRegistry.canonicalJSON($0) }
-            return ReportedMonth(month: month, origin: origin, currentTotal: try count("current_total", "total"), previousTotal: try count("previous_total"),
-                                 delta: try count("delta"), materials: try count("current_materials", "materials", "material_count"),
-                                 breakdown: try breakdown(object["product_hierarchy_breakdown"] ?? object["breakdown"], month: month), logStats: logStats,
-                                 dataDate: object["data_date"] as? String, cachedAt: cachedAt, payload: try RulebookRegistry.canonicalJSON(raw))
+            return ReportedMonth(
+                month: month, origin: origin, currentTotal: try count("current_total", "total"), previousTotal: try count("previous_total"),
+                delta: try count("delta"), materials: try count("current_materials", "materials", "material_count"),
+                breakdown: try breakdown(object["product_hierarchy_breakdown"] ?? object["breakdown"], month: month), logStats: logStats,
+                dataDate: object["data_date"] as? String, cachedAt: cachedAt, payload: try RulebookRegistry.canonicalJSON(raw))
         }.sorted { $0.month < $1.month }
     }
 
@@ -76,7 +77,8 @@ public enum ReportedMonths {
         case let list as [Any]:
             return try list.map { item in
                 guard let entry = item as? [String: Any], let name = entry.values.first(where: { $0 is String }) as? String,
-                      let number = entry.values.first(where: { $0 is NSNumber && !($0 is String) }) as? NSNumber else {
+                    let number = entry.values.first(where: { $0 is NSNumber && !($0 is String) }) as? NSNumber
+                else {
                     throw CutoverError(.config, "month \(month): a breakdown entry without a name and a count")
                 }
                 return NamedCount(name: name, count: number.int64Value)

@@ -6,8 +6,10 @@ import Foundation
 public enum RunFolder {
     public static let logName = "run_log.ndjson"
     /// Files only a run writes (beside its log and results), which mean nothing outside their folder.
-    static let artifactNames: Set<String> = ["analysis_report.json", PlanArtifacts.mappingFile, PlanArtifacts.ddlFile, PlanArtifacts.recommendationsFile,
-                                             "summary.md"]
+    static let artifactNames: Set<String> = [
+        "analysis_report.json", PlanArtifacts.mappingFile, PlanArtifacts.ddlFile, PlanArtifacts.recommendationsFile,
+        "summary.md",
+    ]
 
     /// A folder is a run's when it is named after the run its log's first line names (a log
     /// export that happens to be called run_log.ndjson, among other files, is not).
@@ -15,7 +17,8 @@ public enum RunFolder {
         guard let handle = FileHandle(forReadingAtPath: (folder as NSString).appendingPathComponent(logName)) else { return false }
         defer { try? handle.close() }  // a read handle: closing cannot lose data
         guard let head = try? handle.read(upToCount: 64 * 1024), let line = String(decoding: head, as: UTF8.self).split(separator: "\n").first,  // unreadable: not a run folder, imported file by file
-              let entry = try? StoreImporter.logEntry(ndjson: String(line), line: 1) else { return false }
+            let entry = try? StoreImporter.logEntry(ndjson: String(line), line: 1)
+        else { return false }
         return entry.runID == (folder as NSString).lastPathComponent
     }
 
@@ -34,11 +37,15 @@ public enum RunFolder {
         }
         guard let first, let last else { throw CutoverError(.config, "\(path) is empty: not a run's log") }
         guard let id = first.runID ?? last.runID else { throw CutoverError(.config, "\(path): its lines name no run") }
-        let kind = final?.fields["kind"] ?? (events.contains("chunk.done") || events.contains("table.started") ? "migrate"
-            : events.contains { $0.hasPrefix("step.") } ? "validate" : events.contains("analyze.done") ? "analyze" : "imported")
+        let kind =
+            final?.fields["kind"]
+            ?? (events.contains("chunk.done") || events.contains("table.started")
+                ? "migrate"
+                : events.contains { $0.hasPrefix("step.") } ? "validate" : events.contains("analyze.done") ? "analyze" : "imported")
         let status = final?.fields["status"] ?? (final?.event == "run.failed" ? "failed" : final == nil ? "interrupted" : "succeeded")
-        return RunRecord(id: id, kind: kind, status: status, source: final?.fields["source"], target: final?.fields["target"], startedAt: first.at,
-                         finishedAt: final?.at ?? last.at, artifactsDir: (folder as NSString).standardizingPath,
-                         error: final?.fields["error"] ?? (status == "failed" ? final?.message : nil))
+        return RunRecord(
+            id: id, kind: kind, status: status, source: final?.fields["source"], target: final?.fields["target"], startedAt: first.at,
+            finishedAt: final?.at ?? last.at, artifactsDir: (folder as NSString).standardizingPath,
+            error: final?.fields["error"] ?? (status == "failed" ? final?.message : nil))
     }
 }

@@ -51,12 +51,18 @@ public struct StoreImporter: Sendable {
         guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory) else {
             throw CutoverError(.usage, "\(directory) does not exist", hint: "pass the folder (or one file) that holds the history files")
         }
-        let files = !isDirectory.boolValue ? [directory] : (FileManager.default.enumerator(atPath: directory)?.allObjects as? [String] ?? []).sorted()
-            .map { (directory as NSString).appendingPathComponent($0) }
-            .filter { var dir: ObjCBool = false; return FileManager.default.fileExists(atPath: $0, isDirectory: &dir) && !dir.boolValue }
+        let files =
+            !isDirectory.boolValue
+            ? [directory]
+            : (FileManager.default.enumerator(atPath: directory)?.allObjects as? [String] ?? []).sorted()
+                .map { (directory as NSString).appendingPathComponent($0) }
+                .filter {
+                    var dir: ObjCBool = false; return FileManager.default.fileExists(atPath: $0, isDirectory: &dir) && !dir.boolValue
+                }
         // A folder holding run_log.ndjson is a Cutover run folder: imported as one run with its artifacts.
-        let runFolders = Set(files.filter { ($0 as NSString).lastPathComponent == RunFolder.logName }.map { ($0 as NSString).deletingLastPathComponent }
-            .filter(RunFolder.isRunFolder))
+        let runFolders = Set(
+            files.filter { ($0 as NSString).lastPathComponent == RunFolder.logName }.map { ($0 as NSString).deletingLastPathComponent }
+                .filter(RunFolder.isRunFolder))
         var outcomes: [FileOutcome] = []
         for folder in runFolders.sorted() {
             outcomes += await importRunFolder(folder, files: files.filter { ($0 as NSString).deletingLastPathComponent == folder }, dryRun: dryRun)
@@ -112,7 +118,8 @@ public struct StoreImporter: Sendable {
     }
 
     enum Kind: String {
-        case logNDJSON = "log (ndjson)", logCSV = "log (csv)", yaml = "rules or pipeline (yaml)", json = "validation results or column metadata (json)"
+        case logNDJSON = "log (ndjson)", logCSV = "log (csv)", yaml = "rules or pipeline (yaml)", json =
+            "validation results or column metadata (json)"
         case archive = "Cutover store archive (ndjson.gz)", archiveManifest = "Cutover store archive manifest"
         case registry = "rulebook registry (json)", reportedMonths = "monthly overview (json)", failures = "failing rows of a suite (csv)"
         case tarball = "monthly archive (tar.gz)", runArtifact = "run artifact"
@@ -127,7 +134,8 @@ public struct StoreImporter: Sendable {
         if RunFolder.artifactNames.contains(name) { return .runArtifact }
         if lower.hasSuffix(".json") {
             if lower.contains("rulebook") { return .registry }
-            if lower.contains("overview_cache") || (lower.contains("summary") && lower.range(of: #"\d{4}-\d{2}"#, options: .regularExpression) != nil) {
+            if lower.contains("overview_cache") || (lower.contains("summary") && lower.range(of: #"\d{4}-\d{2}"#, options: .regularExpression) != nil)
+            {
                 return .reportedMonths
             }
         }
@@ -181,8 +189,9 @@ public struct StoreImporter: Sendable {
     }
 
     private func loadReportedMonths(_ path: String, write: Bool) async throws -> Loaded {
-        let months = try ReportedMonths.parse(try Self.json(path), fileName: (path as NSString).lastPathComponent, origin: shown(path),
-                                              fileTime: Self.modificationTime(path))
+        let months = try ReportedMonths.parse(
+            try Self.json(path), fileName: (path as NSString).lastPathComponent, origin: shown(path),
+            fileTime: Self.modificationTime(path))
         if write { try await store.saveReportedMonths(months) }
         return Loaded(items: months.count)
     }
@@ -212,8 +221,9 @@ public struct StoreImporter: Sendable {
         }
         guard let header else { throw CutoverError(.config, "an empty file: no header row") }
         guard write else { return Loaded(items: Int(rows)) }
-        let snapshot = FailureSnapshotRecord(suite: suite, dataDate: date, rows: rows, columns: header, bytes: 0, sha256: hash,
-                                             cachedAt: Self.modificationTime(path), origin: shown(path))
+        let snapshot = FailureSnapshotRecord(
+            suite: suite, dataDate: date, rows: rows, columns: header, bytes: 0, sha256: hash,
+            cachedAt: Self.modificationTime(path), origin: shown(path))
         let added = try await store.saveFailureSnapshot(snapshot, content: try Data(contentsOf: URL(fileURLWithPath: path)))
         return Loaded(items: Int(rows), duplicates: added ? 0 : Int(rows))
     }
@@ -245,16 +255,24 @@ public struct StoreImporter: Sendable {
         do {
             try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
             let unpacked = try await TarExtractor.extract(path, into: scratch)
-            var outcomes = unpacked.refused.map { FileOutcome(path: shown(path) + "/" + $0.path, kind: "unknown", status: "skipped", items: 0, reason: $0.reason) }
+            var outcomes = unpacked.refused.map {
+                FileOutcome(path: shown(path) + "/" + $0.path, kind: "unknown", status: "skipped", items: 0, reason: $0.reason)
+            }
             if !unpacked.files.isEmpty {
                 var inner = self
                 inner.unpacked = (scratch, shown(path))
                 outcomes += try await inner.importDirectory(scratch, dryRun: dryRun)
             }
-            if outcomes.isEmpty { outcomes.append(FileOutcome(path: shown(path), kind: Kind.tarball.rawValue, status: "skipped", items: 0, reason: "no files in it")) }
+            if outcomes.isEmpty {
+                outcomes.append(FileOutcome(path: shown(path), kind: Kind.tarball.rawValue, status: "skipped", items: 0, reason: "no files in it"))
+            }
             return outcomes
         } catch {
-            return [FileOutcome(path: shown(path), kind: Kind.tarball.rawValue, status: "failed", items: 0, reason: (error as? CutoverError)?.message ?? "\(error)")]
+            return [
+                FileOutcome(
+                    path: shown(path), kind: Kind.tarball.rawValue, status: "failed", items: 0,
+                    reason: (error as? CutoverError)?.message ?? "\(error)")
+            ]
         }
     }
 
@@ -268,11 +286,14 @@ public struct StoreImporter: Sendable {
             if unpacked != nil { run.artifactsDir = nil }  // unpacked for the import only: the store keeps its files
             if !dryRun, try await store.run(id: run.id) == nil { try await store.startRun(run) }
         } catch {
-            return files.map { FileOutcome(path: shown($0), kind: "run folder", status: "failed", items: 0, reason: (error as? CutoverError)?.message ?? "\(error)") }
+            return files.map {
+                FileOutcome(path: shown($0), kind: "run folder", status: "failed", items: 0, reason: (error as? CutoverError)?.message ?? "\(error)")
+            }
         }
         var outcomes: [FileOutcome] = []
         // The digests of the artifacts the store has already: an unchanged file is not written again.
-        let stored = Dictionary(((try? await store.artifacts(runID: run.id)) ?? []).map { ($0.name, $0.sha256) }, uniquingKeysWith: { first, _ in first })  // unreadable: every file is written again, which is harmless
+        let stored = Dictionary(
+            ((try? await store.artifacts(runID: run.id)) ?? []).map { ($0.name, $0.sha256) }, uniquingKeysWith: { first, _ in first })  // unreadable: every file is written again, which is harmless
         for path in files {
             let name = (path as NSString).lastPathComponent
             var outcome: FileOutcome
@@ -391,7 +412,8 @@ public struct StoreImporter: Sendable {
                 throw CutoverError(.config, "line \(line) has no readable time (at/timestamp)")
             }
             let normalizedLevel = level.map { ["failed": "error", "success": "info"][$0.lowercased()] ?? $0.lowercased() } ?? "info"
-            return LogEntry(at: stored, level: normalizedLevel, runID: run, table: table, event: event ?? "imported", message: message ?? "", fields: fields)
+            return LogEntry(
+                at: stored, level: normalizedLevel, runID: run, table: table, event: event ?? "imported", message: message ?? "", fields: fields)
         }
     }
 
@@ -454,9 +476,11 @@ public struct StoreImporter: Sendable {
             }
             if write {
                 if try await store.validationRun(id: report.runID) != nil { return Loaded(items: results.count, duplicates: results.count) }
-                try await store.recordValidationRun(ValidationRunRecord(id: report.runID, suite: "row compare", source: report.source, target: report.target,
-                                                                        startedAt: at, finishedAt: at, status: report.allPassed ? "passed" : "failed",
-                                                                        passed: report.passed, failed: report.failed, origin: origin))
+                try await store.recordValidationRun(
+                    ValidationRunRecord(
+                        id: report.runID, suite: "row compare", source: report.source, target: report.target,
+                        startedAt: at, finishedAt: at, status: report.allPassed ? "passed" : "failed",
+                        passed: report.passed, failed: report.failed, origin: origin))
                 try await store.addValidationResults(results)
             }
             return Loaded(items: results.count)
@@ -475,10 +499,15 @@ public struct StoreImporter: Sendable {
         if name.lowercased().contains("column_metadata") {
             // The time the file says it was cached at, else the file's own time.
             let object = json as? [String: Any]
-            let inside = ["cached_at", "CACHED_AT", "fetched_at", "generated_at", "timestamp"].lazy.compactMap { object?[$0] as? String }.compactMap(ISOTime.normalize).first
+            let inside = ["cached_at", "CACHED_AT", "fetched_at", "generated_at", "timestamp"].lazy.compactMap { object?[$0] as? String }.compactMap(
+                ISOTime.normalize
+            ).first
             if write {
-                try await store.saveColumnMetadata([ColumnMetadataRecord(connection: "imported", schema: "", table: name,
-                                                                         payload: String(decoding: data, as: UTF8.self), fetchedAt: inside ?? fileTime)])
+                try await store.saveColumnMetadata([
+                    ColumnMetadataRecord(
+                        connection: "imported", schema: "", table: name,
+                        payload: String(decoding: data, as: UTF8.self), fetchedAt: inside ?? fileTime)
+                ])
             }
             return Loaded(items: (json as? [Any])?.count ?? (json as? [String: Any])?.count ?? 1)
         }
@@ -489,7 +518,8 @@ public struct StoreImporter: Sendable {
             let at = ranAt ?? date.map { $0 + "T00:00:00.000Z" } ?? fileTime
             // One suite run is one run whichever file holds it (a results file, a daily cache): it is
             // known by its suite and time, as the reference's UNIQUE (SUITE_NAME, RUN_TIMESTAMP).
-            let suiteRunID = ranAt != nil || date != nil ? "import-" + Hex.encode(Array(SHA256.hash(data: Array("\(suite)\u{1F}\(at)".utf8)).prefix(8))) : runID
+            let suiteRunID =
+                ranAt != nil || date != nil ? "import-" + Hex.encode(Array(SHA256.hash(data: Array("\(suite)\u{1F}\(at)".utf8)).prefix(8))) : runID
             var results = try list.enumerated().map { index, item in try Self.suiteResult(item, index: index, runID: suiteRunID, at: at) }
             // Statuses derived from the results (the reference's DERIVED_STATUS_RESULTS) are results too, named as such.
             let derived = object["derived_status_results"] as? [[String: Any]] ?? []
@@ -499,11 +529,17 @@ public struct StoreImporter: Sendable {
                 return result
             }
             let materials = (object["validated_materials"] as? [Any])?.map { "\($0)" }
-            return Loaded(items: results.count, duplicates: write ? try await storeRun(suiteRunID, suite: suite, at: at, origin: origin, results,
-                                                                                   materials: materials) : 0)
+            return Loaded(
+                items: results.count,
+                duplicates: write
+                    ? try await storeRun(
+                        suiteRunID, suite: suite, at: at, origin: origin, results,
+                        materials: materials) : 0)
         }
         // Months keyed by YYYY-MM: an overview cache under another name.
-        if let object = json as? [String: Any], !object.isEmpty, object.keys.allSatisfy({ $0.range(of: #"^\d{4}-\d{2}$"#, options: .regularExpression) != nil }) {
+        if let object = json as? [String: Any], !object.isEmpty,
+            object.keys.allSatisfy({ $0.range(of: #"^\d{4}-\d{2}$"#, options: .regularExpression) != nil })
+        {
             return try await loadReportedMonths(path, write: write)
         }
         throw CutoverError(.config, "JSON that is neither validation results (tables/results/steps), column metadata nor months (YYYY-MM keys)")
@@ -511,8 +547,10 @@ public struct StoreImporter: Sendable {
 
     /// Stores a run and its results unless the store has it already; returns how many results were
     /// skipped as already there.
-    private func storeRun(_ id: String, suite: String, at: String, origin: String, _ results: [ValidationResultRecord],
-                          materials: [String]? = nil) async throws -> Int {
+    private func storeRun(
+        _ id: String, suite: String, at: String, origin: String, _ results: [ValidationResultRecord],
+        materials: [String]? = nil
+    ) async throws -> Int {
         if try await store.validationRun(id: id) != nil { return results.count }
         var run = ValidationRunRecord(id: id, suite: suite, startedAt: at, finishedAt: at, summarizing: results, origin: origin)
         run.materials = materials
@@ -537,7 +575,9 @@ public struct StoreImporter: Sendable {
         let kwargs = (config["kwargs"] as? [String: Any]) ?? (item["kwargs"] as? [String: Any]) ?? [:]
         let status: String
         if let text = item["status"] as? String {
-            status = ["pass": "passed", "success": "passed", "fail": "failed", "error": "failed", "warn": "warning"][text.lowercased()] ?? text.lowercased()
+            status =
+                ["pass": "passed", "success": "passed", "fail": "failed", "error": "failed", "warn": "warning"][text.lowercased()]
+                ?? text.lowercased()
         } else if let success = item["success"] as? Bool {
             status = success ? "passed" : "failed"
         } else {
@@ -546,9 +586,10 @@ public struct StoreImporter: Sendable {
         let check = (item["check"] ?? item["expectation_type"] ?? config["expectation_type"] ?? item["rule"]) as? String ?? "imported"
         let column = (item["column"] ?? kwargs["column"]) as? String
         let details = (try? JSONSerialization.data(withJSONObject: item, options: [.sortedKeys])).map { String(decoding: $0, as: UTF8.self) }  // re-encoding parsed JSON cannot fail
-        return ValidationResultRecord(validationRunID: runID, step: index + 1, check: check, table: (item["table"] ?? item["table_name"]) as? String,
-                                      status: status, severity: item["severity"] as? String, message: (item["message"] ?? item["note"]) as? String,
-                                      affectedColumns: column.map { [$0] } ?? [], details: details, at: at)
+        return ValidationResultRecord(
+            validationRunID: runID, step: index + 1, check: check, table: (item["table"] ?? item["table_name"]) as? String,
+            status: status, severity: item["severity"] as? String, message: (item["message"] ?? item["note"]) as? String,
+            affectedColumns: column.map { [$0] } ?? [], details: details, at: at)
     }
 }
 

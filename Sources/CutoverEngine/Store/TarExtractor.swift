@@ -53,9 +53,13 @@ struct TarExtractor {
                 if remaining > 0 {
                     let take = Int(min(Int64(bytes.count), remaining))
                     let part = bytes.prefix(take)
-                    if collectingLongName != nil { collectingLongName?.append(contentsOf: part) }
-                    else if collectingPax != nil { collectingPax?.append(contentsOf: part) }
-                    else if let output { try output.write(contentsOf: Data(part)) }
+                    if collectingLongName != nil {
+                        collectingLongName?.append(contentsOf: part)
+                    } else if collectingPax != nil {
+                        collectingPax?.append(contentsOf: part)
+                    } else if let output {
+                        try output.write(contentsOf: Data(part))
+                    }
                     bytes = bytes.dropFirst(take)
                     remaining -= Int64(take)
                     if remaining == 0 { try endMember() }
@@ -93,7 +97,9 @@ struct TarExtractor {
                 return field.dropFirst().reduce(Int64(first & 0x7F)) { $0 << 8 | Int64($1) }
             }
             let digits = text(field).trimmingCharacters(in: CharacterSet(charactersIn: " \0"))
-            guard let value = digits.isEmpty ? 0 : Int64(digits, radix: 8) else { throw CutoverError(.config, "a tar header with a size that is not octal (\(digits))") }
+            guard let value = digits.isEmpty ? 0 : Int64(digits, radix: 8) else {
+                throw CutoverError(.config, "a tar header with a size that is not octal (\(digits))")
+            }
             return value
         }
 
@@ -126,7 +132,8 @@ struct TarExtractor {
                 guard let path = safePath(name) else { return }
                 try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
                 guard FileManager.default.createFile(atPath: path, contents: nil), let handle = FileHandle(forWritingAtPath: path) else {
-                    throw CutoverError(.io, "cannot write \(path) while unpacking", hint: "check the space and permissions of the temporary directory")
+                    throw CutoverError(
+                        .io, "cannot write \(path) while unpacking", hint: "check the space and permissions of the temporary directory")
                 }
                 output = handle
                 result.files.append(Member(path: name, bytes: size))

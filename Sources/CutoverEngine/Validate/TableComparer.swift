@@ -130,8 +130,9 @@ public struct TableComparer: Sendable {
                     fallback = "checksum bisection failed (\(error.redactedDescription)), so both sides were merged"
                 }
             case .failure(let refusal) where strategy == .bisect:
-                throw CutoverError(.usage, "cannot bisect \(tablePlan.source): \(refusal.reason)",
-                                   hint: "use --strategy merge (or auto), or leave the column out with --columns")
+                throw CutoverError(
+                    .usage, "cannot bisect \(tablePlan.source): \(refusal.reason)",
+                    hint: "use --strategy merge (or auto), or leave the column out with --columns")
             case .failure: break
             }
         }
@@ -160,13 +161,21 @@ public struct TableComparer: Sendable {
 
         func rangeFilter(_ key: [Column]) -> RowFilter? {
             guard let keyRange, let column = key.first else { return nil }
-            return RowFilter(terms: [.init(column: column.name, .greaterOrEqual, String(keyRange.lowerBound), isNumeric: true),
-                                     .init(column: column.name, .less, String(keyRange.upperBound), isNumeric: true)])
+            return RowFilter(terms: [
+                .init(column: column.name, .greaterOrEqual, String(keyRange.lowerBound), isNumeric: true),
+                .init(column: column.name, .less, String(keyRange.upperBound), isNumeric: true),
+            ])
         }
-        var left = RowCursor(source.read(ReadRequest(table: tablePlan.source, columns: sourceColumns, orderBy: sourceOrder, batchSize: batchSize,
-                                                     filter: rangeFilter(sourceOrder))), types: types, raw: raw)
-        var right = RowCursor(target.read(ReadRequest(table: tablePlan.target, columns: targetColumns, orderBy: targetOrder, batchSize: batchSize,
-                                                      filter: rangeFilter(targetOrder))), types: types, raw: raw)
+        var left = RowCursor(
+            source.read(
+                ReadRequest(
+                    table: tablePlan.source, columns: sourceColumns, orderBy: sourceOrder, batchSize: batchSize,
+                    filter: rangeFilter(sourceOrder))), types: types, raw: raw)
+        var right = RowCursor(
+            target.read(
+                ReadRequest(
+                    table: tablePlan.target, columns: targetColumns, orderBy: targetOrder, batchSize: batchSize,
+                    filter: rangeFilter(targetOrder))), types: types, raw: raw)
         var sourcePrint = MultisetFingerprint(), targetPrint = MultisetFingerprint()
         var a = try await left.next(), b = try await right.next()
         while a != nil || b != nil {
@@ -226,7 +235,8 @@ public struct TableComparer: Sendable {
         } else {
             let differs = sourcePrint != targetPrint
             result.status = differs ? "failed" : "passed"
-            result.message = differs
+            result.message =
+                differs
                 ? "contents differ (\(Format.count(result.sourceRows)) source rows, \(Format.count(result.targetRows)) target rows); without a key the differing rows cannot be listed"
                 : "\(Format.count(result.sourceRows)) rows identical as a multiset"
         }
@@ -258,7 +268,8 @@ public struct TableComparer: Sendable {
         }
         let sameTypes = tablePlan.columns.allSatisfy { $0.sourceType.lowercased() == $0.targetType.lowercased() }
         if source.url.engine == target.url.engine, sameTypes,
-           source.dialect.rangeChecksumSQL(tablePlan.source, columns: ["x"], key: "x", range: 0..<1, width: 1) != nil {
+            source.dialect.rangeChecksumSQL(tablePlan.source, columns: ["x"], key: "x", range: 0..<1, width: 1) != nil
+        {
             return .success(.native)
         }
         for side in [source, target] where side.dialect.portableChecksumSQL(tablePlan.source, columns: [], key: "x", range: 0..<1, width: 1) == nil {
@@ -292,11 +303,13 @@ public struct TableComparer: Sendable {
             }
             let folded = targetTable.columns.filter { $0.name.lowercased() == wanted.lowercased() }
             guard folded.count == 1 else {
-                throw CutoverError(.columnNotFound, "target table \(tablePlan.target) has no column \(wanted)"
-                                   + (folded.isEmpty ? "" : " (several differ from it only in case: \(folded.map(\.name).joined(separator: ", ")))"),
-                                   hint: "compare fewer columns with --columns, or map the column in cutover.yml; the target has: "
-                                       + targetTable.columns.map(\.name).joined(separator: ", "),
-                                   context: ["table": tablePlan.source.description, "column": resolved.columns[index].column])
+                throw CutoverError(
+                    .columnNotFound,
+                    "target table \(tablePlan.target) has no column \(wanted)"
+                        + (folded.isEmpty ? "" : " (several differ from it only in case: \(folded.map(\.name).joined(separator: ", ")))"),
+                    hint: "compare fewer columns with --columns, or map the column in cutover.yml; the target has: "
+                        + targetTable.columns.map(\.name).joined(separator: ", "),
+                    context: ["table": tablePlan.source.description, "column": resolved.columns[index].column])
             }
             resolved.columns[index].targetColumn = folded[0].name
             resolved.columns[index].targetType = folded[0].nativeType
@@ -316,7 +329,8 @@ public struct TableComparer: Sendable {
         var result = try await pinned.bisect(tablePlan, table, method)
         if sourceView != nil || targetView != nil {
             let unpinned = "each range read by its own statement at its own moment"
-            result.consistency = "source: \(sourceView?.description ?? unpinned); target: \(targetView?.description ?? unpinned); "
+            result.consistency =
+                "source: \(sourceView?.description ?? unpinned); target: \(targetView?.description ?? unpinned); "
                 + "the two sides are not synchronised with each other"
         }
         return result
@@ -330,15 +344,20 @@ public struct TableComparer: Sendable {
         let key = tablePlan.key![0]
         let targetKey = tablePlan.columns.first { $0.column == key }?.targetColumn ?? key
         let sourceColumns = tablePlan.columns.map(\.column), targetColumns = tablePlan.columns.map(\.targetColumn)
-        func checksumSQL(_ connector: any Connector, _ ref: TableRef, _ columns: [String], _ key: String, _ range: Range<Int64>, _ width: Int64) -> String {
+        func checksumSQL(
+            _ connector: any Connector, _ ref: TableRef, _ columns: [String], _ key: String, _ range: Range<Int64>, _ width: Int64
+        ) -> String {
             switch method {
             case .native: return connector.dialect.rangeChecksumSQL(ref, columns: columns, key: key, range: range, width: width)!
             case .portable(let forms):
-                return connector.dialect.portableChecksumSQL(ref, columns: Array(zip(columns, forms)).map { ($0, $1) }, key: key, range: range, width: width)!
+                return connector.dialect.portableChecksumSQL(
+                    ref, columns: Array(zip(columns, forms)).map { ($0, $1) }, key: key, range: range, width: width)!
             }
         }
         func bounds(_ connector: any Connector, _ ref: TableRef, _ key: String) async throws -> (Int64, Int64)? {
-            let row = try await connector.execute("SELECT min(\(connector.dialect.quote(key))), max(\(connector.dialect.quote(key))) FROM \(connector.dialect.readSource(ref))").rows.first
+            let row = try await connector.execute(
+                "SELECT min(\(connector.dialect.quote(key))), max(\(connector.dialect.quote(key))) FROM \(connector.dialect.readSource(ref))"
+            ).rows.first
             guard let low = row.flatMap({ Int64($0[0].displayText) }), let high = row.flatMap({ Int64($0[1].displayText) }) else { return nil }
             return (low, high)
         }
@@ -347,8 +366,10 @@ public struct TableComparer: Sendable {
         let (a, b) = try await (sourceBounds, targetBounds)
         var result = TableComparison(
             table: tablePlan.source.description, target: tablePlan.target.description, status: "passed",
-            method: "checksum bisection by key (\(key)) with \(method.summary), differing ranges compared row by row", sourceRows: 0, targetRows: 0, missing: 0, extra: 0, changed: 0,
-            missingKeys: [], extraKeys: [], changedRows: [], sampleLimit: Self.sampleLimit, sourceFingerprint: "", targetFingerprint: "", seconds: 0, message: "")
+            method: "checksum bisection by key (\(key)) with \(method.summary), differing ranges compared row by row", sourceRows: 0, targetRows: 0,
+            missing: 0, extra: 0, changed: 0,
+            missingKeys: [], extraKeys: [], changedRows: [], sampleLimit: Self.sampleLimit, sourceFingerprint: "", targetFingerprint: "", seconds: 0,
+            message: "")
         result.consistency = "each range read by its own statement on each side: a range checked early and one checked late see different moments"
         var ranges = 0, merged = 0
         var sourceSum: UInt64 = 0, targetSum: UInt64 = 0
@@ -367,7 +388,9 @@ public struct TableComparer: Sendable {
                     // compared modulo 2^64 (a sum that is not an exact integer never matches).
                     func buckets(_ rows: [[Value]]) -> [Int64: (rows: Int64, sum: UInt64?)] {
                         var out: [Int64: (rows: Int64, sum: UInt64?)] = [:]
-                        for row in rows { out[Int64(row[0].displayText) ?? -1] = (Int64(row[1].displayText) ?? 0, PortableChecksum.reduce(row[2].displayText)) }
+                        for row in rows {
+                            out[Int64(row[0].displayText) ?? -1] = (Int64(row[1].displayText) ?? 0, PortableChecksum.reduce(row[2].displayText))
+                        }
                         return out
                     }
                     let (x, y) = try await (buckets(s.rows), buckets(t.rows))
@@ -422,11 +445,13 @@ public struct TableComparer: Sendable {
     func summarizeKeyed(_ result: inout TableComparison) {
         let differs = result.missing + result.extra + result.changed > 0
         result.status = differs ? "failed" : "passed"
-        result.message = differs
+        result.message =
+            differs
             ? "\(result.missing) missing, \(result.extra) extra, \(result.changed) changed of \(Format.count(result.sourceRows)) source rows"
             : "\(Format.count(result.sourceRows)) rows identical"
         if result.tolerated > 0 {
-            result.message += "; \(result.tolerated) row(s) differ only within tolerances" + (tolerances.strict ? " (counted as changed: --strict)" : "")
+            result.message +=
+                "; \(result.tolerated) row(s) differ only within tolerances" + (tolerances.strict ? " (counted as changed: --strict)" : "")
         }
     }
 
@@ -461,7 +486,9 @@ public struct TableComparer: Sendable {
         guard !tolerances.columns.isEmpty else { return nil }
         var hidden: [String: String] = [:]
         for index in columns.indices where a.differs(from: b, at: index) {
-            guard a.bytes[index] == b.bytes[index], let rule = tolerances.forColumn(columns[index].name)?.hides(a.values[index], b.values[index], type: columns[index].canonical) else {
+            guard a.bytes[index] == b.bytes[index],
+                let rule = tolerances.forColumn(columns[index].name)?.hides(a.values[index], b.values[index], type: columns[index].canonical)
+            else {
                 return nil
             }
             hidden[columns[index].name] = rule
@@ -484,7 +511,8 @@ public struct TableComparer: Sendable {
     }
 
     static func difference(_ a: CanonicalRow, _ b: CanonicalRow, _ keys: [Int], _ columns: [Column]) -> TableComparison.ChangedRow {
-        var changed = TableComparison.ChangedRow(key: keyText(a, keys, columns), columns: [], source: [:], target: [:], sourceSQL: nil, targetSQL: nil)
+        var changed = TableComparison.ChangedRow(
+            key: keyText(a, keys, columns), columns: [], source: [:], target: [:], sourceSQL: nil, targetSQL: nil)
         for index in columns.indices where a.differs(from: b, at: index) {
             let name = columns[index].name
             changed.columns.append(name)

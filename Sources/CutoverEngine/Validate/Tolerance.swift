@@ -33,8 +33,9 @@ public struct ColumnTolerance: Sendable, Hashable, Codable {
                 if part.hasPrefix("digits="), let n = Int(part.dropFirst(7)) { fractionDigits = n; continue }
                 let number = part.hasPrefix("epsilon=") ? String(part.dropFirst(8)) : part
                 guard let value = Double(number), value >= 0 else {
-                    throw CutoverError(.usage, "tolerance '\(text)' is not understood",
-                                       hint: "use a number (0.01), s, ms, us, digits=N, empty-null or case; combine with +")
+                    throw CutoverError(
+                        .usage, "tolerance '\(text)' is not understood",
+                        hint: "use a number (0.01), s, ms, us, digits=N, empty-null or case; combine with +")
                 }
                 epsilon = value
             }
@@ -92,7 +93,9 @@ public struct Tolerances: Sendable, Hashable, Codable {
         var tolerances = Tolerances(strict: strict)
         for item in items {
             let pieces = item.split(separator: "=", maxSplits: 1).map(String.init)
-            guard pieces.count == 2 else { throw CutoverError(.usage, "--tolerance \(item) is not COLUMN=RULE", hint: "e.g. --tolerance amount=0.01") }
+            guard pieces.count == 2 else {
+                throw CutoverError(.usage, "--tolerance \(item) is not COLUMN=RULE", hint: "e.g. --tolerance amount=0.01")
+            }
             tolerances.columns[pieces[0]] = try ColumnTolerance(parsing: pieces[1])
         }
         return tolerances

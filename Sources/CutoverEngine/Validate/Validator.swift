@@ -44,34 +44,42 @@ public struct Validator: Sendable {
                     try Failpoint.check("validate.compare")
                     return try await comparer.compare(tablePlan, table)
                 } retrying: { attempt, error, delay in
-                    await recorder.event("step.retry", table: name, level: "warn",
-                                         "\(name): the compare failed on attempt \(attempt) (\(error.redactedDescription)); retrying in \(String(format: "%.1f", delay)) s")
+                    await recorder.event(
+                        "step.retry", table: name, level: "warn",
+                        "\(name): the compare failed on attempt \(attempt) (\(error.redactedDescription)); retrying in \(String(format: "%.1f", delay)) s"
+                    )
                 }
             } catch {
-                var failed = TableComparison(table: name, target: tablePlan.target.description, status: "failed", method: "row hash merge",
-                                             sourceRows: 0, targetRows: 0, missing: 0, extra: 0, changed: 0, missingKeys: [], extraKeys: [],
-                                             changedRows: [], sampleLimit: TableComparer.sampleLimit, sourceFingerprint: "", targetFingerprint: "",
-                                             seconds: 0, message: error.redactedDescription)
+                var failed = TableComparison(
+                    table: name, target: tablePlan.target.description, status: "failed", method: "row hash merge",
+                    sourceRows: 0, targetRows: 0, missing: 0, extra: 0, changed: 0, missingKeys: [], extraKeys: [],
+                    changedRows: [], sampleLimit: TableComparer.sampleLimit, sourceFingerprint: "", targetFingerprint: "",
+                    seconds: 0, message: error.redactedDescription)
                 if let cutoverError = error as? CutoverError, cutoverError.code == .tableNotFound {
                     failed.message = "target table \(tablePlan.target) does not exist: \(cutoverError.message)"
                 }
                 comparison = failed
             }
             comparisons.append(comparison)
-            await recorder.event(comparison.passed ? "step.completed" : "step.failed", table: name, level: comparison.passed ? "info" : "error",
-                                 "\(name): \(comparison.passed ? "passed" : "FAILED") — \(comparison.message)",
-                                 fields: ["source_rows": String(comparison.sourceRows), "target_rows": String(comparison.targetRows)])
+            await recorder.event(
+                comparison.passed ? "step.completed" : "step.failed", table: name, level: comparison.passed ? "info" : "error",
+                "\(name): \(comparison.passed ? "passed" : "FAILED") — \(comparison.message)",
+                fields: ["source_rows": String(comparison.sourceRows), "target_rows": String(comparison.targetRows)])
             let result = comparison.resultRecord(runID: recorder.runID)
             results.append(result)
-            try await recorder.recordTable(RunTableRecord(runID: recorder.runID, table: name, status: comparison.status,
-                                                           sourceRows: comparison.sourceRows, targetRows: comparison.targetRows,
-                                                           message: comparison.message, details: result.details))
+            try await recorder.recordTable(
+                RunTableRecord(
+                    runID: recorder.runID, table: name, status: comparison.status,
+                    sourceRows: comparison.sourceRows, targetRows: comparison.targetRows,
+                    message: comparison.message, details: result.details))
         }
-        try await recorder.recordValidation(suite: "row compare", source: source.url.description, target: target.url.description, started: started,
-                                            results)
-        return ValidationReport(runID: recorder.runID, source: source.url.description, target: target.url.description,
-                                generatedAt: ISOTime.now(), passed: comparisons.filter(\.passed).count,
-                                failed: comparisons.filter { !$0.passed }.count, tables: comparisons)
+        try await recorder.recordValidation(
+            suite: "row compare", source: source.url.description, target: target.url.description, started: started,
+            results)
+        return ValidationReport(
+            runID: recorder.runID, source: source.url.description, target: target.url.description,
+            generatedAt: ISOTime.now(), passed: comparisons.filter(\.passed).count,
+            failed: comparisons.filter { !$0.passed }.count, tables: comparisons)
     }
 }
 
@@ -83,8 +91,9 @@ extension TableComparison {
         let match = sourceRows == 0 ? (targetRows == 0 ? 100 : 0) : max(0, Double(sourceRows - differing) / Double(sourceRows) * 100)
         let columns = changedColumns.keys.sorted()
         let details = (try? JSONEncoder.sorted.encode(self)).map { String(decoding: $0, as: UTF8.self) }  // strings and integers only: cannot fail
-        return ValidationResultRecord(validationRunID: runID, check: "row_diff", table: table, status: passed ? "passed" : "failed", severity: "error",
-                                      message: message, durationMS: Int64(seconds * 1000), sourceRows: sourceRows, targetRows: targetRows,
-                                      matchPercent: match, affectedColumns: columns, details: details)
+        return ValidationResultRecord(
+            validationRunID: runID, check: "row_diff", table: table, status: passed ? "passed" : "failed", severity: "error",
+            message: message, durationMS: Int64(seconds * 1000), sourceRows: sourceRows, targetRows: targetRows,
+            matchPercent: match, affectedColumns: columns, details: details)
     }
 }

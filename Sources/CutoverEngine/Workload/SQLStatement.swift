@@ -40,7 +40,13 @@ public enum SQLTokenizer {
             if c == "/", peek(1) == "*" {  // block comment, nested as PostgreSQL and T-SQL allow
                 var depth = 0
                 repeat {
-                    if peek() == "/", peek(1) == "*" { depth += 1; i += 2 } else if peek() == "*", peek(1) == "/" { depth -= 1; i += 2 } else { i += 1 }
+                    if peek() == "/", peek(1) == "*" {
+                        depth += 1; i += 2
+                    } else if peek() == "*", peek(1) == "/" {
+                        depth -= 1; i += 2
+                    } else {
+                        i += 1
+                    }
                 } while depth > 0 && i < chars.count
                 continue
             }
@@ -82,7 +88,9 @@ public enum SQLTokenizer {
                 tokens.append(SQLToken(kind: .number, text: text))
                 continue
             }
-            if c == "@" || c == ":" && peek(1).map(isWord) == true && tokens.last?.text != ":" || c == "?" || c == "$" && peek(1).map { ("0"..."9").contains($0) } == true {
+            if c == "@" || c == ":" && peek(1).map(isWord) == true && tokens.last?.text != ":" || c == "?"
+                || c == "$" && peek(1).map { ("0"..."9").contains($0) } == true
+            {
                 var text = String(c)
                 i += 1
                 while let d = peek(), isWord(d) || d == "@" { text.unicodeScalars.append(d); i += 1 }
@@ -147,7 +155,9 @@ public enum StatementReader {
         "IN", "IS", "BETWEEN", "LIKE", "ILIKE", "DEFAULT", "MATCHED", "BY", "NOLOCK", "WITHIN", "OVER", "PARTITION", "INTO",
     ]
     static let comparison: Set<String> = ["=", "<", ">", "<=", ">=", "<>", "!=", "=="]
-    static let aggregates: Set<String> = ["SUM", "COUNT", "AVG", "MIN", "MAX", "STDDEV", "VARIANCE", "COUNT_BIG", "MEDIAN", "STRING_AGG", "ARRAY_AGG", "LISTAGG"]
+    static let aggregates: Set<String> = [
+        "SUM", "COUNT", "AVG", "MIN", "MAX", "STDDEV", "VARIANCE", "COUNT_BIG", "MEDIAN", "STRING_AGG", "ARRAY_AGG", "LISTAGG",
+    ]
 
     public static func read(_ sql: String) -> StatementUse {
         let tokens = SQLTokenizer.tokens(sql)
@@ -169,8 +179,10 @@ public enum StatementReader {
         var i = 0
         // Tables and their aliases.
         while i < tokens.count {
-            guard let word = tokens[i].keyword, tableIntroducers.contains(word) || (word == "MERGE" && tokens[safe: i + 1]?.keyword != "INTO")
-                    || (word == "DELETE" && tokens[safe: i + 1]?.keyword != "FROM" && tokens[safe: i + 1]?.isName == true) else { i += 1; continue }
+            guard let word = tokens[i].keyword,
+                tableIntroducers.contains(word) || (word == "MERGE" && tokens[safe: i + 1]?.keyword != "INTO")
+                    || (word == "DELETE" && tokens[safe: i + 1]?.keyword != "FROM" && tokens[safe: i + 1]?.isName == true)
+            else { i += 1; continue }
             i += 1
             var inList = true
             while inList, i < tokens.count {
@@ -208,7 +220,11 @@ public enum StatementReader {
                 guard let table = aliases[owner] ?? aliases[String(parts[parts.count - 2])] else { return nil }
                 return ("\(table).\(parts.last ?? "")", next)
             }
-            if clauseWords.contains(name.uppercased()) || ["NULL", "TRUE", "FALSE", "CURRENT_DATE", "CURRENT_TIMESTAMP", "GETDATE"].contains(name.uppercased()) { return nil }
+            if clauseWords.contains(name.uppercased())
+                || ["NULL", "TRUE", "FALSE", "CURRENT_DATE", "CURRENT_TIMESTAMP", "GETDATE"].contains(name.uppercased())
+            {
+                return nil
+            }
             guard let single else { return nil }
             return ("\(single).\(parts[0])", next)
         }
@@ -241,7 +257,10 @@ public enum StatementReader {
             } else if ["WHERE", "ON", "HAVING"].contains(clause), let op = tokens[safe: next] {
                 if comparison.contains(op.text) {
                     if let (right, after) = column(next + 1), right != left {
-                        let tables = (left.split(separator: ".").dropLast().joined(separator: "."), right.split(separator: ".").dropLast().joined(separator: "."))
+                        let tables = (
+                            left.split(separator: ".").dropLast().joined(separator: "."),
+                            right.split(separator: ".").dropLast().joined(separator: ".")
+                        )
                         if tables.0 != tables.1 { use.joins.insert(.init(left, right)) } else { use.filtered.formUnion([left, right]) }
                         i = after
                         continue
@@ -258,7 +277,9 @@ public enum StatementReader {
 
     /// `a.b.c` (quotes removed) starting at `index`, and the index after it.
     static func qualifiedName(_ tokens: [SQLToken], at index: Int) -> (String, Int)? {
-        guard let first = tokens[safe: index], first.isName, !(first.keyword.map { clauseWords.contains($0) && $0 != "DEFAULT" } ?? false) else { return nil }
+        guard let first = tokens[safe: index], first.isName, !(first.keyword.map { clauseWords.contains($0) && $0 != "DEFAULT" } ?? false) else {
+            return nil
+        }
         var parts = [first.text]
         var i = index + 1
         while tokens[safe: i]?.text == ".", let part = tokens[safe: i + 1], part.isName {

@@ -141,16 +141,21 @@ public struct WorkloadReader: Sendable {
         static func detect(_ names: [String]) -> Layout? {
             let has = Set(names.map { $0.lowercased() })
             if has.contains("query_sql_text") {
-                return Layout(format: "SQL Server Query Store", text: "query_sql_text", executions: "count_executions",
-                              total: has.contains("total_duration") ? "total_duration" : nil, average: has.contains("avg_duration") ? "avg_duration" : nil, unit: 0.001)
+                return Layout(
+                    format: "SQL Server Query Store", text: "query_sql_text", executions: "count_executions",
+                    total: has.contains("total_duration") ? "total_duration" : nil, average: has.contains("avg_duration") ? "avg_duration" : nil,
+                    unit: 0.001)
             }
             if has.contains("query"), has.contains("calls") {
-                return Layout(format: "PostgreSQL pg_stat_statements", text: "query", executions: "calls",
-                              total: has.contains("total_exec_time") ? "total_exec_time" : has.contains("total_time") ? "total_time" : nil, average: nil, unit: 1)
+                return Layout(
+                    format: "PostgreSQL pg_stat_statements", text: "query", executions: "calls",
+                    total: has.contains("total_exec_time") ? "total_exec_time" : has.contains("total_time") ? "total_time" : nil, average: nil,
+                    unit: 1)
             }
             if has.contains("query_text") {
-                return Layout(format: "Snowflake QUERY_HISTORY", text: "query_text", executions: nil,
-                              total: has.contains("total_elapsed_time") ? "total_elapsed_time" : nil, average: nil, unit: 1)
+                return Layout(
+                    format: "Snowflake QUERY_HISTORY", text: "query_text", executions: nil,
+                    total: has.contains("total_elapsed_time") ? "total_elapsed_time" : nil, average: nil, unit: 1)
             }
             return nil
         }
@@ -171,8 +176,11 @@ public struct WorkloadReader: Sendable {
     }
 
     static func unknown(_ path: String, _ names: [String]) -> CutoverError {
-        CutoverError(.usage, "\(path) is not a workload export Cutover knows (columns: \(names.prefix(12).joined(separator: ", ")))",
-                     hint: "export Query Store (query_sql_text, count_executions, avg_duration), pg_stat_statements (query, calls, total_exec_time) or QUERY_HISTORY (QUERY_TEXT, TOTAL_ELAPSED_TIME)")
+        CutoverError(
+            .usage, "\(path) is not a workload export Cutover knows (columns: \(names.prefix(12).joined(separator: ", ")))",
+            hint:
+                "export Query Store (query_sql_text, count_executions, avg_duration), pg_stat_statements (query, calls, total_exec_time) or QUERY_HISTORY (QUERY_TEXT, TOTAL_ELAPSED_TIME)"
+        )
     }
 
     mutating func readCSV(_ handle: FileHandle, path: String) throws {
@@ -238,7 +246,11 @@ public struct WorkloadReader: Sendable {
                 default: nil
                 }
             }
-            if let statement { add(sql: statement.sql, executions: statement.executions, milliseconds: statement.milliseconds) } else { withoutTables += 1 }
+            if let statement {
+                add(sql: statement.sql, executions: statement.executions, milliseconds: statement.milliseconds)
+            } else {
+                withoutTables += 1
+            }
         }
     }
 
@@ -246,16 +258,20 @@ public struct WorkloadReader: Sendable {
     /// must be installed in that database and loaded by the server).
     public mutating func read(live connector: any Connector) async throws {
         guard connector.url.engine == .postgres else {
-            throw CutoverError(.usage, "live workload reading is for PostgreSQL (pg_stat_statements); \(connector.url.engine.rawValue) is not yet",
-                               hint: "export the workload to a file and import that")
+            throw CutoverError(
+                .usage, "live workload reading is for PostgreSQL (pg_stat_statements); \(connector.url.engine.rawValue) is not yet",
+                hint: "export the workload to a file and import that")
         }
         let answer: RunnerAnswer
         do {
-            answer = try await connector.run(RunnerQuery(sql: "SELECT query, calls, total_exec_time FROM pg_stat_statements WHERE query IS NOT NULL",
-                                                         maxRows: 100_000, timeout: 300, refusePrivilegedRole: false, reportRole: false))
+            answer = try await connector.run(
+                RunnerQuery(
+                    sql: "SELECT query, calls, total_exec_time FROM pg_stat_statements WHERE query IS NOT NULL",
+                    maxRows: 100_000, timeout: 300, refusePrivilegedRole: false, reportRole: false))
         } catch let error as CutoverError {
-            throw CutoverError(.query, "cannot read pg_stat_statements on \(connector.url): \(error.message)",
-                               hint: "CREATE EXTENSION pg_stat_statements in that database, with shared_preload_libraries = 'pg_stat_statements' on the server")
+            throw CutoverError(
+                .query, "cannot read pg_stat_statements on \(connector.url): \(error.message)",
+                hint: "CREATE EXTENSION pg_stat_statements in that database, with shared_preload_libraries = 'pg_stat_statements' on the server")
         }
         sources.append(connector.url.description)
         formats.append("PostgreSQL pg_stat_statements (live)")
@@ -269,10 +285,14 @@ public struct WorkloadReader: Sendable {
     public var summary: WorkloadSummary {
         let total = max(milliseconds, .leastNonzeroMagnitude)
         return WorkloadSummary(
-            sources: sources, formats: formats, statements: statements, withoutTables: withoutTables, executions: executions, milliseconds: milliseconds,
-            tables: tables.map { .init(table: $0.key, statements: $0.value.statements, executions: $0.value.executions, milliseconds: $0.value.milliseconds,
-                                       timeShare: milliseconds > 0 ? $0.value.milliseconds * 100 / total : 0) }
-                .sorted { ($0.milliseconds, $0.executions, $1.table) > ($1.milliseconds, $1.executions, $0.table) },
+            sources: sources, formats: formats, statements: statements, withoutTables: withoutTables, executions: executions,
+            milliseconds: milliseconds,
+            tables: tables.map {
+                .init(
+                    table: $0.key, statements: $0.value.statements, executions: $0.value.executions, milliseconds: $0.value.milliseconds,
+                    timeShare: milliseconds > 0 ? $0.value.milliseconds * 100 / total : 0)
+            }
+            .sorted { ($0.milliseconds, $0.executions, $1.table) > ($1.milliseconds, $1.executions, $0.table) },
             joins: joins.map { .init(left: $0.key.left, right: $0.key.right, statements: $0.value.statements, executions: $0.value.executions) }
                 .sorted { ($0.executions, $1.left, $1.right) > ($1.executions, $0.left, $0.right) },
             columns: columns.values.sorted { ($0.total, $1.column) > ($1.total, $0.column) },
@@ -290,7 +310,8 @@ extension Jobs {
             for url in live { try await reader.read(live: try await connect(url, role: .source)) }
             let summary = reader.summary
             _ = try recorder.writeJSONArtifact("workload.json", summary)
-            try await recorder.finish(status: "succeeded", summary: "\(summary.statements) statements, \(summary.tables.count) tables, \(summary.joins.count) join pairs")
+            try await recorder.finish(
+                status: "succeeded", summary: "\(summary.statements) statements, \(summary.tables.count) tables, \(summary.joins.count) join pairs")
             return (summary, recorder.runID)
         } catch {
             await recorder.fail(error)
@@ -323,7 +344,8 @@ public enum WorkloadSuggestions {
             guard let found = owner.columns.first(where: { $0.name.lowercased() == name }) else { return nil }
             return (owner, found)
         }
-        var seen = Set(existing.map { "\($0.check)|\($0.table.lowercased())|\(($0.column ?? $0.columns?.joined(separator: ",") ?? "").lowercased())" })
+        var seen = Set(
+            existing.map { "\($0.check)|\($0.table.lowercased())|\(($0.column ?? $0.columns?.joined(separator: ",") ?? "").lowercased())" })
         var out: [Suggestion] = []
         func add(_ step: StepSpec, _ reason: String) {
             let key = "\(step.check)|\(step.table.lowercased())|\((step.column ?? step.columns?.joined(separator: ",") ?? "").lowercased())"

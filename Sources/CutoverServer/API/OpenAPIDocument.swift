@@ -18,10 +18,14 @@ enum OpenAPIDocument {
                     schema["maximum"] = range.upperBound
                 }
                 if let values = parameter.values { schema["enum"] = values }
-                parameters.append(["name": parameter.name, "in": "query", "required": parameter.required, "description": parameter.description,
-                                   "schema": schema])
+                parameters.append([
+                    "name": parameter.name, "in": "query", "required": parameter.required, "description": parameter.description,
+                    "schema": schema,
+                ])
             }
-            var responses: [String: Any] = ["default": ["description": "an error", "content": ["application/json": ["schema": ["$ref": "#/components/schemas/Error"]]]]]
+            var responses: [String: Any] = [
+                "default": ["description": "an error", "content": ["application/json": ["schema": ["$ref": "#/components/schemas/Error"]]]]
+            ]
             switch endpoint.answer {
             case .json(let type, let status, let also):
                 let body = try schema(type)
@@ -35,7 +39,8 @@ enum OpenAPIDocument {
             }
             var operation: [String: Any] = [
                 "summary": endpoint.summary, "responses": responses,
-                "operationId": endpoint.method.rawValue.lowercased() + endpoint.path.replacingOccurrences(of: #"[^A-Za-z0-9]+"#, with: "_", options: .regularExpression),
+                "operationId": endpoint.method.rawValue.lowercased()
+                    + endpoint.path.replacingOccurrences(of: #"[^A-Za-z0-9]+"#, with: "_", options: .regularExpression),
             ]
             if !parameters.isEmpty { operation["parameters"] = parameters }
             if let body = endpoint.body {
@@ -49,8 +54,11 @@ enum OpenAPIDocument {
         }
         return [
             "openapi": "3.1.0",
-            "info": ["title": "Cutover API", "version": "1.0.0",
-                     "description": "Run and watch migrations and validations. Sign in with POST /api/v1/auth/login and send the token as `Authorization: Bearer …`."],
+            "info": [
+                "title": "Cutover API", "version": "1.0.0",
+                "description":
+                    "Run and watch migrations and validations. Sign in with POST /api/v1/auth/login and send the token as `Authorization: Bearer …`.",
+            ],
             "paths": paths,
             "components": [
                 "securitySchemes": ["bearer": ["type": "http", "scheme": "bearer", "bearerFormat": "JWT or cut_ API token"]],

@@ -55,13 +55,16 @@ final class RouteTable: @unchecked Sendable {
     typealias PublicHandler = @Sendable (Request, ServerContext) async throws -> Response
 
     /// A route for signed-in callers with at least `role`.
-    func add(_ method: HTTPRequest.Method, _ path: String, _ summary: String, role: Role, action: String? = nil, body: (any Decodable.Type)? = nil,
-             answer: Endpoint.Answer, query: [Endpoint.Parameter] = [], _ handler: @escaping Handler) {
+    func add(
+        _ method: HTTPRequest.Method, _ path: String, _ summary: String, role: Role, action: String? = nil, body: (any Decodable.Type)? = nil,
+        answer: Endpoint.Answer, query: [Endpoint.Parameter] = [], _ handler: @escaping Handler
+    ) {
         endpoints.append(Endpoint(method: method, path: path, summary: summary, role: role, action: action, body: body, answer: answer, query: query))
         let store = state.store
         signedIn.on(RouterPath(path), method: method) { request, context -> Response in
             guard context.caller.role >= role else {
-                throw APIError.refused(.forbidden, "\(context.caller.username) is a \(context.caller.role.rawValue); this needs the \(role.rawValue) role")
+                throw APIError.refused(
+                    .forbidden, "\(context.caller.username) is a \(context.caller.role.rawValue); this needs the \(role.rawValue) role")
             }
             guard let action else { return try await handler(request, context) }
             return try await Self.audited(action: action, request: request, username: context.caller.username, store: store) {
@@ -71,8 +74,10 @@ final class RouteTable: @unchecked Sendable {
     }
 
     /// A route anyone may call.
-    func addPublic(_ method: HTTPRequest.Method, _ path: String, _ summary: String, action: String? = nil, body: (any Decodable.Type)? = nil,
-                   answer: Endpoint.Answer, query: [Endpoint.Parameter] = [], _ handler: @escaping PublicHandler) {
+    func addPublic(
+        _ method: HTTPRequest.Method, _ path: String, _ summary: String, action: String? = nil, body: (any Decodable.Type)? = nil,
+        answer: Endpoint.Answer, query: [Endpoint.Parameter] = [], _ handler: @escaping PublicHandler
+    ) {
         endpoints.append(Endpoint(method: method, path: path, summary: summary, role: nil, action: action, body: body, answer: answer, query: query))
         let store = state.store
         router.on(RouterPath(path), method: method) { request, context -> Response in
@@ -85,21 +90,26 @@ final class RouteTable: @unchecked Sendable {
 
     /// Runs `body` and writes its outcome to the audit log. An audit entry that cannot be written
     /// fails the request: an unaudited change must not look like it went through.
-    static func audited(action: String, request: Request, username: String?, store: any MetadataStore,
-                        _ body: () async throws -> Response) async throws -> Response {
+    static func audited(
+        action: String, request: Request, username: String?, store: any MetadataStore,
+        _ body: () async throws -> Response
+    ) async throws -> Response {
         let resource = request.uri.path
         do {
             var response = try await body()
             let subject = response.headers[.auditSubject]
             response.headers[.auditSubject] = nil
-            try await store.audit(AuditRecord(username: username ?? subject, action: action, resource: resource, outcome: String(response.status.code)))
+            try await store.audit(
+                AuditRecord(username: username ?? subject, action: action, resource: resource, outcome: String(response.status.code)))
             return response
         } catch {
             let status = (error as? APIError)?.status ?? (error as? CutoverError).map(JSONErrorMiddleware.status(of:)) ?? .internalServerError
             let message = (error as? APIError)?.message ?? (error as? CutoverError)?.message ?? error.redactedDescription
             let details = String(decoding: try JSON.encoder.encode(["error": message]), as: UTF8.self)
-            try await store.audit(AuditRecord(username: username ?? (error as? APIError)?.subject, action: action, resource: resource,
-                                              outcome: String(status.code), details: details))
+            try await store.audit(
+                AuditRecord(
+                    username: username ?? (error as? APIError)?.subject, action: action, resource: resource,
+                    outcome: String(status.code), details: details))
             throw error
         }
     }

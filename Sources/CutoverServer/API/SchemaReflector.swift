@@ -57,7 +57,11 @@ enum SchemaReflector {
                 if !required.isEmpty { schema["required"] = required }
             }
             if nullable {
-                if let type = schema["type"] as? String { schema["type"] = [type, "null"] } else if !schema.isEmpty { schema = ["anyOf": [schema, ["type": "null"]]] }
+                if let type = schema["type"] as? String {
+                    schema["type"] = [type, "null"]
+                } else if !schema.isEmpty {
+                    schema = ["anyOf": [schema, ["type": "null"]]]
+                }
             }
             return schema
         }
@@ -253,11 +257,15 @@ enum SchemaReflector {
         var allKeys: [Key] { [] }
         func contains(_ key: Key) -> Bool { false }
         func decodeNil(forKey key: Key) throws -> Bool { true }
-        func decode<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T { throw Unsupported(description: "key \(key.stringValue) of an empty map") }
+        func decode<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T {
+            throw Unsupported(description: "key \(key.stringValue) of an empty map")
+        }
         func nestedContainer<NestedKey: CodingKey>(keyedBy type: NestedKey.Type, forKey key: Key) throws -> KeyedDecodingContainer<NestedKey> {
             throw Unsupported(description: "nested container of an empty map")
         }
-        func nestedUnkeyedContainer(forKey key: Key) throws -> any UnkeyedDecodingContainer { throw Unsupported(description: "nested array of an empty map") }
+        func nestedUnkeyedContainer(forKey key: Key) throws -> any UnkeyedDecodingContainer {
+            throw Unsupported(description: "nested array of an empty map")
+        }
         func superDecoder() throws -> any Decoder { throw Unsupported(description: "superDecoder") }
         func superDecoder(forKey key: Key) throws -> any Decoder { throw Unsupported(description: "superDecoder") }
     }

@@ -15,7 +15,8 @@ struct CallerAuthenticator: AuthenticatorMiddleware {
     static let queryTokenPaths: Set<String> = ["/api/v1/events", "/api/v1/events/ws"]
 
     func authenticate(request: Request, context: ServerContext) async throws -> Caller? {
-        let token = request.headers.bearer?.token
+        let token =
+            request.headers.bearer?.token
             ?? (Self.queryTokenPaths.contains(request.uri.path) ? request.uri.queryParameters.get("access_token") : nil)
         guard let token, !token.isEmpty else { return nil }
         return try await state.caller(presenting: token)

@@ -39,8 +39,9 @@ struct SessionTokens: Sendable {
 
     func token(username: String, now: Date = Date()) async throws -> (token: String, expires: Date) {
         let expires = now.addingTimeInterval(lifetime)
-        let claims = Claims(sub: SubjectClaim(value: username), iat: IssuedAtClaim(value: now), exp: ExpirationClaim(value: expires),
-                            jti: IDClaim(value: SessionTokens.newSecret()))
+        let claims = Claims(
+            sub: SubjectClaim(value: username), iat: IssuedAtClaim(value: now), exp: ExpirationClaim(value: expires),
+            jti: IDClaim(value: SessionTokens.newSecret()))
         return (try await keys.sign(claims), expires)
     }
 

@@ -39,59 +39,81 @@ enum AlertRoutes {
     static func register(_ routes: RouteTable) {
         let state = routes.state
         let store = state.store
-        routes.add(.get, "/api/v1/alerts", "Alerts, newest first: state=open|firing|acknowledged|resolved", role: .viewer,
-                   answer: .json([AlertRecord].self, status: .ok),
-                   query: [.init(name: "state", kind: .string, description: "open, firing, acknowledged or resolved"), .limit(default: 200)]) { request, _ in
+        routes.add(
+            .get, "/api/v1/alerts", "Alerts, newest first: state=open|firing|acknowledged|resolved", role: .viewer,
+            answer: .json([AlertRecord].self, status: .ok),
+            query: [.init(name: "state", kind: .string, description: "open, firing, acknowledged or resolved"), .limit(default: 200)]
+        ) { request, _ in
             let filter: String? = try request.query("state")
             if let filter, !AlertRecord.stateFilters.contains(filter) {
                 throw APIError(.badRequest, "state is open, firing, acknowledged or resolved")
             }
             return try JSON.response(try await store.alerts(state: filter, limit: try request.integer("limit", default: 200, in: 1...1000)))
         }
-        routes.add(.get, "/api/v1/alerts/:id", "One alert with every delivery", role: .viewer, answer: .json(AlertDetail.self, status: .ok)) { _, context in
+        routes.add(.get, "/api/v1/alerts/:id", "One alert with every delivery", role: .viewer, answer: .json(AlertDetail.self, status: .ok)) {
+            _, context in
             let id = try context.require("id")
             guard let alert = try await store.alert(id: id) else { throw APIError(.notFound, "no alert \(id)") }
             return try JSON.response(AlertDetail(alert: alert, deliveries: try await store.alertDeliveries(alertID: id)))
         }
-        routes.add(.post, "/api/v1/alerts/:id/acknowledge", "Acknowledge an alert (stops its escalation)", role: .user, action: "alert.acknowledge",
-                   answer: .json(AlertRecord.self, status: .ok)) { _, context in
+        routes.add(
+            .post, "/api/v1/alerts/:id/acknowledge", "Acknowledge an alert (stops its escalation)", role: .user, action: "alert.acknowledge",
+            answer: .json(AlertRecord.self, status: .ok)
+        ) { _, context in
             try JSON.response(try await AlertActions.acknowledge(try existing(context, store), by: context.caller.username, store: store))
         }
-        routes.add(.post, "/api/v1/alerts/:id/resolve", "Resolve an alert", role: .user, action: "alert.resolve",
-                   answer: .json(AlertRecord.self, status: .ok)) { _, context in
+        routes.add(
+            .post, "/api/v1/alerts/:id/resolve", "Resolve an alert", role: .user, action: "alert.resolve",
+            answer: .json(AlertRecord.self, status: .ok)
+        ) { _, context in
             try JSON.response(try await AlertActions.resolve(try existing(context, store), by: context.caller.username, store: store))
         }
-        routes.add(.post, "/api/v1/alerts/evaluate", "Evaluate every rule now (the server also does every alerts.interval)", role: .admin,
-                   action: "alert.evaluate", answer: .json(AlertEvaluator.Outcome.self, status: .ok)) { _, _ in
+        routes.add(
+            .post, "/api/v1/alerts/evaluate", "Evaluate every rule now (the server also does every alerts.interval)", role: .admin,
+            action: "alert.evaluate", answer: .json(AlertEvaluator.Outcome.self, status: .ok)
+        ) { _, _ in
             try JSON.response(try await AlertEvaluator(store: store, config: state.config).evaluate())
         }
         routes.add(.get, "/api/v1/alert-rules", "Alert rules", role: .viewer, answer: .json([AlertRuleRecord].self, status: .ok)) { _, _ in
             try JSON.response(try await store.alertRules())
         }
-        routes.add(.get, "/api/v1/alert-channels", "Channels a rule can name (from cutover.yml; no URLs or secrets)", role: .viewer,
-                   answer: .json([ChannelInfo].self, status: .ok)) { _, _ in
-            let configured = state.config.alerts.channels.sorted { $0.key < $1.key }.map { ChannelInfo(name: $0.key, kind: $0.value.webhook != nil ? "webhook" : "email") }
-            return try JSON.response([ChannelInfo(name: "console", kind: "console"), ChannelInfo(name: "console:USER", kind: "console")] + configured)
+        routes.add(
+            .get, "/api/v1/alert-channels", "Channels a rule can name (from cutover.yml; no URLs or secrets)", role: .viewer,
+            answer: .json([ChannelInfo].self, status: .ok)
+        ) { _, _ in
+            let configured = state.config.alerts.channels.sorted { $0.key < $1.key }.map {
+                ChannelInfo(name: $0.key, kind: $0.value.webhook != nil ? "webhook" : "email")
+            }
+            return try JSON.response(
+                [ChannelInfo(name: "console", kind: "console"), ChannelInfo(name: "console:USER", kind: "console")] + configured)
         }
-        routes.add(.post, "/api/v1/alert-rules", "Add or replace an alert rule", role: .admin, action: "alert_rule.save", body: RuleInput.self,
-                   answer: .json(AlertRuleRecord.self, status: .created)) { request, context in
+        routes.add(
+            .post, "/api/v1/alert-rules", "Add or replace an alert rule", role: .admin, action: "alert_rule.save", body: RuleInput.self,
+            answer: .json(AlertRuleRecord.self, status: .created)
+        ) { request, context in
             let input = try await APIInput.body(request, as: RuleInput.self, context: context)
-            let rule = try AlertRuleRecord(name: input.name, condition: input.condition, scope: input.scope, threshold: input.threshold,
-                                           severity: input.severity ?? "warning", channels: input.channels,
-                                           escalateAfterSeconds: try input.escalateAfter.map { Int64(try Age.seconds($0, option: "escalate_after")) },
-                                           escalateTo: input.escalateTo ?? [], enabled: input.enabled ?? true, createdBy: context.caller.username)
-                .checked(config: state.config)
+            let rule = try AlertRuleRecord(
+                name: input.name, condition: input.condition, scope: input.scope, threshold: input.threshold,
+                severity: input.severity ?? "warning", channels: input.channels,
+                escalateAfterSeconds: try input.escalateAfter.map { Int64(try Age.seconds($0, option: "escalate_after")) },
+                escalateTo: input.escalateTo ?? [], enabled: input.enabled ?? true, createdBy: context.caller.username
+            )
+            .checked(config: state.config)
             try await store.saveAlertRule(rule)
             return try JSON.response(rule, status: .created)
         }
-        routes.add(.post, "/api/v1/alert-rules/:name/silence", "Silence a rule for a while (duration: 2h), or lift it (no duration)", role: .user,
-                   action: "alert_rule.silence", body: Silence.self, answer: .json(AlertRuleRecord.self, status: .ok)) { request, context in
+        routes.add(
+            .post, "/api/v1/alert-rules/:name/silence", "Silence a rule for a while (duration: 2h), or lift it (no duration)", role: .user,
+            action: "alert_rule.silence", body: Silence.self, answer: .json(AlertRuleRecord.self, status: .ok)
+        ) { request, context in
             let input = try await APIInput.body(request, as: Silence.self, context: context)
             let until = try input.duration.flatMap { $0.isEmpty ? nil : Date().addingTimeInterval(try Age.seconds($0, option: "duration")) }
             return try JSON.response(try await AlertActions.silence(rule: try context.require("name"), until: until, store: store))
         }
-        routes.add(.delete, "/api/v1/alert-rules/:name", "Remove an alert rule (its alerts stay as history)", role: .admin, action: "alert_rule.delete",
-                   answer: .empty(status: .noContent)) { _, context in
+        routes.add(
+            .delete, "/api/v1/alert-rules/:name", "Remove an alert rule (its alerts stay as history)", role: .admin, action: "alert_rule.delete",
+            answer: .empty(status: .noContent)
+        ) { _, context in
             let name = try context.require("name")
             guard try await store.deleteAlertRule(name: name) else { throw APIError(.notFound, "no alert rule named \(name)") }
             return Response(status: .noContent)
@@ -141,8 +163,13 @@ struct AlertService: Service {
         while !Task.isCancelled {
             do {
                 let outcome = try await evaluator.evaluate()
-                for alert in outcome.fired { Self.logger.warning("alert \(alert.id) fired: \(alert.title)", metadata: ["rule": "\(alert.rule)", "severity": "\(alert.severity)"]) }
-                for alert in outcome.escalated { Self.logger.warning("alert \(alert.id) escalated: \(alert.title)", metadata: ["rule": "\(alert.rule)"]) }
+                for alert in outcome.fired {
+                    Self.logger.warning(
+                        "alert \(alert.id) fired: \(alert.title)", metadata: ["rule": "\(alert.rule)", "severity": "\(alert.severity)"])
+                }
+                for alert in outcome.escalated {
+                    Self.logger.warning("alert \(alert.id) escalated: \(alert.title)", metadata: ["rule": "\(alert.rule)"])
+                }
                 for failure in outcome.unevaluated { Self.logger.error("alert rule \(failure.rule) could not be evaluated: \(failure.error)") }
                 for delivery in outcome.deliveries where delivery.status == "failed" {
                     Self.logger.error("alert \(delivery.alertID): \(delivery.channel) not reached: \(delivery.detail ?? "")")

@@ -9,8 +9,10 @@ enum AuthRoutes {
     static func register(_ routes: RouteTable) {
         let state = routes.state
         let store = state.store
-        routes.addPublic(.post, "/api/v1/auth/register", "Create a user (admins; the very first user, who becomes admin, may sign up alone)",
-                         action: "user.register", body: Register.self, answer: .json(PublicUser.self, status: .created)) { request, context in
+        routes.addPublic(
+            .post, "/api/v1/auth/register", "Create a user (admins; the very first user, who becomes admin, may sign up alone)",
+            action: "user.register", body: Register.self, answer: .json(PublicUser.self, status: .created)
+        ) { request, context in
             let body = try await APIInput.body(request, as: Register.self, context: context)
             try validate(body)
             let user = UserRecord(username: body.username, passwordHash: try await hash(body.password), role: (body.role ?? .user).rawValue)
@@ -30,15 +32,19 @@ enum AuthRoutes {
             response.headers[.auditSubject] = body.username
             return response
         }
-        routes.addPublic(.post, "/api/v1/auth/login", "Sign in: a bearer token", action: "user.login", body: Login.self,
-                         answer: .json(LoginAnswer.self, status: .ok)) { request, context in
+        routes.addPublic(
+            .post, "/api/v1/auth/login", "Sign in: a bearer token", action: "user.login", body: Login.self,
+            answer: .json(LoginAnswer.self, status: .ok)
+        ) { request, context in
             try await SignIn.signIn(try await APIInput.body(request, as: Login.self, context: context), state: state)
         }
         routes.add(.get, "/api/v1/auth/me", "The signed-in user", role: .viewer, answer: .json(PublicUser.self, status: .ok)) { _, context in
             try JSON.response(PublicUser(context.caller.user))
         }
-        routes.add(.post, "/api/v1/auth/tokens", "Create a personal API token for scripts (shown once)", role: .viewer, action: "token.create",
-                   body: NewToken.self, answer: .json(CreatedToken.self, status: .created)) { request, context in
+        routes.add(
+            .post, "/api/v1/auth/tokens", "Create a personal API token for scripts (shown once)", role: .viewer, action: "token.create",
+            body: NewToken.self, answer: .json(CreatedToken.self, status: .created)
+        ) { request, context in
             let body = try await APIInput.body(request, as: NewToken.self, context: context)
             let name = body.name.trimmingCharacters(in: .whitespaces)
             guard !name.isEmpty, name.count <= 100 else { throw APIError(.badRequest, "a token needs a name of 1 to 100 characters") }
@@ -51,11 +57,14 @@ enum AuthRoutes {
             try await store.saveAPIToken(record)
             return try JSON.response(CreatedToken(id: record.id, name: record.name, token: secret, expiresAt: expires), status: .created)
         }
-        routes.add(.get, "/api/v1/auth/tokens", "My API tokens (never their secrets)", role: .viewer, answer: .json([PublicToken].self, status: .ok)) { _, context in
+        routes.add(.get, "/api/v1/auth/tokens", "My API tokens (never their secrets)", role: .viewer, answer: .json([PublicToken].self, status: .ok))
+        { _, context in
             try JSON.response(try await store.apiTokens(userID: context.caller.user.id).map(PublicToken.init))
         }
-        routes.add(.delete, "/api/v1/auth/tokens/:id", "Revoke one of my API tokens", role: .viewer, action: "token.revoke",
-                   answer: .empty(status: .noContent)) { _, context in
+        routes.add(
+            .delete, "/api/v1/auth/tokens/:id", "Revoke one of my API tokens", role: .viewer, action: "token.revoke",
+            answer: .empty(status: .noContent)
+        ) { _, context in
             guard try await store.revokeAPIToken(id: try context.require("id"), userID: context.caller.user.id) else {
                 throw APIError(.notFound, "you have no live token with that id")
             }
@@ -64,18 +73,24 @@ enum AuthRoutes {
         routes.add(.get, "/api/v1/users", "Users", role: .admin, answer: .json([PublicUser].self, status: .ok)) { _, _ in
             try JSON.response(try await store.users().map(PublicUser.init))
         }
-        routes.add(.post, "/api/v1/auth/logout", "Sign this session out (the token stops working everywhere at once)", role: .viewer,
-                   action: "user.logout", answer: .empty(status: .noContent)) { _, context in
+        routes.add(
+            .post, "/api/v1/auth/logout", "Sign this session out (the token stops working everywhere at once)", role: .viewer,
+            action: "user.logout", answer: .empty(status: .noContent)
+        ) { _, context in
             try await SessionActions.signOut(context.caller, store: store)
             return Response(status: .noContent)
         }
-        routes.add(.post, "/api/v1/auth/refresh", "A new session token for this session's user; this one is signed out", role: .viewer,
-                   action: "user.refresh", answer: .json(LoginAnswer.self, status: .ok)) { _, context in
+        routes.add(
+            .post, "/api/v1/auth/refresh", "A new session token for this session's user; this one is signed out", role: .viewer,
+            action: "user.refresh", answer: .json(LoginAnswer.self, status: .ok)
+        ) { _, context in
             try await SessionActions.signOut(context.caller, store: store)
             return try await SessionActions.newSession(for: context.caller.user, state: state)
         }
-        routes.add(.post, "/api/v1/auth/password", "Change my password (every other session of mine is signed out; the answer is a new token)",
-                   role: .viewer, action: "user.password", body: PasswordChange.self, answer: .json(LoginAnswer.self, status: .ok)) { request, context in
+        routes.add(
+            .post, "/api/v1/auth/password", "Change my password (every other session of mine is signed out; the answer is a new token)",
+            role: .viewer, action: "user.password", body: PasswordChange.self, answer: .json(LoginAnswer.self, status: .ok)
+        ) { request, context in
             let body = try await APIInput.body(request, as: PasswordChange.self, context: context)
             var user = context.caller.user
             let stored = user.passwordHash
@@ -89,15 +104,20 @@ enum AuthRoutes {
             if context.caller.session != nil { try await SessionActions.signOut(context.caller, store: store) }
             return try await SessionActions.newSession(for: user, state: state)
         }
-        routes.add(.patch, "/api/v1/users/:username", "Change a user's role or disable/enable them (admins; an enabled admin always remains)",
-                   role: .admin, action: "user.update", body: UserChange.self, answer: .json(PublicUser.self, status: .ok)) { request, context in
+        routes.add(
+            .patch, "/api/v1/users/:username", "Change a user's role or disable/enable them (admins; an enabled admin always remains)",
+            role: .admin, action: "user.update", body: UserChange.self, answer: .json(PublicUser.self, status: .ok)
+        ) { request, context in
             let body = try await APIInput.body(request, as: UserChange.self, context: context)
             let name = try context.require("username")
             guard try await store.user(username: name) != nil else { throw APIError(.notFound, "no user named \(name)") }
-            return try JSON.response(PublicUser(try await CutoverServer.changeUser(in: store, username: name, role: body.role?.rawValue, disabled: body.disabled)))
+            return try JSON.response(
+                PublicUser(try await CutoverServer.changeUser(in: store, username: name, role: body.role?.rawValue, disabled: body.disabled)))
         }
-        routes.add(.delete, "/api/v1/users/:username", "Remove a user and their API tokens (admins; not yourself, not the last admin)",
-                   role: .admin, action: "user.delete", answer: .empty(status: .noContent)) { _, context in
+        routes.add(
+            .delete, "/api/v1/users/:username", "Remove a user and their API tokens (admins; not yourself, not the last admin)",
+            role: .admin, action: "user.delete", answer: .empty(status: .noContent)
+        ) { _, context in
             let name = try context.require("username")
             guard name != context.caller.username else { throw APIError(.badRequest, "you cannot remove yourself", hint: "another admin can") }
             guard try await store.deleteUser(username: name) else { throw APIError(.notFound, "no user named \(name)") }
@@ -203,7 +223,9 @@ extension CutoverServer {
     /// `PATCH /users/{name}`). Disabling signs out every session; enabling does not bring them back.
     @discardableResult
     public static func changeUser(in store: any MetadataStore, username: String, role: String?, disabled: Bool?) async throws -> UserRecord {
-        guard var user = try await store.user(username: username) else { throw CutoverError(.usage, "no user named \(username)", hint: "`cutover users list`") }
+        guard var user = try await store.user(username: username) else {
+            throw CutoverError(.usage, "no user named \(username)", hint: "`cutover users list`")
+        }
         if let role {
             guard Role(rawValue: role) != nil else { throw CutoverError(.usage, "role must be admin, user or viewer, not \(role)") }
             user.role = role
@@ -218,7 +240,9 @@ extension CutoverServer {
 
     /// Sets a user's password (an admin's reset from the CLI) and signs out their sessions.
     public static func setPassword(in store: any MetadataStore, username: String, password: String) async throws {
-        guard var user = try await store.user(username: username) else { throw CutoverError(.usage, "no user named \(username)", hint: "`cutover users list`") }
+        guard var user = try await store.user(username: username) else {
+            throw CutoverError(.usage, "no user named \(username)", hint: "`cutover users list`")
+        }
         do {
             try AuthRoutes.validate(Register(username: username, password: password, role: nil))
         } catch let error as APIError {

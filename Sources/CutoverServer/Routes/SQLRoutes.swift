@@ -13,12 +13,19 @@ enum SQLRoutes {
 
     static func register(_ routes: RouteTable) {
         let state = routes.state
-        routes.add(.get, "/api/v1/queries", "The query library (queries: in cutover.yml)", role: .viewer,
-                   answer: .json([LibraryQueryInfo].self, status: .ok)) { _, _ in
-            try JSON.response(state.config.queries.sorted { $0.key < $1.key }.map { LibraryQueryInfo(name: $0.key, description: $0.value.description ?? "", sql: $0.value.sql) })
+        routes.add(
+            .get, "/api/v1/queries", "The query library (queries: in cutover.yml)", role: .viewer,
+            answer: .json([LibraryQueryInfo].self, status: .ok)
+        ) { _, _ in
+            try JSON.response(
+                state.config.queries.sorted { $0.key < $1.key }.map {
+                    LibraryQueryInfo(name: $0.key, description: $0.value.description ?? "", sql: $0.value.sql)
+                })
         }
-        routes.add(.post, "/api/v1/sql", "Run one statement on a connection (read-only; admins may set write)", role: .user, action: "sql.run",
-                   body: RunSQL.self, answer: .json(SQLAnswer.self, status: .ok)) { request, context in
+        routes.add(
+            .post, "/api/v1/sql", "Run one statement on a connection (read-only; admins may set write)", role: .user, action: "sql.run",
+            body: RunSQL.self, answer: .json(SQLAnswer.self, status: .ok)
+        ) { request, context in
             let body = try await APIInput.body(request, as: RunSQL.self, context: context)
             return try JSON.response(try await run(body, caller: context.caller, state: state))
         }
@@ -28,8 +35,9 @@ enum SQLRoutes {
         let config = state.config
         let environment = body.environment ?? config.defaultEnvironment
         if let environment, config.environments[environment] == nil {
-            throw APIError(.badRequest, "environment \(environment) is not in cutover.yml",
-                           hint: "environments there: " + config.environments.keys.sorted().joined(separator: ", "))
+            throw APIError(
+                .badRequest, "environment \(environment) is not in cutover.yml",
+                hint: "environments there: " + config.environments.keys.sorted().joined(separator: ", "))
         }
         let text: String
         switch (body.sql, body.query) {
@@ -49,9 +57,12 @@ enum SQLRoutes {
         let url = try await state.connections.resolve(body.connection, for: caller)
         let connector = try await state.jobs.jobs(for: caller).connect(url, role: .source)
         let started = Date()
-        let answer = try await connector.run(RunnerQuery(sql: sql, readOnly: !writing, maxRows: rowLimit, timeout: timeout,
-                                                         refusePrivilegedRole: !caller.isAdmin))
-        return SQLAnswer(columns: answer.columns, rows: answer.rows.map { $0.map { $0.isNull ? nil : $0.displayText } }, truncated: answer.truncated,
-                         sql: sql, milliseconds: Int(Date().timeIntervalSince(started) * 1000), affectedRows: answer.affectedRows, warnings: answer.warnings)
+        let answer = try await connector.run(
+            RunnerQuery(
+                sql: sql, readOnly: !writing, maxRows: rowLimit, timeout: timeout,
+                refusePrivilegedRole: !caller.isAdmin))
+        return SQLAnswer(
+            columns: answer.columns, rows: answer.rows.map { $0.map { $0.isNull ? nil : $0.displayText } }, truncated: answer.truncated,
+            sql: sql, milliseconds: Int(Date().timeIntervalSince(started) * 1000), affectedRows: answer.affectedRows, warnings: answer.warnings)
     }
 }

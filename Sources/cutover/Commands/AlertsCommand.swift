@@ -36,9 +36,16 @@ struct AlertsCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Add or replace an alert rule.")
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The rule's name.") var name: String
-        @Option(name: .customLong("when"), help: "run_failed, validation_failed, pass_rate_below, run_slower, ingestion_stale, ingestion_failed or row_count_anomaly.") var condition: String
+        @Option(
+            name: .customLong("when"),
+            help: "run_failed, validation_failed, pass_rate_below, run_slower, ingestion_stale, ingestion_failed or row_count_anomaly.")
+        var condition: String
         @Option(name: .long, help: "A table name or glob (validation and ingestion conditions), or a run kind (run conditions).") var scope: String?
-        @Option(name: .long, help: "pass_rate_below: percent (default 90); run_slower: factor (default 2); ingestion_stale: factor of the frequency (default 1); row_count_anomaly: deviations (default 3.5).") var threshold: Double?
+        @Option(
+            name: .long,
+            help:
+                "pass_rate_below: percent (default 90); run_slower: factor (default 2); ingestion_stale: factor of the frequency (default 1); row_count_anomaly: deviations (default 3.5)."
+        ) var threshold: Double?
         @Option(name: .long, help: "info, warning or critical.") var severity = "warning"
         @Option(name: .long, help: "A channel to tell (repeatable).") var channel: [String] = []
         @Option(name: .long, help: "Escalate an unacknowledged alert after this long: 15m, 1h.", transform: Age.parsing("--escalate-after"))
@@ -47,9 +54,11 @@ struct AlertsCommand: AsyncParsableCommand {
 
         func run() async throws {
             let config = try global.loadConfig()
-            let rule = try AlertRuleRecord(name: name, condition: condition, scope: scope, threshold: threshold, severity: severity, channels: channel,
-                                           escalateAfterSeconds: escalateAfter.map { Int64($0) },
-                                           escalateTo: escalateTo, createdBy: AlertsCommand.user).checked(config: config)
+            let rule = try AlertRuleRecord(
+                name: name, condition: condition, scope: scope, threshold: threshold, severity: severity, channels: channel,
+                escalateAfterSeconds: escalateAfter.map { Int64($0) },
+                escalateTo: escalateTo, createdBy: AlertsCommand.user
+            ).checked(config: config)
             try await global.openStore(config).saveAlertRule(rule)
             Terminal.say("saved alert rule \(name): \(condition) → \(channel.joined(separator: ", "))")
         }
@@ -67,7 +76,9 @@ struct AlertsCommand: AsyncParsableCommand {
             for rule in rules {
                 var line = "\(rule.name): \(rule.condition)\(rule.scope.map { " (\($0))" } ?? "")\(rule.threshold.map { " threshold \($0)" } ?? "")"
                 line += " [\(rule.severity)] → \(rule.channels.joined(separator: ", "))"
-                if let after = rule.escalateAfterSeconds { line += "; after \(Format.duration(Double(after))) → \(rule.escalateTo.joined(separator: ", "))" }
+                if let after = rule.escalateAfterSeconds {
+                    line += "; after \(Format.duration(Double(after))) → \(rule.escalateTo.joined(separator: ", "))"
+                }
                 if let until = rule.silencedUntil { line += "; silenced until \(until)" }
                 Terminal.say(line)
             }
@@ -95,8 +106,9 @@ struct AlertsCommand: AsyncParsableCommand {
 
         func run() async throws {
             let seconds = duration
-            let rule = try await AlertActions.silence(rule: name, until: seconds > 0 ? Date().addingTimeInterval(seconds) : nil,
-                                                      store: try await global.openStore(try global.loadConfig()))
+            let rule = try await AlertActions.silence(
+                rule: name, until: seconds > 0 ? Date().addingTimeInterval(seconds) : nil,
+                store: try await global.openStore(try global.loadConfig()))
             Terminal.say(rule.silencedUntil.map { "\(name) silenced until \($0)" } ?? "\(name) is no longer silenced")
         }
     }
@@ -115,8 +127,10 @@ struct AlertsCommand: AsyncParsableCommand {
             if format == .json { return Terminal.say(String(decoding: try JSONEncoder.cli.encode(alerts), as: UTF8.self)) }
             if alerts.isEmpty { return Terminal.say("no alerts") }
             for alert in alerts {
-                Terminal.say("\(alert.id)  \(alert.state.padding(toLength: 12, withPad: " ", startingAt: 0)) \(alert.severity.padding(toLength: 8, withPad: " ", startingAt: 0)) "
-                             + "\(alert.firstAt)  \(alert.title)\(alert.occurrences > 1 ? " (×\(alert.occurrences))" : "")\(alert.escalationLevel > 0 ? " [escalated]" : "")")
+                Terminal.say(
+                    "\(alert.id)  \(alert.state.padding(toLength: 12, withPad: " ", startingAt: 0)) \(alert.severity.padding(toLength: 8, withPad: " ", startingAt: 0)) "
+                        + "\(alert.firstAt)  \(alert.title)\(alert.occurrences > 1 ? " (×\(alert.occurrences))" : "")\(alert.escalationLevel > 0 ? " [escalated]" : "")"
+                )
             }
         }
     }
@@ -128,7 +142,9 @@ struct AlertsCommand: AsyncParsableCommand {
 
         func run() async throws {
             let store = try await global.openStore(try global.loadConfig())
-            guard let alert = try await store.alert(id: id) else { throw CutoverError(.usage, "no alert \(id)", hint: "`cutover alerts list` shows them") }
+            guard let alert = try await store.alert(id: id) else {
+                throw CutoverError(.usage, "no alert \(id)", hint: "`cutover alerts list` shows them")
+            }
             Terminal.say("\(alert.id) [\(alert.severity)] \(alert.state): \(alert.title)")
             if let detail = alert.detail { Terminal.say(detail.split(separator: "\n").map { "  \($0)" }.joined(separator: "\n")) }
             Terminal.say("rule \(alert.rule) · first \(alert.firstAt) · last \(alert.lastAt) · \(alert.occurrences) occurrence(s)")
@@ -157,8 +173,11 @@ struct AlertsCommand: AsyncParsableCommand {
     }
 
     struct Evaluate: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Evaluate every rule once: fire, deliver, escalate, resolve.",
-                                                        discussion: "Exits 1 when a delivery failed (after its retries), 3 when a rule could not be evaluated (its condition's source out of reach; the other rules were).")
+        static let configuration = CommandConfiguration(
+            abstract: "Evaluate every rule once: fire, deliver, escalate, resolve.",
+            discussion:
+                "Exits 1 when a delivery failed (after its retries), 3 when a rule could not be evaluated (its condition's source out of reach; the other rules were)."
+        )
         @OptionGroup var global: GlobalOptions
 
         func run() async throws {
@@ -168,7 +187,9 @@ struct AlertsCommand: AsyncParsableCommand {
             for alert in outcome.escalated { Terminal.say("escalated \(alert.id) \(alert.title)") }
             for alert in outcome.resolved { Terminal.say("resolved \(alert.id) \(alert.title)") }
             for d in outcome.deliveries { Terminal.say("  \(d.event) \(d.alertID) → \(d.channel): \(d.status)\(d.detail.map { " (\($0))" } ?? "")") }
-            Terminal.say("\(outcome.fired.count) fired, \(outcome.repeated) still holding, \(outcome.escalated.count) escalated, \(outcome.resolved.count) resolved")
+            Terminal.say(
+                "\(outcome.fired.count) fired, \(outcome.repeated) still holding, \(outcome.escalated.count) escalated, \(outcome.resolved.count) resolved"
+            )
             for failure in outcome.unevaluated { Terminal.error("error: alert rule \(failure.rule) could not be evaluated: \(failure.error)") }
             if !outcome.unevaluated.isEmpty { throw ExitCode(3) }
             if outcome.deliveries.contains(where: { $0.status == "failed" }) { throw ExitCode.failure }

@@ -18,8 +18,11 @@ struct AnalyzeCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Source URL or connection name.") var source: String
     @OptionGroup var scope: ScopeOptions
     @Option(name: .long, help: "Directory for run artifacts (a run folder is created inside).") var out: String?
-    @Option(name: .long, help: ArgumentHelp("Reuse the catalog the store cached for this source and scope when younger than this (15m, 6h, 1d).",
-                                            discussion: "Default: always read the source (and refresh the cache)."), transform: Age.parsing("--metadata-max-age"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "Reuse the catalog the store cached for this source and scope when younger than this (15m, 6h, 1d).",
+            discussion: "Default: always read the source (and refresh the cache)."), transform: Age.parsing("--metadata-max-age"))
     var metadataMaxAge: TimeInterval?
     @Option(name: .long, help: "A workload export (repeatable, as `workload import` reads them): rank the tables by it and name the unused ones.")
     var workload: [String] = []
@@ -29,9 +32,10 @@ struct AnalyzeCommand: AsyncParsableCommand {
         let url = try config.resolveConnection(source)
         var reader = WorkloadReader()
         for file in workload { try reader.read(path: file) }
-        let outcome = try await global.jobs(config, artifactsRoot: out).analyze(source: url, scope: scope.scope,
-                                                                               metadataMaxAge: metadataMaxAge,
-                                                                               workload: workload.isEmpty ? nil : reader.summary)
+        let outcome = try await global.jobs(config, artifactsRoot: out).analyze(
+            source: url, scope: scope.scope,
+            metadataMaxAge: metadataMaxAge,
+            workload: workload.isEmpty ? nil : reader.summary)
         Terminal.say(outcome.report.summary)
         Terminal.say("\nreport: \(outcome.reportPath)")
     }

@@ -26,12 +26,15 @@ struct DemoCommand: AsyncParsableCommand {
         Terminal.say("")
         for result in outcome.migration.results {
             let check = outcome.migration.validation?.tables.first { $0.table == result.source }
-            Terminal.say("  " + result.source.padding(toLength: 28, withPad: " ", startingAt: 0)
-                         + Format.leftPad(Format.count(result.rows), 8) + " rows  "
-                         + (check.map { $0.passed ? "✓ \($0.message)" : "✗ \($0.message)" } ?? (result.error ?? "")))
+            Terminal.say(
+                "  " + result.source.padding(toLength: 28, withPad: " ", startingAt: 0)
+                    + Format.leftPad(Format.count(result.rows), 8) + " rows  "
+                    + (check.map { $0.passed ? "✓ \($0.message)" : "✗ \($0.message)" } ?? (result.error ?? "")))
         }
         Terminal.say("")
-        Terminal.say((outcome.migration.succeeded ? "Demo succeeded" : "Demo FAILED") + " in \(Format.duration(outcome.seconds)): \(Summary.line(outcome.migration))")
+        Terminal.say(
+            (outcome.migration.succeeded ? "Demo succeeded" : "Demo FAILED")
+                + " in \(Format.duration(outcome.seconds)): \(Summary.line(outcome.migration))")
         Terminal.say("Artifacts: \(outcome.migration.directory)")
         Terminal.say("  analysis_report.json  mapping_decisions.yml  target_objects.sql  improvement_recommendations.md")
         Terminal.say("  validation_results.json  summary.md  run_log.ndjson")

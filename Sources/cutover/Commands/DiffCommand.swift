@@ -34,9 +34,11 @@ struct DiffCommand: AsyncParsableCommand {
     @Option(name: .long, help: "SCHEMA.TABLE at the source, optionally =SCHEMA.TABLE at the target.") var table: String
     @Option(name: .long, help: "Comma-separated key columns (default: the primary key).") var key: String?
     @Option(name: .long, help: "Comma-separated columns to compare (default: all).") var columns: String?
-    @Option(name: .long, help: ArgumentHelp(
-        "COLUMN=RULE: what may differ and still be equal (repeatable; COLUMN * for all).",
-        discussion: "RULE: a number (absolute epsilon), s / ms / us or digits=N (timestamp precision), empty-null, case; combine with +."))
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "COLUMN=RULE: what may differ and still be equal (repeatable; COLUMN * for all).",
+            discussion: "RULE: a number (absolute epsilon), s / ms / us or digits=N (timestamp precision), empty-null, case; combine with +."))
     var tolerance: [String] = []
     @Flag(name: .long, help: "Count differences a tolerance hid as changed rows (they are reported either way).") var strict = false
     @Option(name: .long, help: "text or json.") var format: OutputFormat = .text
@@ -48,8 +50,9 @@ struct DiffCommand: AsyncParsableCommand {
         let tolerances = try Tolerances.parse(tolerance, strict: strict)
         let parts = table.split(separator: "=", maxSplits: 1).map(String.init)
         func list(_ text: String?) -> [String]? { text.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } } }
-        let request = Jobs.DiffRequest(table: TableRef(parsing: parts[0]), targetTable: parts.count > 1 ? TableRef(parsing: parts[1]) : nil,
-                                       key: list(key), columns: list(columns), tolerances: tolerances, strategy: strategy)
+        let request = Jobs.DiffRequest(
+            table: TableRef(parsing: parts[0]), targetTable: parts.count > 1 ? TableRef(parsing: parts[1]) : nil,
+            key: list(key), columns: list(columns), tolerances: tolerances, strategy: strategy)
         let result = try await global.jobs(config, artifactsRoot: out).diff(
             source: try config.resolveConnection(source), target: try config.resolveConnection(target), request, config: config)
         switch format {
@@ -58,7 +61,9 @@ struct DiffCommand: AsyncParsableCommand {
         case .text:
             Terminal.say("\(result.table) → \(result.target): \(result.passed ? "identical" : "DIFFERENT") — \(result.message) [\(result.method)]")
             Terminal.say("read: \(result.consistency)")
-            if !result.missingKeys.isEmpty { Terminal.say("missing at the target (\(result.missing)): " + result.missingKeys.joined(separator: "; ")) }
+            if !result.missingKeys.isEmpty {
+                Terminal.say("missing at the target (\(result.missing)): " + result.missingKeys.joined(separator: "; "))
+            }
             if !result.extraKeys.isEmpty { Terminal.say("extra at the target (\(result.extra)): " + result.extraKeys.joined(separator: "; ")) }
             for row in result.changedRows {
                 Terminal.say("changed \(row.key): \(row.differences)")
@@ -77,7 +82,9 @@ struct DiffCommand: AsyncParsableCommand {
 
 /// The JSON `cutover diff --format json` prints.
 struct DiffDocument: Encodable {
-    struct Counts: Encodable { var missing: Int64; var extra: Int64; var changed: Int64; var tolerated: Int64; var sourceRows: Int64; var targetRows: Int64 }
+    struct Counts: Encodable {
+        var missing: Int64; var extra: Int64; var changed: Int64; var tolerated: Int64; var sourceRows: Int64; var targetRows: Int64
+    }
     var table: String
     var target: String
     var identical: Bool
@@ -97,7 +104,8 @@ struct DiffDocument: Encodable {
         identical = c.passed
         method = c.method
         consistency = c.consistency
-        counts = Counts(missing: c.missing, extra: c.extra, changed: c.changed, tolerated: c.tolerated, sourceRows: c.sourceRows, targetRows: c.targetRows)
+        counts = Counts(
+            missing: c.missing, extra: c.extra, changed: c.changed, tolerated: c.tolerated, sourceRows: c.sourceRows, targetRows: c.targetRows)
         sampleLimit = c.sampleLimit
         missing = c.missingKeys
         extra = c.extraKeys

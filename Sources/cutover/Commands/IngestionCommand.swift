@@ -19,7 +19,8 @@ struct IngestionCommand: AsyncParsableCommand {
         subcommands: [Health.self])
 
     struct Health: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Freshness, failures and volume anomalies per pipeline; exit 1 when any pipeline has a problem.")
+        static let configuration = CommandConfiguration(
+            abstract: "Freshness, failures and volume anomalies per pipeline; exit 1 when any pipeline has a problem.")
         @OptionGroup var global: GlobalOptions
         @Option(name: .long, help: "text or json.") var format: OutputFormat = .text
 
@@ -33,7 +34,9 @@ struct IngestionCommand: AsyncParsableCommand {
                 Terminal.say("ingestion health of \(health.source) at \(health.checkedAt)")
                 for pipeline in health.pipelines {
                     var line = "  \(pipeline.freshness.rawValue.padding(toLength: 9, withPad: " ", startingAt: 0)) \(pipeline.name)"
-                    if let lag = pipeline.lagSeconds { line += "  loaded \(Format.span(lag)) ago (every \(Format.span(pipeline.expectedEverySeconds)))" }
+                    if let lag = pipeline.lagSeconds {
+                        line += "  loaded \(Format.span(lag)) ago (every \(Format.span(pipeline.expectedEverySeconds)))"
+                    }
                     if let rows = pipeline.lastRows { line += "  \(rows) rows" }
                     if !pipeline.problems.isEmpty { line += "\n            " + pipeline.problems.joined(separator: "; ") }
                     Terminal.say(line)

@@ -42,14 +42,20 @@ struct MigrateCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "Empty target tables first, keeping their definition.") var truncate = false
     @Option(name: .long, help: "Load incrementally by this watermark column (upserts; needs a primary key).") var watermark: String?
     @Flag(name: .long, help: "Resume the last unfinished run of this plan (an error if there is none).") var resume = false
-    @Option(name: .long, help: "Chunks loaded at once (1-16). Default: the number of cores.") var parallel = ProcessInfo.processInfo.activeProcessorCount
+    @Option(name: .long, help: "Chunks loaded at once (1-16). Default: the number of cores.") var parallel = ProcessInfo.processInfo
+        .activeProcessorCount
     @Option(name: .long, help: "Target rows per chunk.") var chunkRows: Int64 = 250_000
-    @Option(name: .long, help: ArgumentHelp("Target size per chunk instead, e.g. 64MB or 1GB.",
-                                            discussion: "Converted to rows with each table's average row size (table size / rows, from analyze)."))
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "Target size per chunk instead, e.g. 64MB or 1GB.",
+            discussion: "Converted to rows with each table's average row size (table size / rows, from analyze)."))
     var chunkBytes: ByteSize?
     @Option(name: .long, help: "Rows per batch read from the source.") var batchSize = 10_000
     @Option(name: .long, help: "Attempts per chunk for transient errors (lost connection, deadlock, too many connections).") var maxAttempts = 4
-    @Option(name: .long, help: "fail (stop the table, naming table, key and column) or reject (load the rest; refused rows go to the store's rejects table).")
+    @Option(
+        name: .long,
+        help: "fail (stop the table, naming table, key and column) or reject (load the rest; refused rows go to the store's rejects table).")
     var onError: MoveOptions.OnError = .fail
     @Flag(name: .long, help: "After loading, delete target rows whose key no longer exists at the source.") var deleteMissing = false
     @Flag(name: .long, help: "Drop an existing target table's secondary indexes for the load and rebuild them after (also after a failure).")
@@ -71,14 +77,16 @@ struct MigrateCommand: AsyncParsableCommand {
         let config = try global.loadConfig()
         let sourceURL = try config.resolveConnection(source)
         let targetURL = try config.resolveConnection(target)
-        let options = MoveOptions(mode: watermark != nil ? .upsert : mode, replace: replace, truncate: truncate, batchSize: batchSize,
-                                  rowsPerChunk: chunkRows, parallel: parallel, watermark: watermark, resume: resume,
-                                  retry: RetryPolicy(maxAttempts: maxAttempts), onError: onError, deleteMissing: deleteMissing,
-                                  bytesPerChunk: chunkBytes?.bytes, rebuildIndexes: rebuildIndexes)
+        let options = MoveOptions(
+            mode: watermark != nil ? .upsert : mode, replace: replace, truncate: truncate, batchSize: batchSize,
+            rowsPerChunk: chunkRows, parallel: parallel, watermark: watermark, resume: resume,
+            retry: RetryPolicy(maxAttempts: maxAttempts), onError: onError, deleteMissing: deleteMissing,
+            bytesPerChunk: chunkBytes?.bytes, rebuildIndexes: rebuildIndexes)
         let jobs = try await global.jobs(config, artifactsRoot: out)
         let outcome = try await metrics.around {
-            try await jobs.migrate(source: sourceURL, target: targetURL, scope: scope.scope, config: config, options: options,
-                                   validate: validateAfterLoad, targetSchema: targetSchema)
+            try await jobs.migrate(
+                source: sourceURL, target: targetURL, scope: scope.scope, config: config, options: options,
+                validate: validateAfterLoad, targetSchema: targetSchema)
         }
         Terminal.say((outcome.succeeded ? "succeeded: " : "FAILED: ") + Summary.line(outcome))
         for result in outcome.results where !result.succeeded {

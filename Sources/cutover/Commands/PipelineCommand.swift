@@ -13,7 +13,9 @@ struct PipelineCommand: AsyncParsableCommand {
     struct Checks: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "The checks a pipeline step can name, by category, with the fields each reads (* required).",
-            discussion: "Every step also takes table, target_table, side (source, target, both) and severity (error, warn).\n\nExample: cutover pipeline checks --format json")
+            discussion:
+                "Every step also takes table, target_table, side (source, target, both) and severity (error, warn).\n\nExample: cutover pipeline checks --format json"
+        )
         @Option(name: .long, help: "text or json.") var format: OutputFormat = .text
 
         func run() async throws {
@@ -27,8 +29,9 @@ struct PipelineCommand: AsyncParsableCommand {
                 }
                 Terminal.say("  \(check.name): \(check.summary)")
                 for parameter in check.parameters {
-                    Terminal.say("      \(parameter.name)\(parameter.required ? "*" : "") (\(parameter.kind.rawValue)): \(parameter.description)"
-                                 + (parameter.choices.map { " — " + $0.joined(separator: ", ") } ?? ""))
+                    Terminal.say(
+                        "      \(parameter.name)\(parameter.required ? "*" : "") (\(parameter.kind.rawValue)): \(parameter.description)"
+                            + (parameter.choices.map { " — " + $0.joined(separator: ", ") } ?? ""))
                 }
             }
         }
@@ -58,8 +61,11 @@ struct PipelineCommand: AsyncParsableCommand {
         @OptionGroup var scope: ScopeOptions
         @Option(name: .long, help: "Where to write the pipeline.") var out = "pipeline.yml"
         @Flag(name: .long, help: "Overwrite an existing file.") var force = false
-        @Option(name: .long, help: ArgumentHelp("A workload export (repeatable): adds checks where its statements look.",
-                                                discussion: "Join keys → fk_orphans; grouped columns → group_metrics; filtered dates → date_gaps (see `cutover workload import`)."))
+        @Option(
+            name: .long,
+            help: ArgumentHelp(
+                "A workload export (repeatable): adds checks where its statements look.",
+                discussion: "Join keys → fk_orphans; grouped columns → group_metrics; filtered dates → date_gaps (see `cutover workload import`)."))
         var workload: [String] = []
 
         func run() async throws {
@@ -77,7 +83,9 @@ struct PipelineCommand: AsyncParsableCommand {
                 Terminal.say("\(profile.table): \(profile.role) — " + profile.reasons.joined(separator: "; "))
             }
             let steps = try Pipeline.parse(outcome.yaml, name: "suggested").steps.count
-            Terminal.say("\(steps) steps for \(outcome.profiles.count) tables written to \(out); run them with: cutover validate --source … --target … --pipeline \(out)")
+            Terminal.say(
+                "\(steps) steps for \(outcome.profiles.count) tables written to \(out); run them with: cutover validate --source … --target … --pipeline \(out)"
+            )
         }
     }
 }

@@ -31,12 +31,14 @@ struct PlanCommand: AsyncParsableCommand {
         let engine = try Connectors.engine(named: targetDialect)
         var reader = WorkloadReader()
         for file in workload { try reader.read(path: file) }
-        let outcome = try await global.jobs(config, artifactsRoot: out).plan(source: url, targetEngine: engine, scope: scope.scope, config: config,
-                                                                             targetSchema: targetSchema, workload: workload.isEmpty ? nil : reader.summary)
+        let outcome = try await global.jobs(config, artifactsRoot: out).plan(
+            source: url, targetEngine: engine, scope: scope.scope, config: config,
+            targetSchema: targetSchema, workload: workload.isEmpty ? nil : reader.summary)
         let plan = outcome.plan
         let columns = plan.tables.flatMap(\.columns)
-        Terminal.say("planned \(plan.tables.count) tables, \(columns.count) columns for \(engine.rawValue): "
-                     + "\(columns.filter(\.lossy).count) lossy, \(plan.reviewCount) to review")
+        Terminal.say(
+            "planned \(plan.tables.count) tables, \(columns.count) columns for \(engine.rawValue): "
+                + "\(columns.filter(\.lossy).count) lossy, \(plan.reviewCount) to review")
         for table in plan.tables {
             for column in table.columns where column.needsReview {
                 Terminal.say("  review \(table.source).\(column.column): \(column.sourceType) → \(column.targetType) — \(column.rationale)")
@@ -44,8 +46,9 @@ struct PlanCommand: AsyncParsableCommand {
         }
         for file in outcome.files { Terminal.say("wrote \(file)") }
         if let (table, column) = plan.unmappable.first {
-            throw CutoverError(.typeNotMappable, "\(plan.unmappable.count) column(s) have no type mapping, e.g. \(table).\(column.column) (\(column.sourceType))",
-                               hint: "add overrides in cutover.yml, e.g. overrides: { columns: { \"\(table).\(column.column)\": <type> } }, then plan again")
+            throw CutoverError(
+                .typeNotMappable, "\(plan.unmappable.count) column(s) have no type mapping, e.g. \(table).\(column.column) (\(column.sourceType))",
+                hint: "add overrides in cutover.yml, e.g. overrides: { columns: { \"\(table).\(column.column)\": <type> } }, then plan again")
         }
     }
 }

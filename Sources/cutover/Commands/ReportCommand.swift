@@ -45,8 +45,9 @@ struct ReportCommand: AsyncParsableCommand {
             }
             Terminal.say("wrote \(path)")
         }
-        Terminal.say("\(report.entries.count - report.failed - report.skipped) of \(report.entries.count) passed"
-                     + (report.skipped > 0 ? ", \(report.skipped) not run" : "") + " (run \(report.run.status))")
+        Terminal.say(
+            "\(report.entries.count - report.failed - report.skipped) of \(report.entries.count) passed"
+                + (report.skipped > 0 ? ", \(report.skipped) not run" : "") + " (run \(report.run.status))")
         if let line = report.baselineSummary { Terminal.say(line) }
         for entry in report.entries where entry.change == "regression" { Terminal.say("  regression: \(entry.name) — \(entry.message)") }
         if !report.passed { throw ExitCode.failure }

@@ -34,22 +34,25 @@ struct RulesCommand: AsyncParsableCommand {
         func run() async throws {
             let entries = try await global.openStore(try global.loadConfig()).registryRules(suite: suite)
             guard !entries.isEmpty else {
-                throw CutoverError(.usage, suite.map { "the registry has no suite \($0)" } ?? "the registry is empty",
-                                   hint: "import a rulebook_registry.json with `cutover store import`")
+                throw CutoverError(
+                    .usage, suite.map { "the registry has no suite \($0)" } ?? "the registry is empty",
+                    hint: "import a rulebook_registry.json with `cutover store import`")
             }
             if pipeline, let suite, let table {
                 Terminal.write(try RulebookRegistry.pipeline(suite: suite, table: table, entries), to: .standardOutput)
                 return
             }
             for entry in entries {
-                Terminal.say("\(entry.suite)  \(entry.expectationType)  \(entry.check.map { "→ " + $0 } ?? "(no Cutover check)")  "
-                             + "added \(entry.addedOn ?? "-")  \(entry.ruleHash.prefix(12)): \(entry.definition)")
+                Terminal.say(
+                    "\(entry.suite)  \(entry.expectationType)  \(entry.check.map { "→ " + $0 } ?? "(no Cutover check)")  "
+                        + "added \(entry.addedOn ?? "-")  \(entry.ruleHash.prefix(12)): \(entry.definition)")
             }
         }
     }
 
     struct History: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Every version of one rule, newest first.", discussion: "Example: cutover rules history no_negative_totals")
+        static let configuration = CommandConfiguration(
+            abstract: "Every version of one rule, newest first.", discussion: "Example: cutover rules history no_negative_totals")
         @OptionGroup var global: GlobalOptions
         @Argument(help: "Rule name.") var name: String
 
@@ -57,8 +60,10 @@ struct RulesCommand: AsyncParsableCommand {
             let versions = try await global.openStore(try global.loadConfig()).ruleVersions(name: name)
             guard !versions.isEmpty else { throw CutoverError(.usage, "no rule named \(name)", hint: "`cutover rules list` shows the rulebook") }
             for rule in versions {
-                Terminal.say("v\(rule.version) \(rule.contentHash.prefix(12)) \(rule.updatedAt ?? "-") \(rule.updatedBy ?? rule.createdBy ?? "command line") "
-                             + "[\(rule.severity), \(rule.side)\(rule.category.map { ", " + $0 } ?? "")]: \(rule.sql.replacingOccurrences(of: "\n", with: " "))")
+                Terminal.say(
+                    "v\(rule.version) \(rule.contentHash.prefix(12)) \(rule.updatedAt ?? "-") \(rule.updatedBy ?? rule.createdBy ?? "command line") "
+                        + "[\(rule.severity), \(rule.side)\(rule.category.map { ", " + $0 } ?? "")]: \(rule.sql.replacingOccurrences(of: "\n", with: " "))"
+                )
             }
         }
     }
@@ -102,14 +107,21 @@ struct RulesCommand: AsyncParsableCommand {
                 rules, source: try source.map { try config.resolveConnection($0) }, target: try target.map { try config.resolveConnection($0) },
                 config: config, environment: env)
             for result in outcome.results {
-                let mark = switch result.status { case "passed": "✓"; case "warning": "!"; default: "✗" }
+                let mark =
+                    switch result.status {
+                    case "passed": "✓";
+                    case "warning": "!";
+                    default: "✗"
+                    }
                 Terminal.say("\(mark) \(result.rule) [\(result.side), \(result.severity)]: \(result.status) — \(result.message)")
                 for row in result.sample {
                     Terminal.say("    " + row.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "))
                 }
             }
             let failed = outcome.results.filter { $0.status == "failed" }.count
-            Terminal.say("\(outcome.results.count - failed)/\(outcome.results.count) checks without errors; \(outcome.newRules) rule(s) added or changed in the rulebook · run \(outcome.runID)")
+            Terminal.say(
+                "\(outcome.results.count - failed)/\(outcome.results.count) checks without errors; \(outcome.newRules) rule(s) added or changed in the rulebook · run \(outcome.runID)"
+            )
             if failed > 0 { throw ExitCode.failure }
         }
     }
@@ -120,8 +132,9 @@ struct RulesCommand: AsyncParsableCommand {
 
         func run() async throws {
             for rule in try await global.openStore(try global.loadConfig()).rules() {
-                Terminal.say("\(rule.name) v\(rule.version) [\(rule.severity), \(rule.side)\(rule.category.map { ", " + $0 } ?? "")] \(rule.contentHash.prefix(12)): "
-                             + rule.sql.replacingOccurrences(of: "\n", with: " "))
+                Terminal.say(
+                    "\(rule.name) v\(rule.version) [\(rule.severity), \(rule.side)\(rule.category.map { ", " + $0 } ?? "")] \(rule.contentHash.prefix(12)): "
+                        + rule.sql.replacingOccurrences(of: "\n", with: " "))
             }
         }
     }

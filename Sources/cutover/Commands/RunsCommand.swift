@@ -27,7 +27,9 @@ struct RunsCommand: AsyncParsableCommand {
             let (store, run) = try await global.openRun(id)
             let records = try await store.artifacts(runID: run.id)
             guard !records.isEmpty else {
-                throw CutoverError(.store, "run \(id) has no artifacts in the store", hint: "runs copy their folder into the store when they end; \(run.artifactsDir ?? "its folder") may hold them")
+                throw CutoverError(
+                    .store, "run \(id) has no artifacts in the store",
+                    hint: "runs copy their folder into the store when they end; \(run.artifactsDir ?? "its folder") may hold them")
             }
             if let to {
                 do {
@@ -38,8 +40,9 @@ struct RunsCommand: AsyncParsableCommand {
             }
             for record in records {
                 guard let to else {
-                    Terminal.say("\(record.name.padding(toLength: 36, withPad: " ", startingAt: 0)) \(Format.count(record.bytes)) bytes"
-                                 + (record.stored ? "" : "  (too large for the store: only its size and SHA-256 are kept)"))
+                    Terminal.say(
+                        "\(record.name.padding(toLength: 36, withPad: " ", startingAt: 0)) \(Format.count(record.bytes)) bytes"
+                            + (record.stored ? "" : "  (too large for the store: only its size and SHA-256 are kept)"))
                     continue
                 }
                 guard record.stored, let content = try await store.artifact(runID: run.id, name: record.name)?.content else {
@@ -60,7 +63,9 @@ struct RunsCommand: AsyncParsableCommand {
     struct Cancel: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Ask a running migration to stop after the chunks in flight.",
-            discussion: "Its workers finish the chunks they hold and take no more; rerun the same migrate command to resume.\n\nExample: cutover runs cancel 20261123-091502-3fa9")
+            discussion:
+                "Its workers finish the chunks they hold and take no more; rerun the same migrate command to resume.\n\nExample: cutover runs cancel 20261123-091502-3fa9"
+        )
         @OptionGroup var global: GlobalOptions
         @Argument(help: "Run id.") var id: String
 
@@ -82,13 +87,16 @@ struct RunsCommand: AsyncParsableCommand {
         func run() async throws {
             let store = try await global.openStore(try global.loadConfig())
             for run in try await store.runs(limit: limit) {
-                Terminal.say("\(run.id)  \(run.kind.padding(toLength: 8, withPad: " ", startingAt: 0)) \(run.status.padding(toLength: 12, withPad: " ", startingAt: 0)) \(run.summary ?? run.error ?? "")")
+                Terminal.say(
+                    "\(run.id)  \(run.kind.padding(toLength: 8, withPad: " ", startingAt: 0)) \(run.status.padding(toLength: 12, withPad: " ", startingAt: 0)) \(run.summary ?? run.error ?? "")"
+                )
             }
         }
     }
 
     struct Show: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "One run: its tables and log.", discussion: "Example: cutover runs show 20261123-091502-3fa9")
+        static let configuration = CommandConfiguration(
+            abstract: "One run: its tables and log.", discussion: "Example: cutover runs show 20261123-091502-3fa9")
         @OptionGroup var global: GlobalOptions
         @Argument(help: "Run id.") var id: String
 

@@ -17,7 +17,8 @@ struct StoreCommand: AsyncParsableCommand {
 
     struct Import: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Import a file-based history: results, logs, rules, caches, failing rows, monthly .tar.gz archives, Cutover's archives and run folders.",
+            abstract:
+                "Import a file-based history: results, logs, rules, caches, failing rows, monthly .tar.gz archives, Cutover's archives and run folders.",
             discussion: """
                 Every file under DIR is remembered by its content hash: a rerun imports nothing twice. Nothing is stored twice \
                 either: a log line or a suite run already in the store is skipped and counted. A file that cannot be read is \
@@ -36,8 +37,9 @@ struct StoreCommand: AsyncParsableCommand {
             for outcome in outcomes {
                 let duplicates = outcome.duplicates > 0 ? ", \(outcome.duplicates) already in the store" : ""
                 let items = outcome.items > 0 ? " (\(outcome.items) item\(outcome.items == 1 ? "" : "s")\(duplicates))" : ""
-                Terminal.say("\(outcome.status.padding(toLength: 16, withPad: " ", startingAt: 0)) \(outcome.path)  \(outcome.kind)\(items)"
-                             + (outcome.reason.map { ": " + $0 } ?? ""))
+                Terminal.say(
+                    "\(outcome.status.padding(toLength: 16, withPad: " ", startingAt: 0)) \(outcome.path)  \(outcome.kind)\(items)"
+                        + (outcome.reason.map { ": " + $0 } ?? ""))
             }
             let by = Dictionary(grouping: outcomes, by: \.status).mapValues(\.count)
             Terminal.say(by.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", ").ifEmpty("no files in \(directory)"))
@@ -70,7 +72,9 @@ struct StoreCommand: AsyncParsableCommand {
                 if dryRun {
                     Terminal.say("would archive \(file.rows) \(file.table) rows")
                 } else {
-                    Terminal.say("archived \(file.rows) \(file.table) rows to \(file.path) (sha256 \(file.sha256.prefix(16))…), deleted \(file.deleted) from the store")
+                    Terminal.say(
+                        "archived \(file.rows) \(file.table) rows to \(file.path) (sha256 \(file.sha256.prefix(16))…), deleted \(file.deleted) from the store"
+                    )
                 }
             }
         }
@@ -93,15 +97,17 @@ struct StoreCommand: AsyncParsableCommand {
             let store = try await global.openStore(try global.loadConfig())
             for file in try await StoreArchiver(store: store).restore(from: path) {
                 let already = file.rows - file.added
-                Terminal.say("restored \(file.added) of \(file.rows) \(file.table) rows from \(file.path)"
-                             + (already > 0 ? " (\(already) were in the store)" : "")
-                             + (file.checked ? " — rows and SHA-256 match the manifest" : " — no manifest lists it, so its digest was not checked"))
+                Terminal.say(
+                    "restored \(file.added) of \(file.rows) \(file.table) rows from \(file.path)"
+                        + (already > 0 ? " (\(already) were in the store)" : "")
+                        + (file.checked ? " — rows and SHA-256 match the manifest" : " — no manifest lists it, so its digest was not checked"))
             }
         }
     }
 
     struct Stats: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Table sizes, cache ages and hit rates.", discussion: "Example: cutover store stats")
+        static let configuration = CommandConfiguration(
+            abstract: "Table sizes, cache ages and hit rates.", discussion: "Example: cutover store stats")
         @OptionGroup var global: GlobalOptions
         @Option(name: .long, help: "text or json.") var format: OutputFormat = .text
 
@@ -113,13 +119,18 @@ struct StoreCommand: AsyncParsableCommand {
                 return
             }
             Terminal.say("store \(stats.location) (\(stats.engine), schema version \(stats.schemaVersion))")
-            for table in stats.tables { Terminal.say("  \(table.name.padding(toLength: 20, withPad: " ", startingAt: 0)) \(Format.count(table.rows)) rows") }
+            for table in stats.tables {
+                Terminal.say("  \(table.name.padding(toLength: 20, withPad: " ", startingAt: 0)) \(Format.count(table.rows)) rows")
+            }
             Terminal.say("caches:")
             for cache in stats.caches {
                 let lookups = cache.hits + cache.misses
-                let rate = lookups == 0 ? "no lookups yet" : String(format: "%.0f%% hits of %lld lookups", Double(cache.hits) * 100 / Double(lookups), lookups)
-                Terminal.say("  \(cache.name.padding(toLength: 16, withPad: " ", startingAt: 0)) \(cache.entries) entries, \(rate)"
-                             + (cache.oldest.map { ", oldest \($0)" } ?? "") + (cache.rebuiltAt.map { ", rebuilt \($0)" } ?? ""))
+                let rate =
+                    lookups == 0
+                    ? "no lookups yet" : String(format: "%.0f%% hits of %lld lookups", Double(cache.hits) * 100 / Double(lookups), lookups)
+                Terminal.say(
+                    "  \(cache.name.padding(toLength: 16, withPad: " ", startingAt: 0)) \(cache.entries) entries, \(rate)"
+                        + (cache.oldest.map { ", oldest \($0)" } ?? "") + (cache.rebuiltAt.map { ", rebuilt \($0)" } ?? ""))
             }
         }
     }
@@ -138,7 +149,8 @@ struct StoreCommand: AsyncParsableCommand {
                 Example: cutover store overview --max-age 6h
                 """)
         @OptionGroup var global: GlobalOptions
-        @Option(name: .long, help: "How long a computed month stays cached: 6h, 30m, 1d (default 6h).", transform: Age.parsing("--max-age")) var maxAge: TimeInterval?
+        @Option(name: .long, help: "How long a computed month stays cached: 6h, 30m, 1d (default 6h).", transform: Age.parsing("--max-age"))
+        var maxAge: TimeInterval?
         @Flag(name: .long, help: "Recompute every month now.") var refresh = false
         @Option(name: .long, help: "text or json.") var format: OutputFormat = .text
 
@@ -151,14 +163,18 @@ struct StoreCommand: AsyncParsableCommand {
                 Terminal.say(String(decoding: try JSONEncoder.cli.encode(answer), as: UTF8.self))
                 return
             }
-            let header = ["month", "runs", "failed", "migrations", "rows moved", "validations", "checks", "pass rate", "failed checks", "Δ", "materials",
-                          "log lines", "reported total"]
+            let header = [
+                "month", "runs", "failed", "migrations", "rows moved", "validations", "checks", "pass rate", "failed checks", "Δ", "materials",
+                "log lines", "reported total",
+            ]
             Terminal.say(header.map { $0.leftPadded(to: max(8, $0.count)) }.joined(separator: "  "))
             for m in answer.months {
                 let rate = m.passRate.map { String(format: "%.1f%%", $0 * 100) } ?? "-"
-                let cells = [m.month, String(m.runs), String(m.failedRuns), String(m.migrations), Format.count(m.rowsMoved), String(m.validationRuns),
-                             String(m.checks), rate, String(m.failed), (m.failedDelta > 0 ? "+" : "") + String(m.failedDelta), Format.count(m.materials),
-                             Format.count(m.logLines), m.reported?.currentTotal.map(Format.count) ?? "-"]
+                let cells = [
+                    m.month, String(m.runs), String(m.failedRuns), String(m.migrations), Format.count(m.rowsMoved), String(m.validationRuns),
+                    String(m.checks), rate, String(m.failed), (m.failedDelta > 0 ? "+" : "") + String(m.failedDelta), Format.count(m.materials),
+                    Format.count(m.logLines), m.reported?.currentTotal.map(Format.count) ?? "-",
+                ]
                 Terminal.say(zip(cells, header).map { $0.leftPadded(to: max(8, $1.count)) }.joined(separator: "  "))
             }
             Terminal.say("(\(answer.servedFrom), \(String(format: "%.0f", elapsed * 1000)) ms; computed \(answer.cachedAt))")
@@ -186,18 +202,22 @@ extension StoreCommand {
             let store = try await global.openStore(try global.loadConfig())
             if let suite, let date {
                 guard let (_, content) = try await store.failureSnapshot(suite: suite, dataDate: date) else {
-                    throw CutoverError(.usage, "no failing rows of \(suite) on \(date)", hint: "`cutover store failures --suite \(suite)` lists its dates")
+                    throw CutoverError(
+                        .usage, "no failing rows of \(suite) on \(date)", hint: "`cutover store failures --suite \(suite)` lists its dates")
                 }
                 Terminal.write(content, to: .standardOutput)
                 return
             }
             let snapshots = try await store.failureSnapshots(suite: suite)
             guard !snapshots.isEmpty else {
-                Terminal.say("no failing rows imported" + (suite.map { " for \($0)" } ?? "") + "; `cutover store import` reads <suite>_failures_YYYY-MM-DD.csv files")
+                Terminal.say(
+                    "no failing rows imported" + (suite.map { " for \($0)" } ?? "")
+                        + "; `cutover store import` reads <suite>_failures_YYYY-MM-DD.csv files")
                 return
             }
             for s in snapshots {
-                Terminal.say("\(s.dataDate)  \(s.suite)  \(Format.count(s.rows)) row(s)  columns: \(s.columns.joined(separator: ", "))  from \(s.origin)")
+                Terminal.say(
+                    "\(s.dataDate)  \(s.suite)  \(Format.count(s.rows)) row(s)  columns: \(s.columns.joined(separator: ", "))  from \(s.origin)")
             }
         }
     }
@@ -233,16 +253,19 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Address to listen on (0.0.0.0 for every interface).") var host = "127.0.0.1"
     @Option(name: .long, help: "Port.") var port = 8080
     @Option(name: .long, help: "Directory for run artifacts.") var out = ".cutover/runs"
-    @Option(name: .long, help: "How long a sign-in token is good for: 8h, 30m, 1d (default 8h).", transform: Age.parsing("--token-lifetime")) var tokenLifetime: TimeInterval?
-    @Flag(name: .customLong("sign-up"), inversion: .prefixedNo,
-          help: "Let the first visitor of a store without users create the admin account.") var signUp = true
+    @Option(name: .long, help: "How long a sign-in token is good for: 8h, 30m, 1d (default 8h).", transform: Age.parsing("--token-lifetime"))
+    var tokenLifetime: TimeInterval?
+    @Flag(
+        name: .customLong("sign-up"), inversion: .prefixedNo,
+        help: "Let the first visitor of a store without users create the admin account.") var signUp = true
 
     func run() async throws {
         let config = try global.loadConfig(unattended: true)
         let store = try await global.openStore(config)
-        let settings = CutoverServer.Settings(host: host, port: port, artifactsRoot: out,
-                                              tokenSecret: ProcessInfo.processInfo.environment["CUTOVER_TOKEN_SECRET"],
-                                              tokenLifetime: tokenLifetime ?? 8 * 3600, firstUserSignUp: signUp)
+        let settings = CutoverServer.Settings(
+            host: host, port: port, artifactsRoot: out,
+            tokenSecret: ProcessInfo.processInfo.environment["CUTOVER_TOKEN_SECRET"],
+            tokenLifetime: tokenLifetime ?? 8 * 3600, firstUserSignUp: signUp)
         let app = try await CutoverServer.application(store: store, config: config, settings: settings)
         Terminal.say("Cutover console on http://\(host):\(port)/ (store: \(try await store.stats().location))")
         try await app.runService()

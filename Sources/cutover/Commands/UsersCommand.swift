@@ -44,8 +44,9 @@ struct UsersCommand: AsyncParsableCommand {
     }
 
     struct SetRole: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "role", abstract: "Change a user's role (an enabled admin always remains).",
-                                                        discussion: "Example: cutover users role bob admin")
+        static let configuration = CommandConfiguration(
+            commandName: "role", abstract: "Change a user's role (an enabled admin always remains).",
+            discussion: "Example: cutover users role bob admin")
         @OptionGroup var global: GlobalOptions
         @Argument var name: String
         @Argument(help: "admin, user or viewer.") var role: String
@@ -57,8 +58,9 @@ struct UsersCommand: AsyncParsableCommand {
     }
 
     struct Disable: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Disable a user: no sign-in, every session and API token refused until enabled.",
-                                                        discussion: "Example: cutover users disable bob")
+        static let configuration = CommandConfiguration(
+            abstract: "Disable a user: no sign-in, every session and API token refused until enabled.",
+            discussion: "Example: cutover users disable bob")
         @OptionGroup var global: GlobalOptions
         @Argument var name: String
 
@@ -69,8 +71,9 @@ struct UsersCommand: AsyncParsableCommand {
     }
 
     struct Enable: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Enable a disabled user again (their old sessions stay signed out).",
-                                                        discussion: "Example: cutover users enable bob")
+        static let configuration = CommandConfiguration(
+            abstract: "Enable a disabled user again (their old sessions stay signed out).",
+            discussion: "Example: cutover users enable bob")
         @OptionGroup var global: GlobalOptions
         @Argument var name: String
 
@@ -81,8 +84,9 @@ struct UsersCommand: AsyncParsableCommand {
     }
 
     struct Remove: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Remove a user and their API tokens (the audit log keeps their name).",
-                                                        discussion: "Example: cutover users remove bob")
+        static let configuration = CommandConfiguration(
+            abstract: "Remove a user and their API tokens (the audit log keeps their name).",
+            discussion: "Example: cutover users remove bob")
         @OptionGroup var global: GlobalOptions
         @Argument var name: String
 
@@ -95,8 +99,9 @@ struct UsersCommand: AsyncParsableCommand {
     }
 
     struct Password: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Set a user's password (signs out their sessions).",
-                                                        discussion: "Example: printf '%s\\n' \"$PW\" | cutover users password bob --password-stdin")
+        static let configuration = CommandConfiguration(
+            abstract: "Set a user's password (signs out their sessions).",
+            discussion: "Example: printf '%s\\n' \"$PW\" | cutover users password bob --password-stdin")
         @OptionGroup var global: GlobalOptions
         @Argument var name: String
         @Flag(name: .long, help: "Read the password from the first line of standard input.") var passwordStdin = false
@@ -115,7 +120,9 @@ struct UsersCommand: AsyncParsableCommand {
         func run() async throws {
             let store = try await global.openStore(try global.loadConfig())
             for user in try await store.users() {
-                Terminal.say("\(user.username)\t\(user.role)\tlast sign-in: \(user.lastLoginAt ?? "never")" + (user.disabledAt.map { "\tdisabled since \($0)" } ?? ""))
+                Terminal.say(
+                    "\(user.username)\t\(user.role)\tlast sign-in: \(user.lastLoginAt ?? "never")"
+                        + (user.disabledAt.map { "\tdisabled since \($0)" } ?? ""))
             }
         }
     }

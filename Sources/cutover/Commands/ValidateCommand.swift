@@ -26,13 +26,18 @@ struct ValidateCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Target URL or connection name.") var target: String
     @Option(name: .long, help: "The target schema the tables were migrated into.") var targetSchema: String?
     @OptionGroup var scope: ScopeOptions
-    @Option(name: .long, help: ArgumentHelp(
-        "[TABLE.]COLUMN=RULE: what may differ and still be equal (repeatable; * for every column).",
-        discussion: "RULE: a number (absolute epsilon), s / ms / us or digits=N (timestamp precision), empty-null, case; combine with +."))
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "[TABLE.]COLUMN=RULE: what may differ and still be equal (repeatable; * for every column).",
+            discussion: "RULE: a number (absolute epsilon), s / ms / us or digits=N (timestamp precision), empty-null, case; combine with +."))
     var tolerance: [String] = []
     @Flag(name: .long, help: "Count differences a tolerance hid as changed rows (they are reported either way).") var strict = false
-    @Option(name: .long, help: ArgumentHelp("Run the checks of a pipeline file instead of the row compare.",
-                                            discussion: "Checks: " + CheckRegistry.names.joined(separator: ", ")))
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "Run the checks of a pipeline file instead of the row compare.",
+            discussion: "Checks: " + CheckRegistry.names.joined(separator: ", ")))
     var pipeline: String?
     @Option(name: .long, help: "Environment from cutover.yml for {{database}}/{{schema}} in a pipeline's custom_sql (default: default_environment).")
     var env: String?
@@ -47,8 +52,9 @@ struct ValidateCommand: AsyncParsableCommand {
                 tolerances: try Tolerances.parse(tolerance, strict: strict))
             let failed = outcome.results.filter { $0.status == "failed" }.count
             let skipped = outcome.results.filter { $0.status == "cancelled" }.count
-            Terminal.say("\(outcome.results.count - failed - skipped) of \(outcome.results.count) steps without errors"
-                         + (skipped > 0 ? ", \(skipped) not run (cancelled)" : "") + " — results: \(outcome.path)")
+            Terminal.say(
+                "\(outcome.results.count - failed - skipped) of \(outcome.results.count) steps without errors"
+                    + (skipped > 0 ? ", \(skipped) not run (cancelled)" : "") + " — results: \(outcome.path)")
             if failed > 0 || skipped > 0 { throw ExitCode.failure }
             return
         }

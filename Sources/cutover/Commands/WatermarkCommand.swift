@@ -29,8 +29,9 @@ struct WatermarkCommand: AsyncParsableCommand {
         func run() async throws {
             let config = try global.loadConfig()
             let store = try await global.openStore(config)
-            let marks = try await store.watermarks(source: try source.map { try config.resolveConnection($0).description },
-                                                   target: try target.map { try config.resolveConnection($0).description })
+            let marks = try await store.watermarks(
+                source: try source.map { try config.resolveConnection($0).description },
+                target: try target.map { try config.resolveConnection($0).description })
             switch format {
             case .json:
                 Terminal.say(String(decoding: try JSONEncoder.cli.encode(marks), as: UTF8.self))
@@ -39,7 +40,8 @@ struct WatermarkCommand: AsyncParsableCommand {
                 for (pair, rows) in Dictionary(grouping: marks, by: { "\($0.source) → \($0.target)" }).sorted(by: { $0.key < $1.key }) {
                     Terminal.say(pair)
                     for mark in rows {
-                        Terminal.say("  \(mark.table).\(mark.column) = \(mark.value ?? "NULL (no value yet)")  (run \(mark.runID ?? "-"), \(mark.updatedAt))")
+                        Terminal.say(
+                            "  \(mark.table).\(mark.column) = \(mark.value ?? "NULL (no value yet)")  (run \(mark.runID ?? "-"), \(mark.updatedAt))")
                     }
                 }
             }
@@ -68,8 +70,9 @@ struct WatermarkCommand: AsyncParsableCommand {
             let removed = try await store.deleteWatermarks(source: sourceURL.description, target: targetURL.description, table: table)
             guard removed > 0 else {
                 let known = try await store.watermarks(source: sourceURL.description, target: targetURL.description).map(\.table)
-                throw CutoverError(.usage, "no watermark stored for \(table ?? "any table") from \(sourceURL) to \(targetURL)",
-                                   hint: known.isEmpty ? "`cutover watermark show` lists the stored ones" : "stored: " + known.joined(separator: ", "))
+                throw CutoverError(
+                    .usage, "no watermark stored for \(table ?? "any table") from \(sourceURL) to \(targetURL)",
+                    hint: known.isEmpty ? "`cutover watermark show` lists the stored ones" : "stored: " + known.joined(separator: ", "))
             }
             Terminal.say("reset \(removed) watermark(s): the next incremental run loads \(table ?? "every table") from the start")
         }

@@ -40,8 +40,9 @@ struct WorkerCommand: AsyncParsableCommand {
         let jobs = try await global.jobs(config, artifactsRoot: nil)
         let sourceURL = try config.resolveConnection(source), targetURL = try config.resolveConnection(target)
         let loaded = try await metrics.around {
-            try await jobs.work(runID: run, source: sourceURL, target: targetURL, scope: scope.scope, config: config, options: options,
-                                targetSchema: targetSchema)
+            try await jobs.work(
+                runID: run, source: sourceURL, target: targetURL, scope: scope.scope, config: config, options: options,
+                targetSchema: targetSchema)
         }
         Terminal.say("worker done: loaded \(loaded) chunk(s) of run \(run)")
     }

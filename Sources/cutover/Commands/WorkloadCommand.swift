@@ -23,7 +23,8 @@ struct WorkloadCommand: AsyncParsableCommand {
                 """)
         @OptionGroup var global: GlobalOptions
         @Argument(help: "Workload export files.") var files: [String] = []
-        @Option(name: .long, help: "Read a PostgreSQL database's pg_stat_statements live (a URL or connection name; repeatable).") var from: [String] = []
+        @Option(name: .long, help: "Read a PostgreSQL database's pg_stat_statements live (a URL or connection name; repeatable).") var from:
+            [String] = []
         @Option(name: .long, help: "How many tables, joins and columns to list.") var top = 20
         @Option(name: .long, help: "text or json.") var format: OutputFormat = .text
 
@@ -35,21 +36,28 @@ struct WorkloadCommand: AsyncParsableCommand {
             let (summary, runID) = try await global.jobs(config, artifactsRoot: nil, progress: format == .text)
                 .importWorkload(paths: files, live: try from.map { try config.resolveConnection($0) })
             if format == .json { return Terminal.say(String(decoding: try JSONEncoder.cli.encode(summary), as: UTF8.self)) }
-            Terminal.say("\(summary.statements) statement(s) from \(summary.formats.joined(separator: ", ")): \(Format.count(summary.executions)) execution(s), "
-                         + "\(Format.span(summary.milliseconds / 1000)) in all; \(summary.withoutTables) without a table — run \(runID)")
+            Terminal.say(
+                "\(summary.statements) statement(s) from \(summary.formats.joined(separator: ", ")): \(Format.count(summary.executions)) execution(s), "
+                    + "\(Format.span(summary.milliseconds / 1000)) in all; \(summary.withoutTables) without a table — run \(runID)")
             Terminal.say("\nTables by time:")
             for table in summary.tables.prefix(top) {
-                Terminal.say("  \(table.table)  \(String(format: "%.1f", table.timeShare))% of the time, \(Format.count(table.executions)) execution(s), \(table.statements) statement(s)")
+                Terminal.say(
+                    "  \(table.table)  \(String(format: "%.1f", table.timeShare))% of the time, \(Format.count(table.executions)) execution(s), \(table.statements) statement(s)"
+                )
             }
             if !summary.joins.isEmpty {
                 Terminal.say("\nJoin pairs:")
-                for join in summary.joins.prefix(top) { Terminal.say("  \(join.left) = \(join.right)  \(Format.count(join.executions)) execution(s)") }
+                for join in summary.joins.prefix(top) {
+                    Terminal.say("  \(join.left) = \(join.right)  \(Format.count(join.executions)) execution(s)")
+                }
             }
             if !summary.columns.isEmpty {
                 Terminal.say("\nColumns:")
                 for column in summary.columns.prefix(top) {
-                    let uses = [("filtered", column.filtered), ("grouped", column.grouped), ("joined", column.joined), ("aggregated", column.aggregated)]
-                        .filter { $0.1 > 0 }.map { "\($0.0) \(Format.count($0.1))" }
+                    let uses = [
+                        ("filtered", column.filtered), ("grouped", column.grouped), ("joined", column.joined), ("aggregated", column.aggregated),
+                    ]
+                    .filter { $0.1 > 0 }.map { "\($0.0) \(Format.count($0.1))" }
                     Terminal.say("  \(column.column)  " + uses.joined(separator: ", "))
                 }
             }
