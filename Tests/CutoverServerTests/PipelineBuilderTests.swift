@@ -1,4 +1,6 @@
 import CutoverCore
+import CutoverStore
+import CutoverEngine
 import CutoverServer
 import CutoverSQLite
 import CutoverTesting
@@ -137,12 +139,20 @@ import Testing
             let genre = ((settings["mappings"] as? [String: Any])?["tables"] as? [[String: Any]])?.first
             #expect((genre?["columns"] as? [[String: Any]])?.first?["tolerance"] as? String == "case", "\(settings)")
 
-            // Suggestions for the accepted tables only (Genre), as steps the builder can save.
+            // Suggestions for the accepted tables only (Genre), as steps the builder can save, with a
+            // check where the latest imported workload looks (it groups by Genre.Name).
+            let store = try await SQLMetadataStore.open(ConnectionURL(engine: .sqlite, database: s.directory + "/store.db"))
+            try #"[{"query_sql_text": "SELECT g.Name, count(*) FROM Genre g GROUP BY g.Name", "count_executions": 9, "avg_duration": 100}]"#
+                .write(toFile: s.directory + "/qs.json", atomically: true, encoding: .utf8)
+            _ = try await Jobs(store: store, artifactsRoot: s.directory + "/runs", say: { _ in }).importWorkload(paths: [s.directory + "/qs.json"])
             #expect(try await s.call(.post, "/api/v1/projects/\(project)/suggest", token: s.viewer).status == .forbidden)
             let suggested = try s.object(try await s.call(.post, "/api/v1/projects/\(project)/suggest", token: s.user))
             let suggestedSteps = try #require(suggested["steps"] as? [[String: Any]])
             #expect(
                 !suggestedSteps.isEmpty && suggestedSteps.allSatisfy { ($0["table"] as? String)?.hasSuffix("Genre") == true }, "\(suggestedSteps)")
+            #expect(
+                suggestedSteps.contains { $0["check"] as? String == "group_metrics" && ($0["columns"] as? [String]) == ["Name"] }, "\(suggestedSteps)"
+            )
             let profile = try #require((suggested["profiles"] as? [[String: Any]])?.first)
             #expect(
                 profile["table"] as? String == "Genre" && profile["role"] as? String == "table" && profile["surrogate_key"] as? String == "GenreId",

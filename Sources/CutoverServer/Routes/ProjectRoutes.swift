@@ -90,7 +90,7 @@ enum ProjectRoutes {
         }
         routes.add(
             .post, "/api/v1/projects/:id/suggest",
-            "Profile the project's source and suggest pipeline steps for its tables (accepted mappings only, once reviewed)",
+            "Profile the project's source and suggest pipeline steps for its tables (accepted mappings only, once reviewed), with checks where the latest imported workload looks",
             role: .user, action: "project.suggest", answer: .json(SuggestedSteps.self, status: .ok)
         ) { _, context in
             let project = try await find(try context.require("id"), store)
@@ -102,7 +102,9 @@ enum ProjectRoutes {
             let accepted = SignOff.acceptedTables(project)
             if accepted?.isEmpty == true { throw APIError(.badRequest, "no table of project \(project.name) is accepted in its mappings") }
             let outcome = try await state.jobs.jobs(for: context.caller)
-                .suggestPipeline(source: source, target: target, scope: Scope(tables: accepted ?? [], exactCounts: false), config: state.config)
+                .suggestPipeline(
+                    source: source, target: target, scope: Scope(tables: accepted ?? [], exactCounts: false), config: state.config,
+                    workload: try await MonitoringRoutes.latestWorkload(store))
             let pipeline = try Pipeline.parse(outcome.yaml, name: "suggested")
             return try JSON.response(
                 SuggestedSteps(runId: outcome.runID, steps: pipeline.steps, tables: outcome.profiles.count, profiles: outcome.profiles))
