@@ -59,8 +59,13 @@ extension WorkloadSummary {
     /// The workload's weight of a catalog table: by `schema.table`, else by its name alone
     /// (statements often leave the schema out).
     public func weight(of table: TableRef) -> TableWeight? {
-        let full = table.description.lowercased(), bare = table.name.lowercased()
-        return tables.first { $0.table == full } ?? tables.first { $0.table == bare || $0.table.split(separator: ".").last.map(String.init) == bare }
+        tables.first { Self.names($0.table, table, exactly: true) } ?? tables.first { Self.names($0.table, table, exactly: false) }
+    }
+
+    /// Whether a table name as statements wrote it (lower-cased, schema or not) is `table`:
+    /// exactly `schema.table`, or — the weaker reading, tried second — by its last part.
+    static func names(_ name: String, _ table: TableRef, exactly: Bool) -> Bool {
+        exactly ? name == table.description.lowercased() : name.split(separator: ".").last.map(String.init) == table.name.lowercased()
     }
 }
 
@@ -112,7 +117,7 @@ public struct WorkloadReader: Sendable {
     }
 
     /// Reads a CSV or JSON export, recognizing its format by its column names.
-    public mutating func read(path: String) throws {
+    public mutating func read(path: String) async throws {
         guard let handle = FileHandle(forReadingAtPath: path) else {
             throw CutoverError(.io, "cannot read the workload file \(path)", hint: "check the path")
         }
@@ -120,11 +125,11 @@ public struct WorkloadReader: Sendable {
         sources.append(path)
         let head = try handle.read(upToCount: 4096) ?? Data()
         let first = String(decoding: head, as: UTF8.self).drop { $0.isWhitespace }.first
-        try handle.seek(toOffset: 0)
         if first == "[" || first == "{" {
+            try handle.seek(toOffset: 0)
             try readJSON(Data(try handle.readToEnd() ?? Data()), path: path)
         } else {
-            try readCSV(handle, path: path)
+            try await readCSV(path: path)
         }
     }
 
@@ -183,47 +188,27 @@ public struct WorkloadReader: Sendable {
         )
     }
 
-    mutating func readCSV(_ handle: FileHandle, path: String) throws {
+    mutating func readCSV(path: String) async throws {
         var parser = CSVRecordParser()
-        var header: [String]?
         var layout: Layout?
         var index: [String: Int] = [:]
-        var pending = Data()
-        func records(_ text: String) throws -> [[String]] {
-            var out: [[String]] = []
-            for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
-                let trimmed = line.hasSuffix("\r") ? String(line.dropLast()) : String(line)
-                if let record = parser.feed(trimmed) { out.append(record) }
+        try await LineReader.forEachLine(path) { line, _ in
+            guard let record = parser.feed(line) else { return }  // a quoted field goes on on the next line
+            guard let layout else {
+                guard let found = Layout.detect(record) else { throw Self.unknown(path, record) }
+                layout = found
+                index = Dictionary(record.enumerated().map { ($0.element.lowercased(), $0.offset) }) { first, _ in first }
+                formats.append(found.format)
+                return
             }
-            return out
-        }
-        func consume(_ batch: [[String]]) throws {
-            for record in batch {
-                guard header != nil, let layout else {
-                    header = record
-                    guard let found = Layout.detect(record) else { throw Self.unknown(path, record) }
-                    layout = found
-                    index = Dictionary(record.enumerated().map { ($0.element.lowercased(), $0.offset) }) { first, _ in first }
-                    formats.append(found.format)
-                    continue
-                }
-                if record.count == 1, record[0].isEmpty { continue }
-                if let statement = layout.statement({ index[$0].flatMap { $0 < record.count ? record[$0] : nil } }) {
-                    add(sql: statement.sql, executions: statement.executions, milliseconds: statement.milliseconds)
-                } else {
-                    withoutTables += 1
-                }
+            if record.count == 1, record[0].isEmpty { return }
+            if let statement = layout.statement({ index[$0].flatMap { $0 < record.count ? record[$0] : nil } }) {
+                add(sql: statement.sql, executions: statement.executions, milliseconds: statement.milliseconds)
+            } else {
+                withoutTables += 1
             }
         }
-        while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty {
-            pending.append(chunk)
-            guard let lastNewline = pending.lastIndex(of: 0x0A) else { continue }
-            let complete = pending[pending.startIndex...lastNewline]
-            try consume(try records(String(decoding: complete.dropLast(), as: UTF8.self)))
-            pending = Data(pending[pending.index(after: lastNewline)...])
-        }
-        if !pending.isEmpty { try consume(try records(String(decoding: pending, as: UTF8.self))) }
-        if header == nil { throw CutoverError(.usage, "\(path) is empty", hint: "export the workload with a header row") }
+        if layout == nil { throw CutoverError(.usage, "\(path) is empty", hint: "export the workload with a header row") }
     }
 
     mutating func readJSON(_ data: Data, path: String) throws {
@@ -306,7 +291,7 @@ extension Jobs {
         let recorder = try await newRecorder(kind: "workload", source: live.first, target: nil, echo: say)
         do {
             var reader = WorkloadReader()
-            for path in paths { try reader.read(path: path) }
+            for path in paths { try await reader.read(path: path) }
             for url in live { try await reader.read(live: try await connect(url, role: .source)) }
             let summary = reader.summary
             _ = try recorder.writeJSONArtifact("workload.json", summary)
@@ -332,9 +317,8 @@ public enum WorkloadSuggestions {
     /// Steps for `catalog`'s tables the workload uses, beyond `existing` ones.
     public static func steps(_ summary: WorkloadSummary, catalog: Catalog, existing: [StepSpec], limit: Int = 20) -> [Suggestion] {
         func table(_ name: String) -> Table? {
-            let lower = name.lowercased()
-            return catalog.tables.first { $0.ref.description.lowercased() == lower }
-                ?? catalog.tables.first { $0.ref.name.lowercased() == String(lower.split(separator: ".").last ?? "") }
+            catalog.tables.first { WorkloadSummary.names(name, $0.ref, exactly: true) }
+                ?? catalog.tables.first { WorkloadSummary.names(name, $0.ref, exactly: false) }
         }
         /// `schema.table.column` → the table and the column as the catalog spells it.
         func column(_ qualified: String) -> (Table, Column)? {

@@ -31,7 +31,7 @@ struct AnalyzeCommand: AsyncParsableCommand {
         let config = try global.loadConfig()
         let url = try config.resolveConnection(source)
         var reader = WorkloadReader()
-        for file in workload { try reader.read(path: file) }
+        for file in workload { try await reader.read(path: file) }
         let outcome = try await global.jobs(config, artifactsRoot: out).analyze(
             source: url, scope: scope.scope,
             metadataMaxAge: metadataMaxAge,

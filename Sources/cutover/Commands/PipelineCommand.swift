@@ -74,7 +74,7 @@ struct PipelineCommand: AsyncParsableCommand {
                 throw CutoverError(.usage, "\(out) exists", hint: "pass --force to overwrite it, or --out another file")
             }
             var reader = WorkloadReader()
-            for file in workload { try reader.read(path: file) }
+            for file in workload { try await reader.read(path: file) }
             let outcome = try await global.jobs(config, artifactsRoot: nil).suggestPipeline(
                 source: try config.resolveConnection(source), target: try config.resolveConnection(target), scope: scope.scope, config: config,
                 targetSchema: targetSchema, workload: workload.isEmpty ? nil : reader.summary)

@@ -30,7 +30,7 @@ struct PlanCommand: AsyncParsableCommand {
         let url = try config.resolveConnection(source)
         let engine = try Connectors.engine(named: targetDialect)
         var reader = WorkloadReader()
-        for file in workload { try reader.read(path: file) }
+        for file in workload { try await reader.read(path: file) }
         let outcome = try await global.jobs(config, artifactsRoot: out).plan(
             source: url, targetEngine: engine, scope: scope.scope, config: config,
             targetSchema: targetSchema, workload: workload.isEmpty ? nil : reader.summary)
