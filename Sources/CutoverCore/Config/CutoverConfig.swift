@@ -257,6 +257,15 @@ public struct CutoverConfig: Codable, Sendable {
     /// Resolves a flag value that is either a URL or the name of a configured connection.
     /// `${ENV}` references are expanded only in the connections this file names — text an admin
     /// wrote — never in a URL given directly, which may come from a request.
+    /// The environment of that name, or a config error that lists the ones cutover.yml has.
+    public func environment(named name: String) throws -> EnvironmentConfig {
+        guard let found = environments[name] else {
+            throw CutoverError(
+                .config, "no environment \(name) in cutover.yml", hint: "environments: " + environments.keys.sorted().joined(separator: ", "))
+        }
+        return found
+    }
+
     public func resolveConnection(_ nameOrURL: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> ConnectionURL {
         if let configured = connections[nameOrURL] {
             return try ConnectionURL(parsing: Self.interpolate(configured, environment: environment, in: "connection \(nameOrURL)"))

@@ -129,14 +129,7 @@ extension Jobs {
         targetSchema: String? = nil, provenance: PipelineProvenance? = nil,
         environment: String? = nil, tolerances: Tolerances = Tolerances()
     ) async throws -> (results: [StepResult], runID: String, path: String) {
-        let environmentConfig = try environment.map { name in
-            guard let found = config.environments[name] else {
-                throw CutoverError(
-                    .config, "no environment \(name) in cutover.yml",
-                    hint: "environments: " + config.environments.keys.sorted().joined(separator: ", "))
-            }
-            return found
-        }
+        let environmentConfig = try environment.map(config.environment(named:))
         let recorder = try await newRecorder(kind: "pipeline", source: sourceURL, target: targetURL, echo: say)
         let started = ISOTime.now()
         runStarted(recorder.runID)

@@ -266,11 +266,7 @@ public struct Jobs: Sendable {
         environment: String?
     ) async throws -> (results: [RuleResult], newRules: Int, runID: String) {
         let name = environment ?? config.defaultEnvironment
-        if let name, config.environments[name] == nil {
-            throw CutoverError(
-                .usage, "environment \(name) is not in cutover.yml",
-                hint: "environments there: " + config.environments.keys.sorted().joined(separator: ", "))
-        }
+        let environmentConfig = try name.map(config.environment(named:))
         let newRules = try await store.saveRules(try rules.map { try $0.stored() })
         let recorder = try await newRecorder(kind: "rules", source: sourceURL, target: targetURL)
         let started = ISOTime.now()
@@ -278,7 +274,7 @@ public struct Jobs: Sendable {
             let source = try await sourceURL.asyncMap { try await connect($0, role: .source) }
             let target = try await targetURL.asyncMap { try await connect($0, role: .source) }
             let runner = RuleRunner(
-                environmentName: name, environment: name.flatMap { config.environments[$0] }, refusePrivilegedRole: refusePrivilegedRoles)
+                environmentName: name, environment: environmentConfig, refusePrivilegedRole: refusePrivilegedRoles)
             var results: [RuleResult] = []
             for rule in rules {
                 var sides: [(String, any Connector)] = []

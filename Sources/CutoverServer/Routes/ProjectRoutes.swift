@@ -177,11 +177,7 @@ enum ProjectRoutes {
             if let source = body.source { project.source = ConnectionGate.shown(source) }
             if let target = body.target { project.target = ConnectionGate.shown(target) }
             if let environment = body.environment {
-                guard environment.isEmpty || state.config.environments[environment] != nil else {
-                    throw APIError(
-                        .badRequest, "no environment \(environment) in the server's cutover.yml",
-                        hint: "environments: " + state.config.environments.keys.sorted().joined(separator: ", "))
-                }
+                if !environment.isEmpty { _ = try state.config.environment(named: environment) }
                 try project.updateSettings { $0["environment"] = environment.isEmpty ? nil : environment }
             }
             try await store.saveProject(project)

@@ -34,11 +34,7 @@ enum SQLRoutes {
     static func run(_ body: RunSQL, caller: Caller, state: ServerState) async throws -> SQLAnswer {
         let config = state.config
         let environment = body.environment ?? config.defaultEnvironment
-        if let environment, config.environments[environment] == nil {
-            throw APIError(
-                .badRequest, "environment \(environment) is not in cutover.yml",
-                hint: "environments there: " + config.environments.keys.sorted().joined(separator: ", "))
-        }
+        let environmentConfig = try environment.map(config.environment(named:))
         let text: String
         switch (body.sql, body.query) {
         case (let sql?, nil): text = sql
@@ -51,7 +47,7 @@ enum SQLRoutes {
         }
         let writing = body.write ?? false
         if writing, !caller.isAdmin { throw APIError(.forbidden, "only admins may run statements that write") }
-        let sql = try Rulebook.render(text, environment: environment, environment.flatMap { config.environments[$0] })
+        let sql = try Rulebook.render(text, environment: environment, environmentConfig)
             .trimmingCharacters(in: .whitespacesAndNewlines.union(CharacterSet(charactersIn: ";")))
         guard !sql.isEmpty else { throw APIError(.badRequest, "there is no statement to run") }
         let url = try await state.connections.resolve(body.connection, for: caller)

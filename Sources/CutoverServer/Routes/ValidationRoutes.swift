@@ -52,11 +52,7 @@ enum ValidationRoutes {
             let request = String(decoding: try JSON.encoder.encode(kept), as: UTF8.self)
             let tables = body.tables ?? []
             let environment = body.environment
-            if let environment, config.environments[environment] == nil {
-                throw APIError(
-                    .badRequest, "no environment \(environment) in the server's cutover.yml",
-                    hint: "environments: " + config.environments.keys.sorted().joined(separator: ", "))
-            }
+            if let environment { _ = try config.environment(named: environment) }  // a 400 now, not a run that fails
             let id: String
             if let text = body.pipeline {
                 let pipeline = try Pipeline.parse(text, name: body.name ?? "api")
