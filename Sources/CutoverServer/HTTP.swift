@@ -232,12 +232,21 @@ struct RefusalAuditMiddleware: RouterMiddleware {
         do {
             return try await next(request, context)
         } catch let error as APIError where error.isRefusal {
-            let details = String(decoding: try JSON.encoder.encode(["error": error.message]), as: UTF8.self)
             try await store.audit(
-                AuditRecord(
-                    username: context.identity?.username, action: "request.refused",
-                    resource: "\(request.method.rawValue) \(request.uri.path)", outcome: String(error.status.code), details: details))
+                try .failure(
+                    username: context.identity?.username, action: "request.refused", resource: "\(request.method.rawValue) \(request.uri.path)",
+                    status: error.status, message: error.message))
             throw error
         }
+    }
+}
+
+extension AuditRecord {
+    /// The entry for a request that did not go through: its HTTP status, and the error's message
+    /// as the details.
+    static func failure(username: String?, action: String, resource: String, status: HTTPResponse.Status, message: String) throws -> AuditRecord {
+        AuditRecord(
+            username: username, action: action, resource: resource, outcome: String(status.code),
+            details: String(decoding: try JSON.encoder.encode(["error": message]), as: UTF8.self))
     }
 }

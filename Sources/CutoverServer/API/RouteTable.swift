@@ -105,11 +105,9 @@ final class RouteTable: @unchecked Sendable {
         } catch {
             let status = (error as? APIError)?.status ?? (error as? CutoverError).map(JSONErrorMiddleware.status(of:)) ?? .internalServerError
             let message = (error as? APIError)?.message ?? (error as? CutoverError)?.message ?? error.redactedDescription
-            let details = String(decoding: try JSON.encoder.encode(["error": message]), as: UTF8.self)
             try await store.audit(
-                AuditRecord(
-                    username: username ?? (error as? APIError)?.subject, action: action, resource: resource,
-                    outcome: String(status.code), details: details))
+                try .failure(
+                    username: username ?? (error as? APIError)?.subject, action: action, resource: resource, status: status, message: message))
             throw error
         }
     }
