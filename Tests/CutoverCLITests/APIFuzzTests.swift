@@ -22,20 +22,9 @@ import Testing
             environments:
               DEV: {schema: main}
             """.write(toFile: dir + "/cutover.yml", atomically: true, encoding: .utf8)
-            let port = try FaultProxy.freePort()
-            let server = Process()
-            server.executableURL = URL(fileURLWithPath: CLI.executable)
-            server.arguments = ["serve", "--port", String(port)]
-            server.currentDirectoryURL = URL(fileURLWithPath: dir)
-            let log = FileHandle(forWritingAtPath: "/dev/null")
-            server.standardOutput = log
-            server.standardError = log
-            try server.run()
-            defer {
-                kill(server.processIdentifier, SIGKILL)
-                server.waitUntilExit()
-            }
-            let base = "http://127.0.0.1:\(port)"
+            let server = try ServeProcess(in: dir)
+            defer { server.stop() }
+            let base = server.base
             // Sign-up, two more users, and every role's token before any fuzzing (which may lock names it guesses).
             let setup = try await CLI.shell(
                 """

@@ -148,20 +148,9 @@ import Testing
             try "connections:\n  chinook: \"sqlite:\(chinook)\"\n  copy: \"sqlite:\(dir)/copy.db\"\nalerts:\n  interval: 1h\n"
                 .write(toFile: dir + "/cutover.yml", atomically: true, encoding: .utf8)
             #expect(try await CLI.run(["alerts", "add", "failures", "--when", "run_failed", "--channel", "console"], in: dir).status == 0)
-            let port = try FaultProxy.freePort()
-            let server = Process()
-            server.executableURL = URL(fileURLWithPath: CLI.executable)
-            server.arguments = ["serve", "--port", String(port)]
-            server.currentDirectoryURL = URL(fileURLWithPath: dir)
-            server.environment = ProcessInfo.processInfo.environment.merging(["CUTOVER_FAILPOINTS": "move.chunk:100"]) { _, new in new }
-            server.standardOutput = FileHandle.nullDevice
-            server.standardError = FileHandle.nullDevice
-            try server.run()
-            defer {
-                kill(server.processIdentifier, SIGKILL)  // SIGTERM may be blocked in processes the test runner starts
-                server.waitUntilExit()
-            }
-            let base = "http://127.0.0.1:\(port)"
+            let server = try ServeProcess(in: dir, environment: ["CUTOVER_FAILPOINTS": "move.chunk:100"])
+            defer { server.stop() }
+            let base = server.base
             let result = try await CLI.shell(
                 """
                 for i in $(seq 1 100); do curl -sf \(base)/health >/dev/null && break; sleep 0.1; done

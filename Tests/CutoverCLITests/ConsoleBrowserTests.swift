@@ -36,21 +36,11 @@ import Testing
                 (IngestionTests.config(connection: "sqlite:meta.db")
                 + "connections:\n  chinook: \"sqlite:\(chinook)\"\n  copy: \"sqlite:\(dir)/copy.db\"\n")
                 .write(toFile: dir + "/cutover.yml", atomically: true, encoding: .utf8)
-            let port = try FaultProxy.freePort()
-            let server = Process()
-            server.executableURL = URL(fileURLWithPath: CLI.executable)
-            server.arguments = ["serve", "--port", String(port)]
-            server.currentDirectoryURL = URL(fileURLWithPath: dir)
-            server.standardOutput = FileHandle.nullDevice
-            server.standardError = FileHandle.nullDevice
-            try server.run()
-            defer {
-                kill(server.processIdentifier, SIGKILL)
-                server.waitUntilExit()
-            }
+            let server = try ServeProcess(in: dir)
+            defer { server.stop() }
             let script = try #require(TestEnvironment.fixturePath("console_check.py"))
             let check = try await CLI.shell(
-                "CONSOLE_CHECK_INGESTION=breached,raw.orders,'last load failed' CONSOLE_CHECK_PROJECT=chinook,copy python3 '\(script)' http://127.0.0.1:\(port) '\(dir)/screenshots'",
+                "CONSOLE_CHECK_INGESTION=breached,raw.orders,'last load failed' CONSOLE_CHECK_PROJECT=chinook,copy python3 '\(script)' \(server.base) '\(dir)/screenshots'",
                 in: dir)
             #expect(check.status == 0, "\(check.output)")
             #expect(check.stdout.contains("console check passed"))

@@ -90,22 +90,12 @@ import Testing
     @Test(.enabled(if: required))
     func serveExportsMetricsToSignedInCallersAndLogsRequestsWithoutTokens() async throws {
         try await TestEnvironment.withTemporaryDirectory { dir in
-            let port = try FaultProxy.freePort()
-            let server = Process()
-            server.executableURL = URL(fileURLWithPath: CLI.executable)
-            server.arguments = ["serve", "--port", String(port), "--log-format", "json"]
-            server.currentDirectoryURL = URL(fileURLWithPath: dir)
             let logPath = dir + "/serve.log"
             FileManager.default.createFile(atPath: logPath, contents: nil)
-            let log = try #require(FileHandle(forWritingAtPath: logPath))
-            server.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
-            server.standardError = log
-            try server.run()
-            defer {
-                kill(server.processIdentifier, SIGKILL)
-                server.waitUntilExit()
-            }
-            let base = "http://127.0.0.1:\(port)"
+            let server = try ServeProcess(
+                in: dir, arguments: ["--log-format", "json"], standardError: try #require(FileHandle(forWritingAtPath: logPath)))
+            defer { server.stop() }
+            let base = server.base
             let result = try await CLI.shell(
                 """
                 for i in $(seq 1 100); do curl -sf \(base)/health >/dev/null && break; sleep 0.1; done
