@@ -56,6 +56,7 @@ public enum CutoverServer {
         ProjectRoutes.register(routes)
         RuleRoutes.register(routes)
         SQLRoutes.register(routes)
+        CopilotRoutes.register(routes)
         TeamRoutes.register(routes)
         EventStream.register(routes)
         Batches.register(routes)

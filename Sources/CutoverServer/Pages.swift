@@ -25,6 +25,7 @@ enum Pages {
         Page(path: "/projects/:id", name: "project", title: "Project", nav: false),
         Page(path: "/rules", name: "rules", title: "Rules", nav: true),
         Page(path: "/sql", name: "sql", title: "SQL runner", nav: true),
+        Page(path: "/copilot", name: "copilot", title: "Copilot", nav: true),
         Page(path: "/connections", name: "connections", title: "Connections", nav: true),
         Page(path: "/monitoring", name: "monitoring", title: "Monitoring", nav: true),
         Page(path: "/workload", name: "workload", title: "Workload", nav: true),

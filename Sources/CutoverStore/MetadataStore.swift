@@ -548,6 +548,11 @@ public protocol MetadataStore: Sendable {
     /// One snapshot with its content (the CSV as imported).
     func failureSnapshot(suite: String, dataDate: String) async throws -> (record: FailureSnapshotRecord, content: Data)?
 
+    // MARK: Questions
+    /// Runs one of the copilot's fixed reads (see ``StoreRead``) with its bound parameters; rows
+    /// as text, as wide as the read's `columns`.
+    func read(_ query: StoreRead) async throws -> [[String?]]
+
     // MARK: Maintenance
     /// Row counts of every store table, cache hits, schema version.
     func stats() async throws -> StoreStats

@@ -247,7 +247,16 @@ struct RowDiffCheck: ValidationCheck {
         var details = ["missing_rows": String(result.missing), "extra_rows": String(result.extra), "changed_rows": String(result.changed)]
         if !result.missingKeys.isEmpty { details["missing"] = result.missingKeys.joined(separator: "\n") }
         if !result.extraKeys.isEmpty { details["extra"] = result.extraKeys.joined(separator: "\n") }
-        if !result.changedRows.isEmpty { details["changed"] = result.changedRows.map { "\($0.key): \($0.differences)" }.joined(separator: "\n") }
+        if !result.changedRows.isEmpty {
+            details["changed"] = result.changedRows.map { "\($0.key): \($0.differences)" }.joined(separator: "\n")
+            // The statement that fetches each sampled row as stored, line for line with `changed`.
+            details["source_sql"] = result.changedRows.map { $0.sourceSQL ?? "" }.joined(separator: "\n")
+            details["target_sql"] = result.changedRows.map { $0.targetSQL ?? "" }.joined(separator: "\n")
+        }
+        if !result.changedColumns.isEmpty {
+            details["changed_columns"] = result.changedColumns.sorted { ($1.value, $0.key) < ($0.value, $1.key) }.map { "\($0.key)=\($0.value)" }
+                .joined(separator: "\n")
+        }
         var outcome = CheckOutcome(passed: result.passed, message: result.message, details: details)
         outcome.sourceRows = result.sourceRows
         outcome.targetRows = result.targetRows

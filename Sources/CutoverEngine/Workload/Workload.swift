@@ -1,4 +1,5 @@
 import CutoverCore
+import CutoverStore
 import Foundation
 
 /// What a database's workload says matters: which tables its statements read and write, by
@@ -282,6 +283,17 @@ public struct WorkloadReader: Sendable {
                 .sorted { ($0.executions, $1.left, $1.right) > ($1.executions, $0.left, $0.right) },
             columns: columns.values.sorted { ($0.total, $1.column) > ($1.total, $0.column) },
             tempTables: tempTables.sorted(), kinds: kinds)
+    }
+}
+
+extension WorkloadSummary {
+    /// The summary of the newest successful `cutover workload import`, from its run's artifact.
+    public static func latest(in store: any MetadataStore) async throws -> (summary: WorkloadSummary, runID: String)? {
+        for run in try await store.runs(limit: 500) where run.kind == "workload" && run.status == "succeeded" {
+            guard let content = try await store.artifact(runID: run.id, name: "workload.json")?.content else { continue }
+            return (try JSONDecoder().decode(WorkloadSummary.self, from: content), run.id)
+        }
+        return nil
     }
 }
 

@@ -497,6 +497,48 @@ const pages = {
     });
   },
 
+  async copilot() {
+    const [envs, intents] = await Promise.all([api("/environments"), api("/copilot/intents")]);
+    const examples = ["which checks failed last week?", "slowest 5 migrations this month", "pass rate per table", "which pipelines are late?",
+      "errors in the logs today", "what columns does orders have"];
+    content.innerHTML = `<div class="card"><form id="ask"><div class="inline form">
+        <label class="grow">Question <input name="question" required maxlength="500" size="60" placeholder="${esc(examples[0])}"></label>
+        <label>Environment <select name="environment"><option value="">(default)</option>${envs.environments.map((e) =>
+          `<option value="${esc(e.name)}">${esc(e.name)}</option>`).join("")}</select></label><button>Ask</button></div>
+        <p class="muted">Try: ${examples.map((e) => `<a href="#" data-example="${esc(e)}">${esc(e)}</a>`).join(" · ")}. Answers come from the query library
+        and ${intents.length} questions over the store; the SQL is shown and runs read-only with your rights.</p></form></div>
+      <div id="answer"></div>
+      <details class="card"><summary>What the copilot can answer (${intents.length})</summary>${table(["question", "about", "values", "role"],
+        intents.map((i) => [esc(i.title), esc(i.description), esc(i.slots.join(", ")), esc(i.role)]))}</details>`;
+    const form = document.getElementById("ask");
+    for (const link of content.querySelectorAll("[data-example]")) {
+      link.onclick = (event) => { event.preventDefault(); form.question.value = link.dataset.example; form.requestSubmit(); };
+    }
+    onSubmit("ask", async (data) => {
+      if (!data.environment) delete data.environment;
+      const a = await post("/copilot/ask", data);
+      const box = document.getElementById("answer");
+      const candidates = a.candidates.length ? `<p class="muted">Closest: ${a.candidates.map((c) =>
+        `<a href="#" data-ask="${esc(c.title)}">${esc(c.title)}</a> (${c.score}; ${esc(c.matched.join(", "))})`).join(" · ")}</p>` : "";
+      if (!a.answered) {
+        box.innerHTML = `<div class="card"><h2>I don't know</h2><p>${esc(a.message)}</p>${candidates}</div>`;
+      } else {
+        const parameters = Object.entries(a.parameters).map(([k, v]) => `<code>${esc(k)}=${esc(v)}</code>`).join(" ");
+        const bound = a.sql_parameters && a.sql_parameters.length ? `<p class="muted">bound: ${a.sql_parameters.map((v) => v === null ? "NULL" : `<code>${esc(v)}</code>`).join(", ")}</p>` : "";
+        box.innerHTML = `<div class="card"><h2>${esc(a.title)} <span class="muted">confidence ${a.confidence}</span></h2>
+          <p class="muted">${esc(a.description)}</p><ul>${a.why.map((w) => `<li>${esc(w)}</li>`).join("")}</ul>
+          ${parameters ? `<p>Parameters: ${parameters}</p>` : ""}${a.source ? `<p class="muted">From ${esc(a.source)}</p>` : ""}
+          ${a.sql ? `<pre><code>${esc(a.sql)}</code></pre>${bound}` : ""}
+          ${a.not_run ? `<p class="warning">Not run: ${esc(a.not_run)}</p>` : `<p class="muted">${a.rows.length} row(s)${a.truncated ? " (more not shown)" : ""}</p>` +
+            table(a.columns, a.rows.map((r) => r.map((v) => v === null ? `<span class="muted">NULL</span>` : esc(v))))}
+          ${candidates}</div>`;
+      }
+      for (const link of box.querySelectorAll("[data-ask]")) {
+        link.onclick = (event) => { event.preventDefault(); form.question.value = link.dataset.ask; form.requestSubmit(); };
+      }
+    });
+  },
+
   async connections() {
     const connections = await api("/connections");
     content.innerHTML = `<p class="muted">Connections are named in cutover.yml on the server; passwords are never shown.</p>` +

@@ -34,17 +34,6 @@ enum MonitoringRoutes {
     /// Every page view would read the ingestion source otherwise.
     static let healthSeconds: TimeInterval = 15
 
-    /// The summary of the newest successful `cutover workload import`, from its run's artifact.
-    static func latestWorkload(_ store: any MetadataStore) async throws -> WorkloadSummary? {
-        for run in try await store.runs(limit: 500) where run.kind == "workload" && run.status == "succeeded" {
-            guard let content = try await store.artifact(runID: run.id, name: "workload.json")?.content else { continue }
-            // Artifacts are written by Cutover as this type; one that does not read is skipped for an older one.
-            guard let summary = try? JSONDecoder().decode(WorkloadSummary.self, from: content) else { continue }
-            return summary
-        }
-        return nil
-    }
-
     static func register(_ routes: RouteTable) {
         let state = routes.state
         let store = state.store
@@ -80,7 +69,7 @@ enum MonitoringRoutes {
             .get, "/api/v1/workload", "The latest workload import (`cutover workload import`): tables by time, join pairs, columns, temp tables",
             role: .viewer, answer: .json(WorkloadSummary.self, status: .ok)
         ) { _, _ in
-            if let summary = try await latestWorkload(store) { return try JSON.response(summary) }
+            if let latest = try await WorkloadSummary.latest(in: store) { return try JSON.response(latest.summary) }
             throw APIError(
                 .notFound, "no workload has been imported", hint: "cutover workload import FILE… (Query Store, pg_stat_statements, QUERY_HISTORY)")
         }

@@ -104,7 +104,7 @@ enum ProjectRoutes {
             let outcome = try await state.jobs.jobs(for: context.caller)
                 .suggestPipeline(
                     source: source, target: target, scope: Scope(tables: accepted ?? [], exactCounts: false), config: state.config,
-                    workload: try await MonitoringRoutes.latestWorkload(store))
+                    workload: try await WorkloadSummary.latest(in: store)?.summary)
             let pipeline = try Pipeline.parse(outcome.yaml, name: "suggested")
             return try JSON.response(
                 SuggestedSteps(runId: outcome.runID, steps: pipeline.steps, tables: outcome.profiles.count, profiles: outcome.profiles))

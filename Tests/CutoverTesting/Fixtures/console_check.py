@@ -185,7 +185,7 @@ try:
         with open(os.path.join(OUT, "signoff.pdf"), "wb") as f:
             f.write(data)
 
-    for path in ["/", "/migrations", "/validations", "/rules", "/sql", "/connections", "/projects", "/workload", "/monitoring", "/alerts", "/audit", "/users", "/settings"]:
+    for path in ["/", "/migrations", "/validations", "/rules", "/sql", "/copilot", "/connections", "/projects", "/workload", "/monitoring", "/alerts", "/audit", "/users", "/settings"]:
         go(path)
         wait(lambda: run("return document.readyState") == "complete" and "Loading…" not in text(), f"{path} to load")
         time.sleep(0.3)
@@ -198,6 +198,14 @@ try:
             for word in os.environ["CONSOLE_CHECK_INGESTION"].split(","):
                 if word not in text():
                     raise SystemExit(f"the Monitoring page does not show {word!r}: " + text()[:600])
+        if path == "/copilot":
+            # An example question is answered: the chosen query, why, its SQL and the result table.
+            run("document.querySelector('[data-example]').click()")
+            wait(lambda: "confidence" in run("return document.getElementById('answer').innerText"), "the copilot's answer")
+            answer = run("return document.getElementById('answer').innerText")
+            for word in ["Failed checks", "matched", "SELECT", "row(s)"]:
+                if word not in answer:
+                    raise SystemExit(f"the copilot's answer lacks {word!r}: " + answer[:600])
         shot("page" + (path.replace("/", "-") if path != "/" else "-overview"))
     print(f"console check passed: run {run_id}, screenshots in {OUT}")
 finally:
