@@ -10,6 +10,7 @@ import Foundation
 struct ConnectionGate: Sendable {
     let config: CutoverConfig
     let store: any MetadataStore
+    let oidc: OIDCSignIn?
 
     /// The connection `reference` names, if `caller` may use it.
     func resolve(_ reference: String, for caller: Caller) async throws -> ConnectionURL {
@@ -29,8 +30,28 @@ struct ConnectionGate: Sendable {
                 hint: names.isEmpty ? "an admin defines connections in cutover.yml" : "named connections: " + names.joined(separator: ", "))
         }
         try await Connectors.refuseStore(url, store: store)
-        return url
+        return try await withLoginToken(url, for: caller)
     }
+
+    /// `token=from-login` (a Snowflake connection with `authenticator=oauth`): the caller's
+    /// access token from the identity provider they signed in with, refreshed when due. Only in
+    /// memory and in the connection that uses it; masked wherever the URL is shown.
+    func withLoginToken(_ url: ConnectionURL, for caller: Caller) async throws -> ConnectionURL {
+        guard url.parameters["token"] == Self.fromLogin else { return url }
+        guard let oidc, caller.user.provider == oidc.config.issuer else {
+            throw APIError(
+                .forbidden,
+                "this connection uses the token of a sign-in with the identity provider (token=from-login); \(caller.username) did not sign in that way",
+                hint: "sign in with the identity provider's button on the sign-in page")
+        }
+        var parameters = url.parameters
+        parameters["token"] = try await oidc.accessToken(for: caller.username)
+        return ConnectionURL(
+            engine: url.engine, user: url.user, password: url.password, host: url.host, port: url.port, database: url.database, schema: url.schema,
+            parameters: parameters)
+    }
+
+    static let fromLogin = "from-login"
 
     /// How a reference may be stored and shown: a name as it is, a URL with its password masked.
     static func shown(_ reference: String) -> String { Redaction.connectionString(reference) }

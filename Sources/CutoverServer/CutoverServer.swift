@@ -37,9 +37,10 @@ public enum CutoverServer {
     static func router(store: any MetadataStore, config: CutoverConfig, settings: Settings) async throws -> (Router<ServerContext>, ServerState) {
         var secret = settings.tokenSecret ?? ""
         if secret.isEmpty { secret = try await store.setting("token_secret", orInsert: SessionTokens.newSecret()) }
-        let state = ServerState(
+        let state = try ServerState(
             store: store, config: config, artifactsRoot: settings.artifactsRoot,
-            sessions: await SessionTokens(secret: secret, lifetime: settings.tokenLifetime), firstUserSignUp: settings.firstUserSignUp)
+            sessions: await SessionTokens(secret: secret, lifetime: settings.tokenLifetime), firstUserSignUp: settings.firstUserSignUp,
+            publicURL: "http://\(settings.host):\(settings.port)")
         Telemetry.bootstrap()
         let router = Router(context: ServerContext.self)
         router.add(middleware: MetricsMiddleware())
@@ -51,6 +52,7 @@ public enum CutoverServer {
         let routes = RouteTable(router: router, state: state)
         ServiceRoutes.register(routes)
         AuthRoutes.register(routes)
+        OIDCRoutes.register(routes)
         MigrationRoutes.register(routes)
         ValidationRoutes.register(routes)
         ProjectRoutes.register(routes)

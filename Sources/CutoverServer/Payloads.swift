@@ -31,8 +31,11 @@ struct PublicUser: Codable {
     var lastLoginAt: String?
     var createdAt: String
     var disabledAt: String?
+    /// The identity provider that signs this user in; nil for a local account.
+    var provider: String?
 
     init(_ user: UserRecord) {
+        provider = user.provider
         id = user.id
         username = user.username
         role = user.role

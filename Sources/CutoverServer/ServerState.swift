@@ -16,14 +16,24 @@ final class ServerState: Sendable {
     let jobs: JobService
     /// Whether the first visitor may create the first (admin) account.
     let firstUserSignUp: Bool
+    /// Sign-in with the identity provider (`auth.oidc`), if configured.
+    let oidc: OIDCSignIn?
+    /// Whether user names and passwords kept in the store sign in (`auth.local_accounts`).
+    var localAccounts: Bool { config.auth.localAccounts ?? true }
 
-    init(store: any MetadataStore, config: CutoverConfig, artifactsRoot: String, sessions: SessionTokens, firstUserSignUp: Bool) {
+    init(
+        store: any MetadataStore, config: CutoverConfig, artifactsRoot: String, sessions: SessionTokens, firstUserSignUp: Bool, publicURL: String
+    ) throws {
         self.store = store
         self.config = config
         self.artifactsRoot = artifactsRoot
         self.sessions = sessions
         self.firstUserSignUp = firstUserSignUp
-        connections = ConnectionGate(config: config, store: store)
+        oidc = try config.auth.oidc.map { try OIDCSignIn(config: $0, defaultPublicURL: publicURL) }
+        if config.auth.localAccounts == false, oidc == nil {
+            throw CutoverError(.config, "auth.local_accounts is false and no auth.oidc provider is configured: nobody could sign in")
+        }
+        connections = ConnectionGate(config: config, store: store, oidc: oidc)
         jobs = JobService(store: store, artifactsRoot: artifactsRoot)
     }
 }

@@ -487,13 +487,13 @@ extension SQLMetadataStore {
 
     // MARK: Users, audit, notifications
 
-    static let userColumns = "id, username, password_hash, role, last_login_at, created_at, disabled_at, sessions_valid_after"
+    static let userColumns = "id, username, password_hash, role, last_login_at, created_at, disabled_at, sessions_valid_after, provider"
 
     static func userRecord(_ row: [String?]) -> UserRecord {
         UserRecord(
             id: row[0] ?? "", username: row[1] ?? "", passwordHash: row[2] ?? "", role: row[3] ?? "viewer", lastLoginAt: row[4],
             createdAt: row[5] ?? "",
-            disabledAt: row[6], sessionsValidAfter: row[7])
+            disabledAt: row[6], sessionsValidAfter: row[7], provider: row[8])
     }
 
     public func saveUser(_ u: UserRecord) async throws {
@@ -511,9 +511,9 @@ extension SQLMetadataStore {
     private static func insertUser(_ u: UserRecord, _ db: any StoreDatabase) throws {
         _ = try db.execute(
             """
-            INSERT INTO users (id, username, password_hash, role, failed_logins, last_login_at, created_at, disabled_at, sessions_valid_after)
-            VALUES (?, ?, ?, ?, 0, ?, ?, ?, ?)
-            """, [u.id, u.username, u.passwordHash, u.role, u.lastLoginAt, u.createdAt, u.disabledAt, u.sessionsValidAfter])
+            INSERT INTO users (id, username, password_hash, role, failed_logins, last_login_at, created_at, disabled_at, sessions_valid_after, provider)
+            VALUES (?, ?, ?, ?, 0, ?, ?, ?, ?, ?)
+            """, [u.id, u.username, u.passwordHash, u.role, u.lastLoginAt, u.createdAt, u.disabledAt, u.sessionsValidAfter, u.provider])
     }
 
     /// One transaction under the store's write lock (SQLite's, or PostgreSQL's advisory lock)

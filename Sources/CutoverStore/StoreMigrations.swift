@@ -494,6 +494,11 @@ enum StoreMigrations {
             sql: """
                 ALTER TABLE batches ADD COLUMN project_id TEXT
                 """),
+        Migration(
+            version: 20, name: "users: the identity provider that signs them in",
+            sql: """
+                ALTER TABLE users ADD COLUMN provider TEXT
+                """),
     ]
 
     static func sql(_ migration: Migration, for engine: ConnectionURL.Engine) -> String {

@@ -258,11 +258,15 @@ public struct UserRecord: Sendable, Codable, Hashable {
     /// Sessions signed before this moment no longer count: set when the password changes, when
     /// the account is disabled, and on signing out a session that has no id.
     public var sessionsValidAfter: String?
+    /// The identity provider (its issuer) that signs this user in; nil for a local account with a password.
+    public var provider: String?
 
     public init(
         id: String = UUID().uuidString.lowercased(), username: String, passwordHash: String, role: String,
-        lastLoginAt: String? = nil, createdAt: String = ISOTime.now(), disabledAt: String? = nil, sessionsValidAfter: String? = nil
+        lastLoginAt: String? = nil, createdAt: String = ISOTime.now(), disabledAt: String? = nil, sessionsValidAfter: String? = nil,
+        provider: String? = nil
     ) {
+        self.provider = provider
         self.id = id
         self.username = username
         self.passwordHash = passwordHash

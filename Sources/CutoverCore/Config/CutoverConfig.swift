@@ -26,6 +26,8 @@ public struct CutoverConfig: Codable, Sendable {
     public var ingestion: IngestionConfig?
     /// `audit: {retention: 365d}`: `serve` deletes audit entries older than that (kept forever when unset).
     public var audit: AuditConfig
+    /// `auth:`: sign-in with an OpenID Connect provider; local accounts on or off.
+    public var auth: AuthConfig
 
     public init(
         connections: [String: String] = [:], store: String? = nil, environments: [String: EnvironmentConfig] = [:],
@@ -43,10 +45,11 @@ public struct CutoverConfig: Codable, Sendable {
         self.log = LogConfig()
         self.alerts = AlertsConfig()
         self.audit = AuditConfig()
+        self.auth = AuthConfig()
     }
 
     enum CodingKeys: String, CodingKey {
-        case connections, store, environments, tables, overrides, queries, log, alerts, ingestion, audit
+        case connections, store, environments, tables, overrides, queries, log, alerts, ingestion, audit, auth
         case defaultEnvironment = "default_environment"
         case tableSettings = "table_settings"
     }
@@ -65,6 +68,7 @@ public struct CutoverConfig: Codable, Sendable {
         alerts = try c.decodeIfPresent(AlertsConfig.self, forKey: .alerts) ?? AlertsConfig()
         ingestion = try c.decodeIfPresent(IngestionConfig.self, forKey: .ingestion)
         audit = try c.decodeIfPresent(AuditConfig.self, forKey: .audit) ?? AuditConfig()
+        auth = try c.decodeIfPresent(AuthConfig.self, forKey: .auth) ?? AuthConfig()
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -80,11 +84,81 @@ public struct CutoverConfig: Codable, Sendable {
         if !alerts.channels.isEmpty || alerts.smtp != nil || alerts.interval != nil { try c.encode(alerts, forKey: .alerts) }
         try c.encodeIfPresent(ingestion, forKey: .ingestion)
         if audit.retention != nil { try c.encode(audit, forKey: .audit) }
+        if auth.oidc != nil || auth.localAccounts != nil { try c.encode(auth, forKey: .auth) }
         try c.encode(
             tableSettings.mapValues {
                 TableSettings.YAMLForm(mode: $0.mode, watermark: $0.watermark, truncate: $0.truncate, chunkRows: $0.chunkRows)
             },
             forKey: .tableSettings)
+    }
+
+    /// `auth:` in cutover.yml: sign-in with the team's identity provider, and whether local
+    /// accounts (user names and passwords in the store) still sign in.
+    public struct AuthConfig: Codable, Sendable {
+        public var oidc: OIDCConfig?
+        /// false: only the identity provider signs people in (default true).
+        public var localAccounts: Bool?
+
+        public init(oidc: OIDCConfig? = nil, localAccounts: Bool? = nil) {
+            self.oidc = oidc
+            self.localAccounts = localAccounts
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case oidc
+            case localAccounts = "local_accounts"
+        }
+    }
+
+    /// An OpenID Connect provider (Okta, Entra ID, Google …): `auth: {oidc: {issuer, client_id, client_secret: ${ENV}, …}}`.
+    public struct OIDCConfig: Codable, Sendable {
+        /// The provider's issuer URL; its `/.well-known/openid-configuration` is read from it.
+        public var issuer: String
+        public var clientID: String
+        /// `${ENV}` is read from the server's environment when used, never stored.
+        public var clientSecret: String?
+        /// What the login button says ("Sign in with Okta"); default: the issuer's host.
+        public var name: String?
+        /// Default: openid profile email (plus the scope that carries `role_claim` if you name it here).
+        public var scopes: [String]?
+        /// The ID-token claim holding the user's groups or roles (e.g. `groups`).
+        public var roleClaim: String?
+        /// Claim value → admin, user or viewer; the highest one a user has counts.
+        public var roleMap: [String: String]?
+        /// The role of users none of whose values is mapped; nil refuses them.
+        public var defaultRole: String?
+        /// The claim that names the user in Cutover (default: preferred_username, then email, then sub).
+        public var usernameClaim: String?
+        /// Where the browser reaches this server, for the redirect URI `PUBLIC_URL/auth/oidc/callback`
+        /// (default: http://HOST:PORT of `cutover serve`).
+        public var publicURL: String?
+
+        public init(
+            issuer: String, clientID: String, clientSecret: String? = nil, name: String? = nil, scopes: [String]? = nil, roleClaim: String? = nil,
+            roleMap: [String: String]? = nil, defaultRole: String? = nil, usernameClaim: String? = nil, publicURL: String? = nil
+        ) {
+            self.issuer = issuer
+            self.clientID = clientID
+            self.clientSecret = clientSecret
+            self.name = name
+            self.scopes = scopes
+            self.roleClaim = roleClaim
+            self.roleMap = roleMap
+            self.defaultRole = defaultRole
+            self.usernameClaim = usernameClaim
+            self.publicURL = publicURL
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case issuer, name, scopes
+            case clientID = "client_id"
+            case clientSecret = "client_secret"
+            case roleClaim = "role_claim"
+            case roleMap = "role_map"
+            case defaultRole = "default_role"
+            case usernameClaim = "username_claim"
+            case publicURL = "public_url"
+        }
     }
 
     /// `audit:` in cutover.yml.

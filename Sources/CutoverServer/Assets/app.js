@@ -273,12 +273,21 @@ let me = null;
 
 const pages = {
   async login() {
-    content.innerHTML = `<div class="card login"><form id="login"><p><label>User name <input name="username" autocomplete="username" required></label></p>
+    // Back from the identity provider: the session token (or why not) is in the fragment, which no server sees.
+    const back = new URLSearchParams(location.hash.slice(1));
+    history.replaceState(null, "", "/login");
+    if (back.get("token")) { localStorage.setItem("cutoverToken", back.get("token")); location.href = "/"; return; }
+    const how = await api("/auth/providers");
+    const buttons = how.providers.map((p) => `<p><a class="button" id="sso" href="${esc(p.start)}">Sign in with ${esc(p.name)}</a></p>`).join("");
+    content.innerHTML = (buttons ? `<div class="card login">${buttons}${how.local_accounts ? `<p class="muted">or with a local account:</p>` : ""}</div>` : "") +
+      (how.local_accounts ? `<div class="card login"><form id="login"><p><label>User name <input name="username" autocomplete="username" required></label></p>
       <p><label>Password <input name="password" type="password" autocomplete="current-password" required></label></p><button>Sign in</button></form></div>
       <details class="card login"><summary>First time here? Create the admin account</summary>
       <form id="register"><p class="muted">Only works while the store has no users; later an admin adds users on the Users page.</p>
       <p><label>User name <input name="username" required></label></p><p><label>Password (8 or more characters) <input name="password" type="password" required></label></p>
-      <button class="secondary">Create admin</button></form></details>`;
+      <button class="secondary">Create admin</button></form></details>` : "");
+    if (back.get("error")) say(back.get("error"));
+    if (!how.local_accounts) return;
     const signIn = async (data) => {
       const answer = await post("/auth/login", data);
       localStorage.setItem("cutoverToken", answer.token);
@@ -779,7 +788,8 @@ const pages = {
     content.innerHTML = `<div class="card"><h2>Add a user</h2><form id="add" class="inline"><label>User name <input name="username" required></label>
         <label>Password <input name="password" type="password" required></label>
         <label>Role <select name="role"><option>user</option><option>viewer</option><option>admin</option></select></label><button>Add</button></form></div>
-      ${table(["user", "role", "status", "last sign-in", "created", ""], users.map((u) => [esc(u.username), roleSelect(u),
+      ${table(["user", "signs in with", "role", "status", "last sign-in", "created", ""], users.map((u) => [esc(u.username),
+        u.provider ? esc(new URL(u.provider).host) : `<span class="muted">password</span>`, roleSelect(u),
         u.disabled_at ? `<span class="status failed">disabled</span> <span class="muted">since ${when(u.disabled_at)}</span>` : status("ok"),
         when(u.last_login_at), when(u.created_at), actions(u)]))}`;
     onSubmit("add", async (data) => { await post("/auth/register", data); location.reload(); });

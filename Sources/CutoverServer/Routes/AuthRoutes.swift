@@ -14,6 +14,7 @@ enum AuthRoutes {
             action: "user.register", body: Register.self, answer: .json(PublicUser.self, status: .created)
         ) { request, context in
             let body = try await APIInput.body(request, as: Register.self, context: context)
+            guard state.localAccounts else { throw localAccountsOff(state) }
             try validate(body)
             let user = UserRecord(username: body.username, passwordHash: try await hash(body.password), role: (body.role ?? .user).rawValue)
             if let caller = context.identity {
@@ -93,6 +94,7 @@ enum AuthRoutes {
         ) { request, context in
             let body = try await APIInput.body(request, as: PasswordChange.self, context: context)
             var user = context.caller.user
+            if user.provider != nil { throw APIError(.badRequest, "\(user.username) signs in with the identity provider and has no password here") }
             let stored = user.passwordHash
             guard try await BlockingIO.run({ Bcrypt.verify(body.currentPassword, hash: stored) }) else {
                 throw APIError(.forbidden, "the current password is wrong")
@@ -134,6 +136,12 @@ enum AuthRoutes {
         guard body.password.utf8.count <= 72 else { throw APIError(.badRequest, "the password must have at most 72 bytes") }
     }
 
+    static func localAccountsOff(_ state: ServerState) -> APIError {
+        APIError(
+            .forbidden, "local accounts are turned off on this server (auth.local_accounts: false)",
+            hint: state.oidc.map { "sign in with \($0.name)" } ?? "ask an admin")
+    }
+
     static func hash(_ password: String) async throws -> String {
         try await BlockingIO.run { Bcrypt.hash(password, cost: 10) }
     }
@@ -159,10 +167,12 @@ enum SignIn {
             error.headers[.retryAfter] = String(wait)
             throw error
         }
+        guard state.localAccounts else { throw AuthRoutes.localAccountsOff(state) }
         let user = try await store.user(username: body.username)
-        let stored = user?.passwordHash ?? decoyHash
+        // A provider's user has no password here: checked against the decoy, so it fails as slowly as a wrong one.
+        let stored = user.flatMap { $0.provider == nil ? $0.passwordHash : nil } ?? decoyHash
         let matches = try await BlockingIO.run { Bcrypt.verify(body.password, hash: stored) }
-        guard var user, matches else {
+        guard var user, matches, user.provider == nil else {
             throw APIError(.unauthorized, "wrong user name or password", subject: body.username)
         }
         guard !user.isDisabled else {

@@ -243,7 +243,9 @@ struct ServeCommand: AsyncParsableCommand {
         discussion: """
             Open http://HOST:PORT/ in a browser. The first visit offers to create the admin account (the first user is always \
             an admin); admins add users with the roles admin, user or viewer. With --no-sign-up nobody can sign up: create the \
-            first admin with `cutover users add NAME --role admin`. The API is described at /api/v1/openapi.json.
+            first admin with `cutover users add NAME --role admin`. With `auth: {oidc: …}` in cutover.yml people sign in \
+            with your identity provider (Okta, Entra ID, Google; redirect URI PUBLIC_URL/auth/oidc/callback), roles from a \
+            groups claim; `auth: {local_accounts: false}` turns passwords off. The API is described at /api/v1/openapi.json.
             Point --store at PostgreSQL or Snowflake to share runs with CLI users and other servers. On SIGTERM or Ctrl-C, running \
             jobs stop after their chunks in flight and are marked interrupted; resume them from the console or the API.
 

@@ -1,83 +1,20 @@
 #!/usr/bin/env python3
-"""Drives the web console in headless Chromium through chromedriver (plain WebDriver over HTTP,
-standard library only): creates the admin on first visit, starts the demo migration, watches it
-finish, opens its validation results and saves a screenshot of every main page.
+"""Drives the web console in headless Chromium through chromedriver (see browser.py): creates the
+admin on first visit, starts the demo migration, watches it finish, opens its validation results and
+saves a screenshot of every main page.
 
     console_check.py BASE_URL SCREENSHOT_DIR
 """
-import base64, json, os, socket, subprocess, sys, time, urllib.request
+import base64, os, sys, time
 
-BASE, OUT = sys.argv[1].rstrip("/"), sys.argv[2]
-os.makedirs(OUT, exist_ok=True)
-
-
-def free_port():
-    s = socket.socket(); s.bind(("127.0.0.1", 0)); port = s.getsockname()[1]; s.close(); return port
+import browser
+from browser import call, fill, go, run, shot, text, wait
 
 
-port = free_port()
-driver = subprocess.Popen(["chromedriver", f"--port={port}"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-WD = f"http://127.0.0.1:{port}"
-
-
-def call(method, path, body=None):
-    request = urllib.request.Request(WD + path, method=method, data=None if body is None else json.dumps(body).encode(),
-                                     headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(request, timeout=60) as response:
-        return json.loads(response.read() or b"{}").get("value")
-
-
-def wait(predicate, what, seconds=90):
-    deadline = time.time() + seconds
-    while time.time() < deadline:
-        try:
-            value = predicate()
-            if value:
-                return value
-        except Exception:
-            pass
-        time.sleep(0.3)
-    shot("failure")
-    raise SystemExit(f"timed out waiting for {what}; page text: {text()[:600]!r}")
-
-
-session = None
-
-
-def run(script, *args):
-    return call("POST", f"/session/{session}/execute/sync", {"script": script, "args": list(args)})
-
-
-def text():
-    return run("return document.body ? document.body.innerText : ''") or ""
-
-
-def go(path):
-    call("POST", f"/session/{session}/url", {"url": BASE + path})
-
-
-def shot(name):
-    data = call("GET", f"/session/{session}/screenshot")
-    with open(os.path.join(OUT, name + ".png"), "wb") as f:
-        f.write(base64.b64decode(data))
-
-
-def fill(form, values):
-    run("""const form = document.getElementById(arguments[0]);
-           for (const [k, v] of Object.entries(arguments[1])) form.elements[k].value = v;
-           form.requestSubmit();""", form, values)
-
-
-def server_up():
-    with urllib.request.urlopen(BASE + "/health", timeout=5) as response:
-        return response.status == 200
-
-
+OUT = sys.argv[2]
 try:
-    wait(server_up, "the Cutover server", seconds=60)
-    wait(lambda: call("GET", "/status")["ready"], "chromedriver")
-    session = call("POST", "/session", {"capabilities": {"alwaysMatch": {"browserName": "chrome", "goog:chromeOptions": {
-        "binary": "/usr/bin/chromium", "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1366,900"]}}}})["sessionId"]
+    browser.open_browser(sys.argv[1], OUT)
+    wait(browser.server_up, "the Cutover server", seconds=60)
 
     go("/")
     wait(lambda: "/login" in run("return location.pathname"), "the redirect to the sign-in page")
@@ -209,9 +146,4 @@ try:
         shot("page" + (path.replace("/", "-") if path != "/" else "-overview"))
     print(f"console check passed: run {run_id}, screenshots in {OUT}")
 finally:
-    if session:
-        try:
-            call("DELETE", f"/session/{session}")
-        except Exception:
-            pass
-    driver.kill()
+    browser.close_browser()

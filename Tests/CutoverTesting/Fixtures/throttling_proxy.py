@@ -1,9 +1,12 @@
 """A loopback HTTP proxy in front of the Snowflake emulator that answers every Nth query request
-with a throttling or gateway error instead of forwarding it, so retries can be tested.
+with a throttling or gateway error instead of forwarding it, so retries can be tested (EVERY 0:
+never), and remembers how each login authenticated.
 Usage: throttling_proxy.py LISTEN_PORT TARGET_PORT EVERY STATUS   (prints "ready" when listening;
-GET /__throttled returns how many requests it refused)."""
+GET /__throttled returns how many requests it refused; GET /__logins the AUTHENTICATOR and TOKEN
+of every login request, as JSON)."""
 import http.client
 import http.server
+import json
 import sys
 import threading
 
@@ -11,6 +14,7 @@ listen_port, target_port, every, status = (int(a) for a in sys.argv[1:5])
 lock = threading.Lock()
 seen = 0
 refused = 0
+logins = []
 
 
 class Proxy(http.server.BaseHTTPRequestHandler):
@@ -32,7 +36,13 @@ class Proxy(http.server.BaseHTTPRequestHandler):
         body = self.rfile.read(length) if length else None
         if self.path == "/__throttled":
             return self.reply(200, str(refused).encode(), "text/plain")
-        if self.path.startswith("/queries/v1/query-request"):
+        if self.path == "/__logins":
+            return self.reply(200, json.dumps(logins).encode())
+        if self.path.startswith("/session/v1/login-request") and body:
+            data = json.loads(body).get("data", {})
+            with lock:
+                logins.append({"authenticator": data.get("AUTHENTICATOR"), "token": data.get("TOKEN")})
+        if every and self.path.startswith("/queries/v1/query-request"):
             with lock:
                 seen += 1
                 throttle = seen % every == 0
