@@ -202,7 +202,8 @@ import Testing
     @Test func failModeStopsTheTableWithTheKeyAndLoadsNothingOfIt() async throws {
         try await TestEnvironment.withTemporaryDirectory { dir in
             try await TestEnvironment.withPostgresDatabase { pg in
-                let outcome = try await testJobs(dir).migrate(
+                let jobs = try await testJobs(dir)
+                let outcome = try await jobs.migrate(
                     source: try source(dir), target: pg, scope: Scope(), config: CutoverConfig(),
                     options: MoveOptions(rowsPerChunk: 300, parallel: 1), validate: false)
                 let result = try #require(outcome.results.first)

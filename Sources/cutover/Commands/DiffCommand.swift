@@ -53,7 +53,9 @@ struct DiffCommand: AsyncParsableCommand {
         let request = Jobs.DiffRequest(
             table: TableRef(parsing: parts[0]), targetTable: parts.count > 1 ? TableRef(parsing: parts[1]) : nil,
             key: list(key), columns: list(columns), tolerances: tolerances, strategy: strategy)
-        let result = try await global.jobs(config, artifactsRoot: out).diff(
+        // Bound first: a temporary `Jobs` whose call has throwing arguments was released too early (Swift 6.3, see MoverBadRowTests).
+        let jobs = try await global.jobs(config, artifactsRoot: out)
+        let result = try await jobs.diff(
             source: try config.resolveConnection(source), target: try config.resolveConnection(target), request, config: config)
         switch format {
         case .json:

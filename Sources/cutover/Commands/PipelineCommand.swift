@@ -75,7 +75,8 @@ struct PipelineCommand: AsyncParsableCommand {
             }
             var reader = WorkloadReader()
             for file in workload { try await reader.read(path: file) }
-            let outcome = try await global.jobs(config, artifactsRoot: nil).suggestPipeline(
+            let jobs = try await global.jobs(config, artifactsRoot: nil)
+            let outcome = try await jobs.suggestPipeline(
                 source: try config.resolveConnection(source), target: try config.resolveConnection(target), scope: scope.scope, config: config,
                 targetSchema: targetSchema, workload: workload.isEmpty ? nil : reader.summary)
             try outcome.yaml.write(toFile: out, atomically: true, encoding: .utf8)

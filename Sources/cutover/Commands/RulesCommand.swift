@@ -103,7 +103,8 @@ struct RulesCommand: AsyncParsableCommand {
         func run() async throws {
             let config = try global.loadConfig()
             let rules = try Rulebook.load(path: file)
-            let outcome = try await global.jobs(config, artifactsRoot: out).runRules(
+            let jobs = try await global.jobs(config, artifactsRoot: out)
+            let outcome = try await jobs.runRules(
                 rules, source: try source.map { try config.resolveConnection($0) }, target: try target.map { try config.resolveConnection($0) },
                 config: config, environment: env)
             for result in outcome.results {

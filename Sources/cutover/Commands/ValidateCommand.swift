@@ -46,7 +46,8 @@ struct ValidateCommand: AsyncParsableCommand {
     func run() async throws {
         let config = try global.loadConfig()
         if let pipeline {
-            let outcome = try await global.jobs(config, artifactsRoot: out).runPipeline(
+            let jobs = try await global.jobs(config, artifactsRoot: out)
+            let outcome = try await jobs.runPipeline(
                 try Pipeline.load(path: pipeline), source: try config.resolveConnection(source), target: try config.resolveConnection(target),
                 config: config, targetSchema: targetSchema, environment: env ?? config.defaultEnvironment,
                 tolerances: try Tolerances.parse(tolerance, strict: strict))

@@ -33,8 +33,8 @@ struct WorkloadCommand: AsyncParsableCommand {
                 throw CutoverError(.usage, "name a workload file or a database", hint: "cutover workload import FILE… or --from postgres://…")
             }
             let config = try global.loadConfig()
-            let (summary, runID) = try await global.jobs(config, artifactsRoot: nil, progress: format == .text)
-                .importWorkload(paths: files, live: try from.map { try config.resolveConnection($0) })
+            let jobs = try await global.jobs(config, artifactsRoot: nil, progress: format == .text)
+            let (summary, runID) = try await jobs.importWorkload(paths: files, live: try from.map { try config.resolveConnection($0) })
             if format == .json { return Terminal.say(String(decoding: try JSONEncoder.cli.encode(summary), as: UTF8.self)) }
             Terminal.say(
                 "\(summary.statements) statement(s) from \(summary.formats.joined(separator: ", ")): \(Format.count(summary.executions)) execution(s), "
