@@ -54,6 +54,7 @@ let package = Package(
         .target(name: "CSQLiteShim", dependencies: ["CSQLite3"]),
         .target(name: "CutoverSQLite", dependencies: ["CutoverCore", "CSQLite3", "CSQLiteShim"], swiftSettings: swiftSettings),
         .target(name: "CutoverPostgres", dependencies: ["CutoverCore", "CLibPQ"], swiftSettings: swiftSettings),
+        .target(name: "CutoverSQLServer", dependencies: ["CutoverCore"], swiftSettings: swiftSettings),
         .target(
             name: "CutoverSnowflake",
             dependencies: [
@@ -85,7 +86,7 @@ let package = Package(
         .target(
             name: "CutoverEngine",
             dependencies: [
-                "CutoverCore", "CutoverSQLite", "CutoverPostgres", "CutoverSnowflake", "CutoverStore",
+                "CutoverCore", "CutoverSQLite", "CutoverPostgres", "CutoverSnowflake", "CutoverSQLServer", "CutoverStore",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "ZIPFoundation", package: "ZIPFoundation"),
@@ -121,7 +122,7 @@ let package = Package(
         .executableTarget(
             name: "cutover",
             dependencies: [
-                "CutoverEngine", "CutoverServer",
+                "CutoverEngine", "CutoverServer", "CutoverSQLServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
@@ -153,6 +154,7 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "CutoverStoreTests", dependencies: ["CutoverStore", "CutoverTesting"], swiftSettings: swiftSettings),
+        .testTarget(name: "CutoverSQLServerTests", dependencies: ["CutoverSQLServer", "CutoverTesting"], swiftSettings: swiftSettings),
         .testTarget(
             name: "CutoverEngineTests",
             dependencies: ["CutoverEngine", "CutoverTesting"],

@@ -53,6 +53,12 @@ public struct ConnectionURL: Sendable, Hashable, CustomStringConvertible {
             if let query = path.firstIndex(of: "?") { path = String(path[..<query]) }
             guard !path.isEmpty else { throw Self.malformed(scheme, "it names no file") }
             self.init(engine: .sqlite, database: path.removingPercentEncoding ?? path)
+        case "sqlserver-export":
+            // The file (or folder) `cutover sqlserver extract-script`'s output was saved to.
+            var path = String(trimmed[trimmed.index(after: colon)...])
+            if path.hasPrefix("//") { path.removeFirst(2) }
+            guard !path.isEmpty else { throw Self.malformed(scheme, "it names no export file or folder") }
+            self.init(engine: .sqlserver, database: (path as NSString).lastPathComponent, parameters: ["export": path])
         case "postgres", "postgresql", "snowflake", "sqlserver", "mssql":
             guard let components = URLComponents(string: trimmed), components.host != nil else {
                 throw Self.malformed(scheme, "expected \(scheme)://user:password@host/database")
@@ -95,6 +101,8 @@ public struct ConnectionURL: Sendable, Hashable, CustomStringConvertible {
         switch engine {
         case .sqlite:
             return database.hasPrefix("/") ? "sqlite://\(database)" : "sqlite:\(database)"
+        case .sqlserver where host == nil && parameters["export"] != nil:
+            return "sqlserver-export:" + (parameters["export"] ?? "")
         default:
             var text = "\(engine.rawValue)://"
             if let user { text += user + (password != nil ? ":\(Redaction.mask)" : "") + "@" }

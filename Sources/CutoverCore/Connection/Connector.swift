@@ -287,6 +287,13 @@ public protocol Connector: Sendable {
     func snapshot(of tables: [TableRef]) async throws -> Snapshot?
 }
 
+/// A source that describes a database without holding its rows (a SQL Server export): analyze and
+/// plan read it; what needs rows refuses it before connecting anything else.
+public protocol CatalogOnlySource: Connector {
+    /// What to tell someone who asked for rows.
+    var noRows: CutoverError { get }
+}
+
 /// One statement for the SQL runner, and what it may do.
 ///
 /// Read-only is enforced by the session, not by looking at the text: PostgreSQL runs the statement

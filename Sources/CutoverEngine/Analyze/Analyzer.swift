@@ -88,7 +88,10 @@ public struct AnalysisReport: Codable, Sendable {
         let advised = catalog.tables.flatMap { table in table.columns.compactMap { column in column.advice.map { (table.ref, column, $0) } } }
         if !advised.isEmpty {
             lines.append("")
-            lines.append("values the declared types do not describe (SQLite does not enforce them):")
+            lines.append(
+                catalog.engine == .sqlite
+                    ? "values the declared types do not describe (SQLite does not enforce them):"
+                    : "what the types mean on the way to another engine:")
             for (ref, column, advice) in advised {
                 let change = advice.canonical == advice.declared ? "" : " → planned as \(advice.canonical)"
                 lines.append("  \(ref).\(column.name) \(column.nativeType.isEmpty ? "(no type)" : column.nativeType)\(change)")

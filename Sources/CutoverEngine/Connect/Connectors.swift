@@ -1,6 +1,7 @@
 import CutoverCore
 import CutoverPostgres
 import CutoverSnowflake
+import CutoverSQLServer
 import CutoverSQLite
 import CutoverStore
 
@@ -15,9 +16,11 @@ public enum Connectors {
         case .sqlite: return try SQLiteConnector(url: url, createIfMissing: role == .target)
         case .snowflake: return try await SnowflakeConnector(url: url)
         case .sqlserver:
-            throw CutoverError(
-                .usage, "SQL Server connections are not available yet (\(url))",
-                hint: "export the data to PostgreSQL or SQLite first")
+            guard role == .source else {
+                throw CutoverError(
+                    .usage, "SQL Server is a source only (\(url))", hint: "migrate from SQL Server into Snowflake, PostgreSQL or SQLite")
+            }
+            return try SQLServerExportConnector(url: url)
         }
     }
 

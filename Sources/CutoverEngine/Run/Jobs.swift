@@ -340,6 +340,7 @@ public struct Jobs: Sendable {
         let recorder = try await newRecorder(kind: "diff", source: sourceURL, target: targetURL)
         do {
             let source = try await connect(sourceURL, role: .source)
+            if let catalogOnly = source as? any CatalogOnlySource { throw catalogOnly.noRows }
             let target = try await connect(targetURL, role: .source)
             // Names read as each engine reads them, the same for source and target.
             let sourceNames = source.dialect.nameFolding, targetNames = target.dialect.nameFolding
@@ -410,6 +411,7 @@ public struct Jobs: Sendable {
         targetSchema: String?, selection: TableSelection? = nil
     ) async throws -> Prepared {
         let source = try await connect(sourceURL, role: .source)
+        if let catalogOnly = source as? any CatalogOnlySource { throw catalogOnly.noRows }
         let target = try await connect(targetURL, role: writingTarget ? .target : .source)
         // Profiled where declared types do not bind values, so that migrate, validate and plan
         // choose the same types: those the values need.

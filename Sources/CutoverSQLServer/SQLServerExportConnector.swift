@@ -1,0 +1,60 @@
+import CutoverCore
+import Foundation
+
+/// A SQL Server database as its export describes it (`sqlserver-export:PATH`): the catalog and row
+/// counts, for `analyze` and `plan`. It holds no rows, so moving and row comparisons need the live
+/// connector, which is not built yet; they say so.
+public struct SQLServerExportConnector: CatalogOnlySource {
+    public let url: ConnectionURL
+    public var dialect: any Dialect { SQLServerDialect() }
+    public let export: SQLServerExport
+
+    /// `sqlserver-export:PATH` parses as engine `sqlserver` with `export=PATH`.
+    public static let exportParameter = "export"
+
+    public init(url: ConnectionURL) throws {
+        guard let path = url.parameters[Self.exportParameter] else {
+            throw CutoverError(
+                .unsupportedURL, "a live SQL Server connection is not built yet",
+                hint: "run `cutover sqlserver extract-script` on the server and use --source sqlserver-export:FILE.json for analyze and plan")
+        }
+        self.url = url
+        export = try SQLServerExport(path: path)
+    }
+
+    public func catalog(_ scope: Scope) async throws -> Catalog {
+        var catalog = export.catalog
+        catalog.tables = catalog.tables.filter { table in
+            (scope.schemas.isEmpty || scope.schemas.contains { $0.caseInsensitiveCompare(table.ref.schema ?? "") == .orderedSame })
+                && scope.includes(table.ref, folding: .caseInsensitive)
+        }
+        return catalog
+    }
+
+    public func rowCount(_ table: TableRef) async throws -> Int64 {
+        guard let found = export.catalog.tables.first(where: { NameFolding.caseInsensitive.names(table.description, $0.ref) }) else {
+            throw CutoverError(.tableNotFound, "the SQL Server export has no table \(table)", context: ["table": table.description])
+        }
+        guard let rows = found.rowCount else { throw CutoverError(.query, "the SQL Server export has no row count for \(table)") }
+        return rows
+    }
+
+    static func noRows(_ what: String) -> CutoverError {
+        CutoverError(
+            .usage,
+            "a SQL Server export holds the catalog and row counts, not rows: \(what) needs a live SQL Server connection, which is not built yet",
+            hint: "use the export with `cutover analyze` and `cutover plan`")
+    }
+
+    public var noRows: CutoverError { Self.noRows("moving or comparing rows") }
+
+    public func read(_ request: ReadRequest) -> RowStream { RowStream { throw Self.noRows("reading rows") } }
+
+    public func write(_ rows: RowStream, to table: TableRef, columns: [Column], options: WriteOptions) async throws -> WriteStats {
+        throw Self.noRows("writing")
+    }
+
+    public func execute(_ sql: String) async throws -> ResultSet { throw Self.noRows("running SQL") }
+    public func run(_ query: RunnerQuery) async throws -> RunnerAnswer { throw Self.noRows("running SQL") }
+    public func snapshot(of tables: [TableRef]) async throws -> Snapshot? { nil }
+}

@@ -1,0 +1,179 @@
+import CutoverCore
+import CutoverSQLServer
+import CutoverTesting
+import Foundation
+import Testing
+
+@Suite struct SQLServerTypeTests {
+    typealias Declared = SQLServerTypes.Declared
+
+    /// Every SQL Server type: the canonical type, the native spelling, and what the rationale says.
+    @Test(arguments: [
+        (Declared(type: "bit"), CanonicalType.boolean, "bit", "boolean"),
+        (Declared(type: "tinyint"), .integer(bits: 16), "tinyint", "unsigned (0–255)"),
+        (Declared(type: "smallint"), .integer(bits: 16), "smallint", ""),
+        (Declared(type: "int"), .integer(bits: 32), "int", ""),
+        (Declared(type: "bigint"), .integer(bits: 64), "bigint", ""),
+        (Declared(type: "decimal", precision: 12, scale: 2), .decimal(precision: 12, scale: 2), "decimal(12,2)", ""),
+        (Declared(type: "numeric", precision: 38, scale: 10), .decimal(precision: 38, scale: 10), "numeric(38,10)", ""),
+        (Declared(type: "money"), .decimal(precision: 19, scale: 4), "money", "1/10,000 units"),
+        (Declared(type: "smallmoney"), .decimal(precision: 10, scale: 4), "smallmoney", "decimal(10,4)"),
+        (Declared(type: "real", precision: 24), .float(bits: 32), "real", ""),
+        (Declared(type: "float", precision: 24), .float(bits: 32), "float(24)", ""),
+        (Declared(type: "float", precision: 53), .float(bits: 64), "float", ""),
+        (Declared(type: "date"), .date, "date", ""),
+        (Declared(type: "time", scale: 7), .time(withTimeZone: false), "time(7)", "7th digit is rounded"),
+        (Declared(type: "time", scale: 3), .time(withTimeZone: false), "time(3)", ""),
+        (Declared(type: "datetime", scale: 3), .timestamp(withTimeZone: false, precision: 3), "datetime", "1/300 s"),
+        (Declared(type: "datetime2", scale: 7), .timestamp(withTimeZone: false, precision: 7), "datetime2(7)", "100 ns"),
+        (Declared(type: "datetime2", scale: 2), .timestamp(withTimeZone: false, precision: 2), "datetime2(2)", ""),
+        (Declared(type: "smalldatetime"), .timestamp(withTimeZone: false, precision: 0), "smalldatetime", "minute precision"),
+        (Declared(type: "datetimeoffset", scale: 7), .timestamp(withTimeZone: true, precision: 7), "datetimeoffset(7)", "drops the offset"),
+        (Declared(type: "char", maxLength: 2), .char(length: 2), "char(2)", ""),
+        (Declared(type: "varchar", maxLength: 255), .text(maxLength: 255), "varchar(255)", ""),
+        (Declared(type: "varchar", maxLength: -1), .text(maxLength: nil), "varchar(max)", ""),
+        (
+            Declared(type: "varchar", maxLength: 50, collation: "Latin1_General_100_CS_AS_SC_UTF8"), .text(maxLength: 50), "varchar(50)",
+            "counts bytes"
+        ),
+        (Declared(type: "nchar", maxLength: 20), .char(length: 10), "nchar(10)", "UTF-16 code units"),
+        (Declared(type: "nvarchar", maxLength: 200), .text(maxLength: 100), "nvarchar(100)", "UTF-16 code units"),
+        (Declared(type: "nvarchar", maxLength: -1), .text(maxLength: nil), "nvarchar(max)", "UTF-16"),
+        (Declared(type: "text"), .text(maxLength: nil), "text", "deprecated"),
+        (Declared(type: "ntext"), .text(maxLength: nil), "ntext", "deprecated"),
+        (Declared(type: "binary", maxLength: 16), .binary, "binary(16)", ""),
+        (Declared(type: "varbinary", maxLength: -1), .binary, "varbinary(max)", ""),
+        (Declared(type: "image"), .binary, "image", "deprecated"),
+        (Declared(type: "uniqueidentifier"), .uuid, "uniqueidentifier", "mixed-endian"),
+        (Declared(type: "xml"), .text(maxLength: nil), "xml", "as its text"),
+        (Declared(type: "sql_variant"), .text(maxLength: nil), "sql_variant", "BaseType"),
+        (Declared(type: "hierarchyid"), .text(maxLength: 4000), "hierarchyid", "/1/3/2/"),
+        (Declared(type: "geography"), .text(maxLength: nil), "geography", "STAsText"),
+        (Declared(type: "geometry"), .text(maxLength: nil), "geometry", "STAsText"),
+        (Declared(type: "rowversion"), .binary, "rowversion", "change counter"),
+        (Declared(type: "timestamp"), .binary, "rowversion", "change counter"),
+        (Declared(type: "my_clr_type"), .unknown(native: "my_clr_type"), "my_clr_type", ""),
+    ])
+    func everyTypeHasItsRule(declared: Declared, canonical: CanonicalType, native: String, says: String) {
+        let mapping = SQLServerTypes.map(declared)
+        #expect(mapping.canonical == canonical, "\(declared.type)")
+        #expect(mapping.native == native)
+        if !says.isEmpty {
+            #expect((mapping.notes + mapping.evidence).contains { $0.contains(says) }, "\(declared.type): \(mapping.notes + mapping.evidence)")
+        }
+    }
+
+    /// The types whose values cannot move as they are need a person's decision; the others do not.
+    @Test func onlyTypesThatLoseMeaningNeedADecision() {
+        let needing = ["sql_variant", "geography", "geometry", "rowversion"]
+        for type in ["bit", "int", "money", "datetime2", "uniqueidentifier", "xml", "hierarchyid"] + needing {
+            #expect(SQLServerTypes.map(Declared(type: type, maxLength: -1)).evidence.isEmpty != needing.contains(type), "\(type)")
+        }
+    }
+
+    @Test func collationsComputedAndSparseColumnsAreExplained() {
+        let insensitive = SQLServerTypes.map(Declared(type: "nvarchar", maxLength: 40, collation: "Latin1_General_CI_AI"))
+        #expect(insensitive.notes.contains { $0.contains("case-insensitively") } && insensitive.notes.contains { $0.contains("ignores accents") })
+        #expect(
+            !SQLServerTypes.map(Declared(type: "nvarchar", maxLength: 40, collation: "Latin1_General_CS_AS")).notes.contains {
+                $0.contains("case-insensitively")
+            })
+        let computed = SQLServerTypes.map(Declared(type: "int", isComputed: true, computedDefinition: "([a]+[b])"))
+        #expect(computed.notes.contains { $0.contains("([a]+[b])") })
+        #expect(SQLServerTypes.map(Declared(type: "int", isSparse: true)).notes.contains { $0.contains("sparse") })
+    }
+}
+
+@Suite struct SQLServerExportTests {
+    static var fixture: String { TestEnvironment.fixturePath("sqlserver-export.json") ?? "" }
+
+    @Test func theExportReadsIntoACatalog() throws {
+        let export = try SQLServerExport(path: Self.fixture)
+        let catalog = export.catalog
+        #expect(catalog.engine == .sqlserver && catalog.database == "Retail" && catalog.schemas == ["dbo", "sales"])
+        #expect(catalog.serverVersion == "Microsoft SQL Server 2022 (RTM-CU12) - 16.0.4125.3 (X64)")
+        #expect(catalog.tables.map(\.ref.description) == ["dbo.Customers", "dbo.Orders", "sales.Payments"])
+        let customers = try #require(catalog.tables.first)
+        #expect(customers.columns.count == 36 && customers.rowCount == 1200 && customers.sizeBytes == 401_408 && !customers.rowCountIsExact)
+        #expect(customers.primaryKey?.columns == ["CustomerId"] && customers.uniqueKeys.map(\.columns) == [["Guid"]])
+        #expect(customers.indexes.map(\.columns) == [["Email", "Country"]] && customers.checks.first?.expression == "([Age]<(130))")
+        #expect(customers.column(named: "CustomerId")?.identity == .byDefault)
+        #expect(customers.column(named: "Guid")?.defaultExpression == "(newid())")
+        #expect(customers.column(named: "Name")?.canonical == .text(maxLength: 100) && customers.column(named: "Name")?.isNullable == false)
+        #expect(customers.column(named: "DisplayName")?.advice?.notes.contains { $0.contains("computed column") } == true)
+        #expect(customers.column(named: "Extra")?.advice?.needsReview == true)
+        let orders = catalog.tables[1]
+        #expect(orders.foreignKeys.first?.referencedTable == TableRef(schema: "dbo", name: "Customers"))
+        #expect(orders.foreignKeys.first?.onDelete == "CASCADE" && orders.foreignKeys.first?.onUpdate == nil)
+        #expect(catalog.tables[2].primaryKey == nil && catalog.tables[2].rowCount == 0)
+    }
+
+    /// sqlcmd breaks its output into lines; the reader puts them back together.
+    @Test func lineBreaksFromSqlcmdDoNotMatter() async throws {
+        try await TestEnvironment.withTemporaryDirectory { dir in
+            let text = try String(contentsOfFile: Self.fixture, encoding: .utf8).replacingOccurrences(of: "\n", with: "")
+            var broken = "\u{FEFF}"
+            var index = text.startIndex
+            while index < text.endIndex {
+                let end = text.index(index, offsetBy: 2033, limitedBy: text.endIndex) ?? text.endIndex
+                broken += text[index..<end] + "\r\n"
+                index = end
+            }
+            try broken.write(toFile: dir + "/export.json", atomically: true, encoding: .utf8)
+            let export = try SQLServerExport(path: dir)
+            #expect(export.catalog.tables.count == 3 && export.path == dir + "/export.json")
+        }
+    }
+
+    @Test func badExportsAreNamedWithWhatToDo() async throws {
+        try await TestEnvironment.withTemporaryDirectory { dir in
+            func refused(_ path: String, _ words: String) {
+                #expect(throws: CutoverError.self) { try SQLServerExport(path: path) }
+                do { _ = try SQLServerExport(path: path) } catch let error as CutoverError {
+                    #expect(error.message.contains(words), "\(error.message)")
+                    #expect(error.exitCode == 2 || error.exitCode == 3)
+                } catch {
+                    Issue.record("\(error)")
+                }
+            }
+            refused(dir + "/missing.json", "there is no SQL Server export")
+            refused(dir, "holds no .json export")
+            try #"{"format": "cutover-sqlserver-export/9", "database": "x", "tables": []}"#.write(
+                toFile: dir + "/a.json", atomically: true, encoding: .utf8)
+            refused(dir + "/a.json", "cutover-sqlserver-export/9")
+            try "Msg 208, Level 16: Invalid object name".write(toFile: dir + "/b.json", atomically: true, encoding: .utf8)
+            refused(dir, "holds 2 .json files")
+            refused(dir + "/b.json", "is not a Cutover SQL Server export")
+            try
+                #"{"format": "cutover-sqlserver-export/1", "database": "x", "tables": [{"schema": "dbo", "name": "t", "columns": [{"name": "a", "ordinal": 1, "type": "int", "nullable": false}], "indexes": [{"name": "PK", "primary": true, "unique": true, "columns": [{"name": "b"}]}]}]}"#
+                .write(toFile: dir + "/c.json", atomically: true, encoding: .utf8)
+            refused(dir + "/c.json", "names a column it does not list: b")
+        }
+    }
+
+    @Test func exportURLsParseAndLiveOnesSayWhatIsMissing() async throws {
+        let url = try ConnectionURL(parsing: "sqlserver-export:exports/retail.json")
+        #expect(
+            url.engine == .sqlserver && url.parameters["export"] == "exports/retail.json" && url.description == "sqlserver-export:exports/retail.json"
+        )
+        let connector = try SQLServerExportConnector(url: try ConnectionURL(parsing: "sqlserver-export:" + Self.fixture))
+        #expect(try await connector.rowCount(TableRef(schema: "dbo", name: "orders")) == 48211)
+        #expect(try await connector.catalog(Scope(tables: ["Orders"])).tables.map(\.ref.name) == ["Orders"])
+        #expect(try await connector.catalog(Scope(schemas: ["sales"])).tables.map(\.ref.name) == ["Payments"])
+        await #expect(throws: CutoverError.self) { try await connector.execute("SELECT 1") }
+        #expect(throws: CutoverError.self) { try SQLServerExportConnector(url: try ConnectionURL(parsing: "sqlserver://sa:pw@db:1433/Retail")) }
+    }
+
+    @Test func theExtractScriptReadsOnlyAndFilters() {
+        let all = SQLServerExtractScript.text()
+        #expect(
+            all.contains("FOR JSON PATH, WITHOUT_ARRAY_WRAPPER") && all.contains("sys.dm_db_partition_stats") && all.contains(SQLServerExport.format))
+        for write in ["INSERT ", "UPDATE ", "DELETE ", "DROP ", "CREATE ", "ALTER ", "EXEC"] {
+            #expect(!all.uppercased().contains(write), "\(write)")
+        }
+        let some = SQLServerExtractScript.text(schemas: ["dbo"], tables: ["Orders", "sales.O'Brien"])
+        #expect(
+            some.contains("s.name IN (N'dbo')") && some.contains("t.name = N'Orders'")
+                && some.contains("(s.name = N'sales' AND t.name = N'O''Brien')"))
+    }
+}
