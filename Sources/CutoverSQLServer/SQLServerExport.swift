@@ -110,9 +110,62 @@ public struct SQLServerExport: Sendable {
     /// The file read.
     public let path: String
 
-    /// Reads `path`: the export file, or a folder holding exactly one `*.json` export.
+    /// Counts and aggregates, when the second script's output is in the folder too.
+    public let aggregates: SourceAggregates?
+
+    /// Reads `path`: the export file, or a folder holding the export and, optionally, the output of
+    /// the aggregates script (`extract-script --aggregates-for`).
     public init(path: String) throws {
-        let file = try Self.file(at: path)
+        let (file, aggregatesFile) = try Self.files(at: path)
+        let document = try Self.decode(Document.self, file: file)
+        guard document.format == Self.format else {
+            throw CutoverError(
+                .usage, "\(file) is a \(document.format) file; this Cutover reads \(Self.format)", hint: "extract it again with this version's script"
+            )
+        }
+        extractedAt = document.extractedAt
+        self.path = file
+        let tables = try (document.tables ?? []).map(Self.table)
+        catalog = Catalog(
+            engine: .sqlserver, database: document.database,
+            serverVersion: document.serverVersion.map { String($0.prefix { $0 != "\n" }).trimmingCharacters(in: .whitespaces) },
+            schemas: Array(Set(tables.compactMap(\.ref.schema))).sorted(), tables: tables)
+        aggregates = try aggregatesFile.map { file in
+            let read = try Self.decode(AggregatesDocument.self, file: file)
+            guard read.database.caseInsensitiveCompare(document.database) == .orderedSame else {
+                throw CutoverError(.usage, "\(file) has the aggregates of database \(read.database), the export is of \(document.database)")
+            }
+            return SourceAggregates(tables: read.tables ?? [], computedAt: read.extractedAt)
+        }
+    }
+
+    public static let aggregatesFormat = "cutover-sqlserver-aggregates/1"
+
+    struct AggregatesDocument: Decodable {
+        var format: String
+        var database: String
+        var extractedAt: String?
+        var tables: [SourceAggregates.Table]?
+
+        enum CodingKeys: String, CodingKey {
+            case format, database, tables
+            case extractedAt = "extracted_at"
+        }
+    }
+
+    /// The JSON of a file, with sqlcmd's line breaks and a byte-order mark taken out.
+    static func decode<T: Decodable>(_ type: T.Type, file: String) throws -> T {
+        let text = try text(of: file)
+        do {
+            return try JSONDecoder().decode(T.self, from: Data(text.utf8))
+        } catch {
+            throw CutoverError(
+                .usage, "\(file) is not a Cutover SQL Server export: \(Self.describe(error))",
+                hint: "produce it with the script of `cutover sqlserver extract-script` (sqlcmd … -y 0 -h -1 -o FILE)")
+        }
+    }
+
+    static func text(of file: String) throws -> String {
         let data: Data
         do {
             data = try Data(contentsOf: URL(fileURLWithPath: file))
@@ -122,44 +175,37 @@ public struct SQLServerExport: Sendable {
         // sqlcmd breaks long output lines; a JSON text has no raw line breaks of its own, so they are dropped.
         var text = String(decoding: data, as: UTF8.self).replacingOccurrences(of: "\r", with: "").replacingOccurrences(of: "\n", with: "")
         if text.hasPrefix("\u{FEFF}") { text.removeFirst() }
-        let document: Document
-        do {
-            document = try JSONDecoder().decode(Document.self, from: Data(text.trimmingCharacters(in: .whitespaces).utf8))
-        } catch {
-            throw CutoverError(
-                .usage, "\(file) is not a Cutover SQL Server export: \(Self.describe(error))",
-                hint: "produce it with the script of `cutover sqlserver extract-script` (sqlcmd … -y 0 -h -1 -o FILE)")
-        }
-        guard document.format == Self.format else {
-            throw CutoverError(
-                .usage, "\(file) is a \(document.format) export; this Cutover reads \(Self.format)",
-                hint: "extract it again with this version's script")
-        }
-        extractedAt = document.extractedAt
-        self.path = file
-        let tables = try (document.tables ?? []).map(Self.table)
-        catalog = Catalog(
-            engine: .sqlserver, database: document.database,
-            serverVersion: document.serverVersion.map { String($0.prefix { $0 != "\n" }).trimmingCharacters(in: .whitespaces) },
-            schemas: Array(Set(tables.compactMap(\.ref.schema))).sorted(), tables: tables)
+        return text.trimmingCharacters(in: .whitespaces)
     }
 
-    static func file(at path: String) throws -> String {
+    /// The export file and the aggregates file (if any) at `path`: a file is the export; a folder
+    /// holds one export and at most one aggregates file, told apart by their `format`.
+    static func files(at path: String) throws -> (export: String, aggregates: String?) {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
             throw CutoverError(
                 .usage, "there is no SQL Server export at \(path)",
                 hint: "sqlserver-export:DIR names the folder (or file) the extract script's output was saved to")
         }
-        guard isDirectory.boolValue else { return path }
+        guard isDirectory.boolValue else { return (path, nil) }
         let files = try FileManager.default.contentsOfDirectory(atPath: path).filter { $0.hasSuffix(".json") }.sorted()
-        guard files.count == 1, let only = files.first else {
+            .map { (path as NSString).appendingPathComponent($0) }
+        struct Format: Decodable { var format: String }
+        // A file whose format cannot be read is taken for an export, so reading it names what is wrong.
+        let aggregates = try files.filter { file in
+            (try? JSONDecoder().decode(Format.self, from: Data(try text(of: file).utf8)))?.format == aggregatesFormat
+        }
+        let exports = files.filter { !aggregates.contains($0) }
+        guard exports.count == 1, let export = exports.first, aggregates.count <= 1 else {
+            let names = files.map { ($0 as NSString).lastPathComponent }.joined(separator: ", ")
             throw CutoverError(
                 .usage,
-                files.isEmpty ? "\(path) holds no .json export" : "\(path) holds \(files.count) .json files (\(files.joined(separator: ", ")))",
-                hint: "name the export file itself: sqlserver-export:\(path)/FILE.json")
+                exports.isEmpty
+                    ? "\(path) holds no .json export"
+                    : "\(path) holds \(exports.count) exports and \(aggregates.count) aggregates files (\(names))",
+                hint: "keep one export (and at most one aggregates file) per folder, or name the export file itself")
         }
-        return (path as NSString).appendingPathComponent(only)
+        return (export, aggregates.first)
     }
 
     static func table(_ exported: ExportTable) throws -> Table {

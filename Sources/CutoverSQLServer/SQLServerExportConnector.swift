@@ -46,7 +46,14 @@ public struct SQLServerExportConnector: CatalogOnlySource {
             hint: "use the export with `cutover analyze` and `cutover plan`")
     }
 
-    public var noRows: CutoverError { Self.noRows("moving or comparing rows") }
+    public var noRows: CutoverError {
+        var error = Self.noRows("moving or comparing rows")
+        error.hint =
+            "use the export with `cutover analyze` and `cutover plan`; to validate a target, add the output of `cutover sqlserver extract-script --aggregates-for` to the export's folder"
+        return error
+    }
+
+    public var aggregates: SourceAggregates? { export.aggregates }
 
     public func read(_ request: ReadRequest) -> RowStream { RowStream { throw Self.noRows("reading rows") } }
 

@@ -60,4 +60,66 @@ import Testing
             #expect(missing.status == 2 && missing.output.contains("there is no SQL Server export"), "\(missing.output)")
         }
     }
+
+    /// Validation without reading SQL Server's rows: the second script's exact counts and numeric
+    /// aggregates against PostgreSQL and the Snowflake emulator; a changed value or a missing row fails
+    /// with the column and both values named.
+    @Test func aTargetIsValidatedAgainstTheExportedAggregates() async throws {
+        let export = try #require(TestEnvironment.fixturePath("sqlserver-export.json"))
+        let aggregates = try #require(TestEnvironment.fixturePath("sqlserver-aggregates.json"))
+        try await TestEnvironment.withTemporaryDirectory { dir in
+            try FileManager.default.createDirectory(atPath: dir + "/retail", withIntermediateDirectories: true)
+            try FileManager.default.copyItem(atPath: export, toPath: dir + "/retail/cutover-export.json")
+            let script = try await CLI.run(
+                ["sqlserver", "extract-script", "--aggregates-for", "sqlserver-export:retail", "--tables", "Orders"], in: dir)
+            #expect(script.status == 0 && script.stdout.contains("SUM(CAST([Total] AS decimal(38,4)))") && !script.stdout.contains("[Customers]"))
+            // Without the aggregates an export cannot validate anything, and says what to add.
+            let without = try await CLI.run(["validate", "--source", "sqlserver-export:retail", "--target", "sqlite:none.db"], in: dir)
+            #expect(without.status == 2 && without.output.contains("--aggregates-for"), "\(without.output)")
+            try FileManager.default.copyItem(atPath: aggregates, toPath: dir + "/retail/cutover-aggregates.json")
+
+            let rows = """
+                INSERT INTO {S}"Orders" VALUES (1, 10, 19.9900, 'new', '2026-01-01'), (2, 10, 5.5000, 'shipped', '2026-01-02'), (3, 11, 100.0000, 'new', '2026-01-03');
+                INSERT INTO {S}"Payments" VALUES ('p-1', 12.5), (NULL, NULL);
+                """
+            func check(_ target: String, change: (String) async throws -> Void) async throws {
+                let validate = ["validate", "--source", "sqlserver-export:retail", "--target", target, "--tables", "Orders,Payments"]
+                let passed = try await CLI.run(validate, in: dir)
+                #expect(passed.status == 0, "\(passed.output)")
+                #expect(passed.output.contains("rows are not compared one by one"), "\(passed.output)")
+                try await change("UPDATE {S}\"Orders\" SET \"Total\" = 5.5001 WHERE \"OrderId\" = 2")
+                let failed = try await CLI.run(validate, in: dir)
+                #expect(failed.status == 1, "\(failed.output)")
+                #expect(failed.output.contains("sum(Total): source 125.4900, target 125.49"), "\(failed.output)")
+                try await change("DELETE FROM {S}\"Payments\" WHERE \"PaymentRef\" IS NULL")
+                let missing = try await CLI.run(validate, in: dir)
+                #expect(missing.status == 1 && missing.output.contains("rows: source 2, target 1"), "\(missing.output)")
+            }
+            try await TestEnvironment.withPostgresDatabase { pg in
+                let schema = { (sql: String) in
+                    sql.replacingOccurrences(of: "{S}\"Orders\"", with: "dbo.\"Orders\"").replacingOccurrences(
+                        of: "{S}\"Payments\"", with: "sales.\"Payments\"")
+                }
+                try await TestEnvironment.psql(
+                    pg,
+                    """
+                    CREATE SCHEMA dbo; CREATE SCHEMA sales;
+                    CREATE TABLE dbo."Orders" ("OrderId" bigint PRIMARY KEY, "CustomerId" integer NOT NULL, "Total" numeric(18,4) NOT NULL, "Status" varchar(20), "OrderedOn" date);
+                    CREATE TABLE sales."Payments" ("PaymentRef" varchar(32), "Amount" numeric(38,10));
+                    """ + schema(rows))
+                try await check(TestEnvironment.cliText(pg)) { try await TestEnvironment.psql(pg, schema($0)) }
+            }
+            try await TestEnvironment.withSnowflakeDatabase { sf in
+                // A Snowflake target URL's schema is where the tables are (both source schemas land in it).
+                let connector = try await SnowflakeConnector(url: sf)
+                let local = { (sql: String) in sql.replacingOccurrences(of: "{S}", with: "") }
+                try await connector.execute(
+                    #"CREATE TABLE "Orders" ("OrderId" NUMBER(19,0), "CustomerId" NUMBER(10,0), "Total" NUMBER(18,4), "Status" VARCHAR(20), "OrderedOn" DATE)"#
+                )
+                try await connector.execute(#"CREATE TABLE "Payments" ("PaymentRef" VARCHAR(32), "Amount" NUMBER(38,10))"#)
+                for statement in local(rows).split(separator: "\n") { try await connector.execute(String(statement.dropLast())) }
+                try await check(TestEnvironment.cliText(sf)) { try await connector.execute(local($0)) }
+            }
+        }
+    }
 }

@@ -142,12 +142,34 @@ import Testing
                 toFile: dir + "/a.json", atomically: true, encoding: .utf8)
             refused(dir + "/a.json", "cutover-sqlserver-export/9")
             try "Msg 208, Level 16: Invalid object name".write(toFile: dir + "/b.json", atomically: true, encoding: .utf8)
-            refused(dir, "holds 2 .json files")
+            refused(dir, "holds 2 exports and 0 aggregates files")
             refused(dir + "/b.json", "is not a Cutover SQL Server export")
             try
                 #"{"format": "cutover-sqlserver-export/1", "database": "x", "tables": [{"schema": "dbo", "name": "t", "columns": [{"name": "a", "ordinal": 1, "type": "int", "nullable": false}], "indexes": [{"name": "PK", "primary": true, "unique": true, "columns": [{"name": "b"}]}]}]}"#
                 .write(toFile: dir + "/c.json", atomically: true, encoding: .utf8)
             refused(dir + "/c.json", "names a column it does not list: b")
+        }
+    }
+
+    /// A folder holds the export and the aggregates script's output, told apart by their format.
+    @Test func aggregatesAreReadFromTheExportsFolder() async throws {
+        try await TestEnvironment.withTemporaryDirectory { dir in
+            try FileManager.default.copyItem(atPath: Self.fixture, toPath: dir + "/export.json")
+            #expect(try SQLServerExport(path: dir).aggregates == nil)
+            let aggregates = try #require(TestEnvironment.fixturePath("sqlserver-aggregates.json"))
+            try FileManager.default.copyItem(atPath: aggregates, toPath: dir + "/aggregates.json")
+            let read = try #require(try SQLServerExport(path: dir).aggregates)
+            #expect(read.table(TableRef(schema: "DBO", name: "orders"))?.columns.map(\.name) == ["OrderId", "CustomerId", "Total"])
+            #expect(read.table(TableRef(schema: "sales", name: "Payments"))?.columns.first?.sum == "12.5000000000")
+            let other = try String(contentsOfFile: aggregates, encoding: .utf8).replacingOccurrences(of: "\"Retail\"", with: "\"Other\"")
+            try other.write(toFile: dir + "/aggregates.json", atomically: true, encoding: .utf8)
+            #expect(throws: CutoverError.self) { try SQLServerExport(path: dir) }
+            // The second script reads the export's columns: integers, decimals and money, with their scale.
+            let script = SQLServerExtractScript.aggregates(of: try SQLServerExport(path: dir + "/export.json").catalog)
+            #expect(
+                script.contains("SUM(CAST([Balance] AS decimal(38,4)))") && script.contains("COUNT_BIG([Age])")
+                    && !script.contains("COUNT_BIG([Score])"))
+            #expect(script.contains("FROM [sales].[Payments]") && !script.uppercased().contains("INSERT "))
         }
     }
 

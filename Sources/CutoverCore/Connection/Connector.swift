@@ -292,6 +292,59 @@ public protocol Connector: Sendable {
 public protocol CatalogOnlySource: Connector {
     /// What to tell someone who asked for rows.
     var noRows: CutoverError { get }
+    /// Counts and column aggregates computed at the source, if they were exported: what can be
+    /// validated without its rows.
+    var aggregates: SourceAggregates? { get }
+}
+
+/// Exact row counts and, per numeric column, the count of values, sum, minimum and maximum as
+/// decimal text — computed where the rows are, compared where they went.
+public struct SourceAggregates: Sendable, Codable, Hashable {
+    public struct Table: Sendable, Codable, Hashable {
+        public var schema: String?
+        public var name: String
+        public var rows: Int64
+        public var columns: [ColumnAggregate]
+
+        public init(schema: String?, name: String, rows: Int64, columns: [ColumnAggregate]) {
+            self.schema = schema
+            self.name = name
+            self.rows = rows
+            self.columns = columns
+        }
+
+        public var ref: TableRef { TableRef(schema: schema, name: name) }
+    }
+
+    public struct ColumnAggregate: Sendable, Codable, Hashable {
+        public var name: String
+        /// Values that are not NULL.
+        public var count: Int64
+        public var sum: String?
+        public var min: String?
+        public var max: String?
+
+        public init(name: String, count: Int64, sum: String?, min: String?, max: String?) {
+            self.name = name
+            self.count = count
+            self.sum = sum
+            self.min = min
+            self.max = max
+        }
+    }
+
+    public var tables: [Table]
+    /// When they were computed, as the source's clock said.
+    public var computedAt: String?
+
+    public init(tables: [Table], computedAt: String?) {
+        self.tables = tables
+        self.computedAt = computedAt
+    }
+
+    public func table(_ ref: TableRef) -> Table? {
+        tables.first { NameFolding.caseInsensitive.names(ref.description, $0.ref) }
+    }
 }
 
 /// One statement for the SQL runner, and what it may do.

@@ -440,10 +440,21 @@ public struct Jobs: Sendable {
         let recorder = try await newRecorder(kind: "validate", source: sourceURL, target: targetURL, echo: say)
         runStarted(recorder.runID)
         do {
-            let p = try await prepare(
-                source: sourceURL, target: targetURL, writingTarget: false, scope: scope, config: config, targetSchema: targetSchema)
-            let report = try await Validator(source: p.source, target: p.target, tolerances: tolerances).run(
-                plan: p.plan, catalog: p.catalog, recorder: recorder)
+            let report: ValidationReport
+            let source = try await connect(sourceURL, role: .source)
+            if let catalogOnly = source as? any CatalogOnlySource {
+                // A source without rows (a SQL Server export) is validated by the aggregates computed where the rows are.
+                guard let aggregates = catalogOnly.aggregates else { throw catalogOnly.noRows }
+                let target = try await connect(targetURL, role: .source)
+                let plan = try Planner(targetEngine: targetURL.engine, overrides: config.overrides, targetSchema: targetSchema ?? targetURL.schema)
+                    .plan(try await catalogOnly.catalog(scope), source: sourceURL, tables: config.tables)
+                report = try await AggregateValidator(source: catalogOnly, target: target, aggregates: aggregates).run(plan: plan, recorder: recorder)
+            } else {
+                let p = try await prepare(
+                    source: sourceURL, target: targetURL, writingTarget: false, scope: scope, config: config, targetSchema: targetSchema)
+                report = try await Validator(source: p.source, target: p.target, tolerances: tolerances).run(
+                    plan: p.plan, catalog: p.catalog, recorder: recorder)
+            }
             let path = try recorder.writeJSONArtifact("validation_results.json", report)
             try await recorder.finish(status: report.allPassed ? "succeeded" : "failed", summary: "\(report.passed) passed, \(report.failed) failed")
             return (report, path)

@@ -20,6 +20,11 @@ struct SQLServerCommand: AsyncParsableCommand {
                 and hands over cutover-export.json, which is read as a source:
                   cutover analyze --source sqlserver-export:cutover-export.json
                   cutover plan --source sqlserver-export:cutover-export.json --target-dialect snowflake
+                To validate a target without reading SQL Server's rows, a second script computes exact row counts and, per
+                integer, decimal or money column, the count of values, sum, min and max (one scan per table):
+                  cutover sqlserver extract-script --aggregates-for cutover-export.json > cutover-aggregates.sql
+                  sqlcmd … -i cutover-aggregates.sql -o cutover-aggregates.json   (next to cutover-export.json, in FOLDER)
+                  cutover validate --source sqlserver-export:FOLDER --target snowflake://…
                 Every SQL Server type is mapped with a rationale (tinyint, money, datetime's 1/300 s, datetime2(7), datetimeoffset,
                 nvarchar's UTF-16 lengths, uniqueidentifier, xml, sql_variant, hierarchyid, spatial types, rowversion, computed and
                 sparse columns, case- and accent-insensitive collations). Moving rows and comparing them need a live connection,
@@ -28,10 +33,27 @@ struct SQLServerCommand: AsyncParsableCommand {
         @Option(name: .long, help: "Schema to include (repeatable). Default: every user schema.") var schema: [String] = []
         @Option(name: .long, help: "Comma-separated tables to include (name or schema.name). Default: all.") var tables: String?
         @Option(name: .long, help: "Write the script to this file instead of standard output.") var out: String?
+        @Option(
+            name: .long,
+            help: ArgumentHelp(
+                "The second script, from an export (FILE or sqlserver-export:FILE): exact row counts and numeric column aggregates, for validate.",
+                valueName: "export"))
+        var aggregatesFor: String?
 
         func run() async throws {
             let names = tables.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty } } ?? []
-            let script = SQLServerExtractScript.text(schemas: schema, tables: names)
+            let script: String
+            if let aggregatesFor {
+                let path = aggregatesFor.hasPrefix("sqlserver-export:") ? String(aggregatesFor.dropFirst("sqlserver-export:".count)) : aggregatesFor
+                var catalog = try SQLServerExport(path: path).catalog
+                catalog.tables = catalog.tables.filter { table in
+                    (schema.isEmpty || schema.contains { $0.caseInsensitiveCompare(table.ref.schema ?? "") == .orderedSame })
+                        && (names.isEmpty || Scope(tables: names).includes(table.ref, folding: .caseInsensitive))
+                }
+                script = SQLServerExtractScript.aggregates(of: catalog)
+            } else {
+                script = SQLServerExtractScript.text(schemas: schema, tables: names)
+            }
             guard let out else { return Terminal.say(script) }
             do {
                 try script.write(toFile: out, atomically: true, encoding: .utf8)
