@@ -37,21 +37,15 @@ struct ConnectionGate: Sendable {
     /// access token from the identity provider they signed in with, refreshed when due. Only in
     /// memory and in the connection that uses it; masked wherever the URL is shown.
     func withLoginToken(_ url: ConnectionURL, for caller: Caller) async throws -> ConnectionURL {
-        guard url.parameters["token"] == Self.fromLogin else { return url }
+        guard url.parameters["token"] == ConnectionURL.tokenFromLogin else { return url }
         guard let oidc, caller.user.provider == oidc.config.issuer else {
             throw APIError(
                 .forbidden,
                 "this connection uses the token of a sign-in with the identity provider (token=from-login); \(caller.username) did not sign in that way",
                 hint: "sign in with the identity provider's button on the sign-in page")
         }
-        var parameters = url.parameters
-        parameters["token"] = try await oidc.accessToken(for: caller.username)
-        return ConnectionURL(
-            engine: url.engine, user: url.user, password: url.password, host: url.host, port: url.port, database: url.database, schema: url.schema,
-            parameters: parameters)
+        return url.setting("token", to: try await oidc.accessToken(for: caller.username))
     }
-
-    static let fromLogin = "from-login"
 
     /// How a reference may be stored and shown: a name as it is, a URL with its password masked.
     static func shown(_ reference: String) -> String { Redaction.connectionString(reference) }

@@ -54,7 +54,7 @@ struct Cutover: AsyncParsableCommand {
             DemoCommand.self, InitCommand.self, AnalyzeCommand.self, PlanCommand.self, MigrateCommand.self,
             ValidateCommand.self, DiffCommand.self, PipelineCommand.self, RulesCommand.self, ReportCommand.self, RunsCommand.self,
             WatermarkCommand.self, StoreCommand.self, ServeCommand.self, WorkerCommand.self, UsersCommand.self, AlertsCommand.self,
-            IngestionCommand.self, WorkloadCommand.self, CopilotCommand.self, SQLServerCommand.self,
+            IngestionCommand.self, WorkloadCommand.self, CopilotCommand.self, SQLServerCommand.self, LoginCommand.self,
         ]
     )
 }

@@ -112,7 +112,7 @@ enum FaultProxy {
     }
 
     /// What a one-line Python program prints, trimmed.
-    private static func python(_ code: String) throws -> String {
+    static func python(_ code: String) throws -> String {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["python3", "-c", code]

@@ -129,4 +129,59 @@ import Testing
             }
         }
     }
+
+    /// `cutover login` from a terminal: the provider's URL is printed, the sign-in comes back to a
+    /// loopback port, the token printed is the user's (the provider's userinfo says so), and a CLI
+    /// connection with token=from-login uses it.
+    @Test func loginFromATerminalPrintsTheUsersToken() async throws {
+        let python = try #require(OperationsTests.python, "scripts/test.sh installs .venv-ops and sets CUTOVER_TEST_OPS_PYTHON")
+        try await TestEnvironment.withTemporaryDirectory { dir in
+            let provider = try await Provider(python: python, port: try FaultProxy.freePort(), users: Self.users)
+            defer { provider.stop() }
+            let login = Process()
+            login.executableURL = URL(fileURLWithPath: CLI.executable)
+            login.arguments = [
+                "login", "--issuer", provider.issuer, "--client-id", "cutover-cli", "--client-secret-env", "CLI_SECRET", "--format", "json",
+                "--timeout", "60",
+            ]
+            login.currentDirectoryURL = URL(fileURLWithPath: dir)
+            login.environment = ProcessInfo.processInfo.environment.merging(["CLI_SECRET": "cli-secret"]) { _, new in new }
+            let output = Pipe(), errors = Pipe()
+            login.standardOutput = output
+            login.standardError = errors
+            try login.run()
+            defer { if login.isRunning { kill(login.processIdentifier, SIGKILL) } }
+            // The URL to open, from standard error.
+            var shown = ""
+            while !shown.contains("\n  http"), login.isRunning { shown += String(decoding: errors.fileHandleForReading.availableData, as: UTF8.self) }
+            let url = try #require(shown.split(separator: "\n").first { $0.hasPrefix("  http") }.map { $0.trimmingCharacters(in: .whitespaces) })
+            #expect(url.contains("code_challenge_method=S256") && url.contains("redirect_uri=http://127.0.0.1:"), "\(url)")
+            // The "browser": the provider's form, then its redirect back to the loopback port.
+            let back = try FaultProxy.python(
+                "import urllib.request as u, urllib.parse as p\n"
+                    + "class N(u.HTTPRedirectHandler):\n    def redirect_request(self, *a): return None\n"
+                    + "o = u.build_opener(N)\n"
+                    + "try:\n    o.open(u.Request('\(url)', data=b'sub=bob', method='POST'))\nexcept u.HTTPError as e:\n    print(u.urlopen(e.headers['Location']).read().decode())"
+            )
+            #expect(back.contains("signed in"), "\(back)")
+            login.waitUntilExit()
+            #expect(login.terminationStatus == 0, "\(String(decoding: errors.fileHandleForReading.availableData, as: UTF8.self))")
+            let result = try JSONSerialization.jsonObject(with: output.fileHandleForReading.readDataToEndOfFile()) as? [String: Any]
+            let token = try #require(result?["accessToken"] as? String)
+            #expect(result?["subject"] as? String == "bob")
+            var userinfo = URLRequest(url: URL(string: provider.issuer + "/userinfo")!)
+            userinfo.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")
+            let (data, _) = try await URLSession.shared.data(for: userinfo)
+            #expect((try JSONSerialization.jsonObject(with: data) as? [String: Any])?["sub"] as? String == "bob")
+
+            // A CLI connection with token=from-login takes it from CUTOVER_ACCESS_TOKEN, and says so when it is not set.
+            let sf = try TestEnvironment.snowflakeURL()
+            let warehouse =
+                "snowflake://\(sf.user ?? "cutover")@\(sf.host ?? "fakesnow")/CLI_DB/PUBLIC?host=\(sf.parameters["host"] ?? "127.0.0.1")&port=\(sf.parameters["port"] ?? "")&protocol=http&authenticator=oauth&token=from-login"
+            let unset = try await CLI.run(["analyze", "--source", warehouse], in: dir, environment: ["CUTOVER_ACCESS_TOKEN": ""])
+            #expect(unset.status == 2 && unset.output.contains("cutover login"), "\(unset.output)")
+            let used = try await CLI.run(["analyze", "--source", warehouse], in: dir, environment: ["CUTOVER_ACCESS_TOKEN": token])
+            #expect(used.status == 0 && !used.output.contains(token), "\(used.output)")
+        }
+    }
 }

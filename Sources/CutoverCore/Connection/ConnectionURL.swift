@@ -120,6 +120,18 @@ public struct ConnectionURL: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
+    /// `token=from-login`: the token of a sign-in with the identity provider — the signed-in user's
+    /// on the server, `CUTOVER_ACCESS_TOKEN` (from `cutover login`) on the command line.
+    public static let tokenFromLogin = "from-login"
+
+    /// The same URL with `parameter` set to `value` (a token filled in where the URL says where it comes from).
+    public func setting(_ parameter: String, to value: String) -> ConnectionURL {
+        var parameters = parameters
+        parameters[parameter] = value
+        return ConnectionURL(
+            engine: engine, user: user, password: password, host: host, port: port, database: database, schema: schema, parameters: parameters)
+    }
+
     static func isSecret(_ key: String) -> Bool {
         ["password", "pwd", "token", "access_token", "secret", "client_secret", "private_key_passphrase"].contains(key.lowercased())
     }

@@ -4,13 +4,15 @@ import CutoverSnowflake
 import CutoverSQLServer
 import CutoverSQLite
 import CutoverStore
+import Foundation
 
 /// Whether a connection is read from or written to; a SQLite target file is created, a source never is.
 public enum ConnectionRole: Sendable { case source, target }
 
 /// Opens the connector for a URL and names the dialect of each engine.
 public enum Connectors {
-    public static func connect(_ url: ConnectionURL, role: ConnectionRole) async throws -> any Connector {
+    public static func connect(_ requested: ConnectionURL, role: ConnectionRole) async throws -> any Connector {
+        let url = try withAccessToken(requested)
         switch url.engine {
         case .postgres: return try await PostgresConnector(url: url)
         case .sqlite: return try SQLiteConnector(url: url, createIfMissing: role == .target)
@@ -22,6 +24,20 @@ public enum Connectors {
             }
             return try SQLServerExportConnector(url: url)
         }
+    }
+
+    /// `token=from-login` on the command line: the token `cutover login` printed, from
+    /// `CUTOVER_ACCESS_TOKEN`. (The server fills in the signed-in user's token before connecting.)
+    public static func withAccessToken(
+        _ url: ConnectionURL, environment: [String: String] = ProcessInfo.processInfo.environment
+    ) throws -> ConnectionURL {
+        guard url.parameters["token"] == ConnectionURL.tokenFromLogin else { return url }
+        guard let token = environment["CUTOVER_ACCESS_TOKEN"], !token.isEmpty else {
+            throw CutoverError(
+                .usage, "\(url) takes the token of a sign-in (token=from-login), and CUTOVER_ACCESS_TOKEN is not set",
+                hint: "sign in first: eval \"$(cutover login)\"")
+        }
+        return url.setting("token", to: token)
     }
 
     public static func dialect(_ engine: ConnectionURL.Engine) throws -> any Dialect {

@@ -108,6 +108,18 @@ actor OIDCSignIn {
     /// The provider sent the browser back with `code` for `state`: exchange it, check the ID token,
     /// work out the user's name and role.
     func finish(code: String, state: String, now: Date = Date()) async throws -> SignedIn {
+        let (verified, tokens) = try await exchange(code: code, state: state, now: now)
+        let user = try signedIn(verified)
+        if let access = tokens.accessToken {
+            self.tokens[user.username] = ProviderToken(
+                accessToken: access, refreshToken: tokens.refreshToken, expires: now.addingTimeInterval(TimeInterval(tokens.expiresIn ?? 3600)))
+        }
+        return user
+    }
+
+    /// The tokens a sign-in's code is worth, its ID token checked: for the server's sign-in and for
+    /// `cutover login`.
+    func exchange(code: String, state: String, now: Date = Date()) async throws -> (IDTokenVerifier.Verified, TokenAnswer) {
         guard let started = pending.removeValue(forKey: state), now.timeIntervalSince(started.started) < Self.pendingLifetime else {
             throw CutoverError(
                 .authenticationFailed, "this sign-in is unknown or too old (state does not match)", hint: "start again from the sign-in page")
@@ -120,13 +132,7 @@ actor OIDCSignIn {
         if let secret = try clientSecret() { form.append(("client_secret", secret)) }
         let answer = try await post(discovery.tokenEndpoint, form: form)
         guard let idToken = answer.idToken else { throw CutoverError(.authenticationFailed, "the provider answered without an ID token") }
-        let verified = try await tokenVerifier(discovery).verify(idToken, nonce: started.nonce, now: now)
-        let user = try signedIn(verified)
-        if let access = answer.accessToken {
-            tokens[user.username] = ProviderToken(
-                accessToken: access, refreshToken: answer.refreshToken, expires: now.addingTimeInterval(TimeInterval(answer.expiresIn ?? 3600)))
-        }
-        return user
+        return (try await tokenVerifier(discovery).verify(idToken, nonce: started.nonce, now: now), answer)
     }
 
     /// The user's name and role from the verified claims.
@@ -178,7 +184,7 @@ actor OIDCSignIn {
 
     // MARK: Talking to the provider
 
-    private struct TokenAnswer: Decodable {
+    struct TokenAnswer: Decodable, Sendable {
         var idToken: String?
         var accessToken: String?
         var refreshToken: String?
