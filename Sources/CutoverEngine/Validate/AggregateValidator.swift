@@ -37,17 +37,7 @@ public struct AggregateValidator: Sendable {
             }
             comparison.seconds = Date().timeIntervalSince(clock)
             comparisons.append(comparison)
-            await recorder.event(
-                comparison.passed ? "step.completed" : "step.failed", table: name, level: comparison.passed ? "info" : "error",
-                "\(name): \(comparison.passed ? "passed" : "FAILED") — \(comparison.message)",
-                fields: ["source_rows": String(comparison.sourceRows), "target_rows": String(comparison.targetRows)])
-            var result = comparison.resultRecord(runID: recorder.runID)
-            result.check = "aggregates"
-            results.append(result)
-            try await recorder.recordTable(
-                RunTableRecord(
-                    runID: recorder.runID, table: name, status: comparison.status, sourceRows: comparison.sourceRows,
-                    targetRows: comparison.targetRows, message: comparison.message, details: result.details))
+            results.append(try await comparison.record(in: recorder, check: "aggregates"))
         }
         try await recorder.recordValidation(
             suite: "aggregates", source: source.url.description, target: target.url.description, started: started, results)

@@ -61,17 +61,7 @@ public struct Validator: Sendable {
                 comparison = failed
             }
             comparisons.append(comparison)
-            await recorder.event(
-                comparison.passed ? "step.completed" : "step.failed", table: name, level: comparison.passed ? "info" : "error",
-                "\(name): \(comparison.passed ? "passed" : "FAILED") — \(comparison.message)",
-                fields: ["source_rows": String(comparison.sourceRows), "target_rows": String(comparison.targetRows)])
-            let result = comparison.resultRecord(runID: recorder.runID)
-            results.append(result)
-            try await recorder.recordTable(
-                RunTableRecord(
-                    runID: recorder.runID, table: name, status: comparison.status,
-                    sourceRows: comparison.sourceRows, targetRows: comparison.targetRows,
-                    message: comparison.message, details: result.details))
+            results.append(try await comparison.record(in: recorder))
         }
         try await recorder.recordValidation(
             suite: "row compare", source: source.url.description, target: target.url.description, started: started,
@@ -84,6 +74,22 @@ public struct Validator: Sendable {
 }
 
 extension TableComparison {
+    /// Announces the table's outcome, records it as the run's table, and returns it as a stored
+    /// validation result (named `check`).
+    func record(in recorder: RunRecorder, check: String = "row_diff") async throws -> ValidationResultRecord {
+        await recorder.event(
+            passed ? "step.completed" : "step.failed", table: table, level: passed ? "info" : "error",
+            "\(table): \(passed ? "passed" : "FAILED") — \(message)",
+            fields: ["source_rows": String(sourceRows), "target_rows": String(targetRows)])
+        var result = resultRecord(runID: recorder.runID)
+        result.check = check
+        try await recorder.recordTable(
+            RunTableRecord(
+                runID: recorder.runID, table: table, status: status, sourceRows: sourceRows, targetRows: targetRows, message: message,
+                details: result.details))
+        return result
+    }
+
     /// The comparison as a stored validation result: match percent over the source rows, the
     /// columns that differed, the whole comparison as details.
     func resultRecord(runID: String) -> ValidationResultRecord {
