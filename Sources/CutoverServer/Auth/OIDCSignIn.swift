@@ -83,8 +83,9 @@ actor OIDCSignIn {
     func start(now: Date = Date()) async throws -> String {
         let discovery = try await discovered()
         pending = pending.filter { now.timeIntervalSince($0.value.started) < Self.pendingLifetime }
-        guard pending.count < Self.maxPending else {
-            throw CutoverError(.authenticationFailed, "too many sign-ins are under way; try again in a minute")
+        // Bounded: a flood of started sign-ins pushes out the oldest rather than locking everyone out.
+        if pending.count >= Self.maxPending, let oldest = pending.min(by: { $0.value.started < $1.value.started })?.key {
+            pending[oldest] = nil
         }
         let state = Self.randomToken(), nonce = Self.randomToken(), verifier = Self.randomToken()
         pending[state] = Pending(nonce: nonce, verifier: verifier, started: now)
