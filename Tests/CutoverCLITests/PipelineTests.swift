@@ -147,6 +147,38 @@ import Testing
         }
     }
 
+    /// Sums, counts and extremes of exact numbers are compared exactly: a sum of 10^13 that differs by
+    /// one unit fails, and so does a NULL sum against a zero (a relative epsilon meant for float sums
+    /// once let differences up to 10^4 pass here).
+    @Test func exactAggregatesAreComparedExactly() async throws {
+        try await TestEnvironment.withTemporaryDirectory { dir in
+            for (name, tweak) in [("a", ""), ("b", "UPDATE t SET amount = amount + 1 WHERE id = 7; UPDATE t SET spare = 0 WHERE id = 1;")] {
+                try SQLiteSession(path: "\(dir)/\(name).db", create: true).executeScript(
+                    """
+                    CREATE TABLE t (id INTEGER PRIMARY KEY, amount BIGINT NOT NULL, spare BIGINT, ratio DOUBLE PRECISION);
+                    WITH RECURSIVE g(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM g WHERE n < 10)
+                    INSERT INTO t SELECT n, 1000000000000 + n, NULL, n / 3.0 FROM g;
+                    \(tweak)
+                    """)
+            }
+            try """
+            steps:
+              - { check: column_aggregates, table: t, columns: [amount] }
+              - { check: column_aggregates, table: t, columns: [spare] }
+              - { check: column_aggregates, table: t, columns: [amount], tolerance_abs: 1 }
+              - { check: column_aggregates, table: t, columns: [ratio] }
+            """.write(toFile: dir + "/sums.yml", atomically: true, encoding: .utf8)
+            let result = try await CLI.run(["validate", "--source", "sqlite:a.db", "--target", "sqlite:b.db", "--pipeline", "sums.yml"], in: dir)
+            #expect(result.status == 1, "\(result.output)")
+            #expect(
+                result.stdout.contains("step 1 column_aggregates on t: failed — sum(amount): source 10000000000055, target 10000000000056"),
+                "\(result.stdout)")
+            #expect(result.stdout.contains("step 2 column_aggregates on t: failed"), "\(result.stdout)")
+            #expect(result.stdout.contains("step 3 column_aggregates on t: passed"), "\(result.stdout)")
+            #expect(result.stdout.contains("step 4 column_aggregates on t: passed"), "\(result.stdout)")
+        }
+    }
+
     /// `runs cancel` stops a running pipeline: steps in flight finish, the rest are reported as not run.
     @Test func aRunningPipelineCanBeCancelled() async throws {
         try await TestEnvironment.withTemporaryDirectory { dir in

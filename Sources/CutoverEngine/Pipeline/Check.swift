@@ -158,16 +158,22 @@ public struct CheckContext: Sendable {
     /// Runs a query returning one number on `side`, read-only: `custom_sql` steps bring their own
     /// SQL, which must neither write nor chain a second statement.
     func number(_ side: String, _ sql: (any Dialect, String) -> String) async throws -> Double {
+        try await measure(side, sql).double ?? 0
+    }
+
+    /// Runs a query returning one number on `side`: as the engine printed it (exact, for decimals
+    /// and counts), and as a double; nil for NULL.
+    func measure(_ side: String, _ sql: (any Dialect, String) -> String) async throws -> (text: String?, double: Double?) {
         let connector = connector(side)
         let query = RunnerQuery(
             sql: sql(connector.dialect, connector.dialect.qualified(ref(side))), maxRows: 1, timeout: 6 * 3600,
             refusePrivilegedRole: refusePrivilegedRole, reportRole: false)
-        guard let value = try await connector.run(query).rows.first?.first, !value.isNull else { return 0 }
+        guard let value = try await connector.run(query).rows.first?.first, !value.isNull else { return (nil, nil) }
         guard let number = Double(value.displayText) else {
             throw CutoverError(
                 .query, "the query returned \(value.displayText.prefix(60)), not a number", context: ["query": String(query.sql.prefix(200))])
         }
-        return number
+        return (value.displayText, number)
     }
 
     /// The target table as its catalog describes it.

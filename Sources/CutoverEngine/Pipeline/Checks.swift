@@ -172,13 +172,40 @@ struct ForeignKeyOrphansCheck: ValidationCheck {
 /// Compares one number computed on both sides, within `tolerance_percent`/`tolerance_abs` — and never closer than a
 /// relative 1e-9: a SUM over floating-point values depends on the order the engine adds them, while
 /// every count below a billion stays exact.
-private func compareSides(_ c: CheckContext, label: String, _ sql: @escaping (any Dialect, String, String) -> String) async throws -> CheckOutcome {
-    let source = try await c.number("source") { d, t in sql(d, t, "source") }
-    let target = try await c.number("target") { d, t in sql(d, t, "target") }
-    let passed = agree(source, target, c.spec)
+/// One number measured on both sides. `exact` (counts, integers, decimals): compared as decimals,
+/// so only a tolerance the step names lets a difference pass and NULL is not 0; otherwise (float
+/// sums, whose last digits depend on the order an engine adds in) within a relative 10⁻⁹.
+private func compareSides(
+    _ c: CheckContext, label: String, exact: Bool = true, _ sql: @escaping (any Dialect, String, String) -> String
+) async throws -> CheckOutcome {
+    let source = try await c.measure("source") { d, t in sql(d, t, "source") }
+    let target = try await c.measure("target") { d, t in sql(d, t, "target") }
+    let passed: Bool
+    let shown: (String?, Double?) -> String
+    if exact, let agreement = exactlyAgree(source.text, target.text, c.spec) {
+        passed = agreement
+        shown = { text, _ in text.map(CanonicalForm.normalizeDecimal) ?? "NULL" }
+    } else {
+        passed = agree(source.double ?? 0, target.double ?? 0, c.spec)
+        shown = { _, double in numberText(double ?? 0) }
+    }
     return CheckOutcome(
-        passed: passed, message: "\(label): source \(numberText(source)), target \(numberText(target))",
-        details: ["source": String(source), "target": String(target)])
+        passed: passed, message: "\(label): source \(shown(source.text, source.double)), target \(shown(target.text, target.double))",
+        details: ["source": source.text ?? "NULL", "target": target.text ?? "NULL"])
+}
+
+/// Whether two exact numbers agree (within the step's tolerance, if it names one); nil when either
+/// is not a plain decimal (an engine printed a float), so the caller compares them as doubles.
+func exactlyAgree(_ a: String?, _ b: String?, _ spec: StepSpec) -> Bool? {
+    guard let a, let b else { return a == nil && b == nil }
+    func decimal(_ text: String) -> Decimal? {
+        text.range(of: #"^-?[0-9]+(\.[0-9]+)?$"#, options: .regularExpression) != nil ? Decimal(string: text) : nil
+    }
+    guard let x = decimal(a), let y = decimal(b) else { return nil }
+    let difference = abs(x - y)
+    if difference == 0 { return true }
+    let relative = Decimal(spec.tolerancePercent ?? 0) / 100 * max(abs(x), abs(y))
+    return difference <= max(relative, Decimal(spec.toleranceAbsolute ?? 0))
 }
 
 struct RowCountCheck: ValidationCheck {
@@ -220,8 +247,15 @@ struct ColumnAggregatesCheck: ValidationCheck {
             }.map(\.name)
         var failures: [String] = [], details: [String: String] = [:]
         for column in columns {
+            // Integers add up exactly everywhere; decimals too, except in SQLite, which adds them as doubles.
+            let exact: Bool
+            switch c.table.column(named: column)?.canonical {
+            case .integer?: exact = true
+            case .decimal?: exact = c.source.dialect.engine != .sqlite && c.target.dialect.engine != .sqlite
+            default: exact = false
+            }
             for aggregate in ["sum", "min", "max"] {
-                let outcome = try await compareSides(c, label: "\(aggregate)(\(column))") { d, t, side in
+                let outcome = try await compareSides(c, label: "\(aggregate)(\(column))", exact: exact) { d, t, side in
                     "SELECT \(aggregate)(\(d.quote(c.column(column, side)))) FROM \(t)"
                 }
                 details["\(aggregate)(\(column))"] = outcome.message
