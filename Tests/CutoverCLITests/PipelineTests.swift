@@ -155,9 +155,9 @@ import Testing
             for (name, tweak) in [("a", ""), ("b", "UPDATE t SET amount = amount + 1 WHERE id = 7; UPDATE t SET spare = 0 WHERE id = 1;")] {
                 try SQLiteSession(path: "\(dir)/\(name).db", create: true).executeScript(
                     """
-                    CREATE TABLE t (id INTEGER PRIMARY KEY, amount BIGINT NOT NULL, spare BIGINT, ratio DOUBLE PRECISION);
+                    CREATE TABLE t (id INTEGER PRIMARY KEY, amount BIGINT NOT NULL, spare BIGINT, ratio DOUBLE PRECISION, g INTEGER);
                     WITH RECURSIVE g(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM g WHERE n < 10)
-                    INSERT INTO t SELECT n, 1000000000000 + n, NULL, n / 3.0 FROM g;
+                    INSERT INTO t SELECT n, 1000000000000 + n, NULL, n / 3.0, n % 2 FROM g;
                     \(tweak)
                     """)
             }
@@ -167,6 +167,8 @@ import Testing
               - { check: column_aggregates, table: t, columns: [spare] }
               - { check: column_aggregates, table: t, columns: [amount], tolerance_abs: 1 }
               - { check: column_aggregates, table: t, columns: [ratio] }
+              - { check: group_metrics, table: t, columns: [g], measure: amount }
+              - { check: group_metrics, table: t, columns: [g], measure: ratio }
             """.write(toFile: dir + "/sums.yml", atomically: true, encoding: .utf8)
             let result = try await CLI.run(["validate", "--source", "sqlite:a.db", "--target", "sqlite:b.db", "--pipeline", "sums.yml"], in: dir)
             #expect(result.status == 1, "\(result.output)")
@@ -176,6 +178,10 @@ import Testing
             #expect(result.stdout.contains("step 2 column_aggregates on t: failed"), "\(result.stdout)")
             #expect(result.stdout.contains("step 3 column_aggregates on t: passed"), "\(result.stdout)")
             #expect(result.stdout.contains("step 4 column_aggregates on t: passed"), "\(result.stdout)")
+            #expect(
+                result.stdout.contains("step 5 group_metrics on t: failed — sum(amount) by g: 1 group(s) differ — 1: 5000000000025 ≠ 5000000000026"),
+                "\(result.stdout)")
+            #expect(result.stdout.contains("step 6 group_metrics on t: passed"), "\(result.stdout)")
         }
     }
 

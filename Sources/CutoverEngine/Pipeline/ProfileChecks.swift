@@ -206,24 +206,37 @@ struct GroupMetricsCheck: ValidationCheck {
             throw CutoverError(.config, "group_metrics: unknown aggregate '\(aggregate)'", hint: "use sum, avg, min, max or count")
         }
         let measure = aggregate == "count" ? nil : try c.requireColumn(c.spec.measure, "measure")
-        let types = groups.map { c.table.column(named: $0)!.canonical }
-        func metrics(_ side: String) async throws -> [String: Double] {
+        let types = groups.map { c.table.column(named: $0)?.canonical ?? .text(maxLength: nil) }
+        // Counts, and sums and extremes of integers (and of decimals outside SQLite), are compared exactly.
+        let exact: Bool
+        switch (aggregate, measure.flatMap { c.table.column(named: $0)?.canonical }) {
+        case ("count", _), ("sum", .integer?), ("min", .integer?), ("max", .integer?): exact = true
+        case ("sum", .decimal?), ("min", .decimal?), ("max", .decimal?):
+            exact = c.source.dialect.engine != .sqlite && c.target.dialect.engine != .sqlite
+        default: exact = false
+        }
+        func metrics(_ side: String) async throws -> [String: String] {
             let connector = c.connector(side), d = connector.dialect
             let list = groups.map { d.quote(c.column($0, side)) }.joined(separator: ", ")
             let value = measure.map { "\(aggregate)(\(d.quote(c.column($0, side))))" } ?? "count(*)"
             let rows = try await connector.execute("SELECT \(list), \(value) FROM \(d.qualified(c.ref(side))) GROUP BY \(list)").rows
-            var out: [String: Double] = [:]
+            var out: [String: String] = [:]
             for row in rows {
                 let key = zip(row.prefix(groups.count), types).map { CanonicalForm.text($0, as: $1) ?? "NULL" }.joined(separator: " | ")
-                out[key] = Double(row[groups.count].displayText) ?? 0
+                out[key] = row[groups.count].isNull ? "NULL" : row[groups.count].displayText
             }
             return out
         }
+        func agreeing(_ a: String, _ b: String) -> Bool {
+            if exact, let exactly = exactlyAgree(a == "NULL" ? nil : a, b == "NULL" ? nil : b, c.spec) { return exactly }
+            return agree(Double(a) ?? 0, Double(b) ?? 0, c.spec)
+        }
+        func shown(_ text: String) -> String { exact ? CanonicalForm.normalizeDecimal(text) : numberText(Double(text) ?? 0) }
         let source = try await metrics("source"), target = try await metrics("target")
         var problems: [String] = []
         for key in Set(source.keys).union(target.keys).sorted() {
             switch (source[key], target[key]) {
-            case (let a?, let b?) where !agree(a, b, c.spec): problems.append("\(key): \(numberText(a)) ≠ \(numberText(b))")
+            case (let a?, let b?) where !agreeing(a, b): problems.append("\(key): \(shown(a)) ≠ \(shown(b))")
             case (_?, nil): problems.append("\(key): missing at the target")
             case (nil, _?): problems.append("\(key): only at the target")
             default: break
