@@ -1,9 +1,10 @@
 import CutoverCore
 
 extension SQLServerExtractScript {
-    /// The second script, written from an export's catalog: per table the exact row count and, per
-    /// exact numeric column (integers, decimals, money), the count of values, sum, minimum and
-    /// maximum as decimal text. Static SQL (no dynamic SQL), read-only; it scans each table once.
+    /// The second script, written from an export's catalog: per table the exact row count, per column
+    /// the count of values (NULLs that appeared on the way show), and per exact numeric column
+    /// (integers, decimals, money) the sum, minimum and maximum as decimal text. Static SQL (no
+    /// dynamic SQL), read-only; it scans each table once.
     public static func aggregates(of catalog: Catalog) -> String {
         let dialect = SQLServerDialect()
         var lines = [
@@ -16,16 +17,24 @@ extension SQLServerExtractScript {
             "DECLARE @tables NVARCHAR(MAX) = N'';",
         ]
         for table in catalog.tables where table.kind == .table {
-            let numeric = aggregated(table)
-            let measures = numeric.map { index, column, scale in
+            // Every column's count of values; integers, decimals and money also their sum, min and max.
+            let numeric = Dictionary(uniqueKeysWithValues: aggregated(table).map { ($0.index, $0.scale) })
+            let measures = table.columns.enumerated().map { index, column -> String in
                 let quoted = dialect.quote(column.name)
+                guard let scale = numeric[index] else { return ", COUNT_BIG(\(quoted)) AS [c\(index)]" }
                 return ", COUNT_BIG(\(quoted)) AS [c\(index)], CONVERT(varchar(64), SUM(CAST(\(quoted) AS decimal(38,\(scale))))) AS [s\(index)], "
                     + "CONVERT(varchar(64), CAST(MIN(\(quoted)) AS decimal(38,\(scale)))) AS [n\(index)], "
                     + "CONVERT(varchar(64), CAST(MAX(\(quoted)) AS decimal(38,\(scale)))) AS [x\(index)]"
             }
-            let values = numeric.map { index, column, _ in "(\(literal(column.name)), a.[c\(index)], a.[s\(index)], a.[n\(index)], a.[x\(index)])" }
+            // A NULL in VALUES is typed int, which would turn the other rows' decimal text into ints: cast it.
+            let none = "CAST(NULL AS varchar(64))"
+            let values = table.columns.enumerated().map { index, column in
+                numeric[index] == nil
+                    ? "(\(literal(column.name)), a.[c\(index)], \(none), \(none), \(none))"
+                    : "(\(literal(column.name)), a.[c\(index)], a.[s\(index)], a.[n\(index)], a.[x\(index)])"
+            }
             let columns =
-                numeric.isEmpty
+                values.isEmpty
                 ? "JSON_QUERY(N'[]')"
                 : "(SELECT v.[name], v.[count], v.[sum], v.[min], v.[max] FROM (VALUES " + values.joined(separator: ", ")
                     + ") AS v([name], [count], [sum], [min], [max]) FOR JSON PATH, INCLUDE_NULL_VALUES)"

@@ -73,6 +73,7 @@ import Testing
             let script = try await CLI.run(
                 ["sqlserver", "extract-script", "--aggregates-for", "sqlserver-export:retail", "--tables", "Orders"], in: dir)
             #expect(script.status == 0 && script.stdout.contains("SUM(CAST([Total] AS decimal(38,4)))") && !script.stdout.contains("[Customers]"))
+            #expect(script.stdout.contains("COUNT_BIG([Status]) AS [c3]") && script.stdout.contains("(N'Status', a.[c3], CAST(NULL AS varchar(64))"))
             // Without the aggregates an export cannot validate anything, and says what to add.
             let without = try await CLI.run(["validate", "--source", "sqlserver-export:retail", "--target", "sqlite:none.db"], in: dir)
             #expect(without.status == 2 && without.output.contains("--aggregates-for"), "\(without.output)")
@@ -94,6 +95,9 @@ import Testing
                 try await change("DELETE FROM {S}\"Payments\" WHERE \"PaymentRef\" IS NULL")
                 let missing = try await CLI.run(validate, in: dir)
                 #expect(missing.status == 1 && missing.output.contains("rows: source 2, target 1"), "\(missing.output)")
+                try await change("UPDATE {S}\"Orders\" SET \"Status\" = NULL WHERE \"OrderId\" = 3")
+                let nulled = try await CLI.run(validate, in: dir)
+                #expect(nulled.status == 1 && nulled.output.contains("count(Status): source 3, target 2"), "\(nulled.output)")
             }
             try await TestEnvironment.withPostgresDatabase { pg in
                 let schema = { (sql: String) in

@@ -159,16 +159,17 @@ import Testing
             let aggregates = try #require(TestEnvironment.fixturePath("sqlserver-aggregates.json"))
             try FileManager.default.copyItem(atPath: aggregates, toPath: dir + "/aggregates.json")
             let read = try #require(try SQLServerExport(path: dir).aggregates)
-            #expect(read.table(TableRef(schema: "DBO", name: "orders"))?.columns.map(\.name) == ["OrderId", "CustomerId", "Total"])
-            #expect(read.table(TableRef(schema: "sales", name: "Payments"))?.columns.first?.sum == "12.5000000000")
+            #expect(
+                read.table(TableRef(schema: "DBO", name: "orders"))?.columns.map(\.name) == ["OrderId", "CustomerId", "Total", "Status", "OrderedOn"])
+            #expect(read.table(TableRef(schema: "sales", name: "Payments"))?.columns.last?.sum == "12.5000000000")
             let other = try String(contentsOfFile: aggregates, encoding: .utf8).replacingOccurrences(of: "\"Retail\"", with: "\"Other\"")
             try other.write(toFile: dir + "/aggregates.json", atomically: true, encoding: .utf8)
             #expect(throws: CutoverError.self) { try SQLServerExport(path: dir) }
-            // The second script reads the export's columns: integers, decimals and money, with their scale.
+            // The second script sums the export's integers, decimals and money, with their scale.
             let script = SQLServerExtractScript.aggregates(of: try SQLServerExport(path: dir + "/export.json").catalog)
-            #expect(
-                script.contains("SUM(CAST([Balance] AS decimal(38,4)))") && script.contains("COUNT_BIG([Age])")
-                    && !script.contains("COUNT_BIG([Score])"))
+            #expect(script.contains("SUM(CAST([Balance] AS decimal(38,4)))") && script.contains("SUM(CAST([Age] AS decimal(38,0)))"))
+            // Every other column is counted, floats and spatial types included.
+            #expect(script.contains("COUNT_BIG([Score])") && !script.contains("SUM(CAST([Score]") && script.contains("COUNT_BIG([Location])"))
             #expect(script.contains("FROM [sales].[Payments]") && !script.uppercased().contains("INSERT "))
         }
     }

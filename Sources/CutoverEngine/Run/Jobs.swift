@@ -446,9 +446,11 @@ public struct Jobs: Sendable {
                 // A source without rows (a SQL Server export) is validated by the aggregates computed where the rows are.
                 guard let aggregates = catalogOnly.aggregates else { throw catalogOnly.noRows }
                 let target = try await connect(targetURL, role: .source)
+                let catalog = try await catalogOnly.catalog(scope)
                 let plan = try Planner(targetEngine: targetURL.engine, overrides: config.overrides, targetSchema: targetSchema ?? targetURL.schema)
-                    .plan(try await catalogOnly.catalog(scope), source: sourceURL, tables: config.tables)
-                report = try await AggregateValidator(source: catalogOnly, target: target, aggregates: aggregates).run(plan: plan, recorder: recorder)
+                    .plan(catalog, source: sourceURL, tables: config.tables)
+                report = try await AggregateValidator(source: catalogOnly, target: target, aggregates: aggregates).run(
+                    plan: plan, catalog: catalog, recorder: recorder)
             } else {
                 let p = try await prepare(
                     source: sourceURL, target: targetURL, writingTarget: false, scope: scope, config: config, targetSchema: targetSchema)

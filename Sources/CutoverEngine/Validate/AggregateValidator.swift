@@ -19,7 +19,7 @@ public struct AggregateValidator: Sendable {
 
     public static let method = "aggregates (source export)"
 
-    public func run(plan: MigrationPlan, recorder: RunRecorder) async throws -> ValidationReport {
+    public func run(plan: MigrationPlan, catalog: Catalog, recorder: RunRecorder) async throws -> ValidationReport {
         var comparisons: [TableComparison] = []
         var results: [ValidationResultRecord] = []
         let started = ISOTime.now()
@@ -31,7 +31,7 @@ public struct AggregateValidator: Sendable {
                 seconds: 0, message: "")
             let clock = Date()
             do {
-                comparison = try await compare(tablePlan, into: comparison)
+                comparison = try await compare(tablePlan, table: catalog.table(tablePlan.source), into: comparison)
             } catch {
                 comparison.message = error.redactedDescription
             }
@@ -46,7 +46,7 @@ public struct AggregateValidator: Sendable {
             passed: comparisons.filter(\.passed).count, failed: comparisons.filter { !$0.passed }.count, tables: comparisons)
     }
 
-    func compare(_ tablePlan: TablePlan, into start: TableComparison) async throws -> TableComparison {
+    func compare(_ tablePlan: TablePlan, table: Table?, into start: TableComparison) async throws -> TableComparison {
         var comparison = start
         guard let exported = aggregates.table(tablePlan.source) else {
             comparison.message =
@@ -55,7 +55,7 @@ public struct AggregateValidator: Sendable {
         }
         let dialect = target.dialect
         var measures = ["COUNT(*)"]
-        var compared: [(source: SourceAggregates.ColumnAggregate, target: String)] = []
+        var compared: [(source: SourceAggregates.ColumnAggregate, target: String, numeric: Bool, at: Int)] = []
         var notes: [String] = []
         for column in exported.columns {
             guard let decision = tablePlan.columns.first(where: { $0.column == column.name }) else {
@@ -63,8 +63,13 @@ public struct AggregateValidator: Sendable {
                 continue
             }
             let quoted = dialect.quote(decision.targetColumn)
-            measures += ["COUNT(\(quoted))", "SUM(\(quoted))", "MIN(\(quoted))", "MAX(\(quoted))"]
-            compared.append((column, decision.targetColumn))
+            let numeric: Bool
+            switch table?.column(named: column.name)?.canonical {
+            case .integer?, .decimal?: numeric = true
+            default: numeric = false
+            }
+            measures += numeric ? ["COUNT(\(quoted))", "SUM(\(quoted))", "MIN(\(quoted))", "MAX(\(quoted))"] : ["COUNT(\(quoted))"]
+            compared.append((column, decision.targetColumn, numeric, measures.count - (numeric ? 4 : 1)))
         }
         let answer = try await target.execute("SELECT \(measures.joined(separator: ", ")) FROM \(dialect.qualified(tablePlan.target))")
         guard let row = answer.rows.first, row.count == measures.count else {
@@ -79,19 +84,23 @@ public struct AggregateValidator: Sendable {
             comparison.missing = max(0, comparison.sourceRows - comparison.targetRows)
             comparison.extra = max(0, comparison.targetRows - comparison.sourceRows)
         }
-        for (offset, pair) in compared.enumerated() {
-            let base = 1 + offset * 4
-            let sides: [(String, String?, String?)] = [
-                ("count", String(pair.source.count), text(base)), ("sum", pair.source.sum, text(base + 1)),
-                ("min", pair.source.min, text(base + 2)), ("max", pair.source.max, text(base + 3)),
-            ]
+        for pair in compared {
+            let base = pair.at
+            var sides: [(String, String?, String?)] = [("count", String(pair.source.count), text(base))]
+            if pair.numeric {
+                sides += [
+                    ("sum", pair.source.sum, text(base + 1)), ("min", pair.source.min, text(base + 2)), ("max", pair.source.max, text(base + 3)),
+                ]
+            }
             for (measure, sourceValue, targetValue) in sides where !Self.sameNumber(sourceValue, targetValue) {
                 differences.append("\(measure)(\(pair.source.name)): source \(sourceValue ?? "NULL"), target \(targetValue ?? "NULL")")
                 comparison.changedColumns[pair.target, default: 0] += 1
             }
         }
         comparison.status = differences.isEmpty ? "passed" : "failed"
-        let scope = "row count and \(compared.count) column(s)' count, sum, min and max (rows are not compared one by one)"
+        let numeric = compared.filter(\.numeric).count
+        let scope =
+            "row count, \(compared.count) column(s)' count of values and \(numeric) numeric column(s)' sum, min and max (rows are not compared one by one)"
         comparison.message =
             (differences.isEmpty ? "\(exported.rows) rows; \(scope) agree" : differences.joined(separator: "; "))
             + (notes.isEmpty ? "" : "; " + notes.joined(separator: "; "))
