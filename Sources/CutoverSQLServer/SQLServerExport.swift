@@ -25,6 +25,9 @@ public struct SQLServerExport: Sendable {
     struct ExportTable: Decodable {
         var schema: String
         var name: String
+        /// `U` a table, `V` a view (sys.objects.type); older exports have none: tables.
+        var kind: String?
+        var definition: String?
         var rows: Int64?
         var bytes: Int64?
         var columns: [ExportColumn]?
@@ -33,7 +36,7 @@ public struct SQLServerExport: Sendable {
         var checks: [ExportCheck]?
 
         enum CodingKeys: String, CodingKey {
-            case schema, name, rows, bytes, columns, indexes, checks
+            case schema, name, kind, definition, rows, bytes, columns, indexes, checks
             case foreignKeys = "foreign_keys"
         }
     }
@@ -247,10 +250,12 @@ public struct SQLServerExport: Sendable {
                 name: key.name, columns: (key.columns ?? []).map(\.column), referencedTable: TableRef(schema: key.refSchema, name: key.refTable),
                 referencedColumns: (key.columns ?? []).map(\.refColumn), onDelete: action(key.onDelete), onUpdate: action(key.onUpdate))
         }
+        let isView = exported.kind?.trimmingCharacters(in: .whitespaces).uppercased() == "V"
         return Table(
-            ref: ref, columns: columns, primaryKey: primary, uniqueKeys: unique, foreignKeys: foreignKeys, indexes: plain,
+            ref: ref, kind: isView ? .view : .table, columns: columns, primaryKey: primary, uniqueKeys: unique, foreignKeys: foreignKeys,
+            indexes: plain,
             checks: (exported.checks ?? []).map { CheckConstraint(name: $0.name, expression: $0.definition) }, rowCount: exported.rows,
-            rowCountIsExact: false, sizeBytes: exported.bytes)
+            rowCountIsExact: false, sizeBytes: exported.bytes, viewDefinition: isView ? exported.definition : nil)
     }
 
     /// `NO_ACTION` → nil (the default), `SET_NULL` → `SET NULL`.

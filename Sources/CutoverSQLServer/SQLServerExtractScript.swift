@@ -16,7 +16,7 @@ public enum SQLServerExtractScript {
         }
         let filter = filters.map { "\n      AND " + $0 }.joined()
         return """
-            -- Cutover: export of a SQL Server database's catalog (\(SQLServerExport.format)).
+            -- Cutover: export of a SQL Server database's catalog (\(SQLServerExport.format)): tables and views.
             -- Read-only: it reads catalog views and sys.dm_db_partition_stats (needs VIEW DATABASE STATE).
             -- Run it and keep its one output value whole:
             --   sqlcmd -S SERVER -d DATABASE -E -y 0 -h -1 -i cutover-extract.sql -o cutover-export.json
@@ -24,7 +24,7 @@ public enum SQLServerExtractScript {
             -- remove the header line. Then: cutover analyze|plan --source sqlserver-export:cutover-export.json
             SET NOCOUNT ON;
             DECLARE @tables NVARCHAR(MAX) = (
-              SELECT s.name AS [schema], t.name AS [name],
+              SELECT s.name AS [schema], t.name AS [name], RTRIM(t.type) AS [kind], OBJECT_DEFINITION(t.object_id) AS [definition],
                 (SELECT SUM(p.row_count) FROM sys.dm_db_partition_stats p WHERE p.object_id = t.object_id AND p.index_id IN (0, 1)) AS [rows],
                 (SELECT SUM(p.used_page_count) * 8192 FROM sys.dm_db_partition_stats p WHERE p.object_id = t.object_id) AS [bytes],
                 (SELECT c.name AS [name], c.column_id AS [ordinal],
@@ -66,9 +66,9 @@ public enum SQLServerExtractScript {
                    FROM sys.check_constraints ck
                   WHERE ck.parent_object_id = t.object_id
                   FOR JSON PATH) AS [checks]
-              FROM sys.tables t
+              FROM sys.objects t
               JOIN sys.schemas s ON s.schema_id = t.schema_id
-              WHERE t.is_ms_shipped = 0\(filter)
+              WHERE t.type IN ('U', 'V') AND t.is_ms_shipped = 0\(filter)
               ORDER BY s.name, t.name
               FOR JSON PATH, INCLUDE_NULL_VALUES);
             SELECT (SELECT \(literal(SQLServerExport.format)) AS [format], DB_NAME() AS [database], @@VERSION AS [server_version],

@@ -92,7 +92,11 @@ import Testing
         let catalog = export.catalog
         #expect(catalog.engine == .sqlserver && catalog.database == "Retail" && catalog.schemas == ["dbo", "sales"])
         #expect(catalog.serverVersion == "Microsoft SQL Server 2022 (RTM-CU12) - 16.0.4125.3 (X64)")
-        #expect(catalog.tables.map(\.ref.description) == ["dbo.Customers", "dbo.Orders", "sales.Payments"])
+        #expect(catalog.tables.map(\.ref.description) == ["dbo.Customers", "dbo.Orders", "sales.Payments", "dbo.ActiveCustomers"])
+        // A view keeps its definition (for the plan's recommendations); an export without `kind` is of tables.
+        let view = catalog.tables[3]
+        #expect(view.kind == .view && view.viewDefinition?.hasPrefix("CREATE VIEW dbo.ActiveCustomers") == true && view.columns.count == 2)
+        #expect(catalog.tables[1].kind == .table && catalog.tables[1].viewDefinition == nil)
         let customers = try #require(catalog.tables.first)
         #expect(customers.columns.count == 36 && customers.rowCount == 1200 && customers.sizeBytes == 401_408 && !customers.rowCountIsExact)
         #expect(customers.primaryKey?.columns == ["CustomerId"] && customers.uniqueKeys.map(\.columns) == [["Guid"]])
@@ -121,7 +125,7 @@ import Testing
             }
             try broken.write(toFile: dir + "/export.json", atomically: true, encoding: .utf8)
             let export = try SQLServerExport(path: dir)
-            #expect(export.catalog.tables.count == 3 && export.path == dir + "/export.json")
+            #expect(export.catalog.tables.count == 4 && export.path == dir + "/export.json")
         }
     }
 
