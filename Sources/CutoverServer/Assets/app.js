@@ -471,8 +471,22 @@ const pages = {
         <p><label>SQL that must return no rows <textarea name="sql" required placeholder="SELECT * FROM {{schema}}.invoices WHERE total < 0"></textarea></label></p><button>Add</button></form></div>
       <div class="card"><h2>Run the rulebook</h2><form id="run"><p>${connectionField("source", "Source", connections, false)}</p><p>${connectionField("target", "Target", connections, false)}</p>
         <p><label>Environment <input name="environment" placeholder="PROD"></label></p><button>Run</button></form><div id="results"></div></div></div>
-      ${table(["name", "severity", "side", "sql", ""], rules.map((r) => [esc(r.name), esc(r.severity), esc(r.side), `<code>${esc(r.sql)}</code>`,
-        `<button class="secondary" data-delete="${esc(r.content_hash)}">Delete</button>`]))}`;
+      ${table(["name", "version", "category", "severity", "side", "sql", ""], rules.map((r) => [esc(r.name), esc(r.version), esc(r.category || ""),
+        esc(r.severity), esc(r.side), `<code>${esc(r.sql)}</code>`,
+        `<button class="secondary" data-history="${esc(r.name)}">History</button> <button class="secondary" data-delete="${esc(r.content_hash)}">Delete</button>`]))}
+      <div id="history"></div>`;
+    for (const button of content.querySelectorAll("[data-history]")) {
+      button.onclick = async () => {
+        try {
+          const versions = await api("/rules/history?name=" + encodeURIComponent(button.dataset.history));
+          const box = document.getElementById("history");
+          box.innerHTML = `<div class="card"><h2>History of ${esc(button.dataset.history)}</h2>` + table(["version", "changed", "by", "severity", "side", "sql", "SHA-256"],
+            versions.map((v) => [esc(v.version), when(v.updated_at || v.created_at), esc(v.updated_by || v.created_by || ""), esc(v.severity), esc(v.side),
+              `<code>${esc(v.sql)}</code>`, `<code title="${esc(v.content_hash)}">${esc(v.content_hash.slice(0, 12))}</code>`])) + `</div>`;
+          box.scrollIntoView();
+        } catch (e) { say(e.message); }
+      };
+    }
     onSubmit("add", async (data) => { await post("/rules", data); location.reload(); });
     onSubmit("run", async (data) => {
       for (const key of Object.keys(data)) if (!data[key]) delete data[key];

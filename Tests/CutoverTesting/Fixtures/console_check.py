@@ -135,6 +135,15 @@ try:
             for word in os.environ["CONSOLE_CHECK_INGESTION"].split(","):
                 if word not in text():
                     raise SystemExit(f"the Monitoring page does not show {word!r}: " + text()[:600])
+        if path == "/rules":
+            # A rule saved twice under one name is one rule with two versions, both in its history.
+            for sql in ["SELECT 1 WHERE 1 = 0", "SELECT 1 WHERE 2 = 0"]:
+                fill("add", {"name": "console_rule", "sql": sql})
+                wait(lambda: sql in text(), "the saved rule")
+            run("document.querySelector('[data-history]').click()")
+            wait(lambda: "History of console_rule" in text(), "the rule's history")
+            if run("return document.querySelectorAll('#history tbody tr').length") != 2:
+                raise SystemExit("the rule's history does not list two versions: " + text()[-400:])
         if path == "/copilot":
             # An example question is answered: the chosen query, why, its SQL and the result table.
             run("document.querySelector('[data-example]').click()")
