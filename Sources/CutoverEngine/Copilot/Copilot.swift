@@ -80,8 +80,14 @@ public struct Copilot: Sendable {
     static let validatedTables = StoreRead(
         "SELECT table_name FROM validation_results WHERE table_name IS NOT NULL GROUP BY table_name LIMIT 5000", columns: ["table"])
 
-    public func ask(_ text: String, environment: String? = nil, connection: String? = nil, now: Date = Date()) async throws -> CopilotAnswer {
-        let question = CopilotQuestion(text, vocabulary: try await vocabulary(), now: now)
+    /// `vocabulary`: the names to recognise, when the caller keeps them (the server, for a minute);
+    /// read from the store otherwise.
+    public func ask(
+        _ text: String, environment: String? = nil, connection: String? = nil, vocabulary known: CopilotVocabulary? = nil, now: Date = Date()
+    ) async throws -> CopilotAnswer {
+        let names: CopilotVocabulary
+        if let known { names = known } else { names = try await vocabulary() }
+        let question = CopilotQuestion(text, vocabulary: names, now: now)
         let match = CopilotMatcher(intents: intents).match(question)
         var answer = Self.describe(match)
         guard question.asksToWrite.isEmpty else {

@@ -35,8 +35,12 @@ enum CopilotRoutes {
 
     static let maxQuestionLength = 500
 
+    /// The names a question may use are read from the store at most once a minute.
+    static let vocabularySeconds: TimeInterval = 60
+
     static func register(_ routes: RouteTable) {
         let state = routes.state
+        let names = TTLCache()
         routes.add(
             .get, "/api/v1/copilot/intents", "What the copilot can answer: built-in questions and the query library", role: .viewer,
             answer: .json([IntentInfo].self, status: .ok)
@@ -65,7 +69,15 @@ enum CopilotRoutes {
                     RunnerQuery(
                         sql: sql, readOnly: true, maxRows: Copilot.rowLimit, timeout: SQLRoutes.timeout, refusePrivilegedRole: !caller.isAdmin))
             }
-            return try JSON.response(try await copilot.ask(question, environment: body.environment, connection: body.connection))
+            let vocabulary: CopilotVocabulary
+            if let cached = names.value("vocabulary", as: CopilotVocabulary.self) {
+                vocabulary = cached
+            } else {
+                vocabulary = try await copilot.vocabulary()
+                names.store("vocabulary", vocabulary, for: vocabularySeconds)
+            }
+            return try JSON.response(
+                try await copilot.ask(question, environment: body.environment, connection: body.connection, vocabulary: vocabulary))
         }
         routes.add(
             .post, "/api/v1/copilot/explain", "Explain a validation run's failed checks, or the pass rate: driving columns and rows, SQL to see them",
