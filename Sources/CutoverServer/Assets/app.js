@@ -276,7 +276,11 @@ const pages = {
     // Back from the identity provider: the session token (or why not) is in the fragment, which no server sees.
     const back = new URLSearchParams(location.hash.slice(1));
     history.replaceState(null, "", "/login");
-    if (back.get("token")) { localStorage.setItem("cutoverToken", back.get("token")); location.href = "/"; return; }
+    // Only a sign-in this tab started may hand it a token: a link carrying someone else's token
+    // (login CSRF) is ignored.
+    const asked = sessionStorage.getItem("cutoverSSO");
+    sessionStorage.removeItem("cutoverSSO");
+    if (back.get("token") && asked) { localStorage.setItem("cutoverToken", back.get("token")); location.href = "/"; return; }
     const how = await api("/auth/providers");
     const buttons = how.providers.map((p) => `<p><a class="button" id="sso" href="${esc(p.start)}">Sign in with ${esc(p.name)}</a></p>`).join("");
     content.innerHTML = (buttons ? `<div class="card login">${buttons}${how.local_accounts ? `<p class="muted">or with a local account:</p>` : ""}</div>` : "") +
@@ -287,6 +291,9 @@ const pages = {
       <p><label>User name <input name="username" required></label></p><p><label>Password (8 or more characters) <input name="password" type="password" required></label></p>
       <button class="secondary">Create admin</button></form></details>` : "");
     if (back.get("error")) say(back.get("error"));
+    if (back.get("token")) say("A sign-in token arrived that this tab did not ask for; it was ignored. Sign in with the button.");
+    const sso = document.getElementById("sso");
+    if (sso) sso.addEventListener("click", () => sessionStorage.setItem("cutoverSSO", "1"));
     if (!how.local_accounts) return;
     const signIn = async (data) => {
       const answer = await post("/auth/login", data);

@@ -14,6 +14,14 @@ from browser import go, run, shot, text, wait
 try:
     browser.open_browser(sys.argv[1], sys.argv[2])
     wait(browser.server_up, "the Cutover server", seconds=60)
+    # A link carrying a token this tab did not ask for (login CSRF) signs nobody in.
+    go("/login")
+    run("localStorage.clear(); sessionStorage.clear()")
+    go("/health")  # from another document, so the link below loads the page as a fresh visit would
+    go("/login#token=someone-elses-token")
+    wait(lambda: "did not ask for" in text(), "the refusal of a token nobody asked for")
+    if run("return localStorage.getItem('cutoverToken')"):
+        raise SystemExit("a token from a link was stored")
     for step in sys.argv[3:]:
         sub, expect = step.split(":")
         go("/login")
