@@ -106,3 +106,21 @@ public struct FailureSnapshotRecord: Sendable, Codable, Hashable {
         self.origin = origin
     }
 }
+
+/// What one `cutover workload import` found, as rows the store keeps per table, join pair and
+/// column (so SQL and the copilot can ask about them).
+public struct WorkloadRows: Sendable {
+    public typealias TableUse = (table: String, statements: Int, executions: Int64, milliseconds: Double, timeShare: Double)
+    public typealias JoinUse = (left: String, right: String, statements: Int, executions: Int64)
+    public typealias ColumnUse = (column: String, filtered: Int64, grouped: Int64, joined: Int64, aggregated: Int64)
+
+    public var tables: [TableUse]
+    public var joins: [JoinUse]
+    public var columns: [ColumnUse]
+
+    public init(tables: [TableUse], joins: [JoinUse], columns: [ColumnUse]) {
+        self.tables = tables
+        self.joins = joins
+        self.columns = columns
+    }
+}

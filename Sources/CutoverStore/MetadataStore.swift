@@ -548,6 +548,10 @@ public protocol MetadataStore: Sendable {
     /// One snapshot with its content (the CSV as imported).
     func failureSnapshot(suite: String, dataDate: String) async throws -> (record: FailureSnapshotRecord, content: Data)?
 
+    // MARK: Workload
+    /// Keeps what one workload import found, per table, join pair and column, under its run.
+    func saveWorkload(runID: String, _ rows: WorkloadRows) async throws
+
     // MARK: Questions
     /// Runs one of the copilot's fixed reads (see ``StoreRead``) with its bound parameters; rows
     /// as text, as wide as the read's `columns`.

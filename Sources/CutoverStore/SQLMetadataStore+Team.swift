@@ -936,7 +936,7 @@ extension SQLMetadataStore {
         "column_metadata", "overview_cache", "failures_cache", "projects", "pipelines", "users", "api_tokens", "audit_log",
         "notifications", "imports", "settings", "batches", "batch_items", "artifacts", "rule_versions", "archived_counts",
         "rulebook_registry", "reported_months", "failure_snapshots",
-        "alert_rules", "alerts", "alert_deliveries", "revoked_sessions",
+        "alert_rules", "alerts", "alert_deliveries", "revoked_sessions", "workload_tables", "workload_joins", "workload_columns",
     ]
 
     public func stats() async throws -> StoreStats {

@@ -499,6 +499,36 @@ enum StoreMigrations {
             sql: """
                 ALTER TABLE users ADD COLUMN provider TEXT
                 """),
+        Migration(
+            version: 21, name: "workload per table, join pair and column",
+            sql: """
+                CREATE TABLE workload_tables (
+                    run_id TEXT NOT NULL,
+                    table_name TEXT NOT NULL,
+                    statements BIGINT NOT NULL,
+                    executions BIGINT NOT NULL,
+                    milliseconds DOUBLE PRECISION NOT NULL,
+                    time_share DOUBLE PRECISION NOT NULL
+                );
+                CREATE INDEX workload_tables_run ON workload_tables (run_id);
+                CREATE TABLE workload_joins (
+                    run_id TEXT NOT NULL,
+                    left_side TEXT NOT NULL,
+                    right_side TEXT NOT NULL,
+                    statements BIGINT NOT NULL,
+                    executions BIGINT NOT NULL
+                );
+                CREATE INDEX workload_joins_run ON workload_joins (run_id);
+                CREATE TABLE workload_columns (
+                    run_id TEXT NOT NULL,
+                    column_name TEXT NOT NULL,
+                    filtered BIGINT NOT NULL,
+                    grouped BIGINT NOT NULL,
+                    joined BIGINT NOT NULL,
+                    aggregated BIGINT NOT NULL
+                );
+                CREATE INDEX workload_columns_run ON workload_columns (run_id);
+                """),
     ]
 
     static func sql(_ migration: Migration, for engine: ConnectionURL.Engine) -> String {

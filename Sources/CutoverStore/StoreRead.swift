@@ -46,3 +46,27 @@ extension SQLMetadataStore {
         }
     }
 }
+
+extension SQLMetadataStore {
+    public func saveWorkload(runID: String, _ rows: WorkloadRows) async throws {
+        try await run { db in
+            try db.exclusively {
+                for table in rows.tables {
+                    _ = try db.execute(
+                        "INSERT INTO workload_tables (run_id, table_name, statements, executions, milliseconds, time_share) VALUES (?, ?, ?, ?, ?, ?)",
+                        [runID, table.table, String(table.statements), String(table.executions), String(table.milliseconds), String(table.timeShare)])
+                }
+                for join in rows.joins {
+                    _ = try db.execute(
+                        "INSERT INTO workload_joins (run_id, left_side, right_side, statements, executions) VALUES (?, ?, ?, ?, ?)",
+                        [runID, join.left, join.right, String(join.statements), String(join.executions)])
+                }
+                for column in rows.columns {
+                    _ = try db.execute(
+                        "INSERT INTO workload_columns (run_id, column_name, filtered, grouped, joined, aggregated) VALUES (?, ?, ?, ?, ?, ?)",
+                        [runID, column.column, String(column.filtered), String(column.grouped), String(column.joined), String(column.aggregated)])
+                }
+            }
+        }
+    }
+}

@@ -52,6 +52,19 @@ import Testing
             #expect(summary.columns.contains { $0.column == "dbo.payments.customerid" && $0.grouped == 5 })
             #expect(summary.columns.contains { $0.column == "public.customers.country" && $0.filtered == 300 })
             #expect(summary.tempTables == ["#stage"])
+            // The store keeps it per table, join pair and column: the copilot answers from those tables with SQL.
+            func answer(_ question: String) async throws -> [String: Any] {
+                let asked = try await CLI.run(["copilot", "ask", question, "--format", "json"], in: dir)
+                #expect(asked.status == 0, "\(asked.output)")
+                return try JSONSerialization.jsonObject(with: Data(asked.stdout.utf8)) as? [String: Any] ?? [:]
+            }
+            let top = try await answer("which tables are queried most")
+            #expect((top["sql"] as? String)?.contains("FROM workload_tables") == true)
+            #expect((top["rows"] as? [[String?]])?.prefix(3).map { $0.first ?? nil } == ["dbo.payments", "dbo.customers", "dbo.orders"])
+            let joins = try await answer("most common joins on orders")
+            #expect((joins["rows"] as? [[String?]])?.count == 2, "\(joins)")
+            let columns = try await answer("which columns are filtered most")
+            #expect((columns["rows"] as? [[String?]])?.contains { $0.first == "dbo.orders.status" && $0[1] == "1000" } == true, "\(columns)")
 
             let text = try await CLI.run(["workload", "import", "querystore.json", "--top", "2"], in: dir)
             #expect(

@@ -222,8 +222,8 @@ public struct Copilot: Sendable {
                 return
             }
             answer.source = "workload of run \(workload.runID)"
-            let catalog = view == .unusedTables ? try await Self.latestAnalysis(store)?.report.catalog : nil
-            if view == .unusedTables, catalog == nil {
+            let catalog = try await Self.latestAnalysis(store)?.report.catalog
+            if catalog == nil {
                 answer.notRun = "finding unused tables needs an analysis too: run `cutover analyze --source URL`"
                 return
             }
@@ -291,35 +291,11 @@ public struct Copilot: Sendable {
         }
     }
 
+    /// Analyzed tables no statement of the workload uses.
     static func rows(of summary: WorkloadSummary, view: CopilotIntent.WorkloadView, catalog: Catalog?, slots: CopilotSlots) -> ([String], [[String?]])
     {
-        let limit = slots.limit ?? 20
-        switch view {
-        case .topTables:
-            return (
-                ["table", "statements", "executions", "milliseconds", "time_share_percent"],
-                summary.tables.prefix(limit).map {
-                    [
-                        $0.table, String($0.statements), String($0.executions), String(format: "%.0f", $0.milliseconds),
-                        String(format: "%.1f", $0.timeShare),
-                    ]
-                }
-            )
-        case .joins:
-            let joins = summary.joins.filter { join in
-                slots.table.map { table in
-                    let ref = TableRef(parsing: table)
-                    return [join.left, join.right].contains { WorkloadSummary.names($0, ref, exactly: false) }
-                } ?? true
-            }
-            return (
-                ["left", "right", "statements", "executions"],
-                joins.prefix(limit).map { [$0.left, $0.right, String($0.statements), String($0.executions)] }
-            )
-        case .unusedTables:
-            let unused = (catalog?.tables ?? []).filter { $0.kind != .view && summary.weight(of: $0.ref) == nil }
-            return (["table", "rows"], unused.prefix(limit).map { [$0.ref.description, $0.rowCount.map(String.init)] })
-        }
+        let unused = (catalog?.tables ?? []).filter { $0.kind != .view && summary.weight(of: $0.ref) == nil }
+        return (["table", "rows"], unused.prefix(slots.limit ?? 20).map { [$0.ref.description, $0.rowCount.map(String.init)] })
     }
 
     /// The newest analysis report in the store, with the run that wrote it.

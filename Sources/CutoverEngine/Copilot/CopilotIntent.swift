@@ -29,7 +29,7 @@ public struct CopilotIntent: Sendable {
 
     public enum IngestionView: String, Sendable { case all, late, failedLoads, anomalies }
     public enum AnalysisView: String, Sendable { case largestTables, withoutPrimaryKey, columns, foreignKeys }
-    public enum WorkloadView: String, Sendable { case topTables, joins, unusedTables }
+    public enum WorkloadView: String, Sendable { case unusedTables }
 
     public var id: String
     public var title: String
@@ -460,14 +460,47 @@ extension CopilotIntent {
             accepts: [.table, .limit], source: .analysis(.foreignKeys)),
         CopilotIntent(
             id: "workload_top_tables", title: "Most used tables (workload)",
-            description: "Tables the imported workload touches most, by share of query time and executions: hot tables, usage.",
+            description: "Tables the latest imported workload touches most, by share of query time and executions: hot tables, usage.",
             phrases: ["most used tables", "hot tables", "which tables are queried most", "workload", "busiest tables", "query usage"],
-            accepts: [.limit], source: .workload(.topTables)),
+            accepts: [.limit],
+            source: .store(
+                StoreRead(
+                    """
+                    SELECT table_name, statements, executions, milliseconds, time_share FROM workload_tables
+                    WHERE run_id = (SELECT MAX(run_id) FROM workload_tables) ORDER BY time_share DESC, table_name LIMIT ?
+                    """, columns: ["table", "statements", "executions", "milliseconds", "time_share_percent"]),
+                bind: { [Bind.limit($0)] })),
         CopilotIntent(
             id: "workload_joins", title: "Most frequent joins (workload)",
-            description: "Table pairs the workload joins most often, with the joined columns.",
+            description: "Column pairs the latest imported workload joins on most often.",
             phrases: ["most common joins", "which tables are joined", "join pairs", "joins in the workload"],
-            accepts: [.limit, .table], source: .workload(.joins)),
+            accepts: [.limit, .table],
+            source: .store(
+                StoreRead(
+                    """
+                    SELECT left_side, right_side, statements, executions FROM workload_joins
+                    WHERE run_id = (SELECT MAX(run_id) FROM workload_joins)
+                      AND (CAST(? AS VARCHAR(400)) IS NULL OR left_side LIKE ? OR right_side LIKE ?)
+                    ORDER BY executions DESC, left_side LIMIT ?
+                    """, columns: ["left", "right", "statements", "executions"]),
+                bind: { slots in
+                    let name = slots.table.map { ($0.split(separator: ".").last.map(String.init) ?? $0).lowercased() }
+                    return [name, name.map { "%\($0).%" }, name.map { "%\($0).%" }, Bind.limit(slots)]
+                })),
+        CopilotIntent(
+            id: "workload_columns", title: "Columns the workload filters, groups and joins by",
+            description:
+                "Columns the latest imported workload filters, groups, joins or aggregates by, by executions: where indexes and checks matter.",
+            phrases: ["which columns are filtered most", "most used columns", "group by columns", "columns in where clauses"],
+            accepts: [.limit],
+            source: .store(
+                StoreRead(
+                    """
+                    SELECT column_name, filtered, grouped, joined, aggregated FROM workload_columns
+                    WHERE run_id = (SELECT MAX(run_id) FROM workload_columns)
+                    ORDER BY filtered + grouped + joined + aggregated DESC, column_name LIMIT ?
+                    """, columns: ["column", "filtered", "grouped", "joined", "aggregated"]),
+                bind: { [Bind.limit($0)] })),
         CopilotIntent(
             id: "unused_tables", title: "Tables no query uses",
             description: "Analyzed tables the imported workload never touches: candidates not to migrate, unused.",

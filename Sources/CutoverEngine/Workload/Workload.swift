@@ -307,6 +307,12 @@ extension Jobs {
             for url in live { try await reader.read(live: try await connect(url, role: .source)) }
             let summary = reader.summary
             _ = try recorder.writeJSONArtifact("workload.json", summary)
+            try await store.saveWorkload(
+                runID: recorder.runID,
+                WorkloadRows(
+                    tables: summary.tables.map { ($0.table, $0.statements, $0.executions, $0.milliseconds, $0.timeShare) },
+                    joins: summary.joins.map { ($0.left, $0.right, $0.statements, $0.executions) },
+                    columns: summary.columns.map { ($0.column, $0.filtered, $0.grouped, $0.joined, $0.aggregated) }))
             try await recorder.finish(
                 status: "succeeded", summary: "\(summary.statements) statements, \(summary.tables.count) tables, \(summary.joins.count) join pairs")
             return (summary, recorder.runID)
