@@ -819,7 +819,8 @@ extension SQLMetadataStore {
                 for table in [
                     "validation_results WHERE validation_run_id", "validation_runs WHERE id", "chunks WHERE run_id", "run_windows WHERE run_id",
                     "run_tables WHERE run_id",
-                    "rejects WHERE run_id", "logs WHERE run_id", "notifications WHERE run_id", "artifacts WHERE run_id", "runs WHERE id",
+                    "rejects WHERE run_id", "logs WHERE run_id", "notifications WHERE run_id", "artifacts WHERE run_id",
+                    "workload_tables WHERE run_id", "workload_joins WHERE run_id", "workload_columns WHERE run_id", "runs WHERE id",
                 ] {
                     _ = try db.execute("DELETE FROM \(table) = ?", [id])
                 }
