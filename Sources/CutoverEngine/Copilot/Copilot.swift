@@ -182,8 +182,7 @@ public struct Copilot: Sendable {
                 answer.notRun = "\(name) needs a connection: choose an environment with `connection:` in cutover.yml, or name one."
                 return
             }
-            let sql = try Rulebook.render(text, environment: environmentName, environment)
-                .trimmingCharacters(in: .whitespacesAndNewlines.union(CharacterSet(charactersIn: ";")))
+            let sql = try Rulebook.statement(text, environment: environmentName, environment)
             let result = try await runQuery(sql, connectionName)
             answer.source = "connection \(connectionName)" + (environmentName.map { " (environment \($0))" } ?? "")
             answer.sql = sql
@@ -300,10 +299,8 @@ public struct Copilot: Sendable {
 
     /// The newest analysis report in the store, with the run that wrote it.
     static func latestAnalysis(_ store: any MetadataStore) async throws -> (runID: String, report: AnalysisReport)? {
-        for run in try await store.runs(limit: 500) where ["analyze", "plan", "migrate", "demo"].contains(run.kind) && run.status != "failed" {
-            guard let content = try await store.artifact(runID: run.id, name: "analysis_report.json")?.content else { continue }
-            return (run.id, try JSONDecoder().decode(AnalysisReport.self, from: content))
-        }
-        return nil
+        try await store.latestArtifact("analysis_report.json", as: AnalysisReport.self) {
+            ["analyze", "plan", "migrate", "demo"].contains($0.kind) && $0.status != "failed"
+        }.map { ($0.runID, $0.value) }
     }
 }

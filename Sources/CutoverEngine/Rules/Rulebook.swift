@@ -105,6 +105,12 @@ public enum Rulebook {
         return rules
     }
 
+    /// A query as the SQL runner sends it: rendered for the environment, without surrounding blanks
+    /// and semicolons.
+    public static func statement(_ sql: String, environment name: String?, _ environment: EnvironmentConfig?) throws -> String {
+        try render(sql, environment: name, environment).trimmingCharacters(in: .whitespacesAndNewlines.union(CharacterSet(charactersIn: ";")))
+    }
+
     /// Fills `{{database}}`, `{{schema}}` and `{{environment}}`; any other placeholder is an error.
     public static func render(_ sql: String, environment name: String?, _ environment: EnvironmentConfig?) throws -> String {
         var output = ""

@@ -289,11 +289,8 @@ public struct WorkloadReader: Sendable {
 extension WorkloadSummary {
     /// The summary of the newest successful `cutover workload import`, from its run's artifact.
     public static func latest(in store: any MetadataStore) async throws -> (summary: WorkloadSummary, runID: String)? {
-        for run in try await store.runs(limit: 500) where run.kind == "workload" && run.status == "succeeded" {
-            guard let content = try await store.artifact(runID: run.id, name: "workload.json")?.content else { continue }
-            return (try JSONDecoder().decode(WorkloadSummary.self, from: content), run.id)
-        }
-        return nil
+        try await store.latestArtifact("workload.json", as: WorkloadSummary.self) { $0.kind == "workload" && $0.status == "succeeded" }
+            .map { ($0.value, $0.runID) }
     }
 }
 

@@ -269,6 +269,7 @@ actor OIDCSignIn {
         return Data(buffer: body)
     }
 
+    /// Percent-encodes all but RFC 3986's unreserved characters: for form bodies and URL fragments.
     static func formEncode(_ text: String) -> String {
         var allowed = CharacterSet.alphanumerics
         allowed.insert(charactersIn: "-._~")

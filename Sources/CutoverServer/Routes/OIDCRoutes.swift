@@ -36,7 +36,7 @@ enum OIDCRoutes {
             do {
                 return redirect(try await oidc.start())
             } catch {
-                return redirect("/login#error=" + fragment(message(of: error)))
+                return redirect("/login#error=" + OIDCSignIn.formEncode(message(of: error)))
             }
         }
         routes.router.get(RouterPath(callbackPath)) { request, _ -> Response in
@@ -58,12 +58,12 @@ enum OIDCRoutes {
                     AuditRecord(
                         username: user.username, action: "user.login", resource: "GET \(callbackPath)", outcome: "200",
                         details: String(decoding: details, as: UTF8.self)))
-                return redirect("/login#token=\(fragment(token))&expires_at=\(fragment(ISOTime.string(expires)))")
+                return redirect("/login#token=\(OIDCSignIn.formEncode(token))&expires_at=\(OIDCSignIn.formEncode(ISOTime.string(expires)))")
             } catch {
                 let status: HTTPResponse.Status = (error as? CutoverError)?.code == .notPermitted ? .forbidden : .unauthorized
                 try await state.store.audit(
                     try .failure(username: nil, action: "user.login", resource: "GET \(callbackPath)", status: status, message: message(of: error)))
-                return redirect("/login#error=" + fragment(message(of: error)))
+                return redirect("/login#error=" + OIDCSignIn.formEncode(message(of: error)))
             }
         }
     }
@@ -93,12 +93,6 @@ enum OIDCRoutes {
 
     static func redirect(_ location: String) -> Response {
         Response(status: .found, headers: [.location: location, .cacheControl: "no-store"])
-    }
-
-    static func fragment(_ text: String) -> String {
-        var allowed = CharacterSet.alphanumerics
-        allowed.insert(charactersIn: "-._~")
-        return text.addingPercentEncoding(withAllowedCharacters: allowed) ?? ""
     }
 
     static func message(of error: any Error) -> String {

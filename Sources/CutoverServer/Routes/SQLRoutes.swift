@@ -47,8 +47,7 @@ enum SQLRoutes {
         }
         let writing = body.write ?? false
         if writing, !caller.isAdmin { throw APIError(.forbidden, "only admins may run statements that write") }
-        let sql = try Rulebook.render(text, environment: environment, environmentConfig)
-            .trimmingCharacters(in: .whitespacesAndNewlines.union(CharacterSet(charactersIn: ";")))
+        let sql = try Rulebook.statement(text, environment: environment, environmentConfig)
         guard !sql.isEmpty else { throw APIError(.badRequest, "there is no statement to run") }
         let url = try await state.connections.resolve(body.connection, for: caller)
         let connector = try await state.jobs.jobs(for: caller).connect(url, role: .source)

@@ -44,12 +44,9 @@ struct SQLServerCommand: AsyncParsableCommand {
             let names = tables.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty } } ?? []
             let script: String
             if let aggregatesFor {
-                let path = aggregatesFor.hasPrefix("sqlserver-export:") ? String(aggregatesFor.dropFirst("sqlserver-export:".count)) : aggregatesFor
-                var catalog = try SQLServerExport(path: path).catalog
-                catalog.tables = catalog.tables.filter { table in
-                    (schema.isEmpty || schema.contains { $0.caseInsensitiveCompare(table.ref.schema ?? "") == .orderedSame })
-                        && (names.isEmpty || Scope(tables: names).includes(table.ref, folding: .caseInsensitive))
-                }
+                let url = try ConnectionURL(
+                    parsing: aggregatesFor.hasPrefix("sqlserver-export:") ? aggregatesFor : "sqlserver-export:" + aggregatesFor)
+                let catalog = try await SQLServerExportConnector(url: url).catalog(Scope(schemas: schema, tables: names))
                 script = SQLServerExtractScript.aggregates(of: catalog)
             } else {
                 script = SQLServerExtractScript.text(schemas: schema, tables: names)
