@@ -122,6 +122,15 @@ public struct PostgresDialect: Dialect {
                 case .binary: return "encode(\(column), 'hex')"
                 case .date: return "(\(column) - DATE '1970-01-01')::text"
                 case .time, .timestamp: return "(extract(epoch FROM \(column)) * 1000000)::bigint::text"
+                // float8send gives the bits; PostgreSQL holds every NaN equal, whatever its payload.
+                // Through the text, as the compare reads it: a real read at 64 bits is the double
+                // of its shortest spelling (0.33333334), not its widened bits.
+                case .float(let bits):
+                    let type = bits == 32 ? "float4" : "float8"
+                    return "CASE WHEN \(column) = 'NaN'::\(type) THEN 'NaN' ELSE encode(\(type)send(\(column)::text::\(type)), 'hex') END"
+                // jsonb prints its own normal form; a json column prints its text as written, which
+                // matches only a document already written that way.
+                case .json: return "\(column)::text"
                 }
             },
             hash: { "('x' || left(\($0), \(PortableChecksum.hexDigits)))::bit(\(PortableChecksum.hexDigits * 4))::bigint" },

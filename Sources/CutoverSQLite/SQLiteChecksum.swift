@@ -26,6 +26,7 @@ enum SQLiteChecksum {
 private final class ChecksumGroup {
     let forms: [ChecksumForm]
     var sum: UInt64 = 0
+    var frames: [UInt8] = []
     init(forms: [ChecksumForm]) { self.forms = forms }
 }
 
@@ -46,10 +47,14 @@ private let checksumStep: @convention(c) (OpaquePointer?, Int32, UnsafeMutablePo
         slot.pointee = Unmanaged.passRetained(ChecksumGroup(forms: forms)).toOpaque()
     }
     let group = Unmanaged<ChecksumGroup>.fromOpaque(slot.pointee!).takeUnretainedValue()
-    let texts = group.forms.enumerated().lazy.map { index, form in
-        form.text(SQLiteTypes.normalize(SQLiteTypes.value(arguments[index + 1]!), to: form.canonicalType))
+    // One buffer per group, framed in place: a generic sequence of texts would be unspecialised
+    // across modules and look up its type metadata for every row.
+    group.frames.removeAll(keepingCapacity: true)
+    for (index, form) in group.forms.enumerated() {
+        let text = form.text(SQLiteTypes.normalize(SQLiteTypes.value(arguments[index + 1]!), to: form.canonicalType))
+        PortableChecksum.appendFrame(text, to: &group.frames)
     }
-    group.sum = group.sum &+ PortableChecksum.hash(texts)
+    group.sum = group.sum &+ PortableChecksum.hash(frameBytes: group.frames)
 }
 
 private let checksumFinal: @convention(c) (OpaquePointer?) -> Void = { context in

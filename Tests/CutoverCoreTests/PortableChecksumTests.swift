@@ -57,6 +57,7 @@ import Testing
         for form in [
             ChecksumForm.number(scale: 3), .boolean, .text(trimmed: true, lowercased: false), .text(trimmed: false, lowercased: true),
             .text(trimmed: false, lowercased: false), .binary, .date, .time, .timestamp(zoned: true), .timestamp(zoned: false),
+            .float(bits: 32), .float(bits: 64), .json,
         ] {
             #expect(ChecksumForm(code: Substring(form.code)) == form)
         }
@@ -72,13 +73,58 @@ import Testing
         #expect(form(.integer(bits: 64), .decimal(precision: 19, scale: 0)) == .number(scale: 0))
         #expect(form(.decimal(precision: nil, scale: nil), .decimal(precision: 38, scale: 10)) == .number(scale: 10))
         #expect(reason(.decimal(precision: nil, scale: nil), .decimal(precision: nil, scale: nil))?.contains("scale") == true)
-        #expect(reason(.float(bits: 64), .float(bits: 64))?.contains("floating-point") == true)
+        #expect(form(.float(bits: 64), .float(bits: 64)) == .float(bits: 64))
+        #expect(form(.float(bits: 32), .float(bits: 64)) == .float(bits: 32))
+        #expect(reason(.float(bits: 64), .decimal(precision: 38, scale: 2))?.contains("floating-point") == true)
         #expect(form(.char(length: 5), .text(maxLength: nil)) == .text(trimmed: true, lowercased: false))
         #expect(reason(.text(maxLength: nil), .char(length: 5))?.contains("CHAR") == true)
         #expect(form(.uuid, .text(maxLength: 36)) == .text(trimmed: false, lowercased: true))
         #expect(form(.timestamp(withTimeZone: true, precision: 6), .timestamp(withTimeZone: true, precision: 9)) == .timestamp(zoned: true))
         #expect(reason(.timestamp(withTimeZone: false, precision: nil), .timestamp(withTimeZone: true, precision: nil)) != nil)
-        #expect(reason(.json(binary: true), .json(binary: false))?.contains("JSON") == true)
+        #expect(form(.json(binary: true), .json(binary: false)) == .json)
+        #expect(form(.json(binary: false), .json(binary: false)) == .text(trimmed: false, lowercased: false))
+        #expect(reason(.json(binary: true), .text(maxLength: nil))?.contains("JSON") == true)
         #expect(reason(.time(withTimeZone: true), .time(withTimeZone: true)) != nil)
+    }
+
+    @Test func floatsAreSpelledAsTheirBits() {
+        // encode(float8send(x), 'hex') on PostgreSQL.
+        let double = ChecksumForm.float(bits: 64)
+        #expect(double.text(.double(0.1)) == "3fb999999999999a")
+        #expect(double.text(.double(1.7976931348623157e308)) == "7fefffffffffffff")
+        #expect(double.text(.double(5e-324)) == "0000000000000001")
+        #expect(double.text(.double(-0.0)) == "8000000000000000")
+        #expect(double.text(.double(0.0)) == "0000000000000000")
+        #expect(double.text(.double(.infinity)) == "7ff0000000000000")
+        #expect(double.text(.text("-Infinity")) == "fff0000000000000")
+        #expect(double.text(.text("NaN")) == "NaN")
+        #expect(double.text(.int(1)) == "3ff0000000000000")
+        // One ulp apart is a different spelling.
+        #expect(double.text(.double(1.0000000000000002)) == "3ff0000000000001")
+        // A real is read at 32 bits: float4send.
+        #expect(ChecksumForm.float(bits: 32).text(.double(0.33333334)) == "3eaaaaab")
+        #expect(double.text(.text("soon")) == "soon")
+    }
+
+    @Test func jsonIsSpelledAsPostgreSQLPrintsJSONB() {
+        // What `'…'::jsonb::text` printed on PostgreSQL 15.
+        let cases = [
+            (
+                #"{"b": 1, "aa": [1.50, -0, 1e2, 2.5E-3, -0.00, 1.5e1, {"z": null, "y": true}], "a": "é\n\"q\" \u0001 🚀 \\ /"}"#,
+                #"{"a": "é\n\"q\" \u0001 🚀 \\ /", "b": 1, "aa": [1.50, 0, 100, 0.0025, 0.00, 15, {"y": true, "z": null}]}"#
+            ),
+            ("[]", "[]"), (#""text""#, #""text""#), ("12.000", "12.000"), (#" {"id":4,"nested":{}} "#, #"{"id": 4, "nested": {}}"#),
+            (#"["\u0061\/", -12.5e-1, 0.000, 1E+2]"#, #"["a/", -1.25, 0.000, 100]"#),
+        ]
+        for (written, printed) in cases {
+            #expect(JSONCanonical.postgresJSONB(written) == printed, "\(written)")
+            #expect(ChecksumForm.json.text(.text(written)) == printed)
+        }
+        // jsonb keeps one member per key: a document with a repeated key matches nothing PostgreSQL prints.
+        #expect(JSONCanonical.postgresJSONB(#"{"a": 1, "a": 2}"#) == nil)
+        #expect(ChecksumForm.json.text(.text(#"{"a": 1, "a": 2}"#))?.hasPrefix("\u{1}") == true)
+        #expect(ChecksumForm.json.text(.text("not json"))?.hasPrefix("\u{1}") == true)
+        #expect(ChecksumForm.json.text(.double(1.5))?.hasPrefix("\u{1}") == true)
+        #expect(ChecksumForm.json.text(.null) == nil)
     }
 }

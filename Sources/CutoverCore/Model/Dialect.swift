@@ -136,15 +136,17 @@ extension Dialect {
     ) -> String? { nil }
     public func readSource(_ table: TableRef) -> String { qualified(table) }
 
-    /// The portable checksum query of an SQL engine, from its spelling of each form (`text`), of the
-    /// first 60 bits of an MD5 hex (`hash`), of the bucket number and of the sum of hashes as text.
+    /// The portable checksum query of an SQL engine, from its spelling of each form (`text`, nil
+    /// for a form it cannot spell), of the first 60 bits of an MD5 hex (`hash`), of the bucket number
+    /// and of the sum of hashes as text; nil when a column's form cannot be spelled.
     public func portableChecksumQuery(
         _ table: TableRef, columns: [(name: String, form: ChecksumForm)], key: String, range: Range<Int64>, width: Int64,
-        text: (String, ChecksumForm) -> String, hash: (String) -> String, bucket: (String) -> String, sum: (String) -> String
-    ) -> String {
-        let frames = columns.map { column in
-            let value = text(quote(column.name), column.form)
-            return "COALESCE(LENGTH(\(value)) || ':' || \(value), '-')"
+        text: (String, ChecksumForm) -> String?, hash: (String) -> String, bucket: (String) -> String, sum: (String) -> String
+    ) -> String? {
+        var frames: [String] = []
+        for column in columns {
+            guard let value = text(quote(column.name), column.form) else { return nil }
+            frames.append("COALESCE(LENGTH(\(value)) || ':' || \(value), '-')")
         }
         let k = quote(key)
         return "SELECT bucket, COUNT(*), \(sum(hash("h"))) FROM (SELECT \(bucket("\(k) - \(range.lowerBound)")) AS bucket, "

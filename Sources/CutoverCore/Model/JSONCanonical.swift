@@ -7,10 +7,20 @@
 public enum JSONCanonical {
     public static let maxDepth = 512
 
-    public static func text(_ json: String) -> String? {
+    public static func text(_ json: String) -> String? { render(json, as: .canonical) }
+
+    /// The document as PostgreSQL prints it after reading it as `jsonb`: object members ordered by
+    /// key length then key bytes, `": "` and `", "` between them, numbers keeping their written
+    /// scale (`1.50`, `1e2` → `100`, `1.5e-1` → `0.15`). nil when `jsonb` would not keep the document
+    /// as written (a key repeated in one object) or it is not JSON.
+    public static func postgresJSONB(_ json: String) -> String? { render(json, as: .postgresJSONB) }
+
+    enum Style { case canonical, postgresJSONB }
+
+    static func render(_ json: String, as style: Style) -> String? {
         var json = json
         return json.withUTF8 { bytes in
-            var parser = Parser(bytes: bytes)
+            var parser = Parser(bytes: bytes, style: style)
             var out: [UInt8] = []
             out.reserveCapacity(bytes.count)
             guard parser.value(into: &out, depth: 0) else { return nil }
@@ -62,7 +72,15 @@ public enum JSONCanonical {
 
     private struct Parser {
         let bytes: UnsafeBufferPointer<UInt8>
+        let style: Style
         var index = 0
+
+        init(bytes: UnsafeBufferPointer<UInt8>, style: Style) {
+            self.bytes = bytes
+            self.style = style
+        }
+
+        var separator: [UInt8] { style == .postgresJSONB ? [UInt8(ascii: ","), UInt8(ascii: " ")] : [UInt8(ascii: ",")] }
 
         mutating func skipSpace() {
             while index < bytes.count, [0x20, 0x09, 0x0A, 0x0D].contains(bytes[index]) { index += 1 }
@@ -122,14 +140,19 @@ public enum JSONCanonical {
                 break
             }
             // Stable: equal keys keep their order (Swift's sort is not guaranteed stable).
+            // jsonb orders keys by length first and keeps one member per key.
+            let jsonb = style == .postgresJSONB
             let sorted = members.enumerated().sorted { a, b in
-                a.element.key.lexicographicallyPrecedes(b.element.key) || (a.element.key == b.element.key && a.offset < b.offset)
+                if jsonb, a.element.key.count != b.element.key.count { return a.element.key.count < b.element.key.count }
+                return a.element.key.lexicographicallyPrecedes(b.element.key) || (a.element.key == b.element.key && a.offset < b.offset)
             }
+            if jsonb, zip(sorted, sorted.dropFirst()).contains(where: { $0.element.key == $1.element.key }) { return false }
             out.append(UInt8(ascii: "{"))
             for (position, member) in sorted.enumerated() {
-                if position > 0 { out.append(UInt8(ascii: ",")) }
+                if position > 0 { out.append(contentsOf: separator) }
                 JSONCanonical.appendQuoted(member.element.key, to: &out)
                 out.append(UInt8(ascii: ":"))
+                if jsonb { out.append(UInt8(ascii: " ")) }
                 out.append(contentsOf: member.element.rendered)
             }
             out.append(UInt8(ascii: "}"))
@@ -147,7 +170,7 @@ public enum JSONCanonical {
             }
             var first = true
             while true {
-                if !first { out.append(UInt8(ascii: ",")) }
+                if !first { out.append(contentsOf: separator) }
                 first = false
                 guard value(into: &out, depth: depth + 1) else { return false }
                 skipSpace()
@@ -239,9 +262,61 @@ public enum JSONCanonical {
                 if index < bytes.count, bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-") { index += 1 }
                 guard digits() > 0 else { return false }
             }
-            let spelled = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
-            out.append(contentsOf: Array(CanonicalForm.normalizeDecimal(spelled).utf8))
+            let spelled = UnsafeBufferPointer(rebasing: bytes[start..<index])
+            if style == .postgresJSONB {
+                guard let numeric = Self.postgresNumeric(spelled) else { return false }
+                out.append(contentsOf: numeric)
+            } else {
+                out.append(contentsOf: Array(CanonicalForm.normalizeDecimal(String(decoding: spelled, as: UTF8.self)).utf8))
+            }
             return true
+        }
+
+        /// A JSON number as PostgreSQL's `numeric` prints it: plain notation, as many decimals as
+        /// written less the exponent (never fewer than none), no sign on zero. nil for exponents
+        /// beyond ±1000, which are left unchecked rather than spelled at length.
+        static func postgresNumeric(_ spelled: UnsafeBufferPointer<UInt8>) -> [UInt8]? {
+            var negative = false, digits: [UInt8] = [], fractionDigits = 0, exponent = 0
+            var position = 0
+            if spelled.first == UInt8(ascii: "-") { negative = true; position = 1 }
+            var inFraction = false
+            while position < spelled.count {
+                let byte = spelled[position]
+                if byte == UInt8(ascii: ".") {
+                    inFraction = true
+                } else if byte == UInt8(ascii: "e") || byte == UInt8(ascii: "E") {
+                    guard let value = Int(String(decoding: UnsafeBufferPointer(rebasing: spelled[(position + 1)...]), as: UTF8.self)),
+                        abs(value) <= 1000
+                    else { return nil }
+                    exponent = value
+                    break
+                } else {
+                    digits.append(byte)
+                    if inFraction { fractionDigits += 1 }
+                }
+                position += 1
+            }
+            let scale = max(0, fractionDigits - exponent)
+            let point = digits.count - fractionDigits + exponent  // digits before the decimal point
+            var integer: [UInt8], fraction: [UInt8]
+            if point <= 0 {
+                integer = [UInt8(ascii: "0")]
+                fraction = Array(repeating: UInt8(ascii: "0"), count: -point) + digits
+            } else if point >= digits.count {
+                integer = digits + Array(repeating: UInt8(ascii: "0"), count: point - digits.count)
+                fraction = []
+            } else {
+                integer = Array(digits[..<point])
+                fraction = Array(digits[point...])
+            }
+            fraction = Array(fraction.prefix(scale))
+            let leadingZeros = integer.prefix(integer.count - 1).prefix { $0 == UInt8(ascii: "0") }.count
+            integer.removeFirst(leadingZeros)
+            let isZero = (integer + fraction).allSatisfy { $0 == UInt8(ascii: "0") }
+            var out: [UInt8] = negative && !isZero ? [UInt8(ascii: "-")] : []
+            out += integer
+            if scale > 0 { out += [UInt8(ascii: ".")] + fraction }
+            return out
         }
     }
 }

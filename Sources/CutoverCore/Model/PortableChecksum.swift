@@ -4,7 +4,8 @@ import Foundation
 /// How one column's values are spelled inside a portable range checksum: a text that PostgreSQL
 /// and Snowflake (in SQL) and SQLite (through Cutover's own aggregate) produce identically for
 /// equal values. Formats the engines print differently are avoided: dates and times become integers
-/// (days, microseconds since the epoch or midnight), decimals integers scaled by 10^scale.
+/// (days, microseconds since the epoch or midnight), decimals integers scaled by 10^scale, floats
+/// the hex of their IEEE-754 bits, JSON documents PostgreSQL's `jsonb` text.
 ///
 /// A form is chosen from the *source* column's type, as the row-by-row compare canonicalises both
 /// sides with the source type: whatever the compare would call different must checksum differently.
@@ -23,6 +24,13 @@ public enum ChecksumForm: Sendable, Hashable {
     case time
     /// Microseconds since 1970-01-01 00:00 (UTC when `zoned`; the wall clock otherwise).
     case timestamp(zoned: Bool)
+    /// The big-endian IEEE-754 bits in lower-case hex (`bits` 32 or 64), or `NaN` for every NaN:
+    /// exact, where printed floats differ by engine (`1e+300`, `1e300`, `1.0E300`).
+    case float(bits: Int)
+    /// The document as PostgreSQL's `jsonb` prints it (keys by length then bytes, `": "` and `", "`,
+    /// numbers with their written scale). A document that `jsonb` could not hold as written — with
+    /// a repeated key, or not JSON at all — is spelled so that it matches nothing.
+    case json
 
     /// Why a column cannot take part in a checksum every engine computes alike.
     public struct Refusal: Error, Sendable {
@@ -51,10 +59,19 @@ public enum ChecksumForm: Sendable, Hashable {
             }
         }
         switch (source, target) {
+        // The compare reads both sides at the source's width, so the checksum does too.
+        case (.float(let bits), .float):
+            return .success(.float(bits: bits))
         case (.float, _), (_, .float):
-            return refuse("floating-point values are printed differently by each engine")
+            return refuse("floating-point values against another type have no common exact form")
+        // Two JSON texts kept as written (PostgreSQL json, SQLite text) checksum as written: stricter
+        // than the compare, which ignores key order, so a reordered document is merged, never missed.
+        case (.json(false), .json(false)):
+            return .success(.text(trimmed: false, lowercased: false))
+        case (.json, .json):
+            return .success(.json)
         case (.json, _), (_, .json):
-            return refuse("JSON is spelled differently by each engine (key order, spacing)")
+            return refuse("JSON against another type has no common form")
         case _ where scale(source) != nil && scale(target) != nil:
             guard let scale = [scale(source)!, scale(target)!].compactMap({ $0 }).max() else {
                 return refuse("numeric without a declared scale on both sides")
@@ -82,6 +99,15 @@ public enum ChecksumForm: Sendable, Hashable {
         }
     }
 
+    /// What the form's values are, for a message.
+    public var valuesName: String {
+        switch self {
+        case .float: return "floating-point values"
+        case .json: return "JSON documents"
+        default: return "\(canonicalType) values"
+        }
+    }
+
     /// The canonical type whose ``CanonicalForm`` text this form is derived from.
     public var canonicalType: CanonicalType {
         switch self {
@@ -92,6 +118,8 @@ public enum ChecksumForm: Sendable, Hashable {
         case .date: return .date
         case .time: return .time(withTimeZone: false)
         case .timestamp(let zoned): return .timestamp(withTimeZone: zoned, precision: nil)
+        case .float(let bits): return .float(bits: bits)
+        case .json: return .json(binary: true)
         }
     }
 
@@ -99,6 +127,12 @@ public enum ChecksumForm: Sendable, Hashable {
     /// holding 'soon') keeps its canonical text, which differs from what the other engine produces,
     /// so the range is compared row by row and the compare reports it.
     public func text(_ value: Value) -> String? {
+        if case .json = self {
+            // Only a text is read the way `jsonb` reads it (a number SQLite stored as REAL is not);
+            // a control character starts no text PostgreSQL prints for a jsonb value.
+            if case .text(let written) = value, let jsonb = JSONCanonical.postgresJSONB(written) { return jsonb }
+            return CanonicalForm.text(value, as: canonicalType).map { "\u{1}" + $0 }
+        }
         guard let canonical = CanonicalForm.text(value, as: canonicalType) else { return nil }
         switch self {
         case .number(let scale): return Self.scaled(canonical, by: scale)
@@ -108,7 +142,25 @@ public enum ChecksumForm: Sendable, Hashable {
         case .date: return Timestamp.epochDays(canonical).map { String($0) } ?? canonical
         case .time: return Timestamp.microsecondsOfDay(canonical).map { String($0) } ?? canonical
         case .timestamp: return Timestamp.epochMicroseconds(canonical).map { String($0) } ?? canonical
+        case .float(let bits): return Self.floatBits(canonical, bits: bits) ?? canonical
+        case .json: return canonical  // spelled above, from the text as written
         }
+    }
+
+    /// `NaN`, or the hex of the IEEE-754 bits of a float's canonical text (`Double.description`).
+    static func floatBits(_ canonical: String, bits: Int) -> String? {
+        if canonical == "NaN" { return "NaN" }
+        if bits == 32 {
+            guard let float = Float(canonical) else { return nil }
+            return hex(UInt64(float.bitPattern), digits: 8)
+        }
+        guard let double = Double(parsingSQL: canonical) else { return nil }
+        return hex(double.bitPattern, digits: 16)
+    }
+
+    private static func hex(_ value: UInt64, digits: Int) -> String {
+        let text = String(value, radix: 16)
+        return String(repeating: "0", count: max(0, digits - text.count)) + text
     }
 
     /// A normalised decimal (`-1.5`) times 10^scale (`-150`), with any decimals left over kept
@@ -142,7 +194,7 @@ public enum ChecksumForm: Sendable, Hashable {
     }
 
     /// A short code naming the form, passed to SQLite's aggregate (`n2`, `b`, `t`, `c`, `u`, `x`,
-    /// `d`, `h`, `s`, `z`).
+    /// `d`, `h`, `s`, `z`, `f64`, `j`).
     public var code: String {
         switch self {
         case .number(let scale): return "n\(scale)"
@@ -152,6 +204,8 @@ public enum ChecksumForm: Sendable, Hashable {
         case .date: return "d"
         case .time: return "h"
         case .timestamp(let zoned): return zoned ? "z" : "s"
+        case .float(let bits): return "f\(bits)"
+        case .json: return "j"
         }
     }
 
@@ -166,6 +220,9 @@ public enum ChecksumForm: Sendable, Hashable {
         case "h": self = .time
         case "s": self = .timestamp(zoned: false)
         case "z": self = .timestamp(zoned: true)
+        case "f32": self = .float(bits: 32)
+        case "f64": self = .float(bits: 64)
+        case "j": self = .json
         default:
             guard code.first == "n", let scale = Int(code.dropFirst()) else { return nil }
             self = .number(scale: scale)
@@ -190,9 +247,14 @@ public enum PortableChecksum {
 
     public static func appendFrame(_ text: String?, to bytes: inout [UInt8]) {
         guard var text else { return bytes.append(UInt8(ascii: "-")) }
-        bytes += String(text.unicodeScalars.count).utf8
-        bytes.append(UInt8(ascii: ":"))
-        text.withUTF8 { bytes.append(contentsOf: $0) }
+        text.withUTF8 { utf8 in
+            // Unicode scalars are the bytes that do not continue one (0b10xxxxxx).
+            var scalars = 0
+            for byte in utf8 where byte & 0xC0 != 0x80 { scalars += 1 }
+            bytes += String(scalars).utf8
+            bytes.append(UInt8(ascii: ":"))
+            bytes.append(contentsOf: utf8)
+        }
     }
 
     /// The row's hash from its columns' texts.
@@ -206,7 +268,8 @@ public enum PortableChecksum {
     /// The first 60 bits of the MD5 of the row's frames.
     public static func hash(frame: String) -> UInt64 { hash(frameBytes: Array(frame.utf8)) }
 
-    static func hash(frameBytes: [UInt8]) -> UInt64 {
+    /// The first 60 bits of the MD5 of frames already joined (``appendFrame(_:to:)``).
+    public static func hash(frameBytes: [UInt8]) -> UInt64 {
         let digest = Insecure.MD5.hash(data: frameBytes)
         var value: UInt64 = 0
         for byte in digest.prefix(8) { value = value << 8 | UInt64(byte) }

@@ -103,6 +103,8 @@ public struct TableComparer: Sendable {
     public var topFanOut: Int64 = 1024
     /// A differing range with at most this many rows is compared row by row instead of split again.
     public var mergeBelow: Int64 = 20_000
+    /// The top level's checksum queries run in this many parts at once on each side.
+    public var topParallelism = max(2, ProcessInfo.processInfo.activeProcessorCount)
 
     public init(source: any Connector, target: any Connector, tolerances: Tolerances = Tolerances()) {
         self.source = source
@@ -246,7 +248,7 @@ public struct TableComparer: Sendable {
     }
 
     /// How each side computes a key range's checksum inside its database.
-    enum ChecksumMethod {
+    enum ChecksumMethod: Sendable {
         /// The engine's own row hash: both sides are one engine with the same column types.
         case native
         /// ``PortableChecksum`` with each column in its ``ChecksumForm``: any two engines.
@@ -282,7 +284,12 @@ public struct TableComparer: Sendable {
                 return refuse("column \(mapping.column) is missing on one side")
             }
             switch ChecksumForm.common(source: sourceColumn.canonical, target: targetColumn.canonical) {
-            case .success(let form): forms.append(form)
+            case .success(let form):
+                for side in [source, target]
+                where side.dialect.portableChecksumSQL(tablePlan.source, columns: [(mapping.column, form)], key: "x", range: 0..<1, width: 1) == nil {
+                    return refuse("column \(mapping.column): \(side.url.engine.rawValue) cannot checksum \(form.valuesName) inside the database")
+                }
+                forms.append(form)
             case .failure(let refusal): return refuse("column \(mapping.column): \(refusal.reason)")
             }
         }
@@ -344,7 +351,7 @@ public struct TableComparer: Sendable {
         let key = tablePlan.key![0]
         let targetKey = tablePlan.columns.first { $0.column == key }?.targetColumn ?? key
         let sourceColumns = tablePlan.columns.map(\.column), targetColumns = tablePlan.columns.map(\.targetColumn)
-        func checksumSQL(
+        @Sendable func checksumSQL(
             _ connector: any Connector, _ ref: TableRef, _ columns: [String], _ key: String, _ range: Range<Int64>, _ width: Int64
         ) -> String {
             switch method {
@@ -382,18 +389,16 @@ public struct TableComparer: Sendable {
                 for range in pending {
                     let fanOut = first ? topFanOut : self.fanOut
                     let width = Self.bucketWidth(range, fanOut)
-                    async let s = source.execute(checksumSQL(source, tablePlan.source, sourceColumns, key, range, width))
-                    async let t = target.execute(checksumSQL(target, tablePlan.target, targetColumns, targetKey, range, width))
-                    // Bucket → rows and checksum; engines return the sum exactly or wrapped, so it is
-                    // compared modulo 2^64 (a sum that is not an exact integer never matches).
-                    func buckets(_ rows: [[Value]]) -> [Int64: (rows: Int64, sum: UInt64?)] {
-                        var out: [Int64: (rows: Int64, sum: UInt64?)] = [:]
-                        for row in rows {
-                            out[Int64(row[0].displayText) ?? -1] = (Int64(row[1].displayText) ?? 0, PortableChecksum.reduce(row[2].displayText))
-                        }
-                        return out
+                    // The top level reads every row: it is split into parts read at once, each part a
+                    // run of whole buckets in its own session, so both databases use several cores.
+                    let pieces = first ? Self.alignedParts(range, width: width, count: topParallelism) : [(range, Int64(0))]
+                    async let s = Self.buckets(pieces) { part in
+                        try await source.execute(checksumSQL(source, tablePlan.source, sourceColumns, key, part, width))
                     }
-                    let (x, y) = try await (buckets(s.rows), buckets(t.rows))
+                    async let t = Self.buckets(pieces) { part in
+                        try await target.execute(checksumSQL(target, tablePlan.target, targetColumns, targetKey, part, width))
+                    }
+                    let (x, y) = try await (s, t)
                     if first {
                         for bucket in x.values { result.sourceRows += bucket.rows; sourceSum = sourceSum &+ (bucket.sum ?? 0) }
                         for bucket in y.values { result.targetRows += bucket.rows; targetSum = targetSum &+ (bucket.sum ?? 0) }
@@ -439,6 +444,36 @@ public struct TableComparer: Sendable {
         summarizeKeyed(&result)
         result.seconds = Date().timeIntervalSince(started)
         return result
+    }
+
+    /// `range` cut into at most `count` runs of whole buckets of `width`, each with the number of
+    /// its first bucket.
+    static func alignedParts(_ range: Range<Int64>, width: Int64, count: Int) -> [(Range<Int64>, Int64)] {
+        let buckets = (Int64(range.count) + width - 1) / width
+        let perPart = max(1, (buckets + Int64(count) - 1) / Int64(max(1, count)))
+        return stride(from: Int64(0), to: buckets, by: Int(perPart)).map { first in
+            let lower = range.lowerBound + first * width
+            return (lower..<min(range.upperBound, lower + perPart * width), first)
+        }
+    }
+
+    /// Bucket → rows and checksum over every part, the parts' queries run at once. Engines return
+    /// the sum exactly or wrapped, so it is compared modulo 2^64 (a sum that is not an exact
+    /// integer never matches).
+    static func buckets(
+        _ parts: [(Range<Int64>, Int64)], query: @escaping @Sendable (Range<Int64>) async throws -> ResultSet
+    ) async throws -> [Int64: (rows: Int64, sum: UInt64?)] {
+        try await withThrowingTaskGroup(of: (Int64, ResultSet).self) { group in
+            for (part, firstBucket) in parts { group.addTask { (firstBucket, try await query(part)) } }
+            var out: [Int64: (rows: Int64, sum: UInt64?)] = [:]
+            for try await (firstBucket, result) in group {
+                for row in result.rows {
+                    let bucket = Int64(row[0].displayText).map { $0 + firstBucket } ?? -1
+                    out[bucket] = (Int64(row[1].displayText) ?? 0, PortableChecksum.reduce(row[2].displayText))
+                }
+            }
+            return out
+        }
     }
 
     /// Status and message of a comparison by key, from its counts.
