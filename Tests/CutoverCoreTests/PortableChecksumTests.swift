@@ -127,4 +127,28 @@ import Testing
         #expect(ChecksumForm.json.text(.double(1.5))?.hasPrefix("\u{1}") == true)
         #expect(ChecksumForm.json.text(.null) == nil)
     }
+
+    @Test func shortcutsSpellWhatTheCanonicalTextWould() {
+        for zoned in [false, true] {
+            for written in [
+                "2020-01-01 00:00:01.000001", "1969-12-31 23:59:59.5", "2024-03-31 01:47:00+02", "2024-03-31T01:47:00.123-05:30",
+                "2000-02-29", "0001-01-01 00:00:00", "2020-01-01 00:00:00 UTC", "soon",
+            ] {
+                let canonical = CanonicalForm.text(.text(written), as: .timestamp(withTimeZone: zoned, precision: nil))
+                let slow = canonical.map { Timestamp.epochMicroseconds($0).map { String($0) } ?? $0 }
+                #expect(ChecksumForm.timestamp(zoned: zoned).text(.text(written)) == slow, "\(written)")
+            }
+        }
+        for double in [0.1, -0.0, 1e-300, .infinity, -.infinity, .nan, 0.33333334, 1.7976931348623157e308, 5e-324] {
+            for bits in [32, 64] {
+                let slow = CanonicalForm.text(.double(double), as: .float(bits: bits)).map { ChecksumForm.floatBits($0, bits: bits) }
+                #expect(ChecksumForm.float(bits: bits).text(.double(double)) == slow, "\(double) at \(bits) bits")
+            }
+        }
+        for integer: Int64 in [0, 1, -1, 42, .max, .min] {
+            for scale in [0, 2, 5] {
+                #expect(ChecksumForm.number(scale: scale).text(.int(integer)) == ChecksumForm.scaled(String(integer), by: scale))
+            }
+        }
+    }
 }

@@ -175,8 +175,22 @@ extension Double {
 public enum Timestamp {
     /// Parsed on the UTF-8 bytes: a compare normalises every timestamp it reads, on both sides.
     public static func normalize(_ s: String, withTimeZone: Bool) -> String? {
+        guard let (days, secondsOfDay, micros) = instant(s, withTimeZone: withTimeZone) else { return nil }
+        let text = format(days: days, secondsOfDay: secondsOfDay, micros: micros)
+        return withTimeZone ? text + "Z" : text
+    }
+
+    /// Microseconds since 1970-01-01 00:00 of what ``normalize(_:withTimeZone:)`` would write,
+    /// without writing it.
+    public static func epochMicroseconds(normalizing s: String, withTimeZone: Bool) -> Int64? {
+        guard let (days, secondsOfDay, micros) = instant(s, withTimeZone: withTimeZone) else { return nil }
+        return Int64(days) * 86_400_000_000 + Int64(secondsOfDay) * 1_000_000 + Int64(micros)
+    }
+
+    /// The day, second of the day and microsecond a timestamp names (in UTC when `withTimeZone`).
+    static func instant(_ s: String, withTimeZone: Bool) -> (days: Int, secondsOfDay: Int, micros: Int)? {
         var s = s
-        return s.withUTF8 { bytes -> String? in
+        return s.withUTF8 { bytes -> (days: Int, secondsOfDay: Int, micros: Int)? in
             var scan = DigitScanner(bytes)
             guard let (year, month, day) = scan.date() else { return nil }
             var (hour, minute, second, micros, offsetSeconds) = (0, 0, 0, 0, 0)
@@ -209,8 +223,7 @@ public enum Timestamp {
                 while secondsOfDay < 0 { secondsOfDay += 86_400; days -= 1 }
                 while secondsOfDay >= 86_400 { secondsOfDay -= 86_400; days += 1 }
             }
-            let text = format(days: days, secondsOfDay: secondsOfDay, micros: micros)
-            return withTimeZone ? text + "Z" : text
+            return (days, secondsOfDay, micros)
         }
     }
 

@@ -276,6 +276,13 @@ public enum JSONCanonical {
         /// written less the exponent (never fewer than none), no sign on zero. nil for exponents
         /// beyond ±1000, which are left unchecked rather than spelled at length.
         static func postgresNumeric(_ spelled: UnsafeBufferPointer<UInt8>) -> [UInt8]? {
+            // An integer is printed as written (the grammar allows no leading zeros), but for -0.
+            let magnitude = spelled.first == UInt8(ascii: "-") ? UnsafeBufferPointer(rebasing: spelled.dropFirst()) : spelled
+            if magnitude.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }),
+                !(magnitude.count == 1 && magnitude[0] == UInt8(ascii: "0"))
+            {
+                return Array(spelled)
+            }
             var negative = false, digits: [UInt8] = [], fractionDigits = 0, exponent = 0
             var position = 0
             if spelled.first == UInt8(ascii: "-") { negative = true; position = 1 }

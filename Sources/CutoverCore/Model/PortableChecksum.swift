@@ -133,6 +133,18 @@ public enum ChecksumForm: Sendable, Hashable {
             if case .text(let written) = value, let jsonb = JSONCanonical.postgresJSONB(written) { return jsonb }
             return CanonicalForm.text(value, as: canonicalType).map { "\u{1}" + $0 }
         }
+        // The same texts as below, without writing the canonical text first (SQLite's aggregate
+        // spells every value of a table this way).
+        switch (self, value) {
+        case (.number(let scale), .int(let integer)):
+            return integer == 0 || scale == 0 ? String(integer) : String(integer) + String(repeating: "0", count: scale)
+        case (.float(let bits), .double(let double)):
+            if double.isNaN { return "NaN" }
+            return bits == 32 ? Self.hex(UInt64(Float(double).bitPattern), digits: 8) : Self.hex(double.bitPattern, digits: 16)
+        case (.timestamp(let zoned), .text(let written)):
+            if let micros = Timestamp.epochMicroseconds(normalizing: written, withTimeZone: zoned) { return String(micros) }
+        default: break
+        }
         guard let canonical = CanonicalForm.text(value, as: canonicalType) else { return nil }
         switch self {
         case .number(let scale): return Self.scaled(canonical, by: scale)
@@ -251,7 +263,12 @@ public enum PortableChecksum {
             // Unicode scalars are the bytes that do not continue one (0b10xxxxxx).
             var scalars = 0
             for byte in utf8 where byte & 0xC0 != 0x80 { scalars += 1 }
-            bytes += String(scalars).utf8
+            let start = bytes.count
+            repeat {
+                bytes.append(UInt8(ascii: "0") + UInt8(scalars % 10))
+                scalars /= 10
+            } while scalars > 0
+            bytes[start...].reverse()
             bytes.append(UInt8(ascii: ":"))
             bytes.append(contentsOf: utf8)
         }
