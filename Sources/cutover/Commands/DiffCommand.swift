@@ -19,8 +19,8 @@ struct DiffCommand: AsyncParsableCommand {
             per key range inside each database, splits differing ranges again and streams only the small ones \
             (or all differing ranges of a level where differences are dense). It needs a single integer key, and \
             every column either of the same type on one engine, or in a form both engines compute alike (numbers, \
-            text, booleans, dates, times, timestamps, bytes, UUIDs — not floats or JSON) between PostgreSQL, SQLite \
-            and Snowflake. Each side is read at one moment where it can (PostgreSQL snapshot, Snowflake Time Travel). \
+            text, booleans, dates, times, timestamps, bytes, UUIDs; floats as their bits and JSON as PostgreSQL's \
+            jsonb prints it, except against Snowflake) between PostgreSQL, SQLite and Snowflake. Each side is read at one moment where it can (PostgreSQL snapshot, Snowflake Time Travel). \
             auto (default) bisects where it can on tables over 20,000 rows and merges otherwise.
 
             Examples:
