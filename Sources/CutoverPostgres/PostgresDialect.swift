@@ -96,14 +96,55 @@ public struct PostgresDialect: Dialect {
         }
     }
 
-    /// A 64-bit hash of each row's composite text (NULL and '' render differently, -0 and 0 too),
-    /// summed as numeric. `hashtextextended` (PostgreSQL 11+) is several times cheaper than md5;
-    /// a bucket's sum only decides where to look, and the rows there are compared value by value.
-    public func rangeChecksumSQL(_ table: TableRef, columns: [String], key: String, range: Range<Int64>, width: Int64) -> String? {
-        let row = "ROW(" + columns.map { quote($0) }.joined(separator: ", ") + ")::text"
+    /// A 64-bit hash of each row, summed as numeric: `hash_record_extended` (PostgreSQL 14+) over the
+    /// row, each column hashed by its type's own function where that function tells apart exactly
+    /// the values the compare tells apart, and by its text otherwise — a float's hash takes -0 for 0,
+    /// jsonb's takes 1.50 for 1.5, an interval's takes '1 day' for '24 hours'. Text is hashed with
+    /// the "C" collation, so a case-insensitive collation cannot make 'A' equal 'a'. About three
+    /// times cheaper than hashing the whole row's text; a bucket's sum only decides where to look,
+    /// and the rows there are compared value by value.
+    public func rangeChecksumSQL(
+        _ table: TableRef, columns: [(name: String, type: String)], key: String, range: Range<Int64>, width: Int64
+    )
+        -> String?
+    {
+        let fields = columns.map { column -> String in
+            let quoted = quote(column.name)
+            switch Self.hashKind(column.type) {
+            case .exact: return quoted
+            case .text: return "\(quoted) COLLATE \"C\""
+            case .viaText: return "\(quoted)::text COLLATE \"C\""
+            }
+        }
         let k = quote(key)
-        return "SELECT (\(k) - \(range.lowerBound)) / \(width) AS bucket, count(*), sum(hashtextextended(\(row), 0))::text "
+        return
+            "SELECT (\(k) - \(range.lowerBound)) / \(width) AS bucket, count(*), sum(hash_record_extended(ROW(\(fields.joined(separator: ", "))), 0))::text "
             + "FROM \(readSource(table)) WHERE \(k) >= \(range.lowerBound) AND \(k) < \(range.upperBound) GROUP BY 1"
+    }
+
+    enum HashKind { case exact, text, viaText }
+
+    /// How a column of a declared type takes part in the row hash.
+    static func hashKind(_ declared: String) -> HashKind {
+        let type = declared.lowercased()
+        let base = type.split(separator: "(").first.map { $0.trimmingCharacters(in: .whitespaces) } ?? type
+        switch base {
+        case "smallint", "integer", "bigint", "int2", "int4", "int8", "boolean", "bool", "date", "uuid", "bytea":
+            return .exact
+        case "text", "character varying", "varchar", "character", "char", "bpchar", "name":
+            return .text
+        // With a declared scale every value prints that many decimals: equal hashes, equal text.
+        case "numeric", "decimal":
+            return type.contains(",") ? .exact : .viaText
+        // An instant hashes as its microseconds (both zones print one instant alike); a time with a
+        // zone is left to its text.
+        case _ where base.hasPrefix("timestamp"):
+            return .exact
+        case "time", "time without time zone":
+            return type.contains("with time zone") ? .viaText : .exact
+        default:
+            return .viaText
+        }
     }
 
     /// Needs PostgreSQL 13+ (`trim_scale`); `extract(epoch …)` is exact numeric from 14 on.

@@ -79,6 +79,62 @@ import Testing
         }
     }
 
+    /// The engine's row hash hashes most columns by their type's own function; where that function
+    /// takes two values the compare tells apart for one (-0 and 0, 1.50 and 1.5 inside jsonb,
+    /// '1 day' and '24 hours', 'A' and 'a' under a case-insensitive collation), the column is hashed
+    /// by its text, so bisection still finds each one.
+    @Test func valuesATypeHashTakesForEqualAreStillFound() async throws {
+        try await TestEnvironment.withTemporaryDirectory { dir in
+            try await TestEnvironment.withPostgresDatabase { a in
+                try await TestEnvironment.withPostgresDatabase { b in
+                    let ddl = """
+                        CREATE COLLATION IF NOT EXISTS caseless (provider = icu, locale = 'und-u-ks-level2', deterministic = false);
+                        CREATE TABLE odd (id bigint PRIMARY KEY, f float8, r real, doc jsonb, span interval, name text COLLATE caseless,
+                          amount numeric, at timestamp(3), atz timestamptz, clock time, zoned timetz, ok boolean, ref uuid, raw bytea);
+                        INSERT INTO odd SELECT g, g / 4.0, g / 8.0, jsonb_build_object('n', g), interval '1 hour' * g, 'Name ' || g, g / 5.0,
+                          timestamp '2020-01-01' + g * interval '1.001 second', timestamptz '2020-01-01 00:00+00' + g * interval '1 minute',
+                          time '00:00' + g * interval '1 second', timetz '00:00+00', g % 2 = 0, md5(g::text)::uuid, int8send(g)
+                        FROM generate_series(1, 30000) g;
+                        """
+                    try await TestEnvironment.psql(a, ddl + "UPDATE odd SET f = 0, r = 0 WHERE id IN (101, 102);")
+                    try await TestEnvironment.psql(
+                        b,
+                        ddl + """
+                            UPDATE odd SET f = 0, r = 0 WHERE id IN (101, 102);
+                            UPDATE odd SET f = '-0' WHERE id = 101;
+                            UPDATE odd SET r = '-0' WHERE id = 102;
+                            UPDATE odd SET doc = '{"n": 2003.00}' WHERE id = 2003;
+                            UPDATE odd SET span = interval '1 day' WHERE id = 24;
+                            UPDATE odd SET name = 'NAME 7000' WHERE id = 7000;
+                            UPDATE odd SET amount = 1.50 WHERE id = 15000;
+                            UPDATE odd SET zoned = timetz '01:00+01' WHERE id = 29000;
+                            UPDATE odd SET at = at + interval '1 millisecond' WHERE id = 25000;
+                            """)
+                    try await TestEnvironment.psql(a, "UPDATE odd SET amount = 1.5 WHERE id = 15000;")
+                    func diff(_ strategy: String) async throws -> [String: Any] {
+                        let result = try await CLI.run(
+                            [
+                                "diff", "--source", Self.url(a), "--target", Self.url(b), "--table", "public.odd", "--strategy", strategy, "--format",
+                                "json",
+                            ],
+                            in: dir)
+                        #expect(result.status == 1, "\(result.output)")
+                        return try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any], "\(result.output)")
+                    }
+                    let merge = try await diff("merge"), bisect = try await diff("bisect")
+                    func changed(_ report: [String: Any]) -> [String] {
+                        ((report["changed"] as? [[String: Any]]) ?? []).compactMap { $0["key"] as? String }
+                    }
+                    // 1.5 and 1.50 in an unconstrained numeric are one number to the compare: not changed.
+                    #expect(
+                        changed(merge) == ["id=24", "id=101", "id=102", "id=2003", "id=7000", "id=25000", "id=29000"], "\(merge)")
+                    #expect(changed(bisect) == changed(merge), "\(bisect)")
+                    #expect((bisect["method"] as? String)?.contains("the engine's own row hashes") == true, "\(bisect)")
+                }
+            }
+        }
+    }
+
     static func url(_ pg: ConnectionURL) -> String { "postgres://\(pg.user!):\(pg.password!)@\(pg.host!):\(pg.port!)/\(pg.database)" }
 }
 

@@ -72,7 +72,7 @@ public protocol Dialect: Sendable {
     /// `width` keys that has rows: the bucket number (`(key - lower) / width`), its row count and an
     /// order-independent checksum of `columns`, computed inside the database. nil where the engine has
     /// no checksum that two databases of this engine are known to compute identically.
-    func rangeChecksumSQL(_ table: TableRef, columns: [String], key: String, range: Range<Int64>, width: Int64) -> String?
+    func rangeChecksumSQL(_ table: TableRef, columns: [(name: String, type: String)], key: String, range: Range<Int64>, width: Int64) -> String?
     /// The same buckets as ``rangeChecksumSQL``, with the ``PortableChecksum`` of `columns` spelled
     /// in each one's ``ChecksumForm``, which every engine computes identically; nil where the engine
     /// cannot compute it.
@@ -130,7 +130,11 @@ extension Dialect {
     public func analyze(_ table: TableRef) -> String? { "ANALYZE \(qualified(table))" }
     public func rowLocator(_ table: TableRef) -> RowLocator? { nil }
     public func hashBucket(_ quotedColumns: [String], count: Int) -> String? { nil }
-    public func rangeChecksumSQL(_ table: TableRef, columns: [String], key: String, range: Range<Int64>, width: Int64) -> String? { nil }
+    public func rangeChecksumSQL(
+        _ table: TableRef, columns: [(name: String, type: String)], key: String, range: Range<Int64>, width: Int64
+    )
+        -> String?
+    { nil }
     public func portableChecksumSQL(
         _ table: TableRef, columns: [(name: String, form: ChecksumForm)], key: String, range: Range<Int64>, width: Int64
     ) -> String? { nil }

@@ -270,7 +270,7 @@ public struct TableComparer: Sendable {
         }
         let sameTypes = tablePlan.columns.allSatisfy { $0.sourceType.lowercased() == $0.targetType.lowercased() }
         if source.url.engine == target.url.engine, sameTypes,
-            source.dialect.rangeChecksumSQL(tablePlan.source, columns: ["x"], key: "x", range: 0..<1, width: 1) != nil
+            source.dialect.rangeChecksumSQL(tablePlan.source, columns: [("x", "bigint")], key: "x", range: 0..<1, width: 1) != nil
         {
             return .success(.native)
         }
@@ -355,7 +355,10 @@ public struct TableComparer: Sendable {
             _ connector: any Connector, _ ref: TableRef, _ columns: [String], _ key: String, _ range: Range<Int64>, _ width: Int64
         ) -> String {
             switch method {
-            case .native: return connector.dialect.rangeChecksumSQL(ref, columns: columns, key: key, range: range, width: width)!
+            case .native:
+                // Both sides have the same declared types (that is what makes the method native).
+                let typed = zip(columns, tablePlan.columns).map { ($0, $1.sourceType) }
+                return connector.dialect.rangeChecksumSQL(ref, columns: typed, key: key, range: range, width: width)!
             case .portable(let forms):
                 return connector.dialect.portableChecksumSQL(
                     ref, columns: Array(zip(columns, forms)).map { ($0, $1) }, key: key, range: range, width: width)!
