@@ -15,6 +15,21 @@ import Testing
         for key in Int64(10)..<110 { #expect(parts[Int((key - 10) / width)].contains(key)) }
         #expect(TableComparer.split(5..<6, into: 32) == [5..<6])
     }
+
+    @Test func partsReadAtOnceAreRunsOfWholeBuckets() {
+        for (range, width, count) in [(Int64(10)..<110, Int64(4), 2), (1..<1_000_001, 977, 3), (5..<6, 1, 4), (0..<100, 7, 1)] {
+            let parts = TableComparer.alignedParts(range, width: width, count: count)
+            #expect(parts.count <= count && parts.first?.0.lowerBound == range.lowerBound && parts.last?.0.upperBound == range.upperBound)
+            for (part, firstBucket) in parts {
+                // A key's bucket within its part, plus the part's first bucket, is its bucket in the whole range.
+                #expect((part.lowerBound - range.lowerBound) % width == 0)
+                for key in [part.lowerBound, part.upperBound - 1] {
+                    #expect((key - part.lowerBound) / width + firstBucket == (key - range.lowerBound) / width)
+                }
+            }
+            #expect(zip(parts, parts.dropFirst()).allSatisfy { $0.0.upperBound == $1.0.lowerBound })
+        }
+    }
 }
 
 /// Checksum bisection between two PostgreSQL databases finds exactly what the streaming merge finds:
