@@ -56,6 +56,22 @@ public struct PostgresDialect: Dialect {
 
     public func dropTable(_ table: TableRef) -> String { "DROP TABLE IF EXISTS \(qualified(table)) CASCADE" }
 
+    /// The constraint is found by kind, whatever PostgreSQL named it; the build gets more sort memory.
+    public func primaryKeyDeferral(_ table: TableRef, key: [String]) -> (drop: String, restore: String)? {
+        guard !key.isEmpty else { return nil }
+        let name = qualified(table)
+        let drop = """
+            DO $cutover$ DECLARE c name; BEGIN
+              SELECT conname INTO c FROM pg_constraint WHERE conrelid = \(literal(name))::regclass AND contype = 'p';
+              IF c IS NOT NULL THEN EXECUTE format('ALTER TABLE %s DROP CONSTRAINT %I', \(literal(name)), c); END IF;
+            END $cutover$
+            """
+        // One simple query is one transaction, so SET LOCAL ends with the build.
+        let restore =
+            "SET LOCAL maintenance_work_mem = '256MB'; ALTER TABLE \(name) ADD PRIMARY KEY (\(key.map { quote($0) }.joined(separator: ", ")))"
+        return (drop, restore)
+    }
+
     /// PostgreSQL's reserved key words (its documentation's appendix C, "reserved").
     public var reservedWords: Set<String> {
         [

@@ -61,6 +61,10 @@ public protocol Dialect: Sendable {
     var reservedWords: Set<String> { get }
     /// Refreshes the planner's statistics after a bulk load; nil where the engine has none to refresh.
     func analyze(_ table: TableRef) -> String?
+    /// Statements that drop a freshly created, still empty table's primary key for its load and
+    /// build it again afterwards (one sort instead of an index insert per row); nil where the
+    /// engine's key cannot be added later or costs nothing to keep.
+    func primaryKeyDeferral(_ table: TableRef, key: [String]) -> (drop: String, restore: String)?
     /// How to split a table without a key: the engine's physical row locator (SQLite `rowid`,
     /// PostgreSQL `ctid` block ranges), and the query that returns its extent; nil where there is none.
     func rowLocator(_ table: TableRef) -> RowLocator?
@@ -128,6 +132,7 @@ extension Dialect {
     public func dropTable(_ table: TableRef) -> String { "DROP TABLE IF EXISTS \(qualified(table))" }
     public func resetIdentity(_ table: TableRef, column: String) -> String? { nil }
     public func analyze(_ table: TableRef) -> String? { "ANALYZE \(qualified(table))" }
+    public func primaryKeyDeferral(_ table: TableRef, key: [String]) -> (drop: String, restore: String)? { nil }
     public func rowLocator(_ table: TableRef) -> RowLocator? { nil }
     public func hashBucket(_ quotedColumns: [String], count: Int) -> String? { nil }
     public func rangeChecksumSQL(

@@ -238,7 +238,19 @@ public struct Mover: Sendable {
             let name = tablePlan.source.description
             guard results[name] == nil, let tableWork = work[name] else { continue }
             let chunks = ledger[name] ?? []
-            for statement in tableWork.restoreIndexes {
+            // The key first: the indexes and the foreign keys after every table may need it.
+            var keyFailure: String?
+            if let statement = tableWork.restore.primaryKey {
+                do {
+                    _ = try await finishing("building the primary key", table: name, recorder: recorder) { try await target.execute(statement) }
+                } catch {
+                    keyFailure =
+                        "the primary key could not be built after the load (\(error.redactedDescription)); the rows are loaded: "
+                        + "remove the duplicate keys and run \(statement.split(separator: ";").last.map { $0.trimmingCharacters(in: .whitespaces) } ?? statement), "
+                        + "or rerun with --replace"
+                }
+            }
+            for statement in tableWork.restore.indexes {
                 do {
                     _ = try await finishing(statement, table: name, recorder: recorder) { try await target.execute(statement) }
                 } catch {
@@ -255,7 +267,10 @@ public struct Mover: Sendable {
                 bytes: done.reduce(0) { $0 + ($1.bytes ?? 0) },
                 seconds: span.map { $0.finished.timeIntervalSince($0.started) } ?? Date().timeIntervalSince(started), chunks: chunks.count)
             result.chunksDone = done.count
-            if done.count < chunks.count {
+            if let keyFailure {
+                result.status = "failed"
+                result.error = keyFailure
+            } else if done.count < chunks.count {
                 result.status = await pool.isCancelled ? "cancelled" : "failed"
                 result.error =
                     chunks.first { $0.state == .failed && !($0.error ?? "").hasPrefix("skipped") }?.error
@@ -292,11 +307,15 @@ public struct Mover: Sendable {
                     "\(name): \(result.status): \(result.error ?? "")"
                         + (result.aftermath.map { " — " + $0 } ?? ""))
             }
+            // A key that could not be built stays owed: the rerun that resumes the run builds it.
+            var owed = LoadRestore()
+            owed.primaryKey = keyFailure.flatMap { _ in tableWork.restore.primaryKey }
             try await recorder.recordTable(
                 RunTableRecord(
                     runID: recorder.runID, table: name, status: result.status, targetRows: result.rows,
                     bytes: result.bytes, startedAt: span.map { ISOTime.string($0.started) }, finishedAt: ISOTime.now(),
-                    message: result.error.map { $0 + (result.aftermath.map { " — " + $0 } ?? "") }))
+                    message: result.error.map { $0 + (result.aftermath.map { " — " + $0 } ?? "") },
+                    details: owed.primaryKey == nil ? nil : String(decoding: try JSONEncoder.sorted.encode(owed), as: UTF8.self)))
         }
         let loaded = Set(results.values.filter(\.succeeded).map(\.source))
         for tablePlan in plan.tables where loaded.contains(tablePlan.source.description) {
@@ -373,8 +392,8 @@ public struct Mover: Sendable {
         var writeMode: WriteOptions.Mode
         /// Binary COPY pass-through: PostgreSQL → PostgreSQL with identical types.
         var passThrough: Bool
-        /// Indexes dropped for the load (`--rebuild-indexes`), recreated afterwards whatever happened.
-        var restoreIndexes: [String]
+        /// What the load dropped and owes the table afterwards, whatever happened.
+        var restore: LoadRestore
         /// The run's options with this table's settings applied.
         var options: MoveOptions
 
@@ -418,14 +437,28 @@ public struct Mover: Sendable {
             incremental = try await incrementalWindow(column, tablePlan, options, recorder: recorder, resumed: resumed != nil)
         }
 
-        var restoreIndexes: [String] = []
+        var restore = LoadRestore()
         if resumed == nil {
-            if try await prepareTarget(tablePlan, options), let existing = try await target.describe(tablePlan.target) {
-                try checkTargetColumns(tablePlan, existing)
-                if options.rebuildIndexes { restoreIndexes = try await dropSecondaryIndexes(tablePlan, existing, recorder: recorder) }
+            if try await prepareTarget(tablePlan, options) {
+                // What an attempt of this run that stopped before its chunks existed still owes the table.
+                restore = try await savedRestore(tablePlan, recorder: recorder)
+                if let existing = try await target.describe(tablePlan.target) {
+                    try checkTargetColumns(tablePlan, existing)
+                    if options.rebuildIndexes { restore = try await dropSecondaryIndexes(tablePlan, existing, restore, recorder: recorder) }
+                }
+            } else if options.mode == .copy, options.watermark == nil, options.onError != .reject, keyColumns.count == (tablePlan.key ?? []).count,
+                let deferral = target.dialect.primaryKeyDeferral(tablePlan.target, key: targetKey)
+            {
+                // Rows with duplicate keys are then found when the key is built, not row by row:
+                // `--on-error reject` keeps the key during the load to set such rows aside.
+                restore.primaryKey = deferral.restore
+                try await save(restore, tablePlan, recorder: recorder)
+                try await target.execute(deferral.drop)
+                await recorder.event(
+                    "table.primary_key_deferred", table: name, "\(tablePlan.target): its primary key is built after the load")
             }
         } else {
-            restoreIndexes = try await savedIndexRestore(tablePlan, recorder: recorder)
+            restore = try await savedRestore(tablePlan, recorder: recorder)
         }
         let passThrough =
             source is PostgresConnector && target is PostgresConnector && plan.sourceEngine == plan.targetEngine
@@ -483,7 +516,7 @@ public struct Mover: Sendable {
         return TableWork(
             plan: tablePlan, sourceColumns: sourceColumns, targetColumns: targetColumns, keyColumns: keyColumns, bounds: bounds,
             estimatedRows: estimated, incremental: incremental, watermarkColumn: watermarkColumn, writeMode: writeMode,
-            passThrough: passThrough, restoreIndexes: restoreIndexes, options: options)
+            passThrough: passThrough, restore: restore, options: options)
     }
 
     private func locatorRanges(_ locator: RowLocator, rows: Int64, rowsPerChunk: Int64) async throws -> [ChunkBounds]? {
@@ -605,36 +638,46 @@ public struct Mover: Sendable {
     }
 
     /// `--rebuild-indexes`: drops an existing target table's secondary indexes before the load and
-    /// returns the statements that recreate them. They are saved in the store first, so a crash
-    /// before they are restored is repaired by the resumed run.
-    private func dropSecondaryIndexes(_ tablePlan: TablePlan, _ table: Table, recorder: RunRecorder) async throws -> [String] {
+    /// adds the statements that recreate them to `restore`. They are saved in the store first, so a
+    /// crash before they are restored is repaired by the resumed run.
+    private func dropSecondaryIndexes(
+        _ tablePlan: TablePlan, _ table: Table, _ restore: LoadRestore, recorder: RunRecorder
+    ) async throws
+        -> LoadRestore
+    {
         let dialect = target.dialect
-        guard dialect.supportsIndexes else { return [] }
-        let restore = table.indexes.compactMap(\.definition)
-        guard !restore.isEmpty else { return [] }
-        let details = String(decoding: try JSONEncoder.sorted.encode(["restore_indexes": restore]), as: UTF8.self)
-        try await recorder.recordTable(
-            RunTableRecord(runID: recorder.runID, table: tablePlan.source.description, status: "loading", details: details))
+        let definitions = table.indexes.compactMap(\.definition)
+        guard dialect.supportsIndexes, !definitions.isEmpty else { return restore }
+        var restore = restore
+        restore.indexes += definitions
+        try await save(restore, tablePlan, recorder: recorder)
         for index in table.indexes where index.definition != nil {
             try await target.execute("DROP INDEX IF EXISTS \(dialect.qualified(TableRef(schema: tablePlan.target.schema, name: index.name)))")
         }
         await recorder.event(
             "table.indexes_dropped", table: tablePlan.source.description,
-            "\(tablePlan.target): dropped \(restore.count) secondary index(es) for the load; they are rebuilt after it")
+            "\(tablePlan.target): dropped \(definitions.count) secondary index(es) for the load; they are rebuilt after it")
         return restore
     }
 
-    /// The index statements a crashed run saved and did not get to run.
-    private func savedIndexRestore(_ tablePlan: TablePlan, recorder: RunRecorder) async throws -> [String] {
+    /// Keeps what the load owes the table in the store before anything is dropped.
+    private func save(_ restore: LoadRestore, _ tablePlan: TablePlan, recorder: RunRecorder) async throws {
+        let details = String(decoding: try JSONEncoder.sorted.encode(restore), as: UTF8.self)
+        try await recorder.recordTable(
+            RunTableRecord(runID: recorder.runID, table: tablePlan.source.description, status: "loading", details: details))
+    }
+
+    /// What an interrupted attempt of this run saved and did not get to restore.
+    private func savedRestore(_ tablePlan: TablePlan, recorder: RunRecorder) async throws -> LoadRestore {
         guard let record = try await recorder.store.tables(runID: recorder.runID).first(where: { $0.table == tablePlan.source.description }),
-            record.status == "loading", let details = record.details
-        else { return [] }
+            ["loading", "failed"].contains(record.status), let details = record.details
+        else { return LoadRestore() }
         do {
-            return try JSONDecoder().decode([String: [String]].self, from: Data(details.utf8))["restore_indexes"] ?? []
+            return try JSONDecoder().decode(LoadRestore.self, from: Data(details.utf8))
         } catch {
             throw CutoverError(
                 .store, "the index statements the interrupted run saved for \(tablePlan.target) do not decode",
-                hint: "recreate its secondary indexes by hand after the load", context: ["table": tablePlan.source.description])
+                hint: "recreate its primary key and secondary indexes by hand after the load", context: ["table": tablePlan.source.description])
         }
     }
 
@@ -777,8 +820,12 @@ public struct Mover: Sendable {
         // idempotent by itself; append must not delete what was there.
         // A keyless table split by row locator has no range to clear in the target: resume empties the table instead.
         let addressable = bounds == .all || !work.keyColumns.isEmpty
+        // A table whose key is built after the load has no index to find a range by: its first try
+        // at a chunk skips the delete (nothing of the range can be there yet; a try after one that
+        // may have committed counts as a second attempt in the ledger).
+        let nothingToClear = work.restore.primaryKey != nil && chunk.attempts <= 1
         let replacing: RowFilter? =
-            (work.options.mode == .copy && work.options.watermark == nil && addressable)
+            (work.options.mode == .copy && work.options.watermark == nil && addressable && !nothingToClear)
             ? bounds.filter(column: targetKeyName) : nil
         let table = work.plan.source.description.replacingOccurrences(of: ".", with: "_")
         let name = "\(chunk.runID)/\(table)_chunk_\(String(format: "%04d", chunk.number))_attempt_\(chunk.attempts)"
@@ -873,5 +920,25 @@ extension RunWindow {
         if let low { terms.append(.init(column: self.column, .greaterOrEqual, low, isNumeric: numeric)) }
         if let high { terms.append(.init(column: self.column, .lessOrEqual, high, isNumeric: numeric)) }
         return RowFilter.Window(column: self.column, terms: terms)
+    }
+}
+
+/// What a table's load dropped and owes it afterwards: secondary indexes (`--rebuild-indexes`) and a
+/// fresh table's primary key; kept in the store (the run's table record) while the load runs.
+struct LoadRestore: Codable, Sendable {
+    var indexes: [String] = []
+    var primaryKey: String?
+
+    enum CodingKeys: String, CodingKey {
+        case indexes = "restore_indexes"
+        case primaryKey = "restore_primary_key"
+    }
+
+    init() {}
+
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        indexes = try container.decodeIfPresent([String].self, forKey: .indexes) ?? []
+        primaryKey = try container.decodeIfPresent(String.self, forKey: .primaryKey)
     }
 }
