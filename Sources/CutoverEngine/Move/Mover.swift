@@ -125,6 +125,9 @@ public struct TableMoveResult: Sendable, Codable {
         guard !succeeded else { return nil }
         if chunks == 0 { return "nothing was loaded into \(target)" }
         if chunksDone == 0 { return "\(target) holds none of its rows; a rerun of the same command loads all \(chunks) chunk(s)" }
+        if chunksDone == chunks {
+            return "all \(Format.count(rows)) row(s) are committed in \(target); a rerun of the same command finishes the table"
+        }
         return "\(Format.count(rows)) row(s) in \(chunksDone) of \(chunks) chunk(s) were committed and stay in \(target); "
             + "a rerun of the same command resumes with the \(chunks - chunksDone) chunk(s) left"
     }

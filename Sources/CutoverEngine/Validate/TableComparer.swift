@@ -14,9 +14,10 @@ public struct TableComparison: Sendable, Codable {
         public var sourceSQL: String?
         public var targetSQL: String?
 
-        /// `amount 0.00188 → 0.002, name 'a' → ∅`: each differing value on both sides.
+        /// `amount 0.00188 → 0.002, name a → ∅, note '' → ' a'`: each differing value on both sides;
+        /// NULL as ∅, and quoted where a value is empty or starts or ends with blanks.
         public var differences: String {
-            columns.map { "\($0) \(source[$0] ?? "∅") → \(target[$0] ?? "∅")" }.joined(separator: ", ")
+            columns.map { "\($0) \(TableComparison.shown(source[$0])) → \(TableComparison.shown(target[$0]))" }.joined(separator: ", ")
         }
     }
 
@@ -58,8 +59,16 @@ public struct TableComparison: Sendable, Codable {
         public var target: [String: String]
 
         public var differences: String {
-            hiddenBy.keys.sorted().map { "\($0) \(source[$0] ?? "∅") ≈ \(target[$0] ?? "∅") (\(hiddenBy[$0] ?? ""))" }.joined(separator: ", ")
+            hiddenBy.keys.sorted().map { "\($0) \(TableComparison.shown(source[$0])) ≈ \(TableComparison.shown(target[$0])) (\(hiddenBy[$0] ?? ""))" }
+                .joined(separator: ", ")
         }
+    }
+
+    /// A canonical value as a line shows it: ∅ for NULL, quoted when blanks at its ends (or nothing
+    /// at all) would otherwise be invisible.
+    static func shown(_ value: String?) -> String {
+        guard let value else { return "∅" }
+        return value.isEmpty || value.first?.isWhitespace == true || value.last?.isWhitespace == true ? "'\(value)'" : value
     }
 
     /// The sampled keys and values that differ, one line each, for a terminal.

@@ -61,22 +61,7 @@ struct DiffCommand: AsyncParsableCommand {
         case .json:
             Terminal.say(String(decoding: try JSONEncoder.cli.encode(DiffDocument(result)), as: UTF8.self))
         case .text:
-            Terminal.say("\(result.table) → \(result.target): \(result.passed ? "identical" : "DIFFERENT") — \(result.message) [\(result.method)]")
-            Terminal.say("read: \(result.consistency)")
-            if !result.missingKeys.isEmpty {
-                Terminal.say("missing at the target (\(result.missing)): " + result.missingKeys.joined(separator: "; "))
-            }
-            if !result.extraKeys.isEmpty { Terminal.say("extra at the target (\(result.extra)): " + result.extraKeys.joined(separator: "; ")) }
-            for row in result.changedRows {
-                Terminal.say("changed \(row.key): \(row.differences)")
-                if let sql = row.sourceSQL { Terminal.say("  source: \(sql)") }
-                if let sql = row.targetSQL { Terminal.say("  target: \(sql)") }
-            }
-            for row in result.toleratedRows { Terminal.say("tolerated \(row.key): \(row.differences)") }
-            let shown = result.missingKeys.count + result.extraKeys.count + result.changedRows.count
-            if shown < result.missing + result.extra + result.changed {
-                Terminal.say("(showing at most \(result.sampleLimit) of each kind)")
-            }
+            TerminalText.diff(result).forEach(Terminal.say)
         }
         if !result.passed { throw ExitCode.failure }
     }

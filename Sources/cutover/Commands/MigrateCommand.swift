@@ -88,18 +88,7 @@ struct MigrateCommand: AsyncParsableCommand {
                 source: sourceURL, target: targetURL, scope: scope.scope, config: config, options: options,
                 validate: validateAfterLoad, targetSchema: targetSchema)
         }
-        Terminal.say((outcome.succeeded ? "succeeded: " : "FAILED: ") + Summary.line(outcome))
-        for result in outcome.results where !result.succeeded {
-            Terminal.say("  \(result.source): \(result.status): \(result.error ?? "")")
-            if let aftermath = result.aftermath { Terminal.say("    \(aftermath)") }
-        }
-        for table in outcome.validation?.tables ?? [] where !table.passed {
-            for line in table.findings.prefix(6) { Terminal.say("  \(table.table) \(line)") }
-        }
-        if outcome.results.contains(where: { $0.rejected > 0 }) {
-            Terminal.say("  rejected rows and reasons: cutover runs show \(outcome.runID)")
-        }
-        Terminal.say("run \(outcome.runID) · artifacts: \(outcome.directory)")
+        TerminalText.migrated(outcome).forEach(Terminal.say)
         if !outcome.succeeded { throw ExitCode.failure }
     }
 }

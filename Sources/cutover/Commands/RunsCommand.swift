@@ -86,11 +86,7 @@ struct RunsCommand: AsyncParsableCommand {
 
         func run() async throws {
             let store = try await global.openStore(try global.loadConfig())
-            for run in try await store.runs(limit: limit) {
-                Terminal.say(
-                    "\(run.id)  \(run.kind.padding(toLength: 8, withPad: " ", startingAt: 0)) \(run.status.padding(toLength: 12, withPad: " ", startingAt: 0)) \(run.summary ?? run.error ?? "")"
-                )
-            }
+            TerminalText.runs(try await store.runs(limit: limit)).forEach(Terminal.say)
         }
     }
 
@@ -102,30 +98,11 @@ struct RunsCommand: AsyncParsableCommand {
 
         func run() async throws {
             let (store, run) = try await global.openRun(id)
-            Terminal.say("run \(run.id): \(run.kind), \(run.status)\n  started \(run.startedAt), finished \(run.finishedAt ?? "-")")
-            if let source = run.source { Terminal.say("  source \(source)") }
-            if let target = run.target { Terminal.say("  target \(target)") }
-            if let dir = run.artifactsDir { Terminal.say("  artifacts \(dir)") }
-            if let error = run.error { Terminal.say("  error \(error)") }
-            for table in try await store.tables(runID: id) {
-                Terminal.say("  \(table.table): \(table.status) \(table.message ?? "")")
-            }
-            let chunks = try await store.chunks(runID: id)
-            if !chunks.isEmpty {
-                let byState = Dictionary(grouping: chunks, by: \.state.rawValue).mapValues(\.count)
-                Terminal.say("  chunks: " + byState.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", "))
-            }
-            let rejects = try await store.rejects(runID: id)
-            if !rejects.isEmpty {
-                Terminal.say("  rejected rows: \(rejects.count)")
-                for reject in rejects.prefix(50) {
-                    Terminal.say("    \(reject.table) \(reject.key ?? "(no key)"): \(reject.reason)")
-                }
-                if rejects.count > 50 { Terminal.say("    … \(rejects.count - 50) more in the store's rejects table") }
-            }
-            for entry in try await store.logs(runID: id) {
-                Terminal.say("  \(entry.at) \(entry.level) \(entry.event) \(entry.message)")
-            }
+            TerminalText.run(
+                run, tables: try await store.tables(runID: id), chunks: try await store.chunks(runID: id),
+                rejects: try await store.rejects(runID: id),
+                log: try await store.logs(runID: id)
+            ).forEach(Terminal.say)
         }
     }
 }

@@ -62,10 +62,7 @@ struct ValidateCommand: AsyncParsableCommand {
         let (report, path) = try await global.jobs(config, artifactsRoot: out).validate(
             source: try config.resolveConnection(source), target: try config.resolveConnection(target), scope: scope.scope, config: config,
             targetSchema: targetSchema, tolerances: try Tolerances.parse(tolerance, strict: strict))
-        Terminal.say("\(report.passed) passed, \(report.failed) failed — results: \(path)")
-        for table in report.tables where !table.passed {
-            for line in table.findings { Terminal.say("  \(table.table) \(line)") }
-        }
+        TerminalText.validated(report, path: path).forEach(Terminal.say)
         if !report.allPassed { throw ExitCode.failure }
     }
 }
