@@ -242,7 +242,7 @@ public struct CutoverConfig: Codable, Sendable {
         public var expectedEvery: String?
         public var slaFactor: Double?
         public var historyWindow: String?
-        /// Role (``IngestionColumns``' names) → column name.
+        /// Role (`IngestionColumns`' names) → column name.
         public var columns: [String: String]
 
         public init(

@@ -77,7 +77,7 @@ public protocol Dialect: Sendable {
     /// order-independent checksum of `columns`, computed inside the database. nil where the engine has
     /// no checksum that two databases of this engine are known to compute identically.
     func rangeChecksumSQL(_ table: TableRef, columns: [(name: String, type: String)], key: String, range: Range<Int64>, width: Int64) -> String?
-    /// The same buckets as ``rangeChecksumSQL``, with the ``PortableChecksum`` of `columns` spelled
+    /// The same buckets as ``rangeChecksumSQL(_:columns:key:range:width:)``, with the ``PortableChecksum`` of `columns` spelled
     /// in each one's ``ChecksumForm``, which every engine computes identically; nil where the engine
     /// cannot compute it.
     func portableChecksumSQL(

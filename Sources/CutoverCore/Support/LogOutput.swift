@@ -8,7 +8,7 @@ import Logging
 /// own default would print every record and the CLI prints its own progress; a command then turns
 /// records on with ``configure(format:level:)`` once it has read its options and config.
 ///
-/// Secrets are masked here too: metadata values that are connection strings (keys ``urlKeys``) are
+/// Secrets are masked here too: metadata values that are connection strings (keys `urlKeys`) are
 /// parsed and shown with their password masked; the message and other values go through
 /// ``Redaction/redact(_:)``, the last line of defence for text that came from a driver.
 public struct LogOutput: LogHandler {
