@@ -191,65 +191,72 @@ public final class SQLMetadataStore: MetadataStore, @unchecked Sendable {
         + "lease_owner, lease_until, options"
 
     /// A run as stored, except that a `running` or `cancelling` run whose coordinator's lease ran
-    /// out is `interrupted`: nobody is running it any more, whatever the row says.
-    static func runRecord(_ row: [String?]) -> RunRecord {
-        var status = row[2] ?? ""
-        if status == "running" || status == "cancelling", (row[13] ?? "") < ISOTime.now() { status = "interrupted" }
+    /// out is `interrupted`: nobody is running it any more, whatever the row says. Read by column
+    /// name; a row missing what every run has is an error, not a run with blanks.
+    static func runRecord(_ values: [String?]) throws -> RunRecord {
+        let row = NamedRow(table: "runs", columns: runColumns, values: values)
+        var status = try row.required("status")
+        let leaseUntil = row.optional("lease_until")
+        if status == "running" || status == "cancelling", (leaseUntil ?? "") < ISOTime.now() { status = "interrupted" }
         return RunRecord(
-            id: row[0] ?? "", kind: row[1] ?? "", status: status, source: row[3], target: row[4], startedAt: row[5] ?? "",
-            finishedAt: row[6], artifactsDir: row[7], summary: row[8], error: row[9], planHash: row[10], createdBy: row[11],
-            leaseOwner: row[12], leaseUntil: row[13], request: row[14])
+            id: try row.required("id"), kind: try row.required("kind"), status: status, source: row.optional("source"),
+            target: row.optional("target"), startedAt: try row.required("started_at"), finishedAt: row.optional("finished_at"),
+            artifactsDir: row.optional("artifacts_dir"), summary: row.optional("summary"), error: row.optional("error"),
+            planHash: row.optional("plan_hash"), createdBy: row.optional("created_by"), leaseOwner: row.optional("lease_owner"),
+            leaseUntil: leaseUntil, request: row.optional("options"))
     }
 
     public func runs(limit: Int) async throws -> [RunRecord] {
         try await run { db in
-            try db.execute("SELECT \(Self.runColumns) FROM runs ORDER BY started_at DESC, id DESC LIMIT ?", [String(limit)]).map(Self.runRecord)
+            try db.execute("SELECT \(Self.runColumns) FROM runs ORDER BY started_at DESC, id DESC LIMIT ?", [String(limit)]).map {
+                try Self.runRecord($0)
+            }
         }
     }
 
     public func run(id: String) async throws -> RunRecord? {
-        try await run { db in try db.execute("SELECT \(Self.runColumns) FROM runs WHERE id = ?", [id]).first.map(Self.runRecord) }
+        try await run { db in try db.execute("SELECT \(Self.runColumns) FROM runs WHERE id = ?", [id]).first.map { try Self.runRecord($0) } }
+    }
+
+    static let runTableColumns = "run_id, table_name, status, source_rows, target_rows, bytes, started_at, finished_at, message, details"
+
+    static func runTableRecord(_ values: [String?]) throws -> RunTableRecord {
+        let row = NamedRow(table: "run_tables", columns: runTableColumns, values: values)
+        return RunTableRecord(
+            runID: try row.required("run_id"), table: try row.required("table_name"), status: try row.required("status"),
+            sourceRows: try row.int("source_rows"), targetRows: try row.int("target_rows"), bytes: try row.int("bytes"),
+            startedAt: row.optional("started_at"), finishedAt: row.optional("finished_at"), message: row.optional("message"),
+            details: row.optional("details"))
     }
 
     public func tables(runID: String) async throws -> [RunTableRecord] {
         try await run { db in
-            try db.execute(
-                """
-                SELECT run_id, table_name, status, source_rows, target_rows, bytes, started_at, finished_at, message, details
-                FROM run_tables WHERE run_id = ? ORDER BY table_name
-                """, [runID]
-            ).map { row in
-                RunTableRecord(
-                    runID: row[0] ?? "", table: row[1] ?? "", status: row[2] ?? "", sourceRows: row[3].flatMap { Int64($0) },
-                    targetRows: row[4].flatMap { Int64($0) }, bytes: row[5].flatMap { Int64($0) }, startedAt: row[6],
-                    finishedAt: row[7], message: row[8], details: row[9])
+            try db.execute("SELECT \(Self.runTableColumns) FROM run_tables WHERE run_id = ? ORDER BY table_name", [runID]).map {
+                try Self.runTableRecord($0)
             }
         }
     }
 
     public func tableHistory(table: String, limit: Int) async throws -> [RunTableRecord] {
         try await run { db in
+            // The run's start stands in for the table's, and the restore details are left out.
             try db.execute(
                 """
                 SELECT t.run_id, t.table_name, t.status, t.source_rows, t.target_rows, t.bytes, r.started_at, t.finished_at, t.message, NULL
                 FROM run_tables t JOIN runs r ON r.id = t.run_id WHERE t.table_name = ? ORDER BY r.started_at DESC LIMIT ?
                 """, [table, String(limit)]
-            ).map { row in
-                RunTableRecord(
-                    runID: row[0] ?? "", table: row[1] ?? "", status: row[2] ?? "", sourceRows: row[3].flatMap { Int64($0) },
-                    targetRows: row[4].flatMap { Int64($0) }, bytes: row[5].flatMap { Int64($0) }, startedAt: row[6],
-                    finishedAt: row[7], message: row[8], details: nil)
-            }
+            ).map { try Self.runTableRecord($0) }
         }
     }
 
     public func logs(runID: String) async throws -> [LogEntry] {
         try await run { db in
             try db.execute("SELECT at, level, run_id, table_name, event, message, fields FROM logs WHERE run_id = ? ORDER BY id", [runID]).map {
-                row in
-                let fields = LogEntry.fields(stored: row[6])
+                values in
+                let row = NamedRow(table: "logs", columns: "at, level, run_id, table_name, event, message, fields", values: values)
                 return LogEntry(
-                    at: row[0] ?? "", level: row[1] ?? "", runID: row[2], table: row[3], event: row[4] ?? "", message: row[5] ?? "", fields: fields)
+                    at: try row.required("at"), level: try row.required("level"), runID: row.optional("run_id"), table: row.optional("table_name"),
+                    event: try row.required("event"), message: try row.required("message"), fields: LogEntry.fields(stored: row.optional("fields")))
             }
         }
     }
@@ -262,11 +269,22 @@ public final class SQLMetadataStore: MetadataStore, @unchecked Sendable {
 
     private static let chunkColumns = "run_id, table_name, chunk_no, bounds, state, rows, bytes, checksum, attempts, lease_owner, lease_until, error"
 
-    private static func chunkRecord(_ row: [String?]) -> ChunkRecord {
-        ChunkRecord(
-            runID: row[0] ?? "", table: row[1] ?? "", number: Int(row[2] ?? "0") ?? 0, bounds: row[3] ?? "{}",
-            state: ChunkRecord.State(rawValue: row[4] ?? "") ?? .pending, rows: row[5].flatMap { Int64($0) }, bytes: row[6].flatMap { Int64($0) },
-            checksum: row[7], attempts: Int(row[8] ?? "0") ?? 0, leaseOwner: row[9], leaseUntil: row[10], error: row[11])
+    /// A chunk as the ledger holds it. A state the ledger does not know is an error: read as
+    /// `pending`, a chunk could be loaded again over rows it already committed.
+    private static func chunkRecord(_ values: [String?]) throws -> ChunkRecord {
+        let row = NamedRow(table: "chunks", columns: chunkColumns, values: values)
+        let stateText = try row.required("state")
+        guard let state = ChunkRecord.State(rawValue: stateText) else {
+            throw CutoverError(
+                .store, "chunks.state holds \(stateText), not a chunk state (\(ChunkRecord.State.allCases.map(\.rawValue).joined(separator: ", ")))",
+                hint: "the store was changed by hand; restore it from a backup, or set the chunk to pending to load it again",
+                context: ["run": row.optional("run_id") ?? "", "table": row.optional("table_name") ?? ""])
+        }
+        return ChunkRecord(
+            runID: try row.required("run_id"), table: try row.required("table_name"), number: Int(try row.requiredInt("chunk_no")),
+            bounds: try row.required("bounds"), state: state, rows: try row.int("rows"), bytes: try row.int("bytes"),
+            checksum: row.optional("checksum"), attempts: Int(try row.requiredInt("attempts")), leaseOwner: row.optional("lease_owner"),
+            leaseUntil: row.optional("lease_until"), error: row.optional("error"))
     }
 
     public func addChunks(_ chunks: [ChunkRecord]) async throws {

@@ -1,0 +1,27 @@
+import CutoverTesting
+import Foundation
+import Testing
+
+/// Rows of the run ledger are read by column name, and a row the store cannot have written is an
+/// error that says which row and what to do — never a default (an unknown chunk state read as
+/// `pending` would load that chunk again over the rows it committed).
+@Suite struct StoreRowTests {
+    @Test func aLedgerRowChangedByHandIsAnErrorNotADefault() async throws {
+        try await TestEnvironment.withTemporaryDirectory { dir in
+            try CLI.sqliteFile(dir + "/src.db", "CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT); INSERT INTO t VALUES (1, 'a'), (2, 'b');")
+            let store = ["--store", "sqlite:store.db"]
+            let moved = try await CLI.run(["migrate", "--source", "sqlite:src.db", "--target", "sqlite:dst.db"] + store, in: dir)
+            #expect(moved.status == 0, "\(moved.output)")
+            let id = try #require(moved.stdout.split(separator: "\n").first { $0.hasPrefix("run ") }?.split(separator: " ").dropFirst().first)
+
+            try CLI.sqliteFile(dir + "/store.db", "UPDATE chunks SET state = 'bogus'")
+            let chunks = try await CLI.run(["runs", "show", String(id)] + store, in: dir)
+            #expect(chunks.status == 3, "\(chunks.output)")
+            #expect(chunks.stderr.contains("chunks.state holds bogus, not a chunk state"), "\(chunks.output)")
+
+            try CLI.sqliteFile(dir + "/store.db", "UPDATE chunks SET state = 'done', chunk_no = 'x'")
+            let numbers = try await CLI.run(["runs", "show", String(id)] + store, in: dir)
+            #expect(numbers.status == 3 && numbers.stderr.contains("chunks.chunk_no holds x, not a whole number"), "\(numbers.output)")
+        }
+    }
+}
