@@ -13,13 +13,19 @@ extension SQLMetadataStore {
         project_id, pipeline_name, pipeline_hash, pipeline_content
         """
 
-    static func validationRun(_ row: [String?]) throws -> ValidationRunRecord {
+    /// Read by column name: a count that is not a number is an error, never 0 (a run read with 0
+    /// failed checks would pass).
+    static func validationRun(_ values: [String?]) throws -> ValidationRunRecord {
+        let row = NamedRow(table: "validation_runs", columns: validationRunColumns, values: values)
         var record = ValidationRunRecord(
-            id: row[0] ?? "", suite: row[1] ?? "", source: row[2], target: row[3], dataDate: row[4], startedAt: row[5] ?? "",
-            finishedAt: row[6], status: row[7] ?? "", passed: Int(row[8] ?? "0") ?? 0, failed: Int(row[9] ?? "0") ?? 0,
-            warned: Int(row[10] ?? "0") ?? 0, origin: row[11] ?? "")
-        if let materials = row[12] { record.materials = try Self.materials(materials, of: "validation run \(record.id)") }
-        (record.projectID, record.pipelineName, record.pipelineHash, record.pipelineContent) = (row[13], row[14], row[15], row[16])
+            id: try row.required("id"), suite: try row.required("suite"), source: row.optional("source"), target: row.optional("target"),
+            dataDate: row.optional("data_date"), startedAt: try row.required("started_at"), finishedAt: row.optional("finished_at"),
+            status: try row.required("status"), passed: Int(try row.requiredInt("passed")), failed: Int(try row.requiredInt("failed")),
+            warned: Int(try row.int("warned") ?? 0), origin: row.optional("origin") ?? "")
+        if let materials = row.optional("materials") { record.materials = try Self.materials(materials, of: "validation run \(record.id)") }
+        (record.projectID, record.pipelineName, record.pipelineHash, record.pipelineContent) = (
+            row.optional("project_id"), row.optional("pipeline_name"), row.optional("pipeline_hash"), row.optional("pipeline_content")
+        )
         return record
     }
 
@@ -80,12 +86,15 @@ extension SQLMetadataStore {
         memory.invalidate(prefix: "failures")
     }
 
-    static func validationResult(_ row: [String?]) -> ValidationResultRecord {
-        ValidationResultRecord(
-            validationRunID: row[0] ?? "", step: row[1].flatMap { Int($0) }, check: row[2] ?? "", table: row[3], status: row[4] ?? "",
-            severity: row[5], message: row[6], durationMS: row[7].flatMap { Int64($0) }, sourceRows: row[8].flatMap { Int64($0) },
-            targetRows: row[9].flatMap { Int64($0) }, matchPercent: row[10].flatMap { Double($0) },
-            affectedColumns: row[11].map { $0.split(separator: ",").map(String.init) } ?? [], details: row[12], at: row[13] ?? "")
+    static func validationResult(_ values: [String?]) throws -> ValidationResultRecord {
+        let row = NamedRow(table: "validation_results", columns: validationResultColumns, values: values)
+        return ValidationResultRecord(
+            validationRunID: try row.required("validation_run_id"), step: try row.int("step").map { Int($0) }, check: try row.required("check_name"),
+            table: row.optional("table_name"), status: try row.required("status"), severity: row.optional("severity"),
+            message: row.optional("message"), durationMS: try row.int("duration_ms"), sourceRows: try row.int("source_rows"),
+            targetRows: try row.int("target_rows"), matchPercent: try row.double("match_percent"),
+            affectedColumns: row.optional("affected_columns").map { $0.split(separator: ",").map(String.init) } ?? [],
+            details: row.optional("details"), at: try row.required("at"))
     }
 
     public func validationRuns(limit: Int) async throws -> [ValidationRunRecord] {
@@ -489,11 +498,13 @@ extension SQLMetadataStore {
 
     static let userColumns = "id, username, password_hash, role, last_login_at, created_at, disabled_at, sessions_valid_after, provider"
 
-    static func userRecord(_ row: [String?]) -> UserRecord {
-        UserRecord(
-            id: row[0] ?? "", username: row[1] ?? "", passwordHash: row[2] ?? "", role: row[3] ?? "viewer", lastLoginAt: row[4],
-            createdAt: row[5] ?? "",
-            disabledAt: row[6], sessionsValidAfter: row[7], provider: row[8])
+    /// A user as stored; a row without a role or password hash is an error, never a default role.
+    static func userRecord(_ values: [String?]) throws -> UserRecord {
+        let row = NamedRow(table: "users", columns: userColumns, values: values)
+        return UserRecord(
+            id: try row.required("id"), username: try row.required("username"), passwordHash: try row.required("password_hash"),
+            role: try row.required("role"), lastLoginAt: row.optional("last_login_at"), createdAt: try row.required("created_at"),
+            disabledAt: row.optional("disabled_at"), sessionsValidAfter: row.optional("sessions_valid_after"), provider: row.optional("provider"))
     }
 
     public func saveUser(_ u: UserRecord) async throws {
@@ -854,10 +865,12 @@ extension SQLMetadataStore {
 
     static let batchColumns = "id, name, status, max_parallel, created_by, created_at, finished_at, project_id"
 
-    static func batchRecord(_ row: [String?]) -> BatchRecord {
-        BatchRecord(
-            id: row[0] ?? "", name: row[1] ?? "", status: row[2] ?? "", maxParallel: Int(row[3] ?? "1") ?? 1, createdBy: row[4],
-            createdAt: row[5] ?? "", finishedAt: row[6], projectID: row[7])
+    static func batchRecord(_ values: [String?]) throws -> BatchRecord {
+        let row = NamedRow(table: "batches", columns: batchColumns, values: values)
+        return BatchRecord(
+            id: try row.required("id"), name: try row.required("name"), status: try row.required("status"),
+            maxParallel: Int(try row.requiredInt("max_parallel")), createdBy: row.optional("created_by"), createdAt: try row.required("created_at"),
+            finishedAt: row.optional("finished_at"), projectID: row.optional("project_id"))
     }
 
     public func createBatch(_ b: BatchRecord, items: [BatchItemRecord]) async throws {

@@ -22,6 +22,11 @@ import Testing
             try CLI.sqliteFile(dir + "/store.db", "UPDATE chunks SET state = 'done', chunk_no = 'x'")
             let numbers = try await CLI.run(["runs", "show", String(id)] + store, in: dir)
             #expect(numbers.status == 3 && numbers.stderr.contains("chunks.chunk_no holds x, not a whole number"), "\(numbers.output)")
+
+            // A validation run's failed count that is not a number is not 0 failed.
+            try CLI.sqliteFile(dir + "/store.db", "UPDATE validation_runs SET failed = 'many'")
+            let report = try await CLI.run(["copilot", "explain", String(id)] + store, in: dir)
+            #expect(report.status == 3 && report.stderr.contains("validation_runs.failed holds many, not a whole number"), "\(report.output)")
         }
     }
 }
