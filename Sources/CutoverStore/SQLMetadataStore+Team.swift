@@ -766,13 +766,15 @@ extension SQLMetadataStore {
             var sql = "SELECT id, at, level, run_id, table_name, event, message, fields FROM logs WHERE id > CAST(? AS BIGINT)"
             var parameters: [String?] = [String(afterID)]
             if let runID { sql += " AND run_id = ?"; parameters.append(runID) }
-            return try db.execute(sql + " ORDER BY id LIMIT ?", parameters + [String(limit)]).map { row in
-                let fields = LogEntry.fields(stored: row[7])
+            return try db.execute(sql + " ORDER BY id LIMIT ?", parameters + [String(limit)]).map { values in
+                let row = NamedRow(table: "logs", columns: "id, at, level, run_id, table_name, event, message, fields", values: values)
                 return (
-                    id: Int64(row[0] ?? "0") ?? 0,
+                    id: try row.requiredInt("id"),
                     entry: LogEntry(
-                        at: row[1] ?? "", level: row[2] ?? "", runID: row[3], table: row[4], event: row[5] ?? "", message: row[6] ?? "",
-                        fields: fields)
+                        at: try row.required("at"), level: try row.required("level"), runID: row.optional("run_id"),
+                        table: row.optional("table_name"),
+                        event: try row.required("event"), message: try row.required("message"),
+                        fields: LogEntry.fields(stored: row.optional("fields")))
                 )
             }
         }

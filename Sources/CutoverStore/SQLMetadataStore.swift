@@ -585,11 +585,16 @@ public final class SQLMetadataStore: MetadataStore, @unchecked Sendable {
     static let ruleColumns =
         "content_hash, name, description, severity, sql, warn_if, error_if, side, created_by, category, version, updated_at, updated_by"
 
-    static func storedRule(_ row: [String?]) -> StoredRule {
-        StoredRule(
-            contentHash: row[0] ?? "", name: row[1] ?? "", description: row[2], severity: row[3] ?? "error", sql: row[4] ?? "",
-            warnIf: row[5], errorIf: row[6], side: row[7] ?? "target", category: row[9], createdBy: row[8],
-            version: (row[10] ?? nil).flatMap { Int($0) } ?? 1, updatedAt: row[11], updatedBy: row[12])
+    /// A rule as stored; a row without its severity or side is an error, not an `error` rule run
+    /// against the target.
+    static func storedRule(_ values: [String?]) throws -> StoredRule {
+        let row = NamedRow(table: "rules", columns: ruleColumns, values: values)
+        return StoredRule(
+            contentHash: try row.required("content_hash"), name: try row.required("name"), description: row.optional("description"),
+            severity: try row.required("severity"), sql: try row.required("sql"), warnIf: row.optional("warn_if"), errorIf: row.optional("error_if"),
+            side: try row.required("side"), category: row.optional("category"), createdBy: row.optional("created_by"),
+            // Rules saved before versions existed (store schema 12) have none: they are their first.
+            version: Int(try row.int("version") ?? 1), updatedAt: row.optional("updated_at"), updatedBy: row.optional("updated_by"))
     }
 
     public func rules() async throws -> [StoredRule] {
