@@ -294,8 +294,8 @@ enum Batches {
             do { run = try await state.store.run(id: id) } catch { run = nil }
         }
         switch (result, run) {
-        case (_, .some(let run)) where run.status != "running":
-            item.status = run.status
+        case (_, .some(let run)) where run.status != .running:
+            item.status = run.status.rawValue
             item.message = run.summary ?? run.error
         case (.failure(let error), _):
             item.status = "failed"

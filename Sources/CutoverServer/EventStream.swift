@@ -81,7 +81,7 @@ enum EventStream {
             if lines.isEmpty {
                 idlePolls += 1
                 // Every few seconds of quiet: is the run still going at all?
-                if let runID, idlePolls % 8 == 0, let run = try await store.run(id: runID), !["running", "cancelling"].contains(run.status) {
+                if let runID, idlePolls % 8 == 0, let run = try await store.run(id: runID), !run.status.isActive {
                     if try await store.logs(runID: runID, afterID: last, limit: 1).isEmpty { return }
                     continue
                 }

@@ -27,11 +27,27 @@ public struct ArtifactRecord: Sendable, Codable, Hashable {
     }
 }
 
+/// A run's state, as `runs.status` holds it.
+public enum RunStatus: String, Sendable, Codable, Hashable, CaseIterable {
+    case running, cancelling, succeeded, failed, cancelled
+    /// Its coordinator's lease ran out: nobody runs it any more (resumable).
+    case interrupted
+    /// An unfinished incremental run a later one replaced.
+    case superseded
+    /// A plan with columns that need a human decision.
+    case needsReview = "needs_review"
+
+    /// Still owned by a process that may take more work.
+    public var isActive: Bool { self == .running || self == .cancelling }
+    /// Ended without finishing its work: a rerun of the same command resumes it.
+    public var isResumable: Bool { self == .interrupted || self == .failed || self == .cancelled }
+}
+
 /// One run of any kind (analyze, plan, migrate, validate, pipeline, …) as the store keeps it.
 public struct RunRecord: Sendable, Codable, Hashable {
     public var id: String
     public var kind: String
-    public var status: String
+    public var status: RunStatus
     public var source: String?
     public var target: String?
     public var startedAt: String
@@ -51,7 +67,7 @@ public struct RunRecord: Sendable, Codable, Hashable {
     public var request: String?
 
     public init(
-        id: String, kind: String, status: String = "running", source: String?, target: String?, startedAt: String = ISOTime.now(),
+        id: String, kind: String, status: RunStatus = .running, source: String?, target: String?, startedAt: String = ISOTime.now(),
         finishedAt: String? = nil, artifactsDir: String? = nil, summary: String? = nil, error: String? = nil, planHash: String? = nil,
         createdBy: String? = nil, leaseOwner: String? = nil, leaseUntil: String? = nil, request: String? = nil
     ) {
@@ -343,7 +359,7 @@ public protocol MetadataStore: Sendable {
     /// The newest unfinished run of this plan, to resume.
     func resumableRun(planHash: String) async throws -> RunRecord?
     /// Sets a run's status and clears its end (a resumed run runs again).
-    func setRunStatus(id: String, status: String) async throws
+    func setRunStatus(id: String, status: RunStatus) async throws
     /// Asks a running run to stop (running → cancelling) in one transaction; false when it is not
     /// running (finished, or already cancelling). The CLI, the API and batches cancel through this.
     func requestCancel(runID: String) async throws -> Bool
@@ -375,7 +391,7 @@ public protocol MetadataStore: Sendable {
     /// Records a run as started.
     func startRun(_ run: RunRecord) async throws
     /// Records a run's end: its status, summary or error.
-    func finishRun(id: String, status: String, summary: String?, error: String?) async throws
+    func finishRun(id: String, status: RunStatus, summary: String?, error: String?) async throws
     /// Records a table's (or a step's) outcome within a run.
     func recordTable(_ result: RunTableRecord) async throws
     /// Adds a run event to the log (the event streams read it).

@@ -77,7 +77,7 @@ public final class SQLMetadataStore: MetadataStore, @unchecked Sendable {
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """,
                 [
-                    run.id, run.kind, run.status, run.source.map(Redaction.connectionString), run.target.map(Redaction.connectionString),
+                    run.id, run.kind, run.status.rawValue, run.source.map(Redaction.connectionString), run.target.map(Redaction.connectionString),
                     run.startedAt, run.artifactsDir, run.planHash, run.createdBy,
                     run.leaseOwner, run.leaseUntil, run.request, run.finishedAt, run.summary, run.error.map(Redaction.redact),
                 ])
@@ -87,11 +87,11 @@ public final class SQLMetadataStore: MetadataStore, @unchecked Sendable {
     }
 
     /// The run's status, failure and rows moved count in its month's overview: that month is dropped.
-    public func finishRun(id: String, status: String, summary: String?, error: String?) async throws {
+    public func finishRun(id: String, status: RunStatus, summary: String?, error: String?) async throws {
         try await run { db in
             _ = try db.execute(
                 "UPDATE runs SET status = ?, finished_at = ?, summary = ?, error = ?, lease_owner = NULL, lease_until = NULL WHERE id = ?",
-                [status, ISOTime.now(), summary, error, id])
+                [status.rawValue, ISOTime.now(), summary, error, id])
             let month = try db.execute("SELECT started_at FROM runs WHERE id = ?", [id]).first?.first.flatMap { $0 }.map { String($0.prefix(7)) }
             try Self.invalidateOverview(db, months: Set([month ?? String(ISOTime.now().prefix(7))]))
         }
@@ -195,9 +195,14 @@ public final class SQLMetadataStore: MetadataStore, @unchecked Sendable {
     /// name; a row missing what every run has is an error, not a run with blanks.
     static func runRecord(_ values: [String?]) throws -> RunRecord {
         let row = NamedRow(table: "runs", columns: runColumns, values: values)
-        var status = try row.required("status")
+        let stored = try row.required("status")
+        guard var status = RunStatus(rawValue: stored) else {
+            throw CutoverError(
+                .store, "runs.status holds \(stored), not a run status (\(RunStatus.allCases.map(\.rawValue).joined(separator: ", ")))",
+                hint: "the store was changed by hand; restore it from a backup", context: ["run": row.optional("id") ?? ""])
+        }
         let leaseUntil = row.optional("lease_until")
-        if status == "running" || status == "cancelling", (leaseUntil ?? "") < ISOTime.now() { status = "interrupted" }
+        if status.isActive, (leaseUntil ?? "") < ISOTime.now() { status = .interrupted }
         return RunRecord(
             id: try row.required("id"), kind: try row.required("kind"), status: status, source: row.optional("source"),
             target: row.optional("target"), startedAt: try row.required("started_at"), finishedAt: row.optional("finished_at"),
@@ -413,8 +418,8 @@ public final class SQLMetadataStore: MetadataStore, @unchecked Sendable {
         }
     }
 
-    public func setRunStatus(id: String, status: String) async throws {
-        try await run { db in _ = try db.execute("UPDATE runs SET status = ?, finished_at = NULL WHERE id = ?", [status, id]) }
+    public func setRunStatus(id: String, status: RunStatus) async throws {
+        try await run { db in _ = try db.execute("UPDATE runs SET status = ?, finished_at = NULL WHERE id = ?", [status.rawValue, id]) }
     }
 
     public func watermark(source: String, target: String, table: String) async throws -> (column: String, value: String?)? {

@@ -29,7 +29,7 @@ import Testing
                 var started = false
                 for _ in 0..<600 where !started {
                     try await Task.sleep(nanoseconds: 25_000_000)
-                    if let run = try await store.runs(limit: 1).first, run.status == "running" {
+                    if let run = try await store.runs(limit: 1).first, run.status == .running {
                         started = try await store.chunks(runID: run.id).contains { $0.state == .done }
                     }
                 }

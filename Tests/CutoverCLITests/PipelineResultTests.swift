@@ -106,7 +106,7 @@ import Testing
                 var runID: String?
                 for _ in 0..<400 where runID == nil {
                     try await Task.sleep(nanoseconds: 25_000_000)
-                    runID = try await store.runs(limit: 1).first { $0.kind == "pipeline" && $0.status == "running" }?.id
+                    runID = try await store.runs(limit: 1).first { $0.kind == "pipeline" && $0.status == .running }?.id
                 }
                 let id = try #require(runID)
                 #expect(try await CLI.run(["runs", "cancel", id], in: dir).status == 0)

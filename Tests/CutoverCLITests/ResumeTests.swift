@@ -100,7 +100,7 @@ extension CLI {
                     try await Task.sleep(nanoseconds: 50_000_000)
                     guard FileManager.default.fileExists(atPath: dir + "/.cutover/cutover.db") else { continue }
                     let store = try await SQLMetadataStore.open(ConnectionURL(engine: .sqlite, database: dir + "/.cutover/cutover.db"))
-                    runID = try await store.runs(limit: 5).first { $0.status == "running" }?.id
+                    runID = try await store.runs(limit: 5).first { $0.status == .running }?.id
                 }
                 let id = try #require(runID)
                 let cancel = try await CLI.run(["runs", "cancel", id], in: dir)

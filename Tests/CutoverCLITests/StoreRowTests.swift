@@ -23,6 +23,12 @@ import Testing
             let numbers = try await CLI.run(["runs", "show", String(id)] + store, in: dir)
             #expect(numbers.status == 3 && numbers.stderr.contains("chunks.chunk_no holds x, not a whole number"), "\(numbers.output)")
 
+            // A run status Cutover does not write is not taken for one it does.
+            try CLI.sqliteFile(dir + "/store.db", "UPDATE chunks SET chunk_no = 0; UPDATE runs SET status = 'finished'")
+            let runs = try await CLI.run(["runs", "list"] + store, in: dir)
+            #expect(runs.status == 3 && runs.stderr.contains("runs.status holds finished, not a run status"), "\(runs.output)")
+            try CLI.sqliteFile(dir + "/store.db", "UPDATE runs SET status = 'succeeded'")
+
             // A validation run's failed count that is not a number is not 0 failed.
             try CLI.sqliteFile(dir + "/store.db", "UPDATE validation_runs SET failed = 'many'")
             let report = try await CLI.run(["copilot", "explain", String(id)] + store, in: dir)

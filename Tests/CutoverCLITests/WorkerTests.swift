@@ -30,7 +30,7 @@ import Testing
                     var runID: String?
                     for _ in 0..<200 where runID == nil {
                         try await Task.sleep(nanoseconds: 50_000_000)
-                        if let run = try await store.runs(limit: 1).first, run.status == "running", !(try await store.chunks(runID: run.id)).isEmpty {
+                        if let run = try await store.runs(limit: 1).first, run.status == .running, !(try await store.chunks(runID: run.id)).isEmpty {
                             runID = run.id
                         }
                     }

@@ -16,7 +16,7 @@ import Testing
                 name: "slow", condition: "run_slower", threshold: 2, channels: ["console"], createdAt: "2026-01-01T00:00:00.000Z")
             try await store.saveAlertRule(rule)
             let start = ISOTime.parse("2026-02-01T00:00:00.000Z")!
-            func record(_ id: String, day: Int, seconds: Double, status: String = "succeeded", target: String = "sqlite:t.db") async throws {
+            func record(_ id: String, day: Int, seconds: Double, status: RunStatus = .succeeded, target: String = "sqlite:t.db") async throws {
                 let begin = start.addingTimeInterval(Double(day) * 86_400)
                 try await store.startRun(RunRecord(id: id, kind: "migrate", source: "sqlite:s.db", target: target, startedAt: ISOTime.string(begin)))
                 try await store.finishRun(id: id, status: status, summary: nil, error: nil)
@@ -26,7 +26,7 @@ import Testing
             }
             for (day, seconds) in [10.0, 12, 11, 9].enumerated() { try await record("r\(day)", day: day, seconds: seconds) }
             try await record("other-target", day: 5, seconds: 100, target: "sqlite:elsewhere.db")  // no history of its own
-            try await record("failed", day: 6, seconds: 100, status: "failed")  // not a finished move
+            try await record("failed", day: 6, seconds: 100, status: .failed)  // not a finished move
             try await record("slow", day: 7, seconds: 35)
             let evaluator = AlertEvaluator(store: store, config: CutoverConfig())
             let first = try await evaluator.evaluate()

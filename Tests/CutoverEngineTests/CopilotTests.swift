@@ -115,9 +115,9 @@ import Testing
             RunTableRecord(runID: "20261115-110000-0001", table: "public.orders", status: "moved", sourceRows: 10, targetRows: 10, bytes: 100))
         try await store.recordTable(
             RunTableRecord(runID: "20261115-110000-0001", table: "public.customers", status: "moved", sourceRows: 5, targetRows: 5))
-        try await store.finishRun(id: "20261115-110000-0001", status: "succeeded", summary: "2 tables", error: nil)
+        try await store.finishRun(id: "20261115-110000-0001", status: .succeeded, summary: "2 tables", error: nil)
         try await store.startRun(RunRecord(id: "20261115-110500-0002", kind: "migrate", source: nil, target: nil, startedAt: hourAgo))
-        try await store.finishRun(id: "20261115-110500-0002", status: "failed", summary: nil, error: "table public.orders: value does not fit")
+        try await store.finishRun(id: "20261115-110500-0002", status: .failed, summary: nil, error: "table public.orders: value does not fit")
         try await store.addChunks([ChunkRecord(runID: "20261115-110000-0001", table: "public.orders", number: 0, bounds: "{}")])
         try await store.finishChunk(
             ChunkRecord(runID: "20261115-110000-0001", table: "public.orders", number: 0, bounds: "{}", state: .done, rows: 10, attempts: 3))

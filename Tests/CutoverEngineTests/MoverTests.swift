@@ -321,7 +321,7 @@ import Testing
                 var chunk = try #require(try await jobs.store.chunks(runID: first.runID).first { $0.number == 2 })
                 chunk.state = .running
                 try await jobs.store.finishChunk(chunk)
-                try await jobs.store.setRunStatus(id: first.runID, status: "failed")
+                try await jobs.store.setRunStatus(id: first.runID, status: .failed)
                 let resumed = try await jobs.migrate(
                     source: source, target: pg, scope: Scope(), config: CutoverConfig(),
                     options: MoveOptions(rowsPerChunk: 1000, resume: true), validate: true)

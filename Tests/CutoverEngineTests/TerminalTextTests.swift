@@ -74,13 +74,13 @@ import Testing
 
     @Test func runs() throws {
         let run = RunRecord(
-            id: "20261129-080000-abcd", kind: "migrate", status: "failed", source: "sqlite:///data/app.db", target: "postgres://app:***@db/app",
+            id: "20261129-080000-abcd", kind: "migrate", status: .failed, source: "sqlite:///data/app.db", target: "postgres://app:***@db/app",
             startedAt: "2026-11-29T08:00:00Z", finishedAt: "2026-11-29T08:00:05Z", artifactsDir: ".cutover/runs/20261129-080000-abcd",
             summary: "1/2 tables moved, 1,204 rows", error: "1 table failed")
         var pipeline = run
         pipeline.id = "20261129-070000-ef01"
         pipeline.kind = "validate-pipeline"
-        pipeline.status = "succeeded"
+        pipeline.status = .succeeded
         pipeline.error = nil
         pipeline.summary = nil
         try expectSnapshot(TerminalText.runs([run, pipeline]), "runs-list")

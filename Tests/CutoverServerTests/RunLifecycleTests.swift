@@ -49,7 +49,7 @@ import Testing
             }
             let runID = try #require(await runs.all.first)
             let stopped = try #require(try await setup.store.run(id: runID))
-            #expect(stopped.status == "interrupted", "\(stopped)")
+            #expect(stopped.status == .interrupted, "\(stopped)")
             let loaded = try await setup.store.chunks(runID: runID).filter { $0.state == .done }.count
             #expect(loaded >= 1 && loaded < 6, "\(loaded) of 6 chunks before the shutdown")
 

@@ -366,7 +366,7 @@ import Testing
             // A failed run in the store; an admin evaluates now; the alert reaches everyone's notifications.
             let store = try await SQLMetadataStore.open(ConnectionURL(engine: .sqlite, database: s.directory + "/store.db"))
             try await store.startRun(RunRecord(id: "20261129-000000-dead", kind: "migrate", source: nil, target: nil))
-            try await store.finishRun(id: "20261129-000000-dead", status: "failed", summary: nil, error: "the target went away")
+            try await store.finishRun(id: "20261129-000000-dead", status: .failed, summary: nil, error: "the target went away")
             #expect(try await s.call(.post, "/api/v1/alerts/evaluate", token: s.user).status == .forbidden)
             let outcome = try s.object(try await s.call(.post, "/api/v1/alerts/evaluate", token: s.admin))
             let fired = try #require((outcome["fired"] as? [[String: Any]])?.first)

@@ -30,13 +30,13 @@ import Testing
             let store = try await SQLMetadataStore.open(url)
             try await store.startRun(RunRecord(id: "r-running", kind: "migrate", source: nil, target: nil))
             try await store.startRun(RunRecord(id: "r-done", kind: "migrate", source: nil, target: nil))
-            try await store.finishRun(id: "r-done", status: "succeeded", summary: "ok", error: nil)
+            try await store.finishRun(id: "r-done", status: .succeeded, summary: "ok", error: nil)
             #expect(try await store.requestCancel(runID: "r-done") == false)
             let done = try await store.run(id: "r-done")
-            #expect(done?.status == "succeeded" && done?.finishedAt != nil)
+            #expect(done?.status == .succeeded && done?.finishedAt != nil)
             #expect(try await store.requestCancel(runID: "r-running") == true)
             // Read back as cancelling, or as interrupted: this test's run has no coordinator holding a lease.
-            #expect(["cancelling", "interrupted"].contains(try await store.run(id: "r-running")?.status ?? ""))
+            #expect([.cancelling, .interrupted].contains(try await store.run(id: "r-running")?.status))
             #expect(try await store.requestCancel(runID: "r-running") == false)
             #expect(try await store.requestCancel(runID: "nope") == false)
         }
@@ -55,9 +55,9 @@ import Testing
                 LogEntry(
                     runID: id, table: "public.orders", event: "table.done", message: "done with postgres://u:pw@h/db",
                     fields: ["rows": "10"]))
-            try await store.finishRun(id: id, status: "succeeded", summary: "1 table", error: nil)
+            try await store.finishRun(id: id, status: .succeeded, summary: "1 table", error: nil)
             let run = try #require(try await store.run(id: id))
-            #expect(run.status == "succeeded")
+            #expect(run.status == .succeeded)
             #expect(run.finishedAt != nil)
             let tables = try await store.tables(runID: id)
             #expect(tables.count == 1)
@@ -179,13 +179,13 @@ extension MetadataStoreTests {
                 RunRecord(
                     id: "stale", kind: "migrate", source: nil, target: nil, leaseOwner: "c:3:z",
                     leaseUntil: ISOTime.string(Date().addingTimeInterval(-5))))
-            #expect(try await store.run(id: "stale")?.status == "interrupted", "nobody renews it")
+            #expect(try await store.run(id: "stale")?.status == .interrupted, "nobody renews it")
             let claims = try await withThrowingTaskGroup(of: Bool.self) { group in
                 for n in 0..<4 { group.addTask { try await store.claimRun(id: "stale", owner: "claimer:\(n):q", leaseSeconds: 30, replacing: nil) } }
                 return try await group.reduce(into: [Bool]()) { $0.append($1) }
             }
             #expect(claims.filter { $0 }.count == 1, "\(claims)")
-            #expect(try await store.run(id: "stale")?.status == "running")
+            #expect(try await store.run(id: "stale")?.status == .running)
 
             try await store.startRun(
                 RunRecord(
@@ -193,8 +193,8 @@ extension MetadataStoreTests {
                     leaseUntil: ISOTime.string(Date().addingTimeInterval(-5))))
             #expect(try await store.interruptRuns(ownedBy: nil) == ["dead"])
             #expect(try await store.interruptRuns(ownedBy: "b:2:") == ["held"])
-            #expect(try await store.run(id: "held")?.status == "interrupted")
-            try await store.finishRun(id: "stale", status: "succeeded", summary: nil, error: nil)
+            #expect(try await store.run(id: "held")?.status == .interrupted)
+            try await store.finishRun(id: "stale", status: .succeeded, summary: nil, error: nil)
             #expect(try await store.run(id: "stale")?.leaseOwner == nil)
         }
     }

@@ -68,7 +68,7 @@ import Testing
             // A run started and finished this month is counted at the next read, failed or not.
             let before = try await SQLMetadataStore.open(url).monthlyOverview(maxAge: 3600, refresh: false).months.last
             try await other.startRun(RunRecord(id: "run-now", kind: "migrate", source: nil, target: nil))
-            try await other.finishRun(id: "run-now", status: "failed", summary: nil, error: "boom")
+            try await other.finishRun(id: "run-now", status: .failed, summary: nil, error: "boom")
             let after = try await SQLMetadataStore.open(url).monthlyOverview(maxAge: 3600, refresh: false).months.last
             #expect(after?.runs == (before?.runs ?? 0) + 1 && after?.failedRuns == (before?.failedRuns ?? 0) + 1 && after?.migrations == 1)
 

@@ -124,7 +124,7 @@ public struct AlertEvaluator: Sendable {
         }
         switch rule.condition {
         case "run_failed":
-            return try await recentRuns(since: rule.createdAt).filter { $0.status == "failed" && Self.matches(rule.scope, $0.kind) }.map { run in
+            return try await recentRuns(since: rule.createdAt).filter { $0.status == .failed && Self.matches(rule.scope, $0.kind) }.map { run in
                 Finding(key: "run:\(run.id)", subject: "run:\(run.id)", title: "\(run.kind) run \(run.id) failed", detail: run.error)
             }
         case "validation_failed":
@@ -165,7 +165,7 @@ public struct AlertEvaluator: Sendable {
             return found
         case "run_slower":
             let factor = rule.threshold ?? 2
-            let runs = try await store.runs(limit: 500).filter { $0.status == "succeeded" }
+            let runs = try await store.runs(limit: 500).filter { $0.status == .succeeded }
             var found: [Finding] = []
             for run in runs where run.finishedAt ?? "" >= rule.createdAt && Self.matches(rule.scope, run.kind) {
                 guard let seconds = run.seconds else { continue }

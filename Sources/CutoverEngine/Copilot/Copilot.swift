@@ -300,7 +300,7 @@ public struct Copilot: Sendable {
     /// The newest analysis report in the store, with the run that wrote it.
     static func latestAnalysis(_ store: any MetadataStore) async throws -> (runID: String, report: AnalysisReport)? {
         try await store.latestArtifact("analysis_report.json", as: AnalysisReport.self) {
-            ["analyze", "plan", "migrate", "demo"].contains($0.kind) && $0.status != "failed"
+            ["analyze", "plan", "migrate", "demo"].contains($0.kind) && $0.status != .failed
         }.map { ($0.runID, $0.value) }
     }
 }

@@ -31,7 +31,7 @@ actor ChunkPool {
         let runID = recorder.runID
         while !Task.isCancelled {
             let holdsLease = await recorder.holdsLease
-            if try await store.run(id: runID)?.status == "cancelling" || !holdsLease {
+            if try await store.run(id: runID)?.status == .cancelling || !holdsLease {
                 await cancel()
                 return
             }

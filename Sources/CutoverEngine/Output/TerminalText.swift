@@ -56,7 +56,7 @@ public enum TerminalText {
     /// `cutover runs list`: one line per run, newest first.
     public static func runs(_ runs: [RunRecord]) -> [String] {
         runs.map { run in
-            trimmed("\(run.id)  \(pad(run.kind, 8)) \(pad(run.status, 12)) \(run.summary ?? run.error ?? "")")
+            trimmed("\(run.id)  \(pad(run.kind, 8)) \(pad(run.status.rawValue, 12)) \(run.summary ?? run.error ?? "")")
         }
     }
 
@@ -66,7 +66,7 @@ public enum TerminalText {
     )
         -> [String]
     {
-        var lines = ["run \(run.id): \(run.kind), \(run.status)", "  started \(run.startedAt), finished \(run.finishedAt ?? "-")"]
+        var lines = ["run \(run.id): \(run.kind), \(run.status.rawValue)", "  started \(run.startedAt), finished \(run.finishedAt ?? "-")"]
         if let source = run.source { lines.append("  source \(source)") }
         if let target = run.target { lines.append("  target \(target)") }
         if let dir = run.artifactsDir { lines.append("  artifacts \(dir)") }

@@ -165,7 +165,7 @@ extension Jobs {
                 // `cutover runs cancel ID` marks the run; steps not yet started are skipped, running ones finish.
                 func start() async throws {
                     guard next < contexts.count else { return }
-                    if !cancelled, try await store.run(id: runID)?.status == "cancelling" { cancelled = true }
+                    if !cancelled, try await store.run(id: runID)?.status == .cancelling { cancelled = true }
                     let index = next, context = contexts[index]
                     next += 1
                     if cancelled {
@@ -207,7 +207,7 @@ extension Jobs {
             let path = try recorder.writeJSONArtifact("pipeline_results.json", final)
             let failed = final.filter { $0.status == "failed" }.count
             let skipped = final.filter { $0.status == "cancelled" }.count
-            let status = skipped > 0 ? "cancelled" : failed == 0 ? "succeeded" : "failed"
+            let status: RunStatus = skipped > 0 ? .cancelled : failed == 0 ? .succeeded : .failed
             try await recorder.finish(
                 status: status,
                 summary: "\(final.count - failed - skipped) of \(final.count) steps without errors"

@@ -258,7 +258,7 @@ extension Jobs {
             _ = try recorder.writeArtifact("pipeline_suggested.yml", yaml)
             _ = try recorder.writeJSONArtifact("table_profiles.json", profiles)
             try await recorder.finish(
-                status: "succeeded",
+                status: .succeeded,
                 summary: "\(profiles.count) tables: "
                     + Dictionary(grouping: profiles, by: \.role).map { "\($0.value.count) \($0.key)" }.sorted().joined(separator: ", "))
             return (yaml, profiles, recorder.runID)

@@ -42,7 +42,7 @@ public struct RunReport: Sendable, Codable {
     public var skipped: Int { entries.filter { ["cancelled", "skipped", "interrupted"].contains($0.status) }.count }
     /// Only a run that finished with nothing failed and nothing left out passed: a cancelled or
     /// interrupted run is never green in CI.
-    public var passed: Bool { failed == 0 && skipped == 0 && !["failed", "cancelled", "interrupted", "running", "cancelling"].contains(run.status) }
+    public var passed: Bool { failed == 0 && skipped == 0 && ![.failed, .cancelled, .interrupted, .running, .cancelling].contains(run.status) }
     public var regressions: Int { entries.filter { $0.change == "regression" }.count }
 
     public static func build(runID: String, store: any MetadataStore, baseline: String? = nil, historyDepth: Int = 10) async throws -> RunReport {
@@ -86,7 +86,8 @@ public struct RunReport: Sendable, Codable {
     /// A validation run that has no run record (imported from another tool's files): one entry per
     /// stored result, in step order.
     static func build(validation: ValidationRunRecord, store: any MetadataStore) async throws -> RunReport {
-        let status = validation.status == "passed" ? "succeeded" : validation.status
+        // A validation run ends passed, warning or failed; as a run it succeeded unless it failed.
+        let status: RunStatus = validation.status == "failed" ? .failed : .succeeded
         let run = RunRecord(
             id: validation.id, kind: validation.suite, status: status, source: validation.source, target: validation.target,
             startedAt: validation.startedAt, finishedAt: validation.finishedAt,
@@ -185,7 +186,7 @@ public struct RunReport: Sendable, Codable {
             tr.failed td{background:#fbeaea}tr.warning td{background:#fff6e0}.status{font-weight:600}
             .legend span{display:inline-block;width:12px;height:12px;margin:0 .3rem 0 1rem;vertical-align:middle}</style></head>
             <body><h1>Cutover report — run \(Self.xml(run.id))</h1>
-            <p class="status">\(Self.xml(run.kind)): \(Self.xml(run.status)) · \(entries.count - failed) of \(entries.count) passed · started \(Self.xml(run.startedAt))</p>
+            <p class="status">\(Self.xml(run.kind)): \(Self.xml(run.status.rawValue)) · \(entries.count - failed) of \(entries.count) passed · started \(Self.xml(run.startedAt))</p>
             <p>source: \(Self.xml(run.source ?? "-")) → target: \(Self.xml(run.target ?? "-"))</p>\(baselineSummary.map { "<p class=\"status\">\(Self.xml($0))</p>" } ?? "")
             <h2>Rows per table</h2><p class="legend"><span style="background:#7aa6d8"></span>source<span style="background:#5cb85c"></span>target
             <span style="background:#d9534f"></span>target (failed)</p>\(svg)

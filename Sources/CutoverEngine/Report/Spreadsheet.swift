@@ -131,7 +131,7 @@ extension RunReport {
     public var workbook: Spreadsheet {
         let number = { (value: Int64?) in value.map { Spreadsheet.Cell.number(Double($0)) } ?? .empty }
         let runRows: [[Spreadsheet.Cell]] = [
-            ("run", run.id), ("kind", run.kind), ("status", run.status), ("source", run.source ?? ""),
+            ("run", run.id), ("kind", run.kind), ("status", run.status.rawValue), ("source", run.source ?? ""),
             ("target", run.target ?? ""), ("started", run.startedAt), ("finished", run.finishedAt ?? ""),
             ("summary", run.summary ?? run.error ?? ""), ("baseline", baseline ?? ""), ("generated", generatedAt),
         ]

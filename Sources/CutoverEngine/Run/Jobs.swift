@@ -86,7 +86,7 @@ public struct Jobs: Sendable {
             if let workload { report.rank(by: workload) }
             let path = try recorder.writeJSONArtifact("analysis_report.json", report)
             await recorder.event("analyze.done", "analyzed \(report.totals.tables) tables", fields: ["tables": String(report.totals.tables)])
-            try await recorder.finish(status: "succeeded", summary: "\(report.totals.tables) tables, \(report.totals.rows) rows")
+            try await recorder.finish(status: .succeeded, summary: "\(report.totals.tables) tables, \(report.totals.rows) rows")
             return AnalyzeOutcome(report: report, reportPath: path, runID: recorder.runID)
         } catch {
             await recorder.fail(error)
@@ -129,7 +129,7 @@ public struct Jobs: Sendable {
             let files = try PlanArtifacts.write(plan, to: recorder.artifactsDirectory)
             try recorder.writeJSONArtifact("analysis_report.json", AnalysisReport(catalog: catalog, source: url, generatedAt: ISOTime.now()))
             try await recorder.finish(
-                status: plan.unmappable.isEmpty ? "succeeded" : "needs_review",
+                status: plan.unmappable.isEmpty ? .succeeded : .needsReview,
                 summary: "\(plan.tables.count) tables planned for \(targetEngine.rawValue), \(plan.reviewCount) to review")
             return PlanOutcome(plan: plan, files: files, runID: recorder.runID)
         } catch {
@@ -204,7 +204,7 @@ public struct Jobs: Sendable {
             }
             let outcome = MigrateOutcome(runID: recorder.runID, directory: recorder.artifactsDirectory, results: results, validation: validation)
             try recorder.writeArtifact("summary.md", Summary.markdown(outcome, plan: plan, source: sourceURL, target: targetURL))
-            let status = results.contains { $0.status == "cancelled" } ? "cancelled" : outcome.succeeded ? "succeeded" : "failed"
+            let status: RunStatus = results.contains { $0.status == "cancelled" } ? .cancelled : outcome.succeeded ? .succeeded : .failed
             try await recorder.finish(status: status, summary: Summary.line(outcome))
             return outcome
         } catch {
@@ -220,7 +220,7 @@ public struct Jobs: Sendable {
     private func supersede(_ run: RunRecord) async throws {
         _ = try await RunLease.take(run, store: store, busyHint: "wait for it to finish or stop it with `cutover runs cancel \(run.id)`")
         try await store.finishRun(
-            id: run.id, status: "superseded", summary: run.summary,
+            id: run.id, status: .superseded, summary: run.summary,
             error: "not finished; a later incremental run loaded from the stored watermarks instead")
         say("run \(run.id) did not finish: starting a new incremental run from the stored watermarks (use --resume to resume it instead)")
     }
@@ -243,7 +243,7 @@ public struct Jobs: Sendable {
         guard let run = try await store.run(id: runID) else {
             throw CutoverError(.usage, "no run with id \(runID) in the store", hint: "pass the store the run lives in with --store")
         }
-        guard run.status == "running" else {
+        guard run.status == .running else {
             throw CutoverError(.usage, "run \(runID) is \(run.status); workers join running runs only")
         }
         let prepared = try await prepare(
@@ -300,7 +300,7 @@ public struct Jobs: Sendable {
             try recorder.writeJSONArtifact("rule_results.json", results)
             let failed = results.filter { $0.status == "failed" }.count
             try await recorder.finish(
-                status: failed == 0 ? "succeeded" : "failed",
+                status: failed == 0 ? .succeeded : .failed,
                 summary: "\(results.count - failed) of \(results.count) rule checks without errors")
             return (results, newRules, recorder.runID)
         } catch {
@@ -388,7 +388,7 @@ public struct Jobs: Sendable {
                 RunTableRecord(
                     runID: recorder.runID, table: table.ref.description, status: comparison.status,
                     sourceRows: comparison.sourceRows, targetRows: comparison.targetRows, message: comparison.message))
-            try await recorder.finish(status: comparison.passed ? "succeeded" : "failed", summary: comparison.message)
+            try await recorder.finish(status: comparison.passed ? .succeeded : .failed, summary: comparison.message)
             return comparison
         } catch {
             await recorder.fail(error)
@@ -429,7 +429,7 @@ public struct Jobs: Sendable {
             request: request)
         try await store.startRun(run)
         runStarted(run.id)
-        try await store.finishRun(id: run.id, status: "failed", summary: nil, error: error.redactedDescription)
+        try await store.finishRun(id: run.id, status: .failed, summary: nil, error: error.redactedDescription)
     }
 
     /// Compares every table of the source with the target without moving anything.
@@ -458,7 +458,7 @@ public struct Jobs: Sendable {
                     plan: p.plan, catalog: p.catalog, recorder: recorder)
             }
             let path = try recorder.writeJSONArtifact("validation_results.json", report)
-            try await recorder.finish(status: report.allPassed ? "succeeded" : "failed", summary: "\(report.passed) passed, \(report.failed) failed")
+            try await recorder.finish(status: report.allPassed ? .succeeded : .failed, summary: "\(report.passed) passed, \(report.failed) failed")
             return (report, path)
         } catch {
             await recorder.fail(error)

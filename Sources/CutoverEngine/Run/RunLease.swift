@@ -32,7 +32,7 @@ public enum RunLease {
 
     /// Why `run` cannot be taken over now, or nil when it can.
     static func heldElsewhere(_ run: RunRecord, now: String = ISOTime.now()) -> String? {
-        guard run.status == "running" || run.status == "cancelling", let owner = run.leaseOwner, let until = run.leaseUntil, until >= now,
+        guard run.status.isActive, let owner = run.leaseOwner, let until = run.leaseUntil, until >= now,
             !isGone(owner)
         else { return nil }
         let parts = owner.split(separator: ":")

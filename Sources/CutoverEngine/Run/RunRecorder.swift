@@ -143,7 +143,7 @@ public actor RunRecorder {
 
     public func recordTable(_ record: RunTableRecord) async throws { try await store.recordTable(record) }
 
-    public func finish(status: String, summary: String?, error: String? = nil) async throws {
+    public func finish(status: RunStatus, summary: String?, error: String? = nil) async throws {
         lease?.stop()
         if let owner, !(try await store.renewRunLease(id: runID, owner: owner, leaseSeconds: RunLease.seconds)) {
             await event("run.lease_lost", level: "warn", "run \(runID): another process took this run over; its outcome is theirs to record")
@@ -151,19 +151,19 @@ public actor RunRecorder {
             try? logFile?.close()  // written line by line already
             return
         }
-        let name = status == "failed" ? "run.failed" : status == "interrupted" ? "run.interrupted" : "run.completed"
+        let name = status == .failed ? "run.failed" : status == .interrupted ? "run.interrupted" : "run.completed"
         await storeArtifacts()
         // The status is recorded before the event that announces it: whoever reacts to the event reads the final status.
         try await store.finishRun(id: runID, status: status, summary: summary, error: error)
-        ended(status: status)
+        ended(status: status.rawValue)
         await event(
-            name, level: status == "failed" ? "error" : status == "interrupted" ? "warn" : "info", "run \(runID) \(status)",
-            fields: connections.merging(["status": status, "kind": kind, "error": error].compactMapValues { $0 }) { $1 })
+            name, level: status == .failed ? "error" : status == .interrupted ? "warn" : "info", "run \(runID) \(status.rawValue)",
+            fields: connections.merging(["status": status.rawValue, "kind": kind, "error": error].compactMapValues { $0 }) { $1 })
         try? logFile?.synchronize()  // stored again below with its last line; a log that cannot sync is stored as far as it got
         await storeArtifacts(only: RunFolder.logName)
         try? await store.notify(
             NotificationRecord(
-                kind: status == "failed" ? "run.failed" : "run.completed", title: "\(kind) \(runID) \(status)",  // a notification is a courtesy; the run's status is recorded above
+                kind: status == .failed ? "run.failed" : "run.completed", title: "\(kind) \(runID) \(status.rawValue)",  // a notification is a courtesy; the run's status is recorded above
                 message: error ?? summary, runID: runID))
         try? logFile?.close()  // written line by line already
     }
@@ -199,7 +199,7 @@ public actor RunRecorder {
     public func fail(_ error: any Error) async {
         let interrupted = error is CancellationError || Task.isCancelled
         try? await finish(
-            status: interrupted ? "interrupted" : "failed", summary: nil,  // recording a failure while failing: the original error is thrown
+            status: interrupted ? .interrupted : .failed, summary: nil,  // recording a failure while failing: the original error is thrown
             error: interrupted ? "interrupted: the process running it was stopped; resume it by running it again" : error.redactedDescription)
     }
 

@@ -42,10 +42,15 @@ public enum RunFolder {
             ?? (events.contains("chunk.done") || events.contains("table.started")
                 ? "migrate"
                 : events.contains { $0.hasPrefix("step.") } ? "validate" : events.contains("analyze.done") ? "analyze" : "imported")
-        let status = final?.fields["status"] ?? (final?.event == "run.failed" ? "failed" : final == nil ? "interrupted" : "succeeded")
+        let written = final?.fields["status"] ?? (final?.event == "run.failed" ? "failed" : final == nil ? "interrupted" : "succeeded")
+        guard let status = RunStatus(rawValue: written) else {
+            throw CutoverError(
+                .usage, "the run folder \(folder) ends with status \(written), which is not a run status",
+                hint: "its run_log.ndjson was changed or written by another tool; fix its last line's status")
+        }
         return RunRecord(
             id: id, kind: kind, status: status, source: final?.fields["source"], target: final?.fields["target"], startedAt: first.at,
             finishedAt: final?.at ?? last.at, artifactsDir: (folder as NSString).standardizingPath,
-            error: final?.fields["error"] ?? (status == "failed" ? final?.message : nil))
+            error: final?.fields["error"] ?? (status == .failed ? final?.message : nil))
     }
 }

@@ -289,7 +289,7 @@ public struct WorkloadReader: Sendable {
 extension WorkloadSummary {
     /// The summary of the newest successful `cutover workload import`, from its run's artifact.
     public static func latest(in store: any MetadataStore) async throws -> (summary: WorkloadSummary, runID: String)? {
-        try await store.latestArtifact("workload.json", as: WorkloadSummary.self) { $0.kind == "workload" && $0.status == "succeeded" }
+        try await store.latestArtifact("workload.json", as: WorkloadSummary.self) { $0.kind == "workload" && $0.status == .succeeded }
             .map { ($0.value, $0.runID) }
     }
 }
@@ -311,7 +311,7 @@ extension Jobs {
                     joins: summary.joins.map { ($0.left, $0.right, $0.statements, $0.executions) },
                     columns: summary.columns.map { ($0.column, $0.filtered, $0.grouped, $0.joined, $0.aggregated) }))
             try await recorder.finish(
-                status: "succeeded", summary: "\(summary.statements) statements, \(summary.tables.count) tables, \(summary.joins.count) join pairs")
+                status: .succeeded, summary: "\(summary.statements) statements, \(summary.tables.count) tables, \(summary.joins.count) join pairs")
             return (summary, recorder.runID)
         } catch {
             await recorder.fail(error)

@@ -105,7 +105,7 @@ enum MigrationRoutes {
         ) { _, context in
             let run = try await owned(try context.require("id"), by: context.caller, store)
             guard try await store.requestCancel(runID: run.id) else {
-                throw APIError(.conflict, "run \(run.id) is \(try await store.run(id: run.id)?.status ?? run.status), not running")
+                throw APIError(.conflict, "run \(run.id) is \((try await store.run(id: run.id)?.status ?? run.status).rawValue), not running")
             }
             return try JSON.response(RunState(runId: run.id, status: "cancelling"), status: .accepted)
         }
@@ -114,8 +114,8 @@ enum MigrationRoutes {
             role: .user, action: "migration.resume", answer: .json(RunStarted.self, status: .accepted)
         ) { _, context in
             let run = try await owned(try context.require("id"), by: context.caller, store)
-            guard ["interrupted", "failed", "cancelled"].contains(run.status) else {
-                throw APIError(.conflict, "run \(run.id) is \(run.status); only interrupted, failed or cancelled runs are resumed")
+            guard run.status.isResumable else {
+                throw APIError(.conflict, "run \(run.id) is \(run.status.rawValue); only interrupted, failed or cancelled runs are resumed")
             }
             guard run.kind == "migrate", let text = run.request else {
                 throw APIError(
@@ -140,8 +140,8 @@ enum MigrationRoutes {
             action: "migration.delete", answer: .empty(status: .noContent)
         ) { _, context in
             let run = try await owned(try context.require("id"), by: context.caller, store)
-            guard !["running", "cancelling"].contains(run.status) else {
-                throw APIError(.conflict, "run \(run.id) is still \(run.status)", hint: "cancel it first")
+            guard !run.status.isActive else {
+                throw APIError(.conflict, "run \(run.id) is still \(run.status.rawValue)", hint: "cancel it first")
             }
             try await store.deleteRun(id: run.id)
             if let directory = run.artifactsDir, FileManager.default.fileExists(atPath: directory) {
@@ -221,16 +221,18 @@ enum MigrationRoutes {
         }
         for (name, table) in byTable where table.chunks > 0 { byTable[name]?.percent = Self.percent(table.done, of: table.chunks) }
         let total = chunks.count, done = chunks.filter { $0.state == .done }.count
-        let active = run.status == "running" || run.status == "cancelling"
+        let active = run.status.isActive
         let phase =
-            !active ? run.status : total == 0 ? "planning" : chunks.allSatisfy({ $0.state == .done || $0.state == .failed }) ? "finishing" : "loading"
+            !active
+            ? run.status.rawValue
+            : total == 0 ? "planning" : chunks.allSatisfy({ $0.state == .done || $0.state == .failed }) ? "finishing" : "loading"
         let started = ISOTime.parse(run.startedAt)
         let ended = run.finishedAt.flatMap(ISOTime.parse) ?? Date()
         let elapsed = started.map { max(0, ended.timeIntervalSince($0)) }
         var eta: Double?
         if phase == "loading", done > 0, let elapsed { eta = elapsed / Double(done) * Double(total - done) }
         return Progress(
-            run: run, phase: phase, percent: run.status == "succeeded" ? 100 : Self.percent(done, of: total),
+            run: run, phase: phase, percent: run.status == .succeeded ? 100 : Self.percent(done, of: total),
             rowsMoved: chunks.reduce(0) { $0 + ($1.rows ?? 0) }, elapsedSeconds: elapsed, etaSeconds: eta,
             tables: byTable.values.sorted { $0.table < $1.table })
     }

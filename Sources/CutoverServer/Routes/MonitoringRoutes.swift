@@ -44,7 +44,7 @@ enum MonitoringRoutes {
         ) { _, _ in
             let runs = try await store.runs(limit: 500)
             var active: [ActiveRun] = []
-            for run in runs where run.status == "running" {
+            for run in runs where run.status == .running {
                 let chunks = try await store.chunks(runID: run.id)
                 active.append(
                     ActiveRun(
@@ -52,7 +52,7 @@ enum MonitoringRoutes {
                         rowsMoved: chunks.reduce(0) { $0 + ($1.state == .done ? $1.rows ?? 0 : 0) }))
             }
             var throughput: [Throughput] = []
-            for run in runs where ["migrate", "demo"].contains(run.kind) && run.status == "succeeded" {
+            for run in runs where ["migrate", "demo"].contains(run.kind) && run.status == .succeeded {
                 guard throughput.count < 30, let seconds = run.seconds, seconds > 0 else { continue }
                 let rows = try await store.tables(runID: run.id).reduce(Int64(0)) { $0 + ($1.targetRows ?? 0) }
                 throughput.append(

@@ -165,6 +165,7 @@ enum ValidationRoutes {
 
     static func runAsValidation(_ id: String, _ store: any MetadataStore) async throws -> ValidationRunRecord? {
         guard let run = try await store.run(id: id), ["validate", "pipeline", "rules"].contains(run.kind) else { return nil }
-        return ValidationRunRecord(id: run.id, suite: run.kind, source: run.source, target: run.target, startedAt: run.startedAt, status: run.status)
+        return ValidationRunRecord(
+            id: run.id, suite: run.kind, source: run.source, target: run.target, startedAt: run.startedAt, status: run.status.rawValue)
     }
 }

@@ -72,7 +72,7 @@ struct RunsCommand: AsyncParsableCommand {
         func run() async throws {
             let (store, _) = try await global.openRun(id)
             guard try await store.requestCancel(runID: id) else {
-                let status = try await store.run(id: id)?.status ?? "gone"
+                let status = try await store.run(id: id)?.status.rawValue ?? "gone"
                 throw CutoverError(.usage, "run \(id) is \(status), not running; nothing to cancel")
             }
             Terminal.say("asked run \(id) to stop; it finishes the chunks in flight")
