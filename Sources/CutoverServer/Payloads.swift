@@ -38,7 +38,7 @@ struct PublicUser: Codable {
         provider = user.provider
         id = user.id
         username = user.username
-        role = user.role
+        role = user.role.rawValue
         lastLoginAt = user.lastLoginAt
         createdAt = user.createdAt
         disabledAt = user.disabledAt

@@ -501,9 +501,16 @@ extension SQLMetadataStore {
     /// A user as stored; a row without a role or password hash is an error, never a default role.
     static func userRecord(_ values: [String?]) throws -> UserRecord {
         let row = NamedRow(table: "users", columns: userColumns, values: values)
+        let storedRole = try row.required("role")
+        guard let role = UserRole(rawValue: storedRole) else {
+            throw CutoverError(
+                .store, "users.role holds \(storedRole), not a role (viewer, user, admin)",
+                hint: "the store was changed by hand; set the user's role with `cutover users role`",
+                context: ["user": row.optional("username") ?? ""])
+        }
         return UserRecord(
             id: try row.required("id"), username: try row.required("username"), passwordHash: try row.required("password_hash"),
-            role: try row.required("role"), lastLoginAt: row.optional("last_login_at"), createdAt: try row.required("created_at"),
+            role: role, lastLoginAt: row.optional("last_login_at"), createdAt: try row.required("created_at"),
             disabledAt: row.optional("disabled_at"), sessionsValidAfter: row.optional("sessions_valid_after"), provider: row.optional("provider"))
     }
 
@@ -524,7 +531,7 @@ extension SQLMetadataStore {
             """
             INSERT INTO users (id, username, password_hash, role, failed_logins, last_login_at, created_at, disabled_at, sessions_valid_after, provider)
             VALUES (?, ?, ?, ?, 0, ?, ?, ?, ?, ?)
-            """, [u.id, u.username, u.passwordHash, u.role, u.lastLoginAt, u.createdAt, u.disabledAt, u.sessionsValidAfter, u.provider])
+            """, [u.id, u.username, u.passwordHash, u.role.rawValue, u.lastLoginAt, u.createdAt, u.disabledAt, u.sessionsValidAfter, u.provider])
     }
 
     /// One transaction under the store's write lock (SQLite's, or PostgreSQL's advisory lock)
@@ -534,7 +541,7 @@ extension SQLMetadataStore {
             try db.exclusively {
                 guard try db.execute("SELECT 1 FROM users", []).isEmpty else { return false }
                 var admin = u
-                admin.role = "admin"
+                admin.role = .admin
                 try Self.insertUser(admin, db)
                 return true
             }
@@ -640,10 +647,10 @@ extension SQLMetadataStore {
     public func updateUserAccess(_ u: UserRecord) async throws {
         try await run { db in
             try db.exclusively {
-                if u.role != "admin" || u.isDisabled { try Self.keepAnAdmin(db, without: u.id) }
+                if u.role != .admin || u.isDisabled { try Self.keepAnAdmin(db, without: u.id) }
                 _ = try db.execute(
                     "UPDATE users SET role = ?, disabled_at = ?, sessions_valid_after = ? WHERE id = ?",
-                    [u.role, u.disabledAt, u.sessionsValidAfter, u.id])
+                    [u.role.rawValue, u.disabledAt, u.sessionsValidAfter, u.id])
             }
         }
     }

@@ -243,14 +243,30 @@ public struct PipelineRecord: Sendable, Codable, Hashable {
     }
 }
 
+/// Roles, weakest first: a viewer reads, a user also starts and changes what they own, an admin
+/// also manages users, everyone's runs and projects, raw connection URLs and writing SQL. The raw
+/// values are what `users.role` holds.
+public enum UserRole: String, Codable, Sendable, Hashable, CaseIterable, Comparable {
+    case viewer, user, admin
+
+    private var rank: Int {
+        switch self {
+        case .viewer: 0
+        case .user: 1
+        case .admin: 2
+        }
+    }
+
+    public static func < (a: UserRole, b: UserRole) -> Bool { a.rank < b.rank }
+}
+
 /// A user of the server.
 public struct UserRecord: Sendable, Codable, Hashable {
     public var id: String
     public var username: String
     /// A bcrypt hash; never the password.
     public var passwordHash: String
-    /// admin, user or viewer.
-    public var role: String
+    public var role: UserRole
     public var lastLoginAt: String?
     public var createdAt: String
     /// Set while an admin has disabled the account: no sign-in, no session, no API token counts.
@@ -262,7 +278,7 @@ public struct UserRecord: Sendable, Codable, Hashable {
     public var provider: String?
 
     public init(
-        id: String = UUID().uuidString.lowercased(), username: String, passwordHash: String, role: String,
+        id: String = UUID().uuidString.lowercased(), username: String, passwordHash: String, role: UserRole,
         lastLoginAt: String? = nil, createdAt: String = ISOTime.now(), disabledAt: String? = nil, sessionsValidAfter: String? = nil,
         provider: String? = nil
     ) {

@@ -119,7 +119,7 @@ import Testing
             let users = try await store.users()
             #expect(users.map(\.username) == ["alice", "bob"])
             #expect(users.allSatisfy { $0.provider == provider.issuer && $0.passwordHash.isEmpty })
-            #expect(users.map(\.role) == ["admin", "viewer"])
+            #expect(users.map(\.role) == [.admin, .viewer])
             let audit = try await store.auditEntries(since: nil, username: nil, action: "user.login", limit: 50)
             #expect(audit.filter { $0.outcome == "200" && ($0.details ?? "").contains(provider.issuer) }.count == 3)
             #expect(audit.contains { $0.outcome == "403" && ($0.details ?? "").contains("carol has no role") })

@@ -29,6 +29,13 @@ import Testing
             #expect(runs.status == 3 && runs.stderr.contains("runs.status holds finished, not a run status"), "\(runs.output)")
             try CLI.sqliteFile(dir + "/store.db", "UPDATE runs SET status = 'succeeded'")
 
+            // A role Cutover does not know is not taken for any (the server used to read it as viewer).
+            try CLI.sqliteFile(
+                dir + "/store.db",
+                "INSERT INTO users (id, username, password_hash, role, created_at) VALUES ('u1', 'eve', 'x', 'superuser', '2026-11-29T00:00:00Z')")
+            let users = try await CLI.run(["users", "list"] + store, in: dir)
+            #expect(users.status == 3 && users.stderr.contains("users.role holds superuser, not a role"), "\(users.output)")
+
             // A validation run's failed count that is not a number is not 0 failed.
             try CLI.sqliteFile(dir + "/store.db", "UPDATE validation_runs SET failed = 'many'")
             let report = try await CLI.run(["copilot", "explain", String(id)] + store, in: dir)

@@ -79,7 +79,7 @@ import Testing
                 #expect(statuses.filter { $0 == .created }.count == 1, "\(statuses)")
                 #expect(statuses.filter { $0 == .unauthorized }.count == 9)
                 let users = try await setup.store.users()
-                #expect(users.count == 1 && users.first?.role == "admin")
+                #expect(users.count == 1 && users.first?.role == .admin)
             }
         }
         // A server that must not open sign-up: nobody becomes admin from the web.

@@ -122,14 +122,14 @@ import Testing
             #expect(try await store.pipelines(projectID: project.id).isEmpty)
             #expect(try await store.deleteProject(id: project.id) == false)
 
-            try await store.saveUser(UserRecord(username: "ada", passwordHash: "$2b$12$abc", role: "admin"))
-            await #expect(throws: CutoverError.self) { try await store.saveUser(UserRecord(username: "ada", passwordHash: "x", role: "viewer")) }
+            try await store.saveUser(UserRecord(username: "ada", passwordHash: "$2b$12$abc", role: .admin))
+            await #expect(throws: CutoverError.self) { try await store.saveUser(UserRecord(username: "ada", passwordHash: "x", role: .viewer)) }
             var ada = try #require(try await store.user(username: "ada"))
             ada.lastLoginAt = "2026-11-28T10:00:00.000Z"
             try await store.saveUser(ada)
             #expect(try await store.users().map(\.lastLoginAt) == ["2026-11-28T10:00:00.000Z"])
             // The first admin is added only to an empty store.
-            #expect(try await store.addFirstAdmin(UserRecord(username: "mallory", passwordHash: "x", role: "viewer")) == false)
+            #expect(try await store.addFirstAdmin(UserRecord(username: "mallory", passwordHash: "x", role: .viewer)) == false)
             #expect(try await store.user(username: "mallory") == nil)
 
             // Sign-in attempts are counted before the password is checked, then lock.

@@ -4,21 +4,8 @@ import Hummingbird
 import HummingbirdAuth
 import HummingbirdWebSocket
 
-/// Roles, weakest first: a viewer reads, a user also starts and changes what they own, an admin
-/// also manages users, everyone's runs and projects, raw connection URLs and writing SQL.
-enum Role: String, Codable, Sendable, CaseIterable, Comparable {
-    case viewer, user, admin
-
-    private var rank: Int {
-        switch self {
-        case .viewer: 0
-        case .user: 1
-        case .admin: 2
-        }
-    }
-
-    static func < (a: Role, b: Role) -> Bool { a.rank < b.rank }
-}
+/// The server's name for the store's ``UserRole`` (viewer < user < admin).
+typealias Role = UserRole
 
 /// Who is calling, as the authenticator established it: the user as the store has them now (so a
 /// changed role or a deleted account counts at once, whatever the token says).

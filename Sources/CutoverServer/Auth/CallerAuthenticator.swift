@@ -42,7 +42,6 @@ extension ServerState {
             if let after = user.sessionsValidAfter.flatMap(ISOTime.parse), session.issuedAt < after { return nil }
             if let id = session.id, try await store.isSessionRevoked(id: id) { return nil }
         }
-        // A role the store does not know gives the least rights, never more.
-        return Caller(user: user, role: Role(rawValue: user.role) ?? .viewer, session: session)
+        return Caller(user: user, role: user.role, session: session)
     }
 }

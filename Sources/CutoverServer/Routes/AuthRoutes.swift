@@ -16,7 +16,7 @@ enum AuthRoutes {
             let body = try await APIInput.body(request, as: Register.self, context: context)
             guard state.localAccounts else { throw localAccountsOff(state) }
             try validate(body)
-            let user = UserRecord(username: body.username, passwordHash: try await hash(body.password), role: (body.role ?? .user).rawValue)
+            let user = UserRecord(username: body.username, passwordHash: try await hash(body.password), role: body.role ?? .user)
             if let caller = context.identity {
                 guard caller.isAdmin else { throw APIError(.forbidden, "only an admin can add users") }
                 try await store.saveUser(user)
@@ -226,7 +226,7 @@ extension CutoverServer {
         } catch let error as APIError {
             throw CutoverError(.usage, error.message)
         }
-        try await store.saveUser(UserRecord(username: username, passwordHash: try await AuthRoutes.hash(password), role: role.rawValue))
+        try await store.saveUser(UserRecord(username: username, passwordHash: try await AuthRoutes.hash(password), role: role))
     }
 
     /// An admin's change of a user's role and/or enabled state (`cutover users role|disable|enable`,
@@ -237,7 +237,7 @@ extension CutoverServer {
             throw CutoverError(.usage, "no user named \(username)", hint: "`cutover users list`")
         }
         if let role {
-            guard Role(rawValue: role) != nil else { throw CutoverError(.usage, "role must be admin, user or viewer, not \(role)") }
+            guard let role = Role(rawValue: role) else { throw CutoverError(.usage, "role must be admin, user or viewer, not \(role)") }
             user.role = role
         }
         if let disabled {

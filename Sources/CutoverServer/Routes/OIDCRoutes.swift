@@ -82,9 +82,9 @@ enum OIDCRoutes {
                 throw CutoverError(.notPermitted, "the account \(signedIn.username) is disabled", hint: "ask an admin to enable it")
             }
             user = existing
-            user.role = signedIn.role.rawValue
+            user.role = signedIn.role
         } else {
-            user = UserRecord(username: signedIn.username, passwordHash: "", role: signedIn.role.rawValue, provider: issuer)
+            user = UserRecord(username: signedIn.username, passwordHash: "", role: signedIn.role, provider: issuer)
         }
         user.lastLoginAt = ISOTime.now()
         try await store.saveUser(user)
