@@ -14,8 +14,11 @@ struct MigrateCommand: AsyncParsableCommand {
             pass-through for PostgreSQL → PostgreSQL), so a crash, a retry or a rerun never leaves partial or \
             duplicate rows. Chunks are tracked in a ledger in the metadata store: rerun the same command after a \
             crash (or pass --resume) and only unfinished chunks are loaded. Transient errors are retried with \
-            backoff; a table that fails for good is reported and the others go on. After loading, every table is \
-            compared row by row (skip with --no-validate).
+            backoff; a table that fails for good is reported and the others go on. A PostgreSQL table the run \
+            creates is loaded without its primary key, which is built once after its chunks (rows the key cannot \
+            hold fail the table, naming the duplicate; not with upsert, --watermark or --on-error reject). After \
+            loading, every table is compared row by row, by checksums inside both databases where it can (skip \
+            with --no-validate).
 
             Modes: copy (default; refuses a target table that already has rows unless --replace or --truncate), \
             append, upsert (insert or update by primary key). --watermark COL loads incrementally, upserting: each run \
