@@ -225,8 +225,9 @@ public enum StatementReader {
             {
                 return nil
             }
-            guard let single else { return nil }
-            return ("\(single).\(parts[0])", next)
+            // An empty quoted name ("") names no column.
+            guard let single, let only = parts.first else { return nil }
+            return ("\(single).\(only)", next)
         }
         // Joins and filters: `x op y` where one or both sides are columns; group by; aggregates.
         i = 0
