@@ -8,25 +8,10 @@ import Foundation
 public enum TerminalText {
     /// `cutover diff` in text form.
     public static func diff(_ result: TableComparison) -> [String] {
-        var lines = [
+        [
             "\(result.table) → \(result.target): \(result.passed ? "identical" : "DIFFERENT") — \(result.message) [\(result.method)]",
             "read: \(result.consistency)",
-        ]
-        if !result.missingKeys.isEmpty {
-            lines.append("missing at the target (\(result.missing)): " + result.missingKeys.joined(separator: "; "))
-        }
-        if !result.extraKeys.isEmpty { lines.append("extra at the target (\(result.extra)): " + result.extraKeys.joined(separator: "; ")) }
-        for row in result.changedRows {
-            lines.append("changed \(row.key): \(row.differences)")
-            if let sql = row.sourceSQL { lines.append("  source: \(sql)") }
-            if let sql = row.targetSQL { lines.append("  target: \(sql)") }
-        }
-        for row in result.toleratedRows { lines.append("tolerated \(row.key): \(row.differences)") }
-        let shown = result.missingKeys.count + result.extraKeys.count + result.changedRows.count
-        if Int64(shown) < result.missing + result.extra + result.changed {
-            lines.append("(showing at most \(result.sampleLimit) of each kind)")
-        }
-        return lines
+        ] + result.findings(detailed: true)
     }
 
     /// The end of `cutover migrate`: the summary, each failed table with what stays behind, the

@@ -72,11 +72,21 @@ public struct TableComparison: Sendable, Codable {
     }
 
     /// The sampled keys and values that differ, one line each, for a terminal.
-    public var findings: [String] {
+    public var findings: [String] { findings(detailed: false) }
+
+    /// The findings; `detailed` adds, under each changed row, the SQL fetching it on each side,
+    /// and the rows a tolerance hid (what `cutover diff` shows).
+    public func findings(detailed: Bool) -> [String] {
         var lines: [String] = []
         if !missingKeys.isEmpty { lines.append("missing at the target (\(missing)): " + missingKeys.joined(separator: "; ")) }
         if !extraKeys.isEmpty { lines.append("extra at the target (\(extra)): " + extraKeys.joined(separator: "; ")) }
-        lines += changedRows.map { "changed \($0.key): \($0.differences)" }
+        for row in changedRows {
+            lines.append("changed \(row.key): \(row.differences)")
+            guard detailed else { continue }
+            if let sql = row.sourceSQL { lines.append("  source: \(sql)") }
+            if let sql = row.targetSQL { lines.append("  target: \(sql)") }
+        }
+        if detailed { lines += toleratedRows.map { "tolerated \($0.key): \($0.differences)" } }
         if Int64(missingKeys.count + extraKeys.count + changedRows.count) < missing + extra + changed {
             lines.append("(showing at most \(sampleLimit) of each kind)")
         }
