@@ -770,20 +770,10 @@ extension SQLMetadataStore {
 
     public func logs(runID: String?, afterID: Int64, limit: Int) async throws -> [(id: Int64, entry: LogEntry)] {
         try await run { db in
-            var sql = "SELECT id, at, level, run_id, table_name, event, message, fields FROM logs WHERE id > CAST(? AS BIGINT)"
+            var sql = "SELECT \(Self.logColumns) FROM logs WHERE id > CAST(? AS BIGINT)"
             var parameters: [String?] = [String(afterID)]
             if let runID { sql += " AND run_id = ?"; parameters.append(runID) }
-            return try db.execute(sql + " ORDER BY id LIMIT ?", parameters + [String(limit)]).map { values in
-                let row = NamedRow(table: "logs", columns: "id, at, level, run_id, table_name, event, message, fields", values: values)
-                return (
-                    id: try row.requiredInt("id"),
-                    entry: LogEntry(
-                        at: try row.required("at"), level: try row.required("level"), runID: row.optional("run_id"),
-                        table: row.optional("table_name"),
-                        event: try row.required("event"), message: try row.required("message"),
-                        fields: LogEntry.fields(stored: row.optional("fields")))
-                )
-            }
+            return try db.execute(sql + " ORDER BY id LIMIT ?", parameters + [String(limit)]).map { try Self.logEntry($0) }
         }
     }
 

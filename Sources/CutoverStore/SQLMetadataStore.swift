@@ -254,15 +254,22 @@ public final class SQLMetadataStore: MetadataStore, @unchecked Sendable {
         }
     }
 
+    static let logColumns = "id, at, level, run_id, table_name, event, message, fields"
+
+    /// A log line as stored, with its id (the position the event feed resumes from).
+    static func logEntry(_ values: [String?]) throws -> (id: Int64, entry: LogEntry) {
+        let row = NamedRow(table: "logs", columns: logColumns, values: values)
+        return (
+            id: try row.requiredInt("id"),
+            entry: LogEntry(
+                at: try row.required("at"), level: try row.required("level"), runID: row.optional("run_id"), table: row.optional("table_name"),
+                event: try row.required("event"), message: try row.required("message"), fields: LogEntry.fields(stored: row.optional("fields")))
+        )
+    }
+
     public func logs(runID: String) async throws -> [LogEntry] {
         try await run { db in
-            try db.execute("SELECT at, level, run_id, table_name, event, message, fields FROM logs WHERE run_id = ? ORDER BY id", [runID]).map {
-                values in
-                let row = NamedRow(table: "logs", columns: "at, level, run_id, table_name, event, message, fields", values: values)
-                return LogEntry(
-                    at: try row.required("at"), level: try row.required("level"), runID: row.optional("run_id"), table: row.optional("table_name"),
-                    event: try row.required("event"), message: try row.required("message"), fields: LogEntry.fields(stored: row.optional("fields")))
-            }
+            try db.execute("SELECT \(Self.logColumns) FROM logs WHERE run_id = ? ORDER BY id", [runID]).map { try Self.logEntry($0).entry }
         }
     }
 

@@ -166,6 +166,11 @@ import Testing
 }
 
 extension CLI {
+    /// The run id a command printed (`run ID …`).
+    static func runID(in output: String) -> String? {
+        output.split(separator: "\n").first { $0.hasPrefix("run ") }.flatMap { $0.split(separator: " ").dropFirst().first.map(String.init) }
+    }
+
     /// Runs SQL with Debian's sqlite3 shell, as a user preparing a file would.
     static func sqlite(_ path: String, _ sql: String) throws {
         let process = Process()

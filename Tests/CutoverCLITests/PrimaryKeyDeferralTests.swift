@@ -27,14 +27,14 @@ import Testing
                 let moved = try await CLI.run(["migrate", "--source", "sqlite:src.db", "--target", target, "--chunk-rows", "5000"], in: dir)
                 #expect(moved.status == 0 && moved.stdout.contains("validation: 1 passed"), "\(moved.output)")
                 #expect(try await Self.primaryKeys(pg, "facts") == "1")
-                let log = try await CLI.run(["runs", "show", try #require(Self.runID(moved.stdout))], in: dir)
+                let log = try await CLI.run(["runs", "show", try #require(CLI.runID(in: moved.stdout))], in: dir)
                 #expect(log.stdout.contains("table.primary_key_deferred"), "\(log.output)")
 
                 // --mode upsert needs the key while it loads; an existing table keeps its key too.
                 let upsert = try await CLI.run(
                     ["migrate", "--source", "sqlite:src.db", "--target", target, "--mode", "upsert", "--chunk-rows", "5000"], in: dir)
                 #expect(upsert.status == 0, "\(upsert.output)")
-                let again = try await CLI.run(["runs", "show", try #require(Self.runID(upsert.stdout))], in: dir)
+                let again = try await CLI.run(["runs", "show", try #require(CLI.runID(in: upsert.stdout))], in: dir)
                 #expect(!again.stdout.contains("table.primary_key_deferred"), "\(again.output)")
             }
         }
@@ -66,9 +66,5 @@ import Testing
                 }
             }
         }
-    }
-
-    static func runID(_ output: String) -> String? {
-        output.split(separator: "\n").first { $0.hasPrefix("run ") }.flatMap { $0.split(separator: " ").dropFirst().first.map(String.init) }
     }
 }

@@ -308,8 +308,7 @@ extension SnowflakeCLITests {
                         "--tables", "Track", "--replace", "--chunk-rows", "2000",
                     ], in: dir)
                 #expect(kept.status == 0 && kept.stdout.contains("3,503 rows; validation: 1 passed"), "\(kept.output)")
-                let run = try #require(
-                    kept.stdout.split(separator: "\n").last { $0.hasPrefix("run ") }?.split(separator: " ").dropFirst().first.map(String.init))
+                let run = try #require(CLI.runID(in: kept.stdout))
                 let listed = try await SnowflakeConnector(url: sf).execute("LIST @CUTOVER_STAGE").rows.compactMap { $0.first?.displayText }
                 for chunk in ["0000", "0001"] {
                     for file in ["part_0001.csv.gz", "manifest.json"] {

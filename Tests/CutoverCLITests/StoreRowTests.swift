@@ -12,15 +12,15 @@ import Testing
             let store = ["--store", "sqlite:store.db"]
             let moved = try await CLI.run(["migrate", "--source", "sqlite:src.db", "--target", "sqlite:dst.db"] + store, in: dir)
             #expect(moved.status == 0, "\(moved.output)")
-            let id = try #require(moved.stdout.split(separator: "\n").first { $0.hasPrefix("run ") }?.split(separator: " ").dropFirst().first)
+            let id = try #require(CLI.runID(in: moved.stdout))
 
             try CLI.sqliteFile(dir + "/store.db", "UPDATE chunks SET state = 'bogus'")
-            let chunks = try await CLI.run(["runs", "show", String(id)] + store, in: dir)
+            let chunks = try await CLI.run(["runs", "show", id] + store, in: dir)
             #expect(chunks.status == 3, "\(chunks.output)")
             #expect(chunks.stderr.contains("chunks.state holds bogus, not a chunk state"), "\(chunks.output)")
 
             try CLI.sqliteFile(dir + "/store.db", "UPDATE chunks SET state = 'done', chunk_no = 'x'")
-            let numbers = try await CLI.run(["runs", "show", String(id)] + store, in: dir)
+            let numbers = try await CLI.run(["runs", "show", id] + store, in: dir)
             #expect(numbers.status == 3 && numbers.stderr.contains("chunks.chunk_no holds x, not a whole number"), "\(numbers.output)")
 
             // A run status Cutover does not write is not taken for one it does.
@@ -38,7 +38,7 @@ import Testing
 
             // A validation run's failed count that is not a number is not 0 failed.
             try CLI.sqliteFile(dir + "/store.db", "UPDATE validation_runs SET failed = 'many'")
-            let report = try await CLI.run(["copilot", "explain", String(id)] + store, in: dir)
+            let report = try await CLI.run(["copilot", "explain", id] + store, in: dir)
             #expect(report.status == 3 && report.stderr.contains("validation_runs.failed holds many, not a whole number"), "\(report.output)")
         }
     }

@@ -42,7 +42,7 @@ public struct RunReport: Sendable, Codable {
     public var skipped: Int { entries.filter { ["cancelled", "skipped", "interrupted"].contains($0.status) }.count }
     /// Only a run that finished with nothing failed and nothing left out passed: a cancelled or
     /// interrupted run is never green in CI.
-    public var passed: Bool { failed == 0 && skipped == 0 && ![.failed, .cancelled, .interrupted, .running, .cancelling].contains(run.status) }
+    public var passed: Bool { failed == 0 && skipped == 0 && !(run.status.isActive || run.status.isResumable) }
     public var regressions: Int { entries.filter { $0.change == "regression" }.count }
 
     public static func build(runID: String, store: any MetadataStore, baseline: String? = nil, historyDepth: Int = 10) async throws -> RunReport {
