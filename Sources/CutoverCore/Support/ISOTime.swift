@@ -1,49 +1,77 @@
 import Foundation
 
-/// Timestamps as stored and shown: ISO 8601 in UTC with milliseconds.
+/// Timestamps as stored and shown: ISO 8601 in UTC with milliseconds. The one place the code base
+/// writes and reads times, from integers: no formatter is built per value, and none truncates —
+/// Foundation's `ISO8601FormatStyle` cuts fractional seconds, so a stored `.136` read back as a
+/// `Date` (52.135999…) would be written `.135`; here the instant is rounded to the millisecond.
 public enum ISOTime {
     public static func now() -> String { string(Date()) }
 
     public static func string(_ date: Date) -> String {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return formatter.string(from: date)
+        let since1970 = date.timeIntervalSince1970
+        // Years 1–9999 only, as ISO 8601 writes them without a sign; beyond, Foundation's spelling.
+        guard since1970 >= -62_135_596_800, since1970 < 253_402_300_799.9995 else {
+            let formatter = ISO8601DateFormatter()
+            formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+            return formatter.string(from: date)
+        }
+        let millis = Int((since1970 * 1_000).rounded())
+        let seconds = millis.floorDivided(by: 1_000)
+        return spelled(seconds: seconds, millis: millis - seconds * 1_000)
     }
 
     /// Reads the time spellings history files use — ISO 8601 with or without fractional seconds or
-    /// zone, `YYYY-MM-DD HH:MM:SS[.fff]`, or a bare date (times without a zone are UTC).
+    /// zone, `YYYY-MM-DD HH:MM:SS[.fff]`, or a bare date (times without a zone are UTC), to the
+    /// millisecond.
     public static func parse(_ text: String) -> Date? {
-        let trimmed = text.trimmingCharacters(in: .whitespaces)
-        for options: ISO8601DateFormatter.Options in [[.withInternetDateTime, .withFractionalSeconds], [.withInternetDateTime]] {
-            let formatter = ISO8601DateFormatter()
-            formatter.formatOptions = options
-            if let date = formatter.date(from: trimmed) { return date }
-        }
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        for format in [
-            "yyyy-MM-dd'T'HH:mm:ss.SSSSSS", "yyyy-MM-dd'T'HH:mm:ss.SSS", "yyyy-MM-dd'T'HH:mm:ss", "yyyy-MM-dd HH:mm:ss.SSSSSS",
-            "yyyy-MM-dd HH:mm:ss.SSS", "yyyy-MM-dd HH:mm:ss", "yyyy-MM-dd",
-        ] {
-            formatter.dateFormat = format
-            if let date = formatter.date(from: trimmed) { return date }
-        }
-        return nil
+        guard let (seconds, millis) = instant(text.trimmingCharacters(in: .whitespacesAndNewlines).utf8) else { return nil }
+        return Date(timeIntervalSince1970: Double(seconds) + Double(millis) / 1_000)
     }
 
-    /// `text` in the stored form, or nil when it is not a time. The spellings history files use
-    /// most are read straight from the bytes (a log import normalizes every line); others go
-    /// through Foundation's parsers.
-    public static func normalize(_ text: String) -> String? {
-        if let stored = storedForm(text.utf8) { return stored }
-        return parse(text).map(string)
+    /// `text` in the stored form, or nil when it is not a time.
+    public static func normalize(_ text: String) -> String? { storedForm(text.utf8) }
+
+    /// The `yyyyMMdd-HHmmss` stamp run ids begin with.
+    public static func compactStamp(_ date: Date) -> String {
+        let digits = string(date).unicodeScalars.filter { CharacterSet.decimalDigits.contains($0) }.prefix(14)
+        let text = String(String.UnicodeScalarView(digits))
+        return String(text.prefix(8)) + "-" + String(text.dropFirst(8))
     }
 
     /// `YYYY-MM-DD`, optionally followed by `T` or a space and `HH:MM[:SS[.fraction]]`, optionally
     /// followed by `Z` or an offset `±HH[:MM]` (no zone is UTC), as `YYYY-MM-DDTHH:MM:SS.mmmZ`.
     /// Digits beyond milliseconds are dropped. nil for anything else, including impossible dates.
     static func storedForm(_ bytes: String.UTF8View) -> String? {
+        guard let (seconds, millis) = instant(bytes) else { return nil }
+        return spelled(seconds: seconds, millis: millis)
+    }
+
+    /// `YYYY-MM-DDTHH:MM:SS.mmmZ` of seconds since 1970 and milliseconds.
+    private static func spelled(seconds local: Int, millis: Int) -> String {
+        let days = local.floorDivided(by: 86_400), seconds = local - days * 86_400
+        let (y, mo, d) = Timestamp.civilFromDays(days)
+        var out: [UInt8] = []
+        out.reserveCapacity(24)
+        func put(_ value: Int, _ width: Int, then separator: Unicode.Scalar) {
+            var divisor = 1
+            for _ in 1..<width { divisor *= 10 }
+            var rest = value
+            while divisor > 0 {
+                out.append(UInt8(ascii: "0") + UInt8(rest / divisor))
+                rest %= divisor
+                divisor /= 10
+            }
+            out.append(UInt8(ascii: separator))
+        }
+        put(y, 4, then: "-"); put(mo, 2, then: "-"); put(d, 2, then: "T")
+        put(seconds / 3_600, 2, then: ":"); put(seconds % 3_600 / 60, 2, then: ":"); put(seconds % 60, 2, then: ".")
+        put(millis, 3, then: "Z")
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// The spelling's instant as seconds since 1970 (UTC) and milliseconds; nil when it is not one
+    /// of the spellings above or falls outside years 1–9999.
+    static func instant(_ bytes: String.UTF8View) -> (seconds: Int, millis: Int)? {
         var scanner = ByteScanner(Array(bytes))
         scanner.skipSpaces()
         guard let year = scanner.digits(4), scanner.take(UInt8(ascii: "-")), let month = scanner.digits(2), scanner.take(UInt8(ascii: "-")),
@@ -84,26 +112,9 @@ public enum ISOTime {
         scanner.skipSpaces()
         guard scanner.atEnd else { return nil }
         let local = (Timestamp.daysFromCivil(year, month, day) * 86_400 + hour * 3_600 + minute * 60 + second) - offsetMinutes * 60
-        let days = local.floorDivided(by: 86_400), seconds = local - days * 86_400
-        let (y, mo, d) = Timestamp.civilFromDays(days)
+        let (y, _, _) = Timestamp.civilFromDays(local.floorDivided(by: 86_400))
         guard (1...9999).contains(y) else { return nil }
-        var out: [UInt8] = []
-        out.reserveCapacity(24)
-        func put(_ value: Int, _ width: Int, then separator: Unicode.Scalar) {
-            var divisor = 1
-            for _ in 1..<width { divisor *= 10 }
-            var rest = value
-            while divisor > 0 {
-                out.append(UInt8(ascii: "0") + UInt8(rest / divisor))
-                rest %= divisor
-                divisor /= 10
-            }
-            out.append(UInt8(ascii: separator))
-        }
-        put(y, 4, then: "-"); put(mo, 2, then: "-"); put(d, 2, then: "T")
-        put(seconds / 3_600, 2, then: ":"); put(seconds % 3_600 / 60, 2, then: ":"); put(seconds % 60, 2, then: ".")
-        put(millis, 3, then: "Z")
-        return String(decoding: out, as: UTF8.self)
+        return (local, millis)
     }
 
     private static func daysIn(month: Int, year: Int) -> Int {
