@@ -90,11 +90,7 @@ public struct RunRecord: Sendable, Codable, Hashable {
 
     /// A sortable, readable id: `20261123-091502-3fa9`.
     public static func newID(now: Date = Date()) -> String {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        formatter.dateFormat = "yyyyMMdd-HHmmss"
-        return formatter.string(from: now) + "-" + String(format: "%04x", UInt16.random(in: 0...UInt16.max))
+        ISOTime.compactStamp(now) + "-" + String(format: "%04x", UInt16.random(in: 0...UInt16.max))
     }
 }
 
@@ -272,6 +268,12 @@ public struct RejectRecord: Sendable, Codable, Hashable {
     }
 }
 
+/// How much a broken rule weighs: `error` fails the run when its `error_if` holds, `warn` only warns.
+public enum RuleSeverity: String, Sendable, Codable, Hashable, CaseIterable { case error, warn }
+
+/// Which database a rule's SQL runs on.
+public enum RuleSide: String, Sendable, Codable, Hashable, CaseIterable { case source, target, both }
+
 /// A rule of the rulebook as stored: identified by the hash of its content, so the same rule is
 /// stored once however often it is loaded.
 public struct StoredRule: Sendable, Codable, Hashable {
@@ -281,11 +283,11 @@ public struct StoredRule: Sendable, Codable, Hashable {
     /// A rule is known by its name; saving a changed rule of that name makes a new version.
     public var name: String
     public var description: String?
-    public var severity: String
+    public var severity: RuleSeverity
     public var sql: String
     public var warnIf: String?
     public var errorIf: String?
-    public var side: String
+    public var side: RuleSide
     public var category: String?
     /// 1 for the first content saved under this name, then one more per change.
     public var version: Int
@@ -294,7 +296,8 @@ public struct StoredRule: Sendable, Codable, Hashable {
     public var updatedBy: String?
 
     public init(
-        contentHash: String, name: String, description: String?, severity: String, sql: String, warnIf: String?, errorIf: String?, side: String,
+        contentHash: String, name: String, description: String?, severity: RuleSeverity, sql: String, warnIf: String?, errorIf: String?,
+        side: RuleSide,
         category: String? = nil, createdBy: String? = nil, version: Int = 1, updatedAt: String? = nil, updatedBy: String? = nil
     ) {
         self.contentHash = contentHash

@@ -61,6 +61,18 @@ struct NamedRow {
         return value
     }
 
+    /// A value kept by its raw name (a status, a side, a severity): one the enum does not know is
+    /// an error listing those it does.
+    func value<T: RawRepresentable & CaseIterable>(_ name: String, as type: T.Type) throws -> T where T.RawValue == String {
+        let text = try required(name)
+        guard let value = T(rawValue: text) else {
+            throw CutoverError(
+                .store, "\(table).\(name) holds \(text), not one of \(T.allCases.map(\.rawValue).joined(separator: ", "))",
+                hint: "the store was changed by hand")
+        }
+        return value
+    }
+
     func decoded<T: Decodable>(_ name: String, as type: T.Type) throws -> T {
         do {
             return try JSONDecoder().decode(T.self, from: Data(try required(name).utf8))

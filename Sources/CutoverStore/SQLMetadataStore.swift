@@ -569,7 +569,8 @@ public final class SQLMetadataStore: MetadataStore, @unchecked Sendable {
                             VALUES (?, CAST(? AS INTEGER), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                             """,
                             [
-                                old.name, String(version), old.contentHash, old.description, old.severity, old.sql, old.warnIf, old.errorIf, old.side,
+                                old.name, String(version), old.contentHash, old.description, old.severity.rawValue, old.sql, old.warnIf, old.errorIf,
+                                old.side.rawValue,
                                 old.category, old.createdBy, old.updatedAt, old.updatedBy, now,
                             ])
                         _ = try db.execute("DELETE FROM rules WHERE content_hash = ?", [old.contentHash])
@@ -584,7 +585,7 @@ public final class SQLMetadataStore: MetadataStore, @unchecked Sendable {
                         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, CAST(? AS INTEGER), ?, ?)
                         """,
                         [
-                            r.contentHash, r.name, r.description, r.severity, r.sql, r.warnIf, r.errorIf, r.side, now,
+                            r.contentHash, r.name, r.description, r.severity.rawValue, r.sql, r.warnIf, r.errorIf, r.side.rawValue, now,
                             current.first?.createdBy ?? r.createdBy, r.category, String(version + 1), now, r.updatedBy ?? r.createdBy,
                         ])
                     saved += 1
@@ -597,14 +598,15 @@ public final class SQLMetadataStore: MetadataStore, @unchecked Sendable {
     static let ruleColumns =
         "content_hash, name, description, severity, sql, warn_if, error_if, side, created_by, category, version, updated_at, updated_by"
 
-    /// A rule as stored; a row without its severity or side is an error, not an `error` rule run
-    /// against the target.
+    /// A rule as stored; a row without its severity or side, or with one Cutover does not know, is an
+    /// error, not an `error` rule run against the target.
     static func storedRule(_ values: [String?]) throws -> StoredRule {
         let row = NamedRow(table: "rules", columns: ruleColumns, values: values)
         return StoredRule(
             contentHash: try row.required("content_hash"), name: try row.required("name"), description: row.optional("description"),
-            severity: try row.required("severity"), sql: try row.required("sql"), warnIf: row.optional("warn_if"), errorIf: row.optional("error_if"),
-            side: try row.required("side"), category: row.optional("category"), createdBy: row.optional("created_by"),
+            severity: try row.value("severity", as: RuleSeverity.self), sql: try row.required("sql"), warnIf: row.optional("warn_if"),
+            errorIf: row.optional("error_if"), side: try row.value("side", as: RuleSide.self), category: row.optional("category"),
+            createdBy: row.optional("created_by"),
             // Rules saved before versions existed (store schema 12) have none: they are their first.
             version: Int(try row.int("version") ?? 1), updatedAt: row.optional("updated_at"), updatedBy: row.optional("updated_by"))
     }

@@ -40,6 +40,18 @@ import Testing
             try CLI.sqliteFile(dir + "/store.db", "UPDATE validation_runs SET failed = 'many'")
             let report = try await CLI.run(["copilot", "explain", id] + store, in: dir)
             #expect(report.status == 3 && report.stderr.contains("validation_runs.failed holds many, not a whole number"), "\(report.output)")
+
+            // A rule's side or severity Cutover does not know is not taken for `target`/`error` (the server's rule routes used to).
+            try CLI.sqliteFile(
+                dir + "/store.db",
+                "INSERT INTO rules (content_hash, name, severity, sql, side, created_at) "
+                    + "VALUES ('h', 'no negatives', 'error', 'SELECT 1 WHERE 1 = 0', 'everywhere', '2026-11-29T00:00:00Z')")
+            let rules = try await CLI.run(["rules", "list"] + store, in: dir)
+            #expect(rules.status == 3 && rules.stderr.contains("rules.side holds everywhere, not one of source, target, both"), "\(rules.output)")
+            try CLI.sqliteFile(dir + "/store.db", "UPDATE rules SET side = 'target', severity = 'fatal'")
+            let severities = try await CLI.run(["rules", "list"] + store, in: dir)
+            #expect(
+                severities.status == 3 && severities.stderr.contains("rules.severity holds fatal, not one of error, warn"), "\(severities.output)")
         }
     }
 }

@@ -129,8 +129,8 @@ import Testing
             #expect(try await store.rejects(runID: id).isEmpty)
 
             let rule = StoredRule(
-                contentHash: "h1", name: "no negatives", description: nil, severity: "error", sql: "SELECT 1 WHERE 1 = 0",
-                warnIf: nil, errorIf: nil, side: "target")
+                contentHash: "h1", name: "no negatives", description: nil, severity: .error, sql: "SELECT 1 WHERE 1 = 0",
+                warnIf: nil, errorIf: nil, side: .target)
             #expect(try await store.saveRules([rule, rule]) == 1)
             #expect(try await store.saveRules([rule]) == 0)
             #expect(try await store.rules().count == 1)

@@ -7,9 +7,9 @@ import Yams
 /// A "decision": SQL that must return zero rows (duplicate keys, orphans, negative amounts …).
 public struct Rule: Codable, Sendable, Hashable {
     /// How a broken rule counts: an error fails the run, a warning does not.
-    public enum Severity: String, Codable, Sendable, CaseIterable { case error, warn }
+    public typealias Severity = RuleSeverity
     /// Which database a rule's SQL runs on.
-    public enum Side: String, Codable, Sendable, CaseIterable { case source, target, both }
+    public typealias Side = RuleSide
 
     public var name: String
     public var description: String?
@@ -66,8 +66,8 @@ public struct Rule: Codable, Sendable, Hashable {
 
     public func stored() throws -> StoredRule {
         StoredRule(
-            contentHash: try contentHash(), name: name, description: description, severity: severity.rawValue, sql: sql, warnIf: warnIf,
-            errorIf: errorIf, side: side.rawValue, category: category)
+            contentHash: try contentHash(), name: name, description: description, severity: severity, sql: sql, warnIf: warnIf,
+            errorIf: errorIf, side: side, category: category)
     }
 }
 

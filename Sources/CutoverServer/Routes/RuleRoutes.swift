@@ -87,7 +87,7 @@ enum RuleRoutes {
 extension Rule {
     init(stored: StoredRule) {
         self.init(
-            name: stored.name, description: stored.description, severity: Severity(rawValue: stored.severity) ?? .error, sql: stored.sql,
-            warnIf: stored.warnIf, errorIf: stored.errorIf, side: Side(rawValue: stored.side) ?? .target, category: stored.category)
+            name: stored.name, description: stored.description, severity: stored.severity, sql: stored.sql,
+            warnIf: stored.warnIf, errorIf: stored.errorIf, side: stored.side, category: stored.category)
     }
 }
