@@ -2,7 +2,7 @@ import CutoverCore
 
 /// PostgreSQL through libpq: catalogs for introspection, `COPY … TO STDOUT` for reads and
 /// `COPY … FROM STDIN` for writes, in the text format. Every read and write opens its own session.
-public struct PostgresConnector: Connector {
+public struct PostgresConnector: PassThroughTarget {
     public let url: ConnectionURL
     public var dialect: any Dialect { PostgresDialect() }
     /// Set on the connector ``snapshot()`` returns: every session it opens imports this snapshot.
@@ -110,10 +110,17 @@ public struct PostgresConnector: Connector {
 
     /// PostgreSQL → PostgreSQL with identical column types: binary COPY bytes go from one server
     /// to the other untouched (no decoding, no per-row work in Swift), in one transaction.
+    public func canPassThrough(from source: any Connector) -> Bool { source is PostgresConnector }
+
     public func transfer(
-        _ request: ReadRequest, from source: PostgresConnector, to table: TableRef, columns: [Column],
+        _ request: ReadRequest, from source: any Connector, to table: TableRef, columns: [Column],
         options: WriteOptions
     ) async throws -> WriteStats {
+        guard let source = source as? PostgresConnector else {
+            throw CutoverError(
+                .usage, "a binary pass-through into PostgreSQL needs a PostgreSQL source, not \(source.url.engine.rawValue)",
+                hint: "load through write(_:to:columns:options:) instead")
+        }
         let copyOut = "COPY (\(request.selectSQL(PostgresDialect()))) TO STDOUT (FORMAT binary)"
         let sourceURL = source.url
         let load = UncheckedBox(try LoadTransaction(url: url, table: table, columns: columns, options: options, format: .binary))

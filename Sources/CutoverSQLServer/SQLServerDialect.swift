@@ -15,6 +15,10 @@ public struct SQLServerDialect: Dialect {
     public func quote(_ identifier: String) -> String { "[" + identifier.replacingOccurrences(of: "]", with: "]]") + "]" }
     public func literal(_ text: String) -> String { "N'" + text.replacingOccurrences(of: "'", with: "''") + "'" }
     public func analyze(_ table: TableRef) -> String? { "UPDATE STATISTICS \(qualified(table))" }
+    /// T-SQL names an index by its table: `DROP INDEX [name] ON [schema].[table]`.
+    public func dropIndex(_ index: TableRef, on table: TableRef) -> String { "DROP INDEX IF EXISTS \(quote(index.name)) ON \(qualified(table))" }
+    /// T-SQL has no LIMIT: `OFFSET … ROWS FETCH NEXT … ROWS ONLY` after the ORDER BY.
+    public func limit(_ query: String, rows: Int, offset: Int) -> String { query + " OFFSET \(offset) ROWS FETCH NEXT \(rows) ROWS ONLY" }
 
     public func typeChoice(for type: CanonicalType) -> TypeChoice {
         switch type {

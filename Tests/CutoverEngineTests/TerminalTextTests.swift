@@ -9,18 +9,8 @@ import Testing
 /// of these files, reviewed like code: `CUTOVER_RECORD_SNAPSHOTS=1 swift test --filter TerminalText`
 /// rewrites them (and the test fails, so a recording never passes unnoticed).
 @Suite struct TerminalTextTests {
-    static let snapshots = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Snapshots")
-
     func expectSnapshot(_ lines: [String], _ name: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
-        let text = lines.joined(separator: "\n") + "\n"
-        let file = Self.snapshots.appendingPathComponent(name + ".txt")
-        if ProcessInfo.processInfo.environment["CUTOVER_RECORD_SNAPSHOTS"] == "1" {
-            try text.write(to: file, atomically: true, encoding: .utf8)
-            Issue.record("recorded \(file.path); rerun without CUTOVER_RECORD_SNAPSHOTS", sourceLocation: sourceLocation)
-            return
-        }
-        let expected = try String(contentsOf: file, encoding: .utf8)
-        #expect(text == expected, "\(name): the output differs from \(file.path)", sourceLocation: sourceLocation)
+        try SnapshotFile.expect(lines.joined(separator: "\n") + "\n", matches: name + ".txt", sourceLocation: sourceLocation)
     }
 
     static func comparison(passed: Bool) -> TableComparison {
@@ -57,12 +47,12 @@ import Testing
 
     @Test func migrateAndValidate() throws {
         var failed = TableMoveResult(
-            source: "main.events", target: "public.events", status: "failed", rows: 15_000, bytes: 900_000, seconds: 3, chunks: 4)
+            source: "main.events", target: "public.events", status: .failed, rows: 15_000, bytes: 900_000, seconds: 3, chunks: 4)
         failed.error = "the primary key could not be built after the load (duplicate key)"
         failed.chunksDone = 4
         failed.rejected = 2
         let moved = TableMoveResult(
-            source: "main.users", target: "public.users", status: "moved", rows: 1_204, bytes: 64_000, seconds: 0.4, chunks: 1)
+            source: "main.users", target: "public.users", status: .moved, rows: 1_204, bytes: 64_000, seconds: 0.4, chunks: 1)
         let report = ValidationReport(
             runID: "20261129-080000-abcd", source: "sqlite:///data/app.db", target: "postgres://app:***@db/app", generatedAt: "2026-11-29T08:00:05Z",
             passed: 1, failed: 1, tables: [Self.comparison(passed: true), Self.comparison(passed: false)])

@@ -287,6 +287,18 @@ public protocol Connector: Sendable {
     func snapshot(of tables: [TableRef]) async throws -> Snapshot?
 }
 
+/// A target that takes rows from a source of its own engine without decoding them (PostgreSQL's
+/// binary COPY from one server straight into another): the mover's fastest path where it applies.
+public protocol PassThroughTarget: Connector {
+    /// Whether rows read at `source` can reach this target untouched (same engine, same wire format).
+    func canPassThrough(from source: any Connector) -> Bool
+    /// Copies the rows `request` reads at `source` into `table` in one transaction, as ``Connector/write(_:to:columns:options:)`` would.
+    func transfer(
+        _ request: ReadRequest, from source: any Connector, to table: TableRef, columns: [Column], options: WriteOptions
+    ) async throws
+        -> WriteStats
+}
+
 /// A source that describes a database without holding its rows (a SQL Server export): analyze and
 /// plan read it; what needs rows refuses it before connecting anything else.
 public protocol CatalogOnlySource: Connector {

@@ -86,6 +86,12 @@ public protocol Dialect: Sendable {
     /// The table as named after FROM in a read: its qualified name, plus a time-travel clause where
     /// the dialect reads the database as it was at one moment.
     func readSource(_ table: TableRef) -> String
+    /// Deletes every row of `table`, keeping its definition (a transactional empty, unlike TRUNCATE on some engines).
+    func deleteAll(_ table: TableRef) -> String
+    /// Drops the index `index` (its schema is the table's) of `table` if it is there.
+    func dropIndex(_ index: TableRef, on table: TableRef) -> String
+    /// `query` (which ends in its ORDER BY) cut to `rows` rows after skipping `offset`.
+    func limit(_ query: String, rows: Int, offset: Int) -> String
 }
 
 /// A physical row address usable to split a keyless table into ranges.
@@ -144,6 +150,9 @@ extension Dialect {
         _ table: TableRef, columns: [(name: String, form: ChecksumForm)], key: String, range: Range<Int64>, width: Int64
     ) -> String? { nil }
     public func readSource(_ table: TableRef) -> String { qualified(table) }
+    public func deleteAll(_ table: TableRef) -> String { "DELETE FROM \(qualified(table))" }
+    public func dropIndex(_ index: TableRef, on table: TableRef) -> String { "DROP INDEX IF EXISTS \(qualified(index))" }
+    public func limit(_ query: String, rows: Int, offset: Int) -> String { query + " LIMIT \(rows)" + (offset > 0 ? " OFFSET \(offset)" : "") }
 
     /// The portable checksum query of an SQL engine, from its spelling of each form (`text`, nil
     /// for a form it cannot spell), of the first 60 bits of an MD5 hex (`hash`), of the bucket number

@@ -19,7 +19,7 @@ public enum TerminalText {
     public static func migrated(_ outcome: Jobs.MigrateOutcome) -> [String] {
         var lines = [(outcome.succeeded ? "succeeded: " : "FAILED: ") + Summary.line(outcome)]
         for result in outcome.results where !result.succeeded {
-            lines.append("  \(result.source): \(result.status): \(result.error ?? "")")
+            lines.append("  \(result.source): \(result.status.rawValue): \(result.error ?? "")")
             if let aftermath = result.aftermath { lines.append("    \(aftermath)") }
         }
         for table in outcome.validation?.tables ?? [] where !table.passed {

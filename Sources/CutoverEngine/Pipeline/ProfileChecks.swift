@@ -96,7 +96,7 @@ struct DimensionConformanceCheck: ValidationCheck {
 // MARK: Statistics
 
 /// The values of numeric `column` at quantiles `qs` (0…1), nearest rank, computed with
-/// ORDER BY … LIMIT 1 OFFSET k so every engine answers the same way.
+/// ORDER BY … and the dialect's row limit at offset k, so every engine answers the same way.
 /// Also returns how many non-NULL values there are; nil when there are none.
 private func quantiles(_ c: CheckContext, _ side: String, column: String, _ qs: [Double]) async throws -> (values: [Double], count: Double)? {
     let name = c.column(column, side)
@@ -107,7 +107,7 @@ private func quantiles(_ c: CheckContext, _ side: String, column: String, _ qs: 
         let offset = Int((count - 1) * q)
         values.append(
             try await c.number(side) { d, t in
-                "SELECT \(d.quote(name)) FROM \(t) WHERE \(d.quote(name)) IS NOT NULL ORDER BY \(d.quote(name)) LIMIT 1 OFFSET \(offset)"
+                d.limit("SELECT \(d.quote(name)) FROM \(t) WHERE \(d.quote(name)) IS NOT NULL ORDER BY \(d.quote(name))", rows: 1, offset: offset)
             })
     }
     return (values, count)

@@ -194,7 +194,7 @@ public struct Jobs: Sendable {
                     + "(mode \(options.mode.rawValue), \(options.parallel) in parallel)")
             let results = try await mover.run(recorder: recorder, catalog: catalog, resuming: previous != nil)
             var validation: ValidationReport?
-            if validate, !results.contains(where: { $0.status == "cancelled" }) {
+            if validate, !results.contains(where: { $0.status == .cancelled }) {
                 let moved = Set(results.filter(\.succeeded).map(\.source))
                 var checked = plan
                 checked.tables = plan.tables.filter { moved.contains($0.source.description) }
@@ -204,7 +204,7 @@ public struct Jobs: Sendable {
             }
             let outcome = MigrateOutcome(runID: recorder.runID, directory: recorder.artifactsDirectory, results: results, validation: validation)
             try recorder.writeArtifact("summary.md", Summary.markdown(outcome, plan: plan, source: sourceURL, target: targetURL))
-            let status: RunStatus = results.contains { $0.status == "cancelled" } ? .cancelled : outcome.succeeded ? .succeeded : .failed
+            let status: RunStatus = results.contains { $0.status == .cancelled } ? .cancelled : outcome.succeeded ? .succeeded : .failed
             try await recorder.finish(status: status, summary: Summary.line(outcome))
             return outcome
         } catch {
