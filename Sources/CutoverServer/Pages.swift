@@ -1,6 +1,7 @@
 import CutoverCore
 import Foundation
 import Hummingbird
+import Mustache
 import NIOCore
 
 /// The web console: each page is a server-rendered shell (navigation, title, the page's
@@ -39,7 +40,7 @@ enum Pages {
     static func register(_ router: Router<ServerContext>) {
         for page in pages {
             router.get(RouterPath(page.path)) { _, context -> Response in
-                html(render(page, id: context.parameters.get("id")))
+                html(try render(page, id: context.parameters.get("id")))
             }
         }
         router.get("/favicon.ico") { _, _ -> Response in
@@ -67,45 +68,56 @@ enum Pages {
         Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8"], body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
     }
 
-    static func escape(_ text: String) -> String {
-        text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
-            .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
+    /// The shell of every console page; the values are escaped by the template engine.
+    static let template = """
+        <!doctype html>
+        <html lang="en">
+        <head>
+          <meta charset="utf-8">
+          <meta name="viewport" content="width=device-width, initial-scale=1">
+          <title>{{title}} · Cutover</title>
+          <link rel="icon" href="/assets/favicon.svg" type="image/svg+xml">
+          <link rel="stylesheet" href="/assets/app.css">
+        </head>
+        <body>
+          <header>
+            <a class="brand" href="/">Cutover</a>
+            <nav>
+              {{#nav}}{{^first}}
+              {{/first}}<a href="{{path}}"{{#current}} aria-current="page"{{/current}}{{#adminOnly}} data-admin{{/adminOnly}}>{{title}}</a>{{/nav}}
+            </nav>
+            <span id="who"></span>
+          </header>
+          <main id="page" data-page="{{name}}" data-id="{{id}}">
+            <h1>{{title}}</h1>
+            <div id="notice" role="status"></div>
+            <div id="content"><p class="muted">Loading…</p></div>
+          </main>
+          <script src="/assets/app.js"></script>
+        </body>
+        </html>
+        """
+    static let shell: Result<MustacheTemplate, any Error> = Result { try MustacheTemplate(string: template) }
+
+    struct Shell {
+        struct Link {
+            var path: String, title: String
+            var current: Bool, adminOnly: Bool, first: Bool
+        }
+        var title: String, name: String, id: String
+        var nav: [Link]
     }
 
-    static func render(_ page: Page, id: String?) -> String {
-        let nav = pages.filter(\.nav).map { item in
-            let current =
-                item.name == page.name || (page.name == "migration" && item.name == "migrations")
-                || (page.name == "validation" && item.name == "validations") || (page.name == "project" && item.name == "projects")
-            return #"<a href="\#(item.path)"\#(current ? #" aria-current="page""# : "")\#(item.adminOnly ? #" data-admin"# : "")>\#(item.title)</a>"#
-        }.joined(separator: "\n      ")
-        let title = id.map { "\(page.title) \(escape($0))" } ?? page.title
-        return """
-            <!doctype html>
-            <html lang="en">
-            <head>
-              <meta charset="utf-8">
-              <meta name="viewport" content="width=device-width, initial-scale=1">
-              <title>\(title) · Cutover</title>
-              <link rel="icon" href="/assets/favicon.svg" type="image/svg+xml">
-              <link rel="stylesheet" href="/assets/app.css">
-            </head>
-            <body>
-              <header>
-                <a class="brand" href="/">Cutover</a>
-                <nav>
-                  \(page.name == "login" ? "" : nav)
-                </nav>
-                <span id="who"></span>
-              </header>
-              <main id="page" data-page="\(page.name)" data-id="\(escape(id ?? ""))">
-                <h1>\(title)</h1>
-                <div id="notice" role="status"></div>
-                <div id="content"><p class="muted">Loading…</p></div>
-              </main>
-              <script src="/assets/app.js"></script>
-            </body>
-            </html>
-            """
+    static func render(_ page: Page, id: String?) throws -> String {
+        let links = page.name == "login" ? [] : pages.filter(\.nav)
+        let nav = links.enumerated().map { index, item in
+            Shell.Link(
+                path: item.path, title: item.title,
+                current: item.name == page.name || (page.name == "migration" && item.name == "migrations")
+                    || (page.name == "validation" && item.name == "validations") || (page.name == "project" && item.name == "projects"),
+                adminOnly: item.adminOnly, first: index == 0)
+        }
+        let shell = Shell(title: id.map { "\(page.title) \($0)" } ?? page.title, name: page.name, id: id ?? "", nav: nav)
+        return try Self.shell.get().render(shell)
     }
 }

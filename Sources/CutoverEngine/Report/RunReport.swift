@@ -154,46 +154,63 @@ public struct RunReport: Sendable, Codable {
 
     /// One page, no external files or scripts: inline CSS and an SVG bar chart of rows per table.
     public var html: String {
+        get throws { try HTMLTemplates.render("run-report", page) }
+    }
+
+    /// What report.html shows, ready for its template.
+    struct Page {
+        struct Bar {
+            var x: Int, y: Int, width: Int, height: Int
+            var fill: String
+            var labelX: Int, labelY: Int
+            var label: String
+        }
+        struct ChartRow {
+            var name: String
+            var textY: Int
+            var bars: [Bar]
+        }
+        struct Chart {
+            var width: Int, height: Int
+            var rows: [ChartRow]
+        }
+        struct Row {
+            var status: String, mark: String, name: String, sourceRows: String, targetRows: String, message: String, history: String
+            var vsBaseline: String?
+        }
+        var id: String, kind: String, status: String, startedAt: String, source: String, target: String, generatedAt: String
+        var passedCount: Int, total: Int
+        var baselineSummary: String?
+        var hasBaseline: Bool
+        var chart: Chart
+        var rows: [Row]
+    }
+
+    var page: Page {
         let maxRows = max(1, entries.map { max($0.sourceRows ?? 0, $0.targetRows ?? 0) }.max() ?? 1)
         let barHeight = 22, labelWidth = 220, chartWidth = 520
-        var svg =
-            "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(labelWidth + chartWidth + 90)\" height=\"\(entries.count * barHeight * 2 + 30)\" role=\"img\" aria-label=\"rows per table\">"
-        for (i, e) in entries.enumerated() {
+        let chartRows = entries.enumerated().map { i, e in
             let y = i * barHeight * 2 + 10
-            svg += "<text x=\"0\" y=\"\(y + 15)\" font-size=\"13\">\(Self.xml(e.name))</text>"
-            for (j, value) in [e.sourceRows ?? 0, e.targetRows ?? 0].enumerated() {
-                let width = Int(Double(value) / Double(maxRows) * Double(chartWidth))
-                let color = j == 0 ? "#7aa6d8" : (e.status == "failed" ? "#d9534f" : "#5cb85c")
-                svg +=
-                    "<rect x=\"\(labelWidth)\" y=\"\(y + j * (barHeight - 4))\" width=\"\(max(width, 1))\" height=\"\(barHeight - 6)\" fill=\"\(color)\"/>"
-                svg +=
-                    "<text x=\"\(labelWidth + max(width, 1) + 6)\" y=\"\(y + j * (barHeight - 4) + 12)\" font-size=\"11\">\(Format.count(value))</text>"
+            let bars = [e.sourceRows ?? 0, e.targetRows ?? 0].enumerated().map { j, value in
+                let width = max(1, Int(Double(value) / Double(maxRows) * Double(chartWidth)))
+                return Page.Bar(
+                    x: labelWidth, y: y + j * (barHeight - 4), width: width, height: barHeight - 6,
+                    fill: j == 0 ? "#7aa6d8" : (e.status == "failed" ? "#d9534f" : "#5cb85c"), labelX: labelWidth + width + 6,
+                    labelY: y + j * (barHeight - 4) + 12, label: Format.count(value))
             }
+            return Page.ChartRow(name: e.name, textY: y + 15, bars: bars)
         }
-        svg += "</svg>"
-        var rows = ""
-        for e in entries {
-            rows +=
-                "<tr class=\"\(Self.xml(e.status))\"><td>\(Self.mark(e.status))</td><td>\(Self.xml(e.name))</td><td>\(Self.xml(e.status))</td>"
-                + "<td class=\"n\">\(e.sourceRows.map(Format.count) ?? "")</td><td class=\"n\">\(e.targetRows.map(Format.count) ?? "")</td>"
-                + "<td>\(Self.xml(e.message))</td><td>\(e.history.map(Self.mark).joined())</td>"
-                + (baseline == nil ? "" : "<td>\(Self.xml(e.change ?? "same")) (was \(Self.xml(e.baselineStatus ?? "-")))</td>") + "</tr>"
+        let rows = entries.map { e in
+            Page.Row(
+                status: e.status, mark: Self.mark(e.status), name: e.name, sourceRows: e.sourceRows.map(Format.count) ?? "",
+                targetRows: e.targetRows.map(Format.count) ?? "", message: e.message, history: e.history.map(Self.mark).joined(),
+                vsBaseline: baseline == nil ? nil : "\(e.change ?? "same") (was \(e.baselineStatus ?? "-"))")
         }
-        let page = """
-            <!doctype html><html lang="en"><head><meta charset="utf-8"><title>Cutover report \(Self.xml(run.id))</title>
-            <style>body{font:14px system-ui,sans-serif;margin:2rem;color:#222}table{border-collapse:collapse;margin:1rem 0}
-            td,th{border-bottom:1px solid #ddd;padding:.35rem .6rem;text-align:left}td.n{text-align:right}
-            tr.failed td{background:#fbeaea}tr.warning td{background:#fff6e0}.status{font-weight:600}
-            .legend span{display:inline-block;width:12px;height:12px;margin:0 .3rem 0 1rem;vertical-align:middle}</style></head>
-            <body><h1>Cutover report — run \(Self.xml(run.id))</h1>
-            <p class="status">\(Self.xml(run.kind)): \(Self.xml(run.status.rawValue)) · \(entries.count - failed) of \(entries.count) passed · started \(Self.xml(run.startedAt))</p>
-            <p>source: \(Self.xml(run.source ?? "-")) → target: \(Self.xml(run.target ?? "-"))</p>\(baselineSummary.map { "<p class=\"status\">\(Self.xml($0))</p>" } ?? "")
-            <h2>Rows per table</h2><p class="legend"><span style="background:#7aa6d8"></span>source<span style="background:#5cb85c"></span>target
-            <span style="background:#d9534f"></span>target (failed)</p>\(svg)
-            <h2>Results</h2><table><tr><th></th><th>name</th><th>status</th><th>source rows</th><th>target rows</th><th>message</th><th>history</th>\(baseline == nil ? "" : "<th>vs baseline</th>")</tr>\(rows)</table>
-            <p>Generated \(Self.xml(generatedAt)) by Cutover.</p></body></html>
-            """
-        return page
+        return Page(
+            id: run.id, kind: run.kind, status: run.status.rawValue, startedAt: run.startedAt, source: run.source ?? "-", target: run.target ?? "-",
+            generatedAt: generatedAt, passedCount: entries.count - failed, total: entries.count, baselineSummary: baselineSummary,
+            hasBaseline: baseline != nil,
+            chart: Page.Chart(width: labelWidth + chartWidth + 90, height: entries.count * barHeight * 2 + 30, rows: chartRows), rows: rows)
     }
 
     /// Writes report.json, report.md, report.junit.xml, report.html and report.xlsx; returns the paths.
@@ -203,7 +220,7 @@ public struct RunReport: Sendable, Codable {
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         let files = [
             ("report.json", String(decoding: try encoder.encode(self), as: UTF8.self)),
-            ("report.md", markdown), ("report.junit.xml", junit), ("report.html", html),
+            ("report.md", markdown), ("report.junit.xml", junit), ("report.html", try html),
         ]
         let paths = try files.map { name, content in
             let path = (directory as NSString).appendingPathComponent(name)

@@ -130,76 +130,83 @@ public struct SignOff: Codable, Sendable {
 
     /// One self-contained page (inline CSS and SVG), also what the PDF is printed from.
     public var html: String {
-        let x = RunReport.xml
-        let go = decision == "go"
-        var page = """
-            <!doctype html><html lang="en"><head><meta charset="utf-8"><title>Sign-off \(x(project))</title>
-            <style>body{font:14px system-ui,sans-serif;margin:2rem;color:#222}table{border-collapse:collapse;margin:.6rem 0;width:100%}
-            td,th{border-bottom:1px solid #ddd;padding:.35rem .6rem;text-align:left;vertical-align:top}th{background:#f1f3f6}
-            .badge{display:inline-block;padding:.3rem 1rem;border-radius:6px;font-weight:700;font-size:1.4rem;color:#fff}
-            .go{background:#1f8a4c}.nogo{background:#c62f2f}li{margin:.2rem 0}.muted{color:#666}</style></head>
-            <body><h1>Sign-off — \(x(project))</h1>
-            <p><span class="badge \(go ? "go" : "nogo")">\(go ? "GO" : "NO-GO")</span></p>
-            <p class="muted">\(x(source ?? "–")) → \(x(target ?? "–")) · generated \(x(generatedAt)) by Cutover</p>
-            """
-        page +=
-            go
-            ? "<p>Every pipeline's last run passed and every mapping was reviewed.</p>"
-            : "<h2>Why not</h2><ul>" + reasons.map { "<li>\(x($0))</li>" }.joined() + "</ul>"
-        page +=
-            "<h2>Pipelines</h2><table><tr><th>pipeline</th><th>last run</th><th>status</th><th>passed</th><th>failed</th><th>warned</th><th>as now</th></tr>"
-        for p in pipelines {
-            page +=
-                "<tr><td>\(x(p.name))</td><td>\(x(p.runID ?? "never"))<br><span class=\"muted\">\(x(p.runAt ?? ""))</span></td><td>\(x(p.status ?? "–"))</td>"
-                + "<td>\(p.passed)</td><td>\(p.failed)</td><td>\(p.warned)</td><td>\(p.runID == nil ? "–" : p.current ? "yes" : "no")</td></tr>"
-        }
-        page += "</table>"
-        if let mappings {
-            page +=
-                "<h2>Mappings</h2><p>\(mappings.accepted) accepted, \(mappings.excluded) excluded, \(mappings.unreviewed) not reviewed; "
-                + "\(mappings.typeProblems) accepted column(s) with a type that cannot hold every value.</p>"
-        }
-        page += "<h2>Failing checks</h2>"
-        page +=
-            failingChecks.isEmpty
-            ? "<p>None.</p>"
-            : "<table><tr><th>pipeline</th><th>step</th><th>check</th><th>table</th><th>message</th></tr>"
-                + failingChecks.map {
-                    "<tr><td>\(x($0.pipeline))</td><td>\($0.step.map(String.init) ?? "")</td><td>\(x($0.check))</td><td>\(x($0.table ?? ""))</td><td>\(x($0.message ?? ""))</td></tr>"
-                }.joined()
-                + "</table>"
-        page += "<h2>Pass rate of the last runs</h2>" + trendSVG + "</body></html>"
-        return page
+        get throws { try HTMLTemplates.render("sign-off", page) }
     }
 
-    /// A line of the pass rate per run, 0–100 %.
-    var trendSVG: String {
-        guard !trend.isEmpty else { return "<p>No runs yet.</p>" }
+    /// What the sign-off page shows, ready for its template.
+    struct Page {
+        struct Pipeline {
+            var name: String, run: String, runAt: String, status: String
+            var passed: Int, failed: Int, warned: Int
+            var asNow: String
+        }
+        struct Check {
+            var pipeline: String, step: String, check: String, table: String, message: String
+        }
+        struct GridLine {
+            var x1: String, x2: String, y: String, labelY: String, label: String
+        }
+        struct Point {
+            var x: String, y: String, title: String
+        }
+        struct Label {
+            var x: String, y: String, text: String
+        }
+        struct Trend {
+            var width: Int, height: Int
+            var gridLines: [GridLine]
+            var path: String
+            var points: [Point]
+            var first: Label
+            var last: Label?
+        }
+        var project: String, source: String, target: String, generatedAt: String
+        var go: Bool
+        var badgeClass: String, badge: String
+        var reasons: [String]
+        var pipelines: [Pipeline]
+        var mappings: MappingState?
+        var hasFailingChecks: Bool
+        var failingChecks: [Check]
+        var trend: Trend?
+    }
+
+    var page: Page {
+        let go = decision == "go"
+        return Page(
+            project: project, source: source ?? "–", target: target ?? "–", generatedAt: generatedAt, go: go, badgeClass: go ? "go" : "nogo",
+            badge: go ? "GO" : "NO-GO", reasons: reasons,
+            pipelines: pipelines.map { p in
+                Page.Pipeline(
+                    name: p.name, run: p.runID ?? "never", runAt: p.runAt ?? "", status: p.status ?? "–", passed: p.passed, failed: p.failed,
+                    warned: p.warned, asNow: p.runID == nil ? "–" : p.current ? "yes" : "no")
+            }, mappings: mappings, hasFailingChecks: !failingChecks.isEmpty,
+            failingChecks: failingChecks.map {
+                Page.Check(
+                    pipeline: $0.pipeline, step: $0.step.map(String.init) ?? "", check: $0.check, table: $0.table ?? "", message: $0.message ?? "")
+            }, trend: trendChart)
+    }
+
+    /// The pass rate of the last runs as a line chart: 0/50/100 % grid lines, one point per run, the
+    /// first and last run's time under the axis.
+    var trendChart: Page.Trend? {
+        guard let first = trend.first, let last = trend.last else { return nil }
         let width = 640.0, height = 180.0, left = 40.0, bottom = 24.0, top = 10.0
         let step = trend.count == 1 ? 0 : (width - left - 20) / Double(trend.count - 1)
         func px(_ i: Int) -> Double { trend.count == 1 ? (width + left) / 2 : left + Double(i) * step }
         func py(_ rate: Double) -> Double { top + (height - top - bottom) * (1 - rate / 100) }
-        var svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(width))\" height=\"\(Int(height))\" role=\"img\" aria-label=\"pass rate\">"
-        for rate in [0.0, 50, 100] {
-            svg +=
-                "<line x1=\"\(left)\" x2=\"\(width)\" y1=\"\(py(rate))\" y2=\"\(py(rate))\" stroke=\"#ddd\"/><text x=\"0\" y=\"\(py(rate) + 4)\" font-size=\"11\">\(Int(rate))%</text>"
-        }
-        let path = trend.enumerated().map {
-            "\($0.offset == 0 ? "M" : "L")\(String(format: "%.1f", px($0.offset))),\(String(format: "%.1f", py($0.element.passRate)))"
-        }
-        svg += "<path d=\"\(path.joined(separator: " "))\" fill=\"none\" stroke=\"#2458d3\" stroke-width=\"2\"/>"
-        for (i, point) in trend.enumerated() {
-            svg +=
-                "<circle cx=\"\(String(format: "%.1f", px(i)))\" cy=\"\(String(format: "%.1f", py(point.passRate)))\" r=\"3.5\" fill=\"#2458d3\"><title>\(RunReport.xml(point.runID)): \(String(format: "%.1f", point.passRate))%</title></circle>"
-        }
-        if let first = trend.first, let last = trend.last {
-            svg +=
-                "<text x=\"\(left)\" y=\"\(height - 4)\" font-size=\"11\">\(RunReport.xml(String(first.at.prefix(16)).replacingOccurrences(of: "T", with: " ")))</text>"
-            if trend.count > 1 {
-                svg +=
-                    "<text x=\"\(width)\" y=\"\(height - 4)\" font-size=\"11\" text-anchor=\"end\">\(RunReport.xml(String(last.at.prefix(16)).replacingOccurrences(of: "T", with: " ")))</text>"
-            }
-        }
-        return svg + "</svg>"
+        func f(_ value: Double) -> String { String(format: "%.1f", value) }
+        func time(_ at: String) -> String { String(at.prefix(16)).replacingOccurrences(of: "T", with: " ") }
+        return Page.Trend(
+            width: Int(width), height: Int(height),
+            gridLines: [0.0, 50, 100].map {
+                Page.GridLine(x1: "\(left)", x2: "\(width)", y: "\(py($0))", labelY: "\(py($0) + 4)", label: "\(Int($0))%")
+            },
+            path: trend.enumerated().map { "\($0.offset == 0 ? "M" : "L")\(f(px($0.offset))),\(f(py($0.element.passRate)))" }.joined(separator: " "),
+            points: trend.enumerated().map {
+                Page.Point(x: f(px($0.offset)), y: f(py($0.element.passRate)), title: "\($0.element.runID): \(f($0.element.passRate))%")
+            },
+            first: Page.Label(x: "\(left)", y: "\(height - 4)", text: time(first.at)),
+            last: trend.count > 1 ? Page.Label(x: "\(width)", y: "\(height - 4)", text: time(last.at)) : nil)
     }
 }

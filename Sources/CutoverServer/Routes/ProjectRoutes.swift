@@ -153,10 +153,11 @@ enum ProjectRoutes {
                 }
                 return Response(
                     status: .ok, headers: [.contentType: "application/pdf", .contentDisposition: "attachment; filename=\"\(file).pdf\""],
-                    body: ResponseBody(byteBuffer: ByteBuffer(bytes: try await PDFPrinter.pdf(html: signOff.html))))
+                    body: ResponseBody(byteBuffer: ByteBuffer(bytes: try await PDFPrinter.pdf(html: try signOff.html))))
             case "html":
                 return Response(
-                    status: .ok, headers: [.contentType: "text/html; charset=utf-8"], body: ResponseBody(byteBuffer: ByteBuffer(string: signOff.html))
+                    status: .ok, headers: [.contentType: "text/html; charset=utf-8"],
+                    body: ResponseBody(byteBuffer: ByteBuffer(string: try signOff.html))
                 )
             default:
                 return try JSON.response(signOff)

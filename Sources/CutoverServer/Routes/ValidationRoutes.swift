@@ -141,7 +141,7 @@ enum ValidationRoutes {
                 }
                 return Response(
                     status: .ok, headers: [.contentType: "application/pdf", .contentDisposition: "attachment; filename=\"report-\(id).pdf\""],
-                    body: ResponseBody(byteBuffer: ByteBuffer(bytes: try await PDFPrinter.pdf(html: report.html))))
+                    body: ResponseBody(byteBuffer: ByteBuffer(bytes: try await PDFPrinter.pdf(html: try report.html))))
             }
             if format == "xlsx" {
                 return Response(
@@ -155,7 +155,7 @@ enum ValidationRoutes {
             let (type, body): (String, String) =
                 switch format {
                 case "md", "markdown": ("text/markdown; charset=utf-8", report.markdown)
-                case "html": ("text/html; charset=utf-8", report.html)
+                case "html": ("text/html; charset=utf-8", try report.html)
                 case "junit", "xml": ("application/xml", report.junit)
                 default: ("application/json", String(decoding: try JSON.encoder.encode(report), as: UTF8.self))
                 }

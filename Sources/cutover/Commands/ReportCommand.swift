@@ -37,7 +37,7 @@ struct ReportCommand: AsyncParsableCommand {
         if pdf {
             let path = (directory as NSString).appendingPathComponent("report.pdf")
             do {
-                try await PDFPrinter.pdf(html: report.html).write(to: URL(fileURLWithPath: path))
+                try await PDFPrinter.pdf(html: try report.html).write(to: URL(fileURLWithPath: path))
             } catch let error as CutoverError {
                 throw error
             } catch {
