@@ -157,7 +157,7 @@ let package = Package(
             resources: [.copy("Fixtures")],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "CutoverStoreTests", dependencies: ["CutoverStore", "CutoverTesting"], swiftSettings: swiftSettings),
+        .testTarget(name: "CutoverStoreTests", dependencies: ["CutoverStore", "CutoverSQLite", "CutoverTesting"], swiftSettings: swiftSettings),
         .testTarget(name: "CutoverSQLServerTests", dependencies: ["CutoverSQLServer", "CutoverTesting"], swiftSettings: swiftSettings),
         .testTarget(
             name: "CutoverEngineTests",

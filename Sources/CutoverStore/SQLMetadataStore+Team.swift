@@ -336,10 +336,12 @@ extension SQLMetadataStore {
         }
         // What archives took out still counts in its month.
         (filter, parameters) = range("month")
-        for row in try db.execute("SELECT month, table_name, status, rows FROM archived_counts \(filter)", parameters) {
-            guard let month = row[0] ?? nil, let rows = (row[3] ?? nil).flatMap({ Int64($0) }) else { continue }
+        let archived = try db.execute("SELECT month, table_name, status, rows FROM archived_counts \(filter)", parameters)
+        for row in NamedRow.rows("archived_counts", "month, table_name, status, rows", archived) {
+            // What an archive removed is counted as it says, or the overview says why not: never as 0.
+            let month = try row.required("month"), rows = try row.requiredInt("rows")
             var value = months[month] ?? MonthlyOverview(month: month)
-            switch (row[1] ?? nil, row[2] ?? nil) {
+            switch (row.optional("table_name"), row.optional("status")) {
             case (ArchivableTable.validationRuns.rawValue?, _): value.validationRuns += rows
             case (ArchivableTable.validationResults.rawValue?, let status):
                 value.checks += rows
@@ -451,10 +453,12 @@ extension SQLMetadataStore {
 
     public func projects() async throws -> [ProjectRecord] {
         try await run { db in
-            try db.execute("SELECT id, name, description, source, target, settings, created_by, created_at FROM projects ORDER BY name", []).map {
+            let columns = "id, name, description, source, target, settings, created_by, created_at"
+            return try NamedRow.rows("projects", columns, try db.execute("SELECT \(columns) FROM projects ORDER BY name", [])).map { row in
                 ProjectRecord(
-                    id: $0[0] ?? "", name: $0[1] ?? "", description: $0[2], source: $0[3], target: $0[4], settings: $0[5], createdBy: $0[6],
-                    createdAt: $0[7] ?? "")
+                    id: try row.required("id"), name: try row.required("name"), description: row.optional("description"),
+                    source: row.optional("source"), target: row.optional("target"), settings: row.optional("settings"),
+                    createdBy: row.optional("created_by"), createdAt: try row.required("created_at"))
             }
         }
     }
@@ -484,12 +488,13 @@ extension SQLMetadataStore {
 
     public func pipelines(projectID: String) async throws -> [PipelineRecord] {
         try await run { db in
-            try db.execute(
-                "SELECT id, project_id, name, content, content_hash, updated_at FROM pipelines WHERE project_id = ? ORDER BY name", [projectID]
-            ).map {
+            let columns = "id, project_id, name, content, content_hash, updated_at"
+            return try NamedRow.rows(
+                "pipelines", columns, try db.execute("SELECT \(columns) FROM pipelines WHERE project_id = ? ORDER BY name", [projectID])
+            ).map { row in
                 PipelineRecord(
-                    id: $0[0] ?? "", projectID: $0[1] ?? "", name: $0[2] ?? "", content: $0[3] ?? "", contentHash: $0[4] ?? "", updatedAt: $0[5] ?? ""
-                )
+                    id: try row.required("id"), projectID: try row.required("project_id"), name: try row.required("name"),
+                    content: try row.required("content"), contentHash: try row.required("content_hash"), updatedAt: try row.required("updated_at"))
             }
         }
     }
@@ -594,10 +599,14 @@ extension SQLMetadataStore {
 
     public func apiTokens(userID: String) async throws -> [APITokenRecord] {
         try await run { db in
-            try db.execute("SELECT \(Self.tokenColumns) FROM api_tokens WHERE user_id = ? ORDER BY created_at", [userID]).map {
+            try NamedRow.rows(
+                "api_tokens", Self.tokenColumns,
+                try db.execute("SELECT \(Self.tokenColumns) FROM api_tokens WHERE user_id = ? ORDER BY created_at", [userID])
+            ).map { row in
                 APITokenRecord(
-                    id: $0[0] ?? "", userID: $0[1] ?? "", name: $0[2] ?? "", tokenHash: $0[3] ?? "", createdAt: $0[4] ?? "",
-                    expiresAt: $0[5], revokedAt: $0[6])
+                    id: try row.required("id"), userID: try row.required("user_id"), name: try row.required("name"),
+                    tokenHash: try row.required("token_hash"), createdAt: try row.required("created_at"), expiresAt: row.optional("expires_at"),
+                    revokedAt: row.optional("revoked_at"))
             }
         }
     }
@@ -704,11 +713,14 @@ extension SQLMetadataStore {
             if let username { conditions.append("username = ?"); parameters.append(username) }
             if let action { conditions.append("action = ?"); parameters.append(action) }
             let filter = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
-            return try db.execute(
-                "SELECT at, username, action, resource, outcome, details FROM audit_log \(filter) ORDER BY at DESC, id DESC LIMIT ?",
-                parameters + [String(limit)]
-            ).map {
-                AuditRecord(at: $0[0] ?? "", username: $0[1], action: $0[2] ?? "", resource: $0[3], outcome: $0[4] ?? "", details: $0[5])
+            let columns = "at, username, action, resource, outcome, details"
+            return try NamedRow.rows(
+                "audit_log", columns,
+                try db.execute("SELECT \(columns) FROM audit_log \(filter) ORDER BY at DESC, id DESC LIMIT ?", parameters + [String(limit)])
+            ).map { row in
+                AuditRecord(
+                    at: try row.required("at"), username: row.optional("username"), action: try row.required("action"),
+                    resource: row.optional("resource"), outcome: try row.required("outcome"), details: row.optional("details"))
             }
         }
     }
@@ -725,16 +737,17 @@ extension SQLMetadataStore {
         try await run { db in
             var filter = "WHERE (n.username IS NULL OR n.username = ?)"
             if unreadOnly { filter += " AND r.read_at IS NULL" }
-            return try db.execute(
+            let rows = try db.execute(
                 """
                 SELECT n.id, n.at, n.username, n.kind, n.title, n.message, n.run_id, r.read_at
                 FROM notifications n LEFT JOIN notification_reads r ON r.notification_id = n.id AND r.username = ?
                 \(filter) ORDER BY n.id DESC LIMIT ?
-                """, [username, username, String(limit)]
-            ).map {
+                """, [username, username, String(limit)])
+            return try NamedRow.rows("notifications", "id, at, username, kind, title, message, run_id, read_at", rows).map { row in
                 NotificationRecord(
-                    id: $0[0].flatMap { Int64($0) }, at: $0[1] ?? "", username: $0[2], kind: $0[3] ?? "", title: $0[4] ?? "", message: $0[5],
-                    runID: $0[6], readAt: $0[7])
+                    id: try row.requiredInt("id"), at: try row.required("at"), username: row.optional("username"), kind: try row.required("kind"),
+                    title: try row.required("title"), message: row.optional("message"), runID: row.optional("run_id"), readAt: row.optional("read_at")
+                )
             }
         }
     }
@@ -760,10 +773,10 @@ extension SQLMetadataStore {
 
     public func auditStats(since: String?) async throws -> [(action: String, outcome: String, count: Int)] {
         try await run { db in
-            try db.execute(
-                "SELECT action, outcome, COUNT(*) FROM audit_log WHERE at >= ? GROUP BY action, outcome ORDER BY action, outcome", [since ?? ""]
-            ).map {
-                (action: $0[0] ?? "", outcome: $0[1] ?? "", count: Int($0[2] ?? "0") ?? 0)
+            let rows = try db.execute(
+                "SELECT action, outcome, COUNT(*) FROM audit_log WHERE at >= ? GROUP BY action, outcome ORDER BY action, outcome", [since ?? ""])
+            return try NamedRow.rows("audit_log", "action, outcome, count", rows).map { row in
+                (action: try row.required("action"), outcome: try row.required("outcome"), count: Int(try row.requiredInt("count")))
             }
         }
     }
@@ -905,13 +918,14 @@ extension SQLMetadataStore {
             guard let batch = try db.execute("SELECT \(Self.batchColumns) FROM batches WHERE id = ?", [id]).first.map(Self.batchRecord) else {
                 return nil
             }
-            let items = try db.execute(
-                "SELECT batch_id, item_no, kind, spec, run_id, status, message FROM batch_items WHERE batch_id = ? ORDER BY item_no",
-                [id]
-            ).map {
+            let columns = "batch_id, item_no, kind, spec, run_id, status, message"
+            let items = try NamedRow.rows(
+                "batch_items", columns, try db.execute("SELECT \(columns) FROM batch_items WHERE batch_id = ? ORDER BY item_no", [id])
+            ).map { row in
                 BatchItemRecord(
-                    batchID: $0[0] ?? "", number: Int($0[1] ?? "0") ?? 0, kind: $0[2] ?? "", spec: $0[3] ?? "{}", runID: $0[4],
-                    status: $0[5] ?? "", message: $0[6])
+                    batchID: try row.required("batch_id"), number: Int(try row.requiredInt("item_no")), kind: try row.required("kind"),
+                    spec: try row.required("spec"), runID: row.optional("run_id"), status: try row.required("status"),
+                    message: row.optional("message"))
             }
             return (batch, items)
         }
@@ -961,8 +975,9 @@ extension SQLMetadataStore {
                 StoreStats.Table(name: name, rows: Int64(try db.execute("SELECT COUNT(*) FROM \(name)", []).first?.first.flatMap { $0 } ?? "0") ?? 0)
             }
             var caches: [StoreStats.Cache] = []
-            for row in try db.execute("SELECT cache_name, hits, misses, rebuilt_at FROM cache_stats ORDER BY cache_name", []) {
-                let name = row[0] ?? ""
+            let statsRows = try db.execute("SELECT cache_name, hits, misses, rebuilt_at FROM cache_stats ORDER BY cache_name", [])
+            for row in NamedRow.rows("cache_stats", "cache_name, hits, misses, rebuilt_at", statsRows) {
+                let name = try row.required("cache_name")
                 let (table, time) =
                     name == "overview"
                     ? ("overview_cache", "cached_at")
@@ -973,7 +988,7 @@ extension SQLMetadataStore {
                 caches.append(
                     StoreStats.Cache(
                         name: name, entries: Int64(sizes.first.flatMap { $0 } ?? "0") ?? 0, oldest: sizes.count > 1 ? sizes[1] : nil,
-                        hits: Int64(row[1] ?? "0") ?? 0, misses: Int64(row[2] ?? "0") ?? 0, rebuiltAt: row[3]))
+                        hits: try row.int("hits") ?? 0, misses: try row.int("misses") ?? 0, rebuiltAt: row.optional("rebuilt_at")))
             }
             caches.append(
                 StoreStats.Cache(

@@ -431,10 +431,9 @@ public final class SQLMetadataStore: MetadataStore, @unchecked Sendable {
 
     public func watermark(source: String, target: String, table: String) async throws -> (column: String, value: String?)? {
         try await run { db in
-            try db.execute(
-                "SELECT column_name, value FROM watermarks WHERE source = ? AND target = ? AND table_name = ?",
-                [source, target, table]
-            ).first.map { ($0[0] ?? "", $0[1]) }
+            let rows = try db.execute(
+                "SELECT column_name, value FROM watermarks WHERE source = ? AND target = ? AND table_name = ?", [source, target, table])
+            return try NamedRow.rows("watermarks", "column_name, value", rows).first.map { (try $0.required("column_name"), $0.optional("value")) }
         }
     }
 
@@ -535,9 +534,12 @@ public final class SQLMetadataStore: MetadataStore, @unchecked Sendable {
 
     public func rejects(runID: String) async throws -> [RejectRecord] {
         try await run { db in
-            try db.execute("SELECT run_id, table_name, chunk_no, row_key, reason, row_values FROM rejects WHERE run_id = ? ORDER BY id", [runID]).map
-            {
-                RejectRecord(runID: $0[0] ?? "", table: $0[1] ?? "", chunk: $0[2].flatMap { Int($0) }, key: $0[3], reason: $0[4] ?? "", values: $0[5])
+            let columns = "run_id, table_name, chunk_no, row_key, reason, row_values"
+            return try NamedRow.rows("rejects", columns, try db.execute("SELECT \(columns) FROM rejects WHERE run_id = ? ORDER BY id", [runID])).map {
+                row in
+                RejectRecord(
+                    runID: try row.required("run_id"), table: try row.required("table_name"), chunk: try row.int("chunk_no").map { Int($0) },
+                    key: row.optional("row_key"), reason: try row.required("reason"), values: row.optional("row_values"))
             }
         }
     }
