@@ -34,13 +34,13 @@ import Testing
             let yaml = try String(contentsOfFile: dir + "/checks.yml", encoding: .utf8)
             #expect(
                 yaml.contains(
-                    #"- { check: fk_orphans, table: "Royalty", column: "ArtistId", parent_table: "Artist", parent_column: "ArtistId", severity: warn }"#
+                    #"- {check: fk_orphans, table: Royalty, column: ArtistId, parent_table: Artist, parent_column: ArtistId, severity: warn}"#
                 ))
             #expect(
                 yaml.contains(
-                    #"- { check: dimension_conformance, table: "InvoiceLine", column: "TrackId", parent_table: "Track", parent_column: "TrackId" }"#))
-            #expect(yaml.contains(#"- { check: rolling_drift, table: "Royalty", column: "PaidOn", measure: "Amount", window: 7 }"#))
-            #expect(yaml.contains(#"- { check: uniqueness, table: "Customer", columns: ["Email"], severity: warn }"#))
+                    #"- {check: dimension_conformance, table: InvoiceLine, column: TrackId, parent_table: Track, parent_column: TrackId}"#))
+            #expect(yaml.contains(#"- {check: rolling_drift, table: Royalty, column: PaidOn, measure: Amount, window: 7}"#))
+            #expect(yaml.contains(#"- {check: uniqueness, table: Customer, columns: [Email], severity: warn}"#))
 
             let clean = try await CLI.run(
                 ["validate", "--source", "sqlite:\(chinook)", "--target", "sqlite:copy.db", "--pipeline", "checks.yml"], in: dir)

@@ -129,9 +129,9 @@ import Testing
             #expect(plain.status == 0 && guided.status == 0, "\(guided.output)")
             let yaml = try String(contentsOfFile: dir + "/guided.yml", encoding: .utf8)
             #expect(
-                yaml.contains(#"- { check: group_metrics, table: "Invoice", columns: ["BillingCountry"], measure: "Total", aggregate: sum }"#),
+                yaml.contains(#"- {check: group_metrics, table: Invoice, columns: [BillingCountry], measure: Total, aggregate: sum}"#),
                 "\(yaml.suffix(600))")
-            #expect(yaml.contains(#"- { check: date_gaps, table: "Invoice", column: "InvoiceDate", severity: warn }"#))
+            #expect(yaml.contains(#"- {check: date_gaps, table: Invoice, column: InvoiceDate, severity: warn}"#))
             #expect(yaml.contains("# 40 execution(s) group by Invoice.BillingCountry"))
             // The declared foreign key PlaylistTrack → Playlist already has its check: not twice.
             #expect(!(yaml.components(separatedBy: "Where the workload looks").last ?? "").contains("fk_orphans"), "\(yaml.suffix(600))")

@@ -85,8 +85,18 @@ import Testing
         step.min = -1.25
         step.severity = "warn"
         step.side = "both"
-        let parsed = try Pipeline.parse("steps:\n  - \(step.flowYAML)\n", name: "x")
-        #expect(parsed.steps == [step], "\(step.flowYAML)")
+        step.column = "null"
+        step.measure = "123"
+        step.pattern = "#[0-9]+ ~ {x}"
+        step.parentColumn = "ünïcode – 列"
+        let flow = try step.flowYAML()
+        let parsed = try Pipeline.parse("steps:\n  - \(flow)\n", name: "x")
+        #expect(!flow.contains("\n"), "one line")
+        var multiline = StepSpec(check: "custom_sql", table: "t")
+        multiline.sql = "SELECT 1\nFROM t\n  WHERE x = ':'"
+        let line = try multiline.flowYAML()
+        #expect(try Pipeline.parse("steps:\n  - \(line)\n", name: "x").steps == [multiline], "\(line)")
+        #expect(parsed.steps == [step], "\(flow)")
     }
 
     @Test func builtPipelinesRoundTripThroughTheirYAML() throws {

@@ -1,5 +1,6 @@
 import CutoverCore
 import Foundation
+import Yams
 
 /// One step of a pipeline file, as written in YAML.
 public struct StepSpec: Codable, Sendable, Hashable {
@@ -38,10 +39,11 @@ public struct StepSpec: Codable, Sendable, Hashable {
     /// For `sampled_diff`: the share of the key range compared, in percent (default 1).
     public var samplePercent: Double?
 
+    /// In the order a suggested pipeline writes them.
     enum CodingKeys: String, CodingKey {
-        case check, table, column, columns, side, severity, min, max, values, sql, pattern, n, measure, aggregate, window
-        case targetTable = "target_table", tolerancePercent = "tolerance_percent", parentTable = "parent_table", parentColumn = "parent_column"
-        case toleranceAbsolute = "tolerance_abs", samplePercent = "sample_percent"
+        case check, table, targetTable = "target_table", column, columns, parentTable = "parent_table", parentColumn = "parent_column"
+        case measure, aggregate, window, n, samplePercent = "sample_percent", values, min, max, pattern, sql
+        case tolerancePercent = "tolerance_percent", toleranceAbsolute = "tolerance_abs", side, severity
     }
 
     public init(check: String, table: String) {
@@ -49,32 +51,18 @@ public struct StepSpec: Codable, Sendable, Hashable {
         self.table = table
     }
 
-    /// The step on one line as a YAML flow mapping, in the order a reader scans it (check, table,
-    /// columns, relationship, measure, options, severity): names double-quoted, words and numbers bare.
-    public var flowYAML: String {
-        func name(_ text: String) -> String { PipelineSuggester.quoted(text) }
-        func number(_ value: Double) -> String { value.rounded() == value && abs(value) < 1e15 ? String(Int64(value)) : String(value) }
-        var parts = ["check: \(check)", "table: \(name(table))"]
-        if let targetTable { parts.append("target_table: \(name(targetTable))") }
-        if let column { parts.append("column: \(name(column))") }
-        if let columns { parts.append("columns: [\(columns.map(name).joined(separator: ", "))]") }
-        if let parentTable { parts.append("parent_table: \(name(parentTable))") }
-        if let parentColumn { parts.append("parent_column: \(name(parentColumn))") }
-        if let measure { parts.append("measure: \(name(measure))") }
-        if let aggregate { parts.append("aggregate: \(aggregate)") }
-        if let window { parts.append("window: \(window)") }
-        if let n { parts.append("n: \(n)") }
-        if let samplePercent { parts.append("sample_percent: \(number(samplePercent))") }
-        if let values { parts.append("values: [\(values.map(name).joined(separator: ", "))]") }
-        if let min { parts.append("min: \(number(min))") }
-        if let max { parts.append("max: \(number(max))") }
-        if let pattern { parts.append("pattern: \(name(pattern))") }
-        if let sql { parts.append("sql: \(name(sql))") }
-        if let tolerancePercent { parts.append("tolerance_percent: \(number(tolerancePercent))") }
-        if let toleranceAbsolute { parts.append("tolerance_abs: \(number(toleranceAbsolute))") }
-        if let side { parts.append("side: \(side)") }
-        if let severity { parts.append("severity: \(severity)") }
-        return "{ " + parts.joined(separator: ", ") + " }"
+    /// The step on one line as a YAML flow mapping, encoded by Yams from the step itself: keys in
+    /// the order a reader scans them (`CodingKeys`' order: check, table, columns, relationship,
+    /// measure, options, severity), scalars quoted only where YAML would read them as something else.
+    public func flowYAML() throws -> String {
+        var options = YAMLEncoder.Options()
+        options.width = -1
+        options.allowUnicode = true
+        options.mappingStyle = .flow
+        options.sequenceStyle = .flow
+        let encoder = YAMLEncoder()
+        encoder.options = options
+        return try encoder.encode(self).trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
     /// Whether the field of this YAML key is given (a list: not empty).

@@ -155,7 +155,7 @@ public enum PipelineSuggester {
     }
 
     /// The pipeline file: a commented block per table, then its steps.
-    public static func yaml(_ profiles: [TableProfile], catalog: Catalog, source: String, target: String) -> String {
+    public static func yaml(_ profiles: [TableProfile], catalog: Catalog, source: String, target: String) throws -> String {
         var out = """
             # Suggested by `cutover pipeline suggest` for \(source) → \(target).
             # Review it: checks on inferred keys and relationships run with severity warn.
@@ -166,7 +166,6 @@ public enum PipelineSuggester {
             """
         for profile in profiles {
             guard let table = catalog.table(profile.table) else { continue }
-            let t = quoted(profile.table.description)
             out +=
                 "  # \(profile.table) — \(profile.role)" + (profile.rows.map { ", \(Format.count($0)) rows" } ?? "") + ": "
                 + profile.reasons.joined(separator: "; ") + "\n"
@@ -225,17 +224,10 @@ public enum PipelineSuggester {
                         })
                 }
             }
-            for spec in steps { out += "  - \(spec.flowYAML)\n" }
+            for spec in steps { out += "  - \(try spec.flowYAML())\n" }
             out += "\n"
         }
         return out
-    }
-
-    /// A YAML double-quoted scalar (JSON string syntax is valid YAML).
-    static func quoted(_ text: String) -> String {
-        let data = try? JSONSerialization.data(withJSONObject: [text], options: [.withoutEscapingSlashes])  // an array of one string always encodes
-        let array = data.map { String(decoding: $0, as: UTF8.self) } ?? "[\"\(text)\"]"
-        return String(array.dropFirst().dropLast())
     }
 }
 
@@ -250,10 +242,10 @@ extension Jobs {
             let p = try await prepare(
                 source: sourceURL, target: targetURL, writingTarget: false, scope: scope, config: config, targetSchema: targetSchema)
             let profiles = PipelineSuggester.profiles(p.catalog, plan: p.plan)
-            var yaml = PipelineSuggester.yaml(profiles, catalog: p.catalog, source: sourceURL.description, target: targetURL.description)
+            var yaml = try PipelineSuggester.yaml(profiles, catalog: p.catalog, source: sourceURL.description, target: targetURL.description)
             if let workload {
                 let existing = try Pipeline.parse(yaml, name: "suggested").steps
-                yaml += WorkloadSuggestions.yaml(WorkloadSuggestions.steps(workload, catalog: p.catalog, existing: existing))
+                yaml += try WorkloadSuggestions.yaml(WorkloadSuggestions.steps(workload, catalog: p.catalog, existing: existing))
             }
             _ = try recorder.writeArtifact("pipeline_suggested.yml", yaml)
             _ = try recorder.writeJSONArtifact("table_profiles.json", profiles)

@@ -385,10 +385,10 @@ public enum WorkloadSuggestions {
 
     /// The suggestions as lines to append to a suggested pipeline: a comment with the reason, then
     /// the step on one line.
-    public static func yaml(_ suggestions: [Suggestion]) -> String {
+    public static func yaml(_ suggestions: [Suggestion]) throws -> String {
         guard !suggestions.isEmpty else { return "" }
         var out = "  # Where the workload looks (cutover workload import):\n"
-        for suggestion in suggestions { out += "  # \(suggestion.reason)\n  - \(suggestion.step.flowYAML)\n" }
+        for suggestion in suggestions { out += "  # \(suggestion.reason)\n  - \(try suggestion.step.flowYAML())\n" }
         return out
     }
 }
