@@ -64,6 +64,18 @@ extension ValidationRunRecord {
     }
 }
 
+/// How a check ended — a table compare, a pipeline step, a rule. Its raw value is what the store,
+/// the reports and the API say. (`validation_results.status` also keeps what imported history
+/// files said, so that column is read as text.)
+public enum CheckStatus: String, Sendable, Codable, Hashable, CaseIterable {
+    case passed
+    /// Failed, but with severity `warn`: reported, not failing the run.
+    case warning
+    case failed
+    /// Not run: the run was cancelled first.
+    case cancelled
+}
+
 /// One check's outcome within a validation run; `details` is the check's own JSON.
 public struct ValidationResultRecord: Sendable, Codable, Hashable {
     public var validationRunID: String

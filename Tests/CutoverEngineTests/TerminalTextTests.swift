@@ -15,7 +15,7 @@ import Testing
 
     static func comparison(passed: Bool) -> TableComparison {
         var result = TableComparison(
-            table: "public.orders", target: "PUBLIC.ORDERS", status: passed ? "passed" : "failed",
+            table: "public.orders", target: "PUBLIC.ORDERS", status: passed ? .passed : .failed,
             method:
                 "checksum bisection by key (id) with portable MD5 row checksums, differing ranges compared row by row (1024 range checksums, 2 range(s) merged)",
             sourceRows: 1_000_000, targetRows: 999_999, missing: passed ? 0 : 25, extra: 0, changed: passed ? 0 : 1,

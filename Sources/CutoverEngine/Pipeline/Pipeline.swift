@@ -99,7 +99,7 @@ public struct StepResult: Sendable, Codable {
     public var check: String
     public var category: String
     public var table: String
-    public var status: String
+    public var status: CheckStatus
     public var severity: String
     public var message: String
     public var details: [String: String]
@@ -115,7 +115,7 @@ public struct StepResult: Sendable, Codable {
     func resultRecord(runID: String) throws -> ValidationResultRecord {
         let details = String(decoding: try JSONEncoder.sorted.encode(self.details), as: UTF8.self)
         return ValidationResultRecord(
-            validationRunID: runID, step: step, check: check, table: table, status: status, severity: severity, message: message,
+            validationRunID: runID, step: step, check: check, table: table, status: status.rawValue, severity: severity, message: message,
             durationMS: Int64(seconds * 1000), sourceRows: sourceRows, targetRows: targetRows, matchPercent: matchPercent,
             affectedColumns: affectedColumns ?? [], details: details)
     }
@@ -170,12 +170,12 @@ extension Jobs {
                     next += 1
                     if cancelled {
                         let skipped = StepResult(
-                            step: index + 1, check: context.spec.check, category: "", table: context.spec.table, status: "cancelled",
+                            step: index + 1, check: context.spec.check, category: "", table: context.spec.table, status: .cancelled,
                             severity: context.spec.severity ?? "error", message: "not run: the run was cancelled", details: [:], seconds: 0)
                         results[index] = skipped
                         try await recorder.recordTable(
                             RunTableRecord(
-                                runID: recorder.runID, table: skipped.entryName, status: skipped.status,
+                                runID: recorder.runID, table: skipped.entryName, status: skipped.status.rawValue,
                                 message: skipped.message))
                         try await start()
                         return
@@ -189,13 +189,13 @@ extension Jobs {
                 while let result = try await group.next() {
                     results[result.step - 1] = result
                     await recorder.event(
-                        result.status == "failed" ? "step.failed" : "step.completed", table: result.table,
-                        level: result.status == "failed" ? "error" : "info",
+                        result.status == .failed ? "step.failed" : "step.completed", table: result.table,
+                        level: result.status == .failed ? "error" : "info",
                         "step \(result.step) \(result.check) on \(result.table): \(result.status) — \(result.message)",
-                        fields: ["step": String(result.step), "check": result.check, "status": result.status])
+                        fields: ["step": String(result.step), "check": result.check, "status": result.status.rawValue])
                     try await recorder.recordTable(
                         RunTableRecord(
-                            runID: recorder.runID, table: result.entryName, status: result.status,
+                            runID: recorder.runID, table: result.entryName, status: result.status.rawValue,
                             sourceRows: result.sourceRows, targetRows: result.targetRows, message: result.message))
                     try await start()
                 }
@@ -205,8 +205,8 @@ extension Jobs {
                 suite: pipeline.name ?? "pipeline", source: sourceURL.description, target: targetURL.description,
                 started: started, try final.map { try $0.resultRecord(runID: runID) }, provenance: provenance)
             let path = try recorder.writeJSONArtifact("pipeline_results.json", final)
-            let failed = final.filter { $0.status == "failed" }.count
-            let skipped = final.filter { $0.status == "cancelled" }.count
+            let failed = final.filter { $0.status == .failed }.count
+            let skipped = final.filter { $0.status == .cancelled }.count
             let status: RunStatus = skipped > 0 ? .cancelled : failed == 0 ? .succeeded : .failed
             try await recorder.finish(
                 status: status,
@@ -223,13 +223,13 @@ extension Jobs {
         let started = Date()
         let severity = context.spec.severity ?? "error"
         var result = StepResult(
-            step: index + 1, check: context.spec.check, category: "", table: context.spec.table, status: "failed",
+            step: index + 1, check: context.spec.check, category: "", table: context.spec.table, status: .failed,
             severity: severity, message: "", details: [:], seconds: 0)
         do {
             let type = try CheckRegistry.check(named: context.spec.check)
             result.category = type.category
             let outcome = try await type.init().run(context)
-            result.status = outcome.passed ? "passed" : (severity == "warn" ? "warning" : "failed")
+            result.status = outcome.passed ? .passed : (severity == "warn" ? .warning : .failed)
             result.message = outcome.message
             result.details = outcome.details
             result.sourceRows = outcome.sourceRows

@@ -172,7 +172,7 @@ public struct Threshold: Sendable, Hashable {
 public struct RuleResult: Sendable, Codable {
     public var rule: String
     public var side: String
-    public var status: String
+    public var status: CheckStatus
     public var severity: String
     public var offendingRows: Int64
     /// The first offending rows (at most ``RuleRunner/sampleSize``), as column → value.
@@ -187,7 +187,7 @@ extension RuleResult {
         // Strings always encode; without the details the result still says how many rows offend.
         let details = (try? JSONEncoder.sorted.encode(Details(sql: sql, sample: sample))).map { String(decoding: $0, as: UTF8.self) }
         return ValidationResultRecord(
-            validationRunID: runID, check: "rule:" + rule, table: side, status: status, severity: severity, message: message,
+            validationRunID: runID, check: "rule:" + rule, table: side, status: status.rawValue, severity: severity, message: message,
             targetRows: offendingRows, details: details)
     }
 }
@@ -211,7 +211,7 @@ public struct RuleRunner: Sendable {
 
     public func run(_ rule: Rule, on connector: any Connector, side: String) async -> RuleResult {
         var result = RuleResult(
-            rule: rule.name, side: side, status: "failed", severity: rule.severity.rawValue, offendingRows: 0, sample: [], sql: rule.sql, message: "")
+            rule: rule.name, side: side, status: .failed, severity: rule.severity.rawValue, offendingRows: 0, sample: [], sql: rule.sql, message: "")
         do {
             let sql = try Rulebook.render(rule.sql, environment: environmentName, environment)
                 .trimmingCharacters(in: .whitespacesAndNewlines).trimmingCharacters(in: CharacterSet(charactersIn: ";"))
@@ -237,15 +237,15 @@ public struct RuleRunner: Sendable {
                     .config, "rule \(rule.name) has a threshold that is not understood", hint: "write e.g. \"!= 0\", \"> 10\" or \">= 5\"")
             }
             if rule.severity == .error, errorIf.holds(result.offendingRows) {
-                result.status = "failed"
+                result.status = .failed
             } else if warnIf.holds(result.offendingRows) {
-                result.status = "warning"
+                result.status = .warning
             } else {
-                result.status = "passed"
+                result.status = .passed
             }
             result.message = "\(Format.count(result.offendingRows)) offending row(s)"
         } catch {
-            result.status = "failed"
+            result.status = .failed
             result.message = "the rule's SQL failed: \(error.redactedDescription)"
         }
         return result

@@ -290,7 +290,7 @@ public struct Jobs: Sendable {
                     results.append(result)
                     try await recorder.recordTable(
                         RunTableRecord(
-                            runID: recorder.runID, table: "\(rule.name)@\(side)", status: result.status,
+                            runID: recorder.runID, table: "\(rule.name)@\(side)", status: result.status.rawValue,
                             targetRows: result.offendingRows, message: result.message))
                 }
             }
@@ -298,7 +298,7 @@ public struct Jobs: Sendable {
                 suite: "rules", source: sourceURL?.description, target: targetURL?.description, started: started,
                 results.map { $0.resultRecord(runID: recorder.runID) })
             try recorder.writeJSONArtifact("rule_results.json", results)
-            let failed = results.filter { $0.status == "failed" }.count
+            let failed = results.filter { $0.status == .failed }.count
             try await recorder.finish(
                 status: failed == 0 ? .succeeded : .failed,
                 summary: "\(results.count - failed) of \(results.count) rule checks without errors")
@@ -386,7 +386,7 @@ public struct Jobs: Sendable {
             try recorder.writeJSONArtifact("diff_\(table.ref.name).json", comparison)
             try await recorder.recordTable(
                 RunTableRecord(
-                    runID: recorder.runID, table: table.ref.description, status: comparison.status,
+                    runID: recorder.runID, table: table.ref.description, status: comparison.status.rawValue,
                     sourceRows: comparison.sourceRows, targetRows: comparison.targetRows, message: comparison.message))
             try await recorder.finish(status: comparison.passed ? .succeeded : .failed, summary: comparison.message)
             return comparison

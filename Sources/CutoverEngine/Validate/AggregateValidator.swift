@@ -26,7 +26,7 @@ public struct AggregateValidator: Sendable {
         for tablePlan in plan.tables {
             let name = tablePlan.source.description
             var comparison = TableComparison(
-                table: name, target: tablePlan.target.description, status: "failed", method: Self.method, sourceRows: 0, targetRows: 0, missing: 0,
+                table: name, target: tablePlan.target.description, status: .failed, method: Self.method, sourceRows: 0, targetRows: 0, missing: 0,
                 extra: 0, changed: 0, missingKeys: [], extraKeys: [], changedRows: [], sampleLimit: 0, sourceFingerprint: "", targetFingerprint: "",
                 seconds: 0, message: "")
             let clock = Date()
@@ -97,7 +97,7 @@ public struct AggregateValidator: Sendable {
                 comparison.changedColumns[pair.target, default: 0] += 1
             }
         }
-        comparison.status = differences.isEmpty ? "passed" : "failed"
+        comparison.status = differences.isEmpty ? .passed : .failed
         let numeric = compared.filter(\.numeric).count
         let scope =
             "row count, \(compared.count) column(s)' count of values and \(numeric) numeric column(s)' sum, min and max (rows are not compared one by one)"

@@ -1,4 +1,5 @@
 import CutoverCore
+import CutoverStore
 import Foundation
 
 /// The result of comparing one table on both sides.
@@ -23,7 +24,7 @@ public struct TableComparison: Sendable, Codable {
 
     public var table: String
     public var target: String
-    public var status: String
+    public var status: CheckStatus
     public var method: String
     public var sourceRows: Int64
     public var targetRows: Int64
@@ -48,7 +49,7 @@ public struct TableComparison: Sendable, Codable {
     /// At what point each side was read.
     public var consistency: String = TableComparer.consistency
 
-    public var passed: Bool { status == "passed" }
+    public var passed: Bool { status == .passed }
 
     /// A row that differs exactly but is equal under the tolerances, and which rule hid it.
     public struct ToleratedRow: Sendable, Codable {
@@ -175,7 +176,7 @@ public struct TableComparer: Sendable {
         let targetOrder = keyIndexes.map { targetColumns[$0] }
 
         var result = TableComparison(
-            table: tablePlan.source.description, target: tablePlan.target.description, status: "passed",
+            table: tablePlan.source.description, target: tablePlan.target.description, status: .passed,
             method: keyed ? "row hash merge by key (\(tablePlan.key!.joined(separator: ", ")))" : "multiset fingerprint (no key)",
             sourceRows: 0, targetRows: 0, missing: 0, extra: 0, changed: 0, missingKeys: [], extraKeys: [], changedRows: [],
             sampleLimit: Self.sampleLimit, sourceFingerprint: "", targetFingerprint: "", seconds: 0, message: "")
@@ -255,7 +256,7 @@ public struct TableComparer: Sendable {
             summarizeKeyed(&result)
         } else {
             let differs = sourcePrint != targetPrint
-            result.status = differs ? "failed" : "passed"
+            result.status = differs ? .failed : .passed
             result.message =
                 differs
                 ? "contents differ (\(Format.count(result.sourceRows)) source rows, \(Format.count(result.targetRows)) target rows); without a key the differing rows cannot be listed"
@@ -394,7 +395,7 @@ public struct TableComparer: Sendable {
         async let targetBounds = bounds(target, tablePlan.target, targetKey)
         let (a, b) = try await (sourceBounds, targetBounds)
         var result = TableComparison(
-            table: tablePlan.source.description, target: tablePlan.target.description, status: "passed",
+            table: tablePlan.source.description, target: tablePlan.target.description, status: .passed,
             method: "checksum bisection by key (\(key)) with \(method.summary), differing ranges compared row by row", sourceRows: 0, targetRows: 0,
             missing: 0, extra: 0, changed: 0,
             missingKeys: [], extraKeys: [], changedRows: [], sampleLimit: Self.sampleLimit, sourceFingerprint: "", targetFingerprint: "", seconds: 0,
@@ -501,7 +502,7 @@ public struct TableComparer: Sendable {
     /// Status and message of a comparison by key, from its counts.
     func summarizeKeyed(_ result: inout TableComparison) {
         let differs = result.missing + result.extra + result.changed > 0
-        result.status = differs ? "failed" : "passed"
+        result.status = differs ? .failed : .passed
         result.message =
             differs
             ? "\(result.missing) missing, \(result.extra) extra, \(result.changed) changed of \(Format.count(result.sourceRows)) source rows"

@@ -51,7 +51,7 @@ public struct Validator: Sendable {
                 }
             } catch {
                 var failed = TableComparison(
-                    table: name, target: tablePlan.target.description, status: "failed", method: "row hash merge",
+                    table: name, target: tablePlan.target.description, status: .failed, method: "row hash merge",
                     sourceRows: 0, targetRows: 0, missing: 0, extra: 0, changed: 0, missingKeys: [], extraKeys: [],
                     changedRows: [], sampleLimit: TableComparer.sampleLimit, sourceFingerprint: "", targetFingerprint: "",
                     seconds: 0, message: error.redactedDescription)
@@ -85,7 +85,7 @@ extension TableComparison {
         result.check = check
         try await recorder.recordTable(
             RunTableRecord(
-                runID: recorder.runID, table: table, status: status, sourceRows: sourceRows, targetRows: targetRows, message: message,
+                runID: recorder.runID, table: table, status: status.rawValue, sourceRows: sourceRows, targetRows: targetRows, message: message,
                 details: result.details))
         return result
     }

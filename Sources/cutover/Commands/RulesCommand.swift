@@ -110,8 +110,8 @@ struct RulesCommand: AsyncParsableCommand {
             for result in outcome.results {
                 let mark =
                     switch result.status {
-                    case "passed": "✓";
-                    case "warning": "!";
+                    case .passed: "✓";
+                    case .warning: "!";
                     default: "✗"
                     }
                 Terminal.say("\(mark) \(result.rule) [\(result.side), \(result.severity)]: \(result.status) — \(result.message)")
@@ -119,7 +119,7 @@ struct RulesCommand: AsyncParsableCommand {
                     Terminal.say("    " + row.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "))
                 }
             }
-            let failed = outcome.results.filter { $0.status == "failed" }.count
+            let failed = outcome.results.filter { $0.status == .failed }.count
             Terminal.say(
                 "\(outcome.results.count - failed)/\(outcome.results.count) checks without errors; \(outcome.newRules) rule(s) added or changed in the rulebook · run \(outcome.runID)"
             )

@@ -51,8 +51,8 @@ struct ValidateCommand: AsyncParsableCommand {
                 try Pipeline.load(path: pipeline), source: try config.resolveConnection(source), target: try config.resolveConnection(target),
                 config: config, targetSchema: targetSchema, environment: env ?? config.defaultEnvironment,
                 tolerances: try Tolerances.parse(tolerance, strict: strict))
-            let failed = outcome.results.filter { $0.status == "failed" }.count
-            let skipped = outcome.results.filter { $0.status == "cancelled" }.count
+            let failed = outcome.results.filter { $0.status == .failed }.count
+            let skipped = outcome.results.filter { $0.status == .cancelled }.count
             Terminal.say(
                 "\(outcome.results.count - failed - skipped) of \(outcome.results.count) steps without errors"
                     + (skipped > 0 ? ", \(skipped) not run (cancelled)" : "") + " — results: \(outcome.path)")
