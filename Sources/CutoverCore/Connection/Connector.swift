@@ -312,6 +312,7 @@ public protocol CatalogOnlySource: Connector {
 /// Exact row counts and, per numeric column, the count of values, sum, minimum and maximum as
 /// decimal text — computed where the rows are, compared where they went.
 public struct SourceAggregates: Sendable, Codable, Hashable {
+    /// One table's exact row count and its numeric columns' aggregates.
     public struct Table: Sendable, Codable, Hashable {
         public var schema: String?
         public var name: String
@@ -328,6 +329,7 @@ public struct SourceAggregates: Sendable, Codable, Hashable {
         public var ref: TableRef { TableRef(schema: schema, name: name) }
     }
 
+    /// One column's count of values and, for exact numbers, sum, minimum and maximum as decimal text.
     public struct ColumnAggregate: Sendable, Codable, Hashable {
         public var name: String
         /// Values that are not NULL.

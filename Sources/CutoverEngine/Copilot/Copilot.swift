@@ -5,6 +5,7 @@ import Foundation
 /// What the copilot answers: the query it chose and why, the values it filled in, the SQL, and the
 /// result — or that it does not know, with the closest candidates.
 public struct CopilotAnswer: Codable, Sendable {
+    /// An intent the copilot weighed, with its score: the runner-up, or the closest when it does not know.
     public struct Candidate: Codable, Sendable, Hashable {
         public var intent: String
         public var title: String

@@ -6,6 +6,7 @@ import Yams
 /// copilot gets right: top-1 (chosen intent and every expected value) and top-3 (the expected
 /// intent among the first three). `none` expects "I don't know".
 public struct CopilotEvaluation: Sendable {
+    /// A question of the set and the intent and values it should get (`none`: it must not be answered).
     public struct Question: Codable, Sendable {
         public var question: String
         public var intent: String
@@ -19,6 +20,7 @@ public struct CopilotEvaluation: Sendable {
         var questions: [Question]
     }
 
+    /// What the copilot did with one question of the set.
     public struct Outcome: Codable, Sendable {
         public var question: String
         public var expected: String
@@ -31,6 +33,7 @@ public struct CopilotEvaluation: Sendable {
         public var top3: Bool
     }
 
+    /// The whole set's score.
     public struct Report: Codable, Sendable {
         public var questions: Int
         public var top1: Int

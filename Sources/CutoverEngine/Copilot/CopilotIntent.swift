@@ -12,8 +12,10 @@ public enum CopilotAccess: Int, Sendable, Comparable, Codable {
 /// One question the copilot can answer: what it is about (words to match), what it fills in
 /// (slots), and where the answer comes from.
 public struct CopilotIntent: Sendable {
+    /// A value a question can fill in.
     public enum Slot: String, Sendable, Codable, CaseIterable { case period, table, status, kind, run, check, limit, level, environment }
 
+    /// Where an intent's answer is read from.
     public enum Source: Sendable {
         /// A fixed read of the store's tables; `bind` turns the slots into its parameters.
         case store(StoreRead, bind: @Sendable (CopilotSlots) -> [String?])
@@ -27,8 +29,11 @@ public struct CopilotIntent: Sendable {
         case workload(WorkloadView)
     }
 
+    /// Which rows of the ingestion health report an intent shows.
     public enum IngestionView: String, Sendable { case all, late, failedLoads, anomalies }
+    /// Which part of the newest analysis an intent shows.
     public enum AnalysisView: String, Sendable { case largestTables, withoutPrimaryKey, columns, foreignKeys }
+    /// Which reading of the newest workload import an intent shows.
     public enum WorkloadView: String, Sendable { case unusedTables }
 
     public var id: String

@@ -5,6 +5,7 @@ import Foundation
 /// phrasings, nudged by the values the question fills in. Pure: no store, no clock of its own, so
 /// the evaluation set runs it directly.
 public struct CopilotMatcher: Sendable {
+    /// One intent's score for a question, with the words and slots that made it.
     public struct Scored: Sendable {
         public var intent: CopilotIntent
         public var score: Double
@@ -13,6 +14,7 @@ public struct CopilotMatcher: Sendable {
         public var slotNotes: [String]
     }
 
+    /// Every intent ranked for one question, and how much of the question the best one explains.
     public struct Match: Sendable {
         /// Best first; every intent with a positive score.
         public var ranked: [Scored]

@@ -213,6 +213,7 @@ public protocol ValidationCheck: Sendable {
     static var summary: String { get }
     /// The step fields it reads beside `table`, `side` and `severity` (forms in the console are made from these).
     static var parameters: [CheckParameter] { get }
+    /// A check holds no state between steps: the registry makes one per step.
     init()
     /// Runs the check for one step: passed or not, with a message and details.
     func run(_ context: CheckContext) async throws -> CheckOutcome

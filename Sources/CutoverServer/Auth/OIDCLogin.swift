@@ -10,6 +10,7 @@ import Glibc
 /// `http://127.0.0.1:PORT/auth/oidc/callback` on a port opened for this one sign-in) — and hands
 /// the access token to scripts.
 public enum OIDCLogin {
+    /// Who signed in, and the token scripts pass on as `CUTOVER_ACCESS_TOKEN`.
     public struct Result: Sendable, Codable {
         public var subject: String
         public var username: String?
