@@ -51,7 +51,7 @@ extension AlertRuleRecord {
 /// What people do with alerts, the same from the CLI and the API.
 public enum AlertActions {
     /// firing → acknowledged (no escalation after this).
-    public static func acknowledge(_ id: String, by user: String, store: any MetadataStore) async throws -> AlertRecord {
+    public static func acknowledge(_ id: String, by user: String, store: any AlertRepository) async throws -> AlertRecord {
         var alert = try await open(id, store: store)
         guard alert.state == "firing" else { return alert }
         alert.state = "acknowledged"
@@ -61,7 +61,7 @@ public enum AlertActions {
         return alert
     }
 
-    public static func resolve(_ id: String, by user: String, store: any MetadataStore) async throws -> AlertRecord {
+    public static func resolve(_ id: String, by user: String, store: any AlertRepository) async throws -> AlertRecord {
         var alert = try await open(id, store: store)
         alert.state = "resolved"
         alert.resolvedBy = user
@@ -71,7 +71,7 @@ public enum AlertActions {
     }
 
     /// Deliveries are recorded as silenced until then.
-    public static func silence(rule name: String, until: Date?, store: any MetadataStore) async throws -> AlertRuleRecord {
+    public static func silence(rule name: String, until: Date?, store: any AlertRepository) async throws -> AlertRuleRecord {
         guard var rule = try await store.alertRules().first(where: { $0.name == name }) else {
             throw CutoverError(.usage, "no alert rule named \(name)", hint: "`cutover alerts rules` lists them")
         }
@@ -80,7 +80,7 @@ public enum AlertActions {
         return rule
     }
 
-    private static func open(_ id: String, store: any MetadataStore) async throws -> AlertRecord {
+    private static func open(_ id: String, store: any AlertRepository) async throws -> AlertRecord {
         guard let alert = try await store.alert(id: id) else {
             throw CutoverError(.usage, "no alert \(id)", hint: "`cutover alerts list` shows them")
         }

@@ -42,7 +42,7 @@ public enum RunLease {
 
     /// Makes this process `run`'s coordinator, taking over from a coordinator that is gone;
     /// returns the new owner identity. Throws `runBusy` when another live process holds it.
-    static func take(_ run: RunRecord, store: any MetadataStore, busyHint: String) async throws -> String {
+    static func take(_ run: RunRecord, store: any RunRepository, busyHint: String) async throws -> String {
         if let busy = heldElsewhere(run) { throw CutoverError(.runBusy, busy, hint: busyHint) }
         let owner = newOwner()
         let deadOwner = run.leaseOwner.flatMap { isGone($0) ? $0 : nil }
@@ -62,7 +62,7 @@ final class LeaseKeeper: @unchecked Sendable {
     private(set) var lost = false
     private var task: Task<Void, Never>?
 
-    init(store: any MetadataStore, runID: String, owner: String) {
+    init(store: any RunRepository, runID: String, owner: String) {
         task = Task { [weak self] in
             while !Task.isCancelled {
                 try? await Task.sleep(nanoseconds: RunLease.renewEvery)  // cancelled: the loop ends
