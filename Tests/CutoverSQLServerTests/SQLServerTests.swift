@@ -204,3 +204,29 @@ import Testing
                 && some.contains("(s.name = N'sales' AND t.name = N'O''Brien')"))
     }
 }
+
+/// The SQL the mover and the checks build through the dialect comes out in T-SQL's spelling.
+@Suite struct SQLServerDialectTests {
+    @Test func rowLimitsIndexesAndNamesAreTSQL() {
+        let dialect = SQLServerDialect()
+        #expect(
+            dialect.limit("SELECT [id] FROM [dbo].[t] ORDER BY [id]", rows: 1, offset: 41)
+                == "SELECT [id] FROM [dbo].[t] ORDER BY [id] OFFSET 41 ROWS FETCH NEXT 1 ROWS ONLY")
+        #expect(
+            dialect.dropIndex(TableRef(schema: "dbo", name: "ix_t]x"), on: TableRef(schema: "dbo", name: "t"))
+                == "DROP INDEX IF EXISTS [ix_t]]x] ON [dbo].[t]")
+        #expect(dialect.deleteAll(TableRef(schema: "dbo", name: "t")) == "DELETE FROM [dbo].[t]")
+        #expect(dialect.literal("O'Brien") == "N'O''Brien'")
+        // The standard spelling stays for the engines that have LIMIT.
+        #expect(PortableDialectProbe.limit == "SELECT 1 ORDER BY 1 LIMIT 5 OFFSET 2")
+    }
+}
+
+/// A dialect with every default, to see the standard spellings.
+private struct PortableDialectProbe: Dialect {
+    static let limit = PortableDialectProbe().limit("SELECT 1 ORDER BY 1", rows: 5, offset: 2)
+    var engine: ConnectionURL.Engine { .postgres }
+    var nameFolding: NameFolding { .lower }
+    func typeChoice(for type: CanonicalType) -> TypeChoice { TypeChoice("text", "a probe") }
+    func identityClause(for kind: IdentityKind, type: CanonicalType) -> String? { nil }
+}

@@ -113,7 +113,9 @@ struct TopNCheck: ValidationCheck {
             let connector = c.connector(side), d = connector.dialect, q = d.quote(c.column(column, side))
             let type = c.table.column(named: column)!.canonical
             let rows = try await connector.execute(
-                "SELECT \(q) AS value, count(*) AS n FROM \(d.qualified(c.ref(side))) GROUP BY \(q) ORDER BY count(*) DESC, CASE WHEN \(q) IS NULL THEN 0 ELSE 1 END, \(d.byteOrder(q, type: type)) LIMIT \(n)"
+                d.limit(
+                    "SELECT \(q) AS value, count(*) AS n FROM \(d.qualified(c.ref(side))) GROUP BY \(q) ORDER BY count(*) DESC, CASE WHEN \(q) IS NULL THEN 0 ELSE 1 END, \(d.byteOrder(q, type: type))",
+                    rows: n, offset: 0)
             ).rows
             return rows.map { "\(CanonicalForm.text($0[0], as: type) ?? "NULL")×\($0[1].displayText)" }
         }
