@@ -92,9 +92,11 @@ import Testing
         let flow = try step.flowYAML()
         let parsed = try Pipeline.parse("steps:\n  - \(flow)\n", name: "x")
         #expect(!flow.contains("\n"), "one line")
+        #expect(flow.contains("tolerance_percent: 0.5") && flow.contains("min: -1.25") && flow.contains("tolerance_abs: 2"), "\(flow)")
         var multiline = StepSpec(check: "custom_sql", table: "t")
         multiline.sql = "SELECT 1\nFROM t\n  WHERE x = ':'"
         let line = try multiline.flowYAML()
+        #expect(!line.contains("\n"), "\(line)")
         #expect(try Pipeline.parse("steps:\n  - \(line)\n", name: "x").steps == [multiline], "\(line)")
         #expect(parsed.steps == [step], "\(flow)")
     }

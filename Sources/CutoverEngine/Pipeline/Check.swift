@@ -55,14 +55,20 @@ public struct StepSpec: Codable, Sendable, Hashable {
     /// the order a reader scans them (`CodingKeys`' order: check, table, columns, relationship,
     /// measure, options, severity), scalars quoted only where YAML would read them as something else.
     public func flowYAML() throws -> String {
-        var options = YAMLEncoder.Options()
-        options.width = -1
-        options.allowUnicode = true
-        options.mappingStyle = .flow
-        options.sequenceStyle = .flow
-        let encoder = YAMLEncoder()
-        encoder.options = options
-        return try encoder.encode(self).trimmingCharacters(in: .whitespacesAndNewlines)
+        // Numbers as a person writes them (`0.5`, not Yams' `5e-1`), as the pipeline files are.
+        let node = try Yams.compose(yaml: try YAMLEncoder().encode(self)).map(Pipeline.plainNumbers)
+        guard var node else { throw CutoverError(.io, "the step \(check) on \(table) did not encode as YAML") }
+        node = Self.flow(node)
+        return try Yams.serialize(node: node, width: -1, allowUnicode: true).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// The node with every mapping and sequence in flow style, so the step stays on one line.
+    static func flow(_ node: Node) -> Node {
+        switch node {
+        case .mapping(let mapping): .mapping(Node.Mapping(mapping.map { ($0.key, flow($0.value)) }, mapping.tag, .flow))
+        case .sequence(let sequence): .sequence(Node.Sequence(sequence.map(flow), sequence.tag, .flow))
+        case .scalar, .alias: node
+        }
     }
 
     /// Whether the field of this YAML key is given (a list: not empty).
