@@ -16,20 +16,17 @@ extension SQLMetadataStore {
         let channels = try Self.jsonText(r.channels), escalateTo = try Self.jsonText(r.escalateTo)
         try await run { db in
             try db.exclusively {
-                _ = try db.execute("DELETE FROM alert_rules WHERE name = ?", [r.name])
+                _ = try db.execute("DELETE FROM alert_rules WHERE name = \(r.name)")
                 _ = try db.execute(
-                    "INSERT INTO alert_rules (\(Self.alertRuleColumns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    [
-                        r.name, r.condition, r.scope, r.threshold.map { String($0) }, r.severity, channels,
-                        r.escalateAfterSeconds.map(String.init), escalateTo, r.silencedUntil, r.enabled ? "1" : "0", r.createdBy, r.createdAt,
-                    ])
+                    "INSERT INTO alert_rules (\(raw: Self.alertRuleColumns)) VALUES (\(r.name), \(r.condition), \(r.scope), \(r.threshold.map { String($0) }), \(r.severity), \(channels), \(r.escalateAfterSeconds.map(String.init)), \(escalateTo), \(r.silencedUntil), \(r.enabled ? "1" : "0"), \(r.createdBy), \(r.createdAt))"
+                )
             }
         }
     }
 
     public func alertRules() async throws -> [AlertRuleRecord] {
         try await run { db in
-            let rows = try db.execute("SELECT \(Self.alertRuleColumns) FROM alert_rules ORDER BY name", [])
+            let rows = try db.execute("SELECT \(raw: Self.alertRuleColumns) FROM alert_rules ORDER BY name")
             return try NamedRow.rows("alert_rules", Self.alertRuleColumns, rows).map(Self.alertRule)
         }
     }
@@ -47,8 +44,8 @@ extension SQLMetadataStore {
     public func deleteAlertRule(name: String) async throws -> Bool {
         try await run { db in
             try db.exclusively {
-                guard try !db.execute("SELECT 1 FROM alert_rules WHERE name = ?", [name]).isEmpty else { return false }
-                _ = try db.execute("DELETE FROM alert_rules WHERE name = ?", [name])
+                guard try !db.execute("SELECT 1 FROM alert_rules WHERE name = \(name)").isEmpty else { return false }
+                _ = try db.execute("DELETE FROM alert_rules WHERE name = \(name)")
                 return true
             }
         }
@@ -57,38 +54,35 @@ extension SQLMetadataStore {
     public func saveAlert(_ a: AlertRecord) async throws {
         try await run { db in
             try db.exclusively {
-                _ = try db.execute("DELETE FROM alerts WHERE id = ?", [a.id])
+                _ = try db.execute("DELETE FROM alerts WHERE id = \(a.id)")
                 _ = try db.execute(
-                    "INSERT INTO alerts (\(Self.alertColumns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    [
-                        a.id, a.rule, a.key, a.state, a.severity, a.title, a.detail, a.subject, a.firstAt, a.lastAt, String(a.occurrences),
-                        String(a.escalationLevel), a.acknowledgedBy, a.acknowledgedAt, a.resolvedBy, a.resolvedAt,
-                    ])
+                    "INSERT INTO alerts (\(raw: Self.alertColumns)) VALUES (\(a.id), \(a.rule), \(a.key), \(a.state), \(a.severity), \(a.title), \(a.detail), \(a.subject), \(a.firstAt), \(a.lastAt), \(String(a.occurrences)), \(String(a.escalationLevel)), \(a.acknowledgedBy), \(a.acknowledgedAt), \(a.resolvedBy), \(a.resolvedAt))"
+                )
             }
         }
     }
 
     public func alertKeys(rule: String) async throws -> Set<String> {
-        try await run { db in Set(try db.execute("SELECT DISTINCT dedup_key FROM alerts WHERE rule_name = ?", [rule]).compactMap { $0.first ?? nil })
+        try await run { db in Set(try db.execute("SELECT DISTINCT dedup_key FROM alerts WHERE rule_name = \(rule)").compactMap { $0.first ?? nil })
         }
     }
 
     public func alert(id: String) async throws -> AlertRecord? {
-        try await alerts(where: "id = ?", [id], limit: 1).first
+        try await alerts(where: "id = \(id)", limit: 1).first
     }
 
     public func alerts(state: String?, limit: Int) async throws -> [AlertRecord] {
         switch state {
-        case nil: return try await alerts(where: "1 = 1", [], limit: limit)
-        case "open": return try await alerts(where: "state <> 'resolved'", [], limit: limit)
-        case let state?: return try await alerts(where: "state = ?", [state], limit: limit)
+        case nil: return try await alerts(where: "1 = 1", limit: limit)
+        case "open": return try await alerts(where: "state <> 'resolved'", limit: limit)
+        case let state?: return try await alerts(where: "state = \(state)", limit: limit)
         }
     }
 
-    private func alerts(where condition: String, _ parameters: [String?], limit: Int) async throws -> [AlertRecord] {
+    private func alerts(where condition: StoreSQL, limit: Int) async throws -> [AlertRecord] {
         try await run { db in
             let rows = try db.execute(
-                "SELECT \(Self.alertColumns) FROM alerts WHERE \(condition) ORDER BY first_at DESC, id DESC LIMIT \(max(0, limit))", parameters)
+                "SELECT \(raw: Self.alertColumns) FROM alerts WHERE \(condition) ORDER BY first_at DESC, id DESC LIMIT \(raw: String(max(0, limit)))")
             return try NamedRow.rows("alerts", Self.alertColumns, rows).map { row in
                 var alert = AlertRecord(
                     id: try row.required("id"), rule: try row.required("rule_name"), key: try row.required("dedup_key"),
@@ -108,14 +102,14 @@ extension SQLMetadataStore {
     public func recordAlertDelivery(_ d: AlertDeliveryRecord) async throws {
         try await run { db in
             _ = try db.execute(
-                "INSERT INTO alert_deliveries (\(Self.deliveryColumns)) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [d.alertID, d.event, d.channel, String(d.attempts), d.status, d.detail, d.at])
+                "INSERT INTO alert_deliveries (\(raw: Self.deliveryColumns)) VALUES (\(d.alertID), \(d.event), \(d.channel), \(String(d.attempts)), \(d.status), \(d.detail), \(d.at))"
+            )
         }
     }
 
     public func alertDeliveries(alertID: String) async throws -> [AlertDeliveryRecord] {
         try await run { db in
-            let rows = try db.execute("SELECT \(Self.deliveryColumns) FROM alert_deliveries WHERE alert_id = ? ORDER BY id", [alertID])
+            let rows = try db.execute("SELECT \(raw: Self.deliveryColumns) FROM alert_deliveries WHERE alert_id = \(alertID) ORDER BY id")
             return try NamedRow.rows("alert_deliveries", Self.deliveryColumns, rows).map { row in
                 AlertDeliveryRecord(
                     alertID: try row.required("alert_id"), event: try row.required("event"), channel: try row.required("channel"),

@@ -109,12 +109,12 @@ extension SQLMetadataStore {
             try db.exclusively {
                 for r in rules {
                     let exists = try db.execute(
-                        "SELECT 1 FROM rulebook_registry WHERE suite_name = ? AND expectation_type = ? AND rule_hash = ?",
-                        [r.suite, r.expectationType, r.ruleHash])
+                        "SELECT 1 FROM rulebook_registry WHERE suite_name = \(r.suite) AND expectation_type = \(r.expectationType) AND rule_hash = \(r.ruleHash)"
+                    )
                     guard exists.isEmpty else { continue }
                     _ = try db.execute(
-                        "INSERT INTO rulebook_registry (\(Self.registryColumns)) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                        [r.suite, r.expectationType, r.ruleHash, r.definition, r.addedOn, r.lastModified, r.check])
+                        "INSERT INTO rulebook_registry (\(raw: Self.registryColumns)) VALUES (\(r.suite), \(r.expectationType), \(r.ruleHash), \(r.definition), \(r.addedOn), \(r.lastModified), \(r.check))"
+                    )
                     added += 1
                 }
             }
@@ -125,8 +125,8 @@ extension SQLMetadataStore {
     public func registryRules(suite: String?) async throws -> [RegistryRuleRecord] {
         try await run { db in
             let rows = try db.execute(
-                "SELECT \(Self.registryColumns) FROM rulebook_registry" + (suite == nil ? "" : " WHERE suite_name = ?")
-                    + " ORDER BY suite_name, expectation_type, added_on, rule_hash", suite.map { [$0] } ?? [])
+                "SELECT \(raw: Self.registryColumns) FROM rulebook_registry" + (suite.map { " WHERE suite_name = \($0)" } ?? "")
+                    + " ORDER BY suite_name, expectation_type, added_on, rule_hash")
             return try NamedRow.rows("rulebook_registry", Self.registryColumns, rows).map { row in
                 RegistryRuleRecord(
                     suite: try row.required("suite_name"), expectationType: try row.required("expectation_type"),
@@ -144,17 +144,13 @@ extension SQLMetadataStore {
         try await run { db in
             try db.exclusively {
                 for m in months {
-                    _ = try db.execute("DELETE FROM reported_months WHERE month = ?", [m.month])
+                    _ = try db.execute("DELETE FROM reported_months WHERE month = \(m.month)")
                     _ = try db.execute(
-                        "INSERT INTO reported_months (\(Self.reportedMonthColumns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                        [
-                            m.month, m.origin, m.currentTotal.map(String.init), m.previousTotal.map(String.init), m.delta.map(String.init),
-                            m.materials.map(String.init), try sortedJSON(m.breakdown),
-                            m.logStats, m.dataDate, m.cachedAt, m.payload,
-                        ])
+                        "INSERT INTO reported_months (\(raw: Self.reportedMonthColumns)) VALUES (\(m.month), \(m.origin), \(m.currentTotal.map(String.init)), \(m.previousTotal.map(String.init)), \(m.delta.map(String.init)), \(m.materials.map(String.init)), \(try sortedJSON(m.breakdown)), \(m.logStats), \(m.dataDate), \(m.cachedAt), \(m.payload))"
+                    )
                 }
             }
-            _ = try db.execute("DELETE FROM overview_cache", [])
+            _ = try db.execute("DELETE FROM overview_cache")
         }
         memory.invalidate(prefix: "overview")
     }
@@ -164,7 +160,7 @@ extension SQLMetadataStore {
     }
 
     static func reportedMonths(_ db: any StoreDatabase) throws -> [ReportedMonth] {
-        let rows = try db.execute("SELECT \(reportedMonthColumns) FROM reported_months ORDER BY month", [])
+        let rows = try db.execute("SELECT \(raw: reportedMonthColumns) FROM reported_months ORDER BY month")
         return try NamedRow.rows("reported_months", reportedMonthColumns, rows).map { row in
             ReportedMonth(
                 month: try row.required("month"), origin: try row.required("origin"), currentTotal: try row.int("current_total"),
@@ -187,15 +183,12 @@ extension SQLMetadataStore {
         return try await run { db in
             var added = false
             try db.exclusively {
-                guard try db.execute("SELECT 1 FROM failure_snapshots WHERE suite_name = ? AND data_date = ?", [s.suite, s.dataDate]).isEmpty else {
+                guard try db.execute("SELECT 1 FROM failure_snapshots WHERE suite_name = \(s.suite) AND data_date = \(s.dataDate)").isEmpty else {
                     return
                 }
                 _ = try db.execute(
-                    "INSERT INTO failure_snapshots (\(Self.failureSnapshotColumns), content) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    [
-                        s.suite, s.dataDate, String(s.rows), try sortedJSON(s.columns),
-                        String(content.count), digest, s.cachedAt, s.origin, text,
-                    ])
+                    "INSERT INTO failure_snapshots (\(raw: Self.failureSnapshotColumns), content) VALUES (\(s.suite), \(s.dataDate), \(String(s.rows)), \(try sortedJSON(s.columns)), \(String(content.count)), \(digest), \(s.cachedAt), \(s.origin), \(text))"
+                )
                 added = true
             }
             return added
@@ -205,8 +198,8 @@ extension SQLMetadataStore {
     public func failureSnapshots(suite: String?) async throws -> [FailureSnapshotRecord] {
         try await run { db in
             let rows = try db.execute(
-                "SELECT \(Self.failureSnapshotColumns) FROM failure_snapshots" + (suite == nil ? "" : " WHERE suite_name = ?")
-                    + " ORDER BY data_date DESC, suite_name", suite.map { [$0] } ?? [])
+                "SELECT \(raw: Self.failureSnapshotColumns) FROM failure_snapshots" + (suite.map { " WHERE suite_name = \($0)" } ?? "")
+                    + " ORDER BY data_date DESC, suite_name")
             return try NamedRow.rows("failure_snapshots", Self.failureSnapshotColumns, rows).map(Self.failureSnapshot)
         }
     }
@@ -214,7 +207,7 @@ extension SQLMetadataStore {
     public func failureSnapshot(suite: String, dataDate: String) async throws -> (record: FailureSnapshotRecord, content: Data)? {
         let row = try await run { db in
             try db.execute(
-                "SELECT \(Self.failureSnapshotColumns), content FROM failure_snapshots WHERE suite_name = ? AND data_date = ?", [suite, dataDate]
+                "SELECT \(raw: Self.failureSnapshotColumns), content FROM failure_snapshots WHERE suite_name = \(suite) AND data_date = \(dataDate)"
             ).first
         }
         guard let row else { return nil }

@@ -41,16 +41,10 @@ extension SQLMetadataStore {
     public func recordValidationRun(_ r: ValidationRunRecord) async throws {
         try await run { db in
             try db.exclusively {
-                _ = try db.execute("DELETE FROM validation_runs WHERE id = ?", [r.id])
+                _ = try db.execute("DELETE FROM validation_runs WHERE id = \(r.id)")
                 _ = try db.execute(
-                    "INSERT INTO validation_runs (\(Self.validationRunColumns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    [
-                        r.id, r.suite, r.source.map(Redaction.connectionString), r.target.map(Redaction.connectionString), r.dataDate, r.startedAt,
-                        r.finishedAt,
-                        r.status, String(r.passed), String(r.failed), String(r.warned), r.origin,
-                        r.materials.map { "[" + $0.map(JSONCanonical.quoted).joined(separator: ",") + "]" },
-                        r.projectID, r.pipelineName, r.pipelineHash, r.pipelineContent,
-                    ])
+                    "INSERT INTO validation_runs (\(raw: Self.validationRunColumns)) VALUES (\(r.id), \(r.suite), \(r.source.map(Redaction.connectionString)), \(r.target.map(Redaction.connectionString)), \(r.dataDate), \(r.startedAt), \(r.finishedAt), \(r.status), \(String(r.passed)), \(String(r.failed)), \(String(r.warned)), \(r.origin), \(r.materials.map { "[" + $0.map(JSONCanonical.quoted).joined(separator: ",") + "]" }), \(r.projectID), \(r.pipelineName), \(r.pipelineHash), \(r.pipelineContent))"
+                )
             }
             try Self.invalidateOverview(db, months: [String(r.startedAt.prefix(7))])
         }
@@ -65,22 +59,20 @@ extension SQLMetadataStore {
     public func addValidationResults(_ results: [ValidationResultRecord]) async throws {
         guard !results.isEmpty else { return }
         try await run { db in
-            let insert = "INSERT INTO validation_results (\(Self.validationResultColumns)) SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, \(db.json()), ?"
             try db.exclusively {
                 for r in results {
                     let columns = r.affectedColumns.isEmpty ? nil : r.affectedColumns.joined(separator: ",")
                     _ = try db.execute(
-                        insert,
-                        [
-                            r.validationRunID, r.step.map(String.init), r.check, r.table, r.status, r.severity,
-                            r.message.map(Redaction.redact), r.durationMS.map(String.init), r.sourceRows.map(String.init),
-                            r.targetRows.map(String.init), r.matchPercent.map { String($0) }, columns,
-                            r.details, r.at,
-                        ])
+                        """
+                        INSERT INTO validation_results (\(raw: Self.validationResultColumns))
+                        SELECT \(r.validationRunID), \(r.step.map(String.init)), \(r.check), \(r.table), \(r.status), \(r.severity),
+                            \(r.message.map(Redaction.redact)), \(r.durationMS.map(String.init)), \(r.sourceRows.map(String.init)),
+                            \(r.targetRows.map(String.init)), \(r.matchPercent.map { String($0) }), \(columns), \(json: r.details), \(r.at)
+                        """)
                 }
             }
             try Self.invalidateOverview(db, months: Set(results.map { String($0.at.prefix(7)) }))
-            if results.contains(where: { $0.status == "failed" }) { _ = try db.execute("DELETE FROM failures_cache", []) }
+            if results.contains(where: { $0.status == "failed" }) { _ = try db.execute("DELETE FROM failures_cache") }
         }
         memory.invalidate(prefix: "overview")
         memory.invalidate(prefix: "failures")
@@ -99,7 +91,7 @@ extension SQLMetadataStore {
 
     public func validationRuns(limit: Int) async throws -> [ValidationRunRecord] {
         try await run { db in
-            try db.execute("SELECT \(Self.validationRunColumns) FROM validation_runs ORDER BY started_at DESC, id DESC LIMIT ?", [String(limit)])
+            try db.execute("SELECT \(raw: Self.validationRunColumns) FROM validation_runs ORDER BY started_at DESC, id DESC LIMIT \(String(limit))")
                 .map { try Self.validationRun($0) }
         }
     }
@@ -107,21 +99,20 @@ extension SQLMetadataStore {
     public func validationRuns(projectID: String, limit: Int) async throws -> [ValidationRunRecord] {
         try await run { db in
             try db.execute(
-                "SELECT \(Self.validationRunColumns) FROM validation_runs WHERE project_id = ? ORDER BY started_at DESC, id DESC LIMIT ?",
-                [projectID, String(limit)]
+                "SELECT \(raw: Self.validationRunColumns) FROM validation_runs WHERE project_id = \(projectID) ORDER BY started_at DESC, id DESC LIMIT \(String(limit))"
             ).map { try Self.validationRun($0) }
         }
     }
 
     public func validationRun(id: String) async throws -> ValidationRunRecord? {
         try await run { db in
-            try db.execute("SELECT \(Self.validationRunColumns) FROM validation_runs WHERE id = ?", [id]).first.map { try Self.validationRun($0) }
+            try db.execute("SELECT \(raw: Self.validationRunColumns) FROM validation_runs WHERE id = \(id)").first.map { try Self.validationRun($0) }
         }
     }
 
     public func validationResults(runID: String) async throws -> [ValidationResultRecord] {
         try await run { db in
-            try db.execute("SELECT \(Self.validationResultColumns) FROM validation_results WHERE validation_run_id = ? ORDER BY id", [runID])
+            try db.execute("SELECT \(raw: Self.validationResultColumns) FROM validation_results WHERE validation_run_id = \(runID) ORDER BY id")
                 .map(Self.validationResult)
         }
     }
@@ -129,8 +120,7 @@ extension SQLMetadataStore {
     public func validationHistory(table: String, limit: Int) async throws -> [ValidationResultRecord] {
         try await run { db in
             try db.execute(
-                "SELECT \(Self.validationResultColumns) FROM validation_results WHERE table_name = ? ORDER BY at DESC, id DESC LIMIT ?",
-                [table, String(limit)]
+                "SELECT \(raw: Self.validationResultColumns) FROM validation_results WHERE table_name = \(table) ORDER BY at DESC, id DESC LIMIT \(String(limit))"
             ).map(Self.validationResult)
         }
     }
@@ -149,8 +139,8 @@ extension SQLMetadataStore {
                 guard
                     let row = try db.execute(
                         """
-                        SELECT payload, fetched_at FROM column_metadata WHERE connection = ? AND schema_name = ? AND table_name = ? AND fetched_at >= ?
-                        """, [connection, schema, table, oldest]
+                        SELECT payload, fetched_at FROM column_metadata WHERE connection = \(connection) AND schema_name = \(schema) AND table_name = \(table) AND fetched_at >= \(oldest)
+                        """
                     ).first
                 else {
                     try Self.count(db, cache: "column_metadata", hit: false)
@@ -170,10 +160,10 @@ extension SQLMetadataStore {
                 for r in records {
                     let connection = Redaction.connectionString(r.connection)
                     _ = try db.execute(
-                        "DELETE FROM column_metadata WHERE connection = ? AND schema_name = ? AND table_name = ?", [connection, r.schema, r.table])
+                        "DELETE FROM column_metadata WHERE connection = \(connection) AND schema_name = \(r.schema) AND table_name = \(r.table)")
                     _ = try db.execute(
-                        "INSERT INTO column_metadata (connection, schema_name, table_name, payload, fetched_at) SELECT ?, ?, ?, \(db.json()), ?",
-                        [connection, r.schema, r.table, r.payload, r.fetchedAt])
+                        "INSERT INTO column_metadata (connection, schema_name, table_name, payload, fetched_at) SELECT \(connection), \(r.schema), \(r.table), \(json: r.payload), \(r.fetchedAt)"
+                    )
                 }
             }
         }
@@ -199,7 +189,7 @@ extension SQLMetadataStore {
         var expired: Set<String> = []
         var oldestCachedAt = now
         if !refresh {
-            for row in try db.execute("SELECT month, payload, cached_at, expires_at FROM overview_cache", []) {
+            for row in try db.execute("SELECT month, payload, cached_at, expires_at FROM overview_cache") {
                 let month = row[0] ?? ""
                 if let at = row[3], at > now, let payload = row[1],
                     let value = try? JSONDecoder().decode(MonthlyOverview.self, from: Data(payload.utf8))
@@ -230,15 +220,15 @@ extension SQLMetadataStore {
             if writing[current] == nil { writing[current] = MonthlyOverview(month: current) }
             let encoder = JSONEncoder()
             try db.exclusively {
-                if cached.isEmpty && expired.isEmpty { _ = try db.execute("DELETE FROM overview_cache", []) }
+                if cached.isEmpty && expired.isEmpty { _ = try db.execute("DELETE FROM overview_cache") }
                 for (month, value) in writing {
-                    _ = try db.execute("DELETE FROM overview_cache WHERE month = ?", [month])
+                    _ = try db.execute("DELETE FROM overview_cache WHERE month = \(month)")
                     _ = try db.execute(
-                        "INSERT INTO overview_cache (month, payload, cached_at, expires_at) SELECT ?, \(db.json()), ?, ?",
-                        [month, String(decoding: try encoder.encode(value), as: UTF8.self), now, expires])
+                        "INSERT INTO overview_cache (month, payload, cached_at, expires_at) SELECT \(month), \(json: String(decoding: try encoder.encode(value), as: UTF8.self)), \(now), \(expires)"
+                    )
                 }
             }
-            _ = try db.execute("UPDATE cache_stats SET rebuilt_at = ? WHERE cache_name = 'overview'", [now])
+            _ = try db.execute("UPDATE cache_stats SET rebuilt_at = \(now) WHERE cache_name = 'overview'")
         }
         var byMonth = cached.merging(fresh) { $1 }
         for reported in try reportedMonths(db) { byMonth[reported.month, default: MonthlyOverview(month: reported.month)].reported = reported }
@@ -254,9 +244,15 @@ extension SQLMetadataStore {
 
     /// The overview per month, for one month (`YYYY-MM`) or all, straight from the records.
     static func aggregate(_ db: any StoreDatabase, month: String?) throws -> [String: MonthlyOverview] {
-        func range(_ column: String) -> (String, [String?]) {
-            guard let month else { return ("", []) }
-            return ("WHERE \(column) >= ? AND \(column) < ?", [month, nextMonth(month)])
+        /// `WHERE column` within the month, or nothing for every month.
+        func range(_ column: String) -> StoreSQL {
+            guard let month else { return "" }
+            return "WHERE \(raw: column) >= \(month) AND \(raw: column) < \(nextMonth(month))"
+        }
+        /// The same, ready for one more condition.
+        func rangeAnd(_ column: String) -> StoreSQL {
+            let where_ = range(column)
+            return where_.isEmpty ? "WHERE" : where_ + " AND"
         }
         var months: [String: MonthlyOverview] = [:]
         func update(_ row: [String?], _ apply: (inout MonthlyOverview, [Int64]) -> Void) {
@@ -265,69 +261,62 @@ extension SQLMetadataStore {
             apply(&value, row.dropFirst().map { $0.flatMap { Int64($0) ?? Double($0).map { Int64($0) } } ?? 0 })
             months[key] = value
         }
-        var (filter, parameters) = range("started_at")
         for row in try db.execute(
             """
             SELECT substr(started_at, 1, 7), COUNT(*), SUM(CASE WHEN status = 'failed' THEN 1 ELSE 0 END),
                    SUM(CASE WHEN kind IN ('migrate', 'demo') THEN 1 ELSE 0 END)
-            FROM runs \(filter) GROUP BY substr(started_at, 1, 7)
-            """, parameters)
+            FROM runs \(range("started_at")) GROUP BY substr(started_at, 1, 7)
+            """)
         {
             update(row) {
                 $0.runs = $1[0]; $0.failedRuns = $1[1]; $0.migrations = $1[2]
             }
         }
-        (filter, parameters) = range("r.started_at")
         for row in try db.execute(
             """
             SELECT substr(r.started_at, 1, 7), SUM(c.rows) FROM chunks c JOIN runs r ON r.id = c.run_id
-            \(filter.isEmpty ? "WHERE" : filter + " AND") c.state = 'done' GROUP BY substr(r.started_at, 1, 7)
-            """, parameters)
+            \(rangeAnd("r.started_at")) c.state = 'done' GROUP BY substr(r.started_at, 1, 7)
+            """)
         {
             update(row) { $0.rowsMoved = $1[0] }
         }
-        (filter, parameters) = range("started_at")
         for row in try db.execute(
-            "SELECT substr(started_at, 1, 7), COUNT(*) FROM validation_runs \(filter) GROUP BY substr(started_at, 1, 7)", parameters)
+            "SELECT substr(started_at, 1, 7), COUNT(*) FROM validation_runs \(range("started_at")) GROUP BY substr(started_at, 1, 7)")
         {
             update(row) { $0.validationRuns = $1[0] }
         }
-        (filter, parameters) = range("at")
         for row in try db.execute(
             """
             SELECT substr(at, 1, 7), COUNT(*), SUM(CASE WHEN status = 'passed' THEN 1 ELSE 0 END), SUM(CASE WHEN status = 'failed' THEN 1 ELSE 0 END),
                    SUM(CASE WHEN status = 'warning' THEN 1 ELSE 0 END)
-            FROM validation_results \(filter) GROUP BY substr(at, 1, 7)
-            """, parameters)
+            FROM validation_results \(range("at")) GROUP BY substr(at, 1, 7)
+            """)
         {
             update(row) {
                 $0.checks = $1[0]; $0.passed = $1[1]; $0.failed = $1[2]; $0.warned = $1[3]
             }
         }
-        (filter, parameters) = range("started_at")
         var materials: [String: Set<String>] = [:]
         for row in try db.execute(
-            "SELECT substr(started_at, 1, 7), materials FROM validation_runs \(filter.isEmpty ? "WHERE" : filter + " AND") materials IS NOT NULL",
-            parameters)
+            "SELECT substr(started_at, 1, 7), materials FROM validation_runs \(rangeAnd("started_at")) materials IS NOT NULL")
         {
             guard let month = row[0] ?? nil, let list = row[1] ?? nil else { continue }
             materials[month, default: []].formUnion(try Self.materials(list, of: "a validation run of \(month)"))
         }
         for (month, set) in materials { months[month, default: MonthlyOverview(month: month)].materials = Int64(set.count) }
-        (filter, parameters) = range("at")
         var byTable: [String: [NamedCount]] = [:]
         for row in try db.execute(
             """
-            SELECT substr(at, 1, 7), table_name, COUNT(*) FROM validation_results \(filter.isEmpty ? "WHERE" : filter + " AND") status = 'failed'
+            SELECT substr(at, 1, 7), table_name, COUNT(*) FROM validation_results \(rangeAnd("at")) status = 'failed'
             GROUP BY substr(at, 1, 7), table_name
-            """, parameters)
+            """)
         {
             guard let month = row[0] ?? nil, let count = (row[2] ?? nil).flatMap({ Int64($0) }) else { continue }
             byTable[month, default: []].append(NamedCount(name: (row[1] ?? nil) ?? "(no table)", count: count))
         }
         var levels: [String: [NamedCount]] = [:], events: [String: [NamedCount]] = [:]
         for row in try db.execute(
-            "SELECT substr(at, 1, 7), level, event, COUNT(*) FROM logs \(filter) GROUP BY substr(at, 1, 7), level, event", parameters)
+            "SELECT substr(at, 1, 7), level, event, COUNT(*) FROM logs \(range("at")) GROUP BY substr(at, 1, 7), level, event")
         {
             guard let month = row[0] ?? nil, let count = (row[3] ?? nil).flatMap({ Int64($0) }) else { continue }
             months[month, default: MonthlyOverview(month: month)].logLines += count
@@ -335,8 +324,7 @@ extension SQLMetadataStore {
             events[month, default: []].append(NamedCount(name: (row[2] ?? nil) ?? "", count: count))
         }
         // What archives took out still counts in its month.
-        (filter, parameters) = range("month")
-        let archived = try db.execute("SELECT month, table_name, status, rows FROM archived_counts \(filter)", parameters)
+        let archived = try db.execute("SELECT month, table_name, status, rows FROM archived_counts \(range("month"))")
         for row in NamedRow.rows("archived_counts", "month, table_name, status, rows", archived) {
             // What an archive removed is counted as it says, or the overview says why not: never as 0.
             let month = try row.required("month"), rows = try row.requiredInt("rows")
@@ -384,15 +372,15 @@ extension SQLMetadataStore {
     static func invalidateOverview(_ db: any StoreDatabase, months: Set<String>) throws {
         let current = String(ISOTime.now().prefix(7))
         if months.isSubset(of: [current]) {
-            for month in months { _ = try db.execute("DELETE FROM overview_cache WHERE month = ?", [month]) }
+            for month in months { _ = try db.execute("DELETE FROM overview_cache WHERE month = \(month)") }
         } else {
-            _ = try db.execute("DELETE FROM overview_cache", [])
+            _ = try db.execute("DELETE FROM overview_cache")
         }
     }
 
     static func count(_ db: any StoreDatabase, cache: String, hit: Bool) throws {
         let column = hit ? "hits" : "misses"
-        _ = try db.execute("UPDATE cache_stats SET \(column) = \(column) + 1 WHERE cache_name = ?", [cache])
+        _ = try db.execute("UPDATE cache_stats SET \(raw: column) = \(raw: column) + 1 WHERE cache_name = \(cache)")
     }
 
     // MARK: Recent failures
@@ -404,7 +392,7 @@ extension SQLMetadataStore {
         }
         let answer: FailuresAnswer = try await run { db in
             let now = ISOTime.now()
-            if let row = try db.execute("SELECT payload, cached_at FROM failures_cache WHERE scope = ? AND expires_at > ?", [key, now]).first,
+            if let row = try db.execute("SELECT payload, cached_at FROM failures_cache WHERE scope = \(key) AND expires_at > \(now)").first,
                 let payload = row[0], let failures = try? JSONDecoder().decode([ValidationResultRecord].self, from: Data(payload.utf8))
             {  // an unreadable cache entry is a miss: recomputed below
                 try Self.count(db, cache: "failures", hit: true)
@@ -413,15 +401,15 @@ extension SQLMetadataStore {
             try Self.count(db, cache: "failures", hit: false)
             let failures = try db.execute(
                 """
-                SELECT \(Self.validationResultColumns) FROM validation_results WHERE status = 'failed' ORDER BY at DESC, id DESC LIMIT ?
-                """, [String(limit)]
+                SELECT \(raw: Self.validationResultColumns) FROM validation_results WHERE status = 'failed' ORDER BY at DESC, id DESC LIMIT \(String(limit))
+                """
             ).map(Self.validationResult)
             let payload = String(decoding: try JSONEncoder().encode(failures), as: UTF8.self)
             try db.exclusively {
-                _ = try db.execute("DELETE FROM failures_cache WHERE scope = ?", [key])
+                _ = try db.execute("DELETE FROM failures_cache WHERE scope = \(key)")
                 _ = try db.execute(
-                    "INSERT INTO failures_cache (scope, payload, row_count, cached_at, expires_at) SELECT ?, \(db.json()), ?, ?, ?",
-                    [key, payload, String(failures.count), now, ISOTime.string(Date().addingTimeInterval(ttl))])
+                    "INSERT INTO failures_cache (scope, payload, row_count, cached_at, expires_at) SELECT \(key), \(json: payload), \(String(failures.count)), \(now), \(ISOTime.string(Date().addingTimeInterval(ttl)))"
+                )
             }
             return FailuresAnswer(failures: failures, servedFrom: "rebuilt", cachedAt: now)
         }
@@ -434,19 +422,15 @@ extension SQLMetadataStore {
     public func saveProject(_ p: ProjectRecord) async throws {
         try await run { db in
             try db.exclusively {
-                if let other = try db.execute("SELECT id FROM projects WHERE name = ? AND id <> ?", [p.name, p.id]).first {
+                if let other = try db.execute("SELECT id FROM projects WHERE name = \(p.name) AND id <> \(p.id)").first {
                     throw CutoverError(
                         .usage, "a project named \(p.name) exists already (\(other[0] ?? ""))", hint: "choose another name or update that project")
                 }
-                _ = try db.execute("DELETE FROM projects WHERE id = ?", [p.id])
+                _ = try db.execute("DELETE FROM projects WHERE id = \(p.id)")
                 _ = try db.execute(
                     """
-                    INSERT INTO projects (id, name, description, source, target, settings, created_by, created_at) SELECT ?, ?, ?, ?, ?, \(db.json()), ?, ?
-                    """,
-                    [
-                        p.id, p.name, p.description, p.source.map(Redaction.connectionString), p.target.map(Redaction.connectionString), p.settings,
-                        p.createdBy, p.createdAt,
-                    ])
+                    INSERT INTO projects (id, name, description, source, target, settings, created_by, created_at) SELECT \(p.id), \(p.name), \(p.description), \(p.source.map(Redaction.connectionString)), \(p.target.map(Redaction.connectionString)), \(json: p.settings), \(p.createdBy), \(p.createdAt)
+                    """)
             }
         }
     }
@@ -454,7 +438,7 @@ extension SQLMetadataStore {
     public func projects() async throws -> [ProjectRecord] {
         try await run { db in
             let columns = "id, name, description, source, target, settings, created_by, created_at"
-            return try NamedRow.rows("projects", columns, try db.execute("SELECT \(columns) FROM projects ORDER BY name", [])).map { row in
+            return try NamedRow.rows("projects", columns, try db.execute("SELECT \(raw: columns) FROM projects ORDER BY name")).map { row in
                 ProjectRecord(
                     id: try row.required("id"), name: try row.required("name"), description: row.optional("description"),
                     source: row.optional("source"), target: row.optional("target"), settings: row.optional("settings"),
@@ -466,9 +450,9 @@ extension SQLMetadataStore {
     public func deleteProject(id: String) async throws -> Bool {
         try await run { db in
             try db.exclusively {
-                guard try !db.execute("SELECT 1 FROM projects WHERE id = ?", [id]).isEmpty else { return false }
-                _ = try db.execute("DELETE FROM pipelines WHERE project_id = ?", [id])
-                _ = try db.execute("DELETE FROM projects WHERE id = ?", [id])
+                guard try !db.execute("SELECT 1 FROM projects WHERE id = \(id)").isEmpty else { return false }
+                _ = try db.execute("DELETE FROM pipelines WHERE project_id = \(id)")
+                _ = try db.execute("DELETE FROM projects WHERE id = \(id)")
                 return true
             }
         }
@@ -477,11 +461,11 @@ extension SQLMetadataStore {
     public func savePipeline(_ p: PipelineRecord) async throws {
         try await run { db in
             try db.exclusively {
-                _ = try db.execute("DELETE FROM pipelines WHERE project_id = ? AND name = ?", [p.projectID, p.name])
+                _ = try db.execute("DELETE FROM pipelines WHERE project_id = \(p.projectID) AND name = \(p.name)")
                 _ = try db.execute(
                     """
-                    INSERT INTO pipelines (id, project_id, name, content, content_hash, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)
-                    """, [p.id, p.projectID, p.name, p.content, p.contentHash, p.updatedAt, p.updatedAt])
+                    INSERT INTO pipelines (id, project_id, name, content, content_hash, created_at, updated_at) VALUES (\(p.id), \(p.projectID), \(p.name), \(p.content), \(p.contentHash), \(p.updatedAt), \(p.updatedAt))
+                    """)
             }
         }
     }
@@ -490,7 +474,7 @@ extension SQLMetadataStore {
         try await run { db in
             let columns = "id, project_id, name, content, content_hash, updated_at"
             return try NamedRow.rows(
-                "pipelines", columns, try db.execute("SELECT \(columns) FROM pipelines WHERE project_id = ? ORDER BY name", [projectID])
+                "pipelines", columns, try db.execute("SELECT \(raw: columns) FROM pipelines WHERE project_id = \(projectID) ORDER BY name")
             ).map { row in
                 PipelineRecord(
                     id: try row.required("id"), projectID: try row.required("project_id"), name: try row.required("name"),
@@ -522,10 +506,10 @@ extension SQLMetadataStore {
     public func saveUser(_ u: UserRecord) async throws {
         try await run { db in
             try db.exclusively {
-                if try !db.execute("SELECT 1 FROM users WHERE username = ? AND id <> ?", [u.username, u.id]).isEmpty {
+                if try !db.execute("SELECT 1 FROM users WHERE username = \(u.username) AND id <> \(u.id)").isEmpty {
                     throw CutoverError(.usage, "the user \(u.username) exists already", hint: "choose another user name")
                 }
-                _ = try db.execute("DELETE FROM users WHERE id = ?", [u.id])
+                _ = try db.execute("DELETE FROM users WHERE id = \(u.id)")
                 try Self.insertUser(u, db)
             }
         }
@@ -535,8 +519,8 @@ extension SQLMetadataStore {
         _ = try db.execute(
             """
             INSERT INTO users (id, username, password_hash, role, failed_logins, last_login_at, created_at, disabled_at, sessions_valid_after, provider)
-            VALUES (?, ?, ?, ?, 0, ?, ?, ?, ?, ?)
-            """, [u.id, u.username, u.passwordHash, u.role.rawValue, u.lastLoginAt, u.createdAt, u.disabledAt, u.sessionsValidAfter, u.provider])
+            VALUES (\(u.id), \(u.username), \(u.passwordHash), \(u.role.rawValue), 0, \(u.lastLoginAt), \(u.createdAt), \(u.disabledAt), \(u.sessionsValidAfter), \(u.provider))
+            """)
     }
 
     /// One transaction under the store's write lock (SQLite's, or PostgreSQL's advisory lock)
@@ -544,7 +528,7 @@ extension SQLMetadataStore {
     public func addFirstAdmin(_ u: UserRecord) async throws -> Bool {
         try await run { db in
             try db.exclusively {
-                guard try db.execute("SELECT 1 FROM users", []).isEmpty else { return false }
+                guard try db.execute("SELECT 1 FROM users").isEmpty else { return false }
                 var admin = u
                 admin.role = .admin
                 try Self.insertUser(admin, db)
@@ -557,7 +541,7 @@ extension SQLMetadataStore {
         let now = Date()
         return try await run { db in
             try db.exclusively {
-                let row = try db.execute("SELECT failures, locked_until FROM sign_in_attempts WHERE username = ?", [username]).first
+                let row = try db.execute("SELECT failures, locked_until FROM sign_in_attempts WHERE username = \(username)").first
                 if let until = row?[1] ?? nil, until > ISOTime.string(now) { return .locked(until: until) }
                 let failures = (Int(row?[0] ?? "0") ?? 0) + 1
                 // From the maxFailures-th attempt on, each locks for 30 s, doubling, at most 15 min.
@@ -565,26 +549,26 @@ extension SQLMetadataStore {
                     failures >= maxFailures
                     ? ISOTime.string(now.addingTimeInterval(min(900, 30 * pow(2, Double(failures - maxFailures))))) : nil
                 _ = try db.execute(
-                    "DELETE FROM sign_in_attempts WHERE username = ? OR (updated_at < ? AND (locked_until IS NULL OR locked_until < ?))",
-                    [username, ISOTime.string(now.addingTimeInterval(-86400)), ISOTime.string(now)])
+                    "DELETE FROM sign_in_attempts WHERE username = \(username) OR (updated_at < \(ISOTime.string(now.addingTimeInterval(-86400))) AND (locked_until IS NULL OR locked_until < \(ISOTime.string(now))))"
+                )
                 _ = try db.execute(
-                    "INSERT INTO sign_in_attempts (username, failures, locked_until, updated_at) VALUES (?, ?, ?, ?)",
-                    [username, String(failures), lock, ISOTime.string(now)])
+                    "INSERT INTO sign_in_attempts (username, failures, locked_until, updated_at) VALUES (\(username), \(String(failures)), \(lock), \(ISOTime.string(now)))"
+                )
                 return .allowed
             }
         }
     }
 
     public func clearSignInAttempts(username: String) async throws {
-        try await run { db in _ = try db.execute("DELETE FROM sign_in_attempts WHERE username = ?", [username]) }
+        try await run { db in _ = try db.execute("DELETE FROM sign_in_attempts WHERE username = \(username)") }
     }
 
     public func user(username: String) async throws -> UserRecord? {
-        try await run { db in try db.execute("SELECT \(Self.userColumns) FROM users WHERE username = ?", [username]).first.map(Self.userRecord) }
+        try await run { db in try db.execute("SELECT \(raw: Self.userColumns) FROM users WHERE username = \(username)").first.map(Self.userRecord) }
     }
 
     public func users() async throws -> [UserRecord] {
-        try await run { db in try db.execute("SELECT \(Self.userColumns) FROM users ORDER BY username", []).map(Self.userRecord) }
+        try await run { db in try db.execute("SELECT \(raw: Self.userColumns) FROM users ORDER BY username").map(Self.userRecord) }
     }
 
     static let tokenColumns = "id, user_id, name, token_hash, created_at, expires_at, revoked_at"
@@ -592,8 +576,8 @@ extension SQLMetadataStore {
     public func saveAPIToken(_ t: APITokenRecord) async throws {
         try await run { db in
             _ = try db.execute(
-                "INSERT INTO api_tokens (\(Self.tokenColumns)) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [t.id, t.userID, t.name, t.tokenHash, t.createdAt, t.expiresAt, t.revokedAt])
+                "INSERT INTO api_tokens (\(raw: Self.tokenColumns)) VALUES (\(t.id), \(t.userID), \(t.name), \(t.tokenHash), \(t.createdAt), \(t.expiresAt), \(t.revokedAt))"
+            )
         }
     }
 
@@ -601,7 +585,7 @@ extension SQLMetadataStore {
         try await run { db in
             try NamedRow.rows(
                 "api_tokens", Self.tokenColumns,
-                try db.execute("SELECT \(Self.tokenColumns) FROM api_tokens WHERE user_id = ? ORDER BY created_at", [userID])
+                try db.execute("SELECT \(raw: Self.tokenColumns) FROM api_tokens WHERE user_id = \(userID) ORDER BY created_at")
             ).map { row in
                 APITokenRecord(
                     id: try row.required("id"), userID: try row.required("user_id"), name: try row.required("name"),
@@ -616,10 +600,10 @@ extension SQLMetadataStore {
         return try await run { db in
             try db.execute(
                 """
-                SELECT \(Self.userColumns.split(separator: ",").map { "u." + $0.trimmingCharacters(in: .whitespaces) }.joined(separator: ", "))
+                SELECT \(raw: Self.userColumns.split(separator: ",").map { "u." + $0.trimmingCharacters(in: .whitespaces) }.joined(separator: ", "))
                 FROM api_tokens t JOIN users u ON u.id = t.user_id
-                WHERE t.token_hash = ? AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > ?)
-                """, [apiTokenHash, now]
+                WHERE t.token_hash = \(apiTokenHash) AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > \(now))
+                """
             ).first.map(Self.userRecord)
         }
     }
@@ -627,10 +611,10 @@ extension SQLMetadataStore {
     public func revokeAPIToken(id: String, userID: String) async throws -> Bool {
         try await run { db in
             try db.exclusively {
-                guard try !db.execute("SELECT 1 FROM api_tokens WHERE id = ? AND user_id = ? AND revoked_at IS NULL", [id, userID]).isEmpty else {
+                guard try !db.execute("SELECT 1 FROM api_tokens WHERE id = \(id) AND user_id = \(userID) AND revoked_at IS NULL").isEmpty else {
                     return false
                 }
-                _ = try db.execute("UPDATE api_tokens SET revoked_at = ? WHERE id = ?", [ISOTime.now(), id])
+                _ = try db.execute("UPDATE api_tokens SET revoked_at = \(ISOTime.now()) WHERE id = \(id)")
                 return true
             }
         }
@@ -641,11 +625,11 @@ extension SQLMetadataStore {
     public func deleteUser(username: String) async throws -> Bool {
         try await run { db in
             try db.exclusively {
-                guard let user = try db.execute("SELECT \(Self.userColumns) FROM users WHERE username = ?", [username]).first.map(Self.userRecord)
+                guard let user = try db.execute("SELECT \(raw: Self.userColumns) FROM users WHERE username = \(username)").first.map(Self.userRecord)
                 else { return false }
                 try Self.keepAnAdmin(db, without: user.id)
-                _ = try db.execute("DELETE FROM api_tokens WHERE user_id = ?", [user.id])
-                _ = try db.execute("DELETE FROM users WHERE id = ?", [user.id])
+                _ = try db.execute("DELETE FROM api_tokens WHERE user_id = \(user.id)")
+                _ = try db.execute("DELETE FROM users WHERE id = \(user.id)")
                 return true
             }
         }
@@ -658,14 +642,14 @@ extension SQLMetadataStore {
             try db.exclusively {
                 if u.role != .admin || u.isDisabled { try Self.keepAnAdmin(db, without: u.id) }
                 _ = try db.execute(
-                    "UPDATE users SET role = ?, disabled_at = ?, sessions_valid_after = ? WHERE id = ?",
-                    [u.role.rawValue, u.disabledAt, u.sessionsValidAfter, u.id])
+                    "UPDATE users SET role = \(u.role.rawValue), disabled_at = \(u.disabledAt), sessions_valid_after = \(u.sessionsValidAfter) WHERE id = \(u.id)"
+                )
             }
         }
     }
 
     private static func keepAnAdmin(_ db: any StoreDatabase, without id: String) throws {
-        let others = try db.execute("SELECT COUNT(*) FROM users WHERE role = 'admin' AND disabled_at IS NULL AND id <> ?", [id])
+        let others = try db.execute("SELECT COUNT(*) FROM users WHERE role = 'admin' AND disabled_at IS NULL AND id <> \(id)")
         guard Int(others.first?[0] ?? "0") ?? 0 > 0 else {
             throw CutoverError(.notPermitted, "that would leave no enabled admin", hint: "make another user an admin first")
         }
@@ -676,22 +660,22 @@ extension SQLMetadataStore {
         try await run { db in
             try db.exclusively {
                 // Expired sessions need no entry: the list stays as long as the sessions still alive.
-                _ = try db.execute("DELETE FROM revoked_sessions WHERE expires_at < ? OR token_id = ?", [now, id])
+                _ = try db.execute("DELETE FROM revoked_sessions WHERE expires_at < \(now) OR token_id = \(id)")
                 _ = try db.execute(
-                    "INSERT INTO revoked_sessions (token_id, username, expires_at, revoked_at) VALUES (?, ?, ?, ?)", [id, username, expiresAt, now])
+                    "INSERT INTO revoked_sessions (token_id, username, expires_at, revoked_at) VALUES (\(id), \(username), \(expiresAt), \(now))")
             }
         }
     }
 
     public func isSessionRevoked(id: String) async throws -> Bool {
-        try await run { db in try !db.execute("SELECT 1 FROM revoked_sessions WHERE token_id = ?", [id]).isEmpty }
+        try await run { db in try !db.execute("SELECT 1 FROM revoked_sessions WHERE token_id = \(id)").isEmpty }
     }
 
     public func pruneAudit(before: String) async throws -> Int {
         try await run { db in
             try db.exclusively {
-                let count = Int(try db.execute("SELECT COUNT(*) FROM audit_log WHERE at < ?", [before]).first?[0] ?? "0") ?? 0
-                if count > 0 { _ = try db.execute("DELETE FROM audit_log WHERE at < ?", [before]) }
+                let count = Int(try db.execute("SELECT COUNT(*) FROM audit_log WHERE at < \(before)").first?[0] ?? "0") ?? 0
+                if count > 0 { _ = try db.execute("DELETE FROM audit_log WHERE at < \(before)") }
                 return count
             }
         }
@@ -700,23 +684,22 @@ extension SQLMetadataStore {
     public func audit(_ e: AuditRecord) async throws {
         try await run { db in
             _ = try db.execute(
-                "INSERT INTO audit_log (at, username, action, resource, outcome, details) SELECT ?, ?, ?, ?, ?, \(db.json())",
-                [e.at, e.username, e.action, e.resource, e.outcome, e.details])
+                "INSERT INTO audit_log (at, username, action, resource, outcome, details) SELECT \(e.at), \(e.username), \(e.action), \(e.resource), \(e.outcome), \(json: e.details)"
+            )
         }
     }
 
     public func auditEntries(since: String?, username: String?, action: String?, limit: Int) async throws -> [AuditRecord] {
         try await run { db in
-            var conditions: [String] = []
-            var parameters: [String?] = []
-            if let since { conditions.append("at >= ?"); parameters.append(since) }
-            if let username { conditions.append("username = ?"); parameters.append(username) }
-            if let action { conditions.append("action = ?"); parameters.append(action) }
-            let filter = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
+            var conditions: [StoreSQL] = []
+            if let since { conditions.append("at >= \(since)") }
+            if let username { conditions.append("username = \(username)") }
+            if let action { conditions.append("action = \(action)") }
+            let filter: StoreSQL = conditions.isEmpty ? "" : "WHERE " + StoreSQL.joined(conditions, separator: " AND ")
             let columns = "at, username, action, resource, outcome, details"
             return try NamedRow.rows(
                 "audit_log", columns,
-                try db.execute("SELECT \(columns) FROM audit_log \(filter) ORDER BY at DESC, id DESC LIMIT ?", parameters + [String(limit)])
+                try db.execute("SELECT \(raw: columns) FROM audit_log \(filter) ORDER BY at DESC, id DESC LIMIT \(limit)")
             ).map { row in
                 AuditRecord(
                     at: try row.required("at"), username: row.optional("username"), action: try row.required("action"),
@@ -728,21 +711,20 @@ extension SQLMetadataStore {
     public func notify(_ n: NotificationRecord) async throws {
         try await run { db in
             _ = try db.execute(
-                "INSERT INTO notifications (at, username, kind, title, message, run_id) VALUES (?, ?, ?, ?, ?, ?)",
-                [n.at, n.username, n.kind, n.title, n.message, n.runID])
+                "INSERT INTO notifications (at, username, kind, title, message, run_id) VALUES (\(n.at), \(n.username), \(n.kind), \(n.title), \(n.message), \(n.runID))"
+            )
         }
     }
 
     public func notifications(username: String, unreadOnly: Bool, limit: Int) async throws -> [NotificationRecord] {
         try await run { db in
-            var filter = "WHERE (n.username IS NULL OR n.username = ?)"
-            if unreadOnly { filter += " AND r.read_at IS NULL" }
+            let unread: StoreSQL = unreadOnly ? " AND r.read_at IS NULL" : ""
             let rows = try db.execute(
                 """
                 SELECT n.id, n.at, n.username, n.kind, n.title, n.message, n.run_id, r.read_at
-                FROM notifications n LEFT JOIN notification_reads r ON r.notification_id = n.id AND r.username = ?
-                \(filter) ORDER BY n.id DESC LIMIT ?
-                """, [username, username, String(limit)])
+                FROM notifications n LEFT JOIN notification_reads r ON r.notification_id = n.id AND r.username = \(username)
+                WHERE (n.username IS NULL OR n.username = \(username))\(unread) ORDER BY n.id DESC LIMIT \(limit)
+                """)
             return try NamedRow.rows("notifications", "id, at, username, kind, title, message, run_id, read_at", rows).map { row in
                 NotificationRecord(
                     id: try row.requiredInt("id"), at: try row.required("at"), username: row.optional("username"), kind: try row.required("kind"),
@@ -757,15 +739,14 @@ extension SQLMetadataStore {
             try db.exclusively {
                 guard
                     try !db.execute(
-                        "SELECT 1 FROM notifications WHERE id = CAST(? AS BIGINT) AND (username IS NULL OR username = ?)",
-                        [String(id), username]
+                        "SELECT 1 FROM notifications WHERE id = CAST(\(String(id)) AS BIGINT) AND (username IS NULL OR username = \(username))"
                     ).isEmpty
                 else { return false }
                 _ = try db.execute(
                     """
-                    INSERT INTO notification_reads (notification_id, username, read_at) SELECT CAST(? AS BIGINT), ?, ?
-                    WHERE NOT EXISTS (SELECT 1 FROM notification_reads WHERE notification_id = CAST(? AS BIGINT) AND username = ?)
-                    """, [String(id), username, ISOTime.now(), String(id), username])
+                    INSERT INTO notification_reads (notification_id, username, read_at) SELECT CAST(\(String(id)) AS BIGINT), \(username), \(ISOTime.now())
+                    WHERE NOT EXISTS (SELECT 1 FROM notification_reads WHERE notification_id = CAST(\(String(id)) AS BIGINT) AND username = \(username))
+                    """)
                 return true
             }
         }
@@ -774,7 +755,7 @@ extension SQLMetadataStore {
     public func auditStats(since: String?) async throws -> [(action: String, outcome: String, count: Int)] {
         try await run { db in
             let rows = try db.execute(
-                "SELECT action, outcome, COUNT(*) FROM audit_log WHERE at >= ? GROUP BY action, outcome ORDER BY action, outcome", [since ?? ""])
+                "SELECT action, outcome, COUNT(*) FROM audit_log WHERE at >= \(since ?? "") GROUP BY action, outcome ORDER BY action, outcome")
             return try NamedRow.rows("audit_log", "action, outcome, count", rows).map { row in
                 (action: try row.required("action"), outcome: try row.required("outcome"), count: Int(try row.requiredInt("count")))
             }
@@ -783,10 +764,9 @@ extension SQLMetadataStore {
 
     public func logs(runID: String?, afterID: Int64, limit: Int) async throws -> [(id: Int64, entry: LogEntry)] {
         try await run { db in
-            var sql = "SELECT \(Self.logColumns) FROM logs WHERE id > CAST(? AS BIGINT)"
-            var parameters: [String?] = [String(afterID)]
-            if let runID { sql += " AND run_id = ?"; parameters.append(runID) }
-            return try db.execute(sql + " ORDER BY id LIMIT ?", parameters + [String(limit)]).map { try Self.logEntry($0) }
+            let ofRun: StoreSQL = runID.map { " AND run_id = \($0)" } ?? ""
+            return try db.execute("SELECT \(raw: Self.logColumns) FROM logs WHERE id > CAST(\(afterID) AS BIGINT)\(ofRun) ORDER BY id LIMIT \(limit)")
+                .map { try Self.logEntry($0) }
         }
     }
 
@@ -794,10 +774,10 @@ extension SQLMetadataStore {
         let (digest, stored) = try StoredBlob.encode(content)
         try await run { db in
             try db.exclusively {
-                _ = try db.execute("DELETE FROM artifacts WHERE run_id = ? AND name = ?", [runID, name])
+                _ = try db.execute("DELETE FROM artifacts WHERE run_id = \(runID) AND name = \(name)")
                 _ = try db.execute(
-                    "INSERT INTO artifacts (run_id, name, bytes, sha256, content, stored_at) VALUES (?, ?, CAST(? AS BIGINT), ?, ?, ?)",
-                    [runID, name, String(content.count), digest, stored, ISOTime.now()])
+                    "INSERT INTO artifacts (run_id, name, bytes, sha256, content, stored_at) VALUES (\(runID), \(name), CAST(\(String(content.count)) AS BIGINT), \(digest), \(stored), \(ISOTime.now()))"
+                )
             }
         }
     }
@@ -805,8 +785,7 @@ extension SQLMetadataStore {
     public func artifacts(runID: String) async throws -> [ArtifactRecord] {
         try await run { db in
             try db.execute(
-                "SELECT name, bytes, sha256, CASE WHEN content IS NULL THEN 0 ELSE 1 END, stored_at FROM artifacts WHERE run_id = ? ORDER BY name",
-                [runID]
+                "SELECT name, bytes, sha256, CASE WHEN content IS NULL THEN 0 ELSE 1 END, stored_at FROM artifacts WHERE run_id = \(runID) ORDER BY name"
             ).map { try Self.artifactRecord(runID: runID, $0) }
         }
     }
@@ -814,8 +793,7 @@ extension SQLMetadataStore {
     public func artifact(runID: String, name: String) async throws -> (record: ArtifactRecord, content: Data?)? {
         let row = try await run { db in
             try db.execute(
-                "SELECT name, bytes, sha256, CASE WHEN content IS NULL THEN 0 ELSE 1 END, stored_at, content FROM artifacts WHERE run_id = ? AND name = ?",
-                [runID, name]
+                "SELECT name, bytes, sha256, CASE WHEN content IS NULL THEN 0 ELSE 1 END, stored_at, content FROM artifacts WHERE run_id = \(runID) AND name = \(name)"
             ).first
         }
         guard let row else { return nil }
@@ -845,10 +823,10 @@ extension SQLMetadataStore {
                     "rejects WHERE run_id", "logs WHERE run_id", "notifications WHERE run_id", "artifacts WHERE run_id",
                     "workload_tables WHERE run_id", "workload_joins WHERE run_id", "workload_columns WHERE run_id", "runs WHERE id",
                 ] {
-                    _ = try db.execute("DELETE FROM \(table) = ?", [id])
+                    _ = try db.execute("DELETE FROM \(raw: table) = \(id)")
                 }
             }
-            _ = try db.execute("DELETE FROM overview_cache", [])
+            _ = try db.execute("DELETE FROM overview_cache")
         }
         memory.invalidate(prefix: "")
     }
@@ -856,8 +834,8 @@ extension SQLMetadataStore {
     public func deleteRule(contentHash: String) async throws -> Bool {
         try await run { db in
             try db.exclusively {
-                guard try !db.execute("SELECT 1 FROM rules WHERE content_hash = ?", [contentHash]).isEmpty else { return false }
-                _ = try db.execute("DELETE FROM rules WHERE content_hash = ?", [contentHash])
+                guard try !db.execute("SELECT 1 FROM rules WHERE content_hash = \(contentHash)").isEmpty else { return false }
+                _ = try db.execute("DELETE FROM rules WHERE content_hash = \(contentHash)")
                 return true
             }
         }
@@ -867,9 +845,9 @@ extension SQLMetadataStore {
         let candidate = value()
         return try await run { db in
             _ = try db.execute(
-                "INSERT INTO settings (name, value, updated_at) SELECT ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM settings WHERE name = ?)",
-                [name, candidate, ISOTime.now(), name])
-            return try db.execute("SELECT value FROM settings WHERE name = ?", [name]).first?.first.flatMap { $0 } ?? candidate
+                "INSERT INTO settings (name, value, updated_at) SELECT \(name), \(candidate), \(ISOTime.now()) WHERE NOT EXISTS (SELECT 1 FROM settings WHERE name = \(name))"
+            )
+            return try db.execute("SELECT value FROM settings WHERE name = \(name)").first?.first.flatMap { $0 } ?? candidate
         }
     }
 
@@ -889,12 +867,12 @@ extension SQLMetadataStore {
         try await run { db in
             try db.exclusively {
                 _ = try db.execute(
-                    "INSERT INTO batches (\(Self.batchColumns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    [b.id, b.name, b.status, String(b.maxParallel), b.createdBy, b.createdAt, b.finishedAt, b.projectID])
+                    "INSERT INTO batches (\(raw: Self.batchColumns)) VALUES (\(b.id), \(b.name), \(b.status), \(String(b.maxParallel)), \(b.createdBy), \(b.createdAt), \(b.finishedAt), \(b.projectID))"
+                )
                 for i in items {
                     _ = try db.execute(
-                        "INSERT INTO batch_items (batch_id, item_no, kind, spec, run_id, status, message) SELECT ?, ?, ?, \(db.json()), ?, ?, ?",
-                        [i.batchID, String(i.number), i.kind, i.spec, i.runID, i.status, i.message])
+                        "INSERT INTO batch_items (batch_id, item_no, kind, spec, run_id, status, message) SELECT \(i.batchID), \(String(i.number)), \(i.kind), \(json: i.spec), \(i.runID), \(i.status), \(i.message)"
+                    )
                 }
             }
         }
@@ -904,23 +882,23 @@ extension SQLMetadataStore {
         try await run { db in
             if let projectID {
                 return try db.execute(
-                    "SELECT \(Self.batchColumns) FROM batches WHERE project_id = ? ORDER BY created_at DESC, id LIMIT ?", [projectID, String(limit)]
+                    "SELECT \(raw: Self.batchColumns) FROM batches WHERE project_id = \(projectID) ORDER BY created_at DESC, id LIMIT \(String(limit))"
                 )
                 .map(Self.batchRecord)
             }
-            return try db.execute("SELECT \(Self.batchColumns) FROM batches ORDER BY created_at DESC, id LIMIT ?", [String(limit)]).map(
+            return try db.execute("SELECT \(raw: Self.batchColumns) FROM batches ORDER BY created_at DESC, id LIMIT \(String(limit))").map(
                 Self.batchRecord)
         }
     }
 
     public func batch(id: String) async throws -> (BatchRecord, [BatchItemRecord])? {
         try await run { db in
-            guard let batch = try db.execute("SELECT \(Self.batchColumns) FROM batches WHERE id = ?", [id]).first.map(Self.batchRecord) else {
+            guard let batch = try db.execute("SELECT \(raw: Self.batchColumns) FROM batches WHERE id = \(id)").first.map(Self.batchRecord) else {
                 return nil
             }
             let columns = "batch_id, item_no, kind, spec, run_id, status, message"
             let items = try NamedRow.rows(
-                "batch_items", columns, try db.execute("SELECT \(columns) FROM batch_items WHERE batch_id = ? ORDER BY item_no", [id])
+                "batch_items", columns, try db.execute("SELECT \(raw: columns) FROM batch_items WHERE batch_id = \(id) ORDER BY item_no")
             ).map { row in
                 BatchItemRecord(
                     batchID: try row.required("batch_id"), number: Int(try row.requiredInt("item_no")), kind: try row.required("kind"),
@@ -934,17 +912,17 @@ extension SQLMetadataStore {
     public func updateBatchItem(_ i: BatchItemRecord) async throws {
         try await run { db in
             _ = try db.execute(
-                "UPDATE batch_items SET run_id = ?, status = ?, message = ? WHERE batch_id = ? AND item_no = ?",
-                [i.runID, i.status, i.message.map(Redaction.redact), i.batchID, String(i.number)])
+                "UPDATE batch_items SET run_id = \(i.runID), status = \(i.status), message = \(i.message.map(Redaction.redact)) WHERE batch_id = \(i.batchID) AND item_no = \(String(i.number))"
+            )
         }
     }
 
     public func deleteBatch(id: String) async throws -> Bool {
         try await run { db in
             try db.exclusively {
-                guard try !db.execute("SELECT 1 FROM batches WHERE id = ?", [id]).isEmpty else { return false }
-                _ = try db.execute("DELETE FROM batch_items WHERE batch_id = ?", [id])
-                _ = try db.execute("DELETE FROM batches WHERE id = ?", [id])
+                guard try !db.execute("SELECT 1 FROM batches WHERE id = \(id)").isEmpty else { return false }
+                _ = try db.execute("DELETE FROM batch_items WHERE batch_id = \(id)")
+                _ = try db.execute("DELETE FROM batches WHERE id = \(id)")
                 return true
             }
         }
@@ -952,7 +930,7 @@ extension SQLMetadataStore {
 
     public func setBatchStatus(id: String, status: String, finished: Bool) async throws {
         try await run { db in
-            _ = try db.execute("UPDATE batches SET status = ?, finished_at = ? WHERE id = ?", [status, finished ? ISOTime.now() : nil, id])
+            _ = try db.execute("UPDATE batches SET status = \(status), finished_at = \(finished ? ISOTime.now() : nil) WHERE id = \(id)")
         }
     }
 
@@ -970,12 +948,12 @@ extension SQLMetadataStore {
         let memory = self.memory.counts
         let (location, engine) = (self.location, database.engine.rawValue)
         return try await run { db in
-            let version = Int(try db.execute("SELECT max(version) FROM schema_migrations", []).first?.first.flatMap { $0 } ?? "0") ?? 0
+            let version = Int(try db.execute("SELECT max(version) FROM schema_migrations").first?.first.flatMap { $0 } ?? "0") ?? 0
             let tables = try Self.storeTables.map { name in
-                StoreStats.Table(name: name, rows: Int64(try db.execute("SELECT COUNT(*) FROM \(name)", []).first?.first.flatMap { $0 } ?? "0") ?? 0)
+                StoreStats.Table(name: name, rows: Int64(try db.execute("SELECT COUNT(*) FROM \(raw: name)").first?.first.flatMap { $0 } ?? "0") ?? 0)
             }
             var caches: [StoreStats.Cache] = []
-            let statsRows = try db.execute("SELECT cache_name, hits, misses, rebuilt_at FROM cache_stats ORDER BY cache_name", [])
+            let statsRows = try db.execute("SELECT cache_name, hits, misses, rebuilt_at FROM cache_stats ORDER BY cache_name")
             for row in NamedRow.rows("cache_stats", "cache_name, hits, misses, rebuilt_at", statsRows) {
                 let name = try row.required("cache_name")
                 let (table, time) =
@@ -984,7 +962,7 @@ extension SQLMetadataStore {
                     : name == "failures"
                         ? ("failures_cache", "cached_at")
                         : ("column_metadata", "fetched_at")
-                let sizes = try db.execute("SELECT COUNT(*), MIN(\(time)) FROM \(table)", []).first ?? []
+                let sizes = try db.execute("SELECT COUNT(*), MIN(\(raw: time)) FROM \(raw: table)").first ?? []
                 caches.append(
                     StoreStats.Cache(
                         name: name, entries: Int64(sizes.first.flatMap { $0 } ?? "0") ?? 0, oldest: sizes.count > 1 ? sizes[1] : nil,
@@ -999,16 +977,16 @@ extension SQLMetadataStore {
     }
 
     public func wasImported(contentHash: String) async throws -> Bool {
-        try await run { db in try !db.execute("SELECT 1 FROM imports WHERE content_hash = ?", [contentHash]).isEmpty }
+        try await run { db in try !db.execute("SELECT 1 FROM imports WHERE content_hash = \(contentHash)").isEmpty }
     }
 
     public func recordImport(contentHash: String, path: String, kind: String, items: Int) async throws {
         try await run { db in
             _ = try db.execute(
                 """
-                INSERT INTO imports (content_hash, path, kind, items, imported_at) SELECT ?, ?, ?, ?, ?
-                WHERE NOT EXISTS (SELECT 1 FROM imports WHERE content_hash = ?)
-                """, [contentHash, path, kind, String(items), ISOTime.now(), contentHash])
+                INSERT INTO imports (content_hash, path, kind, items, imported_at) SELECT \(contentHash), \(path), \(kind), \(String(items)), \(ISOTime.now())
+                WHERE NOT EXISTS (SELECT 1 FROM imports WHERE content_hash = \(contentHash))
+                """)
         }
     }
 
@@ -1026,25 +1004,21 @@ extension SQLMetadataStore {
                     let keys = slice.compactMap(\.key)
                     var seen: Set<String> = []
                     if !keys.isEmpty {
-                        let marks = Array(repeating: "?", count: keys.count).joined(separator: ", ")
-                        seen = Set(try db.execute("SELECT entry_key FROM logs WHERE entry_key IN (\(marks))", keys).compactMap { $0.first ?? nil })
+                        let list = StoreSQL.joined(keys.map { "\($0)" }, separator: ", ")
+                        seen = Set(try db.execute("SELECT entry_key FROM logs WHERE entry_key IN (\(list))").compactMap { $0.first ?? nil })
                     }
-                    var values: [String?] = []
-                    var rows = 0
+                    var tuples: [StoreSQL] = []
                     for e in slice {
                         if let key = e.key {
                             guard seen.insert(key).inserted else { continue }  // in the store, or earlier in this batch
                         }
-                        values += [
-                            e.at, e.level, e.runID, e.table, e.event, e.message, e.fields.isEmpty ? nil : JSONCanonical.object(e.fields), e.key,
-                            importID,
-                        ]
-                        rows += 1
+                        let fields = e.fields.isEmpty ? nil : JSONCanonical.object(e.fields)
+                        tuples.append(
+                            "(\(e.at), \(e.level), \(e.runID), \(e.table), \(e.event), \(e.message), \(fields), \(e.key), \(importID))")
                     }
-                    guard rows > 0 else { continue }
-                    let tuples = Array(repeating: "(?, ?, ?, ?, ?, ?, ?, ?, ?)", count: rows).joined(separator: ", ")
-                    _ = try db.execute("INSERT INTO logs (\(columns)) VALUES \(tuples)", values)
-                    added += rows
+                    guard !tuples.isEmpty else { continue }
+                    _ = try db.execute("INSERT INTO logs (\(raw: columns)) VALUES \(StoreSQL.joined(tuples, separator: ", "))")
+                    added += tuples.count
                 }
                 return added
             }
@@ -1056,8 +1030,13 @@ extension SQLMetadataStore {
 
     public func deleteImportedLogs(importID: String) async throws {
         try await run { db in
-            try db.exclusively { _ = try db.execute("DELETE FROM logs WHERE import_id = ?", [importID]) }
+            try db.exclusively { _ = try db.execute("DELETE FROM logs WHERE import_id = \(importID)") }
         }
+    }
+
+    /// An archived row's id, bound as the table keeps its ids (numbers for the identity tables).
+    static func archiveKey(_ table: ArchivableTable, _ id: String?) -> StoreSQL {
+        table.numericKey ? "CAST(\(id) AS BIGINT)" : "\(id)"
     }
 
     static func archiveColumns(_ table: ArchivableTable) -> String {
@@ -1071,12 +1050,10 @@ extension SQLMetadataStore {
     public func archivableRows(_ table: ArchivableTable, before: String, after: String?, limit: Int) async throws -> [[String: String?]] {
         let columns = Self.archiveColumns(table).split(separator: ",").map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
         return try await run { db in
-            let key = table.numericKey ? "CAST(? AS BIGINT)" : "?"
-            var sql = "SELECT \(columns.joined(separator: ", ")) FROM \(table.rawValue) WHERE \(table.timeColumn) < ?"
-            var parameters: [String?] = [before]
-            if let after { sql += " AND id > \(key)"; parameters.append(after) }
-            sql += " ORDER BY id LIMIT ?"
-            return try db.execute(sql, parameters + [String(limit)]).map { row in
+            let afterKey: StoreSQL = after.map { " AND id > " + Self.archiveKey(table, $0) } ?? ""
+            let sql: StoreSQL =
+                "SELECT \(raw: columns.joined(separator: ", ")) FROM \(raw: table.rawValue) WHERE \(raw: table.timeColumn) < \(before)\(afterKey) ORDER BY id LIMIT \(limit)"
+            return try db.execute(sql).map { row in
                 Dictionary(uniqueKeysWithValues: zip(columns, row).map { ($0, $1) })
             }
         }
@@ -1085,11 +1062,16 @@ extension SQLMetadataStore {
     public func restoreArchived(_ table: ArchivableTable, rows: [[String: String?]]) async throws -> Int {
         let columns = Self.archiveColumns(table).split(separator: ",").map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
         let added = try await run { db in
-            let key = table.numericKey ? "CAST(? AS BIGINT)" : "?"
-            let values = columns.map { column in column == "details" ? db.json() : column == "id" ? key : "?" }
             // PostgreSQL identities refuse a given value unless told; SQLite and Snowflake take it.
             let overriding = db.engine == .postgres && table.numericKey ? " OVERRIDING SYSTEM VALUE" : ""
-            let insert = "INSERT INTO \(table.rawValue) (\(columns.joined(separator: ", ")))\(overriding) SELECT \(values.joined(separator: ", "))"
+            func insert(_ row: [String: String?]) -> StoreSQL {
+                let values = columns.map { column -> StoreSQL in
+                    let value = row[column] ?? nil
+                    return column == "details" ? "\(json: value)" : column == "id" ? Self.archiveKey(table, value) : "\(value)"
+                }
+                return "INSERT INTO \(raw: table.rawValue) (\(raw: columns.joined(separator: ", ")))\(raw: overriding) SELECT "
+                    + StoreSQL.joined(values, separator: ", ")
+            }
             return try db.exclusively {
                 var added = 0
                 var restored: [[String]: Int64] = [:]  // [month, status] → rows back
@@ -1098,8 +1080,8 @@ extension SQLMetadataStore {
                         throw CutoverError(
                             .store, "an archived \(table.rawValue) row has no id", hint: "restore only files written by `cutover store archive`")
                     }
-                    guard try db.execute("SELECT 1 FROM \(table.rawValue) WHERE id = \(key)", [id]).isEmpty else { continue }
-                    _ = try db.execute(insert, columns.map { row[$0] ?? nil })
+                    guard try db.execute("SELECT 1 FROM \(raw: table.rawValue) WHERE id = \(Self.archiveKey(table, id))").isEmpty else { continue }
+                    _ = try db.execute(insert(row))
                     added += 1
                     let month = String(((row[table.timeColumn] ?? nil) ?? "").prefix(7))
                     let status = table.countedByStatus ? ((row["status"] ?? nil) ?? "*") : "*"
@@ -1112,8 +1094,8 @@ extension SQLMetadataStore {
             }
         }
         try await run { db in
-            _ = try db.execute("DELETE FROM overview_cache", [])
-            _ = try db.execute("DELETE FROM failures_cache", [])
+            _ = try db.execute("DELETE FROM overview_cache")
+            _ = try db.execute("DELETE FROM failures_cache")
         }
         memory.invalidate(prefix: "overview")
         return added
@@ -1121,45 +1103,44 @@ extension SQLMetadataStore {
 
     public func deleteArchived(_ table: ArchivableTable, before: String, first: String, last: String) async throws -> Int {
         try await run { db in
-            let key = table.numericKey ? "CAST(? AS BIGINT)" : "?"
-            let filter = "WHERE \(table.timeColumn) < ? AND id >= \(key) AND id <= \(key)"
+            let filter: StoreSQL =
+                "WHERE \(raw: table.timeColumn) < \(before) AND id >= \(Self.archiveKey(table, first)) AND id <= \(Self.archiveKey(table, last))"
             let count = try db.exclusively {
                 // The overview keeps counting what leaves: per month (and result status), added to archived_counts.
                 let byStatus = table.countedByStatus
                 let month = "substr(\(table.timeColumn), 1, 7)"
-                let sql =
-                    "SELECT \(month), COUNT(*)\(byStatus ? ", status" : "") FROM \(table.rawValue) \(filter) GROUP BY \(month)\(byStatus ? ", status" : "")"
-                for row in try db.execute(sql, [before, first, last]) {
+                let status = byStatus ? ", status" : ""
+                let sql: StoreSQL =
+                    "SELECT \(raw: month), COUNT(*)\(raw: status) FROM \(raw: table.rawValue) \(filter) GROUP BY \(raw: month)\(raw: status)"
+                for row in try db.execute(sql) {
                     try Self.adjustArchived(
                         db, month: row[0] ?? "", table: table, status: byStatus ? (row[2] ?? "*") : "*", by: Int64(row[1] ?? "0") ?? 0)
                 }
                 let count =
-                    Int(try db.execute("SELECT COUNT(*) FROM \(table.rawValue) \(filter)", [before, first, last]).first?.first.flatMap { $0 } ?? "0")
-                    ?? 0
-                _ = try db.execute("DELETE FROM \(table.rawValue) \(filter)", [before, first, last])
+                    Int(try db.execute("SELECT COUNT(*) FROM \(raw: table.rawValue) \(filter)").first?.first.flatMap { $0 } ?? "0") ?? 0
+                _ = try db.execute("DELETE FROM \(raw: table.rawValue) \(filter)")
                 return count
             }
-            _ = try db.execute("DELETE FROM overview_cache", [])
-            _ = try db.execute("DELETE FROM failures_cache", [])
+            _ = try db.execute("DELETE FROM overview_cache")
+            _ = try db.execute("DELETE FROM failures_cache")
             return count
         }
     }
 
     /// Adds `delta` rows to what archives took out of `month` (negative when a restore brings them back).
     static func adjustArchived(_ db: any StoreDatabase, month: String, table: ArchivableTable, status: String, by delta: Int64) throws {
-        let parameters: [String?] = [month, table.rawValue, status]
-        let where_ = "WHERE month = ? AND table_name = ? AND status = ?"
-        if let current = try db.execute("SELECT rows FROM archived_counts \(where_)", parameters).first?.first.flatMap({ $0 }).flatMap({ Int64($0) })
-        {
+        let where_: StoreSQL = "WHERE month = \(month) AND table_name = \(table.rawValue) AND status = \(status)"
+        if let current = try db.execute("SELECT rows FROM archived_counts \(where_)").first?.first.flatMap({ $0 }).flatMap({ Int64($0) }) {
             let total = current + delta
             if total > 0 {
-                _ = try db.execute("UPDATE archived_counts SET rows = CAST(? AS BIGINT) \(where_)", [String(total)] + parameters)
+                _ = try db.execute("UPDATE archived_counts SET rows = CAST(\(total) AS BIGINT) \(where_)")
             } else {
-                _ = try db.execute("DELETE FROM archived_counts \(where_)", parameters)
+                _ = try db.execute("DELETE FROM archived_counts \(where_)")
             }
         } else if delta > 0 {
             _ = try db.execute(
-                "INSERT INTO archived_counts (month, table_name, status, rows) VALUES (?, ?, ?, CAST(? AS BIGINT))", parameters + [String(delta)])
+                "INSERT INTO archived_counts (month, table_name, status, rows) VALUES (\(month), \(table.rawValue), \(status), CAST(\(delta) AS BIGINT))"
+            )
         }
     }
 }

@@ -74,13 +74,8 @@ public final class SQLMetadataStore: MetadataStore, @unchecked Sendable {
                 """
                 INSERT INTO runs (id, kind, status, source, target, started_at, artifacts_dir, plan_hash, created_by, lease_owner, lease_until, options,
                                   finished_at, summary, error)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """,
-                [
-                    run.id, run.kind, run.status.rawValue, run.source.map(Redaction.connectionString), run.target.map(Redaction.connectionString),
-                    run.startedAt, run.artifactsDir, run.planHash, run.createdBy,
-                    run.leaseOwner, run.leaseUntil, run.request, run.finishedAt, run.summary, run.error.map(Redaction.redact),
-                ])
+                VALUES (\(run.id), \(run.kind), \(run.status.rawValue), \(run.source.map(Redaction.connectionString)), \(run.target.map(Redaction.connectionString)), \(run.startedAt), \(run.artifactsDir), \(run.planHash), \(run.createdBy), \(run.leaseOwner), \(run.leaseUntil), \(run.request), \(run.finishedAt), \(run.summary), \(run.error.map(Redaction.redact)))
+                """)
             try Self.invalidateOverview(db, months: [String(run.startedAt.prefix(7))])
         }
         memory.invalidate(prefix: "overview")
@@ -90,9 +85,9 @@ public final class SQLMetadataStore: MetadataStore, @unchecked Sendable {
     public func finishRun(id: String, status: RunStatus, summary: String?, error: String?) async throws {
         try await run { db in
             _ = try db.execute(
-                "UPDATE runs SET status = ?, finished_at = ?, summary = ?, error = ?, lease_owner = NULL, lease_until = NULL WHERE id = ?",
-                [status.rawValue, ISOTime.now(), summary, error, id])
-            let month = try db.execute("SELECT started_at FROM runs WHERE id = ?", [id]).first?.first.flatMap { $0 }.map { String($0.prefix(7)) }
+                "UPDATE runs SET status = \(status.rawValue), finished_at = \(ISOTime.now()), summary = \(summary), error = \(error), lease_owner = NULL, lease_until = NULL WHERE id = \(id)"
+            )
+            let month = try db.execute("SELECT started_at FROM runs WHERE id = \(id)").first?.first.flatMap { $0 }.map { String($0.prefix(7)) }
             try Self.invalidateOverview(db, months: Set([month ?? String(ISOTime.now().prefix(7))]))
         }
         memory.invalidate(prefix: "overview")
@@ -107,10 +102,10 @@ public final class SQLMetadataStore: MetadataStore, @unchecked Sendable {
                 // row locks (Snowflake) two claimers cannot both believe they won.
                 _ = try db.execute(
                     """
-                    UPDATE runs SET lease_owner = ?, lease_until = ?, status = 'running', finished_at = NULL
-                    WHERE id = ? AND (lease_owner IS NULL OR lease_until IS NULL OR lease_until < ? OR lease_owner = ? OR lease_owner = ?)
-                    """, [owner, until, id, now, owner, deadOwner ?? owner])
-                return try db.execute("SELECT lease_owner FROM runs WHERE id = ?", [id]).first?.first == owner
+                    UPDATE runs SET lease_owner = \(owner), lease_until = \(until), status = 'running', finished_at = NULL
+                    WHERE id = \(id) AND (lease_owner IS NULL OR lease_until IS NULL OR lease_until < \(now) OR lease_owner = \(owner) OR lease_owner = \(deadOwner ?? owner))
+                    """)
+                return try db.execute("SELECT lease_owner FROM runs WHERE id = \(id)").first?.first == owner
             }
         }
     }
@@ -118,8 +113,8 @@ public final class SQLMetadataStore: MetadataStore, @unchecked Sendable {
     public func renewRunLease(id: String, owner: String, leaseSeconds: Int) async throws -> Bool {
         let until = ISOTime.string(Date().addingTimeInterval(TimeInterval(leaseSeconds)))
         return try await run { db in
-            _ = try db.execute("UPDATE runs SET lease_until = ? WHERE id = ? AND lease_owner = ?", [until, id, owner])
-            return try db.execute("SELECT lease_owner FROM runs WHERE id = ?", [id]).first?.first == owner
+            _ = try db.execute("UPDATE runs SET lease_until = \(until) WHERE id = \(id) AND lease_owner = \(owner)")
+            return try db.execute("SELECT lease_owner FROM runs WHERE id = \(id)").first?.first == owner
         }
     }
 
@@ -127,22 +122,22 @@ public final class SQLMetadataStore: MetadataStore, @unchecked Sendable {
         let now = ISOTime.now()
         let ids = try await run { db in
             try db.exclusively {
-                let condition = owner == nil ? "(lease_until IS NULL OR lease_until < ?)" : "lease_owner LIKE ? ESCAPE '!'"
                 let pattern = owner.map {
                     $0.replacingOccurrences(of: "!", with: "!!").replacingOccurrences(of: "%", with: "!%")
                         .replacingOccurrences(of: "_", with: "!_") + "%"
                 }
-                let ids = try db.execute("SELECT id FROM runs WHERE status IN ('running', 'cancelling') AND \(condition)", [pattern ?? now])
+                let condition: StoreSQL = pattern.map { "lease_owner LIKE \($0) ESCAPE '!'" } ?? "(lease_until IS NULL OR lease_until < \(now))"
+                let ids = try db.execute("SELECT id FROM runs WHERE status IN ('running', 'cancelling') AND \(condition)")
                     .compactMap { $0.first ?? nil }
                 for id in ids {
                     _ = try db.execute(
                         """
                         UPDATE runs SET status = 'interrupted', lease_owner = NULL, lease_until = NULL,
                         error = COALESCE(error, 'interrupted: the process running it stopped before it finished')
-                        WHERE id = ? AND status IN ('running', 'cancelling')
-                        """, [id])
+                        WHERE id = \(id) AND status IN ('running', 'cancelling')
+                        """)
                 }
-                if !ids.isEmpty { _ = try db.execute("DELETE FROM overview_cache", []) }
+                if !ids.isEmpty { _ = try db.execute("DELETE FROM overview_cache") }
                 return ids
             }
         }
@@ -159,19 +154,21 @@ public final class SQLMetadataStore: MetadataStore, @unchecked Sendable {
                 let numbers: [String?] = [
                     r.sourceRows.map(String.init), r.targetRows.map(String.init), r.bytes.map(String.init), r.startedAt, r.finishedAt,
                 ]
-                if try db.execute("SELECT 1 FROM run_tables WHERE run_id = ? AND table_name = ?", [r.runID, r.table]).isEmpty {
+                if try db.execute("SELECT 1 FROM run_tables WHERE run_id = \(r.runID) AND table_name = \(r.table)").isEmpty {
                     _ = try db.execute(
                         """
                         INSERT INTO run_tables (run_id, table_name, status, source_rows, target_rows, bytes, started_at, finished_at, message, details)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                        """, [r.runID, r.table, r.status] + numbers + [r.message, r.details])
+                        VALUES (\(r.runID), \(r.table), \(r.status), \(numbers[0]), \(numbers[1]), \(numbers[2]), \(numbers[3]), \(numbers[4]), \(r.message), \(r.details))
+                        """)
                 } else {
                     _ = try db.execute(
                         """
-                        UPDATE run_tables SET status = ?, source_rows = COALESCE(?, source_rows), target_rows = COALESCE(?, target_rows),
-                            bytes = COALESCE(?, bytes), started_at = COALESCE(?, started_at), finished_at = COALESCE(?, finished_at), message = ?, details = ?
-                        WHERE run_id = ? AND table_name = ?
-                        """, [r.status] + numbers + [r.message, r.details, r.runID, r.table])
+                        UPDATE run_tables SET status = \(r.status), source_rows = COALESCE(\(numbers[0]), source_rows),
+                            target_rows = COALESCE(\(numbers[1]), target_rows), bytes = COALESCE(\(numbers[2]), bytes),
+                            started_at = COALESCE(\(numbers[3]), started_at), finished_at = COALESCE(\(numbers[4]), finished_at),
+                            message = \(r.message), details = \(r.details)
+                        WHERE run_id = \(r.runID) AND table_name = \(r.table)
+                        """)
                 }
             }
         }
@@ -181,8 +178,8 @@ public final class SQLMetadataStore: MetadataStore, @unchecked Sendable {
         let fields = entry.fields.isEmpty ? nil : String(decoding: try JSONEncoder().encode(entry.fields), as: UTF8.self)
         try await run { db in
             _ = try db.execute(
-                "INSERT INTO logs (at, level, run_id, table_name, event, message, fields) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [entry.at, entry.level, entry.runID, entry.table, entry.event, entry.message, fields])
+                "INSERT INTO logs (at, level, run_id, table_name, event, message, fields) VALUES (\(entry.at), \(entry.level), \(entry.runID), \(entry.table), \(entry.event), \(entry.message), \(fields))"
+            )
         }
     }
 
@@ -213,14 +210,14 @@ public final class SQLMetadataStore: MetadataStore, @unchecked Sendable {
 
     public func runs(limit: Int) async throws -> [RunRecord] {
         try await run { db in
-            try db.execute("SELECT \(Self.runColumns) FROM runs ORDER BY started_at DESC, id DESC LIMIT ?", [String(limit)]).map {
+            try db.execute("SELECT \(raw: Self.runColumns) FROM runs ORDER BY started_at DESC, id DESC LIMIT \(String(limit))").map {
                 try Self.runRecord($0)
             }
         }
     }
 
     public func run(id: String) async throws -> RunRecord? {
-        try await run { db in try db.execute("SELECT \(Self.runColumns) FROM runs WHERE id = ?", [id]).first.map { try Self.runRecord($0) } }
+        try await run { db in try db.execute("SELECT \(raw: Self.runColumns) FROM runs WHERE id = \(id)").first.map { try Self.runRecord($0) } }
     }
 
     static let runTableColumns = "run_id, table_name, status, source_rows, target_rows, bytes, started_at, finished_at, message, details"
@@ -236,7 +233,7 @@ public final class SQLMetadataStore: MetadataStore, @unchecked Sendable {
 
     public func tables(runID: String) async throws -> [RunTableRecord] {
         try await run { db in
-            try db.execute("SELECT \(Self.runTableColumns) FROM run_tables WHERE run_id = ? ORDER BY table_name", [runID]).map {
+            try db.execute("SELECT \(raw: Self.runTableColumns) FROM run_tables WHERE run_id = \(runID) ORDER BY table_name").map {
                 try Self.runTableRecord($0)
             }
         }
@@ -248,8 +245,8 @@ public final class SQLMetadataStore: MetadataStore, @unchecked Sendable {
             try db.execute(
                 """
                 SELECT t.run_id, t.table_name, t.status, t.source_rows, t.target_rows, t.bytes, r.started_at, t.finished_at, t.message, NULL
-                FROM run_tables t JOIN runs r ON r.id = t.run_id WHERE t.table_name = ? ORDER BY r.started_at DESC LIMIT ?
-                """, [table, String(limit)]
+                FROM run_tables t JOIN runs r ON r.id = t.run_id WHERE t.table_name = \(table) ORDER BY r.started_at DESC LIMIT \(String(limit))
+                """
             ).map { try Self.runTableRecord($0) }
         }
     }
@@ -269,12 +266,12 @@ public final class SQLMetadataStore: MetadataStore, @unchecked Sendable {
 
     public func logs(runID: String) async throws -> [LogEntry] {
         try await run { db in
-            try db.execute("SELECT \(Self.logColumns) FROM logs WHERE run_id = ? ORDER BY id", [runID]).map { try Self.logEntry($0).entry }
+            try db.execute("SELECT \(raw: Self.logColumns) FROM logs WHERE run_id = \(runID) ORDER BY id").map { try Self.logEntry($0).entry }
         }
     }
 
     public func schemaVersion() async throws -> Int {
-        try await run { db in Int(try db.execute("SELECT max(version) FROM schema_migrations", []).first?.first.flatMap { $0 } ?? "0") ?? 0 }
+        try await run { db in Int(try db.execute("SELECT max(version) FROM schema_migrations").first?.first.flatMap { $0 } ?? "0") ?? 0 }
     }
 
     // MARK: Chunk ledger
@@ -305,9 +302,9 @@ public final class SQLMetadataStore: MetadataStore, @unchecked Sendable {
                 for c in chunks {
                     _ = try db.execute(
                         """
-                        INSERT INTO chunks (run_id, table_name, chunk_no, bounds, state, attempts, updated_at) SELECT ?, ?, ?, ?, ?, 0, ?
-                        WHERE NOT EXISTS (SELECT 1 FROM chunks WHERE run_id = ? AND table_name = ? AND chunk_no = ?)
-                        """, [c.runID, c.table, String(c.number), c.bounds, c.state.rawValue, ISOTime.now(), c.runID, c.table, String(c.number)])
+                        INSERT INTO chunks (run_id, table_name, chunk_no, bounds, state, attempts, updated_at) SELECT \(c.runID), \(c.table), \(String(c.number)), \(c.bounds), \(c.state.rawValue), 0, \(ISOTime.now())
+                        WHERE NOT EXISTS (SELECT 1 FROM chunks WHERE run_id = \(c.runID) AND table_name = \(c.table) AND chunk_no = \(String(c.number)))
+                        """)
                 }
             }
         }
@@ -315,7 +312,7 @@ public final class SQLMetadataStore: MetadataStore, @unchecked Sendable {
 
     public func chunks(runID: String) async throws -> [ChunkRecord] {
         try await run { db in
-            try db.execute("SELECT \(Self.chunkColumns) FROM chunks WHERE run_id = ? ORDER BY table_name, chunk_no", [runID]).map(Self.chunkRecord)
+            try db.execute("SELECT \(raw: Self.chunkColumns) FROM chunks WHERE run_id = \(runID) ORDER BY table_name, chunk_no").map(Self.chunkRecord)
         }
     }
 
@@ -323,17 +320,17 @@ public final class SQLMetadataStore: MetadataStore, @unchecked Sendable {
         let now = ISOTime.now()
         let until = ISOTime.string(Date().addingTimeInterval(TimeInterval(leaseSeconds)))
         return try await run { db in
-            let claimable = "run_id = ? AND (state = 'pending' OR (state = 'running' AND lease_until < ?))"
+            let claimable: StoreSQL = "run_id = \(runID) AND (state = 'pending' OR (state = 'running' AND lease_until < \(now)))"
             if db.engine == .postgres {
                 // SKIP LOCKED: concurrent workers each take a different chunk without waiting.
                 return try db.execute(
                     """
-                    UPDATE chunks SET state = 'running', lease_owner = ?, lease_until = ?, attempts = attempts + 1, updated_at = ?
+                    UPDATE chunks SET state = 'running', lease_owner = \(owner), lease_until = \(until), attempts = attempts + 1, updated_at = \(now)
                     WHERE (run_id, table_name, chunk_no) = (
                         SELECT run_id, table_name, chunk_no FROM chunks WHERE \(claimable)
                         ORDER BY table_name, chunk_no LIMIT 1 FOR UPDATE SKIP LOCKED)
-                    RETURNING \(Self.chunkColumns)
-                    """, [owner, until, now, runID, now]
+                    RETURNING \(raw: Self.chunkColumns)
+                    """
                 ).first.map(Self.chunkRecord)
             }
             // Without row locks (Snowflake), two claimers may pick the same candidate: the UPDATE
@@ -344,23 +341,21 @@ public final class SQLMetadataStore: MetadataStore, @unchecked Sendable {
                 let claimed: ChunkRecord?? = try db.exclusively {
                     guard
                         let row = try db.execute(
-                            "SELECT table_name, chunk_no FROM chunks WHERE \(claimable) ORDER BY table_name, chunk_no LIMIT 1",
-                            [runID, now]
+                            "SELECT table_name, chunk_no FROM chunks WHERE \(claimable) ORDER BY table_name, chunk_no LIMIT 1"
                         ).first
                     else { return .some(nil) }
                     _ = try db.execute(
                         """
-                        UPDATE chunks SET state = 'running', lease_owner = ?, lease_until = ?, attempts = attempts + 1, updated_at = ?
-                        WHERE table_name = ? AND chunk_no = ? AND \(claimable)
-                        """, [lease, until, now, row[0], row[1], runID, now])
+                        UPDATE chunks SET state = 'running', lease_owner = \(lease), lease_until = \(until), attempts = attempts + 1, updated_at = \(now)
+                        WHERE table_name = \(row[0]) AND chunk_no = \(row[1]) AND \(claimable)
+                        """)
                     guard
                         var chunk = try db.execute(
-                            "SELECT \(Self.chunkColumns) FROM chunks WHERE run_id = ? AND table_name = ? AND chunk_no = ? AND lease_owner = ?",
-                            [runID, row[0], row[1], lease]
+                            "SELECT \(raw: Self.chunkColumns) FROM chunks WHERE run_id = \(runID) AND table_name = \(row[0]) AND chunk_no = \(row[1]) AND lease_owner = \(lease)"
                         ).first.map(Self.chunkRecord)
                     else { return nil }
                     _ = try db.execute(
-                        "UPDATE chunks SET lease_owner = ? WHERE run_id = ? AND table_name = ? AND chunk_no = ?", [owner, runID, row[0], row[1]])
+                        "UPDATE chunks SET lease_owner = \(owner) WHERE run_id = \(runID) AND table_name = \(row[0]) AND chunk_no = \(row[1])")
                     chunk.leaseOwner = owner
                     return .some(chunk)
                 }
@@ -374,14 +369,10 @@ public final class SQLMetadataStore: MetadataStore, @unchecked Sendable {
         try await run { db in
             _ = try db.execute(
                 """
-                UPDATE chunks SET state = ?, rows = ?, bytes = ?, checksum = ?, error = ?, lease_owner = NULL, lease_until = NULL, updated_at = ?,
-                    attempts = CASE WHEN attempts > ? THEN attempts ELSE ? END
-                WHERE run_id = ? AND table_name = ? AND chunk_no = ?
-                """,
-                [
-                    c.state.rawValue, c.rows.map(String.init), c.bytes.map(String.init), c.checksum, c.error, ISOTime.now(),
-                    String(c.attempts), String(c.attempts), c.runID, c.table, String(c.number),
-                ])
+                UPDATE chunks SET state = \(c.state.rawValue), rows = \(c.rows.map(String.init)), bytes = \(c.bytes.map(String.init)), checksum = \(c.checksum), error = \(c.error), lease_owner = NULL, lease_until = NULL, updated_at = \(ISOTime.now()),
+                    attempts = CASE WHEN attempts > \(String(c.attempts)) THEN attempts ELSE \(String(c.attempts)) END
+                WHERE run_id = \(c.runID) AND table_name = \(c.table) AND chunk_no = \(String(c.number))
+                """)
         }
     }
 
@@ -390,16 +381,16 @@ public final class SQLMetadataStore: MetadataStore, @unchecked Sendable {
             _ = try db.execute(
                 """
                 UPDATE chunks SET state = 'pending', rows = NULL, bytes = NULL, checksum = NULL, lease_owner = NULL, lease_until = NULL, error = NULL
-                WHERE run_id = ? AND table_name = ?
-                """, [runID, table])
+                WHERE run_id = \(runID) AND table_name = \(table)
+                """)
         }
     }
 
     public func releaseChunks(runID: String) async throws {
         try await run { db in
             _ = try db.execute(
-                "UPDATE chunks SET state = 'pending', lease_owner = NULL, lease_until = NULL WHERE run_id = ? AND state IN ('running', 'failed')",
-                [runID])
+                "UPDATE chunks SET state = 'pending', lease_owner = NULL, lease_until = NULL WHERE run_id = \(runID) AND state IN ('running', 'failed')"
+            )
         }
     }
 
@@ -407,9 +398,9 @@ public final class SQLMetadataStore: MetadataStore, @unchecked Sendable {
         try await run { db in
             try db.execute(
                 """
-                SELECT \(Self.runColumns) FROM runs WHERE plan_hash = ? AND status NOT IN ('succeeded', 'superseded')
+                SELECT \(raw: Self.runColumns) FROM runs WHERE plan_hash = \(planHash) AND status NOT IN ('succeeded', 'superseded')
                 ORDER BY started_at DESC LIMIT 1
-                """, [planHash]
+                """
             ).first.map(Self.runRecord)
         }
     }
@@ -418,21 +409,21 @@ public final class SQLMetadataStore: MetadataStore, @unchecked Sendable {
         try await run { db in
             // One transaction: a run that finishes meanwhile is never turned back into an unfinished one.
             try db.exclusively {
-                guard try db.execute("SELECT status FROM runs WHERE id = ?", [runID]).first?.first == "running" else { return false }
-                _ = try db.execute("UPDATE runs SET status = 'cancelling' WHERE id = ? AND status = 'running'", [runID])
+                guard try db.execute("SELECT status FROM runs WHERE id = \(runID)").first?.first == "running" else { return false }
+                _ = try db.execute("UPDATE runs SET status = 'cancelling' WHERE id = \(runID) AND status = 'running'")
                 return true
             }
         }
     }
 
     public func setRunStatus(id: String, status: RunStatus) async throws {
-        try await run { db in _ = try db.execute("UPDATE runs SET status = ?, finished_at = NULL WHERE id = ?", [status.rawValue, id]) }
+        try await run { db in _ = try db.execute("UPDATE runs SET status = \(status.rawValue), finished_at = NULL WHERE id = \(id)") }
     }
 
     public func watermark(source: String, target: String, table: String) async throws -> (column: String, value: String?)? {
         try await run { db in
             let rows = try db.execute(
-                "SELECT column_name, value FROM watermarks WHERE source = ? AND target = ? AND table_name = ?", [source, target, table])
+                "SELECT column_name, value FROM watermarks WHERE source = \(source) AND target = \(target) AND table_name = \(table)")
             return try NamedRow.rows("watermarks", "column_name, value", rows).first.map { (try $0.required("column_name"), $0.optional("value")) }
         }
     }
@@ -440,28 +431,21 @@ public final class SQLMetadataStore: MetadataStore, @unchecked Sendable {
     public func setWatermark(source: String, target: String, table: String, column: String, value: String?, runID: String) async throws {
         try await run { db in
             try db.exclusively {
-                _ = try db.execute("DELETE FROM watermarks WHERE source = ? AND target = ? AND table_name = ?", [source, target, table])
+                _ = try db.execute("DELETE FROM watermarks WHERE source = \(source) AND target = \(target) AND table_name = \(table)")
                 _ = try db.execute(
                     """
-                    INSERT INTO watermarks (source, target, table_name, column_name, value, run_id, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)
-                    """, [source, target, table, column, value, runID, ISOTime.now()])
+                    INSERT INTO watermarks (source, target, table_name, column_name, value, run_id, updated_at) VALUES (\(source), \(target), \(table), \(column), \(value), \(runID), \(ISOTime.now()))
+                    """)
             }
         }
     }
 
     public func watermarks(source: String?, target: String?) async throws -> [WatermarkRecord] {
         try await run { db in
-            var sql = "SELECT source, target, table_name, column_name, value, run_id, updated_at FROM watermarks WHERE 1 = 1"
-            var values: [String?] = []
-            if let source {
-                sql += " AND source = ?"
-                values.append(source)
-            }
-            if let target {
-                sql += " AND target = ?"
-                values.append(target)
-            }
-            return try db.execute(sql + " ORDER BY source, target, table_name", values).map { row in
+            var sql: StoreSQL = "SELECT source, target, table_name, column_name, value, run_id, updated_at FROM watermarks WHERE 1 = 1"
+            if let source { sql = sql + " AND source = \(source)" }
+            if let target { sql = sql + " AND target = \(target)" }
+            return try db.execute(sql + " ORDER BY source, target, table_name").map { row in
                 WatermarkRecord(
                     source: try Self.required(row, 0, "watermarks.source"), target: try Self.required(row, 1, "watermarks.target"),
                     table: try Self.required(row, 2, "watermarks.table_name"), column: try Self.required(row, 3, "watermarks.column_name"),
@@ -473,10 +457,9 @@ public final class SQLMetadataStore: MetadataStore, @unchecked Sendable {
     public func deleteWatermarks(source: String, target: String, table: String?) async throws -> Int {
         try await run { db in
             try db.exclusively {
-                let filter = "source = ? AND target = ?" + (table == nil ? "" : " AND table_name = ?")
-                let values: [String?] = [source, target] + (table.map { [$0] } ?? [])
-                let count = Int(try db.execute("SELECT COUNT(*) FROM watermarks WHERE \(filter)", values).first?.first.flatMap { $0 } ?? "0") ?? 0
-                _ = try db.execute("DELETE FROM watermarks WHERE \(filter)", values)
+                let filter: StoreSQL = "source = \(source) AND target = \(target)" + (table.map { " AND table_name = \($0)" } ?? "")
+                let count = Int(try db.execute("SELECT COUNT(*) FROM watermarks WHERE \(filter)").first?.first.flatMap { $0 } ?? "0") ?? 0
+                _ = try db.execute("DELETE FROM watermarks WHERE \(filter)")
                 return count
             }
         }
@@ -484,8 +467,8 @@ public final class SQLMetadataStore: MetadataStore, @unchecked Sendable {
 
     public func runWindow(runID: String, table: String) async throws -> RunWindow? {
         try await run { db in
-            try db.execute("SELECT column_name, low_value, high_value FROM run_windows WHERE run_id = ? AND table_name = ?", [runID, table]).first.map
-            { row in
+            try db.execute("SELECT column_name, low_value, high_value FROM run_windows WHERE run_id = \(runID) AND table_name = \(table)").first.map {
+                row in
                 RunWindow(column: try Self.required(row, 0, "run_windows.column_name"), low: row[1], high: row[2])
             }
         }
@@ -494,10 +477,10 @@ public final class SQLMetadataStore: MetadataStore, @unchecked Sendable {
     public func setRunWindow(runID: String, table: String, window: RunWindow) async throws {
         try await run { db in
             try db.exclusively {
-                _ = try db.execute("DELETE FROM run_windows WHERE run_id = ? AND table_name = ?", [runID, table])
+                _ = try db.execute("DELETE FROM run_windows WHERE run_id = \(runID) AND table_name = \(table)")
                 _ = try db.execute(
-                    "INSERT INTO run_windows (run_id, table_name, column_name, low_value, high_value) VALUES (?, ?, ?, ?, ?)",
-                    [runID, table, window.column, window.low, window.high])
+                    "INSERT INTO run_windows (run_id, table_name, column_name, low_value, high_value) VALUES (\(runID), \(table), \(window.column), \(window.low), \(window.high))"
+                )
             }
         }
     }
@@ -519,8 +502,8 @@ public final class SQLMetadataStore: MetadataStore, @unchecked Sendable {
                 for r in rejects {
                     _ = try db.execute(
                         """
-                        INSERT INTO rejects (run_id, table_name, chunk_no, row_key, reason, row_values, at) VALUES (?, ?, ?, ?, ?, ?, ?)
-                        """, [r.runID, r.table, r.chunk.map(String.init), r.key, r.reason, r.values, ISOTime.now()])
+                        INSERT INTO rejects (run_id, table_name, chunk_no, row_key, reason, row_values, at) VALUES (\(r.runID), \(r.table), \(r.chunk.map(String.init)), \(r.key), \(r.reason), \(r.values), \(ISOTime.now()))
+                        """)
                 }
             }
         }
@@ -528,19 +511,20 @@ public final class SQLMetadataStore: MetadataStore, @unchecked Sendable {
 
     public func clearRejects(runID: String, table: String, chunk: Int) async throws {
         try await run { db in
-            _ = try db.execute("DELETE FROM rejects WHERE run_id = ? AND table_name = ? AND chunk_no = ?", [runID, table, String(chunk)])
+            _ = try db.execute("DELETE FROM rejects WHERE run_id = \(runID) AND table_name = \(table) AND chunk_no = \(String(chunk))")
         }
     }
 
     public func rejects(runID: String) async throws -> [RejectRecord] {
         try await run { db in
             let columns = "run_id, table_name, chunk_no, row_key, reason, row_values"
-            return try NamedRow.rows("rejects", columns, try db.execute("SELECT \(columns) FROM rejects WHERE run_id = ? ORDER BY id", [runID])).map {
-                row in
-                RejectRecord(
-                    runID: try row.required("run_id"), table: try row.required("table_name"), chunk: try row.int("chunk_no").map { Int($0) },
-                    key: row.optional("row_key"), reason: try row.required("reason"), values: row.optional("row_values"))
-            }
+            return try NamedRow.rows("rejects", columns, try db.execute("SELECT \(raw: columns) FROM rejects WHERE run_id = \(runID) ORDER BY id"))
+                .map {
+                    row in
+                    RejectRecord(
+                        runID: try row.required("run_id"), table: try row.required("table_name"), chunk: try row.int("chunk_no").map { Int($0) },
+                        key: row.optional("row_key"), reason: try row.required("reason"), values: row.optional("row_values"))
+                }
         }
     }
 
@@ -553,12 +537,12 @@ public final class SQLMetadataStore: MetadataStore, @unchecked Sendable {
                 var saved = 0
                 for r in rules {
                     // Earlier stores may hold several rows of one name (before rules had versions): all go to the history.
-                    let current = try db.execute("SELECT \(Self.ruleColumns) FROM rules WHERE name = ? ORDER BY created_at", [r.name]).map(
+                    let current = try db.execute("SELECT \(raw: Self.ruleColumns) FROM rules WHERE name = \(r.name) ORDER BY created_at").map(
                         Self.storedRule)
                     if current.count == 1, current[0].contentHash == r.contentHash { continue }
                     // Versions count on from the history: the current row (normally one) is the next number.
                     var version =
-                        try db.execute("SELECT MAX(version) FROM rule_versions WHERE name = ?", [r.name]).first?.first.flatMap { $0 }.flatMap {
+                        try db.execute("SELECT MAX(version) FROM rule_versions WHERE name = \(r.name)").first?.first.flatMap { $0 }.flatMap {
                             Int($0)
                         } ?? 0
                     let now = ISOTime.now()
@@ -568,28 +552,19 @@ public final class SQLMetadataStore: MetadataStore, @unchecked Sendable {
                             """
                             INSERT INTO rule_versions (name, version, content_hash, description, severity, sql, warn_if, error_if, side, category,
                                                        created_by, updated_at, updated_by, replaced_at)
-                            VALUES (?, CAST(? AS INTEGER), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                            """,
-                            [
-                                old.name, String(version), old.contentHash, old.description, old.severity.rawValue, old.sql, old.warnIf, old.errorIf,
-                                old.side.rawValue,
-                                old.category, old.createdBy, old.updatedAt, old.updatedBy, now,
-                            ])
-                        _ = try db.execute("DELETE FROM rules WHERE content_hash = ?", [old.contentHash])
+                            VALUES (\(old.name), CAST(\(String(version)) AS INTEGER), \(old.contentHash), \(old.description), \(old.severity.rawValue), \(old.sql), \(old.warnIf), \(old.errorIf), \(old.side.rawValue), \(old.category), \(old.createdBy), \(old.updatedAt), \(old.updatedBy), \(now))
+                            """)
+                        _ = try db.execute("DELETE FROM rules WHERE content_hash = \(old.contentHash)")
                     }
                     // A rule changed back to an earlier content is a new version too; the row it
                     // had is gone from `rules` above, so the content hash is free.
-                    _ = try db.execute("DELETE FROM rules WHERE content_hash = ?", [r.contentHash])
+                    _ = try db.execute("DELETE FROM rules WHERE content_hash = \(r.contentHash)")
                     _ = try db.execute(
                         """
                         INSERT INTO rules (content_hash, name, description, severity, sql, warn_if, error_if, side, created_at, created_by,
                                            category, version, updated_at, updated_by)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, CAST(? AS INTEGER), ?, ?)
-                        """,
-                        [
-                            r.contentHash, r.name, r.description, r.severity.rawValue, r.sql, r.warnIf, r.errorIf, r.side.rawValue, now,
-                            current.first?.createdBy ?? r.createdBy, r.category, String(version + 1), now, r.updatedBy ?? r.createdBy,
-                        ])
+                        VALUES (\(r.contentHash), \(r.name), \(r.description), \(r.severity.rawValue), \(r.sql), \(r.warnIf), \(r.errorIf), \(r.side.rawValue), \(now), \(current.first?.createdBy ?? r.createdBy), \(r.category), CAST(\(String(version + 1)) AS INTEGER), \(now), \(r.updatedBy ?? r.createdBy))
+                        """)
                     saved += 1
                 }
                 return saved
@@ -614,24 +589,25 @@ public final class SQLMetadataStore: MetadataStore, @unchecked Sendable {
     }
 
     public func rules() async throws -> [StoredRule] {
-        try await run { db in try db.execute("SELECT \(Self.ruleColumns) FROM rules ORDER BY name, created_at", []).map(Self.storedRule) }
+        try await run { db in try db.execute("SELECT \(raw: Self.ruleColumns) FROM rules ORDER BY name, created_at").map(Self.storedRule) }
     }
 
     public func ruleVersions(name: String) async throws -> [StoredRule] {
         try await run { db in
-            let current = try db.execute("SELECT \(Self.ruleColumns) FROM rules WHERE name = ?", [name]).map(Self.storedRule)
+            let current = try db.execute("SELECT \(raw: Self.ruleColumns) FROM rules WHERE name = \(name)").map(Self.storedRule)
             let older = try db.execute(
                 """
                 SELECT content_hash, name, description, severity, sql, warn_if, error_if, side, created_by, category, version, updated_at, updated_by
-                FROM rule_versions WHERE name = ? ORDER BY version DESC
-                """, [name]
+                FROM rule_versions WHERE name = \(name) ORDER BY version DESC
+                """
             ).map(Self.storedRule)
             return current + older
         }
     }
 
     public func rule(contentHash: String) async throws -> StoredRule? {
-        try await run { db in try db.execute("SELECT \(Self.ruleColumns) FROM rules WHERE content_hash = ?", [contentHash]).first.map(Self.storedRule)
+        try await run { db in
+            try db.execute("SELECT \(raw: Self.ruleColumns) FROM rules WHERE content_hash = \(contentHash)").first.map(Self.storedRule)
         }
     }
 }

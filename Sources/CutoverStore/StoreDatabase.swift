@@ -11,7 +11,8 @@ import Foundation
 /// cascades (children are deleted first), JSON written through ``json(_:)``.
 protocol StoreDatabase: AnyObject {
     var engine: ConnectionURL.Engine { get }
-    func execute(_ sql: String, _ parameters: [String?]) throws -> [[String?]]
+    /// One statement with `?` placeholders and their values; call sites build a ``StoreSQL`` instead.
+    func executeBound(_ sql: String, _ parameters: [String?]) throws -> [[String?]]
     func script(_ sql: String) throws
     /// Runs `body` in a transaction that also serializes schema migrations across processes.
     func exclusively<T>(_ body: () throws -> T) throws -> T
@@ -56,7 +57,7 @@ final class SQLiteStoreDatabase: StoreDatabase {
     /// (ledger updates per chunk, log batches). Bounded; cleared when full.
     private var prepared: [String: SQLiteStatement] = [:]
 
-    func execute(_ sql: String, _ parameters: [String?]) throws -> [[String?]] {
+    func executeBound(_ sql: String, _ parameters: [String?]) throws -> [[String?]] {
         let statement: SQLiteStatement
         if let cached = prepared[sql] {
             statement = cached
@@ -97,7 +98,7 @@ final class PostgresStoreDatabase: StoreDatabase {
         session = try PostgresSession(url: url)
     }
 
-    func execute(_ sql: String, _ parameters: [String?]) throws -> [[String?]] {
+    func executeBound(_ sql: String, _ parameters: [String?]) throws -> [[String?]] {
         try session.query(Self.numberPlaceholders(sql), parameters).rows
     }
 
@@ -136,7 +137,7 @@ final class SnowflakeStoreDatabase: StoreDatabase {
         session = try SnowflakeStatementSession(url: url)
     }
 
-    func execute(_ sql: String, _ parameters: [String?]) throws -> [[String?]] {
+    func executeBound(_ sql: String, _ parameters: [String?]) throws -> [[String?]] {
         try session.query(Self.translate(sql), parameters)
     }
 

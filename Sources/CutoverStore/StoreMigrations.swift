@@ -564,12 +564,11 @@ enum StoreMigrations {
         }
         for migration in all {
             try step {
-                let applied = try database.execute("SELECT 1 FROM schema_migrations WHERE version = ?", [String(migration.version)])
+                let applied = try database.execute("SELECT 1 FROM schema_migrations WHERE version = \(migration.version)")
                 guard applied.isEmpty else { return }
                 try database.script(sql(migration, for: database.engine))
                 _ = try database.execute(
-                    "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
-                    [String(migration.version), migration.name, ISOTime.now()])
+                    "INSERT INTO schema_migrations (version, name, applied_at) VALUES (\(migration.version), \(migration.name), \(ISOTime.now()))")
                 logger.info(
                     "store migration \(migration.version) applied: \(migration.name)",
                     metadata: ["version": "\(migration.version)", "engine": "\(database.engine.rawValue)"])

@@ -37,7 +37,8 @@ extension SQLMetadataStore {
         guard query.isOneSelect else { throw CutoverError(.store, "a store read must be one SELECT statement") }
         let width = query.columns.count
         return try await run { db in
-            try db.execute(query.sql, query.parameters).map { row in
+            // A StaticString with `?` placeholders: nothing of the question is ever spliced into it.
+            try db.executeBound(query.sql, query.parameters).map { row in
                 guard row.count == width else {
                     throw CutoverError(.store, "a store read named \(width) columns and selected \(row.count)")
                 }
@@ -53,18 +54,18 @@ extension SQLMetadataStore {
             try db.exclusively {
                 for table in rows.tables {
                     _ = try db.execute(
-                        "INSERT INTO workload_tables (run_id, table_name, statements, executions, milliseconds, time_share) VALUES (?, ?, ?, ?, ?, ?)",
-                        [runID, table.table, String(table.statements), String(table.executions), String(table.milliseconds), String(table.timeShare)])
+                        "INSERT INTO workload_tables (run_id, table_name, statements, executions, milliseconds, time_share) VALUES (\(runID), \(table.table), \(String(table.statements)), \(String(table.executions)), \(String(table.milliseconds)), \(String(table.timeShare)))"
+                    )
                 }
                 for join in rows.joins {
                     _ = try db.execute(
-                        "INSERT INTO workload_joins (run_id, left_side, right_side, statements, executions) VALUES (?, ?, ?, ?, ?)",
-                        [runID, join.left, join.right, String(join.statements), String(join.executions)])
+                        "INSERT INTO workload_joins (run_id, left_side, right_side, statements, executions) VALUES (\(runID), \(join.left), \(join.right), \(String(join.statements)), \(String(join.executions)))"
+                    )
                 }
                 for column in rows.columns {
                     _ = try db.execute(
-                        "INSERT INTO workload_columns (run_id, column_name, filtered, grouped, joined, aggregated) VALUES (?, ?, ?, ?, ?, ?)",
-                        [runID, column.column, String(column.filtered), String(column.grouped), String(column.joined), String(column.aggregated)])
+                        "INSERT INTO workload_columns (run_id, column_name, filtered, grouped, joined, aggregated) VALUES (\(runID), \(column.column), \(String(column.filtered)), \(String(column.grouped)), \(String(column.joined)), \(String(column.aggregated)))"
+                    )
                 }
             }
         }
