@@ -119,8 +119,9 @@ public struct SQLServerExport: Sendable {
     /// Reads `path`: the export file, or a folder holding the export and, optionally, the output of
     /// the aggregates script (`extract-script --aggregates-for`).
     public init(path: String) throws {
-        let (file, aggregatesFile) = try Self.files(at: path)
-        let document = try Self.decode(Document.self, file: file)
+        let (exportFile, aggregatesFile) = try Self.files(at: path)
+        let file = exportFile.path
+        let document = try Self.decode(Document.self, exportFile)
         guard document.format == Self.format else {
             throw CutoverError(
                 .usage, "\(file) is a \(document.format) file; this Cutover reads \(Self.format)", hint: "extract it again with this version's script"
@@ -134,9 +135,9 @@ public struct SQLServerExport: Sendable {
             serverVersion: document.serverVersion.map { String($0.prefix { $0 != "\n" }).trimmingCharacters(in: .whitespaces) },
             schemas: Array(Set(tables.compactMap(\.ref.schema))).sorted(), tables: tables)
         aggregates = try aggregatesFile.map { file in
-            let read = try Self.decode(AggregatesDocument.self, file: file)
+            let read = try Self.decode(AggregatesDocument.self, file)
             guard read.database.caseInsensitiveCompare(document.database) == .orderedSame else {
-                throw CutoverError(.usage, "\(file) has the aggregates of database \(read.database), the export is of \(document.database)")
+                throw CutoverError(.usage, "\(file.path) has the aggregates of database \(read.database), the export is of \(document.database)")
             }
             return SourceAggregates(tables: read.tables ?? [], computedAt: read.extractedAt)
         }
@@ -157,13 +158,23 @@ public struct SQLServerExport: Sendable {
     }
 
     /// The JSON of a file, with sqlcmd's line breaks and a byte-order mark taken out.
-    static func decode<T: Decodable>(_ type: T.Type, file: String) throws -> T {
-        let text = try text(of: file)
+    /// One file of an export, read once: its path and its text with sqlcmd's line breaks removed.
+    struct ExportFile: Equatable {
+        var path: String
+        var text: String
+
+        init(_ path: String) throws {
+            self.path = path
+            text = try SQLServerExport.text(of: path)
+        }
+    }
+
+    static func decode<T: Decodable>(_ type: T.Type, _ file: ExportFile) throws -> T {
         do {
-            return try JSONDecoder().decode(T.self, from: Data(text.utf8))
+            return try JSONDecoder().decode(T.self, from: Data(file.text.utf8))
         } catch {
             throw CutoverError(
-                .usage, "\(file) is not a Cutover SQL Server export: \(Self.describe(error))",
+                .usage, "\(file.path) is not a Cutover SQL Server export: \(Self.describe(error))",
                 hint: "produce it with the script of `cutover sqlserver extract-script` (sqlcmd … -y 0 -h -1 -o FILE)")
         }
     }
@@ -183,24 +194,24 @@ public struct SQLServerExport: Sendable {
 
     /// The export file and the aggregates file (if any) at `path`: a file is the export; a folder
     /// holds one export and at most one aggregates file, told apart by their `format`.
-    static func files(at path: String) throws -> (export: String, aggregates: String?) {
+    static func files(at path: String) throws -> (export: ExportFile, aggregates: ExportFile?) {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
             throw CutoverError(
                 .usage, "there is no SQL Server export at \(path)",
                 hint: "sqlserver-export:DIR names the folder (or file) the extract script's output was saved to")
         }
-        guard isDirectory.boolValue else { return (path, nil) }
+        guard isDirectory.boolValue else { return (try ExportFile(path), nil) }
         let files = try FileManager.default.contentsOfDirectory(atPath: path).filter { $0.hasSuffix(".json") }.sorted()
-            .map { (path as NSString).appendingPathComponent($0) }
+            .map { try ExportFile((path as NSString).appendingPathComponent($0)) }
         struct Format: Decodable { var format: String }
         // A file whose format cannot be read is taken for an export, so reading it names what is wrong.
-        let aggregates = try files.filter { file in
-            (try? JSONDecoder().decode(Format.self, from: Data(try text(of: file).utf8)))?.format == aggregatesFormat
+        let aggregates = files.filter { file in
+            (try? JSONDecoder().decode(Format.self, from: Data(file.text.utf8)))?.format == aggregatesFormat
         }
         let exports = files.filter { !aggregates.contains($0) }
         guard exports.count == 1, let export = exports.first, aggregates.count <= 1 else {
-            let names = files.map { ($0 as NSString).lastPathComponent }.joined(separator: ", ")
+            let names = files.map { ($0.path as NSString).lastPathComponent }.joined(separator: ", ")
             throw CutoverError(
                 .usage,
                 exports.isEmpty
