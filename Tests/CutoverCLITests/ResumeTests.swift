@@ -27,13 +27,18 @@ import Testing
                 process.executableURL = URL(fileURLWithPath: CLI.executable)
                 process.arguments = arguments
                 process.currentDirectoryURL = URL(fileURLWithPath: dir)
-                process.standardOutput = FileHandle.nullDevice
-                process.standardError = FileHandle.nullDevice
+                // Kept in a file, so a run that never loads says why.
+                FileManager.default.createFile(atPath: dir + "/first.log", contents: nil)
+                let log = try FileHandle(forWritingTo: URL(fileURLWithPath: dir + "/first.log"))
+                process.standardOutput = log
+                process.standardError = log
                 try process.run()
                 // Wait until some chunks are committed, then kill without warning. One open session
                 // polls, so a busy machine cannot stretch the polling past the end of the load.
                 let poller = UncheckedBox(try PostgresSession(url: pg))
-                let deadline = Date().addingTimeInterval(60)
+                // A wait limit, not a timing claim: the loop ends at the first 20,000 rows; on a busy
+                // machine (the whole suite on 2 cores) analysing 1.5M rows can take over a minute.
+                let deadline = Date().addingTimeInterval(300)
                 var loaded: Int64 = 0
                 while Date() < deadline {
                     try await Task.sleep(nanoseconds: 20_000_000)
@@ -44,7 +49,11 @@ import Testing
                 }
                 kill(process.processIdentifier, SIGKILL)
                 process.waitUntilExit()
-                #expect(loaded > 0 && loaded < 1_500_000, "killed after \(loaded) rows")
+                try log.close()
+                #expect(
+                    loaded > 0 && loaded < 1_500_000,
+                    "killed after \(loaded) rows; it said: \((try? String(contentsOfFile: dir + "/first.log", encoding: .utf8))?.suffix(2_000) ?? "")"
+                )
                 // The run created the table, so it loads without its key; the resumed run builds it.
                 #expect(try await PrimaryKeyDeferralTests.primaryKeys(pg, "events") == "0")
 

@@ -252,7 +252,10 @@ public struct WorkloadReader: Sendable {
         do {
             answer = try await connector.run(
                 RunnerQuery(
-                    sql: "SELECT query, calls, total_exec_time FROM pg_stat_statements WHERE query IS NOT NULL",
+                    // The view holds every database of the server: only the one the URL names is its workload.
+                    sql:
+                        "SELECT query, calls, total_exec_time FROM pg_stat_statements "
+                        + "WHERE query IS NOT NULL AND dbid = (SELECT oid FROM pg_database WHERE datname = current_database())",
                     maxRows: 100_000, timeout: 300, refusePrivilegedRole: false, reportRole: false))
         } catch let error as CutoverError {
             throw CutoverError(
