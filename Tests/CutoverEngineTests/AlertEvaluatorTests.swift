@@ -101,6 +101,20 @@ import Testing
         #expect(parsed.steps == [step], "\(flow)")
     }
 
+    /// A mistyped side ran the step on the target, a mistyped severity made a warning an error: both are refused by name.
+    @Test func aStepsSideAndSeverityAreOnesCutoverKnows() throws {
+        for (field, value, message) in [
+            ("side", "sorce", "side sorce is not source, target or both"), ("severity", "warning", "severity warning is not error or warn"),
+        ] {
+            #expect {
+                try Pipeline.parse("steps:\n  - {check: row_count, table: t, \(field): \(value)}\n", name: "x")
+            } throws: { error in
+                (error as? CutoverError)?.message.contains("step 1 (row_count on t): \(message)") == true
+            }
+        }
+        #expect(try Pipeline.parse("steps:\n  - {check: row_count, table: t, side: both, severity: warn}\n", name: "x").steps.count == 1)
+    }
+
     @Test func builtPipelinesRoundTripThroughTheirYAML() throws {
         var step = StepSpec(check: "value_range", table: "main.orders")
         step.column = "amount"

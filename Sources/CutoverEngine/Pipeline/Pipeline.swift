@@ -44,6 +44,14 @@ public struct Pipeline: Codable, Sendable {
             guard !step.table.trimmingCharacters(in: .whitespaces).isEmpty else {
                 throw CutoverError(.config, "\(origin), step \(index + 1) (\(step.check)): no table", hint: "give each step a table")
             }
+            let named = "\(origin), step \(index + 1) (\(step.check) on \(step.table))"
+            // A mistyped side would run the step on the target, a mistyped severity make a warning an error.
+            if let side = step.side, RuleSide(rawValue: side) == nil {
+                throw CutoverError(.config, "\(named): side \(side) is not source, target or both", hint: "side: source, target or both")
+            }
+            if let severity = step.severity, RuleSeverity(rawValue: severity) == nil {
+                throw CutoverError(.config, "\(named): severity \(severity) is not error or warn", hint: "severity: error (the default) or warn")
+            }
             if let missing = check.parameters.first(where: { $0.required && !step.has($0.name) }) {
                 throw CutoverError(
                     .config, "\(origin), step \(index + 1) (\(step.check) on \(step.table)): \(missing.name) is required — \(missing.description)",
