@@ -65,12 +65,15 @@ public struct Copilot: Sendable {
 
     /// Table names the store has seen (runs and validations) and the newest analysis has, plus
     /// the configured environments and the check names.
-    public func vocabulary() async throws -> CopilotVocabulary {
+    public func vocabulary() async throws -> CopilotVocabulary { try await vocabulary(analysis: Self.latestAnalysis(store)) }
+
+    /// The vocabulary with the newest analysis already read.
+    func vocabulary(analysis: Analysis?) async throws -> CopilotVocabulary {
         var tables = Set<String>()
         for read in [Self.movedTables, Self.validatedTables] {
             for row in try await store.read(read) { if let name = row[0] { tables.insert(name) } }
         }
-        if let analysis = try await Self.latestAnalysis(store) {
+        if let analysis {
             for table in analysis.report.catalog.tables { tables.insert(table.ref.description) }
         }
         return CopilotVocabulary(
@@ -87,7 +90,15 @@ public struct Copilot: Sendable {
         _ text: String, environment: String? = nil, connection: String? = nil, vocabulary known: CopilotVocabulary? = nil, now: Date = Date()
     ) async throws -> CopilotAnswer {
         let names: CopilotVocabulary
-        if let known { names = known } else { names = try await vocabulary() }
+        // Read once per question: the vocabulary and an answer about the analysis need the same report.
+        var analysisRead: Analysis??
+        if let known {
+            names = known
+        } else {
+            let analysis = try await Self.latestAnalysis(store)
+            analysisRead = .some(analysis)
+            names = try await vocabulary(analysis: analysis)
+        }
         let question = CopilotQuestion(text, vocabulary: names, now: now)
         let match = CopilotMatcher(intents: intents).match(question)
         var answer = Self.describe(match)
@@ -109,7 +120,7 @@ public struct Copilot: Sendable {
             answer.notRun = "\(chosen.intent.title) needs the \(chosen.intent.access) role; you are a \(access)."
             return answer
         }
-        try await run(chosen.intent, slots: slots, connection: connection, into: &answer)
+        try await run(chosen.intent, slots: slots, connection: connection, analysis: analysisRead, into: &answer)
         return answer
     }
 
@@ -161,7 +172,14 @@ public struct Copilot: Sendable {
 
     // MARK: Running
 
-    func run(_ intent: CopilotIntent, slots: CopilotSlots, connection: String?, into answer: inout CopilotAnswer) async throws {
+    /// `analysis`: the newest analysis when the question already read it (`.some(nil)`: there is none).
+    func run(
+        _ intent: CopilotIntent, slots: CopilotSlots, connection: String?, analysis read: Analysis?? = nil, into answer: inout CopilotAnswer
+    ) async throws {
+        func newestAnalysis() async throws -> Analysis? {
+            if let read { return read }
+            return try await Self.latestAnalysis(store)
+        }
         switch intent.source {
         case .store(let read, let bind):
             let bound = read.binding(bind(slots))
@@ -210,7 +228,7 @@ public struct Copilot: Sendable {
                 ]
             }
         case .analysis(let view):
-            guard let analysis = try await Self.latestAnalysis(store) else {
+            guard let analysis = try await newestAnalysis() else {
                 answer.notRun = "no analysis is in the store yet: run `cutover analyze --source URL` first"
                 return
             }
@@ -222,7 +240,7 @@ public struct Copilot: Sendable {
                 return
             }
             answer.source = "workload of run \(workload.runID)"
-            let catalog = try await Self.latestAnalysis(store)?.report.catalog
+            let catalog = try await newestAnalysis()?.report.catalog
             if catalog == nil {
                 answer.notRun = "finding unused tables needs an analysis too: run `cutover analyze --source URL`"
                 return
@@ -298,8 +316,11 @@ public struct Copilot: Sendable {
         return (["table", "rows"], unused.prefix(slots.limit ?? 20).map { [$0.ref.description, $0.rowCount.map(String.init)] })
     }
 
+    /// An analysis report and the run that wrote it.
+    typealias Analysis = (runID: String, report: AnalysisReport)
+
     /// The newest analysis report in the store, with the run that wrote it.
-    static func latestAnalysis(_ store: any MetadataStore) async throws -> (runID: String, report: AnalysisReport)? {
+    static func latestAnalysis(_ store: any MetadataStore) async throws -> Analysis? {
         try await store.latestArtifact("analysis_report.json", as: AnalysisReport.self) {
             ["analyze", "plan", "migrate", "demo"].contains($0.kind) && $0.status != .failed
         }.map { ($0.runID, $0.value) }
