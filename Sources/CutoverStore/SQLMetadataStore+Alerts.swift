@@ -18,7 +18,7 @@ extension SQLMetadataStore {
             try db.exclusively {
                 _ = try db.execute("DELETE FROM alert_rules WHERE name = \(r.name)")
                 _ = try db.execute(
-                    "INSERT INTO alert_rules (\(raw: Self.alertRuleColumns)) VALUES (\(r.name), \(r.condition), \(r.scope), \(r.threshold.map { String($0) }), \(r.severity), \(channels), \(r.escalateAfterSeconds.map(String.init)), \(escalateTo), \(r.silencedUntil), \(r.enabled ? "1" : "0"), \(r.createdBy), \(r.createdAt))"
+                    "INSERT INTO alert_rules (\(raw: Self.alertRuleColumns)) VALUES (\(r.name), \(r.condition), \(r.scope), \(r.threshold.map { String($0) }), \(r.severity), \(channels), \(r.escalateAfterSeconds), \(escalateTo), \(r.silencedUntil), \(r.enabled ? "1" : "0"), \(r.createdBy), \(r.createdAt))"
                 )
             }
         }
@@ -56,7 +56,7 @@ extension SQLMetadataStore {
             try db.exclusively {
                 _ = try db.execute("DELETE FROM alerts WHERE id = \(a.id)")
                 _ = try db.execute(
-                    "INSERT INTO alerts (\(raw: Self.alertColumns)) VALUES (\(a.id), \(a.rule), \(a.key), \(a.state), \(a.severity), \(a.title), \(a.detail), \(a.subject), \(a.firstAt), \(a.lastAt), \(String(a.occurrences)), \(String(a.escalationLevel)), \(a.acknowledgedBy), \(a.acknowledgedAt), \(a.resolvedBy), \(a.resolvedAt))"
+                    "INSERT INTO alerts (\(raw: Self.alertColumns)) VALUES (\(a.id), \(a.rule), \(a.key), \(a.state), \(a.severity), \(a.title), \(a.detail), \(a.subject), \(a.firstAt), \(a.lastAt), \(a.occurrences), \(a.escalationLevel), \(a.acknowledgedBy), \(a.acknowledgedAt), \(a.resolvedBy), \(a.resolvedAt))"
                 )
             }
         }
@@ -102,7 +102,7 @@ extension SQLMetadataStore {
     public func recordAlertDelivery(_ d: AlertDeliveryRecord) async throws {
         try await run { db in
             _ = try db.execute(
-                "INSERT INTO alert_deliveries (\(raw: Self.deliveryColumns)) VALUES (\(d.alertID), \(d.event), \(d.channel), \(String(d.attempts)), \(d.status), \(d.detail), \(d.at))"
+                "INSERT INTO alert_deliveries (\(raw: Self.deliveryColumns)) VALUES (\(d.alertID), \(d.event), \(d.channel), \(d.attempts), \(d.status), \(d.detail), \(d.at))"
             )
         }
     }

@@ -146,7 +146,7 @@ extension SQLMetadataStore {
                 for m in months {
                     _ = try db.execute("DELETE FROM reported_months WHERE month = \(m.month)")
                     _ = try db.execute(
-                        "INSERT INTO reported_months (\(raw: Self.reportedMonthColumns)) VALUES (\(m.month), \(m.origin), \(m.currentTotal.map(String.init)), \(m.previousTotal.map(String.init)), \(m.delta.map(String.init)), \(m.materials.map(String.init)), \(try sortedJSON(m.breakdown)), \(m.logStats), \(m.dataDate), \(m.cachedAt), \(m.payload))"
+                        "INSERT INTO reported_months (\(raw: Self.reportedMonthColumns)) VALUES (\(m.month), \(m.origin), \(m.currentTotal), \(m.previousTotal), \(m.delta), \(m.materials), \(try sortedJSON(m.breakdown)), \(m.logStats), \(m.dataDate), \(m.cachedAt), \(m.payload))"
                     )
                 }
             }
@@ -187,7 +187,7 @@ extension SQLMetadataStore {
                     return
                 }
                 _ = try db.execute(
-                    "INSERT INTO failure_snapshots (\(raw: Self.failureSnapshotColumns), content) VALUES (\(s.suite), \(s.dataDate), \(String(s.rows)), \(try sortedJSON(s.columns)), \(String(content.count)), \(digest), \(s.cachedAt), \(s.origin), \(text))"
+                    "INSERT INTO failure_snapshots (\(raw: Self.failureSnapshotColumns), content) VALUES (\(s.suite), \(s.dataDate), \(s.rows), \(try sortedJSON(s.columns)), \(content.count), \(digest), \(s.cachedAt), \(s.origin), \(text))"
                 )
                 added = true
             }

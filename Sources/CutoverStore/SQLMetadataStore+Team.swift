@@ -43,7 +43,7 @@ extension SQLMetadataStore {
             try db.exclusively {
                 _ = try db.execute("DELETE FROM validation_runs WHERE id = \(r.id)")
                 _ = try db.execute(
-                    "INSERT INTO validation_runs (\(raw: Self.validationRunColumns)) VALUES (\(r.id), \(r.suite), \(r.source.map(Redaction.connectionString)), \(r.target.map(Redaction.connectionString)), \(r.dataDate), \(r.startedAt), \(r.finishedAt), \(r.status), \(String(r.passed)), \(String(r.failed)), \(String(r.warned)), \(r.origin), \(r.materials.map { "[" + $0.map(JSONCanonical.quoted).joined(separator: ",") + "]" }), \(r.projectID), \(r.pipelineName), \(r.pipelineHash), \(r.pipelineContent))"
+                    "INSERT INTO validation_runs (\(raw: Self.validationRunColumns)) VALUES (\(r.id), \(r.suite), \(r.source.map(Redaction.connectionString)), \(r.target.map(Redaction.connectionString)), \(r.dataDate), \(r.startedAt), \(r.finishedAt), \(r.status), \(r.passed), \(r.failed), \(r.warned), \(r.origin), \(r.materials.map { "[" + $0.map(JSONCanonical.quoted).joined(separator: ",") + "]" }), \(r.projectID), \(r.pipelineName), \(r.pipelineHash), \(r.pipelineContent))"
                 )
             }
             try Self.invalidateOverview(db, months: [String(r.startedAt.prefix(7))])
@@ -65,9 +65,9 @@ extension SQLMetadataStore {
                     _ = try db.execute(
                         """
                         INSERT INTO validation_results (\(raw: Self.validationResultColumns))
-                        SELECT \(r.validationRunID), \(r.step.map(String.init)), \(r.check), \(r.table), \(r.status), \(r.severity),
-                            \(r.message.map(Redaction.redact)), \(r.durationMS.map(String.init)), \(r.sourceRows.map(String.init)),
-                            \(r.targetRows.map(String.init)), \(r.matchPercent.map { String($0) }), \(columns), \(json: r.details), \(r.at)
+                        SELECT \(r.validationRunID), \(r.step), \(r.check), \(r.table), \(r.status), \(r.severity),
+                            \(r.message.map(Redaction.redact)), \(r.durationMS), \(r.sourceRows),
+                            \(r.targetRows), \(r.matchPercent.map { String($0) }), \(columns), \(json: r.details), \(r.at)
                         """)
                 }
             }
@@ -91,7 +91,7 @@ extension SQLMetadataStore {
 
     public func validationRuns(limit: Int) async throws -> [ValidationRunRecord] {
         try await run { db in
-            try db.execute("SELECT \(raw: Self.validationRunColumns) FROM validation_runs ORDER BY started_at DESC, id DESC LIMIT \(String(limit))")
+            try db.execute("SELECT \(raw: Self.validationRunColumns) FROM validation_runs ORDER BY started_at DESC, id DESC LIMIT \(limit)")
                 .map { try Self.validationRun($0) }
         }
     }
@@ -99,7 +99,7 @@ extension SQLMetadataStore {
     public func validationRuns(projectID: String, limit: Int) async throws -> [ValidationRunRecord] {
         try await run { db in
             try db.execute(
-                "SELECT \(raw: Self.validationRunColumns) FROM validation_runs WHERE project_id = \(projectID) ORDER BY started_at DESC, id DESC LIMIT \(String(limit))"
+                "SELECT \(raw: Self.validationRunColumns) FROM validation_runs WHERE project_id = \(projectID) ORDER BY started_at DESC, id DESC LIMIT \(limit)"
             ).map { try Self.validationRun($0) }
         }
     }
@@ -120,7 +120,7 @@ extension SQLMetadataStore {
     public func validationHistory(table: String, limit: Int) async throws -> [ValidationResultRecord] {
         try await run { db in
             try db.execute(
-                "SELECT \(raw: Self.validationResultColumns) FROM validation_results WHERE table_name = \(table) ORDER BY at DESC, id DESC LIMIT \(String(limit))"
+                "SELECT \(raw: Self.validationResultColumns) FROM validation_results WHERE table_name = \(table) ORDER BY at DESC, id DESC LIMIT \(limit)"
             ).map(Self.validationResult)
         }
     }
@@ -401,14 +401,14 @@ extension SQLMetadataStore {
             try Self.count(db, cache: "failures", hit: false)
             let failures = try db.execute(
                 """
-                SELECT \(raw: Self.validationResultColumns) FROM validation_results WHERE status = 'failed' ORDER BY at DESC, id DESC LIMIT \(String(limit))
+                SELECT \(raw: Self.validationResultColumns) FROM validation_results WHERE status = 'failed' ORDER BY at DESC, id DESC LIMIT \(limit)
                 """
             ).map(Self.validationResult)
             let payload = String(decoding: try JSONEncoder().encode(failures), as: UTF8.self)
             try db.exclusively {
                 _ = try db.execute("DELETE FROM failures_cache WHERE scope = \(key)")
                 _ = try db.execute(
-                    "INSERT INTO failures_cache (scope, payload, row_count, cached_at, expires_at) SELECT \(key), \(json: payload), \(String(failures.count)), \(now), \(ISOTime.string(Date().addingTimeInterval(ttl)))"
+                    "INSERT INTO failures_cache (scope, payload, row_count, cached_at, expires_at) SELECT \(key), \(json: payload), \(failures.count), \(now), \(ISOTime.string(Date().addingTimeInterval(ttl)))"
                 )
             }
             return FailuresAnswer(failures: failures, servedFrom: "rebuilt", cachedAt: now)
@@ -552,7 +552,7 @@ extension SQLMetadataStore {
                     "DELETE FROM sign_in_attempts WHERE username = \(username) OR (updated_at < \(ISOTime.string(now.addingTimeInterval(-86400))) AND (locked_until IS NULL OR locked_until < \(ISOTime.string(now))))"
                 )
                 _ = try db.execute(
-                    "INSERT INTO sign_in_attempts (username, failures, locked_until, updated_at) VALUES (\(username), \(String(failures)), \(lock), \(ISOTime.string(now)))"
+                    "INSERT INTO sign_in_attempts (username, failures, locked_until, updated_at) VALUES (\(username), \(failures), \(lock), \(ISOTime.string(now)))"
                 )
                 return .allowed
             }
@@ -739,13 +739,13 @@ extension SQLMetadataStore {
             try db.exclusively {
                 guard
                     try !db.execute(
-                        "SELECT 1 FROM notifications WHERE id = CAST(\(String(id)) AS BIGINT) AND (username IS NULL OR username = \(username))"
+                        "SELECT 1 FROM notifications WHERE id = CAST(\(id) AS BIGINT) AND (username IS NULL OR username = \(username))"
                     ).isEmpty
                 else { return false }
                 _ = try db.execute(
                     """
-                    INSERT INTO notification_reads (notification_id, username, read_at) SELECT CAST(\(String(id)) AS BIGINT), \(username), \(ISOTime.now())
-                    WHERE NOT EXISTS (SELECT 1 FROM notification_reads WHERE notification_id = CAST(\(String(id)) AS BIGINT) AND username = \(username))
+                    INSERT INTO notification_reads (notification_id, username, read_at) SELECT CAST(\(id) AS BIGINT), \(username), \(ISOTime.now())
+                    WHERE NOT EXISTS (SELECT 1 FROM notification_reads WHERE notification_id = CAST(\(id) AS BIGINT) AND username = \(username))
                     """)
                 return true
             }
@@ -776,7 +776,7 @@ extension SQLMetadataStore {
             try db.exclusively {
                 _ = try db.execute("DELETE FROM artifacts WHERE run_id = \(runID) AND name = \(name)")
                 _ = try db.execute(
-                    "INSERT INTO artifacts (run_id, name, bytes, sha256, content, stored_at) VALUES (\(runID), \(name), CAST(\(String(content.count)) AS BIGINT), \(digest), \(stored), \(ISOTime.now()))"
+                    "INSERT INTO artifacts (run_id, name, bytes, sha256, content, stored_at) VALUES (\(runID), \(name), CAST(\(content.count) AS BIGINT), \(digest), \(stored), \(ISOTime.now()))"
                 )
             }
         }
@@ -867,11 +867,11 @@ extension SQLMetadataStore {
         try await run { db in
             try db.exclusively {
                 _ = try db.execute(
-                    "INSERT INTO batches (\(raw: Self.batchColumns)) VALUES (\(b.id), \(b.name), \(b.status), \(String(b.maxParallel)), \(b.createdBy), \(b.createdAt), \(b.finishedAt), \(b.projectID))"
+                    "INSERT INTO batches (\(raw: Self.batchColumns)) VALUES (\(b.id), \(b.name), \(b.status), \(b.maxParallel), \(b.createdBy), \(b.createdAt), \(b.finishedAt), \(b.projectID))"
                 )
                 for i in items {
                     _ = try db.execute(
-                        "INSERT INTO batch_items (batch_id, item_no, kind, spec, run_id, status, message) SELECT \(i.batchID), \(String(i.number)), \(i.kind), \(json: i.spec), \(i.runID), \(i.status), \(i.message)"
+                        "INSERT INTO batch_items (batch_id, item_no, kind, spec, run_id, status, message) SELECT \(i.batchID), \(i.number), \(i.kind), \(json: i.spec), \(i.runID), \(i.status), \(i.message)"
                     )
                 }
             }
@@ -882,11 +882,11 @@ extension SQLMetadataStore {
         try await run { db in
             if let projectID {
                 return try db.execute(
-                    "SELECT \(raw: Self.batchColumns) FROM batches WHERE project_id = \(projectID) ORDER BY created_at DESC, id LIMIT \(String(limit))"
+                    "SELECT \(raw: Self.batchColumns) FROM batches WHERE project_id = \(projectID) ORDER BY created_at DESC, id LIMIT \(limit)"
                 )
                 .map(Self.batchRecord)
             }
-            return try db.execute("SELECT \(raw: Self.batchColumns) FROM batches ORDER BY created_at DESC, id LIMIT \(String(limit))").map(
+            return try db.execute("SELECT \(raw: Self.batchColumns) FROM batches ORDER BY created_at DESC, id LIMIT \(limit)").map(
                 Self.batchRecord)
         }
     }
@@ -912,7 +912,7 @@ extension SQLMetadataStore {
     public func updateBatchItem(_ i: BatchItemRecord) async throws {
         try await run { db in
             _ = try db.execute(
-                "UPDATE batch_items SET run_id = \(i.runID), status = \(i.status), message = \(i.message.map(Redaction.redact)) WHERE batch_id = \(i.batchID) AND item_no = \(String(i.number))"
+                "UPDATE batch_items SET run_id = \(i.runID), status = \(i.status), message = \(i.message.map(Redaction.redact)) WHERE batch_id = \(i.batchID) AND item_no = \(i.number)"
             )
         }
     }
@@ -984,7 +984,7 @@ extension SQLMetadataStore {
         try await run { db in
             _ = try db.execute(
                 """
-                INSERT INTO imports (content_hash, path, kind, items, imported_at) SELECT \(contentHash), \(path), \(kind), \(String(items)), \(ISOTime.now())
+                INSERT INTO imports (content_hash, path, kind, items, imported_at) SELECT \(contentHash), \(path), \(kind), \(items), \(ISOTime.now())
                 WHERE NOT EXISTS (SELECT 1 FROM imports WHERE content_hash = \(contentHash))
                 """)
         }

@@ -151,21 +151,18 @@ public final class SQLMetadataStore: MetadataStore, @unchecked Sendable {
     public func recordTable(_ r: RunTableRecord) async throws {
         try await run { db in
             try db.exclusively {
-                let numbers: [String?] = [
-                    r.sourceRows.map(String.init), r.targetRows.map(String.init), r.bytes.map(String.init), r.startedAt, r.finishedAt,
-                ]
                 if try db.execute("SELECT 1 FROM run_tables WHERE run_id = \(r.runID) AND table_name = \(r.table)").isEmpty {
                     _ = try db.execute(
                         """
                         INSERT INTO run_tables (run_id, table_name, status, source_rows, target_rows, bytes, started_at, finished_at, message, details)
-                        VALUES (\(r.runID), \(r.table), \(r.status), \(numbers[0]), \(numbers[1]), \(numbers[2]), \(numbers[3]), \(numbers[4]), \(r.message), \(r.details))
+                        VALUES (\(r.runID), \(r.table), \(r.status), \(r.sourceRows), \(r.targetRows), \(r.bytes), \(r.startedAt), \(r.finishedAt), \(r.message), \(r.details))
                         """)
                 } else {
                     _ = try db.execute(
                         """
-                        UPDATE run_tables SET status = \(r.status), source_rows = COALESCE(\(numbers[0]), source_rows),
-                            target_rows = COALESCE(\(numbers[1]), target_rows), bytes = COALESCE(\(numbers[2]), bytes),
-                            started_at = COALESCE(\(numbers[3]), started_at), finished_at = COALESCE(\(numbers[4]), finished_at),
+                        UPDATE run_tables SET status = \(r.status), source_rows = COALESCE(\(r.sourceRows), source_rows),
+                            target_rows = COALESCE(\(r.targetRows), target_rows), bytes = COALESCE(\(r.bytes), bytes),
+                            started_at = COALESCE(\(r.startedAt), started_at), finished_at = COALESCE(\(r.finishedAt), finished_at),
                             message = \(r.message), details = \(r.details)
                         WHERE run_id = \(r.runID) AND table_name = \(r.table)
                         """)
@@ -210,7 +207,7 @@ public final class SQLMetadataStore: MetadataStore, @unchecked Sendable {
 
     public func runs(limit: Int) async throws -> [RunRecord] {
         try await run { db in
-            try db.execute("SELECT \(raw: Self.runColumns) FROM runs ORDER BY started_at DESC, id DESC LIMIT \(String(limit))").map {
+            try db.execute("SELECT \(raw: Self.runColumns) FROM runs ORDER BY started_at DESC, id DESC LIMIT \(limit)").map {
                 try Self.runRecord($0)
             }
         }
@@ -245,7 +242,7 @@ public final class SQLMetadataStore: MetadataStore, @unchecked Sendable {
             try db.execute(
                 """
                 SELECT t.run_id, t.table_name, t.status, t.source_rows, t.target_rows, t.bytes, r.started_at, t.finished_at, t.message, NULL
-                FROM run_tables t JOIN runs r ON r.id = t.run_id WHERE t.table_name = \(table) ORDER BY r.started_at DESC LIMIT \(String(limit))
+                FROM run_tables t JOIN runs r ON r.id = t.run_id WHERE t.table_name = \(table) ORDER BY r.started_at DESC LIMIT \(limit)
                 """
             ).map { try Self.runTableRecord($0) }
         }
@@ -302,8 +299,8 @@ public final class SQLMetadataStore: MetadataStore, @unchecked Sendable {
                 for c in chunks {
                     _ = try db.execute(
                         """
-                        INSERT INTO chunks (run_id, table_name, chunk_no, bounds, state, attempts, updated_at) SELECT \(c.runID), \(c.table), \(String(c.number)), \(c.bounds), \(c.state.rawValue), 0, \(ISOTime.now())
-                        WHERE NOT EXISTS (SELECT 1 FROM chunks WHERE run_id = \(c.runID) AND table_name = \(c.table) AND chunk_no = \(String(c.number)))
+                        INSERT INTO chunks (run_id, table_name, chunk_no, bounds, state, attempts, updated_at) SELECT \(c.runID), \(c.table), \(c.number), \(c.bounds), \(c.state.rawValue), 0, \(ISOTime.now())
+                        WHERE NOT EXISTS (SELECT 1 FROM chunks WHERE run_id = \(c.runID) AND table_name = \(c.table) AND chunk_no = \(c.number))
                         """)
                 }
             }
@@ -369,9 +366,9 @@ public final class SQLMetadataStore: MetadataStore, @unchecked Sendable {
         try await run { db in
             _ = try db.execute(
                 """
-                UPDATE chunks SET state = \(c.state.rawValue), rows = \(c.rows.map(String.init)), bytes = \(c.bytes.map(String.init)), checksum = \(c.checksum), error = \(c.error), lease_owner = NULL, lease_until = NULL, updated_at = \(ISOTime.now()),
-                    attempts = CASE WHEN attempts > \(String(c.attempts)) THEN attempts ELSE \(String(c.attempts)) END
-                WHERE run_id = \(c.runID) AND table_name = \(c.table) AND chunk_no = \(String(c.number))
+                UPDATE chunks SET state = \(c.state.rawValue), rows = \(c.rows), bytes = \(c.bytes), checksum = \(c.checksum), error = \(c.error), lease_owner = NULL, lease_until = NULL, updated_at = \(ISOTime.now()),
+                    attempts = CASE WHEN attempts > \(c.attempts) THEN attempts ELSE \(c.attempts) END
+                WHERE run_id = \(c.runID) AND table_name = \(c.table) AND chunk_no = \(c.number)
                 """)
         }
     }
@@ -502,7 +499,7 @@ public final class SQLMetadataStore: MetadataStore, @unchecked Sendable {
                 for r in rejects {
                     _ = try db.execute(
                         """
-                        INSERT INTO rejects (run_id, table_name, chunk_no, row_key, reason, row_values, at) VALUES (\(r.runID), \(r.table), \(r.chunk.map(String.init)), \(r.key), \(r.reason), \(r.values), \(ISOTime.now()))
+                        INSERT INTO rejects (run_id, table_name, chunk_no, row_key, reason, row_values, at) VALUES (\(r.runID), \(r.table), \(r.chunk), \(r.key), \(r.reason), \(r.values), \(ISOTime.now()))
                         """)
                 }
             }
@@ -511,7 +508,7 @@ public final class SQLMetadataStore: MetadataStore, @unchecked Sendable {
 
     public func clearRejects(runID: String, table: String, chunk: Int) async throws {
         try await run { db in
-            _ = try db.execute("DELETE FROM rejects WHERE run_id = \(runID) AND table_name = \(table) AND chunk_no = \(String(chunk))")
+            _ = try db.execute("DELETE FROM rejects WHERE run_id = \(runID) AND table_name = \(table) AND chunk_no = \(chunk)")
         }
     }
 
@@ -552,7 +549,7 @@ public final class SQLMetadataStore: MetadataStore, @unchecked Sendable {
                             """
                             INSERT INTO rule_versions (name, version, content_hash, description, severity, sql, warn_if, error_if, side, category,
                                                        created_by, updated_at, updated_by, replaced_at)
-                            VALUES (\(old.name), CAST(\(String(version)) AS INTEGER), \(old.contentHash), \(old.description), \(old.severity.rawValue), \(old.sql), \(old.warnIf), \(old.errorIf), \(old.side.rawValue), \(old.category), \(old.createdBy), \(old.updatedAt), \(old.updatedBy), \(now))
+                            VALUES (\(old.name), CAST(\(version) AS INTEGER), \(old.contentHash), \(old.description), \(old.severity.rawValue), \(old.sql), \(old.warnIf), \(old.errorIf), \(old.side.rawValue), \(old.category), \(old.createdBy), \(old.updatedAt), \(old.updatedBy), \(now))
                             """)
                         _ = try db.execute("DELETE FROM rules WHERE content_hash = \(old.contentHash)")
                     }
@@ -563,7 +560,7 @@ public final class SQLMetadataStore: MetadataStore, @unchecked Sendable {
                         """
                         INSERT INTO rules (content_hash, name, description, severity, sql, warn_if, error_if, side, created_at, created_by,
                                            category, version, updated_at, updated_by)
-                        VALUES (\(r.contentHash), \(r.name), \(r.description), \(r.severity.rawValue), \(r.sql), \(r.warnIf), \(r.errorIf), \(r.side.rawValue), \(now), \(current.first?.createdBy ?? r.createdBy), \(r.category), CAST(\(String(version + 1)) AS INTEGER), \(now), \(r.updatedBy ?? r.createdBy))
+                        VALUES (\(r.contentHash), \(r.name), \(r.description), \(r.severity.rawValue), \(r.sql), \(r.warnIf), \(r.errorIf), \(r.side.rawValue), \(now), \(current.first?.createdBy ?? r.createdBy), \(r.category), CAST(\(version + 1) AS INTEGER), \(now), \(r.updatedBy ?? r.createdBy))
                         """)
                     saved += 1
                 }
@@ -597,8 +594,7 @@ public final class SQLMetadataStore: MetadataStore, @unchecked Sendable {
             let current = try db.execute("SELECT \(raw: Self.ruleColumns) FROM rules WHERE name = \(name)").map(Self.storedRule)
             let older = try db.execute(
                 """
-                SELECT content_hash, name, description, severity, sql, warn_if, error_if, side, created_by, category, version, updated_at, updated_by
-                FROM rule_versions WHERE name = \(name) ORDER BY version DESC
+                SELECT \(raw: Self.ruleColumns) FROM rule_versions WHERE name = \(name) ORDER BY version DESC
                 """
             ).map(Self.storedRule)
             return current + older

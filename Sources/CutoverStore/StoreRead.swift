@@ -54,17 +54,17 @@ extension SQLMetadataStore {
             try db.exclusively {
                 for table in rows.tables {
                     _ = try db.execute(
-                        "INSERT INTO workload_tables (run_id, table_name, statements, executions, milliseconds, time_share) VALUES (\(runID), \(table.table), \(String(table.statements)), \(String(table.executions)), \(String(table.milliseconds)), \(String(table.timeShare)))"
+                        "INSERT INTO workload_tables (run_id, table_name, statements, executions, milliseconds, time_share) VALUES (\(runID), \(table.table), \(table.statements), \(table.executions), \(String(table.milliseconds)), \(String(table.timeShare)))"
                     )
                 }
                 for join in rows.joins {
                     _ = try db.execute(
-                        "INSERT INTO workload_joins (run_id, left_side, right_side, statements, executions) VALUES (\(runID), \(join.left), \(join.right), \(String(join.statements)), \(String(join.executions)))"
+                        "INSERT INTO workload_joins (run_id, left_side, right_side, statements, executions) VALUES (\(runID), \(join.left), \(join.right), \(join.statements), \(join.executions))"
                     )
                 }
                 for column in rows.columns {
                     _ = try db.execute(
-                        "INSERT INTO workload_columns (run_id, column_name, filtered, grouped, joined, aggregated) VALUES (\(runID), \(column.column), \(String(column.filtered)), \(String(column.grouped)), \(String(column.joined)), \(String(column.aggregated)))"
+                        "INSERT INTO workload_columns (run_id, column_name, filtered, grouped, joined, aggregated) VALUES (\(runID), \(column.column), \(column.filtered), \(column.grouped), \(column.joined), \(column.aggregated))"
                     )
                 }
             }

@@ -37,9 +37,9 @@ struct StoreSQL: ExpressibleByStringInterpolation, Sendable {
             parameters.append(value)
         }
 
-        /// A number, bound as a parameter in its decimal text.
-        mutating func appendInterpolation<Number: BinaryInteger>(_ value: Number) {
-            appendInterpolation(String(value))
+        /// A whole number, bound as a parameter in its decimal text (NULL for nil).
+        mutating func appendInterpolation<Number: BinaryInteger>(_ value: Number?) {
+            appendInterpolation(value.map { String($0) })
         }
 
         /// A JSON document, bound as the backend stores JSON.

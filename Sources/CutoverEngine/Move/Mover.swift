@@ -51,15 +51,17 @@ public struct Mover: Sendable {
         // and when this process's workers take over a lease that ran out.
         var action = lifecycle.startLoading()
         var firstPool: ChunkPool?
+        var chunks: [ChunkRecord] = []
         while case .runWorkers(let wait) = action {
             if wait > 0 { try await Task.sleep(nanoseconds: UInt64(wait * 1e9)) }
             let pool = try await runWorkers(work, recorder: recorder, previously: previously)
             if firstPool == nil { firstPool = pool }
-            action = lifecycle.workersStopped(cancelled: await pool.isCancelled, ledger: try await store.chunks(runID: recorder.runID), now: Date())
+            chunks = try await store.chunks(runID: recorder.runID)
+            action = lifecycle.workersStopped(cancelled: await pool.isCancelled, ledger: chunks, now: Date())
         }
 
-        // Finish each table: its chunks from the ledger decide its status.
-        let ledger = Dictionary(grouping: try await store.chunks(runID: recorder.runID), by: \.table)
+        // Finish each table: its chunks in the ledger the lifecycle last looked at decide its status.
+        let ledger = Dictionary(grouping: chunks, by: \.table)
         var results: [String: TableMoveResult] = [:]
         for tablePlan in plan.tables {
             let name = tablePlan.source.description
