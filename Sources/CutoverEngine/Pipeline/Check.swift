@@ -55,10 +55,7 @@ public struct StepSpec: Codable, Sendable, Hashable {
     /// the order a reader scans them (`CodingKeys`' order: check, table, columns, relationship,
     /// measure, options, severity), scalars quoted only where YAML would read them as something else.
     public func flowYAML() throws -> String {
-        // Numbers as a person writes them (`0.5`, not Yams' `5e-1`), as the pipeline files are.
-        let node = try Yams.compose(yaml: try YAMLEncoder().encode(self)).map(Pipeline.plainNumbers)
-        guard var node else { throw CutoverError(.io, "the step \(check) on \(table) did not encode as YAML") }
-        node = Self.flow(node)
+        let node = Self.flow(try Pipeline.readableNode(self, what: "the step \(check) on \(table)"))
         return try Yams.serialize(node: node, width: -1, allowUnicode: true).trimmingCharacters(in: .whitespacesAndNewlines)
     }
 

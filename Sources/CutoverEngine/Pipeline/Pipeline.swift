@@ -60,11 +60,16 @@ public struct Pipeline: Codable, Sendable {
         }
     }
 
-    /// The pipeline as YAML (what `pipeline suggest` writes and the console's builder saves).
-    public func yaml() throws -> String {
-        let encoded = try YAMLEncoder().encode(self)
-        guard let node = try Yams.compose(yaml: encoded) else { return encoded }
-        return try Yams.serialize(node: Self.plainNumbers(node))
+    /// The pipeline as YAML (what the console's builder saves; `pipeline suggest` writes its steps
+    /// one per line with ``StepSpec/flowYAML()``).
+    public func yaml() throws -> String { try Yams.serialize(node: try Self.readableNode(self, what: "the pipeline")) }
+
+    /// `value` encoded as a YAML node, its numbers as a person writes them.
+    static func readableNode<T: Encodable>(_ value: T, what: String) throws -> Node {
+        guard let node = try Yams.compose(yaml: try YAMLEncoder().encode(value)) else {
+            throw CutoverError(.io, "\(what) did not encode as YAML")
+        }
+        return plainNumbers(node)
     }
 
     /// Yams writes every Double in scientific notation (`5e-1`); a person reads `0.5` and `3`.
