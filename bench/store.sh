@@ -43,7 +43,7 @@ PY
   say "reference: sqlite3 .import and psql \\copy of the CSV into a plain table"
   time_it import_sqlite3 "sqlite3 '$WORK/ref.db' -cmd '.mode csv' '.import $WORK/logs/Unified_Logs_2025-01.csv logs'"
   time_it import_psql "psql -qX -d import_ref -c \"\\\\copy logs FROM '$WORK/logs/Unified_Logs_2025-01.csv' WITH (FORMAT csv, HEADER true)\""
-  say "cutover store import (times parsed, lines deduplicated, four indexes)"
+  say "cutover store import (times parsed, lines deduplicated, two indexes)"
   time_it import_cutover_sqlite "'$CUTOVER' store import '$WORK/logs' --store 'sqlite:$WORK/store.db'"
   time_it import_cutover_postgres "'$CUTOVER' store import '$WORK/logs' --store '$BASE/import_store'"
   [[ $(sqlite3 "$WORK/store.db" "SELECT count(*) FROM logs") == "$IMPORT_LINES" ]] || { say "the SQLite store does not hold every line"; exit 1; }

@@ -212,6 +212,32 @@ public final class PostgresSession {
         return rows
     }
 
+    /// Sends `rows` (text values, nil as NULL) to `COPY … FROM STDIN` in PostgreSQL's text
+    /// format, a megabyte per message; returns the rows the server took. An error ends the COPY.
+    public func copyIn(_ sql: String, rows: [[String?]]) throws -> Int64 {
+        try beginCopyIn(sql)
+        var buffer: [UInt8] = []
+        buffer.reserveCapacity(1 << 20)
+        do {
+            for row in rows {
+                for (index, value) in row.enumerated() {
+                    if index > 0 { buffer.append(UInt8(ascii: "\t")) }
+                    if let value { CopyTextCodec.appendEscaped(value, into: &buffer) } else { buffer.append(contentsOf: [0x5C, 0x4E]) }
+                }
+                buffer.append(UInt8(ascii: "\n"))
+                if buffer.count >= 1 << 20 {
+                    try putCopyData(buffer)
+                    buffer.removeAll(keepingCapacity: true)
+                }
+            }
+            if !buffer.isEmpty { try putCopyData(buffer) }
+        } catch {
+            _ = try? endCopyIn(abortMessage: "\(error)")  // the write error is the one to report
+            throw error
+        }
+        return try endCopyIn()
+    }
+
     public var serverVersion: String {
         let v = Int(PQserverVersion(connection))
         return "\(v / 10000).\(v % 10000)"

@@ -131,6 +131,9 @@ public final class SQLiteSession {
     }
 
     public var changes: Int64 { Int64(sqlite3_changes64(handle)) }
+    /// Rows changed by every statement since the handle opened (a per-statement count cannot tell
+    /// an insert skipped by ON CONFLICT DO NOTHING from the previous statement's count).
+    public var totalChanges: Int64 { Int64(sqlite3_total_changes64(handle)) }
     public var lastInsertRowID: Int64 { sqlite3_last_insert_rowid(handle) }
 }
 

@@ -142,7 +142,10 @@ public struct LogEntry: Sendable, Codable, Hashable {
     public var table: String?
     public var event: String
     public var message: String
-    public var fields: [String: String]
+    public var fields: [String: String] { didSet { storedFields = nil } }
+    /// ``fields`` as stored (canonical JSON; nil for none), kept by ``identify()`` so an import
+    /// encodes each line's fields once. Derived: not part of equality.
+    private(set) var storedFields: String?
 
     public init(
         at: String = ISOTime.now(), level: String = "info", runID: String?, table: String? = nil, event: String, message: String,
@@ -154,7 +157,13 @@ public struct LogEntry: Sendable, Codable, Hashable {
         self.table = table
         self.event = event
         self.message = Redaction.redact(message)
-        self.fields = fields.mapValues(Redaction.redact)
+        // Rewritten only where a value changes (most hold no secret): no second dictionary per line.
+        var masked = fields
+        for (name, value) in fields {
+            let redacted = Redaction.redact(value)
+            if redacted != value { masked[name] = redacted }
+        }
+        self.fields = masked
     }
 
     /// The identity of an imported line (its whole content, see ``contentKey()``); nil for the
@@ -166,12 +175,36 @@ public struct LogEntry: Sendable, Codable, Hashable {
     /// The line's time, then SHA-256 (first 128 bits, hex) of every part of it, so the same line
     /// exported twice is stored once and lines that differ in anything are both kept. Leading with
     /// the time keeps the unique index's inserts in order for time-ordered exports.
-    public func contentKey() -> String {
-        var hash = SHA256()
-        for part in [at, level, runID ?? "", table ?? "", event, message, JSONCanonical.object(fields)] {
-            hash.update(data: Array(part.utf8) + [0x1F])
+    public func contentKey() -> String { contentKey(fieldsJSON: JSONCanonical.object(fields)) }
+
+    private func contentKey(fieldsJSON: String) -> String {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(256)
+        for part in [at, level, runID ?? "", table ?? "", event, message, fieldsJSON] {
+            bytes.append(contentsOf: part.utf8)
+            bytes.append(0x1F)
         }
-        return at + "/" + Hex.encode(Array(hash.finalize().prefix(16)))
+        return at + "/" + SHA256.hash(data: bytes).withUnsafeBytes { Hex.encode($0.prefix(16)) }
+    }
+
+    /// Marks an imported line: sets ``key`` to its ``contentKey()`` and keeps its fields' JSON for the store.
+    public mutating func identify() {
+        let json = fields.isEmpty ? nil : JSONCanonical.object(fields)
+        key = contentKey(fieldsJSON: json ?? "{}")
+        storedFields = json
+    }
+
+    /// The fields' column value: nil for none, else their canonical JSON.
+    var fieldsColumn: String? { storedFields ?? (fields.isEmpty ? nil : JSONCanonical.object(fields)) }
+
+    public static func == (a: LogEntry, b: LogEntry) -> Bool {
+        (a.at, a.level, a.runID, a.table) == (b.at, b.level, b.runID, b.table)
+            && (a.event, a.message, a.key, a.fields) == (b.event, b.message, b.key, b.fields)
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        for part in [at, level, runID, table, event, message, key] { hasher.combine(part) }
+        hasher.combine(fields)
     }
 
     /// The fields as stored (a JSON object); text that is not one — written by hand or by another

@@ -294,11 +294,12 @@ public protocol StoreOperations: Sendable {
     func recordImport(contentHash: String, path: String, kind: String, items: Int) async throws
     /// Appends log lines in one transaction. Lines with a ``LogEntry/key`` already in the store are skipped (an
     /// import of overlapping exports); `importID` marks the lines of one import so a failed one can
-    /// be taken back with ``deleteImportedLogs(importID:)``. Returns how many lines were added.
+    /// be taken back with ``deleteImportedLogs(importID:from:through:)``. Returns how many lines were added.
     @discardableResult
     func addLogs(_ entries: [LogEntry], importID: String?) async throws -> Int
-    /// Removes the lines one import added.
-    func deleteImportedLogs(importID: String) async throws
+    /// Removes the lines one import added; their times lie in `first...last` (the time index finds
+    /// them: `import_id` has no index, every imported line would pay for one).
+    func deleteImportedLogs(importID: String, from first: String, through last: String) async throws
     /// Up to `limit` rows of an archivable table (`validation_runs`, `validation_results`, `logs`)
     /// older than `before`, after the row `after` in key order; each row as column → text.
     func archivableRows(_ table: ArchivableTable, before: String, after: String?, limit: Int) async throws -> [[String: String?]]

@@ -992,45 +992,25 @@ extension SQLMetadataStore {
 
     @discardableResult
     public func addLogs(_ entries: [LogEntry], importID: String?) async throws -> Int {
-        let columns = "at, level, run_id, table_name, event, message, fields, entry_key, import_id"
-        let added = try await run { db in
+        let rows = entries.map { e in
+            [e.at, e.level, e.runID, e.table, e.event, e.message, e.fieldsColumn, e.key, importID]
+        }
+        return try await run { db in
             let added = try db.exclusively {
-                var added = 0
-                // Keyed lines already stored are found 500 at a time; new lines go in by multi-row
-                // INSERTs: a few statements per batch instead of two per line (a PostgreSQL store
-                // pays a round trip for each). Not INSERT OR IGNORE / ON CONFLICT: every store engine
-                // runs these (Snowflake enforces no unique index; SQLite and PostgreSQL have one).
-                for slice in stride(from: 0, to: entries.count, by: 500).map({ entries[$0..<min($0 + 500, entries.count)] }) {
-                    let keys = slice.compactMap(\.key)
-                    var seen: Set<String> = []
-                    if !keys.isEmpty {
-                        let list = StoreSQL.joined(keys.map { "\($0)" }, separator: ", ")
-                        seen = Set(try db.execute("SELECT entry_key FROM logs WHERE entry_key IN (\(list))").compactMap { $0.first ?? nil })
-                    }
-                    var tuples: [StoreSQL] = []
-                    for e in slice {
-                        if let key = e.key {
-                            guard seen.insert(key).inserted else { continue }  // in the store, or earlier in this batch
-                        }
-                        let fields = e.fields.isEmpty ? nil : JSONCanonical.object(e.fields)
-                        tuples.append(
-                            "(\(e.at), \(e.level), \(e.runID), \(e.table), \(e.event), \(e.message), \(fields), \(e.key), \(importID))")
-                    }
-                    guard !tuples.isEmpty else { continue }
-                    _ = try db.execute("INSERT INTO logs (\(raw: columns)) VALUES \(StoreSQL.joined(tuples, separator: ", "))")
-                    added += tuples.count
-                }
-                return added
+                try db.insertNew(
+                    into: "logs", columns: ["at", "level", "run_id", "table_name", "event", "message", "fields", "entry_key", "import_id"],
+                    key: ["at", "entry_key"], rows: rows)
             }
             try Self.invalidateOverview(db, months: Set(entries.map { String($0.at.prefix(7)) }))
             return added
         }
-        return added
     }
 
-    public func deleteImportedLogs(importID: String) async throws {
+    public func deleteImportedLogs(importID: String, from first: String, through last: String) async throws {
         try await run { db in
-            try db.exclusively { _ = try db.execute("DELETE FROM logs WHERE import_id = \(importID)") }
+            try db.exclusively {
+                _ = try db.execute("DELETE FROM logs WHERE at >= \(first) AND at <= \(last) AND import_id = \(importID)")
+            }
         }
     }
 

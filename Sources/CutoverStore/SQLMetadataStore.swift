@@ -172,10 +172,9 @@ public final class SQLMetadataStore: MetadataStore, @unchecked Sendable {
     }
 
     public func log(_ entry: LogEntry) async throws {
-        let fields = entry.fields.isEmpty ? nil : String(decoding: try JSONEncoder().encode(entry.fields), as: UTF8.self)
         try await run { db in
             _ = try db.execute(
-                "INSERT INTO logs (at, level, run_id, table_name, event, message, fields) VALUES (\(entry.at), \(entry.level), \(entry.runID), \(entry.table), \(entry.event), \(entry.message), \(fields))"
+                "INSERT INTO logs (at, level, run_id, table_name, event, message, fields) VALUES (\(entry.at), \(entry.level), \(entry.runID), \(entry.table), \(entry.event), \(entry.message), \(entry.fieldsColumn))"
             )
         }
     }

@@ -35,6 +35,44 @@ import Testing
         }
     }
 
+    /// The key an imported line is deduplicated by is the one earlier versions stored: a changed
+    /// spelling would let a re-import add every line again.
+    @Test func anImportedLinesKeyIsTheOneStoredBefore() {
+        let entry = LogEntry(
+            at: "2025-01-01T00:00:00.000Z", level: "error", runID: nil, event: "rectifier", message: "note 0",
+            fields: ["EXTRA": "x,0", "FIELD": "field_0", "MATERIAL_NUMBER": "M000000"])
+        #expect(entry.contentKey() == "2025-01-01T00:00:00.000Z/0a87e3b989c7c076ff5aea27b6d275fc")
+        var identified = entry
+        identified.identify()
+        #expect(identified.key == entry.contentKey())
+    }
+
+    /// Imported lines are kept once per content key, in their order, within a batch and across
+    /// batches; Cutover's own lines (no key) all stay, even when they read the same.
+    @Test(arguments: Backends.backends())
+    func importedLogLinesGoInOnceAndInOrder(backend: String) async throws {
+        try await Backends.withStore(backend) { url in
+            let store = try await SQLMetadataStore.open(url)
+            func line(_ message: String, keyed: Bool = true, fields: [String: String] = [:]) -> LogEntry {
+                var entry = LogEntry(at: "2025-04-02T10:00:00.000Z", runID: "r", event: "imported", message: message, fields: fields)
+                if keyed { entry.identify() }
+                return entry
+            }
+            let first = try await store.addLogs(
+                [line("a"), line("b", fields: ["x": "tab\there\\n"]), line("a"), line("own", keyed: false), line("own", keyed: false)],
+                importID: "i1")
+            #expect(first == 4)
+            #expect(try await store.addLogs([line("b", fields: ["x": "tab\there\\n"]), line("c"), line("c")], importID: "i2") == 1)
+            let stored = try await store.logs(runID: "r", afterID: 0, limit: 10)
+            #expect(stored.map(\.entry.message) == ["a", "b", "own", "own", "c"])
+            #expect(stored.map(\.id) == stored.map(\.id).sorted())
+            #expect(stored[1].entry.fields == ["x": "tab\there\\n"])
+            // Taking an import back removes its own lines only, found by their times.
+            try await store.deleteImportedLogs(importID: "i2", from: "2025-04-02T10:00:00.000Z", through: "2025-04-02T10:00:00.000Z")
+            #expect(try await store.logs(runID: "r", afterID: 0, limit: 10).map(\.entry.message) == ["a", "b", "own", "own"])
+        }
+    }
+
     @Test(arguments: Backends.backends())
     func theMonthlyOverviewIsCachedRebuiltWhenExpiredAndUpdatedByWrites(backend: String) async throws {
         try await Backends.withStore(backend) { url in

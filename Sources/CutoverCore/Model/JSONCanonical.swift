@@ -33,25 +33,32 @@ public enum JSONCanonical {
     /// `text` as a JSON string literal, escaped the canonical way.
     public static func quoted(_ text: String) -> String {
         var out: [UInt8] = []
-        appendQuoted(Array(text.utf8), to: &out)
+        appendQuoted(text.utf8, to: &out)
         return String(decoding: out, as: UTF8.self)
     }
 
     /// A string map as a canonical JSON object (keys sorted by their UTF-8 bytes).
     public static func object(_ members: [String: String]) -> String {
         var out: [UInt8] = [UInt8(ascii: "{")]
-        for (index, key) in members.keys.sorted(by: { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }).enumerated() {
+        out.reserveCapacity(64)
+        for (index, member) in members.sorted(by: { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }).enumerated() {
             if index > 0 { out.append(UInt8(ascii: ",")) }
-            appendQuoted(Array(key.utf8), to: &out)
+            appendQuoted(member.key.utf8, to: &out)
             out.append(UInt8(ascii: ":"))
-            appendQuoted(Array((members[key] ?? "").utf8), to: &out)
+            appendQuoted(member.value.utf8, to: &out)
         }
         out.append(UInt8(ascii: "}"))
         return String(decoding: out, as: UTF8.self)
     }
 
-    static func appendQuoted(_ raw: [UInt8], to out: inout [UInt8]) {
+    static func appendQuoted(_ raw: some Collection<UInt8>, to out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
+        // Most text needs no escape: copied whole.
+        if !raw.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
+            out.append(contentsOf: raw)
+            out.append(UInt8(ascii: "\""))
+            return
+        }
         for byte in raw {
             switch byte {
             case UInt8(ascii: "\""): out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\"")])
@@ -62,8 +69,9 @@ public enum JSONCanonical {
             case 0x08: out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "b")])
             case 0x0C: out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "f")])
             case ..<0x20:
-                let digits = Array("0123456789abcdef".utf8)
-                out.append(contentsOf: Array("\\u00".utf8) + [digits[Int(byte >> 4)], digits[Int(byte & 0x0F)]])
+                out.append(contentsOf: "\\u00".utf8)
+                out.append(Hex.digits[Int(byte >> 4)])
+                out.append(Hex.digits[Int(byte & 0x0F)])
             default: out.append(byte)
             }
         }

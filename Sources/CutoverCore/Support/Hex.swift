@@ -1,7 +1,11 @@
 /// Lower-case hexadecimal, two digits per byte (digests, random secrets).
 public enum Hex {
+    @usableFromInline static let digits = Array("0123456789abcdef".utf8)
+
+    /// Inlinable so callers get a version specialized for their bytes (an imported log line's key
+    /// encodes a digest per line).
+    @inlinable
     public static func encode(_ bytes: some Swift.Sequence<UInt8>) -> String {
-        let digits = Array("0123456789abcdef".utf8)
         var out: [UInt8] = []
         out.reserveCapacity(bytes.underestimatedCount * 2)
         for byte in bytes {

@@ -35,24 +35,24 @@ public enum Redaction {
 
     private static let schemeSeparator = Array("://".utf8)
     private static let secretKeyBytes = secretKeys.map { Array($0.utf8) }
+    /// By byte: whether a secret key starts with it (only there is a key compared).
+    private static let startsSecretKey: [Bool] = (0...255).map { byte in secretKeys.contains { $0.utf8.first == UInt8(byte) } }
 
     /// Whether `text` holds `://` and whether it holds a secret key name (ASCII case-insensitive).
     private static func mayHoldSecret(_ text: String) -> (url: Bool, key: Bool) {
         var url = false, key = false
-        let bytes = Array(text.utf8)
-        bytes.withUnsafeBufferPointer { buffer in
+        var text = text
+        text.withUTF8 { buffer in
+            func lower(_ b: UInt8) -> UInt8 { b >= 0x41 && b <= 0x5A ? b | 0x20 : b }
             func matches(_ needle: [UInt8], at start: Int) -> Bool {
                 guard start + needle.count <= buffer.count else { return false }
-                for (offset, byte) in needle.enumerated() {
-                    let b = buffer[start + offset]
-                    if (b >= 0x41 && b <= 0x5A ? b | 0x20 : b) != byte { return false }
-                }
+                for (offset, byte) in needle.enumerated() where lower(buffer[start + offset]) != byte { return false }
                 return true
             }
             for index in buffer.indices {
-                let b = buffer[index]
+                let b = lower(buffer[index])
                 if !url, b == UInt8(ascii: ":"), matches(schemeSeparator, at: index) { url = true }
-                if !key, secretKeyBytes.contains(where: { matches($0, at: index) }) { key = true }
+                if !key, startsSecretKey[Int(b)], secretKeyBytes.contains(where: { matches($0, at: index) }) { key = true }
                 if url && key { return }
             }
         }

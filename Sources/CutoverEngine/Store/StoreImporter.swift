@@ -325,23 +325,40 @@ public struct StoreImporter: Sendable {
     private func loadLog(_ path: String, hash: String, write: Bool, parse: (String, Int) throws -> LogEntry?) async throws -> Loaded {
         var batch: [LogEntry] = []
         var loaded = Loaded(items: 0)
+        var times: (first: String, last: String)?
+        // The store writes one batch while the next is parsed, so both cores work; at most two
+        // batches are held.
+        var writing: Task<Int, any Error>?
+        func finishWriting() async throws {
+            guard let task = writing else { return }
+            writing = nil
+            loaded.duplicates += try await task.value
+        }
         func flush() async throws {
-            let added = try await store.addLogs(batch, importID: hash)
-            loaded.duplicates += batch.count - added
-            batch.removeAll(keepingCapacity: true)
+            try await finishWriting()
+            let entries = batch
+            batch = []
+            batch.reserveCapacity(batchSize)
+            writing = Task { [store] in entries.count - (try await store.addLogs(entries, importID: hash)) }
         }
         do {
             try await LineReader.forEachLine(path) { line, number in
                 guard var entry = try parse(line, number) else { return }
                 loaded.items += 1
                 guard write else { return }
-                entry.key = entry.contentKey()
+                entry.identify()
+                times = times.map { (min($0.first, entry.at), max($0.last, entry.at)) } ?? (entry.at, entry.at)
                 batch.append(entry)
                 if batch.count >= batchSize { try await flush() }
             }
             if write, !batch.isEmpty { try await flush() }
+            try await finishWriting()
         } catch {
-            if write { try await store.deleteImportedLogs(importID: hash) }
+            if write {
+                // The batch in flight lands (or fails) first, or it could land after the take-back.
+                _ = try? await writing?.value  // its own error, if any, is second to the one thrown
+                if let times { try await store.deleteImportedLogs(importID: hash, from: times.first, through: times.last) }
+            }
             throw error
         }
         return loaded
@@ -379,6 +396,8 @@ public struct StoreImporter: Sendable {
             "run": .run, "run_id": .run, "table": .table, "table_name": .table, "event": .event, "plugin": .event,
             "message": .message, "note": .message, "msg": .message,
         ]
+        /// Unified-log statuses as levels.
+        static let levels = ["failed": "error", "success": "info"]
         let roles: [Role]
 
         init(names: [String]) {
@@ -411,7 +430,7 @@ public struct StoreImporter: Sendable {
             guard let at, let stored = ISOTime.normalize(at) else {
                 throw CutoverError(.config, "line \(line) has no readable time (at/timestamp)")
             }
-            let normalizedLevel = level.map { ["failed": "error", "success": "info"][$0.lowercased()] ?? $0.lowercased() } ?? "info"
+            let normalizedLevel = level.map { Self.levels[$0.lowercased()] ?? $0.lowercased() } ?? "info"
             return LogEntry(
                 at: stored, level: normalizedLevel, runID: run, table: table, event: event ?? "imported", message: message ?? "", fields: fields)
         }
@@ -611,43 +630,64 @@ enum LineReader {
     }
 }
 
-/// RFC 4180 records fed line by line: a quoted field may span lines, `""` is a quote. Works on
-/// UTF-8 bytes (the delimiters are ASCII, so no multi-byte character is ever split).
+/// RFC 4180 records fed line by line: a quoted field may span lines, `""` is a quote, text after a
+/// closing quote up to the comma is kept as written. Works on UTF-8 bytes (the delimiters are
+/// ASCII, so no multi-byte character is ever split); an unquoted field becomes a String straight
+/// from the line's bytes.
 struct CSVRecordParser {
     private var fields: [String] = []
+    /// The quoted field being read (it may go on over several lines).
     private var field: [UInt8] = []
     private var inQuotes = false
 
     /// The record this line completes, or nil while a quoted field is still open.
     mutating func feed(_ line: String) -> [String]? {
-        if inQuotes { field.append(0x0A) }
+        var line = line
+        return line.withUTF8 { feed(bytes: $0) }
+    }
+
+    private mutating func feed(bytes: UnsafeBufferPointer<UInt8>) -> [String]? {
         let quote = UInt8(ascii: "\""), comma = UInt8(ascii: ",")
-        var bytes = line.utf8.makeIterator()
-        var pending: UInt8? = nil
-        while let byte = pending ?? bytes.next() {
-            pending = nil
+        var index = 0
+        if inQuotes { field.append(0x0A) }
+        while true {
             if inQuotes {
-                if byte == quote {
-                    if let next = bytes.next() {
-                        if next == quote { field.append(quote) } else { inQuotes = false; pending = next }
+                while index < bytes.count {
+                    let byte = bytes[index]
+                    index += 1
+                    if byte != quote {
+                        field.append(byte)
+                    } else if index < bytes.count, bytes[index] == quote {
+                        field.append(quote)
+                        index += 1
                     } else {
                         inQuotes = false
+                        break
                     }
-                } else {
-                    field.append(byte)
                 }
-            } else if byte == quote && field.isEmpty {
-                inQuotes = true
-            } else if byte == comma {
+                if inQuotes { return nil }
+                while index < bytes.count, bytes[index] != comma {
+                    field.append(bytes[index])
+                    index += 1
+                }
                 fields.append(String(decoding: field, as: UTF8.self))
                 field.removeAll(keepingCapacity: true)
+            } else if index < bytes.count, bytes[index] == quote {
+                inQuotes = true
+                index += 1
+                continue
             } else {
-                field.append(byte)
+                var end = index
+                while end < bytes.count, bytes[end] != comma { end += 1 }
+                fields.append(String(decoding: UnsafeBufferPointer(rebasing: bytes[index..<end]), as: UTF8.self))
+                index = end
             }
+            // At a comma (another field follows, perhaps empty) or at the end of the record.
+            if index == bytes.count {
+                defer { fields = [] }
+                return fields
+            }
+            index += 1
         }
-        if inQuotes { return nil }
-        fields.append(String(decoding: field, as: UTF8.self))
-        defer { fields = []; field.removeAll(keepingCapacity: true) }
-        return fields
     }
 }
