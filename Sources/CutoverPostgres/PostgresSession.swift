@@ -222,7 +222,7 @@ public final class PostgresSession {
             for row in rows {
                 for (index, value) in row.enumerated() {
                     if index > 0 { buffer.append(UInt8(ascii: "\t")) }
-                    if let value { CopyTextCodec.appendEscaped(value, into: &buffer) } else { buffer.append(contentsOf: [0x5C, 0x4E]) }
+                    _ = CopyTextCodec.encode(value.map(Value.text) ?? .null, as: .text, into: &buffer)  // text always encodes
                 }
                 buffer.append(UInt8(ascii: "\n"))
                 if buffer.count >= 1 << 20 {

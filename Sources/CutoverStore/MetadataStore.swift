@@ -189,7 +189,7 @@ public struct LogEntry: Sendable, Codable, Hashable {
 
     /// Marks an imported line: sets ``key`` to its ``contentKey()`` and keeps its fields' JSON for the store.
     public mutating func identify() {
-        let json = fields.isEmpty ? nil : JSONCanonical.object(fields)
+        let json = fieldsColumn
         key = contentKey(fieldsJSON: json ?? "{}")
         storedFields = json
     }
