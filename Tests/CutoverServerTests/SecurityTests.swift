@@ -344,49 +344,59 @@ import Testing
 /// acknowledge and resolve, viewers read; bad input is a 400 that names the problem.
 @Suite struct AlertRouteSecurityTests {
     @Test func rolesAndInputOfTheAlertRoutes() async throws {
-        try await withServer { s in
-            let rule = #"{"name": "fails", "condition": "run_failed", "channels": ["console"], "severity": "critical"}"#
-            #expect(try await s.call(.post, "/api/v1/alert-rules", token: s.user, json: rule).status == .forbidden)
-            #expect(try await s.call(.post, "/api/v1/alert-rules", token: s.viewer, json: rule).status == .forbidden)
-            #expect(try await s.call(.post, "/api/v1/alert-rules", json: rule).status == .unauthorized)
-            for bad in [
-                #"{"name": "x", "condition": "run_failed", "channels": ["http://evil.example/hook"]}"#,
-                #"{"name": "x", "condition": "rm -rf", "channels": ["console"]}"#,
-                #"{"name": "../x", "condition": "run_failed", "channels": ["console"]}"#,
-                #"{"name": "x", "condition": "pass_rate_below", "threshold": 101, "channels": ["console"]}"#,
-                #"{"name": "x", "condition": "run_failed", "channels": ["console"], "escalate_after": "soon"}"#,
-                #"{"name": "x", "condition": "run_failed", "channels": []}"#,
-            ] {
-                let answer = try await s.call(.post, "/api/v1/alert-rules", token: s.admin, json: bad)
-                #expect(answer.status == .badRequest, "\(bad): \(String(buffer: answer.body))")
+        try await TestEnvironment.withTemporaryDirectory { dir in
+            // The server's own pass (every 30 s by default) must not fire the alert before the admin's
+            // evaluate does: on a loaded machine this test takes longer than 30 s.
+            var setup = try await ServerSetup.make(in: dir)
+            setup.config.alerts.interval = "1h"
+            try await withServer(setup) { s in
+                try await alertRoutes(s)
             }
-            #expect(try await s.call(.post, "/api/v1/alert-rules", token: s.admin, json: rule).status == .created)
-            #expect(try await s.list(try await s.call(.get, "/api/v1/alert-rules", token: s.viewer)).count == 1)
-
-            // A failed run in the store; an admin evaluates now; the alert reaches everyone's notifications.
-            let store = try await SQLMetadataStore.open(ConnectionURL(engine: .sqlite, database: s.directory + "/store.db"))
-            try await store.startRun(RunRecord(id: "20261129-000000-dead", kind: "migrate", source: nil, target: nil))
-            try await store.finishRun(id: "20261129-000000-dead", status: .failed, summary: nil, error: "the target went away")
-            #expect(try await s.call(.post, "/api/v1/alerts/evaluate", token: s.user).status == .forbidden)
-            let outcome = try s.object(try await s.call(.post, "/api/v1/alerts/evaluate", token: s.admin))
-            let fired = try #require((outcome["fired"] as? [[String: Any]])?.first)
-            let id = try #require(fired["id"] as? String)
-            let notes = try s.list(try await s.call(.get, "/api/v1/notifications", token: s.viewer))
-            #expect(notes.contains { ($0["kind"] as? String) == "alert.fired" && ($0["title"] as? String)?.contains("20261129-000000-dead") == true })
-
-            #expect(try await s.call(.post, "/api/v1/alerts/\(id)/acknowledge", token: s.viewer).status == .forbidden)
-            #expect(try await s.call(.post, "/api/v1/alerts/al-none/acknowledge", token: s.user).status == .notFound)
-            let acked = try await s.call(.post, "/api/v1/alerts/\(id)/acknowledge", token: s.user)
-            #expect(try s.object(acked)["acknowledged_by"] as? String == "bob")
-            #expect(try await s.call(.get, "/api/v1/alerts?state=bogus", token: s.viewer).status == .badRequest)
-            let detail = try s.object(try await s.call(.get, "/api/v1/alerts/\(id)", token: s.viewer))
-            #expect((detail["deliveries"] as? [[String: Any]])?.first?["status"] as? String == "delivered")
-            #expect(try await s.call(.post, "/api/v1/alerts/\(id)/resolve", token: s.user).status == .ok)
-            #expect(try await s.call(.post, "/api/v1/alerts/\(id)/resolve", token: s.user).status == .badRequest)
-            #expect(try await s.call(.delete, "/api/v1/alert-rules/fails", token: s.user).status == .forbidden)
-            #expect(try await s.call(.delete, "/api/v1/alert-rules/fails", token: s.admin).status == .noContent)
-            #expect(try await s.call(.delete, "/api/v1/alert-rules/fails", token: s.admin).status == .notFound)
         }
+    }
+
+    func alertRoutes(_ s: Session) async throws {
+        let rule = #"{"name": "fails", "condition": "run_failed", "channels": ["console"], "severity": "critical"}"#
+        #expect(try await s.call(.post, "/api/v1/alert-rules", token: s.user, json: rule).status == .forbidden)
+        #expect(try await s.call(.post, "/api/v1/alert-rules", token: s.viewer, json: rule).status == .forbidden)
+        #expect(try await s.call(.post, "/api/v1/alert-rules", json: rule).status == .unauthorized)
+        for bad in [
+            #"{"name": "x", "condition": "run_failed", "channels": ["http://evil.example/hook"]}"#,
+            #"{"name": "x", "condition": "rm -rf", "channels": ["console"]}"#,
+            #"{"name": "../x", "condition": "run_failed", "channels": ["console"]}"#,
+            #"{"name": "x", "condition": "pass_rate_below", "threshold": 101, "channels": ["console"]}"#,
+            #"{"name": "x", "condition": "run_failed", "channels": ["console"], "escalate_after": "soon"}"#,
+            #"{"name": "x", "condition": "run_failed", "channels": []}"#,
+        ] {
+            let answer = try await s.call(.post, "/api/v1/alert-rules", token: s.admin, json: bad)
+            #expect(answer.status == .badRequest, "\(bad): \(String(buffer: answer.body))")
+        }
+        #expect(try await s.call(.post, "/api/v1/alert-rules", token: s.admin, json: rule).status == .created)
+        #expect(try await s.list(try await s.call(.get, "/api/v1/alert-rules", token: s.viewer)).count == 1)
+
+        // A failed run in the store; an admin evaluates now; the alert reaches everyone's notifications.
+        let store = try await SQLMetadataStore.open(ConnectionURL(engine: .sqlite, database: s.directory + "/store.db"))
+        try await store.startRun(RunRecord(id: "20261129-000000-dead", kind: "migrate", source: nil, target: nil))
+        try await store.finishRun(id: "20261129-000000-dead", status: .failed, summary: nil, error: "the target went away")
+        #expect(try await s.call(.post, "/api/v1/alerts/evaluate", token: s.user).status == .forbidden)
+        let outcome = try s.object(try await s.call(.post, "/api/v1/alerts/evaluate", token: s.admin))
+        let fired = try #require((outcome["fired"] as? [[String: Any]])?.first)
+        let id = try #require(fired["id"] as? String)
+        let notes = try s.list(try await s.call(.get, "/api/v1/notifications", token: s.viewer))
+        #expect(notes.contains { ($0["kind"] as? String) == "alert.fired" && ($0["title"] as? String)?.contains("20261129-000000-dead") == true })
+
+        #expect(try await s.call(.post, "/api/v1/alerts/\(id)/acknowledge", token: s.viewer).status == .forbidden)
+        #expect(try await s.call(.post, "/api/v1/alerts/al-none/acknowledge", token: s.user).status == .notFound)
+        let acked = try await s.call(.post, "/api/v1/alerts/\(id)/acknowledge", token: s.user)
+        #expect(try s.object(acked)["acknowledged_by"] as? String == "bob")
+        #expect(try await s.call(.get, "/api/v1/alerts?state=bogus", token: s.viewer).status == .badRequest)
+        let detail = try s.object(try await s.call(.get, "/api/v1/alerts/\(id)", token: s.viewer))
+        #expect((detail["deliveries"] as? [[String: Any]])?.first?["status"] as? String == "delivered")
+        #expect(try await s.call(.post, "/api/v1/alerts/\(id)/resolve", token: s.user).status == .ok)
+        #expect(try await s.call(.post, "/api/v1/alerts/\(id)/resolve", token: s.user).status == .badRequest)
+        #expect(try await s.call(.delete, "/api/v1/alert-rules/fails", token: s.user).status == .forbidden)
+        #expect(try await s.call(.delete, "/api/v1/alert-rules/fails", token: s.admin).status == .noContent)
+        #expect(try await s.call(.delete, "/api/v1/alert-rules/fails", token: s.admin).status == .notFound)
     }
 }
 
