@@ -172,10 +172,16 @@ public struct LogEntry: Sendable, Codable, Hashable {
 
     enum CodingKeys: String, CodingKey { case at, level, runID = "run", table, event, message, fields }
 
-    /// The line's time, then SHA-256 (first 128 bits, hex) of every part of it, so the same line
-    /// exported twice is stored once and lines that differ in anything are both kept. Leading with
-    /// the time keeps the unique index's inserts in order for time-ordered exports.
+    /// SHA-256 (first 128 bits, hex) of every part of the line, so the same line exported twice is
+    /// stored once and lines that differ in anything are both kept. The store's unique index is
+    /// (time, key): the time is not repeated in the key (before store migration 23 it led it).
     public func contentKey() -> String { contentKey(fieldsJSON: JSONCanonical.object(fields)) }
+
+    /// A key as stored since migration 23: one written before (`time/hash`) loses its time.
+    public static func currentKey(_ stored: String) -> String {
+        guard let slash = stored.lastIndex(of: "/") else { return stored }
+        return String(stored[stored.index(after: slash)...])
+    }
 
     private func contentKey(fieldsJSON: String) -> String {
         var bytes: [UInt8] = []
@@ -184,7 +190,7 @@ public struct LogEntry: Sendable, Codable, Hashable {
             bytes.append(contentsOf: part.utf8)
             bytes.append(0x1F)
         }
-        return at + "/" + SHA256.hash(data: bytes).withUnsafeBytes { Hex.encode($0.prefix(16)) }
+        return SHA256.hash(data: bytes).withUnsafeBytes { Hex.encode($0.prefix(16)) }
     }
 
     /// Marks an imported line: sets ``key`` to its ``contentKey()`` and keeps its fields' JSON for the store.

@@ -1046,7 +1046,9 @@ extension SQLMetadataStore {
             let overriding = db.engine == .postgres && table.numericKey ? " OVERRIDING SYSTEM VALUE" : ""
             func insert(_ row: [String: String?]) -> StoreSQL {
                 let values = columns.map { column -> StoreSQL in
-                    let value = row[column] ?? nil
+                    var value = row[column] ?? nil
+                    // An archive written before migration 23 keeps log keys in the old spelling.
+                    if table == .logs, column == "entry_key" { value = value.map(LogEntry.currentKey) }
                     return column == "details" ? "\(json: value)" : column == "id" ? Self.archiveKey(table, value) : "\(value)"
                 }
                 return "INSERT INTO \(raw: table.rawValue) (\(raw: columns.joined(separator: ", ")))\(raw: overriding) SELECT "

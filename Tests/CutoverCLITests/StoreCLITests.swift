@@ -109,7 +109,7 @@ import Testing
             _ = try await CLI.run(["store", "overview", "--store", store], in: dir)
             let stats = try await CLI.run(["store", "stats", "--store", store], in: dir)
             #expect(
-                stats.stdout.contains("schema version 22") && stats.stdout.contains("overview") && stats.stdout.contains("% hits of 2 lookups"),
+                stats.stdout.contains("schema version 23") && stats.stdout.contains("overview") && stats.stdout.contains("% hits of 2 lookups"),
                 "\(stats.stdout)")
 
             // `store import` of the archive folder restores it too (the manifest is read with its files).

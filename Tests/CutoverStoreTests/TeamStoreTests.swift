@@ -1,5 +1,5 @@
 import CutoverCore
-import CutoverStore
+@testable import CutoverStore
 import CutoverTesting
 import Foundation
 import Testing
@@ -35,16 +35,54 @@ import Testing
         }
     }
 
-    /// The key an imported line is deduplicated by is the one earlier versions stored: a changed
-    /// spelling would let a re-import add every line again.
+    /// The key an imported line is deduplicated by is the one earlier versions stored (without the
+    /// time it led with before migration 23): a changed hash would let a re-import add every line again.
     @Test func anImportedLinesKeyIsTheOneStoredBefore() {
         let entry = LogEntry(
             at: "2025-01-01T00:00:00.000Z", level: "error", runID: nil, event: "rectifier", message: "note 0",
             fields: ["EXTRA": "x,0", "FIELD": "field_0", "MATERIAL_NUMBER": "M000000"])
-        #expect(entry.contentKey() == "2025-01-01T00:00:00.000Z/0a87e3b989c7c076ff5aea27b6d275fc")
+        #expect(entry.contentKey() == "0a87e3b989c7c076ff5aea27b6d275fc")
         var identified = entry
         identified.identify()
         #expect(identified.key == entry.contentKey())
+        #expect(LogEntry.currentKey("2025-01-01T00:00:00.000Z/0a87e3b989c7c076ff5aea27b6d275fc") == entry.contentKey())
+        #expect(LogEntry.currentKey(entry.contentKey()) == entry.contentKey())
+    }
+
+    /// Migration 23 drops the time from the keys stored before it, and a restored archive written
+    /// before it gets the same: either way, importing the same line again adds nothing.
+    @Test(arguments: Backends.backends())
+    func keysStoredBeforeMigration23StillDeduplicate(backend: String) async throws {
+        try await Backends.withStore(backend) { url in
+            func line(_ message: String) -> LogEntry {
+                var entry = LogEntry(at: "2025-04-02T10:00:00.000Z", runID: nil, event: "imported", message: message)
+                entry.identify()
+                return entry
+            }
+            let (stored, archived) = (line("stored before"), line("archived before"))
+            @Sendable func oldKey(_ entry: LogEntry) -> String { entry.at + "/" + (entry.key ?? "") }
+            let store = try await SQLMetadataStore.open(url)
+            try await store.run { db in
+                _ = try db.execute(
+                    """
+                    INSERT INTO logs (at, level, event, message, entry_key, import_id)
+                    VALUES (\(stored.at), 'info', 'imported', \(stored.message), \(oldKey(stored)), 'old')
+                    """)
+                _ = try db.execute("DELETE FROM schema_migrations WHERE version = 23")
+            }
+            let migrated = try await SQLMetadataStore.open(url)
+            let keys = { try await migrated.run { db in try db.execute("SELECT entry_key FROM logs ORDER BY id").map { $0.first ?? nil } } }
+            #expect(try await keys() == [stored.key])
+            #expect(try await migrated.addLogs([stored], importID: "new") == 0)
+
+            let row: [String: String?] = [
+                "id": "9000", "at": archived.at, "level": "info", "run_id": nil, "table_name": nil, "event": "imported",
+                "message": archived.message, "fields": nil, "entry_key": oldKey(archived), "import_id": "old",
+            ]
+            #expect(try await migrated.restoreArchived(.logs, rows: [row]) == 1)
+            #expect(try await keys() == [stored.key, archived.key])
+            #expect(try await migrated.addLogs([archived, stored], importID: "new") == 0)
+        }
     }
 
     /// Imported lines are kept once per content key, in their order, within a batch and across

@@ -50,23 +50,27 @@ public enum ISOTime {
     private static func spelled(seconds local: Int, millis: Int) -> String {
         let days = local.floorDivided(by: 86_400), seconds = local - days * 86_400
         let (y, mo, d) = Timestamp.civilFromDays(days)
-        var out: [UInt8] = []
-        out.reserveCapacity(24)
-        func put(_ value: Int, _ width: Int, then separator: Unicode.Scalar) {
-            var divisor = 1
-            for _ in 1..<width { divisor *= 10 }
-            var rest = value
-            while divisor > 0 {
-                out.append(UInt8(ascii: "0") + UInt8(rest / divisor))
-                rest %= divisor
-                divisor /= 10
+        // Written straight into the string's storage: a log import spells a time per line.
+        return String(unsafeUninitializedCapacity: 24) { out in
+            var at = 0
+            func put(_ value: Int, _ width: Int, then separator: UInt8) {
+                var rest = value
+                for place in stride(from: at + width - 1, through: at, by: -1) {
+                    out[place] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: rest % 10)
+                    rest /= 10
+                }
+                out[at + width] = separator
+                at += width + 1
             }
-            out.append(UInt8(ascii: separator))
+            put(y, 4, then: UInt8(ascii: "-"))
+            put(mo, 2, then: UInt8(ascii: "-"))
+            put(d, 2, then: UInt8(ascii: "T"))
+            put(seconds / 3_600, 2, then: UInt8(ascii: ":"))
+            put(seconds % 3_600 / 60, 2, then: UInt8(ascii: ":"))
+            put(seconds % 60, 2, then: UInt8(ascii: "."))
+            put(millis, 3, then: UInt8(ascii: "Z"))
+            return at
         }
-        put(y, 4, then: "-"); put(mo, 2, then: "-"); put(d, 2, then: "T")
-        put(seconds / 3_600, 2, then: ":"); put(seconds % 3_600 / 60, 2, then: ":"); put(seconds % 60, 2, then: ".")
-        put(millis, 3, then: "Z")
-        return String(decoding: out, as: UTF8.self)
     }
 
     /// The spelling's instant as seconds since 1970 (UTC) and milliseconds; nil when it is not one

@@ -42,6 +42,8 @@ public enum Redaction {
     private static func mayHoldSecret(_ text: String) -> (url: Bool, key: Bool) {
         var url = false, key = false
         var text = text
+        // Read once here, not per byte: each read of a static is a call.
+        let (startsSecretKey, secretKeyBytes, schemeSeparator) = (startsSecretKey, secretKeyBytes, schemeSeparator)
         text.withUTF8 { buffer in
             func lower(_ b: UInt8) -> UInt8 { b >= 0x41 && b <= 0x5A ? b | 0x20 : b }
             func matches(_ needle: [UInt8], at start: Int) -> Bool {

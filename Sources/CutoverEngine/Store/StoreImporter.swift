@@ -329,6 +329,9 @@ public struct StoreImporter: Sendable {
         // The store writes one batch while the next is parsed, so both cores work; at most two
         // batches are held.
         var writing: Task<Int, any Error>?
+        // Marks this import's lines so a failure takes back only them (within its time range); 64
+        // bits tell imports apart, the file's whole hash would cost every line 48 more bytes.
+        let importID = String(hash.prefix(16))
         func finishWriting() async throws {
             guard let task = writing else { return }
             writing = nil
@@ -339,7 +342,7 @@ public struct StoreImporter: Sendable {
             let entries = batch
             batch = []
             batch.reserveCapacity(batchSize)
-            writing = Task { [store] in entries.count - (try await store.addLogs(entries, importID: hash)) }
+            writing = Task { [store] in entries.count - (try await store.addLogs(entries, importID: importID)) }
         }
         do {
             try await LineReader.forEachLine(path) { line, number in
@@ -357,7 +360,7 @@ public struct StoreImporter: Sendable {
             if write {
                 // The batch in flight lands (or fails) first, or it could land after the take-back.
                 _ = try? await writing?.value  // its own error, if any, is second to the one thrown
-                if let times { try await store.deleteImportedLogs(importID: hash, from: times.first, through: times.last) }
+                if let times { try await store.deleteImportedLogs(importID: importID, from: times.first, through: times.last) }
             }
             throw error
         }
@@ -399,6 +402,8 @@ public struct StoreImporter: Sendable {
         /// Unified-log statuses as levels.
         static let levels = ["failed": "error", "success": "info"]
         let roles: [Role]
+        /// How many columns are kept as fields: each line's dictionary is made that size at once.
+        let fieldCount: Int
 
         init(names: [String]) {
             var taken: [Role] = []
@@ -410,12 +415,13 @@ public struct StoreImporter: Sendable {
                 }
                 return .field(name)
             }
+            fieldCount = roles.count { if case .field = $0 { true } else { false } }
         }
 
         /// The entry of one record; empty values count as absent.
         func entry(_ values: [String], line: Int) throws -> LogEntry {
             var at: String?, level: String?, run: String?, table: String?, event: String?, message: String?
-            var fields: [String: String] = [:]
+            var fields = [String: String](minimumCapacity: fieldCount)
             for (role, value) in zip(roles, values) where !value.isEmpty {
                 switch role {
                 case .at: at = value
