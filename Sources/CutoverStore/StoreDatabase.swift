@@ -37,19 +37,12 @@ extension StoreDatabase {
     /// Any engine: the keys already stored are looked up 500 rows at a time and the new rows go
     /// in by multi-row INSERTs (Snowflake has no unique index for ON CONFLICT to use).
     func insertNew(into table: String, columns: [String], key: [String], rows: [[String?]]) throws -> Int {
-        let positions = key.compactMap { columns.firstIndex(of: $0) }
-        guard positions.count == key.count, !key.isEmpty else {
-            throw CutoverError(.store, "the key \(key) of \(table) is not among the columns written (\(columns))")
-        }
-        func keyOf(_ row: [String?]) -> [String]? {
-            let values = positions.compactMap { row[$0] }
-            return values.count == positions.count ? values : nil
-        }
+        let rowKey = try RowKey(table: table, columns: columns, key: key)
         var added = 0
         var seen: Set<[String]> = []
         for start in stride(from: 0, to: rows.count, by: 500) {
             let slice = rows[start..<min(start + 500, rows.count)]
-            let matches: [StoreSQL] = slice.compactMap(keyOf).map { values in
+            let matches: [StoreSQL] = slice.compactMap(rowKey.of).map { values in
                 "(\(StoreSQL.joined(zip(key, values).map { "\(raw: $0.0) = \($0.1)" }, separator: " AND ")))"
             }
             if !matches.isEmpty {
@@ -57,7 +50,7 @@ extension StoreDatabase {
                     "SELECT \(raw: key.joined(separator: ", ")) FROM \(raw: table) WHERE \(StoreSQL.joined(matches, separator: " OR "))")
                 for row in stored { seen.insert(row.map { $0 ?? "" }) }
             }
-            let tuples: [StoreSQL] = slice.filter { row in keyOf(row).map { seen.insert($0).inserted } ?? true }.map { row in
+            let tuples: [StoreSQL] = slice.filter { row in rowKey.of(row).map { seen.insert($0).inserted } ?? true }.map { row in
                 "(\(StoreSQL.joined(row.map { "\($0)" }, separator: ", ")))"
             }
             guard !tuples.isEmpty else { continue }
@@ -78,6 +71,24 @@ extension StoreDatabase {
             try? run("ROLLBACK")  // the error that got us here is the one thrown
             throw error
         }
+    }
+}
+
+/// Where a bulk insert's key columns are in its rows.
+struct RowKey {
+    let positions: [Int]
+
+    init(table: String, columns: [String], key: [String]) throws {
+        positions = key.compactMap { columns.firstIndex(of: $0) }
+        guard positions.count == key.count, !key.isEmpty else {
+            throw CutoverError(.store, "the key \(key) of \(table) is not among the columns written (\(columns))")
+        }
+    }
+
+    /// The row's key; nil when part of it is NULL (such a row is never a duplicate).
+    func of(_ row: [String?]) -> [String]? {
+        let values = positions.compactMap { row[$0] }
+        return values.count == positions.count ? values : nil
     }
 }
 
@@ -161,35 +172,53 @@ final class PostgresStoreDatabase: StoreDatabase {
         try transaction(begin: "BEGIN; SELECT pg_advisory_xact_lock(7243010001)", run: { _ = try session.execute($0) }, body)
     }
 
-    /// COPY into a temporary table, then one INSERT of the rows whose key is new, in their order:
-    /// a few round trips a batch instead of two per 500 rows. NOT EXISTS rather than ON CONFLICT
-    /// (a quarter slower: every row is inserted speculatively); safe because writers hold the
-    /// store's lock (``exclusively(_:)``).
+    /// The batch's first row of each key is kept (in Swift); its keys are COPYed into a temporary
+    /// table to find those already stored; the rest are COPYed straight into `table`, in their
+    /// order. COPY writes rows in bulk where INSERT … SELECT writes them one by one. Safe because
+    /// writers hold the store's lock (``exclusively(_:)``).
     func insertNew(into table: String, columns: [String], key: [String], rows: [[String?]]) throws -> Int {
-        let list = columns.joined(separator: ", ")
-        let keyList = key.joined(separator: ", ")
-        let keyIsNull = key.map { "\($0) IS NULL" }.joined(separator: " OR ")
-        let sameKey = key.map { "stored.\($0) = incoming.\($0)" }.joined(separator: " AND ")
-        _ = try session.execute(
-            "CREATE TEMPORARY TABLE cutover_incoming ON COMMIT DROP AS SELECT 0::bigint AS cutover_row, \(list) FROM \(table) WITH NO DATA")
-        _ = try session.copyIn(
-            "COPY cutover_incoming (cutover_row, \(list)) FROM STDIN", rows: rows.enumerated().map { [String($0.offset)] + $0.element })
-        let added = try session.execute(
-            """
-            WITH added AS (
-                INSERT INTO \(table) (\(list))
-                SELECT \(list) FROM (
-                    SELECT *, row_number() OVER (PARTITION BY \(keyList) ORDER BY cutover_row) AS cutover_nth FROM cutover_incoming) incoming
-                WHERE \(keyIsNull) OR (cutover_nth = 1 AND NOT EXISTS (SELECT 1 FROM \(table) stored WHERE \(sameKey)))
-                ORDER BY cutover_row
-                RETURNING 1)
-            SELECT count(*) FROM added
-            """)
-        _ = try session.execute("DROP TABLE cutover_incoming")
-        guard let count = added.firstValue.flatMap({ Int($0) }) else {
-            throw CutoverError(.query, "PostgreSQL did not say how many rows went into \(table)")
+        let rowKey = try RowKey(table: table, columns: columns, key: key)
+        var keys = Set<[String]>(minimumCapacity: rows.count)
+        var fresh = rows.filter { row in rowKey.of(row).map { keys.insert($0).inserted } ?? true }
+        if !keys.isEmpty {
+            let known = try storedKeys(keys, of: table, key: key)
+            if !known.isEmpty { fresh.removeAll { row in rowKey.of(row).map(known.contains) ?? false } }
         }
-        return count
+        guard !fresh.isEmpty else { return 0 }
+        return Int(try session.copyIn("COPY \(table) (\(columns.joined(separator: ", "))) FROM STDIN", rows: fresh))
+    }
+
+    /// Which of `keys` `table` holds. When no stored row's first key column lies between the
+    /// smallest and largest of the batch's (PostgreSQL compares, in its collation), none can: a
+    /// log export of new days costs one index range check. Otherwise each key is looked up in the
+    /// index: LATERAL … LIMIT 1 keeps the planner from hashing the whole table instead, and no
+    /// JIT is compiled for a few thousand index probes.
+    private func storedKeys(_ keys: Set<[String]>, of table: String, key: [String]) throws -> Set<[String]> {
+        let keyList = key.joined(separator: ", ")
+        let first = key[0]
+        _ = try session.execute("CREATE TEMPORARY TABLE cutover_keys ON COMMIT DROP AS SELECT \(keyList) FROM \(table) WITH NO DATA")
+        _ = try session.copyIn("COPY cutover_keys (\(keyList)) FROM STDIN", rows: keys.map { $0.map(Optional.some) })
+        let overlaps = try session.execute(
+            """
+            SELECT EXISTS (SELECT 1 FROM \(table) WHERE \(first) BETWEEN (SELECT min(\(first)) FROM cutover_keys) AND (SELECT max(\(first)) FROM cutover_keys))
+            """)
+        var found: Set<[String]> = []
+        if overlaps.firstValue == "t" {
+            found = try probe(table: table, key: key)
+        }
+        _ = try session.execute("DROP TABLE cutover_keys")  // another batch may come in this transaction
+        return found
+    }
+
+    private func probe(table: String, key: [String]) throws -> Set<[String]> {
+        let sameKey = key.map { "stored.\($0) = incoming.\($0)" }.joined(separator: " AND ")
+        _ = try session.execute("SET LOCAL jit = off")
+        let stored = try session.execute(
+            """
+            SELECT \(key.map { "incoming.\($0)" }.joined(separator: ", ")) FROM cutover_keys incoming
+            CROSS JOIN LATERAL (SELECT 1 FROM \(table) stored WHERE \(sameKey) LIMIT 1) found
+            """)
+        return Set(stored.rows.map { $0.map { $0 ?? "" } })
     }
 
     /// `?` → `$1, $2, …` outside string literals.
