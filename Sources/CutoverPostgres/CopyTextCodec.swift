@@ -148,15 +148,13 @@ enum CopyTextCodec {
         case .bytes(let bytes):
             guard encoding == .binary else { return false }
             out.append(backslash); out.append(backslash); out.append(UInt8(ascii: "x"))
-            for b in bytes { out.append(hexDigits[Int(b >> 4)]); out.append(hexDigits[Int(b & 0x0f)]) }
+            Hex.append(bytes, to: &out)
             return true
         case .text(let s):
             appendEscaped(s, into: &out)
         }
         return true
     }
-
-    static let hexDigits = Array("0123456789abcdef".utf8)
 
     @inline(__always)
     static func appendEscaped(_ s: String, into out: inout [UInt8]) {

@@ -129,27 +129,21 @@ public struct PostgresConnector: PassThroughTarget {
             try load.value.begin()
             do {
                 try reader.beginCopyOut(copyOut)
-                var buffer: [UInt8] = []
-                buffer.reserveCapacity(1 << 20)
-                var bytes: Int64 = 0
+                var out = PostgresSession.CopyBuffer()
                 // One COPY message per row (the first also carries the header, the last is the trailer).
                 var checksum = RowChecksum(algorithm: "pg-binary")
                 while try reader.nextCopyRow(
                     { row in
-                        buffer.append(contentsOf: row)
+                        out.bytes.append(contentsOf: row)
                         var hasher = StableHasher()
                         hasher.combine(bytes: UnsafeRawBufferPointer(row))
                         checksum.add(rowHash: hasher.finalize())
                     }, keepNewline: true)
                 {
-                    if buffer.count >= 1 << 20 {
-                        try load.value.session.putCopyData(buffer)
-                        bytes += Int64(buffer.count)
-                        buffer.removeAll(keepingCapacity: true)
-                    }
+                    try out.send(to: load.value.session)
                 }
-                if !buffer.isEmpty { try load.value.session.putCopyData(buffer); bytes += Int64(buffer.count) }
-                return WriteStats(rows: try load.value.commit(), bytes: bytes, checksum: checksum)
+                try out.send(to: load.value.session, finishing: true)
+                return WriteStats(rows: try load.value.commit(), bytes: out.sent, checksum: checksum)
             } catch {
                 load.value.rollback()
                 throw error

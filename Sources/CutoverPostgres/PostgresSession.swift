@@ -193,6 +193,23 @@ public final class PostgresSession {
         guard ok == 1 else { throw CutoverError(.query, "PostgreSQL COPY write failed: \(lastError)") }
     }
 
+    /// COPY data gathered into messages of about 1 MB: a message per row would cost a call each.
+    struct CopyBuffer {
+        var bytes: [UInt8] = []
+        private(set) var sent: Int64 = 0
+        static let messageSize = 1 << 20
+
+        init() { bytes.reserveCapacity(Self.messageSize) }
+
+        /// Sends what is gathered once it reaches a message's size, or whatever there is when `finishing`.
+        mutating func send(to session: PostgresSession, finishing: Bool = false) throws {
+            guard finishing ? !bytes.isEmpty : bytes.count >= Self.messageSize else { return }
+            try session.putCopyData(bytes)
+            sent += Int64(bytes.count)
+            bytes.removeAll(keepingCapacity: true)
+        }
+    }
+
     /// Ends COPY IN; `abortMessage` rolls the COPY back. Throws the server's error for the data.
     func endCopyIn(abortMessage: String? = nil) throws -> Int64 {
         guard PQputCopyEnd(connection, abortMessage) == 1 else {
@@ -216,21 +233,17 @@ public final class PostgresSession {
     /// format, a megabyte per message; returns the rows the server took. An error ends the COPY.
     public func copyIn(_ sql: String, rows: [[String?]]) throws -> Int64 {
         try beginCopyIn(sql)
-        var buffer: [UInt8] = []
-        buffer.reserveCapacity(1 << 20)
+        var out = CopyBuffer()
         do {
             for row in rows {
                 for (index, value) in row.enumerated() {
-                    if index > 0 { buffer.append(UInt8(ascii: "\t")) }
-                    _ = CopyTextCodec.encode(value.map(Value.text) ?? .null, as: .text, into: &buffer)  // text always encodes
+                    if index > 0 { out.bytes.append(UInt8(ascii: "\t")) }
+                    _ = CopyTextCodec.encode(value.map(Value.text) ?? .null, as: .text, into: &out.bytes)  // text always encodes
                 }
-                buffer.append(UInt8(ascii: "\n"))
-                if buffer.count >= 1 << 20 {
-                    try putCopyData(buffer)
-                    buffer.removeAll(keepingCapacity: true)
-                }
+                out.bytes.append(UInt8(ascii: "\n"))
+                try out.send(to: self)
             }
-            if !buffer.isEmpty { try putCopyData(buffer) }
+            try out.send(to: self, finishing: true)
         } catch {
             _ = try? endCopyIn(abortMessage: "\(error)")  // the write error is the one to report
             throw error

@@ -198,9 +198,11 @@ final class PostgresStoreDatabase: StoreDatabase {
         let first = key[0]
         _ = try session.execute("CREATE TEMPORARY TABLE cutover_keys ON COMMIT DROP AS SELECT \(keyList) FROM \(table) WITH NO DATA")
         _ = try session.copyIn("COPY cutover_keys (\(keyList)) FROM STDIN", rows: keys.map { $0.map(Optional.some) })
+        let keyed = key.map { "\($0) IS NOT NULL" }.joined(separator: " AND ")  // Cutover's own lines in the range do not count
         let overlaps = try session.execute(
             """
-            SELECT EXISTS (SELECT 1 FROM \(table) WHERE \(first) BETWEEN (SELECT min(\(first)) FROM cutover_keys) AND (SELECT max(\(first)) FROM cutover_keys))
+            SELECT EXISTS (SELECT 1 FROM \(table) WHERE \(keyed)
+                AND \(first) BETWEEN (SELECT min(\(first)) FROM cutover_keys) AND (SELECT max(\(first)) FROM cutover_keys))
             """)
         var found: Set<[String]> = []
         if overlaps.firstValue == "t" {
