@@ -74,7 +74,9 @@ extension StoreDatabase {
     }
 }
 
-/// Where a bulk insert's key columns are in its rows.
+/// Where a bulk insert's key columns are in its rows. Keys compare as Swift strings, so spellings
+/// Unicode calls equivalent would count as one: every key the store bulk-inserts (a log line's
+/// stored time and content hash) is ASCII.
 struct RowKey {
     let positions: [Int]
 
