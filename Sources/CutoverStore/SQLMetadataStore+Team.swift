@@ -146,8 +146,11 @@ extension SQLMetadataStore {
                     try Self.count(db, cache: "column_metadata", hit: false)
                     return nil
                 }
+                let stored = NamedRow(table: "column_metadata", columns: "payload, fetched_at", values: row)
                 found.append(
-                    ColumnMetadataRecord(connection: connection, schema: schema, table: table, payload: row[0] ?? "{}", fetchedAt: row[1] ?? ""))
+                    ColumnMetadataRecord(
+                        connection: connection, schema: schema, table: table, payload: try stored.required("payload"),
+                        fetchedAt: try stored.required("fetched_at")))
             }
             try Self.count(db, cache: "column_metadata", hit: true)
             return found
@@ -189,13 +192,14 @@ extension SQLMetadataStore {
         var expired: Set<String> = []
         var oldestCachedAt = now
         if !refresh {
-            for row in try db.execute("SELECT month, payload, cached_at, expires_at FROM overview_cache") {
-                let month = row[0] ?? ""
-                if let at = row[3], at > now, let payload = row[1],
+            let columns = "month, payload, cached_at, expires_at"
+            for row in NamedRow.rows("overview_cache", columns, try db.execute("SELECT \(raw: columns) FROM overview_cache")) {
+                let month = try row.required("month")
+                if let at = row.optional("expires_at"), at > now, let payload = row.optional("payload"),
                     let value = try? JSONDecoder().decode(MonthlyOverview.self, from: Data(payload.utf8))
                 {  // an unreadable cache entry is a miss: the overview is rebuilt
                     cached[month] = value
-                    oldestCachedAt = min(oldestCachedAt, row[2] ?? now)
+                    oldestCachedAt = min(oldestCachedAt, try row.required("cached_at"))
                 } else {
                     expired.insert(month)
                 }
@@ -255,11 +259,22 @@ extension SQLMetadataStore {
             return where_.isEmpty ? "WHERE" : where_ + " AND"
         }
         var months: [String: MonthlyOverview] = [:]
-        func update(_ row: [String?], _ apply: (inout MonthlyOverview, [Int64]) -> Void) {
-            guard let key = row.first.flatMap({ $0 }) else { return }
+        /// A row of month, then counts and sums: NULL (a SUM over no rows) is 0, anything else not a
+        /// whole number is an error.
+        func update(_ row: [String?], _ apply: (inout MonthlyOverview, [Int64]) -> Void) throws {
+            let key = try monthOf(row)
             var value = months[key] ?? MonthlyOverview(month: key)
-            apply(&value, row.dropFirst().map { $0.flatMap { Int64($0) ?? Double($0).map { Int64($0) } } ?? 0 })
+            apply(&value, try row.dropFirst().map { try countOf($0) })
             months[key] = value
+        }
+        func monthOf(_ row: [String?]) throws -> String {
+            guard let month = row.first ?? nil else {
+                throw CutoverError(.store, "a record without a time reached the monthly overview", hint: "the store was changed by hand")
+            }
+            return month
+        }
+        func countOf(_ text: String?) throws -> Int64 {
+            try NamedRow(table: "overview", columns: "count", values: [text]).int("count") ?? 0
         }
         for row in try db.execute(
             """
@@ -268,7 +283,7 @@ extension SQLMetadataStore {
             FROM runs \(range("started_at")) GROUP BY substr(started_at, 1, 7)
             """)
         {
-            update(row) {
+            try update(row) {
                 $0.runs = $1[0]; $0.failedRuns = $1[1]; $0.migrations = $1[2]
             }
         }
@@ -278,12 +293,12 @@ extension SQLMetadataStore {
             \(rangeAnd("r.started_at")) c.state = 'done' GROUP BY substr(r.started_at, 1, 7)
             """)
         {
-            update(row) { $0.rowsMoved = $1[0] }
+            try update(row) { $0.rowsMoved = $1[0] }
         }
         for row in try db.execute(
             "SELECT substr(started_at, 1, 7), COUNT(*) FROM validation_runs \(range("started_at")) GROUP BY substr(started_at, 1, 7)")
         {
-            update(row) { $0.validationRuns = $1[0] }
+            try update(row) { $0.validationRuns = $1[0] }
         }
         for row in try db.execute(
             """
@@ -292,7 +307,7 @@ extension SQLMetadataStore {
             FROM validation_results \(range("at")) GROUP BY substr(at, 1, 7)
             """)
         {
-            update(row) {
+            try update(row) {
                 $0.checks = $1[0]; $0.passed = $1[1]; $0.failed = $1[2]; $0.warned = $1[3]
             }
         }
@@ -300,8 +315,8 @@ extension SQLMetadataStore {
         for row in try db.execute(
             "SELECT substr(started_at, 1, 7), materials FROM validation_runs \(rangeAnd("started_at")) materials IS NOT NULL")
         {
-            guard let month = row[0] ?? nil, let list = row[1] ?? nil else { continue }
-            materials[month, default: []].formUnion(try Self.materials(list, of: "a validation run of \(month)"))
+            let month = try monthOf(row)
+            materials[month, default: []].formUnion(try Self.materials(row[1] ?? "[]", of: "a validation run of \(month)"))  // NULL is filtered out above
         }
         for (month, set) in materials { months[month, default: MonthlyOverview(month: month)].materials = Int64(set.count) }
         var byTable: [String: [NamedCount]] = [:]
@@ -311,14 +326,13 @@ extension SQLMetadataStore {
             GROUP BY substr(at, 1, 7), table_name
             """)
         {
-            guard let month = row[0] ?? nil, let count = (row[2] ?? nil).flatMap({ Int64($0) }) else { continue }
-            byTable[month, default: []].append(NamedCount(name: (row[1] ?? nil) ?? "(no table)", count: count))
+            byTable[try monthOf(row), default: []].append(NamedCount(name: (row[1] ?? nil) ?? "(no table)", count: try countOf(row[2])))
         }
         var levels: [String: [NamedCount]] = [:], events: [String: [NamedCount]] = [:]
         for row in try db.execute(
             "SELECT substr(at, 1, 7), level, event, COUNT(*) FROM logs \(range("at")) GROUP BY substr(at, 1, 7), level, event")
         {
-            guard let month = row[0] ?? nil, let count = (row[3] ?? nil).flatMap({ Int64($0) }) else { continue }
+            let month = try monthOf(row), count = try countOf(row[3])
             months[month, default: MonthlyOverview(month: month)].logLines += count
             levels[month, default: []].append(NamedCount(name: (row[1] ?? nil) ?? "", count: count))
             events[month, default: []].append(NamedCount(name: (row[2] ?? nil) ?? "", count: count))
@@ -396,7 +410,9 @@ extension SQLMetadataStore {
                 let payload = row[0], let failures = try? JSONDecoder().decode([ValidationResultRecord].self, from: Data(payload.utf8))
             {  // an unreadable cache entry is a miss: recomputed below
                 try Self.count(db, cache: "failures", hit: true)
-                return FailuresAnswer(failures: failures, servedFrom: "cache", cachedAt: row[1] ?? now)
+                return FailuresAnswer(
+                    failures: failures, servedFrom: "cache",
+                    cachedAt: try NamedRow(table: "failures_cache", columns: "payload, cached_at", values: row).required("cached_at"))
             }
             try Self.count(db, cache: "failures", hit: false)
             let failures = try db.execute(
