@@ -964,9 +964,9 @@ extension SQLMetadataStore {
         let memory = self.memory.counts
         let (location, engine) = (self.location, database.engine.rawValue)
         return try await run { db in
-            let version = Int(try db.execute("SELECT max(version) FROM schema_migrations").first?.first.flatMap { $0 } ?? "0") ?? 0
+            let version = Int(try db.count("SELECT max(version) FROM schema_migrations"))
             let tables = try Self.storeTables.map { name in
-                StoreStats.Table(name: name, rows: Int64(try db.execute("SELECT COUNT(*) FROM \(raw: name)").first?.first.flatMap { $0 } ?? "0") ?? 0)
+                StoreStats.Table(name: name, rows: try db.count("SELECT COUNT(*) FROM \(raw: name)"))
             }
             var caches: [StoreStats.Cache] = []
             let statsRows = try db.execute("SELECT cache_name, hits, misses, rebuilt_at FROM cache_stats ORDER BY cache_name")
@@ -978,10 +978,12 @@ extension SQLMetadataStore {
                     : name == "failures"
                         ? ("failures_cache", "cached_at")
                         : ("column_metadata", "fetched_at")
-                let sizes = try db.execute("SELECT COUNT(*), MIN(\(raw: time)) FROM \(raw: table)").first ?? []
+                let sizes = NamedRow(
+                    table: table, columns: "entries, oldest",
+                    values: try db.execute("SELECT COUNT(*), MIN(\(raw: time)) FROM \(raw: table)").first ?? [])
                 caches.append(
                     StoreStats.Cache(
-                        name: name, entries: Int64(sizes.first.flatMap { $0 } ?? "0") ?? 0, oldest: sizes.count > 1 ? sizes[1] : nil,
+                        name: name, entries: try sizes.requiredInt("entries"), oldest: sizes.optional("oldest"),
                         hits: try row.int("hits") ?? 0, misses: try row.int("misses") ?? 0, rebuiltAt: row.optional("rebuilt_at")))
             }
             caches.append(
@@ -1110,12 +1112,12 @@ extension SQLMetadataStore {
                 let status = byStatus ? ", status" : ""
                 let sql: StoreSQL =
                     "SELECT \(raw: month), COUNT(*)\(raw: status) FROM \(raw: table.rawValue) \(filter) GROUP BY \(raw: month)\(raw: status)"
-                for row in try db.execute(sql) {
+                for row in NamedRow.rows(table.rawValue, "month, rows, status", try db.execute(sql)) {
                     try Self.adjustArchived(
-                        db, month: row[0] ?? "", table: table, status: byStatus ? (row[2] ?? "*") : "*", by: Int64(row[1] ?? "0") ?? 0)
+                        db, month: try row.required("month"), table: table, status: byStatus ? try row.required("status") : "*",
+                        by: try row.requiredInt("rows"))
                 }
-                let count =
-                    Int(try db.execute("SELECT COUNT(*) FROM \(raw: table.rawValue) \(filter)").first?.first.flatMap { $0 } ?? "0") ?? 0
+                let count = Int(try db.count("SELECT COUNT(*) FROM \(raw: table.rawValue) \(filter)"))
                 _ = try db.execute("DELETE FROM \(raw: table.rawValue) \(filter)")
                 return count
             }

@@ -267,7 +267,7 @@ public final class SQLMetadataStore: MetadataStore, @unchecked Sendable {
     }
 
     public func schemaVersion() async throws -> Int {
-        try await run { db in Int(try db.execute("SELECT max(version) FROM schema_migrations").first?.first.flatMap { $0 } ?? "0") ?? 0 }
+        try await run { db in Int(try db.count("SELECT max(version) FROM schema_migrations")) }
     }
 
     // MARK: Chunk ledger
@@ -454,7 +454,7 @@ public final class SQLMetadataStore: MetadataStore, @unchecked Sendable {
         try await run { db in
             try db.exclusively {
                 let filter: StoreSQL = "source = \(source) AND target = \(target)" + (table.map { " AND table_name = \($0)" } ?? "")
-                let count = Int(try db.execute("SELECT COUNT(*) FROM watermarks WHERE \(filter)").first?.first.flatMap { $0 } ?? "0") ?? 0
+                let count = Int(try db.count("SELECT COUNT(*) FROM watermarks WHERE \(filter)"))
                 _ = try db.execute("DELETE FROM watermarks WHERE \(filter)")
                 return count
             }

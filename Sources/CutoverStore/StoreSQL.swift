@@ -1,3 +1,4 @@
+import CutoverCore
 /// A statement for the store with its values bound, never spliced: in
 /// `"SELECT … FROM runs WHERE id = \(id)"` the id becomes a parameter. Only what the code itself
 /// writes goes in as text — `\(raw: Self.runColumns)`, a `StoreSQL` fragment built the same way
@@ -80,5 +81,15 @@ extension StoreDatabase {
     func execute(_ sql: StoreSQL) throws -> [[String?]] {
         let text = sql.text.contains(StoreSQL.jsonMarker) ? sql.text.replacingOccurrences(of: StoreSQL.jsonMarker, with: json()) : sql.text
         return try executeBound(text, sql.parameters)
+    }
+
+    /// The whole number a one-value query answers (a COUNT, a MAX); NULL — no rows — is 0, and
+    /// anything else that is not a whole number is an error naming the query.
+    func count(_ sql: StoreSQL) throws -> Int64 {
+        guard let text = try execute(sql).first?.first ?? nil else { return 0 }
+        guard let value = Int64(text) ?? Double(text).flatMap({ Int64(exactly: $0) }) else {
+            throw CutoverError(.store, "\(sql.text) answered \(text), not a whole number", hint: "the store was changed by hand")
+        }
+        return value
     }
 }
