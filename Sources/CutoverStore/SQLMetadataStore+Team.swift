@@ -557,9 +557,12 @@ extension SQLMetadataStore {
         let now = Date()
         return try await run { db in
             try db.exclusively {
-                let row = try db.execute("SELECT failures, locked_until FROM sign_in_attempts WHERE username = \(username)").first
-                if let until = row?[1] ?? nil, until > ISOTime.string(now) { return .locked(until: until) }
-                let failures = (Int(row?[0] ?? "0") ?? 0) + 1
+                let row = try db.execute("SELECT failures, locked_until FROM sign_in_attempts WHERE username = \(username)").first.map {
+                    NamedRow(table: "sign_in_attempts", columns: "failures, locked_until", values: $0)
+                }
+                if let until = row?.optional("locked_until"), until > ISOTime.string(now) { return .locked(until: until) }
+                // A count that is not a number is an error, never 0: that would lift a lock.
+                let failures = Int(try row?.requiredInt("failures") ?? 0) + 1
                 // From the maxFailures-th attempt on, each locks for 30 s, doubling, at most 15 min.
                 let lock =
                     failures >= maxFailures
@@ -665,8 +668,7 @@ extension SQLMetadataStore {
     }
 
     private static func keepAnAdmin(_ db: any StoreDatabase, without id: String) throws {
-        let others = try db.execute("SELECT COUNT(*) FROM users WHERE role = 'admin' AND disabled_at IS NULL AND id <> \(id)")
-        guard Int(others.first?[0] ?? "0") ?? 0 > 0 else {
+        guard try db.count("SELECT COUNT(*) FROM users WHERE role = 'admin' AND disabled_at IS NULL AND id <> \(id)") > 0 else {
             throw CutoverError(.notPermitted, "that would leave no enabled admin", hint: "make another user an admin first")
         }
     }
@@ -690,7 +692,7 @@ extension SQLMetadataStore {
     public func pruneAudit(before: String) async throws -> Int {
         try await run { db in
             try db.exclusively {
-                let count = Int(try db.execute("SELECT COUNT(*) FROM audit_log WHERE at < \(before)").first?[0] ?? "0") ?? 0
+                let count = Int(try db.count("SELECT COUNT(*) FROM audit_log WHERE at < \(before)"))
                 if count > 0 { _ = try db.execute("DELETE FROM audit_log WHERE at < \(before)") }
                 return count
             }

@@ -216,6 +216,14 @@ import Testing
             }
             try await store.clearSignInAttempts(username: "ghost")
             #expect(try await store.reserveSignIn(username: "ghost", maxFailures: 5) == .allowed)
+            // A count that is not a number (a store changed by hand) is an error, never a fresh start.
+            if backend == "sqlite" {  // the server engines' INTEGER column refuses the text itself
+                try await store.run { db in
+                    _ = try db.execute("UPDATE sign_in_attempts SET failures = 'many', locked_until = NULL WHERE username = 'ghost'")
+                }
+                await #expect(throws: CutoverError.self) { try await store.reserveSignIn(username: "ghost", maxFailures: 5) }
+                try await store.clearSignInAttempts(username: "ghost")
+            }
 
             try await store.saveAPIToken(APITokenRecord(userID: ada.id, name: "ci", tokenHash: "h-live"))
             try await store.saveAPIToken(APITokenRecord(userID: ada.id, name: "old", tokenHash: "h-old", expiresAt: "2000-01-01T00:00:00.000Z"))
