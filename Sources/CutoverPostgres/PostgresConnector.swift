@@ -47,7 +47,8 @@ public struct PostgresConnector: PassThroughTarget {
 
     public func rowCount(_ table: TableRef) async throws -> Int64 {
         let sql = "SELECT count(*) FROM \(dialect.qualified(table))"
-        return try await withSession { Int64(try $0.execute(sql).firstValue ?? "0") ?? 0 }
+        let answer = try await withSession { try $0.execute(sql).firstValue }
+        return try rowCount(answer: answer.map(Value.text), of: table)
     }
 
     public func read(_ request: ReadRequest) -> RowStream {

@@ -23,10 +23,8 @@ public struct SQLiteConnector: Connector {
     public func rowCount(_ table: TableRef) async throws -> Int64 {
         let connector = self
         let sql = "SELECT count(*) FROM \(dialect.qualified(table))"
-        return try await BlockingIO.run {
-            if case .int(let n) = try connector.session().execute(sql).rows.first?.first ?? .null { return n }
-            return 0
-        }
+        let answer = try await BlockingIO.run { try connector.session().execute(sql).rows.first?.first }
+        return try rowCount(answer: answer, of: table)
     }
 
     public func read(_ request: ReadRequest) -> RowStream {

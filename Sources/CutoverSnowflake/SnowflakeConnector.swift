@@ -41,9 +41,7 @@ public struct SnowflakeConnector: Connector {
     }
 
     public func rowCount(_ table: TableRef) async throws -> Int64 {
-        let value = try await execute("SELECT COUNT(*) AS N FROM \(dialect.qualified(table))").rows.first?.first
-        if case .int(let n) = value { return n }
-        return Int64(value?.displayText ?? "0") ?? 0
+        try rowCount(answer: try await execute("SELECT COUNT(*) AS N FROM \(dialect.qualified(table))").rows.first?.first, of: table)
     }
 
     public func catalog(_ scope: Scope) async throws -> Catalog {

@@ -26,6 +26,24 @@ import Testing
         }
     }
 
+    /// A count(*) answer that is not a whole number is an error, never 0 (which both sides of a
+    /// row-count check could agree on).
+    @Test func aCountThatIsNotAWholeNumberIsAnError() async throws {
+        try await TestEnvironment.withTemporaryDirectory { dir in
+            let connector = try SQLiteConnector(url: ConnectionURL(engine: .sqlite, database: dir + "/c.db"), createIfMissing: true)
+            let table = TableRef(schema: nil, name: "t")
+            #expect(try connector.rowCount(answer: .int(5), of: table) == 5)
+            #expect(try connector.rowCount(answer: .text("12"), of: table) == 12)
+            #expect(try connector.rowCount(answer: .text("12.000"), of: table) == 12)
+            #expect(try connector.rowCount(answer: .double(3), of: table) == 3)
+            for answer: Value? in [nil, .null, .text("12.5"), .text("many"), .double(3.5), .bytes([1])] {
+                #expect(throws: CutoverError.self, "\(String(describing: answer))") { try connector.rowCount(answer: answer, of: table) }
+            }
+            try await connector.execute("CREATE TABLE t (id INTEGER); INSERT INTO t VALUES (1), (2)")
+            #expect(try await connector.rowCount(table) == 2)
+        }
+    }
+
     @Test(arguments: [
         ("INTEGER", CanonicalType.integer(bits: 64)), ("NVARCHAR(160)", .text(maxLength: 160)), ("NUMERIC(10,2)", .decimal(precision: 10, scale: 2)),
         ("DATETIME", .timestamp(withTimeZone: false, precision: nil)), ("DATE", .date), ("BOOLEAN", .boolean), ("REAL", .float(bits: 64)),
