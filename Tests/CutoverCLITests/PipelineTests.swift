@@ -149,15 +149,18 @@ import Testing
 
     /// Sums, counts and extremes of exact numbers are compared exactly: a sum of 10^13 that differs by
     /// one unit fails, and so does a NULL sum against a zero (a relative epsilon meant for float sums
-    /// once let differences up to 10^4 pass here).
+    /// once let differences up to 10^4 pass here); an average of floats that is NULL on one side and
+    /// 0 on the other fails too (both were read as 0).
     @Test func exactAggregatesAreComparedExactly() async throws {
         try await TestEnvironment.withTemporaryDirectory { dir in
-            for (name, tweak) in [("a", ""), ("b", "UPDATE t SET amount = amount + 1 WHERE id = 7; UPDATE t SET spare = 0 WHERE id = 1;")] {
+            for (name, tweak) in [
+                ("a", ""), ("b", "UPDATE t SET amount = amount + 1 WHERE id = 7; UPDATE t SET spare = 0, spare_ratio = 0 WHERE id = 1;"),
+            ] {
                 try SQLiteSession(path: "\(dir)/\(name).db", create: true).executeScript(
                     """
-                    CREATE TABLE t (id INTEGER PRIMARY KEY, amount BIGINT NOT NULL, spare BIGINT, ratio DOUBLE PRECISION, g INTEGER);
+                    CREATE TABLE t (id INTEGER PRIMARY KEY, amount BIGINT NOT NULL, spare BIGINT, ratio DOUBLE PRECISION, g INTEGER, spare_ratio DOUBLE PRECISION);
                     WITH RECURSIVE g(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM g WHERE n < 10)
-                    INSERT INTO t SELECT n, 1000000000000 + n, NULL, n / 3.0, n % 2 FROM g;
+                    INSERT INTO t SELECT n, 1000000000000 + n, NULL, n / 3.0, n % 2, NULL FROM g;
                     \(tweak)
                     """)
             }
@@ -169,6 +172,7 @@ import Testing
               - { check: column_aggregates, table: t, columns: [ratio] }
               - { check: group_metrics, table: t, columns: [g], measure: amount }
               - { check: group_metrics, table: t, columns: [g], measure: ratio }
+              - { check: group_metrics, table: t, columns: [g], measure: spare_ratio, aggregate: avg }
             """.write(toFile: dir + "/sums.yml", atomically: true, encoding: .utf8)
             let result = try await CLI.run(["validate", "--source", "sqlite:a.db", "--target", "sqlite:b.db", "--pipeline", "sums.yml"], in: dir)
             #expect(result.status == 1, "\(result.output)")
@@ -182,6 +186,10 @@ import Testing
                 result.stdout.contains("step 5 group_metrics on t: failed — sum(amount) by g: 1 group(s) differ — 1: 5000000000025 ≠ 5000000000026"),
                 "\(result.stdout)")
             #expect(result.stdout.contains("step 6 group_metrics on t: passed"), "\(result.stdout)")
+            // An average of floats is compared within a tolerance, but NULL (no values) is not 0.
+            #expect(
+                result.stdout.contains("step 7 group_metrics on t: failed — avg(spare_ratio) by g: 1 group(s) differ — 1: NULL ≠ 0"),
+                "\(result.stdout)")
         }
     }
 

@@ -432,13 +432,7 @@ extension Connector {
     /// The row count a `count(*)` of `table` answered. Anything but a whole number is an error: a
     /// count read as 0 on both sides would pass a row-count check that compared nothing.
     public func rowCount(answer value: Value?, of table: TableRef) throws -> Int64 {
-        switch value {
-        case .int(let n): return n
-        case .double(let d): if let n = Int64(exactly: d) { return n }
-        case .text(let text):
-            if let n = Int64(text) ?? Double(text).flatMap({ Int64(exactly: $0) }) { return n }
-        default: break
-        }
+        if let n = value?.wholeNumber { return n }
         throw CutoverError(
             .query, "count(*) of \(table) answered \(value?.displayText ?? "no row"), not a whole number",
             hint: "check the table with \(url.engine.rawValue)'s own client")

@@ -13,6 +13,17 @@ public enum Value: Sendable, Hashable {
 
     public var isNull: Bool { if case .null = self { return true } else { return false } }
 
+    /// The whole number a count or a sum came back as (an integer, an integral double, or text
+    /// spelling one, `12.000` included); nil for anything else, NULL included.
+    public var wholeNumber: Int64? {
+        switch self {
+        case .int(let n): return n
+        case .double(let d): return Int64(exactly: d)
+        case .text(let text): return Int64(text) ?? Double(text).flatMap { Int64(exactly: $0) }
+        default: return nil
+        }
+    }
+
     /// Plain rendering for reports and samples (not the canonical comparison form).
     public var displayText: String {
         switch self {

@@ -180,6 +180,12 @@ public struct CheckContext: Sendable {
         return name
     }
 
+    /// The type of a column ``requireColumn()`` checked.
+    func columnType(_ name: String) throws -> CanonicalType {
+        guard let column = table.column(named: name) else { throw CutoverError(.config, "\(spec.table) has no column \(name)") }
+        return column.canonical
+    }
+
     func requireColumn() throws -> String {
         guard let column = spec.column else { throw CutoverError(.config, "check \(spec.check) on \(spec.table) needs `column`") }
         guard table.column(named: column) != nil else { throw CutoverError(.config, "\(spec.table) has no column \(column)") }

@@ -111,7 +111,7 @@ struct TopNCheck: ValidationCheck {
         let n = c.spec.n ?? 10
         func top(_ side: String) async throws -> [String] {
             let connector = c.connector(side), d = connector.dialect, q = d.quote(c.column(column, side))
-            let type = c.table.column(named: column)!.canonical
+            let type = try c.columnType(column)
             let rows = try await connector.execute(
                 d.limit(
                     "SELECT \(q) AS value, count(*) AS n FROM \(d.qualified(c.ref(side))) GROUP BY \(q) ORDER BY count(*) DESC, CASE WHEN \(q) IS NULL THEN 0 ELSE 1 END, \(d.byteOrder(q, type: type))",

@@ -229,9 +229,11 @@ struct GroupMetricsCheck: ValidationCheck {
         }
         func agreeing(_ a: String, _ b: String) -> Bool {
             if exact, let exactly = exactlyAgree(a == "NULL" ? nil : a, b == "NULL" ? nil : b, c.spec) { return exactly }
-            return agree(Double(a) ?? 0, Double(b) ?? 0, c.spec)
+            // NULL agrees only with NULL, and a value that is not a number only with itself: never read as 0.
+            guard let x = Double(a), let y = Double(b) else { return a == b }
+            return agree(x, y, c.spec)
         }
-        func shown(_ text: String) -> String { exact ? CanonicalForm.normalizeDecimal(text) : numberText(Double(text) ?? 0) }
+        func shown(_ text: String) -> String { exact ? CanonicalForm.normalizeDecimal(text) : Double(text).map(numberText) ?? text }
         let source = try await metrics("source"), target = try await metrics("target")
         var problems: [String] = []
         for key in Set(source.keys).union(target.keys).sorted() {
@@ -266,7 +268,7 @@ struct RollingDriftCheck: ValidationCheck {
         let column = try c.requireColumn()
         let measure = try c.spec.measure.map { try c.requireColumn($0, "measure") }
         let window = max(1, c.spec.window ?? 7)
-        let type = c.table.column(named: column)!.canonical
+        let type = try c.columnType(column)
         func series(_ side: String) async throws -> [(String, Double)] {
             let connector = c.connector(side), d = connector.dialect
             let period = d.quote(c.column(column, side))
@@ -274,7 +276,14 @@ struct RollingDriftCheck: ValidationCheck {
             let rows = try await connector.execute(
                 "SELECT \(period), \(value) FROM \(d.qualified(c.ref(side))) WHERE \(period) IS NOT NULL GROUP BY \(period)"
             ).rows
-            return rows.map { (CanonicalForm.text($0[0], as: type) ?? "", Double($0[1].displayText) ?? 0) }.sorted { $0.0 < $1.0 }
+            return try rows.map { row in
+                let period = CanonicalForm.text(row[0], as: type) ?? ""
+                if row[1].isNull { return (period, 0) }  // a period whose values are all NULL sums to NULL
+                guard let number = Double(row[1].displayText) else {
+                    throw CutoverError(.query, "the \(side)'s \(value) per \(column) answered \(row[1].displayText), not a number")
+                }
+                return (period, number)
+            }.sorted { $0.0 < $1.0 }
         }
         func rolling(_ points: [(String, Double)]) -> [String: Double] {
             var out: [String: Double] = [:], sum = 0.0

@@ -222,7 +222,11 @@ public struct RuleRunner: Sendable {
                     sql: "SELECT count(*) AS offending FROM (\(sql)) rule_rows", maxRows: 1, timeout: timeout,
                     refusePrivilegedRole: refusePrivilegedRole, reportRole: false)
             ).rows.first?.first
-            result.offendingRows = Int64(count?.displayText ?? "") ?? 0
+            // Anything but a whole number is a failure to run, never 0 offending rows (a pass).
+            guard let offending = count?.wholeNumber else {
+                throw CutoverError(.query, "count(*) of the rule's rows answered \(count?.displayText ?? "no row"), not a whole number")
+            }
+            result.offendingRows = offending
             if result.offendingRows > 0 {
                 let sample = try await connector.run(
                     RunnerQuery(

@@ -491,8 +491,13 @@ public struct TableComparer: Sendable {
             var out: [Int64: (rows: Int64, sum: UInt64?)] = [:]
             for try await (firstBucket, result) in group {
                 for row in result.rows {
-                    let bucket = Int64(row[0].displayText).map { $0 + firstBucket } ?? -1
-                    out[bucket] = (Int64(row[1].displayText) ?? 0, PortableChecksum.reduce(row[2].displayText))
+                    // A bucket or a count that is not a whole number would be a bucket nobody compares.
+                    guard let bucket = row[0].wholeNumber, let rows = row[1].wholeNumber else {
+                        throw CutoverError(
+                            .query, "a bucket checksum query answered bucket \(row[0].displayText) with \(row[1].displayText) rows, not whole numbers"
+                        )
+                    }
+                    out[bucket + firstBucket] = (rows, PortableChecksum.reduce(row[2].displayText))
                 }
             }
             return out
