@@ -95,11 +95,19 @@ public struct StoreArchiver: Sendable {
                 .usage, "\(path) does not exist", hint: "pass an archive folder or one .ndjson.gz file written by `cutover store archive`")
         }
         let directory = isDirectory.boolValue ? path : (path as NSString).deletingLastPathComponent
-        let names =
-            isDirectory.boolValue ? ((try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []) : [(path as NSString).lastPathComponent]  // unreadable folder: reported as empty below
+        // The folder must be readable: its manifests are what each file is checked against, and
+        // a folder read as empty would restore files unchecked.
+        let listing: [String]
+        do {
+            listing = try FileManager.default.contentsOfDirectory(atPath: directory.isEmpty ? "." : directory)
+        } catch {
+            throw CutoverError(
+                .io, "cannot list \(directory.isEmpty ? "." : directory) to find its archive manifests: \(error.localizedDescription)",
+                hint: "give this user read access to the archive folder")
+        }
+        let names = isDirectory.boolValue ? listing : [(path as NSString).lastPathComponent]
         var expected: [String: File] = [:]
-        for manifest in ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [])
-        where manifest.hasPrefix("archive-") && manifest.hasSuffix(".json") {
+        for manifest in listing where manifest.hasPrefix("archive-") && manifest.hasSuffix(".json") {
             let data = try Data(contentsOf: URL(fileURLWithPath: (directory as NSString).appendingPathComponent(manifest)))
             guard let report = try? JSONDecoder().decode(Report.self, from: data) else {  // else: named in the error
                 throw CutoverError(.config, "\(manifest) in \(directory) is not an archive manifest", hint: "move it away or restore single files")
