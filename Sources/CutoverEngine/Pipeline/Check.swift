@@ -149,7 +149,10 @@ public struct CheckContext: Sendable {
     /// Runs a query returning one number on `side`, read-only: `custom_sql` steps bring their own
     /// SQL, which must neither write nor chain a second statement.
     func number(_ side: String, _ sql: (any Dialect, String) -> String) async throws -> Double {
-        try await measure(side, sql).double ?? 0
+        guard let number = try await measure(side, sql).double else {
+            throw CutoverError(.query, "a count on the \(side) came back NULL", context: ["table": ref(side).description])
+        }
+        return number
     }
 
     /// Runs a query returning one number on `side`: as the engine printed it (exact, for decimals

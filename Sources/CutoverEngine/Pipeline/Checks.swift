@@ -186,8 +186,12 @@ private func compareSides(
         passed = agreement
         shown = { text, _ in text.map(CanonicalForm.normalizeDecimal) ?? "NULL" }
     } else {
-        passed = agree(source.double ?? 0, target.double ?? 0, c.spec)
-        shown = { _, double in numberText(double ?? 0) }
+        if let x = source.double, let y = target.double {
+            passed = agree(x, y, c.spec)
+        } else {
+            passed = source.double == nil && target.double == nil  // NULL (nothing to add up) agrees only with NULL, never with 0
+        }
+        shown = { _, double in double.map(numberText) ?? "NULL" }
     }
     return CheckOutcome(
         passed: passed, message: "\(label): source \(shown(source.text, source.double)), target \(shown(target.text, target.double))",
