@@ -11,13 +11,18 @@ enum SnowflakeCells {
         let family = column.type.lowercased()
         if family.hasPrefix("timestamp") { return try timestamp(array, row, column) }
         if array.isNull(row) { return .null }
-        let scale = Int(array.field.metadata["scale"] ?? "") ?? column.scale ?? 0
+        let declaredScale = Int(array.field.metadata["scale"] ?? "") ?? column.scale
+        /// Where the point goes in a scaled number or time: never guessed (a wrong guess moves every digit).
+        func scale() throws -> Int {
+            guard let declaredScale else { throw ArrowError.malformed("column \(column.name) is \(family) without a scale") }
+            return declaredScale
+        }
         func mismatch() -> ArrowError { .malformed("column \(column.name) is \(family), but its Arrow data is \(array.field.kind)") }
         switch family {
         case "fixed":
             switch array.field.kind {
             case .float: return .double(array.double(row))
-            case .decimal, .int: return number(unscaled: array.decimal(row), scale: scale)
+            case .decimal, .int: return number(unscaled: array.decimal(row), scale: try scale())
             default: return .text(array.string(row))
             }
         case "real":
@@ -27,12 +32,12 @@ enum SnowflakeCells {
             guard case .bool = array.field.kind else { throw mismatch() }
             return .bool(array.bool(row))
         case "date": return .text(try CivilTime.date(days: array.integer(row)))
-        case "time": return .text(try CivilTime.time(units: array.integer(row), scale: scale))
+        case "time": return .text(try CivilTime.time(units: array.integer(row), scale: try scale()))
         case "binary":
             return .bytes(Array(array.bytes(row)))
         default:
             switch array.field.kind {
-            case .int, .decimal: return number(unscaled: array.decimal(row), scale: scale)
+            case .int, .decimal: return number(unscaled: array.decimal(row), scale: declaredScale ?? 0)  // a whole number elsewhere
             case .float: return .double(array.double(row))
             case .bool: return .bool(array.bool(row))
             case .binary, .fixedSizeBinary: return .bytes(Array(array.bytes(row)))
@@ -52,7 +57,10 @@ enum SnowflakeCells {
     /// A NULL may arrive as a valid struct with null children, so the children decide.
     private static func timestamp(_ array: ArrowArray, _ row: Int, _ column: SnowflakeColumnType) throws -> Value {
         let family = column.type.lowercased()
-        let scale = try checkedScale(Int(array.field.metadata["scale"] ?? "") ?? column.scale ?? 9)
+        guard let declared = Int(array.field.metadata["scale"] ?? "") ?? column.scale else {
+            throw ArrowError.malformed("column \(column.name) is \(family) without a scale")
+        }
+        let scale = try checkedScale(declared)
         var seconds: Int64, nanos: Int64, offsetMinutes: Int?
         if case .structure = array.field.kind {
             guard !array.isNull(row), let epoch = array.child(named: "epoch"), !epoch.isNull(row) else { return .null }

@@ -145,9 +145,16 @@ extension Mover {
         var statements = tablePlan.createDDL
         for column in tablePlan.columns where column.identity != nil {
             guard let start = target.dialect.identityStart(column: column.targetColumn, in: statements) else { continue }
-            let maximum =
+            let answer =
                 try await source.execute("SELECT max(\(source.dialect.quote(column.column))) FROM \(source.dialect.qualified(tablePlan.source))")
-                .rows.first?.first.flatMap { Int64($0.displayText) } ?? 0
+                .rows.first?.first ?? .null
+            // NULL is an empty table (the identity starts at 1); a maximum that is not a whole number is an error, not 0.
+            guard answer.isNull || answer.wholeNumber != nil else {
+                throw CutoverError(
+                    .query, "the largest \(column.column) of \(tablePlan.source) is \(answer.displayText), not a whole number",
+                    hint: "an identity column holds whole numbers; check the source's type for it")
+            }
+            let maximum = answer.wholeNumber ?? 0
             let (next, overflow) = maximum.addingReportingOverflow(1)
             guard !overflow else { continue }
             statements = start(max(next, 1))
