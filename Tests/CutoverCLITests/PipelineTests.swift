@@ -158,9 +158,11 @@ import Testing
             ] {
                 try SQLiteSession(path: "\(dir)/\(name).db", create: true).executeScript(
                     """
-                    CREATE TABLE t (id INTEGER PRIMARY KEY, amount BIGINT NOT NULL, spare BIGINT, ratio DOUBLE PRECISION, g INTEGER, spare_ratio DOUBLE PRECISION);
+                    CREATE TABLE t (
+                        id INTEGER PRIMARY KEY, amount BIGINT NOT NULL, spare BIGINT, ratio DOUBLE PRECISION, g INTEGER, spare_ratio DOUBLE PRECISION,
+                        label TEXT);
                     WITH RECURSIVE g(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM g WHERE n < 10)
-                    INSERT INTO t SELECT n, 1000000000000 + n, NULL, n / 3.0, n % 2, NULL FROM g;
+                    INSERT INTO t SELECT n, 1000000000000 + n, NULL, n / 3.0, n % 2, NULL, CASE WHEN n <= 5 THEN NULL ELSE 'NULL' END FROM g;
                     \(tweak)
                     """)
             }
@@ -174,6 +176,7 @@ import Testing
               - { check: group_metrics, table: t, columns: [g], measure: ratio }
               - { check: group_metrics, table: t, columns: [g], measure: spare_ratio, aggregate: avg }
               - { check: column_aggregates, table: t, columns: [spare_ratio] }
+              - { check: group_metrics, table: t, columns: [label], measure: spare }
             """.write(toFile: dir + "/sums.yml", atomically: true, encoding: .utf8)
             let result = try await CLI.run(["validate", "--source", "sqlite:a.db", "--target", "sqlite:b.db", "--pipeline", "sums.yml"], in: dir)
             #expect(result.status == 1, "\(result.output)")
@@ -192,6 +195,10 @@ import Testing
                 result.stdout.contains("step 7 group_metrics on t: failed — avg(spare_ratio) by g: 1 group(s) differ — 1: NULL ≠ 0"),
                 "\(result.stdout)")
             #expect(result.stdout.contains("step 8 column_aggregates on t: failed"), "\(result.stdout)")
+            // The NULL group and the group of the text 'NULL' are two groups, each compared.
+            #expect(
+                result.stdout.contains("step 9 group_metrics on t: failed — sum(spare) by label: 1 group(s) differ — NULL: NULL ≠ 0"),
+                "\(result.stdout)")
         }
     }
 

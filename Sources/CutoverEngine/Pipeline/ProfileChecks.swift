@@ -215,32 +215,44 @@ struct GroupMetricsCheck: ValidationCheck {
             exact = c.source.dialect.engine != .sqlite && c.target.dialect.engine != .sqlite
         default: exact = false
         }
-        func metrics(_ side: String) async throws -> [String: String] {
+        // A group is its values, NULL included, as a list: joined into one string, a NULL and the
+        // text 'NULL', or ("a | b", "c") and ("a", "b | c"), would be one group and one would go unread.
+        func metrics(_ side: String) async throws -> [[String?]: String?] {
             let connector = c.connector(side), d = connector.dialect
             let list = groups.map { d.quote(c.column($0, side)) }.joined(separator: ", ")
             let value = measure.map { "\(aggregate)(\(d.quote(c.column($0, side))))" } ?? "count(*)"
             let rows = try await connector.execute("SELECT \(list), \(value) FROM \(d.qualified(c.ref(side))) GROUP BY \(list)").rows
-            var out: [String: String] = [:]
+            var out: [[String?]: String?] = [:]
             for row in rows {
-                let key = zip(row.prefix(groups.count), types).map { CanonicalForm.text($0, as: $1) ?? "NULL" }.joined(separator: " | ")
-                out[key] = row[groups.count].isNull ? "NULL" : row[groups.count].displayText
+                let key = zip(row.prefix(groups.count), types).map { CanonicalForm.text($0, as: $1) }
+                guard out[key] == nil else {
+                    throw CutoverError(
+                        .query,
+                        "group \(shownGroup(key)) comes twice from the \(side): values \(connector.url.engine.rawValue) keeps apart read the same here",
+                        hint: "group by columns whose values compare the same on both engines")
+                }
+                out[key] = row[groups.count].isNull ? nil : row[groups.count].displayText
             }
             return out
         }
-        func agreeing(_ a: String, _ b: String) -> Bool {
-            if exact, let exactly = exactlyAgree(a == "NULL" ? nil : a, b == "NULL" ? nil : b, c.spec) { return exactly }
+        func shownGroup(_ key: [String?]) -> String { key.map { $0 ?? "NULL" }.joined(separator: " | ") }
+        func agreeing(_ a: String?, _ b: String?) -> Bool {
+            if exact, let exactly = exactlyAgree(a, b, c.spec) { return exactly }
             // NULL agrees only with NULL, and a value that is not a number only with itself: never read as 0.
-            guard let x = Double(a), let y = Double(b) else { return a == b }
+            guard let a, let b, let x = Double(a), let y = Double(b) else { return a == b }
             return agree(x, y, c.spec)
         }
-        func shown(_ text: String) -> String { exact ? CanonicalForm.normalizeDecimal(text) : Double(text).map(numberText) ?? text }
+        func shown(_ text: String?) -> String {
+            guard let text else { return "NULL" }
+            return exact ? CanonicalForm.normalizeDecimal(text) : Double(text).map(numberText) ?? text
+        }
         let source = try await metrics("source"), target = try await metrics("target")
         var problems: [String] = []
-        for key in Set(source.keys).union(target.keys).sorted() {
+        for key in Set(source.keys).union(target.keys).sorted(by: { shownGroup($0) < shownGroup($1) }) {
             switch (source[key], target[key]) {
-            case (let a?, let b?) where !agreeing(a, b): problems.append("\(key): \(shown(a)) ≠ \(shown(b))")
-            case (_?, nil): problems.append("\(key): missing at the target")
-            case (nil, _?): problems.append("\(key): only at the target")
+            case (let a?, let b?) where !agreeing(a, b): problems.append("\(shownGroup(key)): \(shown(a)) ≠ \(shown(b))")
+            case (_?, nil): problems.append("\(shownGroup(key)): missing at the target")
+            case (nil, _?): problems.append("\(shownGroup(key)): only at the target")
             default: break
             }
         }
