@@ -109,7 +109,13 @@ struct TopNCheck: ValidationCheck {
     func run(_ c: CheckContext) async throws -> CheckOutcome {
         let column = try c.requireColumn()
         let n = c.spec.n ?? 10
-        func top(_ side: String) async throws -> [String] {
+        // Each value with its count; NULL stays apart from the text 'NULL' (compared as values, shown quoted apart).
+        struct Frequent: Equatable, CustomStringConvertible {
+            var value: String?
+            var count: String
+            var description: String { "\(value.map { $0 == "NULL" ? "'NULL'" : $0 } ?? "NULL")×\(count)" }
+        }
+        func top(_ side: String) async throws -> [Frequent] {
             let connector = c.connector(side), d = connector.dialect, q = d.quote(c.column(column, side))
             let type = try c.columnType(column)
             let rows = try await connector.execute(
@@ -117,13 +123,14 @@ struct TopNCheck: ValidationCheck {
                     "SELECT \(q) AS value, count(*) AS n FROM \(d.qualified(c.ref(side))) GROUP BY \(q) ORDER BY count(*) DESC, CASE WHEN \(q) IS NULL THEN 0 ELSE 1 END, \(d.byteOrder(q, type: type))",
                     rows: n, offset: 0)
             ).rows
-            return rows.map { "\(CanonicalForm.text($0[0], as: type) ?? "NULL")×\($0[1].displayText)" }
+            return rows.map { Frequent(value: CanonicalForm.text($0[0], as: type), count: $0[1].displayText) }
         }
         let source = try await top("source"), target = try await top("target")
+        func list(_ values: some Swift.Sequence<Frequent>) -> String { values.map(\.description).joined(separator: ", ") }
         return CheckOutcome(
             passed: source == target,
             message: source == target
-                ? "top \(n) agree: " + source.prefix(3).joined(separator: ", ") + (source.count > 3 ? ", …" : "")
-                : "source: \(source.joined(separator: ", ")) · target: \(target.joined(separator: ", "))")
+                ? "top \(n) agree: " + list(source.prefix(3)) + (source.count > 3 ? ", …" : "")
+                : "source: \(list(source)) · target: \(list(target))")
     }
 }
