@@ -5,6 +5,13 @@ import Foundation
 /// normalised to UTC, JSON key order ignored (duplicate keys and exact numbers kept, see
 /// ``JSONCanonical``), arrays as JSON arrays, CHAR padding trimmed.
 public enum CanonicalForm {
+    /// A canonical text as a report shows it: `NULL` for NULL, and the text `NULL` quoted, so the
+    /// two never read the same.
+    public static func shown(_ text: String?) -> String {
+        guard let text else { return "NULL" }
+        return text == "NULL" ? "'NULL'" : text
+    }
+
     /// The canonical text of `value` read from a column of `type`; nil for NULL.
     public static func text(_ value: Value, as type: CanonicalType) -> String? {
         switch value {

@@ -113,7 +113,7 @@ struct TopNCheck: ValidationCheck {
         struct Frequent: Equatable, CustomStringConvertible {
             var value: String?
             var count: String
-            var description: String { "\(value.map { $0 == "NULL" ? "'NULL'" : $0 } ?? "NULL")×\(count)" }
+            var description: String { "\(CanonicalForm.shown(value))×\(count)" }
         }
         func top(_ side: String) async throws -> [Frequent] {
             let connector = c.connector(side), d = connector.dialect, q = d.quote(c.column(column, side))

@@ -235,7 +235,7 @@ struct GroupMetricsCheck: ValidationCheck {
             }
             return out
         }
-        func shownGroup(_ key: [String?]) -> String { key.map { $0 ?? "NULL" }.joined(separator: " | ") }
+        func shownGroup(_ key: [String?]) -> String { key.map(CanonicalForm.shown).joined(separator: " | ") }
         func agreeing(_ a: String?, _ b: String?) -> Bool {
             if exact, let exactly = exactlyAgree(a, b, c.spec) { return exactly }
             // NULL agrees only with NULL, and a value that is not a number only with itself: never read as 0.

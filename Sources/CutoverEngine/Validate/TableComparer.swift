@@ -570,7 +570,7 @@ public struct TableComparer: Sendable {
     }
 
     static func keyText(_ row: CanonicalRow, _ keys: [Int], _ columns: [Column]) -> String {
-        keys.map { "\(columns[$0].name)=\(row.values[$0] ?? "NULL")" }.joined(separator: ",")
+        keys.map { "\(columns[$0].name)=\(CanonicalForm.shown(row.values[$0]))" }.joined(separator: ",")
     }
 
     static func difference(_ a: CanonicalRow, _ b: CanonicalRow, _ keys: [Int], _ columns: [Column]) -> TableComparison.ChangedRow {
@@ -579,8 +579,8 @@ public struct TableComparer: Sendable {
         for index in columns.indices where a.differs(from: b, at: index) {
             let name = columns[index].name
             changed.columns.append(name)
-            changed.source[name] = a.values[index] ?? "NULL"
-            changed.target[name] = b.values[index] ?? "NULL"
+            changed.source[name] = CanonicalForm.shown(a.values[index])
+            changed.target[name] = CanonicalForm.shown(b.values[index])
             if a.bytes[index] != b.bytes[index] {
                 // Same spelling, other storage class: say which side holds bytes.
                 changed.source[name, default: ""] += a.bytes[index] ? " (bytes)" : " (text)"
