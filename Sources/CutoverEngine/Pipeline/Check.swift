@@ -149,10 +149,9 @@ public struct CheckContext: Sendable {
     /// Runs a query returning one number on `side`, read-only: `custom_sql` steps bring their own
     /// SQL, which must neither write nor chain a second statement.
     func number(_ side: String, _ sql: (any Dialect, String) -> String) async throws -> Double {
-        guard let number = try await measure(side, sql).double else {
-            throw CutoverError(.query, "a count on the \(side) came back NULL", context: ["table": ref(side).description])
-        }
-        return number
+        // NULL is an aggregate over no values (the min, max or mean of an empty column): the checks
+        // that ask for one use it to bound or count values, where no values means 0. A count is never NULL.
+        try await measure(side, sql).double ?? 0
     }
 
     /// Runs a query returning one number on `side`: as the engine printed it (exact, for decimals
