@@ -150,7 +150,8 @@ import Testing
     /// Sums, counts and extremes of exact numbers are compared exactly: a sum of 10^13 that differs by
     /// one unit fails, and so does a NULL sum against a zero (a relative epsilon meant for float sums
     /// once let differences up to 10^4 pass here); an average of floats that is NULL on one side and
-    /// 0 on the other fails too (both were read as 0).
+    /// 0 on the other fails too (both were read as 0); groups and frequent values keep NULL and the
+    /// text 'NULL' apart; a column with no values runs and passes.
     @Test func exactAggregatesAreComparedExactly() async throws {
         try await TestEnvironment.withTemporaryDirectory { dir in
             for (name, tweak) in [
@@ -164,10 +165,10 @@ import Testing
                     """
                     CREATE TABLE t (
                         id INTEGER PRIMARY KEY, amount BIGINT NOT NULL, spare BIGINT, ratio DOUBLE PRECISION, g INTEGER, spare_ratio DOUBLE PRECISION,
-                        label TEXT, tag TEXT);
+                        label TEXT, tag TEXT, blank DOUBLE PRECISION);
                     WITH RECURSIVE g(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM g WHERE n < 10)
                     INSERT INTO t SELECT n, 1000000000000 + n, NULL, n / 3.0, n % 2, NULL, CASE WHEN n <= 5 THEN NULL ELSE 'NULL' END,
-                        CASE WHEN n <= 5 THEN NULL ELSE 'other' END FROM g;
+                        CASE WHEN n <= 5 THEN NULL ELSE 'other' END, NULL FROM g;
                     \(tweak)
                     """)
             }
@@ -183,6 +184,8 @@ import Testing
               - { check: column_aggregates, table: t, columns: [spare_ratio] }
               - { check: group_metrics, table: t, columns: [label], measure: spare }
               - { check: top_n, table: t, column: tag, n: 1 }
+              - { check: distribution, table: t, column: blank }
+              - { check: outliers, table: t, column: blank, side: both }
             """.write(toFile: dir + "/sums.yml", atomically: true, encoding: .utf8)
             let result = try await CLI.run(["validate", "--source", "sqlite:a.db", "--target", "sqlite:b.db", "--pipeline", "sums.yml"], in: dir)
             #expect(result.status == 1, "\(result.output)")
@@ -208,6 +211,9 @@ import Testing
             // A NULL that became the text 'NULL' is a difference, however both are counted.
             #expect(
                 result.stdout.contains("step 10 top_n on t: failed — source: NULL×5 · target: 'NULL'×5"), "\(result.stdout)")
+            // A column with no values on either side has nothing to differ in: these run and pass.
+            #expect(result.stdout.contains("step 11 distribution on t: passed"), "\(result.stdout)")
+            #expect(result.stdout.contains("step 12 outliers on t: passed"), "\(result.stdout)")
         }
     }
 
