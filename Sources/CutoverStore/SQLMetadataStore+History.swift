@@ -47,7 +47,7 @@ struct NamedRow {
 
     func int(_ name: String) throws -> Int64? {
         guard let text = optional(name) else { return nil }
-        guard let value = Int64(text) ?? Double(text).flatMap({ Int64(exactly: $0) }) else {
+        guard let value = Value.text(text).wholeNumber else {
             throw CutoverError(.store, "\(table).\(name) holds \(text), not a whole number", hint: "the store was changed by hand")
         }
         return value

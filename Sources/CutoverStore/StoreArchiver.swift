@@ -97,12 +97,13 @@ public struct StoreArchiver: Sendable {
         let directory = isDirectory.boolValue ? path : (path as NSString).deletingLastPathComponent
         // The folder must be readable: its manifests are what each file is checked against, and
         // a folder read as empty would restore files unchecked.
+        let listed = directory.isEmpty ? "." : directory
         let listing: [String]
         do {
-            listing = try FileManager.default.contentsOfDirectory(atPath: directory.isEmpty ? "." : directory)
+            listing = try FileManager.default.contentsOfDirectory(atPath: listed)
         } catch {
             throw CutoverError(
-                .io, "cannot list \(directory.isEmpty ? "." : directory) to find its archive manifests: \(error.localizedDescription)",
+                .io, "cannot list \(listed) to find its archive manifests: \(error.localizedDescription)",
                 hint: "give this user read access to the archive folder")
         }
         let names = isDirectory.boolValue ? listing : [(path as NSString).lastPathComponent]

@@ -87,7 +87,7 @@ extension StoreDatabase {
     /// anything else that is not a whole number is an error naming the query.
     func count(_ sql: StoreSQL) throws -> Int64 {
         guard let text = try execute(sql).first?.first ?? nil else { return 0 }
-        guard let value = Int64(text) ?? Double(text).flatMap({ Int64(exactly: $0) }) else {
+        guard let value = Value.text(text).wholeNumber else {
             throw CutoverError(.store, "\(sql.text) answered \(text), not a whole number", hint: "the store was changed by hand")
         }
         return value

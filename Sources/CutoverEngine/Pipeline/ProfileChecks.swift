@@ -243,8 +243,8 @@ struct GroupMetricsCheck: ValidationCheck {
             return agree(x, y, c.spec)
         }
         func shown(_ text: String?) -> String {
-            guard let text else { return "NULL" }
-            return exact ? CanonicalForm.normalizeDecimal(text) : Double(text).map(numberText) ?? text
+            guard let text else { return CanonicalForm.shown(nil) }
+            return exact ? CanonicalForm.normalizeDecimal(text) : Double(text).map(numberText) ?? CanonicalForm.shown(text)
         }
         let source = try await metrics("source"), target = try await metrics("target")
         var problems: [String] = []
