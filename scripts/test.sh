@@ -29,6 +29,13 @@ if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null || !
   as_root apt-get update -qq
   DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq chromium chromium-driver poppler-utils >/dev/null
 fi
+# The SQL Server connector loads FreeTDS's DB-Library at run time; its tests drive the real library
+# (connection errors, timeouts). No SQL Server runs here: the live tests need CUTOVER_TEST_SQLSERVER_URL.
+if ! /sbin/ldconfig -p 2>/dev/null | grep -q 'libsybdb\.so\.5'; then
+  say "installing libsybdb5 (FreeTDS's DB-Library) from Debian's packages"
+  as_root apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq libsybdb5 >/dev/null
+fi
 if [[ -z "${CUTOVER_TEST_PG_URL:-}" ]]; then
   start_postgres
   export CUTOVER_TEST_PG_URL="$CUTOVER_PG_URL"

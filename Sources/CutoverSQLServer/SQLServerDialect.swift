@@ -17,6 +17,18 @@ public struct SQLServerDialect: Dialect {
     public func analyze(_ table: TableRef) -> String? { "UPDATE STATISTICS \(qualified(table))" }
     /// T-SQL names an index by its table: `DROP INDEX [name] ON [schema].[table]`.
     public func dropIndex(_ index: TableRef, on table: TableRef) -> String { "DROP INDEX IF EXISTS \(quote(index.name)) ON \(qualified(table))" }
+    /// Text in code-point order whatever the column's collation (a `_CI` collation would put 'a'
+    /// and 'B' the other way round from every other engine): BIN2 orders by UTF-16 code unit, which
+    /// is code-point order except that characters above U+FFFF come before U+E000–U+FFFF. A
+    /// `uniqueidentifier` sorts by its last group first, so it is ordered by its text.
+    public func byteOrder(_ quotedColumn: String, type: CanonicalType) -> String {
+        switch type {
+        case .text, .char, .enumeration, .unknown, .json: return "CONVERT(nvarchar(max), \(quotedColumn)) COLLATE Latin1_General_100_BIN2"
+        case .uuid: return "CONVERT(char(36), \(quotedColumn)) COLLATE Latin1_General_100_BIN2"
+        default: return quotedColumn
+        }
+    }
+
     /// T-SQL has no LIMIT: `OFFSET … ROWS FETCH NEXT … ROWS ONLY` after the ORDER BY.
     public func limit(_ query: String, rows: Int, offset: Int) -> String { query + " OFFSET \(offset) ROWS FETCH NEXT \(rows) ROWS ONLY" }
 

@@ -120,6 +120,16 @@ public struct SQLServerExport: Sendable {
     /// the aggregates script (`extract-script --aggregates-for`).
     public init(path: String) throws {
         let (exportFile, aggregatesFile) = try Self.files(at: path)
+        try self.init(exportFile, aggregates: aggregatesFile)
+    }
+
+    /// The export a live connection answered when it ran the extract script; `source` names the
+    /// server in messages.
+    init(text: String, source: String) throws {
+        try self.init(ExportFile(path: source, text: text), aggregates: nil)
+    }
+
+    private init(_ exportFile: ExportFile, aggregates aggregatesFile: ExportFile?) throws {
         let file = exportFile.path
         let document = try Self.decode(Document.self, exportFile)
         guard document.format == Self.format else {
@@ -166,6 +176,11 @@ public struct SQLServerExport: Sendable {
         init(_ path: String) throws {
             self.path = path
             text = try SQLServerExport.text(of: path)
+        }
+
+        init(path: String, text: String) {
+            self.path = path
+            self.text = text
         }
     }
 
@@ -267,6 +282,16 @@ public struct SQLServerExport: Sendable {
             indexes: plain,
             checks: (exported.checks ?? []).map { CheckConstraint(name: $0.name, expression: $0.definition) }, rowCount: exported.rows,
             rowCountIsExact: false, sizeBytes: exported.bytes, viewDefinition: isView ? exported.definition : nil)
+    }
+
+    /// The catalog's tables within `scope` (names compared as SQL Server's default collations do: without case).
+    public func catalog(in scope: Scope) -> Catalog {
+        var within = catalog
+        within.tables = within.tables.filter { table in
+            (scope.schemas.isEmpty || scope.schemas.contains { $0.caseInsensitiveCompare(table.ref.schema ?? "") == .orderedSame })
+                && scope.includes(table.ref, folding: .caseInsensitive)
+        }
+        return within
     }
 
     /// `NO_ACTION` → nil (the default), `SET_NULL` → `SET NULL`.

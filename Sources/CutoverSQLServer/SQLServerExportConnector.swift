@@ -2,8 +2,8 @@ import CutoverCore
 import Foundation
 
 /// A SQL Server database as its export describes it (`sqlserver-export:PATH`): the catalog and row
-/// counts, for `analyze` and `plan`. It holds no rows, so moving and row comparisons need the live
-/// connector, which is not built yet; they say so.
+/// counts, for `analyze` and `plan`, and the aggregates exported beside it for `validate`. It holds
+/// no rows, so moving and row comparisons need a live connection (``SQLServerConnector``); they say so.
 public struct SQLServerExportConnector: CatalogOnlySource {
     public let url: ConnectionURL
     public var dialect: any Dialect { SQLServerDialect() }
@@ -15,21 +15,14 @@ public struct SQLServerExportConnector: CatalogOnlySource {
     public init(url: ConnectionURL) throws {
         guard let path = url.parameters[Self.exportParameter] else {
             throw CutoverError(
-                .unsupportedURL, "a live SQL Server connection is not built yet",
-                hint: "run `cutover sqlserver extract-script` on the server and use --source sqlserver-export:FILE.json for analyze and plan")
+                .unsupportedURL, "a SQL Server export URL names the export's file or folder",
+                hint: "sqlserver-export:FILE.json or sqlserver-export:FOLDER")
         }
         self.url = url
         export = try SQLServerExport(path: path)
     }
 
-    public func catalog(_ scope: Scope) async throws -> Catalog {
-        var catalog = export.catalog
-        catalog.tables = catalog.tables.filter { table in
-            (scope.schemas.isEmpty || scope.schemas.contains { $0.caseInsensitiveCompare(table.ref.schema ?? "") == .orderedSame })
-                && scope.includes(table.ref, folding: .caseInsensitive)
-        }
-        return catalog
-    }
+    public func catalog(_ scope: Scope) async throws -> Catalog { export.catalog(in: scope) }
 
     public func rowCount(_ table: TableRef) async throws -> Int64 {
         guard let found = export.catalog.tables.first(where: { NameFolding.caseInsensitive.names(table.description, $0.ref) }) else {
@@ -42,7 +35,7 @@ public struct SQLServerExportConnector: CatalogOnlySource {
     static func noRows(_ what: String) -> CutoverError {
         CutoverError(
             .usage,
-            "a SQL Server export holds the catalog and row counts, not rows: \(what) needs a live SQL Server connection, which is not built yet",
+            "a SQL Server export holds the catalog and row counts, not rows: \(what) needs a live connection (sqlserver://user:password@host:1433/database)",
             hint: "use the export with `cutover analyze` and `cutover plan`")
     }
 

@@ -51,11 +51,26 @@ import Testing
                 }
             }
 
-            // Rows need a live connection, which is not built: said plainly, nothing written.
+            // Rows need a live connection: said plainly, nothing written.
             let migrate = try await CLI.run(["migrate", "--source", "sqlserver-export:retail.json", "--target", "sqlite:out.db"], in: dir)
-            #expect(migrate.status == 2 && migrate.output.contains("not rows"), "\(migrate.output)")
-            let live = try await CLI.run(["analyze", "--source", "sqlserver://sa:secret-pw@db.example.com:1433/Retail"], in: dir)
-            #expect(live.status == 2 && live.output.contains("not built yet") && !live.output.contains("secret-pw"), "\(live.output)")
+            #expect(migrate.status == 2 && migrate.output.contains("not rows") && migrate.output.contains("sqlserver://"), "\(migrate.output)")
+            #expect(!FileManager.default.fileExists(atPath: dir + "/out.db"))
+            // A live URL goes through FreeTDS: a server out of reach is named (not its password), exit 3.
+            let live = try await CLI.run(["analyze", "--source", "sqlserver://sa:secret-pw@127.0.0.1:1/Retail"], in: dir)
+            #expect(
+                live.status == 3 && live.output.contains("cannot connect to SQL Server at sqlserver://sa:***@127.0.0.1:1/Retail")
+                    && !live.output.contains("secret-pw"), "\(live.output)")
+            let noLibrary = try await CLI.run(
+                ["analyze", "--source", "sqlserver://sa:secret-pw@127.0.0.1:1/Retail"], in: dir,
+                environment: ["CUTOVER_FREETDS_LIBRARY": dir + "/no-libsybdb.so"])
+            #expect(
+                noLibrary.status == 3 && noLibrary.output.contains("FreeTDS's DB-Library (libsybdb)")
+                    && noLibrary.output.contains("apt-get install libsybdb5")
+                    && noLibrary.output.contains("sqlserver-export"), "\(noLibrary.output)")
+            let chinook = try TestEnvironment.chinookCopy(in: dir)
+            let asTarget = try await CLI.run(
+                ["migrate", "--source", "sqlite:\(chinook)", "--target", "sqlserver://sa:secret-pw@127.0.0.1:1/Retail"], in: dir)
+            #expect(asTarget.status == 2 && asTarget.output.contains("source only") && !asTarget.output.contains("secret-pw"), "\(asTarget.output)")
             let missing = try await CLI.run(["analyze", "--source", "sqlserver-export:nowhere.json"], in: dir)
             #expect(missing.status == 2 && missing.output.contains("there is no SQL Server export"), "\(missing.output)")
         }

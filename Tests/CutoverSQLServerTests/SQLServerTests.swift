@@ -220,6 +220,23 @@ import Testing
         // The standard spelling stays for the engines that have LIMIT.
         #expect(PortableDialectProbe.limit == "SELECT 1 ORDER BY 1 LIMIT 5 OFFSET 2")
     }
+
+    /// A read merged with another engine's is ordered as the merge compares: text by code point
+    /// whatever the collation, a uniqueidentifier by its text (SQL Server sorts it by its last group).
+    @Test func keyOrderAndRangesAreTheMergesOrder() {
+        let name = Column(name: "Name", ordinal: 1, nativeType: "nvarchar(50)", canonical: .text(maxLength: 50), isNullable: false)
+        let guid = Column(name: "Guid", ordinal: 2, nativeType: "uniqueidentifier", canonical: .uuid, isNullable: false)
+        let id = Column(name: "Id", ordinal: 3, nativeType: "int", canonical: .integer(bits: 32), isNullable: false)
+        let request = ReadRequest(
+            table: TableRef(schema: "dbo", name: "People"), columns: [name, guid, id], orderBy: [name, guid, id],
+            filter: RowFilter(terms: [RowFilter.Term(column: "Name", .greaterOrEqual, "O'Brien", isNumeric: false, bytewise: true)]))
+        #expect(
+            request.selectSQL(SQLServerDialect(), expression: SQLServerReading.expression)
+                == "SELECT [Name], CONVERT(char(36), [Guid]) AS [Guid], [Id] FROM [dbo].[People] "
+                + "WHERE CONVERT(nvarchar(max), [Name]) COLLATE Latin1_General_100_BIN2 >= N'O''Brien' "
+                + "ORDER BY CONVERT(nvarchar(max), [Name]) COLLATE Latin1_General_100_BIN2, CONVERT(char(36), [Guid]) COLLATE Latin1_General_100_BIN2, [Id]"
+        )
+    }
 }
 
 /// A dialect with every default, to see the standard spellings.

@@ -22,7 +22,9 @@ public enum Connectors {
                 throw CutoverError(
                     .usage, "SQL Server is a source only (\(url))", hint: "migrate from SQL Server into Snowflake, PostgreSQL or SQLite")
             }
-            return try SQLServerExportConnector(url: url)
+            // `sqlserver-export:PATH` names no host: the files a DBA exported.
+            if url.host == nil { return try SQLServerExportConnector(url: url) }
+            return try await SQLServerConnector(url: url)
         }
     }
 

@@ -6,7 +6,7 @@ import Foundation
 struct SQLServerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sqlserver",
-        abstract: "SQL Server as a source without a network path to it: a script a DBA runs, whose output analyze and plan read.",
+        abstract: "SQL Server as a source without a network path to it: a script a DBA runs, whose output analyze, plan and validate read.",
         subcommands: [ExtractScript.self])
 
     struct ExtractScript: AsyncParsableCommand {
@@ -27,8 +27,9 @@ struct SQLServerCommand: AsyncParsableCommand {
                   cutover validate --source sqlserver-export:FOLDER --target snowflake://…
                 Every SQL Server type is mapped with a rationale (tinyint, money, datetime's 1/300 s, datetime2(7), datetimeoffset,
                 nvarchar's UTF-16 lengths, uniqueidentifier, xml, sql_variant, hierarchyid, spatial types, rowversion, computed and
-                sparse columns, case- and accent-insensitive collations). Moving rows and comparing them need a live connection,
-                which is not built yet.
+                sparse columns, case- and accent-insensitive collations). Moving rows and comparing them need a live connection
+                (--source sqlserver://user:password@host:1433/database?schema=dbo, through FreeTDS), which runs this same
+                catalog query itself.
                 """)
         @Option(name: .long, help: "Schema to include (repeatable). Default: every user schema.") var schema: [String] = []
         @Option(name: .long, help: "Comma-separated tables to include (name or schema.name). Default: all.") var tables: String?
