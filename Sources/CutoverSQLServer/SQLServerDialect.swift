@@ -1,8 +1,8 @@
 import CutoverCore
 
 /// SQL Server's SQL: bracket quoting, `N'…'` literals, case-insensitive names (the default
-/// collations). SQL Server is a source here (its catalog from an export); its types as a target are
-/// spelled for completeness of the dialect, not offered by `plan`.
+/// collations). SQL Server is a source (live, or its catalog from an export); its types as a target
+/// are spelled for completeness of the dialect, not offered by `plan`.
 public struct SQLServerDialect: Dialect {
     public init() {}
     public var engine: ConnectionURL.Engine { .sqlserver }
@@ -31,6 +31,14 @@ public struct SQLServerDialect: Dialect {
 
     /// T-SQL has no LIMIT: `OFFSET … ROWS FETCH NEXT … ROWS ONLY` after the ORDER BY.
     public func limit(_ query: String, rows: Int, offset: Int) -> String { query + " OFFSET \(offset) ROWS FETCH NEXT \(rows) ROWS ONLY" }
+
+    /// LEN drops trailing blanks and, outside an `_SC` collation, counts a character above U+FFFF
+    /// as two: a supplementary-character collation and a closing mark count what other engines count.
+    public func characterLength(_ expression: String) -> String {
+        "(LEN(CONVERT(nvarchar(max), \(expression)) COLLATE Latin1_General_100_CI_AS_SC + N'.') - 1)"
+    }
+    /// AVG of an int is an int in T-SQL (AVG of 1 and 2 is 1), and int * int overflows at 2^31.
+    public func asDouble(_ expression: String) -> String { "CAST(\(expression) AS float)" }
 
     public func typeChoice(for type: CanonicalType) -> TypeChoice {
         switch type {

@@ -221,6 +221,15 @@ import Testing
         #expect(PortableDialectProbe.limit == "SELECT 1 ORDER BY 1 LIMIT 5 OFFSET 2")
     }
 
+    /// What the pipeline checks measure reads the same on SQL Server: LEN would drop trailing
+    /// blanks and count an emoji twice; AVG of an int would be an int and int * int would overflow.
+    @Test func lengthsAndAveragesMeanWhatTheyMeanElsewhere() {
+        let dialect = SQLServerDialect()
+        #expect(dialect.characterLength("[Name]") == "(LEN(CONVERT(nvarchar(max), [Name]) COLLATE Latin1_General_100_CI_AS_SC + N'.') - 1)")
+        #expect(dialect.asDouble("[Qty]") == "CAST([Qty] AS float)")
+        #expect(PortableDialectProbe().characterLength("x") == "length(x)" && PortableDialectProbe().asDouble("x") == "x")
+    }
+
     /// A read merged with another engine's is ordered as the merge compares: text by code point
     /// whatever the collation, a uniqueidentifier by its text (SQL Server sorts it by its last group).
     @Test func keyOrderAndRangesAreTheMergesOrder() {

@@ -92,6 +92,11 @@ public protocol Dialect: Sendable {
     func dropIndex(_ index: TableRef, on table: TableRef) -> String
     /// `query` (which ends in its ORDER BY) cut to `rows` rows after skipping `offset`.
     func limit(_ query: String, rows: Int, offset: Int) -> String
+    /// The number of characters (code points, trailing blanks counted) of a text expression.
+    func characterLength(_ expression: String) -> String
+    /// A numeric expression as a double, where the engine would otherwise average integers in
+    /// integer arithmetic (or overflow multiplying them).
+    func asDouble(_ expression: String) -> String
 }
 
 /// A physical row address usable to split a keyless table into ranges.
@@ -153,6 +158,8 @@ extension Dialect {
     public func deleteAll(_ table: TableRef) -> String { "DELETE FROM \(qualified(table))" }
     public func dropIndex(_ index: TableRef, on table: TableRef) -> String { "DROP INDEX IF EXISTS \(qualified(index))" }
     public func limit(_ query: String, rows: Int, offset: Int) -> String { query + " LIMIT \(rows)" + (offset > 0 ? " OFFSET \(offset)" : "") }
+    public func characterLength(_ expression: String) -> String { "length(\(expression))" }
+    public func asDouble(_ expression: String) -> String { expression }
 
     /// The portable checksum query of an SQL engine, from its spelling of each form (`text`, nil
     /// for a form it cannot spell), of the first 60 bits of an MD5 hex (`hash`), of the bucket number

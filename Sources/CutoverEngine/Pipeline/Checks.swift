@@ -136,7 +136,9 @@ struct StringLengthCheck: ValidationCheck {
         let column = try c.requireColumn()
         let limit = Int(c.spec.max ?? 0)
         return try await eachSide(c, suffix: " (max \(limit))") { side in
-            let longest = try await c.number(side) { d, t in "SELECT coalesce(max(length(\(d.quote(c.column(column, side))))), 0) FROM \(t)" }
+            let longest = try await c.number(side) { d, t in
+                "SELECT coalesce(max(\(d.characterLength(d.quote(c.column(column, side))))), 0) FROM \(t)"
+            }
             return (Int(longest) <= limit, "longest \(Int(longest))")
         }
     }

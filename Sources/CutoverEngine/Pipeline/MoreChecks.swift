@@ -54,8 +54,10 @@ struct OutliersCheck: ValidationCheck {
         let z = c.spec.max ?? 3
         return try await eachSide(c) { side in
             let name = c.column(column, side)
-            let mean = try await c.number(side) { d, t in "SELECT avg(\(d.quote(name))) FROM \(t)" }
-            let meanSquare = try await c.number(side) { d, t in "SELECT avg(\(d.quote(name)) * \(d.quote(name))) FROM \(t)" }
+            let mean = try await c.number(side) { d, t in "SELECT avg(\(d.asDouble(d.quote(name)))) FROM \(t)" }
+            let meanSquare = try await c.number(side) { d, t in
+                "SELECT avg(\(d.asDouble(d.quote(name))) * \(d.asDouble(d.quote(name)))) FROM \(t)"
+            }
             let deviation = (max(0, meanSquare - mean * mean)).squareRoot()
             let total = try await c.number(side) { d, t in "SELECT count(\(d.quote(name))) FROM \(t)" }
             guard deviation > 0, total > 0 else { return (true, "no spread") }

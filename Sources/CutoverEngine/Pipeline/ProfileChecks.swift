@@ -220,7 +220,11 @@ struct GroupMetricsCheck: ValidationCheck {
         func metrics(_ side: String) async throws -> [[String?]: String?] {
             let connector = c.connector(side), d = connector.dialect
             let list = groups.map { d.quote(c.column($0, side)) }.joined(separator: ", ")
-            let value = measure.map { "\(aggregate)(\(d.quote(c.column($0, side))))" } ?? "count(*)"
+            let value =
+                measure.map { column in
+                    let quoted = d.quote(c.column(column, side))
+                    return "\(aggregate)(\(aggregate == "avg" ? d.asDouble(quoted) : quoted))"
+                } ?? "count(*)"
             let rows = try await connector.execute("SELECT \(list), \(value) FROM \(d.qualified(c.ref(side))) GROUP BY \(list)").rows
             var out: [[String?]: String?] = [:]
             for row in rows {
