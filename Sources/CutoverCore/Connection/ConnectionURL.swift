@@ -83,7 +83,8 @@ public struct ConnectionURL: Sendable, Hashable, CustomStringConvertible {
         default:
             throw CutoverError(
                 .unsupportedURL, "unknown URL scheme '\(scheme)'",
-                hint: "use postgres://user:pass@host:5432/db, sqlite:path/to/file.db or snowflake://user@account/db/schema"
+                hint:
+                    "use postgres://user:pass@host:5432/db, sqlite:path/to/file.db, snowflake://user@account/db/schema, sqlserver://user:pass@host:1433/db (a source) or sqlserver-export:FOLDER"
             )
         }
     }

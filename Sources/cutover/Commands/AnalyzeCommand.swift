@@ -11,6 +11,10 @@ struct AnalyzeCommand: AsyncParsableCommand {
         discussion: """
             Writes analysis_report.json into the run directory and prints a summary.
 
+            Sources: postgres://user:pass@host:5432/db, sqlite:FILE, snowflake://user@account/DB/SCHEMA,
+            sqlserver://user:pass@host:1433/db?schema=dbo (needs FreeTDS's libsybdb) or sqlserver-export:FOLDER
+            (the output of `cutover sqlserver extract-script`), or the name of a connection in cutover.yml.
+
             Example: cutover analyze --source postgres://app@localhost:5432/shop --schema public
             """)
 
