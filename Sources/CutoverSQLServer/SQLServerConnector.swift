@@ -101,7 +101,8 @@ final class SQLServerRows: BatchSource {
         self.batchSize = max(1, batchSize)
         try session.send(sql)
         guard let columns = try session.nextColumns() else {
-            throw CutoverError(.query, "SQL Server at \(session.place) answered a read with no rows at all", context: ["query": sql])
+            throw CutoverError(
+                .query, "SQL Server at \(session.place) answered a read with no result (not even an empty one)", context: ["query": sql])
         }
         guard columns.count == columnCount else {
             throw CutoverError(.query, "SQL Server at \(session.place) answered \(columns.count) columns for a read of \(columnCount)")

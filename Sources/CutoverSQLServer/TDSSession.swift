@@ -162,20 +162,16 @@ final class TDSSession {
             }
             count = min(Int(written), capacity)
         }
-        guard let converted = String(validating: text, as: UTF8.self) else {
-            throw CutoverError(.query, "FreeTDS converted column \(column) (type \(type)) to text that is not UTF-8", context: ["url": place])
-        }
-        return .text(converted)
+        return try text.withUnsafeBytes { try TDSValues.text($0, column: column) }
     }
 
     private func failure(_ what: String, sql: String?) -> CutoverError {
         let reports = TDSReports.take()
         var context = ["url": place]
         if let sql { context["query"] = String(sql.prefix(500)) }
-        let lost = process.map { _ in false } ?? true
         return CutoverError(
             .query, "SQL Server at \(place): \(what): \(reports.isEmpty ? "no message" : reports.joined(separator: "; "))",
-            hint: lost ? "the connection is closed" : nil, context: context)
+            hint: process == nil ? "the connection is closed" : nil, context: context)
     }
 }
 
@@ -204,15 +200,19 @@ enum TDSValues {
         case TypeCode.bit, TypeCode.bitN: return load(UInt8.self).map { .bool($0 != 0) }
         case TypeCode.real: return load(UInt32.self).map { .double(Double(Float(bitPattern: $0))) }
         case TypeCode.float: return load(UInt64.self).map { .double(Double(bitPattern: $0)) }
-        case _ where TypeCode.text.contains(type):
-            guard let text = String(validating: bytes, as: UTF8.self) else {
-                throw CutoverError(
-                    .query, "SQL Server sent text in column \(column) that is not UTF-8 (\(bytes.count) bytes): FreeTDS did not convert it",
-                    hint: "check FreeTDS's client charset (Cutover asks for UTF-8) and the column's collation")
-            }
-            return .text(text)
+        case _ where TypeCode.text.contains(type): return try text(bytes, column: column)
         case _ where TypeCode.bytes.contains(type): return .bytes(Array(bytes))
         default: return nil
         }
+    }
+
+    /// Text as FreeTDS hands it over (a text column, or another type it converted): UTF-8, or an error.
+    static func text(_ bytes: UnsafeRawBufferPointer, column: Int32) throws -> Value {
+        guard let text = String(validating: bytes, as: UTF8.self) else {
+            throw CutoverError(
+                .query, "SQL Server sent text in column \(column) that is not UTF-8 (\(bytes.count) bytes): FreeTDS did not convert it",
+                hint: "check FreeTDS's client charset (Cutover asks for UTF-8) and the column's collation")
+        }
+        return .text(text)
     }
 }
