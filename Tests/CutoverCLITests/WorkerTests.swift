@@ -21,10 +21,11 @@ import Testing
                         """)
                     let url = TestEnvironment.cliText(pg)
                     let common = ["--source", "sqlite:src.db", "--target", url, "--store", TestEnvironment.cliText(storeDB), "--parallel", "1"]
-                    // Slowed down, so it cannot finish all 240 chunks before the worker has started on a busy machine.
+                    // Slowed down, so it cannot finish all 240 chunks before the worker has started on a busy
+                    // machine: at 25 ms a chunk (6 s in all) the whole suite's load once let it finish first.
                     let (coordinator, output) = try CLI.start(
                         ["migrate", "--chunk-rows", "250"] + common, in: dir,
-                        environment: ["CUTOVER_FAILPOINTS": "move.chunk.sleep:25"])
+                        environment: ["CUTOVER_FAILPOINTS": "move.chunk.sleep:100"])
 
                     let store = try await SQLMetadataStore.open(storeDB)
                     var runID: String?
