@@ -23,7 +23,11 @@ import Testing
                 let arguments = [
                     "migrate", "--source", "sqlite:src.db", "--target", TestEnvironment.cliText(pg), "--chunk-rows", "5000", "--parallel", "1",
                 ]
-                let (first, output) = try CLI.start(arguments, in: dir)
+                // The first process loads one chunk and is then held until the second has been turned away:
+                // on a loaded machine it could otherwise finish before the second starts, which then resumes.
+                let release = dir + "/release"
+                let (first, output) = try CLI.start(
+                    arguments, in: dir, environment: ["CUTOVER_FAILPOINTS": "move.chunk.hold:1", "CUTOVER_FAILPOINT_RELEASE": release])
 
                 let store = try await SQLMetadataStore.open(ConnectionURL(engine: .sqlite, database: dir + "/.cutover/cutover.db"))
                 var started = false
@@ -37,6 +41,7 @@ import Testing
                 let second = try await CLI.run(arguments, in: dir)
                 #expect(second.status == 3, "\(second.output)")
                 #expect(second.stderr.contains("is running") && second.stderr.contains("cutover worker --run"), "\(second.output)")
+                FileManager.default.createFile(atPath: release, contents: nil)
 
                 let log = await BlockingIOTestHelper.readAll(output)
                 first.waitUntilExit()

@@ -21,25 +21,36 @@ import Testing
                         """)
                     let url = TestEnvironment.cliText(pg)
                     let common = ["--source", "sqlite:src.db", "--target", url, "--store", TestEnvironment.cliText(storeDB), "--parallel", "1"]
-                    // Slowed down, so it cannot finish all 240 chunks before the worker has started on a busy
-                    // machine: at 25 ms a chunk (6 s in all) the whole suite's load once let it finish first.
+                    // The coordinator loads one chunk, then is held until the worker has loaded one too: both
+                    // take chunks whatever the machine's load (timing it once let the coordinator finish first).
+                    let release = dir + "/release"
                     let (coordinator, output) = try CLI.start(
                         ["migrate", "--chunk-rows", "250"] + common, in: dir,
-                        environment: ["CUTOVER_FAILPOINTS": "move.chunk.sleep:100"])
+                        environment: ["CUTOVER_FAILPOINTS": "move.chunk.hold:1", "CUTOVER_FAILPOINT_RELEASE": release])
 
                     let store = try await SQLMetadataStore.open(storeDB)
+                    func doneChunks(_ id: String) async throws -> Int { try await store.chunks(runID: id).filter { $0.state == .done }.count }
                     var runID: String?
-                    for _ in 0..<200 where runID == nil {
+                    for _ in 0..<1200 where runID == nil {
                         try await Task.sleep(nanoseconds: 50_000_000)
-                        if let run = try await store.runs(limit: 1).first, run.status == .running, !(try await store.chunks(runID: run.id)).isEmpty {
+                        if let run = try await store.runs(limit: 1).first, run.status == .running, try await doneChunks(run.id) == 1 {
                             runID = run.id
                         }
                     }
                     let id = try #require(runID)
-                    let worker = try await CLI.run(["worker", "--run", id] + common, in: dir)
+                    let (workerProcess, workerPipe) = try CLI.start(["worker", "--run", id] + common, in: dir)
+                    // A second chunk done can only be the worker's: the coordinator is held.
+                    var waited = 0
+                    while try await doneChunks(id) < 2, waited < 1200 {
+                        try await Task.sleep(nanoseconds: 50_000_000)
+                        waited += 1
+                    }
+                    FileManager.default.createFile(atPath: release, contents: nil)
+                    let workerOutput = await BlockingIOTestHelper.readAll(workerPipe)
+                    workerProcess.waitUntilExit()
                     let coordinatorOutput = await BlockingIOTestHelper.readAll(output)
                     coordinator.waitUntilExit()
-                    #expect(worker.status == 0, "\(worker.output)")
+                    #expect(workerProcess.terminationStatus == 0, "\(workerOutput)")
                     #expect(coordinator.terminationStatus == 0, "\(coordinatorOutput)")
                     #expect(coordinatorOutput.contains("validation: 1 passed, 0 failed"))
 
@@ -49,9 +60,9 @@ import Testing
                     let logs = try await store.logs(runID: id).filter { $0.event == "chunk.done" }
                     #expect(logs.count == 240)
                     // Both processes took chunks (owners are host:pid:worker while leased; the logs say who finished what).
-                    let doneLine = worker.stdout.split(separator: "\n").first { $0.hasPrefix("worker done: loaded ") } ?? ""
+                    let doneLine = workerOutput.split(separator: "\n").first { $0.hasPrefix("worker done: loaded ") } ?? ""
                     let workerChunks = Int(doneLine.split(separator: " ").dropFirst(3).first ?? "0") ?? 0
-                    #expect(workerChunks > 0 && workerChunks < 240, "\(worker.output)")
+                    #expect(workerChunks > 0 && workerChunks < 240, "\(workerOutput)")
                     let counts = try await PostgresConnector(url: pg).execute("SELECT count(*), count(DISTINCT id) FROM facts")
                     #expect(counts.rows.first == [.text("60000"), .text("60000")])
                 }
