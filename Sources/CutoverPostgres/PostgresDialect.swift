@@ -165,7 +165,7 @@ public struct PostgresDialect: Dialect {
 
     /// Needs PostgreSQL 13+ (`trim_scale`); `extract(epoch …)` is exact numeric from 14 on.
     public func portableChecksumSQL(
-        _ table: TableRef, columns: [(name: String, form: ChecksumForm)], key: String, range: Range<Int64>, width: Int64
+        _ table: TableRef, columns: [ChecksumColumn], key: String, range: Range<Int64>, width: Int64
     ) -> String? {
         portableChecksumQuery(
             table, columns: columns, key: key, range: range, width: width,

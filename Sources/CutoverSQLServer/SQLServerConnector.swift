@@ -6,12 +6,20 @@ import Foundation
 /// streamed in key order. SQL Server is a source only; its rows are never written here.
 public struct SQLServerConnector: Connector {
     public let url: ConnectionURL
-    public var dialect: any Dialect { SQLServerDialect() }
+    /// The server's major version (15 is SQL Server 2019), which decides whether it can compute
+    /// the portable checksum; nil when it did not say.
+    public let majorVersion: Int?
+    public var dialect: any Dialect { SQLServerDialect(utf8Collations: (majorVersion ?? 0) >= SQLServerChecksum.firstMajorVersion) }
 
     /// Connects once, so a wrong host, password or database fails here, before any work starts.
     public init(url: ConnectionURL) async throws {
         self.url = url
-        _ = try await BlockingIO.run { _ = try TDSSession(url: url) }
+        majorVersion = try await BlockingIO.run {
+            let session = try TDSSession(url: url)
+            defer { session.close() }
+            let answer = try session.resultSets("SELECT CONVERT(int, SERVERPROPERTY('ProductMajorVersion'))").last
+            return answer?.rows.first?.first.flatMap { Int($0.displayText) }
+        }
     }
 
     /// The URL's `?schema=`, which analyze and plan read when no `--schema` is given.
@@ -131,8 +139,12 @@ public enum SQLServerReading {
     /// The expression that reads `column` (its ``Column/nativeType`` as the catalog gives it); nil
     /// for the column itself.
     public static func expression(_ column: Column) -> String? {
-        let quoted = SQLServerDialect().quote(column.name)
-        let type = column.nativeType.lowercased()
+        expression(quoted: SQLServerDialect().quote(column.name), type: column.nativeType)
+    }
+
+    /// The expression that reads the column `quoted` of SQL Server type `type`; nil for the column itself.
+    static func expression(quoted: String, type: String) -> String? {
+        let type = type.lowercased()
         let base = type.prefix { $0 != "(" }
         switch base {
         // Exact decimal text: every digit of the scale.

@@ -4,7 +4,11 @@ import CutoverCore
 /// collations). SQL Server is a source (live, or its catalog from an export); its types as a target
 /// are spelled for completeness of the dialect, not offered by `plan`.
 public struct SQLServerDialect: Dialect {
-    public init() {}
+    /// Whether the server has UTF-8 collations (SQL Server 2019 and later), which the portable
+    /// checksum needs (``SQLServerChecksum``); a dialect made without knowing the server has none.
+    public let utf8Collations: Bool
+
+    public init(utf8Collations: Bool = false) { self.utf8Collations = utf8Collations }
     public var engine: ConnectionURL.Engine { .sqlserver }
     public var nameFolding: NameFolding { .caseInsensitive }
     public var supportsSchemas: Bool { true }

@@ -12,7 +12,7 @@ enum SQLiteChecksum {
     }
 
     static func sql(
-        _ dialect: SQLiteDialect, _ table: TableRef, columns: [(name: String, form: ChecksumForm)], key: String, range: Range<Int64>, width: Int64
+        _ dialect: SQLiteDialect, _ table: TableRef, columns: [ChecksumColumn], key: String, range: Range<Int64>, width: Int64
     ) -> String {
         let k = dialect.quote(key)
         let forms = dialect.literal(columns.map(\.form.code).joined(separator: ","))

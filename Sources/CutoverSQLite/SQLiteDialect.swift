@@ -12,7 +12,7 @@ public struct SQLiteDialect: Dialect {
 
     /// Through Cutover's own aggregate, registered on every connection Cutover opens.
     public func portableChecksumSQL(
-        _ table: TableRef, columns: [(name: String, form: ChecksumForm)], key: String, range: Range<Int64>, width: Int64
+        _ table: TableRef, columns: [ChecksumColumn], key: String, range: Range<Int64>, width: Int64
     ) -> String? {
         SQLiteChecksum.sql(self, table, columns: columns, key: key, range: range, width: width)
     }

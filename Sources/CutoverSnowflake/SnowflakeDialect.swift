@@ -29,7 +29,7 @@ public struct SnowflakeDialect: Dialect {
     /// Hex digits become an integer by position in `0123456789abcdef` rather than through
     /// `TO_NUMBER(…, 'XXX')` or `MD5_NUMBER_LOWER64`, so the same SQL also runs on the emulator.
     public func portableChecksumSQL(
-        _ table: TableRef, columns: [(name: String, form: ChecksumForm)], key: String, range: Range<Int64>, width: Int64
+        _ table: TableRef, columns: [ChecksumColumn], key: String, range: Range<Int64>, width: Int64
     ) -> String? {
         portableChecksumQuery(
             table, columns: columns, key: key, range: range, width: width,

@@ -102,7 +102,23 @@ import Testing
                 let validate = ["validate", "--source", "sqlserver-export:retail", "--target", target, "--tables", "Orders,Payments"]
                 let passed = try await CLI.run(validate, in: dir)
                 #expect(passed.status == 0, "\(passed.output)")
+                // Payments has no single integer key: its aggregates only. Orders' rows are checksummed by key bucket.
                 #expect(passed.output.contains("rows are not compared one by one"), "\(passed.output)")
+                #expect(passed.output.contains("and the checksums of every row in 3 key bucket(s) of 1 key(s) agree"), "\(passed.output)")
+                // A change no aggregate sees (the same count of values) is found by its bucket's checksum, and named by its keys.
+                try await change("UPDATE {S}\"Orders\" SET \"Status\" = 'New' WHERE \"OrderId\" = 3")
+                let recased = try await CLI.run(validate, in: dir)
+                #expect(recased.status == 1, "\(recased.output)")
+                #expect(
+                    recased.output.contains("rows differ in 1 of 3 key bucket(s) of OrderId: keys 3–3 (source 1 rows, target 1)"), "\(recased.output)"
+                )
+                try await change("UPDATE {S}\"Orders\" SET \"Status\" = 'new' WHERE \"OrderId\" = 3")
+                // A row with a key the source never had is named too, even when the row count matches.
+                try await change("UPDATE {S}\"Orders\" SET \"OrderId\" = 40 WHERE \"OrderId\" = 2")
+                let moved = try await CLI.run(validate, in: dir)
+                #expect(moved.status == 1 && moved.output.contains("1 target row(s) have keys outside the source's 1–3"), "\(moved.output)")
+                #expect(moved.output.contains("keys 2–2 (source 1 rows, target 0)"), "\(moved.output)")
+                try await change("UPDATE {S}\"Orders\" SET \"OrderId\" = 2 WHERE \"OrderId\" = 40")
                 try await change("UPDATE {S}\"Orders\" SET \"Total\" = 5.5001 WHERE \"OrderId\" = 2")
                 let failed = try await CLI.run(validate, in: dir)
                 #expect(failed.status == 1, "\(failed.output)")

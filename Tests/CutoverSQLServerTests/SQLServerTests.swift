@@ -248,6 +248,100 @@ import Testing
     }
 }
 
+/// The portable checksum in T-SQL. No SQL Server runs here, so these pin the text; the export
+/// fixture's checksums are PortableChecksum's own, so a target must agree with them to pass.
+@Suite struct SQLServerChecksumTests {
+    static let table = TableRef(schema: "dbo", name: "Customers")
+
+    @Test func onlyServersWithUTF8CollationsChecksum() {
+        #expect(SQLServerDialect().portableChecksumSQL(Self.table, columns: [], key: "Id", range: 0..<10, width: 5) == nil)
+        #expect(SQLServerDialect(utf8Collations: true).portableChecksumSQL(Self.table, columns: [], key: "Id", range: 0..<10, width: 5) != nil)
+        #expect(SQLServerChecksum.isSupported(version: "Microsoft SQL Server 2019 (RTM-CU22) (KB5027702) - 15.0.4322.2 (X64)"))
+        #expect(SQLServerChecksum.isSupported(version: "Microsoft SQL Server 2022 (RTM-CU12) - 16.0.4125.3 (X64)"))
+        #expect(SQLServerChecksum.isSupported(version: "Microsoft SQL Azure (RTM) - 12.0.2000.8"))
+        #expect(!SQLServerChecksum.isSupported(version: "Microsoft SQL Server 2017 (RTM-CU31) - 14.0.3456.2 (X64)"))
+        #expect(!SQLServerChecksum.isSupported(version: nil))
+    }
+
+    @Test func everyFormIsSpelledFromTheTextTheConnectorReads() throws {
+        let columns: [ChecksumColumn] = [
+            ("Id", .number(scale: 0), "bigint"), ("Balance", .number(scale: 4), "money"),
+            ("Name", .text(trimmed: false, lowercased: false), "nvarchar(200)"),
+            ("Code", .text(trimmed: true, lowercased: false), "nchar(10)"), ("Guid", .text(trimmed: false, lowercased: true), "uniqueidentifier"),
+            ("OrgNode", .text(trimmed: false, lowercased: false), "hierarchyid"), ("CreatedAt", .timestamp(zoned: false), "datetime"),
+            ("LastSeen", .timestamp(zoned: true), "datetimeoffset(7)"), ("Score", .float(bits: 32), "float(24)"),
+            ("Ratio", .float(bits: 64), "float"),
+            ("IsActive", .boolean, "bit"), ("Photo", .binary, "varbinary(max)"), ("Born", .date, "date"), ("WakesAt", .time, "time(7)"),
+        ]
+        let sql = try #require(
+            SQLServerDialect(utf8Collations: true).portableChecksumSQL(Self.table, columns: columns, key: "Id", range: -5..<3_000_000_000, width: 7))
+        for fragment in [
+            // The frames as UTF-8, hashed; lengths in Unicode scalars, trailing blanks counted.
+            "HASHBYTES('MD5', CONVERT(varchar(max), (", ") COLLATE Latin1_General_100_BIN2_UTF8))",
+            "LEN(([cutover_texts].[v2] + N'.') COLLATE Latin1_General_100_CI_AS_SC) - 1",
+            // Each column's text is computed once, beside the table.
+            "FROM [dbo].[Customers] AS [cutover_t] CROSS APPLY (SELECT REPLACE(CONVERT(nvarchar(60), CAST([cutover_t].[Id] AS decimal(38, 0))), N'.', N'') AS [d0], "
+                + "REPLACE(CONVERT(nvarchar(60), CAST([cutover_t].[Balance] AS decimal(38, 4))), N'.', N'') AS [d1]) AS [cutover_digits] CROSS APPLY (SELECT ",
+            "SUBSTRING([cutover_digits].[d1], PATINDEX(N'%[1-9]%', [cutover_digits].[d1]), 60)",
+            // Bounds past int's range are bigints, so the bucket is integer division.
+            "(CAST([cutover_t].[Id] AS bigint) - CAST(-5 AS bigint)) / CAST(7 AS bigint) AS bucket", "[cutover_t].[Id] < CAST(3000000000 AS bigint)",
+            "CONVERT(bigint, 0x00 + SUBSTRING(h, 1, 7)) * 16 + CONVERT(int, SUBSTRING(h, 8, 1)) / 16",
+            "RTRIM(CONVERT(nvarchar(max), [cutover_t].[Code])) AS [v3]",
+            "LOWER(CONVERT(nvarchar(max), CONVERT(char(36), [cutover_t].[Guid]))) AS [v4]",
+            "CONVERT(nvarchar(max), [cutover_t].[OrgNode].ToString()) AS [v5]",
+            "CONVERT(datetime2(7), CONVERT(varchar(27), [cutover_t].[CreatedAt], 121), 121)",
+            "DATEDIFF_BIG(microsecond, CAST('1970-01-01 00:00:00 +00:00' AS datetimeoffset(7)), [cutover_t].[LastSeen])",
+            "CONVERT(binary(4), [cutover_t].[Score])", "CONVERT(binary(8), [cutover_t].[Ratio])",
+            "CASE WHEN [cutover_t].[IsActive] = 1 THEN N'1' WHEN [cutover_t].[IsActive] = 0 THEN N'0' END",
+            "LOWER(CONVERT(varchar(max), CONVERT(varbinary(max), [cutover_t].[Photo]), 2))",
+            "DATEDIFF(day, CONVERT(date, '19700101', 112), [cutover_t].[Born])",
+            "DATEDIFF_BIG(microsecond, CONVERT(time(7), '00:00:00', 108), [cutover_t].[WakesAt])",
+        ] {
+            #expect(sql.contains(fragment), "\(fragment)")
+        }
+        // A form the type cannot give, or that T-SQL has no spelling of, means no checksum at all.
+        let dialect = SQLServerDialect(utf8Collations: true)
+        for column: ChecksumColumn in [("Doc", .json, "nvarchar(max)"), ("Ratio", .number(scale: 2), "float"), ("At", .date, "datetime2(7)")] {
+            #expect(dialect.portableChecksumSQL(Self.table, columns: [column], key: "Id", range: 0..<10, width: 5) == nil, "\(column)")
+        }
+    }
+
+    /// The fixture's checksums are what the script computes for the rows the CLI test loads into
+    /// each target: PortableChecksum of their frames, one row a bucket.
+    @Test func theFixturesChecksumsArePortableChecksums() throws {
+        let path = try #require(TestEnvironment.fixturePath("sqlserver-aggregates.json"))
+        let document = try JSONDecoder().decode(AggregatesFile.self, from: Data(contentsOf: URL(fileURLWithPath: path)))
+        let checksum = try #require(document.tables.first { $0.name == "Orders" }?.checksum)
+        let forms = try #require(checksum.checksumForms)
+        let rows: [[Value]] = [
+            [.int(1), .int(10), .text("19.9900"), .text("new"), .text("2026-01-01")],
+            [.int(2), .int(10), .text("5.5000"), .text("shipped"), .text("2026-01-02")],
+            [.int(3), .int(11), .text("100.0000"), .text("new"), .text("2026-01-03")],
+        ]
+        #expect(checksum.forms == "n0,n0,n4,t,d" && checksum.low == 1 && checksum.high == 3 && checksum.width == 1)
+        for (index, row) in rows.enumerated() {
+            let hash = PortableChecksum.hash(zip(forms, row).map { form, value in form.text(value) })
+            #expect(checksum.buckets[index] == .init(bucket: Int64(index), rows: 1, sum: String(hash)))
+        }
+        // The export's server is SQL Server 2022, so the script it writes computes them; a table without a single integer key has none.
+        let script = SQLServerExtractScript.aggregates(of: try SQLServerExport(path: SQLServerExportTests.fixture).catalog)
+        #expect(script.contains("SELECT @lo = MIN([OrderId]), @hi = MAX([OrderId]) FROM [dbo].[Orders];"))
+        #expect(
+            script.contains("(CAST([cutover_t].[OrderId] AS bigint) - @lo) / @w AS bucket")
+                && script.contains("FROM [dbo].[Orders] AS [cutover_t] CROSS APPLY"))
+        #expect(script.contains("N'n0,n0,n4,t,d' AS [forms]") && script.contains("JSON_QUERY(@checksum) AS [checksum]"))
+        #expect(script.components(separatedBy: "SET @checksum").count == 3, "Customers and Orders, not Payments")
+        var old = try SQLServerExport(path: SQLServerExportTests.fixture).catalog
+        old.serverVersion = "Microsoft SQL Server 2017 (RTM-CU31) - 14.0.3456.2 (X64)"
+        let without = SQLServerExtractScript.aggregates(of: old)
+        #expect(!without.contains("@checksum") && without.contains("Without row checksums: they need SQL Server 2019"))
+    }
+
+    private struct AggregatesFile: Decodable {
+        var tables: [SourceAggregates.Table]
+    }
+}
+
 /// A dialect with every default, to see the standard spellings.
 private struct PortableDialectProbe: Dialect {
     static let limit = PortableDialectProbe().limit("SELECT 1 ORDER BY 1", rows: 5, offset: 2)

@@ -101,7 +101,7 @@ import Testing
         #expect(pinned.readSource(table) == #""PUBLIC"."FACTS" AT(TIMESTAMP => '2026-11-23 10:00:00.123456789 +00:00'::TIMESTAMP_TZ)"#)
         #expect(ReadRequest(table: table, columns: []).selectSQL(pinned).contains(" AT(TIMESTAMP => "))
         #expect(
-            pinned.portableChecksumSQL(table, columns: [("ID", .number(scale: 0))], key: "ID", range: 0..<10, width: 5)?.contains(" AT(TIMESTAMP => ")
+            pinned.portableChecksumSQL(table, columns: [("ID", .number(scale: 0), "NUMBER(38,0)")], key: "ID", range: 0..<10, width: 5)?.contains(" AT(TIMESTAMP => ")
                 == true)
         // DDL and writes still name the table itself.
         #expect(pinned.qualified(table) == #""PUBLIC"."FACTS""#)

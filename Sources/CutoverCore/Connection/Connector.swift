@@ -318,12 +318,15 @@ public struct SourceAggregates: Sendable, Codable, Hashable {
         public var name: String
         public var rows: Int64
         public var columns: [ColumnAggregate]
+        /// Portable checksums of the rows by key bucket, where the table has a single integer key.
+        public var checksum: KeyBucketChecksums?
 
-        public init(schema: String?, name: String, rows: Int64, columns: [ColumnAggregate]) {
+        public init(schema: String?, name: String, rows: Int64, columns: [ColumnAggregate], checksum: KeyBucketChecksums? = nil) {
             self.schema = schema
             self.name = name
             self.rows = rows
             self.columns = columns
+            self.checksum = checksum
         }
 
         public var ref: TableRef { TableRef(schema: schema, name: name) }
@@ -344,6 +347,51 @@ public struct SourceAggregates: Sendable, Codable, Hashable {
             self.sum = sum
             self.min = min
             self.max = max
+        }
+    }
+
+    /// The ``PortableChecksum`` of a table's rows in buckets of `width` keys from `low` (bucket
+    /// `(key - low) / width`), each column spelled in its ``ChecksumForm``: a target computes the same
+    /// buckets and any bucket that differs holds a row that differs.
+    public struct KeyBucketChecksums: Sendable, Codable, Hashable {
+        public struct Bucket: Sendable, Codable, Hashable {
+            public var bucket: Int64
+            public var rows: Int64
+            /// The sum of the rows' hashes as decimal text (compared modulo 2^64).
+            public var sum: String
+
+            public init(bucket: Int64, rows: Int64, sum: String) {
+                self.bucket = bucket
+                self.rows = rows
+                self.sum = sum
+            }
+        }
+
+        public var key: String
+        /// Every column of the table, in order: the checksum covers exactly these.
+        public var columns: [String]
+        /// Each column's ``ChecksumForm/code``, comma-separated.
+        public var forms: String
+        /// The smallest and largest key; nil when the table is empty.
+        public var low: Int64?
+        public var high: Int64?
+        public var width: Int64
+        public var buckets: [Bucket]
+
+        public init(key: String, columns: [String], forms: String, low: Int64?, high: Int64?, width: Int64, buckets: [Bucket]) {
+            self.key = key
+            self.columns = columns
+            self.forms = forms
+            self.low = low
+            self.high = high
+            self.width = width
+            self.buckets = buckets
+        }
+
+        /// The forms, or nil when one does not read.
+        public var checksumForms: [ChecksumForm]? {
+            let forms = self.forms.isEmpty ? [] : self.forms.split(separator: ",").map { ChecksumForm(code: $0) }
+            return forms.contains { $0 == nil } ? nil : forms.compactMap { $0 }
         }
     }
 

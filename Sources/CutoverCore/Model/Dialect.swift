@@ -81,7 +81,7 @@ public protocol Dialect: Sendable {
     /// in each one's ``ChecksumForm``, which every engine computes identically; nil where the engine
     /// cannot compute it.
     func portableChecksumSQL(
-        _ table: TableRef, columns: [(name: String, form: ChecksumForm)], key: String, range: Range<Int64>, width: Int64
+        _ table: TableRef, columns: [ChecksumColumn], key: String, range: Range<Int64>, width: Int64
     ) -> String?
     /// The table as named after FROM in a read: its qualified name, plus a time-travel clause where
     /// the dialect reads the database as it was at one moment.
@@ -152,7 +152,7 @@ extension Dialect {
         -> String?
     { nil }
     public func portableChecksumSQL(
-        _ table: TableRef, columns: [(name: String, form: ChecksumForm)], key: String, range: Range<Int64>, width: Int64
+        _ table: TableRef, columns: [ChecksumColumn], key: String, range: Range<Int64>, width: Int64
     ) -> String? { nil }
     public func readSource(_ table: TableRef) -> String { qualified(table) }
     public func deleteAll(_ table: TableRef) -> String { "DELETE FROM \(qualified(table))" }
@@ -165,7 +165,7 @@ extension Dialect {
     /// for a form it cannot spell), of the first 60 bits of an MD5 hex (`hash`), of the bucket number
     /// and of the sum of hashes as text; nil when a column's form cannot be spelled.
     public func portableChecksumQuery(
-        _ table: TableRef, columns: [(name: String, form: ChecksumForm)], key: String, range: Range<Int64>, width: Int64,
+        _ table: TableRef, columns: [ChecksumColumn], key: String, range: Range<Int64>, width: Int64,
         text: (String, ChecksumForm) -> String?, hash: (String) -> String, bucket: (String) -> String, sum: (String) -> String
     ) -> String? {
         var frames: [String] = []

@@ -242,6 +242,10 @@ public enum ChecksumForm: Sendable, Hashable {
     }
 }
 
+/// One column of a portable checksum: its name, the form its values are spelled in, and its type
+/// as its own database declares it (SQL Server reads some types through an expression of it).
+public typealias ChecksumColumn = (name: String, form: ChecksumForm, type: String)
+
 /// The portable range checksum: each row is framed (`length:text` per column, `-` for NULL, so
 /// NULL ≠ '' and `1‖11` ≠ `11‖1`), hashed with MD5, and the first 60 bits of each hash — 15 hex
 /// digits, which every engine can turn into an integer — are summed. Sums are compared modulo

@@ -97,14 +97,119 @@ public struct AggregateValidator: Sendable {
                 comparison.changedColumns[pair.target, default: 0] += 1
             }
         }
+        var scope =
+            "row count, \(compared.count) column(s)' count of values and \(compared.filter(\.numeric).count) numeric column(s)' sum, min and max"
+        if let checksum = exported.checksum {
+            switch try await compareChecksums(checksum, tablePlan, table: table) {
+            case .success(let (buckets, differing)):
+                differences += differing
+                scope += " and the checksums of every row in \(buckets) key bucket(s) of \(Format.count(checksum.width)) key(s)"
+            case .failure(let refusal):
+                notes.append("row checksums not compared: \(refusal.reason)")
+                scope += " (rows are not compared one by one)"
+            }
+        } else {
+            scope += " (rows are not compared one by one)"
+        }
         comparison.status = differences.isEmpty ? .passed : .failed
-        let numeric = compared.filter(\.numeric).count
-        let scope =
-            "row count, \(compared.count) column(s)' count of values and \(numeric) numeric column(s)' sum, min and max (rows are not compared one by one)"
         comparison.message =
             (differences.isEmpty ? "\(exported.rows) rows; \(scope) agree" : differences.joined(separator: "; "))
             + (notes.isEmpty ? "" : "; " + notes.joined(separator: "; "))
         return comparison
+    }
+
+    /// Differing bucket ranges named at most, in a message.
+    static let rangesNamed = 10
+    /// Buckets an export may divide a table into (its script writes at most 1,024).
+    static let bucketsAtMost = 4096
+
+    /// The exported row checksums against the same key buckets computed in the target: how many
+    /// buckets were compared and a difference per range of keys whose rows differ (and for target
+    /// rows outside the source's keys), or why the checksums cannot be compared.
+    func compareChecksums(
+        _ exported: SourceAggregates.KeyBucketChecksums, _ tablePlan: TablePlan, table: Table?
+    ) async throws -> Result<
+        (Int, [String]), ChecksumForm.Refusal
+    > {
+        func refuse(_ reason: String) -> Result<(Int, [String]), ChecksumForm.Refusal> { .failure(.init(reason: reason)) }
+        guard let forms = exported.checksumForms, forms.count == exported.columns.count else {
+            return refuse("the export's checksum forms (\(exported.forms)) do not read")
+        }
+        guard tablePlan.columns.map(\.column) == exported.columns else {
+            return refuse(
+                "they cover the columns \(exported.columns.joined(separator: ", ")); the plan compares \(tablePlan.columns.map(\.column).joined(separator: ", "))"
+            )
+        }
+        guard let table else { return refuse("the export has no catalog entry for \(tablePlan.source)") }
+        guard let targetTable = try await target.describe(tablePlan.target) else {
+            return refuse("the target table \(tablePlan.target) was not found to read its column types")
+        }
+        let resolved = try TableComparer.resolvingTargetColumns(tablePlan, in: targetTable)
+        var columns: [ChecksumColumn] = []
+        for (mapping, form) in zip(resolved.columns, forms) {
+            guard let sourceColumn = table.column(named: mapping.column), let targetColumn = targetTable.column(named: mapping.targetColumn) else {
+                return refuse("column \(mapping.column) is missing on one side")
+            }
+            guard case .success(let common) = ChecksumForm.common(source: sourceColumn.canonical, target: targetColumn.canonical), common == form
+            else {
+                return refuse(
+                    "column \(mapping.column): the export spelled its values as \(form.valuesName), which the target's \(targetColumn.nativeType) does not match"
+                )
+            }
+            columns.append((mapping.targetColumn, form, targetColumn.nativeType))
+        }
+        guard let low = exported.low, let high = exported.high else { return .success((0, [])) }  // no rows: the row count says the rest
+        guard let targetKey = resolved.columns.first(where: { $0.column == exported.key })?.targetColumn else {
+            return refuse("the key \(exported.key) is not compared")
+        }
+        // The target's buckets are held in memory: as many as the export says, which is read from a file.
+        guard high < Int64.max, low <= high, exported.width > 0, (Double(high) - Double(low)) / Double(exported.width) < Double(Self.bucketsAtMost)
+        else {
+            return refuse("the export's key range \(low)–\(high) in buckets of \(exported.width) is not one the script writes")
+        }
+        let dialect = target.dialect
+        guard dialect.portableChecksumSQL(tablePlan.target, columns: columns, key: targetKey, range: low..<(high + 1), width: exported.width) != nil
+        else {
+            return refuse("\(target.url.engine.rawValue) cannot compute them inside the database")
+        }
+        let target = target, spelled = columns
+        let computed = try await TableComparer.buckets([(low..<(high + 1), 0)]) { part in
+            // Checked non-nil just above for these very columns.
+            guard let sql = dialect.portableChecksumSQL(tablePlan.target, columns: spelled, key: targetKey, range: part, width: exported.width) else {
+                throw CutoverError(.query, "no checksum query for \(tablePlan.target)")
+            }
+            return try await target.execute(sql)
+        }
+        let source = Dictionary(exported.buckets.map { ($0.bucket, $0) }, uniquingKeysWith: { first, _ in first })
+        var differing: [String] = []
+        for bucket in Set(source.keys).union(computed.keys).sorted() {
+            let mine = source[bucket], theirs = computed[bucket]
+            if let mine, let theirs, mine.rows == theirs.rows, let sum = PortableChecksum.reduce(mine.sum), sum == theirs.sum { continue }
+            differing.append(
+                "\(Self.keys(of: bucket, low: low, high: high, width: exported.width)) (source \(mine?.rows ?? 0) rows, target \(theirs?.rows ?? 0))")
+        }
+        var differences: [String] = []
+        if !differing.isEmpty {
+            differences.append(
+                "rows differ in \(differing.count) of \(Set(source.keys).union(computed.keys).count) key bucket(s) of \(exported.key): "
+                    + differing.prefix(Self.rangesNamed).joined(separator: ", ") + (differing.count > Self.rangesNamed ? ", …" : ""))
+        }
+        let k = dialect.quote(targetKey)
+        let outside = try await target.execute("SELECT COUNT(*) FROM \(dialect.qualified(tablePlan.target)) WHERE \(k) < \(low) OR \(k) > \(high)")
+        if let count = outside.rows.first?.first?.wholeNumber, count > 0 {
+            differences.append("\(count) target row(s) have keys outside the source's \(low)–\(high)")
+        }
+        return .success((source.count, differences))
+    }
+
+    /// `keys 100–199`: the keys of a bucket; the bucket's number where its keys would pass Int64
+    /// (an export is read from a file, so its numbers are not trusted).
+    static func keys(of bucket: Int64, low: Int64, high: Int64, width: Int64) -> String {
+        let (offset, overflowed) = bucket.multipliedReportingOverflow(by: width)
+        let (first, past) = low.addingReportingOverflow(offset)
+        guard !overflowed, !past, bucket >= 0, first <= high else { return "bucket \(bucket)" }
+        let (end, beyond) = first.addingReportingOverflow(width - 1)
+        return "keys \(first)–\(beyond ? high : min(high, end))"
     }
 
     /// Equal as decimals (`1.50` = `1.5`, `-0` = `0`); both missing is equal; text that is not a

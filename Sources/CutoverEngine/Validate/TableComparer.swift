@@ -305,8 +305,10 @@ public struct TableComparer: Sendable {
             }
             switch ChecksumForm.common(source: sourceColumn.canonical, target: targetColumn.canonical) {
             case .success(let form):
-                for side in [source, target]
-                where side.dialect.portableChecksumSQL(tablePlan.source, columns: [(mapping.column, form)], key: "x", range: 0..<1, width: 1) == nil {
+                for (side, type) in [(source, sourceColumn.nativeType), (target, targetColumn.nativeType)]
+                where side.dialect.portableChecksumSQL(tablePlan.source, columns: [(mapping.column, form, type)], key: "x", range: 0..<1, width: 1)
+                    == nil
+                {
                     return refuse("column \(mapping.column): \(side.url.engine.rawValue) cannot checksum \(form.valuesName) inside the database")
                 }
                 forms.append(form)
@@ -371,8 +373,10 @@ public struct TableComparer: Sendable {
         let key = tablePlan.key![0]
         let targetKey = tablePlan.columns.first { $0.column == key }?.targetColumn ?? key
         let sourceColumns = tablePlan.columns.map(\.column), targetColumns = tablePlan.columns.map(\.targetColumn)
+        let sourceTypes = tablePlan.columns.map(\.sourceType), targetTypes = tablePlan.columns.map(\.targetType)
         @Sendable func checksumSQL(
-            _ connector: any Connector, _ ref: TableRef, _ columns: [String], _ key: String, _ range: Range<Int64>, _ width: Int64
+            _ connector: any Connector, _ ref: TableRef, _ columns: [String], _ types: [String], _ key: String, _ range: Range<Int64>,
+            _ width: Int64
         ) -> String {
             switch method {
             case .native:
@@ -380,8 +384,8 @@ public struct TableComparer: Sendable {
                 let typed = zip(columns, tablePlan.columns).map { ($0, $1.sourceType) }
                 return connector.dialect.rangeChecksumSQL(ref, columns: typed, key: key, range: range, width: width)!
             case .portable(let forms):
-                return connector.dialect.portableChecksumSQL(
-                    ref, columns: Array(zip(columns, forms)).map { ($0, $1) }, key: key, range: range, width: width)!
+                let spelled = columns.indices.map { (columns[$0], forms[$0], types[$0]) }
+                return connector.dialect.portableChecksumSQL(ref, columns: spelled, key: key, range: range, width: width)!
             }
         }
         func bounds(_ connector: any Connector, _ ref: TableRef, _ key: String) async throws -> (Int64, Int64)? {
@@ -416,10 +420,10 @@ public struct TableComparer: Sendable {
                     // run of whole buckets in its own session, so both databases use several cores.
                     let pieces = first ? Self.alignedParts(range, width: width, count: topParallelism) : [(range, Int64(0))]
                     async let s = Self.buckets(pieces) { part in
-                        try await source.execute(checksumSQL(source, tablePlan.source, sourceColumns, key, part, width))
+                        try await source.execute(checksumSQL(source, tablePlan.source, sourceColumns, sourceTypes, key, part, width))
                     }
                     async let t = Self.buckets(pieces) { part in
-                        try await target.execute(checksumSQL(target, tablePlan.target, targetColumns, targetKey, part, width))
+                        try await target.execute(checksumSQL(target, tablePlan.target, targetColumns, targetTypes, targetKey, part, width))
                     }
                     let (x, y) = try await (s, t)
                     if first {

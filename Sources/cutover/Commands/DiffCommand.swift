@@ -20,7 +20,7 @@ struct DiffCommand: AsyncParsableCommand {
             (or all differing ranges of a level where differences are dense). It needs a single integer key, and \
             every column either of the same type on one engine, or in a form both engines compute alike (numbers, \
             text, booleans, dates, times, timestamps, bytes, UUIDs; floats as their bits and JSON as PostgreSQL's \
-            jsonb prints it, except against Snowflake) between PostgreSQL, SQLite and Snowflake. Each side is read at one moment where it can (PostgreSQL snapshot, Snowflake Time Travel). \
+            jsonb prints it, except against Snowflake) between PostgreSQL, SQLite, Snowflake and SQL Server 2019 or later (as a source). Each side is read at one moment where it can (PostgreSQL snapshot, Snowflake Time Travel). \
             auto (default) bisects where it can on tables over 20,000 rows and merges otherwise.
 
             Examples:

@@ -20,16 +20,18 @@ struct SQLServerCommand: AsyncParsableCommand {
                 and hands over cutover-export.json, which is read as a source:
                   cutover analyze --source sqlserver-export:cutover-export.json
                   cutover plan --source sqlserver-export:cutover-export.json --target-dialect snowflake
-                To validate a target without reading SQL Server's rows, a second script computes exact row counts and, per
-                integer, decimal or money column, the count of values, sum, min and max (one scan per table):
+                To validate a target without reading SQL Server's rows, a second script computes exact row counts and, per \
+                integer, decimal or money column, the count of values, sum, min and max (one scan per table); on SQL Server \
+                2019 or later (as the export says) also the portable checksum of every row in up to 1,024 key buckets per \
+                table with a single integer key, so validate names the keys of rows that differ (a second scan):
                   cutover sqlserver extract-script --aggregates-for cutover-export.json > cutover-aggregates.sql
                   sqlcmd … -i cutover-aggregates.sql -o cutover-aggregates.json   (next to cutover-export.json, in FOLDER)
                   cutover validate --source sqlserver-export:FOLDER --target snowflake://…
-                Every SQL Server type is mapped with a rationale (tinyint, money, datetime's 1/300 s, datetime2(7), datetimeoffset,
-                nvarchar's UTF-16 lengths, uniqueidentifier, xml, sql_variant, hierarchyid, spatial types, rowversion, computed and
-                sparse columns, case- and accent-insensitive collations). Moving rows and comparing them need a live connection
-                (--source sqlserver://user:password@host:1433/database?schema=dbo, through FreeTDS), which runs this same
-                catalog query itself.
+                Every SQL Server type is mapped with a rationale (tinyint, money, datetime's 1/300 s, datetime2(7), \
+                datetimeoffset, nvarchar's UTF-16 lengths, uniqueidentifier, xml, sql_variant, hierarchyid, spatial types, \
+                rowversion, computed and sparse columns, case- and accent-insensitive collations). Moving rows and comparing \
+                them need a live connection (--source sqlserver://user:password@host:1433/database?schema=dbo, through \
+                FreeTDS), which runs this same catalog query itself.
                 """)
         @Option(name: .long, help: "Schema to include (repeatable). Default: every user schema.") var schema: [String] = []
         @Option(name: .long, help: "Comma-separated tables to include (name or schema.name). Default: all.") var tables: String?
@@ -37,7 +39,7 @@ struct SQLServerCommand: AsyncParsableCommand {
         @Option(
             name: .long,
             help: ArgumentHelp(
-                "The second script, from an export (FILE or sqlserver-export:FILE): exact row counts and numeric column aggregates, for validate.",
+                "The second script, from an export (FILE or sqlserver-export:FILE): exact row counts, numeric column aggregates and (SQL Server 2019+) row checksums by key bucket, for validate.",
                 valueName: "export"))
         var aggregatesFor: String?
 
