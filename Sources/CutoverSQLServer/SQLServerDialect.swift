@@ -43,6 +43,8 @@ public struct SQLServerDialect: Dialect {
     }
     /// AVG of an int is an int in T-SQL (AVG of 1 and 2 is 1), and int * int overflows at 2^31.
     public func asDouble(_ expression: String) -> String { "CAST(\(expression) AS float)" }
+    /// COUNT is an int in T-SQL: past 2^31 rows it fails with an overflow error.
+    public func count(_ expression: String) -> String { "COUNT_BIG(\(expression))" }
 
     public func typeChoice(for type: CanonicalType) -> TypeChoice {
         switch type {

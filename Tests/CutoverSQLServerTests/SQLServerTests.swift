@@ -222,12 +222,16 @@ import Testing
     }
 
     /// What the pipeline checks measure reads the same on SQL Server: LEN would drop trailing
-    /// blanks and count an emoji twice; AVG of an int would be an int and int * int would overflow.
+    /// blanks and count an emoji twice; AVG of an int would be an int and int * int would overflow;
+    /// COUNT would overflow past 2^31 rows.
     @Test func lengthsAndAveragesMeanWhatTheyMeanElsewhere() {
         let dialect = SQLServerDialect()
         #expect(dialect.characterLength("[Name]") == "(LEN(CONVERT(nvarchar(max), [Name]) COLLATE Latin1_General_100_CI_AS_SC + N'.') - 1)")
         #expect(dialect.asDouble("[Qty]") == "CAST([Qty] AS float)")
+        // COUNT is an int in T-SQL, which fails past 2^31 rows.
+        #expect(dialect.count("*") == "COUNT_BIG(*)" && dialect.count("DISTINCT [Name]") == "COUNT_BIG(DISTINCT [Name])")
         #expect(PortableDialectProbe().characterLength("x") == "length(x)" && PortableDialectProbe().asDouble("x") == "x")
+        #expect(PortableDialectProbe().count("*") == "count(*)")
     }
 
     /// A read merged with another engine's is ordered as the merge compares: text by code point

@@ -97,6 +97,9 @@ public protocol Dialect: Sendable {
     /// A numeric expression as a double, where the engine would otherwise average integers in
     /// integer arithmetic (or overflow multiplying them).
     func asDouble(_ expression: String) -> String
+    /// `count(expression)` as a 64-bit integer (`*` for rows; `DISTINCT x` for distinct values):
+    /// T-SQL's COUNT is a 32-bit int that fails past 2^31 rows.
+    func count(_ expression: String) -> String
 }
 
 /// A physical row address usable to split a keyless table into ranges.
@@ -160,6 +163,7 @@ extension Dialect {
     public func limit(_ query: String, rows: Int, offset: Int) -> String { query + " LIMIT \(rows)" + (offset > 0 ? " OFFSET \(offset)" : "") }
     public func characterLength(_ expression: String) -> String { "length(\(expression))" }
     public func asDouble(_ expression: String) -> String { expression }
+    public func count(_ expression: String) -> String { "count(\(expression))" }
 
     /// The portable checksum query of an SQL engine, from its spelling of each form (`text`, nil
     /// for a form it cannot spell), of the first 60 bits of an MD5 hex (`hash`), of the bucket number

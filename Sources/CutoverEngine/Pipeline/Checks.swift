@@ -62,8 +62,8 @@ struct NullRateCheck: ValidationCheck {
         let column = try c.requireColumn()
         return try await eachSide(c, suffix: " (max \(String(format: "%.2f", (c.spec.max ?? 0) * 100))%)") { side in
             let name = c.column(column, side)
-            let total = try await c.number(side) { _, t in "SELECT count(*) FROM \(t)" }
-            let nulls = try await c.number(side) { d, t in "SELECT count(*) FROM \(t) WHERE \(d.quote(name)) IS NULL" }
+            let total = try await c.number(side) { d, t in "SELECT \(d.count("*")) FROM \(t)" }
+            let nulls = try await c.number(side) { d, t in "SELECT \(d.count("*")) FROM \(t) WHERE \(d.quote(name)) IS NULL" }
             let rate = total == 0 ? 0 : nulls / total
             return (rate <= (c.spec.max ?? 0), "\(String(format: "%.2f", rate * 100))% NULL")
         }
@@ -87,7 +87,8 @@ struct UniquenessCheck: ValidationCheck {
                 let names = columns.map { d.quote(c.column($0, side)) }
                 let list = names.joined(separator: ", ")
                 let present = names.map { "\($0) IS NOT NULL" }.joined(separator: " AND ")
-                return "SELECT count(*) FROM (SELECT \(list) FROM \(t) WHERE \(present) GROUP BY \(list) HAVING count(*) > 1) duplicates"
+                return
+                    "SELECT \(d.count("*")) FROM (SELECT \(list) FROM \(t) WHERE \(present) GROUP BY \(list) HAVING \(d.count("*")) > 1) duplicates"
             }
             return (duplicates == 0, "\(Int(duplicates)) duplicated value(s)")
         }
@@ -102,7 +103,7 @@ struct AllowedValuesCheck: ValidationCheck {
         guard let values = c.spec.values, !values.isEmpty else { throw CutoverError(.config, "allowed_values on \(c.spec.table) needs `values`") }
         return try await eachSide(c) { side in
             let bad = try await c.number(side) { d, t in
-                "SELECT count(*) FROM \(t) WHERE \(d.quote(c.column(column, side))) NOT IN (\(values.map { d.literal($0) }.joined(separator: ", ")))"
+                "SELECT \(d.count("*")) FROM \(t) WHERE \(d.quote(c.column(column, side))) NOT IN (\(values.map { d.literal($0) }.joined(separator: ", ")))"
             }
             return (bad == 0, "\(Int(bad)) row(s) outside the allowed values")
         }
@@ -122,7 +123,7 @@ struct ValueRangeCheck: ValidationCheck {
                 var conditions: [String] = []
                 if let min = c.spec.min { conditions.append("\(q) < \(min)") }
                 if let max = c.spec.max { conditions.append("\(q) > \(max)") }
-                return "SELECT count(*) FROM \(t) WHERE " + (conditions.isEmpty ? "1 = 0" : conditions.joined(separator: " OR "))
+                return "SELECT \(d.count("*")) FROM \(t) WHERE " + (conditions.isEmpty ? "1 = 0" : conditions.joined(separator: " OR "))
             }
             return (bad == 0, "\(Int(bad)) row(s) out of range")
         }
@@ -161,7 +162,7 @@ struct ForeignKeyOrphansCheck: ValidationCheck {
             let parent = side == "source" ? parents.source : parents.target
             let orphans = try await c.number(side) { d, t in
                 let child = d.quote(c.column(column, side))
-                return "SELECT count(*) FROM \(t) child WHERE child.\(child) IS NOT NULL AND NOT EXISTS "
+                return "SELECT \(d.count("*")) FROM \(t) child WHERE child.\(child) IS NOT NULL AND NOT EXISTS "
                     + "(SELECT 1 FROM \(d.qualified(parent)) parent WHERE parent.\(d.quote(side == "source" ? parentColumn : d.targetName(parentColumn))) = child.\(child))"
             }
             return (orphans == 0, "\(Int(orphans)) orphan(s)")
@@ -218,7 +219,7 @@ struct RowCountCheck: ValidationCheck {
     static let name = "row_count", category = "comparative", summary = "row counts agree (within `tolerance_percent`)"
     static let parameters: [CheckParameter] = [.field("tolerance_percent"), .field("tolerance_abs")]
     func run(_ c: CheckContext) async throws -> CheckOutcome {
-        var outcome = try await compareSides(c, label: "rows") { _, t, _ in "SELECT count(*) FROM \(t)" }
+        var outcome = try await compareSides(c, label: "rows") { d, t, _ in "SELECT \(d.count("*")) FROM \(t)" }
         outcome.sourceRows = outcome.details["source"].flatMap { Double($0) }.map { Int64($0) }
         outcome.targetRows = outcome.details["target"].flatMap { Double($0) }.map { Int64($0) }
         outcome.affectedColumns = []
@@ -232,7 +233,7 @@ struct DistinctCountCheck: ValidationCheck {
     func run(_ c: CheckContext) async throws -> CheckOutcome {
         let column = try c.requireColumn()
         return try await compareSides(c, label: "distinct \(column)") { d, t, side in
-            "SELECT count(DISTINCT \(d.quote(c.column(column, side)))) FROM \(t)"
+            "SELECT \(d.count("DISTINCT " + d.quote(c.column(column, side)))) FROM \(t)"
         }
     }
 }

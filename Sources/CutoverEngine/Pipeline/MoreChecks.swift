@@ -59,7 +59,7 @@ struct OutliersCheck: ValidationCheck {
                 "SELECT avg(\(d.asDouble(d.quote(name))) * \(d.asDouble(d.quote(name)))) FROM \(t)"
             }
             let deviation = (max(0, meanSquare - mean * mean)).squareRoot()
-            let total = try await c.number(side) { d, t in "SELECT count(\(d.quote(name))) FROM \(t)" }
+            let total = try await c.number(side) { d, t in "SELECT \(d.count(d.quote(name))) FROM \(t)" }
             guard deviation > 0, total > 0 else { return (true, "no spread") }
             let found = try await outliers(c, side, name, outside: mean - z * deviation, mean + z * deviation, of: total)
             return (
@@ -82,12 +82,12 @@ struct DistributionCheck: ValidationCheck {
         let width = max((high - low) / 10, Double.leastNonzeroMagnitude)
         func histogram(_ side: String) async throws -> [Double] {
             let name = c.column(column, side)
-            let total = max(1, try await c.number(side) { d, t in "SELECT count(\(d.quote(name))) FROM \(t)" })
+            let total = max(1, try await c.number(side) { d, t in "SELECT \(d.count(d.quote(name))) FROM \(t)" })
             var shares: [Double] = []
             for bucket in 0..<10 {
                 let lower = low + Double(bucket) * width, upper = bucket == 9 ? Double.greatestFiniteMagnitude : lower + width
                 let count = try await c.number(side) { d, t in
-                    "SELECT count(*) FROM \(t) WHERE \(d.quote(name)) >= \(bucket == 0 ? -Double.greatestFiniteMagnitude : lower) AND \(d.quote(name)) < \(upper)"
+                    "SELECT \(d.count("*")) FROM \(t) WHERE \(d.quote(name)) >= \(bucket == 0 ? -Double.greatestFiniteMagnitude : lower) AND \(d.quote(name)) < \(upper)"
                 }
                 shares.append(count / total * 100)
             }
@@ -122,7 +122,7 @@ struct TopNCheck: ValidationCheck {
             let type = try c.columnType(column)
             let rows = try await connector.execute(
                 d.limit(
-                    "SELECT \(q) AS value, count(*) AS n FROM \(d.qualified(c.ref(side))) GROUP BY \(q) ORDER BY count(*) DESC, CASE WHEN \(q) IS NULL THEN 0 ELSE 1 END, \(d.byteOrder(q, type: type))",
+                    "SELECT \(q) AS value, \(d.count("*")) AS n FROM \(d.qualified(c.ref(side))) GROUP BY \(q) ORDER BY \(d.count("*")) DESC, CASE WHEN \(q) IS NULL THEN 0 ELSE 1 END, \(d.byteOrder(q, type: type))",
                     rows: n, offset: 0)
             ).rows
             return rows.map { Frequent(value: CanonicalForm.text($0[0], as: type), count: $0[1].displayText) }

@@ -78,7 +78,7 @@ struct DimensionConformanceCheck: ValidationCheck {
             let parent = side == "source" ? parents.source : parents.target
             let key = d.quote(c.column(column, side)), member = d.quote(side == "source" ? parentColumn : d.targetName(parentColumn))
             orphans[side] = try await c.number(side) { d, t in
-                "SELECT count(*) FROM \(t) f WHERE f.\(key) IS NOT NULL AND NOT EXISTS (SELECT 1 FROM \(d.qualified(parent)) m WHERE m.\(member) = f.\(key))"
+                "SELECT \(d.count("*")) FROM \(t) f WHERE f.\(key) IS NOT NULL AND NOT EXISTS (SELECT 1 FROM \(d.qualified(parent)) m WHERE m.\(member) = f.\(key))"
             }
             used[side] = try await c.number(side) { d, t in
                 "SELECT count(DISTINCT f.\(key)) FROM \(t) f JOIN \(d.qualified(parent)) m ON m.\(member) = f.\(key)"
@@ -100,7 +100,7 @@ struct DimensionConformanceCheck: ValidationCheck {
 /// Also returns how many non-NULL values there are; nil when there are none.
 private func quantiles(_ c: CheckContext, _ side: String, column: String, _ qs: [Double]) async throws -> (values: [Double], count: Double)? {
     let name = c.column(column, side)
-    let count = try await c.number(side) { d, t in "SELECT count(\(d.quote(name))) FROM \(t)" }
+    let count = try await c.number(side) { d, t in "SELECT \(d.count(d.quote(name))) FROM \(t)" }
     guard count > 0 else { return nil }
     var values: [Double] = []
     for q in qs {
@@ -117,7 +117,7 @@ private func quantiles(_ c: CheckContext, _ side: String, column: String, _ qs: 
 func outliers(
     _ c: CheckContext, _ side: String, _ name: String, outside low: Double, _ high: Double, of total: Double
 ) async throws -> (count: Double, share: Double) {
-    let count = try await c.number(side) { d, t in "SELECT count(*) FROM \(t) WHERE \(d.quote(name)) < \(low) OR \(d.quote(name)) > \(high)" }
+    let count = try await c.number(side) { d, t in "SELECT \(d.count("*")) FROM \(t) WHERE \(d.quote(name)) < \(low) OR \(d.quote(name)) > \(high)" }
     return (count, count / max(total, 1) * 100)
 }
 
@@ -224,7 +224,7 @@ struct GroupMetricsCheck: ValidationCheck {
                 measure.map { column in
                     let quoted = d.quote(c.column(column, side))
                     return "\(aggregate)(\(aggregate == "avg" ? d.asDouble(quoted) : quoted))"
-                } ?? "count(*)"
+                } ?? d.count("*")
             let rows = try await connector.execute("SELECT \(list), \(value) FROM \(d.qualified(c.ref(side))) GROUP BY \(list)").rows
             var out: [[String?]: String?] = [:]
             for row in rows {
@@ -288,7 +288,7 @@ struct RollingDriftCheck: ValidationCheck {
         func series(_ side: String) async throws -> [(String, Double)] {
             let connector = c.connector(side), d = connector.dialect
             let period = d.quote(c.column(column, side))
-            let value = measure.map { "sum(\(d.quote(c.column($0, side))))" } ?? "count(*)"
+            let value = measure.map { "sum(\(d.quote(c.column($0, side))))" } ?? d.count("*")
             let rows = try await connector.execute(
                 "SELECT \(period), \(value) FROM \(d.qualified(c.ref(side))) WHERE \(period) IS NOT NULL GROUP BY \(period)"
             ).rows
