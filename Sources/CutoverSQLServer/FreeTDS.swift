@@ -23,7 +23,9 @@ final class FreeTDS: @unchecked Sendable {
     /// `tdsdbopen`'s third argument: Microsoft's DB-Library semantics, as pymssql asks for.
     static let microsoftSemantics: Int32 = 1
 
-    enum LoginField: Int32 { case user = 2, password = 3, application = 5, charset = 10, database = 14 }
+    /// `DBSETENCRYPTION` (`off`, `request`, `require`, `strict`) arrived in FreeTDS 1.5; older
+    /// libraries refuse it as an unknown field.
+    enum LoginField: Int32 { case user = 2, password = 3, application = 5, charset = 10, database = 14, encryption = 1005 }
 
     typealias ErrorHandler =
         @convention(c) (OpaquePointer?, Int32, Int32, Int32, UnsafeMutablePointer<CChar>?, UnsafeMutablePointer<CChar>?) -> Int32

@@ -26,15 +26,7 @@ final class TDSSession {
             throw CutoverError(
                 .unsupportedURL, "a SQL Server URL names a host and a database", hint: "sqlserver://user:password@host:1433/database?schema=dbo")
         }
-        if let encrypt = url.parameters["encrypt"] {
-            // DB-Library has no per-login TLS switch (dbsetlbool's DBSETENCRYPT is unimplemented):
-            // FreeTDS reads it from freetds.conf, and a URL setting that did nothing would mislead.
-            throw CutoverError(
-                .unsupportedURL, "encrypt=\(encrypt) is not applied to SQL Server connections: FreeTDS takes TLS from its configuration",
-                hint:
-                    "remove encrypt= and set `encryption = require` in the [global] section of freetds.conf (/etc/freetds/freetds.conf or ~/.freetds.conf) to refuse unencrypted connections"
-            )
-        }
+        let encryption = try Self.encryption(url)
         let timeout = try Self.loginTimeout(url)
         guard let login = library.login() else { throw CutoverError(.connectionFailed, "FreeTDS could not allocate a login") }
         defer { library.freeLogin(login) }
@@ -44,6 +36,18 @@ final class TDSSession {
         for case (let field, let value?) in fields {
             guard library.setLoginName(login, value, field.rawValue) == FreeTDS.succeed else {
                 throw CutoverError(.connectionFailed, "FreeTDS refused the login's \(field) for \(place)")
+            }
+        }
+        if let encryption {
+            TDSReports.clear()
+            guard library.setLoginName(login, encryption, FreeTDS.LoginField.encryption.rawValue) == FreeTDS.succeed else {
+                _ = TDSReports.take()
+                throw CutoverError(
+                    .unsupportedURL,
+                    "encrypt=\(encryption) needs FreeTDS 1.5 or later to set TLS per connection; the FreeTDS loaded is \(library.version)",
+                    hint:
+                        "install a newer FreeTDS (or point CUTOVER_FREETDS_LIBRARY at one), or remove encrypt= and set `encryption = \(encryption)` in the [global] section of freetds.conf (/etc/freetds/freetds.conf or ~/.freetds.conf)",
+                    context: ["url": place])
             }
         }
         // TDS 7.4 where this FreeTDS knows it, else 7.3: both carry the 2008 date and time types as themselves.
@@ -77,6 +81,18 @@ final class TDSSession {
     }
 
     deinit { close() }
+
+    /// `encrypt=off|request|require|strict`, FreeTDS's own levels (`require` refuses a server that
+    /// cannot encrypt; `strict` is TDS 8's TLS before anything else); nil when not set.
+    static func encryption(_ url: ConnectionURL) throws -> String? {
+        guard let raw = url.parameters["encrypt"] else { return nil }
+        let levels = ["off", "request", "require", "strict"]
+        guard levels.contains(raw.lowercased()) else {
+            throw CutoverError(
+                .unsupportedURL, "encrypt=\(raw) is not a FreeTDS encryption level", hint: "encrypt=\(levels.joined(separator: "|"))")
+        }
+        return raw.lowercased()
+    }
 
     /// `connect_timeout` (seconds, default 15).
     static func loginTimeout(_ url: ConnectionURL) throws -> Int32 {

@@ -87,13 +87,30 @@ import Glibc
         await #expect(throws: CutoverError.self) {
             try await SQLServerConnector(url: try ConnectionURL(parsing: "sqlserver://sa:pw@db.example.com:1433/"))
         }
-        // TLS is FreeTDS's configuration: a URL setting that would do nothing is refused, saying where it goes.
+        // encrypt= takes FreeTDS's levels; anything else is refused before connecting.
+        #expect(try TDSSession.encryption(live) == nil && TDSSession.encryption(live.setting("encrypt", to: "Require")) == "require")
+        #expect(throws: CutoverError.self) { try TDSSession.encryption(live.setting("encrypt", to: "true")) }
+        // A FreeTDS before 1.5 cannot set TLS per connection: the URL's setting is refused (never silently
+        // dropped), naming the library and where the setting goes instead. A newer one takes it and goes on
+        // to connect (here: a host that does not exist).
+        let version = try FreeTDS.load().version
         do {
-            _ = try await SQLServerConnector(url: live.setting("encrypt", to: "require"))
-            Issue.record("encrypt= was accepted")
+            _ = try await SQLServerConnector(url: live.setting("encrypt", to: "require").setting("connect_timeout", to: "2"))
+            Issue.record("connected to db.example.com")
         } catch let error as CutoverError {
-            #expect(error.code == .unsupportedURL && error.hint?.contains("encryption = require") == true, "\(error)")
+            if Self.before15(version) {
+                #expect(error.code == .unsupportedURL && error.message.contains(version), "\(error)")
+                #expect(error.hint?.contains("encryption = require") == true && error.hint?.contains("CUTOVER_FREETDS_LIBRARY") == true, "\(error)")
+            } else {
+                #expect(error.code == .connectionFailed, "\(error)")
+            }
         }
+    }
+
+    /// `freetds v1.3.17` → true.
+    static func before15(_ version: String) -> Bool {
+        let numbers = version.drop { !$0.isNumber }.split(separator: ".").prefix(2).compactMap { Int($0.prefix { $0.isNumber }) }
+        return numbers.count == 2 && (numbers[0], numbers[1]) < (1, 5)
     }
 
     /// What a user sees when the server is not there, through the real DB-Library: the server named,
