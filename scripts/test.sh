@@ -61,11 +61,13 @@ export CUTOVER_TEST_SCHEMATHESIS="$SCHEMATHESIS_VENV/bin/schemathesis"
 # real SMTP server; sign-in tests run a real OpenID Connect provider on loopback (oidc-provider-mock).
 # All from PyPI, pinned, in their own venv; the tests start and stop these servers themselves.
 OPS_VENV="$ROOT/.venv-ops"
-if [[ ! -x "$OPS_VENV/bin/python" ]] || ! "$OPS_VENV/bin/python" -c 'import prometheus_client, aiosmtpd, oidc_provider_mock' 2>/dev/null; then
-  say "installing prometheus-client, aiosmtpd and oidc-provider-mock into $OPS_VENV"
+# The T-SQL Cutover writes is parsed by sqlglot's T-SQL parser (no SQL Server runs here).
+if [[ ! -x "$OPS_VENV/bin/python" ]] || ! "$OPS_VENV/bin/python" -c 'import prometheus_client, aiosmtpd, oidc_provider_mock, sqlglot' 2>/dev/null; then
+  say "installing prometheus-client, aiosmtpd, oidc-provider-mock and sqlglot into $OPS_VENV"
   python3 -m venv "$OPS_VENV"
   "$OPS_VENV/bin/pip" install -q --disable-pip-version-check "prometheus-client==0.26.0" "aiosmtpd==1.4.6" \
-    "oidc-provider-mock==0.3.4" "Authlib==1.9.10" "Flask==3.1.3" "Werkzeug==3.1.9" "uvicorn==0.54.0" "pydantic==2.14.4" >&2
+    "oidc-provider-mock==0.3.4" "Authlib==1.9.10" "Flask==3.1.3" "Werkzeug==3.1.9" "uvicorn==0.54.0" "pydantic==2.14.4" \
+    "sqlglot==30.30.0" >&2
 fi
 export CUTOVER_TEST_OPS_PYTHON="$OPS_VENV/bin/python"
 # Tests that need a server fail (not skip) when this says it is there.

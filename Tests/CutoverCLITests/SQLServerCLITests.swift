@@ -1,5 +1,6 @@
 import CutoverCore
 import CutoverPostgres
+import CutoverSQLServer
 import CutoverSnowflake
 import CutoverTesting
 import Foundation
@@ -154,6 +155,55 @@ import Testing
                 try await connector.execute(#"CREATE TABLE "Payments" ("PaymentRef" VARCHAR(32), "Amount" NUMBER(38,10))"#)
                 for statement in local(rows).split(separator: "\n") { try await connector.execute(String(statement.dropLast())) }
                 try await check(TestEnvironment.cliText(sf)) { try await connector.execute(local($0)) }
+            }
+        }
+    }
+    /// No SQL Server runs where Cutover is built, so every T-SQL text it writes is at least put
+    /// through a T-SQL parser (sqlglot's, from PyPI): the extract and aggregates scripts as printed,
+    /// and per table of the export the checksum query bisection sends and the read of its rows. A
+    /// broken statement beside them must be reported, or the check proves nothing.
+    @Test(.enabled(if: OperationsTests.required)) func everyTSQLCutoverWritesParses() async throws {
+        let python = try #require(OperationsTests.python, "scripts/test.sh installs .venv-ops and sets CUTOVER_TEST_OPS_PYTHON")
+        let parser = try #require(TestEnvironment.fixturePath("tsql_parse.py"))
+        let fixture = try #require(TestEnvironment.fixturePath("sqlserver-export.json"))
+        try await TestEnvironment.withTemporaryDirectory { dir in
+            try FileManager.default.copyItem(atPath: fixture, toPath: dir + "/export.json")
+            var files: [String] = []
+            for (name, arguments) in [
+                ("extract.sql", ["--schema", "dbo", "--tables", "Orders,sales.O'Brien"]), ("aggregates.sql", ["--aggregates-for", "export.json"]),
+            ] {
+                let printed = try await CLI.run(["sqlserver", "extract-script"] + arguments + ["--out", dir + "/" + name], in: dir)
+                #expect(printed.status == 0, "\(printed.output)")
+                files.append(dir + "/" + name)
+            }
+            #expect(try String(contentsOfFile: dir + "/aggregates.sql", encoding: .utf8).contains("HASHBYTES('MD5'"))
+            let dialect = SQLServerDialect(utf8Collations: true)
+            for table in try SQLServerExport(path: dir + "/export.json").catalog.tables where table.kind == .table {
+                let columns: [ChecksumColumn] = table.columns.compactMap { column in
+                    guard case .success(let form) = ChecksumForm.common(source: column.canonical, target: column.canonical) else { return nil }
+                    return (column.name, form, column.nativeType)
+                }
+                let key = table.primaryKey?.columns.first ?? table.columns[0].name
+                let checksum = try #require(
+                    dialect.portableChecksumSQL(table.ref, columns: columns, key: key, range: -10..<5_000_000_000, width: 4_882_813), "\(table.ref)")
+                let read = ReadRequest(table: table.ref, columns: table.columns, orderBy: Array(table.columns.prefix(1)))
+                    .selectSQL(dialect, expression: SQLServerReading.expression)
+                let file = dir + "/\(table.ref.name).sql"
+                try (checksum + ";\n" + dialect.limit(read, rows: 10, offset: 5) + ";\n").write(toFile: file, atomically: true, encoding: .utf8)
+                files.append(file)
+            }
+            let parsed = try await CLI.shell(([python, parser] + files).map { "'\($0)'" }.joined(separator: " "), in: dir)
+            #expect(parsed.status == 0, "\(parsed.output)")
+            #expect(parsed.stdout.split(separator: "\n").filter { $0.hasPrefix("ok ") }.count == files.count, "\(parsed.output)")
+
+            // A missing operand, and a parenthesis left open before FROM (which the parser alone would close).
+            for (name, broken) in [
+                ("operand.sql", "SELECT CONVERT(varchar(max), (N'a' + ) COLLATE Latin1_General_100_BIN2_UTF8)"),
+                ("paren.sql", "SELECT CONVERT(varchar(40), SUM(CONVERT(decimal(38, 0), h)) FROM t"),
+            ] {
+                try broken.write(toFile: dir + "/" + name, atomically: true, encoding: .utf8)
+                let refused = try await CLI.shell("'\(python)' '\(parser)' '\(dir)/\(name)'", in: dir)
+                #expect(refused.status == 1 && refused.stdout.contains("error "), "\(name): \(refused.output)")
             }
         }
     }
