@@ -49,7 +49,7 @@ public enum SQLServerChecksum {
         return (from, "HASHBYTES('MD5', CONVERT(varchar(max), (\(joined)) COLLATE \(utf8Collation)))")
     }
 
-    /// The sum over rows of the first 60 bits of `hash` (a column of ``rowHash(_:)`` values), as
+    /// The sum over rows of the first 60 bits of `hash` (a column of ``rowHash(_:table:)`` hashes), as
     /// decimal text: seven bytes as a non-negative bigint, then the high half of the eighth.
     public static func sum(_ hash: String) -> String {
         "CONVERT(varchar(40), SUM(CONVERT(decimal(38, 0), CONVERT(bigint, 0x00 + SUBSTRING(\(hash), 1, 7)) * 16 "

@@ -373,20 +373,26 @@ public struct TableComparer: Sendable {
         let key = tablePlan.key![0]
         let targetKey = tablePlan.columns.first { $0.column == key }?.targetColumn ?? key
         let sourceColumns = tablePlan.columns.map(\.column), targetColumns = tablePlan.columns.map(\.targetColumn)
-        let sourceTypes = tablePlan.columns.map(\.sourceType), targetTypes = tablePlan.columns.map(\.targetType)
+        // The types checksumMethod checked the forms against: the source's catalog and the target's own.
+        let sourceTypes = tablePlan.columns.map { table.column(named: $0.column)?.nativeType ?? $0.sourceType }
+        let targetTypes = tablePlan.columns.map(\.targetType)
         @Sendable func checksumSQL(
             _ connector: any Connector, _ ref: TableRef, _ columns: [String], _ types: [String], _ key: String, _ range: Range<Int64>,
             _ width: Int64
-        ) -> String {
+        ) throws -> String {
+            let sql: String?
             switch method {
             case .native:
                 // Both sides have the same declared types (that is what makes the method native).
                 let typed = zip(columns, tablePlan.columns).map { ($0, $1.sourceType) }
-                return connector.dialect.rangeChecksumSQL(ref, columns: typed, key: key, range: range, width: width)!
+                sql = connector.dialect.rangeChecksumSQL(ref, columns: typed, key: key, range: range, width: width)
             case .portable(let forms):
                 let spelled = columns.indices.map { (columns[$0], forms[$0], types[$0]) }
-                return connector.dialect.portableChecksumSQL(ref, columns: spelled, key: key, range: range, width: width)!
+                sql = connector.dialect.portableChecksumSQL(ref, columns: spelled, key: key, range: range, width: width)
             }
+            // checksumMethod asked the same question of both dialects; a dialect that answers differently now is a bug to report, not to crash on.
+            guard let sql else { throw CutoverError(.query, "\(connector.url.engine.rawValue) gave no checksum query for \(ref)") }
+            return sql
         }
         func bounds(_ connector: any Connector, _ ref: TableRef, _ key: String) async throws -> (Int64, Int64)? {
             let row = try await connector.execute(
@@ -420,10 +426,10 @@ public struct TableComparer: Sendable {
                     // run of whole buckets in its own session, so both databases use several cores.
                     let pieces = first ? Self.alignedParts(range, width: width, count: topParallelism) : [(range, Int64(0))]
                     async let s = Self.buckets(pieces) { part in
-                        try await source.execute(checksumSQL(source, tablePlan.source, sourceColumns, sourceTypes, key, part, width))
+                        try await source.execute(try checksumSQL(source, tablePlan.source, sourceColumns, sourceTypes, key, part, width))
                     }
                     async let t = Self.buckets(pieces) { part in
-                        try await target.execute(checksumSQL(target, tablePlan.target, targetColumns, targetTypes, targetKey, part, width))
+                        try await target.execute(try checksumSQL(target, tablePlan.target, targetColumns, targetTypes, targetKey, part, width))
                     }
                     let (x, y) = try await (s, t)
                     if first {
