@@ -77,18 +77,16 @@ extension SQLServerExtractScript {
             guard case .success(let form) = ChecksumForm.common(source: column.canonical, target: column.canonical) else { return nil }
             columns.append((column.name, form, column.nativeType))
         }
-        guard let row = SQLServerChecksum.rowHash(columns, table: dialect.qualified(table.ref)) else { return nil }
-        let namesJSON = "[" + columns.map { JSONCanonical.quoted($0.name) }.joined(separator: ",") + "]"
         let k = dialect.quote(keyColumn.name), from = dialect.qualified(table.ref)
+        guard let buckets = SQLServerChecksum.bucketQuery(columns, table: from, key: k, lower: "@lo", width: "@w") else { return nil }
+        let namesJSON = "[" + columns.map { JSONCanonical.quoted($0.name) }.joined(separator: ",") + "]"
         return [
             "SELECT @lo = MIN(\(k)), @hi = MAX(\(k)) FROM \(from);",
             // In decimal: the span of a bigint key can pass bigint's range.
             "SET @w = CASE WHEN @hi IS NULL THEN 1 ELSE CONVERT(bigint, FLOOR((CONVERT(decimal(20, 0), @hi) - @lo) / \(checksumBuckets))) + 1 END;",
             "SET @checksum = (SELECT \(literal(keyColumn.name)) AS [key], JSON_QUERY(\(literal(namesJSON))) AS [columns], "
                 + "\(literal(columns.map(\.form.code).joined(separator: ","))) AS [forms], @lo AS [low], @hi AS [high], @w AS [width],",
-            "  JSON_QUERY(ISNULL((SELECT bucket AS [bucket], COUNT_BIG(*) AS [rows], \(SQLServerChecksum.sum("h")) AS [sum]",
-            "    FROM (SELECT (CAST(\(SQLServerChecksum.tableAlias).\(k) AS bigint) - @lo) / @w AS bucket, \(row.hash) AS h FROM \(row.from)) AS hashed",
-            "    GROUP BY bucket ORDER BY bucket FOR JSON PATH), N'[]')) AS [buckets]",
+            "  JSON_QUERY(ISNULL((\(buckets) ORDER BY bucket FOR JSON PATH), N'[]')) AS [buckets]",
             "  FOR JSON PATH, WITHOUT_ARRAY_WRAPPER, INCLUDE_NULL_VALUES);",
         ]
     }

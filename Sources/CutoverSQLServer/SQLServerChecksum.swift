@@ -30,7 +30,7 @@ public enum SQLServerChecksum {
     /// What one row's hash is computed from and how: `from` (the table as ``tableAlias``, with each
     /// column's text computed once beside it) and `hash`, a `varbinary(16)` over those texts; nil
     /// when a column's form has no T-SQL.
-    public static func rowHash(_ columns: [ChecksumColumn], table: String) -> (from: String, hash: String)? {
+    static func rowHash(_ columns: [ChecksumColumn], table: String) -> (from: String, hash: String)? {
         var digits: [String] = [], texts: [String] = [], frames: [String] = []
         for (index, column) in columns.enumerated() {
             let quoted = tableAlias + "." + SQLServerDialect().quote(column.name)
@@ -47,6 +47,19 @@ public enum SQLServerChecksum {
         if !texts.isEmpty { from += " CROSS APPLY (SELECT \(texts.joined(separator: ", "))) AS [cutover_texts]" }
         let joined = frames.isEmpty ? "CONVERT(nvarchar(max), N'')" : frames.joined(separator: " + ")
         return (from, "HASHBYTES('MD5', CONVERT(varchar(max), (\(joined)) COLLATE \(utf8Collation)))")
+    }
+
+    /// Per bucket of `width` keys from `lower` (both T-SQL bigint expressions) that has rows: its
+    /// number, row count and hash sum, as `[bucket]`, `[rows]` and `[sum]`. `filter` makes the WHERE
+    /// condition from the qualified key; nil when a column's form has no T-SQL.
+    static func bucketQuery(
+        _ columns: [ChecksumColumn], table: String, key quotedKey: String, lower: String, width: String, filter: ((String) -> String)? = nil
+    ) -> String? {
+        guard let row = rowHash(columns, table: table) else { return nil }
+        let k = tableAlias + "." + quotedKey
+        return "SELECT bucket AS [bucket], COUNT_BIG(*) AS [rows], \(sum("h")) AS [sum] "
+            + "FROM (SELECT (CAST(\(k) AS bigint) - \(lower)) / \(width) AS bucket, \(row.hash) AS h FROM \(row.from)"
+            + (filter.map { " WHERE " + $0(k) } ?? "") + ") AS hashed GROUP BY bucket"
     }
 
     /// The sum over rows of the first 60 bits of `hash` (a column of ``rowHash(_:table:)`` hashes), as
@@ -126,12 +139,11 @@ extension SQLServerDialect {
     public func portableChecksumSQL(
         _ table: TableRef, columns: [ChecksumColumn], key: String, range: Range<Int64>, width: Int64
     ) -> String? {
-        guard utf8Collations, let row = SQLServerChecksum.rowHash(columns, table: qualified(table)) else { return nil }
-        let k = SQLServerChecksum.tableAlias + "." + quote(key)
+        guard utf8Collations else { return nil }
         // Literals past int's range are decimals in T-SQL: every bound is cast, so the bucket is integer division.
         let lower = "CAST(\(range.lowerBound) AS bigint)", upper = "CAST(\(range.upperBound) AS bigint)"
-        return
-            "SELECT bucket, COUNT_BIG(*), \(SQLServerChecksum.sum("h")) FROM (SELECT (CAST(\(k) AS bigint) - \(lower)) / CAST(\(width) AS bigint) AS bucket, "
-            + "\(row.hash) AS h FROM \(row.from) WHERE \(k) >= \(lower) AND \(k) < \(upper)) AS hashed GROUP BY bucket"
+        return SQLServerChecksum.bucketQuery(
+            columns, table: qualified(table), key: quote(key), lower: lower, width: "CAST(\(width) AS bigint)",
+            filter: { k in "\(k) >= \(lower) AND \(k) < \(upper)" })
     }
 }

@@ -12,19 +12,33 @@ import Testing
 struct SQLServerLiveTests {
     static func serverURL() throws -> String { try #require(ProcessInfo.processInfo.environment["CUTOVER_TEST_SQLSERVER_URL"]) }
 
+    /// A table `dbo.PREFIX…` with `columns`, dropped after `body` whether it passes or throws.
+    static func withScratchTable(
+        _ server: SQLServerConnector, prefix: String, columns: String, _ body: (String) async throws -> Void
+    ) async throws {
+        let table = prefix + String(UInt32.random(in: 0...UInt32.max), radix: 36)
+        try await server.execute("CREATE TABLE dbo.\(table) (\(columns))")
+        do {
+            try await body(table)
+        } catch {
+            try await server.execute("DROP TABLE IF EXISTS dbo.\(table)")
+            throw error
+        }
+        try await server.execute("DROP TABLE IF EXISTS dbo.\(table)")
+    }
+
     @Test func everyTypeIsReadMovedIntoPostgresAndValidated() async throws {
         let raw = try Self.serverURL()
         let server = try await SQLServerConnector(url: try ConnectionURL(parsing: raw))
-        let table = "cutover_t_" + String(UInt32.random(in: 0...UInt32.max), radix: 36)
-        try await server.execute(
-            """
-            CREATE TABLE dbo.\(table) (
-              id int NOT NULL PRIMARY KEY, flag bit, tiny tinyint, small smallint, big bigint, amount decimal(38,10), cash money, petty smallmoney,
-              ratio float, score real, born date, wakes time(7), created datetime, updated datetime2(7), reminder smalldatetime,
-              seen datetimeoffset(7), name nvarchar(50), code char(3), notes varchar(max), bytes varbinary(16), guid uniqueidentifier,
-              doc xml, node hierarchyid, place geography)
-            """)
-        do {
+        try await Self.withScratchTable(
+            server, prefix: "cutover_t_",
+            columns: """
+                  id int NOT NULL PRIMARY KEY, flag bit, tiny tinyint, small smallint, big bigint, amount decimal(38,10), cash money, petty smallmoney,
+                  ratio float, score real, born date, wakes time(7), created datetime, updated datetime2(7), reminder smalldatetime,
+                  seen datetimeoffset(7), name nvarchar(50), code char(3), notes varchar(max), bytes varbinary(16), guid uniqueidentifier,
+                  doc xml, node hierarchyid, place geography
+                """
+        ) { table in
             try await server.execute(
                 """
                 INSERT INTO dbo.\(table) VALUES
@@ -74,11 +88,7 @@ struct SQLServerLiveTests {
                     #expect(!changed.output.contains(try ConnectionURL(parsing: raw).password ?? "\u{0}"))
                 }
             }
-        } catch {
-            try await server.execute("DROP TABLE IF EXISTS dbo.\(table)")
-            throw error
         }
-        try await server.execute("DROP TABLE IF EXISTS dbo.\(table)")
     }
 
     /// On SQL Server 2019 or later the T-SQL portable checksum agrees with PostgreSQL's on every
@@ -87,15 +97,14 @@ struct SQLServerLiveTests {
     @Test func checksumBisectionAgreesWithPostgres() async throws {
         let raw = try Self.serverURL()
         let server = try await SQLServerConnector(url: try ConnectionURL(parsing: raw))
-        let table = "cutover_c_" + String(UInt32.random(in: 0...UInt32.max), radix: 36)
-        try await server.execute(
-            """
-            CREATE TABLE dbo.\(table) (
-              id bigint NOT NULL PRIMARY KEY, flag bit, amount decimal(38,10), cash money, ratio float, score real, born date,
-              wakes time(6), created datetime, updated datetime2(6), seen datetimeoffset(6), name nvarchar(50), code nchar(4),
-              notes varchar(max), bytes varbinary(16), guid uniqueidentifier)
-            """)
-        do {
+        try await Self.withScratchTable(
+            server, prefix: "cutover_c_",
+            columns: """
+                  id bigint NOT NULL PRIMARY KEY, flag bit, amount decimal(38,10), cash money, ratio float, score real, born date,
+                  wakes time(6), created datetime, updated datetime2(6), seen datetimeoffset(6), name nvarchar(50), code nchar(4),
+                  notes varchar(max), bytes varbinary(16), guid uniqueidentifier
+                """
+        ) { table in
             try await server.execute(
                 """
                 WITH n AS (SELECT TOP 30000 ROW_NUMBER() OVER (ORDER BY (SELECT 1)) AS i FROM sys.all_objects a CROSS JOIN sys.all_objects b)
@@ -125,10 +134,6 @@ struct SQLServerLiveTests {
                     #expect(changed.status == 1 && changed.output.contains("4242"), "\(changed.output)")
                 }
             }
-        } catch {
-            try await server.execute("DROP TABLE IF EXISTS dbo.\(table)")
-            throw error
         }
-        try await server.execute("DROP TABLE IF EXISTS dbo.\(table)")
     }
 }

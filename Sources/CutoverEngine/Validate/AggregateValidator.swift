@@ -147,16 +147,15 @@ public struct AggregateValidator: Sendable {
         let resolved = try TableComparer.resolvingTargetColumns(tablePlan, in: targetTable)
         var columns: [ChecksumColumn] = []
         for (mapping, form) in zip(resolved.columns, forms) {
-            guard let sourceColumn = table.column(named: mapping.column), let targetColumn = targetTable.column(named: mapping.targetColumn) else {
-                return refuse("column \(mapping.column) is missing on one side")
-            }
-            guard case .success(let common) = ChecksumForm.common(source: sourceColumn.canonical, target: targetColumn.canonical), common == form
-            else {
+            switch TableComparer.checksumForm(mapping, source: table, target: targetTable) {
+            case .success(let (common, _, targetColumn)) where common == form:
+                columns.append((mapping.targetColumn, form, targetColumn.nativeType))
+            case .success(let (_, _, targetColumn)):
                 return refuse(
                     "column \(mapping.column): the export spelled its values as \(form.valuesName), which the target's \(targetColumn.nativeType) does not match"
                 )
+            case .failure(let refusal): return .failure(refusal)
             }
-            columns.append((mapping.targetColumn, form, targetColumn.nativeType))
         }
         guard let low = exported.low, let high = exported.high else { return .success((0, [])) }  // no rows: the row count says the rest
         guard let targetKey = resolved.columns.first(where: { $0.column == exported.key })?.targetColumn else {
@@ -167,22 +166,16 @@ public struct AggregateValidator: Sendable {
         else {
             return refuse("the export's key range \(low)–\(high) in buckets of \(exported.width) is not one the script writes")
         }
-        let dialect = target.dialect
-        guard dialect.portableChecksumSQL(tablePlan.target, columns: columns, key: targetKey, range: low..<(high + 1), width: exported.width) != nil
-        else {
+        let dialect = target.dialect, range = low..<(high + 1)
+        guard let sql = dialect.portableChecksumSQL(tablePlan.target, columns: columns, key: targetKey, range: range, width: exported.width) else {
             return refuse("\(target.url.engine.rawValue) cannot compute them inside the database")
         }
-        let target = target, spelled = columns
-        let computed = try await TableComparer.buckets([(low..<(high + 1), 0)]) { part in
-            // Checked non-nil just above for these very columns.
-            guard let sql = dialect.portableChecksumSQL(tablePlan.target, columns: spelled, key: targetKey, range: part, width: exported.width) else {
-                throw CutoverError(.query, "no checksum query for \(tablePlan.target)")
-            }
-            return try await target.execute(sql)
-        }
+        let target = target
+        let computed = try await TableComparer.buckets([(range, 0)]) { _ in try await target.execute(sql) }
         let source = Dictionary(exported.buckets.map { ($0.bucket, $0) }, uniquingKeysWith: { first, _ in first })
+        let buckets = Set(source.keys).union(computed.keys).sorted()
         var differing: [String] = []
-        for bucket in Set(source.keys).union(computed.keys).sorted() {
+        for bucket in buckets {
             let mine = source[bucket], theirs = computed[bucket]
             if let mine, let theirs, mine.rows == theirs.rows, let sum = PortableChecksum.reduce(mine.sum), sum == theirs.sum { continue }
             differing.append(
@@ -191,7 +184,7 @@ public struct AggregateValidator: Sendable {
         var differences: [String] = []
         if !differing.isEmpty {
             differences.append(
-                "rows differ in \(differing.count) of \(Set(source.keys).union(computed.keys).count) key bucket(s) of \(exported.key): "
+                "rows differ in \(differing.count) of \(buckets.count) key bucket(s) of \(exported.key): "
                     + differing.prefix(Self.rangesNamed).joined(separator: ", ") + (differing.count > Self.rangesNamed ? ", …" : ""))
         }
         let k = dialect.quote(targetKey)

@@ -300,11 +300,8 @@ public struct TableComparer: Sendable {
         guard let targetTable else { return refuse("the target table \(tablePlan.target) was not found to read its column types") }
         var forms: [ChecksumForm] = []
         for mapping in tablePlan.columns {
-            guard let sourceColumn = table.column(named: mapping.column), let targetColumn = targetTable.column(named: mapping.targetColumn) else {
-                return refuse("column \(mapping.column) is missing on one side")
-            }
-            switch ChecksumForm.common(source: sourceColumn.canonical, target: targetColumn.canonical) {
-            case .success(let form):
+            switch Self.checksumForm(mapping, source: table, target: targetTable) {
+            case .success(let (form, sourceColumn, targetColumn)):
                 for (side, type) in [(source, sourceColumn.nativeType), (target, targetColumn.nativeType)]
                 where side.dialect.portableChecksumSQL(tablePlan.source, columns: [(mapping.column, form, type)], key: "x", range: 0..<1, width: 1)
                     == nil
@@ -312,10 +309,26 @@ public struct TableComparer: Sendable {
                     return refuse("column \(mapping.column): \(side.url.engine.rawValue) cannot checksum \(form.valuesName) inside the database")
                 }
                 forms.append(form)
-            case .failure(let refusal): return refuse("column \(mapping.column): \(refusal.reason)")
+            case .failure(let refusal): return .failure(refusal)
             }
         }
         return .success(.portable(forms))
+    }
+
+    /// The form both sides of one planned column are checksummed in, with the column on each side;
+    /// or why it has none. `target` names its columns as the plan's target columns do.
+    static func checksumForm(
+        _ mapping: MappingDecision, source: Table, target: Table
+    ) -> Result<
+        (form: ChecksumForm, source: Column, target: Column), ChecksumForm.Refusal
+    > {
+        guard let sourceColumn = source.column(named: mapping.column), let targetColumn = target.column(named: mapping.targetColumn) else {
+            return .failure(.init(reason: "column \(mapping.column) is missing on one side"))
+        }
+        switch ChecksumForm.common(source: sourceColumn.canonical, target: targetColumn.canonical) {
+        case .success(let form): return .success((form, sourceColumn, targetColumn))
+        case .failure(let refusal): return .failure(.init(reason: "column \(mapping.column): \(refusal.reason)"))
+        }
     }
 
     /// The plan's target column names as the target table spells them: a table another tool made
