@@ -144,6 +144,17 @@ import Testing
                     CREATE TABLE sales."Payments" ("PaymentRef" varchar(32), "Amount" numeric(38,10));
                     """ + schema(rows))
                 try await check(TestEnvironment.cliText(pg)) { try await TestEnvironment.psql(pg, schema($0)) }
+                // An export is a file: one claiming a billion one-key buckets is refused, not held in memory.
+                let tampered = try String(contentsOfFile: dir + "/retail/cutover-aggregates.json", encoding: .utf8)
+                    .replacingOccurrences(of: #""high":3,"width":1"#, with: #""high":1000000000,"width":1"#)
+                #expect(tampered.contains(#""high":1000000000"#))
+                try tampered.write(toFile: dir + "/retail/cutover-aggregates.json", atomically: true, encoding: .utf8)
+                let refused = try await CLI.run(
+                    ["validate", "--source", "sqlserver-export:retail", "--target", TestEnvironment.cliText(pg), "--tables", "Orders"], in: dir)
+                #expect(
+                    refused.output.contains("row checksums not compared: the export's key range 1–1000000000 in buckets of 1"), "\(refused.output)")
+                try FileManager.default.removeItem(atPath: dir + "/retail/cutover-aggregates.json")
+                try FileManager.default.copyItem(atPath: aggregates, toPath: dir + "/retail/cutover-aggregates.json")
             }
             try await TestEnvironment.withSnowflakeDatabase { sf in
                 // A Snowflake target URL's schema is where the tables are (both source schemas land in it).
